@@ -1,0 +1,304 @@
+"""The model file: schema, defaults, reading TOML and applying overrides.
+
+A model file is TOML with the sections below. Every key has a documented default, so a file may
+set only the keys it changes. Unknown keys, wrong types and out-of-range values raise
+:class:`~siteopt.errors.ConfigError` naming the file, the key and the fix.
+
+>>> cfg = default_model()
+>>> cfg.budget.total_eur, cfg.limits.max_sites, cfg.weights.coverage
+(20000000000.0, 5, 0.5)
+>>> apply_overrides(cfg, {"weights.covrage": 0.7})
+Traceback (most recent call last):
+...
+siteopt.errors.ConfigError: <overrides>: unknown key 'weights.covrage'; did you mean 'weights.coverage'?
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from siteopt.errors import ConfigError
+
+#: Solvers siteopt supports, by the name used in model files and on the command line.
+SOLVERS = ("cbc", "highs")
+
+
+def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
+          exclusive_minimum: bool = False, maximum: float | None = None,
+          choices: tuple[str, ...] | None = None):
+    """A dataclass field carrying its documentation and its valid range."""
+    meta = {"doc": doc, "unit": unit, "minimum": minimum, "exclusive_minimum": exclusive_minimum,
+            "maximum": maximum, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Budget:
+    total_eur: float = _spec(20e9, "Total capital budget B for all chosen sites", "EUR",
+                             minimum=0, exclusive_minimum=True)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_sites: int = _spec(5, "Most sites p that may be chosen", "sites", minimum=1)
+    max_sites_per_country: int = _spec(1, "Most sites q per member state (the 2026 call allows "
+                                          "one bid per country)", "sites", minimum=1)
+    gigafactory_power_cap_mw: float = _spec(1000.0, "Cap P on the power counted for one site",
+                                            "MW", minimum=0, exclusive_minimum=True)
+    min_site_mw: float = _spec(0.0, "Sites whose effective power is below this are not eligible",
+                               "MW", minimum=0)
+    total_power_mw: float = _spec(5000.0, "Most total effective power T of the chosen sites", "MW",
+                                  minimum=0, exclusive_minimum=True)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    radius_km: float = _spec(500.0, "Radius R within which a chosen site covers population "
+                                    "(500 km is about 10 ms round trip over fibre)", "km",
+                             minimum=0, exclusive_minimum=True)
+
+
+@dataclass(frozen=True)
+class Consolidation:
+    radius_km: float = _spec(300.0, "A letter whose site is not chosen joins the nearest chosen "
+                                    "site within this distance", "km", minimum=0)
+
+
+@dataclass(frozen=True)
+class Weights:
+    coverage: float = _spec(0.5, "Weight of C, the share of EU population within R", minimum=0)
+    grid: float = _spec(0.2, "Weight of G, chosen grid power over p*P", minimum=0)
+    spread: float = _spec(0.2, "Weight of K, member states represented over p", minimum=0)
+    green: float = _spec(0.1, "Weight of E, renewable-weighted power over p*P", minimum=0)
+    cost: float = _spec(0.0, "Weight of X, capital cost over B (subtracted)", minimum=0)
+
+
+@dataclass(frozen=True)
+class Sites:
+    required: tuple[str, ...] = _spec((), "site_ids that must be chosen")
+    excluded: tuple[str, ...] = _spec((), "site_ids that must not be chosen")
+
+
+@dataclass(frozen=True)
+class Solver:
+    name: str = _spec("cbc", "MILP solver: 'cbc' (bundled with PuLP) or 'highs' (highspy)",
+                      choices=SOLVERS)
+    time_limit_s: float = _spec(60.0, "Wall-clock limit for the solver", "s", minimum=0,
+                                exclusive_minimum=True)
+    mip_gap: float = _spec(0.0, "Relative optimality gap at which the solver may stop "
+                                "(0 = proven optimum)", minimum=0, maximum=1)
+
+
+SECTIONS: dict[str, type] = {
+    "budget": Budget,
+    "limits": Limits,
+    "coverage": Coverage,
+    "consolidation": Consolidation,
+    "weights": Weights,
+    "sites": Sites,
+    "solver": Solver,
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The effective model: every key of every section, validated.
+
+    Attributes
+    ----------
+    source : str
+        Where the settings came from (the model file path, or ``<defaults>``).
+    """
+
+    budget: Budget = field(default_factory=Budget)
+    limits: Limits = field(default_factory=Limits)
+    coverage: Coverage = field(default_factory=Coverage)
+    consolidation: Consolidation = field(default_factory=Consolidation)
+    weights: Weights = field(default_factory=Weights)
+    sites: Sites = field(default_factory=Sites)
+    solver: Solver = field(default_factory=Solver)
+    source: str = "<defaults>"
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """The settings as nested plain data, same structure as the TOML file."""
+        out: dict[str, dict[str, Any]] = {}
+        for section in SECTIONS:
+            values = dataclasses.asdict(getattr(self, section))
+            out[section] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        return out
+
+    def sha256(self) -> str:
+        """Hash of the effective settings (not of the file they came from)."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def settings() -> list[tuple[str, dataclasses.Field]]:
+    """Every ``section.key`` with its dataclass field, in file order."""
+    return [(f"{name}.{f.name}", f) for name, cls in SECTIONS.items()
+            for f in dataclasses.fields(cls)]
+
+
+def default_model() -> ModelConfig:
+    """The model with every key at its default."""
+    return ModelConfig()
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(options)}"
+
+
+def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
+    """Check one value against its field's type and range; return it in canonical form."""
+    meta = spec.metadata
+    default = spec.default
+    label = f"{origin}: {key}"
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{label} = {value!r} must be a list of site_id strings, "
+                              f'e.g. ["ES-MLN", "DE-LUB"]')
+        return tuple(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{label} = {value!r} must be a string")
+        if meta["choices"] and value not in meta["choices"]:
+            raise ConfigError(f"{label} = {value!r} is not supported; choose one of "
+                              f"{', '.join(meta['choices'])}")
+        return value
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, int):
+        if is_number and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ConfigError(f"{label} = {value!r} must be a whole number")
+    else:
+        if not is_number or not math.isfinite(value):
+            raise ConfigError(f"{label} = {value!r} must be a finite number")
+        value = float(value)
+    unit = f" {meta['unit']}" if meta["unit"] and meta["unit"] != "sites" else ""
+    low = meta["minimum"]
+    if low is not None:
+        if meta["exclusive_minimum"] and value <= low:
+            raise ConfigError(f"{label} = {value!r} must be > {low:g}{unit}")
+        if not meta["exclusive_minimum"] and value < low:
+            raise ConfigError(f"{label} = {value!r} must be >= {low:g}{unit}")
+    high = meta["maximum"]
+    if high is not None and value > high:
+        raise ConfigError(f"{label} = {value!r} must be <= {high:g}{unit}")
+    return value
+
+
+def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
+                    origin: str = "<overrides>") -> ModelConfig:
+    """Return a copy of ``cfg`` with ``section.key`` values replaced.
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+        Settings to start from.
+    overrides : dict
+        ``{"weights.coverage": 0.7, ...}``; values are checked like values from a file.
+    origin : str
+        Named in error messages (a file path, or ``--set``).
+
+    Raises
+    ------
+    ConfigError
+        On an unknown key, a wrong type or an out-of-range value.
+    """
+    specs = dict(settings())
+    changed: dict[str, dict[str, Any]] = {}
+    for key, value in overrides.items():
+        if key not in specs:
+            raise ConfigError(f"{origin}: unknown key '{key}'{_did_you_mean(key, list(specs))}")
+        section, name = key.split(".", 1)
+        changed.setdefault(section, {})[name] = _coerce(key, specs[key], value, origin)
+    replaced = {section: dataclasses.replace(getattr(cfg, section), **values)
+                for section, values in changed.items()}
+    return dataclasses.replace(cfg, **replaced)
+
+
+def _flatten(document: dict[str, Any], origin: str) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for section, table in document.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{origin}: unknown section [{section}]"
+                              f"{_did_you_mean(section, list(SECTIONS))}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{origin}: '{section}' must be a table, e.g. [{section}]")
+        for name, value in table.items():
+            flat[f"{section}.{name}"] = value
+    return flat
+
+
+def load_model(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
+               set_items: list[str] | tuple[str, ...] = ()) -> ModelConfig:
+    """Read a model file, then apply keyword overrides and ``KEY=VALUE`` strings, in that order.
+
+    Parameters
+    ----------
+    path : path, optional
+        TOML model file; ``None`` starts from the defaults.
+    overrides : dict, optional
+        ``{"budget.total_eur": 8e9}``, as given by command-line options.
+    set_items : list of str
+        ``["weights.coverage=0.7", 'sites.required=["ES-MLN"]']``; values are TOML literals,
+        bare words are taken as strings and comma-separated words as lists of strings.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not TOML, or any key or value is invalid.
+    """
+    cfg = default_model()
+    if path is not None:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: model file not found; pass an existing file to --model "
+                              f"(the shipped ones are in models/)") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: cannot read the model file ({err})") from None
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
+                              f"for the format") from None
+        cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
+        cfg = dataclasses.replace(cfg, source=str(path))
+    if overrides:
+        cfg = apply_overrides(cfg, overrides, origin="command line")
+    if set_items:
+        cfg = apply_overrides(cfg, parse_set_items(set_items), origin="--set")
+    return cfg
+
+
+def parse_set_items(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` strings; the value is a TOML literal or a bare word.
+
+    >>> parse_set_items(["weights.coverage=0.7", "solver.name=highs"])
+    {'weights.coverage': 0.7, 'solver.name': 'highs'}
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set weights.coverage=0.7")
+        try:
+            parsed[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            parsed[key] = raw
+    return parsed
