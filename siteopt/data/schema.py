@@ -1,0 +1,140 @@
+"""What each data file must contain: columns, types, units and valid ranges.
+
+The descriptions end up in error messages ("must be > 0 (total capital cost in EUR)") and in
+``data/README.md``, so they say what a value means and in which unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: A site, letter, point or factory ID: letters, digits and '-'.
+ID_PATTERN = r"^[A-Za-z0-9-]+$"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a data file.
+
+    Parameters
+    ----------
+    name : str
+        Column name in the header.
+    kind : str
+        ``id`` (unique, letters/digits/'-'), ``text``, ``country`` (ISO 3166-1 alpha-2 present in
+        ``countries.geojson``), ``float``, ``int`` or ``choice``.
+    description : str
+        Meaning and unit, shown in messages.
+    required : bool
+        Whether the column must exist. Values of a required column may never be empty;
+        values of an optional column may be empty.
+    minimum, maximum : float, optional
+        Inclusive bounds.
+    positive : bool
+        Value must be > 0.
+    choices : tuple of str, optional
+        Allowed values of a ``choice`` column.
+    references : str, optional
+        ``file:column`` this column must point into (e.g. ``sites:site_id``).
+    """
+
+    name: str
+    kind: str
+    description: str
+    required: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
+    choices: tuple[str, ...] | None = None
+    references: str | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("float", "int")
+
+
+PROVENANCE = Column("provenance", "choice", "whether the figures are reported by a source or "
+                    "illustrative", choices=("reported", "illustrative"))
+
+
+def _lat() -> Column:
+    return Column("lat", "float", "latitude in WGS84 degrees", minimum=-90, maximum=90)
+
+
+def _lon() -> Column:
+    return Column("lon", "float", "longitude in WGS84 degrees", minimum=-180, maximum=180)
+
+
+SITES = (
+    Column("site_id", "id", "unique site identifier, e.g. ES-MLN"),
+    Column("name", "text", "site name"),
+    Column("country", "country", "ISO 3166-1 alpha-2 member-state code"),
+    _lat(),
+    _lon(),
+    Column("power_mw", "float", "IT power the proposal plans, in MW", positive=True),
+    Column("grid_mw", "float", "grid connection available by about 2028, in MW", positive=True),
+    Column("capex_eur", "float", "total capital cost in EUR", positive=True),
+    Column("renewable_share", "float", "share of the site's electricity from renewables, 0..1",
+           minimum=0, maximum=1),
+    PROVENANCE,
+    Column("source", "text", "citation or the rule used for illustrative figures"),
+    Column("gpus", "int", "number of AI accelerators planned", required=False, positive=True),
+    Column("capex_basis", "choice", "whether capex_eur is reported or from the cost rule",
+           required=False, choices=("reported", "rule")),
+    Column("pue", "float", "power usage effectiveness", required=False, minimum=1),
+    Column("elec_price_eur_mwh", "float", "electricity price in EUR/MWh", required=False,
+           minimum=0),
+    Column("consortium", "text", "backers of the proposal", required=False),
+    Column("notes", "text", "free-text notes", required=False),
+)
+
+LETTERS = (
+    Column("letter_id", "id", "unique letter identifier, e.g. L001"),
+    Column("site_id", "id", "the site the letter is for", references="sites:site_id"),
+    Column("consortium", "text", "who sent the letter"),
+    Column("requested_mw", "float", "IT power the letter asks for, in MW", positive=True),
+    PROVENANCE,
+)
+
+DEMAND = (
+    Column("point_id", "id", "unique population point identifier"),
+    Column("name", "text", "place name"),
+    Column("country", "country", "ISO 3166-1 alpha-2 member-state code"),
+    _lat(),
+    _lon(),
+    Column("population", "float", "people represented by the point", minimum=0),
+)
+
+AI_FACTORIES = (
+    Column("factory_id", "id", "unique AI Factory identifier"),
+    Column("name", "text", "AI Factory name"),
+    Column("country", "country", "ISO 3166-1 alpha-2 member-state code"),
+    _lat(),
+    _lon(),
+    Column("wave", "int", "EuroHPC selection wave (1, 2 or 3)", required=False, positive=True),
+    Column("host", "text", "hosting entity", required=False),
+    Column("city", "text", "host city", required=False),
+    Column("provenance", "choice", PROVENANCE.description, required=False,
+           choices=PROVENANCE.choices),
+    Column("source", "text", "citation", required=False),
+)
+
+COUNTRIES = (
+    Column("iso_a2", "id", "ISO 3166-1 alpha-2 code (Greece is GR)"),
+    Column("name", "text", "country name"),
+    Column("population", "float", "population on 1 January 2026 (Eurostat)", minimum=0),
+    Column("elec_price_eur_mwh", "float", "non-household electricity price in EUR/MWh",
+           minimum=0),
+    Column("renewable_share", "float", "renewable share of electricity, 0..1", minimum=0,
+           maximum=1),
+    Column("co2_g_per_kwh", "float", "CO2 intensity of electricity in g/kWh", minimum=0),
+)
+
+#: File name -> columns, in the order files are loaded (countries first: other files refer to it).
+FILES: dict[str, tuple[Column, ...]] = {
+    "countries.geojson": COUNTRIES,
+    "sites.csv": SITES,
+    "letters.csv": LETTERS,
+    "demand.csv": DEMAND,
+    "ai_factories.csv": AI_FACTORIES,
+}

@@ -1,0 +1,1 @@
+"""Presenting results: terminal tables, maps and the HTML report."""

@@ -1,0 +1,61 @@
+"""Shared fixtures: a private copy of the shipped data, and CSV editing helpers."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from siteopt.cli import cli
+from siteopt.data import default_data_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A copy of the shipped data set, in ``<tmp>/data``; the working directory is ``<tmp>``."""
+    target = tmp_path / "data"
+    target.mkdir()
+    for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv",
+                 "countries.geojson"):
+        shutil.copy(default_data_dir() / name, target / name)
+    monkeypatch.chdir(tmp_path)
+    return target
+
+
+def edit_csv(path: Path, key_column: str, key: str, column: str, value: str) -> int:
+    """Set one cell of a CSV file; return the 1-based line number of the edited row."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    for number, row in enumerate(rows[1:], start=2):
+        if row[header.index(key_column)] == key:
+            row[header.index(column)] = value
+            break
+    else:
+        raise KeyError(key)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return number
+
+
+def rename_column(path: Path, old: str, new: str) -> None:
+    """Rename a column in a CSV header."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[0] = ",".join(new if name == old else name for name in lines[0].split(","))
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+@pytest.fixture
+def run_cli():
+    """Invoke the CLI in-process; returns click's Result (stdout and stderr kept apart)."""
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return run

@@ -1,0 +1,311 @@
+"""The loader and every input check: one test per message, asserting its text."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from siteopt.data import load_data
+from siteopt.errors import InputError
+from tests.conftest import REPO, edit_csv, rename_column
+
+
+def problems_of(directory) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load_data(directory)
+    return [str(p) for p in caught.value.problems]
+
+
+def only_problem(directory) -> str:
+    problems = problems_of(directory)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+# --- the shipped data set ------------------------------------------------------------------
+
+def test_shipped_data_has_the_documented_shape():
+    data = load_data()
+    assert len(data.sites) == 60
+    assert data.sites["site_id"].is_unique
+    assert len(data.letters) == 76
+    assert data.sites["country"].nunique() == 16
+    assert len(data.ai_factories) == 19
+    assert len(data.countries) == 27
+    assert data.sites.crs == "EPSG:4326" and data.demand.crs == "EPSG:4326"
+    # some sites carry competing or joint letters
+    letters_per_site = data.letters["site_id"].value_counts()
+    assert letters_per_site.max() == 3 and (letters_per_site >= 2).sum() >= 8
+
+
+def test_demand_sums_to_the_eurostat_eu27_total():
+    with (REPO / "data/sources/country_figures.csv").open(encoding="utf-8") as handle:
+        figures = {row["iso_a2"]: int(row["population_2026"]) for row in csv.DictReader(handle)}
+    demand = load_data().demand
+    eu_total = sum(figures.values())
+    assert abs(demand["population"].sum() - eu_total) <= 0.001 * eu_total
+    per_country = demand.groupby("country")["population"].sum()
+    assert per_country.to_dict() == figures
+
+
+def test_illustrative_capex_follows_the_documented_rule():
+    sites = load_data().sites
+    rule = sites[sites["capex_basis"] == "rule"]
+    expected = rule["gpus"] * 30_000 + rule["power_mw"] * 2.0e6
+    assert len(rule) >= 40
+    assert (rule["capex_eur"] == expected).all()
+
+
+def test_summary_counts_sites_letters_and_people_per_country():
+    summary = load_data().summary().set_index("country")
+    assert summary.loc["DE", "sites"] == 8
+    assert summary.loc["DE", "letters"] == 11
+    assert summary.loc["Total", "sites"] == 60
+    assert summary.loc["Total", "letters"] == 76
+    assert summary.loc["Total", "population"] == summary.drop("Total")["population"].sum()
+
+
+# --- one test per message --------------------------------------------------------------------
+
+def test_capex_must_be_positive(data_dir):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "capex_eur", "-3e9")
+    assert only_problem(data_dir) == (f"data/sites.csv line {line}, column capex_eur: '-3e9' "
+                                      f"must be > 0 (total capital cost in EUR)")
+
+
+@pytest.mark.parametrize("column", ["power_mw", "grid_mw"])
+def test_power_and_grid_must_be_positive(data_dir, column):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "DE-LUB", column, "0")
+    assert only_problem(data_dir).startswith(f"data/sites.csv line {line}, column {column}: "
+                                             f"'0' must be > 0")
+
+
+def test_wrong_type_is_named(data_dir):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "PT-SIN", "power_mw", "lots")
+    assert only_problem(data_dir) == (f"data/sites.csv line {line}, column power_mw: 'lots' is "
+                                      f"not a finite number (IT power the proposal plans, in MW)")
+
+
+@pytest.mark.parametrize("value", ["", "NaN"])
+def test_empty_and_nan_values(data_dir, value):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "FI-KAJ", "lat", value)
+    assert only_problem(data_dir) == (f"data/sites.csv line {line}, column lat: '{value}' is "
+                                      f"empty; every row needs a value (latitude in WGS84 degrees)")
+
+
+@pytest.mark.parametrize("column, value, bounds", [("lat", "95", "-90 and 90"),
+                                                    ("lon", "-200", "-180 and 180")])
+def test_coordinates_out_of_range(data_dir, column, value, bounds):
+    line = edit_csv(data_dir / "demand.csv", "point_id", "GN2761369", column, value)
+    assert only_problem(data_dir) == (f"data/demand.csv line {line}, column {column}: '{value}' "
+                                      f"must be between {bounds} "
+                                      f"({'latitude' if column == 'lat' else 'longitude'} in "
+                                      f"WGS84 degrees)")
+
+
+def test_renewable_share_is_a_fraction(data_dir):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "SE-BOR", "renewable_share", "89")
+    assert only_problem(data_dir) == (f"data/sites.csv line {line}, column renewable_share: '89' "
+                                      f"must be between 0 and 1 (share of the site's electricity "
+                                      f"from renewables, 0..1)")
+
+
+def test_whole_numbers(data_dir):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "SE-BOR", "gpus", "1.5")
+    assert only_problem(data_dir).startswith(f"data/sites.csv line {line}, column gpus: '1.5' "
+                                             f"must be a whole number")
+
+
+def test_negative_population(data_dir):
+    line = edit_csv(data_dir / "demand.csv", "point_id", "GN2761369", "population", "-5")
+    assert only_problem(data_dir) == (f"data/demand.csv line {line}, column population: '-5' "
+                                      f"must be >= 0 (people represented by the point)")
+
+
+def test_duplicate_ids(data_dir):
+    first = edit_csv(data_dir / "sites.csv", "site_id", "DE-LUB", "site_id", "DE-LUB")
+    line = edit_csv(data_dir / "sites.csv", "site_id", "DE-MUC", "site_id", "DE-LUB")
+    problems = problems_of(data_dir)
+    assert (f"data/sites.csv line {line}, column site_id: 'DE-LUB' is a duplicate of line "
+            f"{first}; IDs must be unique") in problems
+
+
+def test_malformed_id(data_dir):
+    line = edit_csv(data_dir / "letters.csv", "letter_id", "L001", "letter_id", "L 001")
+    assert only_problem(data_dir) == (f"data/letters.csv line {line}, column letter_id: 'L 001' "
+                                      f"may contain only letters, digits and '-' (unique letter "
+                                      f"identifier, e.g. L001)")
+
+
+@pytest.mark.parametrize("value, hint", [
+    ("XX", "use an ISO 3166-1 alpha-2 code that data/countries.geojson has"),
+    ("EL", "use 'GR'"),
+    ("de", "use upper case 'DE'"),
+])
+def test_unknown_country(data_dir, value, hint):
+    line = edit_csv(data_dir / "ai_factories.csv", "factory_id", "AIF-DE-JAIF", "country", value)
+    assert only_problem(data_dir) == (f"data/ai_factories.csv line {line}, column country: "
+                                      f"'{value}' is not a country in data/countries.geojson; {hint}")
+
+
+def test_choice_column(data_dir):
+    line = edit_csv(data_dir / "letters.csv", "letter_id", "L002", "provenance", "rumour")
+    assert only_problem(data_dir) == (f"data/letters.csv line {line}, column provenance: 'rumour' "
+                                      f"must be one of reported, illustrative (whether the figures "
+                                      f"are reported by a source or illustrative)")
+
+
+def test_letter_points_to_unknown_site(data_dir):
+    line = edit_csv(data_dir / "letters.csv", "letter_id", "L002", "site_id", "AT-VIX")
+    assert only_problem(data_dir) == (f"data/letters.csv line {line}, column site_id: 'AT-VIX' is "
+                                      f"not a site_id in data/sites.csv; did you mean 'AT-VIE'?")
+
+
+def test_site_inside_another_country(data_dir):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "AT-VIE", "country", "DE")
+    problem = only_problem(data_dir)
+    assert problem.startswith(f"data/sites.csv line {line}, column country: site AT-VIE at lat "
+                              f"48.2085, lon 16.3721 lies in Austria (AT), ")
+    distance_km = int(problem.split("(AT), ")[1].split(" km")[0])
+    assert 180 <= distance_km <= 260  # Vienna to the nearest German border, about 210 km
+    assert "fix 'country', or 'lat' and 'lon'" in problem
+
+
+def test_site_far_from_its_country_at_sea(data_dir):
+    sites = data_dir / "sites.csv"
+    edit_csv(sites, "site_id", "PT-SIN", "lon", "-12.5")
+    problem = only_problem(data_dir)
+    assert "site PT-SIN at lat 37.9562, lon -12.5 lies " in problem
+    assert " km from PT; " in problem and "lies in" not in problem
+
+
+def test_site_just_outside_a_coarse_border_is_accepted(data_dir):
+    # Sines lies on the coast; 0.1 degree west of it is still within the 30 km tolerance
+    edit_csv(data_dir / "sites.csv", "site_id", "PT-SIN", "lon", "-8.97")
+    assert len(load_data(data_dir).sites) == 60
+
+
+def test_missing_column_with_typo_suggests_the_name(data_dir):
+    rename_column(data_dir / "sites.csv", "capex_eur", "capex_euro")
+    assert only_problem(data_dir) == ("data/sites.csv, column capex_eur: required column is "
+                                      "missing; found 'capex_euro': rename it to 'capex_eur'")
+
+
+def test_missing_column_without_typo_says_what_to_add(data_dir):
+    rename_column(data_dir / "letters.csv", "requested_mw", "zzz")
+    assert only_problem(data_dir) == ("data/letters.csv, column requested_mw: required column is "
+                                      "missing; add a 'requested_mw' column (IT power the letter "
+                                      "asks for, in MW)")
+
+
+def test_missing_file(data_dir):
+    (data_dir / "letters.csv").unlink()
+    assert only_problem(data_dir) == ("data/letters.csv: file not found; every data directory "
+                                      "needs it (see data/README.md for its columns)")
+
+
+def test_empty_file(data_dir):
+    (data_dir / "sites.csv").write_text("", encoding="utf-8")
+    assert only_problem(data_dir) == ("data/sites.csv: file is empty; it needs a header line and "
+                                      "one row per record (see data/README.md)")
+
+
+def test_header_without_rows(data_dir):
+    text = (data_dir / "letters.csv").read_text(encoding="utf-8").split("\n")[0] + "\n"
+    (data_dir / "letters.csv").write_text(text, encoding="utf-8")
+    assert only_problem(data_dir) == "data/letters.csv: has a header but no rows"
+
+
+def test_unreadable_csv(data_dir):
+    path = data_dir / "letters.csv"
+    path.write_text(path.read_text(encoding="utf-8") + 'L999,ES-MLN,"unclosed,1,reported\n'
+                    'L998,ES-MLN,x,1,reported,extra,fields\n', encoding="utf-8")
+    problem = only_problem(data_dir)
+    assert problem.startswith("data/letters.csv: cannot be read as CSV (")
+    assert problem.endswith("every line has as many fields as the header")
+
+
+def test_not_utf8(data_dir):
+    path = data_dir / "sites.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
+    problem = only_problem(data_dir)
+    assert problem.startswith("data/sites.csv: is not UTF-8 text (byte ")
+    assert "save it as 'CSV UTF-8'" in problem
+
+
+def test_missing_data_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert only_problem(tmp_path / "nowhere") == ("nowhere: data directory not found; pass an "
+                                                  "existing directory to --data")
+
+
+def test_broken_geojson(data_dir):
+    (data_dir / "countries.geojson").write_text('{"type": "FeatureCollection", "features": [',
+                                                 encoding="utf-8")
+    assert only_problem(data_dir).startswith("data/countries.geojson: cannot be read as GeoJSON (")
+
+
+def test_country_property_checked_per_feature(data_dir):
+    path = data_dir / "countries.geojson"
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    collection["features"][2]["properties"]["renewable_share"] = 34.4
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    assert only_problem(data_dir) == ("data/countries.geojson feature 3, column renewable_share: "
+                                      "'34.4' must be between 0 and 1 (renewable share of "
+                                      "electricity, 0..1)")
+
+
+def test_all_problems_are_reported_at_once(data_dir):
+    edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "capex_eur", "-1")
+    edit_csv(data_dir / "letters.csv", "letter_id", "L002", "site_id", "NOPE")
+    edit_csv(data_dir / "demand.csv", "point_id", "GN2761369", "population", "-1")
+    problems = problems_of(data_dir)
+    assert [p.split(" ")[0] for p in problems] == ["data/sites.csv", "data/letters.csv",
+                                                   "data/demand.csv"]
+
+
+def test_at_most_fifty_problems(data_dir):
+    path = data_dir / "demand.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1:80] = [",".join(line.split(",")[:-1] + ["-1"]) for line in lines[1:80]]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert len(problems_of(data_dir)) == 50
+
+
+# --- spreadsheet exports are read correctly -----------------------------------------------
+
+def test_byte_order_mark_and_crlf_are_read(data_dir):
+    path = data_dir / "sites.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    data = load_data(data_dir)
+    assert list(data.sites.columns[:2]) == ["site_id", "name"]
+    assert data.sites["capex_eur"].sum() == load_data().sites["capex_eur"].sum()
+
+
+def test_semicolons_with_decimal_commas_are_read(data_dir):
+    path = data_dir / "letters.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][3] = rows[1][3] + ",5"  # decimal comma
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";", lineterminator="\n").writerows(rows)
+    letters = load_data(data_dir).letters
+    assert len(letters) == 76
+    assert letters["requested_mw"].iat[0] == float(rows[1][3].replace(",", "."))
+
+
+# --- the data build script -----------------------------------------------------------------
+
+def test_build_script_reproduces_the_shipped_files(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_data", REPO / "data/build_data.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    monkeypatch.setattr(build, "DATA", tmp_path)
+    build.main()
+    for name in ("demand.csv", "countries.geojson"):
+        assert (tmp_path / name).read_bytes() == (REPO / "data" / name).read_bytes(), name
