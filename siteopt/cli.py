@@ -70,6 +70,81 @@ def validate(data_dir):
                f"{len(dataset.ai_factories)} AI Factories.")
 
 
+def solve_options(command):
+    """The options shared by ``solve``, ``map`` and ``report``."""
+    options = [
+        click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=str),
+                     default=None, help="Model file (default: models/default.toml)."),
+        DATA_OPTION,
+        click.option("--budget", type=float, default=None, metavar="EUR",
+                     help="Total budget in EUR, e.g. 20e9 (overrides budget.total_eur)."),
+        click.option("--max-sites", type=int, default=None, metavar="N",
+                     help="Most sites to choose (overrides limits.max_sites)."),
+        click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
+                     help="Override any model key, e.g. --set weights.coverage=0.7 (repeatable)."),
+        click.option("--solver", type=click.Choice(["cbc", "highs"]), default=None,
+                     help="MILP solver (overrides solver.name)."),
+        click.option("--time-limit", type=float, default=None, metavar="S",
+                     help="Solver time limit in seconds (overrides solver.time_limit_s)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_limit):
+    """Resolve the model from the options and solve it."""
+    from siteopt.api import resolve_model, solve
+
+    cfg = resolve_model(model_path, {"budget": budget, "max_sites": max_sites, "solver": solver,
+                                     "time_limit": time_limit}, set_items)
+    return solve(cfg, data_dir)
+
+
+@cli.command("solve")
+@solve_options
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              help="table: readable text (default); json: one JSON document on stdout.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Also write result.json, selected.geojson and sites.csv here.")
+@reports_errors
+def solve_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit,
+                  output_format, out_dir):
+    """Choose the gigafactory sites and print the portfolio.
+
+    Exit code 0 when a selection is found (optimal, or stopped at the time limit with its gap
+    reported), 1 when the limits conflict or the solver fails, 2 for bad input.
+    """
+    import json
+
+    from siteopt.errors import InfeasibleError, SolverError
+    from siteopt.result import failure_document
+    from siteopt.solve import Status
+
+    try:
+        result = _run_solve(model_path, data_dir, budget, max_sites, set_items, solver,
+                            time_limit)
+    except (InfeasibleError, SolverError) as err:
+        if output_format == "json":
+            status = Status.INFEASIBLE if isinstance(err, InfeasibleError) else Status.ERROR
+            click.echo(json.dumps(failure_document(status, str(err)), indent=2))
+        raise
+    if out_dir is not None:
+        written = result.write(out_dir, extra=_map_files(result))
+        click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+    if output_format == "json":
+        click.echo(result.to_json())
+    else:
+        from siteopt.report.text import format_result
+
+        click.echo(format_result(result), nl=False)
+
+
+def _map_files(result) -> dict:
+    """Files drawn from the result for --out (the static map once plotting exists)."""
+    return {}
+
+
 def main():
     """Console-script entry point."""
     cli(prog_name="siteopt")

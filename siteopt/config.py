@@ -242,19 +242,13 @@ def _flatten(document: dict[str, Any], origin: str) -> dict[str, Any]:
     return flat
 
 
-def load_model(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
-               set_items: list[str] | tuple[str, ...] = ()) -> ModelConfig:
-    """Read a model file, then apply keyword overrides and ``KEY=VALUE`` strings, in that order.
+def load_model(path: str | Path | None = None) -> ModelConfig:
+    """Read a model file; keys it does not set take their defaults.
 
     Parameters
     ----------
     path : path, optional
-        TOML model file; ``None`` starts from the defaults.
-    overrides : dict, optional
-        ``{"budget.total_eur": 8e9}``, as given by command-line options.
-    set_items : list of str
-        ``["weights.coverage=0.7", 'sites.required=["ES-MLN"]']``; values are TOML literals,
-        bare words are taken as strings and comma-separated words as lists of strings.
+        TOML model file; ``None`` gives the defaults.
 
     Raises
     ------
@@ -262,22 +256,32 @@ def load_model(path: str | Path | None = None, overrides: dict[str, Any] | None 
         If the file is missing or not TOML, or any key or value is invalid.
     """
     cfg = default_model()
-    if path is not None:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: model file not found; pass an existing file to --model "
-                              f"(the shipped ones are in models/)") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"{path}: cannot read the model file ({err})") from None
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
-                              f"for the format") from None
-        cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
-        cfg = dataclasses.replace(cfg, source=str(path))
+    if path is None:
+        return cfg
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: model file not found; pass an existing file to --model "
+                          f"(the shipped ones are in models/)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the model file ({err})") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
+                          f"for the format") from None
+    cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
+    return dataclasses.replace(cfg, source=str(path))
+
+
+def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = None,
+                         set_items: list[str] | tuple[str, ...] = ()) -> ModelConfig:
+    """Apply option overrides (``{"budget.total_eur": 8e9}``), then ``KEY=VALUE`` strings.
+
+    ``set_items`` values are TOML literals; bare words are taken as strings and
+    comma-separated words as lists of strings (``--set sites.required=ES-MLN,DE-LUB``).
+    """
     if overrides:
         cfg = apply_overrides(cfg, overrides, origin="command line")
     if set_items:

@@ -1,0 +1,142 @@
+"""The public entry point: :func:`solve` runs the whole pipeline.
+
+load + validate -> coverage -> build -> solve -> result
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from siteopt.config import ModelConfig, load_model, load_model_overrides
+from siteopt.consolidation import plan_consolidation
+from siteopt.data import Dataset, load_data
+from siteopt.errors import InfeasibleError, SolverError
+from siteopt.instance import prepare_instance
+from siteopt.model import build_model
+from siteopt.result import Result
+from siteopt.solve import Status, solve_model
+
+#: Short keyword names accepted by :func:`solve`, and the model keys they set.
+ALIASES = {
+    "budget": "budget.total_eur",
+    "max_sites": "limits.max_sites",
+    "radius_km": "coverage.radius_km",
+    "solver": "solver.name",
+    "time_limit": "solver.time_limit_s",
+    "mip_gap": "solver.mip_gap",
+}
+
+
+def default_model_path() -> Path:
+    """``models/default.toml`` of the checkout siteopt was installed from."""
+    return Path(__file__).resolve().parents[1] / "models" / "default.toml"
+
+
+def resolve_model(model: str | Path | ModelConfig | None = None,
+                  overrides: dict[str, Any] | None = None,
+                  set_items: tuple[str, ...] | list[str] = ()) -> ModelConfig:
+    """The effective model: a file (default ``models/default.toml``) plus overrides.
+
+    Overrides use dotted keys (``"weights.coverage"``), ``section__key`` names
+    (``weights__coverage``) or the short names in :data:`ALIASES`; ``None`` values are ignored.
+    ``set_items`` are ``KEY=VALUE`` strings as given to ``--set``, applied last.
+    """
+    if not isinstance(model, ModelConfig):
+        model = load_model(model if model is not None else default_model_path())
+    keyed = {ALIASES.get(key, key.replace("__", ".")): value
+             for key, value in (overrides or {}).items() if value is not None}
+    return load_model_overrides(model, keyed, set_items)
+
+
+def solve(model: str | Path | ModelConfig | None = None,
+          data: str | Path | Dataset | None = None, **overrides: Any) -> Result:
+    """Choose the gigafactory sites: load, validate, build and solve the model.
+
+    Parameters
+    ----------
+    model : path or ModelConfig, optional
+        A TOML model file (default ``models/default.toml``) or settings already loaded.
+    data : path or Dataset, optional
+        The data directory (default: the shipped ``data/``) or a loaded :class:`Dataset`.
+    **overrides
+        Model keys to change: ``budget=8e9``, ``max_sites=3``, ``solver="highs"``,
+        ``time_limit=30``, ``weights__coverage=0.7`` or ``**{"weights.coverage": 0.7}``.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    InputError, ConfigError
+        Bad data or settings (exit code 2 on the command line).
+    InfeasibleError
+        The limits conflict; the message names them (exit code 1).
+    SolverError
+        The solver failed or found no solution in time (exit code 1).
+
+    Examples
+    --------
+    >>> import siteopt
+    >>> result = siteopt.solve(budget=8e9, max_sites=2)
+    >>> result.status.value, len(result.selected) <= 2, result.total_capex_eur <= 8e9
+    ('optimal', True, True)
+    """
+    cfg = resolve_model(model, overrides)
+    timings = {}
+    start = time.perf_counter()
+    dataset = data if isinstance(data, Dataset) else load_data(data)
+    timings["load"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    prepared = prepare_instance(dataset, cfg)
+    timings["coverage"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    built = build_model(prepared.instance)
+    timings["build"] = time.perf_counter() - start
+
+    outcome = solve_model(built, cfg.solver)
+    timings["solve"] = outcome.seconds
+    if outcome.status == Status.INFEASIBLE:
+        raise InfeasibleError("the solver proved that no selection satisfies the limits")
+    if outcome.status == Status.ERROR:
+        raise SolverError(f"{cfg.solver.name} failed without a solution")
+    return _make_result(dataset, cfg, prepared, outcome, timings)
+
+
+def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
+    instance = prepared.instance
+    selected = outcome.selected
+    terms = instance.evaluate(selected)
+    sites = dataset.sites.copy()
+    sites["effective_mw"] = instance.effective_mw
+    sites["eligible"] = instance.eligible
+    sites["required"] = instance.required
+    sites["selected"] = selected
+    sites["population_within_r"] = np.bincount(
+        prepared.site_index, weights=prepared.point_population[prepared.point_index],
+        minlength=len(sites))
+    covered = np.zeros(len(dataset.demand), dtype=bool)
+    covered[prepared.point_index[selected[prepared.site_index]]] = True
+    chosen_ids = sorted(sites.loc[selected, "site_id"])
+    plan = plan_consolidation(sites, dataset.letters, chosen_ids, cfg.consolidation.radius_km)
+    return Result(
+        status=outcome.status,
+        objective=instance.objective(terms),
+        terms=terms,
+        selected=chosen_ids,
+        sites=sites,
+        demand_covered=covered,
+        consolidation=plan,
+        model=cfg,
+        solver={"name": outcome.solver, "seconds": outcome.seconds, "gap": outcome.gap,
+                "bound": outcome.bound, "reported_objective": outcome.objective},
+        inputs={**dataset.sha256, "model": cfg.sha256()},
+        timings=timings,
+        dataset=dataset,
+    )

@@ -1,0 +1,232 @@
+"""The result of one solve: selection, terms, consolidation, manifest; exports.
+
+A :class:`Result` is complete when it is made: nothing is computed on request except the
+renderings (tables, JSON text, files).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from siteopt.config import ModelConfig
+from siteopt.consolidation import ConsolidationPlan
+from siteopt.data import Dataset
+from siteopt.model import TERMS
+from siteopt.solve import Status
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """One solved model.
+
+    Attributes
+    ----------
+    status : Status
+        ``optimal`` or ``time_limit`` (a result always holds a solution).
+    objective : float
+        Weighted objective of the selection (cost subtracted).
+    terms : dict
+        Un-weighted terms C, G, K, E, X (each 0..1) keyed ``coverage``, ``grid``, ``spread``,
+        ``green``, ``cost``.
+    selected : list of str
+        Chosen site_ids, sorted.
+    sites : GeoDataFrame
+        Every site with the input columns plus ``effective_mw`` (MW), ``eligible``,
+        ``required``, ``selected`` and ``population_within_r`` (people within R of the site).
+    demand_covered : ndarray of bool
+        Per demand point: within R of a chosen site.
+    consolidation : ConsolidationPlan
+    model : ModelConfig
+        The effective model.
+    solver : dict
+        ``name``, ``seconds`` (s), ``gap`` (relative), ``bound`` (best proven objective bound).
+    inputs : dict
+        SHA-256 of each data file and of the effective model (key ``model``).
+    timings : dict
+        Seconds spent in ``load``, ``coverage``, ``build`` and ``solve``.
+    dataset : Dataset
+        The data the result was computed from (for maps and reports).
+    """
+
+    status: Status
+    objective: float
+    terms: dict[str, float]
+    selected: list[str]
+    sites: gpd.GeoDataFrame
+    demand_covered: np.ndarray
+    consolidation: ConsolidationPlan
+    model: ModelConfig
+    solver: dict[str, Any]
+    inputs: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+    dataset: Dataset | None = None
+
+    # --- derived views ------------------------------------------------------------------
+
+    @property
+    def contributions(self) -> dict[str, float]:
+        """Each term times its weight; the cost contribution is negative."""
+        weights = self.model.weights
+        return {term: (0.0 - value if term == "cost" else value)
+                for term, value in ((t, getattr(weights, t) * self.terms[t]) for t in TERMS)}
+
+    @property
+    def chosen(self) -> gpd.GeoDataFrame:
+        """The chosen sites with all attributes, sorted by site_id."""
+        return self.sites[self.sites["selected"]].sort_values("site_id")
+
+    @property
+    def total_capex_eur(self) -> float:
+        return float(self.chosen["capex_eur"].sum())
+
+    @property
+    def total_power_mw(self) -> float:
+        return float(self.chosen["effective_mw"].sum())
+
+    @property
+    def covered_population(self) -> float:
+        return float(self.dataset.demand["population"].to_numpy()[self.demand_covered].sum())
+
+    def country_coverage(self) -> pd.DataFrame:
+        """Per country: population, population within R of a chosen site, and the share.
+
+        Returns
+        -------
+        DataFrame
+            ``country``, ``name``, ``population``, ``covered``, ``share`` (0..1), ``sites``
+            (chosen sites in the country).
+        """
+        demand = self.dataset.demand
+        frame = pd.DataFrame({"country": demand["country"],
+                              "population": demand["population"],
+                              "covered": np.where(self.demand_covered, demand["population"], 0.0)})
+        table = frame.groupby("country")[["population", "covered"]].sum()
+        table["share"] = table["covered"] / table["population"].where(table["population"] > 0)
+        table["sites"] = self.chosen.groupby("country").size().reindex(table.index).fillna(0)
+        names = self.dataset.countries.set_index("iso_a2")["name"]
+        table.insert(0, "name", names.reindex(table.index).fillna(""))
+        table = table.reset_index()
+        table["sites"] = table["sites"].astype(int)
+        return table
+
+    def __repr__(self) -> str:
+        return (f"<siteopt.Result {self.status.value}: objective {self.objective:.6f}, "
+                f"{len(self.selected)} sites ({', '.join(self.selected)}), "
+                f"gap {self.solver['gap']:.2%}, {self.solver['seconds']:.2f} s with "
+                f"{self.solver['name']}>")
+
+    # --- exports ----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain data (the ``--format json`` document)."""
+        return {
+            "status": self.status.value,
+            "objective": self.objective,
+            "terms": dict(self.terms),
+            "contributions": self.contributions,
+            "selected": list(self.selected),
+            "total_capex_eur": self.total_capex_eur,
+            "total_power_mw": self.total_power_mw,
+            "covered_population": self.covered_population,
+            "total_population": float(self.dataset.demand["population"].sum()),
+            "countries": sorted(self.chosen["country"].unique().tolist()),
+            "consolidation": {site: list(letters)
+                              for site, letters in self.consolidation.members.items()},
+            "unabsorbed_letters": list(self.consolidation.unabsorbed),
+            "model": self.model.to_dict(),
+            "solver": {"name": self.solver["name"], "seconds": self.solver["seconds"],
+                       "gap": self.solver["gap"], "bound": self.solver["bound"]},
+            "inputs": dict(self.inputs),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as a JSON document (non-finite numbers become ``null``)."""
+        return json.dumps(_finite(self.to_dict()), indent=indent, ensure_ascii=False)
+
+    def selected_geojson(self) -> str:
+        """The chosen sites with all attributes as a GeoJSON FeatureCollection."""
+        chosen = self.chosen.drop(columns=["selected"])
+        return chosen.to_json(drop_id=True, ensure_ascii=False)
+
+    def sites_csv(self) -> str:
+        """Every site with its decision columns, as CSV text."""
+        frame = pd.DataFrame(self.sites.drop(columns="geometry"))
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, lineterminator="\n")
+        return buffer.getvalue()
+
+    def to_geojson(self, path: str | Path) -> Path:
+        """Write the chosen sites as GeoJSON to ``path`` (atomically); return the path."""
+        return write_atomically({Path(path): self.selected_geojson()})[0]
+
+    def write(self, directory: str | Path, extra: dict[str, bytes | str] | None = None) -> list[Path]:
+        """Write ``result.json``, ``selected.geojson`` and ``sites.csv`` into ``directory``.
+
+        Every file is written to a temporary name first and renamed only once all are written,
+        so a failed run leaves no half-written file behind.
+
+        Parameters
+        ----------
+        directory : path
+            Created if missing.
+        extra : dict, optional
+            More file name -> content to write the same way (e.g. ``map.png``).
+        """
+        directory = Path(directory)
+        files = {directory / "result.json": self.to_json() + "\n",
+                 directory / "selected.geojson": self.selected_geojson(),
+                 directory / "sites.csv": self.sites_csv()}
+        for name, content in (extra or {}).items():
+            files[directory / name] = content
+        return write_atomically(files)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
+    """Write several files so that either all appear complete or none is touched.
+
+    Each file is first written to a temporary file in its target directory; only when every
+    file is written are they renamed into place (``os.replace``, atomic on one file system).
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, content in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                                 suffix=".tmp")
+            staged.append((temporary, path))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content.encode("utf-8") if isinstance(content, str) else content)
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    except BaseException:
+        for temporary, _ in staged:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        raise
+    return [path for _, path in staged]
+
+
+def failure_document(status: Status, message: str) -> dict[str, Any]:
+    """The JSON document of a run without a solution (``infeasible`` or ``error``)."""
+    return {"status": status.value, "message": message, "objective": None, "selected": []}

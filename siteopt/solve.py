@@ -1,0 +1,191 @@
+"""Solving a built model: solver profiles, status mapping, gap and time.
+
+PuLP's own status calls a time-limited incumbent "Optimal"; siteopt never does. The status
+comes from the solver itself: CBC's final report (from its log) and HiGHS's model status and
+MIP gap (from highspy).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+from siteopt.config import Solver
+from siteopt.errors import SolverError
+from siteopt.model import BuiltModel
+
+
+class Status(enum.StrEnum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"          #: proven optimal (within ``solver.mip_gap``, default 0)
+    TIME_LIMIT = "time_limit"    #: stopped by the time limit with a solution; see the gap
+    INFEASIBLE = "infeasible"    #: no selection satisfies the limits
+    ERROR = "error"              #: the solver failed
+
+
+@dataclass(frozen=True)
+class SolverOutcome:
+    """What a solver returned.
+
+    Attributes
+    ----------
+    status : Status
+    selected : ndarray of bool
+        Chosen sites (all False without a solution).
+    objective : float
+        Objective value the solver reports (NaN without a solution).
+    bound : float
+        Best proven upper bound on the objective (NaN if unknown).
+    gap : float
+        Relative gap ``(bound - objective) / max(|objective|, 1e-10)``; 0 when proven optimal.
+    seconds : float
+        Wall-clock solve time, s.
+    solver : str
+        ``cbc`` or ``highs``.
+    """
+
+    status: Status
+    selected: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    solver: str
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``(bound - objective) / max(|objective|, 1e-10)``, never negative; NaN if unknown."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return math.nan
+    return max(0.0, (bound - objective) / max(abs(objective), 1e-10))
+
+
+_CBC_BOUND = re.compile(r"^(?:Upper|Lower) bound:\s+(-?[\d.eE+-]+)", re.M)
+_CBC_BEST_POSSIBLE = re.compile(r"best possible (-?[\d.eE+-]+)")
+
+
+def _cbc_bound(log: str) -> float:
+    """The best bound CBC printed (for a maximisation CBC minimises the negation)."""
+    found = _CBC_BOUND.findall(log)
+    if found:
+        return float(found[-1])
+    found = _CBC_BEST_POSSIBLE.findall(log)
+    return -float(found[-1]) if found else math.nan
+
+
+def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
+    with tempfile.TemporaryDirectory(prefix="siteopt-cbc-") as folder:
+        log_path = Path(folder) / "cbc.log"
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=settings.time_limit_s,
+                                   gapRel=settings.mip_gap, logPath=str(log_path), threads=1)
+        try:
+            problem.solve(solver)
+        except pulp.PulpSolverError as err:
+            raise SolverError(f"CBC failed: {err}") from None
+        log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if problem.status == pulp.LpStatusInfeasible:
+        return Status.INFEASIBLE, math.nan
+    if problem.sol_status == pulp.LpSolutionOptimal:
+        return Status.OPTIMAL, _cbc_bound(log)
+    if problem.sol_status == pulp.LpSolutionIntegerFeasible or "Stopped on time" in log:
+        if problem.sol_status in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
+            return Status.TIME_LIMIT, _cbc_bound(log)
+        raise SolverError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
+                          f"without finding a solution; raise solver.time_limit_s")
+    return Status.ERROR, math.nan
+
+
+@functools.cache
+def _silence_highs_banner() -> None:
+    """HiGHS prints a banner to file descriptor 1 when the first ``Highs`` object is made.
+
+    Make that first object with stdout pointed at stderr, so ``--format json`` keeps exactly
+    one JSON document on stdout.
+    """
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
+    import highspy
+
+    _silence_highs_banner()
+    solver = pulp.HiGHS(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
+                        threads=1, random_seed=0)
+    try:
+        problem.solve(solver)
+    except pulp.PulpSolverError as err:
+        raise SolverError(f"HiGHS failed: {err}") from None
+    highs = problem.solverModel
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    bound = float(info.mip_dual_bound)
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        return Status.OPTIMAL, bound
+    if model_status in (highspy.HighsModelStatus.kInfeasible,
+                        highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return Status.INFEASIBLE, math.nan
+    if model_status == highspy.HighsModelStatus.kTimeLimit:
+        if has_solution:
+            return Status.TIME_LIMIT, bound
+        raise SolverError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
+                          f"without finding a solution; raise solver.time_limit_s")
+    return Status.ERROR, math.nan
+
+
+SOLVE_FUNCTIONS = {"cbc": _solve_cbc, "highs": _solve_highs}
+
+
+def solve_model(built: BuiltModel, settings: Solver) -> SolverOutcome:
+    """Solve a built model with the solver named in ``settings``.
+
+    Parameters
+    ----------
+    built : BuiltModel
+    settings : Solver
+        ``name`` (cbc or highs), ``time_limit_s`` (s) and ``mip_gap``.
+
+    Returns
+    -------
+    SolverOutcome
+
+    Raises
+    ------
+    SolverError
+        If the solver cannot run, or stops at the time limit without any solution.
+    """
+    start = time.perf_counter()
+    status, bound = SOLVE_FUNCTIONS[settings.name](built.problem, settings)
+    seconds = time.perf_counter() - start
+    n_sites = len(built.site_open)
+    if status in (Status.INFEASIBLE, Status.ERROR):
+        return SolverOutcome(status, np.zeros(n_sites, dtype=bool), math.nan, math.nan,
+                             math.nan, seconds, settings.name)
+    selected = np.array([(built.site_open[s].varValue or 0.0) > 0.5 for s in range(n_sites)])
+    objective = float(pulp.value(built.problem.objective) or 0.0)
+    if status == Status.OPTIMAL and settings.mip_gap == 0:
+        gap, bound = 0.0, objective
+    else:
+        gap = relative_gap(objective, bound)
+    return SolverOutcome(status, selected, objective, bound, gap, seconds, settings.name)
