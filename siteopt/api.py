@@ -17,6 +17,7 @@ from siteopt.data import Dataset, load_data
 from siteopt.errors import InfeasibleError, SolverError
 from siteopt.instance import prepare_instance
 from siteopt.model import build_model
+from siteopt.paths import default_model_path
 from siteopt.result import Result
 from siteopt.solve import Status, solve_model
 
@@ -29,11 +30,6 @@ ALIASES = {
     "time_limit": "solver.time_limit_s",
     "mip_gap": "solver.mip_gap",
 }
-
-
-def default_model_path() -> Path:
-    """``models/default.toml`` of the checkout siteopt was installed from."""
-    return Path(__file__).resolve().parents[1] / "models" / "default.toml"
 
 
 def resolve_model(model: str | Path | ModelConfig | None = None,
@@ -106,6 +102,10 @@ def solve(model: str | Path | ModelConfig | None = None,
         raise InfeasibleError("the solver proved that no selection satisfies the limits")
     if outcome.status == Status.ERROR:
         raise SolverError(f"{cfg.solver.name} failed without a solution")
+    broken = prepared.instance.violations(outcome.selected)
+    if broken:
+        raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
+                          f"{', '.join(broken)}; the solution cannot be trusted")
     return _make_result(dataset, cfg, prepared, outcome, timings)
 
 

@@ -130,14 +130,25 @@ def solve_command(model_path, data_dir, budget, max_sites, set_items, solver, ti
             click.echo(json.dumps(failure_document(status, str(err)), indent=2))
         raise
     if out_dir is not None:
-        written = result.write(out_dir, extra=_map_files(result))
-        click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+        _write_outputs(result, out_dir)
     if output_format == "json":
         click.echo(result.to_json())
     else:
         from siteopt.report.text import format_result
 
         click.echo(format_result(result), nl=False)
+
+
+def _write_outputs(result, out_dir: str) -> None:
+    """Write the result files into ``out_dir``; an unwritable place is bad input (exit 2)."""
+    from siteopt.errors import ConfigError
+
+    try:
+        written = result.write(out_dir, extra=_map_files(result))
+    except OSError as err:
+        raise ConfigError(f"--out {out_dir}: cannot write {err.filename or out_dir} "
+                          f"({err.strerror}); choose a writable directory") from None
+    click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
 
 
 def _map_files(result) -> dict:

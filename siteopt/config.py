@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from siteopt.errors import ConfigError
+from siteopt.paths import display_path
 
 #: Solvers siteopt supports, by the name used in model files and on the command line.
 SOLVERS = ("cbc", "highs")
@@ -272,7 +273,7 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
         raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
                           f"for the format") from None
     cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
-    return dataclasses.replace(cfg, source=str(path))
+    return dataclasses.replace(cfg, source=display_path(path))
 
 
 def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = None,

@@ -21,7 +21,7 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (broadcasts like NumPy).
 
     >>> round(float(haversine_km(48.2085, 16.3721, 52.5244, 13.4105)), 1)  # Vienna-Berlin
-    523.7
+    523.8
     """
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
     a = (np.sin((lat2 - lat1) / 2) ** 2

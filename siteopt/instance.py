@@ -78,8 +78,10 @@ def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.n
     limits, budget = cfg.limits, cfg.budget.total_eur
     both = sorted(set(cfg.sites.required) & set(cfg.sites.excluded))
     if both:
-        raise InfeasibleError(f"sites {', '.join(both)} are both required and excluded; "
-                              f"remove them from sites.required or sites.excluded")
+        subject = (f"site {both[0]} is" if len(both) == 1 else f"sites {', '.join(both)} are")
+        pronoun = "it" if len(both) == 1 else "them"
+        raise InfeasibleError(f"{subject} both required and excluded; remove {pronoun} from "
+                              f"sites.required or sites.excluded")
     below = [site_ids[s] for s in np.flatnonzero(required & (mw < limits.min_site_mw))]
     if below:
         raise InfeasibleError(f"{required_phrase(below, 'has', 'have')} less effective power "

@@ -118,6 +118,9 @@ class SelectionInstance:
 
     def __post_init__(self):
         n = len(self.site_ids)
+        if np.any(np.asarray(self.effective_mw) > self.power_cap_mw):
+            raise ValueError("effective_mw must already be capped at power_cap_mw "
+                             "(m_s = min(power_mw, grid_mw, P))")
         if self.eligible is None:
             object.__setattr__(self, "eligible", np.ones(n, dtype=bool))
         if self.required is None:
@@ -145,6 +148,25 @@ class SelectionInstance:
             "green": float((self.renewable_share * self.effective_mw)[selected].sum() / scale_mw),
             "cost": float(self.capex_eur[selected].sum() / self.budget_eur),
         }
+
+    def violations(self, selected: np.ndarray) -> list[str]:
+        """The limits a selection breaks (empty when it is feasible), in words."""
+        selected = np.asarray(selected, dtype=bool)
+        broken = []
+        if selected.sum() > self.max_sites:
+            broken.append(f"{selected.sum()} sites > max_sites {self.max_sites}")
+        if self.capex_eur[selected].sum() > self.budget_eur * (1 + 1e-9):
+            broken.append("budget")
+        if self.effective_mw[selected].sum() > self.total_power_mw * (1 + 1e-9):
+            broken.append("total_power")
+        countries = [c for c, chosen in zip(self.site_country, selected) if chosen]
+        if countries and max(countries.count(c) for c in countries) > self.max_sites_per_country:
+            broken.append("max_sites_per_country")
+        if (selected & ~self.eligible).any():
+            broken.append("an ineligible site is chosen")
+        if (self.required & ~selected).any():
+            broken.append("a required site is missing")
+        return broken
 
     def objective(self, terms: dict[str, float]) -> float:
         """The weighted objective of the given terms (cost subtracted)."""
@@ -218,12 +240,17 @@ class BuiltModel:
 
 
 def define_site_open(problem, instance):
+    """Binary :math:`y_s`, fixed to 0 (ineligible) or 1 (required) through its bounds.
+
+    Declared as an integer in [0, 1]: PuLP resets the bounds of an ``LpBinary`` to [0, 1],
+    which would drop the fixings.
+    """
     names = lp_names("open", list(instance.site_ids))
     variables = {}
     for s, name in enumerate(names):
         low = 1 if instance.required[s] else 0
         up = 0 if not instance.eligible[s] else 1
-        variables[s] = problem.add_variable(name, lowBound=low, upBound=up, cat=pulp.LpBinary)
+        variables[s] = problem.add_variable(name, lowBound=low, upBound=up, cat=pulp.LpInteger)
     return variables
 
 

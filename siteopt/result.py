@@ -203,27 +203,51 @@ def _finite(value):
 
 
 def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
-    """Write several files so that either all appear complete or none is touched.
+    """Write several files so that either all of them are replaced or none is touched.
 
-    Each file is first written to a temporary file in its target directory; only when every
-    file is written are they renamed into place (``os.replace``, atomic on one file system).
+    Every file is first written in full to a temporary file beside its target. Only then are
+    they moved into place (``os.replace``); if a move fails, the files already moved are
+    put back as they were, so a failed run leaves neither a half-written file nor a mix of
+    old and new files.
+
+    Returns
+    -------
+    list of Path
+        The written paths, in the order given.
     """
-    staged: list[tuple[str, Path]] = []
+    staged: list[tuple[Path, Path]] = []   # (temporary, target)
+    moved: list[tuple[Path, Path | None]] = []  # (target, backup of the old file or None)
     try:
         for path, content in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                                  suffix=".tmp")
-            staged.append((temporary, path))
+            staged.append((Path(temporary), path))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(content.encode("utf-8") if isinstance(content, str) else content)
         for temporary, path in staged:
-            os.replace(temporary, path)
+            backup = None
+            if path.is_file():
+                backup = path.with_name(f".{path.name}.{os.getpid()}.bak")
+                os.replace(path, backup)
+            try:
+                os.replace(temporary, path)
+            except BaseException:
+                if backup is not None:
+                    os.replace(backup, path)
+                raise
+            moved.append((path, backup))
     except BaseException:
+        for path, backup in reversed(moved):
+            path.unlink(missing_ok=True)
+            if backup is not None:
+                os.replace(backup, path)
         for temporary, _ in staged:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+            temporary.unlink(missing_ok=True)
         raise
+    for _, backup in moved:
+        if backup is not None:
+            backup.unlink()
     return [path for _, path in staged]
 
 

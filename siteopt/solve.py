@@ -12,6 +12,7 @@ import functools
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -49,7 +50,8 @@ class SolverOutcome:
     bound : float
         Best proven upper bound on the objective (NaN if unknown).
     gap : float
-        Relative gap ``(bound - objective) / max(|objective|, 1e-10)``; 0 when proven optimal.
+        Relative gap ``(bound - objective) / |bound|`` (see :func:`relative_gap`); 0 when
+        proven optimal.
     seconds : float
         Wall-clock solve time, s.
     solver : str
@@ -66,10 +68,16 @@ class SolverOutcome:
 
 
 def relative_gap(objective: float, bound: float) -> float:
-    """``(bound - objective) / max(|objective|, 1e-10)``, never negative; NaN if unknown."""
+    """How far the objective may be below the best possible: ``(bound - objective) / |bound|``.
+
+    0 when proven optimal, 1 when nothing better than 0 is known; NaN if the bound is unknown.
+
+    >>> relative_gap(0.9, 1.0)
+    0.09999999999999998
+    """
     if not (math.isfinite(objective) and math.isfinite(bound)):
         return math.nan
-    return max(0.0, (bound - objective) / max(abs(objective), 1e-10))
+    return max(0.0, (bound - objective) / max(abs(bound), 1e-10))
 
 
 _CBC_BOUND = re.compile(r"^(?:Upper|Lower) bound:\s+(-?[\d.eE+-]+)", re.M)
@@ -85,11 +93,35 @@ def _cbc_bound(log: str) -> float:
     return -float(found[-1]) if found else math.nan
 
 
+@functools.cache
+def cbc_executable() -> str:
+    """The CBC binary: the one bundled with PuLP 3, else ``cbc`` on the PATH (``pulp[cbc]``).
+
+    Raises
+    ------
+    SolverError
+        If neither exists.
+    """
+    from pulp.apis.coin_api import pulp_cbc_path
+
+    if os.path.isfile(pulp_cbc_path):
+        if not os.access(pulp_cbc_path, os.X_OK):
+            os.chmod(pulp_cbc_path, os.stat(pulp_cbc_path).st_mode | 0o111)
+        return pulp_cbc_path
+    found = shutil.which("cbc")
+    if found is None:
+        raise SolverError("CBC not found: install it with pip install 'pulp[cbc]', or use "
+                          "--solver highs")
+    return found
+
+
 def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
     with tempfile.TemporaryDirectory(prefix="siteopt-cbc-") as folder:
         log_path = Path(folder) / "cbc.log"
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=settings.time_limit_s,
-                                   gapRel=settings.mip_gap, logPath=str(log_path), threads=1)
+        solver = pulp.COIN_CMD(path=cbc_executable(), msg=False,
+                               timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
+                               gapAbs=0.0 if settings.mip_gap == 0 else None,
+                               logPath=str(log_path), threads=1)
         try:
             problem.solve(solver)
         except pulp.PulpSolverError as err:
@@ -140,7 +172,9 @@ def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, flo
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    bound = float(info.mip_dual_bound)
+    # PuLP hands HiGHS the negated objective of a maximisation, so the bound flips sign
+    sense = -1.0 if problem.sense == pulp.LpMaximize else 1.0
+    bound = sense * float(info.mip_dual_bound)
     if model_status == highspy.HighsModelStatus.kOptimal:
         return Status.OPTIMAL, bound
     if model_status in (highspy.HighsModelStatus.kInfeasible,
@@ -154,7 +188,28 @@ def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, flo
     return Status.ERROR, math.nan
 
 
+#: A site decision further than this from 0 or 1 means the solver's answer is not integral.
+INTEGRALITY_TOLERANCE = 1e-6
+
 SOLVE_FUNCTIONS = {"cbc": _solve_cbc, "highs": _solve_highs}
+
+
+def site_decisions(built: BuiltModel, solver: str) -> np.ndarray:
+    """The chosen sites from the solver's values of :math:`y_s`.
+
+    Raises
+    ------
+    SolverError
+        If a value is not within :data:`INTEGRALITY_TOLERANCE` of 0 or 1 (seen with some CBC
+        option sets, which then still report "Optimal").
+    """
+    values = np.array([built.site_open[s].varValue or 0.0 for s in range(len(built.site_open))])
+    off = np.abs(values - np.round(values))
+    if off.max(initial=0.0) > INTEGRALITY_TOLERANCE:
+        raise SolverError(f"{solver} returned a fractional site decision "
+                          f"({values[off > INTEGRALITY_TOLERANCE][0]:.3g}); the solution cannot "
+                          f"be trusted")
+    return values > 0.5
 
 
 def solve_model(built: BuiltModel, settings: Solver) -> SolverOutcome:
@@ -182,7 +237,7 @@ def solve_model(built: BuiltModel, settings: Solver) -> SolverOutcome:
     if status in (Status.INFEASIBLE, Status.ERROR):
         return SolverOutcome(status, np.zeros(n_sites, dtype=bool), math.nan, math.nan,
                              math.nan, seconds, settings.name)
-    selected = np.array([(built.site_open[s].varValue or 0.0) > 0.5 for s in range(n_sites)])
+    selected = site_decisions(built, settings.name)
     objective = float(pulp.value(built.problem.objective) or 0.0)
     if status == Status.OPTIMAL and settings.mip_gap == 0:
         gap, bound = 0.0, objective

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,24 +13,11 @@ import pyogrio
 from siteopt.data import checks, schema
 from siteopt.data.read import read_csv_table
 from siteopt.errors import InputError, Problem
+from siteopt.paths import default_data_dir, display_path
 
 #: At most this many problems are listed in one error.
 MAX_PROBLEMS = 50
 WGS84 = "EPSG:4326"
-
-
-def default_data_dir() -> Path:
-    """The ``data/`` directory of the checkout siteopt was installed from."""
-    return Path(__file__).resolve().parents[2] / "data"
-
-
-def _display(path: Path) -> str:
-    """A path as short as possible for messages: relative to the working directory if inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return relative if not relative.startswith("..") else str(path)
 
 
 @dataclass(frozen=True)
@@ -142,10 +128,10 @@ def load_data(directory: str | Path | None = None) -> Dataset:
     """
     directory = Path(directory) if directory is not None else default_data_dir()
     if not directory.is_dir():
-        raise InputError([Problem(_display(directory), "data directory not found; pass an "
+        raise InputError([Problem(display_path(directory), "data directory not found; pass an "
                                                        "existing directory to --data")])
     paths = {name: directory / name for name in schema.FILES}
-    display = {name: _display(path) for name, path in paths.items()}
+    display = {name: display_path(path) for name, path in paths.items()}
     problems: list[Problem] = []
 
     countries, found = _load_countries(paths["countries.geojson"], display["countries.geojson"])

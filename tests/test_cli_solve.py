@@ -1,0 +1,225 @@
+"""`siteopt solve`: output formats, files, exit codes and the answer on the shipped data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siteopt.data import default_data_dir
+from siteopt.geometry import haversine_km
+from tests.conftest import REPO
+
+TERMS = ("coverage", "grid", "spread", "green", "cost")
+
+
+@pytest.fixture(scope="module")
+def default_json():
+    """The JSON document of the default model (solved once for the module)."""
+    done = subprocess.run([sys.executable, "-m", "siteopt", "solve", "--budget", "20e9",
+                           "--format", "json"], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # exactly one JSON document: json.loads rejects trailing text
+
+
+def test_json_document_keys_and_types(default_json):
+    doc = default_json
+    assert doc["status"] == "optimal"
+    assert isinstance(doc["objective"], float)
+    assert set(doc["terms"]) == set(TERMS) and all(0 <= doc["terms"][t] <= 1 for t in TERMS)
+    assert doc["selected"] == sorted(doc["selected"]) and 1 <= len(doc["selected"]) <= 5
+    assert isinstance(doc["total_capex_eur"], float) and isinstance(doc["total_power_mw"], float)
+    assert isinstance(doc["covered_population"], float)
+    assert doc["countries"] == sorted(doc["countries"])
+    assert set(doc["consolidation"]) == set(doc["selected"])
+    assert all(isinstance(v, list) for v in doc["consolidation"].values())
+    assert isinstance(doc["unabsorbed_letters"], list)
+    assert set(doc["model"]) == {"budget", "limits", "coverage", "consolidation", "weights",
+                                 "sites", "solver"}
+    assert doc["model"]["budget"]["total_eur"] == 20e9
+    assert set(doc["solver"]) >= {"name", "seconds", "gap"} and doc["solver"]["gap"] == 0
+    assert set(doc["inputs"]) == {"sites.csv", "letters.csv", "demand.csv", "ai_factories.csv",
+                                  "countries.geojson", "model"}
+
+
+def test_inputs_are_the_sha256_of_the_files(default_json):
+    for name, digest in default_json["inputs"].items():
+        if name != "model":
+            assert digest == hashlib.sha256((default_data_dir() / name).read_bytes()).hexdigest()
+
+
+def test_default_answer_respects_every_limit_and_adds_up(default_json):
+    doc = default_json
+    sites = pd.read_csv(default_data_dir() / "sites.csv").set_index("site_id")
+    chosen = sites.loc[doc["selected"]]
+    mw = np.minimum(np.minimum(chosen["power_mw"], chosen["grid_mw"]), 1000)
+    assert chosen["capex_eur"].sum() == doc["total_capex_eur"] <= 20e9
+    assert mw.sum() == doc["total_power_mw"] <= 5000
+    assert chosen["country"].is_unique
+    assert doc["countries"] == sorted(chosen["country"])
+    # coverage recomputed from scratch with a dense distance matrix
+    demand = pd.read_csv(default_data_dir() / "demand.csv")
+    near = haversine_km(demand["lat"].to_numpy()[:, None], demand["lon"].to_numpy()[:, None],
+                        chosen["lat"].to_numpy()[None, :], chosen["lon"].to_numpy()[None, :])
+    covered = demand["population"].to_numpy()[(near <= 500).any(axis=1)].sum()
+    assert doc["covered_population"] == covered
+    assert doc["terms"]["coverage"] == pytest.approx(covered / demand["population"].sum())
+    assert doc["terms"]["grid"] == pytest.approx(mw.sum() / 5000)
+    assert doc["terms"]["spread"] == pytest.approx(len(doc["selected"]) / 5)
+    assert doc["terms"]["green"] == pytest.approx((mw * chosen["renewable_share"]).sum() / 5000)
+    weights = doc["model"]["weights"]
+    assert doc["objective"] == pytest.approx(
+        sum(weights[t] * doc["terms"][t] for t in TERMS[:4]) - weights["cost"] * doc["terms"]["cost"])
+
+
+def test_no_single_swap_improves_the_default_answer(default_json):
+    """A local check of optimality that needs no solver: swapping any chosen site for any
+    other feasible site never raises the objective."""
+    from siteopt.api import resolve_model
+    from siteopt.data import load_data
+    from siteopt.instance import prepare_instance
+
+    instance = prepare_instance(load_data(), resolve_model()).instance
+    ids = list(instance.site_ids)
+    selected = np.isin(ids, default_json["selected"])
+    best = instance.objective(instance.evaluate(selected))
+    assert best == pytest.approx(default_json["objective"])
+    for out in np.flatnonzero(selected):
+        for into in np.flatnonzero(~selected):
+            trial = selected.copy()
+            trial[out], trial[into] = False, True
+            countries = [instance.site_country[s] for s in np.flatnonzero(trial)]
+            if (instance.capex_eur[trial].sum() > instance.budget_eur
+                    or len(set(countries)) < len(countries)):
+                continue
+            assert instance.objective(instance.evaluate(trial)) <= best + 1e-12
+
+
+def test_cbc_and_highs_agree_on_the_shipped_data(run_cli, default_json):
+    result = run_cli("solve", "--solver", "highs", "--format", "json")
+    assert result.exit_code == 0
+    highs = json.loads(result.stdout)
+    assert highs["objective"] == pytest.approx(default_json["objective"], abs=1e-9)
+    assert highs["solver"]["name"] == "highs"
+
+
+def test_same_inputs_same_answer(run_cli, default_json):
+    again = json.loads(run_cli("solve", "--format", "json").stdout)
+    for doc in (again, default_json):
+        doc["solver"].pop("seconds")
+    assert again == default_json
+
+
+def test_table_output(run_cli):
+    result = run_cli("solve", "--budget", "20e9")
+    assert result.exit_code == 0
+    text = result.stdout
+    for heading in ("Chosen sites", "Limits", "Objective", "Consolidation plan",
+                    "Unabsorbed letters", "Status: optimal (proven optimal); solver cbc"):
+        assert heading in text
+    assert "EUR 20.00 bn" in text
+
+
+def test_overrides_reach_the_model(run_cli):
+    result = run_cli("solve", "--budget", "8e9", "--max-sites", "2", "--set", "weights.cost=0.5",
+                     "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["model"]["budget"]["total_eur"] == 8e9 and doc["model"]["limits"]["max_sites"] == 2
+    assert doc["model"]["weights"]["cost"] == 0.5
+    assert len(doc["selected"]) <= 2 and doc["total_capex_eur"] <= 8e9
+
+
+def test_required_and_excluded_sites(run_cli):
+    doc = json.loads(run_cli("solve", "--set", "sites.required=DE-LUB", "--set",
+                             "sites.excluded=ES-SFH,NL-SAG", "--format", "json").stdout)
+    assert "DE-LUB" in doc["selected"]
+    assert not {"ES-SFH", "NL-SAG"} & set(doc["selected"])
+
+
+def test_out_writes_every_file(run_cli, tmp_path):
+    result = run_cli("solve", "--format", "json", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0
+    written = json.loads((tmp_path / "run" / "result.json").read_text(encoding="utf-8"))
+    assert written == json.loads(result.stdout)
+    geojson = json.loads((tmp_path / "run" / "selected.geojson").read_text(encoding="utf-8"))
+    assert sorted(f["properties"]["site_id"] for f in geojson["features"]) == written["selected"]
+    assert {"capex_eur", "effective_mw", "population_within_r"} <= set(
+        geojson["features"][0]["properties"])
+    table = pd.read_csv(tmp_path / "run" / "sites.csv")
+    assert len(table) == 60 and sorted(table.loc[table["selected"], "site_id"]) == written["selected"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "result.json", "selected.geojson", "sites.csv"]
+
+
+def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "result.json").write_text("old result", encoding="utf-8")
+    (out / "sites.csv").mkdir()  # a directory where a file must go: its rename fails
+    result = run_cli("solve", "--out", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: --out {out}: cannot write ")
+    assert "choose a writable directory" in result.stderr
+    # the old result.json is back, nothing new or temporary is left
+    assert sorted(p.name for p in out.iterdir()) == ["result.json", "sites.csv"]
+    assert (out / "result.json").read_text(encoding="utf-8") == "old result"
+
+
+# --- exit codes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["--budget", "2e9"], "budget EUR 2.0 bn is below the cheapest eligible site, EUR 2.2 bn"),
+    (["--budget", "8e9", "--set", "sites.required=DE-LUB"],
+     "required site DE-LUB costs EUR 11.0 bn > budget EUR 8.0 bn"),
+    (["--set", "sites.required=ES-MLN,ES-SFH"],
+     "required sites ES-MLN, ES-SFH are all in ES, more than limits.max_sites_per_country = 1"),
+    (["--set", "sites.required=ES-MLN", "--set", "sites.excluded=ES-MLN"],
+     "site ES-MLN is both required and excluded; remove it from sites.required or "
+     "sites.excluded"),
+    (["--max-sites", "1", "--set", "sites.required=ES-MLN,DE-LUB"],
+     "2 required sites DE-LUB, ES-MLN exceed limits.max_sites = 1"),
+    (["--set", "limits.min_site_mw=5000"], "no site is eligible"),
+])
+def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
+    result = run_cli("solve", *args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr
+    doc = json.loads(run_cli("solve", *args, "--format", "json").stdout)
+    assert doc["status"] == "infeasible" and message in doc["message"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "weights.covrage=0.7"], "unknown key 'weights.covrage'; did you mean 'weights.coverage'?"),
+    (["--set", "weights.grid=-1"], "weights.grid = -1.0 must be >= 0"),
+    (["--max-sites", "0"], "limits.max_sites = 0 must be >= 1"),
+    (["--set", "sites.required=ES-MLX"], "sites.required names unknown site 'ES-MLX'; did you mean 'ES-MLN'?"),
+    (["--model", "missing.toml"], "missing.toml: model file not found"),
+    (["--data", "nowhere"], "nowhere: data directory not found"),
+])
+def test_bad_input_exits_2_with_one_line(run_cli, args, message):
+    result = run_cli("solve", *args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_option_type_is_a_usage_error(run_cli):
+    result = run_cli("solve", "--budget", "lots")
+    assert result.exit_code == 2 and "Invalid value for '--budget'" in result.stderr
+
+
+@pytest.mark.parametrize("model", sorted(p.name for p in (REPO / "models").glob("*.toml")))
+def test_every_shipped_scenario_solves(run_cli, model):
+    doc = json.loads(run_cli("solve", "--model", str(REPO / "models" / model),
+                             "--format", "json").stdout)
+    assert doc["status"] == "optimal"
+    limits = doc["model"]["limits"]
+    assert len(doc["selected"]) <= limits["max_sites"]
+    assert doc["total_capex_eur"] <= doc["model"]["budget"]["total_eur"]

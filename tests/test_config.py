@@ -1,0 +1,106 @@
+"""The model file: schema, defaults, overrides and their error messages."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+
+import pytest
+
+from siteopt.api import resolve_model
+from siteopt.paths import default_model_path
+from siteopt.config import (SECTIONS, apply_overrides, default_model, load_model,
+                            load_model_overrides, parse_set_items, settings)
+from siteopt.errors import ConfigError
+from tests.conftest import REPO
+
+
+def test_shipped_default_file_sets_every_key_to_its_default():
+    document = tomllib.loads(default_model_path().read_text(encoding="utf-8"))
+    in_file = {f"{section}.{key}" for section, table in document.items() for key in table}
+    assert in_file == {key for key, _ in settings()}
+    assert dataclasses.replace(load_model(default_model_path()), source="<defaults>") == default_model()
+
+
+def test_every_key_is_commented_in_the_default_file():
+    lines = default_model_path().read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if "=" in line and not line.startswith("#"):
+            assert lines[number - 1].startswith("#"), f"no comment above {line!r}"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "models").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_scenarios_are_valid(path):
+    cfg = load_model(path)
+    assert cfg.source.endswith(f"models/{path.name}")
+
+
+def test_partial_file_takes_defaults(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text("[budget]\ntotal_eur = 8e9\n", encoding="utf-8")
+    cfg = load_model(path)
+    assert cfg.budget.total_eur == 8e9
+    assert cfg.limits == default_model().limits and cfg.weights == default_model().weights
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[weights]\ncovrage = 0.7\n", "unknown key 'weights.covrage'; did you mean 'weights.coverage'?"),
+    ("[weight]\ncoverage = 0.7\n", "unknown section [weight]; did you mean 'weights'?"),
+    ("[weights]\ncoverage = -0.1\n", "weights.coverage = -0.1 must be >= 0"),
+    ("[weights]\ncoverage = 'high'\n", "weights.coverage = 'high' must be a finite number"),
+    ("[limits]\nmax_sites = 0\n", "limits.max_sites = 0 must be >= 1"),
+    ("[limits]\nmax_sites = 2.5\n", "limits.max_sites = 2.5 must be a whole number"),
+    ("[budget]\ntotal_eur = 0\n", "budget.total_eur = 0.0 must be > 0 EUR"),
+    ("[solver]\nname = 'gurobi'\n", "solver.name = 'gurobi' is not supported; choose one of cbc, highs"),
+    ("[solver]\nmip_gap = 2\n", "solver.mip_gap = 2.0 must be <= 1"),
+    ("[sites]\nrequired = 'ES-MLN'\n", None),  # a bare string is read as a one-item list
+    ("[sites]\nrequired = [1, 2]\n", "sites.required = [1, 2] must be a list of site_id strings"),
+    ("budget = 5\n", "'budget' must be a table, e.g. [budget]"),
+    ("[budget\n", "not valid TOML"),
+])
+def test_bad_model_files(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    if message is None:
+        assert load_model(path).sites.required == ("ES-MLN",)
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_model(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ConfigError, match="model file not found; pass an existing file to --model"):
+        load_model(tmp_path / "none.toml")
+
+
+def test_set_items_are_toml_literals_or_bare_words():
+    assert parse_set_items(["weights.coverage=0.7", "solver.name=highs",
+                            'sites.required=["ES-MLN", "DE-LUB"]', "limits.max_sites=3"]) == {
+        "weights.coverage": 0.7, "solver.name": "highs",
+        "sites.required": ["ES-MLN", "DE-LUB"], "limits.max_sites": 3}
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        parse_set_items(["weights.coverage"])
+
+
+def test_options_override_the_file_and_set_overrides_options():
+    cfg = load_model_overrides(default_model(), {"budget.total_eur": 8e9},
+                               ["budget.total_eur=9e9", "weights.cost=0.3"])
+    assert cfg.budget.total_eur == 9e9 and cfg.weights.cost == 0.3
+
+
+def test_api_aliases():
+    cfg = resolve_model(None, {"budget": 8e9, "max_sites": 3, "solver": "highs", "time_limit": 5,
+                               "weights__green": 0.4, "coverage.radius_km": 300, "mip_gap": None})
+    assert (cfg.budget.total_eur, cfg.limits.max_sites, cfg.solver.name, cfg.solver.time_limit_s,
+            cfg.weights.green, cfg.coverage.radius_km) == (8e9, 3, "highs", 5.0, 0.4, 300.0)
+
+
+def test_to_dict_has_the_toml_structure_and_hash_follows_values():
+    cfg = default_model()
+    assert set(cfg.to_dict()) == set(SECTIONS)
+    assert cfg.to_dict()["sites"] == {"required": [], "excluded": []}
+    changed = apply_overrides(cfg, {"weights.coverage": 0.6})
+    assert changed.sha256() != cfg.sha256()
+    assert apply_overrides(changed, {"weights.coverage": 0.5}).sha256() == cfg.sha256()

@@ -1,0 +1,65 @@
+"""Great-circle distances, coverage incidence and geodesic circles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from siteopt.geometry import (EARTH_RADIUS_KM, coverage_pairs, destination, geodesic_circle,
+                              haversine_km)
+
+
+def test_haversine_known_distances():
+    # a quarter meridian is pi/2 * R
+    assert haversine_km(0, 0, 90, 0) == pytest.approx(np.pi / 2 * EARTH_RADIUS_KM)
+    # one degree of longitude on the equator
+    assert haversine_km(0, 0, 0, 1) == pytest.approx(2 * np.pi * EARTH_RADIUS_KM / 360)
+    assert haversine_km(48.2085, 16.3721, 48.2085, 16.3721) == 0
+
+
+def test_point_exactly_r_away_is_covered_and_just_beyond_is_not():
+    lat, lon = destination(50.0, 10.0, 77.0, 500.0)
+    beyond_lat, beyond_lon = destination(50.0, 10.0, 77.0, 500.01)
+    points, sites = coverage_pairs([50.0], [10.0], [lat, beyond_lat], [lon, beyond_lon], 500.0)
+    assert points.tolist() == [0] and sites.tolist() == [0]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), radius=st.floats(10, 2000))
+def test_kdtree_coverage_equals_the_dense_distance_matrix(seed, radius):
+    rng = np.random.default_rng(seed)
+    site_lat, site_lon = rng.uniform(35, 70, 15), rng.uniform(-10, 30, 15)
+    point_lat, point_lon = rng.uniform(35, 70, 300), rng.uniform(-10, 30, 300)
+    points, sites = coverage_pairs(site_lat, site_lon, point_lat, point_lon, radius)
+    dense = haversine_km(point_lat[:, None], point_lon[:, None], site_lat[None, :],
+                         site_lon[None, :]) <= radius
+    expected_points, expected_sites = np.nonzero(dense)
+    assert points.tolist() == expected_points.tolist()
+    assert sites.tolist() == expected_sites.tolist()
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(radius_small=st.floats(50, 500), extra=st.floats(0, 500))
+def test_coverage_never_shrinks_when_the_radius_grows(radius_small, extra):
+    rng = np.random.default_rng(7)
+    args = (rng.uniform(35, 70, 10), rng.uniform(-10, 30, 10), rng.uniform(35, 70, 200),
+            rng.uniform(-10, 30, 200))
+    small = set(zip(*coverage_pairs(*args, radius_small)))
+    large = set(zip(*coverage_pairs(*args, radius_small + extra)))
+    assert small <= large
+
+
+def test_geodesic_circle_vertices_lie_r_from_the_centre():
+    ring = geodesic_circle(64.2, 27.7, 500.0, vertices=90)
+    assert ring.shape == (91, 2) and (ring[0] == ring[-1]).all()
+    distance = haversine_km(64.2, 27.7, ring[:, 1], ring[:, 0])
+    assert np.abs(distance - 500.0).max() < 1e-6
+    # far north the ring spans more degrees of longitude than of latitude
+    assert np.ptp(ring[:, 0]) > np.ptp(ring[:, 1])
+
+
+def test_no_sites_or_no_points():
+    points, sites = coverage_pairs([], [], [50.0], [10.0], 100.0)
+    assert len(points) == 0 and len(sites) == 0

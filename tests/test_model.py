@@ -1,0 +1,206 @@
+"""The ILP against hand-computed answers and brute force, on every supported solver."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from siteopt.config import SOLVERS, Solver, Weights
+from siteopt.errors import SolverError
+from siteopt.examples import three_sites
+from siteopt.model import build_model, group_demand, lp_names
+from siteopt.solve import Status, relative_gap, site_decisions, solve_model
+from tests.instances import brute_force, hard_instance, random_instance
+
+solvers = pytest.mark.parametrize("solver", SOLVERS)
+
+
+def solve(instance, solver, **settings_):
+    return solve_model(build_model(instance), Solver(name=solver, **settings_))
+
+
+def chosen(instance, outcome):
+    return [instance.site_ids[s] for s in np.flatnonzero(outcome.selected)]
+
+
+# --- known answers (siteopt/examples.py docstring works them out by hand) ------------------
+
+@solvers
+def test_three_sites_default(solver):
+    instance = three_sites()
+    outcome = solve(instance, solver)
+    assert outcome.status == Status.OPTIMAL
+    assert chosen(instance, outcome) == ["A", "C"]
+    assert outcome.objective == pytest.approx(0.6875)
+    assert outcome.gap == 0
+    assert instance.evaluate(outcome.selected) == pytest.approx(
+        {"coverage": 0.7, "grid": 0.625, "spread": 1.0, "green": 0.125, "cost": 1.0})
+
+
+@solvers
+@pytest.mark.parametrize("changes, expected, objective", [
+    ({"budget_eur": 7.0}, ["A"], 0.4625),
+    ({"max_sites_per_country": 2}, ["A", "B"], 0.7625),
+    ({"budget_eur": 2.0}, [], 0.0),          # nothing fits: the empty selection
+    ({"eligible": np.array([True, True, False])}, ["A"], 0.4625),
+    ({"required": np.array([False, True, False])}, ["B"], 0.4),
+    ({"weights": Weights(coverage=0, grid=0, spread=0, green=1, cost=0)}, ["B"], 0.5),
+    ({"weights": Weights(coverage=1, grid=0, spread=0, green=0, cost=1)}, ["A"], 0.6 - 3 / 8),
+    ({"total_power_mw": 249.0}, ["A"], 0.4625),  # A + C needs 250 MW
+])
+def test_three_sites_variants(solver, changes, expected, objective):
+    instance = three_sites(**changes)
+    outcome = solve(instance, solver)
+    assert outcome.status == Status.OPTIMAL
+    assert chosen(instance, outcome) == expected
+    assert outcome.objective == pytest.approx(objective)
+
+
+@solvers
+def test_budget_exactly_met_is_allowed(solver):
+    instance = three_sites()  # A + C costs exactly 8 = budget
+    outcome = solve(instance, solver)
+    assert instance.capex_eur[outcome.selected].sum() == instance.budget_eur
+
+
+@solvers
+def test_grid_term_alone_picks_the_most_power_within_budget(solver):
+    # grid only, q = 2: {B, C} has 350 MW but costs 9 > 8; {A, B} has 300 MW for 7
+    instance = three_sites(weights=Weights(coverage=0, grid=1, spread=0, green=0, cost=0),
+                           max_sites_per_country=2)
+    outcome = solve(instance, solver)
+    assert chosen(instance, outcome) == ["A", "B"]
+    assert outcome.objective == pytest.approx(300 / 400)
+
+
+def test_effective_power_must_be_capped():
+    with pytest.raises(ValueError, match="must already be capped"):
+        three_sites(power_cap_mw=150.0)  # B has 200 MW
+
+
+# --- brute force ----------------------------------------------------------------------------
+
+@solvers
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 12), n_groups=st.integers(0, 15),
+       n_countries=st.integers(1, 5))
+def test_ilp_equals_brute_force(solver, seed, n_sites, n_groups, n_countries):
+    instance = random_instance(seed, n_sites, n_groups, n_countries)
+    best = brute_force(instance)
+    if best is None:  # the required site alone breaks a limit
+        outcome = solve(instance, solver)
+        assert outcome.status == Status.INFEASIBLE
+        return
+    outcome = solve(instance, solver)
+    assert outcome.status == Status.OPTIMAL
+    assert outcome.objective == pytest.approx(best[0], abs=1e-6)
+    # the selection is feasible and its objective, computed from the definition, is the optimum
+    terms = instance.evaluate(outcome.selected)
+    assert instance.objective(terms) == pytest.approx(best[0], abs=1e-6)
+    assert instance.capex_eur[outcome.selected].sum() <= instance.budget_eur + 1e-9
+    assert outcome.selected.sum() <= instance.max_sites
+    assert outcome.selected[instance.required].all()
+    assert not outcome.selected[~instance.eligible].any()
+
+
+# --- model size and names -------------------------------------------------------------------
+
+def test_points_with_the_same_covering_sites_share_one_variable():
+    population = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
+    # points 0 and 2 are covered by {0, 1}; point 1 by {1}; point 3 by nothing; point 4 by {2}
+    point_index = np.array([0, 0, 1, 2, 2, 4])
+    site_index = np.array([0, 1, 1, 0, 1, 2])
+    groups, members = group_demand(population, point_index, site_index,
+                                   eligible=np.array([True, True, True]))
+    assert groups.tolist() == [40.0, 20.0, 50.0]
+    assert [m.tolist() for m in members] == [[0, 1], [1], [2]]
+    # an ineligible site drops out of every set: point 4 is then uncoverable
+    groups, members = group_demand(population, point_index, site_index,
+                                   eligible=np.array([True, True, False]))
+    assert groups.tolist() == [40.0, 20.0]
+
+
+def test_model_rows_and_columns():
+    built = build_model(three_sites())
+    problem = built.problem
+    names = {v.name for v in problem.variables()}
+    assert names == {"open_A", "open_B", "open_C", "cover_0", "cover_1", "cover_2", "cover_3",
+                     "represented_X", "represented_Y"}
+    assert {c.name for c in problem.constraints()} == {"max_sites", "budget", "total_power", "country_X",
+                                        "country_Y", "spread_X", "spread_Y", "reach_0", "reach_1",
+                                        "reach_2", "reach_3"}
+    assert problem.get_constraint_by_name("budget").constant == -8.0
+    assert {v.name: c for v, c in problem.get_constraint_by_name("reach_2").items()} == {
+        "cover_2": 1, "open_A": -1, "open_C": -1}
+
+
+def test_lp_names_stay_unique_after_sanitising():
+    assert lp_names("open", ["ES-MLN", "DE-LUB"]) == ["open_ES_MLN", "open_DE_LUB"]
+    assert lp_names("open", ["A-B", "A_B"]) == ["open_A_B_0", "open_A_B_1"]
+
+
+# --- statuses ---------------------------------------------------------------------------
+
+@solvers
+def test_infeasible_required_site_is_reported(solver):
+    instance = three_sites(required=np.array([False, True, True]))  # B + C cost 9 > 8
+    assert solve(instance, solver).status == Status.INFEASIBLE
+
+
+def test_time_limited_highs_is_never_called_optimal():
+    outcome = solve(hard_instance(200, 3000), "highs", time_limit_s=0.5)
+    assert outcome.status == Status.TIME_LIMIT
+    assert outcome.bound > outcome.objective
+    assert outcome.gap == pytest.approx(relative_gap(outcome.objective, outcome.bound))
+    assert outcome.gap > 0
+
+
+def test_time_limited_cbc_is_never_called_optimal():
+    try:
+        outcome = solve(hard_instance(80, 1500), "cbc", time_limit_s=0.5)
+    except SolverError as err:  # stopped before any solution: also not optimal
+        assert "without finding a solution; raise solver.time_limit_s" in str(err)
+        return
+    assert outcome.status == Status.TIME_LIMIT
+    assert outcome.gap > 0 and outcome.bound > outcome.objective
+
+
+def test_relative_gap():
+    assert relative_gap(0.9, 1.0) == pytest.approx(0.1)
+    assert relative_gap(1.0, 1.0) == 0
+    assert relative_gap(0.0, 0.5) == 1.0
+    assert np.isnan(relative_gap(1.0, float("nan")))
+
+
+def test_solver_settings_reach_the_solver():
+    instance = three_sites()
+    with_gap = dataclasses.replace(Solver(), mip_gap=0.5)
+    outcome = solve_model(build_model(instance), with_gap)
+    # a loose gap may stop early, but the answer is still feasible and not better than optimal
+    assert outcome.objective <= 0.6875 + 1e-9
+    assert instance.capex_eur[outcome.selected].sum() <= 8
+
+
+def test_violations_name_the_broken_limits():
+    instance = three_sites()
+    assert instance.violations(np.array([True, False, True])) == []
+    assert instance.violations(np.array([True, True, False])) == ["max_sites_per_country"]
+    assert instance.violations(np.array([True, True, True])) == [
+        "3 sites > max_sites 2", "budget", "max_sites_per_country"]
+    assert three_sites(required=np.array([False, True, False])).violations(
+        np.array([True, False, False])) == ["a required site is missing"]
+
+
+def test_fractional_site_decisions_are_refused():
+    built = build_model(three_sites())
+    for s, value in enumerate([1.0, 0.0, 0.093]):
+        built.site_open[s].varValue = value
+    with pytest.raises(SolverError, match=r"cbc returned a fractional site decision \(0.093\)"):
+        site_decisions(built, "cbc")
+    built.site_open[2].varValue = 1.0 - 1e-9
+    assert site_decisions(built, "cbc").tolist() == [True, False, True]
