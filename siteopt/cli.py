@@ -106,7 +106,7 @@ def _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="table: readable text (default); json: one JSON document on stdout.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="Also write result.json, selected.geojson and sites.csv here.")
+              help="Also write result.json, selected.geojson, sites.csv and map.png here.")
 @reports_errors
 def solve_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit,
                   output_format, out_dir):
@@ -152,8 +152,74 @@ def _write_outputs(result, out_dir: str) -> None:
 
 
 def _map_files(result) -> dict:
-    """Files drawn from the result for --out (the static map once plotting exists)."""
-    return {}
+    """The static map written beside the result files by --out."""
+    from siteopt.report.maps import figure_bytes
+
+    return {"map.png": figure_bytes(result.plot())}
+
+
+MAP_FORMATS = (".png", ".svg", ".html")
+
+
+def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
+    from siteopt.errors import ConfigError
+
+    if not out.lower().endswith(allowed):
+        raise ConfigError(f"--out {out}: the file name must end in {', '.join(allowed)}")
+
+
+@cli.command("map")
+@solve_options
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Where to write the map: .png or .svg (static) or .html (interactive).")
+@click.option("--kind", type=click.Choice(["map", "coverage"]), default="map",
+              help="map: sites, coverage areas and links (default); coverage: choropleth of the "
+                   "population share covered per country (static formats only).")
+@reports_errors
+def map_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit, out_file,
+                kind):
+    """Solve, then draw the answer on a map of Europe."""
+    from pathlib import Path
+
+    from siteopt.report.maps import figure_bytes
+
+    _check_out_suffix(out_file, MAP_FORMATS)
+    result = _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_limit)
+    suffix = Path(out_file).suffix.lower()
+    if suffix == ".html":
+        content = result.explore().get_root().render()
+    else:
+        content = figure_bytes(result.plot(kind), suffix.lstrip("."))
+    _write_file(out_file, content)
+    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.selected)} sites)", err=True)
+
+
+@cli.command("report")
+@solve_options
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Where to write the report (.html).")
+@reports_errors
+def report_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit,
+                   out_file):
+    """Solve, then write a self-contained HTML report that opens offline."""
+    _check_out_suffix(out_file, (".html", ".htm"))
+    result = _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_limit)
+    _write_file(out_file, result.report_html())
+    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.selected)} sites)", err=True)
+
+
+def _write_file(path: str, content) -> None:
+    """Write one output file atomically; an unwritable place is bad input (exit 2)."""
+    from pathlib import Path
+
+    from siteopt.errors import ConfigError
+    from siteopt.result import write_atomically
+
+    try:
+        write_atomically({Path(path): content})
+    except OSError as err:
+        raise ConfigError(f"--out {path}: cannot write it ({err.strerror}); choose a writable "
+                          f"place") from None
 
 
 def main():

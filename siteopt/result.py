@@ -126,6 +126,45 @@ class Result:
                 f"gap {self.solver['gap']:.2%}, {self.solver['seconds']:.2f} s with "
                 f"{self.solver['name']}>")
 
+    # --- views for people (drawn by siteopt.report) ------------------------------------
+
+    def table(self) -> pd.DataFrame:
+        """The chosen sites as a readable table (name, country, MW, capex, renewables, people)."""
+        from siteopt.report.text import chosen_sites_table
+
+        return chosen_sites_table(self).reset_index(drop=True)
+
+    def plot(self, kind: str = "map", ax=None):
+        """A static map: ``kind="map"`` (sites, coverage, links) or ``"coverage"`` (choropleth).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from siteopt.report import maps
+
+        drawers = {"map": maps.plot_result, "coverage": maps.plot_coverage_choropleth}
+        if kind not in drawers:
+            raise ValueError(f"kind must be one of {', '.join(drawers)}, not {kind!r}")
+        return drawers[kind](self, ax=ax)
+
+    def explore(self):
+        """The interactive map (folium), shown inline in a notebook; ``.save(path)`` writes it."""
+        from siteopt.report.interactive import explore_result
+
+        return explore_result(self)
+
+    def report_html(self) -> str:
+        """The self-contained HTML report as text."""
+        from siteopt.report.html import build_report
+
+        return build_report(self)
+
+    def __str__(self) -> str:
+        from siteopt.report.text import format_result
+
+        return format_result(self)
+
     # --- exports ----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +241,12 @@ def _finite(value):
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
     """Write several files so that either all of them are replaced or none is touched.
 
@@ -223,6 +268,7 @@ def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                                  suffix=".tmp")
             staged.append((Path(temporary), path))
+            os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
             with os.fdopen(handle, "wb") as stream:
                 stream.write(content.encode("utf-8") if isinstance(content, str) else content)
         for temporary, path in staged:

@@ -1,0 +1,187 @@
+"""A self-contained HTML report: one file, inline images and CSS, no external request."""
+
+from __future__ import annotations
+
+import base64
+import html
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from siteopt.model import TERMS
+from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
+from siteopt.report.text import (TERM_LABELS, chosen_sites_table, consolidation_table,
+                                 limits_table, status_line)
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       margin: 0 auto; max-width: 1100px; padding: 24px; color: #1d2733; line-height: 1.45; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #0072B2; padding-bottom: 4px; }
+.lead { font-size: 1.05em; color: #3b4a5a; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #d9dee4; text-align: left; vertical-align: top; }
+th { background: #f1f4f7; }
+td:first-child { white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.status { padding: 10px 14px; border-radius: 6px; background: #e8f3ec; border: 1px solid #9cc9ab; }
+.status.time_limit { background: #fff4e0; border-color: #e6b35c; }
+img.map { width: 100%; max-width: 900px; border: 1px solid #d9dee4; }
+.small { font-size: 0.85em; color: #5b6875; }
+code { background: #f1f4f7; padding: 1px 4px; border-radius: 3px; }
+"""
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, str] | None = None, table_id: str = "") -> str:
+    """A frame as an HTML table; numbers right-aligned and formatted."""
+    formats = formats or {}
+    head = "".join(f"<th class='{'num' if pd.api.types.is_numeric_dtype(frame[c]) else ''}'>"
+                   f"{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row):
+            numeric = pd.api.types.is_numeric_dtype(frame[column])
+            if isinstance(value, float) and pd.isna(value):
+                text = ""
+            elif column in formats:
+                text = format(value, formats[column])
+            else:
+                text = str(value)
+            cells.append(f"<td class='{'num' if numeric else ''}'>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    ident = f" id='{table_id}'" if table_id else ""
+    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def terms_chart_svg(result) -> str:
+    """Horizontal bars of each term's weighted contribution, as inline SVG (text kept as text)."""
+    contributions = result.contributions
+    labels = [TERM_LABELS[t].split(":")[0] for t in TERMS]
+    values = [contributions[t] for t in TERMS]
+    with plt.rc_context({"svg.fonttype": "none", "font.size": 10}):
+        fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
+        colours = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+        bars = ax.barh(labels[::-1], values[::-1], color=colours[::-1], gid="term_bars")
+        for bar, value in zip(bars, values[::-1]):
+            ax.text(bar.get_width() + 0.005 if value >= 0 else bar.get_width() - 0.005,
+                    bar.get_y() + bar.get_height() / 2, f"{value:.4f}", va="center",
+                    ha="left" if value >= 0 else "right", fontsize=9)
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        ax.set_xlabel(f"weighted contribution (objective {result.objective:.4f})")
+        ax.set_xlim(min(0.0, min(values)) - 0.05, max(values) * 1.25 + 0.02)
+        ax.spines[["top", "right"]].set_visible(False)
+        svg = figure_bytes(ax, "svg").decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+def _png_img(ax, alt: str, ident: str) -> str:
+    data = base64.b64encode(figure_bytes(ax, "png", dpi=110)).decode("ascii")
+    return f"<img class='map' id='{ident}' alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
+
+
+def question_text(result) -> str:
+    """The question the model answers, in one paragraph of plain words."""
+    model = result.model
+    weights = model.weights
+    parts = [f"{getattr(weights, t):g} &times; {t}" for t in TERMS if getattr(weights, t) > 0]
+    extra = []
+    if model.sites.required:
+        extra.append(f"Sites that must be chosen: {', '.join(model.sites.required)}.")
+    if model.sites.excluded:
+        extra.append(f"Sites left out: {', '.join(model.sites.excluded)}.")
+    return (f"Which at most <b>{model.limits.max_sites}</b> of the {len(result.sites)} candidate "
+            f"sites, at most <b>{model.limits.max_sites_per_country}</b> per member state, "
+            f"costing at most <b>EUR {model.budget.total_eur / 1e9:,.1f} bn</b> and "
+            f"<b>{model.limits.total_power_mw:,.0f} MW</b> together, give Europe the highest score "
+            f"{' + '.join(parts)}{' (cost subtracted)' if weights.cost > 0 else ''}? Coverage counts "
+            f"people within <b>{model.coverage.radius_km:g} km</b> (about "
+            f"{model.coverage.radius_km / 50:.0f} ms round trip over fibre). "
+            + " ".join(extra))
+
+
+def settings_table(result) -> pd.DataFrame:
+    """Every model key and its value."""
+    def shown(value) -> str:
+        if isinstance(value, list):
+            return ", ".join(value) or "(none)"
+        if isinstance(value, float) and abs(value) >= 1e6:
+            return f"{value:,.0f}"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    rows = [(f"{section}.{key}", shown(value))
+            for section, table in result.model.to_dict().items() for key, value in table.items()]
+    return pd.DataFrame(rows, columns=["setting", "value"])
+
+
+def provenance_text(result) -> str:
+    """How many sites are reported and how many illustrative, overall and among the chosen."""
+    sites, chosen = result.sites, result.chosen
+    reported = int((sites["provenance"] == "reported").sum())
+    chosen_reported = int((chosen["provenance"] == "reported").sum())
+    return (f"Of the {len(sites)} candidate sites, <b>{reported}</b> are publicly reported and "
+            f"<b>{len(sites) - reported}</b> are illustrative (plausible places with made-up "
+            f"figures, because the Commission never published the letters of interest). Of the "
+            f"{len(chosen)} chosen sites, {chosen_reported} are reported and "
+            f"{len(chosen) - chosen_reported} illustrative: an illustrative site stands for "
+            f"\"a site of this kind in this region\". Sources and rules: <code>data/README.md"
+            f"</code>.")
+
+
+def build_report(result) -> str:
+    """The whole report as one HTML document.
+
+    Sections (each with an ``id``): question, settings, portfolio, limits, terms (chart),
+    map, coverage (choropleth and table), consolidation, status, provenance, inputs.
+    """
+    model = result.model
+    radius = model.coverage.radius_km
+    coverage = result.country_coverage()
+    coverage = coverage[coverage["population"] > 0].assign(
+        share=lambda f: f["share"] * 100, population=lambda f: f["population"] / 1e6,
+        covered=lambda f: f["covered"] / 1e6)
+    coverage.columns = ["country", "name", "population (m)", "covered (m)", "covered (%)",
+                        "chosen sites"]
+    consolidation = consolidation_table(result)
+    inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
+    sections = [
+        f"<h1>Where should Europe build its AI Gigafactories?</h1>",
+        f"<p class='lead'>siteopt result for model <code>{html.escape(model.source)}</code>: "
+        f"{len(result.selected)} sites, objective {result.objective:.4f}.</p>",
+        f"<h2>The question</h2><p id='question'>{question_text(result)}</p>",
+        f"<h2>The answer</h2>",
+        _table(chosen_sites_table(result), {"MW": ",.0f", "capex (EUR bn)": ".2f",
+                                            "renewable": ".0%",
+                                            f"people within {radius:g} km (m)": ".1f"},
+               "portfolio"),
+        f"<p>Together the sites reach <b>{result.covered_population / 1e6:,.1f} m people</b> "
+        f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km.</p>",
+        _table(limits_table(result), {"share used": ".1%"}, "limits"),
+        f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
+        f"<h2>Map</h2>",
+        _png_img(plot_result(result), "map of the chosen sites, their coverage and the "
+                                      "consolidation links", "map"),
+        f"<h2>Coverage per member state</h2>",
+        _png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
+                 "choropleth"),
+        _table(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
+               "coverage"),
+        f"<h2>Consolidation plan</h2><p>Every letter of interest at a chosen site joins it; "
+        f"every other letter joins the nearest chosen site within "
+        f"{model.consolidation.radius_km:g} km of its own site.</p>",
+        _table(consolidation, {"requested MW": ",.0f"}, "consolidation"),
+        f"<p>Unabsorbed letters ({len(result.consolidation.unabsorbed)}): "
+        f"{html.escape(', '.join(result.consolidation.unabsorbed)) or 'none'}.</p>",
+        f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
+        f"{html.escape(status_line(result))} Best possible objective: "
+        f"{result.solver['bound']:.6f}.</p>",
+        f"<h2>Model settings</h2>", _table(settings_table(result), table_id="settings"),
+        f"<h2>Data provenance</h2><p id='provenance'>{provenance_text(result)}</p>",
+        f"<h2>Inputs</h2><p class='small'>SHA-256 of each input, to reproduce this run.</p>",
+        _table(inputs, table_id="inputs"),
+    ]
+    body = "\n".join(sections)
+    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>siteopt: AI Gigafactory sites</title><style>{CSS}</style></head>"
+            f"<body>\n{body}\n</body></html>\n")

@@ -1,0 +1,275 @@
+"""Static maps of a result (matplotlib + geopandas), in a projection made for Europe.
+
+Everything is drawn in ETRS89-LAEA (EPSG:3035), whose distortion over Europe is small: coverage
+areas are true geodesic circles (every vertex R km from the site, then projected), not circles
+drawn in degrees. Artists carry a ``gid`` so tests can find them.
+"""
+
+from __future__ import annotations
+
+import io
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from shapely.geometry import LineString, Polygon  # noqa: E402
+
+from siteopt.geometry import geodesic_circle  # noqa: E402
+
+EUROPE_CRS = "EPSG:3035"
+#: Okabe-Ito colours (readable for colour-blind readers), yellow last.
+SITE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+                "#F0E442")
+LAND = "#ece8e1"
+SEA = "#dfeaf2"
+CANDIDATE = "#8c8c8c"
+AI_FACTORY = "#4b2a7b"
+#: Where a label may go, relative to its site, in points: right, left, above, below, corners.
+LABEL_OFFSETS = ((9, 6), (9, -14), (-9, 6), (-9, -14), (0, 14), (0, -20), (16, 16), (-16, 16),
+                 (16, -24), (-16, -24), (24, 0), (-24, 0))
+
+
+def site_colours(selected: list[str]) -> dict[str, str]:
+    """A colour per chosen site_id, in sorted order."""
+    return {site: SITE_COLOURS[i % len(SITE_COLOURS)] for i, site in enumerate(sorted(selected))}
+
+
+def marker_area(mw):
+    """Marker area (points^2) for a site's effective power in MW."""
+    return 30 + mw * 0.35
+
+
+def coverage_circles(chosen: gpd.GeoDataFrame, radius_km: float) -> gpd.GeoSeries:
+    """Geodesic circles of radius R around each chosen site, in WGS84, indexed by site_id."""
+    rings = [Polygon(geodesic_circle(lat, lon, radius_km))
+             for lat, lon in zip(chosen["lat"], chosen["lon"])]
+    return gpd.GeoSeries(rings, index=chosen["site_id"].to_numpy(), crs="EPSG:4326")
+
+
+def consolidation_lines(result) -> gpd.GeoDataFrame:
+    """One line per (letter's site, gigafactory) pair of absorbed letters, WGS84."""
+    links = result.consolidation.links
+    absorbed = links[(links["joins"] != "") & (links["joins"] != links["site_id"])]
+    pairs = absorbed[["site_id", "joins"]].drop_duplicates().sort_values(["joins", "site_id"])
+    located = result.sites.set_index("site_id")
+    lines = [LineString([(located.at[a, "lon"], located.at[a, "lat"]),
+                         (located.at[b, "lon"], located.at[b, "lat"])])
+             for a, b in zip(pairs["site_id"], pairs["joins"])]
+    return gpd.GeoDataFrame({"site_id": pairs["site_id"].to_numpy(),
+                             "joins": pairs["joins"].to_numpy()}, geometry=lines, crs="EPSG:4326")
+
+
+def _europe_extent(countries: gpd.GeoDataFrame):
+    xmin, ymin, xmax, ymax = countries.total_bounds
+    pad_x, pad_y = (xmax - xmin) * 0.03, (ymax - ymin) * 0.03
+    return xmin - pad_x, xmax + pad_x, ymin - pad_y, ymax + pad_y
+
+
+def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
+    ax.set_facecolor(SEA)
+    if column is None:
+        countries.plot(ax=ax, color=LAND, edgecolor="white", linewidth=0.8, gid="countries")
+    else:
+        countries.plot(ax=ax, column=column, edgecolor="white", linewidth=0.8, gid="countries",
+                       **style)
+    xmin, xmax, ymin, ymax = _europe_extent(countries)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_aspect("equal")
+
+
+def _draw_scale_bar(ax, length_km: int = 500):
+    """A scale bar of ``length_km`` in the lower right (LAEA metres are true near the centre)."""
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    x1 = xmax - (xmax - xmin) * 0.04
+    x0 = x1 - length_km * 1000
+    y = ymin + (ymax - ymin) * 0.04
+    ax.plot([x0, x1], [y, y], color="#333333", linewidth=3, solid_capstyle="butt",
+            gid="scale_bar")
+    ax.text((x0 + x1) / 2, y + (ymax - ymin) * 0.012, f"{length_km} km", ha="center",
+            va="bottom", fontsize=8, color="#333333")
+
+
+def _overlaps(box, boxes) -> float:
+    total = 0.0
+    for other in boxes:
+        width = min(box.x1, other.x1) - max(box.x0, other.x0)
+        height = min(box.y1, other.y1) - max(box.y0, other.y0)
+        if width > 0 and height > 0:
+            total += width * height
+    return total
+
+
+def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
+    """Label points without overlaps: each label takes the first candidate position that
+    overlaps neither an earlier label nor a marker, else the least overlapping one.
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_display = ax.transData.transform
+    blocked = []
+    for x, y in list(points) + list(avoid_points):
+        px, py = to_display((x, y))
+        blocked.append(matplotlib.transforms.Bbox([[px - 5, py - 5], [px + 5, py + 5]]))
+    placed = []
+    for (x, y), text in sorted(zip(points, texts), key=lambda item: -item[0][1]):
+        best = None
+        for dx, dy in LABEL_OFFSETS:
+            annotation = ax.annotate(
+                text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                ha="left" if dx > 0 else "right" if dx < 0 else "center", va="bottom",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+                gid="site_label", zorder=6)
+            box = annotation.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
+                ax.get_window_extent(renderer).contains(box.x1, box.y1)
+            cost = _overlaps(box, blocked) + (0 if inside else 1e6)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, annotation, box)
+            else:
+                annotation.remove()
+            if cost == 0:
+                break
+        blocked.append(best[2])
+        placed.append(best[1])
+    return placed
+
+
+def plot_result(result, ax=None, title: str | None = None):
+    """Draw a result on a map of Europe.
+
+    Layers: EU-27 countries; all candidate sites (small grey); chosen sites coloured, sized by
+    effective MW and labelled without overlaps; their coverage areas (geodesic circles of
+    radius R); consolidation links from each absorbed letter's site to its gigafactory; the
+    EuroHPC AI Factories; a legend, a 500 km scale bar and a title with budget, objective and
+    status.
+
+    Parameters
+    ----------
+    result : Result
+    ax : matplotlib Axes, optional
+        Drawn into; a new 10 x 10 inch figure otherwise.
+    title : str, optional
+        Replaces the default title.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    data = result.dataset
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 10), layout="constrained")
+    countries = data.countries.to_crs(EUROPE_CRS)
+    _draw_base(ax, countries)
+    chosen = result.chosen
+    colours = site_colours(result.selected)
+    radius = result.model.coverage.radius_km
+
+    circles = coverage_circles(chosen, radius).to_crs(EUROPE_CRS)
+    for site_id, circle in circles.items():
+        x, y = circle.exterior.xy
+        ax.fill(x, y, facecolor=colours[site_id], alpha=0.10, edgecolor=colours[site_id],
+                linewidth=1.0, linestyle="-", gid=f"coverage:{site_id}", zorder=2)
+
+    lines = consolidation_lines(result).to_crs(EUROPE_CRS)
+    for line, joins in zip(lines.geometry, lines["joins"]):
+        x, y = line.xy
+        ax.plot(x, y, color=colours[joins], linewidth=1.0, linestyle=(0, (4, 2)), alpha=0.9,
+                gid="consolidation_link", zorder=3)
+
+    candidates = result.sites[~result.sites["selected"]].to_crs(EUROPE_CRS)
+    ax.scatter(candidates.geometry.x, candidates.geometry.y, s=14, color=CANDIDATE,
+               edgecolor="white", linewidth=0.4, gid="candidates", zorder=4)
+    factories = data.ai_factories.to_crs(EUROPE_CRS)
+    ax.scatter(factories.geometry.x, factories.geometry.y, s=34, marker="^", color=AI_FACTORY,
+               edgecolor="white", linewidth=0.5, gid="ai_factories", zorder=4)
+    chosen_xy = chosen.to_crs(EUROPE_CRS)
+    ax.scatter(chosen_xy.geometry.x, chosen_xy.geometry.y, s=marker_area(chosen["effective_mw"]),
+               color=[colours[s] for s in chosen["site_id"]], edgecolor="black", linewidth=0.8,
+               gid="chosen", zorder=5)
+    labels = [f"{row.site_id} {row.name.split(' (')[0].split(',')[0]}\n{row.effective_mw:,.0f} MW"
+              for row in chosen.itertuples()]
+    place_labels(ax, list(zip(chosen_xy.geometry.x, chosen_xy.geometry.y)), labels,
+                 avoid_points=list(zip(factories.geometry.x, factories.geometry.y)))
+
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markerfacecolor="#0072B2",
+               markeredgecolor="black", markersize=9, label="chosen site (size: MW)"),
+        Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
+               markeredgecolor="white", markersize=5, label="other candidate site"),
+        Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
+               markeredgecolor="white", markersize=7, label="EuroHPC AI Factory"),
+        Patch(facecolor="#0072B2", alpha=0.15, edgecolor="#0072B2",
+              label=f"within {radius:g} km of a chosen site"),
+        Line2D([], [], color="#555555", linestyle=(0, (4, 2)),
+               label="letter joins a chosen site"),
+    ]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.92, title="Legend",
+              title_fontsize=9)
+    _draw_scale_bar(ax)
+    if title is None:
+        title = default_title(result)
+    ax.set_title(title, fontsize=11, loc="left")
+    return ax
+
+
+def default_title(result) -> str:
+    """Budget, number of sites, objective and status, for map titles."""
+    model = result.model
+    gap = result.solver["gap"]
+    state = "optimal" if result.status.value == "optimal" else f"time limit, gap {gap:.2%}"
+    return (f"{len(result.selected)} AI Gigafactory sites for EUR "
+            f"{model.budget.total_eur / 1e9:,.1f} bn: objective {result.objective:.4f} "
+            f"({state})\n{result.terms['coverage']:.1%} of EU-27 population within "
+            f"{model.coverage.radius_km:g} km; model {model.source}")
+
+
+def plot_coverage_choropleth(result, ax=None):
+    """Choropleth of the share of each country's population within R of a chosen site.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    data = result.dataset
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 10), layout="constrained")
+    table = result.country_coverage().set_index("country")
+    countries = data.countries.to_crs(EUROPE_CRS).copy()
+    countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
+    _draw_base(ax, countries, column="share_pct", cmap="YlGnBu", vmin=0, vmax=100, legend=True,
+               legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
+                                     f" km of a chosen site", "shrink": 0.6})
+    chosen = result.chosen.to_crs(EUROPE_CRS)
+    ax.scatter(chosen.geometry.x, chosen.geometry.y, s=marker_area(result.chosen["effective_mw"]),
+               color="#D55E00", edgecolor="black", linewidth=0.8, gid="chosen", zorder=5,
+               label="chosen site")
+    ax.legend(loc="upper left", fontsize=8)
+    _draw_scale_bar(ax)
+    ax.set_title("Population coverage by member state\n" + default_title(result).split("\n")[0],
+                 fontsize=11, loc="left")
+    return ax
+
+
+def figure_bytes(ax, fmt: str = "png", dpi: int = 150) -> bytes:
+    """The figure of ``ax`` as PNG or SVG bytes; the figure is closed afterwards."""
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg"
+                      else {"Software": None})
+    plt.close(ax.figure)
+    return buffer.getvalue()
