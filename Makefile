@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench data clean
+.PHONY: run test bench data clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,14 @@ run: $(VENV)/.installed
 	$(BIN)/siteopt validate
 	$(BIN)/siteopt solve
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest
+
+# The report and interactive-map tests render pages in Debian's Chromium (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).
 data: $(VENV)/.installed

@@ -23,9 +23,10 @@ from siteopt.errors import (  # noqa: E402
     SiteoptError,
     SolverError,
 )
+from siteopt.report.text import compare_results as compare  # noqa: E402
 from siteopt.result import Result  # noqa: E402
 from siteopt.solve import Status  # noqa: E402
 
-__all__ = ["solve", "load_data", "load_model", "Dataset", "ModelConfig", "Result", "Status",
+__all__ = ["solve", "compare", "load_data", "load_model", "Dataset", "ModelConfig", "Result", "Status",
            "SiteoptError", "InputError", "ConfigError", "InfeasibleError", "SolverError",
            "__version__"]

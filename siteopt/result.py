@@ -134,8 +134,10 @@ class Result:
 
         return chosen_sites_table(self).reset_index(drop=True)
 
-    def plot(self, kind: str = "map", ax=None):
+    def plot(self, kind: str = "map", ax=None, **options):
         """A static map: ``kind="map"`` (sites, coverage, links) or ``"coverage"`` (choropleth).
+
+        ``options`` go to :func:`siteopt.report.maps.plot_result` (``title``, ``labels``).
 
         Returns
         -------
@@ -146,7 +148,7 @@ class Result:
         drawers = {"map": maps.plot_result, "coverage": maps.plot_coverage_choropleth}
         if kind not in drawers:
             raise ValueError(f"kind must be one of {', '.join(drawers)}, not {kind!r}")
-        return drawers[kind](self, ax=ax)
+        return drawers[kind](self, ax=ax, **options)
 
     def explore(self):
         """The interactive map (folium), shown inline in a notebook; ``.save(path)`` writes it."""

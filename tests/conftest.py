@@ -6,6 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import matplotlib
 import pytest
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from siteopt.cli import cli
 from siteopt.data import default_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
+matplotlib.use("Agg")  # no display in tests
 
 
 @pytest.fixture
@@ -59,3 +61,11 @@ def run_cli():
         return runner.invoke(cli, list(args), catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def default_result():
+    """The default model solved once on the shipped data."""
+    import siteopt
+
+    return siteopt.solve()

@@ -153,7 +153,8 @@ def test_out_writes_every_file(run_cli, tmp_path):
     table = pd.read_csv(tmp_path / "run" / "sites.csv")
     assert len(table) == 60 and sorted(table.loc[table["selected"], "site_id"]) == written["selected"]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "result.json", "selected.geojson", "sites.csv"]
+        "map.png", "result.json", "selected.geojson", "sites.csv"]
+    assert (tmp_path / "run" / "map.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
@@ -223,3 +224,37 @@ def test_every_shipped_scenario_solves(run_cli, model):
     limits = doc["model"]["limits"]
     assert len(doc["selected"]) <= limits["max_sites"]
     assert doc["total_capex_eur"] <= doc["model"]["budget"]["total_eur"]
+
+
+# --- siteopt map and siteopt report -------------------------------------------------------
+
+@pytest.mark.parametrize("name, magic", [("m.png", b"\x89PNG"), ("m.svg", b"<?xml"),
+                                         ("m.html", b"<!DOCTYPE html>")])
+def test_map_formats(run_cli, tmp_path, name, magic):
+    result = run_cli("map", "--budget", "8e9", "--out", str(tmp_path / name))
+    assert result.exit_code == 0
+    assert (tmp_path / name).read_bytes().startswith(magic)
+    assert "(optimal, " in result.stderr
+
+
+def test_map_rejects_an_unknown_format(run_cli, tmp_path):
+    result = run_cli("map", "--out", str(tmp_path / "m.jpg"))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: --out {tmp_path / 'm.jpg'}: the file name must end in .png, .svg, .html\n"
+    assert not (tmp_path / "m.jpg").exists()
+
+
+def test_report_is_one_html_file(run_cli, tmp_path):
+    result = run_cli("report", "--model", str(REPO / "models" / "tight-budget.toml"),
+                     "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 2 and "<svg" in page
+    assert "EUR 8.2 bn" in page
+
+
+def test_report_of_an_infeasible_model_exits_1_and_writes_nothing(run_cli, tmp_path):
+    result = run_cli("report", "--budget", "1e9", "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 1
+    assert "budget EUR 1.0 bn is below the cheapest eligible site" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -10,15 +10,13 @@ from __future__ import annotations
 import io
 
 import geopandas as gpd
-import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
+from shapely.geometry import LineString, Polygon
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from shapely.geometry import LineString, Polygon  # noqa: E402
-
-from siteopt.geometry import geodesic_circle  # noqa: E402
+from siteopt.geometry import geodesic_circle
 
 EUROPE_CRS = "EPSG:3035"
 #: Okabe-Ito colours (readable for colour-blind readers), yellow last.
@@ -123,7 +121,7 @@ def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
     blocked = []
     for x, y in list(points) + list(avoid_points):
         px, py = to_display((x, y))
-        blocked.append(matplotlib.transforms.Bbox([[px - 5, py - 5], [px + 5, py + 5]]))
+        blocked.append(Bbox([[px - 5, py - 5], [px + 5, py + 5]]))
     placed = []
     for (x, y), text in sorted(zip(points, texts), key=lambda item: -item[0][1]):
         best = None
@@ -150,7 +148,7 @@ def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
     return placed
 
 
-def plot_result(result, ax=None, title: str | None = None):
+def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     """Draw a result on a map of Europe.
 
     Layers: EU-27 countries; all candidate sites (small grey); chosen sites coloured, sized by
@@ -166,6 +164,8 @@ def plot_result(result, ax=None, title: str | None = None):
         Drawn into; a new 10 x 10 inch figure otherwise.
     title : str, optional
         Replaces the default title.
+    labels : bool
+        Label the chosen sites (turn off for small multiples).
 
     Returns
     -------
@@ -202,10 +202,11 @@ def plot_result(result, ax=None, title: str | None = None):
     ax.scatter(chosen_xy.geometry.x, chosen_xy.geometry.y, s=marker_area(chosen["effective_mw"]),
                color=[colours[s] for s in chosen["site_id"]], edgecolor="black", linewidth=0.8,
                gid="chosen", zorder=5)
-    labels = [f"{row.site_id} {row.name.split(' (')[0].split(',')[0]}\n{row.effective_mw:,.0f} MW"
-              for row in chosen.itertuples()]
-    place_labels(ax, list(zip(chosen_xy.geometry.x, chosen_xy.geometry.y)), labels,
-                 avoid_points=list(zip(factories.geometry.x, factories.geometry.y)))
+    if labels:
+        texts = [f"{row.site_id} {row.name.split(' (')[0].split(',')[0]}\n"
+                 f"{row.effective_mw:,.0f} MW" for row in chosen.itertuples()]
+        place_labels(ax, list(zip(chosen_xy.geometry.x, chosen_xy.geometry.y)), texts,
+                     avoid_points=list(zip(factories.geometry.x, factories.geometry.y)))
 
     handles = [
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#0072B2",
@@ -263,6 +264,53 @@ def plot_coverage_choropleth(result, ax=None):
     _draw_scale_bar(ax)
     ax.set_title("Population coverage by member state\n" + default_title(result).split("\n")[0],
                  fontsize=11, loc="left")
+    return ax
+
+
+def plot_candidates(dataset, column: str | None = None, ax=None, title: str | None = None,
+                    cmap: str = "viridis", label: str | None = None, scale: float = 1.0):
+    """The data set on a map: candidate sites (coloured by ``column``, or by country), the AI
+    Factories and the EU-27.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    column : str, optional
+        A numeric site column to colour by (e.g. ``capex_eur``, ``renewable_share``); by
+        default sites are coloured by provenance (reported or illustrative).
+    ax : matplotlib Axes, optional
+    title, label : str, optional
+        Title, and colour-bar label for ``column``.
+    scale : float
+        ``column`` is divided by it for display (e.g. 1e9 to show EUR as EUR bn).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 9), layout="constrained")
+    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    sites = dataset.sites.to_crs(EUROPE_CRS)
+    sizes = marker_area(dataset.sites["power_mw"].clip(upper=1000))
+    if column is None:
+        for provenance, colour in (("reported", "#0072B2"), ("illustrative", "#E69F00")):
+            chosen = sites["provenance"] == provenance
+            ax.scatter(sites.geometry.x[chosen], sites.geometry.y[chosen], s=sizes[chosen],
+                       color=colour, edgecolor="black", linewidth=0.5, zorder=5, gid="sites",
+                       label=f"{provenance} site ({int(chosen.sum())})")
+    else:
+        points = ax.scatter(sites.geometry.x, sites.geometry.y, s=sizes, c=dataset.sites[column] / scale,
+                            cmap=cmap, edgecolor="black", linewidth=0.5, zorder=5, gid="sites")
+        ax.figure.colorbar(points, ax=ax, shrink=0.6, label=label or column)
+    factories = dataset.ai_factories.to_crs(EUROPE_CRS)
+    ax.scatter(factories.geometry.x, factories.geometry.y, s=34, marker="^", color=AI_FACTORY,
+               edgecolor="white", linewidth=0.5, gid="ai_factories", zorder=4,
+               label="EuroHPC AI Factory")
+    ax.legend(loc="upper left", fontsize=8, title="marker size: planned MW", title_fontsize=8)
+    _draw_scale_bar(ax)
+    ax.set_title(title or f"{len(dataset.sites)} candidate sites in "
+                          f"{dataset.sites['country'].nunique()} member states", loc="left")
     return ax
 
 

@@ -125,3 +125,28 @@ def format_result(result: Result, width: int | None = None) -> str:
         status_line(result),
     ]
     return "\n".join(parts) + "\n"
+
+
+def compare_results(results: dict[str, Result]) -> pd.DataFrame:
+    """Portfolios side by side, one row per named result.
+
+    Returns
+    -------
+    DataFrame
+        ``scenario``, ``status``, ``objective``, ``sites``, ``countries``, ``capex (EUR bn)``,
+        ``MW``, ``coverage``, ``grid``, ``spread``, ``green`` (terms 0..1), ``gap``.
+    """
+    rows = []
+    for name, result in results.items():
+        rows.append({
+            "scenario": name,
+            "status": result.status.value,
+            "objective": result.objective,
+            "sites": ", ".join(result.selected),
+            "countries": len(set(result.chosen["country"])),
+            "capex (EUR bn)": result.total_capex_eur / 1e9,
+            "MW": result.total_power_mw,
+            **{term: result.terms[term] for term in ("coverage", "grid", "spread", "green")},
+            "gap": result.solver["gap"],
+        })
+    return pd.DataFrame(rows)

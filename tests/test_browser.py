@@ -1,0 +1,85 @@
+"""The HTML report and the interactive map rendered in a real headless Chromium, offline."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from siteopt.config import settings
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def open_offline(browser, path):
+    """Open a local file; return the page, the URLs it requested and its console errors."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    requested, errors = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, requested, errors
+
+
+def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
+    report = tmp_path / "report.html"
+    assert run_cli("report", "--out", str(report)).exit_code == 0
+    page, requested, errors = open_offline(browser, report)
+    assert [url for url in requested if not url.startswith(("file:", "data:"))] == []
+    assert errors == []
+    assert page.inner_text("h1") == "Where should Europe build its AI Gigafactories?"
+    assert "at most 5 of the 60 candidate sites" in page.inner_text("#question")
+    assert page.locator("#portfolio tbody tr").count() == 5
+    assert page.locator("#limits tbody tr").count() == 4
+    assert page.locator("#terms svg").count() == 1
+    assert "C coverage" in page.inner_text("#terms")
+    for image in ("#map", "#choropleth"):
+        assert page.eval_on_selector(image, "img => img.complete && img.naturalWidth") > 800
+    assert page.locator("#coverage tbody tr").count() == 27
+    assert page.locator("#consolidation tbody tr").count() == 5
+    assert "Status: optimal (proven optimal)" in page.inner_text("#status")
+    assert page.locator("#settings tbody tr").count() == len(settings())
+    assert "25 are publicly reported and 35 are illustrative" in page.inner_text("#provenance")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert (tmp_path / "report.png").stat().st_size > 100_000
+
+
+def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli, tmp_path):
+    page_file = tmp_path / "map.html"
+    assert run_cli("map", "--out", str(page_file)).exit_code == 0
+    page, requested, errors = open_offline(browser, page_file)
+    assert [url for url in requested if not url.startswith(("file:", "data:"))] == []
+    assert errors == []
+    layers = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [label.strip() for label in layers] == [
+        "Countries (share covered)", "Coverage (500 km)", "Consolidation links",
+        "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"]
+    markers = page.locator("path.leaflet-interactive")
+    assert markers.count() >= 27 + 5 + 60 + 19
+    # the chosen sites are drawn last: click the top one and read its popup
+    markers.last.click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "capex (EUR)" in text and "effective MW" in text
+    # a layer can be switched off
+    before = markers.count()
+    page.locator(".leaflet-control-layers-overlays label", has_text="Other candidate sites") \
+        .locator("input").uncheck()
+    assert markers.count() == before - 55

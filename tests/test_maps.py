@@ -1,0 +1,123 @@
+"""Static and interactive maps: assertions on the artists, not on pixels."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pytest
+from shapely.geometry import MultiPoint
+
+from siteopt.geometry import haversine_km
+from siteopt.report.interactive import explore_result
+from siteopt.report.maps import EUROPE_CRS, consolidation_lines, figure_bytes
+
+matplotlib.use("Agg")
+
+
+def artists(ax, gid):
+    return [a for a in ax.get_children() if a.get_gid() == gid]
+
+
+@pytest.fixture(scope="module")
+def map_ax(default_result):
+    ax = default_result.plot()
+    yield ax
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_chosen_candidates_and_factories_are_drawn(default_result, map_ax):
+    (chosen,) = artists(map_ax, "chosen")
+    (candidates,) = artists(map_ax, "candidates")
+    (factories,) = artists(map_ax, "ai_factories")
+    assert len(chosen.get_offsets()) == len(default_result.selected) == 5
+    assert len(candidates.get_offsets()) == 60 - 5
+    assert len(factories.get_offsets()) == 19
+    # marker area grows with MW: the 1,000 MW site is drawn larger than the 200 MW one
+    sizes = dict(zip(default_result.chosen["site_id"], chosen.get_sizes()))
+    assert sizes["RO-CER"] > sizes["NL-SAG"]
+
+
+def test_legend_title_and_scale_bar(default_result, map_ax):
+    legend = map_ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "chosen site (size: MW)", "other candidate site", "EuroHPC AI Factory",
+        "within 500 km of a chosen site", "letter joins a chosen site"]
+    title = map_ax.get_title(loc="left")
+    assert "EUR 20.0 bn" in title and f"{default_result.objective:.4f}" in title
+    assert "(optimal)" in title
+    assert len(artists(map_ax, "scale_bar")) == 1
+
+
+def test_coverage_circles_are_geodesic(default_result, map_ax):
+    chosen = default_result.chosen.set_index("site_id")
+    for site_id in default_result.selected:
+        (patch,) = artists(map_ax, f"coverage:{site_id}")
+        xy = patch.get_xy()
+        lonlat = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=EUROPE_CRS).to_crs(4326)
+        distance = haversine_km(chosen.at[site_id, "lat"], chosen.at[site_id, "lon"],
+                                lonlat.y.to_numpy(), lonlat.x.to_numpy())
+        assert np.abs(distance / 500.0 - 1).max() < 0.005
+
+
+def test_one_link_per_absorbing_pair(default_result, map_ax):
+    links = artists(map_ax, "consolidation_link")
+    plan = default_result.consolidation.links
+    absorbed = plan[(plan["joins"] != "") & (plan["joins"] != plan["site_id"])]
+    pairs = set(zip(absorbed["site_id"], absorbed["joins"]))
+    assert len(links) == len(consolidation_lines(default_result)) == len(pairs) > 0
+    # every link ends at a chosen site
+    chosen_xy = default_result.chosen.to_crs(EUROPE_CRS)
+    ends = {(round(x), round(y)) for x, y in zip(chosen_xy.geometry.x, chosen_xy.geometry.y)}
+    for line in links:
+        x, y = line.get_data()
+        assert (round(x[-1]), round(y[-1])) in ends
+
+
+def test_labels_do_not_overlap(default_result, map_ax):
+    labels = artists(map_ax, "site_label")
+    assert len(labels) == 5
+    assert all(label.get_text().split()[0] in default_result.selected for label in labels)
+    renderer = map_ax.figure.canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+
+
+def test_choropleth_colours_countries_by_share(default_result):
+    ax = default_result.plot("coverage")
+    (countries,) = [c for c in ax.collections if c.get_gid() == "countries"]
+    shares = default_result.country_coverage().set_index("country")["share"] * 100
+    expected = shares.reindex(default_result.dataset.countries["iso_a2"]).to_numpy()
+    assert np.allclose(np.asarray(countries.get_array()), expected)
+    colourbar_label = ax.figure.axes[-1].get_ylabel()
+    assert colourbar_label == "% of population within 500 km of a chosen site"
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_png_and_svg_bytes(default_result):
+    assert figure_bytes(default_result.plot(), "png")[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = figure_bytes(default_result.plot(), "svg")
+    assert b"<svg" in svg[:500]
+
+
+def test_unknown_plot_kind(default_result):
+    with pytest.raises(ValueError, match="kind must be one of map, coverage"):
+        default_result.plot("pie")
+
+
+def test_interactive_map_layers_and_offline(default_result):
+    page = explore_result(default_result).get_root().render()
+    # no script, stylesheet or image is loaded from the network; Leaflet is inline
+    assert not re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=[\"']https?://", page)
+    assert "L.map(" in page and "leafletjs.com" in page
+    for layer in ("Countries (share covered)", "Coverage (500 km)", "Consolidation links",
+                  "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"):
+        assert f'"{layer}"' in page
+    assert page.count("L.circleMarker(") == 60 + 19
+    assert page.count("L.polygon(") == 5
+    assert page.count("L.polyline(") == len(consolidation_lines(default_result))
+    assert len(re.findall(r"circle_marker_\w+\.bindPopup\(", page)) == 60  # every site

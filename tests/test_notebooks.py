@@ -1,0 +1,73 @@
+"""Every notebook runs top to bottom, offline, and shows what it promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+EXECUTE = """
+import sys, tempfile
+from pathlib import Path
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+source, target = Path(sys.argv[1]), sys.argv[2]
+notebook = nbformat.read(source, as_version=4)
+with tempfile.TemporaryDirectory() as sockets:
+    # the kernel talks over local socket files, not TCP
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "k"))
+    NotebookClient(notebook, km=kernel, timeout=600,
+                   resources={"metadata": {"path": str(source.parent)}}).execute()
+nbformat.write(notebook, target)
+"""
+
+
+def run(path):
+    """Execute a notebook in a separate process (its kernel and sockets stay out of pytest)."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / path.name
+        done = subprocess.run([sys.executable, "-c", EXECUTE, str(path), str(target)],
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return nbformat.read(target, as_version=4)
+
+
+def outputs(notebook, kind):
+    return [output for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if kind in output.get("data", {})]
+
+
+def test_there_are_three_notebooks():
+    assert [p.name for p in NOTEBOOKS] == ["01_candidates.ipynb", "02_solve.ipynb",
+                                           "03_scenarios.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_draws(path):
+    notebook = run(path)
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == []
+    images = outputs(notebook, "image/png")
+    expected_images = {"01_candidates": 4, "02_solve": 3, "03_scenarios": 1}[path.stem]
+    assert len(images) == expected_images
+    if path.stem == "02_solve":
+        html = "".join(o["data"]["text/html"] for o in outputs(notebook, "text/html"))
+        assert "leaflet" in html.lower()  # the interactive map is shown inline
+        assert "ES-SFH" in html
+
+
+def test_committed_notebooks_have_no_outputs():
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
