@@ -92,12 +92,7 @@ def solve(model: str | Path | ModelConfig | None = None,
     prepared = prepare_instance(dataset, cfg)
     timings["coverage"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    built = build_model(prepared.instance)
-    timings["build"] = time.perf_counter() - start
-
-    outcome = solve_model(built, cfg.solver)
-    timings["solve"] = outcome.seconds
+    outcome = _solve_instance(prepared.instance, cfg, timings)
     if outcome.status == Status.INFEASIBLE:
         raise InfeasibleError("the solver proved that no selection satisfies the limits")
     if outcome.status == Status.ERROR:
@@ -107,6 +102,32 @@ def solve(model: str | Path | ModelConfig | None = None,
         raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
                           f"{', '.join(broken)}; the solution cannot be trusted")
     return _make_result(dataset, cfg, prepared, outcome, timings)
+
+
+def _solve_instance(instance, cfg: ModelConfig, timings: dict[str, float]):
+    """Build and solve by ``solver.method``; records ``build`` and ``solve`` seconds.
+
+    The direct and Benders paths build inside the solver call, so their build time counts in
+    ``solve`` and ``build`` is 0.
+    """
+    method = cfg.solver.method
+    if method == "pulp":
+        start = time.perf_counter()
+        built = build_model(instance)
+        timings["build"] = time.perf_counter() - start
+        outcome = solve_model(built, cfg.solver)
+    elif method == "direct":
+        from siteopt.direct import solve_direct
+
+        timings["build"] = 0.0
+        outcome = solve_direct(instance, cfg.solver)
+    else:
+        from siteopt.benders import solve_benders
+
+        timings["build"] = 0.0
+        outcome = solve_benders(instance, cfg.solver)
+    timings["solve"] = outcome.seconds
+    return outcome
 
 
 def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
@@ -134,7 +155,8 @@ def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
         demand_covered=covered,
         consolidation=plan,
         model=cfg,
-        solver={"name": outcome.solver, "seconds": outcome.seconds, "gap": outcome.gap,
+        solver={"name": outcome.solver, "method": cfg.solver.method,
+                "seconds": outcome.seconds, "gap": outcome.gap,
                 "bound": outcome.bound, "reported_objective": outcome.objective},
         inputs={**dataset.sha256, "model": cfg.sha256()},
         timings=timings,

@@ -30,6 +30,8 @@ from siteopt.paths import display_path
 
 #: Solvers siteopt supports, by the name used in model files and on the command line.
 SOLVERS = ("cbc", "highs")
+#: How the model reaches the solver (see the ``solver.method`` key).
+METHODS = ("pulp", "direct", "benders")
 
 
 def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
@@ -90,12 +92,18 @@ class Sites:
 
 @dataclass(frozen=True)
 class Solver:
-    name: str = _spec("cbc", "MILP solver: 'cbc' (bundled with PuLP) or 'highs' (highspy)",
-                      choices=SOLVERS)
+    name: str = _spec("highs", "MILP solver: 'highs' (HiGHS through highspy) or 'cbc' (bundled "
+                               "with PuLP; see README: it has returned worse answers marked "
+                               "optimal)", choices=SOLVERS)
     time_limit_s: float = _spec(60.0, "Wall-clock limit for the solver", "s", minimum=0,
                                 exclusive_minimum=True)
     mip_gap: float = _spec(0.0, "Relative optimality gap at which the solver may stop "
                                 "(0 = proven optimum)", minimum=0, maximum=1)
+    method: str = _spec("pulp", "'pulp' (the model built with PuLP, solved by solver.name), "
+                                "'direct' (the same model built straight into HiGHS) or "
+                                "'benders' (Benders decomposition on HiGHS, for 100,000+ demand "
+                                "points); direct and benders need solver.name = 'highs'",
+                        choices=METHODS)
 
 
 SECTIONS: dict[str, type] = {
@@ -273,7 +281,7 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
         raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
                           f"for the format") from None
     cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
-    return dataclasses.replace(cfg, source=display_path(path))
+    return check_consistency(dataclasses.replace(cfg, source=display_path(path)))
 
 
 def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = None,
@@ -287,6 +295,14 @@ def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = No
         cfg = apply_overrides(cfg, overrides, origin="command line")
     if set_items:
         cfg = apply_overrides(cfg, parse_set_items(set_items), origin="--set")
+    return check_consistency(cfg)
+
+
+def check_consistency(cfg: ModelConfig) -> ModelConfig:
+    """Rules between keys: the direct and benders methods run on HiGHS only."""
+    if cfg.solver.method != "pulp" and cfg.solver.name != "highs":
+        raise ConfigError(f"solver.method = '{cfg.solver.method}' needs solver.name = 'highs' "
+                          f"(it is '{cfg.solver.name}'): add --solver highs")
     return cfg
 
 

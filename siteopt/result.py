@@ -186,8 +186,10 @@ class Result:
                               for site, letters in self.consolidation.members.items()},
             "unabsorbed_letters": list(self.consolidation.unabsorbed),
             "model": self.model.to_dict(),
-            "solver": {"name": self.solver["name"], "seconds": self.solver["seconds"],
-                       "gap": self.solver["gap"], "bound": self.solver["bound"]},
+            "solver": {"name": self.solver["name"], "method": self.solver["method"],
+                       "seconds": self.solver["seconds"], "gap": self.solver["gap"],
+                       "bound": self.solver["bound"]},
+            "timings": dict(self.timings),
             "inputs": dict(self.inputs),
         }
 

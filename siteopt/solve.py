@@ -140,7 +140,7 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float
 
 
 @functools.cache
-def _silence_highs_banner() -> None:
+def silence_highs_banner() -> None:
     """HiGHS prints a banner to file descriptor 1 when the first ``Highs`` object is made.
 
     Make that first object with stdout pointed at stderr, so ``--format json`` keeps exactly
@@ -159,21 +159,29 @@ def _silence_highs_banner() -> None:
 
 
 def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
-    import highspy
-
-    _silence_highs_banner()
+    silence_highs_banner()
     solver = pulp.HiGHS(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
                         threads=1, random_seed=0)
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as err:
         raise SolverError(f"HiGHS failed: {err}") from None
-    highs = problem.solverModel
+    # PuLP hands HiGHS the negated objective of a maximisation, so the bound flips sign
+    sense = -1.0 if problem.sense == pulp.LpMaximize else 1.0
+    return highs_status(problem.solverModel, sense, settings.time_limit_s)
+
+
+def highs_status(highs, sense: float, time_limit_s: float) -> tuple[Status, float]:
+    """Status and best bound (in the model's own sense) of a HiGHS run.
+
+    ``sense`` is -1 when HiGHS minimised the negated objective (PuLP's way), 1 when it
+    maximised it directly.
+    """
+    import highspy
+
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    # PuLP hands HiGHS the negated objective of a maximisation, so the bound flips sign
-    sense = -1.0 if problem.sense == pulp.LpMaximize else 1.0
     bound = sense * float(info.mip_dual_bound)
     if model_status == highspy.HighsModelStatus.kOptimal:
         return Status.OPTIMAL, bound
@@ -183,7 +191,7 @@ def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, flo
     if model_status == highspy.HighsModelStatus.kTimeLimit:
         if has_solution:
             return Status.TIME_LIMIT, bound
-        raise SolverError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
+        raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
     return Status.ERROR, math.nan
 

@@ -10,8 +10,13 @@ from siteopt.config import Weights
 from siteopt.model import SelectionInstance
 
 
-def random_instance(seed: int, n_sites: int, n_groups: int, n_countries: int) -> SelectionInstance:
-    """A seeded random instance small enough for brute force (n_sites <= 12)."""
+def random_instance(seed: int, n_sites: int, n_groups: int, n_countries: int,
+                    people_scale: float = 1.0, capex_scale: float = 1.0) -> SelectionInstance:
+    """A seeded random instance small enough for brute force (n_sites <= 12).
+
+    ``people_scale`` and ``capex_scale`` multiply populations and money, to give the solvers
+    the magnitudes of real data (people in millions, capex in EUR billions).
+    """
     rng = np.random.default_rng(seed)
     capex = rng.integers(2, 7, n_sites).astype(float)  # whole numbers: budgets can be met exactly
     groups = tuple(np.sort(rng.choice(n_sites, rng.integers(1, min(4, n_sites) + 1), replace=False))
@@ -29,11 +34,11 @@ def random_instance(seed: int, n_sites: int, n_groups: int, n_countries: int) ->
         site_country=tuple(f"C{c}" for c in rng.integers(0, n_countries, n_sites)),
         effective_mw=np.minimum(rng.integers(50, 1001, n_sites), power_cap_mw).astype(float),
         renewable_share=rng.random(n_sites).round(3),
-        capex_eur=capex,
-        group_population=population,
+        capex_eur=capex * capex_scale,
+        group_population=population * people_scale,
         group_sites=groups,
-        total_population=float(population.sum() + rng.integers(0, 100)),
-        budget_eur=float(rng.integers(3, 20)),
+        total_population=float(population.sum() + rng.integers(0, 100)) * people_scale,
+        budget_eur=float(rng.integers(3, 20)) * capex_scale,
         max_sites=int(rng.integers(1, n_sites + 1)),
         max_sites_per_country=int(rng.integers(1, 3)),
         power_cap_mw=power_cap_mw,

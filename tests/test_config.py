@@ -104,3 +104,11 @@ def test_to_dict_has_the_toml_structure_and_hash_follows_values():
     changed = apply_overrides(cfg, {"weights.coverage": 0.6})
     assert changed.sha256() != cfg.sha256()
     assert apply_overrides(changed, {"weights.coverage": 0.5}).sha256() == cfg.sha256()
+
+
+def test_fast_methods_need_highs():
+    with pytest.raises(ConfigError, match=r"solver.method = 'benders' needs solver.name = "
+                                          r"'highs' \(it is 'cbc'\): add --solver highs"):
+        load_model_overrides(default_model(), {"solver.method": "benders", "solver.name": "cbc"})
+    cfg = load_model_overrides(default_model(), {"solver.method": "direct", "solver.name": "highs"})
+    assert cfg.solver.method == "direct"

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from siteopt import geometry
 from siteopt.geometry import (EARTH_RADIUS_KM, coverage_pairs, destination, geodesic_circle,
                               haversine_km)
 
@@ -19,20 +20,25 @@ def test_haversine_known_distances():
     assert haversine_km(48.2085, 16.3721, 48.2085, 16.3721) == 0
 
 
-def test_point_exactly_r_away_is_covered_and_just_beyond_is_not():
+@pytest.mark.parametrize("dense_limit", [0, 10**9], ids=["kdtree", "dense"])
+def test_point_exactly_r_away_is_covered_and_just_beyond_is_not(dense_limit, monkeypatch):
+    monkeypatch.setattr(geometry, "DENSE_PAIRS_LIMIT", dense_limit)
     lat, lon = destination(50.0, 10.0, 77.0, 500.0)
     beyond_lat, beyond_lon = destination(50.0, 10.0, 77.0, 500.01)
     points, sites = coverage_pairs([50.0], [10.0], [lat, beyond_lat], [lon, beyond_lon], 500.0)
     assert points.tolist() == [0] and sites.tolist() == [0]
 
 
+@pytest.mark.parametrize("dense_limit", [0, 10**9], ids=["kdtree", "dense"])
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), radius=st.floats(10, 2000))
-def test_kdtree_coverage_equals_the_dense_distance_matrix(seed, radius):
+def test_coverage_equals_the_dense_distance_matrix(dense_limit, seed, radius):
     rng = np.random.default_rng(seed)
     site_lat, site_lon = rng.uniform(35, 70, 15), rng.uniform(-10, 30, 15)
     point_lat, point_lon = rng.uniform(35, 70, 300), rng.uniform(-10, 30, 300)
-    points, sites = coverage_pairs(site_lat, site_lon, point_lat, point_lon, radius)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(geometry, "DENSE_PAIRS_LIMIT", dense_limit)
+        points, sites = coverage_pairs(site_lat, site_lon, point_lat, point_lon, radius)
     dense = haversine_km(point_lat[:, None], point_lon[:, None], site_lat[None, :],
                          site_lon[None, :]) <= radius
     expected_points, expected_sites = np.nonzero(dense)

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from siteopt.benders import solve_benders
 from siteopt.config import SOLVERS, Solver, Weights
+from siteopt.direct import solve_direct
 from siteopt.errors import SolverError
 from siteopt.examples import three_sites
 from siteopt.model import build_model, group_demand, lp_names
@@ -17,9 +19,17 @@ from siteopt.solve import Status, relative_gap, site_decisions, solve_model
 from tests.instances import brute_force, hard_instance, random_instance
 
 solvers = pytest.mark.parametrize("solver", SOLVERS)
+#: Every way siteopt can solve a model: PuLP with each solver, and the two HiGHS fast paths.
+PATHS = ("cbc", "highs", "direct", "benders")
+paths = pytest.mark.parametrize("solver", PATHS)
 
 
 def solve(instance, solver, **settings_):
+    """Solve by a path of :data:`PATHS`."""
+    if solver == "direct":
+        return solve_direct(instance, Solver(name="highs", method="direct", **settings_))
+    if solver == "benders":
+        return solve_benders(instance, Solver(name="highs", method="benders", **settings_))
     return solve_model(build_model(instance), Solver(name=solver, **settings_))
 
 
@@ -29,7 +39,7 @@ def chosen(instance, outcome):
 
 # --- known answers (siteopt/examples.py docstring works them out by hand) ------------------
 
-@solvers
+@paths
 def test_three_sites_default(solver):
     instance = three_sites()
     outcome = solve(instance, solver)
@@ -41,7 +51,7 @@ def test_three_sites_default(solver):
         {"coverage": 0.7, "grid": 0.625, "spread": 1.0, "green": 0.125, "cost": 1.0})
 
 
-@solvers
+@paths
 @pytest.mark.parametrize("changes, expected, objective", [
     ({"budget_eur": 7.0}, ["A"], 0.4625),
     ({"max_sites_per_country": 2}, ["A", "B"], 0.7625),
@@ -60,14 +70,14 @@ def test_three_sites_variants(solver, changes, expected, objective):
     assert outcome.objective == pytest.approx(objective)
 
 
-@solvers
+@paths
 def test_budget_exactly_met_is_allowed(solver):
     instance = three_sites()  # A + C costs exactly 8 = budget
     outcome = solve(instance, solver)
     assert instance.capex_eur[outcome.selected].sum() == instance.budget_eur
 
 
-@solvers
+@paths
 def test_grid_term_alone_picks_the_most_power_within_budget(solver):
     # grid only, q = 2: {B, C} has 350 MW but costs 9 > 8; {A, B} has 300 MW for 7
     instance = three_sites(weights=Weights(coverage=0, grid=1, spread=0, green=0, cost=0),
@@ -84,13 +94,16 @@ def test_effective_power_must_be_capped():
 
 # --- brute force ----------------------------------------------------------------------------
 
-@solvers
+@paths
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 12), n_groups=st.integers(0, 15),
-       n_countries=st.integers(1, 5))
-def test_ilp_equals_brute_force(solver, seed, n_sites, n_groups, n_countries):
-    instance = random_instance(seed, n_sites, n_groups, n_countries)
+       n_countries=st.integers(1, 5), realistic=st.booleans())
+def test_ilp_equals_brute_force(solver, seed, n_sites, n_groups, n_countries, realistic):
+    # realistic: people in the millions and money in EUR billions, as in the real data
+    instance = random_instance(seed, n_sites, n_groups, n_countries,
+                               people_scale=1e6 if realistic else 1.0,
+                               capex_scale=1e9 if realistic else 1.0)
     best = brute_force(instance)
     if best is None:  # the required site alone breaks a limit
         outcome = solve(instance, solver)
@@ -99,6 +112,7 @@ def test_ilp_equals_brute_force(solver, seed, n_sites, n_groups, n_countries):
     outcome = solve(instance, solver)
     assert outcome.status == Status.OPTIMAL
     assert outcome.objective == pytest.approx(best[0], abs=1e-6)
+    assert outcome.gap == 0
     # the selection is feasible and its objective, computed from the definition, is the optimum
     terms = instance.evaluate(outcome.selected)
     assert instance.objective(terms) == pytest.approx(best[0], abs=1e-6)
@@ -146,7 +160,7 @@ def test_lp_names_stay_unique_after_sanitising():
 
 # --- statuses ---------------------------------------------------------------------------
 
-@solvers
+@paths
 def test_infeasible_required_site_is_reported(solver):
     instance = three_sites(required=np.array([False, True, True]))  # B + C cost 9 > 8
     assert solve(instance, solver).status == Status.INFEASIBLE
@@ -204,3 +218,51 @@ def test_fractional_site_decisions_are_refused():
         site_decisions(built, "cbc")
     built.site_open[2].varValue = 1.0 - 1e-9
     assert site_decisions(built, "cbc").tolist() == [True, False, True]
+
+
+CBC_WRONG = pytest.mark.xfail(strict=True, reason=(
+    "CBC 2.10 (bundled with PuLP 3.3) stops with 'Optimal' at 0.48637 on this instance; HiGHS "
+    "finds 0.48737 on three paths and the selection is feasible. Why HiGHS is the default."))
+
+
+@pytest.mark.parametrize("seed, paths_", [
+    pytest.param(1, ("highs", "direct", "benders"), id="1"),
+    pytest.param(1, ("cbc", "highs"), id="1-cbc", marks=CBC_WRONG),
+    pytest.param(2, PATHS, id="2"),
+    pytest.param(3, PATHS, id="3"),
+])
+def test_fast_paths_agree_with_pulp_beyond_brute_force(seed, paths_):
+    """40 sites and 600 demand groups: too many subsets to enumerate, so the four paths check
+    each other (objectives evaluated from the definition, not as the solvers report them)."""
+    rng = np.random.default_rng(seed)
+    n_sites, n_groups = 40, 600
+    population = rng.integers(10_000, 2_000_000, n_groups).astype(float)
+    instance = random_instance(seed, 12, 1, 4)  # borrow the settings of a small instance
+    instance = dataclasses.replace(
+        instance,
+        site_ids=tuple(f"S{i}" for i in range(n_sites)),
+        site_country=tuple(f"C{c}" for c in rng.integers(0, 8, n_sites)),
+        effective_mw=rng.integers(100, 1001, n_sites).astype(float),
+        renewable_share=rng.random(n_sites),
+        capex_eur=rng.integers(25, 60, n_sites) * 1e8,
+        group_population=population,
+        group_sites=tuple(np.sort(rng.choice(n_sites, rng.integers(1, 8), replace=False))
+                          for _ in range(n_groups)),
+        total_population=float(population.sum() * 1.3),
+        budget_eur=15e9, max_sites=5, max_sites_per_country=1, power_cap_mw=1000.0,
+        total_power_mw=3500.0, eligible=np.ones(n_sites, dtype=bool),
+        required=np.zeros(n_sites, dtype=bool),
+        weights=Weights(coverage=0.5, grid=0.2, spread=0.2, green=0.1, cost=0.05))
+    values = {}
+    for path in paths_:
+        outcome = solve(instance, path)
+        assert outcome.status == Status.OPTIMAL and not instance.violations(outcome.selected)
+        values[path] = instance.objective(instance.evaluate(outcome.selected))
+    assert max(values.values()) - min(values.values()) < 1e-9, values
+
+
+def test_time_limited_benders_reports_its_gap():
+    outcome = solve(hard_instance(400, 6000), "benders", time_limit_s=0.3)
+    assert outcome.status == Status.TIME_LIMIT
+    assert outcome.bound > outcome.objective >= 0
+    assert outcome.gap == pytest.approx(relative_gap(outcome.objective, outcome.bound))

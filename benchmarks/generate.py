@@ -1,0 +1,106 @@
+"""Seeded synthetic instances over Europe, written in siteopt's data format.
+
+    python benchmarks/generate.py --sites 500 --points 20000 --seed 0 --out benchmarks/instances/n500_m20000
+
+Candidate sites are drawn (weighted by population) from the shipped demand points that lie within
+20 km of their country's outline, then moved by up to 5 km; their attributes are drawn from
+ranges like the shipped ones (power 100-1,000 MW, grid 80-150 % of power, 60,000-150,000 GPUs,
+capex by the shipped cost rule, renewable share near the country's). Demand points are the
+shipped points, resampled with replacement and moved by up to 15 km, so population stays where
+people live; their populations are rescaled so each country keeps its Eurostat total. The output
+directory holds the five files ``siteopt validate`` expects, and ``siteopt solve --data DIR``
+solves it as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from siteopt.data import default_data_dir, load_data
+from siteopt.data.checks import EUROPE_CRS
+from siteopt.geometry import destination
+
+
+def _move(rng, lat, lon, max_km):
+    """Points moved by a random distance up to ``max_km`` in a random direction."""
+    bearing = rng.uniform(0, 360, len(lat))
+    distance = max_km * np.sqrt(rng.uniform(0, 1, len(lat)))
+    return destination(lat, lon, bearing, distance)
+
+
+def generate(n_sites: int, n_points: int, seed: int, out: Path) -> Path:
+    """Write an instance with ``n_sites`` candidates and ``n_points`` demand points to ``out``."""
+    rng = np.random.default_rng(seed)
+    data = load_data()
+    demand = data.demand
+    countries = data.countries.set_index("iso_a2")
+
+    # demand: resample the shipped points, move them, keep each country's total
+    pick = rng.choice(len(demand), n_points, replace=n_points > len(demand))
+    base = demand.iloc[pick]
+    lat, lon = _move(rng, base["lat"].to_numpy(), base["lon"].to_numpy(), 15.0)
+    people = base["population"].to_numpy() * rng.uniform(0.5, 1.5, n_points)
+    totals = demand.groupby("country")["population"].sum()
+    share = pd.Series(people).groupby(base["country"].to_numpy()).transform("sum").to_numpy()
+    population = np.round(people / share * totals.loc[base["country"]].to_numpy())
+    demand_out = pd.DataFrame({"point_id": [f"P{i:06d}" for i in range(n_points)],
+                               "name": base["name"].to_numpy(), "country": base["country"].to_numpy(),
+                               "lat": lat.round(5), "lon": lon.round(5),
+                               "population": population.astype(np.int64)})
+
+    # sites: near populated places, on land (within 20 km of the country outline)
+    projected = demand.to_crs(EUROPE_CRS)
+    outlines = countries.geometry.to_crs(EUROPE_CRS)
+    own = gpd.GeoSeries(outlines.loc[demand["country"]].to_numpy(), index=projected.index,
+                        crs=EUROPE_CRS)
+    inland = projected.geometry.distance(own).to_numpy() <= 20_000
+    pool = np.flatnonzero(inland)
+    weights = demand["population"].to_numpy()[pool]
+    chosen = rng.choice(pool, n_sites, replace=n_sites > len(pool), p=weights / weights.sum())
+    base = demand.iloc[chosen]
+    lat, lon = _move(rng, base["lat"].to_numpy(), base["lon"].to_numpy(), 5.0)
+    power = rng.integers(10, 101, n_sites) * 10.0
+    grid = np.round(power * rng.uniform(0.8, 1.5, n_sites), -1)
+    gpus = rng.integers(60, 151, n_sites) * 1000
+    country = base["country"].to_numpy()
+    renewable = np.clip(countries.loc[country, "renewable_share"].to_numpy()
+                        + rng.normal(0, 0.1, n_sites), 0, 1).round(3)
+    sites = pd.DataFrame({
+        "site_id": [f"{c}-S{i:05d}" for i, c in enumerate(country)],
+        "name": [f"near {name}" for name in base["name"]],
+        "country": country, "lat": lat.round(5), "lon": lon.round(5),
+        "power_mw": power, "grid_mw": grid, "gpus": gpus,
+        "capex_eur": gpus * 30_000 + power * 2.0e6, "capex_basis": "rule",
+        "renewable_share": renewable, "provenance": "illustrative",
+        "source": f"synthetic (benchmarks/generate.py, seed {seed})",
+    })
+    letters = pd.DataFrame({"letter_id": [f"L{i:05d}" for i in range(n_sites)],
+                            "site_id": sites["site_id"], "consortium": "synthetic",
+                            "requested_mw": power, "provenance": "illustrative"})
+    out.mkdir(parents=True, exist_ok=True)
+    sites.to_csv(out / "sites.csv", index=False, lineterminator="\n")
+    letters.to_csv(out / "letters.csv", index=False, lineterminator="\n")
+    demand_out.to_csv(out / "demand.csv", index=False, lineterminator="\n")
+    for name in ("ai_factories.csv", "countries.geojson"):
+        shutil.copy(default_data_dir() / name, out / name)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, required=True)
+    parser.add_argument("--points", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    print(generate(args.sites, args.points, args.seed, args.out))
+
+
+if __name__ == "__main__":
+    main()

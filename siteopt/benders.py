@@ -1,0 +1,203 @@
+r"""Benders decomposition for large instances (many demand points), on HiGHS.
+
+The coverage part of the objective, :math:`f(y) = \sum_g a_g \min(1, \sum_{s \in N_g} y_s)`,
+is replaced in a small master problem by one variable :math:`\theta` and cuts that bound it
+from above. For any point :math:`\hat y \in [0, 1]^S`, with :math:`G^+` the groups that
+:math:`\hat y` covers fully (:math:`\sum_{s \in N_g} \hat y_s \ge 1`),
+
+.. math::
+
+    \theta \le \sum_{g \in G^+} a_g + \sum_s y_s \sum_{g \notin G^+,\, s \in N_g} a_g
+
+holds for every feasible :math:`y` (because :math:`z_g \le 1` and
+:math:`z_g \le \sum_{s \in N_g} y_s`), and is tight at :math:`\hat y`. These are the
+aggregated Benders cuts of Cordeau, Furini and Ljubic (2019) for maximal covering. The master
+keeps the sites, the country variables and every other row of :mod:`siteopt.model`, so it has
+a few thousand columns instead of millions of non-zeros.
+
+The loop: cut the LP relaxation until it stops improving (cheap, fractional points), then solve
+the master MIP, evaluate the true objective at its answer, add the cut there, and repeat until
+the master's bound and the best true objective meet (proven optimal) or the time runs out
+(``time_limit`` with the gap between them).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from scipy import sparse
+
+from siteopt.config import Solver
+from siteopt.model import SelectionInstance
+from siteopt.solve import SolverOutcome, Status, relative_gap, silence_highs_banner
+
+#: Relative tolerance at which the master's theta counts as equal to the true coverage.
+CUT_TOLERANCE = 1e-9
+#: Rounds of cuts on the LP relaxation before the MIP phase.
+MAX_LP_ROUNDS = 60
+
+
+def coverage_matrix(instance: SelectionInstance) -> sparse.csr_matrix:
+    """Groups x sites incidence (1 where the site covers the group), CSR."""
+    lengths = np.array([len(g) for g in instance.group_sites], dtype=np.int64)
+    indices = (np.concatenate(instance.group_sites) if len(lengths)
+               else np.empty(0, dtype=np.int64))
+    indptr = np.r_[0, np.cumsum(lengths)]
+    return sparse.csr_matrix((np.ones(len(indices)), indices, indptr),
+                             shape=(len(lengths), len(instance.site_ids)))
+
+
+class CoverageOracle:
+    """Evaluates :math:`f(y)` and the cut at any point, vectorised over groups."""
+
+    def __init__(self, instance: SelectionInstance):
+        self.matrix = coverage_matrix(instance)
+        self.transposed = self.matrix.T.tocsr()
+        self.population = instance.group_population
+
+    def value(self, y: np.ndarray) -> float:
+        """People covered by a (possibly fractional) selection: :math:`f(y)`."""
+        reach = self.matrix @ y
+        return float(self.population @ np.minimum(reach, 1.0))
+
+    def cut(self, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """The cut at ``y``: constant and per-site coefficients (people)."""
+        full = (self.matrix @ y) >= 1.0 - 1e-9
+        constant = float(self.population[full].sum())
+        coefficients = self.transposed @ np.where(full, 0.0, self.population)
+        return constant, np.asarray(coefficients)
+
+
+def solve_benders(instance: SelectionInstance, settings: Solver,
+                  start: np.ndarray | None = None) -> SolverOutcome:
+    """Solve the model of :mod:`siteopt.model` by Benders decomposition.
+
+    Parameters
+    ----------
+    instance : SelectionInstance
+    settings : Solver
+        ``time_limit_s`` (s) for the whole loop and ``mip_gap`` (relative).
+    start : ndarray of bool, optional
+        A feasible selection: the first incumbent and the first cut.
+    """
+    import highspy
+
+    silence_highs_banner()
+    began = time.perf_counter()
+    deadline = began + settings.time_limit_s
+    n_sites = len(instance.site_ids)
+    countries = instance.countries
+    n_countries = len(countries)
+    w = instance.weights
+    scale_mw = instance.max_sites * instance.power_cap_mw
+    # theta is the covered share of the population (0..1), so its cost is w_C and the cut
+    # coefficients are shares: people / A would give costs near 1e-9, which HiGHS treats as 0
+    people = instance.total_population if instance.total_population > 0 else 1.0
+    per_site = (w.grid * instance.effective_mw / scale_mw
+                + w.green * instance.renewable_share * instance.effective_mw / scale_mw
+                - w.cost * instance.capex_eur / instance.budget_eur)
+    oracle = CoverageOracle(instance)
+    theta = n_sites + n_countries  # column index of theta (share of people covered)
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("random_seed", 0)
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_abs_gap", 0.0)
+    inf = highspy.kHighsInf
+    costs = np.r_[per_site, np.full(n_countries, w.spread / instance.max_sites), w.coverage]
+    lower = np.r_[instance.required.astype(float), np.zeros(n_countries), 0.0]
+    upper = np.r_[instance.eligible.astype(float), np.ones(n_countries), 1.0]
+    highs.addCols(len(costs), costs, lower, upper, 0, np.empty(0, np.int32),
+                  np.empty(0, np.int32), np.empty(0))
+    sites = np.arange(n_sites)
+    country_of = np.array([countries.index(c) for c in instance.site_country])
+
+    def add_row(index, value, rhs):
+        highs.addRow(-inf, float(rhs), len(index), np.asarray(index, np.int32),
+                     np.asarray(value, float))
+
+    add_row(sites, np.ones(n_sites), instance.max_sites)
+    add_row(sites, instance.capex_eur, instance.budget_eur)
+    add_row(sites, instance.effective_mw, instance.total_power_mw)
+    for c in range(n_countries):
+        members = sites[country_of == c]
+        add_row(members, np.ones(len(members)), instance.max_sites_per_country)
+        add_row(np.r_[n_sites + c, members], np.r_[1.0, -np.ones(len(members))], 0.0)
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+    def add_cut(y):
+        constant, coefficients = oracle.cut(y)
+        keep = coefficients > 0
+        add_row(np.r_[theta, sites[keep]], np.r_[1.0, -coefficients[keep] / people],
+                constant / people)
+
+    def true_objective(selected: np.ndarray) -> float:
+        return float(per_site[selected].sum()
+                     + w.spread / instance.max_sites
+                     * len({instance.site_country[s] for s in np.flatnonzero(selected)})
+                     + w.coverage * oracle.value(selected.astype(float)) / people)
+
+    best = start.copy() if start is not None else instance.required.copy()
+    best_value = true_objective(best)
+    add_cut(best.astype(float))
+
+    # phase 1: cuts at fractional points of the LP relaxation
+    for _ in range(MAX_LP_ROUNDS):
+        if time.perf_counter() > deadline:
+            break
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        solution = np.asarray(highs.getSolution().col_value)
+        y = solution[:n_sites]
+        if solution[theta] <= oracle.value(y) / people * (1 + CUT_TOLERANCE) + 1e-12:
+            break
+        add_cut(y)
+
+    # phase 2: the master MIP, cut at each integer answer
+    highs.changeColsIntegrality(n_sites, sites.astype(np.int32),
+                                np.full(n_sites, highspy.HighsVarType.kInteger))
+    bound = math.inf
+    status = Status.TIME_LIMIT
+    while time.perf_counter() < deadline:
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        start_solution = highspy.HighsSolution()
+        start_solution.col_value = _column_values(instance, oracle, best, people).tolist()
+        start_solution.value_valid = True
+        highs.setSolution(start_solution)
+        highs.run()
+        model_status = highs.getModelStatus()
+        info = highs.getInfo()
+        if model_status == highspy.HighsModelStatus.kInfeasible:
+            return SolverOutcome(Status.INFEASIBLE, np.zeros(n_sites, dtype=bool), math.nan,
+                                 math.nan, math.nan, time.perf_counter() - began, "highs")
+        if info.primal_solution_status == 2:
+            candidate = np.asarray(highs.getSolution().col_value[:n_sites]) > 0.5
+            value = true_objective(candidate)
+            if value > best_value and not instance.violations(candidate):
+                best, best_value = candidate, value
+        if model_status == highspy.HighsModelStatus.kOptimal:
+            bound = float(info.objective_function_value)
+            if relative_gap(best_value, bound) <= max(settings.mip_gap, CUT_TOLERANCE):
+                status = Status.OPTIMAL
+                break
+            add_cut(candidate.astype(float))
+        else:  # stopped by the time limit inside the master
+            bound = min(bound, float(info.mip_dual_bound))
+            break
+    seconds = time.perf_counter() - began
+    gap = 0.0 if status == Status.OPTIMAL and settings.mip_gap == 0 else relative_gap(best_value, bound)
+    if status == Status.OPTIMAL:
+        bound = max(bound, best_value)
+    return SolverOutcome(status, best, best_value, bound, gap, seconds, "highs")
+
+
+def _column_values(instance, oracle, selected, people: float) -> np.ndarray:
+    """Master column values for a selection: y, u and theta = the share of people it covers."""
+    used = {c for c, chosen in zip(instance.site_country, selected) if chosen}
+    u = [1.0 if c in used else 0.0 for c in instance.countries]
+    return np.r_[selected.astype(float), u, oracle.value(selected.astype(float)) / people]
