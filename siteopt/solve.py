@@ -7,6 +7,7 @@ MIP gap (from highspy).
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import functools
 import math
@@ -153,6 +154,7 @@ def silence_highs_banner() -> None:
     try:
         os.dup2(2, 1)
         highspy.Highs()
+        ctypes.CDLL(None).fflush(None)  # C's stdout buffer, while it still points at stderr
     finally:
         os.dup2(saved, 1)
         os.close(saved)
