@@ -23,6 +23,7 @@ the master's bound and the best true objective meet (proven optimal) or the time
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -30,8 +31,9 @@ import numpy as np
 from scipy import sparse
 
 from siteopt.config import Solver
-from siteopt.model import SelectionInstance
-from siteopt.solve import SolverOutcome, Status, relative_gap, silence_highs_banner
+from siteopt.direct import build_rows
+from siteopt.model import SelectionInstance, site_objective
+from siteopt.solve import SolverOutcome, Status, new_highs, relative_gap
 
 #: Relative tolerance at which the master's theta counts as equal to the true coverage.
 CUT_TOLERANCE = 1e-9
@@ -84,49 +86,35 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
     """
     import highspy
 
-    silence_highs_banner()
     began = time.perf_counter()
     deadline = began + settings.time_limit_s
     n_sites = len(instance.site_ids)
-    countries = instance.countries
-    n_countries = len(countries)
+    n_countries = len(instance.countries)
     w = instance.weights
-    scale_mw = instance.max_sites * instance.power_cap_mw
     # theta is the covered share of the population (0..1), so its cost is w_C and the cut
     # coefficients are shares: people / A would give costs near 1e-9, which HiGHS treats as 0
     people = instance.total_population if instance.total_population > 0 else 1.0
-    per_site = (w.grid * instance.effective_mw / scale_mw
-                + w.green * instance.renewable_share * instance.effective_mw / scale_mw
-                - w.cost * instance.capex_eur / instance.budget_eur)
+    per_site = site_objective(instance)
     oracle = CoverageOracle(instance)
     theta = n_sites + n_countries  # column index of theta (share of people covered)
 
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("random_seed", 0)
-    highs.setOptionValue("mip_rel_gap", 0.0)
-    highs.setOptionValue("mip_abs_gap", 0.0)
+    # every master MIP is solved to a zero gap; settings.mip_gap applies to the whole loop
+    highs = new_highs(dataclasses.replace(settings, mip_gap=0.0))
     inf = highspy.kHighsInf
     costs = np.r_[per_site, np.full(n_countries, w.spread / instance.max_sites), w.coverage]
     lower = np.r_[instance.required.astype(float), np.zeros(n_countries), 0.0]
     upper = np.r_[instance.eligible.astype(float), np.ones(n_countries), 1.0]
     highs.addCols(len(costs), costs, lower, upper, 0, np.empty(0, np.int32),
                   np.empty(0, np.int32), np.empty(0))
+    starts, indices, values, row_upper = build_rows(instance, reach=False)
+    highs.addRows(len(row_upper), np.full(len(row_upper), -inf), row_upper, len(indices),
+                  starts.astype(np.int32), indices.astype(np.int32), values)
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     sites = np.arange(n_sites)
-    country_of = np.array([countries.index(c) for c in instance.site_country])
 
     def add_row(index, value, rhs):
         highs.addRow(-inf, float(rhs), len(index), np.asarray(index, np.int32),
                      np.asarray(value, float))
-
-    add_row(sites, np.ones(n_sites), instance.max_sites)
-    add_row(sites, instance.capex_eur, instance.budget_eur)
-    add_row(sites, instance.effective_mw, instance.total_power_mw)
-    for c in range(n_countries):
-        members = sites[country_of == c]
-        add_row(members, np.ones(len(members)), instance.max_sites_per_country)
-        add_row(np.r_[n_sites + c, members], np.r_[1.0, -np.ones(len(members))], 0.0)
-    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
 
     def add_cut(y):
         constant, coefficients = oracle.cut(y)

@@ -16,32 +16,28 @@ import numpy as np
 
 from siteopt.config import Solver
 from siteopt.errors import SolverError
-from siteopt.model import SelectionInstance
+from siteopt.model import SelectionInstance, site_objective
 from siteopt.solve import (INTEGRALITY_TOLERANCE, SolverOutcome, Status, highs_status,
-                           relative_gap, silence_highs_banner)
+                           new_highs, relative_gap)
 
 
-def objective_coefficients(instance: SelectionInstance) -> tuple[np.ndarray, np.ndarray, float]:
-    """Objective coefficients of y (per site) and z (per group), and of each u (per country)."""
-    w = instance.weights
-    scale_mw = instance.max_sites * instance.power_cap_mw
-    per_site = (w.grid * instance.effective_mw / scale_mw
-                + w.green * instance.renewable_share * instance.effective_mw / scale_mw
-                - w.cost * instance.capex_eur / instance.budget_eur)
-    per_group = (w.coverage * instance.group_population / instance.total_population
-                 if instance.total_population > 0 else np.zeros(len(instance.group_population)))
-    return per_site, per_group, w.spread / instance.max_sites
+def build_rows(instance: SelectionInstance, reach: bool = True):
+    """Constraint rows as CSR arrays over the columns [y (sites), z (groups), u (countries)].
 
-
-def build_rows(instance: SelectionInstance):
-    """All constraint rows as CSR arrays over the columns [y (sites), z (groups), u (countries)].
+    Parameters
+    ----------
+    instance : SelectionInstance
+    reach : bool
+        Include the reach rows and the z columns; without them (for the Benders master) the
+        columns are [y, u] and the rows are the portfolio and country rows only.
 
     Returns
     -------
     starts, indices, values, upper : ndarray
         Row starts, column indices, coefficients and right-hand sides (every row is ``<=``).
     """
-    n_sites, n_groups = len(instance.site_ids), len(instance.group_population)
+    n_sites = len(instance.site_ids)
+    n_groups = len(instance.group_population) if reach else 0
     countries = instance.countries
     country_of = np.array([countries.index(c) for c in instance.site_country], dtype=np.int64)
     sites = np.arange(n_sites, dtype=np.int64)
@@ -62,7 +58,7 @@ def build_rows(instance: SelectionInstance):
         add(members, np.ones(len(members)), instance.max_sites_per_country)
         add(np.r_[n_sites + n_groups + c, members], np.r_[1.0, -np.ones(len(members))], 0.0)
     # reach rows in bulk: z_g - sum of covering y <= 0
-    lengths = np.array([len(g) for g in instance.group_sites], dtype=np.int64)
+    lengths = np.array([len(g) for g in instance.group_sites[:n_groups]], dtype=np.int64)
     reach_index = np.empty(int(lengths.sum()) + n_groups, dtype=np.int64)
     reach_value = -np.ones_like(reach_index, dtype=float)
     reach_starts = np.r_[0, np.cumsum(lengths + 1)][:-1]
@@ -94,23 +90,18 @@ def solve_direct(instance: SelectionInstance, settings: Solver,
     """
     import highspy
 
-    silence_highs_banner()
     began = time.perf_counter()
     n_sites, n_groups = len(instance.site_ids), len(instance.group_population)
     n_countries = len(instance.countries)
-    per_site, per_group, per_country = objective_coefficients(instance)
-    costs = np.r_[per_site, per_group, np.full(n_countries, per_country)]
+    per_group = (instance.weights.coverage * instance.group_population / instance.total_population
+                 if instance.total_population > 0 else np.zeros(n_groups))
+    costs = np.r_[site_objective(instance), per_group,
+                  np.full(n_countries, instance.weights.spread / instance.max_sites)]
     lower = np.r_[instance.required.astype(float), np.zeros(n_groups + n_countries)]
     upper = np.r_[instance.eligible.astype(float), np.ones(n_groups + n_countries)]
     starts, indices, values, row_upper = build_rows(instance)
 
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("random_seed", 0)
-    highs.setOptionValue("time_limit", float(settings.time_limit_s))
-    highs.setOptionValue("mip_rel_gap", float(settings.mip_gap))
-    if settings.mip_gap == 0:
-        highs.setOptionValue("mip_abs_gap", 0.0)
+    highs = new_highs(settings)
     inf = highspy.kHighsInf
     highs.addCols(len(costs), costs, lower, upper, 0, np.empty(0, np.int32),
                   np.empty(0, np.int32), np.empty(0))

@@ -269,12 +269,18 @@ def _expression(pairs) -> pulp.LpAffineExpression:
     return pulp.LpAffineExpression([(var, float(coef)) for var, coef in pairs if coef != 0])
 
 
-def define_objective(problem, instance, site_open, demand_covered, country_used):
+def site_objective(instance: SelectionInstance) -> np.ndarray:
+    """Objective coefficient of each :math:`y_s`: its grid, green and (negative) cost terms."""
     w = instance.weights
     scale_mw = instance.max_sites * instance.power_cap_mw
-    per_site = (w.grid * instance.effective_mw / scale_mw
-                + w.green * instance.renewable_share * instance.effective_mw / scale_mw
-                - w.cost * instance.capex_eur / instance.budget_eur)
+    return (w.grid * instance.effective_mw / scale_mw
+            + w.green * instance.renewable_share * instance.effective_mw / scale_mw
+            - w.cost * instance.capex_eur / instance.budget_eur)
+
+
+def define_objective(problem, instance, site_open, demand_covered, country_used):
+    w = instance.weights
+    per_site = site_objective(instance)
     terms = [(site_open[s], per_site[s]) for s in site_open]
     if instance.total_population > 0:
         terms += [(demand_covered[g], w.coverage * instance.group_population[g]

@@ -173,6 +173,25 @@ def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, flo
     return highs_status(problem.solverModel, sense, settings.time_limit_s)
 
 
+def new_highs(settings: Solver, time_limit_s: float | None = None):
+    """A silent, seeded ``highspy.Highs`` with the gap and time limit of ``settings``.
+
+    A gap of 0 also sets HiGHS's absolute gap to 0 (its defaults, 1e-4 relative and 1e-6
+    absolute, would stop short of the proven optimum).
+    """
+    import highspy
+
+    silence_highs_banner()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("random_seed", 0)
+    highs.setOptionValue("time_limit", float(time_limit_s or settings.time_limit_s))
+    highs.setOptionValue("mip_rel_gap", float(settings.mip_gap))
+    if settings.mip_gap == 0:
+        highs.setOptionValue("mip_abs_gap", 0.0)
+    return highs
+
+
 def highs_status(highs, sense: float, time_limit_s: float) -> tuple[Status, float]:
     """Status and best bound (in the model's own sense) of a HiGHS run.
 

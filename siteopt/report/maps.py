@@ -84,6 +84,15 @@ def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
     ax.set_aspect("equal")
 
 
+def _draw_ai_factories(ax, dataset) -> gpd.GeoDataFrame:
+    """The EuroHPC AI Factories as purple triangles; returns them projected."""
+    factories = dataset.ai_factories.to_crs(EUROPE_CRS)
+    ax.scatter(factories.geometry.x, factories.geometry.y, s=34, marker="^", color=AI_FACTORY,
+               edgecolor="white", linewidth=0.5, gid="ai_factories", zorder=4,
+               label="EuroHPC AI Factory")
+    return factories
+
+
 def _draw_scale_bar(ax, length_km: int = 500):
     """A scale bar of ``length_km`` in the lower right (LAEA metres are true near the centre)."""
     xmin, xmax = ax.get_xlim()
@@ -195,9 +204,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     candidates = result.sites[~result.sites["selected"]].to_crs(EUROPE_CRS)
     ax.scatter(candidates.geometry.x, candidates.geometry.y, s=14, color=CANDIDATE,
                edgecolor="white", linewidth=0.4, gid="candidates", zorder=4)
-    factories = data.ai_factories.to_crs(EUROPE_CRS)
-    ax.scatter(factories.geometry.x, factories.geometry.y, s=34, marker="^", color=AI_FACTORY,
-               edgecolor="white", linewidth=0.5, gid="ai_factories", zorder=4)
+    factories = _draw_ai_factories(ax, data)
     chosen_xy = chosen.to_crs(EUROPE_CRS)
     ax.scatter(chosen_xy.geometry.x, chosen_xy.geometry.y, s=marker_area(chosen["effective_mw"]),
                color=[colours[s] for s in chosen["site_id"]], edgecolor="black", linewidth=0.8,
@@ -303,10 +310,7 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
         points = ax.scatter(sites.geometry.x, sites.geometry.y, s=sizes, c=dataset.sites[column] / scale,
                             cmap=cmap, edgecolor="black", linewidth=0.5, zorder=5, gid="sites")
         ax.figure.colorbar(points, ax=ax, shrink=0.6, label=label or column)
-    factories = dataset.ai_factories.to_crs(EUROPE_CRS)
-    ax.scatter(factories.geometry.x, factories.geometry.y, s=34, marker="^", color=AI_FACTORY,
-               edgecolor="white", linewidth=0.5, gid="ai_factories", zorder=4,
-               label="EuroHPC AI Factory")
+    _draw_ai_factories(ax, dataset)
     ax.legend(loc="upper left", fontsize=8, title="marker size: planned MW", title_fontsize=8)
     _draw_scale_bar(ax)
     ax.set_title(title or f"{len(dataset.sites)} candidate sites in "
