@@ -17,8 +17,8 @@ class ConsolidationPlan:
     Attributes
     ----------
     members : dict
-        Chosen site_id -> sorted letter_ids that join it (its own letters first rule: every
-        letter at a chosen site joins that site).
+        Chosen site_id -> sorted letter_ids that join it (every letter at a chosen site joins
+        that site; others join the nearest chosen site within the radius).
     unabsorbed : list of str
         Letters with no chosen site within the consolidation radius, sorted.
     links : DataFrame
