@@ -72,8 +72,7 @@ class CoverageOracle:
         return constant, np.asarray(coefficients)
 
 
-def solve_benders(instance: SelectionInstance, settings: Solver,
-                  start: np.ndarray | None = None) -> SolverOutcome:
+def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
     """Solve the model of :mod:`siteopt.model` by Benders decomposition.
 
     Parameters
@@ -81,8 +80,6 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
     instance : SelectionInstance
     settings : Solver
         ``time_limit_s`` (s) for the whole loop and ``mip_gap`` (relative).
-    start : ndarray of bool, optional
-        A feasible selection: the first incumbent and the first cut.
     """
     import highspy
 
@@ -128,7 +125,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
                      * len({instance.site_country[s] for s in np.flatnonzero(selected)})
                      + w.coverage * oracle.value(selected.astype(float)) / people)
 
-    best = start.copy() if start is not None else instance.required.copy()
+    best = instance.required.copy()  # the first incumbent (feasible unless the model is not)
     best_value = true_objective(best)
     add_cut(best.astype(float))
 

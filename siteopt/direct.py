@@ -76,8 +76,7 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
     return starts[: len(upper_all)], indices, values, upper_all
 
 
-def solve_direct(instance: SelectionInstance, settings: Solver,
-                 start: np.ndarray | None = None) -> SolverOutcome:
+def solve_direct(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
     """Build the model in HiGHS from arrays and solve it.
 
     Parameters
@@ -85,8 +84,6 @@ def solve_direct(instance: SelectionInstance, settings: Solver,
     instance : SelectionInstance
     settings : Solver
         ``time_limit_s`` (s) and ``mip_gap``; the solver is always HiGHS.
-    start : ndarray of bool, optional
-        A feasible selection handed to HiGHS as its first incumbent.
     """
     import highspy
 
@@ -112,8 +109,6 @@ def solve_direct(instance: SelectionInstance, settings: Solver,
     highs.changeColsIntegrality(n_sites, np.arange(n_sites, dtype=np.int32),
                                 integrality[:n_sites])
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    if start is not None:
-        highs.setSolution(_start_solution(instance, start))
     highs.run()
     status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
     seconds = time.perf_counter() - began
@@ -131,16 +126,3 @@ def solve_direct(instance: SelectionInstance, settings: Solver,
     else:
         gap = relative_gap(objective, bound)
     return SolverOutcome(status, values_y > 0.5, objective, bound, gap, seconds, "highs")
-
-
-def _start_solution(instance: SelectionInstance, selected: np.ndarray):
-    """Column values for a selection: y as chosen, z and u at their best given y."""
-    import highspy
-
-    z = np.array([selected[g].any() for g in instance.group_sites], dtype=float)
-    used = {c for c, chosen in zip(instance.site_country, selected) if chosen}
-    u = np.array([1.0 if c in used else 0.0 for c in instance.countries])
-    solution = highspy.HighsSolution()
-    solution.col_value = np.r_[selected.astype(float), z, u].tolist()
-    solution.value_valid = True
-    return solution
