@@ -13,7 +13,7 @@ report.
 
 __version__ = "0.1.0"
 
-from siteopt.api import solve  # noqa: E402
+from siteopt.api import compare, solve  # noqa: E402
 from siteopt.config import ModelConfig, load_model  # noqa: E402
 from siteopt.data import Dataset, load_data  # noqa: E402
 from siteopt.errors import (  # noqa: E402
@@ -23,7 +23,6 @@ from siteopt.errors import (  # noqa: E402
     SiteoptError,
     SolverError,
 )
-from siteopt.report.text import compare_results as compare  # noqa: E402
 from siteopt.result import Result  # noqa: E402
 from siteopt.solve import Status  # noqa: E402
 

@@ -162,3 +162,11 @@ def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
         timings=timings,
         dataset=dataset,
     )
+
+
+def compare(results: dict[str, Result]):
+    """Portfolios side by side, one row per named result (see
+    :func:`siteopt.report.text.compare_results`)."""
+    from siteopt.report.text import compare_results
+
+    return compare_results(results)
