@@ -84,6 +84,13 @@ def run_spopt(directory: Path, radius: int) -> dict:
             "gap": None}
 
 
+def run_case(directory: Path, radius: int, model: str, tool: str) -> dict:
+    """One timed run of a (model, tool) case."""
+    if tool == "spopt MCLP":
+        return run_spopt(directory, radius)
+    return run_siteopt(directory, radius, tool.split()[1], coverage_only=model == "coverage")
+
+
 def median_row(runs: list[dict]) -> dict:
     row = dict(runs[0])
     for key in ("load", "coverage", "build", "solve", "total", "peak_mb"):
@@ -101,12 +108,10 @@ def main() -> None:
     for n_sites, n_points in sizes:
         directory = instance_dir(n_sites, n_points)
         for radius in RADII:
-            cases = [("full", "siteopt pulp", lambda: run_siteopt(directory, radius, "pulp", False)),
-                     ("full", "siteopt benders", lambda: run_siteopt(directory, radius, "benders", False)),
-                     ("coverage", "siteopt benders", lambda: run_siteopt(directory, radius, "benders", True)),
-                     ("coverage", "spopt MCLP", lambda: run_spopt(directory, radius))]
+            cases = [("full", "siteopt pulp"), ("full", "siteopt benders"),
+                     ("coverage", "siteopt benders"), ("coverage", "spopt MCLP")]
             pairs = n_sites * n_points
-            for model, tool, run in cases:
+            for model, tool in cases:
                 if tool == "siteopt pulp" and pairs > PULP_MAX_PAIRS:
                     continue
                 if tool == "spopt MCLP" and pairs > SPOPT_MAX_PAIRS:
@@ -115,7 +120,8 @@ def main() -> None:
                                  f"{pairs * 8 / 1e9:.1f} GB and too long to build"})
                     print(f"N={n_sites} M={n_points} R={radius} {model} {tool}: skipped", flush=True)
                     continue
-                runs = [run() for _ in range(args.runs if tool != "spopt MCLP" else max(1, min(args.runs, 2)))]
+                repeats = args.runs if tool != "spopt MCLP" else max(1, min(args.runs, 2))
+                runs = [run_case(directory, radius, model, tool) for _ in range(repeats)]
                 row = {"N": n_sites, "M": n_points, "R": radius, "model": model, "tool": tool,
                        "runs": len(runs), **median_row(runs)}
                 rows.append(row)

@@ -9,7 +9,6 @@ import geopandas as gpd
 import matplotlib
 import numpy as np
 import pytest
-from shapely.geometry import MultiPoint
 
 from siteopt.geometry import haversine_km
 from siteopt.report.interactive import explore_result

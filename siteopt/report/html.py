@@ -145,11 +145,11 @@ def build_report(result) -> str:
     consolidation = consolidation_table(result)
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
-        f"<h1>Where should Europe build its AI Gigafactories?</h1>",
+        "<h1>Where should Europe build its AI Gigafactories?</h1>",
         f"<p class='lead'>siteopt result for model <code>{html.escape(model.source)}</code>: "
         f"{len(result.selected)} sites, objective {result.objective:.4f}.</p>",
         f"<h2>The question</h2><p id='question'>{question_text(result)}</p>",
-        f"<h2>The answer</h2>",
+        "<h2>The answer</h2>",
         _table(chosen_sites_table(result), {"MW": ",.0f", "capex (EUR bn)": ".2f",
                                             "renewable": ".0%",
                                             f"people within {radius:g} km (m)": ".1f"},
@@ -158,10 +158,10 @@ def build_report(result) -> str:
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km.</p>",
         _table(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
-        f"<h2>Map</h2>",
+        "<h2>Map</h2>",
         _png_img(plot_result(result), "map of the chosen sites, their coverage and the "
                                       "consolidation links", "map"),
-        f"<h2>Coverage per member state</h2>",
+        "<h2>Coverage per member state</h2>",
         _png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
                  "choropleth"),
         _table(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
@@ -175,9 +175,9 @@ def build_report(result) -> str:
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",
-        f"<h2>Model settings</h2>", _table(settings_table(result), table_id="settings"),
+        "<h2>Model settings</h2>", _table(settings_table(result), table_id="settings"),
         f"<h2>Data provenance</h2><p id='provenance'>{provenance_text(result)}</p>",
-        f"<h2>Inputs</h2><p class='small'>SHA-256 of each input, to reproduce this run.</p>",
+        "<h2>Inputs</h2><p class='small'>SHA-256 of each input, to reproduce this run.</p>",
         _table(inputs, table_id="inputs"),
     ]
     body = "\n".join(sections)

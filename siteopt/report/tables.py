@@ -40,7 +40,7 @@ def render_table(frame: pd.DataFrame, title: str | None = None,
     for row in frame.itertuples(index=False):
         cells = []
         for name, value in zip(frame.columns, row):
-            if pd.isna(value) if not isinstance(value, (list, tuple)) else False:
+            if isinstance(value, float) and pd.isna(value):
                 cells.append("")
             elif name in formats:
                 cells.append(format(value, formats[name]))
