@@ -129,7 +129,9 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     best_value = true_objective(best)
     add_cut(best.astype(float))
 
-    # phase 1: cuts at fractional points of the LP relaxation
+    # phase 1: cuts at fractional points of the LP relaxation; every LP optimum is a valid
+    # upper bound (the master with valid cuts relaxes the model)
+    bound = math.inf
     for _ in range(MAX_LP_ROUNDS):
         if time.perf_counter() > deadline:
             break
@@ -137,6 +139,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
+        bound = min(bound, float(highs.getInfo().objective_function_value))
         solution = np.asarray(highs.getSolution().col_value)
         y = solution[:n_sites]
         if solution[theta] <= oracle.value(y) / people * (1 + CUT_TOLERANCE) + 1e-12:
@@ -146,7 +149,6 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     # phase 2: the master MIP, cut at each integer answer
     highs.changeColsIntegrality(n_sites, sites.astype(np.int32),
                                 np.full(n_sites, highspy.HighsVarType.kInteger))
-    bound = math.inf
     status = Status.TIME_LIMIT
     while time.perf_counter() < deadline:
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
@@ -166,7 +168,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
             if value > best_value and not instance.violations(candidate):
                 best, best_value = candidate, value
         if model_status == highspy.HighsModelStatus.kOptimal:
-            bound = float(info.objective_function_value)
+            bound = min(bound, float(info.objective_function_value))
             if relative_gap(best_value, bound) <= max(settings.mip_gap, CUT_TOLERANCE):
                 status = Status.OPTIMAL
                 break

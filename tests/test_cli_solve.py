@@ -271,3 +271,33 @@ def test_fast_methods_give_the_default_answer(run_cli, default_json, method):
     assert doc["status"] == "optimal" and doc["solver"]["method"] == method
     assert doc["selected"] == default_json["selected"]
     assert doc["objective"] == pytest.approx(default_json["objective"], abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def synthetic_dir(tmp_path_factory):
+    """A seeded 500-site, 20,000-point instance from benchmarks/generate.py."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", REPO / "benchmarks/generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    return generate.generate(500, 20_000, seed=0, out=tmp_path_factory.mktemp("n500"))
+
+
+def test_generated_instances_pass_validation(run_cli, synthetic_dir):
+    result = run_cli("validate", "--data", str(synthetic_dir))
+    assert result.exit_code == 0
+    assert "500 sites (0 reported, 500 illustrative)" in result.stdout
+    assert "20,000 population points" in result.stdout
+
+
+def test_a_time_limited_run_says_so_with_its_gap(run_cli, synthetic_dir):
+    args = ("solve", "--data", str(synthetic_dir), "--solver", "highs", "--set",
+            "solver.method=benders", "--time-limit", "0.05")
+    doc = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert doc["status"] == "time_limit"
+    assert doc["solver"]["gap"] > 0 and doc["solver"]["bound"] > doc["objective"]
+    table = run_cli(*args)
+    assert table.exit_code == 0
+    assert "Status: time_limit (STOPPED AT THE TIME LIMIT (0.05 s): best selection found, gap " \
+        in table.stdout
