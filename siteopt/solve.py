@@ -144,26 +144,30 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float
 def silence_highs_banner() -> None:
     """HiGHS prints a banner to file descriptor 1 when the first ``Highs`` object is made.
 
-    Make that first object with stdout pointed at stderr, so ``--format json`` keeps exactly
-    one JSON document on stdout.
+    Make that first object with stdout pointed at the null device, so ``--format json`` keeps
+    exactly one JSON document on stdout and analysts see no solver noise.
     """
     import highspy
 
     sys.stdout.flush()
     saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(2, 1)
+        os.dup2(null, 1)
         highspy.Highs()
-        ctypes.CDLL(None).fflush(None)  # C's stdout buffer, while it still points at stderr
+        ctypes.CDLL(None).fflush(None)  # C's stdout buffer, while it still points at /dev/null
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(null)
 
 
 def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
     silence_highs_banner()
+    # no threads option: HiGHS shares one scheduler per process, and a thread count that
+    # differs from the first run's makes every later run fail
     solver = pulp.HiGHS(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
-                        threads=1, random_seed=0)
+                        gapAbs=0.0 if settings.mip_gap == 0 else None, random_seed=0)
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as err:

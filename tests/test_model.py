@@ -16,6 +16,7 @@ from siteopt.errors import SolverError
 from siteopt.examples import three_sites
 from siteopt.model import build_model, group_demand, lp_names
 from siteopt.solve import Status, relative_gap, site_decisions, solve_model
+from tests.conftest import REPO
 from tests.instances import brute_force, hard_instance, random_instance
 
 solvers = pytest.mark.parametrize("solver", SOLVERS)
@@ -266,3 +267,21 @@ def test_time_limited_benders_reports_its_gap():
     assert outcome.status == Status.TIME_LIMIT
     assert outcome.bound > outcome.objective >= 0
     assert outcome.gap == pytest.approx(relative_gap(outcome.objective, outcome.bound))
+
+
+def test_paths_can_follow_each_other_in_one_process():
+    """HiGHS keeps one thread scheduler per process: every path must leave it usable."""
+    import subprocess
+    import sys
+
+    script = ("from siteopt.examples import three_sites\n"
+              "from tests.test_model import solve\n"
+              "for path in ('benders', 'highs', 'direct', 'highs', 'benders'):\n"
+              "    outcome = solve(three_sites(), path)\n"
+              "    assert outcome.status.value == 'optimal', (path, outcome)\n"
+              "    assert abs(outcome.objective - 0.6875) < 1e-9, (path, outcome)\n"
+              "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
