@@ -132,9 +132,9 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float
         return Status.INFEASIBLE, math.nan
     if problem.sol_status == pulp.LpSolutionOptimal:
         return Status.OPTIMAL, _cbc_bound(log)
-    if problem.sol_status == pulp.LpSolutionIntegerFeasible or "Stopped on time" in log:
-        if problem.sol_status in (pulp.LpSolutionIntegerFeasible, pulp.LpSolutionOptimal):
-            return Status.TIME_LIMIT, _cbc_bound(log)
+    if problem.sol_status == pulp.LpSolutionIntegerFeasible:
+        return Status.TIME_LIMIT, _cbc_bound(log)
+    if "Stopped on time" in log:
         raise SolverError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
     return Status.ERROR, math.nan

@@ -301,3 +301,11 @@ def test_a_time_limited_run_says_so_with_its_gap(run_cli, synthetic_dir):
     assert table.exit_code == 0
     assert "Status: time_limit (STOPPED AT THE TIME LIMIT (0.05 s): best selection found, gap " \
         in table.stdout
+
+
+def test_long_id_lists_are_cut_with_a_count():
+    from siteopt.report.text import id_list
+
+    assert id_list([]) == "none"
+    assert id_list(["L1", "L2"]) == "L1, L2"
+    assert id_list([f"L{i}" for i in range(65)]).endswith("L59 and 5 more (all in --format json)")

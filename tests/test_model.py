@@ -15,7 +15,7 @@ from siteopt.direct import solve_direct
 from siteopt.errors import SolverError
 from siteopt.examples import three_sites
 from siteopt.model import build_model, group_demand, lp_names
-from siteopt.solve import Status, relative_gap, site_decisions, solve_model
+from siteopt.solve import Status, new_highs, relative_gap, site_decisions, solve_model
 from tests.conftest import REPO
 from tests.instances import brute_force, hard_instance, random_instance
 
@@ -192,13 +192,16 @@ def test_relative_gap():
     assert np.isnan(relative_gap(1.0, float("nan")))
 
 
-def test_solver_settings_reach_the_solver():
-    instance = three_sites()
-    with_gap = dataclasses.replace(Solver(), mip_gap=0.5)
-    outcome = solve_model(build_model(instance), with_gap)
-    # a loose gap may stop early, but the answer is still feasible and not better than optimal
-    assert outcome.objective <= 0.6875 + 1e-9
-    assert instance.capex_eur[outcome.selected].sum() <= 8
+@pytest.mark.parametrize("mip_gap, abs_gap", [(0.0, 0.0), (0.25, 1e-6)])
+def test_solver_settings_reach_highs(mip_gap, abs_gap):
+    settings_ = Solver(name="highs", mip_gap=mip_gap, time_limit_s=7.0)
+    built = build_model(three_sites())
+    solve_model(built, settings_)  # the PuLP path
+    for highs in (built.problem.solverModel, new_highs(settings_)):  # and the direct one
+        option = lambda name: highs.getOptionValue(name)[1]  # noqa: E731 (status, value)
+        assert option("mip_rel_gap") == mip_gap
+        assert option("mip_abs_gap") == abs_gap  # 1e-6 is HiGHS's default
+        assert option("time_limit") == 7.0
 
 
 def test_violations_name_the_broken_limits():

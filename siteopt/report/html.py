@@ -10,7 +10,7 @@ import pandas as pd
 
 from siteopt.model import TERMS
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
-from siteopt.report.text import (TERM_LABELS, chosen_sites_table, consolidation_table,
+from siteopt.report.text import (TERM_LABELS, chosen_sites_table, consolidation_table, id_list,
                                  limits_table, status_line)
 
 CSS = """
@@ -171,7 +171,7 @@ def build_report(result) -> str:
         f"{model.consolidation.radius_km:g} km of its own site.</p>",
         _table(consolidation, {"requested MW": ",.0f"}, "consolidation"),
         f"<p>Unabsorbed letters ({len(result.consolidation.unabsorbed)}): "
-        f"{html.escape(', '.join(result.consolidation.unabsorbed)) or 'none'}.</p>",
+        f"{html.escape(id_list(result.consolidation.unabsorbed))}.</p>",
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",

@@ -61,6 +61,13 @@ def consolidation_lines(result) -> gpd.GeoDataFrame:
                              "joins": pairs["joins"].to_numpy()}, geometry=lines, crs="EPSG:4326")
 
 
+def _axes(ax, size: float = 10):
+    """``ax``, or the axes of a new square figure ``size`` inches wide."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(size, size), layout="constrained")
+    return ax
+
+
 def _europe_extent(countries: gpd.GeoDataFrame):
     xmin, ymin, xmax, ymax = countries.total_bounds
     pad_x, pad_y = (xmax - xmin) * 0.03, (ymax - ymin) * 0.03
@@ -181,8 +188,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     matplotlib Axes
     """
     data = result.dataset
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 10), layout="constrained")
+    ax = _axes(ax)
     countries = data.countries.to_crs(EUROPE_CRS)
     _draw_base(ax, countries)
     chosen = result.chosen
@@ -255,8 +261,7 @@ def plot_coverage_choropleth(result, ax=None):
     matplotlib Axes
     """
     data = result.dataset
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 10), layout="constrained")
+    ax = _axes(ax)
     table = result.country_coverage().set_index("country")
     countries = data.countries.to_crs(EUROPE_CRS).copy()
     countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
@@ -295,8 +300,7 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
     -------
     matplotlib Axes
     """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 9), layout="constrained")
+    ax = _axes(ax, size=9)
     _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
     sites = dataset.sites.to_crs(EUROPE_CRS)
     sizes = marker_area(dataset.sites["power_mw"].clip(upper=1000))

@@ -17,6 +17,14 @@ TERM_LABELS = {
 }
 
 
+def id_list(ids: list[str], most: int = 60) -> str:
+    """IDs joined by commas, cut after ``most`` with a count of the rest."""
+    if not ids:
+        return "none"
+    shown = ", ".join(ids[:most])
+    return shown if len(ids) <= most else f"{shown} and {len(ids) - most} more (all in --format json)"
+
+
 def _bn(eur: float) -> str:
     return f"EUR {eur / 1e9:,.2f} bn"
 
@@ -121,7 +129,7 @@ def format_result(result: Result, width: int | None = None) -> str:
                            f"{model.consolidation.radius_km:g} km)", width=width,
                      formats={"requested MW": ",.0f"}),
         f"Unabsorbed letters ({len(result.consolidation.unabsorbed)} of "
-        f"{len(result.consolidation.links)}): {', '.join(result.consolidation.unabsorbed) or 'none'}\n",
+        f"{len(result.consolidation.links)}): {id_list(result.consolidation.unabsorbed)}\n",
         status_line(result),
     ]
     return "\n".join(parts) + "\n"
