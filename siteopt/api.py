@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from siteopt.config import ModelConfig, load_model, load_model_overrides
-from siteopt.consolidation import plan_consolidation
+from siteopt.consolidation import gigafactory_id, plan_consolidation
 from siteopt.data import Dataset, load_data
 from siteopt.errors import InfeasibleError, SolverError
 from siteopt.instance import prepare_instance
@@ -24,7 +24,8 @@ from siteopt.solve import Status, solve_model
 #: Short keyword names accepted by :func:`solve`, and the model keys they set.
 ALIASES = {
     "budget": "budget.total_eur",
-    "max_sites": "limits.max_sites",
+    "max_sites": "limits.max_gigafactories",
+    "max_gigafactories": "limits.max_gigafactories",
     "radius_km": "coverage.radius_km",
     "solver": "solver.name",
     "time_limit": "solver.time_limit_s",
@@ -78,8 +79,8 @@ def solve(model: str | Path | ModelConfig | None = None,
     Examples
     --------
     >>> import siteopt
-    >>> result = siteopt.solve(budget=8e9, max_sites=2)
-    >>> result.status.value, len(result.selected) <= 2, result.total_capex_eur <= 8e9
+    >>> result = siteopt.solve(budget=8e9, max_gigafactories=2)
+    >>> result.status.value, len(result.gigafactories) <= 2, result.total_capex_eur <= 8e9
     ('optimal', True, True)
     """
     cfg = resolve_model(model, overrides)
@@ -97,7 +98,7 @@ def solve(model: str | Path | ModelConfig | None = None,
         raise InfeasibleError("the solver proved that no selection satisfies the limits")
     if outcome.status == Status.ERROR:
         raise SolverError(f"{cfg.solver.name} failed without a solution")
-    broken = prepared.instance.violations(outcome.selected)
+    broken = prepared.instance.violations(outcome.gigafactories)
     if broken:
         raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
                           f"{', '.join(broken)}; the solution cannot be trusted")
@@ -115,7 +116,7 @@ def _solve_instance(instance, cfg: ModelConfig, timings: dict[str, float]):
         start = time.perf_counter()
         built = build_model(instance)
         timings["build"] = time.perf_counter() - start
-        outcome = solve_model(built, cfg.solver)
+        outcome = solve_model(built, instance, cfg.solver)
     elif method == "direct":
         from siteopt.direct import solve_direct
 
@@ -133,9 +134,11 @@ def _solve_instance(instance, cfg: ModelConfig, timings: dict[str, float]):
 def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
     instance = prepared.instance
     selected = outcome.selected
-    terms = instance.evaluate(selected)
+    terms = instance.evaluate(outcome.gigafactories)
     sites = dataset.sites.copy()
     sites["effective_mw"] = instance.effective_mw
+    sites["co2_g_per_kwh"] = instance.co2_g_per_kwh
+    sites["energy_cost_eur"] = instance.energy_cost_eur
     sites["eligible"] = instance.eligible
     sites["required"] = instance.required
     sites["selected"] = selected
@@ -144,20 +147,25 @@ def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
         minlength=len(sites))
     covered = np.zeros(len(dataset.demand), dtype=bool)
     covered[prepared.point_index[selected[prepared.site_index]]] = True
-    chosen_ids = sorted(sites.loc[selected, "site_id"])
-    plan = plan_consolidation(sites, dataset.letters, chosen_ids, cfg.consolidation.radius_km)
+    members = [[instance.site_ids[s] for s in g] for g in outcome.gigafactories]
+    sites["gigafactory"] = ""
+    for group in members:
+        sites.loc[sites["site_id"].isin(group), "gigafactory"] = gigafactory_id(group)
+    plan = plan_consolidation(sites, dataset.letters, members, cfg.consolidation.cross_border,
+                              cfg.consolidation.radius_km)
     return Result(
         status=outcome.status,
         objective=instance.objective(terms),
         terms=terms,
-        selected=chosen_ids,
+        selected=sorted(sites.loc[selected, "site_id"]),
         sites=sites,
         demand_covered=covered,
         consolidation=plan,
         model=cfg,
         solver={"name": outcome.solver, "method": cfg.solver.method,
                 "seconds": outcome.seconds, "gap": outcome.gap,
-                "bound": outcome.bound, "reported_objective": outcome.objective},
+                "bound": outcome.bound, "reported_objective": outcome.objective,
+                "candidates": len(instance.candidates)},
         inputs={**dataset.sha256, "model": cfg.sha256()},
         timings=timings,
         dataset=dataset,

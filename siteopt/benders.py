@@ -12,8 +12,8 @@ from above. For any point :math:`\hat y \in [0, 1]^S`, with :math:`G^+` the grou
 holds for every feasible :math:`y` (because :math:`z_g \le 1` and
 :math:`z_g \le \sum_{s \in N_g} y_s`), and is tight at :math:`\hat y`. These are the
 aggregated Benders cuts of Cordeau, Furini and Ljubic (2019) for maximal covering. The master
-keeps the sites, the country variables and every other row of :mod:`siteopt.model`, so it has
-a few thousand columns instead of millions of non-zeros.
+keeps the candidate gigafactories, the sites, countries and letters and every other row of
+:mod:`siteopt.model`, so it has no column or row per demand group.
 
 The loop: cut the LP relaxation until it stops improving (cheap, fractional points), then solve
 the master MIP, evaluate the true objective at its answer, add the cut there, and repeat until
@@ -31,9 +31,11 @@ import numpy as np
 from scipy import sparse
 
 from siteopt.config import Solver
-from siteopt.direct import build_rows
-from siteopt.model import SelectionInstance, site_objective
-from siteopt.solve import SolverOutcome, Status, new_highs, relative_gap
+from siteopt.direct import layout, load_highs
+from siteopt.errors import SolverError
+from siteopt.model import SelectionInstance
+from siteopt.solve import (SolverOutcome, Status, chosen_gigafactories, finish, new_highs,
+                           no_solution, relative_gap)
 
 #: Relative tolerance at which the master's theta counts as equal to the true coverage.
 CUT_TOLERANCE = 1e-9
@@ -75,6 +77,9 @@ class CoverageOracle:
 def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
     """Solve the model of :mod:`siteopt.model` by Benders decomposition.
 
+    The master holds every column and row of the model except the demand groups and their
+    reach rows: candidate gigafactories, sites, countries and letters, plus :math:`\\theta`.
+
     Parameters
     ----------
     instance : SelectionInstance
@@ -86,48 +91,38 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     began = time.perf_counter()
     deadline = began + settings.time_limit_s
     n_sites = len(instance.site_ids)
-    n_countries = len(instance.countries)
     w = instance.weights
     # theta is the covered share of the population (0..1), so its cost is w_C and the cut
     # coefficients are shares: people / A would give costs near 1e-9, which HiGHS treats as 0
     people = instance.total_population if instance.total_population > 0 else 1.0
-    per_site = site_objective(instance)
     oracle = CoverageOracle(instance)
-    theta = n_sites + n_countries  # column index of theta (share of people covered)
+    cols = layout(instance, reach=False)
+    theta = cols.width
 
     # every master MIP is solved to a zero gap; settings.mip_gap applies to the whole loop
     highs = new_highs(dataclasses.replace(settings, mip_gap=0.0))
+    load_highs(highs, instance, reach=False, extra_columns=(np.array([w.coverage]),
+                                                            np.zeros(1), np.ones(1)))
     inf = highspy.kHighsInf
-    costs = np.r_[per_site, np.full(n_countries, w.spread / instance.max_sites), w.coverage]
-    lower = np.r_[instance.required.astype(float), np.zeros(n_countries), 0.0]
-    upper = np.r_[instance.eligible.astype(float), np.ones(n_countries), 1.0]
-    highs.addCols(len(costs), costs, lower, upper, 0, np.empty(0, np.int32),
-                  np.empty(0, np.int32), np.empty(0))
-    starts, indices, values, row_upper = build_rows(instance, reach=False)
-    highs.addRows(len(row_upper), np.full(len(row_upper), -inf), row_upper, len(indices),
-                  starts.astype(np.int32), indices.astype(np.int32), values)
-    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     sites = np.arange(n_sites)
-
-    def add_row(index, value, rhs):
-        highs.addRow(-inf, float(rhs), len(index), np.asarray(index, np.int32),
-                     np.asarray(value, float))
+    n_candidates = cols.n_candidates
+    integer = highspy.HighsVarType.kInteger
+    if n_candidates:  # phase 1 works on the LP relaxation
+        highs.changeColsIntegrality(n_candidates, np.arange(n_candidates, dtype=np.int32),
+                                    np.full(n_candidates, highspy.HighsVarType.kContinuous))
 
     def add_cut(y):
         constant, coefficients = oracle.cut(y)
         keep = coefficients > 0
-        add_row(np.r_[theta, sites[keep]], np.r_[1.0, -coefficients[keep] / people],
-                constant / people)
+        highs.addRow(-inf, constant / people, int(keep.sum()) + 1,
+                     np.r_[theta, cols.y + sites[keep]].astype(np.int32),
+                     np.r_[1.0, -coefficients[keep] / people])
 
-    def true_objective(selected: np.ndarray) -> float:
-        return float(per_site[selected].sum()
-                     + w.spread / instance.max_sites
-                     * len({instance.site_country[s] for s in np.flatnonzero(selected)})
-                     + w.coverage * oracle.value(selected.astype(float)) / people)
+    def true_objective(gigafactories) -> float:
+        return instance.objective(instance.evaluate(gigafactories))
 
-    best = instance.required.copy()  # the first incumbent (feasible unless the model is not)
-    best_value = true_objective(best)
-    add_cut(best.astype(float))
+    best, best_value = None, -math.inf
+    add_cut(instance.required.astype(float))
 
     # phase 1: cuts at fractional points of the LP relaxation; every LP optimum is a valid
     # upper bound (the master with valid cuts relaxes the model)
@@ -141,29 +136,32 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
             break
         bound = min(bound, float(highs.getInfo().objective_function_value))
         solution = np.asarray(highs.getSolution().col_value)
-        y = solution[:n_sites]
+        y = solution[cols.y:cols.y + n_sites]
         if solution[theta] <= oracle.value(y) / people * (1 + CUT_TOLERANCE) + 1e-12:
             break
         add_cut(y)
 
     # phase 2: the master MIP, cut at each integer answer
-    highs.changeColsIntegrality(n_sites, sites.astype(np.int32),
-                                np.full(n_sites, highspy.HighsVarType.kInteger))
+    if n_candidates:
+        highs.changeColsIntegrality(n_candidates, np.arange(n_candidates, dtype=np.int32),
+                                    np.full(n_candidates, integer))
     status = Status.TIME_LIMIT
     while time.perf_counter() < deadline:
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        start_solution = highspy.HighsSolution()
-        start_solution.col_value = _column_values(instance, oracle, best, people).tolist()
-        start_solution.value_valid = True
-        highs.setSolution(start_solution)
+        if best is not None:
+            start_solution = highspy.HighsSolution()
+            start_solution.col_value = _column_values(instance, oracle, best, people).tolist()
+            start_solution.value_valid = True
+            highs.setSolution(start_solution)
         highs.run()
         model_status = highs.getModelStatus()
         info = highs.getInfo()
         if model_status == highspy.HighsModelStatus.kInfeasible:
-            return SolverOutcome(Status.INFEASIBLE, np.zeros(n_sites, dtype=bool), math.nan,
-                                 math.nan, math.nan, time.perf_counter() - began, "highs")
+            return no_solution(Status.INFEASIBLE, n_sites, time.perf_counter() - began, "highs")
+        candidate = None
         if info.primal_solution_status == 2:
-            candidate = np.asarray(highs.getSolution().col_value[:n_sites]) > 0.5
+            candidate = chosen_gigafactories(
+                instance, np.asarray(highs.getSolution().col_value[:n_candidates]))
             value = true_objective(candidate)
             if value > best_value and not instance.violations(candidate):
                 best, best_value = candidate, value
@@ -172,19 +170,30 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
             if relative_gap(best_value, bound) <= max(settings.mip_gap, CUT_TOLERANCE):
                 status = Status.OPTIMAL
                 break
-            add_cut(candidate.astype(float))
+            add_cut(instance.site_mask(candidate).astype(float))
         else:  # stopped by the time limit inside the master
             bound = min(bound, float(info.mip_dual_bound))
             break
     seconds = time.perf_counter() - began
-    gap = 0.0 if status == Status.OPTIMAL and settings.mip_gap == 0 else relative_gap(best_value, bound)
+    if best is None:
+        raise SolverError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
+                          f"without finding a solution; raise solver.time_limit_s")
     if status == Status.OPTIMAL:
         bound = max(bound, best_value)
-    return SolverOutcome(status, best, best_value, bound, gap, seconds, "highs")
+    return finish(instance, status, best, best_value, bound, settings, seconds, "highs")
 
 
-def _column_values(instance, oracle, selected, people: float) -> np.ndarray:
-    """Master column values for a selection: y, u and theta = the share of people it covers."""
-    used = {c for c, chosen in zip(instance.site_country, selected) if chosen}
-    u = [1.0 if c in used else 0.0 for c in instance.countries]
-    return np.r_[selected.astype(float), u, oracle.value(selected.astype(float)) / people]
+def _column_values(instance, oracle, gigafactories, people: float) -> np.ndarray:
+    """Master column values for a portfolio: x, y, u, h and theta (the share covered)."""
+    cols = layout(instance, reach=False)
+    candidates = instance.candidates
+    index = {candidates.member_list(g): g for g in range(len(candidates))}
+    x = np.zeros(cols.n_candidates)
+    x[[index[tuple(g)] for g in gigafactories]] = 1.0
+    used = instance.site_mask(gigafactories)
+    countries = {instance.site_country[s] for s in np.flatnonzero(used)}
+    u = np.array([1.0 if c in countries else 0.0 for c in instance.countries])
+    if len(countries) > instance.max_gigafactories:  # K counts at most p member states
+        u[np.flatnonzero(u)[instance.max_gigafactories:]] = 0.0
+    h = np.array([1.0 if used[home].any() else 0.0 for home in instance.letter_homes])
+    return np.r_[x, used.astype(float), u, h, oracle.value(used.astype(float)) / people]

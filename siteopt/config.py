@@ -5,8 +5,8 @@ set only the keys it changes. Unknown keys, wrong types and out-of-range values 
 :class:`~siteopt.errors.ConfigError` naming the file, the key and the fix.
 
 >>> cfg = default_model()
->>> cfg.budget.total_eur, cfg.limits.max_sites, cfg.weights.coverage
-(20000000000.0, 5, 0.5)
+>>> cfg.budget.total_eur, cfg.limits.max_gigafactories, cfg.weights.coverage
+(20000000000.0, 5, 0.45)
 >>> apply_overrides(cfg, {"weights.covrage": 0.7})
 Traceback (most recent call last):
 ...
@@ -51,37 +51,74 @@ class Budget:
 
 @dataclass(frozen=True)
 class Limits:
-    max_sites: int = _spec(5, "Most sites p that may be chosen", "sites", minimum=1)
-    max_sites_per_country: int = _spec(1, "Most sites q per member state (the 2026 call allows "
-                                          "one bid per country)", "sites", minimum=1)
-    gigafactory_power_cap_mw: float = _spec(1000.0, "Cap P on the power counted for one site",
-                                            "MW", minimum=0, exclusive_minimum=True)
+    max_gigafactories: int = _spec(5, "Most gigafactories p that may be chosen (InvestAI: up to "
+                                      "five)", "gigafactories", minimum=1)
+    max_bids_per_country: int = _spec(1, "Most gigafactories q a member state may take part in "
+                                         "(the 2026 call allows one bid per country)",
+                                      "gigafactories", minimum=1)
+    gigafactory_power_cap_mw: float = _spec(1000.0, "Cap P on the power of one gigafactory and on "
+                                                    "the power counted for one site", "MW",
+                                            minimum=0, exclusive_minimum=True)
     min_site_mw: float = _spec(0.0, "Sites whose effective power is below this are not eligible",
                                "MW", minimum=0)
-    total_power_mw: float = _spec(5000.0, "Most total effective power T of the chosen sites", "MW",
+    min_gigafactory_mw: float = _spec(0.0, "Least effective power of one gigafactory (the sum of "
+                                           "its members)", "MW", minimum=0)
+    total_power_mw: float = _spec(5000.0, "Most total effective power T of all member sites", "MW",
                                   minimum=0, exclusive_minimum=True)
 
 
 @dataclass(frozen=True)
 class Coverage:
-    radius_km: float = _spec(500.0, "Radius R within which a chosen site covers population "
+    radius_km: float = _spec(500.0, "Radius R within which a member site covers population "
                                     "(500 km is about 10 ms round trip over fibre)", "km",
                              minimum=0, exclusive_minimum=True)
 
 
 @dataclass(frozen=True)
 class Consolidation:
-    radius_km: float = _spec(300.0, "A letter whose site is not chosen joins the nearest chosen "
-                                    "site within this distance", "km", minimum=0)
+    max_sites_per_gigafactory: int = _spec(3, "Most member sites M of one gigafactory (1: every "
+                                              "gigafactory is a single site)", "sites", minimum=1)
+    cross_border: bool = _spec(False, "Whether one gigafactory may have members in several "
+                                      "member states")
+    max_countries_per_gigafactory: int = _spec(3, "Most member states in one gigafactory when "
+                                                  "cross_border is true", "countries", minimum=1)
+    link_km: float = _spec(1000.0, "Most great-circle distance between any two members of one "
+                                   "gigafactory", "km", minimum=0)
+    extra_site_cost_eur: float = _spec(150e6, "Capital cost added for every member beyond the "
+                                              "first (links, duplicated systems)", "EUR",
+                                       minimum=0)
+    radius_km: float = _spec(300.0, "With cross_border, a letter from a member state without a "
+                                    "gigafactory joins the nearest gigafactory whose nearest "
+                                    "member lies within this distance", "km", minimum=0)
 
 
 @dataclass(frozen=True)
 class Weights:
-    coverage: float = _spec(0.5, "Weight of C, the share of EU population within R", minimum=0)
-    grid: float = _spec(0.2, "Weight of G, chosen grid power over p*P", minimum=0)
-    spread: float = _spec(0.2, "Weight of K, member states represented over p", minimum=0)
-    green: float = _spec(0.1, "Weight of E, renewable-weighted power over p*P", minimum=0)
-    cost: float = _spec(0.0, "Weight of X, capital cost over B (subtracted)", minimum=0)
+    coverage: float = _spec(0.45, "Weight of C, the share of EU population within R", minimum=0)
+    grid: float = _spec(0.15, "Weight of G, effective power over p*P", minimum=0)
+    spread: float = _spec(0.15, "Weight of K, member states taking part over p", minimum=0)
+    clean: float = _spec(0.15, "Weight of E, CO2-weighted clean power over p*P", minimum=0)
+    green: float = _spec(0.0, "Weight of the renewable-share term, renewable-weighted power "
+                              "over p*P", minimum=0)
+    letters: float = _spec(0.0, "Weight of L, the share of letters whose consortium finds a "
+                                "home", minimum=0)
+    cost: float = _spec(0.1, "Weight of X, lifetime cost over costs.reference_eur (subtracted)",
+                        minimum=0)
+    clean_reference_g_per_kwh: float = _spec(1000.0, "CO2 intensity g_ref at which a site's "
+                                                     "power counts as not clean at all", "g/kWh",
+                                             minimum=0, exclusive_minimum=True)
+
+
+@dataclass(frozen=True)
+class Costs:
+    years: float = _spec(10.0, "Years of electricity counted in the lifetime cost", "years",
+                         minimum=0)
+    utilisation: float = _spec(0.8, "Average share of the effective power drawn", minimum=0,
+                               maximum=1)
+    reference_eur: float = _spec(60e9, "Lifetime cost that makes X = 1", "EUR", minimum=0,
+                                 exclusive_minimum=True)
+    default_pue: float = _spec(1.2, "Power usage effectiveness of a site without a pue value",
+                               minimum=1)
 
 
 @dataclass(frozen=True)
@@ -112,6 +149,7 @@ SECTIONS: dict[str, type] = {
     "coverage": Coverage,
     "consolidation": Consolidation,
     "weights": Weights,
+    "costs": Costs,
     "sites": Sites,
     "solver": Solver,
 }
@@ -125,6 +163,8 @@ class ModelConfig:
     ----------
     source : str
         Where the settings came from (the model file path, or ``<defaults>``).
+    notes : tuple of str
+        One-line notes for the user, e.g. that an old key name was read as its new name.
     """
 
     budget: Budget = field(default_factory=Budget)
@@ -132,9 +172,11 @@ class ModelConfig:
     coverage: Coverage = field(default_factory=Coverage)
     consolidation: Consolidation = field(default_factory=Consolidation)
     weights: Weights = field(default_factory=Weights)
+    costs: Costs = field(default_factory=Costs)
     sites: Sites = field(default_factory=Sites)
     solver: Solver = field(default_factory=Solver)
     source: str = "<defaults>"
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """The settings as nested plain data, same structure as the TOML file."""
@@ -148,6 +190,13 @@ class ModelConfig:
         """Hash of the effective settings (not of the file they came from)."""
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: Keys of earlier model files, read as their new names (with a note).
+RENAMED = {
+    "limits.max_sites": "limits.max_gigafactories",
+    "limits.max_sites_per_country": "limits.max_bids_per_country",
+}
 
 
 def settings() -> list[tuple[str, dataclasses.Field]]:
@@ -178,6 +227,12 @@ def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
             raise ConfigError(f"{label} = {value!r} must be a list of site_id strings, "
                               f'e.g. ["ES-MLN", "DE-LUB"]')
         return tuple(value)
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} = {value!r} must be true or false")
+        return value
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ConfigError(f"{label} = {value!r} must be a string")
@@ -228,14 +283,18 @@ def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
     """
     specs = dict(settings())
     changed: dict[str, dict[str, Any]] = {}
+    notes = list(cfg.notes)
     for key, value in overrides.items():
+        if key in RENAMED:
+            notes.append(f"note: {origin}: '{key}' is read as '{RENAMED[key]}' (its new name)")
+            key = RENAMED[key]
         if key not in specs:
             raise ConfigError(f"{origin}: unknown key '{key}'{_did_you_mean(key, list(specs))}")
         section, name = key.split(".", 1)
         changed.setdefault(section, {})[name] = _coerce(key, specs[key], value, origin)
     replaced = {section: dataclasses.replace(getattr(cfg, section), **values)
                 for section, values in changed.items()}
-    return dataclasses.replace(cfg, **replaced)
+    return dataclasses.replace(cfg, **replaced, notes=tuple(dict.fromkeys(notes)))
 
 
 def _flatten(document: dict[str, Any], origin: str) -> dict[str, Any]:

@@ -14,18 +14,23 @@ country Y; four demand groups of 40, 30, 20 and 10 people (100 in all)::
     B     X        200  1.0        4
     C     Y        150  0.0        5
 
-With p = 2, q = 1, P = 200 MW, budget 8 and weights (coverage 0.5, grid 0.2, spread 0.2,
-green 0.1, cost 0): {A, B} breaks q = 1 and {B, C} costs 9 > 8, so the best pair is {A, C}
-(budget exactly met): C = 0.7, G = 250 / 400 = 0.625, K = 2 / 2 = 1, E = 50 / 400 = 0.125,
-objective 0.35 + 0.125 + 0.2 + 0.0125 = 0.6875. Every single site scores less (A: 0.4625).
+With p = 2 single-site gigafactories (M = 1), q = 1, P = 200 MW, budget 8 and weights
+(coverage 0.5, grid 0.2, spread 0.2, green 0.1): {A, B} breaks q = 1 and {B, C} costs 9 > 8, so
+the best pair is {A, C} (budget exactly met): C = 0.7, G = 250 / 400 = 0.625, K = 2 / 2 = 1,
+green = 50 / 400 = 0.125, objective 0.35 + 0.125 + 0.2 + 0.0125 = 0.6875. Every single site
+scores less (A: 0.4625).
 
 >>> from siteopt.examples import three_sites
 >>> from siteopt.model import build_model
 >>> from siteopt.solve import solve_model
 >>> from siteopt.config import Solver
->>> outcome = solve_model(build_model(three_sites()), Solver())
->>> outcome.status.value, outcome.selected.tolist(), round(outcome.objective, 6)
-('optimal', [True, False, True], 0.6875)
+>>> instance = three_sites()
+>>> outcome = solve_model(build_model(instance), instance, Solver())
+>>> outcome.status.value, outcome.gigafactories, round(outcome.objective, 6)
+('optimal', ((0,), (2,)), 0.6875)
+
+The consolidation examples (:func:`national_bid`, :func:`border_sites`) are worked out in their
+docstrings.
 """
 
 from __future__ import annotations
@@ -33,7 +38,11 @@ from __future__ import annotations
 import numpy as np
 
 from siteopt.config import Weights
+from siteopt.geometry import destination
 from siteopt.model import SelectionInstance
+
+#: Weights that score power only: G = sum of member MW / (p P).
+GRID_ONLY = Weights(coverage=0, grid=1, spread=0, clean=0, green=0, letters=0, cost=0)
 
 
 def three_sites(**changes) -> SelectionInstance:
@@ -42,9 +51,9 @@ def three_sites(**changes) -> SelectionInstance:
     Examples of changes and their hand-computed optima (weights as above):
 
     - ``budget_eur=7``: no pair fits; the best single site is A, objective 0.4625.
-    - ``max_sites_per_country=2``: {A, B} (cost 7) wins: C 0.9, G 0.75, K 0.5, E 0.625,
+    - ``max_bids_per_country=2``: {A, B} (cost 7) wins: C 0.9, G 0.75, K 0.5, green 0.625,
       objective 0.7625.
-    - ``budget_eur=2``: nothing fits; the empty selection, objective 0.
+    - ``budget_eur=2``: nothing fits; the empty portfolio, objective 0.
     """
     fields = dict(
         site_ids=("A", "B", "C"),
@@ -56,11 +65,115 @@ def three_sites(**changes) -> SelectionInstance:
         group_sites=(np.array([0]), np.array([1]), np.array([0, 2]), np.array([2])),
         total_population=100.0,
         budget_eur=8.0,
-        max_sites=2,
-        max_sites_per_country=1,
+        max_gigafactories=2,
+        max_bids_per_country=1,
         power_cap_mw=200.0,
         total_power_mw=1000.0,
-        weights=Weights(coverage=0.5, grid=0.2, spread=0.2, green=0.1, cost=0.0),
+        weights=Weights(coverage=0.5, grid=0.2, spread=0.2, clean=0, green=0.1, letters=0,
+                        cost=0.0),
+        cost_reference_eur=8.0,   # with cost weight 1, X = capex / 8 as in earlier versions
+    )
+    fields.update(changes)
+    return SelectionInstance(**fields)
+
+
+def national_bid(**changes) -> SelectionInstance:
+    """Two sites of one member state merge into one national bid.
+
+    A and B (300 MW each, capex 3) lie in X, 100 km apart; C (400 MW, capex 5) in Y. Up to
+    p = 2 gigafactories of up to M = 2 sites, one bid per state, P = 1,000 MW, budget 12, an
+    extra-site cost of 1, power only (G = MW / 2,000)::
+
+        portfolio        MW     cost            G
+        {A+B}, {C}       1,000  3 + 3 + 1 + 5   0.5    <- optimum (budget exactly met)
+        {A}, {C}         700    8               0.35   (the best with M = 1)
+        {A+B}            600    7               0.3
+
+    Hand-computed variants:
+
+    - ``budget_eur=11``: {A+B}, {C} costs 12 > 11; optimum {A}, {C} (or {B}, {C}), 0.35.
+    - ``min_gigafactory_mw=500``: no single site reaches 500 MW; optimum {A+B}, 0.3.
+    - ``link_km=50``: A and B are 100 km apart, so they cannot merge; optimum 0.35.
+    - ``max_members=1``: the single-site model; optimum 0.35.
+
+    >>> from siteopt.direct import solve_direct
+    >>> from siteopt.config import Solver
+    >>> outcome = solve_direct(national_bid(), Solver())
+    >>> outcome.gigafactories, round(outcome.objective, 6)
+    (((0, 1), (2,)), 0.5)
+    """
+    b_lat, b_lon = destination(50.0, 10.0, 90.0, 100.0)
+    fields = dict(
+        site_ids=("A", "B", "C"),
+        site_country=("X", "X", "Y"),
+        effective_mw=np.array([300.0, 300.0, 400.0]),
+        renewable_share=np.zeros(3),
+        capex_eur=np.array([3.0, 3.0, 5.0]),
+        group_population=np.array([10.0]),
+        group_sites=(np.array([0]),),
+        total_population=10.0,
+        budget_eur=12.0,
+        max_gigafactories=2,
+        max_bids_per_country=1,
+        power_cap_mw=1000.0,
+        total_power_mw=5000.0,
+        weights=GRID_ONLY,
+        site_lat=np.array([50.0, float(b_lat), 48.0]),
+        site_lon=np.array([10.0, float(b_lon), 20.0]),
+        max_members=2,
+        link_km=1000.0,
+        extra_site_cost_eur=1.0,
+        cost_reference_eur=12.0,
+    )
+    fields.update(changes)
+    return SelectionInstance(**fields)
+
+
+def border_sites(**changes) -> SelectionInstance:
+    """Three sites in three member states on a line: a gigafactory across a border.
+
+    A (X, 400 MW, capex 2), B (Y, 450 MW, capex 2) 300 km east of A, C (Z, 400 MW, capex 3)
+    300 km east of B (600 km from A). One gigafactory (p = 1) of up to M = 3 sites, P = 1,000
+    MW, budget 4.5, extra-site cost 0.5, power only (G = MW / 1,000)::
+
+        rules                                   optimum     G
+        domestic (cross_border false)           {B}         0.45
+        cross_border, link_km 500               {A+B}       0.85  (B+C costs 5.5; A+C too far;
+                                                                   A+B+C has 1,250 MW > P)
+        cross_border, link_km 200               {B}         0.45  (no pair is linked)
+        cross_border, min_gigafactory_mw 900    none        0     (no set reaches 900 MW
+                                                                   within the rules)
+
+    >>> from siteopt.direct import solve_direct
+    >>> from siteopt.config import Solver
+    >>> outcome = solve_direct(border_sites(cross_border=True), Solver())
+    >>> outcome.gigafactories, round(outcome.objective, 6)
+    (((0, 1),), 0.85)
+    """
+    b_lat, b_lon = destination(48.0, 10.0, 90.0, 300.0)
+    c_lat, c_lon = destination(float(b_lat), float(b_lon), 90.0, 300.0)
+    fields = dict(
+        site_ids=("A", "B", "C"),
+        site_country=("X", "Y", "Z"),
+        effective_mw=np.array([400.0, 450.0, 400.0]),
+        renewable_share=np.zeros(3),
+        capex_eur=np.array([2.0, 2.0, 3.0]),
+        group_population=np.array([10.0]),
+        group_sites=(np.array([0]),),
+        total_population=10.0,
+        budget_eur=4.5,
+        max_gigafactories=1,
+        max_bids_per_country=1,
+        power_cap_mw=1000.0,
+        total_power_mw=5000.0,
+        weights=GRID_ONLY,
+        site_lat=np.array([48.0, float(b_lat), float(c_lat)]),
+        site_lon=np.array([10.0, float(b_lon), float(c_lon)]),
+        max_members=3,
+        max_countries=3,
+        link_km=500.0,
+        extra_site_cost_eur=0.5,
+        cost_reference_eur=10.0,
     )
     fields.update(changes)
     return SelectionInstance(**fields)

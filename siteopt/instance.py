@@ -15,8 +15,11 @@ import numpy as np
 from siteopt.config import ModelConfig
 from siteopt.data import Dataset
 from siteopt.errors import ConfigError, InfeasibleError
-from siteopt.geometry import coverage_pairs
+from siteopt.geometry import DISTANCE_TOLERANCE_KM, coverage_pairs, haversine_km
 from siteopt.model import SelectionInstance, group_demand
+
+#: Hours in a year, for yearly energy (8,760 h).
+HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,15 +70,21 @@ def effective_mw(power_mw, grid_mw, power_cap_mw: float) -> np.ndarray:
                       power_cap_mw)
 
 
-def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.ndarray,
-             capex: np.ndarray, eligible: np.ndarray, required: np.ndarray) -> None:
-    """Raise :class:`InfeasibleError` naming the limits in conflict, if any.
+def _country_phrase(code: str, sites: list[str]) -> str:
+    return f"required sites {', '.join(sites)} are all in {code}"
 
-    The model is feasible exactly when the required sites alone satisfy every limit (choosing
-    no other site is always allowed). When nothing but the empty selection fits, that is also
-    reported, since a portfolio of no gigafactory answers nothing.
+
+def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.ndarray,
+             capex: np.ndarray, eligible: np.ndarray, required: np.ndarray,
+             lat: np.ndarray, lon: np.ndarray) -> None:
+    """Raise :class:`InfeasibleError` naming the rules in conflict, if any.
+
+    Checks the conflicts a user can make with required sites and limits, before any solver
+    runs. When nothing but the empty portfolio fits, that is also reported, since a portfolio of
+    no gigafactory answers nothing.
     """
-    limits, budget = cfg.limits, cfg.budget.total_eur
+    limits, consolidation, budget = cfg.limits, cfg.consolidation, cfg.budget.total_eur
+    members = consolidation.max_sites_per_gigafactory
     both = sorted(set(cfg.sites.required) & set(cfg.sites.excluded))
     if both:
         subject = (f"site {both[0]} is" if len(both) == 1 else f"sites {', '.join(both)} are")
@@ -87,16 +96,13 @@ def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.n
         raise InfeasibleError(f"{required_phrase(below, 'has', 'have')} less effective power "
                               f"than limits.min_site_mw = {limits.min_site_mw:g} MW")
     chosen = [site_ids[s] for s in np.flatnonzero(required)]
-    if required.sum() > limits.max_sites:
-        raise InfeasibleError(f"{len(chosen)} {required_phrase(chosen, 'exceeds', 'exceed')} "
-                              f"limits.max_sites = {limits.max_sites}")
-    for code in sorted(set(country)):
-        in_country = [site_ids[s] for s in np.flatnonzero(required)
-                      if country[s] == code]
-        if len(in_country) > limits.max_sites_per_country:
-            raise InfeasibleError(f"required sites {', '.join(in_country)} are all in {code}, more "
-                                  f"than limits.max_sites_per_country = "
-                                  f"{limits.max_sites_per_country}")
+    if required.sum() > limits.max_gigafactories * members:
+        raise InfeasibleError(
+            f"{len(chosen)} {required_phrase(chosen, 'exceeds', 'exceed')} what "
+            f"limits.max_gigafactories = {limits.max_gigafactories} gigafactories of at most "
+            f"consolidation.max_sites_per_gigafactory = {members} sites can hold")
+    if not consolidation.cross_border:
+        _diagnose_national_bids(cfg, site_ids, country, mw, required, lat, lon)
     if capex[required].sum() > budget:
         raise InfeasibleError(f"{required_phrase(chosen, 'costs', 'cost')} "
                               f"{bn(capex[required].sum())} > budget {bn(budget)}")
@@ -118,14 +124,71 @@ def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.n
     if smallest > limits.total_power_mw:
         raise InfeasibleError(f"limits.total_power_mw = {limits.total_power_mw:,.0f} MW is below "
                               f"the smallest eligible site, {smallest:,.0f} MW")
-    fits = eligible & (capex <= budget) & (mw <= limits.total_power_mw)
-    if not fits.any():
-        raise InfeasibleError(f"no eligible site fits both the budget {bn(budget)} and "
-                              f"limits.total_power_mw = {limits.total_power_mw:,.0f} MW")
+
+
+def _diagnose_national_bids(cfg, site_ids, country, mw, required, lat, lon) -> None:
+    """Required sites of one member state that must share too few national gigafactories."""
+    limits, consolidation = cfg.limits, cfg.consolidation
+    bids, members = limits.max_bids_per_country, consolidation.max_sites_per_gigafactory
+    for code in sorted(set(country)):
+        in_country = [s for s in np.flatnonzero(required) if country[s] == code]
+        names = [site_ids[s] for s in in_country]
+        if len(in_country) > bids * members:
+            raise InfeasibleError(
+                f"{_country_phrase(code, names)}: more than limits.max_bids_per_country = "
+                f"{bids} gigafactories of at most consolidation.max_sites_per_gigafactory = "
+                f"{members} sites can hold")
+        if bids != 1 or len(in_country) < 2:
+            continue
+        # one bid: every required site of the state is a member of the same gigafactory
+        distance = haversine_km(lat[in_country][:, None], lon[in_country][:, None],
+                                lat[in_country][None, :], lon[in_country][None, :])
+        far = np.unravel_index(np.argmax(distance), distance.shape)
+        if distance[far] > consolidation.link_km + DISTANCE_TOLERANCE_KM:
+            first, second = sorted((names[far[0]], names[far[1]]))
+            raise InfeasibleError(
+                f"required sites {first} and {second} are {distance[far]:,.0f} km apart but "
+                f"consolidation.link_km is {consolidation.link_km:g}; with "
+                f"limits.max_bids_per_country = 1 they must share one gigafactory")
+        power = mw[in_country].sum()
+        if power > limits.gigafactory_power_cap_mw + 1e-9:
+            raise InfeasibleError(
+                f"{_country_phrase(code, names)} and must share one gigafactory "
+                f"(limits.max_bids_per_country = 1), but together they have {power:,.0f} MW > "
+                f"limits.gigafactory_power_cap_mw = {limits.gigafactory_power_cap_mw:,.0f} MW")
+
+
+def diagnose_candidates(instance: SelectionInstance) -> None:
+    """Every required site must be a member of at least one allowed gigafactory."""
+    in_some = np.zeros(len(instance.site_ids), dtype=bool)
+    in_some[instance.candidates.site_pairs()[1]] = True
+    missing = [instance.site_ids[s] for s in np.flatnonzero(instance.required & ~in_some)]
+    if missing:
+        raise InfeasibleError(
+            f"{required_phrase(missing, 'is', 'are')} in no gigafactory the rules allow: check "
+            f"limits.min_gigafactory_mw = {instance.min_gigafactory_mw:g} MW, the budget and "
+            f"consolidation.link_km = {instance.link_km:g} km")
+
+
+def site_figure(sites, countries, column: str) -> np.ndarray:
+    """A per-site figure: the site's own value where given, else its country's."""
+    by_country = countries.set_index("iso_a2")[column]
+    fallback = by_country.reindex(sites["country"]).to_numpy(dtype=float)
+    if column not in sites:
+        return fallback
+    own = sites[column].to_numpy(dtype=float)
+    return np.where(np.isnan(own), fallback, own)
+
+
+def energy_cost_eur(mw: np.ndarray, pue: np.ndarray, price_eur_mwh: np.ndarray,
+                    cfg: ModelConfig) -> np.ndarray:
+    """Electricity cost of each site over ``costs.years``: m_s PUE_s u 8760 h price_s years, EUR."""
+    costs = cfg.costs
+    return mw * pue * costs.utilisation * HOURS_PER_YEAR * price_eur_mwh * costs.years
 
 
 def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
-    """Compute coverage, eligibility and the demand groups for ``cfg`` on ``dataset``.
+    """Compute coverage, eligibility, costs and the demand groups for ``cfg`` on ``dataset``.
 
     Raises
     ------
@@ -140,16 +203,21 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
     _check_site_lists(cfg, site_ids)
     mw = effective_mw(sites["power_mw"], sites["grid_mw"], cfg.limits.gigafactory_power_cap_mw)
     capex = sites["capex_eur"].to_numpy(dtype=float)
+    lat, lon = sites["lat"].to_numpy(dtype=float), sites["lon"].to_numpy(dtype=float)
     required = sites["site_id"].isin(cfg.sites.required).to_numpy()
     eligible = ~sites["site_id"].isin(cfg.sites.excluded).to_numpy() & (mw >= cfg.limits.min_site_mw)
-    diagnose(cfg, site_ids, country, mw, capex, eligible, required)
+    diagnose(cfg, site_ids, country, mw, capex, eligible, required, lat, lon)
 
     point_population = demand["population"].to_numpy(dtype=float)
-    point_index, site_index = coverage_pairs(sites["lat"].to_numpy(), sites["lon"].to_numpy(),
-                                             demand["lat"].to_numpy(), demand["lon"].to_numpy(),
-                                             cfg.coverage.radius_km)
+    point_index, site_index = coverage_pairs(lat, lon, demand["lat"].to_numpy(),
+                                             demand["lon"].to_numpy(), cfg.coverage.radius_km)
     group_population, group_sites = group_demand(point_population, point_index, site_index,
                                                  eligible)
+    pue = sites["pue"].to_numpy(dtype=float) if "pue" in sites else np.full(len(sites), np.nan)
+    pue = np.where(np.isnan(pue), cfg.costs.default_pue, pue)
+    price = site_figure(sites, dataset.countries, "elec_price_eur_mwh")
+    position = {site_id: s for s, site_id in enumerate(site_ids)}
+    consolidation = cfg.consolidation
     instance = SelectionInstance(
         site_ids=tuple(site_ids),
         site_country=tuple(country),
@@ -160,12 +228,26 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
         group_sites=group_sites,
         total_population=float(point_population.sum()),
         budget_eur=cfg.budget.total_eur,
-        max_sites=cfg.limits.max_sites,
-        max_sites_per_country=cfg.limits.max_sites_per_country,
+        max_gigafactories=cfg.limits.max_gigafactories,
+        max_bids_per_country=cfg.limits.max_bids_per_country,
         power_cap_mw=cfg.limits.gigafactory_power_cap_mw,
         total_power_mw=cfg.limits.total_power_mw,
         weights=cfg.weights,
         eligible=eligible,
         required=required,
+        site_lat=lat,
+        site_lon=lon,
+        co2_g_per_kwh=site_figure(sites, dataset.countries, "co2_g_per_kwh"),
+        energy_cost_eur=energy_cost_eur(mw, pue, price, cfg),
+        max_members=consolidation.max_sites_per_gigafactory,
+        cross_border=consolidation.cross_border,
+        max_countries=consolidation.max_countries_per_gigafactory,
+        link_km=consolidation.link_km,
+        extra_site_cost_eur=consolidation.extra_site_cost_eur,
+        min_gigafactory_mw=cfg.limits.min_gigafactory_mw,
+        letter_site=np.array([position[s] for s in dataset.letters["site_id"]], dtype=np.int64),
+        letter_radius_km=consolidation.radius_km,
+        cost_reference_eur=cfg.costs.reference_eur,
     )
+    diagnose_candidates(instance)
     return PreparedInstance(instance, point_index, site_index, point_population)

@@ -1,102 +1,133 @@
-r"""The site-selection model: a numbers-only integer linear program, built with PuLP.
+r"""The consolidation model: gigafactories formed from candidate sites, as one integer program.
+
+A **gigafactory** is a set of 1..M member sites. Every set the rules allow is a candidate
+:math:`g \in \mathcal{G}` (see :mod:`siteopt.candidates`: members eligible, at most M of them,
+pairwise within the link distance, in one member state or, across borders, in at most a given
+number of states, summed power within :math:`[m^{GF}_{\min}, P]`). The model packs candidates.
 
 Formulation
 -----------
 .. math::
 
-    \max\quad & w_C\,C + w_G\,G + w_K\,K + w_E\,E - w_X\,X \\
-    C &= \frac{\sum_{g} a_g z_g}{A}, \quad
-    G = \frac{\sum_s m_s y_s}{pP}, \quad
-    K = \frac{\sum_c u_c}{p}, \quad
-    E = \frac{\sum_s r_s m_s y_s}{pP}, \quad
-    X = \frac{\sum_s k_s y_s}{B} \\
+    \max\quad & w_C C + w_G G + w_K K + w_E E + w_R R + w_L L - w_X X \\
+    C &= \tfrac{1}{A}\textstyle\sum_d a_d z_d, \quad
+    G = \tfrac{1}{pP}\textstyle\sum_s m_s y_s, \quad
+    K = \tfrac{1}{p}\textstyle\sum_c u_c, \quad
+    E = \tfrac{1}{pP}\textstyle\sum_s e_s m_s y_s, \quad
+    R = \tfrac{1}{pP}\textstyle\sum_s r_s m_s y_s \\
+    L &= \tfrac{1}{|\mathcal{L}|}\textstyle\sum_l h_l, \quad
+    X = \tfrac{1}{X_{\mathrm{ref}}}\Big(\textstyle\sum_g k_g x_g + \sum_s o_s y_s\Big) \\
     \text{s.t.}\quad
-    & \textstyle\sum_s y_s \le p                       && \text{(max\_sites)} \\
-    & \textstyle\sum_s k_s y_s \le B                   && \text{(budget)} \\
-    & \textstyle\sum_s m_s y_s \le T                   && \text{(total\_power)} \\
-    & \textstyle\sum_{s \in S_c} y_s \le q             && \forall c \quad \text{(country\_c)} \\
-    & z_g \le \textstyle\sum_{s \in N_g} y_s           && \forall g \quad \text{(reach\_g)} \\
-    & u_c \le \textstyle\sum_{s \in S_c} y_s           && \forall c \quad \text{(spread\_c)} \\
-    & y_s = 0 \ \text{if } m_s < m_{\min} \text{ or } s \text{ excluded}; \quad
-      y_s = 1 \ \text{if } s \text{ required} \\
-    & y_s \in \{0, 1\}, \quad z_g \in [0, 1], \quad u_c \in [0, 1]
+    & y_s = \textstyle\sum_{g \ni s} x_g                     && \forall s \quad \text{(site\_s)} \\
+    & \textstyle\sum_g x_g \le p                            && \text{(max\_gigafactories)} \\
+    & \textstyle\sum_g k_g x_g \le B                        && \text{(budget)} \\
+    & \textstyle\sum_s m_s y_s \le T                        && \text{(total\_power)} \\
+    & \textstyle\sum_{g \ni c} x_g \le q                    && \forall c \quad \text{(bids\_c)} \\
+    & u_c \le \textstyle\sum_{s \in S_c} y_s                && \forall c \quad \text{(spread\_c)} \\
+    & \textstyle\sum_c u_c \le p                            && \text{(spread\_cap)} \\
+    & z_d \le \textstyle\sum_{s \in N_d} y_s                && \forall d \quad \text{(reach\_d)} \\
+    & h_l \le \textstyle\sum_{s \in H_l} y_s                && \forall l \quad \text{(home\_l)} \\
+    & y_s = 1 \ \text{if } s \text{ required}; \quad
+      x_g \in \{0, 1\}, \quad y_s, z_d, u_c, h_l \in [0, 1]
 
 Symbols
 -------
-=============  =====================  ===========================================================
-symbol         code name              meaning (unit)
-=============  =====================  ===========================================================
-:math:`y_s`    ``site_open[s]``       1 if site s is chosen (LP name ``open_<site_id>``)
-:math:`z_g`    ``demand_covered[g]``  share of demand group g within R of a chosen site
-                                      (``cover_<g>``)
-:math:`u_c`    ``country_used[c]``    1 if country c has a chosen site (``represented_<c>``)
-:math:`a_g`    ``group_population``   people in demand group g
-:math:`A`      ``total_population``   people in all demand points, covered or not
-:math:`N_g`    ``group_sites``        the sites within R of every point of group g
-:math:`S_c`    ``site_country``       the sites in country c
-:math:`m_s`    ``effective_mw``       min(power_mw, grid_mw, P) (MW)
-:math:`r_s`    ``renewable_share``    renewable share of the site's electricity (0..1)
-:math:`k_s`    ``capex_eur``          capital cost (EUR)
-:math:`B`      ``budget_eur``         budget (EUR)
-:math:`p`      ``max_sites``          most sites chosen
-:math:`q`      ``max_sites_per_country``  most sites per country
-:math:`P`      ``power_cap_mw``       power counted per site at most (MW)
-:math:`T`      ``total_power_mw``     most total effective power (MW)
-:math:`w_*`    ``weights``            objective weights (>= 0)
-=============  =====================  ===========================================================
+==================  ========================  ======================================================
+symbol              code name                 meaning (unit)
+==================  ========================  ======================================================
+:math:`x_g`         ``gigafactory_open[g]``   1 if candidate g is chosen (LP name ``gf_<members>``)
+:math:`y_s`         ``site_open[s]``          1 if site s is a member of a chosen gigafactory
+                                              (``open_<site_id>``)
+:math:`z_d`         ``demand_covered[d]``     demand group d within R of a member (``cover_<d>``)
+:math:`u_c`         ``country_used[c]``       member state c takes part (``represented_<c>``)
+:math:`h_l`         ``letter_homed[l]``       letter l's consortium finds a home (``home_<l>``)
+:math:`a_d, A`      ``group_population``      people in demand group d; in all points
+:math:`N_d`         ``group_sites``           the eligible sites within R of every point of d
+:math:`H_l`         ``letter_homes``          sites that give letter l a home: those of its member
+                                              state, and with cross_border those within
+                                              ``consolidation.radius_km`` of its site
+:math:`S_c`         ``site_country``          the sites in member state c
+:math:`m_s`         ``effective_mw``          min(power_mw, grid_mw, P) (MW)
+:math:`e_s`         ``clean_share``           max(0, 1 - g_s / g_ref), g_s the CO2 intensity of
+                                              the site's electricity (g/kWh)
+:math:`r_s`         ``renewable_share``       renewable share of the site's electricity (0..1)
+:math:`k_g`         ``Candidates.capex_eur``  members' capex + extra-site cost per member beyond
+                                              the first (EUR)
+:math:`o_s`         ``energy_cost_eur``       electricity over the costed years: m_s PUE_s u 8760 h
+                                              price_s years (EUR)
+:math:`B, T`        ``budget_eur``,           budget (EUR); most total effective power (MW)
+                    ``total_power_mw``
+:math:`p, q`        ``max_gigafactories``,    most gigafactories; most per member state
+                    ``max_bids_per_country``
+:math:`P`           ``power_cap_mw``          most power of one gigafactory (MW)
+:math:`X_{ref}`     ``cost_reference_eur``    lifetime cost that makes X = 1 (EUR)
+:math:`w_*`         ``weights``               objective weights (>= 0)
+==================  ========================  ======================================================
 
-Demand points are grouped before the model is built: points covered by exactly the same set of
-eligible sites share one variable :math:`z_g` (their populations summed), and points no
-eligible site covers are dropped (they count in :math:`A` but can never be covered). This leaves
-the optimum unchanged and makes the model much smaller.
+Every term lies in [0, 1] (X reaches 1 at :math:`X_{ref}`). K counts the member states taking
+part, at most p of them (the cap only binds across borders). With M = 1 every candidate is one
+site and the model is the single-site model of earlier versions.
 
-The builder knows nothing about geography: it takes arrays, so a 3-site, 4-point instance can be
-written by hand in a test (see :mod:`siteopt.examples`).
+Demand points covered by exactly the same set of eligible sites share one :math:`z_d` (their
+populations summed); points no eligible site covers are dropped (they count in :math:`A`).
+The builder takes numbers only, so a 3-site instance can be written by hand in a test
+(see :mod:`siteopt.examples`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pulp
 
+from siteopt.candidates import Candidates, enumerate_candidates
 from siteopt.config import Weights
+from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 
-TERMS = ("coverage", "grid", "spread", "green", "cost")
+#: The objective terms, in the order tables show them (cost is subtracted).
+TERMS = ("coverage", "grid", "spread", "clean", "green", "letters", "cost")
 
 
 @dataclass(frozen=True, eq=False)
 class SelectionInstance:
-    """Everything the ILP needs, as numbers.
+    """Everything the integer program needs, as numbers.
 
     Parameters
     ----------
-    site_ids : tuple of str
-        Site identifiers, in the order of every per-site array.
-    site_country : tuple of str
-        Country code of each site.
+    site_ids, site_country : tuple of str
+        Site identifiers and member-state codes, in the order of every per-site array.
     effective_mw : ndarray
-        :math:`m_s`, MW.
+        :math:`m_s`, MW (already capped at P).
     renewable_share : ndarray
         :math:`r_s`, 0..1.
     capex_eur : ndarray
-        :math:`k_s`, EUR.
-    group_population : ndarray
-        :math:`a_g`, people per demand group.
-    group_sites : tuple of ndarray
-        :math:`N_g`: indices of the sites covering each group (non-empty).
-    total_population : float
-        :math:`A`, people.
-    budget_eur, max_sites, max_sites_per_country, power_cap_mw, total_power_mw
-        :math:`B, p, q, P, T`.
+        Capital cost of each site, EUR.
+    group_population, group_sites, total_population
+        :math:`a_d`, :math:`N_d` (site indices, non-empty) and :math:`A` (people).
+    budget_eur, max_gigafactories, max_bids_per_country, power_cap_mw, total_power_mw
+        :math:`B` (EUR), :math:`p`, :math:`q`, :math:`P` (MW), :math:`T` (MW).
     weights : Weights
-        Objective weights.
-    eligible : ndarray of bool
-        False where :math:`y_s` is fixed to 0.
-    required : ndarray of bool
-        True where :math:`y_s` is fixed to 1.
+    eligible, required : ndarray of bool
+        Sites that may be members; sites that must be.
+    site_lat, site_lon : ndarray
+        Site positions, degrees (for the link distance and the letters' radius).
+    co2_g_per_kwh : ndarray
+        :math:`g_s`, g/kWh; with ``clean_reference_g_per_kwh`` it gives :math:`e_s`.
+    energy_cost_eur : ndarray
+        :math:`o_s`, EUR over the costed years.
+    max_members, cross_border, max_countries, link_km, extra_site_cost_eur,
+    min_gigafactory_mw
+        The gigafactory rules (M; members in several states or not; most states; most km
+        between two members; EUR per member beyond the first; least MW).
+    letter_site : ndarray of int
+        The site of each letter of interest (empty: no letters, L = 0).
+    letter_radius_km : float
+        With ``cross_border``, a letter finds a home at a member within this distance, km.
+    cost_reference_eur : float
+        :math:`X_{ref}`, EUR.
     """
 
     site_ids: tuple[str, ...]
@@ -108,71 +139,162 @@ class SelectionInstance:
     group_sites: tuple[np.ndarray, ...]
     total_population: float
     budget_eur: float
-    max_sites: int
-    max_sites_per_country: int
+    max_gigafactories: int
+    max_bids_per_country: int
     power_cap_mw: float
     total_power_mw: float
     weights: Weights = field(default_factory=Weights)
     eligible: np.ndarray | None = None
     required: np.ndarray | None = None
+    site_lat: np.ndarray | None = None
+    site_lon: np.ndarray | None = None
+    co2_g_per_kwh: np.ndarray | None = None
+    energy_cost_eur: np.ndarray | None = None
+    max_members: int = 1
+    cross_border: bool = False
+    max_countries: int = 1
+    link_km: float = 1000.0
+    extra_site_cost_eur: float = 0.0
+    min_gigafactory_mw: float = 0.0
+    letter_site: np.ndarray | None = None
+    letter_radius_km: float = 0.0
+    cost_reference_eur: float = 1.0
 
     def __post_init__(self):
         n = len(self.site_ids)
         if np.any(np.asarray(self.effective_mw) > self.power_cap_mw):
             raise ValueError("effective_mw must already be capped at power_cap_mw "
                              "(m_s = min(power_mw, grid_mw, P))")
-        if self.eligible is None:
-            object.__setattr__(self, "eligible", np.ones(n, dtype=bool))
-        if self.required is None:
-            object.__setattr__(self, "required", np.zeros(n, dtype=bool))
+        defaults = {"eligible": np.ones(n, dtype=bool), "required": np.zeros(n, dtype=bool),
+                    "site_lat": np.zeros(n), "site_lon": np.zeros(n),
+                    "co2_g_per_kwh": np.zeros(n), "energy_cost_eur": np.zeros(n),
+                    "letter_site": np.empty(0, dtype=np.int64)}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @property
     def countries(self) -> tuple[str, ...]:
         """Distinct site countries, sorted."""
         return tuple(sorted(set(self.site_country)))
 
-    def evaluate(self, selected: np.ndarray) -> dict[str, float]:
-        """The five un-weighted terms for a selection (boolean mask over sites).
+    @property
+    def clean_share(self) -> np.ndarray:
+        """:math:`e_s = \\max(0, 1 - g_s / g_{ref})`, the clean share of each site's power."""
+        reference = self.weights.clean_reference_g_per_kwh
+        return np.clip(1.0 - np.asarray(self.co2_g_per_kwh, float) / reference, 0.0, 1.0)
 
-        Computed straight from the definition, independent of any solver.
+    @functools.cached_property
+    def candidates(self) -> Candidates:
+        """Every gigafactory the rules allow (enumerated once)."""
+        return enumerate_candidates(self)
+
+    @functools.cached_property
+    def letter_homes(self) -> tuple[np.ndarray, ...]:
+        """:math:`H_l`: the eligible sites whose membership gives letter l a home."""
+        country = np.asarray(self.site_country)
+        homes = []
+        near = None
+        if self.cross_border and len(self.letter_site):
+            lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
+            near = haversine_km(lat[self.letter_site][:, None], lon[self.letter_site][:, None],
+                                lat[None, :], lon[None, :]) <= (self.letter_radius_km
+                                                                + DISTANCE_TOLERANCE_KM)
+        for index, site in enumerate(self.letter_site):
+            home = country == country[site]
+            if near is not None:
+                home = home | near[index]
+            homes.append(np.flatnonzero(home & self.eligible))
+        return tuple(homes)
+
+    def site_mask(self, gigafactories) -> np.ndarray:
+        """Boolean mask of the sites that are members of the given gigafactories."""
+        mask = np.zeros(len(self.site_ids), dtype=bool)
+        for members in gigafactories:
+            mask[list(members)] = True
+        return mask
+
+    def evaluate(self, gigafactories) -> dict[str, float]:
+        """The un-weighted terms of a portfolio, from the definitions (no solver involved).
+
+        Parameters
+        ----------
+        gigafactories : iterable of iterable of int
+            Member site indices of each chosen gigafactory.
         """
-        selected = np.asarray(selected, dtype=bool)
-        scale_mw = self.max_sites * self.power_cap_mw
+        gigafactories = [tuple(g) for g in gigafactories]
+        used = self.site_mask(gigafactories)
+        scale_mw = self.max_gigafactories * self.power_cap_mw
+        mw = self.effective_mw[used]
         covered = sum(float(pop) for pop, sites in zip(self.group_population, self.group_sites)
-                      if selected[sites].any())
+                      if used[sites].any())
+        countries = {self.site_country[s] for s in np.flatnonzero(used)}
+        homed = sum(1 for home in self.letter_homes if used[home].any())
+        extra = self.extra_site_cost_eur * sum(len(g) - 1 for g in gigafactories)
+        lifetime = float(self.capex_eur[used].sum() + extra + self.energy_cost_eur[used].sum())
         return {
             "coverage": covered / self.total_population if self.total_population > 0 else 0.0,
-            "grid": float(self.effective_mw[selected].sum() / scale_mw),
-            "spread": len({c for c, chosen in zip(self.site_country, selected) if chosen})
-            / self.max_sites,
-            "green": float((self.renewable_share * self.effective_mw)[selected].sum() / scale_mw),
-            "cost": float(self.capex_eur[selected].sum() / self.budget_eur),
+            "grid": float(mw.sum() / scale_mw),
+            "spread": min(len(countries), self.max_gigafactories) / self.max_gigafactories,
+            "clean": float((self.clean_share[used] * mw).sum() / scale_mw),
+            "green": float((self.renewable_share[used] * mw).sum() / scale_mw),
+            "letters": homed / len(self.letter_site) if len(self.letter_site) else 0.0,
+            "cost": lifetime / self.cost_reference_eur,
         }
 
-    def violations(self, selected: np.ndarray) -> list[str]:
-        """The limits a selection breaks (empty when it is feasible), in words."""
-        selected = np.asarray(selected, dtype=bool)
+    def violations(self, gigafactories) -> list[str]:
+        """The rules and limits a portfolio breaks (empty when it is feasible), in words.
+
+        Checked from the definitions, not against the enumerated candidates.
+        """
+        gigafactories = [tuple(sorted(g)) for g in gigafactories]
         broken = []
-        if selected.sum() > self.max_sites:
-            broken.append(f"{selected.sum()} sites > max_sites {self.max_sites}")
-        if self.capex_eur[selected].sum() > self.budget_eur * (1 + 1e-9):
+        members = [s for g in gigafactories for s in g]
+        if len(members) != len(set(members)):
+            broken.append("a site is a member of two gigafactories")
+        if len(gigafactories) > self.max_gigafactories:
+            broken.append(f"{len(gigafactories)} gigafactories > max_gigafactories "
+                          f"{self.max_gigafactories}")
+        used = self.site_mask(gigafactories)
+        cost = self.capex_eur[used].sum() + self.extra_site_cost_eur * (len(members) - len(gigafactories))
+        if cost > self.budget_eur * (1 + 1e-9):
             broken.append("budget")
-        if self.effective_mw[selected].sum() > self.total_power_mw * (1 + 1e-9):
+        if self.effective_mw[used].sum() > self.total_power_mw * (1 + 1e-9):
             broken.append("total_power")
-        countries = [c for c, chosen in zip(self.site_country, selected) if chosen]
-        if countries and max(countries.count(c) for c in countries) > self.max_sites_per_country:
-            broken.append("max_sites_per_country")
-        if (selected & ~self.eligible).any():
+        bids: dict[str, int] = {}
+        lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
+        for g in gigafactories:
+            states = {self.site_country[s] for s in g}
+            for state in states:
+                bids[state] = bids.get(state, 0) + 1
+            if not g:
+                broken.append("an empty gigafactory")
+                continue
+            if len(g) > self.max_members:
+                broken.append("max_sites_per_gigafactory")
+            if len(states) > (self.max_countries if self.cross_border else 1):
+                broken.append("countries per gigafactory")
+            power = self.effective_mw[list(g)].sum()
+            if power > self.power_cap_mw + 1e-9 or power < self.min_gigafactory_mw - 1e-9:
+                broken.append("gigafactory power")
+            if len(g) > 1:
+                distance = haversine_km(lat[list(g)][:, None], lon[list(g)][:, None],
+                                        lat[list(g)][None, :], lon[list(g)][None, :])
+                if distance.max() > self.link_km + DISTANCE_TOLERANCE_KM:
+                    broken.append("link_km")
+        if bids and max(bids.values()) > self.max_bids_per_country:
+            broken.append("max_bids_per_country")
+        if (used & ~self.eligible).any():
             broken.append("an ineligible site is chosen")
-        if (self.required & ~selected).any():
+        if (self.required & ~used).any():
             broken.append("a required site is missing")
         return broken
 
     def objective(self, terms: dict[str, float]) -> float:
         """The weighted objective of the given terms (cost subtracted)."""
         w = self.weights
-        return (w.coverage * terms["coverage"] + w.grid * terms["grid"]
-                + w.spread * terms["spread"] + w.green * terms["green"] - w.cost * terms["cost"])
+        return sum((-1.0 if term == "cost" else 1.0) * getattr(w, term) * terms[term]
+                   for term in TERMS)
 
 
 def group_demand(point_population: np.ndarray, point_index: np.ndarray, site_index: np.ndarray,
@@ -229,34 +351,70 @@ def lp_names(prefix: str, labels: list[str]) -> list[str]:
     return [f"{name}_{i}" for i, name in enumerate(clean)]
 
 
+def site_objective(instance: SelectionInstance) -> np.ndarray:
+    """Objective coefficient of each :math:`y_s`: grid, clean, green and (negative) site costs."""
+    w = instance.weights
+    scale_mw = instance.max_gigafactories * instance.power_cap_mw
+    mw = instance.effective_mw
+    return (w.grid * mw / scale_mw
+            + w.clean * instance.clean_share * mw / scale_mw
+            + w.green * instance.renewable_share * mw / scale_mw
+            - w.cost * (instance.capex_eur + instance.energy_cost_eur) / instance.cost_reference_eur)
+
+
+def gigafactory_objective(instance: SelectionInstance) -> np.ndarray:
+    """Objective coefficient of each :math:`x_g`: minus the weighted extra-site cost."""
+    candidates = instance.candidates
+    extra = instance.extra_site_cost_eur * (candidates.size - 1)
+    return -instance.weights.cost * extra / instance.cost_reference_eur
+
+
+def gigafactory_labels(instance: SelectionInstance) -> list[str]:
+    """``A+B+C``: the member site IDs of every candidate."""
+    candidates = instance.candidates
+    return ["+".join(instance.site_ids[s] for s in candidates.member_list(g))
+            for g in range(len(candidates))]
+
+
 @dataclass(frozen=True)
 class BuiltModel:
-    """The PuLP problem and its variables, keyed by site index, group index and country."""
+    """The PuLP problem and its variables, keyed by candidate, site, group, country, letter."""
 
     problem: pulp.LpProblem
+    gigafactory_open: dict[int, pulp.LpVariable]
     site_open: dict[int, pulp.LpVariable]
     demand_covered: dict[int, pulp.LpVariable]
     country_used: dict[str, pulp.LpVariable]
+    letter_homed: dict[int, pulp.LpVariable]
+
+
+def _expression(pairs) -> pulp.LpAffineExpression:
+    return pulp.LpAffineExpression([(var, float(coef)) for var, coef in pairs if coef != 0])
+
+
+def _add_row(problem, pairs, sense, rhs: float, name: str) -> None:
+    problem.addConstraint(pulp.LpConstraint(_expression(pairs), sense=sense, rhs=float(rhs),
+                                            name=name))
+
+
+def define_gigafactory_open(problem, instance):
+    """Binary :math:`x_g`, one per candidate gigafactory."""
+    names = lp_names("gf", gigafactory_labels(instance))
+    return {g: problem.add_variable(name, lowBound=0, upBound=1, cat=pulp.LpInteger)
+            for g, name in enumerate(names)}
 
 
 def define_site_open(problem, instance):
-    """Binary :math:`y_s`, fixed to 0 (ineligible) or 1 (required) through its bounds.
-
-    Declared as an integer in [0, 1]: PuLP resets the bounds of an ``LpBinary`` to [0, 1],
-    which would drop the fixings.
-    """
+    """:math:`y_s` in [0, 1], fixed to 1 for required sites and to 0 for ineligible ones."""
     names = lp_names("open", list(instance.site_ids))
-    variables = {}
-    for s, name in enumerate(names):
-        low = 1 if instance.required[s] else 0
-        up = 0 if not instance.eligible[s] else 1
-        variables[s] = problem.add_variable(name, lowBound=low, upBound=up, cat=pulp.LpInteger)
-    return variables
+    return {s: problem.add_variable(name, lowBound=1 if instance.required[s] else 0,
+                                    upBound=1 if instance.eligible[s] else 0)
+            for s, name in enumerate(names)}
 
 
 def define_demand_covered(problem, instance):
-    return {g: problem.add_variable(f"cover_{g}", lowBound=0, upBound=1)
-            for g in range(len(instance.group_population))}
+    return {d: problem.add_variable(f"cover_{d}", lowBound=0, upBound=1)
+            for d in range(len(instance.group_population))}
 
 
 def define_country_used(problem, instance):
@@ -265,81 +423,96 @@ def define_country_used(problem, instance):
             for c, name in zip(instance.countries, names)}
 
 
-def _expression(pairs) -> pulp.LpAffineExpression:
-    return pulp.LpAffineExpression([(var, float(coef)) for var, coef in pairs if coef != 0])
+def define_letter_homed(problem, instance):
+    return {l: problem.add_variable(f"home_{l}", lowBound=0, upBound=1)
+            for l in range(len(instance.letter_site))}
 
 
-def site_objective(instance: SelectionInstance) -> np.ndarray:
-    """Objective coefficient of each :math:`y_s`: its grid, green and (negative) cost terms."""
+def define_objective(problem, instance, gigafactory_open, site_open, demand_covered,
+                     country_used, letter_homed):
     w = instance.weights
-    scale_mw = instance.max_sites * instance.power_cap_mw
-    return (w.grid * instance.effective_mw / scale_mw
-            + w.green * instance.renewable_share * instance.effective_mw / scale_mw
-            - w.cost * instance.capex_eur / instance.budget_eur)
-
-
-def define_objective(problem, instance, site_open, demand_covered, country_used):
-    w = instance.weights
-    per_site = site_objective(instance)
-    terms = [(site_open[s], per_site[s]) for s in site_open]
+    terms = list(zip(gigafactory_open.values(), gigafactory_objective(instance)))
+    terms += list(zip(site_open.values(), site_objective(instance)))
     if instance.total_population > 0:
-        terms += [(demand_covered[g], w.coverage * instance.group_population[g]
-                   / instance.total_population) for g in demand_covered]
-    terms += [(country_used[c], w.spread / instance.max_sites) for c in country_used]
+        terms += [(demand_covered[d], w.coverage * instance.group_population[d]
+                   / instance.total_population) for d in demand_covered]
+    terms += [(country_used[c], w.spread / instance.max_gigafactories) for c in country_used]
+    if letter_homed:
+        terms += [(letter_homed[l], w.letters / len(letter_homed)) for l in letter_homed]
     problem.setObjective(_expression(terms))
 
 
-def define_portfolio_limits(problem, instance, site_open):
-    """max_sites, budget and total_power rows."""
-    rows = {
-        "max_sites": (np.ones(len(site_open)), instance.max_sites),
-        "budget": (instance.capex_eur, instance.budget_eur),
-        "total_power": (instance.effective_mw, instance.total_power_mw),
-    }
-    for name, (coefficients, limit) in rows.items():
-        problem.addConstraint(pulp.LpConstraint(
-            _expression((site_open[s], coefficients[s]) for s in site_open),
-            sense=pulp.LpConstraintLE, rhs=float(limit), name=name))
+def define_membership(problem, instance, gigafactory_open, site_open):
+    """site_s: a site is used exactly when one chosen gigafactory has it as a member."""
+    rows, sites = instance.candidates.site_pairs()
+    by_site: dict[int, list[int]] = {}
+    for g, s in zip(rows.tolist(), sites.tolist()):
+        by_site.setdefault(s, []).append(g)
+    for s, name in zip(range(len(instance.site_ids)), lp_names("site", list(instance.site_ids))):
+        pairs = [(site_open[s], 1)] + [(gigafactory_open[g], -1) for g in by_site.get(s, [])]
+        _add_row(problem, pairs, pulp.LpConstraintEQ, 0, name)
 
 
-def define_country_limits(problem, instance, site_open, country_used):
-    """At most q sites per country; a country counts as represented only with a chosen site."""
-    members: dict[str, list[int]] = {}
-    for s, country in enumerate(instance.site_country):
-        members.setdefault(country, []).append(s)
-    limit_names = lp_names("country", list(instance.countries))
-    spread_names = lp_names("spread", list(instance.countries))
-    for country, limit_name, spread_name in zip(instance.countries, limit_names, spread_names):
-        sites = members[country]
-        problem.addConstraint(pulp.LpConstraint(
-            _expression((site_open[s], 1) for s in sites), sense=pulp.LpConstraintLE,
-            rhs=instance.max_sites_per_country, name=limit_name))
-        problem.addConstraint(pulp.LpConstraint(
-            _expression([(country_used[country], 1)] + [(site_open[s], -1) for s in sites]),
-            sense=pulp.LpConstraintLE, rhs=0, name=spread_name))
+def define_portfolio_limits(problem, instance, gigafactory_open, site_open):
+    """max_gigafactories, budget and total_power rows."""
+    candidates = instance.candidates
+    _add_row(problem, ((x, 1) for x in gigafactory_open.values()), pulp.LpConstraintLE,
+             instance.max_gigafactories, "max_gigafactories")
+    _add_row(problem, zip(gigafactory_open.values(), candidates.capex_eur), pulp.LpConstraintLE,
+             instance.budget_eur, "budget")
+    _add_row(problem, zip(site_open.values(), instance.effective_mw), pulp.LpConstraintLE,
+             instance.total_power_mw, "total_power")
+
+
+def define_country_limits(problem, instance, gigafactory_open, site_open, country_used):
+    """At most q gigafactories per member state; a state counts only with a member site."""
+    rows, columns = instance.candidates.country_pairs
+    countries = instance.countries
+    bids_names = lp_names("bids", list(countries))
+    spread_names = lp_names("spread", list(countries))
+    for c, country in enumerate(countries):
+        _add_row(problem, ((gigafactory_open[g], 1) for g in rows[columns == c].tolist()),
+                 pulp.LpConstraintLE, instance.max_bids_per_country, bids_names[c])
+        sites = [s for s, code in enumerate(instance.site_country) if code == country]
+        _add_row(problem, [(country_used[country], 1)] + [(site_open[s], -1) for s in sites],
+                 pulp.LpConstraintLE, 0, spread_names[c])
+    _add_row(problem, ((u, 1) for u in country_used.values()), pulp.LpConstraintLE,
+             instance.max_gigafactories, "spread_cap")
 
 
 def define_reach(problem, instance, site_open, demand_covered):
-    """A demand group counts as covered only if a chosen site is within R of it."""
-    for g, sites in enumerate(instance.group_sites):
-        problem.addConstraint(pulp.LpConstraint(
-            _expression([(demand_covered[g], 1)] + [(site_open[s], -1) for s in sites]),
-            sense=pulp.LpConstraintLE, rhs=0, name=f"reach_{g}"))
+    """A demand group counts as covered only if a member site is within R of it."""
+    for d, sites in enumerate(instance.group_sites):
+        _add_row(problem, [(demand_covered[d], 1)] + [(site_open[s], -1) for s in sites],
+                 pulp.LpConstraintLE, 0, f"reach_{d}")
+
+
+def define_letter_homes(problem, instance, site_open, letter_homed):
+    """A letter finds a home only if a site of :math:`H_l` is a member."""
+    for l, sites in enumerate(instance.letter_homes):
+        _add_row(problem, [(letter_homed[l], 1)] + [(site_open[s], -1) for s in sites],
+                 pulp.LpConstraintLE, 0, f"home_{l}")
 
 
 def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltModel:
-    """Build the ILP of the module docstring for ``instance``.
+    """Build the integer program of the module docstring for ``instance``.
 
     Returns
     -------
     BuiltModel
     """
     problem = pulp.LpProblem(name, pulp.LpMaximize)
+    gigafactory_open = define_gigafactory_open(problem, instance)
     site_open = define_site_open(problem, instance)
     demand_covered = define_demand_covered(problem, instance)
     country_used = define_country_used(problem, instance)
-    define_objective(problem, instance, site_open, demand_covered, country_used)
-    define_portfolio_limits(problem, instance, site_open)
-    define_country_limits(problem, instance, site_open, country_used)
+    letter_homed = define_letter_homed(problem, instance)
+    define_objective(problem, instance, gigafactory_open, site_open, demand_covered,
+                     country_used, letter_homed)
+    define_membership(problem, instance, gigafactory_open, site_open)
+    define_portfolio_limits(problem, instance, gigafactory_open, site_open)
+    define_country_limits(problem, instance, gigafactory_open, site_open, country_used)
     define_reach(problem, instance, site_open, demand_covered)
-    return BuiltModel(problem, site_open, demand_covered, country_used)
+    define_letter_homes(problem, instance, site_open, letter_homed)
+    return BuiltModel(problem, gigafactory_open, site_open, demand_covered, country_used,
+                      letter_homed)

@@ -6,6 +6,7 @@ renderings (tables, JSON text, files).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -26,6 +27,55 @@ from siteopt.model import TERMS
 from siteopt.solve import Status
 
 
+@dataclass(frozen=True)
+class Gigafactory:
+    """One chosen gigafactory, as reported.
+
+    Attributes
+    ----------
+    id : str
+        Its member site IDs joined with ``+`` (e.g. ``ES-MLN+ES-SFH``).
+    name : str
+        Its members' names joined with ``+`` (the part before any parenthesis).
+    members : list of str
+        Member site IDs, sorted.
+    countries : list of str
+        Member states of its members, sorted.
+    effective_mw : float
+        Sum of the members' effective power, MW.
+    capex_eur : float
+        Members' capex plus the extra-site cost, EUR.
+    extra_site_cost_eur : float
+        The extra-site cost in ``capex_eur``, EUR.
+    energy_cost_eur : float
+        Electricity over ``costs.years``, EUR.
+    merged_letters, partner_letters : list of str
+        Letters at member sites; letters that join without their site.
+    requested_mw : float
+        MW requested by all its letters (merged and partner), to compare with its power.
+    """
+
+    id: str
+    name: str
+    members: list[str]
+    countries: list[str]
+    effective_mw: float
+    capex_eur: float
+    extra_site_cost_eur: float
+    energy_cost_eur: float
+    merged_letters: list[str]
+    partner_letters: list[str]
+    requested_mw: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def short_name(name: str) -> str:
+    """A site name without its parenthesis or comma part: ``Cernavodă (...)`` -> ``Cernavodă``."""
+    return name.split(" (")[0].split(",")[0].strip()
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """One solved model.
@@ -37,13 +87,14 @@ class Result:
     objective : float
         Weighted objective of the selection (cost subtracted).
     terms : dict
-        Un-weighted terms C, G, K, E, X (each 0..1) keyed ``coverage``, ``grid``, ``spread``,
-        ``green``, ``cost``.
+        Un-weighted terms (each 0..1), keyed as :data:`siteopt.model.TERMS`.
     selected : list of str
-        Chosen site_ids, sorted.
+        Member sites of the chosen gigafactories, sorted.
     sites : GeoDataFrame
-        Every site with the input columns plus ``effective_mw`` (MW), ``eligible``,
-        ``required``, ``selected`` and ``population_within_r`` (people within R of the site).
+        Every site with the input columns plus ``effective_mw`` (MW), ``co2_g_per_kwh``
+        (g/kWh, the site's or its country's), ``energy_cost_eur`` (EUR over the costed years),
+        ``eligible``, ``required``, ``selected``, ``gigafactory`` (ID or empty) and
+        ``population_within_r`` (people within R of the site).
     demand_covered : ndarray of bool
         Per demand point: within R of a chosen site.
     consolidation : ConsolidationPlan
@@ -87,8 +138,33 @@ class Result:
         return self.sites[self.sites["selected"]].sort_values("site_id")
 
     @property
+    def gigafactories(self) -> list[Gigafactory]:
+        """The chosen gigafactories, sorted by ID."""
+        chosen, plan = self.chosen, self.consolidation
+        requested = plan.letters.groupby("gigafactory")["requested_mw"].sum()
+        extra_per_site = self.model.consolidation.extra_site_cost_eur
+        out = []
+        for ident, members in chosen.groupby("gigafactory", sort=True):
+            extra = extra_per_site * (len(members) - 1)
+            out.append(Gigafactory(
+                id=ident, name=" + ".join(short_name(n) for n in members["name"]),
+                members=members["site_id"].tolist(), countries=sorted(set(members["country"])),
+                effective_mw=float(members["effective_mw"].sum()),
+                capex_eur=float(members["capex_eur"].sum() + extra), extra_site_cost_eur=extra,
+                energy_cost_eur=float(members["energy_cost_eur"].sum()),
+                merged_letters=plan.merged(ident), partner_letters=plan.partners(ident),
+                requested_mw=float(requested.get(ident, 0.0))))
+        return out
+
+    @property
     def total_capex_eur(self) -> float:
-        return float(self.chosen["capex_eur"].sum())
+        """Capex of every member site plus the extra-site costs, EUR."""
+        return float(sum(g.capex_eur for g in self.gigafactories))
+
+    @property
+    def total_energy_cost_eur(self) -> float:
+        """Electricity of every member site over the costed years, EUR."""
+        return float(self.chosen["energy_cost_eur"].sum())
 
     @property
     def total_power_mw(self) -> float:
@@ -122,7 +198,8 @@ class Result:
 
     def __repr__(self) -> str:
         return (f"<siteopt.Result {self.status.value}: objective {self.objective:.6f}, "
-                f"{len(self.selected)} sites ({', '.join(self.selected)}), "
+                f"{len(self.gigafactories)} gigafactories "
+                f"({', '.join(g.id for g in self.gigafactories)}), "
                 f"gap {self.solver['gap']:.2%}, {self.solver['seconds']:.2f} s with "
                 f"{self.solver['name']}>")
 
@@ -176,19 +253,21 @@ class Result:
             "objective": self.objective,
             "terms": dict(self.terms),
             "contributions": self.contributions,
+            "gigafactories": [g.to_dict() for g in self.gigafactories],
             "selected": list(self.selected),
             "total_capex_eur": self.total_capex_eur,
+            "total_energy_cost_eur": self.total_energy_cost_eur,
             "total_power_mw": self.total_power_mw,
             "covered_population": self.covered_population,
             "total_population": float(self.dataset.demand["population"].sum()),
             "countries": sorted(self.chosen["country"].unique().tolist()),
-            "consolidation": {site: list(letters)
-                              for site, letters in self.consolidation.members.items()},
-            "unabsorbed_letters": list(self.consolidation.unabsorbed),
+            "unfunded_letters": list(self.consolidation.unfunded),
+            "unfunded_by_country": self.consolidation.unfunded_by_country(),
             "model": self.model.to_dict(),
             "solver": {"name": self.solver["name"], "method": self.solver["method"],
                        "seconds": self.solver["seconds"], "gap": self.solver["gap"],
-                       "bound": self.solver["bound"]},
+                       "bound": self.solver["bound"],
+                       "candidate_gigafactories": self.solver["candidates"]},
             "timings": dict(self.timings),
             "inputs": dict(self.inputs),
         }
@@ -197,10 +276,25 @@ class Result:
         """The result as a JSON document (non-finite numbers become ``null``)."""
         return json.dumps(_finite(self.to_dict()), indent=indent, ensure_ascii=False)
 
-    def selected_geojson(self) -> str:
-        """The chosen sites with all attributes as a GeoJSON FeatureCollection."""
-        chosen = self.chosen.drop(columns=["selected"])
-        return chosen.to_json(drop_id=True, ensure_ascii=False)
+    def gigafactories_geojson(self) -> str:
+        """The chosen gigafactories as GeoJSON: one MultiPoint feature per gigafactory (its
+        members; ``"kind": "gigafactory"``), then one Point feature per member site with every
+        site attribute (``"kind": "site"``). WGS84 longitude/latitude."""
+        chosen = self.chosen
+        located = chosen.set_index("site_id")
+        features = []
+        for gigafactory in self.gigafactories:
+            points = [[float(located.at[s, "lon"]), float(located.at[s, "lat"])]
+                      for s in gigafactory.members]
+            features.append({"type": "Feature",
+                             "properties": {"kind": "gigafactory", **gigafactory.to_dict()},
+                             "geometry": {"type": "MultiPoint", "coordinates": points}})
+        site_features = json.loads(chosen.drop(columns=["selected"]).to_json(
+            drop_id=True, ensure_ascii=False))["features"]
+        for feature in site_features:
+            feature["properties"] = {"kind": "site", **feature["properties"]}
+        collection = {"type": "FeatureCollection", "features": features + site_features}
+        return json.dumps(_finite(collection), ensure_ascii=False)
 
     def sites_csv(self) -> str:
         """Every site with its decision columns, as CSV text."""
@@ -210,11 +304,11 @@ class Result:
         return buffer.getvalue()
 
     def to_geojson(self, path: str | Path) -> Path:
-        """Write the chosen sites as GeoJSON to ``path`` (atomically); return the path."""
-        return write_atomically({Path(path): self.selected_geojson()})[0]
+        """Write :meth:`gigafactories_geojson` to ``path`` (atomically); return the path."""
+        return write_atomically({Path(path): self.gigafactories_geojson()})[0]
 
     def write(self, directory: str | Path, extra: dict[str, bytes | str] | None = None) -> list[Path]:
-        """Write ``result.json``, ``selected.geojson`` and ``sites.csv`` into ``directory``.
+        """Write ``result.json``, ``gigafactories.geojson`` and ``sites.csv`` into ``directory``.
 
         Every file is written to a temporary name first and renamed only once all are written,
         so a failed run leaves no half-written file behind.
@@ -228,7 +322,7 @@ class Result:
         """
         directory = Path(directory)
         files = {directory / "result.json": self.to_json() + "\n",
-                 directory / "selected.geojson": self.selected_geojson(),
+                 directory / "gigafactories.geojson": self.gigafactories_geojson(),
                  directory / "sites.csv": self.sites_csv()}
         for name, content in (extra or {}).items():
             files[directory / name] = content

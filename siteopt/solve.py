@@ -44,8 +44,10 @@ class SolverOutcome:
     Attributes
     ----------
     status : Status
+    gigafactories : tuple of tuple of int
+        Member site indices of each chosen gigafactory, sorted (empty without a solution).
     selected : ndarray of bool
-        Chosen sites (all False without a solution).
+        Sites that are members of a chosen gigafactory (all False without a solution).
     objective : float
         Objective value the solver reports (NaN without a solution).
     bound : float
@@ -60,6 +62,7 @@ class SolverOutcome:
     """
 
     status: Status
+    gigafactories: tuple[tuple[int, ...], ...]
     selected: np.ndarray
     objective: float
     bound: float
@@ -128,15 +131,16 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float
         except pulp.PulpSolverError as err:
             raise SolverError(f"CBC failed: {err}") from None
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
-    if problem.status == pulp.LpStatusInfeasible:
-        return Status.INFEASIBLE, math.nan
     if problem.sol_status == pulp.LpSolutionOptimal:
         return Status.OPTIMAL, _cbc_bound(log)
     if problem.sol_status == pulp.LpSolutionIntegerFeasible:
         return Status.TIME_LIMIT, _cbc_bound(log)
-    if "Stopped on time" in log:
+    # a run stopped by the clock before any solution can look "infeasible" to PuLP
+    if "Stopped on time" in log or "stopped on time" in log.lower():
         raise SolverError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
+    if problem.status == pulp.LpStatusInfeasible:
+        return Status.INFEASIBLE, math.nan
     return Status.ERROR, math.nan
 
 
@@ -227,8 +231,8 @@ INTEGRALITY_TOLERANCE = 1e-6
 SOLVE_FUNCTIONS = {"cbc": _solve_cbc, "highs": _solve_highs}
 
 
-def site_decisions(built: BuiltModel, solver: str) -> np.ndarray:
-    """The chosen sites from the solver's values of :math:`y_s`.
+def chosen_gigafactories(instance, values) -> tuple[tuple[int, ...], ...]:
+    """The chosen candidates from the solver's values of :math:`x_g`, as member tuples.
 
     Raises
     ------
@@ -236,21 +240,41 @@ def site_decisions(built: BuiltModel, solver: str) -> np.ndarray:
         If a value is not within :data:`INTEGRALITY_TOLERANCE` of 0 or 1 (seen with some CBC
         option sets, which then still report "Optimal").
     """
-    values = np.array([built.site_open[s].varValue or 0.0 for s in range(len(built.site_open))])
+    values = np.asarray(values, dtype=float)
     off = np.abs(values - np.round(values))
     if off.max(initial=0.0) > INTEGRALITY_TOLERANCE:
-        raise SolverError(f"{solver} returned a fractional site decision "
+        raise SolverError(f"the solver returned a fractional gigafactory decision "
                           f"({values[off > INTEGRALITY_TOLERANCE][0]:.3g}); the solution cannot "
                           f"be trusted")
-    return values > 0.5
+    candidates = instance.candidates
+    return tuple(sorted(candidates.member_list(g) for g in np.flatnonzero(values > 0.5)))
 
 
-def solve_model(built: BuiltModel, settings: Solver) -> SolverOutcome:
-    """Solve a built model with the solver named in ``settings``.
+def no_solution(status: Status, n_sites: int, seconds: float, solver: str) -> SolverOutcome:
+    """The outcome of a run without a solution (infeasible or failed)."""
+    return SolverOutcome(status, (), np.zeros(n_sites, dtype=bool), math.nan, math.nan, math.nan,
+                         seconds, solver)
+
+
+def finish(instance, status: Status, gigafactories, objective: float, bound: float,
+           settings: Solver, seconds: float, solver: str) -> SolverOutcome:
+    """An outcome with a solution: gap from objective and bound (0 when proven optimal)."""
+    if status == Status.OPTIMAL and settings.mip_gap == 0:
+        gap, bound = 0.0, objective
+    else:
+        gap = relative_gap(objective, bound)
+    return SolverOutcome(status, tuple(gigafactories), instance.site_mask(gigafactories),
+                         objective, bound, gap, seconds, solver)
+
+
+def solve_model(built: BuiltModel, instance, settings: Solver) -> SolverOutcome:
+    """Solve a model built with PuLP by the solver named in ``settings``.
 
     Parameters
     ----------
     built : BuiltModel
+    instance : SelectionInstance
+        The instance ``built`` was built from.
     settings : Solver
         ``name`` (cbc or highs), ``time_limit_s`` (s) and ``mip_gap``.
 
@@ -266,14 +290,10 @@ def solve_model(built: BuiltModel, settings: Solver) -> SolverOutcome:
     start = time.perf_counter()
     status, bound = SOLVE_FUNCTIONS[settings.name](built.problem, settings)
     seconds = time.perf_counter() - start
-    n_sites = len(built.site_open)
     if status in (Status.INFEASIBLE, Status.ERROR):
-        return SolverOutcome(status, np.zeros(n_sites, dtype=bool), math.nan, math.nan,
-                             math.nan, seconds, settings.name)
-    selected = site_decisions(built, settings.name)
+        return no_solution(status, len(built.site_open), seconds, settings.name)
+    values = [built.gigafactory_open[g].varValue or 0.0 for g in range(len(built.gigafactory_open))]
+    gigafactories = chosen_gigafactories(instance, values)
     objective = float(pulp.value(built.problem.objective) or 0.0)
-    if status == Status.OPTIMAL and settings.mip_gap == 0:
-        gap, bound = 0.0, objective
-    else:
-        gap = relative_gap(objective, bound)
-    return SolverOutcome(status, selected, objective, bound, gap, seconds, settings.name)
+    return finish(instance, status, gigafactories, objective, bound, settings, seconds,
+                  settings.name)

@@ -1,21 +1,40 @@
-"""Random instances for property tests and a hard one for time-limit tests."""
+"""Random instances for property tests, a brute force to check them, and a hard instance.
+
+The brute force knows nothing of the model, the candidate enumeration or ``evaluate``: it
+assigns every site to "unused" or to one of up to p gigafactories in every possible way, checks
+each rule from its plain-words definition and computes the objective from the terms' definitions.
+"""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 
 import numpy as np
 
 from siteopt.config import Weights
 from siteopt.model import SelectionInstance
 
+EARTH_KM = 6371.0088
 
+
+def _km(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
+@functools.cache
 def random_instance(seed: int, n_sites: int, n_groups: int, n_countries: int,
-                    people_scale: float = 1.0, capex_scale: float = 1.0) -> SelectionInstance:
-    """A seeded random instance small enough for brute force (n_sites <= 12).
+                    people_scale: float = 1.0, capex_scale: float = 1.0,
+                    consolidation: bool = True) -> SelectionInstance:
+    """A seeded random instance small enough for brute force (n_sites <= 8).
 
     ``people_scale`` and ``capex_scale`` multiply populations and money, to give the solvers
-    the magnitudes of real data (people in millions, capex in EUR billions).
+    the magnitudes of real data (people in millions, capex in EUR billions). Without
+    ``consolidation`` every gigafactory is a single site (M = 1).
     """
     rng = np.random.default_rng(seed)
     capex = rng.integers(2, 7, n_sites).astype(float)  # whole numbers: budgets can be met exactly
@@ -27,63 +46,131 @@ def random_instance(seed: int, n_sites: int, n_groups: int, n_countries: int,
     if rng.random() < 0.3:
         required[rng.choice(np.flatnonzero(eligible) if eligible.any() else [0])] = True
         eligible |= required
-    weights = rng.random(5) * (rng.random(5) > 0.2)
-    power_cap_mw = float(rng.choice([400.0, 1000.0]))
+    weights = rng.random(7) * (rng.random(7) > 0.3)
+    power_cap_mw = float(rng.choice([600.0, 1000.0]))
+    n_letters = int(rng.integers(0, 6))
     return SelectionInstance(
         site_ids=tuple(f"S-{i}" for i in range(n_sites)),
         site_country=tuple(f"C{c}" for c in rng.integers(0, n_countries, n_sites)),
-        effective_mw=np.minimum(rng.integers(50, 1001, n_sites), power_cap_mw).astype(float),
+        effective_mw=np.minimum(rng.integers(50, 701, n_sites), power_cap_mw).astype(float),
         renewable_share=rng.random(n_sites).round(3),
         capex_eur=capex * capex_scale,
         group_population=population * people_scale,
         group_sites=groups,
         total_population=float(population.sum() + rng.integers(0, 100)) * people_scale,
         budget_eur=float(rng.integers(3, 20)) * capex_scale,
-        max_sites=int(rng.integers(1, n_sites + 1)),
-        max_sites_per_country=int(rng.integers(1, 3)),
+        max_gigafactories=int(rng.integers(1, 4)),
+        max_bids_per_country=int(rng.integers(1, 3)),
         power_cap_mw=power_cap_mw,
-        total_power_mw=float(rng.integers(300, 4000)),
-        weights=Weights(*weights),
+        total_power_mw=float(rng.integers(300, 3000)),
+        weights=Weights(*weights, clean_reference_g_per_kwh=800.0),
         eligible=eligible,
         required=required,
+        site_lat=rng.uniform(44.0, 54.0, n_sites),
+        site_lon=rng.uniform(0.0, 15.0, n_sites),
+        co2_g_per_kwh=rng.uniform(0.0, 1000.0, n_sites).round(0),
+        energy_cost_eur=rng.uniform(0.0, 3.0, n_sites).round(2) * capex_scale,
+        max_members=int(rng.integers(1, 4)) if consolidation else 1,
+        cross_border=bool(rng.random() < 0.5) if consolidation else False,
+        max_countries=int(rng.integers(1, 4)),
+        link_km=float(rng.choice([300.0, 600.0, 2000.0])),
+        extra_site_cost_eur=float(rng.choice([0.0, 0.5, 1.0])) * capex_scale,
+        min_gigafactory_mw=float(rng.choice([0.0, 0.0, 400.0])),
+        letter_site=rng.integers(0, n_sites, n_letters),
+        letter_radius_km=float(rng.choice([0.0, 300.0, 800.0])),
+        cost_reference_eur=30.0 * capex_scale,
     )
 
 
-def brute_force(instance: SelectionInstance) -> tuple[float, tuple[int, ...]] | None:
-    """Best objective over all feasible subsets, computed from the definition (not the model).
+def _assignments(n: int, most: int):
+    """Every way to put n sites into "unused" (-1) or one of at most ``most`` unlabelled groups.
 
-    Returns None when no subset is feasible.
+    Group labels appear in order of first use (0, then 1, ...), so each partition comes once.
     """
-    n = len(instance.site_ids)
-    w = instance.weights
-    scale = instance.max_sites * instance.power_cap_mw
-    mw = instance.effective_mw
+    def grow(prefix, used):
+        if len(prefix) == n:
+            yield prefix
+            return
+        for label in range(-1, min(used + 1, most)):
+            yield from grow(prefix + (label,), max(used, label + 1))
+    yield from grow((), 0)
+
+
+def portfolio_value(instance: SelectionInstance, gigafactories) -> float | None:
+    """The objective of a portfolio from the definitions, or None if it breaks a rule."""
+    i = instance
+    used = sorted(s for g in gigafactories for s in g)
+    if any(not i.eligible[s] for s in used):
+        return None
+    if any(i.required[s] and s not in used for s in range(len(i.site_ids))):
+        return None
+    bids: dict[str, int] = {}
+    for g in gigafactories:
+        states = {i.site_country[s] for s in g}
+        if len(g) > i.max_members:
+            return None
+        if len(states) > (i.max_countries if i.cross_border else 1):
+            return None
+        power = sum(i.effective_mw[s] for s in g)
+        if power > i.power_cap_mw + 1e-9 or power < i.min_gigafactory_mw - 1e-9:
+            return None
+        for a, b in itertools.combinations(g, 2):
+            if _km(i.site_lat[a], i.site_lon[a], i.site_lat[b], i.site_lon[b]) > i.link_km + 1e-6:
+                return None
+        for state in states:
+            bids[state] = bids.get(state, 0) + 1
+    if bids and max(bids.values()) > i.max_bids_per_country:
+        return None
+    capital = sum(i.capex_eur[s] for s in used) + i.extra_site_cost_eur * (
+        len(used) - len(gigafactories))
+    if capital > i.budget_eur + 1e-9:
+        return None
+    power = sum(i.effective_mw[s] for s in used)
+    if power > i.total_power_mw + 1e-9:
+        return None
+    scale = i.max_gigafactories * i.power_cap_mw
+    chosen = set(used)
+    covered = sum(p for p, sites in zip(i.group_population, i.group_sites)
+                  if chosen & set(sites.tolist()))
+    states = {i.site_country[s] for s in used}
+    homed = 0
+    for site in i.letter_site:
+        at_home = any(i.site_country[s] == i.site_country[site] for s in used)
+        near = i.cross_border and any(
+            _km(i.site_lat[s], i.site_lon[s], i.site_lat[site], i.site_lon[site])
+            <= i.letter_radius_km + 1e-6 for s in used)
+        homed += at_home or near
+    w = i.weights
+    clean = sum(max(0.0, 1 - i.co2_g_per_kwh[s] / w.clean_reference_g_per_kwh)
+                * i.effective_mw[s] for s in used)
+    return (w.coverage * (covered / i.total_population if i.total_population > 0 else 0.0)
+            + w.grid * power / scale
+            + w.spread * min(len(states), i.max_gigafactories) / i.max_gigafactories
+            + w.clean * clean / scale
+            + w.green * sum(i.renewable_share[s] * i.effective_mw[s] for s in used) / scale
+            + w.letters * (homed / len(i.letter_site) if len(i.letter_site) else 0.0)
+            - w.cost * (capital + sum(i.energy_cost_eur[s] for s in used))
+            / i.cost_reference_eur)
+
+
+@functools.cache
+def brute_force(instance: SelectionInstance) -> tuple[float, tuple] | None:
+    """Best objective over every assignment of sites to gigafactories; None if none is feasible.
+
+    Returns
+    -------
+    (objective, gigafactories) or None
+    """
     best = None
-    for size in range(0, min(n, instance.max_sites) + 1):
-        for subset in itertools.combinations(range(n), size):
-            chosen = set(subset)
-            if any(not instance.eligible[s] for s in chosen):
-                continue
-            if any(instance.required[s] and s not in chosen for s in range(n)):
-                continue
-            if sum(instance.capex_eur[s] for s in chosen) > instance.budget_eur + 1e-9:
-                continue
-            if sum(mw[s] for s in chosen) > instance.total_power_mw + 1e-9:
-                continue
-            per_country = {}
-            for s in chosen:
-                per_country[instance.site_country[s]] = per_country.get(instance.site_country[s], 0) + 1
-            if per_country and max(per_country.values()) > instance.max_sites_per_country:
-                continue
-            covered = sum(p for p, sites in zip(instance.group_population, instance.group_sites)
-                          if chosen & set(sites.tolist()))
-            value = (w.coverage * covered / instance.total_population
-                     + w.grid * sum(mw[s] for s in chosen) / scale
-                     + w.spread * len(per_country) / instance.max_sites
-                     + w.green * sum(instance.renewable_share[s] * mw[s] for s in chosen) / scale
-                     - w.cost * sum(instance.capex_eur[s] for s in chosen) / instance.budget_eur)
-            if best is None or value > best[0] + 1e-12:
-                best = (value, subset)
+    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
+        groups: dict[int, list[int]] = {}
+        for site, label in enumerate(labels):
+            if label >= 0:
+                groups.setdefault(label, []).append(site)
+        portfolio = tuple(tuple(g) for g in groups.values())
+        value = portfolio_value(instance, portfolio)
+        if value is not None and (best is None or value > best[0] + 1e-12):
+            best = (value, portfolio)
     return best
 
 
@@ -102,9 +189,9 @@ def hard_instance(n_sites: int, n_groups: int, seed: int = 1) -> SelectionInstan
                           for _ in range(n_groups)),
         total_population=float(population.sum() * 1.2),
         budget_eur=40.0,
-        max_sites=12,
-        max_sites_per_country=1,
+        max_gigafactories=12,
+        max_bids_per_country=1,
         power_cap_mw=1000.0,
         total_power_mw=8000.0,
-        weights=Weights(coverage=1, grid=0, spread=0, green=0, cost=0),
+        weights=Weights(coverage=1, grid=0, spread=0, clean=0, green=0, letters=0, cost=0),
     )

@@ -79,11 +79,17 @@ SITES = (
     PROVENANCE,
     Column("source", "text", "citation or the rule used for illustrative figures"),
     Column("gpus", "int", "number of AI accelerators planned", required=False, positive=True),
-    Column("capex_basis", "choice", "whether capex_eur is reported or from the cost rule",
-           required=False, choices=("reported", "rule")),
+    Column("capex_basis", "choice", "whether capex_eur is reported, a reported project figure "
+           "scaled to this site's share, or from the cost rule", required=False,
+           choices=("reported", "scaled", "rule")),
+    Column("renewable_basis", "choice", "what renewable_share rests on: the country's figure, "
+           "the proposal's own supply, its announced target, or an illustration",
+           required=False, choices=("country", "own-supply", "target", "illustrative")),
+    Column("co2_g_per_kwh", "float", "CO2 intensity of the site's own electricity supply in "
+           "g/kWh (empty: the country's)", required=False, minimum=0),
     Column("pue", "float", "power usage effectiveness", required=False, minimum=1),
-    Column("elec_price_eur_mwh", "float", "electricity price in EUR/MWh", required=False,
-           minimum=0),
+    Column("elec_price_eur_mwh", "float", "electricity price in EUR/MWh (empty: the country's)",
+           required=False, minimum=0),
     Column("consortium", "text", "backers of the proposal", required=False),
     Column("notes", "text", "free-text notes", required=False),
 )
