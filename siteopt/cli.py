@@ -40,9 +40,10 @@ DATA_OPTION = click.option(
 def cli():
     """Where should Europe build its AI Gigafactories?
 
-    siteopt picks up to five gigafactory sites that give Europe the most population within
-    low-latency reach, grid power, spread across member states and clean power, within the
-    budget and power limits, and proves the choice optimal.
+    siteopt forms up to five gigafactories from the candidate sites (one or several sites each,
+    one bid per member state) that give Europe the most population within low-latency reach,
+    grid power, spread across member states and clean power, within the budget and power
+    limits, and proves the choice optimal.
     """
 
 
@@ -78,8 +79,10 @@ def solve_options(command):
         DATA_OPTION,
         click.option("--budget", type=float, default=None, metavar="EUR",
                      help="Total budget in EUR, e.g. 20e9 (overrides budget.total_eur)."),
-        click.option("--max-sites", type=int, default=None, metavar="N",
-                     help="Most sites to choose (overrides limits.max_sites)."),
+        click.option("--max-gigafactories", "--max-sites", "max_gigafactories", type=int,
+                     default=None, metavar="N",
+                     help="Most gigafactories to choose (overrides limits.max_gigafactories; "
+                          "--max-sites is an alias)."),
         click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
                      help="Override any model key, e.g. --set weights.coverage=0.7 (repeatable)."),
         click.option("--solver", type=click.Choice(["cbc", "highs"]), default=None,
@@ -92,12 +95,14 @@ def solve_options(command):
     return command
 
 
-def _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_limit):
-    """Resolve the model from the options and solve it."""
+def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit):
+    """Resolve the model from the options, print its notes on stderr, and solve it."""
     from siteopt.api import resolve_model, solve
 
-    cfg = resolve_model(model_path, {"budget": budget, "max_sites": max_sites, "solver": solver,
-                                     "time_limit": time_limit}, set_items)
+    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
+                                     "solver": solver, "time_limit": time_limit}, set_items)
+    for note in cfg.notes:
+        click.echo(note, err=True)
     return solve(cfg, data_dir)
 
 
@@ -106,11 +111,11 @@ def _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="table: readable text (default); json: one JSON document on stdout.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="Also write result.json, selected.geojson, sites.csv and map.png here.")
+              help="Also write result.json, gigafactories.geojson, sites.csv and map.png here.")
 @reports_errors
-def solve_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit,
+def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
                   output_format, out_dir):
-    """Choose the gigafactory sites and print the portfolio.
+    """Choose the gigafactories and print the portfolio and its consolidation plan.
 
     Exit code 0 when a selection is found (optimal, or stopped at the time limit with its gap
     reported), 1 when the limits conflict or the solver fails, 2 for bad input.
@@ -122,7 +127,7 @@ def solve_command(model_path, data_dir, budget, max_sites, set_items, solver, ti
     from siteopt.solve import Status
 
     try:
-        result = _run_solve(model_path, data_dir, budget, max_sites, set_items, solver,
+        result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                             time_limit)
     except (InfeasibleError, SolverError) as err:
         if output_format == "json":
@@ -176,7 +181,7 @@ def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
               help="map: sites, coverage areas and links (default); coverage: choropleth of the "
                    "population share covered per country (static formats only).")
 @reports_errors
-def map_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit, out_file,
+def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit, out_file,
                 kind):
     """Solve, then draw the answer on a map of Europe."""
     from pathlib import Path
@@ -184,14 +189,15 @@ def map_command(model_path, data_dir, budget, max_sites, set_items, solver, time
     from siteopt.report.maps import figure_bytes
 
     _check_out_suffix(out_file, MAP_FORMATS)
-    result = _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_limit)
+    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit)
     suffix = Path(out_file).suffix.lower()
     if suffix == ".html":
         content = result.explore().get_root().render()
     else:
         content = figure_bytes(result.plot(kind), suffix.lstrip("."))
     _write_file(out_file, content)
-    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.selected)} sites)", err=True)
+    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
+               f"gigafactories)", err=True)
 
 
 @cli.command("report")
@@ -199,13 +205,14 @@ def map_command(model_path, data_dir, budget, max_sites, set_items, solver, time
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the report (.html).")
 @reports_errors
-def report_command(model_path, data_dir, budget, max_sites, set_items, solver, time_limit,
+def report_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
                    out_file):
     """Solve, then write a self-contained HTML report that opens offline."""
     _check_out_suffix(out_file, (".html", ".htm"))
-    result = _run_solve(model_path, data_dir, budget, max_sites, set_items, solver, time_limit)
+    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit)
     _write_file(out_file, result.report_html())
-    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.selected)} sites)", err=True)
+    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
+               f"gigafactories)", err=True)
 
 
 def _write_file(path: str, content) -> None:

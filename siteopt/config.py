@@ -192,6 +192,8 @@ class ModelConfig:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: Units that are counts; messages do not repeat them after a limit.
+COUNT_UNITS = ("", "sites", "gigafactories", "countries")
 #: Keys of earlier model files, read as their new names (with a note).
 RENAMED = {
     "limits.max_sites": "limits.max_gigafactories",
@@ -250,7 +252,7 @@ def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
         if not is_number or not math.isfinite(value):
             raise ConfigError(f"{label} = {value!r} must be a finite number")
         value = float(value)
-    unit = f" {meta['unit']}" if meta["unit"] and meta["unit"] != "sites" else ""
+    unit = f" {meta['unit']}" if meta["unit"] not in COUNT_UNITS else ""
     low = meta["minimum"]
     if low is not None:
         if meta["exclusive_minimum"] and value <= low:

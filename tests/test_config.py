@@ -48,8 +48,9 @@ def test_partial_file_takes_defaults(tmp_path):
     ("[weight]\ncoverage = 0.7\n", "unknown section [weight]; did you mean 'weights'?"),
     ("[weights]\ncoverage = -0.1\n", "weights.coverage = -0.1 must be >= 0"),
     ("[weights]\ncoverage = 'high'\n", "weights.coverage = 'high' must be a finite number"),
-    ("[limits]\nmax_sites = 0\n", "limits.max_sites = 0 must be >= 1"),
-    ("[limits]\nmax_sites = 2.5\n", "limits.max_sites = 2.5 must be a whole number"),
+    ("[limits]\nmax_gigafactories = 0\n", "limits.max_gigafactories = 0 must be >= 1"),
+    ("[limits]\nmax_gigafactories = 2.5\n", "limits.max_gigafactories = 2.5 must be a whole number"),
+    ("[consolidation]\ncross_border = 1\n", "consolidation.cross_border = 1 must be true or false"),
     ("[budget]\ntotal_eur = 0\n", "budget.total_eur = 0.0 must be > 0 EUR"),
     ("[solver]\nname = 'gurobi'\n", "solver.name = 'gurobi' is not supported; choose one of cbc, highs"),
     ("[solver]\nmip_gap = 2\n", "solver.mip_gap = 2.0 must be <= 1"),
@@ -93,7 +94,7 @@ def test_options_override_the_file_and_set_overrides_options():
 def test_api_aliases():
     cfg = resolve_model(None, {"budget": 8e9, "max_sites": 3, "solver": "highs", "time_limit": 5,
                                "weights__green": 0.4, "coverage.radius_km": 300, "mip_gap": None})
-    assert (cfg.budget.total_eur, cfg.limits.max_sites, cfg.solver.name, cfg.solver.time_limit_s,
+    assert (cfg.budget.total_eur, cfg.limits.max_gigafactories, cfg.solver.name, cfg.solver.time_limit_s,
             cfg.weights.green, cfg.coverage.radius_km) == (8e9, 3, "highs", 5.0, 0.4, 300.0)
 
 
@@ -103,7 +104,41 @@ def test_to_dict_has_the_toml_structure_and_hash_follows_values():
     assert cfg.to_dict()["sites"] == {"required": [], "excluded": []}
     changed = apply_overrides(cfg, {"weights.coverage": 0.6})
     assert changed.sha256() != cfg.sha256()
-    assert apply_overrides(changed, {"weights.coverage": 0.5}).sha256() == cfg.sha256()
+    assert apply_overrides(changed, {"weights.coverage": 0.45}).sha256() == cfg.sha256()
+
+
+@pytest.mark.parametrize("old, new", [("limits.max_sites", "limits.max_gigafactories"),
+                                      ("limits.max_sites_per_country",
+                                       "limits.max_bids_per_country")])
+def test_old_key_names_are_read_with_a_note(tmp_path, old, new):
+    section, key = old.split(".")
+    path = tmp_path / "old.toml"
+    path.write_text(f"[{section}]\n{key} = 2\n", encoding="utf-8")
+    cfg = load_model(path)
+    section, key = new.split(".")
+    assert getattr(getattr(cfg, section), key) == 2
+    assert cfg.notes == (f"note: {path}: '{old}' is read as '{new}' (its new name)",)
+    assert load_model_overrides(default_model(), None, [f"{old}=3"]).notes == (
+        f"note: --set: '{old}' is read as '{new}' (its new name)",)
+
+
+def test_old_model_file_runs_with_a_note_on_stderr(tmp_path):
+    """An earlier model file (max_sites, max_sites_per_country) still solves, with notes."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "old.toml"
+    path.write_text("[limits]\nmax_sites = 2\nmax_sites_per_country = 1\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "siteopt", "solve", "--model", str(path),
+                           "--format", "json", "--max-sites", "2"], capture_output=True,
+                          text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[:2] == [
+        f"note: {path}: 'limits.max_sites' is read as 'limits.max_gigafactories' (its new name)",
+        f"note: {path}: 'limits.max_sites_per_country' is read as 'limits.max_bids_per_country' "
+        f"(its new name)"]
+    import json
+    assert len(json.loads(done.stdout)["gigafactories"]) <= 2
 
 
 def test_fast_methods_need_highs():

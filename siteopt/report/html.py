@@ -10,8 +10,9 @@ import pandas as pd
 
 from siteopt.model import TERMS
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
-from siteopt.report.text import (TERM_LABELS, chosen_sites_table, consolidation_table, id_list,
-                                 limits_table, status_line)
+from siteopt.report.text import (TERM_LABELS, chosen_sites_table, consolidation_table,
+                                 gigafactories_table, headline, id_list, limits_table,
+                                 status_line)
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
@@ -61,7 +62,7 @@ def terms_chart_svg(result) -> str:
     values = [contributions[t] for t in TERMS]
     with plt.rc_context({"svg.fonttype": "none", "font.size": 10}):
         fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
-        colours = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+        colours = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442", "#D55E00"]
         bars = ax.barh(labels[::-1], values[::-1], color=colours[::-1], gid="term_bars")
         for bar, value in zip(bars, values[::-1]):
             ax.text(bar.get_width() + 0.005 if value >= 0 else bar.get_width() - 0.005,
@@ -90,8 +91,14 @@ def question_text(result) -> str:
         extra.append(f"Sites that must be chosen: {', '.join(model.sites.required)}.")
     if model.sites.excluded:
         extra.append(f"Sites left out: {', '.join(model.sites.excluded)}.")
-    return (f"Which at most <b>{model.limits.max_sites}</b> of the {len(result.sites)} candidate "
-            f"sites, at most <b>{model.limits.max_sites_per_country}</b> per member state, "
+    consolidation = model.consolidation
+    border = (f"in up to {consolidation.max_countries_per_gigafactory} member states"
+              if consolidation.cross_border else "in one member state")
+    return (f"Which at most <b>{model.limits.max_gigafactories}</b> gigafactories, each formed "
+            f"from up to <b>{consolidation.max_sites_per_gigafactory}</b> of the "
+            f"{len(result.sites)} candidate sites ({border}, no two members more than "
+            f"{consolidation.link_km:,.0f} km apart), with each member state in at most "
+            f"<b>{model.limits.max_bids_per_country}</b> bid, "
             f"costing at most <b>EUR {model.budget.total_eur / 1e9:,.1f} bn</b> and "
             f"<b>{model.limits.total_power_mw:,.0f} MW</b> together, give Europe the highest score "
             f"{' + '.join(parts)}{' (cost subtracted)' if weights.cost > 0 else ''}? Coverage counts "
@@ -141,17 +148,21 @@ def build_report(result) -> str:
         share=lambda f: f["share"] * 100, population=lambda f: f["population"] / 1e6,
         covered=lambda f: f["covered"] / 1e6)
     coverage.columns = ["country", "name", "population (m)", "covered (m)", "covered (%)",
-                        "chosen sites"]
+                        "member sites"]
     consolidation = consolidation_table(result)
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
         "<h1>Where should Europe build its AI Gigafactories?</h1>",
         f"<p class='lead'>siteopt result for model <code>{html.escape(model.source)}</code>: "
-        f"{len(result.selected)} sites, objective {result.objective:.4f}.</p>",
+        f"{html.escape(headline(result))}, objective {result.objective:.4f}.</p>",
         f"<h2>The question</h2><p id='question'>{question_text(result)}</p>",
         "<h2>The answer</h2>",
+        _table(gigafactories_table(result), {"MW": ",.0f", "capex (EUR bn)": ".2f",
+                                             f"energy {model.costs.years:g} y (EUR bn)": ".2f",
+                                             "requested MW": ",.0f"}, "gigafactories"),
+        "<h3>Member sites</h3>",
         _table(chosen_sites_table(result), {"MW": ",.0f", "capex (EUR bn)": ".2f",
-                                            "renewable": ".0%",
+                                            "CO2 g/kWh": ",.0f",
                                             f"people within {radius:g} km (m)": ".1f"},
                "portfolio"),
         f"<p>Together the sites reach <b>{result.covered_population / 1e6:,.1f} m people</b> "
@@ -159,19 +170,22 @@ def build_report(result) -> str:
         _table(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
         "<h2>Map</h2>",
-        _png_img(plot_result(result), "map of the chosen sites, their coverage and the "
-                                      "consolidation links", "map"),
+        _png_img(plot_result(result), "map of the chosen gigafactories, their member sites, "
+                                      "coverage and partner letters", "map"),
         "<h2>Coverage per member state</h2>",
         _png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
                  "choropleth"),
         _table(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
                "coverage"),
-        f"<h2>Consolidation plan</h2><p>Every letter of interest at a chosen site joins it; "
-        f"every other letter joins the nearest chosen site within "
-        f"{model.consolidation.radius_km:g} km of its own site.</p>",
-        _table(consolidation, {"requested MW": ",.0f"}, "consolidation"),
-        f"<p>Unabsorbed letters ({len(result.consolidation.unabsorbed)}): "
-        f"{html.escape(id_list(result.consolidation.unabsorbed))}.</p>",
+        "<h2>Consolidation plan</h2><p>Letters at a member site are <b>merged</b> into its "
+        "gigafactory; every other letter joins the gigafactory of its own member state as a "
+        "<b>partner</b> (its requested MW is not added)"
+        + (f", or else the nearest gigafactory with a member within "
+           f"{model.consolidation.radius_km:g} km" if model.consolidation.cross_border else "")
+        + "; the rest are <b>not funded</b>.</p>",
+        _table(consolidation, {"requested MW": ",.0f", "power MW": ",.0f"}, "consolidation"),
+        f"<p>Unfunded letters ({len(result.consolidation.unfunded)}): "
+        f"{html.escape(id_list(result.consolidation.unfunded))}.</p>",
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",

@@ -13,11 +13,13 @@ from pathlib import Path
 import folium
 from branca.element import Element
 
-from siteopt.report.maps import coverage_circles, consolidation_lines, site_colours
+from siteopt.report.maps import (consolidation_lines, coverage_circles, member_lines,
+                                 site_colours)
 
 ASSETS = Path(__file__).resolve().parent / "assets" / "leaflet"
 #: Site attributes shown in popups, with their labels.
-POPUP_FIELDS = (("site_id", "site"), ("name", "name"), ("country", "country"),
+POPUP_FIELDS = (("site_id", "site"), ("gigafactory", "gigafactory"), ("name", "name"),
+                ("country", "country"),
                 ("effective_mw", "effective MW"), ("power_mw", "planned MW"),
                 ("grid_mw", "grid MW by 2028"), ("capex_eur", "capex (EUR)"),
                 ("renewable_share", "renewable share"), ("population_within_r", "people within R"),
@@ -67,7 +69,7 @@ def explore_result(result) -> folium.Map:
     fmap.default_js = []   # Leaflet is inlined below instead of loaded from a CDN
     fmap.default_css = []
     fmap.get_root().header.add_child(Element(_leaflet()), name="leaflet_inline")
-    colours = site_colours(result.selected)
+    colours = site_colours(result)
     radius = result.model.coverage.radius_km
 
     share = result.country_coverage().set_index("country")["share"]
@@ -92,7 +94,12 @@ def explore_result(result) -> folium.Map:
     for line, site_id, joins in zip(*(lambda g: (g.geometry, g["site_id"], g["joins"]))(
             consolidation_lines(result))):
         folium.PolyLine([(lat, lon) for lon, lat in line.coords], color=colours[joins], weight=2,
-                        dash_array="6 4", tooltip=f"letters at {site_id} join {joins}").add_to(links)
+                        dash_array="6 4",
+                        tooltip=f"letters at {site_id} join {joins} as partners").add_to(links)
+    for line, gigafactory in zip(*(lambda g: (g.geometry, g["gigafactory"]))(
+            member_lines(result))):
+        folium.PolyLine([(lat, lon) for lon, lat in line.coords], color=colours[gigafactory],
+                        weight=5, tooltip=f"gigafactory {gigafactory}").add_to(links)
     links.add_to(fmap)
 
     others = folium.FeatureGroup(name="Other candidate sites")

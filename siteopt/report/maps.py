@@ -11,12 +11,13 @@ import io
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 from shapely.geometry import LineString, Polygon
 
-from siteopt.geometry import geodesic_circle
+from siteopt.geometry import geodesic_circle, haversine_km
 
 EUROPE_CRS = "EPSG:3035"
 #: Okabe-Ito colours (readable for colour-blind readers), yellow last.
@@ -31,9 +32,14 @@ LABEL_OFFSETS = ((9, 6), (9, -14), (-9, 6), (-9, -14), (0, 14), (0, -20), (16, 1
                  (16, -24), (-16, -24), (24, 0), (-24, 0))
 
 
-def site_colours(selected: list[str]) -> dict[str, str]:
-    """A colour per chosen site_id, in sorted order."""
-    return {site: SITE_COLOURS[i % len(SITE_COLOURS)] for i, site in enumerate(sorted(selected))}
+def site_colours(result) -> dict[str, str]:
+    """A colour per chosen gigafactory, keyed by its ID and by each of its member site IDs."""
+    colours = {}
+    for i, gigafactory in enumerate(result.gigafactories):
+        colour = SITE_COLOURS[i % len(SITE_COLOURS)]
+        colours[gigafactory.id] = colour
+        colours.update({member: colour for member in gigafactory.members})
+    return colours
 
 
 def marker_area(mw):
@@ -48,17 +54,45 @@ def coverage_circles(chosen: gpd.GeoDataFrame, radius_km: float) -> gpd.GeoSerie
     return gpd.GeoSeries(rings, index=chosen["site_id"].to_numpy(), crs="EPSG:4326")
 
 
-def consolidation_lines(result) -> gpd.GeoDataFrame:
-    """One line per (letter's site, gigafactory) pair of absorbed letters, WGS84."""
-    links = result.consolidation.links
-    absorbed = links[(links["joins"] != "") & (links["joins"] != links["site_id"])]
-    pairs = absorbed[["site_id", "joins"]].drop_duplicates().sort_values(["joins", "site_id"])
+def member_lines(result) -> gpd.GeoDataFrame:
+    """One line per pair of members of each multi-site gigafactory, WGS84."""
     located = result.sites.set_index("site_id")
+    rows = [(g.id, a, b) for g in result.gigafactories
+            for i, a in enumerate(g.members) for b in g.members[i + 1:]]
     lines = [LineString([(located.at[a, "lon"], located.at[a, "lat"]),
-                         (located.at[b, "lon"], located.at[b, "lat"])])
-             for a, b in zip(pairs["site_id"], pairs["joins"])]
+                         (located.at[b, "lon"], located.at[b, "lat"])]) for _, a, b in rows]
+    return gpd.GeoDataFrame({"gigafactory": [r[0] for r in rows], "site_a": [r[1] for r in rows],
+                             "site_b": [r[2] for r in rows]}, geometry=lines, crs="EPSG:4326")
+
+
+def consolidation_lines(result) -> gpd.GeoDataFrame:
+    """One line per (partner letter's site, gigafactory) pair, drawn to the gigafactory's
+    nearest member, WGS84."""
+    letters = result.consolidation.letters
+    partners = letters[letters["role"] == "partner"]
+    pairs = partners[["site_id", "gigafactory"]].drop_duplicates().sort_values(
+        ["gigafactory", "site_id"])
+    located = result.sites.set_index("site_id")
+    lines, ends = [], []
+    for site, gigafactory in zip(pairs["site_id"], pairs["gigafactory"]):
+        members = gigafactory.split("+")
+        distance = haversine_km(located.at[site, "lat"], located.at[site, "lon"],
+                                located.loc[members, "lat"].to_numpy(float),
+                                located.loc[members, "lon"].to_numpy(float))
+        end = members[int(np.argmin(distance))]
+        ends.append(end)
+        lines.append(LineString([(located.at[site, "lon"], located.at[site, "lat"]),
+                                 (located.at[end, "lon"], located.at[end, "lat"])]))
     return gpd.GeoDataFrame({"site_id": pairs["site_id"].to_numpy(),
-                             "joins": pairs["joins"].to_numpy()}, geometry=lines, crs="EPSG:4326")
+                             "joins": pairs["gigafactory"].to_numpy(), "member": ends},
+                            geometry=lines, crs="EPSG:4326")
+
+
+def gigafactory_label(result, gigafactory) -> str:
+    """``RO-CER Cernavodă / 1,000 MW`` or, for several members, ``ES-MLN + ES-SFH / 900 MW``."""
+    if len(gigafactory.members) == 1:
+        return f"{gigafactory.id} {gigafactory.name}\n{gigafactory.effective_mw:,.0f} MW"
+    return f"{' + '.join(gigafactory.members)}\n{gigafactory.effective_mw:,.0f} MW"
 
 
 def _axes(ax, size: float = 10):
@@ -167,9 +201,11 @@ def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
 def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     """Draw a result on a map of Europe.
 
-    Layers: EU-27 countries; all candidate sites (small grey); chosen sites coloured, sized by
-    effective MW and labelled without overlaps; their coverage areas (geodesic circles of
-    radius R); consolidation links from each absorbed letter's site to its gigafactory; the
+    Layers: EU-27 countries; all candidate sites (small grey); member sites coloured by their
+    gigafactory and sized by effective MW, the members of a multi-site gigafactory joined by
+    thick lines in its colour, one label per gigafactory (members and MW) placed without
+    overlaps; coverage areas (geodesic circles of radius R); dashed links from each partner
+    letter's site to its gigafactory's nearest member; the
     EuroHPC AI Factories; a legend, a 500 km scale bar and a title with budget, objective and
     status.
 
@@ -192,7 +228,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     countries = data.countries.to_crs(EUROPE_CRS)
     _draw_base(ax, countries)
     chosen = result.chosen
-    colours = site_colours(result.selected)
+    colours = site_colours(result)
     radius = result.model.coverage.radius_km
 
     circles = coverage_circles(chosen, radius).to_crs(EUROPE_CRS)
@@ -206,6 +242,11 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
         x, y = line.xy
         ax.plot(x, y, color=colours[joins], linewidth=1.0, linestyle=(0, (4, 2)), alpha=0.9,
                 gid="consolidation_link", zorder=3)
+    for line, gigafactory in zip(*(lambda g: (g.geometry, g["gigafactory"]))(
+            member_lines(result).to_crs(EUROPE_CRS))):
+        x, y = line.xy
+        ax.plot(x, y, color=colours[gigafactory], linewidth=3.0, solid_capstyle="round",
+                gid="member_link", zorder=4.5)
 
     candidates = result.sites[~result.sites["selected"]].to_crs(EUROPE_CRS)
     ax.scatter(candidates.geometry.x, candidates.geometry.y, s=14, color=CANDIDATE,
@@ -216,22 +257,26 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
                color=[colours[s] for s in chosen["site_id"]], edgecolor="black", linewidth=0.8,
                gid="chosen", zorder=5)
     if labels:
-        texts = [f"{row.site_id} {row.name.split(' (')[0].split(',')[0]}\n"
-                 f"{row.effective_mw:,.0f} MW" for row in chosen.itertuples()]
-        place_labels(ax, list(zip(chosen_xy.geometry.x, chosen_xy.geometry.y)), texts,
-                     avoid_points=list(zip(factories.geometry.x, factories.geometry.y)))
+        at = chosen_xy.set_index("site_id").geometry
+        anchors = [(at[g.members[0]].x, at[g.members[0]].y) for g in result.gigafactories]
+        others = [(p.x, p.y) for p in at] + list(zip(factories.geometry.x, factories.geometry.y))
+        place_labels(ax, anchors, [gigafactory_label(result, g) for g in result.gigafactories],
+                     avoid_points=others)
 
     handles = [
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#0072B2",
-               markeredgecolor="black", markersize=9, label="chosen site (size: MW)"),
+               markeredgecolor="black", markersize=9, label="member site (colour: gigafactory, "
+                                                             "size: MW)"),
+        Line2D([], [], color="#0072B2", linewidth=3.0,
+               label="members of one gigafactory"),
         Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
                markeredgecolor="white", markersize=5, label="other candidate site"),
         Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
                markeredgecolor="white", markersize=7, label="EuroHPC AI Factory"),
         Patch(facecolor="#0072B2", alpha=0.15, edgecolor="#0072B2",
-              label=f"within {radius:g} km of a chosen site"),
+              label=f"within {radius:g} km of a member site"),
         Line2D([], [], color="#555555", linestyle=(0, (4, 2)),
-               label="letter joins a chosen site"),
+               label="letter joins as a partner"),
     ]
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.92, title="Legend",
               title_fontsize=9)
@@ -243,11 +288,13 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
 
 
 def default_title(result) -> str:
-    """Budget, number of sites, objective and status, for map titles."""
+    """Budget, number of gigafactories and sites, objective and status, for map titles."""
     model = result.model
     gap = result.solver["gap"]
     state = "optimal" if result.status.value == "optimal" else f"time limit, gap {gap:.2%}"
-    return (f"{len(result.selected)} AI Gigafactory sites for EUR "
+    count = len(result.gigafactories)
+    return (f"{count} AI Gigafactor{'y' if count == 1 else 'ies'} ({len(result.selected)} sites) "
+            f"for EUR "
             f"{model.budget.total_eur / 1e9:,.1f} bn: objective {result.objective:.4f} "
             f"({state})\n{result.terms['coverage']:.1%} of EU-27 population within "
             f"{model.coverage.radius_km:g} km; model {model.source}")
@@ -267,11 +314,11 @@ def plot_coverage_choropleth(result, ax=None):
     countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
     _draw_base(ax, countries, column="share_pct", cmap="YlGnBu", vmin=0, vmax=100, legend=True,
                legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
-                                     f" km of a chosen site", "shrink": 0.6})
+                                     f" km of a member site", "shrink": 0.6})
     chosen = result.chosen.to_crs(EUROPE_CRS)
     ax.scatter(chosen.geometry.x, chosen.geometry.y, s=marker_area(result.chosen["effective_mw"]),
                color="#D55E00", edgecolor="black", linewidth=0.8, gid="chosen", zorder=5,
-               label="chosen site")
+               label="member site")
     ax.legend(loc="upper left", fontsize=8)
     _draw_scale_bar(ax)
     ax.set_title("Population coverage by member state\n" + default_title(result).split("\n")[0],
