@@ -33,7 +33,7 @@ from scipy import sparse
 from siteopt.config import Solver
 from siteopt.direct import layout, load_highs
 from siteopt.errors import SolverError
-from siteopt.model import SelectionInstance
+from siteopt.model import TERMS, SelectionInstance
 from siteopt.solve import (SolverOutcome, Status, chosen_gigafactories, finish, new_highs,
                            no_solution, relative_gap)
 
@@ -122,11 +122,14 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
         return instance.objective(instance.evaluate(gigafactories))
 
     best, best_value = None, -math.inf
+    if not instance.required.any():  # no gigafactory at all is a feasible first incumbent
+        best, best_value = (), true_objective(())
     add_cut(instance.required.astype(float))
 
     # phase 1: cuts at fractional points of the LP relaxation; every LP optimum is a valid
-    # upper bound (the master with valid cuts relaxes the model)
-    bound = math.inf
+    # upper bound (the master with valid cuts relaxes the model). Before the first one, every
+    # term is at most 1 and cost is subtracted: the sum of the other weights bounds the optimum.
+    bound = sum(getattr(w, term) for term in TERMS if term != "cost")
     for _ in range(MAX_LP_ROUNDS):
         if time.perf_counter() > deadline:
             break

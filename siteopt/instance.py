@@ -131,7 +131,8 @@ def _diagnose_national_bids(cfg, site_ids, country, mw, required, lat, lon) -> N
     limits, consolidation = cfg.limits, cfg.consolidation
     bids, members = limits.max_bids_per_country, consolidation.max_sites_per_gigafactory
     for code in sorted(set(country)):
-        in_country = [s for s in np.flatnonzero(required) if country[s] == code]
+        in_country = sorted((s for s in np.flatnonzero(required) if country[s] == code),
+                            key=lambda s: site_ids[s])
         names = [site_ids[s] for s in in_country]
         if len(in_country) > bids * members:
             raise InfeasibleError(

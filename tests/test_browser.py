@@ -44,15 +44,19 @@ def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
     assert [url for url in requested if not url.startswith(("file:", "data:"))] == []
     assert errors == []
     assert page.inner_text("h1") == "Where should Europe build its AI Gigafactories?"
-    assert "at most 5 of the 60 candidate sites" in page.inner_text("#question")
-    assert page.locator("#portfolio tbody tr").count() == 5
-    assert page.locator("#limits tbody tr").count() == 4
+    assert ("at most 5 gigafactories, each formed from up to 3 of the 60 candidate sites"
+            in page.inner_text("#question"))
+    assert page.locator("#gigafactories tbody tr").count() == 5
+    assert page.locator("#portfolio tbody tr").count() >= 5
+    assert page.locator("#limits tbody tr").count() == 5
     assert page.locator("#terms svg").count() == 1
     assert "C coverage" in page.inner_text("#terms")
     for image in ("#map", "#choropleth"):
         assert page.eval_on_selector(image, "img => img.complete && img.naturalWidth") > 800
     assert page.locator("#coverage tbody tr").count() == 27
     assert page.locator("#consolidation tbody tr").count() == 5
+    header = page.locator("#consolidation thead").inner_text()
+    assert "merged letters" in header and "partners" in header
     assert "Status: optimal (proven optimal)" in page.inner_text("#status")
     assert page.locator("#settings tbody tr").count() == len(settings())
     assert "25 are publicly reported and 35 are illustrative" in page.inner_text("#provenance")

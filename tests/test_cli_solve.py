@@ -16,7 +16,7 @@ from siteopt.data import default_data_dir
 from siteopt.geometry import haversine_km
 from tests.conftest import REPO
 
-TERMS = ("coverage", "grid", "spread", "green", "cost")
+from siteopt.model import TERMS
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +33,22 @@ def test_json_document_keys_and_types(default_json):
     assert doc["status"] == "optimal"
     assert isinstance(doc["objective"], float)
     assert set(doc["terms"]) == set(TERMS) and all(0 <= doc["terms"][t] <= 1 for t in TERMS)
-    assert doc["selected"] == sorted(doc["selected"]) and 1 <= len(doc["selected"]) <= 5
+    assert doc["selected"] == sorted(doc["selected"]) and 1 <= len(doc["gigafactories"]) <= 5
     assert isinstance(doc["total_capex_eur"], float) and isinstance(doc["total_power_mw"], float)
     assert isinstance(doc["covered_population"], float)
     assert doc["countries"] == sorted(doc["countries"])
-    assert set(doc["consolidation"]) == set(doc["selected"])
-    assert all(isinstance(v, list) for v in doc["consolidation"].values())
-    assert isinstance(doc["unabsorbed_letters"], list)
+    members = [m for g in doc["gigafactories"] for m in g["members"]]
+    assert sorted(members) == doc["selected"]
+    for g in doc["gigafactories"]:
+        assert set(g) == {"id", "name", "members", "countries", "effective_mw", "capex_eur",
+                          "extra_site_cost_eur", "energy_cost_eur", "merged_letters",
+                          "partner_letters", "requested_mw"}
+        assert g["id"] == "+".join(g["members"]) and g["energy_cost_eur"] > 0
+    homed = [lid for g in doc["gigafactories"] for lid in g["merged_letters"] + g["partner_letters"]]
+    assert sorted(homed + doc["unfunded_letters"]) == [f"L{i:03d}" for i in range(1, 77)]
+    assert doc["terms"]["letters"] == pytest.approx(len(homed) / 76)
     assert set(doc["model"]) == {"budget", "limits", "coverage", "consolidation", "weights",
-                                 "sites", "solver"}
+                                 "costs", "sites", "solver"}
     assert doc["model"]["budget"]["total_eur"] == 20e9
     assert set(doc["solver"]) >= {"name", "seconds", "gap"} and doc["solver"]["gap"] == 0
     assert set(doc["inputs"]) == {"sites.csv", "letters.csv", "demand.csv", "ai_factories.csv",
@@ -55,14 +62,21 @@ def test_inputs_are_the_sha256_of_the_files(default_json):
 
 
 def test_default_answer_respects_every_limit_and_adds_up(default_json):
+    """Every figure of the default answer recomputed from the data files, without siteopt."""
     doc = default_json
     sites = pd.read_csv(default_data_dir() / "sites.csv").set_index("site_id")
+    countries = pd.DataFrame([f["properties"] for f in json.loads(
+        (default_data_dir() / "countries.geojson").read_text(encoding="utf-8"))["features"]]
+                             ).set_index("iso_a2")
     chosen = sites.loc[doc["selected"]]
     mw = np.minimum(np.minimum(chosen["power_mw"], chosen["grid_mw"]), 1000)
-    assert chosen["capex_eur"].sum() == doc["total_capex_eur"] <= 20e9
+    extra = 150e6 * sum(len(g["members"]) - 1 for g in doc["gigafactories"])
+    assert chosen["capex_eur"].sum() + extra == pytest.approx(doc["total_capex_eur"])
+    assert doc["total_capex_eur"] <= 20e9
     assert mw.sum() == doc["total_power_mw"] <= 5000
-    assert chosen["country"].is_unique
-    assert doc["countries"] == sorted(chosen["country"])
+    for g in doc["gigafactories"]:  # one member state per gigafactory, one bid per state
+        assert len(set(sites.loc[g["members"], "country"])) == 1
+    assert len(doc["countries"]) == len(doc["gigafactories"])
     # coverage recomputed from scratch with a dense distance matrix
     demand = pd.read_csv(default_data_dir() / "demand.csv")
     near = haversine_km(demand["lat"].to_numpy()[:, None], demand["lon"].to_numpy()[:, None],
@@ -71,34 +85,87 @@ def test_default_answer_respects_every_limit_and_adds_up(default_json):
     assert doc["covered_population"] == covered
     assert doc["terms"]["coverage"] == pytest.approx(covered / demand["population"].sum())
     assert doc["terms"]["grid"] == pytest.approx(mw.sum() / 5000)
-    assert doc["terms"]["spread"] == pytest.approx(len(doc["selected"]) / 5)
-    assert doc["terms"]["green"] == pytest.approx((mw * chosen["renewable_share"]).sum() / 5000)
+    assert doc["terms"]["spread"] == pytest.approx(len(doc["countries"]) / 5)
+    co2 = chosen["co2_g_per_kwh"].fillna(countries.loc[chosen["country"], "co2_g_per_kwh"]
+                                         .set_axis(chosen.index))
+    assert doc["terms"]["clean"] == pytest.approx((mw * (1 - co2 / 1000).clip(0)).sum() / 5000)
+    price = chosen["elec_price_eur_mwh"]
+    energy = (mw * chosen["pue"] * 0.8 * 8760 * price * 10).sum()
+    assert doc["total_energy_cost_eur"] == pytest.approx(energy)
+    assert doc["terms"]["cost"] == pytest.approx((doc["total_capex_eur"] + energy) / 60e9)
     weights = doc["model"]["weights"]
     assert doc["objective"] == pytest.approx(
-        sum(weights[t] * doc["terms"][t] for t in TERMS[:4]) - weights["cost"] * doc["terms"]["cost"])
+        sum(weights[t] * doc["terms"][t] for t in TERMS if t != "cost")
+        - weights["cost"] * doc["terms"]["cost"])
 
 
-def test_no_single_swap_improves_the_default_answer(default_json):
-    """A local check of optimality that needs no solver: swapping any chosen site for any
-    other feasible site never raises the objective."""
+def test_no_single_change_improves_the_default_answer(default_json):
+    """A local check of optimality that needs no solver: swapping one member for another site,
+    adding a site to a gigafactory or dropping one never raises the objective."""
     from siteopt.api import resolve_model
     from siteopt.data import load_data
     from siteopt.instance import prepare_instance
 
     instance = prepare_instance(load_data(), resolve_model()).instance
     ids = list(instance.site_ids)
-    selected = np.isin(ids, default_json["selected"])
-    best = instance.objective(instance.evaluate(selected))
+    portfolio = [tuple(ids.index(m) for m in g["members"]) for g in default_json["gigafactories"]]
+    best = instance.objective(instance.evaluate(portfolio))
     assert best == pytest.approx(default_json["objective"])
-    for out in np.flatnonzero(selected):
-        for into in np.flatnonzero(~selected):
-            trial = selected.copy()
-            trial[out], trial[into] = False, True
-            countries = [instance.site_country[s] for s in np.flatnonzero(trial)]
-            if (instance.capex_eur[trial].sum() > instance.budget_eur
-                    or len(set(countries)) < len(countries)):
+    used = {s for g in portfolio for s in g}
+    trials = 0
+    for k, members in enumerate(portfolio):
+        for other in range(len(ids)):
+            if other in used:
                 continue
-            assert instance.objective(instance.evaluate(trial)) <= best + 1e-12
+            changes = [tuple(sorted(members + (other,)))]
+            changes += [tuple(sorted(set(members) - {m} | {other})) for m in members]
+            for changed in changes:
+                trial = portfolio[:k] + [changed] + portfolio[k + 1:]
+                if not instance.violations(trial):
+                    trials += 1
+                    assert instance.objective(instance.evaluate(trial)) <= best + 1e-12
+    assert trials > 50
+
+
+def test_single_site_scenario_equals_the_single_site_model(default_json):
+    """M = 1 with the earlier weights gives exactly the optimum of the single-site model,
+    built here independently as a plain PuLP program over y_s (no candidates, no x_g)."""
+    import pulp
+
+    from siteopt.api import resolve_model, solve
+    from siteopt.data import load_data
+    from siteopt.instance import prepare_instance
+
+    cfg = resolve_model(REPO / "models" / "single-site.toml")
+    result = solve(cfg)
+    instance = prepare_instance(load_data(), cfg).instance
+    w, n = instance.weights, len(instance.site_ids)
+    problem = pulp.LpProblem("single_site", pulp.LpMaximize)
+    y = [problem.add_variable(f"y{s}", 0, 1 if instance.eligible[s] else 0, cat=pulp.LpInteger)
+         for s in range(n)]
+    z = [problem.add_variable(f"z{d}", 0, 1) for d in range(len(instance.group_sites))]
+    countries = sorted(set(instance.site_country))
+    u = {c: problem.add_variable(f"u{c}", 0, 1) for c in countries}
+    scale = instance.max_gigafactories * instance.power_cap_mw
+    mw, share = instance.effective_mw, instance.renewable_share
+    problem += (pulp.lpSum(w.coverage * a / instance.total_population * z[d]
+                           for d, a in enumerate(instance.group_population))
+                + pulp.lpSum((w.grid + w.green * share[s]) * mw[s] / scale * y[s] for s in range(n))
+                + pulp.lpSum(w.spread / instance.max_gigafactories * u[c] for c in countries))
+    problem += pulp.lpSum(y) <= instance.max_gigafactories
+    problem += pulp.lpSum(instance.capex_eur[s] * y[s] for s in range(n)) <= instance.budget_eur
+    problem += pulp.lpSum(mw[s] * y[s] for s in range(n)) <= instance.total_power_mw
+    for c in countries:
+        in_c = [y[s] for s in range(n) if instance.site_country[s] == c]
+        problem += pulp.lpSum(in_c) <= 1
+        problem += u[c] <= pulp.lpSum(in_c)
+    for d, sites in enumerate(instance.group_sites):
+        problem += z[d] <= pulp.lpSum(y[s] for s in sites)
+    problem.solve(pulp.HiGHS(msg=False, gapRel=0, gapAbs=0))
+    expected = sorted(instance.site_ids[s] for s in range(n) if y[s].varValue > 0.5)
+    assert result.selected == expected
+    assert [g.id for g in result.gigafactories] == expected
+    assert result.objective == pytest.approx(pulp.value(problem.objective), abs=1e-9)
 
 
 def test_cbc_and_highs_agree_on_the_shipped_data(run_cli, default_json):
@@ -107,6 +174,7 @@ def test_cbc_and_highs_agree_on_the_shipped_data(run_cli, default_json):
     cbc = json.loads(result.stdout)
     assert cbc["objective"] == pytest.approx(default_json["objective"], abs=1e-9)
     assert cbc["selected"] == default_json["selected"]
+    assert cbc["gigafactories"] == default_json["gigafactories"]
     assert (cbc["solver"]["name"], default_json["solver"]["name"]) == ("cbc", "highs")
 
 
@@ -123,19 +191,24 @@ def test_table_output(run_cli):
     result = run_cli("solve", "--budget", "20e9")
     assert result.exit_code == 0
     text = result.stdout
-    for heading in ("Chosen sites", "Limits", "Objective", "Consolidation plan",
-                    "Unabsorbed letters", "Status: optimal (proven optimal); solver highs"):
+    for heading in ("Gigafactories (up to 3 sites each, members in one member state)",
+                    "Member sites", "Limits", "Objective", "Consolidation plan",
+                    "Unfunded letters", "Status: optimal (proven optimal); solver highs"):
         assert heading in text
     assert "EUR 20.00 bn" in text
 
 
 def test_overrides_reach_the_model(run_cli):
-    result = run_cli("solve", "--budget", "8e9", "--max-sites", "2", "--set", "weights.cost=0.5",
-                     "--format", "json")
+    result = run_cli("solve", "--budget", "8e9", "--max-gigafactories", "2", "--set",
+                     "weights.cost=0.5", "--format", "json")
     doc = json.loads(result.stdout)
-    assert doc["model"]["budget"]["total_eur"] == 8e9 and doc["model"]["limits"]["max_sites"] == 2
+    assert doc["model"]["budget"]["total_eur"] == 8e9
+    assert doc["model"]["limits"]["max_gigafactories"] == 2
     assert doc["model"]["weights"]["cost"] == 0.5
-    assert len(doc["selected"]) <= 2 and doc["total_capex_eur"] <= 8e9
+    assert len(doc["gigafactories"]) <= 2 and doc["total_capex_eur"] <= 8e9
+    alias = json.loads(run_cli("solve", "--budget", "8e9", "--max-sites", "2", "--set",
+                               "weights.cost=0.5", "--format", "json").stdout)
+    assert alias["gigafactories"] == doc["gigafactories"]
 
 
 def test_required_and_excluded_sites(run_cli):
@@ -150,14 +223,19 @@ def test_out_writes_every_file(run_cli, tmp_path):
     assert result.exit_code == 0
     written = json.loads((tmp_path / "run" / "result.json").read_text(encoding="utf-8"))
     assert written == json.loads(result.stdout)
-    geojson = json.loads((tmp_path / "run" / "selected.geojson").read_text(encoding="utf-8"))
-    assert sorted(f["properties"]["site_id"] for f in geojson["features"]) == written["selected"]
-    assert {"capex_eur", "effective_mw", "population_within_r"} <= set(
-        geojson["features"][0]["properties"])
+    geojson = json.loads((tmp_path / "run" / "gigafactories.geojson").read_text(encoding="utf-8"))
+    factories = [f for f in geojson["features"] if f["properties"]["kind"] == "gigafactory"]
+    members = [f for f in geojson["features"] if f["properties"]["kind"] == "site"]
+    assert [f["properties"]["id"] for f in factories] == [g["id"] for g in written["gigafactories"]]
+    assert all(f["geometry"]["type"] == "MultiPoint" for f in factories)
+    assert sum(len(f["geometry"]["coordinates"]) for f in factories) == len(written["selected"])
+    assert sorted(f["properties"]["site_id"] for f in members) == written["selected"]
+    assert {"capex_eur", "effective_mw", "population_within_r", "gigafactory"} <= set(
+        members[0]["properties"])
     table = pd.read_csv(tmp_path / "run" / "sites.csv")
     assert len(table) == 60 and sorted(table.loc[table["selected"], "site_id"]) == written["selected"]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "map.png", "result.json", "selected.geojson", "sites.csv"]
+        "gigafactories.geojson", "map.png", "result.json", "sites.csv"]
     assert (tmp_path / "run" / "map.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -178,16 +256,25 @@ def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
 # --- exit codes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (["--budget", "2e9"], "budget EUR 2.0 bn is below the cheapest eligible site, EUR 2.2 bn"),
-    (["--budget", "8e9", "--set", "sites.required=DE-LUB"],
-     "required site DE-LUB costs EUR 11.0 bn > budget EUR 8.0 bn"),
-    (["--set", "sites.required=ES-MLN,ES-SFH"],
-     "required sites ES-MLN, ES-SFH are all in ES, more than limits.max_sites_per_country = 1"),
+    (["--budget", "1e9"], "budget EUR 1.0 bn is below the cheapest eligible site, EUR 1.2 bn"),
+    (["--budget", "8e9", "--set", "sites.required=SE-SKE"],
+     "required site SE-SKE costs EUR 8.6 bn > budget EUR 8.0 bn"),
+    (["--set", "sites.required=ES-MLN,ES-SFH", "--set", "consolidation.link_km=300"],
+     "required sites ES-MLN and ES-SFH are 360 km apart but consolidation.link_km is 300; with "
+     "limits.max_bids_per_country = 1 they must share one gigafactory"),
+    (["--set", "sites.required=ES-MLN,ES-NAV,ES-ZAZ"],
+     "required sites ES-MLN, ES-NAV, ES-ZAZ are all in ES and must share one gigafactory "
+     "(limits.max_bids_per_country = 1), but together they have 1,800 MW > "
+     "limits.gigafactory_power_cap_mw = 1,000 MW"),
+    (["--set", "sites.required=ES-MLN,ES-SFH", "--set",
+      "consolidation.max_sites_per_gigafactory=1"],
+     "required sites ES-MLN, ES-SFH are all in ES: more than limits.max_bids_per_country = 1 "
+     "gigafactories of at most consolidation.max_sites_per_gigafactory = 1 sites can hold"),
     (["--set", "sites.required=ES-MLN", "--set", "sites.excluded=ES-MLN"],
      "site ES-MLN is both required and excluded; remove it from sites.required or "
      "sites.excluded"),
-    (["--max-sites", "1", "--set", "sites.required=ES-MLN,DE-LUB"],
-     "2 required sites DE-LUB, ES-MLN exceed limits.max_sites = 1"),
+    (["--set", "sites.required=PT-SIN", "--set", "limits.min_gigafactory_mw=700"],
+     "required site PT-SIN is in no gigafactory the rules allow"),
     (["--set", "limits.min_site_mw=5000"], "no site is eligible"),
 ])
 def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
@@ -202,7 +289,7 @@ def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
 @pytest.mark.parametrize("args, message", [
     (["--set", "weights.covrage=0.7"], "unknown key 'weights.covrage'; did you mean 'weights.coverage'?"),
     (["--set", "weights.grid=-1"], "weights.grid = -1.0 must be >= 0"),
-    (["--max-sites", "0"], "limits.max_sites = 0 must be >= 1"),
+    (["--max-gigafactories", "0"], "limits.max_gigafactories = 0 must be >= 1"),
     (["--set", "sites.required=ES-MLX"], "sites.required names unknown site 'ES-MLX'; did you mean 'ES-MLN'?"),
     (["--model", "missing.toml"], "missing.toml: model file not found"),
     (["--data", "nowhere"], "nowhere: data directory not found"),
@@ -226,8 +313,10 @@ def test_every_shipped_scenario_solves(run_cli, model):
                              "--format", "json").stdout)
     assert doc["status"] == "optimal"
     limits = doc["model"]["limits"]
-    assert len(doc["selected"]) <= limits["max_sites"]
+    assert len(doc["gigafactories"]) <= limits["max_gigafactories"]
     assert doc["total_capex_eur"] <= doc["model"]["budget"]["total_eur"]
+    most = doc["model"]["consolidation"]["max_sites_per_gigafactory"]
+    assert all(len(g["members"]) <= most for g in doc["gigafactories"])
 
 
 # --- siteopt map and siteopt report -------------------------------------------------------
@@ -269,7 +358,7 @@ def test_fast_methods_give_the_default_answer(run_cli, default_json, method):
     doc = json.loads(run_cli("solve", "--solver", "highs", "--set", f"solver.method={method}",
                              "--format", "json").stdout)
     assert doc["status"] == "optimal" and doc["solver"]["method"] == method
-    assert doc["selected"] == default_json["selected"]
+    assert doc["gigafactories"] == default_json["gigafactories"]
     assert doc["objective"] == pytest.approx(default_json["objective"], abs=1e-12)
 
 

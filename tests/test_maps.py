@@ -12,7 +12,7 @@ import pytest
 
 from siteopt.geometry import haversine_km
 from siteopt.report.interactive import explore_result
-from siteopt.report.maps import EUROPE_CRS, consolidation_lines, figure_bytes
+from siteopt.report.maps import EUROPE_CRS, consolidation_lines, figure_bytes, member_lines
 
 matplotlib.use("Agg")
 
@@ -32,19 +32,28 @@ def test_chosen_candidates_and_factories_are_drawn(default_result, map_ax):
     (chosen,) = artists(map_ax, "chosen")
     (candidates,) = artists(map_ax, "candidates")
     (factories,) = artists(map_ax, "ai_factories")
-    assert len(chosen.get_offsets()) == len(default_result.selected) == 5
-    assert len(candidates.get_offsets()) == 60 - 5
+    members = len(default_result.selected)
+    assert len(chosen.get_offsets()) == members >= len(default_result.gigafactories)
+    assert len(candidates.get_offsets()) == 60 - members
     assert len(factories.get_offsets()) == 19
-    # marker area grows with MW: the 1,000 MW site is drawn larger than the 200 MW one
+    # marker area grows with MW: the largest member is drawn larger than the smallest
     sizes = dict(zip(default_result.chosen["site_id"], chosen.get_sizes()))
-    assert sizes["RO-CER"] > sizes["NL-SAG"]
+    mw = default_result.chosen.set_index("site_id")["effective_mw"]
+    assert sizes[mw.idxmax()] > sizes[mw.idxmin()]
+    # members of one gigafactory share its colour; different gigafactories differ
+    colours = {site: tuple(c) for site, c in zip(default_result.chosen["site_id"],
+                                                   chosen.get_facecolors())}
+    per_gigafactory = [{colours[m] for m in g.members} for g in default_result.gigafactories]
+    assert all(len(c) == 1 for c in per_gigafactory)
+    assert len({next(iter(c)) for c in per_gigafactory}) == len(per_gigafactory)
 
 
 def test_legend_title_and_scale_bar(default_result, map_ax):
     legend = map_ax.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == [
-        "chosen site (size: MW)", "other candidate site", "EuroHPC AI Factory",
-        "within 500 km of a chosen site", "letter joins a chosen site"]
+        "member site (colour: gigafactory, size: MW)", "members of one gigafactory",
+        "other candidate site", "EuroHPC AI Factory", "within 500 km of a member site",
+        "letter joins as a partner"]
     title = map_ax.get_title(loc="left")
     assert "EUR 20.0 bn" in title and f"{default_result.objective:.4f}" in title
     assert "(optimal)" in title
@@ -62,13 +71,13 @@ def test_coverage_circles_are_geodesic(default_result, map_ax):
         assert np.abs(distance / 500.0 - 1).max() < 0.005
 
 
-def test_one_link_per_absorbing_pair(default_result, map_ax):
+def test_one_link_per_partner_pair(default_result, map_ax):
     links = artists(map_ax, "consolidation_link")
-    plan = default_result.consolidation.links
-    absorbed = plan[(plan["joins"] != "") & (plan["joins"] != plan["site_id"])]
-    pairs = set(zip(absorbed["site_id"], absorbed["joins"]))
+    plan = default_result.consolidation.letters
+    partners = plan[plan["role"] == "partner"]
+    pairs = set(zip(partners["site_id"], partners["gigafactory"]))
     assert len(links) == len(consolidation_lines(default_result)) == len(pairs) > 0
-    # every link ends at a chosen site
+    # every link ends at a member site
     chosen_xy = default_result.chosen.to_crs(EUROPE_CRS)
     ends = {(round(x), round(y)) for x, y in zip(chosen_xy.geometry.x, chosen_xy.geometry.y)}
     for line in links:
@@ -78,12 +87,40 @@ def test_one_link_per_absorbing_pair(default_result, map_ax):
 
 def test_labels_do_not_overlap(default_result, map_ax):
     labels = artists(map_ax, "site_label")
-    assert len(labels) == 5
-    assert all(label.get_text().split()[0] in default_result.selected for label in labels)
+    assert len(labels) == len(default_result.gigafactories)
+    assert sorted(label.get_text().split()[0] for label in labels) == sorted(
+        g.members[0] for g in default_result.gigafactories)
+    assert all(label.get_text().endswith(" MW") for label in labels)
     renderer = map_ax.figure.canvas.get_renderer()
     boxes = [label.get_window_extent(renderer) for label in labels]
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
+
+
+@pytest.fixture(scope="module")
+def cross_border_result():
+    import siteopt
+    from tests.conftest import REPO
+
+    return siteopt.solve(REPO / "models" / "cross-border.toml")
+
+
+def test_multi_site_gigafactories_are_joined_in_their_colour(cross_border_result):
+    result = cross_border_result
+    multi = [g for g in result.gigafactories if len(g.members) > 1]
+    assert multi, "the cross-border scenario has a multi-site gigafactory"
+    ax = result.plot()
+    links = artists(ax, "member_link")
+    assert len(links) == len(member_lines(result)) == sum(
+        len(g.members) * (len(g.members) - 1) // 2 for g in multi)
+    (chosen,) = artists(ax, "chosen")
+    colour = dict(zip(result.chosen["site_id"], map(tuple, chosen.get_facecolors())))
+    for g, line in zip([g for g in multi for _ in range(len(g.members) - 1)], links):
+        assert matplotlib.colors.to_rgba(line.get_color()) == colour[g.members[0]]
+    labels = [a.get_text() for a in artists(ax, "site_label")]
+    for g in multi:
+        assert f"{' + '.join(g.members)}\n{g.effective_mw:,.0f} MW" in labels
+    matplotlib.pyplot.close(ax.figure)
 
 
 def test_choropleth_colours_countries_by_share(default_result):
@@ -93,7 +130,7 @@ def test_choropleth_colours_countries_by_share(default_result):
     expected = shares.reindex(default_result.dataset.countries["iso_a2"]).to_numpy()
     assert np.allclose(np.asarray(countries.get_array()), expected)
     colourbar_label = ax.figure.axes[-1].get_ylabel()
-    assert colourbar_label == "% of population within 500 km of a chosen site"
+    assert colourbar_label == "% of population within 500 km of a member site"
     matplotlib.pyplot.close(ax.figure)
 
 
@@ -117,6 +154,7 @@ def test_interactive_map_layers_and_offline(default_result):
                   "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"):
         assert f'"{layer}"' in page
     assert page.count("L.circleMarker(") == 60 + 19
-    assert page.count("L.polygon(") == 5
-    assert page.count("L.polyline(") == len(consolidation_lines(default_result))
+    assert page.count("L.polygon(") == len(default_result.selected)
+    assert page.count("L.polyline(") == (len(consolidation_lines(default_result))
+                                         + len(member_lines(default_result)))
     assert len(re.findall(r"circle_marker_\w+\.bindPopup\(", page)) == 60  # every site
