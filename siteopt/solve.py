@@ -126,17 +126,21 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float
                                timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
                                gapAbs=0.0 if settings.mip_gap == 0 else None,
                                logPath=str(log_path), threads=1)
+        began = time.perf_counter()
         try:
             problem.solve(solver)
         except pulp.PulpSolverError as err:
             raise SolverError(f"CBC failed: {err}") from None
+        elapsed = time.perf_counter() - began
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
     if problem.sol_status == pulp.LpSolutionOptimal:
         return Status.OPTIMAL, _cbc_bound(log)
     if problem.sol_status == pulp.LpSolutionIntegerFeasible:
         return Status.TIME_LIMIT, _cbc_bound(log)
-    # a run stopped by the clock before any solution can look "infeasible" to PuLP
-    if "Stopped on time" in log or "stopped on time" in log.lower():
+    # a run stopped by the clock before any solution can look "infeasible" to PuLP, and CBC
+    # cut off in its preprocessing says "infeasible" too: an infeasible verdict reached at the
+    # deadline is not trusted
+    if "stopped on time" in log.lower() or elapsed >= 0.9 * settings.time_limit_s:
         raise SolverError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
     if problem.status == pulp.LpStatusInfeasible:
