@@ -43,32 +43,42 @@ CUT_TOLERANCE = 1e-9
 MAX_LP_ROUNDS = 60
 
 
-def coverage_matrix(instance: SelectionInstance) -> sparse.csr_matrix:
-    """Groups x sites incidence (1 where the site covers the group), CSR."""
-    lengths = np.array([len(g) for g in instance.group_sites], dtype=np.int64)
-    indices = (np.concatenate(instance.group_sites) if len(lengths)
-               else np.empty(0, dtype=np.int64))
+def coverage_matrix(sets, n_columns: int) -> sparse.csr_matrix:
+    """Groups x columns incidence (1 where the column covers the group), CSR."""
+    lengths = np.array([len(g) for g in sets], dtype=np.int64)
+    indices = np.concatenate(sets) if len(lengths) else np.empty(0, dtype=np.int64)
     indptr = np.r_[0, np.cumsum(lengths)]
     return sparse.csr_matrix((np.ones(len(indices)), indices, indptr),
-                             shape=(len(lengths), len(instance.site_ids)))
+                             shape=(len(lengths), n_columns))
 
 
 class CoverageOracle:
-    """Evaluates :math:`f(y)` and the cut at any point, vectorised over groups."""
+    """Evaluates the covered people :math:`f` and the cut at any point, vectorised over groups.
+
+    The point is over the candidate gigafactories (x) where the instance writes its reach rows
+    over candidates (:attr:`~siteopt.model.SelectionInstance.candidate_reach`): a cut over
+    candidates counts a multi-site gigafactory once per group, which makes it tighter than the
+    same cut over the sites (y). Elsewhere (many candidates per group: measured slower) the
+    point is over the sites. For an integer portfolio both give the same people.
+    """
 
     def __init__(self, instance: SelectionInstance):
-        self.matrix = coverage_matrix(instance)
+        over_candidates = instance.candidate_reach
+        self.on_candidates = over_candidates is not None
+        self.matrix = (coverage_matrix(over_candidates, len(instance.candidates))
+                       if self.on_candidates
+                       else coverage_matrix(instance.group_sites, len(instance.site_ids)))
         self.transposed = self.matrix.T.tocsr()
         self.population = instance.group_population
 
-    def value(self, y: np.ndarray) -> float:
-        """People covered by a (possibly fractional) selection: :math:`f(y)`."""
-        reach = self.matrix @ y
+    def value(self, point: np.ndarray) -> float:
+        """People covered by a (possibly fractional) point: :math:`f`."""
+        reach = self.matrix @ point
         return float(self.population @ np.minimum(reach, 1.0))
 
-    def cut(self, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """The cut at ``y``: constant and per-site coefficients (people)."""
-        full = (self.matrix @ y) >= 1.0 - 1e-9
+    def cut(self, point: np.ndarray) -> tuple[float, np.ndarray]:
+        """The cut at ``point``: constant and per-column coefficients (people)."""
+        full = (self.matrix @ point) >= 1.0 - 1e-9
         constant = float(self.population[full].sum())
         coefficients = self.transposed @ np.where(full, 0.0, self.population)
         return constant, np.asarray(coefficients)
@@ -104,19 +114,31 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     load_highs(highs, instance, reach=False, extra_columns=(np.array([w.coverage]),
                                                             np.zeros(1), np.ones(1)))
     inf = highspy.kHighsInf
-    sites = np.arange(n_sites)
     n_candidates = cols.n_candidates
     integer = highspy.HighsVarType.kInteger
     if n_candidates:  # phase 1 works on the LP relaxation
         highs.changeColsIntegrality(n_candidates, np.arange(n_candidates, dtype=np.int32),
                                     np.full(n_candidates, highspy.HighsVarType.kContinuous))
 
-    def add_cut(y):
-        constant, coefficients = oracle.cut(y)
+    # the oracle's columns in the master: the candidates (x) or the sites (y)
+    first = 0 if oracle.on_candidates else cols.y
+    width = n_candidates if oracle.on_candidates else n_sites
+    columns = first + np.arange(width)
+
+    def point_of(solution: np.ndarray) -> np.ndarray:
+        return solution[first:first + width]
+
+    def add_cut(point):
+        constant, coefficients = oracle.cut(point)
         keep = coefficients > 0
         highs.addRow(-inf, constant / people, int(keep.sum()) + 1,
-                     np.r_[theta, cols.y + sites[keep]].astype(np.int32),
+                     np.r_[theta, columns[keep]].astype(np.int32),
                      np.r_[1.0, -coefficients[keep] / people])
+
+    def portfolio_point(gigafactories) -> np.ndarray:
+        if oracle.on_candidates:
+            return _candidate_vector(instance, gigafactories)
+        return instance.site_mask(gigafactories).astype(float)
 
     def true_objective(gigafactories) -> float:
         return instance.objective(instance.evaluate(gigafactories))
@@ -124,7 +146,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     best, best_value = None, -math.inf
     if not instance.required.any():  # no gigafactory at all is a feasible first incumbent
         best, best_value = (), true_objective(())
-    add_cut(instance.required.astype(float))
+    add_cut(np.zeros(width) if oracle.on_candidates else instance.required.astype(float))
 
     # phase 1: cuts at fractional points of the LP relaxation; every LP optimum is a valid
     # upper bound (the master with valid cuts relaxes the model). Before the first one, every
@@ -139,10 +161,10 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
             break
         bound = min(bound, float(highs.getInfo().objective_function_value))
         solution = np.asarray(highs.getSolution().col_value)
-        y = solution[cols.y:cols.y + n_sites]
-        if solution[theta] <= oracle.value(y) / people * (1 + CUT_TOLERANCE) + 1e-12:
+        point = point_of(solution)
+        if solution[theta] <= oracle.value(point) / people * (1 + CUT_TOLERANCE) + 1e-12:
             break
-        add_cut(y)
+        add_cut(point)
 
     # phase 2: the master MIP, cut at each integer answer
     if n_candidates:
@@ -173,7 +195,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
             if relative_gap(best_value, bound) <= max(settings.mip_gap, CUT_TOLERANCE):
                 status = Status.OPTIMAL
                 break
-            add_cut(instance.site_mask(candidate).astype(float))
+            add_cut(portfolio_point(candidate))
         else:  # stopped by the time limit inside the master
             bound = min(bound, float(info.mip_dual_bound))
             break
@@ -186,17 +208,23 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     return finish(instance, status, best, best_value, bound, settings, seconds, "highs")
 
 
-def _column_values(instance, oracle, gigafactories, people: float) -> np.ndarray:
-    """Master column values for a portfolio: x, y, u, h and theta (the share covered)."""
-    cols = layout(instance, reach=False)
+def _candidate_vector(instance, gigafactories) -> np.ndarray:
+    """x for a portfolio: 1 at each of its gigafactories' candidate index."""
     candidates = instance.candidates
     index = {candidates.member_list(g): g for g in range(len(candidates))}
-    x = np.zeros(cols.n_candidates)
+    x = np.zeros(len(candidates))
     x[[index[tuple(g)] for g in gigafactories]] = 1.0
+    return x
+
+
+def _column_values(instance, oracle, gigafactories, people: float) -> np.ndarray:
+    """Master column values for a portfolio: x, y, u, h and theta (the share covered)."""
+    x = _candidate_vector(instance, gigafactories)
     used = instance.site_mask(gigafactories)
     countries = {instance.site_country[s] for s in np.flatnonzero(used)}
     u = np.array([1.0 if c in countries else 0.0 for c in instance.countries])
     if len(countries) > instance.max_gigafactories:  # K counts at most p member states
         u[np.flatnonzero(u)[instance.max_gigafactories:]] = 0.0
     h = np.array([1.0 if used[home].any() else 0.0 for home in instance.letter_homes])
-    return np.r_[x, used.astype(float), u, h, oracle.value(used.astype(float)) / people]
+    point = x if oracle.on_candidates else used.astype(float)
+    return np.r_[x, used.astype(float), u, h, oracle.value(point) / people]

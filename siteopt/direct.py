@@ -17,7 +17,7 @@ import numpy as np
 from siteopt.config import Solver
 from siteopt.model import SelectionInstance, gigafactory_objective, site_objective
 from siteopt.solve import (SolverOutcome, Status, chosen_gigafactories, finish, highs_status,
-                           new_highs, no_solution)
+                           new_highs, no_solution, presolve_choice)
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,14 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
     homes = instance.letter_homes
     rows, columns, values = _grouped(list(homes), cols.y, cols.h + np.arange(len(homes)))
     blocks.append((rows, columns, values, np.full(len(homes), -np.inf), np.zeros(len(homes))))
-    # reach_d: z_d - sum of y_s in N_d <= 0
+    # reach_d: z_d - sum of x_g with a member in N_d (or of y_s in N_d) <= 0
     if reach:
         groups = instance.group_sites
-        rows, columns, values = _grouped(list(groups), cols.y, cols.z + np.arange(len(groups)))
+        over_candidates = instance.candidate_reach
+        rows, columns, values = (
+            _grouped(list(over_candidates), 0, cols.z + np.arange(len(groups)))
+            if over_candidates is not None
+            else _grouped(list(groups), cols.y, cols.z + np.arange(len(groups))))
         blocks.append((rows, columns, values, np.full(len(groups), -np.inf),
                        np.zeros(len(groups))))
     return _stack(blocks)
@@ -209,6 +213,7 @@ def solve_direct(instance: SelectionInstance, settings: Solver) -> SolverOutcome
     """
     began = time.perf_counter()
     highs = new_highs(settings)
+    highs.setOptionValue("presolve", presolve_choice(instance))
     load_highs(highs, instance)
     highs.run()
     status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)

@@ -25,7 +25,8 @@ Formulation
     & \textstyle\sum_{g \ni c} x_g \le q                    && \forall c \quad \text{(bids\_c)} \\
     & u_c \le \textstyle\sum_{s \in S_c} y_s                && \forall c \quad \text{(spread\_c)} \\
     & \textstyle\sum_c u_c \le p                            && \text{(spread\_cap)} \\
-    & z_d \le \textstyle\sum_{s \in N_d} y_s                && \forall d \quad \text{(reach\_d)} \\
+    & z_d \le \textstyle\sum_{s \in N_d} y_s \ \text{ or } \
+      z_d \le \textstyle\sum_{g \cap N_d \ne \emptyset} x_g && \forall d \quad \text{(reach\_d)} \\
     & h_l \le \textstyle\sum_{s \in H_l} y_s                && \forall l \quad \text{(home\_l)} \\
     & y_s = 1 \ \text{if } s \text{ required}; \quad
       x_g \in \{0, 1\}, \quad y_s, z_d, u_c, h_l \in [0, 1]
@@ -64,7 +65,10 @@ symbol              code name                 meaning (unit)
 :math:`w_*`         ``weights``               objective weights (>= 0)
 ==================  ========================  ======================================================
 
-Every term lies in [0, 1] (X reaches 1 at :math:`X_{ref}`). K counts the member states taking
+The reach row has two exact forms: over the sites, or over the candidates with a member in
+:math:`N_d` (tighter, since one multi-site candidate then counts once; used unless it has more
+than :data:`CANDIDATE_REACH_RATIO` times the non-zeros). Every term lies in [0, 1] (X reaches
+1 at :math:`X_{ref}`). K counts the member states taking
 part, at most p of them (the cap only binds across borders). With M = 1 every candidate is one
 site and the model is the single-site model of earlier versions.
 
@@ -77,6 +81,7 @@ The builder takes numbers only, so a 3-site instance can be written by hand in a
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -89,6 +94,9 @@ from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 
 #: The objective terms, in the order tables show them (cost is subtracted).
 TERMS = ("coverage", "grid", "spread", "clean", "green", "letters", "cost")
+#: The reach rows are written over the candidates while that takes at most this many times the
+#: non-zeros of the rows over the sites (see :attr:`SelectionInstance.candidate_reach`).
+CANDIDATE_REACH_RATIO = 8.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,6 +196,20 @@ class SelectionInstance:
     def candidates(self) -> Candidates:
         """Every gigafactory the rules allow (enumerated once)."""
         return enumerate_candidates(self)
+
+    @functools.cached_property
+    def candidate_reach(self) -> tuple[np.ndarray, ...] | None:
+        """For each demand group d, the candidates with a member in :math:`N_d`; None when these
+        rows would have more than :data:`CANDIDATE_REACH_RATIO` times the non-zeros of the
+        rows over the sites.
+
+        ``z_d <= sum of x_g over these candidates`` is the reach row written over candidates.
+        It is valid (a covered group has a member site in :math:`N_d`, whose gigafactory is
+        one of them) and tighter than ``z_d <= sum of y_s over N_d``, which counts a
+        gigafactory once per member in :math:`N_d`: the relaxation cannot buy coverage twice
+        with one fractional multi-site candidate. Both forms give the same optimum.
+        """
+        return cover_sets_over_candidates(self, CANDIDATE_REACH_RATIO)
 
     @functools.cached_property
     def letter_homes(self) -> tuple[np.ndarray, ...]:
@@ -351,6 +373,38 @@ def lp_names(prefix: str, labels: list[str]) -> list[str]:
     return [f"{name}_{i}" for i, name in enumerate(clean)]
 
 
+def cover_sets_over_candidates(instance: SelectionInstance,
+                               max_ratio: float = math.inf) -> tuple[np.ndarray, ...] | None:
+    """For each demand group, the candidates with a member site that covers it.
+
+    Parameters
+    ----------
+    instance : SelectionInstance
+    max_ratio : float
+        Return None instead when the sets would hold more than ``max_ratio`` times as many
+        entries as the groups' site sets.
+    """
+    n_candidates = len(instance.candidates)
+    lengths = np.array([len(sites) for sites in instance.group_sites], dtype=np.int64)
+    if n_candidates == 0 or lengths.sum() == 0:
+        return None if max_ratio < math.inf else tuple(np.empty(0, np.int64) for _ in lengths)
+    member_of, site = instance.candidates.site_pairs()
+    order = np.argsort(site, kind="stable")
+    by_site = member_of[order]
+    counts = np.bincount(site, minlength=len(instance.site_ids))
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    flat = np.concatenate(instance.group_sites)
+    expanded = counts[flat]
+    if expanded.sum() > max_ratio * len(flat):
+        return None
+    group = np.repeat(np.repeat(np.arange(len(lengths)), lengths), expanded)
+    offsets = (np.repeat(starts[flat] - np.r_[0, np.cumsum(expanded)[:-1]], expanded)
+               + np.arange(expanded.sum()))
+    keys = np.unique(group * n_candidates + by_site[offsets])
+    bounds = np.searchsorted(keys // n_candidates, np.arange(len(lengths) + 1))
+    return tuple(keys[bounds[d]:bounds[d + 1]] % n_candidates for d in range(len(lengths)))
+
+
 def site_objective(instance: SelectionInstance) -> np.ndarray:
     """Objective coefficient of each :math:`y_s`: grid, clean, green and (negative) site costs."""
     w = instance.weights
@@ -480,10 +534,14 @@ def define_country_limits(problem, instance, gigafactory_open, site_open, countr
              instance.max_gigafactories, "spread_cap")
 
 
-def define_reach(problem, instance, site_open, demand_covered):
-    """A demand group counts as covered only if a member site is within R of it."""
-    for d, sites in enumerate(instance.group_sites):
-        _add_row(problem, [(demand_covered[d], 1)] + [(site_open[s], -1) for s in sites],
+def define_reach(problem, instance, gigafactory_open, site_open, demand_covered):
+    """A demand group counts as covered only if a member site is within R of it: over the
+    candidates where :attr:`SelectionInstance.candidate_reach` allows, else over the sites."""
+    reach = instance.candidate_reach
+    columns, sets = ((gigafactory_open, reach) if reach is not None
+                     else (site_open, instance.group_sites))
+    for d, members in enumerate(sets):
+        _add_row(problem, [(demand_covered[d], 1)] + [(columns[k], -1) for k in members.tolist()],
                  pulp.LpConstraintLE, 0, f"reach_{d}")
 
 
@@ -512,7 +570,7 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
     define_membership(problem, instance, gigafactory_open, site_open)
     define_portfolio_limits(problem, instance, gigafactory_open, site_open)
     define_country_limits(problem, instance, gigafactory_open, site_open, country_used)
-    define_reach(problem, instance, site_open, demand_covered)
+    define_reach(problem, instance, gigafactory_open, site_open, demand_covered)
     define_letter_homes(problem, instance, site_open, letter_homed)
     return BuiltModel(problem, gigafactory_open, site_open, demand_covered, country_used,
                       letter_homed)

@@ -119,7 +119,9 @@ def cbc_executable() -> str:
     return found
 
 
-def _solve_cbc(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
+def _solve_cbc(problem: pulp.LpProblem, settings: Solver,
+               presolve: str = "on") -> tuple[Status, float]:
+    """Solve with CBC; ``presolve`` is HiGHS's setting, which CBC does not take."""
     with tempfile.TemporaryDirectory(prefix="siteopt-cbc-") as folder:
         log_path = Path(folder) / "cbc.log"
         solver = pulp.COIN_CMD(path=cbc_executable(), msg=False,
@@ -170,12 +172,14 @@ def silence_highs_banner() -> None:
         os.close(null)
 
 
-def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, float]:
+def _solve_highs(problem: pulp.LpProblem, settings: Solver,
+                 presolve: str = "on") -> tuple[Status, float]:
     silence_highs_banner()
     # no threads option: HiGHS shares one scheduler per process, and a thread count that
     # differs from the first run's makes every later run fail
     solver = pulp.HiGHS(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
-                        gapAbs=0.0 if settings.mip_gap == 0 else None, random_seed=0)
+                        gapAbs=0.0 if settings.mip_gap == 0 else None, random_seed=0,
+                        presolve=presolve)
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as err:
@@ -183,6 +187,18 @@ def _solve_highs(problem: pulp.LpProblem, settings: Solver) -> tuple[Status, flo
     # PuLP hands HiGHS the negated objective of a maximisation, so the bound flips sign
     sense = -1.0 if problem.sense == pulp.LpMaximize else 1.0
     return highs_status(problem.solverModel, sense, settings.time_limit_s)
+
+
+#: Models with at most this many non-zeros (about) are solved with HiGHS's presolve off: on the
+#: shipped scenarios it costs more than it saves (see benchmarks/README.md).
+PRESOLVE_OFF_NONZEROS = 100_000
+
+
+def presolve_choice(instance) -> str:
+    """``"off"`` for a small model (see :data:`PRESOLVE_OFF_NONZEROS`), else ``"on"``."""
+    nonzeros = (sum(len(sites) for sites in instance.group_sites)
+                + int(instance.candidates.size.sum()) * 3)
+    return "off" if nonzeros <= PRESOLVE_OFF_NONZEROS else "on"
 
 
 def new_highs(settings: Solver, time_limit_s: float | None = None):
@@ -292,7 +308,8 @@ def solve_model(built: BuiltModel, instance, settings: Solver) -> SolverOutcome:
         If the solver cannot run, or stops at the time limit without any solution.
     """
     start = time.perf_counter()
-    status, bound = SOLVE_FUNCTIONS[settings.name](built.problem, settings)
+    status, bound = SOLVE_FUNCTIONS[settings.name](built.problem, settings,
+                                                   presolve_choice(instance))
     seconds = time.perf_counter() - start
     if status in (Status.INFEASIBLE, Status.ERROR):
         return no_solution(status, len(built.site_open), seconds, settings.name)
