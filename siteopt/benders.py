@@ -211,9 +211,8 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
 def _candidate_vector(instance, gigafactories) -> np.ndarray:
     """x for a portfolio: 1 at each of its gigafactories' candidate index."""
     candidates = instance.candidates
-    index = {candidates.member_list(g): g for g in range(len(candidates))}
     x = np.zeros(len(candidates))
-    x[[index[tuple(g)] for g in gigafactories]] = 1.0
+    x[[candidates.index_of[tuple(g)] for g in gigafactories]] = 1.0
     return x
 
 

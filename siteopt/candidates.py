@@ -14,6 +14,7 @@ grow with the members, so a set over P or over the budget is never extended.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,12 @@ class Candidates:
     def member_list(self, index: int) -> tuple[int, ...]:
         """The member site indices of one candidate."""
         return tuple(int(s) for s in self.members[index, : self.size[index]])
+
+    @functools.cached_property
+    def index_of(self) -> dict[tuple[int, ...], int]:
+        """Candidate index by member tuple (built once, on first use)."""
+        return {tuple(row[:size].tolist()): g
+                for g, (row, size) in enumerate(zip(self.members, self.size))}
 
 
 def link_matrix(lat: np.ndarray, lon: np.ndarray, link_km: float) -> np.ndarray:
