@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import hashlib
 import json
 import subprocess
@@ -398,3 +399,16 @@ def test_long_id_lists_are_cut_with_a_count():
     assert id_list([]) == "none"
     assert id_list(["L1", "L2"]) == "L1, L2"
     assert id_list([f"L{i}" for i in range(65)]).endswith("L59 and 5 more (all in --format json)")
+
+
+def test_readme_shows_the_real_default_output(run_cli):
+    """The README's output block is what `siteopt solve --budget 20e9` prints (solve time aside)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    intro = "The default model on the shipped data (`siteopt solve --budget 20e9`):\n\n```\n"
+    shown = readme[readme.index(intro) + len(intro):].split("\n```", 1)[0]
+    printed = run_cli("solve", "--budget", "20e9").stdout.rstrip("\n")
+
+    def without_time(text):
+        return re.sub(r"solver highs, [\d.]+ s\.", "solver highs, <time> s.", text)
+
+    assert without_time(shown) == without_time(printed)

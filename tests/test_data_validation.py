@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from siteopt.data import load_data
@@ -56,6 +57,30 @@ def test_illustrative_capex_follows_the_documented_rule():
     expected = rule["gpus"] * 30_000 + rule["power_mw"] * 2.0e6
     assert len(rule) >= 40
     assert (rule["capex_eur"] == expected).all()
+
+
+def test_each_row_is_one_consistent_project():
+    """The Black Sea project's two phases add up to its reported totals; no row carries a whole
+    project's capex beside one of its parts."""
+    sites = load_data().sites.set_index("site_id")
+    black_sea = sites.loc[["RO-CER", "RO-DOI"]]
+    assert black_sea["power_mw"].sum() == 1500
+    assert black_sea["capex_eur"].sum() == 4e9 and black_sea["gpus"].sum() == 100_000
+    assert (black_sea["capex_basis"] == "scaled").all()
+    assert sites.at["DE-LUB", "capex_eur"] == 3.4e9  # the 200 MW first phase, by the rule
+
+
+def test_renewable_share_follows_its_basis():
+    data = load_data()
+    sites = data.sites
+    country = data.countries.set_index("iso_a2")
+    by_country = sites[sites["renewable_basis"] == "country"]
+    assert len(by_country) == 56
+    assert np.allclose(by_country["renewable_share"],
+                       country.loc[by_country["country"], "renewable_share"].round(3))
+    own = sites[sites["co2_g_per_kwh"].notna()]
+    assert sorted(own["site_id"]) == ["NL-RTM", "RO-CER", "RO-DOI"]
+    assert (own["renewable_basis"] != "country").all()
 
 
 def test_summary_counts_sites_letters_and_people_per_country():

@@ -50,10 +50,10 @@ def test_chosen_candidates_and_factories_are_drawn(default_result, map_ax):
 
 def test_legend_title_and_scale_bar(default_result, map_ax):
     legend = map_ax.get_legend()
+    assert all(len(g.members) == 1 for g in default_result.gigafactories)
     assert [t.get_text() for t in legend.get_texts()] == [
-        "member site (colour: gigafactory, size: MW)", "members of one gigafactory",
-        "other candidate site", "EuroHPC AI Factory", "within 500 km of a member site",
-        "letter joins as a partner"]
+        "member site (colour: gigafactory, size: MW)", "other candidate site",
+        "EuroHPC AI Factory", "within 500 km of a member site", "letter joins as a partner"]
     title = map_ax.get_title(loc="left")
     assert "EUR 20.0 bn" in title and f"{default_result.objective:.4f}" in title
     assert "(optimal)" in title
@@ -117,6 +117,8 @@ def test_multi_site_gigafactories_are_joined_in_their_colour(cross_border_result
     colour = dict(zip(result.chosen["site_id"], map(tuple, chosen.get_facecolors())))
     for g, line in zip([g for g in multi for _ in range(len(g.members) - 1)], links):
         assert matplotlib.colors.to_rgba(line.get_color()) == colour[g.members[0]]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[1] == "members of one gigafactory"
     labels = [a.get_text() for a in artists(ax, "site_label")]
     for g in multi:
         assert f"{' + '.join(g.members)}\n{g.effective_mw:,.0f} MW" in labels

@@ -152,7 +152,7 @@ def test_candidates_follow_the_rules():
 @paths
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 7), n_groups=st.integers(0, 12),
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 8), n_groups=st.integers(0, 12),
        n_countries=st.integers(1, 3), realistic=st.booleans())
 def test_model_equals_brute_force(solver, seed, n_sites, n_groups, n_countries, realistic):
     # realistic: people in the millions and money in EUR billions, as in the real data

@@ -267,8 +267,6 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#0072B2",
                markeredgecolor="black", markersize=9, label="member site (colour: gigafactory, "
                                                              "size: MW)"),
-        Line2D([], [], color="#0072B2", linewidth=3.0,
-               label="members of one gigafactory"),
         Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
                markeredgecolor="white", markersize=5, label="other candidate site"),
         Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
@@ -278,6 +276,9 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
         Line2D([], [], color="#555555", linestyle=(0, (4, 2)),
                label="letter joins as a partner"),
     ]
+    if any(len(g.members) > 1 for g in result.gigafactories):
+        handles.insert(1, Line2D([], [], color="#0072B2", linewidth=3.0,
+                                 label="members of one gigafactory"))
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.92, title="Legend",
               title_fontsize=9)
     _draw_scale_bar(ax)
