@@ -95,7 +95,9 @@ def solve(model: str | Path | ModelConfig | None = None,
 
     outcome = _solve_instance(prepared.instance, cfg, timings)
     if outcome.status == Status.INFEASIBLE:
-        raise InfeasibleError("the solver proved that no selection satisfies the limits")
+        from siteopt.infeasibility import conflict_message
+
+        raise InfeasibleError(conflict_message(prepared.instance, cfg.solver))
     if outcome.status == Status.ERROR:
         raise SolverError(f"{cfg.solver.name} failed without a solution")
     broken = prepared.instance.violations(outcome.gigafactories)

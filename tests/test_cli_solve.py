@@ -277,6 +277,14 @@ def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
     (["--set", "sites.required=PT-SIN", "--set", "limits.min_gigafactory_mw=700"],
      "required site PT-SIN is in no gigafactory the rules allow"),
     (["--set", "limits.min_site_mw=5000"], "no site is eligible"),
+    # conflicts only the solver sees: the rule whose relaxation alone helps is named
+    (["--max-gigafactories", "1", "--set", "sites.required=ES-MLN,IT-BLQ"],
+     "no portfolio meets every rule together; relaxing any one of limits.max_gigafactories, "
+     "consolidation.cross_border, sites.required would make one possible"),
+    # ES-MLN + ES-SFH cost EUR 7.0 bn, but one bid means one gigafactory: + EUR 0.15 bn
+    (["--set", "sites.required=ES-MLN,ES-SFH", "--budget", "7.1e9"],
+     "no portfolio meets every rule together; relaxing any one of budget.total_eur, "
+     "limits.max_bids_per_country, sites.required would make one possible"),
 ])
 def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
     result = run_cli("solve", *args)

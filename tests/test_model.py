@@ -340,3 +340,21 @@ def test_paths_can_follow_each_other_in_one_process():
                           cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_conflicts_only_the_solver_sees_are_named():
+    from siteopt.infeasibility import conflict_message
+
+    # A (X) and C (Z) required, one gigafactory: A + C would need cross_border, a 600 km link
+    # (more than 500) and EUR 5.5 m (more than 4.5); as two gigafactories they need p = 2 and
+    # EUR 5 m. Only dropping the requirement helps on its own.
+    instance = border_sites(required=np.array([True, False, True]))
+    assert solve(instance, "direct").status == Status.INFEASIBLE
+    assert conflict_message(instance, Solver()) == (
+        "no portfolio meets every rule together; only relaxing sites.required would make one "
+        "possible")
+    # with budget 5, two single-site gigafactories fit once p allows them
+    assert conflict_message(border_sites(required=np.array([True, False, True]), budget_eur=5.0),
+                            Solver()) == (
+        "no portfolio meets every rule together; relaxing any one of limits.max_gigafactories, "
+        "sites.required would make one possible")
