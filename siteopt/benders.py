@@ -31,11 +31,11 @@ import numpy as np
 from scipy import sparse
 
 from siteopt.config import Solver
-from siteopt.direct import layout, load_highs
+from siteopt.direct import integer_columns, layout, load_highs
 from siteopt.errors import SolverError
 from siteopt.model import TERMS, SelectionInstance
-from siteopt.solve import (SolverOutcome, Status, chosen_gigafactories, finish, new_highs,
-                           no_solution, relative_gap)
+from siteopt.solve import (SolverOutcome, Status, finish, new_highs, no_solution, portfolio,
+                           relative_gap)
 
 #: Relative tolerance at which the master's theta counts as equal to the true coverage.
 CUT_TOLERANCE = 1e-9
@@ -115,10 +115,10 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
                                                             np.zeros(1), np.ones(1)))
     inf = highspy.kHighsInf
     n_candidates = cols.n_candidates
-    integer = highspy.HighsVarType.kInteger
-    if n_candidates:  # phase 1 works on the LP relaxation
-        highs.changeColsIntegrality(n_candidates, np.arange(n_candidates, dtype=np.int32),
-                                    np.full(n_candidates, highspy.HighsVarType.kContinuous))
+    integer = integer_columns(instance, reach=False)
+    if len(integer):  # phase 1 works on the LP relaxation
+        highs.changeColsIntegrality(len(integer), integer,
+                                    np.full(len(integer), highspy.HighsVarType.kContinuous))
 
     # the oracle's columns in the master: the candidates (x) or the sites (y)
     first = 0 if oracle.on_candidates else cols.y
@@ -167,9 +167,9 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
         add_cut(point)
 
     # phase 2: the master MIP, cut at each integer answer
-    if n_candidates:
-        highs.changeColsIntegrality(n_candidates, np.arange(n_candidates, dtype=np.int32),
-                                    np.full(n_candidates, integer))
+    if len(integer):
+        highs.changeColsIntegrality(len(integer), integer,
+                                    np.full(len(integer), highspy.HighsVarType.kInteger))
     status = Status.TIME_LIMIT
     while time.perf_counter() < deadline:
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
@@ -185,8 +185,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
             return no_solution(Status.INFEASIBLE, n_sites, time.perf_counter() - began, "highs")
         candidate = None
         if info.primal_solution_status == 2:
-            candidate = chosen_gigafactories(
-                instance, np.asarray(highs.getSolution().col_value[:n_candidates]))
+            candidate = portfolio(instance, np.asarray(highs.getSolution().col_value))
             value = true_objective(candidate)
             if value > best_value and not instance.violations(candidate):
                 best, best_value = candidate, value
@@ -217,8 +216,9 @@ def _candidate_vector(instance, gigafactories) -> np.ndarray:
 
 
 def _column_values(instance, oracle, gigafactories, people: float) -> np.ndarray:
-    """Master column values for a portfolio: x, y, u, h and theta (the share covered)."""
-    x = _candidate_vector(instance, gigafactories)
+    """Master column values for a portfolio: x, y, u, h and theta (the share covered); in
+    the compact form y, b, h and theta."""
+    x = np.zeros(0) if instance.compact else _candidate_vector(instance, gigafactories)
     used = instance.site_mask(gigafactories)
     countries = {instance.site_country[s] for s in np.flatnonzero(used)}
     u = np.array([1.0 if c in countries else 0.0 for c in instance.countries])

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.config import Solver
-from siteopt.model import SelectionInstance, gigafactory_objective, site_objective
-from siteopt.solve import (SolverOutcome, Status, chosen_gigafactories, finish, highs_status,
-                           new_highs, no_solution, presolve_choice)
+from siteopt.model import (SelectionInstance, compact_objective, gigafactory_objective,
+                           site_objective)
+from siteopt.solve import (SolverOutcome, Status, finish, highs_status, new_highs, no_solution,
+                           portfolio, presolve_choice)
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Layout:
 
 
 def layout(instance: SelectionInstance, reach: bool = True) -> Layout:
-    """The column layout of ``instance``; without ``reach`` there are no z columns."""
-    return Layout(len(instance.candidates), len(instance.site_ids),
+    """The column layout of ``instance``; without ``reach`` there are no z columns, and in the
+    compact form no x columns (its u columns are the binary bids)."""
+    return Layout(0 if instance.compact else len(instance.candidates), len(instance.site_ids),
                   len(instance.group_population) if reach else 0, len(instance.countries),
                   len(instance.letter_site))
 
@@ -94,9 +96,87 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
         Row starts, column indices, coefficients and row bounds.
     """
     cols = layout(instance, reach)
-    candidates = instance.candidates
     countries = instance.countries
     country_of = np.array([countries.index(c) for c in instance.site_country], dtype=np.int64)
+    if instance.compact:
+        blocks = _national_bid_blocks(instance, cols, country_of)
+    else:
+        blocks = _candidate_blocks(instance, cols, country_of)
+    # reach_d: z_d - sum of x_g with a member in N_d (or of y_s in N_d) <= 0
+    if reach:
+        groups = instance.group_sites
+        over_candidates = instance.candidate_reach
+        rows, columns, values = (
+            _grouped(list(over_candidates), 0, cols.z + np.arange(len(groups)))
+            if over_candidates is not None
+            else _grouped(list(groups), cols.y, cols.z + np.arange(len(groups))))
+        blocks.append((rows, columns, values, np.full(len(groups), -np.inf),
+                       np.zeros(len(groups))))
+        if instance.compact:  # reach_states_d: z_d - sum of b_c over covering states <= 0
+            states = instance.country_reach
+            fewer = [d for d, (sites, c) in enumerate(zip(groups, states)) if len(c) < len(sites)]
+            rows, columns, values = _grouped([states[d] for d in fewer], cols.u,
+                                             cols.z + np.asarray(fewer, dtype=np.int64))
+            blocks.append((rows, columns, values, np.full(len(fewer), -np.inf),
+                           np.zeros(len(fewer))))
+    return _stack(blocks)
+
+
+def _national_bid_blocks(instance: SelectionInstance, cols: Layout, country_of: np.ndarray):
+    """Compact form: the rows of the national bids (see :mod:`siteopt.model`)."""
+    n_sites, n_countries = cols.n_sites, cols.n_countries
+    sites = np.arange(n_sites)
+    y, u = cols.y + sites, cols.u + country_of
+    bids = cols.u + np.arange(n_countries)
+    mw, extra = instance.effective_mw, instance.extra_site_cost_eur
+    ones, inf = np.ones(n_sites), np.full(n_countries, -np.inf)
+    blocks = [
+        # bid_open_c: b_c - sum y <= 0
+        (np.r_[np.arange(n_countries), country_of], np.r_[bids, y],
+         np.r_[np.ones(n_countries), -ones], inf, np.zeros(n_countries)),
+        # bid_members_c: sum y - M b_c <= 0
+        (np.r_[country_of, np.arange(n_countries)], np.r_[y, bids],
+         np.r_[ones, np.full(n_countries, -float(instance.max_members))], inf,
+         np.zeros(n_countries)),
+        # bid_power_c: sum m y - P b_c <= 0 ; bid_min_power_c: m_min b_c - sum m y <= 0
+        (np.r_[country_of, np.arange(n_countries)], np.r_[y, bids],
+         np.r_[mw, np.full(n_countries, -instance.power_cap_mw)], inf, np.zeros(n_countries)),
+        (np.r_[country_of, np.arange(n_countries)], np.r_[y, bids],
+         np.r_[-mw, np.full(n_countries, instance.min_gigafactory_mw)], inf,
+         np.zeros(n_countries)),
+        # member_s: y_s - b_c(s) <= 0
+        (np.r_[sites, sites], np.r_[y, u], np.r_[ones, -ones], np.full(n_sites, -np.inf),
+         np.zeros(n_sites)),
+    ]
+    pairs = instance.conflicting_pairs
+    if len(pairs):  # link_a_b: y_a + y_b - b_c <= 0
+        k = np.arange(len(pairs))
+        blocks.append((np.r_[k, k, k], np.r_[cols.y + pairs[:, 0], cols.y + pairs[:, 1],
+                                             cols.u + country_of[pairs[:, 0]]],
+                       np.r_[np.ones(2 * len(pairs)), -np.ones(len(pairs))],
+                       np.full(len(pairs), -np.inf), np.zeros(len(pairs))))
+    # max_gigafactories, budget, total_power
+    blocks.append((np.r_[np.zeros(n_countries, np.int64), np.ones(n_sites + n_countries, np.int64),
+                         np.full(n_sites, 2)],
+                   np.r_[bids, y, bids, y],
+                   np.r_[np.ones(n_countries), instance.capex_eur + extra,
+                         np.full(n_countries, -extra), mw],
+                   np.full(3, -np.inf),
+                   np.array([instance.max_gigafactories, instance.budget_eur,
+                             instance.total_power_mw], dtype=float)))
+    # home_l: h_l - b_c(l) <= 0
+    n_letters = cols.n_letters
+    letters = np.arange(n_letters)
+    blocks.append((np.r_[letters, letters],
+                   np.r_[cols.h + letters, cols.u + country_of[instance.letter_site]],
+                   np.r_[np.ones(n_letters), -np.ones(n_letters)], np.full(n_letters, -np.inf),
+                   np.zeros(n_letters)))
+    return blocks
+
+
+def _candidate_blocks(instance: SelectionInstance, cols: Layout, country_of: np.ndarray):
+    """Candidate form: membership, portfolio, bids, spread and home rows."""
+    candidates = instance.candidates
     n_sites = cols.n_sites
     blocks = []   # (rows, columns, values, lower, upper) with rows local to the block
 
@@ -131,17 +211,7 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
     homes = instance.letter_homes
     rows, columns, values = _grouped(list(homes), cols.y, cols.h + np.arange(len(homes)))
     blocks.append((rows, columns, values, np.full(len(homes), -np.inf), np.zeros(len(homes))))
-    # reach_d: z_d - sum of x_g with a member in N_d (or of y_s in N_d) <= 0
-    if reach:
-        groups = instance.group_sites
-        over_candidates = instance.candidate_reach
-        rows, columns, values = (
-            _grouped(list(over_candidates), 0, cols.z + np.arange(len(groups)))
-            if over_candidates is not None
-            else _grouped(list(groups), cols.y, cols.z + np.arange(len(groups))))
-        blocks.append((rows, columns, values, np.full(len(groups), -np.inf),
-                       np.zeros(len(groups))))
-    return _stack(blocks)
+    return blocks
 
 
 def _stack(blocks):
@@ -171,8 +241,13 @@ def column_arrays(instance: SelectionInstance, reach: bool = True):
     if reach and instance.total_population > 0:
         per_group = w.coverage * instance.group_population / instance.total_population
     per_letter = np.full(cols.n_letters, w.letters / cols.n_letters) if cols.n_letters else np.zeros(0)
-    costs = np.r_[gigafactory_objective(instance), site_objective(instance), per_group,
-                  np.full(cols.n_countries, w.spread / instance.max_gigafactories), per_letter]
+    if instance.compact:
+        per_site, per_bid = compact_objective(instance)
+        costs = np.r_[per_site, per_group, per_bid, per_letter]
+    else:
+        costs = np.r_[gigafactory_objective(instance), site_objective(instance), per_group,
+                      np.full(cols.n_countries, w.spread / instance.max_gigafactories),
+                      per_letter]
     lower = np.r_[np.zeros(cols.n_candidates), instance.required.astype(float),
                   np.zeros(cols.n_groups + cols.n_countries + cols.n_letters)]
     upper = np.r_[np.ones(cols.n_candidates), instance.eligible.astype(float),
@@ -195,11 +270,20 @@ def load_highs(highs, instance: SelectionInstance, reach: bool = True, extra_col
     starts, indices, values, row_lower, row_upper = build_rows(instance, reach)
     highs.addRows(len(row_upper), row_lower, row_upper, len(indices), starts.astype(np.int32),
                   indices.astype(np.int32), values)
-    n_candidates = len(instance.candidates)
-    if n_candidates:
-        highs.changeColsIntegrality(n_candidates, np.arange(n_candidates, dtype=np.int32),
-                                    np.full(n_candidates, highspy.HighsVarType.kInteger))
+    integer = integer_columns(instance, reach)
+    if len(integer):
+        highs.changeColsIntegrality(len(integer), integer,
+                                    np.full(len(integer), highspy.HighsVarType.kInteger))
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+
+def integer_columns(instance: SelectionInstance, reach: bool = True) -> np.ndarray:
+    """The integer columns: x, or y and the bids b in the compact form."""
+    cols = layout(instance, reach)
+    if instance.compact:
+        return np.r_[cols.y + np.arange(cols.n_sites),
+                     cols.u + np.arange(cols.n_countries)].astype(np.int32)
+    return np.arange(cols.n_candidates, dtype=np.int32)
 
 
 def solve_direct(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
@@ -220,7 +304,6 @@ def solve_direct(instance: SelectionInstance, settings: Solver) -> SolverOutcome
     seconds = time.perf_counter() - began
     if status in (Status.INFEASIBLE, Status.ERROR):
         return no_solution(status, len(instance.site_ids), seconds, "highs")
-    values = np.asarray(highs.getSolution().col_value[: len(instance.candidates)])
-    gigafactories = chosen_gigafactories(instance, values)
+    gigafactories = portfolio(instance, np.asarray(highs.getSolution().col_value))
     objective = float(highs.getInfo().objective_function_value)
     return finish(instance, status, gigafactories, objective, bound, settings, seconds, "highs")

@@ -160,7 +160,13 @@ def _diagnose_national_bids(cfg, site_ids, country, mw, required, lat, lon) -> N
 
 
 def diagnose_candidates(instance: SelectionInstance) -> None:
-    """Every required site must be a member of at least one allowed gigafactory."""
+    """Every required site must be a member of at least one allowed gigafactory.
+
+    In the compact form no candidates are enumerated; the solver and
+    :mod:`siteopt.infeasibility` name such a conflict instead.
+    """
+    if instance.compact:
+        return
     in_some = np.zeros(len(instance.site_ids), dtype=bool)
     in_some[instance.candidates.site_pairs()[1]] = True
     missing = [instance.site_ids[s] for s in np.flatnonzero(instance.required & ~in_some)]

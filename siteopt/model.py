@@ -65,6 +65,28 @@ symbol              code name                 meaning (unit)
 :math:`w_*`         ``weights``               objective weights (>= 0)
 ==================  ========================  ======================================================
 
+**One bid per member state** (q = 1, members in one state): the sites a state uses then form
+its one gigafactory, so no candidate is needed. The *compact form* replaces :math:`x_g` by a
+binary :math:`b_c` (state c bids) and the candidate rows by rows per state and per pair:
+
+.. math::
+
+    & y_s \le b_{c(s)}, \quad b_c \le \textstyle\sum_{s \in S_c} y_s, \quad
+      \textstyle\sum_{s \in S_c} y_s \le M b_c
+      && \text{(member\_s, bid\_open\_c, bid\_members\_c)} \\
+    & m^{GF}_{\min} b_c \le \textstyle\sum_{s \in S_c} m_s y_s \le P b_c
+      && \text{(bid\_min\_power\_c, bid\_power\_c)} \\
+    & y_a + y_b \le b_c \quad \text{for } a, b \in S_c \text{ that cannot share a gigafactory}
+      && \text{(link\_a\_b)} \\
+    & \textstyle\sum_c b_c \le p, \quad
+      \textstyle\sum_s (k_s + e) y_s - e \textstyle\sum_c b_c \le B
+      && \text{(max\_gigafactories, budget)}
+
+(pairs more than the link distance apart, over P together or over the budget together),
+with :math:`e` the extra-site cost, :math:`u_c = b_c`, :math:`h_l \le b_{c(l)}`, and the
+reach rows over the sites plus :math:`z_d \le \sum_{c:\,S_c \cap N_d \ne \emptyset} b_c`
+(a state counts once). Both forms have the same optima (brute-force tests check each).
+
 The reach row has two exact forms: over the sites, or over the candidates with a member in
 :math:`N_d` (tighter, since one multi-site candidate then counts once; used unless it has more
 than :data:`CANDIDATE_REACH_RATIO` times the non-zeros). Every term lies in [0, 1] (X reaches
@@ -197,6 +219,41 @@ class SelectionInstance:
         """Every gigafactory the rules allow (enumerated once)."""
         return enumerate_candidates(self)
 
+    @property
+    def compact(self) -> bool:
+        """Whether the compact form applies: one bid per member state, members in one state."""
+        return self.max_bids_per_country == 1 and not self.cross_border
+
+    @functools.cached_property
+    def conflicting_pairs(self) -> np.ndarray:
+        """``(k, 2)`` eligible site pairs of one member state that can never share a
+        gigafactory: more than ``link_km`` apart, more than P together, or over the budget
+        together (with the extra-site cost)."""
+        pairs = []
+        country = np.asarray(self.site_country)
+        lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
+        mw, capex = np.asarray(self.effective_mw, float), np.asarray(self.capex_eur, float)
+        if self.max_members > 1:
+            for code in self.countries:
+                sites = np.flatnonzero((country == code) & self.eligible)
+                conflict = haversine_km(lat[sites][:, None], lon[sites][:, None],
+                                        lat[sites][None, :], lon[sites][None, :]) > (
+                    self.link_km + DISTANCE_TOLERANCE_KM)
+                conflict |= mw[sites][:, None] + mw[sites][None, :] > self.power_cap_mw + 1e-9
+                conflict |= (capex[sites][:, None] + capex[sites][None, :]
+                             + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12))
+                a, b = np.nonzero(np.triu(conflict, 1))
+                pairs.append(np.column_stack([sites[a], sites[b]]))
+        return np.vstack(pairs) if pairs else np.empty((0, 2), dtype=np.int64)
+
+    @functools.cached_property
+    def country_reach(self) -> tuple[np.ndarray, ...]:
+        """For each demand group, the member states (indices into :attr:`countries`) with a
+        site that covers it."""
+        code = {c: i for i, c in enumerate(self.countries)}
+        of_site = np.array([code[c] for c in self.site_country], dtype=np.int64)
+        return tuple(np.unique(of_site[sites]) for sites in self.group_sites)
+
     @functools.cached_property
     def candidate_reach(self) -> tuple[np.ndarray, ...] | None:
         """For each demand group d, the candidates with a member in :math:`N_d`; None when these
@@ -209,6 +266,8 @@ class SelectionInstance:
         gigafactory once per member in :math:`N_d`: the relaxation cannot buy coverage twice
         with one fractional multi-site candidate. Both forms give the same optimum.
         """
+        if self.compact:
+            return None
         return cover_sets_over_candidates(self, CANDIDATE_REACH_RATIO)
 
     @functools.cached_property
@@ -416,6 +475,18 @@ def site_objective(instance: SelectionInstance) -> np.ndarray:
             - w.cost * (instance.capex_eur + instance.energy_cost_eur) / instance.cost_reference_eur)
 
 
+def compact_objective(instance: SelectionInstance) -> tuple[np.ndarray, np.ndarray]:
+    """Compact form: objective coefficients of :math:`y_s` and of the bids :math:`b_c`.
+
+    The extra-site cost :math:`e (\\sum_s y_s - \\sum_c b_c)` moves onto both.
+    """
+    w = instance.weights
+    extra = w.cost * instance.extra_site_cost_eur / instance.cost_reference_eur
+    per_site = site_objective(instance) - extra
+    per_bid = np.full(len(instance.countries), w.spread / instance.max_gigafactories + extra)
+    return per_site, per_bid
+
+
 def gigafactory_objective(instance: SelectionInstance) -> np.ndarray:
     """Objective coefficient of each :math:`x_g`: minus the weighted extra-site cost."""
     candidates = instance.candidates
@@ -432,7 +503,11 @@ def gigafactory_labels(instance: SelectionInstance) -> list[str]:
 
 @dataclass(frozen=True)
 class BuiltModel:
-    """The PuLP problem and its variables, keyed by candidate, site, group, country, letter."""
+    """The PuLP problem and its variables, keyed by candidate, site, group, country, letter.
+
+    In the compact form ``gigafactory_open`` is empty and ``country_used`` holds the binary
+    bids :math:`b_c`.
+    """
 
     problem: pulp.LpProblem
     gigafactory_open: dict[int, pulp.LpVariable]
@@ -459,10 +534,12 @@ def define_gigafactory_open(problem, instance):
 
 
 def define_site_open(problem, instance):
-    """:math:`y_s` in [0, 1], fixed to 1 for required sites and to 0 for ineligible ones."""
+    """:math:`y_s` in [0, 1] (binary in the compact form), fixed to 1 for required sites and
+    to 0 for ineligible ones."""
     names = lp_names("open", list(instance.site_ids))
+    kind = pulp.LpInteger if instance.compact else pulp.LpContinuous
     return {s: problem.add_variable(name, lowBound=1 if instance.required[s] else 0,
-                                    upBound=1 if instance.eligible[s] else 0)
+                                    upBound=1 if instance.eligible[s] else 0, cat=kind)
             for s, name in enumerate(names)}
 
 
@@ -472,6 +549,11 @@ def define_demand_covered(problem, instance):
 
 
 def define_country_used(problem, instance):
+    """:math:`u_c` in [0, 1]; in the compact form the binary bid :math:`b_c`."""
+    if instance.compact:
+        names = lp_names("bid", list(instance.countries))
+        return {c: problem.add_variable(name, lowBound=0, upBound=1, cat=pulp.LpInteger)
+                for c, name in zip(instance.countries, names)}
     names = lp_names("represented", list(instance.countries))
     return {c: problem.add_variable(name, lowBound=0, upBound=1)
             for c, name in zip(instance.countries, names)}
@@ -552,6 +634,65 @@ def define_letter_homes(problem, instance, site_open, letter_homed):
                  pulp.LpConstraintLE, 0, f"home_{l}")
 
 
+def define_compact_objective(problem, instance, site_open, demand_covered, bid, letter_homed):
+    w = instance.weights
+    per_site, per_bid = compact_objective(instance)
+    terms = list(zip(site_open.values(), per_site)) + list(zip(bid.values(), per_bid))
+    if instance.total_population > 0:
+        terms += [(demand_covered[d], w.coverage * instance.group_population[d]
+                   / instance.total_population) for d in demand_covered]
+    if letter_homed:
+        terms += [(letter_homed[l], w.letters / len(letter_homed)) for l in letter_homed]
+    problem.setObjective(_expression(terms))
+
+
+def define_national_bids(problem, instance, site_open, bid):
+    """Compact form: each state's used sites form its one gigafactory, within the rules."""
+    le = pulp.LpConstraintLE
+    mw = instance.effective_mw
+    names = lp_names("", list(instance.countries))
+    for country, label in zip(instance.countries, names):
+        sites = [s for s, code in enumerate(instance.site_country) if code == country]
+        b = bid[country]
+        _add_row(problem, [(b, 1)] + [(site_open[s], -1) for s in sites], le, 0,
+                 f"bid_open{label}")
+        _add_row(problem, [(b, -instance.max_members)] + [(site_open[s], 1) for s in sites], le,
+                 0, f"bid_members{label}")
+        _add_row(problem, [(b, -instance.power_cap_mw)] + [(site_open[s], mw[s]) for s in sites],
+                 le, 0, f"bid_power{label}")
+        if instance.min_gigafactory_mw > 0:
+            _add_row(problem, [(b, instance.min_gigafactory_mw)]
+                     + [(site_open[s], -mw[s]) for s in sites], le, 0, f"bid_min_power{label}")
+    site_names = lp_names("member", list(instance.site_ids))
+    for s, name in enumerate(site_names):
+        _add_row(problem, [(site_open[s], 1), (bid[instance.site_country[s]], -1)], le, 0, name)
+    for a, b in instance.conflicting_pairs.tolist():
+        _add_row(problem, [(site_open[a], 1), (site_open[b], 1),
+                           (bid[instance.site_country[a]], -1)], le, 0,
+                 lp_names("link", [f"{instance.site_ids[a]}_{instance.site_ids[b]}"])[0])
+    extra = instance.extra_site_cost_eur
+    _add_row(problem, ((u, 1) for u in bid.values()), le, instance.max_gigafactories,
+             "max_gigafactories")
+    _add_row(problem, list(zip(site_open.values(), instance.capex_eur + extra))
+             + [(u, -extra) for u in bid.values()], le, instance.budget_eur, "budget")
+    _add_row(problem, zip(site_open.values(), mw), le, instance.total_power_mw, "total_power")
+
+
+def define_compact_reach(problem, instance, site_open, demand_covered, bid, letter_homed):
+    """Reach rows over the sites, and over the states where a state has two covering sites;
+    a letter's home is its state's bid."""
+    le = pulp.LpConstraintLE
+    define_reach(problem, instance, {}, site_open, demand_covered)
+    countries = instance.countries
+    for d, (sites, states) in enumerate(zip(instance.group_sites, instance.country_reach)):
+        if len(states) < len(sites):
+            _add_row(problem, [(demand_covered[d], 1)] + [(bid[countries[c]], -1) for c in states],
+                     le, 0, f"reach_states_{d}")
+    for l, site in enumerate(instance.letter_site.tolist()):
+        _add_row(problem, [(letter_homed[l], 1), (bid[instance.site_country[site]], -1)], le, 0,
+                 f"home_{l}")
+
+
 def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltModel:
     """Build the integer program of the module docstring for ``instance``.
 
@@ -560,6 +701,15 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
     BuiltModel
     """
     problem = pulp.LpProblem(name, pulp.LpMaximize)
+    if instance.compact:
+        site_open = define_site_open(problem, instance)
+        demand_covered = define_demand_covered(problem, instance)
+        bid = define_country_used(problem, instance)
+        letter_homed = define_letter_homed(problem, instance)
+        define_compact_objective(problem, instance, site_open, demand_covered, bid, letter_homed)
+        define_national_bids(problem, instance, site_open, bid)
+        define_compact_reach(problem, instance, site_open, demand_covered, bid, letter_homed)
+        return BuiltModel(problem, {}, site_open, demand_covered, bid, letter_homed)
     gigafactory_open = define_gigafactory_open(problem, instance)
     site_open = define_site_open(problem, instance)
     demand_covered = define_demand_covered(problem, instance)

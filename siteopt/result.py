@@ -51,6 +51,8 @@ class Gigafactory:
         Electricity over ``costs.years``, EUR.
     merged_letters, partner_letters : list of str
         Letters at member sites; letters that join without their site.
+    merged_consortia, partner_consortia : list of str
+        The consortia that sent them, each once, in letter order.
     requested_mw : float
         MW requested by all its letters (merged and partner), to compare with its power.
     """
@@ -65,10 +67,17 @@ class Gigafactory:
     energy_cost_eur: float
     merged_letters: list[str]
     partner_letters: list[str]
+    merged_consortia: list[str]
+    partner_consortia: list[str]
     requested_mw: float
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _unique(values) -> list[str]:
+    """Values in first-seen order, each once."""
+    return list(dict.fromkeys(str(v) for v in values))
 
 
 def short_name(name: str) -> str:
@@ -142,6 +151,7 @@ class Result:
         """The chosen gigafactories, sorted by ID."""
         chosen, plan = self.chosen, self.consolidation
         requested = plan.letters.groupby("gigafactory")["requested_mw"].sum()
+        consortium = plan.letters.set_index("letter_id")["consortium"]
         extra_per_site = self.model.consolidation.extra_site_cost_eur
         out = []
         for ident, members in chosen.groupby("gigafactory", sort=True):
@@ -153,6 +163,8 @@ class Result:
                 capex_eur=float(members["capex_eur"].sum() + extra), extra_site_cost_eur=extra,
                 energy_cost_eur=float(members["energy_cost_eur"].sum()),
                 merged_letters=plan.merged(ident), partner_letters=plan.partners(ident),
+                merged_consortia=_unique(consortium.loc[plan.merged(ident)]),
+                partner_consortia=_unique(consortium.loc[plan.partners(ident)]),
                 requested_mw=float(requested.get(ident, 0.0))))
         return out
 
@@ -267,6 +279,7 @@ class Result:
             "solver": {"name": self.solver["name"], "method": self.solver["method"],
                        "seconds": self.solver["seconds"], "gap": self.solver["gap"],
                        "bound": self.solver["bound"],
+                       "formulation": self.solver["formulation"],
                        "candidate_gigafactories": self.solver["candidates"]},
             "timings": dict(self.timings),
             "inputs": dict(self.inputs),

@@ -196,8 +196,9 @@ PRESOLVE_OFF_NONZEROS = 100_000
 
 def presolve_choice(instance) -> str:
     """``"off"`` for a small model (see :data:`PRESOLVE_OFF_NONZEROS`), else ``"on"``."""
-    nonzeros = (sum(len(sites) for sites in instance.group_sites)
-                + int(instance.candidates.size.sum()) * 3)
+    nonzeros = sum(len(sites) for sites in instance.group_sites)
+    if not instance.compact:
+        nonzeros += int(instance.candidates.size.sum()) * 3
     return "off" if nonzeros <= PRESOLVE_OFF_NONZEROS else "on"
 
 
@@ -270,6 +271,34 @@ def chosen_gigafactories(instance, values) -> tuple[tuple[int, ...], ...]:
     return tuple(sorted(candidates.member_list(g) for g in np.flatnonzero(values > 0.5)))
 
 
+def compact_gigafactories(instance, site_values) -> tuple[tuple[int, ...], ...]:
+    """Compact form: each member state's used sites are its gigafactory, as member tuples.
+
+    Raises
+    ------
+    SolverError
+        If a site value is not within :data:`INTEGRALITY_TOLERANCE` of 0 or 1.
+    """
+    values = np.asarray(site_values, dtype=float)
+    off = np.abs(values - np.round(values))
+    if off.max(initial=0.0) > INTEGRALITY_TOLERANCE:
+        raise SolverError(f"the solver returned a fractional site decision "
+                          f"({values[off > INTEGRALITY_TOLERANCE][0]:.3g}); the solution cannot "
+                          f"be trusted")
+    by_state: dict[str, list[int]] = {}
+    for s in np.flatnonzero(values > 0.5):
+        by_state.setdefault(instance.site_country[s], []).append(int(s))
+    return tuple(sorted(tuple(sites) for sites in by_state.values()))
+
+
+def portfolio(instance, columns) -> tuple[tuple[int, ...], ...]:
+    """The chosen gigafactories from the values of the model's columns, in either form: the
+    first columns are x (candidates), or y (sites) in the compact form."""
+    if instance.compact:
+        return compact_gigafactories(instance, columns[: len(instance.site_ids)])
+    return chosen_gigafactories(instance, columns[: len(instance.candidates)])
+
+
 def no_solution(status: Status, n_sites: int, seconds: float, solver: str) -> SolverOutcome:
     """The outcome of a run without a solution (infeasible or failed)."""
     return SolverOutcome(status, (), np.zeros(n_sites, dtype=bool), math.nan, math.nan, math.nan,
@@ -313,8 +342,8 @@ def solve_model(built: BuiltModel, instance, settings: Solver) -> SolverOutcome:
     seconds = time.perf_counter() - start
     if status in (Status.INFEASIBLE, Status.ERROR):
         return no_solution(status, len(built.site_open), seconds, settings.name)
-    values = [built.gigafactory_open[g].varValue or 0.0 for g in range(len(built.gigafactory_open))]
-    gigafactories = chosen_gigafactories(instance, values)
+    variables = built.site_open if instance.compact else built.gigafactory_open
+    gigafactories = portfolio(instance, [variables[k].varValue or 0.0 for k in range(len(variables))])
     objective = float(pulp.value(built.problem.objective) or 0.0)
     return finish(instance, status, gigafactories, objective, bound, settings, seconds,
                   settings.name)

@@ -56,7 +56,7 @@ def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
     assert page.locator("#coverage tbody tr").count() == 27
     assert page.locator("#consolidation tbody tr").count() == 5
     header = page.locator("#consolidation thead").inner_text()
-    assert "merged letters" in header and "partners" in header
+    assert "merged consortia" in header and "partner consortia" in header
     assert "Status: optimal (proven optimal)" in page.inner_text("#status")
     assert page.locator("#settings tbody tr").count() == len(settings())
     assert "25 are publicly reported and 35 are illustrative" in page.inner_text("#provenance")

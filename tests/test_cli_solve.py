@@ -43,8 +43,14 @@ def test_json_document_keys_and_types(default_json):
     for g in doc["gigafactories"]:
         assert set(g) == {"id", "name", "members", "countries", "effective_mw", "capex_eur",
                           "extra_site_cost_eur", "energy_cost_eur", "merged_letters",
-                          "partner_letters", "requested_mw"}
+                          "partner_letters", "merged_consortia", "partner_consortia",
+                          "requested_mw"}
         assert g["id"] == "+".join(g["members"]) and g["energy_cost_eur"] > 0
+        letters = pd.read_csv(default_data_dir() / "letters.csv").set_index("letter_id")
+        for role in ("merged", "partner"):
+            expected = list(dict.fromkeys(letters.loc[g[f"{role}_letters"], "consortium"]))
+            assert g[f"{role}_consortia"] == expected
+        assert set(letters.loc[g["merged_letters"], "site_id"]) <= set(g["members"])
     homed = [lid for g in doc["gigafactories"] for lid in g["merged_letters"] + g["partner_letters"]]
     assert sorted(homed + doc["unfunded_letters"]) == [f"L{i:03d}" for i in range(1, 77)]
     assert doc["terms"]["letters"] == pytest.approx(len(homed) / 76)

@@ -14,7 +14,7 @@ from siteopt.config import SOLVERS, Solver, Weights
 from siteopt.direct import solve_direct
 from siteopt.errors import SolverError
 from siteopt.examples import GRID_ONLY, border_sites, national_bid, three_sites
-from siteopt.model import build_model, group_demand, lp_names
+from siteopt.model import SelectionInstance, build_model, group_demand, lp_names
 from siteopt.solve import Status, chosen_gigafactories, new_highs, relative_gap, solve_model
 from tests.conftest import REPO
 from tests.instances import brute_force, hard_instance, portfolio_value, random_instance
@@ -196,7 +196,8 @@ def test_points_with_the_same_covering_sites_share_one_variable():
 
 
 def test_model_rows_and_columns():
-    built = build_model(national_bid())
+    """The candidate form (two bids per state allowed, so no compact form)."""
+    built = build_model(national_bid(max_bids_per_country=2))
     problem = built.problem
     names = {v.name for v in problem.variables()}
     assert names == {"gf_A", "gf_B", "gf_C", "gf_A_B", "open_A", "open_B", "open_C", "cover_0",
@@ -211,6 +212,29 @@ def test_model_rows_and_columns():
         "open_A": 1, "gf_A": -1, "gf_A_B": -1}
     assert {v.name: c for v, c in problem.get_constraint_by_name("bids_X").items()} == {
         "gf_A": 1, "gf_B": 1, "gf_A_B": 1}
+    assert problem.get_constraint_by_name("bids_X").constant == -2.0
+
+
+def test_compact_rows_and_columns():
+    """One bid per state: binary sites and bids, no candidates (A and B may merge; with
+    link_km = 50 they may not, which gives a conflict row)."""
+    built = build_model(national_bid())
+    problem = built.problem
+    assert not built.gigafactory_open
+    assert {v.name for v in problem.variables()} == {"open_A", "open_B", "open_C", "cover_0",
+                                                     "bid_X", "bid_Y"}
+    assert {c.name for c in problem.constraints()} == {
+        "bid_open_X", "bid_open_Y", "bid_members_X", "bid_members_Y", "bid_power_X",
+        "bid_power_Y", "member_A", "member_B", "member_C", "max_gigafactories", "budget",
+        "total_power", "reach_0"}
+    row = lambda name: {v.name: c for v, c in problem.get_constraint_by_name(name).items()}  # noqa: E731
+    # capex + the extra-site cost per site, minus it per bid: A + B as one bid costs 3 + 3 + 1
+    assert row("budget") == {"open_A": 4, "open_B": 4, "open_C": 6, "bid_X": -1, "bid_Y": -1}
+    assert row("bid_power_X") == {"open_A": 300, "open_B": 300, "bid_X": -1000}
+    assert row("bid_members_X") == {"open_A": 1, "open_B": 1, "bid_X": -2}
+    far = build_model(national_bid(link_km=50.0)).problem
+    assert {v.name: c for v, c in far.get_constraint_by_name("link_A_B").items()} == {
+        "open_A": 1, "open_B": 1, "bid_X": -1}
 
 
 def test_lp_names_stay_unique_after_sanitising():
@@ -358,3 +382,29 @@ def test_conflicts_only_the_solver_sees_are_named():
                             Solver()) == (
         "no portfolio meets every rule together; relaxing any one of limits.max_gigafactories, "
         "sites.required would make one possible")
+
+
+class CandidateForm(SelectionInstance):
+    """The same instance, always solved in the candidate form."""
+
+    @property
+    def compact(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("path", ["highs", "direct", "benders"])
+def test_compact_and_candidate_forms_agree(path):
+    """With one bid per state and no cross-border members both forms apply: same optimum."""
+    checked = 0
+    for seed in range(30):
+        instance = dataclasses.replace(random_instance(seed, 7, 8, 3), max_bids_per_country=1,
+                                       cross_border=False)
+        assert instance.compact
+        candidate_form = CandidateForm(**{f.name: getattr(instance, f.name)
+                                          for f in dataclasses.fields(instance)})
+        compact, candidates = solve(instance, path), solve(candidate_form, path)
+        assert compact.status == candidates.status
+        if compact.status == Status.OPTIMAL:
+            assert compact.objective == pytest.approx(candidates.objective, abs=1e-9)
+            checked += 1
+    assert checked >= 15

@@ -105,21 +105,26 @@ def terms_table(result: Result) -> pd.DataFrame:
     return frame
 
 
+def consortia_text(letters: pd.DataFrame) -> str:
+    """``Consortium A [L001, L002]; Consortium B [L007]``: letters grouped by consortium."""
+    groups = letters.groupby("consortium", sort=False)["letter_id"].apply(list)
+    return "; ".join(f"{name} [{', '.join(ids)}]" for name, ids in groups.items())
+
+
 def consolidation_table(result: Result) -> pd.DataFrame:
-    """One row per gigafactory: merged letters, partner consortia and requested against power."""
-    letters = result.consolidation.letters.set_index("letter_id")
+    """One row per gigafactory: merged and partner consortia (with their letters), and the MW
+    all its letters request against its power."""
+    letters = result.consolidation.letters.set_index("letter_id", drop=False)
     rows = []
     for g in result.gigafactories:
-        partners = letters.loc[g.partner_letters] if g.partner_letters else letters.iloc[:0]
         rows.append({
             "gigafactory": g.id,
-            "merged letters": ", ".join(g.merged_letters),
-            "partners": ", ".join(f"{lid} ({site})" for lid, site in
-                                  zip(partners.index, partners["site_id"])),
+            "merged consortia": consortia_text(letters.loc[g.merged_letters]),
+            "partner consortia": consortia_text(letters.loc[g.partner_letters]),
             "requested MW": g.requested_mw,
             "power MW": g.effective_mw,
         })
-    return pd.DataFrame(rows, columns=["gigafactory", "merged letters", "partners",
+    return pd.DataFrame(rows, columns=["gigafactory", "merged consortia", "partner consortia",
                                        "requested MW", "power MW"])
 
 
