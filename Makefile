@@ -41,6 +41,7 @@ $(BENCH)/.installed: setup.cfg pyproject.toml
 
 bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/bench_solve.py
+	$(BENCH)/bin/python benchmarks/bench_consolidation.py
 	$(BENCH)/bin/python benchmarks/run.py
 
 # Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).

@@ -5,7 +5,8 @@
 For each size (sites N, demand points M) in SIZES and radius R in RADII it generates a seeded
 instance (benchmarks/generate.py), then times, in fresh processes (imports count):
 
-- ``full``: the whole model (budget, power and one-site-per-country rows on) with siteopt's
+- ``full``: the whole default model (gigafactories of up to 3 sites, one bid per member state,
+  budget and power limits, every default weight) with siteopt's
   ``pulp`` method (PuLP + HiGHS; only where it finishes within the time limit) and ``benders``;
 - ``coverage``: the coverage-only form (weights coverage = 1, the rest 0; budget, power and
   country limits switched off; p = 5 sites) with siteopt ``benders`` and with spopt 0.7.0's
@@ -37,9 +38,12 @@ SPOPT_MAX_PAIRS = 20_000_000
 #: PuLP builds one Python object per coefficient; beyond this many pairs the pulp method is
 #: not timed (it does not finish within the time limit at 2,000 x 100,000).
 PULP_MAX_PAIRS = 20_000_000
-COVERAGE_ONLY = ["weights.coverage=1", "weights.grid=0", "weights.spread=0", "weights.green=0",
-                 "weights.cost=0", "budget.total_eur=1e15", "limits.total_power_mw=1e9",
-                 "limits.max_sites_per_country=1000000", f"limits.max_sites={P_SITES}"]
+#: The maximal-covering problem spopt also states: p single-site gigafactories, coverage only.
+COVERAGE_ONLY = ["weights.coverage=1", "weights.grid=0", "weights.spread=0", "weights.clean=0",
+                 "weights.green=0", "weights.letters=0", "weights.cost=0",
+                 "budget.total_eur=1e15", "limits.total_power_mw=1e9",
+                 "limits.max_bids_per_country=1000000", f"limits.max_gigafactories={P_SITES}",
+                 "consolidation.max_sites_per_gigafactory=1"]
 
 
 def instance_dir(n_sites: int, n_points: int) -> Path:

@@ -19,10 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from siteopt.errors import SolverError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 
 #: Rows of candidate sets extended at once (bounds the memory of one step: rows x sites bytes).
 EXTEND_BLOCK = 20_000
+#: Most candidate gigafactories siteopt builds a model from. Beyond it HiGHS did not stop at its
+#: time limit (406,675 candidates on a generated 500-site cross-border instance: still in one
+#: master MIP after 5 minutes with a 2-minute limit), so siteopt refuses and names the fix.
+MAX_CANDIDATES = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +117,7 @@ def enumerate_candidates(instance) -> Candidates:
             if len(grown) == 0:
                 break
             levels.append(grown)
+            _check_count(instance, sum(len(level) for level in levels))
 
     width = instance.max_members
     members = np.vstack([np.pad(level, ((0, 0), (0, width - level.shape[1])),
@@ -127,6 +133,20 @@ def enumerate_candidates(instance) -> Candidates:
     pairs = np.unique(np.column_stack([rows, country_of[members[rows, cols]]]), axis=0) \
         if len(rows) else np.empty((0, 2), dtype=np.int64)
     return Candidates(members, size, total_mw, total_capex, (pairs[:, 0], pairs[:, 1]))
+
+
+def _check_count(instance, count: int) -> None:
+    """Refuse a model with more than :data:`MAX_CANDIDATES` candidates, naming what to change."""
+    if count <= MAX_CANDIDATES:
+        return
+    across = (f", consolidation.max_countries_per_gigafactory ({instance.max_countries})"
+              if instance.cross_border else "")
+    raise SolverError(
+        f"the rules allow at least {count:,} candidate gigafactories, more than siteopt can "
+        f"prove optimal in reasonable time ({MAX_CANDIDATES:,}); lower consolidation.link_km "
+        f"({instance.link_km:g} km), consolidation.max_sites_per_gigafactory "
+        f"({instance.max_members}){across}, or allow one bid per member state without "
+        f"cross_border (which needs no candidates)")
 
 
 def _extend(groups: np.ndarray, linked: np.ndarray, mw: np.ndarray, capex: np.ndarray,

@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from siteopt.config import Solver, Weights
+from siteopt.errors import SolverError
 from siteopt.model import SelectionInstance
 from siteopt.solve import Status
 
@@ -41,12 +42,20 @@ def feasible(instance: SelectionInstance, settings: Solver) -> bool:
     return solve_direct(probe, settings).status != Status.INFEASIBLE
 
 
+def _helps(relaxed: SelectionInstance, settings: Solver) -> bool:
+    """Whether a relaxed instance is feasible; a relaxation too large to solve does not count."""
+    try:
+        return feasible(relaxed, settings)
+    except SolverError:
+        return False
+
+
 def conflict_message(instance: SelectionInstance, settings: Solver) -> str:
     """One sentence naming the rules whose relaxation alone would make a portfolio possible."""
     settings = dataclasses.replace(settings, name="highs", method="direct", mip_gap=0.0)
     # without required sites the empty portfolio is always feasible, so the list is never empty
     culprits = [key for key, relax in RELAXATIONS
-                if feasible(dataclasses.replace(instance, **relax(instance)), settings)]
+                if _helps(dataclasses.replace(instance, **relax(instance)), settings)]
     if len(culprits) == 1:
         return (f"no portfolio meets every rule together; only relaxing {culprits[0]} would "
                 f"make one possible")

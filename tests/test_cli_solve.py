@@ -281,6 +281,10 @@ def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
      "site ES-MLN is both required and excluded; remove it from sites.required or "
      "sites.excluded"),
     (["--set", "sites.required=PT-SIN", "--set", "limits.min_gigafactory_mw=700"],
+     "no portfolio meets every rule together; relaxing any one of limits.min_gigafactory_mw, "
+     "consolidation.cross_border, sites.required would make one possible"),
+    (["--set", "sites.required=PT-SIN", "--set", "limits.min_gigafactory_mw=950", "--set",
+      "consolidation.cross_border=true", "--set", "consolidation.link_km=100"],
      "required site PT-SIN is in no gigafactory the rules allow"),
     (["--set", "limits.min_site_mw=5000"], "no site is eligible"),
     # conflicts only the solver sees: the rule whose relaxation alone helps is named

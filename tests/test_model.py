@@ -408,3 +408,14 @@ def test_compact_and_candidate_forms_agree(path):
             assert compact.objective == pytest.approx(candidates.objective, abs=1e-9)
             checked += 1
     assert checked >= 15
+
+
+def test_too_many_candidates_are_refused_naming_the_fix(monkeypatch):
+    import siteopt.candidates
+
+    monkeypatch.setattr(siteopt.candidates, "MAX_CANDIDATES", 3)
+    with pytest.raises(SolverError, match=r"the rules allow at least 4 candidate gigafactories, "
+                                          r"more than siteopt can prove optimal in reasonable "
+                                          r"time \(3\); lower consolidation.link_km \(500 km\)"):
+        border_sites(cross_border=True).candidates
+    assert len(border_sites(cross_border=True, link_km=200.0).candidates) == 3  # at the limit
