@@ -55,6 +55,8 @@ def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
         assert page.eval_on_selector(image, "img => img.complete && img.naturalWidth") > 800
     assert page.locator("#coverage tbody tr").count() == 27
     assert page.locator("#consolidation tbody tr").count() == 5
+    unfunded = page.inner_text("#unfunded")
+    assert unfunded.startswith("Not funded (") and "AT: L001, L002" in unfunded
     header = page.locator("#consolidation thead").inner_text()
     assert "merged consortia" in header and "partner consortia" in header
     assert "Status: optimal (proven optimal)" in page.inner_text("#status")

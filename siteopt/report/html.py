@@ -135,6 +135,17 @@ def provenance_text(result) -> str:
             f"</code>.")
 
 
+def _unfunded_html(result) -> str:
+    """The unfunded letters per member state, as a paragraph."""
+    by_country = result.consolidation.unfunded_by_country()
+    if not by_country:
+        return "<p id='unfunded'>Every letter finds a home.</p>"
+    parts = "; ".join(f"<b>{html.escape(country)}</b>: {html.escape(id_list(ids))}"
+                      for country, ids in by_country.items())
+    count = sum(len(ids) for ids in by_country.values())
+    return f"<p id='unfunded'>Not funded ({count} of {len(result.consolidation.letters)}): {parts}.</p>"
+
+
 def build_report(result) -> str:
     """The whole report as one HTML document.
 
@@ -184,8 +195,7 @@ def build_report(result) -> str:
            f"{model.consolidation.radius_km:g} km" if model.consolidation.cross_border else "")
         + "; the rest are <b>not funded</b>.</p>",
         _table(consolidation, {"requested MW": ",.0f", "power MW": ",.0f"}, "consolidation"),
-        f"<p>Unfunded letters ({len(result.consolidation.unfunded)}): "
-        f"{html.escape(id_list(result.consolidation.unfunded))}.</p>",
+        _unfunded_html(result),
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",
