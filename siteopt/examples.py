@@ -103,30 +103,20 @@ def national_bid(**changes) -> SelectionInstance:
     (((0, 1), (2,)), 0.5)
     """
     b_lat, b_lon = destination(50.0, 10.0, 90.0, 100.0)
-    fields = dict(
+    return _power_only(dict(
         site_ids=("A", "B", "C"),
         site_country=("X", "X", "Y"),
         effective_mw=np.array([300.0, 300.0, 400.0]),
-        renewable_share=np.zeros(3),
         capex_eur=np.array([3.0, 3.0, 5.0]),
-        group_population=np.array([10.0]),
-        group_sites=(np.array([0]),),
-        total_population=10.0,
         budget_eur=12.0,
         max_gigafactories=2,
-        max_bids_per_country=1,
-        power_cap_mw=1000.0,
-        total_power_mw=5000.0,
-        weights=GRID_ONLY,
         site_lat=np.array([50.0, float(b_lat), 48.0]),
         site_lon=np.array([10.0, float(b_lon), 20.0]),
         max_members=2,
         link_km=1000.0,
         extra_site_cost_eur=1.0,
         cost_reference_eur=12.0,
-    )
-    fields.update(changes)
-    return SelectionInstance(**fields)
+    ), changes)
 
 
 def border_sites(**changes) -> SelectionInstance:
@@ -152,21 +142,13 @@ def border_sites(**changes) -> SelectionInstance:
     """
     b_lat, b_lon = destination(48.0, 10.0, 90.0, 300.0)
     c_lat, c_lon = destination(float(b_lat), float(b_lon), 90.0, 300.0)
-    fields = dict(
+    return _power_only(dict(
         site_ids=("A", "B", "C"),
         site_country=("X", "Y", "Z"),
         effective_mw=np.array([400.0, 450.0, 400.0]),
-        renewable_share=np.zeros(3),
         capex_eur=np.array([2.0, 2.0, 3.0]),
-        group_population=np.array([10.0]),
-        group_sites=(np.array([0]),),
-        total_population=10.0,
         budget_eur=4.5,
         max_gigafactories=1,
-        max_bids_per_country=1,
-        power_cap_mw=1000.0,
-        total_power_mw=5000.0,
-        weights=GRID_ONLY,
         site_lat=np.array([48.0, float(b_lat), float(c_lat)]),
         site_lon=np.array([10.0, float(b_lon), float(c_lon)]),
         max_members=3,
@@ -174,6 +156,15 @@ def border_sites(**changes) -> SelectionInstance:
         link_km=500.0,
         extra_site_cost_eur=0.5,
         cost_reference_eur=10.0,
-    )
-    fields.update(changes)
-    return SelectionInstance(**fields)
+    ), changes)
+
+
+def _power_only(fields: dict, changes: dict) -> SelectionInstance:
+    """A consolidation example scored on power only: one demand group of 10 people at the
+    first site, no renewables, one bid per state, P = 1,000 MW, T = 5,000 MW; ``fields`` and
+    then ``changes`` set the rest."""
+    base = dict(renewable_share=np.zeros(len(fields["site_ids"])),
+                group_population=np.array([10.0]), group_sites=(np.array([0]),),
+                total_population=10.0, max_bids_per_country=1, power_cap_mw=1000.0,
+                total_power_mw=5000.0, weights=GRID_ONLY)
+    return SelectionInstance(**{**base, **fields, **changes})

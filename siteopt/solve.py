@@ -252,8 +252,8 @@ INTEGRALITY_TOLERANCE = 1e-6
 SOLVE_FUNCTIONS = {"cbc": _solve_cbc, "highs": _solve_highs}
 
 
-def chosen_gigafactories(instance, values) -> tuple[tuple[int, ...], ...]:
-    """The chosen candidates from the solver's values of :math:`x_g`, as member tuples.
+def integral(values, what: str) -> np.ndarray:
+    """The solver's values of binary decisions, checked to be 0 or 1.
 
     Raises
     ------
@@ -264,27 +264,24 @@ def chosen_gigafactories(instance, values) -> tuple[tuple[int, ...], ...]:
     values = np.asarray(values, dtype=float)
     off = np.abs(values - np.round(values))
     if off.max(initial=0.0) > INTEGRALITY_TOLERANCE:
-        raise SolverError(f"the solver returned a fractional gigafactory decision "
+        raise SolverError(f"the solver returned a fractional {what} decision "
                           f"({values[off > INTEGRALITY_TOLERANCE][0]:.3g}); the solution cannot "
                           f"be trusted")
+    return values
+
+
+def chosen_gigafactories(instance, values) -> tuple[tuple[int, ...], ...]:
+    """The chosen candidates from the solver's values of :math:`x_g`, as member tuples
+    (:func:`integral` checks the values)."""
+    values = integral(values, "gigafactory")
     candidates = instance.candidates
     return tuple(sorted(candidates.member_list(g) for g in np.flatnonzero(values > 0.5)))
 
 
 def compact_gigafactories(instance, site_values) -> tuple[tuple[int, ...], ...]:
-    """Compact form: each member state's used sites are its gigafactory, as member tuples.
-
-    Raises
-    ------
-    SolverError
-        If a site value is not within :data:`INTEGRALITY_TOLERANCE` of 0 or 1.
-    """
-    values = np.asarray(site_values, dtype=float)
-    off = np.abs(values - np.round(values))
-    if off.max(initial=0.0) > INTEGRALITY_TOLERANCE:
-        raise SolverError(f"the solver returned a fractional site decision "
-                          f"({values[off > INTEGRALITY_TOLERANCE][0]:.3g}); the solution cannot "
-                          f"be trusted")
+    """Compact form: each member state's used sites are its gigafactory, as member tuples
+    (:func:`integral` checks the values)."""
+    values = integral(site_values, "site")
     by_state: dict[str, list[int]] = {}
     for s in np.flatnonzero(values > 0.5):
         by_state.setdefault(instance.site_country[s], []).append(int(s))
