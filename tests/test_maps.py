@@ -160,3 +160,20 @@ def test_interactive_map_layers_and_offline(default_result):
     assert page.count("L.polyline(") == (len(consolidation_lines(default_result))
                                          + len(member_lines(default_result)))
     assert len(re.findall(r"circle_marker_\w+\.bindPopup\(", page)) == 60  # every site
+
+
+@pytest.mark.parametrize("name", ["Cost $x^{2$ site", "$\\frac", "a $5 and $6 plan"])
+def test_dollar_signs_in_names_are_drawn_literally(data_dir, run_cli, tmp_path, name):
+    """matplotlib reads $...$ as maths: a name from the data must be drawn as it is."""
+    import siteopt
+    from tests.conftest import edit_csv
+
+    edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "name", name)
+    result = siteopt.solve(data=data_dir)
+    assert "RO-CER" in result.selected
+    ax = result.plot()
+    labels = [a.get_text() for a in artists(ax, "site_label")]
+    assert f"RO-CER {name}\n1,000 MW" in labels
+    assert figure_bytes(ax, "png")[:4] == b"\x89PNG"
+    for command, out in (("map", "m.svg"), ("report", "r.html")):
+        assert run_cli(command, "--data", str(data_dir), "--out", str(tmp_path / out)).exit_code == 0

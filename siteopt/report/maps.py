@@ -180,7 +180,7 @@ def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
                 text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
                 ha="left" if dx > 0 else "right" if dx < 0 else "center", va="bottom",
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
-                gid="site_label", zorder=6)
+                gid="site_label", zorder=6, parse_math=False)
             box = annotation.get_window_extent(renderer).expanded(1.05, 1.1)
             inside = ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
                 ax.get_window_extent(renderer).contains(box.x1, box.y1)
@@ -284,7 +284,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     _draw_scale_bar(ax)
     if title is None:
         title = default_title(result)
-    ax.set_title(title, fontsize=11, loc="left")
+    ax.set_title(title, fontsize=11, loc="left", parse_math=False)
     return ax
 
 
@@ -323,7 +323,7 @@ def plot_coverage_choropleth(result, ax=None):
     ax.legend(loc="upper left", fontsize=8)
     _draw_scale_bar(ax)
     ax.set_title("Population coverage by member state\n" + default_title(result).split("\n")[0],
-                 fontsize=11, loc="left")
+                 fontsize=11, loc="left", parse_math=False)
     return ax
 
 
@@ -366,7 +366,8 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
     ax.legend(loc="upper left", fontsize=8, title="marker size: planned MW", title_fontsize=8)
     _draw_scale_bar(ax)
     ax.set_title(title or f"{len(dataset.sites)} candidate sites in "
-                          f"{dataset.sites['country'].nunique()} member states", loc="left")
+                          f"{dataset.sites['country'].nunique()} member states", loc="left",
+                 parse_math=False)
     return ax
 
 
