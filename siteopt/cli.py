@@ -117,22 +117,20 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
                   output_format, out_dir):
     """Choose the gigafactories and print the portfolio and its consolidation plan.
 
-    Exit code 0 when a selection is found (optimal, or stopped at the time limit with its gap
-    reported), 1 when the limits conflict or the solver fails, 2 for bad input.
+    Exit code 0 when a portfolio is found (optimal, or stopped at the time limit with its gap
+    reported), 1 when the limits conflict or the solver fails, 2 for bad input. With
+    --format json a failed run also prints a JSON document with status, error and exit_code.
     """
     import json
 
-    from siteopt.errors import InfeasibleError, SolverError
     from siteopt.result import failure_document
-    from siteopt.solve import Status
 
     try:
         result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                             time_limit)
-    except (InfeasibleError, SolverError) as err:
+    except SiteoptError as err:
         if output_format == "json":
-            status = Status.INFEASIBLE if isinstance(err, InfeasibleError) else Status.ERROR
-            click.echo(json.dumps(failure_document(status, str(err)), indent=2))
+            click.echo(json.dumps(failure_document(err), indent=2, ensure_ascii=False))
         raise
     if out_dir is not None:
         _write_outputs(result, out_dir)

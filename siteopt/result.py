@@ -408,6 +408,17 @@ def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
     return [path for _, path in staged]
 
 
-def failure_document(status: Status, message: str) -> dict[str, Any]:
-    """The JSON document of a run without a solution (``infeasible`` or ``error``)."""
-    return {"status": status.value, "message": message, "objective": None, "selected": []}
+def failure_document(error) -> dict[str, Any]:
+    """The JSON document of a run without a solution, so scripts can parse every outcome.
+
+    Parameters
+    ----------
+    error : SiteoptError
+        ``status`` is ``infeasible`` for an :class:`~siteopt.errors.InfeasibleError`, else
+        ``error``; ``exit_code`` is the command's (1 no usable answer, 2 bad input).
+    """
+    from siteopt.errors import InfeasibleError
+
+    status = Status.INFEASIBLE if isinstance(error, InfeasibleError) else Status.ERROR
+    return {"status": status.value, "error": str(error), "exit_code": error.exit_code,
+            "objective": None, "gigafactories": [], "selected": []}

@@ -302,7 +302,7 @@ def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert message in result.stderr
     doc = json.loads(run_cli("solve", *args, "--format", "json").stdout)
-    assert doc["status"] == "infeasible" and message in doc["message"]
+    assert doc["status"] == "infeasible" and message in doc["error"] and doc["exit_code"] == 1
 
 
 @pytest.mark.parametrize("args, message", [
@@ -319,6 +319,9 @@ def test_bad_input_exits_2_with_one_line(run_cli, args, message):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert message in result.stderr
     assert result.stdout == ""
+    # with --format json, scripts get a document for this outcome too
+    doc = json.loads(run_cli("solve", *args, "--format", "json").stdout)
+    assert doc["status"] == "error" and doc["exit_code"] == 2 and message in doc["error"]
 
 
 def test_bad_option_type_is_a_usage_error(run_cli):
