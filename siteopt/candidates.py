@@ -128,7 +128,8 @@ def enumerate_candidates(instance) -> Candidates:
     total_mw = np.where(members >= 0, mw[safe], 0.0).sum(axis=1)
     total_capex = np.where(members >= 0, capex[safe], 0.0).sum(axis=1) + extra * (size - 1)
     keep = total_mw >= instance.min_gigafactory_mw - 1e-9
-    members, size, total_mw, total_capex = members[keep], size[keep], total_mw[keep], total_capex[keep]
+    members, size = members[keep], size[keep]
+    total_mw, total_capex = total_mw[keep], total_capex[keep]
     rows, cols = np.nonzero(members >= 0)
     pairs = np.unique(np.column_stack([rows, country_of[members[rows, cols]]]), axis=0) \
         if len(rows) else np.empty((0, 2), dtype=np.int64)

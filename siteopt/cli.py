@@ -179,16 +179,23 @@ def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
               help="map: sites, coverage areas and links (default); coverage: choropleth of the "
                    "population share covered per country (static formats only).")
 @reports_errors
-def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit, out_file,
-                kind):
+def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
+                out_file, kind):
     """Solve, then draw the answer on a map of Europe."""
     from pathlib import Path
 
     from siteopt.report.maps import figure_bytes
 
     _check_out_suffix(out_file, MAP_FORMATS)
-    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit)
     suffix = Path(out_file).suffix.lower()
+    if suffix == ".html" and kind == "coverage":
+        from siteopt.errors import ConfigError
+
+        raise ConfigError(f"--out {out_file}: --kind coverage is a static map; write it to .png "
+                          f"or .svg (the interactive map shows the share covered per country "
+                          f"in its Countries layer)")
+    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                        time_limit)
     if suffix == ".html":
         content = result.explore().get_root().render()
     else:
@@ -207,7 +214,8 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                    out_file):
     """Solve, then write a self-contained HTML report that opens offline."""
     _check_out_suffix(out_file, (".html", ".htm"))
-    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit)
+    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                        time_limit)
     _write_file(out_file, result.report_html())
     click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
                f"gigafactories)", err=True)

@@ -165,6 +165,9 @@ class ModelConfig:
         Where the settings came from (the model file path, or ``<defaults>``).
     notes : tuple of str
         One-line notes for the user, e.g. that an old key name was read as its new name.
+    origins : tuple of (str, str)
+        ``(key, origin)`` for every key set by a file or an override, the last one winning
+        (see :meth:`origin`), so messages name where a bad value came from.
     """
 
     budget: Budget = field(default_factory=Budget)
@@ -177,6 +180,11 @@ class ModelConfig:
     solver: Solver = field(default_factory=Solver)
     source: str = "<defaults>"
     notes: tuple[str, ...] = field(default=(), compare=False)
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def origin(self, key: str) -> str:
+        """Where ``key`` was last set: a model file, ``command line`` or ``--set``."""
+        return dict(self.origins).get(key, self.source)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """The settings as nested plain data, same structure as the TOML file."""
@@ -296,7 +304,11 @@ def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
         changed.setdefault(section, {})[name] = _coerce(key, specs[key], value, origin)
     replaced = {section: dataclasses.replace(getattr(cfg, section), **values)
                 for section, values in changed.items()}
-    return dataclasses.replace(cfg, **replaced, notes=tuple(dict.fromkeys(notes)))
+    origins = dict(cfg.origins)
+    origins.update({f"{section}.{name}": origin for section, values in changed.items()
+                    for name in values})
+    return dataclasses.replace(cfg, **replaced, notes=tuple(dict.fromkeys(notes)),
+                               origins=tuple(origins.items()))
 
 
 def _flatten(document: dict[str, Any], origin: str) -> dict[str, Any]:

@@ -182,7 +182,8 @@ def _candidate_blocks(instance: SelectionInstance, cols: Layout, country_of: np.
 
     # site_s: y_s - sum of x_g containing s = 0
     member_g, member_s = candidates.site_pairs()
-    blocks.append((np.r_[np.arange(n_sites), member_s], np.r_[cols.y + np.arange(n_sites), member_g],
+    blocks.append((np.r_[np.arange(n_sites), member_s],
+                   np.r_[cols.y + np.arange(n_sites), member_g],
                    np.r_[np.ones(n_sites), -np.ones(len(member_g))], np.zeros(n_sites),
                    np.zeros(n_sites)))
     # max_gigafactories, budget (on x), total_power (on y)
@@ -240,7 +241,8 @@ def column_arrays(instance: SelectionInstance, reach: bool = True):
     per_group = np.zeros(cols.n_groups)
     if reach and instance.total_population > 0:
         per_group = w.coverage * instance.group_population / instance.total_population
-    per_letter = np.full(cols.n_letters, w.letters / cols.n_letters) if cols.n_letters else np.zeros(0)
+    per_letter = (np.full(cols.n_letters, w.letters / cols.n_letters) if cols.n_letters
+                  else np.zeros(0))
     if instance.compact:
         per_site, per_bid = compact_objective(instance)
         costs = np.r_[per_site, per_group, per_bid, per_letter]

@@ -61,7 +61,8 @@ def _check_site_lists(cfg: ModelConfig, site_ids: list[str]) -> None:
             if site_id not in known:
                 close = difflib.get_close_matches(site_id, site_ids, n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else "; see data/sites.csv"
-                raise ConfigError(f"{cfg.source}: {key} names unknown site '{site_id}'{hint}")
+                raise ConfigError(f"{cfg.origin(key)}: {key} names unknown site "
+                                  f"'{site_id}'{hint}")
 
 
 def effective_mw(power_mw, grid_mw, power_cap_mw: float) -> np.ndarray:

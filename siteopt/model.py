@@ -337,7 +337,8 @@ class SelectionInstance:
             broken.append(f"{len(gigafactories)} gigafactories > max_gigafactories "
                           f"{self.max_gigafactories}")
         used = self.site_mask(gigafactories)
-        cost = self.capex_eur[used].sum() + self.extra_site_cost_eur * (len(members) - len(gigafactories))
+        extra = self.extra_site_cost_eur * (len(members) - len(gigafactories))
+        cost = self.capex_eur[used].sum() + extra
         if cost > self.budget_eur * (1 + 1e-9):
             broken.append("budget")
         if self.effective_mw[used].sum() > self.total_power_mw * (1 + 1e-9):
@@ -472,7 +473,8 @@ def site_objective(instance: SelectionInstance) -> np.ndarray:
     return (w.grid * mw / scale_mw
             + w.clean * instance.clean_share * mw / scale_mw
             + w.green * instance.renewable_share * mw / scale_mw
-            - w.cost * (instance.capex_eur + instance.energy_cost_eur) / instance.cost_reference_eur)
+            - w.cost * (instance.capex_eur + instance.energy_cost_eur)
+            / instance.cost_reference_eur)
 
 
 def compact_objective(instance: SelectionInstance) -> tuple[np.ndarray, np.ndarray]:

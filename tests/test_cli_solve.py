@@ -309,7 +309,8 @@ def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
     (["--set", "weights.covrage=0.7"], "unknown key 'weights.covrage'; did you mean 'weights.coverage'?"),
     (["--set", "weights.grid=-1"], "weights.grid = -1.0 must be >= 0"),
     (["--max-gigafactories", "0"], "limits.max_gigafactories = 0 must be >= 1"),
-    (["--set", "sites.required=ES-MLX"], "sites.required names unknown site 'ES-MLX'; did you mean 'ES-MLN'?"),
+    (["--set", "sites.required=ES-MLX"],
+     "--set: sites.required names unknown site 'ES-MLX'; did you mean 'ES-MLN'?"),
     (["--model", "missing.toml"], "missing.toml: model file not found"),
     (["--data", "nowhere"], "nowhere: data directory not found"),
 ])
@@ -433,3 +434,12 @@ def test_readme_shows_the_real_default_output(run_cli):
         return re.sub(r"solver highs, [\d.]+ s\.", "solver highs, <time> s.", text)
 
     assert without_time(shown) == without_time(printed)
+
+
+def test_coverage_map_as_html_is_refused_not_ignored(run_cli, tmp_path):
+    out = tmp_path / "m.html"
+    result = run_cli("map", "--kind", "coverage", "--out", str(out))
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr == (f"error: --out {out}: --kind coverage is a static map; write it to "
+                             f".png or .svg (the interactive map shows the share covered per "
+                             f"country in its Countries layer)\n")

@@ -147,3 +147,20 @@ def test_fast_methods_need_highs():
         load_model_overrides(default_model(), {"solver.method": "benders", "solver.name": "cbc"})
     cfg = load_model_overrides(default_model(), {"solver.method": "direct", "solver.name": "highs"})
     assert cfg.solver.method == "direct"
+
+
+def test_messages_name_where_a_value_came_from(tmp_path):
+    """A site list from a model file is blamed on the file; one from --set on --set."""
+    from siteopt.api import solve
+    from siteopt.errors import ConfigError
+
+    path = tmp_path / "m.toml"
+    path.write_text('[sites]\nexcluded = ["XX-NOPE"]\n', encoding="utf-8")
+    cfg = load_model(path)
+    assert cfg.origin("sites.excluded") == str(path) and cfg.origin("budget.total_eur") == cfg.source
+    with pytest.raises(ConfigError, match=rf"^{path}: sites.excluded names unknown site 'XX-NOPE'"):
+        solve(cfg)
+    cfg = load_model_overrides(cfg, {"budget.total_eur": 9e9}, ["sites.excluded=XX-NOT"])
+    assert cfg.origin("sites.excluded") == "--set" and cfg.origin("budget.total_eur") == "command line"
+    with pytest.raises(ConfigError, match=r"^--set: sites.excluded names unknown site 'XX-NOT'"):
+        solve(cfg)
