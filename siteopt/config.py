@@ -200,6 +200,8 @@ class ModelConfig:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: Largest model file read, bytes (the shipped default, with every comment, is under 5 kB).
+MAX_MODEL_BYTES = 1_000_000
 #: Units that are counts; messages do not repeat them after a limit.
 COUNT_UNITS = ("", "sites", "gigafactories", "countries")
 #: Keys of earlier model files, read as their new names (with a note).
@@ -342,6 +344,14 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
         return cfg
     path = Path(path)
     try:
+        if not path.exists():
+            raise FileNotFoundError
+        if not path.is_file():
+            raise ConfigError(f"{path}: is not a regular file; pass a TOML model file to "
+                              f"--model (the shipped ones are in models/)")
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is more than a model file "
+                              f"holds (at most {MAX_MODEL_BYTES:,}); pass a TOML model file")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{path}: model file not found; pass an existing file to --model "
@@ -353,6 +363,9 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
                           f"for the format") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a model file; see "
+                          f"models/default.toml for the format") from None
     cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
     return check_consistency(dataclasses.replace(cfg, source=display_path(path)))
 
@@ -371,11 +384,20 @@ def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = No
     return check_consistency(cfg)
 
 
+#: The weights of the objective's terms (``clean_reference_g_per_kwh`` is a parameter).
+TERM_WEIGHTS = ("coverage", "grid", "spread", "clean", "green", "letters", "cost")
+
+
 def check_consistency(cfg: ModelConfig) -> ModelConfig:
-    """Rules between keys: the direct and benders methods run on HiGHS only."""
+    """Rules between keys: the direct and benders methods run on HiGHS only; some term of the
+    objective must count (with every weight 0 the empty portfolio would be "optimal")."""
     if cfg.solver.method != "pulp" and cfg.solver.name != "highs":
         raise ConfigError(f"solver.method = '{cfg.solver.method}' needs solver.name = 'highs' "
                           f"(it is '{cfg.solver.name}'): add --solver highs")
+    if not any(getattr(cfg.weights, term) > 0 for term in TERM_WEIGHTS if term != "cost"):
+        raise ConfigError("every weight of weights.coverage, grid, spread, clean, green and "
+                          "letters is 0, so no portfolio scores above choosing nothing; set at "
+                          "least one of them above 0")
     return cfg
 
 

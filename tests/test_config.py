@@ -164,3 +164,29 @@ def test_messages_name_where_a_value_came_from(tmp_path):
     assert cfg.origin("sites.excluded") == "--set" and cfg.origin("budget.total_eur") == "command line"
     with pytest.raises(ConfigError, match=r"^--set: sites.excluded names unknown site 'XX-NOT'"):
         solve(cfg)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp, "is not a regular file; pass a TOML model file to --model"),
+    (lambda tmp: _write(tmp / "big.toml", "# " + "x" * 1_000_001 + "\n"),
+     "1,000,004 bytes is more than a model file holds (at most 1,000,000)"),
+    (lambda tmp: _write(tmp / "deep.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"),
+     "nested too deeply to be a model file"),
+    (lambda tmp: _write(tmp / "zero.toml", "[weights]\ncoverage = 0\ngrid = 0\nspread = 0\n"
+                                          "clean = 0\ncost = 0.5\n"),
+     "every weight of weights.coverage, grid, spread, clean, green and letters is 0"),
+])
+def test_model_files_that_are_not_model_files(tmp_path, make, message):
+    with pytest.raises(ConfigError) as caught:
+        load_model(make(tmp_path))
+    assert message in str(caught.value)
+
+
+def test_devices_are_not_read_as_model_files():
+    with pytest.raises(ConfigError, match=r"/dev/zero: is not a regular file"):
+        load_model("/dev/zero")
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
