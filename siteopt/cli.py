@@ -13,6 +13,7 @@ import click
 
 import siteopt
 from siteopt.errors import SiteoptError
+from siteopt.sanitize import printable_text
 
 
 def reports_errors(command):
@@ -24,7 +25,7 @@ def reports_errors(command):
             return command(*args, **kwargs)
         except SiteoptError as err:
             for line in str(err).splitlines():
-                click.echo(f"error: {line}", err=True)
+                click.echo(f"error: {printable_text(line)}", err=True)
             sys.exit(err.exit_code)
 
     return wrapper

@@ -24,6 +24,7 @@ from siteopt.config import ModelConfig
 from siteopt.consolidation import ConsolidationPlan
 from siteopt.data import Dataset
 from siteopt.model import TERMS
+from siteopt.sanitize import spreadsheet_cell
 from siteopt.solve import Status
 
 
@@ -310,8 +311,11 @@ class Result:
         return json.dumps(_finite(collection), ensure_ascii=False)
 
     def sites_csv(self) -> str:
-        """Every site with its decision columns, as CSV text."""
+        """Every site with its decision columns, as CSV text; text cells that a spreadsheet
+        would run as formulas start with ``'`` (see :mod:`siteopt.sanitize`)."""
         frame = pd.DataFrame(self.sites.drop(columns="geometry"))
+        for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
+            frame[column] = frame[column].map(spreadsheet_cell)
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False, lineterminator="\n")
         return buffer.getvalue()

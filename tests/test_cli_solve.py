@@ -443,3 +443,24 @@ def test_coverage_map_as_html_is_refused_not_ignored(run_cli, tmp_path):
     assert result.stderr == (f"error: --out {out}: --kind coverage is a static map; write it to "
                              f".png or .svg (the interactive map shows the share covered per "
                              f"country in its Countries layer)\n")
+
+
+def test_exports_and_terminal_output_do_not_obey_the_data(data_dir, run_cli, tmp_path):
+    """Names that are spreadsheet formulas or terminal escapes: neither runs."""
+    from tests.conftest import edit_csv
+
+    formula = '=HYPERLINK("http://127.0.0.1/x","click")'
+    edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "name", formula)
+    edit_csv(data_dir / "sites.csv", "site_id", "FR-LMX", "name", "La Maxe\x1b[2J\x1b]0;pwned\x07")
+    edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "consortium", "+cmd|' /C calc'!A0")
+    result = run_cli("solve", "--data", str(data_dir), "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "Maxe[2J]0;pwn" in result.stdout  # shown as text, its escapes removed
+    table = pd.read_csv(tmp_path / "run" / "sites.csv", dtype=str,
+                        keep_default_na=False).set_index("site_id")
+    assert table.at["RO-CER", "name"] == "'" + formula
+    assert table.at["ES-MLN", "consortium"] == "'+cmd|' /C calc'!A0"
+    assert table.at["DE-LUB", "name"] == "Lübbenau (Spreewald), former power-plant site"
+    numbers = pd.read_csv(tmp_path / "run" / "sites.csv").set_index("site_id")
+    assert numbers["capex_eur"].dtype == float and numbers.at["RO-CER", "capex_eur"] == 2.768e9

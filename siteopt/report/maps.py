@@ -18,6 +18,7 @@ from matplotlib.transforms import Bbox
 from shapely.geometry import LineString, Polygon
 
 from siteopt.geometry import geodesic_circle, haversine_km
+from siteopt.sanitize import printable_text
 
 EUROPE_CRS = "EPSG:3035"
 #: Okabe-Ito colours (readable for colour-blind readers), yellow last.
@@ -260,8 +261,8 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
         at = chosen_xy.set_index("site_id").geometry
         anchors = [(at[g.members[0]].x, at[g.members[0]].y) for g in result.gigafactories]
         others = [(p.x, p.y) for p in at] + list(zip(factories.geometry.x, factories.geometry.y))
-        place_labels(ax, anchors, [gigafactory_label(result, g) for g in result.gigafactories],
-                     avoid_points=others)
+        place_labels(ax, anchors, [printable_text(gigafactory_label(result, g))
+                                   for g in result.gigafactories], avoid_points=others)
 
     handles = [
         Line2D([], [], marker="o", linestyle="", markerfacecolor="#0072B2",
@@ -284,7 +285,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     _draw_scale_bar(ax)
     if title is None:
         title = default_title(result)
-    ax.set_title(title, fontsize=11, loc="left", parse_math=False)
+    ax.set_title(printable_text(title), fontsize=11, loc="left", parse_math=False)
     return ax
 
 

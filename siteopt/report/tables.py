@@ -9,6 +9,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from siteopt.sanitize import printable_text
+
 #: Width used when the output is not a terminal (files, pipes, tests).
 DEFAULT_WIDTH = 120
 
@@ -56,4 +58,5 @@ def render(renderable, width: int | None = None) -> str:
     console = Console(file=buffer, width=width or DEFAULT_WIDTH, color_system=None,
                       highlight=False, soft_wrap=False)
     console.print(renderable)
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    return printable_text(text)

@@ -6,6 +6,7 @@ import pandas as pd
 
 from siteopt.model import TERMS
 from siteopt.report.tables import render_table
+from siteopt.sanitize import printable_text
 from siteopt.result import Result, short_name
 
 TERM_LABELS = {
@@ -193,7 +194,7 @@ def format_result(result: Result, width: int | None = None) -> str:
         unfunded_lines(result),
         status_line(result),
     ]
-    return "\n".join(parts) + "\n"
+    return printable_text("\n".join(parts) + "\n")
 
 
 def compare_results(results: dict[str, Result]) -> pd.DataFrame:
