@@ -43,6 +43,10 @@ def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
     return field(default=default, metadata=meta)
 
 
+#: Largest weight accepted: larger ones only break the solver's numerics (terms are 0..1).
+MAX_WEIGHT = 1e6
+
+
 @dataclass(frozen=True)
 class Budget:
     total_eur: float = _spec(20e9, "Total capital budget B for all chosen sites", "EUR",
@@ -92,18 +96,22 @@ class Consolidation:
                                     "member lies within this distance", "km", minimum=0)
 
 
+def _weight(default: float, doc: str):
+    """An objective weight: >= 0 and at most :data:`MAX_WEIGHT`."""
+    return _spec(default, doc, minimum=0, maximum=MAX_WEIGHT)
+
+
 @dataclass(frozen=True)
 class Weights:
-    coverage: float = _spec(0.45, "Weight of C, the share of EU population within R", minimum=0)
-    grid: float = _spec(0.15, "Weight of G, effective power over p*P", minimum=0)
-    spread: float = _spec(0.15, "Weight of K, member states taking part over p", minimum=0)
-    clean: float = _spec(0.15, "Weight of E, CO2-weighted clean power over p*P", minimum=0)
-    green: float = _spec(0.0, "Weight of the renewable-share term, renewable-weighted power "
-                              "over p*P", minimum=0)
-    letters: float = _spec(0.0, "Weight of L, the share of letters whose consortium finds a "
-                                "home", minimum=0)
-    cost: float = _spec(0.1, "Weight of X, lifetime cost over costs.reference_eur (subtracted)",
-                        minimum=0)
+    coverage: float = _weight(0.45, "Weight of C, the share of EU population within R")
+    grid: float = _weight(0.15, "Weight of G, effective power over p*P")
+    spread: float = _weight(0.15, "Weight of K, member states taking part over p")
+    clean: float = _weight(0.15, "Weight of E, CO2-weighted clean power over p*P")
+    green: float = _weight(0.0, "Weight of the renewable-share term, renewable-weighted power "
+                                "over p*P")
+    letters: float = _weight(0.0, "Weight of L, the share of letters whose consortium finds a "
+                                  "home")
+    cost: float = _weight(0.1, "Weight of X, lifetime cost over costs.reference_eur (subtracted)")
     clean_reference_g_per_kwh: float = _spec(1000.0, "CO2 intensity g_ref at which a site's "
                                                      "power counts as not clean at all", "g/kWh",
                                              minimum=0, exclusive_minimum=True)

@@ -190,3 +190,9 @@ def test_devices_are_not_read_as_model_files():
 def _write(path, text):
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_weights_beyond_a_million_are_refused():
+    with pytest.raises(ConfigError, match=r"weights.coverage = 1e\+300 must be <= 1e\+06"):
+        load_model_overrides(default_model(), None, ["weights.coverage=1e300"])
+    assert load_model_overrides(default_model(), None, ["weights.coverage=1e6"]).weights.coverage == 1e6

@@ -334,3 +334,24 @@ def test_build_script_reproduces_the_shipped_files(tmp_path, monkeypatch):
     build.main()
     for name in ("demand.csv", "countries.geojson"):
         assert (tmp_path / name).read_bytes() == (REPO / "data" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("value, message", [
+    ("4.2", "'4.2' is not plausible: it must be between EUR 1 m (1e6) and EUR 1 tn (1e12); it "
+            "looks like billions written as euros: write 4.2e9 for EUR 4.2 bn"),
+    ("1e15", "'1e15' is not plausible: it must be between EUR 1 m (1e6) and EUR 1 tn (1e12) "
+             "(total capital cost in EUR)"),
+    ("1e300", "'1e300' is not plausible: it must be between EUR 1 m (1e6) and EUR 1 tn (1e12)"),
+])
+def test_capex_must_be_plausible(data_dir, value, message):
+    line = edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "capex_eur", value)
+    problem = only_problem(data_dir)
+    assert problem.startswith(f"data/sites.csv line {line}, column capex_eur: ")
+    assert message in problem
+
+
+def test_population_per_point_must_be_plausible(data_dir):
+    line = edit_csv(data_dir / "demand.csv", "point_id", "GN2950159", "population", "1e308")
+    assert only_problem(data_dir) == (
+        f"data/demand.csv line {line}, column population: '1e308' is not plausible: it must be "
+        f"at most 1e9 people for one point (people represented by the point)")

@@ -88,6 +88,10 @@ def check_numbers(values: pd.Series, column: Column, missing: pd.Series,
                       f"must be between {column.minimum:g} and {column.maximum:g}"))
     elif column.minimum is not None:
         rules.append((numbers < column.minimum, f"must be >= {column.minimum:g}"))
+    if column.plausible is not None:
+        low, high, text = column.plausible
+        rules.append((numbers < low, f"is not plausible: it must be {text}{column.below_hint}"))
+        rules.append((numbers > high, f"is not plausible: it must be {text}"))
     for failing, requirement in rules:
         for position in np.flatnonzero((failing & ok).to_numpy()):
             problems.append(where.problem(position, column.name,

@@ -36,6 +36,11 @@ class Column:
         Allowed values of a ``choice`` column.
     references : str, optional
         ``file:column`` this column must point into (e.g. ``sites:site_id``).
+    plausible : tuple of (float, float, str), optional
+        Inclusive range of plausible values and how to say it with units (``"between EUR 1 m
+        and EUR 1 tn"``); values outside it are refused, since they break the solver's numerics.
+    below_hint : str
+        Added to the message of a value below the plausible range (a likely cause).
     """
 
     name: str
@@ -47,6 +52,8 @@ class Column:
     positive: bool = False
     choices: tuple[str, ...] | None = None
     references: str | None = None
+    plausible: tuple[float, float, str] | None = None
+    below_hint: str = ""
 
     @property
     def numeric(self) -> bool:
@@ -73,7 +80,9 @@ SITES = (
     _lon(),
     Column("power_mw", "float", "IT power the proposal plans, in MW", positive=True),
     Column("grid_mw", "float", "grid connection available by about 2028, in MW", positive=True),
-    Column("capex_eur", "float", "total capital cost in EUR", positive=True),
+    Column("capex_eur", "float", "total capital cost in EUR", positive=True,
+           plausible=(1e6, 1e12, "between EUR 1 m (1e6) and EUR 1 tn (1e12)"),
+           below_hint="; it looks like billions written as euros: write 4.2e9 for EUR 4.2 bn"),
     Column("renewable_share", "float", "share of the site's electricity from renewables, 0..1",
            minimum=0, maximum=1),
     PROVENANCE,
@@ -108,7 +117,8 @@ DEMAND = (
     Column("country", "country", "ISO 3166-1 alpha-2 member-state code"),
     _lat(),
     _lon(),
-    Column("population", "float", "people represented by the point", minimum=0),
+    Column("population", "float", "people represented by the point", minimum=0,
+           plausible=(0, 1e9, "at most 1e9 people for one point")),
 )
 
 AI_FACTORIES = (
