@@ -464,3 +464,18 @@ def test_exports_and_terminal_output_do_not_obey_the_data(data_dir, run_cli, tmp
     assert table.at["DE-LUB", "name"] == "Lübbenau (Spreewald), former power-plant site"
     numbers = pd.read_csv(tmp_path / "run" / "sites.csv").set_index("site_id")
     assert numbers["capex_eur"].dtype == float and numbers.at["RO-CER", "capex_eur"] == 2.768e9
+
+
+def test_identical_runs_write_identical_files(run_cli, tmp_path):
+    """Reports and maps are byte-identical across runs; only the documented solve time differs."""
+    def report(name):
+        assert run_cli("report", "--out", str(tmp_path / name)).exit_code == 0
+        page = (tmp_path / name).read_text(encoding="utf-8")
+        assert page.count("solver highs, ") == 1
+        return re.sub(r"solver highs, [\d.]+ s\.", "solver highs, <time> s.", page)
+
+    assert report("a.html") == report("b.html")
+    for name in ("a.svg", "b.svg", "a.png", "b.png"):
+        assert run_cli("map", "--out", str(tmp_path / name)).exit_code == 0
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()

@@ -60,7 +60,8 @@ def terms_chart_svg(result) -> str:
     contributions = result.contributions
     labels = [TERM_LABELS[t].split(":")[0] for t in TERMS]
     values = [contributions[t] for t in TERMS]
-    with plt.rc_context({"svg.fonttype": "none", "font.size": 10}):
+    # a fixed hash salt: the SVG's clip-path ids, and so the report, are the same on every run
+    with plt.rc_context({"svg.fonttype": "none", "font.size": 10, "svg.hashsalt": "siteopt"}):
         fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
         colours = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442", "#D55E00"]
         bars = ax.barh(labels[::-1], values[::-1], color=colours[::-1], gid="term_bars")

@@ -375,7 +375,8 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
 def figure_bytes(ax, fmt: str = "png", dpi: int = 150) -> bytes:
     """The figure of ``ax`` as PNG or SVG bytes; the figure is closed afterwards."""
     buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg"
-                      else {"Software": None})
+    with plt.rc_context({"svg.hashsalt": "siteopt"}):  # same ids, same bytes, on every run
+        ax.figure.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg"
+                          else {"Software": None})
     plt.close(ax.figure)
     return buffer.getvalue()
