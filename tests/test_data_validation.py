@@ -355,3 +355,13 @@ def test_population_per_point_must_be_plausible(data_dir):
     assert only_problem(data_dir) == (
         f"data/demand.csv line {line}, column population: '1e308' is not plausible: it must be "
         f"at most 1e9 people for one point (people represented by the point)")
+
+
+def test_duplicate_column_headers_are_refused(data_dir):
+    path = data_dir / "sites.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[0] = lines[0].replace(",grid_mw,", ",capex_eur,", 1)  # two capex_eur columns
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert only_problem(data_dir) == (
+        "data/sites.csv: the header names a column twice: 'capex_eur' (columns 7 and 9); keep "
+        "one column of each name")

@@ -66,6 +66,16 @@ def read_csv_table(path: Path, display: str,
         return None, problems
     header = text.splitlines()[0]
     separator = _detect_separator(header)
+    names = [name.strip() for name in next(csv.reader([header], delimiter=separator))]
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if repeated:
+        def columns(name):
+            numbers = [str(i + 1) for i, n in enumerate(names) if n == name]
+            return f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+
+        where = ", ".join(f"'{name}' (columns {columns(name)})" for name in repeated)
+        return None, [Problem(display, f"the header names a column twice: {where}; keep one "
+                                       f"column of each name")]
     try:
         frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
                             na_filter=False, quoting=csv.QUOTE_MINIMAL, engine="c")
