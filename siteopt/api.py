@@ -60,7 +60,7 @@ def solve(model: str | Path | ModelConfig | None = None,
     data : path or Dataset, optional
         The data directory (default: the shipped ``data/``) or a loaded :class:`Dataset`.
     **overrides
-        Model keys to change: ``budget=8e9``, ``max_sites=3``, ``solver="highs"``,
+        Model keys to change: ``budget=8e9``, ``max_gigafactories=3``, ``solver="highs"``,
         ``time_limit=30``, ``weights__coverage=0.7`` or ``**{"weights.coverage": 0.7}``.
 
     Returns

@@ -49,7 +49,7 @@ MAX_WEIGHT = 1e6
 
 @dataclass(frozen=True)
 class Budget:
-    total_eur: float = _spec(20e9, "Total capital budget B for all chosen sites", "EUR",
+    total_eur: float = _spec(20e9, "Total capital budget B for all gigafactories", "EUR",
                              minimum=0, exclusive_minimum=True)
 
 
