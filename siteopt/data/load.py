@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from siteopt.data import checks, schema
 from siteopt.data.read import read_csv_table
@@ -86,25 +86,63 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+#: ``crs`` names that mean WGS84 longitude/latitude (RFC 7946 allows nothing else).
+WGS84_NAMES = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "EPSG:4326",
+               "urn:ogc:def:crs:EPSG::4326")
+
+
 def _load_countries(path: Path, display: str) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """Read ``countries.geojson`` as what its name says: JSON, parsed here, never through GDAL
+    (which would follow a virtual format to a URL or another file). A ``crs`` member must name
+    WGS84; a linked crs is refused, not fetched."""
     where = checks.Located(display, row_offset=1, row_kind="feature")
     if not path.is_file():
         return None, [Problem(display, "file not found; every data directory needs it "
                                        "(see data/README.md)")]
     try:
-        frame = pyogrio.read_dataframe(path)
-    except Exception as err:  # pyogrio raises several GDAL error types
-        detail = " ".join(str(err).split())
-        return None, [Problem(display, f"cannot be read as GeoJSON ({detail})")]
-    if frame.empty:
+        document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        detail = " ".join(str(err).split())[:200]
+        return None, [Problem(display, f"cannot be read as GeoJSON ({detail}); it must be a "
+                                       f"GeoJSON FeatureCollection")]
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" \
+            or not isinstance(features, list):
+        return None, [Problem(display, "cannot be read as GeoJSON (not a FeatureCollection); it "
+                                       "must be a GeoJSON FeatureCollection")]
+    crs = document.get("crs")
+    if crs is not None:
+        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+        if name not in WGS84_NAMES:
+            return None, [Problem(display, f"its crs member {json.dumps(crs)[:120]} is not "
+                                           f"WGS84; GeoJSON is longitude/latitude in WGS84: "
+                                           f"drop the crs member")]
+    if not features:
         return None, [Problem(display, "has no features; it needs one polygon per country")]
-    properties = pd.DataFrame(frame.drop(columns="geometry")).astype(str)
-    typed, problems = checks.check_columns(properties, schema.COUNTRIES, where)
-    problems += checks.check_geometries(frame, where)
-    countries = gpd.GeoDataFrame(typed, geometry=frame.geometry.to_numpy(), crs=frame.crs or WGS84)
-    if countries.crs != WGS84:
-        countries = countries.to_crs(WGS84)
-    return countries, problems
+    properties, geometries, problems = [], [], []
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
+            problems.append(Problem(display, "is not a GeoJSON feature with properties",
+                                    row=number, row_kind="feature"))
+            properties.append({})
+            geometries.append(None)
+            continue
+        properties.append(feature["properties"])
+        geometries.append(_geometry(feature.get("geometry")))
+    frame = pd.DataFrame(properties).astype(str)
+    typed, found = checks.check_columns(frame, schema.COUNTRIES, where)
+    countries = gpd.GeoDataFrame(typed, geometry=geometries, crs=WGS84)
+    return countries, problems + found + checks.check_geometries(countries, where)
+
+
+def _geometry(value):
+    """A shapely geometry from a GeoJSON geometry object; None when it is not one."""
+    from shapely.geometry import shape
+
+    try:
+        return shape(value) if isinstance(value, dict) else None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None
 
 
 def load_data(directory: str | Path | None = None) -> Dataset:
