@@ -479,3 +479,14 @@ def test_identical_runs_write_identical_files(run_cli, tmp_path):
         assert run_cli("map", "--out", str(tmp_path / name)).exit_code == 0
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+
+
+def test_readme_shows_the_real_cross_border_output(run_cli):
+    """The README's cross-border excerpt is the first lines of what the scenario prints."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    intro = "(`siteopt solve --model models/cross-border.toml`) and Bologna and Wrocław form one bid:"
+    start = readme.index("```\n", readme.index(intro)) + 4
+    shown = readme[start:readme.index("\n...\n```", start)]
+    printed = run_cli("solve", "--model", str(REPO / "models" / "cross-border.toml")).stdout
+    assert printed.startswith(shown + "\n")
+    assert "IT-BLQ+PL-WRO" in shown
