@@ -236,6 +236,15 @@ def _write_file(path: str, content) -> None:
                           f"place") from None
 
 
+def _interrupt(signum, frame):
+    """SIGTERM and SIGHUP stop siteopt the way Ctrl-C does, so half-written output is undone."""
+    raise KeyboardInterrupt
+
+
 def main():
     """Console-script entry point."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), _interrupt)
     cli(prog_name="siteopt")

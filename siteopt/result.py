@@ -6,7 +6,9 @@ renderings (tables, JSON text, files).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import io
 import json
 import math
@@ -367,14 +369,38 @@ def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
 
     Every file is first written in full to a temporary file beside its target. Only then are
     they moved into place (``os.replace``); if a move fails, the files already moved are
-    put back as they were, so a failed run leaves neither a half-written file nor a mix of
-    old and new files.
+    put back as they were, so a failed or interrupted run (Ctrl-C, and SIGTERM or SIGHUP,
+    which the command line turns into the same interruption) leaves neither a half-written
+    file nor a mix of old and new files. Writers to the same directory take turns.
 
     Returns
     -------
     list of Path
         The written paths, in the order given.
     """
+    with _locked({path.parent for path in files}):
+        return _write_all(files)
+
+
+@contextlib.contextmanager
+def _locked(directories):
+    """Hold an exclusive lock on each directory (its own descriptor, no lock file), so a
+    second writer to the same place waits until the first has written everything."""
+    handles = []
+    try:
+        for directory in sorted(directories):
+            directory.mkdir(parents=True, exist_ok=True)
+            handle = os.open(directory, os.O_RDONLY)
+            handles.append(handle)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        for handle in handles:
+            os.close(handle)  # closing releases the lock
+
+
+def _write_all(files: dict[Path, str | bytes]) -> list[Path]:
+    """The body of :func:`write_atomically`, under its locks."""
     staged: list[tuple[Path, Path]] = []   # (temporary, target)
     moved: list[tuple[Path, Path | None]] = []  # (target, backup of the old file or None)
     try:
