@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import fcntl
 import io
 import json
@@ -149,9 +150,10 @@ class Result:
         """The chosen sites with all attributes, sorted by site_id."""
         return self.sites[self.sites["selected"]].sort_values("site_id")
 
-    @property
+    @functools.cached_property
     def gigafactories(self) -> list[Gigafactory]:
-        """The chosen gigafactories, sorted by ID."""
+        """The chosen gigafactories, sorted by ID (computed once: tables, maps and exports all
+        read it)."""
         chosen, plan = self.chosen, self.consolidation
         requested = plan.letters.groupby("gigafactory")["requested_mw"].sum()
         consortium = plan.letters.set_index("letter_id")["consortium"]
