@@ -198,7 +198,7 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
     result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                         time_limit)
     if suffix == ".html":
-        content = result.explore().get_root().render()
+        content = result.explore().html
     else:
         content = figure_bytes(result.plot(kind), suffix.lstrip("."))
     _write_file(out_file, content)

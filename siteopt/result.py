@@ -245,7 +245,8 @@ class Result:
         return drawers[kind](self, ax=ax, **options)
 
     def explore(self):
-        """The interactive map (folium), shown inline in a notebook; ``.save(path)`` writes it."""
+        """The interactive map (Leaflet, offline), shown inline in a notebook; ``.save(path)``
+        writes it."""
         from siteopt.report.interactive import explore_result
 
         return explore_result(self)

@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import sync_playwright
 
 from siteopt.cli import cli
 from siteopt.data import default_data_dir
@@ -69,3 +70,31 @@ def default_result():
     import siteopt
 
     return siteopt.solve()
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def open_offline(browser, path):
+    """Open a local file; return the page, the URLs it requested and its console errors."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    requested, errors = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, requested, errors

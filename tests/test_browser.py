@@ -2,39 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-from playwright.sync_api import sync_playwright
+import re
 
 from siteopt.config import settings
-
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
-
-
-def open_offline(browser, path):
-    """Open a local file; return the page, the URLs it requested and its console errors."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    requested, errors = [], []
-    page.on("request", lambda request: requested.append(request.url))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(path.as_uri(), wait_until="load")
-    return page, requested, errors
+from tests.conftest import open_offline
 
 
 def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
@@ -83,7 +54,15 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
     text = popup.inner_text()
-    assert "capex (EUR)" in text and "effective MW" in text
+    assert "Capital cost\tEUR " in text and " MW counted" in text
+    assert "Letters merged here" in text
+    legend = page.inner_text(".siteopt-legend")
+    assert len(re.findall(r"\d MW", legend)) == 5 and "Population within 500 km" in legend
+    assert page.inner_text("header h1").startswith("5 AI Gigafactories")
+    # the countries layer is coloured by share covered: not one fill for all
+    fills = page.eval_on_selector_all("path.leaflet-interactive", "ps => ps.map(p => "
+                                      "p.getAttribute('fill'))")
+    assert len(set(fills[:27])) >= 4
     # a layer can be switched off
     before = markers.count()
     page.locator(".leaflet-control-layers-overlays label", has_text="Other candidate sites") \

@@ -1,131 +1,309 @@
-"""The interactive map (folium/Leaflet): the static map's layers, each toggleable, with popups.
+"""The interactive map: a self-contained Leaflet page that opens offline and runs no data.
 
-Leaflet is vendored in ``siteopt/report/assets/leaflet`` and inlined into the page, and no tile
-layer is used, so a saved map opens offline and makes no network request.
+The page is built from three fixed parts and one data part:
+
+- Leaflet (vendored in ``assets/leaflet``) and ``assets/map.js``, inlined as scripts; neither
+  contains any value from a data file;
+- ``assets/map.css``, inlined as a style sheet;
+- one ``<script type="application/json">`` block with everything the map shows, serialised as
+  JSON and escaped for a script context (``<``, ``>``, ``&`` and the line separators become
+  ``\\uXXXX``), which the browser never executes. ``map.js`` reads it and puts each value into
+  the page as text (``textContent``) or as a number, never as HTML.
+
+A Content-Security-Policy in the page allows exactly these two scripts and this style sheet (by
+their SHA-256), images only from ``data:`` URLs, and nothing from any network origin; inline
+event handlers (``onerror=...``) and ``javascript:`` URLs can therefore never run, even if a
+value reached the page as HTML by mistake. No tile layer is used: the base map is the country
+polygons.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import json
+import math
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import folium
-from branca.element import Element
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
 
-from siteopt.report.maps import (consolidation_lines, coverage_circles, member_lines,
-                                 site_colours)
+from siteopt.report.maps import (AI_FACTORY, CANDIDATE, consolidation_lines, coverage_circles,
+                                 default_title, member_lines, site_colours)
+from siteopt.sanitize import printable_text
 
-ASSETS = Path(__file__).resolve().parent / "assets" / "leaflet"
-#: Site attributes shown in popups, with their labels.
-POPUP_FIELDS = (("site_id", "site"), ("gigafactory", "gigafactory"), ("name", "name"),
-                ("country", "country"),
-                ("effective_mw", "effective MW"), ("power_mw", "planned MW"),
-                ("grid_mw", "grid MW by 2028"), ("capex_eur", "capex (EUR)"),
-                ("renewable_share", "renewable share"), ("population_within_r", "people within R"),
-                ("consortium", "consortium"), ("provenance", "provenance"), ("source", "source"))
-
-
-#: folium builds popup contents with jQuery's ``$(html)[0]``; this is all of jQuery it needs.
-JQUERY_SHIM = ("window.$ = window.$ || function (markup) { var t = document.createElement("
-               "'template'); t.innerHTML = markup.trim(); return [t.content.firstChild]; };")
+ASSETS = Path(__file__).resolve().parent / "assets"
+#: The part of Europe the map shows when it opens: [[south, west], [north, east]], degrees.
+EU_BOUNDS = [[34.5, -11.0], [70.0, 34.5]]
+#: Colour map of the countries layer (the static coverage map's), and the part of it used: the
+#: darkest blues would hide the markers and coverage areas drawn on top.
+SHARE_COLOURS = "YlGnBu"
+SHARE_RANGE = (0.05, 0.65)
+NO_DATA = "#ece8e1"
+CREDIT = ("Borders: Natural Earth (public domain). Population points: GeoNames (CC BY 4.0). "
+          "Country figures: Eurostat, Ember. Sites: public reports and illustrative figures, "
+          "see data/README.md.")
+#: Coordinates are written with 5 decimals (about 1 m).
+DECIMALS = 5
 
 
 @cache
-def _leaflet() -> str:
-    js = (ASSETS / "leaflet.js").read_text(encoding="utf-8")
-    css = (ASSETS / "leaflet.css").read_text(encoding="utf-8")
-    sea = ".leaflet-container { background: #dfeaf2; }"
-    return (f"<style>{css}\n{sea}</style>\n<script>{js}</script>\n"
-            f"<script>{JQUERY_SHIM}</script>")
+def _asset(name: str) -> str:
+    return (ASSETS / name).read_text(encoding="utf-8")
 
 
-def _popup_html(row) -> str:
-    cells = []
-    for field, label in POPUP_FIELDS:
-        value = getattr(row, field, "")
-        if isinstance(value, float):
-            value = f"{value:,.2f}" if field == "renewable_share" else f"{value:,.0f}"
-        cells.append(f"<tr><th style='text-align:left;padding-right:8px'>{html.escape(label)}</th>"
-                     f"<td>{html.escape(str(value))}</td></tr>")
-    return f"<table style='font-size:12px'>{''.join(cells)}</table>"
+def _leaflet_script() -> str:
+    return _asset("leaflet/leaflet.js")
 
 
-def explore_result(result) -> folium.Map:
-    """An interactive map of a result.
+def _style_sheet() -> str:
+    return _asset("leaflet/leaflet.css") + "\n" + _asset("map.css")
 
-    Layers (toggle them in the control at the top right): countries with their coverage share,
-    coverage areas, consolidation links, other candidate sites, AI Factories, chosen sites.
-    Clicking a site opens a popup with its attributes.
+
+def script_json(data) -> str:
+    """``data`` as JSON that is safe inside ``<script type="application/json">``.
+
+    Nothing in the text can close the script element or open a comment: ``<``, ``>`` and ``&``
+    are written as ``\\u003c``, ``\\u003e`` and ``\\u0026`` (JSON.parse reads them back
+    unchanged), as are U+2028 and U+2029.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def _sha256(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def content_security_policy(scripts: list[str], styles: list[str]) -> str:
+    """The page's policy: only these inline scripts and styles, no network, no inline handlers."""
+    return ("default-src 'none'; "
+            f"script-src {' '.join(_sha256(s) for s in scripts)}; "
+            f"style-src {' '.join(_sha256(s) for s in styles)}; "
+            "img-src data:; font-src 'none'; connect-src 'none'; object-src 'none'; "
+            "base-uri 'none'; form-action 'none'")
+
+
+# --- what the map shows, as plain data ------------------------------------------------------
+
+def _text(value) -> str:
+    """A data value as one line of printable text ('' for a missing value)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return printable_text(str(value))
+
+
+def _point(lat, lon) -> list[float]:
+    return [round(float(lat), DECIMALS), round(float(lon), DECIMALS)]
+
+
+def _ring(coords) -> list[list[float]]:
+    return [_point(lat, lon) for lon, lat in coords]
+
+
+def _people(count: float) -> str:
+    if count >= 1e6:
+        return f"{count / 1e6:,.1f} million people"
+    return f"{count:,.0f} people"
+
+
+def _eur(amount: float) -> str:
+    return f"EUR {amount / 1e9:,.2f} bn" if amount >= 1e8 else f"EUR {amount / 1e6:,.0f} m"
+
+
+def _site_popup(row, radius_km: float, gigafactory, country: str) -> dict:
+    rows = [["Site", row.site_id], ["Country", f"{country} ({row.country})"]]
+    if gigafactory is not None:
+        rows.append(["Gigafactory", gigafactory.id])
+    rows += [
+        ["Power", f"{row.power_mw:,.0f} MW planned, {row.grid_mw:,.0f} MW grid by 2028; "
+                  f"{row.effective_mw:,.0f} MW counted"],
+        ["Capital cost", _eur(row.capex_eur)],
+        ["Renewable electricity", f"{row.renewable_share:.0%}"],
+        [f"Within {radius_km:g} km", _people(row.population_within_r)],
+        ["Backers", _text(row.consortium)],
+    ]
+    if gigafactory is not None:
+        rows += [["Letters merged here", "; ".join(_text(c) for c in gigafactory.merged_consortia)
+                  or "none"],
+                 ["Partner letters", "; ".join(_text(c) for c in gigafactory.partner_consortia)
+                  or "none"]]
+    rows += [["Figures", _text(row.provenance)], ["Source", _text(row.source)]]
+    return {"title": _text(row.name), "rows": [[label, value] for label, value in rows]}
+
+
+def share_colour(share: float) -> str:
+    """The countries layer's fill for a covered share of 0..1."""
+    low, high = SHARE_RANGE
+    return to_hex(colormaps[SHARE_COLOURS](low + (high - low) * share))
+
+
+def _countries(result) -> list[dict]:
+    radius = result.model.coverage.radius_km
+    share = result.country_coverage().set_index("country")["share"]
+    items = []
+    for row in result.dataset.countries.itertuples():
+        value = share.get(row.iso_a2, np.nan)
+        name = _text(row.name)
+        if np.isnan(value):
+            fill, tooltip = NO_DATA, f"{name}: no population data"
+        else:
+            fill = share_colour(float(value))
+            tooltip = f"{name}: {value:.0%} of its population within {radius:g} km of a chosen site"
+        geometry = json.loads(json.dumps(row.geometry.__geo_interface__))
+        items.append({"geometry": geometry, "fill": fill, "tooltip": tooltip})
+    return items
+
+
+def _markers(result) -> tuple[list[dict], list[dict], list[dict]]:
+    colours = site_colours(result)
+    radius = result.model.coverage.radius_km
+    by_member = {member: g for g in result.gigafactories for member in g.members}
+    country_names = dict(zip(result.dataset.countries["iso_a2"], result.dataset.countries["name"]))
+    others, chosen = [], []
+    for row in result.sites.itertuples():
+        selected = bool(row.selected)
+        gigafactory = by_member.get(row.site_id)
+        item = {"lat": round(float(row.lat), DECIMALS), "lon": round(float(row.lon), DECIMALS),
+                "tooltip": f"{row.site_id} {_text(row.name)}: {row.effective_mw:,.0f} MW",
+                "popup": _site_popup(row, radius, gigafactory,
+                                     _text(country_names.get(row.country, "")))}
+        if selected:
+            item.update(radius=round(6 + row.effective_mw / 100, 1), colour=colours[row.site_id],
+                        edge="#000000", edge_width=1.5)
+            chosen.append(item)
+        else:
+            item.update(radius=4, colour=CANDIDATE, edge="#ffffff", edge_width=1)
+            others.append(item)
+    factories = []
+    for row in result.dataset.ai_factories.itertuples():
+        city = _text(getattr(row, "city", ""))
+        factories.append({
+            "lat": round(float(row.lat), DECIMALS), "lon": round(float(row.lon), DECIMALS),
+            "tooltip": f"EuroHPC AI Factory: {_text(row.name)}" + (f" ({city})" if city else ""),
+            "radius": 5, "colour": AI_FACTORY, "edge": "#ffffff", "edge_width": 1})
+    return others, factories, chosen
+
+
+def _coverage(result) -> list[dict]:
+    colours = site_colours(result)
+    radius = result.model.coverage.radius_km
+    return [{"ring": _ring(circle.exterior.coords), "colour": colours[site_id],
+             "tooltip": f"within {radius:g} km of {site_id}"}
+            for site_id, circle in coverage_circles(result.chosen, radius).items()]
+
+
+def _links(result) -> list[dict]:
+    colours = site_colours(result)
+    partners = consolidation_lines(result)
+    links = [{"path": _ring(line.coords), "colour": colours[joins], "weight": 2, "dash": "6 4",
+              "tooltip": f"letters for {site_id} join gigafactory {joins} as partners"}
+             for line, site_id, joins in zip(partners.geometry, partners["site_id"],
+                                             partners["joins"])]
+    members = member_lines(result)
+    links += [{"path": _ring(line.coords), "colour": colours[gigafactory], "weight": 5,
+               "tooltip": f"members of gigafactory {gigafactory}"}
+              for line, gigafactory in zip(members.geometry, members["gigafactory"])]
+    return links
+
+
+def _legend(result) -> list[dict]:
+    colours = site_colours(result)
+    radius = result.model.coverage.radius_km
+    gigafactories = [{"shape": "circle", "colour": colours[g.id],
+                      "label": f"{' + '.join(g.members)} {_text(g.name)}, "
+                               f"{g.effective_mw:,.0f} MW"}
+                     for g in result.gigafactories]
+    others = [{"shape": "circle", "colour": CANDIDATE, "label": "other candidate site"},
+              {"shape": "circle", "colour": AI_FACTORY, "label": "EuroHPC AI Factory"}]
+    shares = [{"shape": "square", "colour": share_colour(share / 100), "label": f"{share} %"}
+              for share in (0, 25, 50, 75, 100)]
+    return [{"title": "Chosen gigafactories (marker size: MW)", "entries": gigafactories},
+            {"title": "Other markers", "entries": others},
+            {"title": f"Population within {radius:g} km", "entries": shares}]
+
+
+def map_data(result) -> dict:
+    """Everything the interactive map shows, as JSON-ready data (strings are plain text)."""
+    radius = result.model.coverage.radius_km
+    others, factories, chosen = _markers(result)
+    return {
+        "layers": {"countries": "Countries (share covered)",
+                   "coverage": f"Coverage ({radius:g} km)",
+                   "links": "Consolidation links", "others": "Other candidate sites",
+                   "factories": "EuroHPC AI Factories", "chosen": "Chosen sites"},
+        "countries": _countries(result), "coverage": _coverage(result), "links": _links(result),
+        "others": others, "factories": factories, "chosen": chosen,
+        "legend": _legend(result), "credit": CREDIT, "bounds": EU_BOUNDS,
+    }
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{style}</style>
+</head>
+<body>
+<header><h1>{title}</h1><p>{subtitle}</p></header>
+<div id="map"></div>
+<script type="application/json" id="siteopt-data">{data}</script>
+<script>{leaflet}</script>
+<script>{script}</script>
+</body>
+</html>
+"""
+
+
+@dataclass(frozen=True)
+class InteractiveMap:
+    """A self-contained interactive map page.
+
+    Attributes
+    ----------
+    html : str
+        The whole page. ``save(path)`` writes it; in a notebook it shows inline (in a sandboxed
+        frame).
+    """
+
+    html: str
+
+    def save(self, path) -> None:
+        """Write the page to ``path`` (UTF-8)."""
+        Path(path).write_text(self.html, encoding="utf-8")
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe sandbox="allow-scripts" srcdoc="{html.escape(self.html)}" '
+                f'style="width:100%;height:640px;border:0" title="siteopt map"></iframe>')
+
+
+def explore_result(result) -> InteractiveMap:
+    """The interactive map of a result.
+
+    Layers (toggle them in the control at the top right): countries coloured by the share of
+    their population covered, coverage areas, consolidation links, other candidate sites,
+    EuroHPC AI Factories, chosen sites. Hovering names a feature; clicking a site opens its
+    figures in plain words. A legend names each chosen gigafactory in its colour.
 
     Returns
     -------
-    folium.Map
+    InteractiveMap
         Shows itself in a notebook; ``.save("map.html")`` writes a page that works offline.
     """
-    data = result.dataset
-    fmap = folium.Map(location=[52.0, 14.0], zoom_start=4, tiles=None, control_scale=True,
-                      prefer_canvas=False)
-    fmap.default_js = []   # Leaflet is inlined below instead of loaded from a CDN
-    fmap.default_css = []
-    fmap.get_root().header.add_child(Element(_leaflet()), name="leaflet_inline")
-    colours = site_colours(result)
-    radius = result.model.coverage.radius_km
-
-    share = result.country_coverage().set_index("country")["share"]
-    countries = data.countries[["iso_a2", "name", "geometry"]].copy()
-    countries["covered"] = [f"{share.get(code, 0):.0%}" for code in countries["iso_a2"]]
-    folium.GeoJson(
-        countries.to_json(drop_id=True), name="Countries (share covered)",
-        style_function=lambda f: {"fillColor": "#ece8e1", "color": "#ffffff", "weight": 1,
-                                  "fillOpacity": 1.0},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "covered"],
-                                      aliases=["country", f"within {radius:g} km"]),
-    ).add_to(fmap)
-
-    coverage = folium.FeatureGroup(name=f"Coverage ({radius:g} km)")
-    for site_id, circle in coverage_circles(result.chosen, radius).items():
-        folium.Polygon([(lat, lon) for lon, lat in circle.exterior.coords], color=colours[site_id],
-                       weight=1, fill=True, fill_opacity=0.12,
-                       tooltip=f"within {radius:g} km of {site_id}").add_to(coverage)
-    coverage.add_to(fmap)
-
-    links = folium.FeatureGroup(name="Consolidation links")
-    for line, site_id, joins in zip(*(lambda g: (g.geometry, g["site_id"], g["joins"]))(
-            consolidation_lines(result))):
-        folium.PolyLine([(lat, lon) for lon, lat in line.coords], color=colours[joins], weight=2,
-                        dash_array="6 4",
-                        tooltip=f"letters at {site_id} join {joins} as partners").add_to(links)
-    for line, gigafactory in zip(*(lambda g: (g.geometry, g["gigafactory"]))(
-            member_lines(result))):
-        folium.PolyLine([(lat, lon) for lon, lat in line.coords], color=colours[gigafactory],
-                        weight=5, tooltip=f"gigafactory {gigafactory}").add_to(links)
-    links.add_to(fmap)
-
-    others = folium.FeatureGroup(name="Other candidate sites")
-    for row in result.sites[~result.sites["selected"]].itertuples():
-        folium.CircleMarker([row.lat, row.lon], radius=4, color="#ffffff", weight=1,
-                            fill=True, fill_color="#8c8c8c", fill_opacity=1,
-                            popup=folium.Popup(_popup_html(row), max_width=420),
-                            tooltip=f"{row.site_id} {row.name}").add_to(others)
-    others.add_to(fmap)
-
-    factories = folium.FeatureGroup(name="EuroHPC AI Factories")
-    for row in data.ai_factories.itertuples():
-        folium.CircleMarker([row.lat, row.lon], radius=5, color="#ffffff", weight=1, fill=True,
-                            fill_color="#4b2a7b", fill_opacity=1,
-                            tooltip=f"AI Factory {row.name} ({row.city})").add_to(factories)
-    factories.add_to(fmap)
-
-    chosen = folium.FeatureGroup(name="Chosen sites")
-    for row in result.chosen.itertuples():
-        folium.CircleMarker([row.lat, row.lon], radius=6 + row.effective_mw / 100,
-                            color="#000000", weight=1.5, fill=True,
-                            fill_color=colours[row.site_id], fill_opacity=0.95,
-                            popup=folium.Popup(_popup_html(row), max_width=420),
-                            tooltip=f"{row.site_id} {row.name}: {row.effective_mw:,.0f} MW"
-                            ).add_to(chosen)
-    chosen.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds([[35.0, -10.0], [66.0, 30.0]])
-    return fmap
+    title, subtitle = default_title(result).split("\n", 1)
+    style, leaflet, script = _style_sheet(), _leaflet_script(), _asset("map.js")
+    page = PAGE.format(
+        policy=html.escape(content_security_policy([leaflet, script], [style])),
+        title=html.escape(printable_text(title)), subtitle=html.escape(printable_text(subtitle)),
+        style=style, data=script_json(map_data(result)), leaflet=leaflet, script=script)
+    return InteractiveMap(page)

@@ -1,0 +1,122 @@
+// siteopt's interactive map. This file is static: it never contains data. Everything it shows
+// comes from the JSON block #siteopt-data and reaches the page only as text (textContent) or as
+// numbers, never as HTML, so no value in a data file can run as a script.
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("siteopt-data").textContent);
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  // Leaflet writes layer names with innerHTML: hand it text already escaped by the browser.
+  function escaped(text) {
+    return element("span", null, text).innerHTML;
+  }
+
+  function popupContent(item) {
+    var box = element("div", "siteopt-popup");
+    box.appendChild(element("div", "siteopt-popup-title", item.title));
+    var table = element("table");
+    item.rows.forEach(function (row) {
+      var line = element("tr");
+      line.appendChild(element("th", null, row[0]));
+      line.appendChild(element("td", null, row[1]));
+      table.appendChild(line);
+    });
+    box.appendChild(table);
+    return box;
+  }
+
+  function bindText(layer, item, sticky) {
+    layer.bindTooltip(element("span", null, item.tooltip), {sticky: !!sticky});
+    if (item.popup) {
+      layer.bindPopup(popupContent(item.popup), {maxWidth: 420});
+    }
+    return layer;
+  }
+
+  var map = L.map("map", {attributionControl: false, zoomSnap: 0.25});
+  L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
+
+  var overlays = [];
+
+  function overlay(name, build) {
+    var group = L.featureGroup();
+    build(group);
+    group.addTo(map);
+    overlays.push([name, group]);
+  }
+
+  overlay(data.layers.countries, function (group) {
+    data.countries.forEach(function (country) {
+      var shape = L.geoJSON(country.geometry, {
+        style: {fillColor: country.fill, color: "#ffffff", weight: 1, fillOpacity: 1}
+      });
+      bindText(shape, country, true).addTo(group);
+    });
+  });
+
+  overlay(data.layers.coverage, function (group) {
+    data.coverage.forEach(function (area) {
+      bindText(L.polygon(area.ring, {color: area.colour, weight: 1, fill: true,
+                                     fillOpacity: 0.12}), area, true).addTo(group);
+    });
+  });
+
+  overlay(data.layers.links, function (group) {
+    data.links.forEach(function (link) {
+      bindText(L.polyline(link.path, {color: link.colour, weight: link.weight,
+                                      dashArray: link.dash || null}), link, true).addTo(group);
+    });
+  });
+
+  function markers(items) {
+    return function (group) {
+      items.forEach(function (item) {
+        bindText(L.circleMarker([item.lat, item.lon], {
+          radius: item.radius, color: item.edge, weight: item.edge_width, fill: true,
+          fillColor: item.colour, fillOpacity: 1
+        }), item).addTo(group);
+      });
+    };
+  }
+
+  overlay(data.layers.others, markers(data.others));
+  overlay(data.layers.factories, markers(data.factories));
+  overlay(data.layers.chosen, markers(data.chosen));
+
+  var named = {};
+  overlays.forEach(function (pair) { named[escaped(pair[0])] = pair[1]; });
+  L.control.layers(null, named, {collapsed: false, position: "topright"}).addTo(map);
+
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var box = element("div", "siteopt-legend");
+    data.legend.forEach(function (section) {
+      box.appendChild(element("div", "siteopt-legend-title", section.title));
+      section.entries.forEach(function (entry) {
+        var line = element("div", "siteopt-legend-entry");
+        var swatch = element("span", "siteopt-swatch siteopt-" + entry.shape);
+        swatch.style.backgroundColor = entry.colour;
+        line.appendChild(swatch);
+        line.appendChild(element("span", null, entry.label));
+        box.appendChild(line);
+      });
+    });
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    return box;
+  };
+  legend.addTo(map);
+
+  var credit = L.control({position: "bottomleft"});
+  credit.onAdd = function () { return element("div", "siteopt-credit", data.credit); };
+  credit.addTo(map);
+
+  map.fitBounds(data.bounds);
+}());
