@@ -2,12 +2,12 @@
 
     python benchmarks/generate.py --sites 500 --points 20000 --seed 0 --out benchmarks/instances/n500_m20000
 
-Candidate sites are drawn (weighted by population) from the shipped demand points that lie within
-20 km of their country's outline, then moved by up to 5 km; their attributes are drawn from
+Candidate sites are drawn (weighted by population) from the shipped demand points that lie inside
+their country's outline, then moved by up to 5 km (a move that leaves the country is undone); their attributes are drawn from
 ranges like the shipped ones (power 100-1,000 MW, grid 80-150 % of power, 60,000-150,000 GPUs,
 capex by the shipped cost rule, renewable share near the country's). Demand points are the
-shipped points, resampled with replacement and moved by up to 15 km, so population stays where
-people live; their populations are rescaled so each country keeps its Eurostat total. The output
+shipped points, resampled with replacement and moved by up to 15 km (within their country), so
+population stays where people live; their populations are rescaled so each country keeps its Eurostat total. The output
 directory holds the five files ``siteopt validate`` expects, and ``siteopt solve --data DIR``
 solves it as it is.
 """
@@ -18,12 +18,11 @@ import argparse
 import shutil
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from siteopt.data import default_data_dir, load_data
-from siteopt.data.checks import EUROPE_CRS
 from siteopt.geometry import destination
 
 
@@ -32,6 +31,16 @@ def _move(rng, lat, lon, max_km):
     bearing = rng.uniform(0, 360, len(lat))
     distance = max_km * np.sqrt(rng.uniform(0, 1, len(lat)))
     return destination(lat, lon, bearing, distance)
+
+
+def _in_country(countries, codes, lat, lon, base_lat, base_lon):
+    """Moved points that left their country go back to where they started (inside it, or on
+    the coast within siteopt's tolerance)."""
+    inside = np.ones(len(lat), dtype=bool)
+    for code in np.unique(codes):
+        rows = codes == code
+        inside[rows] = shapely.contains_xy(countries.geometry.loc[code], lon[rows], lat[rows])
+    return np.where(inside, lat, base_lat), np.where(inside, lon, base_lon)
 
 
 def generate(n_sites: int, n_points: int, seed: int, out: Path) -> Path:
@@ -44,7 +53,9 @@ def generate(n_sites: int, n_points: int, seed: int, out: Path) -> Path:
     # demand: resample the shipped points, move them, keep each country's total
     pick = rng.choice(len(demand), n_points, replace=n_points > len(demand))
     base = demand.iloc[pick]
-    lat, lon = _move(rng, base["lat"].to_numpy(), base["lon"].to_numpy(), 15.0)
+    lat, lon = _in_country(countries, base["country"].to_numpy(),
+                           *_move(rng, base["lat"].to_numpy(), base["lon"].to_numpy(), 15.0),
+                           base["lat"].to_numpy(), base["lon"].to_numpy())
     people = base["population"].to_numpy() * rng.uniform(0.5, 1.5, n_points)
     totals = demand.groupby("country")["population"].sum()
     share = pd.Series(people).groupby(base["country"].to_numpy()).transform("sum").to_numpy()
@@ -54,17 +65,17 @@ def generate(n_sites: int, n_points: int, seed: int, out: Path) -> Path:
                                "lat": lat.round(5), "lon": lon.round(5),
                                "population": population.astype(np.int64)})
 
-    # sites: near populated places, on land (within 20 km of the country outline)
-    projected = demand.to_crs(EUROPE_CRS)
-    outlines = countries.geometry.to_crs(EUROPE_CRS)
-    own = gpd.GeoSeries(outlines.loc[demand["country"]].to_numpy(), index=projected.index,
-                        crs=EUROPE_CRS)
-    inland = projected.geometry.distance(own).to_numpy() <= 20_000
-    pool = np.flatnonzero(inland)
+    # sites: near populated places inside their country
+    _, inland = _in_country(countries, demand["country"].to_numpy(), demand["lat"].to_numpy(),
+                            demand["lon"].to_numpy(), np.full(len(demand), np.nan),
+                            np.full(len(demand), np.nan))
+    pool = np.flatnonzero(~np.isnan(inland))
     weights = demand["population"].to_numpy()[pool]
     chosen = rng.choice(pool, n_sites, replace=n_sites > len(pool), p=weights / weights.sum())
     base = demand.iloc[chosen]
-    lat, lon = _move(rng, base["lat"].to_numpy(), base["lon"].to_numpy(), 5.0)
+    lat, lon = _in_country(countries, base["country"].to_numpy(),
+                           *_move(rng, base["lat"].to_numpy(), base["lon"].to_numpy(), 5.0),
+                           base["lat"].to_numpy(), base["lon"].to_numpy())
     power = rng.integers(10, 101, n_sites) * 10.0
     grid = np.round(power * rng.uniform(0.8, 1.5, n_sites), -1)
     gpus = rng.integers(60, 151, n_sites) * 1000

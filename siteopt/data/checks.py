@@ -11,15 +11,17 @@ import difflib
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from siteopt.data.schema import ID_PATTERN, Column
 from siteopt.errors import Problem
 
 #: Strings read as a missing value.
 MISSING = frozenset({"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"})
-#: How far (km) a site may lie outside its declared country's polygon. Natural Earth 1:110m
-#: outlines are coarse: coastal and border sites can fall a few km outside them.
-COUNTRY_TOLERANCE_KM = 30.0
+#: How far (km) a site, population point or AI Factory may lie outside its declared country's
+#: polygon: Natural Earth 1:10m outlines simplified to about 1 km put some coastal and border
+#: places a kilometre or two outside.
+COUNTRY_TOLERANCE_KM = 5.0
 #: Equal-area projection for Europe (ETRS89-LAEA) used for distances to polygons.
 EUROPE_CRS = "EPSG:3035"
 
@@ -205,34 +207,47 @@ def check_references(values: pd.Series, column: Column, targets: pd.Series,
     return problems
 
 
-def check_sites_in_countries(sites: gpd.GeoDataFrame, countries: gpd.GeoDataFrame,
-                             where: Located) -> list[Problem]:
-    """Each site lies in (or within :data:`COUNTRY_TOLERANCE_KM` of) its declared country.
+def check_points_in_countries(points: pd.DataFrame, id_column: str, kind: str,
+                              countries: gpd.GeoDataFrame, where: Located) -> list[Problem]:
+    """Each point (site, population point, AI Factory) lies in its declared country, or within
+    :data:`COUNTRY_TOLERANCE_KM` of it (coastal places, borders drawn to about 1 km).
 
-    A site further than the tolerance from its country's polygon is reported together with the
-    country it does lie in, if any (a swapped code or swapped lat/lon shows up here).
+    A point further away is reported with the country it does lie in, if any (a swapped code or
+    swapped lat/lon shows up here). Points are tested against the polygons in degrees first;
+    only those outside are measured, in metres (ETRS89-LAEA).
     """
-    usable = sites[sites["country"].isin(countries["iso_a2"])]
-    if usable.empty:
+    shapes = countries.set_index("iso_a2").geometry
+    known = points["country"].isin(shapes.index).to_numpy()
+    lon, lat = points["lon"].to_numpy(float), points["lat"].to_numpy(float)
+    outside = np.zeros(len(points), dtype=bool)
+    for code, rows in pd.Series(np.flatnonzero(known)).groupby(
+            points["country"].to_numpy()[known]):
+        polygon = shapes.loc[code]
+        shapely.prepare(polygon)
+        positions = rows.to_numpy()
+        outside[positions] = ~shapely.contains_xy(polygon, lon[positions], lat[positions])
+    candidates = np.flatnonzero(outside)
+    if not len(candidates):
         return []
-    projected_countries = countries.set_index("iso_a2").geometry.to_crs(EUROPE_CRS)
-    projected_sites = usable.geometry.to_crs(EUROPE_CRS)
-    own = gpd.GeoSeries(projected_countries.loc[usable["country"]].to_numpy(),
-                        index=usable.index, crs=EUROPE_CRS)
-    distance_km = projected_sites.distance(own) / 1000.0
+    projected_countries = shapes.to_crs(EUROPE_CRS)
+    located = gpd.GeoSeries(gpd.points_from_xy(lon[candidates], lat[candidates]),
+                            crs="EPSG:4326").to_crs(EUROPE_CRS)
+    own = gpd.GeoSeries(projected_countries.loc[points["country"].to_numpy()[candidates]]
+                        .to_numpy(), crs=EUROPE_CRS)
+    distance_km = located.distance(own).to_numpy() / 1000.0
+    names = countries.set_index("iso_a2")["name"]
     problems = []
-    for index in distance_km.index[distance_km > COUNTRY_TOLERANCE_KM]:
-        site = usable.loc[index]
-        point = projected_sites.loc[index]
+    for position, point, km in zip(candidates, located, distance_km):
+        if km <= COUNTRY_TOLERANCE_KM:
+            continue
+        row = points.iloc[position]
         inside = projected_countries.index[projected_countries.contains(point)]
-        actual = f"lies in {countries.set_index('iso_a2').at[inside[0], 'name']} ({inside[0]}), " \
-            if len(inside) else "lies "
-        position = sites.index.get_loc(index)
+        actual = f"lies in {names.at[inside[0]]} ({inside[0]}), " if len(inside) else "lies "
         problems.append(where.problem(
-            position, "country",
-            f"site {site['site_id']} at lat {site['lat']:g}, lon {site['lon']:g} {actual}"
-            f"{distance_km.loc[index]:.0f} km from {site['country']}; fix 'country', or 'lat' and "
-            f"'lon' (sites may lie at most {COUNTRY_TOLERANCE_KM:g} km outside their country)"))
+            int(position), "country",
+            f"{kind} {row[id_column]} at lat {row['lat']:g}, lon {row['lon']:g} {actual}"
+            f"{km:.0f} km from {row['country']}; fix 'country', or 'lat' and 'lon' "
+            f"({kind}s may lie at most {COUNTRY_TOLERANCE_KM:g} km outside their country)"))
     return problems
 
 

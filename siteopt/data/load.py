@@ -197,14 +197,16 @@ def load_data(directory: str | Path | None = None) -> Dataset:
     if problems:
         raise InputError(sorted(problems, key=_file_order(display))[:MAX_PROBLEMS])
 
-    sites_gdf = _points(sites)
-    problems += checks.check_sites_in_countries(sites_gdf, countries,
-                                                checks.Located(display["sites.csv"], 2, "line"))
+    for name, id_column, kind in (("sites.csv", "site_id", "site"),
+                                  ("demand.csv", "point_id", "population point"),
+                                  ("ai_factories.csv", "factory_id", "AI Factory")):
+        problems += checks.check_points_in_countries(
+            frames[name], id_column, kind, countries, checks.Located(display[name], 2, "line"))
     if problems:
         raise InputError(problems[:MAX_PROBLEMS])
     return Dataset(
         directory=directory,
-        sites=sites_gdf,
+        sites=_points(sites),
         letters=letters,
         demand=_points(frames["demand.csv"]),
         countries=countries,

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Polygon, box
 
 from siteopt.geometry import geodesic_circle, haversine_km
 from siteopt.sanitize import printable_text
@@ -25,6 +25,8 @@ EUROPE_CRS = "EPSG:3035"
 SITE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
                 "#F0E442")
 LAND = "#ece8e1"
+#: The part of Europe every map frames (WGS84 degrees): mainland, Malta, Cyprus.
+MAINLAND = box(-11.0, 34.0, 35.0, 71.5)
 SEA = "#dfeaf2"
 CANDIDATE = "#8c8c8c"
 AI_FACTORY = "#4b2a7b"
@@ -104,7 +106,10 @@ def _axes(ax, size: float = 10):
 
 
 def _europe_extent(countries: gpd.GeoDataFrame):
-    xmin, ymin, xmax, ymax = countries.total_bounds
+    """The frame of every map: the member states from Portugal to Cyprus and Finland; the
+    Atlantic islands (Azores, Madeira, Canaries) lie outside it."""
+    frame = gpd.GeoSeries([MAINLAND], crs="EPSG:4326").to_crs(countries.crs)
+    xmin, ymin, xmax, ymax = countries.clip(frame).total_bounds
     pad_x, pad_y = (xmax - xmin) * 0.03, (ymax - ymin) * 0.03
     return xmin - pad_x, xmax + pad_x, ymin - pad_y, ymax + pad_y
 
@@ -376,7 +381,8 @@ def figure_bytes(ax, fmt: str = "png", dpi: int = 150) -> bytes:
     """The figure of ``ax`` as PNG or SVG bytes; the figure is closed afterwards."""
     buffer = io.BytesIO()
     with plt.rc_context({"svg.hashsalt": "siteopt"}):  # same ids, same bytes, on every run
-        ax.figure.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg"
+        ax.figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15,
+                          metadata={"Date": None} if fmt == "svg"
                           else {"Software": None})
     plt.close(ax.figure)
     return buffer.getvalue()
