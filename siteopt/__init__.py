@@ -8,24 +8,37 @@ An exact, reproducible site-selection optimiser::
     'optimal'
 
 The pipeline follows the data: load -> validate -> geometry -> model -> solve -> result ->
-report.
+report. The names below are imported when first used, so ``import siteopt`` (and the command
+line's start) costs almost nothing.
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from siteopt.api import compare, solve  # noqa: E402
-from siteopt.config import ModelConfig, load_model  # noqa: E402
-from siteopt.data import Dataset, load_data  # noqa: E402
-from siteopt.errors import (  # noqa: E402
-    ConfigError,
-    InfeasibleError,
-    InputError,
-    SiteoptError,
-    SolverError,
-)
-from siteopt.result import Result  # noqa: E402
-from siteopt.solve import Status  # noqa: E402
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "solve": "siteopt.api", "compare": "siteopt.api",
+    "ModelConfig": "siteopt.config", "load_model": "siteopt.config",
+    "Dataset": "siteopt.data", "load_data": "siteopt.data",
+    "SiteoptError": "siteopt.errors", "InputError": "siteopt.errors",
+    "ConfigError": "siteopt.errors", "InfeasibleError": "siteopt.errors",
+    "SolverError": "siteopt.errors",
+    "Result": "siteopt.result", "Status": "siteopt.solvers.outcome",
+}
 
-__all__ = ["solve", "compare", "load_data", "load_model", "Dataset", "ModelConfig", "Result", "Status",
-           "SiteoptError", "InputError", "ConfigError", "InfeasibleError", "SolverError",
-           "__version__"]
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'siteopt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

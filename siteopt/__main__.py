@@ -1,3 +1,3 @@
-from siteopt.cli import main
+from siteopt.launch import main
 
 main()

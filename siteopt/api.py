@@ -16,10 +16,10 @@ from siteopt.consolidation import gigafactory_id, plan_consolidation
 from siteopt.data import Dataset, load_data
 from siteopt.errors import InfeasibleError, SolverError
 from siteopt.instance import prepare_instance
-from siteopt.model import build_model
 from siteopt.paths import default_model_path
 from siteopt.result import Result
-from siteopt.solve import Status, solve_model
+from siteopt.solvers import solve_instance
+from siteopt.solvers.outcome import Status
 
 #: Short keyword names accepted by :func:`solve`, and the model keys they set.
 ALIASES = {
@@ -93,9 +93,9 @@ def solve(model: str | Path | ModelConfig | None = None,
     prepared = prepare_instance(dataset, cfg)
     timings["coverage"] = time.perf_counter() - start
 
-    outcome = _solve_instance(prepared.instance, cfg, timings)
+    outcome = solve_instance(prepared.instance, cfg.solver, timings)
     if outcome.status == Status.INFEASIBLE:
-        from siteopt.infeasibility import conflict_message
+        from siteopt.solvers.infeasibility import conflict_message
 
         raise InfeasibleError(conflict_message(prepared.instance, cfg.solver))
     if outcome.status == Status.ERROR:
@@ -105,32 +105,6 @@ def solve(model: str | Path | ModelConfig | None = None,
         raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
                           f"{', '.join(broken)}; the solution cannot be trusted")
     return _make_result(dataset, cfg, prepared, outcome, timings)
-
-
-def _solve_instance(instance, cfg: ModelConfig, timings: dict[str, float]):
-    """Build and solve by ``solver.method``; records ``build`` and ``solve`` seconds.
-
-    The direct and Benders paths build inside the solver call, so their build time counts in
-    ``solve`` and ``build`` is 0.
-    """
-    method = cfg.solver.method
-    if method == "pulp":
-        start = time.perf_counter()
-        built = build_model(instance)
-        timings["build"] = time.perf_counter() - start
-        outcome = solve_model(built, instance, cfg.solver)
-    elif method == "direct":
-        from siteopt.direct import solve_direct
-
-        timings["build"] = 0.0
-        outcome = solve_direct(instance, cfg.solver)
-    else:
-        from siteopt.benders import solve_benders
-
-        timings["build"] = 0.0
-        outcome = solve_benders(instance, cfg.solver)
-    timings["solve"] = outcome.seconds
-    return outcome
 
 
 def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:

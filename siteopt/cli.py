@@ -13,6 +13,7 @@ import click
 
 import siteopt
 from siteopt.errors import SiteoptError
+from siteopt.launch import check as check_interrupted
 from siteopt.sanitize import printable_text
 
 
@@ -104,7 +105,9 @@ def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solve
                                      "solver": solver, "time_limit": time_limit}, set_items)
     for note in cfg.notes:
         click.echo(note, err=True)
-    return solve(cfg, data_dir)
+    result = solve(cfg, data_dir)
+    check_interrupted()   # a stop signal Python swallowed still stops the command here
+    return result
 
 
 @cli.command("solve")
@@ -224,27 +227,11 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
 
 def _write_file(path: str, content) -> None:
     """Write one output file atomically; an unwritable place is bad input (exit 2)."""
-    from pathlib import Path
-
+    from siteopt.atomic import write_file
     from siteopt.errors import ConfigError
-    from siteopt.result import write_atomically
 
     try:
-        write_atomically({Path(path): content})
+        write_file(path, content)
     except OSError as err:
         raise ConfigError(f"--out {path}: cannot write it ({err.strerror}); choose a writable "
                           f"place") from None
-
-
-def _interrupt(signum, frame):
-    """SIGTERM and SIGHUP stop siteopt the way Ctrl-C does, so half-written output is undone."""
-    raise KeyboardInterrupt
-
-
-def main():
-    """Console-script entry point."""
-    import signal
-
-    for name in ("SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), _interrupt)
-    cli(prog_name="siteopt")

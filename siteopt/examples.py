@@ -22,7 +22,7 @@ scores less (A: 0.4625).
 
 >>> from siteopt.examples import three_sites
 >>> from siteopt.model import build_model
->>> from siteopt.solve import solve_model
+>>> from siteopt.solvers.via_pulp import solve_model
 >>> from siteopt.config import Solver
 >>> instance = three_sites()
 >>> outcome = solve_model(build_model(instance), instance, Solver())
@@ -96,7 +96,7 @@ def national_bid(**changes) -> SelectionInstance:
     - ``link_km=50``: A and B are 100 km apart, so they cannot merge; optimum 0.35.
     - ``max_members=1``: the single-site model; optimum 0.35.
 
-    >>> from siteopt.direct import solve_direct
+    >>> from siteopt.solvers.direct import solve_direct
     >>> from siteopt.config import Solver
     >>> outcome = solve_direct(national_bid(), Solver())
     >>> outcome.gigafactories, round(outcome.objective, 6)
@@ -134,7 +134,7 @@ def border_sites(**changes) -> SelectionInstance:
         cross_border, min_gigafactory_mw 900    none        0     (no set reaches 900 MW
                                                                    within the rules)
 
-    >>> from siteopt.direct import solve_direct
+    >>> from siteopt.solvers.direct import solve_direct
     >>> from siteopt.config import Solver
     >>> outcome = solve_direct(border_sites(cross_border=True), Solver())
     >>> outcome.gigafactories, round(outcome.objective, 6)

@@ -164,7 +164,7 @@ def diagnose_candidates(instance: SelectionInstance) -> None:
     """Every required site must be a member of at least one allowed gigafactory.
 
     In the compact form no candidates are enumerated; the solver and
-    :mod:`siteopt.infeasibility` name such a conflict instead.
+    :mod:`siteopt.solvers.infeasibility` name such a conflict instead.
     """
     if instance.compact:
         return

@@ -6,15 +6,11 @@ renderings (tables, JSON text, files).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import fcntl
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +19,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from siteopt.atomic import write_directory, write_file
 from siteopt.config import ModelConfig
 from siteopt.consolidation import ConsolidationPlan
 from siteopt.data import Dataset
 from siteopt.model import TERMS
 from siteopt.sanitize import spreadsheet_cell
-from siteopt.solve import Status
+from siteopt.solvers.outcome import Status
 
 
 @dataclass(frozen=True)
@@ -327,13 +324,14 @@ class Result:
 
     def to_geojson(self, path: str | Path) -> Path:
         """Write :meth:`gigafactories_geojson` to ``path`` (atomically); return the path."""
-        return write_atomically({Path(path): self.gigafactories_geojson()})[0]
+        return write_file(path, self.gigafactories_geojson())
 
     def write(self, directory: str | Path, extra: dict[str, bytes | str] | None = None) -> list[Path]:
         """Write ``result.json``, ``gigafactories.geojson`` and ``sites.csv`` into ``directory``.
 
-        Every file is written to a temporary name first and renamed only once all are written,
-        so a failed run leaves no half-written file behind.
+        The directory is replaced in one step (:func:`siteopt.atomic.write_directory`): a
+        failed or killed run leaves all the old files or all the new ones; other files in the
+        directory are kept.
 
         Parameters
         ----------
@@ -342,13 +340,10 @@ class Result:
         extra : dict, optional
             More file name -> content to write the same way (e.g. ``map.png``).
         """
-        directory = Path(directory)
-        files = {directory / "result.json": self.to_json() + "\n",
-                 directory / "gigafactories.geojson": self.gigafactories_geojson(),
-                 directory / "sites.csv": self.sites_csv()}
-        for name, content in (extra or {}).items():
-            files[directory / name] = content
-        return write_atomically(files)
+        files = {"result.json": self.to_json() + "\n",
+                 "gigafactories.geojson": self.gigafactories_geojson(),
+                 "sites.csv": self.sites_csv(), **(extra or {})}
+        return write_directory(directory, files)
 
 
 def _finite(value):
@@ -359,86 +354,6 @@ def _finite(value):
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(files: dict[Path, str | bytes]) -> list[Path]:
-    """Write several files so that either all of them are replaced or none is touched.
-
-    Every file is first written in full to a temporary file beside its target. Only then are
-    they moved into place (``os.replace``); if a move fails, the files already moved are
-    put back as they were, so a failed or interrupted run (Ctrl-C, and SIGTERM or SIGHUP,
-    which the command line turns into the same interruption) leaves neither a half-written
-    file nor a mix of old and new files. Writers to the same directory take turns.
-
-    Returns
-    -------
-    list of Path
-        The written paths, in the order given.
-    """
-    with _locked({path.parent for path in files}):
-        return _write_all(files)
-
-
-@contextlib.contextmanager
-def _locked(directories):
-    """Hold an exclusive lock on each directory (its own descriptor, no lock file), so a
-    second writer to the same place waits until the first has written everything."""
-    handles = []
-    try:
-        for directory in sorted(directories):
-            directory.mkdir(parents=True, exist_ok=True)
-            handle = os.open(directory, os.O_RDONLY)
-            handles.append(handle)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        for handle in handles:
-            os.close(handle)  # closing releases the lock
-
-
-def _write_all(files: dict[Path, str | bytes]) -> list[Path]:
-    """The body of :func:`write_atomically`, under its locks."""
-    staged: list[tuple[Path, Path]] = []   # (temporary, target)
-    moved: list[tuple[Path, Path | None]] = []  # (target, backup of the old file or None)
-    try:
-        for path, content in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                                 suffix=".tmp")
-            staged.append((Path(temporary), path))
-            os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content.encode("utf-8") if isinstance(content, str) else content)
-        for temporary, path in staged:
-            backup = None
-            if path.is_file():
-                backup = path.with_name(f".{path.name}.{os.getpid()}.bak")
-                os.replace(path, backup)
-            try:
-                os.replace(temporary, path)
-            except BaseException:
-                if backup is not None:
-                    os.replace(backup, path)
-                raise
-            moved.append((path, backup))
-    except BaseException:
-        for path, backup in reversed(moved):
-            path.unlink(missing_ok=True)
-            if backup is not None:
-                os.replace(backup, path)
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-        raise
-    for _, backup in moved:
-        if backup is not None:
-            backup.unlink()
-    return [path for _, path in staged]
 
 
 def failure_document(error) -> dict[str, Any]:

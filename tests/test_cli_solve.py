@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-import re
 import hashlib
 import json
+import re
 import subprocess
 import sys
 
@@ -15,9 +15,8 @@ import pytest
 
 from siteopt.data import default_data_dir
 from siteopt.geometry import haversine_km
-from tests.conftest import REPO
-
 from siteopt.model import TERMS
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,17 @@ import tomllib
 import pytest
 
 from siteopt.api import resolve_model
-from siteopt.paths import default_model_path
-from siteopt.config import (SECTIONS, apply_overrides, default_model, load_model,
-                            load_model_overrides, parse_set_items, settings)
+from siteopt.config import (
+    SECTIONS,
+    apply_overrides,
+    default_model,
+    load_model,
+    load_model_overrides,
+    parse_set_items,
+    settings,
+)
 from siteopt.errors import ConfigError
+from siteopt.paths import default_model_path
 from tests.conftest import REPO
 
 

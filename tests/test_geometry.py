@@ -8,8 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteopt import geometry
-from siteopt.geometry import (EARTH_RADIUS_KM, coverage_pairs, destination, geodesic_circle,
-                              haversine_km)
+from siteopt.geometry import (
+    EARTH_RADIUS_KM,
+    coverage_pairs,
+    destination,
+    geodesic_circle,
+    haversine_km,
+)
 
 
 def test_haversine_known_distances():

@@ -2,6 +2,7 @@
 
 Each run writes four files; after any interruption the directory must hold either the old four
 or the new four (never a mix, never a hidden temporary), and two writers must not interleave.
+A run killed with SIGKILL (which no program can catch) must leave the same.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 
 import pytest
 
+from siteopt import atomic
+from siteopt.atomic import write_directory
 from tests.conftest import REPO
 
 FILES = ("gigafactories.geojson", "map.png", "result.json", "sites.csv")
@@ -87,15 +90,91 @@ def test_a_killed_run_leaves_the_old_files_or_the_new_ones(tmp_path, old_and_new
     assert "old" in outcomes  # at least the early kills interrupted the run
 
 
-def test_a_second_writer_waits_for_the_first(tmp_path):
-    """While one writer holds a directory, another process's write to it waits, then lands."""
-    from siteopt.result import _locked
+@pytest.mark.parametrize("signum", [signal.SIGKILL])
+def test_kill_9_leaves_the_old_directory_or_the_new_one(tmp_path, old_and_new, signum):
+    """Even a kill that cannot be caught: the directory is swapped in one step, so it holds
+    the old files or the new ones; the next run removes what the killed one staged."""
+    old, new, seconds = old_and_new
+    outcomes = set()
+    for point, delay in enumerate([seconds / 2] + [seconds - d for d in (0.15, 0.06, 0.02, 0.0)]):
+        out = tmp_path / f"out{point}"
+        assert finish(run(out, "8e9"))[0] == 0
+        process = run(out, "20e9")
+        time.sleep(max(delay, 0.0))
+        process.send_signal(signum)
+        finish(process)
+        now = digests(out)
+        assert now in (old, new), f"a mix of old and new files after {delay:.2f} s"
+        outcomes.add("old" if now == old else "new")
+        assert finish(run(out, "8e9"))[0] == 0
+        assert digests(out) == old
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert "old" in outcomes  # at least the kill while solving came before the swap
 
-    script = ("import sys; from pathlib import Path; from siteopt.result import write_atomically;"
-              "write_atomically({Path(sys.argv[1]) / 'a.txt': 'second'})")
-    with _locked({tmp_path}):
-        process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=REPO)
+
+def test_other_files_in_the_directory_are_kept(tmp_path):
+    out = tmp_path / "out"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "mine.txt").write_text("keep me", encoding="utf-8")
+    (out / "a.txt").write_text("old a", encoding="utf-8")
+    (out / "b.txt").write_text("old b", encoding="utf-8")
+    written = write_directory(out, {"a.txt": "new a", "c.txt": b"new c"})
+    assert written == [out.resolve() / "a.txt", out.resolve() / "c.txt"]
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == {
+        "a.txt": b"new a", "b.txt": b"old b", "c.txt": b"new c"}
+    assert (out / "notes" / "mine.txt").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_without_an_atomic_swap_the_old_directory_is_retired_then_replaced(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    out = tmp_path / "out"
+    write_directory(out, {"a.txt": "old"})
+    write_directory(out, {"a.txt": "new"})
+    assert (out / "a.txt").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_interrupted_write_leaves_the_directory_untouched(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write_directory(out, {"a.txt": "old", "b.txt": "old"})
+
+    def interrupted(a, b):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "_exchange", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_directory(out, {"a.txt": "new", "b.txt": "new"})
+    assert [(out / n).read_text(encoding="utf-8") for n in ("a.txt", "b.txt")] == ["old", "old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path):
+    """While one writer holds a place, another process's write to it waits, then lands."""
+    script = ("import sys; from siteopt.atomic import write_directory;"
+              "write_directory(sys.argv[1], {'a.txt': 'second'})")
+    out = tmp_path / "out"
+    with atomic._locked(tmp_path):
+        process = subprocess.Popen([sys.executable, "-c", script, str(out)], cwd=REPO)
         time.sleep(2.0)
-        assert process.poll() is None and not (tmp_path / "a.txt").exists()
+        assert process.poll() is None and not out.exists()
     assert process.wait(timeout=60) == 0
-    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "second"
+    assert (out / "a.txt").read_text(encoding="utf-8") == "second"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_starting_aborts_without_a_traceback(signum):
+    """From siteopt's first instruction on, a stop signal prints "Aborted!" and exits 1, also
+    while modules are still being imported, and nothing reaches stdout. Before it (Python's
+    own start-up, 15-50 ms) the signal ends the process as it ends any Python program."""
+    for delay in (0.1, 0.13, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7):
+        process = subprocess.Popen([sys.executable, "-m", "siteopt", "solve", "--format",
+                                    "json"], cwd=REPO, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        time.sleep(delay)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=120)
+        outcome = (process.returncode, stdout, stderr.decode().strip())
+        allowed = [(1, b"", "Aborted!")] + ([(-signum, b"", "")] if delay < 0.2 else [])
+        assert outcome in allowed, f"after {delay} s: {stderr.decode()[-400:]}"

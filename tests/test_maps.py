@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 
 import geopandas as gpd
@@ -11,8 +12,13 @@ import numpy as np
 import pytest
 
 from siteopt.geometry import haversine_km
-from siteopt.report.interactive import explore_result
-from siteopt.report.maps import EUROPE_CRS, consolidation_lines, figure_bytes, member_lines
+from siteopt.report.interactive import explore_result, share_colour
+from siteopt.report.maps import (
+    EUROPE_CRS,
+    consolidation_lines,
+    figure_bytes,
+    member_lines,
+)
 
 matplotlib.use("Agg")
 
@@ -148,18 +154,32 @@ def test_unknown_plot_kind(default_result):
 
 
 def test_interactive_map_layers_and_offline(default_result):
-    page = explore_result(default_result).get_root().render()
+    page = explore_result(default_result).html
     # no script, stylesheet or image is loaded from the network; Leaflet is inline
-    assert not re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=[\"']https?://", page)
+    assert not re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=", page)
     assert "L.map(" in page and "leafletjs.com" in page
-    for layer in ("Countries (share covered)", "Coverage (500 km)", "Consolidation links",
-                  "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"):
-        assert f'"{layer}"' in page
-    assert page.count("L.circleMarker(") == 60 + 19
-    assert page.count("L.polygon(") == len(default_result.selected)
-    assert page.count("L.polyline(") == (len(consolidation_lines(default_result))
-                                         + len(member_lines(default_result)))
-    assert len(re.findall(r"circle_marker_\w+\.bindPopup\(", page)) == 60  # every site
+    data = json.loads(page.split('<script type="application/json" id="siteopt-data">')[1]
+                      .split("</script>")[0])
+    assert list(data["layers"].values()) == [
+        "Countries (share covered)", "Coverage (500 km)", "Consolidation links",
+        "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"]
+    assert len(data["countries"]) == 27
+    assert len(data["others"]) + len(data["chosen"]) == 60 and len(data["factories"]) == 19
+    assert sorted(item["popup"]["rows"][0][1] for item in data["chosen"]) == \
+        sorted(default_result.selected)
+    assert len(data["coverage"]) == len(default_result.selected)
+    assert len(data["links"]) == (len(consolidation_lines(default_result))
+                                  + len(member_lines(default_result)))
+    # the countries are coloured by the share covered, as in the coverage table
+    share = default_result.country_coverage().set_index("country")["share"]
+    fills = {item["tooltip"].split(":")[0]: item["fill"] for item in data["countries"]}
+    names = default_result.dataset.countries.set_index("name")["iso_a2"]
+    assert {name: share_colour(share[names[name]]) for name in fills} == fills
+    legend = data["legend"][0]["entries"]
+    assert len(legend) == len(default_result.gigafactories)
+    assert all(entry["label"].startswith(" + ".join(g.members) + " ")
+               and entry["label"].endswith(f"{g.effective_mw:,.0f} MW")
+               for entry, g in zip(legend, default_result.gigafactories))
 
 
 @pytest.mark.parametrize("name", ["Cost $x^{2$ site", "$\\frac", "a $5 and $6 plan"])

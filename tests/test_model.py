@@ -9,13 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from siteopt.benders import solve_benders
 from siteopt.config import SOLVERS, Solver, Weights
-from siteopt.direct import solve_direct
 from siteopt.errors import SolverError
 from siteopt.examples import GRID_ONLY, border_sites, national_bid, three_sites
 from siteopt.model import SelectionInstance, build_model, group_demand, lp_names
-from siteopt.solve import Status, chosen_gigafactories, new_highs, relative_gap, solve_model
+from siteopt.solvers.benders import solve_benders
+from siteopt.solvers.direct import solve_direct
+from siteopt.solvers.highs import new_highs
+from siteopt.solvers.outcome import Status, chosen_gigafactories, relative_gap
+from siteopt.solvers.via_pulp import solve_model
 from tests.conftest import REPO
 from tests.instances import brute_force, hard_instance, portfolio_value, random_instance
 
@@ -369,7 +371,7 @@ def test_paths_can_follow_each_other_in_one_process():
 
 
 def test_conflicts_only_the_solver_sees_are_named():
-    from siteopt.infeasibility import conflict_message
+    from siteopt.solvers.infeasibility import conflict_message
 
     # A (X) and C (Z) required, one gigafactory: A + C would need cross_border, a 600 km link
     # (more than 500) and EUR 5.5 m (more than 4.5); as two gigafactories they need p = 2 and

@@ -10,9 +10,16 @@ import pandas as pd
 
 from siteopt.model import TERMS
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
-from siteopt.report.text import (TERM_LABELS, chosen_sites_table, consolidation_table,
-                                 gigafactories_table, headline, id_list, limits_table,
-                                 status_line)
+from siteopt.report.text import (
+    TERM_LABELS,
+    chosen_sites_table,
+    consolidation_table,
+    gigafactories_table,
+    headline,
+    id_list,
+    limits_table,
+    status_line,
+)
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;

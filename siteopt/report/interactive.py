@@ -32,8 +32,15 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
-from siteopt.report.maps import (AI_FACTORY, CANDIDATE, consolidation_lines, coverage_circles,
-                                 default_title, member_lines, site_colours)
+from siteopt.report.maps import (
+    AI_FACTORY,
+    CANDIDATE,
+    consolidation_lines,
+    coverage_circles,
+    default_title,
+    member_lines,
+    site_colours,
+)
 from siteopt.sanitize import printable_text
 
 ASSETS = Path(__file__).resolve().parent / "assets"

@@ -6,8 +6,8 @@ import pandas as pd
 
 from siteopt.model import TERMS
 from siteopt.report.tables import render_table
-from siteopt.sanitize import printable_text
 from siteopt.result import Result, short_name
+from siteopt.sanitize import printable_text
 
 TERM_LABELS = {
     "coverage": "C coverage: share of EU population within R",

@@ -31,11 +31,18 @@ import numpy as np
 from scipy import sparse
 
 from siteopt.config import Solver
-from siteopt.direct import integer_columns, layout, load_highs
 from siteopt.errors import SolverError
 from siteopt.model import TERMS, SelectionInstance
-from siteopt.solve import (SolverOutcome, Status, finish, new_highs, no_solution, portfolio,
-                           relative_gap)
+from siteopt.solvers.direct import integer_columns, layout, load_highs
+from siteopt.solvers.highs import new_highs
+from siteopt.solvers.outcome import (
+    SolverOutcome,
+    Status,
+    finish,
+    no_solution,
+    portfolio,
+    relative_gap,
+)
 
 #: Relative tolerance at which the master's theta counts as equal to the true coverage.
 CUT_TOLERANCE = 1e-9

@@ -15,10 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.config import Solver
-from siteopt.model import (SelectionInstance, compact_objective, gigafactory_objective,
-                           site_objective)
-from siteopt.solve import (SolverOutcome, Status, finish, highs_status, new_highs, no_solution,
-                           portfolio, presolve_choice)
+from siteopt.model import (
+    SelectionInstance,
+    compact_objective,
+    gigafactory_objective,
+    site_objective,
+)
+from siteopt.solvers.highs import highs_status, new_highs, presolve_choice
+from siteopt.solvers.outcome import (
+    SolverOutcome,
+    Status,
+    finish,
+    no_solution,
+    portfolio,
+)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 from siteopt.config import Solver, Weights
 from siteopt.errors import SolverError
 from siteopt.model import SelectionInstance
-from siteopt.solve import Status
+from siteopt.solvers.outcome import Status
 
 #: Each rule, the model key that sets it, and the instance with the rule relaxed.
 RELAXATIONS = (
@@ -35,7 +35,7 @@ RELAXATIONS = (
 
 def feasible(instance: SelectionInstance, settings: Solver) -> bool:
     """Whether any portfolio meets every rule of ``instance`` (a zero objective is solved)."""
-    from siteopt.direct import solve_direct
+    from siteopt.solvers.direct import solve_direct
 
     blank = Weights(coverage=0, grid=0, spread=0, clean=0, green=0, letters=0, cost=0)
     probe = dataclasses.replace(instance, weights=blank)

@@ -1,0 +1,92 @@
+"""HiGHS through highspy, shared by the direct and Benders paths (and PuLP's HiGHS call)."""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import math
+import os
+import sys
+
+from siteopt.config import Solver
+from siteopt.errors import SolverError
+from siteopt.solvers.outcome import Status
+
+
+@functools.cache
+def silence_highs_banner() -> None:
+    """HiGHS prints a banner to file descriptor 1 when the first ``Highs`` object is made.
+
+    Make that first object with stdout pointed at the null device, so ``--format json`` keeps
+    exactly one JSON document on stdout and analysts see no solver noise.
+    """
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+        ctypes.CDLL(None).fflush(None)  # C's stdout buffer, while it still points at /dev/null
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+#: Models with at most this many non-zeros (about) are solved with HiGHS's presolve off: on the
+#: shipped scenarios it costs more than it saves (see benchmarks/README.md).
+PRESOLVE_OFF_NONZEROS = 100_000
+
+
+def presolve_choice(instance) -> str:
+    """``"off"`` for a small model (see :data:`PRESOLVE_OFF_NONZEROS`), else ``"on"``."""
+    nonzeros = sum(len(sites) for sites in instance.group_sites)
+    if not instance.compact:
+        nonzeros += int(instance.candidates.size.sum()) * 3
+    return "off" if nonzeros <= PRESOLVE_OFF_NONZEROS else "on"
+
+
+def new_highs(settings: Solver, time_limit_s: float | None = None):
+    """A silent, seeded ``highspy.Highs`` with the gap and time limit of ``settings``.
+
+    A gap of 0 also sets HiGHS's absolute gap to 0 (its defaults, 1e-4 relative and 1e-6
+    absolute, would stop short of the proven optimum).
+    """
+    import highspy
+
+    silence_highs_banner()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("random_seed", 0)
+    highs.setOptionValue("time_limit", float(time_limit_s or settings.time_limit_s))
+    highs.setOptionValue("mip_rel_gap", float(settings.mip_gap))
+    if settings.mip_gap == 0:
+        highs.setOptionValue("mip_abs_gap", 0.0)
+    return highs
+
+
+def highs_status(highs, sense: float, time_limit_s: float) -> tuple[Status, float]:
+    """Status and best bound (in the model's own sense) of a HiGHS run.
+
+    ``sense`` is -1 when HiGHS minimised the negated objective (PuLP's way), 1 when it
+    maximised it directly.
+    """
+    import highspy
+
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    bound = sense * float(info.mip_dual_bound)
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        return Status.OPTIMAL, bound
+    if model_status in (highspy.HighsModelStatus.kInfeasible,
+                        highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return Status.INFEASIBLE, math.nan
+    if model_status == highspy.HighsModelStatus.kTimeLimit:
+        if has_solution:
+            return Status.TIME_LIMIT, bound
+        raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s:g} s "
+                          f"without finding a solution; raise solver.time_limit_s")
+    return Status.ERROR, math.nan
