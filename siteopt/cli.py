@@ -115,7 +115,8 @@ def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solve
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="table: readable text (default); json: one JSON document on stdout.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="Also write result.json, gigafactories.geojson, sites.csv and map.png here.")
+              help="Also write every output here: result.json, GeoJSON, GeoPackage, CSV tables, an "
+                   "Excel workbook, map.png, map.html and report.html.")
 @reports_errors
 def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
                   output_format, out_dir):
@@ -151,18 +152,11 @@ def _write_outputs(result, out_dir: str) -> None:
     from siteopt.errors import ConfigError
 
     try:
-        written = result.write(out_dir, extra=_map_files(result))
+        written = result.write(out_dir)
     except OSError as err:
         raise ConfigError(f"--out {out_dir}: cannot write {err.filename or out_dir} "
                           f"({err.strerror}); choose a writable directory") from None
     click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
-
-
-def _map_files(result) -> dict:
-    """The static map written beside the result files by --out."""
-    from siteopt.report.maps import figure_bytes
-
-    return {"map.png": figure_bytes(result.plot())}
 
 
 MAP_FORMATS = (".png", ".svg", ".html")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from siteopt.config import ModelConfig
 from siteopt.consolidation import ConsolidationPlan
 from siteopt.data import Dataset
 from siteopt.model import TERMS
-from siteopt.sanitize import spreadsheet_cell
 from siteopt.solvers.outcome import Status
 
 
@@ -313,21 +311,20 @@ class Result:
         return json.dumps(_finite(collection), ensure_ascii=False)
 
     def sites_csv(self) -> str:
-        """Every site with its decision columns, as CSV text; text cells that a spreadsheet
-        would run as formulas start with ``'`` (see :mod:`siteopt.sanitize`)."""
-        frame = pd.DataFrame(self.sites.drop(columns="geometry"))
-        for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
-            frame[column] = frame[column].map(spreadsheet_cell)
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, lineterminator="\n")
-        return buffer.getvalue()
+        """Every site with its decision columns, as CSV text (text that a spreadsheet would run
+        as a formula starts with ``'``; see :mod:`siteopt.report.exports`)."""
+        from siteopt.report.exports import csv_text, sites_table
+
+        return csv_text(sites_table(self))
 
     def to_geojson(self, path: str | Path) -> Path:
         """Write :meth:`gigafactories_geojson` to ``path`` (atomically); return the path."""
         return write_file(path, self.gigafactories_geojson())
 
-    def write(self, directory: str | Path, extra: dict[str, bytes | str] | None = None) -> list[Path]:
-        """Write ``result.json``, ``gigafactories.geojson`` and ``sites.csv`` into ``directory``.
+    def write(self, directory: str | Path) -> list[Path]:
+        """Write every output file into ``directory`` (see
+        :func:`siteopt.report.exports.output_files`): the result as JSON, the tables as CSV and
+        Excel, the geography as GeoJSON and GeoPackage, the maps and the report.
 
         The directory is replaced in one step (:func:`siteopt.atomic.write_directory`): a
         failed or killed run leaves all the old files or all the new ones; other files in the
@@ -337,13 +334,15 @@ class Result:
         ----------
         directory : path
             Created if missing.
-        extra : dict, optional
-            More file name -> content to write the same way (e.g. ``map.png``).
+
+        Returns
+        -------
+        list of Path
+            The written files.
         """
-        files = {"result.json": self.to_json() + "\n",
-                 "gigafactories.geojson": self.gigafactories_geojson(),
-                 "sites.csv": self.sites_csv(), **(extra or {})}
-        return write_directory(directory, files)
+        from siteopt.report.exports import output_files
+
+        return write_directory(directory, output_files(self))
 
 
 def _finite(value):

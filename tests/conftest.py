@@ -15,6 +15,10 @@ from siteopt.cli import cli
 from siteopt.data import default_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
+#: What ``siteopt solve --out DIR`` writes, sorted.
+OUT_FILES = ["consolidation.csv", "coverage_by_country.csv", "gigafactories.csv",
+             "gigafactories.geojson", "map.html", "map.png", "report.html", "result.json",
+             "siteopt.gpkg", "siteopt.xlsx", "sites.csv"]
 matplotlib.use("Agg")  # no display in tests
 
 
@@ -37,12 +41,16 @@ def edit_csv(path: Path, key_column: str, key: str, column: str, value: str) -> 
     header = rows[0]
     for number, row in enumerate(rows[1:], start=2):
         if row[header.index(key_column)] == key:
+            row.extend([""] * (len(header) - len(row)))
             row[header.index(column)] = value
             break
     else:
         raise KeyError(key)
+    # Python's writer leaves a carriage return unquoted, which no reader takes as data
+    quoting = csv.QUOTE_ALL if any("\r" in cell for row in rows for cell in row) else \
+        csv.QUOTE_MINIMAL
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        csv.writer(handle, lineterminator="\n", quoting=quoting).writerows(rows)
     return number
 
 

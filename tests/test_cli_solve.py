@@ -224,27 +224,6 @@ def test_required_and_excluded_sites(run_cli):
     assert not {"ES-SFH", "NL-SAG"} & set(doc["selected"])
 
 
-def test_out_writes_every_file(run_cli, tmp_path):
-    result = run_cli("solve", "--format", "json", "--out", str(tmp_path / "run"))
-    assert result.exit_code == 0
-    written = json.loads((tmp_path / "run" / "result.json").read_text(encoding="utf-8"))
-    assert written == json.loads(result.stdout)
-    geojson = json.loads((tmp_path / "run" / "gigafactories.geojson").read_text(encoding="utf-8"))
-    factories = [f for f in geojson["features"] if f["properties"]["kind"] == "gigafactory"]
-    members = [f for f in geojson["features"] if f["properties"]["kind"] == "site"]
-    assert [f["properties"]["id"] for f in factories] == [g["id"] for g in written["gigafactories"]]
-    assert all(f["geometry"]["type"] == "MultiPoint" for f in factories)
-    assert sum(len(f["geometry"]["coordinates"]) for f in factories) == len(written["selected"])
-    assert sorted(f["properties"]["site_id"] for f in members) == written["selected"]
-    assert {"capex_eur", "effective_mw", "population_within_r", "gigafactory"} <= set(
-        members[0]["properties"])
-    table = pd.read_csv(tmp_path / "run" / "sites.csv")
-    assert len(table) == 60 and sorted(table.loc[table["selected"], "site_id"]) == written["selected"]
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "gigafactories.geojson", "map.png", "result.json", "sites.csv"]
-    assert (tmp_path / "run" / "map.png").read_bytes()[:4] == b"\x89PNG"
-
-
 def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
@@ -444,27 +423,6 @@ def test_coverage_map_as_html_is_refused_not_ignored(run_cli, tmp_path):
                              f"country in its Countries layer)\n")
 
 
-def test_exports_and_terminal_output_do_not_obey_the_data(data_dir, run_cli, tmp_path):
-    """Names that are spreadsheet formulas or terminal escapes: neither runs."""
-    from tests.conftest import edit_csv
-
-    formula = '=HYPERLINK("http://127.0.0.1/x","click")'
-    edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "name", formula)
-    edit_csv(data_dir / "sites.csv", "site_id", "FR-LMX", "name", "La Maxe\x1b[2J\x1b]0;pwned\x07")
-    edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "consortium", "+cmd|' /C calc'!A0")
-    result = run_cli("solve", "--data", str(data_dir), "--out", str(tmp_path / "run"))
-    assert result.exit_code == 0
-    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
-    assert "Maxe[2J]0;pwn" in result.stdout  # shown as text, its escapes removed
-    table = pd.read_csv(tmp_path / "run" / "sites.csv", dtype=str,
-                        keep_default_na=False).set_index("site_id")
-    assert table.at["RO-CER", "name"] == "'" + formula
-    assert table.at["ES-MLN", "consortium"] == "'+cmd|' /C calc'!A0"
-    assert table.at["DE-LUB", "name"] == "Lübbenau (Spreewald), former power-plant site"
-    numbers = pd.read_csv(tmp_path / "run" / "sites.csv").set_index("site_id")
-    assert numbers["capex_eur"].dtype == float and numbers.at["RO-CER", "capex_eur"] == 2.768e9
-
-
 def test_identical_runs_write_identical_files(run_cli, tmp_path):
     """Reports and maps are byte-identical across runs; only the documented solve time differs."""
     def report(name):
@@ -489,3 +447,14 @@ def test_readme_shows_the_real_cross_border_output(run_cli):
     printed = run_cli("solve", "--model", str(REPO / "models" / "cross-border.toml")).stdout
     assert printed.startswith(shown + "\n")
     assert "IT-BLQ+PL-WRO" in shown
+
+
+def test_terminal_escapes_in_names_are_not_obeyed(data_dir, run_cli):
+    """A name with escape sequences is printed as text, its control characters removed."""
+    from tests.conftest import edit_csv
+
+    edit_csv(data_dir / "sites.csv", "site_id", "FR-LMX", "name", "La Maxe\x1b[2J\x1b]0;pwned\x07")
+    result = run_cli("solve", "--data", str(data_dir))
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "Maxe[2J]0;pwn" in result.stdout  # shown as text, its escapes removed

@@ -76,9 +76,14 @@ def read_csv_table(path: Path, display: str,
         where = ", ".join(f"'{name}' (columns {columns(name)})" for name in repeated)
         return None, [Problem(display, f"the header names a column twice: {where}; keep one "
                                        f"column of each name")]
+    if "\n" not in text:  # classic Mac line ends
+        text = text.replace("\r", "\n")
     try:
+        # lines end at LF only: a CR inside a quoted value stays in it, and the CR of a CRLF
+        # line end is stripped with the other surrounding white space below
         frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
-                            na_filter=False, quoting=csv.QUOTE_MINIMAL, engine="c")
+                            na_filter=False, quoting=csv.QUOTE_MINIMAL, engine="c",
+                            lineterminator="\n")
     except (pd.errors.ParserError, csv.Error) as err:
         detail = " ".join(str(err).split())
         return None, [Problem(display, f"cannot be read as CSV ({detail}); check the quoting "

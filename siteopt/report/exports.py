@@ -1,0 +1,243 @@
+"""The files a planner takes further: tables as CSV and Excel, geography as GeoJSON and
+GeoPackage, with the maps and the report beside them.
+
+Every table is written the same way everywhere:
+
+- text from the data can never act: in CSV a cell a spreadsheet would run as a formula gets a
+  leading ``'`` (:func:`siteopt.sanitize.spreadsheet_cell`); in Excel every text cell is stored
+  as a string, never as a formula, and control characters are removed;
+- numbers stay numbers, and whole numbers stay whole (``3400000000``, not ``3.4e9`` or
+  ``3400000000.0``);
+- the same result gives the same bytes (the workbook's and the GeoPackage's internal dates are
+  fixed).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siteopt.sanitize import printable_text, spreadsheet_cell
+
+#: The date written into the workbook and the GeoPackage: outputs may not differ by run date.
+FIXED_DATE = datetime.datetime(2000, 1, 1)
+#: Widest Excel column, in characters.
+MAX_COLUMN_WIDTH = 60
+
+
+def _joined(values) -> str:
+    return "; ".join(str(value) for value in values)
+
+
+def gigafactories_table(result) -> pd.DataFrame:
+    """One row per chosen gigafactory: members, power (MW), costs (EUR) and its letters."""
+    return pd.DataFrame([{
+        "gigafactory": g.id, "name": g.name, "members": " + ".join(g.members),
+        "countries": " + ".join(g.countries), "effective_mw": g.effective_mw,
+        "requested_mw": g.requested_mw, "capex_eur": g.capex_eur,
+        "extra_site_cost_eur": g.extra_site_cost_eur, "energy_cost_eur": g.energy_cost_eur,
+        "merged_letters": _joined(g.merged_letters), "partner_letters": _joined(g.partner_letters),
+        "merged_consortia": _joined(g.merged_consortia),
+        "partner_consortia": _joined(g.partner_consortia),
+    } for g in result.gigafactories], columns=[
+        "gigafactory", "name", "members", "countries", "effective_mw", "requested_mw",
+        "capex_eur", "extra_site_cost_eur", "energy_cost_eur", "merged_letters",
+        "partner_letters", "merged_consortia", "partner_consortia"])
+
+
+def sites_table(result) -> pd.DataFrame:
+    """Every candidate site with its data and the decision columns."""
+    return pd.DataFrame(result.sites.drop(columns="geometry"))
+
+
+def consolidation_table(result) -> pd.DataFrame:
+    """One row per letter: who sent it, for which site, and its role in which gigafactory."""
+    letters = result.consolidation.letters
+    return letters[["letter_id", "consortium", "site_id", "country", "requested_mw",
+                    "gigafactory", "role", "distance_km"]].reset_index(drop=True)
+
+
+def coverage_table(result) -> pd.DataFrame:
+    """Per member state: population, people within R of a member site, the share, sites."""
+    return result.country_coverage()
+
+
+def tables(result) -> dict[str, pd.DataFrame]:
+    """Every table of a result, by the name its CSV file and Excel sheet get."""
+    return {"gigafactories": gigafactories_table(result), "sites": sites_table(result),
+            "consolidation": consolidation_table(result),
+            "coverage_by_country": coverage_table(result)}
+
+
+def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns whose values are all whole numbers, as integers (missing values kept)."""
+    frame = frame.copy()
+    for column in frame.select_dtypes(include="float").columns:
+        values = frame[column].to_numpy()
+        known = values[~np.isnan(values)]
+        if len(known) and np.all(known == np.round(known)) and np.all(np.abs(known) < 2**53):
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV: formula-like text neutralised, whole numbers without decimals."""
+    frame = _whole_numbers(frame)
+    for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
+        frame[column] = frame[column].map(spreadsheet_cell)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _cell_value(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, str):
+        return printable_text(value)
+    return value
+
+
+def workbook_bytes(sheets: dict[str, pd.DataFrame], summary: list[tuple[str, str]]) -> bytes:
+    """An Excel workbook: a ``summary`` sheet (label, value), then one sheet per table.
+
+    Text cells are stored as strings (type ``s``), so a value such as ``=HYPERLINK(...)``
+    shows as the text it is and never runs; numbers are numbers.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    pages = {"summary": pd.DataFrame(summary, columns=["item", "value"]), **sheets}
+    for name, frame in pages.items():
+        sheet = book.create_sheet(name)
+        frame = _whole_numbers(frame)
+        rows = [list(frame.columns)] + frame.astype(object).to_numpy().tolist()
+        widths = [0] * len(frame.columns)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                value = _cell_value(value)
+                cell = sheet.cell(row=r, column=c, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"   # a string, even when it starts with "="
+                widths[c - 1] = max(widths[c - 1], len(str(value)) if value is not None else 0)
+        for c, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(c)].width = min(width + 2,
+                                                                       MAX_COLUMN_WIDTH)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+    book.properties.creator = "siteopt"
+    book.properties.created = book.properties.modified = FIXED_DATE
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _fixed_zip_dates(buffer.getvalue())
+
+
+def _fixed_zip_dates(content: bytes) -> bytes:
+    """The same zip archive with every entry dated :data:`FIXED_DATE` (Excel files are zips;
+    their entries otherwise carry the time of writing)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":   # openpyxl stamps the save time here
+                data = _fixed_core_dates(data)
+            target.writestr(fixed, data)
+    return buffer.getvalue()
+
+
+def _fixed_core_dates(xml: bytes) -> bytes:
+    stamp = FIXED_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\2",
+                  xml)
+
+
+def geopackage_bytes(result) -> bytes:
+    """A GeoPackage with two layers: ``gigafactories`` (one MultiPoint of its members each)
+    and ``sites`` (every candidate, its data and decisions), WGS84."""
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import MultiPoint
+
+    located = result.sites.set_index("site_id")
+    frame = gigafactories_table(result)
+    shapes = [MultiPoint([(located.at[s, "lon"], located.at[s, "lat"]) for s in g.members])
+              for g in result.gigafactories]
+    gigafactories = gpd.GeoDataFrame(_whole_numbers(frame), geometry=shapes, crs="EPSG:4326")
+    sites = gpd.GeoDataFrame(_whole_numbers(sites_table(result)),
+                             geometry=result.sites.geometry.to_numpy(), crs="EPSG:4326")
+    for layer in (gigafactories, sites):
+        for column in layer.columns.drop("geometry"):
+            layer[column] = layer[column].map(lambda v: printable_text(v)
+                                              if isinstance(v, str) else v)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    with tempfile.TemporaryDirectory(prefix="siteopt-gpkg-") as folder:
+        path = Path(folder) / "siteopt.gpkg"
+        pyogrio.write_dataframe(gigafactories, path, layer="gigafactories", driver="GPKG")
+        pyogrio.write_dataframe(sites, path, layer="sites", driver="GPKG", append=True)
+        return path.read_bytes()
+
+
+def summary(result) -> list[tuple[str, str]]:
+    """The run in plain words, for the first sheet of the workbook."""
+    from siteopt import __version__
+
+    model = result.model
+    rows = [("question", "Which AI Gigafactories, formed from which sites, give Europe the most?"),
+            ("model", str(model.source)),
+            ("status", result.status.value),
+            ("objective", f"{result.objective:.6f}"),
+            ("gap", f"{result.solver['gap']:.4%}"),
+            ("budget", f"EUR {model.budget.total_eur / 1e9:,.1f} bn"),
+            ("gigafactories", f"{len(result.gigafactories)} of at most "
+                              f"{model.limits.max_gigafactories}"),
+            ("capex", f"EUR {result.total_capex_eur / 1e9:,.2f} bn"),
+            ("power", f"{result.total_power_mw:,.0f} MW"),
+            ("population within reach", f"{result.terms['coverage']:.1%} of the EU-27 within "
+                                        f"{model.coverage.radius_km:g} km"),
+            ("solver", f"{result.solver['name']} ({model.solver.method})"),
+            ("siteopt", __version__)]
+    rows += [(f"input {name}", f"sha256 {digest}") for name, digest in result.inputs.items()]
+    return rows
+
+
+def output_files(result) -> dict[str, str | bytes]:
+    """Every file ``siteopt solve --out DIR`` writes, by name.
+
+    ``result.json`` (the ``--format json`` document); ``gigafactories.geojson`` and
+    ``siteopt.gpkg`` (layers ``gigafactories`` and ``sites``); one CSV per table of
+    :func:`tables`; ``siteopt.xlsx`` (a summary sheet and one sheet per table); ``map.png``;
+    ``map.html`` (interactive); ``report.html``.
+    """
+    from siteopt.report.maps import figure_bytes
+
+    sheets = tables(result)
+    files: dict[str, str | bytes] = {"result.json": result.to_json() + "\n",
+                                     "gigafactories.geojson": result.gigafactories_geojson(),
+                                     "siteopt.gpkg": geopackage_bytes(result)}
+    files.update({f"{name}.csv": csv_text(frame) for name, frame in sheets.items()})
+    files["siteopt.xlsx"] = workbook_bytes(sheets, summary(result))
+    files["map.png"] = figure_bytes(result.plot())
+    files["map.html"] = result.explore().html
+    files["report.html"] = result.report_html()
+    return files
