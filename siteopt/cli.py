@@ -159,7 +159,7 @@ def _write_outputs(result, out_dir: str) -> None:
     click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
 
 
-MAP_FORMATS = (".png", ".svg", ".html")
+MAP_FORMATS = (".png", ".svg", ".pdf", ".html")
 
 
 def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
@@ -172,13 +172,16 @@ def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
 @cli.command("map")
 @solve_options
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
-              help="Where to write the map: .png or .svg (static) or .html (interactive).")
+              help="Where to write the map: .png, .svg or .pdf (static; .svg and .pdf are vector "
+                   "graphics) or .html (interactive).")
+@click.option("--dpi", type=click.IntRange(50, 1200), default=150, show_default=True,
+              help="Resolution of a .png map in dots per inch (300 for print).")
 @click.option("--kind", type=click.Choice(["map", "coverage"]), default="map",
               help="map: sites, coverage areas and links (default); coverage: choropleth of the "
                    "population share covered per country (static formats only).")
 @reports_errors
 def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
-                out_file, kind):
+                out_file, dpi, kind):
     """Solve, then draw the answer on a map of Europe."""
     from pathlib import Path
 
@@ -189,15 +192,15 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
     if suffix == ".html" and kind == "coverage":
         from siteopt.errors import ConfigError
 
-        raise ConfigError(f"--out {out_file}: --kind coverage is a static map; write it to .png "
-                          f"or .svg (the interactive map shows the share covered per country "
-                          f"in its Countries layer)")
+        raise ConfigError(f"--out {out_file}: --kind coverage is a static map; write it to .png, "
+                          f".svg or .pdf (the interactive map shows the share covered per "
+                          f"country in its Countries layer)")
     result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                         time_limit)
     if suffix == ".html":
         content = result.explore().html
     else:
-        content = figure_bytes(result.plot(kind), suffix.lstrip("."))
+        content = figure_bytes(result.plot(kind), suffix.lstrip("."), dpi=dpi)
     _write_file(out_file, content)
     click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
                f"gigafactories)", err=True)

@@ -323,7 +323,7 @@ def test_every_shipped_scenario_solves(run_cli, model):
 # --- siteopt map and siteopt report -------------------------------------------------------
 
 @pytest.mark.parametrize("name, magic", [("m.png", b"\x89PNG"), ("m.svg", b"<?xml"),
-                                         ("m.html", b"<!DOCTYPE html>")])
+                                         ("m.pdf", b"%PDF-"), ("m.html", b"<!DOCTYPE html>")])
 def test_map_formats(run_cli, tmp_path, name, magic):
     result = run_cli("map", "--budget", "8e9", "--out", str(tmp_path / name))
     assert result.exit_code == 0
@@ -419,8 +419,8 @@ def test_coverage_map_as_html_is_refused_not_ignored(run_cli, tmp_path):
     result = run_cli("map", "--kind", "coverage", "--out", str(out))
     assert result.exit_code == 2 and not out.exists()
     assert result.stderr == (f"error: --out {out}: --kind coverage is a static map; write it to "
-                             f".png or .svg (the interactive map shows the share covered per "
-                             f"country in its Countries layer)\n")
+                             f".png, .svg or .pdf (the interactive map shows the share covered "
+                             f"per country in its Countries layer)\n")
 
 
 def test_identical_runs_write_identical_files(run_cli, tmp_path):
@@ -436,6 +436,24 @@ def test_identical_runs_write_identical_files(run_cli, tmp_path):
         assert run_cli("map", "--out", str(tmp_path / name)).exit_code == 0
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    for name in ("a.pdf", "b.pdf"):
+        assert run_cli("map", "--kind", "coverage", "--out", str(tmp_path / name)).exit_code == 0
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_png_resolution_follows_dpi(run_cli, tmp_path):
+    from PIL import Image
+
+    sizes = {}
+    for dpi in (100, 300):
+        out = tmp_path / f"m{dpi}.png"
+        assert run_cli("map", "--dpi", str(dpi), "--out", str(out)).exit_code == 0
+        with Image.open(out) as image:
+            sizes[dpi] = image.size
+            assert image.info["dpi"] == pytest.approx((dpi, dpi), abs=0.01)
+    assert sizes[300][0] == pytest.approx(3 * sizes[100][0], rel=0.02)
+    refused = run_cli("map", "--dpi", "5000", "--out", str(tmp_path / "x.png"))
+    assert refused.exit_code == 2 and "5000 is not in the range 50<=x<=1200" in refused.stderr
 
 
 def test_readme_shows_the_real_cross_border_output(run_cli):

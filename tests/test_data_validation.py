@@ -353,9 +353,12 @@ def test_build_script_reproduces_the_shipped_files(tmp_path, monkeypatch):
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     monkeypatch.setattr(build, "DATA", tmp_path)
+    monkeypatch.setattr(build, "NEIGHBOURS", tmp_path / "neighbours.geojson")
     build.main()
     for name in ("demand.csv", "countries.geojson"):
         assert (tmp_path / name).read_bytes() == (REPO / "data" / name).read_bytes(), name
+    assert (tmp_path / "neighbours.geojson").read_bytes() == \
+        (REPO / "siteopt/report/assets/neighbours.geojson").read_bytes()
 
 
 @pytest.mark.parametrize("value, message", [

@@ -17,7 +17,11 @@ from siteopt.report.maps import (
     EUROPE_CRS,
     consolidation_lines,
     figure_bytes,
+    gigafactory_label,
+    marker_area,
     member_lines,
+    shared_colours,
+    site_colours,
 )
 
 matplotlib.use("Agg")
@@ -55,11 +59,28 @@ def test_chosen_candidates_and_factories_are_drawn(default_result, map_ax):
 
 
 def test_legend_title_and_scale_bar(default_result, map_ax):
-    legend = map_ax.get_legend()
+    key = map_ax.get_legend()
     assert all(len(g.members) == 1 for g in default_result.gigafactories)
-    assert [t.get_text() for t in legend.get_texts()] == [
-        "member site (colour: gigafactory, size: MW)", "other candidate site",
-        "EuroHPC AI Factory", "within 500 km of a member site", "letter joins as a partner"]
+    assert [t.get_text() for t in key.get_texts()] == [
+        "250 MW", "500 MW", "1,000 MW", "other candidate site", "EuroHPC AI Factory",
+        "within 500 km of a member site", "letter joins as a partner"]
+    # the size key's markers are as large as map markers of that many MW
+    sizes = [handle.get_markersize() for handle in key.legend_handles[:3]]
+    assert sizes == pytest.approx([np.sqrt(marker_area(mw)) for mw in (250, 500, 1000)])
+    # one entry per chosen gigafactory, in its colour
+    (chosen_legend,) = [a for a in map_ax.artists if a.get_gid() == "gigafactory_legend"]
+    assert [t.get_text() for t in chosen_legend.get_texts()] == [
+        gigafactory_label(default_result, g).replace("\n", ", ")
+        for g in default_result.gigafactories]
+    colours = site_colours(default_result)
+    assert [handle.get_markerfacecolor() for handle in chosen_legend.legend_handles] == [
+        colours[g.id] for g in default_result.gigafactories]
+    # member states are named, the data credited
+    names = {a.get_gid().split(":")[1]: a.get_text() for a in map_ax.get_children()
+             if (a.get_gid() or "").startswith("country_label:")}
+    assert names["FR"] == "France" and names["NL"] == "NL" and "LU" not in names
+    assert len(names) == 25
+    assert "Natural Earth" in artists(map_ax, "credit")[0].get_text()
     title = map_ax.get_title(loc="left")
     assert "EUR 20.0 bn" in title and f"{default_result.objective:.4f}" in title
     assert "(optimal)" in title
@@ -124,7 +145,7 @@ def test_multi_site_gigafactories_are_joined_in_their_colour(cross_border_result
     for g, line in zip([g for g in multi for _ in range(len(g.members) - 1)], links):
         assert matplotlib.colors.to_rgba(line.get_color()) == colour[g.members[0]]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[1] == "members of one gigafactory"
+    assert legend[-1] == "members of one gigafactory"
     labels = [a.get_text() for a in artists(ax, "site_label")]
     for g in multi:
         assert f"{' + '.join(g.members)}\n{g.effective_mw:,.0f} MW" in labels
@@ -197,3 +218,34 @@ def test_dollar_signs_in_names_are_drawn_literally(data_dir, run_cli, tmp_path, 
     assert figure_bytes(ax, "png")[:4] == b"\x89PNG"
     for command, out in (("map", "m.svg"), ("report", "r.html")):
         assert run_cli(command, "--data", str(data_dir), "--out", str(tmp_path / out)).exit_code == 0
+
+
+def test_a_site_keeps_its_colour_across_small_multiples():
+    import siteopt
+
+    results = [siteopt.solve(budget=budget) for budget in (8e9, 20e9)]
+    shared = shared_colours(results)
+    leads = [g.members[0] for result in results for g in result.gigafactories]
+    assert list(shared) == list(dict.fromkeys(leads))
+    assert len(set(shared.values())) == len(shared)   # no two leading sites share a colour
+    for result in results:
+        ax = result.plot(colours=shared, labels=False)
+        (chosen,) = artists(ax, "chosen")
+        drawn = dict(zip(result.chosen["site_id"], map(tuple, chosen.get_facecolors())))
+        for g in result.gigafactories:
+            assert drawn[g.members[0]] == matplotlib.colors.to_rgba(shared[g.members[0]])
+        matplotlib.pyplot.close(ax.figure)
+
+
+def test_coverage_map_prints_each_states_share(default_result):
+    ax = default_result.plot("coverage")
+    table = default_result.country_coverage().set_index("country")
+    labels = {a.get_gid().split(":")[1]: a.get_text() for a in ax.get_children()
+              if (a.get_gid() or "").startswith("country_label:")}
+    assert labels["FR"] == f"France\n{table.at['FR', 'share']:.0%}"
+    assert labels["BE"] == f"BE\n{table.at['BE', 'share']:.0%}"
+    (chosen,) = artists(ax, "chosen")
+    colours = site_colours(default_result)
+    assert [matplotlib.colors.to_hex(c) for c in chosen.get_facecolors()] == [
+        colours[s].lower() for s in default_result.chosen["site_id"]]
+    matplotlib.pyplot.close(ax.figure)

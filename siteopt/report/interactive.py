@@ -35,6 +35,7 @@ from matplotlib.colors import to_hex
 from siteopt.report.maps import (
     AI_FACTORY,
     CANDIDATE,
+    NEIGHBOURS,
     consolidation_lines,
     coverage_circles,
     default_title,
@@ -152,6 +153,15 @@ def share_colour(share: float) -> str:
     return to_hex(colormaps[SHARE_COLOURS](low + (high - low) * share))
 
 
+def _neighbours() -> dict:
+    """The non-EU countries around the map, as a GeoJSON FeatureCollection without names (the
+    base map draws them grey and does not label them)."""
+    features = json.loads(NEIGHBOURS.read_text(encoding="utf-8"))["features"]
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {}, "geometry": f["geometry"]}
+                         for f in features]}
+
+
 def _countries(result) -> list[dict]:
     radius = result.model.coverage.radius_km
     share = result.country_coverage().set_index("country")["share"]
@@ -246,6 +256,7 @@ def map_data(result) -> dict:
                    "coverage": f"Coverage ({radius:g} km)",
                    "links": "Consolidation links", "others": "Other candidate sites",
                    "factories": "EuroHPC AI Factories", "chosen": "Chosen sites"},
+        "neighbours": _neighbours(),
         "countries": _countries(result), "coverage": _coverage(result), "links": _links(result),
         "others": others, "factories": factories, "chosen": chosen,
         "legend": _legend(result), "credit": CREDIT, "bounds": EU_BOUNDS,

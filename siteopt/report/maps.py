@@ -7,11 +7,15 @@ drawn in degrees. Artists carry a ``gid`` so tests can find them.
 
 from __future__ import annotations
 
+import functools
 import io
+import json
+from pathlib import Path
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
@@ -21,10 +25,16 @@ from siteopt.geometry import geodesic_circle, haversine_km
 from siteopt.sanitize import printable_text
 
 EUROPE_CRS = "EPSG:3035"
-#: Okabe-Ito colours (readable for colour-blind readers), yellow last.
+NEIGHBOURS = Path(__file__).resolve().parent / "assets" / "neighbours.geojson"
+#: Okabe-Ito colours (readable for colour-blind readers), yellow last, then darker and lighter
+#: companions for small multiples that show more than eight gigafactories in all.
 SITE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-                "#F0E442")
+                "#F0E442", "#8C510A", "#762A83", "#1B7837", "#B2182B", "#5AAE61", "#2166AC",
+                "#C51B7D", "#999933")
 LAND = "#ece8e1"
+NEIGHBOUR = "#dedede"
+CREDIT = ("Borders: Natural Earth (public domain). Population: GeoNames (CC BY 4.0), "
+          "Eurostat 2026. Map: siteopt.")
 #: The part of Europe every map frames (WGS84 degrees): mainland, Malta, Cyprus.
 MAINLAND = box(-11.0, 34.0, 35.0, 71.5)
 SEA = "#dfeaf2"
@@ -35,11 +45,32 @@ LABEL_OFFSETS = ((9, 6), (9, -14), (-9, 6), (-9, -14), (0, 14), (0, -20), (16, 1
                  (16, -24), (-16, -24), (24, 0), (-24, 0))
 
 
-def site_colours(result) -> dict[str, str]:
-    """A colour per chosen gigafactory, keyed by its ID and by each of its member site IDs."""
+def shared_colours(results) -> dict[str, str]:
+    """One colour per site over several results (small multiples): each site that leads a
+    chosen gigafactory in any of them gets the next colour, in order of first appearance, so
+    the same site has the same colour in every map."""
+    colours: dict[str, str] = {}
+    for result in results:
+        for gigafactory in result.gigafactories:
+            lead = gigafactory.members[0]
+            if lead not in colours:
+                colours[lead] = SITE_COLOURS[len(colours) % len(SITE_COLOURS)]
+    return colours
+
+
+def site_colours(result, shared: dict[str, str] | None = None) -> dict[str, str]:
+    """A colour per chosen gigafactory, keyed by its ID and by each of its member site IDs.
+
+    Parameters
+    ----------
+    shared : dict, optional
+        :func:`shared_colours` of several results, for maps that must agree; by default the
+        colours of this result alone.
+    """
+    shared = shared if shared is not None else shared_colours([result])
     colours = {}
-    for i, gigafactory in enumerate(result.gigafactories):
-        colour = SITE_COLOURS[i % len(SITE_COLOURS)]
+    for gigafactory in result.gigafactories:
+        colour = shared[gigafactory.members[0]]
         colours[gigafactory.id] = colour
         colours.update({member: colour for member in gigafactory.members})
     return colours
@@ -114,8 +145,52 @@ def _europe_extent(countries: gpd.GeoDataFrame):
     return xmin - pad_x, xmax + pad_x, ymin - pad_y, ymax + pad_y
 
 
+@functools.cache
+def _neighbours() -> gpd.GeoDataFrame:
+    """The non-EU countries in the frame (grey context), ETRS89-LAEA."""
+    frame = gpd.GeoDataFrame.from_features(
+        json.loads(NEIGHBOURS.read_text(encoding="utf-8"))["features"], crs="EPSG:4326")
+    return frame.to_crs(EUROPE_CRS)
+
+
+def _label_point(shape):
+    """Where a country's name goes: inside its largest part."""
+    parts = getattr(shape, "geoms", [shape])
+    return max(parts, key=lambda part: part.area).representative_point()
+
+
+#: Member states smaller than this (m^2, in ETRS89-LAEA) are labelled by their code; those
+#: smaller than the second (Luxembourg, Malta) are not labelled at all.
+SMALL_STATE_M2, TINY_STATE_M2 = 4e10, 5e9
+
+
+def _draw_country_names(ax, countries: gpd.GeoDataFrame, values: dict[str, str] | None = None):
+    """Each member state's name (its code if small), and its value below if given, inside its
+    largest part, with a white halo so it reads on any fill."""
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    for code, name, shape in zip(countries["iso_a2"], countries["name"], countries.geometry):
+        if shape.area < TINY_STATE_M2:
+            continue
+        point = _label_point(shape)
+        text = printable_text(str(name)) if shape.area >= SMALL_STATE_M2 else code
+        if values is not None and code in values:
+            text = f"{text}\n{values[code]}"
+        ax.text(point.x, point.y, text, fontsize=7 if values is None else 7.5, ha="center",
+                va="center", color="#333333", zorder=1.5, gid=f"country_label:{code}",
+                parse_math=False, path_effects=halo,
+                fontstyle="italic" if values is None else "normal",
+                fontweight="normal" if values is None else "bold")
+
+
+def _draw_credit(ax):
+    ax.text(0.005, 0.003, CREDIT, transform=ax.transAxes, fontsize=6, color="#555555",
+            ha="left", va="bottom", gid="credit", zorder=6)
+
+
 def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
     ax.set_facecolor(SEA)
+    _neighbours().plot(ax=ax, color=NEIGHBOUR, edgecolor="white", linewidth=0.5,
+                       gid="neighbours")
     if column is None:
         countries.plot(ax=ax, color=LAND, edgecolor="white", linewidth=0.8, gid="countries")
     else:
@@ -129,6 +204,7 @@ def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_aspect("equal")
+    _draw_credit(ax)
 
 
 def _draw_ai_factories(ax, dataset) -> gpd.GeoDataFrame:
@@ -204,7 +280,8 @@ def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
     return placed
 
 
-def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
+def plot_result(result, ax=None, title: str | None = None, labels: bool = True,
+                colours: dict[str, str] | None = None):
     """Draw a result on a map of Europe.
 
     Layers: EU-27 countries; all candidate sites (small grey); member sites coloured by their
@@ -223,7 +300,10 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     title : str, optional
         Replaces the default title.
     labels : bool
-        Label the chosen sites (turn off for small multiples).
+        Label the chosen gigafactories and the member states (turn off for small multiples).
+    colours : dict, optional
+        :func:`shared_colours` of several results, so that a site has the same colour in each
+        of their maps.
 
     Returns
     -------
@@ -233,8 +313,10 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
     ax = _axes(ax)
     countries = data.countries.to_crs(EUROPE_CRS)
     _draw_base(ax, countries)
+    if labels:
+        _draw_country_names(ax, countries)
     chosen = result.chosen
-    colours = site_colours(result)
+    colours = site_colours(result, colours)
     radius = result.model.coverage.radius_km
 
     circles = coverage_circles(chosen, radius).to_crs(EUROPE_CRS)
@@ -269,29 +351,56 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True):
         place_labels(ax, anchors, [printable_text(gigafactory_label(result, g))
                                    for g in result.gigafactories], avoid_points=others)
 
-    handles = [
-        Line2D([], [], marker="o", linestyle="", markerfacecolor="#0072B2",
-               markeredgecolor="black", markersize=9, label="member site (colour: gigafactory, "
-                                                             "size: MW)"),
-        Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
-               markeredgecolor="white", markersize=5, label="other candidate site"),
-        Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
-               markeredgecolor="white", markersize=7, label="EuroHPC AI Factory"),
-        Patch(facecolor="#0072B2", alpha=0.15, edgecolor="#0072B2",
-              label=f"within {radius:g} km of a member site"),
-        Line2D([], [], color="#555555", linestyle=(0, (4, 2)),
-               label="letter joins as a partner"),
-    ]
-    if any(len(g.members) > 1 for g in result.gigafactories):
-        handles.insert(1, Line2D([], [], color="#0072B2", linewidth=3.0,
-                                 label="members of one gigafactory"))
-    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.92, title="Legend",
-              title_fontsize=9)
+    _draw_legends(ax, result, colours, radius, full=labels)
     _draw_scale_bar(ax)
     if title is None:
         title = default_title(result)
     ax.set_title(printable_text(title), fontsize=11, loc="left", parse_math=False)
     return ax
+
+
+#: Effective MW shown in the size key of the legend.
+SIZE_KEY_MW = (250, 500, 1000)
+
+
+def _marker(colour, mw, edge="black"):
+    """A legend handle as large as a map marker of ``mw`` MW (marker size is a diameter)."""
+    return Line2D([], [], marker="o", linestyle="", markerfacecolor=colour,
+                  markeredgecolor=edge, markersize=float(np.sqrt(marker_area(mw))))
+
+
+def _draw_legends(ax, result, colours, radius, full: bool = True):
+    """Upper left: one entry per chosen gigafactory in its colour. Upper right, over Russia:
+    what the other symbols mean, with a size key for MW (omitted when ``full`` is False)."""
+    gigafactories = [_marker(colours[g.id], 300) for g in result.gigafactories]
+    names = [printable_text(gigafactory_label(result, g).replace("\n", ", "))
+             for g in result.gigafactories]
+    first = ax.legend(gigafactories, names, loc="upper left", fontsize=8, framealpha=0.92,
+                      title="Chosen gigafactories (effective MW)", title_fontsize=9,
+                      alignment="left")
+    for text in first.get_texts():
+        text.set_parse_math(False)  # names from the data: "$" is not mathematics
+    first.set_gid("gigafactory_legend")
+    if not full:
+        return
+    ax.add_artist(first)
+    handles = [_marker("#ffffff", mw, edge="#333333") for mw in SIZE_KEY_MW]
+    texts = [f"{mw:,} MW" for mw in SIZE_KEY_MW]
+    handles += [
+        Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
+               markeredgecolor="white", markersize=5),
+        Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
+               markeredgecolor="white", markersize=7),
+        Patch(facecolor="#0072B2", alpha=0.15, edgecolor="#0072B2"),
+        Line2D([], [], color="#555555", linestyle=(0, (4, 2))),
+    ]
+    texts += ["other candidate site", "EuroHPC AI Factory",
+              f"within {radius:g} km of a member site", "letter joins as a partner"]
+    if any(len(g.members) > 1 for g in result.gigafactories):
+        handles.append(Line2D([], [], color="#555555", linewidth=3.0))
+        texts.append("members of one gigafactory")
+    ax.legend(handles, texts, loc="upper right", fontsize=8, framealpha=0.92, title="Key",
+              title_fontsize=9, alignment="left", labelspacing=1.0)
 
 
 def default_title(result) -> str:
@@ -322,11 +431,15 @@ def plot_coverage_choropleth(result, ax=None):
     _draw_base(ax, countries, column="share_pct", cmap="YlGnBu", vmin=0, vmax=100, legend=True,
                legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
                                      f" km of a member site", "shrink": 0.6})
+    shares = {code: f"{share:.0%}" for code, share in table["share"].items()
+              if np.isfinite(share)}
+    _draw_country_names(ax, countries, values=shares)
+    colours = site_colours(result)
     chosen = result.chosen.to_crs(EUROPE_CRS)
     ax.scatter(chosen.geometry.x, chosen.geometry.y, s=marker_area(result.chosen["effective_mw"]),
-               color="#D55E00", edgecolor="black", linewidth=0.8, gid="chosen", zorder=5,
-               label="member site")
-    ax.legend(loc="upper left", fontsize=8)
+               color=[colours[s] for s in chosen["site_id"]], edgecolor="black", linewidth=0.8,
+               gid="chosen", zorder=5)
+    _draw_legends(ax, result, colours, result.model.coverage.radius_km, full=False)
     _draw_scale_bar(ax)
     ax.set_title("Population coverage by member state\n" + default_title(result).split("\n")[0],
                  fontsize=11, loc="left", parse_math=False)
@@ -378,11 +491,19 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
 
 
 def figure_bytes(ax, fmt: str = "png", dpi: int = 150) -> bytes:
-    """The figure of ``ax`` as PNG or SVG bytes; the figure is closed afterwards."""
+    """The figure of ``ax`` as PNG, SVG or PDF bytes (the same bytes on every run); the figure
+    is closed afterwards.
+
+    Parameters
+    ----------
+    fmt : str
+        ``png`` (raster, ``dpi`` dots per inch: 300 for print), ``svg`` or ``pdf`` (vector).
+    """
+    metadata = {"png": {"Software": None}, "svg": {"Date": None},
+                "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
     buffer = io.BytesIO()
     with plt.rc_context({"svg.hashsalt": "siteopt"}):  # same ids, same bytes, on every run
         ax.figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15,
-                          metadata={"Date": None} if fmt == "svg"
-                          else {"Software": None})
+                          metadata=metadata)
     plt.close(ax.figure)
     return buffer.getvalue()

@@ -43,6 +43,12 @@
   var map = L.map("map", {attributionControl: false, zoomSnap: 0.25});
   L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
 
+  // grey context: the countries around the EU, drawn once, under everything, not interactive
+  L.geoJSON(data.neighbours, {
+    interactive: false,
+    style: {fillColor: "#dedede", color: "#ffffff", weight: 0.8, fillOpacity: 1}
+  }).addTo(map);
+
   var overlays = [];
 
   function overlay(name, build) {
