@@ -5,21 +5,29 @@ load + validate -> coverage -> build -> solve -> result
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from siteopt.config import ModelConfig, load_model, load_model_overrides
+from siteopt.config import (
+    ModelConfig,
+    apply_overrides,
+    default_model,
+    load_model,
+    load_model_overrides,
+)
 from siteopt.consolidation import gigafactory_id, plan_consolidation
 from siteopt.data import Dataset, load_data
-from siteopt.errors import InfeasibleError, SolverError
+from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.instance import prepare_instance
-from siteopt.paths import default_model_path
+from siteopt.paths import default_model_path, display_path, model_path
 from siteopt.result import Result
 from siteopt.solvers import solve_instance
-from siteopt.solvers.outcome import Status
+from siteopt.solvers.outcome import SolverOutcome, Status
 
 #: Short keyword names accepted by :func:`solve`, and the model keys they set.
 ALIASES = {
@@ -43,7 +51,7 @@ def resolve_model(model: str | Path | ModelConfig | None = None,
     ``set_items`` are ``KEY=VALUE`` strings as given to ``--set``, applied last.
     """
     if not isinstance(model, ModelConfig):
-        model = load_model(model if model is not None else default_model_path())
+        model = load_model(model_path(model) if model is not None else default_model_path())
     keyed = {ALIASES.get(key, key.replace("__", ".")): value
              for key, value in (overrides or {}).items() if value is not None}
     return load_model_overrides(model, keyed, set_items)
@@ -147,6 +155,86 @@ def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
         timings=timings,
         dataset=dataset,
     )
+
+
+#: Largest result.json read by :func:`load_result`, bytes.
+MAX_RESULT_BYTES = 50_000_000
+
+
+def load_result(path: str | Path, data: str | Path | Dataset | None = None) -> Result:
+    """A result saved as ``result.json``, rebuilt on its data without solving again.
+
+    The saved portfolio is evaluated on the data and the saved model; the data must be the
+    ones it was computed from (their SHA-256 are in the file), and the objective must come out
+    the same.
+
+    Parameters
+    ----------
+    path : path
+        A ``result.json`` written by ``siteopt solve --out`` or ``--format json``.
+    data : path or Dataset, optional
+        Its data directory (default: the shipped ``data/``).
+
+    Raises
+    ------
+    ConfigError
+        The file is not a saved result, holds no solution, or does not match the data.
+    """
+    shown = display_path(path)
+    document = _read_result(Path(path), shown)
+    if document.get("status") not in (Status.OPTIMAL.value, Status.TIME_LIMIT.value):
+        raise ConfigError(f"{shown}: holds no portfolio (status {document.get('status')!r}); "
+                          f"solve again instead of --from")
+    try:
+        flat = {f"{section}.{key}": value
+                for section, table in document["model"].items() for key, value in table.items()}
+        cfg = dataclasses.replace(apply_overrides(default_model(), flat, origin=shown),
+                                  source=str(document["model_description"]), origins=())
+        dataset = data if isinstance(data, Dataset) else load_data(data)
+        changed = [name for name, digest in document["inputs"].items()
+                   if name != "model" and dataset.sha256.get(name) != digest]
+        if changed:
+            raise ConfigError(f"{shown}: the data changed since this result was computed "
+                              f"({', '.join(changed)} differ); pass the --data it was computed "
+                              f"from, or solve again")
+        prepared = prepare_instance(dataset, cfg)
+        index = {site: i for i, site in enumerate(prepared.instance.site_ids)}
+        gigafactories = tuple(sorted(tuple(sorted(index[m] for m in g["members"]))
+                                     for g in document["gigafactories"]))
+        solver = document["solver"]
+        outcome = SolverOutcome(Status(document["status"]), gigafactories,
+                                prepared.instance.site_mask(gigafactories),
+                                float(document["objective"]), float(solver["bound"]),
+                                float(solver["gap"]), float(solver["seconds"]),
+                                str(solver["name"]))
+        timings = {key: float(value) for key, value in document["timings"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ConfigError(f"{shown}: is not a result.json written by siteopt ({err!r} is "
+                          f"missing or wrong); pass the result.json of siteopt solve --out") \
+            from None
+    broken = prepared.instance.violations(gigafactories)
+    result = _make_result(dataset, cfg, prepared, outcome, timings)
+    if broken or abs(result.objective - float(document["objective"])) > 1e-9:
+        raise ConfigError(f"{shown}: its portfolio does not evaluate to its objective on these "
+                          f"data and settings; solve again")
+    return result
+
+
+def _read_result(path: Path, shown: str) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{shown}: result file not found; pass the result.json that "
+                          f"siteopt solve --out wrote")
+    if path.stat().st_size > MAX_RESULT_BYTES:
+        raise ConfigError(f"{shown}: too large for a result.json; pass the result.json that "
+                          f"siteopt solve --out wrote")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ConfigError(f"{shown}: is not JSON ({err.__class__.__name__}); pass the "
+                          f"result.json that siteopt solve --out wrote") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{shown}: is not a result.json written by siteopt")
+    return document
 
 
 def compare(results: dict[str, Result]):

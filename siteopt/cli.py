@@ -25,6 +25,7 @@ def reports_errors(command):
         try:
             return command(*args, **kwargs)
         except SiteoptError as err:
+            check_interrupted()   # an error caused by a stop signal is the interruption
             for line in str(err).splitlines():
                 click.echo(f"error: {printable_text(line)}", err=True)
             sys.exit(err.exit_code)
@@ -76,8 +77,9 @@ def validate(data_dir):
 def solve_options(command):
     """The options shared by ``solve``, ``map`` and ``report``."""
     options = [
-        click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=str),
-                     default=None, help="Model file (default: models/default.toml)."),
+        click.option("--model", "model_path", type=str, default=None, metavar="FILE|NAME",
+                     help="Model file, or a shipped scenario by name, e.g. green-grid (default: "
+                          "models/default.toml)."),
         DATA_OPTION,
         click.option("--budget", type=float, default=None, metavar="EUR",
                      help="Total budget in EUR, e.g. 20e9 (overrides budget.total_eur)."),
@@ -86,7 +88,9 @@ def solve_options(command):
                      help="Most gigafactories to choose (overrides limits.max_gigafactories; "
                           "--max-sites is an alias)."),
         click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
-                     help="Override any model key, e.g. --set weights.coverage=0.7 (repeatable)."),
+                     help="Override any model key, e.g. --set weights.coverage=0.7 "
+                          "(repeatable; `siteopt keys` lists every key with its default and "
+                          "unit)."),
         click.option("--solver", type=click.Choice(["cbc", "highs"]), default=None,
                      help="MILP solver (overrides solver.name)."),
         click.option("--time-limit", type=float, default=None, metavar="S",
@@ -134,6 +138,7 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
         result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                             time_limit)
     except SiteoptError as err:
+        check_interrupted()
         if output_format == "json":
             click.echo(json.dumps(failure_document(err), indent=2, ensure_ascii=False))
         raise
@@ -142,9 +147,10 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
     if output_format == "json":
         click.echo(result.to_json())
     else:
+        from siteopt.report.tables import terminal_width
         from siteopt.report.text import format_result
 
-        click.echo(format_result(result), nl=False)
+        click.echo(format_result(result, width=terminal_width()), nl=False)
 
 
 def _write_outputs(result, out_dir: str) -> None:
@@ -169,8 +175,34 @@ def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"--out {out}: the file name must end in {', '.join(allowed)}")
 
 
+FROM_OPTION = click.option(
+    "--from", "from_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+    help="Render a saved result (the result.json of solve --out) instead of solving again.")
+
+
+def _result(from_file, model_path, data_dir, budget, max_gigafactories, set_items, solver,
+            time_limit):
+    """The result to render: a saved one (``--from``) on its data, or a new solve."""
+    if from_file is None:
+        return _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                          time_limit)
+    given = [name for name, value in (("--model", model_path), ("--budget", budget),
+                                      ("--max-gigafactories", max_gigafactories),
+                                      ("--set", set_items), ("--solver", solver),
+                                      ("--time-limit", time_limit)) if value]
+    if given:
+        from siteopt.errors import ConfigError
+
+        raise ConfigError(f"--from {from_file} renders a saved result as it was solved; "
+                          f"{', '.join(given)} cannot change it (solve again instead)")
+    from siteopt.api import load_result
+
+    return load_result(from_file, data_dir)
+
+
 @cli.command("map")
 @solve_options
+@FROM_OPTION
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the map: .png, .svg or .pdf (static; .svg and .pdf are vector "
                    "graphics) or .html (interactive).")
@@ -181,7 +213,7 @@ def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
                    "population share covered per country (static formats only).")
 @reports_errors
 def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
-                out_file, dpi, kind):
+                from_file, out_file, dpi, kind):
     """Solve, then draw the answer on a map of Europe."""
     from pathlib import Path
 
@@ -195,8 +227,8 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
         raise ConfigError(f"--out {out_file}: --kind coverage is a static map; write it to .png, "
                           f".svg or .pdf (the interactive map shows the share covered per "
                           f"country in its Countries layer)")
-    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                        time_limit)
+    result = _result(from_file, model_path, data_dir, budget, max_gigafactories, set_items,
+                     solver, time_limit)
     if suffix == ".html":
         content = result.explore().html
     else:
@@ -208,18 +240,82 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
 
 @cli.command("report")
 @solve_options
+@FROM_OPTION
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
-              help="Where to write the report (.html).")
+              help="Where to write the report: .html, or .pdf (printed by Chromium).")
 @reports_errors
 def report_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
-                   out_file):
+                   from_file, out_file):
     """Solve, then write a self-contained HTML report that opens offline."""
-    _check_out_suffix(out_file, (".html", ".htm"))
-    result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                        time_limit)
-    _write_file(out_file, result.report_html())
+    _check_out_suffix(out_file, (".html", ".htm", ".pdf"))
+    if out_file.lower().endswith(".pdf"):
+        from siteopt.report.pdf import browser
+
+        browser()  # before solving: say at once when no Chromium can print it
+    result = _result(from_file, model_path, data_dir, budget, max_gigafactories, set_items,
+                     solver, time_limit)
+    page = result.report_html()
+    if out_file.lower().endswith(".pdf"):
+        from siteopt.report.pdf import html_to_pdf
+
+        page = html_to_pdf(page)
+    _write_file(out_file, page)
     click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
                f"gigafactories)", err=True)
+
+
+@cli.command("compare")
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@DATA_OPTION
+@click.option("--set", "set_items", multiple=True, metavar="KEY=VALUE",
+              help="Override a key in every model (repeatable).")
+@reports_errors
+def compare_command(models, data_dir, set_items):
+    """Solve several models (files or scenario names) and show them side by side.
+
+    Objectives computed with different weights are marked: they are not comparable; the
+    terms are.
+    """
+    from siteopt.api import resolve_model, solve
+    from siteopt.data import load_data
+    from siteopt.report.tables import terminal_width
+    from siteopt.report.text import compare_text
+
+    data = load_data(data_dir)
+    results = {}
+    for model in models:
+        cfg = resolve_model(model, {}, set_items)
+        results[_unique_name(cfg.source, results)] = solve(cfg, data)
+    check_interrupted()
+    click.echo(compare_text(results, width=terminal_width()), nl=False)
+
+
+def _unique_name(source: str, taken) -> str:
+    from pathlib import Path
+
+    name = Path(source).stem
+    return name if name not in taken else f"{name} ({len(taken) + 1})"
+
+
+@cli.command("keys")
+def keys_command():
+    """List every model key --set and model files accept, with its default, unit and meaning."""
+    import pandas as pd
+
+    from siteopt.config import settings
+    from siteopt.report.tables import render_table, terminal_width
+
+    rows = [{"key": key, "default": _shown(spec.default), "unit": spec.metadata.get("unit", ""),
+             "meaning": spec.metadata.get("doc", "")} for key, spec in settings()]
+    click.echo(render_table(pd.DataFrame(rows), title="Model keys (set them in a model file "
+                                                      "or with --set KEY=VALUE)",
+                            width=terminal_width()), nl=False)
+
+
+def _shown(value) -> str:
+    from siteopt.config import _literal
+
+    return "[]" if value == () else _literal(value)
 
 
 def _write_file(path: str, content) -> None:

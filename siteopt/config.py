@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from siteopt.errors import ConfigError
-from siteopt.paths import display_path
+from siteopt.paths import display_path, shipped_scenarios
 
 #: Solvers siteopt supports, by the name used in model files and on the command line.
 SOLVERS = ("cbc", "highs")
@@ -194,6 +194,22 @@ class ModelConfig:
         """Where ``key`` was last set: a model file, ``command line`` or ``--set``."""
         return dict(self.origins).get(key, self.source)
 
+    @property
+    def description(self) -> str:
+        """The model file and every change made to it on the command line, as headers, titles
+        and files show it: ``models/default.toml + weights.coverage=0.7``."""
+        changed = [key for key, origin in dict(self.origins).items()
+                   if origin in OVERRIDE_ORIGINS]
+        if not changed:
+            return self.source
+        values = [f"{key}={_literal(self.value(key))}" for key in changed]
+        return " + ".join([self.source, *values])
+
+    def value(self, key: str):
+        """The value of a dotted key (``"weights.coverage"``)."""
+        section, name = key.split(".", 1)
+        return getattr(getattr(self, section), name)
+
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """The settings as nested plain data, same structure as the TOML file."""
         out: dict[str, dict[str, Any]] = {}
@@ -316,7 +332,8 @@ def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
                 for section, values in changed.items()}
     origins = dict(cfg.origins)
     origins.update({f"{section}.{name}": origin for section, values in changed.items()
-                    for name in values})
+                    for name, value in values.items()
+                    if value != getattr(getattr(cfg, section), name)})  # only real changes
     return dataclasses.replace(cfg, **replaced, notes=tuple(dict.fromkeys(notes)),
                                origins=tuple(origins.items()))
 
@@ -362,8 +379,8 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
                               f"holds (at most {MAX_MODEL_BYTES:,}); pass a TOML model file")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: model file not found; pass an existing file to --model "
-                          f"(the shipped ones are in models/)") from None
+        raise ConfigError(f"{path}: model file not found; pass an existing file or a shipped "
+                          f"scenario to --model ({', '.join(shipped_scenarios())})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the model file ({err})") from None
     try:
@@ -392,16 +409,46 @@ def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = No
     return check_consistency(cfg)
 
 
+#: Origins of keys changed after the model file was read (see :attr:`ModelConfig.description`).
+OVERRIDE_ORIGINS = ("command line", "--set")
+
+
+def _literal(value) -> str:
+    """A value as a user would type it: ``8e9``, ``0.7``, ``ES-MLN,DE-LUB``, ``true``.
+
+    >>> [_literal(v) for v in (8e9, 20e9, 1234567.0, 0.7, 5, ["ES-MLN", "DE-LUB"], True)]
+    ['8e9', '20e9', '1.234567e6', '0.7', '5', 'ES-MLN,DE-LUB', 'true']
+    """
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and abs(value) >= 1e6:  # engineering notation, as for EUR
+        exponent = int(math.floor(math.log10(abs(value)) / 3) * 3)
+        mantissa = f"{value / 10 ** exponent:.12f}".rstrip("0").rstrip(".")
+        return f"{mantissa}e{exponent}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: A budget below this (EUR) is a typing slip: billions given as euros (``--budget 20``).
+MIN_BUDGET_EUR = 1e6
+
 #: The weights of the objective's terms (``clean_reference_g_per_kwh`` is a parameter).
 TERM_WEIGHTS = ("coverage", "grid", "spread", "clean", "green", "letters", "cost")
 
 
 def check_consistency(cfg: ModelConfig) -> ModelConfig:
-    """Rules between keys: the direct and benders methods run on HiGHS only; some term of the
-    objective must count (with every weight 0 the empty portfolio would be "optimal")."""
+    """Rules between keys: the direct and benders methods run on HiGHS only; a budget of at
+    least EUR 1 m; some term of the objective must count (with every weight 0 the empty
+    portfolio would be "optimal")."""
     if cfg.solver.method != "pulp" and cfg.solver.name != "highs":
         raise ConfigError(f"solver.method = '{cfg.solver.method}' needs solver.name = 'highs' "
                           f"(it is '{cfg.solver.name}'): add --solver highs")
+    budget = cfg.budget.total_eur
+    if budget < MIN_BUDGET_EUR:
+        raise ConfigError(f"{cfg.origin('budget.total_eur')}: budget.total_eur = {budget:g} EUR "
+                          f"is less than EUR 1 m, too little for any gigafactory; did you mean "
+                          f"{budget:g}e9 (EUR {budget:g} bn)?")
     if not any(getattr(cfg.weights, term) > 0 for term in TERM_WEIGHTS if term != "cost"):
         raise ConfigError("every weight of weights.coverage, grid, spread, clean, green and "
                           "letters is 0, so no portfolio scores above choosing nothing; set at "

@@ -277,6 +277,7 @@ class Result:
             "unfunded_letters": list(self.consolidation.unfunded),
             "unfunded_by_country": self.consolidation.unfunded_by_country(),
             "model": self.model.to_dict(),
+            "model_description": self.model.description,
             "solver": {"name": self.solver["name"], "method": self.solver["method"],
                        "seconds": self.solver["seconds"], "gap": self.solver["gap"],
                        "bound": self.solver["bound"],

@@ -68,3 +68,13 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     page.locator(".leaflet-control-layers-overlays label", has_text="Other candidate sites") \
         .locator("input").uncheck()
     assert markers.count() == before - 55
+
+
+def test_report_prints_to_pdf_offline(run_cli, tmp_path):
+    out = tmp_path / "report.pdf"
+    assert run_cli("report", "--out", str(out)).exit_code == 0
+    content = out.read_bytes()
+    assert content.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", content))
+    assert 3 <= pages <= 12
+    assert len(content) > 200_000   # the two maps are in it

@@ -334,7 +334,7 @@ def test_map_formats(run_cli, tmp_path, name, magic):
 def test_map_rejects_an_unknown_format(run_cli, tmp_path):
     result = run_cli("map", "--out", str(tmp_path / "m.jpg"))
     assert result.exit_code == 2
-    assert result.stderr == f"error: --out {tmp_path / 'm.jpg'}: the file name must end in .png, .svg, .html\n"
+    assert result.stderr == f"error: --out {tmp_path / 'm.jpg'}: the file name must end in .png, .svg, .pdf, .html\n"
     assert not (tmp_path / "m.jpg").exists()
 
 

@@ -79,7 +79,7 @@ def test_bad_model_files(tmp_path, text, message):
 
 
 def test_missing_model_file(tmp_path):
-    with pytest.raises(ConfigError, match="model file not found; pass an existing file to --model"):
+    with pytest.raises(ConfigError, match="model file not found; pass an existing file or a shipped scenario to --model"):
         load_model(tmp_path / "none.toml")
 
 

@@ -204,7 +204,7 @@ def summary(result) -> list[tuple[str, str]]:
 
     model = result.model
     rows = [("question", "Which AI Gigafactories, formed from which sites, give Europe the most?"),
-            ("model", str(model.source)),
+            ("model", model.description),
             ("status", result.status.value),
             ("objective", f"{result.objective:.6f}"),
             ("gap", f"{result.solver['gap']:.4%}"),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import html
+import os
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from siteopt.config import COUNT_UNITS, default_model, settings
 from siteopt.model import TERMS
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
 from siteopt.report.text import (
@@ -34,7 +37,13 @@ td:first-child { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { padding: 10px 14px; border-radius: 6px; background: #e8f3ec; border: 1px solid #9cc9ab; }
 .status.time_limit { background: #fff4e0; border-color: #e6b35c; }
-img.map { width: 100%; max-width: 900px; border: 1px solid #d9dee4; }
+img.map { width: 100%; border: 1px solid #d9dee4; }
+tr.changed td { background: #fff4e0; font-weight: 600; }
+#settings td:first-child { white-space: normal; }
+footer { margin-top: 2.5em; padding-top: 8px; border-top: 1px solid #d9dee4; font-size: 0.8em;
+         color: #5b6875; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; }
+               img.map, table { break-inside: avoid; } }
 .small { font-size: 0.85em; color: #5b6875; }
 code { background: #f1f4f7; padding: 1px 4px; border-radius: 3px; }
 """
@@ -85,7 +94,7 @@ def terms_chart_svg(result) -> str:
 
 
 def _png_img(ax, alt: str, ident: str) -> str:
-    data = base64.b64encode(figure_bytes(ax, "png", dpi=110)).decode("ascii")
+    data = base64.b64encode(figure_bytes(ax, "png", dpi=130)).decode("ascii")
     return f"<img class='map' id='{ident}' alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
 
 
@@ -115,18 +124,67 @@ def question_text(result) -> str:
             + " ".join(extra))
 
 
-def settings_table(result) -> pd.DataFrame:
-    """Every model key and its value."""
-    def shown(value) -> str:
-        if isinstance(value, list):
-            return ", ".join(value) or "(none)"
-        if isinstance(value, float) and abs(value) >= 1e6:
-            return f"{value:,.0f}"
-        return f"{value:g}" if isinstance(value, float) else str(value)
+def shown_value(value, unit: str) -> str:
+    """A setting in plain words with its unit: ``EUR 20 bn``, ``1,000 MW``, ``500 km``."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "EUR":
+        return f"EUR {value / 1e9:,.3g} bn" if value >= 1e8 else f"EUR {value / 1e6:,.3g} m"
+    if isinstance(value, float):
+        number = f"{value:,.0f}" if value >= 1000 and value == round(value) else f"{value:g}"
+    else:
+        number = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{number} {unit}" if unit and unit not in COUNT_UNITS else number
 
-    rows = [(f"{section}.{key}", shown(value))
-            for section, table in result.model.to_dict().items() for key, value in table.items()]
-    return pd.DataFrame(rows, columns=["setting", "value"])
+
+def settings_table(result) -> pd.DataFrame:
+    """Every model key in plain words with its unit, and the default where this run differs
+    from the default model (those rows are highlighted in the report)."""
+    defaults = default_model()
+    rows = []
+    for key, spec in settings():
+        unit = spec.metadata.get("unit", "")
+        value, default = result.model.value(key), defaults.value(key)
+        rows.append({"setting": spec.metadata.get("doc", key), "key": key,
+                     "value": shown_value(value, unit),
+                     "default": "" if value == default else shown_value(default, unit)})
+    return pd.DataFrame(rows, columns=["setting", "key", "value", "default"])
+
+
+def _settings_html(result) -> str:
+    """The settings table, the rows that differ from the default model highlighted."""
+    frame = settings_table(result)
+    rows = "".join(
+        f"<tr{' class=changed' if row.default else ''}><td>{html.escape(row.setting)}</td>"
+        f"<td><code>{html.escape(row.key)}</code></td><td>{html.escape(row.value)}</td>"
+        f"<td>{html.escape(row.default)}</td></tr>" for row in frame.itertuples())
+    changed = int((frame["default"] != "").sum())
+    note = (f"<p class='small'>{changed} setting{'s differ' if changed != 1 else ' differs'} "
+            f"from the default model (highlighted, with the default beside it).</p>"
+            if changed else "<p class='small'>Every setting is the default model's.</p>")
+    return (note + "<table id='settings'><thead><tr><th>setting</th><th>key</th><th>value</th>"
+            f"<th>default</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def run_date() -> str:
+    """Today's date (UTC), or the date of ``SOURCE_DATE_EPOCH`` when set (reproducible builds):
+    the only part of a report that changes from day to day."""
+    seconds = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = (datetime.datetime.fromtimestamp(int(seconds), datetime.timezone.utc)
+              if seconds and seconds.isdigit() else datetime.datetime.now(datetime.timezone.utc))
+    return moment.strftime("%Y-%m-%d")
+
+
+def _footer(result) -> str:
+    from siteopt import __version__
+
+    hashes = " &middot; ".join(f"{html.escape(name)} <code>{digest[:12]}</code>"
+                               for name, digest in result.inputs.items())
+    return (f"<footer id='footer'>Run {run_date()} with siteopt {__version__}, model "
+            f"<code>{html.escape(result.model.description)}</code>. Inputs (SHA-256, first 12 "
+            f"digits): {hashes}.</footer>")
 
 
 def provenance_text(result) -> str:
@@ -172,17 +230,14 @@ def build_report(result) -> str:
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
         "<h1>Where should Europe build its AI Gigafactories?</h1>",
-        f"<p class='lead'>siteopt result for model <code>{html.escape(model.source)}</code>: "
+        f"<p class='lead'>siteopt result for model <code>{html.escape(model.description)}</code>: "
         f"{html.escape(headline(result))}, objective {result.objective:.4f}.</p>",
         f"<h2>The question</h2><p id='question'>{question_text(result)}</p>",
         "<h2>The answer</h2>",
-        _table(gigafactories_table(result), {"MW": ",.0f", "capex (EUR bn)": ".2f",
-                                             f"energy {model.costs.years:g} y (EUR bn)": ".2f",
-                                             "requested MW": ",.0f"}, "gigafactories"),
+        _table(gigafactories_table(result), {"effective MW": ",.0f", "requested MW": ",.0f"},
+               "gigafactories"),
         "<h3>Member sites</h3>",
-        _table(chosen_sites_table(result), {"MW": ",.0f", "capex (EUR bn)": ".2f",
-                                            "CO2 g/kWh": ",.0f",
-                                            f"people within {radius:g} km (m)": ".1f"},
+        _table(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                "portfolio"),
         f"<p>Together the sites reach <b>{result.covered_population / 1e6:,.1f} m people</b> "
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km.</p>",
@@ -207,10 +262,11 @@ def build_report(result) -> str:
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",
-        "<h2>Model settings</h2>", _table(settings_table(result), table_id="settings"),
+        "<h2>Model settings</h2>", _settings_html(result),
         f"<h2>Data provenance</h2><p id='provenance'>{provenance_text(result)}</p>",
         "<h2>Inputs</h2><p class='small'>SHA-256 of each input, to reproduce this run.</p>",
         _table(inputs, table_id="inputs"),
+        _footer(result),
     ]
     body = "\n".join(sections)
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

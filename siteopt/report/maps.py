@@ -413,7 +413,7 @@ def default_title(result) -> str:
             f"for EUR "
             f"{model.budget.total_eur / 1e9:,.1f} bn: objective {result.objective:.4f} "
             f"({state})\n{result.terms['coverage']:.1%} of EU-27 population within "
-            f"{model.coverage.radius_km:g} km; model {model.source}")
+            f"{model.coverage.radius_km:g} km; model {model.description}")
 
 
 def plot_coverage_choropleth(result, ax=None):

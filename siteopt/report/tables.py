@@ -13,10 +13,24 @@ from siteopt.sanitize import printable_text
 
 #: Width used when the output is not a terminal (files, pipes, tests).
 DEFAULT_WIDTH = 120
+#: Cells up to this many characters (IDs, numbers, "EUR 2.77 bn") are kept on one line.
+SHORT_CELL = 14
+
+
+def terminal_width() -> int:
+    """The width to render for: the terminal's (at least 80) when stdout is one, else
+    :data:`DEFAULT_WIDTH`."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return DEFAULT_WIDTH
+    return max(80, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
 def render_table(frame: pd.DataFrame, title: str | None = None,
-                 formats: dict[str, str] | None = None, width: int | None = None) -> str:
+                 formats: dict[str, str] | None = None, width: int | None = None,
+                 optional: tuple[str, ...] = ()) -> str:
     """Render a frame as a boxed text table.
 
     Parameters
@@ -29,16 +43,18 @@ def render_table(frame: pd.DataFrame, title: str | None = None,
         Column -> format spec, e.g. ``{"capex_eur": ",.0f"}``; numbers are right-aligned.
     width : int, optional
         Characters per line; default :data:`DEFAULT_WIDTH`.
+    optional : tuple of str
+        Columns left out, last first, while the table would not fit ``width`` with every short
+        value on one line (the JSON and CSV outputs keep them all).
 
     Returns
     -------
     str
     """
     formats = formats or {}
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", title_style="bold")
-    for name in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[name])
-        table.add_column(str(name), justify="right" if numeric else "left")
+    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", title_style="bold",
+                  pad_edge=False)
+    rows = []
     for row in frame.itertuples(index=False):
         cells = []
         for name, value in zip(frame.columns, row):
@@ -48,7 +64,23 @@ def render_table(frame: pd.DataFrame, title: str | None = None,
                 cells.append(format(value, formats[name]))
             else:
                 cells.append(str(value))
-        table.add_row(*cells)
+        rows.append(cells)
+    needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows]
+                                  + [len(word) for word in str(name).split()]))
+              for index, name in enumerate(frame.columns)]
+    keep = list(range(len(frame.columns)))
+    for name in reversed(optional):
+        if sum(needed[i] + 3 for i in keep) <= (width or DEFAULT_WIDTH):  # padding, rule
+            break
+        keep.remove(list(frame.columns).index(name))
+    for index in keep:
+        name = frame.columns[index]
+        numeric = pd.api.types.is_numeric_dtype(frame[name])
+        # short values (IDs, numbers, amounts) and header words are never cut; long text folds
+        table.add_column(str(name), justify="right" if numeric else "left",
+                         overflow="fold", min_width=needed[index])
+    for cells in rows:
+        table.add_row(*[cells[index] for index in keep])
     return render(table, width)
 
 

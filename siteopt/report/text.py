@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from siteopt.model import TERMS
-from siteopt.report.tables import render_table
+from siteopt.report.tables import DEFAULT_WIDTH, render_table
 from siteopt.result import Result, short_name
 from siteopt.sanitize import printable_text
 
 TERM_LABELS = {
-    "coverage": "C coverage: share of EU population within R",
+    "coverage": "C coverage: share of EU-27 people within {radius} km",
     "grid": "G grid: effective MW / (p x P)",
     "spread": "K spread: member states taking part / p",
     "clean": "E clean: CO2-weighted clean MW / (p x P)",
@@ -28,44 +30,59 @@ def id_list(ids: list[str], most: int = 60) -> str:
     return shown if len(ids) <= most else f"{shown} and {len(ids) - most} more (all in --format json)"
 
 
+def _bn1(eur: float) -> str:
+    """``EUR 2.8 bn``, for table cells."""
+    return f"EUR {eur / 1e9:,.1f} bn"
+
+
 def _bn(eur: float) -> str:
+    """``EUR 2.77 bn``."""
     return f"EUR {eur / 1e9:,.2f} bn"
 
 
+def term_label(term: str, result: Result) -> str:
+    """The plain-words label of an objective term (R filled in)."""
+    return TERM_LABELS[term].format(radius=f"{result.model.coverage.radius_km:g}")
+
+
 def chosen_sites_table(result: Result) -> pd.DataFrame:
-    """The member sites as a display table, grouped by gigafactory (one row per site)."""
+    """The member sites as a display table, grouped by gigafactory (one row per site; the
+    gigafactory column only when one has several members)."""
     chosen = result.chosen.sort_values(["gigafactory", "site_id"])
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "gigafactory": chosen["gigafactory"],
         "site": chosen["site_id"],
-        "name": chosen["name"].map(short_name),
-        "country": chosen["country"],
-        "MW": chosen["effective_mw"],
-        "capex (EUR bn)": chosen["capex_eur"] / 1e9,
+        "name": [short_name(name) + ("*" if provenance == "illustrative" else "")
+                 for name, provenance in zip(chosen["name"], chosen["provenance"])],
+        "state": chosen["country"],
+        "effective MW": chosen["effective_mw"],
+        "capex": chosen["capex_eur"].map(_bn1),
         "CO2 g/kWh": chosen["co2_g_per_kwh"],
-        f"people within {result.model.coverage.radius_km:g} km (m)":
-            chosen["population_within_r"] / 1e6,
-        "provenance": chosen["provenance"],
+        f"within {result.model.coverage.radius_km:g} km":
+            chosen["population_within_r"].map(lambda people: f"{people / 1e6:,.1f} m people"),
     })
+    if all(len(g.members) == 1 for g in result.gigafactories):
+        frame = frame.drop(columns="gigafactory")
+    return frame
+
+
+#: Under the member sites table: what the star after a name means.
+ILLUSTRATIVE_NOTE = "* illustrative figures (see data/README.md); the others are reported."
 
 
 def gigafactories_table(result: Result) -> pd.DataFrame:
     """One row per gigafactory: members, power, capital and energy cost, letters."""
-    rows = []
-    for g in result.gigafactories:
-        rows.append({
-            "gigafactory": g.id,
-            "countries": ", ".join(g.countries),
-            "sites": len(g.members),
-            "MW": g.effective_mw,
-            "capex (EUR bn)": g.capex_eur / 1e9,
-            f"energy {result.model.costs.years:g} y (EUR bn)": g.energy_cost_eur / 1e9,
-            "letters": len(g.merged_letters) + len(g.partner_letters),
-            "requested MW": g.requested_mw,
-        })
-    return pd.DataFrame(rows, columns=["gigafactory", "countries", "sites", "MW", "capex (EUR bn)",
-                                       f"energy {result.model.costs.years:g} y (EUR bn)",
-                                       "letters", "requested MW"])
+    years = f"energy {result.model.costs.years:g} y"
+    rows = [{"gigafactory": g.id, "states": ", ".join(g.countries), "sites": len(g.members),
+             "effective MW": g.effective_mw, "capex": _bn1(g.capex_eur),
+             years: _bn1(g.energy_cost_eur),
+             "letters": len(g.merged_letters) + len(g.partner_letters),
+             "requested MW": g.requested_mw} for g in result.gigafactories]
+    frame = pd.DataFrame(rows, columns=["gigafactory", "states", "sites", "effective MW",
+                                        "capex", years, "letters", "requested MW"])
+    if all(len(g.members) == 1 for g in result.gigafactories):
+        frame = frame.drop(columns="sites")
+    return frame
 
 
 def limits_table(result: Result) -> pd.DataFrame:
@@ -98,7 +115,7 @@ def terms_table(result: Result) -> pd.DataFrame:
     weights = result.model.weights
     contributions = result.contributions
     frame = pd.DataFrame({
-        "term": [TERM_LABELS[t] for t in TERMS] + ["objective"],
+        "term": [term_label(t, result) for t in TERMS] + ["objective"],
         "value": [result.terms[t] for t in TERMS] + [float("nan")],
         "weight": [getattr(weights, t) for t in TERMS] + [float("nan")],
         "contribution": [contributions[t] for t in TERMS] + [result.objective],
@@ -127,6 +144,21 @@ def consolidation_table(result: Result) -> pd.DataFrame:
         })
     return pd.DataFrame(rows, columns=["gigafactory", "merged consortia", "partner consortia",
                                        "requested MW", "power MW"])
+
+
+def consolidation_text(result: Result, width: int) -> str:
+    """The consolidation plan as paragraphs, one per gigafactory, wrapped to ``width``."""
+    letters = result.consolidation.letters.set_index("letter_id", drop=False)
+    lines = textwrap.wrap("Consolidation plan (merged: letters for member sites; partners: "
+                          "letters that join without their site)", width) + [""]
+    for g in result.gigafactories:
+        lines.append(f"{g.id}: {g.effective_mw:,.0f} MW; its letters request "
+                     f"{g.requested_mw:,.0f} MW")
+        for role, ids in (("merged", g.merged_letters), ("partners", g.partner_letters)):
+            text = consortia_text(letters.loc[ids]) if ids else "none"
+            lines += textwrap.wrap(text, width, initial_indent=f"  {role + ':':10}",
+                                   subsequent_indent=" " * 12)
+    return "\n".join(lines) + "\n"
 
 
 def unfunded_lines(result: Result) -> str:
@@ -171,26 +203,23 @@ def format_result(result: Result, width: int | None = None) -> str:
             if model.consolidation.cross_border else "members in one member state")
     parts = [
         f"siteopt: {headline(result)} for a budget of {_bn(model.budget.total_eur)} "
-        f"(model: {model.source})\n",
+        f"(model: {model.description})\n",
         render_table(gigafactories_table(result), title=f"Gigafactories (up to "
                      f"{model.consolidation.max_sites_per_gigafactory} sites each, {rule})",
-                     width=width,
-                     formats={"MW": ",.0f", "capex (EUR bn)": ".2f", "requested MW": ",.0f",
-                              f"energy {model.costs.years:g} y (EUR bn)": ".2f"}),
+                     width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},
+                     optional=("letters", f"energy {model.costs.years:g} y", "states")),
         render_table(chosen_sites_table(result), title="Member sites", width=width,
-                     formats={"MW": ",.0f", "capex (EUR bn)": ".2f", "CO2 g/kWh": ",.0f",
-                              f"people within {radius:g} km (m)": ".1f"}),
-        f"Together the sites reach {result.covered_population / 1e6:,.1f} m people "
-        f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km, about "
-        f"{radius / 50:.0f} ms round trip over fibre.\n",
+                     formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
+                     optional=("CO2 g/kWh", "state")) + ILLUSTRATIVE_NOTE,
+        textwrap.fill(f"Together the sites reach {result.covered_population / 1e6:,.1f} m "
+                      f"people ({result.terms['coverage']:.1%} of the EU-27) within "
+                      f"{radius:g} km, about {radius / 50:.0f} ms round trip over fibre.",
+                      width or DEFAULT_WIDTH) + "\n",
         render_table(limits_table(result), title="Limits", width=width,
                      formats={"share used": ".1%"}),
         render_table(terms_table(result), title="Objective", width=width,
                      formats={"value": ".4f", "weight": ".2f", "contribution": ".4f"}),
-        render_table(consolidation_table(result),
-                     title="Consolidation plan (merged: letters at member sites; partners: "
-                           "letters that join without their site)", width=width,
-                     formats={"requested MW": ",.0f", "power MW": ",.0f"}),
+        consolidation_text(result, width or DEFAULT_WIDTH),
         unfunded_lines(result),
         status_line(result),
     ]
@@ -220,3 +249,54 @@ def compare_results(results: dict[str, Result]) -> pd.DataFrame:
             "gap": result.solver["gap"],
         })
     return pd.DataFrame(rows)
+
+
+def _weights(result: Result) -> dict[str, float]:
+    weights = result.model.weights
+    return {term: getattr(weights, term) for term in TERMS}
+
+
+def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
+    """Scenarios side by side (one column each): portfolio, objective, terms and limits.
+
+    An objective whose weights differ from the first scenario's is marked ``*``: objectives
+    are only comparable under the same weights; the terms always are.
+    """
+    first = next(iter(results.values()))
+    rows: dict[str, list[str]] = {}
+
+    def add(label, values):
+        rows[label] = list(values)
+
+    items = list(results.values())
+    add("model", [r.model.description for r in items])
+    add("status", [r.status.value for r in items])
+    add("objective", [f"{r.objective:.4f}" + ("" if _weights(r) == _weights(first) else " *")
+                      for r in items])
+    add("gigafactories", [", ".join(g.id for g in r.gigafactories) for r in items])
+    add("member states", [str(len({c for g in r.gigafactories for c in g.countries}))
+                          for r in items])
+    add("capex", [f"{_bn1(r.total_capex_eur)} of {_bn1(r.model.budget.total_eur)}"
+                  for r in items])
+    add("effective MW", [f"{r.total_power_mw:,.0f} of {r.model.limits.total_power_mw:,.0f}"
+                         for r in items])
+    add("most gigafactories", [str(r.model.limits.max_gigafactories) for r in items])
+    for term in TERMS:
+        add(term_label(term, first).split(":")[0] + " (weight)",
+            [f"{r.terms[term]:.3f} ({getattr(r.model.weights, term):g})" for r in items])
+    return pd.DataFrame({"": list(rows), **{name: [rows[label][i] for label in rows]
+                                           for i, name in enumerate(results)}})
+
+
+def compare_text(results: dict[str, Result], width: int | None = None) -> str:
+    """The comparison as text: the table and, if weights differ, what ``*`` means."""
+    first_name = next(iter(results))
+    text = render_table(comparison_table(results), title="Scenarios side by side",
+                        width=width)
+    differ = [name for name, r in results.items()
+              if _weights(r) != _weights(results[first_name])]
+    if differ:
+        text += (f"* weighted with other weights than {first_name}: its objective is not "
+                 f"comparable with {first_name}'s (compare the terms instead): "
+                 f"{', '.join(differ)}\n")
+    return printable_text(text)

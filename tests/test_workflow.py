@@ -1,0 +1,205 @@
+"""The analyst's workflow: scenario names, changed models named everywhere, keys, compare, hints,
+tables that fit the terminal."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from siteopt.config import settings
+from siteopt.report.tables import render_table
+from siteopt.report.text import format_result
+from tests.conftest import REPO
+
+
+def test_model_by_scenario_name_and_from_any_directory(run_cli, tmp_path, monkeypatch):
+    by_path = json.loads(run_cli("solve", "--model", str(REPO / "models/green-grid.toml"),
+                                 "--format", "json").stdout)
+    monkeypatch.chdir(tmp_path)  # outside the checkout
+    by_name = json.loads(run_cli("solve", "--model", "green-grid", "--format", "json").stdout)
+    relative = run_cli("solve", "--model", "models/green-grid.toml")
+    assert by_name["selected"] == by_path["selected"]
+    assert by_name["model"] == by_path["model"]
+    assert "(model: models/green-grid.toml)" in relative.stdout.splitlines()[0]
+    unknown = run_cli("solve", "--model", "greengrid")
+    assert unknown.exit_code == 2
+    assert "pass an existing file or a shipped scenario to --model (coverage-first, " \
+           "cross-border, default, green-grid," in unknown.stderr
+
+
+def test_changes_to_the_model_are_named_in_every_header(run_cli, tmp_path):
+    import openpyxl
+
+    args = ("--set", "weights.coverage=0.7", "--budget", "8e9")
+    described = "models/default.toml + budget.total_eur=8e9 + weights.coverage=0.7"
+    assert f"(model: {described})" in run_cli("solve", *args).stdout.splitlines()[0]
+    assert run_cli("solve", *args, "--out", str(tmp_path / "run")).exit_code == 0
+    report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert f"<code>{described}</code>" in report
+    assert f"model {described}" in (tmp_path / "run" / "map.html").read_text(encoding="utf-8")
+    summary = {row[0]: row[1] for row in openpyxl.load_workbook(
+        tmp_path / "run" / "siteopt.xlsx")["summary"].iter_rows(values_only=True)}
+    assert summary["model"] == described
+    # the same value as the file's is no change
+    same = run_cli("solve", "--budget", "20e9").stdout.splitlines()[0]
+    assert same.endswith("(model: models/default.toml)")
+
+
+def test_map_titles_name_the_changes():
+    import siteopt
+
+    result = siteopt.solve(weights__coverage=0.7)
+    assert result.plot().get_title(loc="left").endswith(
+        "model models/default.toml + weights.coverage=0.7")
+
+
+def test_keys_lists_every_key_with_default_and_unit(run_cli):
+    printed = run_cli("keys").stdout
+    for key, spec in settings():
+        assert re.search(rf"^ {re.escape(key)}\s", printed, re.M), key
+    assert re.search(r"^ budget\.total_eur\s+20e9\s+EUR\s+Total capital budget", printed, re.M)
+    assert "`siteopt keys` lists every key" in " ".join(run_cli("solve", "--help").stdout.split())
+
+
+@pytest.mark.parametrize("budget, hint", [("20", "did you mean 20e9 (EUR 20 bn)?"),
+                                          ("4.5", "did you mean 4.5e9 (EUR 4.5 bn)?")])
+def test_a_budget_in_billions_by_mistake_gets_a_hint(run_cli, budget, hint):
+    result = run_cli("solve", "--budget", budget)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: command line: budget.total_eur = {budget} EUR is less "
+                             f"than EUR 1 m, too little for any gigafactory; {hint}\n")
+
+
+def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
+    import siteopt
+
+    printed = run_cli("compare", "default", "green-grid", "tight-budget").stdout
+    header = printed.splitlines()[2].split()
+    assert header == ["default", "green-grid", "tight-budget"]
+    rows = {line.split()[0]: line for line in printed.splitlines() if line.strip()}
+    for name, marked in (("default", ""), ("green-grid", " *"), ("tight-budget", " *")):
+        result = siteopt.solve(REPO / "models" / f"{name}.toml")
+        assert f"{result.objective:.4f}{marked}" in rows["objective"]
+    assert "its objective is not comparable with default's" in printed
+    assert "green-grid, tight-budget" in printed.splitlines()[-1]
+    same = run_cli("compare", "default", str(REPO / "models/default.toml")).stdout
+    assert "not comparable" not in same and " *" not in same
+
+
+@pytest.mark.parametrize("model", ["default", "cross-border", "seven-gigafactories"])
+def test_tables_fit_eighty_columns(model):
+    import siteopt
+
+    result = siteopt.solve(REPO / "models" / f"{model}.toml")
+    text = format_result(result, width=80)
+    assert max(len(line) for line in text.splitlines() if not line.startswith("siteopt:")) <= 80
+    for g in result.gigafactories:  # IDs and amounts are never cut
+        assert re.search(rf"^ {re.escape(g.id)}\s", text, re.M), g.id
+    assert "…" not in text
+    assert "effective MW" in text and "EUR " in text and "within 500 km" in text
+
+
+def test_optional_columns_go_last_first_only_when_needed():
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["A-1"], "must": ["x" * 10], "late": ["y" * 10],
+                          "later": ["z" * 10]})
+    wide = render_table(frame, width=100, optional=("late", "later"))
+    assert all(name in wide for name in ("must", "late", "later"))
+    narrow = render_table(frame, width=32, optional=("late", "later"))
+    assert "must" in narrow and "late" in narrow and "later" not in narrow
+
+
+def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, monkeypatch):
+    from siteopt import __version__
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1798761600")   # 2027-01-01
+    out = tmp_path / "r.html"
+    assert run_cli("report", "--budget", "8e9", "--set", "weights.coverage=0.6",
+                   "--out", str(out)).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    changed = re.findall(r"<tr class=changed>(.*?)</tr>", page)
+    assert len(changed) == 2
+    assert "<td>EUR 8 bn</td><td>EUR 20 bn</td>" in changed[0]
+    assert "<td>0.6</td><td>0.45</td>" in changed[1]
+    assert "2 settings differ from the default model" in page
+    footer = page[page.index("<footer"):]
+    assert f"Run 2027-01-01 with siteopt {__version__}" in footer
+    assert "models/default.toml + budget.total_eur=8e9 + weights.coverage=0.6" in footer
+    assert footer.count("<code>") == 1 + 6   # the model, then five files and the model hash
+
+
+def test_report_pdf_needs_chromium_and_says_so(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    result = run_cli("report", "--out", str(tmp_path / "r.pdf"))
+    assert result.exit_code == 2 and not (tmp_path / "r.pdf").exists()
+    assert result.stderr == ("error: a PDF report is printed by Chromium, which is not "
+                             "installed: install it (Debian: apt-get install chromium) or "
+                             "write the report as .html\n")
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A run saved with solve --out, with a non-default model."""
+    from click.testing import CliRunner
+
+    from siteopt.cli import cli
+
+    out = tmp_path_factory.mktemp("saved") / "run"
+    done = CliRunner().invoke(cli, ["solve", "--set", "weights.coverage=0.6", "--out", str(out)],
+                              catch_exceptions=False)
+    assert done.exit_code == 0
+    return out
+
+
+def test_map_and_report_render_a_saved_result_without_solving(saved, run_cli, tmp_path,
+                                                               monkeypatch):
+    import siteopt.solvers as solvers
+
+    def no_solving(*args, **kwargs):
+        raise AssertionError("--from must not solve")
+
+    monkeypatch.setattr(solvers, "solve_instance", no_solving)
+    monkeypatch.setattr("siteopt.api.solve_instance", no_solving)
+    assert run_cli("map", "--from", str(saved / "result.json"), "--out",
+                   str(tmp_path / "m.png")).exit_code == 0
+    assert (tmp_path / "m.png").read_bytes() == (saved / "map.png").read_bytes()
+    assert run_cli("report", "--from", str(saved / "result.json"), "--out",
+                   str(tmp_path / "r.html")).exit_code == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert page == (saved / "report.html").read_text(encoding="utf-8")
+    assert "models/default.toml + weights.coverage=0.6" in page
+
+
+def test_a_saved_result_must_match_its_data(saved, data_dir, run_cli, tmp_path):
+    from tests.conftest import edit_csv
+
+    edit_csv(data_dir / "sites.csv", "site_id", "DE-LUB", "capex_eur", "3500000000")
+    result = run_cli("map", "--from", str(saved / "result.json"), "--data", str(data_dir),
+                     "--out", str(tmp_path / "m.png"))
+    assert result.exit_code == 2 and not (tmp_path / "m.png").exists()
+    assert ("the data changed since this result was computed (sites.csv differ); pass the "
+            "--data it was computed from, or solve again") in result.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{", "is not JSON (JSONDecodeError)"),
+    ("[1, 2]", "is not a result.json written by siteopt"),
+    ('{"status": "infeasible"}', "holds no portfolio (status 'infeasible')"),
+    ('{"status": "optimal"}', "is not a result.json written by siteopt (KeyError('model')"),
+])
+def test_a_broken_result_file_is_refused_clearly(run_cli, tmp_path, content, message):
+    path = tmp_path / "result.json"
+    path.write_text(content, encoding="utf-8")
+    result = run_cli("report", "--from", str(path), "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert message in result.stderr
+
+
+def test_from_refuses_options_that_would_change_the_result(saved, run_cli, tmp_path):
+    result = run_cli("map", "--from", str(saved / "result.json"), "--budget", "8e9",
+                     "--set", "weights.grid=0.2", "--out", str(tmp_path / "m.png"))
+    assert result.exit_code == 2
+    assert "--budget, --set cannot change it (solve again instead)" in result.stderr
