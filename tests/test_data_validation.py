@@ -390,3 +390,18 @@ def test_duplicate_column_headers_are_refused(data_dir):
     assert only_problem(data_dir) == (
         "data/sites.csv: the header names a column twice: 'capex_eur' (columns 7 and 9); keep "
         "one column of each name")
+
+
+def test_one_pass_reports_range_and_geography_problems_together(data_dir):
+    capex_line = edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "capex_eur", "1e15")
+    country_line = edit_csv(data_dir / "sites.csv", "site_id", "AT-VIE", "country", "DE")
+    point_line = edit_csv(data_dir / "demand.csv", "point_id", "GN2761369", "country", "PT")
+    with pytest.raises(InputError) as raised:
+        load_data(data_dir)
+    problems = [str(p) for p in raised.value.problems]
+    assert any(p.startswith(f"data/sites.csv line {capex_line}, column capex_eur: '1e15' is "
+                            f"not plausible") for p in problems)
+    assert any(p.startswith(f"data/sites.csv line {country_line}, column country: site AT-VIE")
+               and "lies in Austria (AT)" in p for p in problems)
+    assert any(p.startswith(f"data/demand.csv line {point_line}, column country: population "
+                            f"point GN2761369") for p in problems)

@@ -23,6 +23,7 @@ from siteopt.report.maps import (
     shared_colours,
     site_colours,
 )
+from tests.conftest import REPO
 
 matplotlib.use("Agg")
 
@@ -224,11 +225,15 @@ def test_a_site_keeps_its_colour_across_small_multiples():
     import siteopt
 
     results = [siteopt.solve(budget=budget) for budget in (8e9, 20e9)]
+    results += [siteopt.solve(REPO / "models" / name) for name in ("single-site.toml",
+                                                                  "seven-gigafactories.toml")]
     shared = shared_colours(results)
     leads = [g.members[0] for result in results for g in result.gigafactories]
     assert list(shared) == list(dict.fromkeys(leads))
-    assert len(set(shared.values())) == len(shared)   # no two leading sites share a colour
-    for result in results:
+    for result in results:   # within one map, no two gigafactories share a colour
+        colours = [shared[g.members[0]] for g in result.gigafactories]
+        assert len(set(colours)) == len(colours)
+    for result in results[:2]:
         ax = result.plot(colours=shared, labels=False)
         (chosen,) = artists(ax, "chosen")
         drawn = dict(zip(result.chosen["site_id"], map(tuple, chosen.get_facecolors())))

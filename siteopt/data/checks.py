@@ -217,8 +217,10 @@ def check_points_in_countries(points: pd.DataFrame, id_column: str, kind: str,
     only those outside are measured, in metres (ETRS89-LAEA).
     """
     shapes = countries.set_index("iso_a2").geometry
-    known = points["country"].isin(shapes.index).to_numpy()
-    lon, lat = points["lon"].to_numpy(float), points["lat"].to_numpy(float)
+    lon = pd.to_numeric(points["lon"], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(points["lat"], errors="coerce").to_numpy(float)
+    known = (points["country"].isin(shapes.index).to_numpy() & np.isfinite(lon)
+             & np.isfinite(lat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180))
     outside = np.zeros(len(points), dtype=bool)
     for code, rows in pd.Series(np.flatnonzero(known)).groupby(
             points["country"].to_numpy()[known]):

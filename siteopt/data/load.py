@@ -194,16 +194,19 @@ def load_data(directory: str | Path | None = None) -> Dataset:
         problems += checks.check_references(letters["site_id"], schema.LETTERS[1],
                                             sites["site_id"], display["sites.csv"],
                                             checks.Located(display["letters.csv"], 2, "line"))
+    # geography is checked on every row whose coordinates and country are valid, so range
+    # errors elsewhere do not hide a site in the wrong country: one pass reports both
+    if countries is not None and known is not None:
+        for name, id_column, kind in (("sites.csv", "site_id", "site"),
+                                      ("demand.csv", "point_id", "population point"),
+                                      ("ai_factories.csv", "factory_id", "AI Factory")):
+            frame = frames[name]
+            if frame is not None and {id_column, "country", "lat", "lon"} <= set(frame):
+                problems += checks.check_points_in_countries(
+                    frame, id_column, kind, countries,
+                    checks.Located(display[name], 2, "line"))
     if problems:
         raise InputError(sorted(problems, key=_file_order(display))[:MAX_PROBLEMS])
-
-    for name, id_column, kind in (("sites.csv", "site_id", "site"),
-                                  ("demand.csv", "point_id", "population point"),
-                                  ("ai_factories.csv", "factory_id", "AI Factory")):
-        problems += checks.check_points_in_countries(
-            frames[name], id_column, kind, countries, checks.Located(display[name], 2, "line"))
-    if problems:
-        raise InputError(problems[:MAX_PROBLEMS])
     return Dataset(
         directory=directory,
         sites=_points(sites),

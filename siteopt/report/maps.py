@@ -46,15 +46,22 @@ LABEL_OFFSETS = ((9, 6), (9, -14), (-9, 6), (-9, -14), (0, 14), (0, -20), (16, 1
 
 
 def shared_colours(results) -> dict[str, str]:
-    """One colour per site over several results (small multiples): each site that leads a
-    chosen gigafactory in any of them gets the next colour, in order of first appearance, so
-    the same site has the same colour in every map."""
+    """One colour per site over several results (small multiples), so the same site has the
+    same colour in every map: each site that leads a chosen gigafactory gets, at its first
+    appearance, the least used colour that no other gigafactory of that result has yet."""
     colours: dict[str, str] = {}
+    usage = {colour: 0 for colour in SITE_COLOURS}
     for result in results:
-        for gigafactory in result.gigafactories:
-            lead = gigafactory.members[0]
-            if lead not in colours:
-                colours[lead] = SITE_COLOURS[len(colours) % len(SITE_COLOURS)]
+        leads = [g.members[0] for g in result.gigafactories]
+        taken = {colours[lead] for lead in leads if lead in colours}
+        for lead in leads:
+            if lead in colours:
+                continue
+            free = [c for c in SITE_COLOURS if c not in taken] or list(SITE_COLOURS)
+            colour = min(free, key=lambda c: (usage[c], SITE_COLOURS.index(c)))
+            colours[lead] = colour
+            usage[colour] += 1
+            taken.add(colour)
     return colours
 
 
