@@ -57,6 +57,28 @@ def resolve_model(model: str | Path | ModelConfig | None = None,
     return load_model_overrides(model, keyed, set_items)
 
 
+def prepare(model=None, data=None, overrides: dict[str, Any] | None = None,
+            timings: dict[str, float] | None = None):
+    """The effective model and its instance, ready to solve (``load`` and ``coverage``
+    seconds go into ``timings``).
+
+    Returns
+    -------
+    cfg : ModelConfig
+    dataset : Dataset
+    prepared : PreparedInstance
+    """
+    timings = timings if timings is not None else {}
+    cfg = resolve_model(model, overrides)
+    start = time.perf_counter()
+    dataset = data if isinstance(data, Dataset) else load_data(data)
+    timings["load"] = time.perf_counter() - start
+    start = time.perf_counter()
+    prepared = prepare_instance(dataset, cfg)
+    timings["coverage"] = time.perf_counter() - start
+    return cfg, dataset, prepared
+
+
 def solve(model: str | Path | ModelConfig | None = None,
           data: str | Path | Dataset | None = None, **overrides: Any) -> Result:
     """Choose the gigafactory sites: load, validate, build and solve the model.
@@ -91,17 +113,10 @@ def solve(model: str | Path | ModelConfig | None = None,
     >>> result.status.value, len(result.gigafactories) <= 2, result.total_capex_eur <= 8e9
     ('optimal', True, True)
     """
-    cfg = resolve_model(model, overrides)
-    timings = {}
-    start = time.perf_counter()
-    dataset = data if isinstance(data, Dataset) else load_data(data)
-    timings["load"] = time.perf_counter() - start
+    timings: dict[str, float] = {}
+    cfg, dataset, prepared = prepare(model, data, overrides, timings)
 
-    start = time.perf_counter()
-    prepared = prepare_instance(dataset, cfg)
-    timings["coverage"] = time.perf_counter() - start
-
-    outcome = solve_instance(prepared.instance, cfg.solver, timings)
+    outcome, method = solve_instance(prepared.instance, cfg.solver, timings)
     if outcome.status == Status.INFEASIBLE:
         from siteopt.solvers.infeasibility import conflict_message
 
@@ -112,10 +127,10 @@ def solve(model: str | Path | ModelConfig | None = None,
     if broken:
         raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
                           f"{', '.join(broken)}; the solution cannot be trusted")
-    return _make_result(dataset, cfg, prepared, outcome, timings)
+    return _make_result(dataset, cfg, prepared, outcome, timings, method)
 
 
-def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
+def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Result:
     instance = prepared.instance
     selected = outcome.selected
     terms = instance.evaluate(outcome.gigafactories)
@@ -146,7 +161,7 @@ def _make_result(dataset, cfg, prepared, outcome, timings) -> Result:
         demand_covered=covered,
         consolidation=plan,
         model=cfg,
-        solver={"name": outcome.solver, "method": cfg.solver.method,
+        solver={"name": outcome.solver, "method": method, "method_setting": cfg.solver.method,
                 "seconds": outcome.seconds, "gap": outcome.gap,
                 "bound": outcome.bound, "reported_objective": outcome.objective,
                 "formulation": "compact" if instance.compact else "candidates",
@@ -213,7 +228,7 @@ def load_result(path: str | Path, data: str | Path | Dataset | None = None) -> R
                           f"missing or wrong); pass the result.json of siteopt solve --out") \
             from None
     broken = prepared.instance.violations(gigafactories)
-    result = _make_result(dataset, cfg, prepared, outcome, timings)
+    result = _make_result(dataset, cfg, prepared, outcome, timings, str(solver["method"]))
     if broken or abs(result.objective - float(document["objective"])) > 1e-9:
         raise ConfigError(f"{shown}: its portfolio does not evaluate to its objective on these "
                           f"data and settings; solve again")

@@ -264,6 +264,133 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                f"gigafactories)", err=True)
 
 
+@cli.command("alternatives")
+@solve_options
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many portfolios, best first.")
+@click.option("--within", type=click.FloatRange(0, 1), default=None, metavar="GAP",
+              help="Keep only portfolios within this relative gap of the optimum, e.g. 0.02.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", help="table: readable text (default); json: one document.")
+@reports_errors
+def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                         time_limit, k, within, output_format):
+    """The k best portfolios, each proven: the optimum, then the best portfolio with another
+    set of member sites, and so on, with what each changes against the optimum."""
+    from siteopt.analysis import alternatives
+    from siteopt.api import resolve_model
+    from siteopt.report.tables import render_table, terminal_width
+
+    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
+                                     "solver": solver, "time_limit": time_limit}, set_items)
+    ranking = alternatives(cfg, data_dir, k=k, within=within)
+    check_interrupted()
+    if output_format == "json":
+        click.echo(ranking.to_json())
+        return
+    end = ("every portfolio the rules allow is listed" if ranking.complete else
+           f"stopped at {len(ranking.items)} of --k {k}" if within is None or
+           len(ranking.items) == k else f"the next one is more than {within:.1%} below")
+    click.echo(render_table(ranking.table(), title=f"The {len(ranking.items)} best portfolios "
+                                                   f"(model: {ranking.model}; {end})",
+                            formats={"objective": ".4f", "gap to best": ".2%"},
+                            width=terminal_width()), nl=False)
+
+
+@cli.command("explain")
+@click.argument("site_ids", nargs=-1, required=True, metavar="SITE...")
+@solve_options
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", help="table: sentences and a table (default); json: one document.")
+@reports_errors
+def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                    time_limit, output_format):
+    """Why each SITE is in or out: the optimum with it forced the other way, what that costs,
+    the limits in full use, and the capex (to EUR 10 m) or extra MW (to 1 MW) at which the
+    answer would change. About 15 exact re-solves per site."""
+    from siteopt.analysis import explain
+    from siteopt.api import resolve_model
+    from siteopt.report.tables import render_table, terminal_width
+
+    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
+                                     "solver": solver, "time_limit": time_limit}, set_items)
+    explanation = explain(list(site_ids), cfg, data_dir)
+    check_interrupted()
+    if output_format == "json":
+        click.echo(explanation.to_json())
+        return
+    for site in explanation.sites:
+        click.echo(printable_text(site.sentence()))
+    click.echo("")
+    click.echo(render_table(explanation.table(), title=f"model: {explanation.model}",
+                            formats={"regret": ".4f", "capex now (EUR bn)": ".2f",
+                                     "enters/leaves at (EUR bn)": ".2f",
+                                     "extra MW to enter": ",.0f"},
+                            width=terminal_width()), nl=False)
+
+
+SCHEDULER_OPTION = click.option(
+    "--scheduler", default=None, metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:port) to solve on; by default a local cluster "
+         "on 127.0.0.1.")
+
+
+@cli.command("sweep")
+@click.option("--vary", "varies", multiple=True, required=True, metavar="KEY=START:STOP:STEP",
+              help="A model key and its values (START:STOP:STEP inclusive, or A,B,C); "
+                   "repeat for every combination.")
+@solve_options
+@SCHEDULER_OPTION
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes of the local cluster.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Also draw objective and terms against the first key (.png, "
+                                 ".svg or .pdf).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", help="table: readable text (default); json: one document.")
+@reports_errors
+def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                  time_limit, scheduler, workers, plot_file, output_format):
+    """Solve every combination of the --vary values on Dask and show where the portfolio
+    changes."""
+    from pathlib import Path
+
+    from siteopt.analysis import sweep
+    from siteopt.api import resolve_model
+    from siteopt.report.tables import render_table, terminal_width
+
+    if plot_file is not None:
+        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
+    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
+                                     "solver": solver, "time_limit": time_limit}, set_items)
+    result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers)
+    check_interrupted()
+    if plot_file is not None:
+        from siteopt.report.maps import figure_bytes
+
+        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
+    if output_format == "json":
+        click.echo(result.to_json())
+        return
+    frame = result.table()[[*result.keys, "status", "objective", "portfolio"]]
+    for key in result.keys:
+        frame[key] = frame[key].map(lambda value, key=key: _shown_value(key, value))
+    click.echo(render_table(frame, title=f"Sweep of {', '.join(result.keys)} (model: "
+                                         f"{result.model})", formats={"objective": ".4f"},
+                            width=terminal_width()), nl=False)
+    breaks = result.breakpoints()
+    click.echo(f"The portfolio changes at {len(breaks)} point{'s' if len(breaks) != 1 else ''}"
+               + (":" if breaks else "."))
+    for row in breaks:
+        where = ", ".join(f"{k} = {_shown_value(k, row[k])}" for k in result.keys)
+        click.echo(printable_text(f"  {where}: {row['from']} -> {row['to']}"))
+
+
+def _shown_value(key: str, value) -> str:
+    """A swept value as users read it: ``EUR 8 bn`` for money, else ``0.45``."""
+    return f"EUR {value / 1e9:,.3g} bn" if key.endswith("_eur") else f"{value:g}"
+
+
 @cli.command("compare")
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
 @DATA_OPTION

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 #: What ``siteopt solve --out DIR`` writes, sorted.
 OUT_FILES = ["consolidation.csv", "coverage_by_country.csv", "gigafactories.csv",
              "gigafactories.geojson", "map.html", "map.png", "report.html", "result.json",
-             "siteopt.gpkg", "siteopt.xlsx", "sites.csv"]
+             "siteopt.gpkg", "siteopt.xlsx", "sites.csv", "sites.geojson"]
 matplotlib.use("Agg")  # no display in tests
 
 

@@ -47,6 +47,13 @@ def test_geojson_holds_gigafactories_and_their_members(written):
     assert sorted(f["properties"]["site_id"] for f in members) == doc["selected"]
 
 
+def test_sites_geojson_holds_every_candidate(written):
+    out, doc = written
+    sites = gpd.read_file(out / "sites.geojson")
+    assert len(sites) == 60 and sorted(sites.loc[sites["selected"], "site_id"]) == doc["selected"]
+    assert sites.set_index("site_id").at["RO-CER", "capex_eur"] == 2_768_000_000
+
+
 def test_geopackage_reads_back_with_geopandas(written):
     out, doc = written
     gigafactories = gpd.read_file(out / "siteopt.gpkg", layer="gigafactories")

@@ -254,3 +254,16 @@ def test_coverage_map_prints_each_states_share(default_result):
     assert [matplotlib.colors.to_hex(c) for c in chosen.get_facecolors()] == [
         colours[s].lower() for s in default_result.chosen["site_id"]]
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_population_map_draws_every_point_on_the_common_base():
+    import siteopt
+    from siteopt.report.maps import plot_population
+
+    data = siteopt.load_data()
+    ax = plot_population(data)
+    (points,) = artists(ax, "demand")
+    assert len(points.get_offsets()) == len(data.demand)
+    assert len(artists(ax, "neighbours")) == 1 and len(artists(ax, "credit")) == 1
+    assert ax.get_title(loc="left").startswith(f"{len(data.demand):,} population points")
+    matplotlib.pyplot.close(ax.figure)

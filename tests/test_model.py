@@ -423,3 +423,33 @@ def test_too_many_candidates_are_refused_naming_the_fix(monkeypatch):
                                           r"time \(3\); lower consolidation.link_km \(500 km\)"):
         border_sites(cross_border=True).candidates
     assert len(border_sites(cross_border=True, link_km=200.0).candidates) == 3  # at the limit
+
+
+# --- the automatic choice of path ---------------------------------------------------------
+
+def test_auto_takes_direct_when_small_benders_when_large_and_pulp_for_cbc(monkeypatch):
+    from siteopt import solvers
+
+    instance = three_sites()
+    assert solvers.choose_method(instance, Solver()) == "direct"
+    assert solvers.choose_method(instance, Solver(name="cbc")) == "pulp"
+    assert solvers.choose_method(instance, Solver(method="benders")) == "benders"
+    assert solvers.choose_method(instance, Solver(method="pulp")) == "pulp"
+    monkeypatch.setattr(solvers, "AUTO_DIRECT_NONZEROS", 0)
+    assert solvers.choose_method(instance, Solver()) == "benders"
+
+
+def test_auto_finds_the_same_optimum_as_each_path_and_says_which(monkeypatch):
+    import siteopt
+
+    small = siteopt.solve()
+    assert (small.solver["method"], small.solver["method_setting"]) == ("direct", "auto")
+    assert "method direct (auto)" in str(small).splitlines()[-1]
+    monkeypatch.setattr("siteopt.solvers.AUTO_DIRECT_NONZEROS", 0)
+    large = siteopt.solve()
+    assert large.solver["method"] == "benders"
+    pulp = siteopt.solve(**{"solver.method": "pulp"})
+    assert pulp.solver["method"] == pulp.solver["method_setting"] == "pulp"
+    for other in (large, pulp):
+        assert other.objective == pytest.approx(small.objective, abs=1e-9)
+        assert other.selected == small.selected

@@ -172,6 +172,18 @@ def _fixed_core_dates(xml: bytes) -> bytes:
                   xml)
 
 
+def sites_geojson(result) -> str:
+    """Every candidate site with its data and the decisions, as GeoJSON points (WGS84)."""
+    import json
+
+    frame = result.sites.drop(columns=["geometry"])
+    features = [{"type": "Feature", "properties": {k: _cell_value(v) for k, v in row.items()},
+                 "geometry": {"type": "Point", "coordinates": [float(row["lon"]),
+                                                               float(row["lat"])]}}
+                for row in frame.to_dict(orient="records")]
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
 def geopackage_bytes(result) -> bytes:
     """A GeoPackage with two layers: ``gigafactories`` (one MultiPoint of its members each)
     and ``sites`` (every candidate, its data and decisions), WGS84."""
@@ -215,7 +227,8 @@ def summary(result) -> list[tuple[str, str]]:
             ("power", f"{result.total_power_mw:,.0f} MW"),
             ("population within reach", f"{result.terms['coverage']:.1%} of the EU-27 within "
                                         f"{model.coverage.radius_km:g} km"),
-            ("solver", f"{result.solver['name']} ({model.solver.method})"),
+            ("solver", f"{result.solver['name']}, method {result.solver['method']}"
+                       + (" (auto)" if model.solver.method == "auto" else "")),
             ("siteopt", __version__)]
     rows += [(f"input {name}", f"sha256 {digest}") for name, digest in result.inputs.items()]
     return rows
@@ -224,8 +237,9 @@ def summary(result) -> list[tuple[str, str]]:
 def output_files(result) -> dict[str, str | bytes]:
     """Every file ``siteopt solve --out DIR`` writes, by name.
 
-    ``result.json`` (the ``--format json`` document); ``gigafactories.geojson`` and
-    ``siteopt.gpkg`` (layers ``gigafactories`` and ``sites``); one CSV per table of
+    ``result.json`` (the ``--format json`` document); ``gigafactories.geojson``,
+    ``sites.geojson`` (every candidate) and ``siteopt.gpkg`` (layers ``gigafactories`` and
+    ``sites``); one CSV per table of
     :func:`tables`; ``siteopt.xlsx`` (a summary sheet and one sheet per table); ``map.png``;
     ``map.html`` (interactive); ``report.html``.
     """
@@ -234,6 +248,7 @@ def output_files(result) -> dict[str, str | bytes]:
     sheets = tables(result)
     files: dict[str, str | bytes] = {"result.json": result.to_json() + "\n",
                                      "gigafactories.geojson": result.gigafactories_geojson(),
+                                     "sites.geojson": sites_geojson(result),
                                      "siteopt.gpkg": geopackage_bytes(result)}
     files.update({f"{name}.csv": csv_text(frame) for name, frame in sheets.items()})
     files["siteopt.xlsx"] = workbook_bytes(sheets, summary(result))

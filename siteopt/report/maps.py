@@ -497,6 +497,31 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
     return ax
 
 
+def plot_population(dataset, ax=None):
+    """The demand points on the same map as the sites: one dot per GeoNames place, its area
+    proportional to the people it stands for.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, size=9)
+    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    points = dataset.demand.to_crs(EUROPE_CRS)
+    ax.scatter(points.geometry.x, points.geometry.y, s=dataset.demand["population"] / 20_000,
+               color="#0072B2", alpha=0.5, linewidth=0, zorder=3, gid="demand")
+    handles = [Line2D([], [], marker="o", linestyle="", color="#0072B2", alpha=0.5,
+                      markersize=float(np.sqrt(people / 20_000)))
+               for people in (100_000, 1_000_000, 3_000_000)]
+    ax.legend(handles, ["100,000 people", "1 million", "3 million"], loc="upper left",
+              fontsize=8, title="people at a place", title_fontsize=8, labelspacing=1.2)
+    _draw_scale_bar(ax)
+    ax.set_title(f"{len(dataset.demand):,} population points, "
+                 f"{dataset.demand['population'].sum():,.0f} people (Eurostat 2026)",
+                 loc="left")
+    return ax
+
+
 def figure_bytes(ax, fmt: str = "png", dpi: int = 150) -> bytes:
     """The figure of ``ax`` as PNG, SVG or PDF bytes (the same bytes on every run); the figure
     is closed afterwards.

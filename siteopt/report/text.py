@@ -181,8 +181,9 @@ def status_line(result: Result) -> str:
     else:
         state = (f"STOPPED AT THE TIME LIMIT ({result.model.solver.time_limit_s:g} s): best "
                  f"selection found, gap {solver['gap']:.3%} to the best possible")
-    return (f"Status: {result.status.value} ({state}); solver {solver['name']}, "
-            f"{solver['seconds']:.2f} s.")
+    chosen = " (auto)" if result.model.solver.method == "auto" else ""
+    return (f"Status: {result.status.value} ({state}); solver {solver['name']}, method "
+            f"{solver['method']}{chosen}, {solver['seconds']:.2f} s.")
 
 
 def headline(result: Result) -> str:

@@ -17,19 +17,40 @@ from __future__ import annotations
 import time
 
 from siteopt.config import Solver
+from siteopt.solvers.highs import model_nonzeros
+
+#: With ``solver.method = "auto"``, models with at most this many non-zeros (grouped coverage,
+#: plus three per member of each candidate gigafactory) go to the direct path, larger ones to
+#: Benders (measured in benchmarks/README.md: direct wins at 5,556 to 21,258, Benders at 88,775).
+AUTO_DIRECT_NONZEROS = 40_000
+
+
+def choose_method(instance, settings: Solver) -> str:
+    """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
+    exact one (pulp for CBC, the only path that runs it; direct up to
+    :data:`AUTO_DIRECT_NONZEROS`; benders beyond)."""
+    if settings.method != "auto":
+        return settings.method
+    if settings.name != "highs":
+        return "pulp"
+    return "direct" if model_nonzeros(instance) <= AUTO_DIRECT_NONZEROS else "benders"
 
 
 def solve_instance(instance, settings: Solver, timings: dict[str, float]):
-    """Build and solve by ``settings.method``; records ``build`` and ``solve`` seconds.
+    """Build and solve by the path :func:`choose_method` picks; records ``build`` and
+    ``solve`` seconds.
 
     The direct and Benders paths build inside the solver call, so their build time counts in
     ``solve`` and ``build`` is 0.
 
     Returns
     -------
-    SolverOutcome
+    outcome : SolverOutcome
+    method : str
+        The path taken (``pulp``, ``direct`` or ``benders``).
     """
-    if settings.method == "pulp":
+    method = choose_method(instance, settings)
+    if method == "pulp":
         from siteopt.model import build_model
         from siteopt.solvers.via_pulp import solve_model
 
@@ -37,7 +58,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float]):
         built = build_model(instance)
         timings["build"] = time.perf_counter() - start
         outcome = solve_model(built, instance, settings)
-    elif settings.method == "direct":
+    elif method == "direct":
         from siteopt.solvers.direct import solve_direct
 
         timings["build"] = 0.0
@@ -48,4 +69,4 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float]):
         timings["build"] = 0.0
         outcome = solve_benders(instance, settings)
     timings["solve"] = outcome.seconds
-    return outcome
+    return outcome, method

@@ -1,0 +1,222 @@
+"""The k best portfolios, proven: the optimum, then the best portfolio that uses another set of
+sites, and so on.
+
+After each optimum the model gets a no-good cut on the set of sites it uses,
+
+.. math::
+
+    \\sum_{s \\in U} (1 - y_s) + \\sum_{s \\notin U} y_s \\ge 1,
+
+so the next solve proves the best portfolio whose set of member sites differs from every one
+found before. Each solve is exact (gap 0), so the list is the true ranking of site sets: the
+k-th entry is the k-th best, and nothing in between was skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+import pulp
+
+from siteopt.errors import SolverError
+from siteopt.model import build_model
+from siteopt.solvers.outcome import Status
+from siteopt.solvers.via_pulp import solve_model
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One portfolio of the ranking.
+
+    Attributes
+    ----------
+    rank : int
+        1 for the optimum.
+    gigafactories : tuple of tuple of str
+        Member site IDs of each gigafactory.
+    objective : float
+        Its objective, recomputed from its sites.
+    gap : float
+        How far below the optimum, relative: ``(best - objective) / |best|``.
+    sites_in, sites_out : list of str
+        Member sites it has that the optimum has not, and the optimum's it lacks.
+    """
+
+    rank: int
+    gigafactories: tuple[tuple[str, ...], ...]
+    objective: float
+    gap: float
+    sites_in: list[str]
+    sites_out: list[str]
+
+    @property
+    def label(self) -> str:
+        """``ES-ZAZ, FR-LMX, IT-BLQ+PL-WRO``."""
+        return ", ".join("+".join(members) for members in self.gigafactories)
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """The ranking, best first, and how it was asked for.
+
+    Attributes
+    ----------
+    items : list of Alternative
+    k : int
+        How many were asked for.
+    within : float or None
+        The relative gap beyond which portfolios were not kept.
+    complete : bool
+        True when no further portfolio exists (every site set was ranked).
+    model : str
+        The model and its changes.
+    """
+
+    items: list[Alternative]
+    k: int
+    within: float | None
+    complete: bool
+    model: str
+
+    def table(self) -> pd.DataFrame:
+        """One row per portfolio: rank, gigafactories, objective, gap, sites in and out."""
+        return pd.DataFrame([{
+            "rank": a.rank, "gigafactories": a.label, "objective": a.objective,
+            "gap to best": a.gap, "sites in": ", ".join(a.sites_in) or "-",
+            "sites out": ", ".join(a.sites_out) or "-"} for a in self.items],
+            columns=["rank", "gigafactories", "objective", "gap to best", "sites in",
+                     "sites out"])
+
+    def to_json(self) -> str:
+        """The ranking as a JSON document."""
+        return json.dumps({"model": self.model, "k": self.k, "within": self.within,
+                           "complete": self.complete,
+                           "alternatives": [{"rank": a.rank,
+                                             "gigafactories": [list(g) for g in a.gigafactories],
+                                             "objective": a.objective, "gap": a.gap,
+                                             "sites_in": a.sites_in, "sites_out": a.sites_out}
+                                            for a in self.items]}, indent=2)
+
+    def plot(self, ax=None):
+        """Each portfolio's objective as a bar, the optimum first, labelled by its changes.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 0.45 * len(self.items) + 1.2), layout="constrained")
+        labels = ["optimum" if a.rank == 1 else
+                  f"#{a.rank}: +{','.join(a.sites_in) or '-'} / -{','.join(a.sites_out) or '-'}"
+                  for a in self.items]
+        values = [a.objective for a in self.items]
+        ax.barh(labels[::-1], values[::-1], color="#0072B2", gid="alternatives")
+        for y, a in enumerate(self.items[::-1]):
+            ax.text(a.objective, y, f" {a.objective:.4f} ({a.gap:.2%} below)" if a.rank > 1
+                    else f" {a.objective:.4f}", va="center", fontsize=8)
+        low = min(values)
+        ax.set_xlim(low - (max(values) - low) * 0.5 - 1e-3, max(values) * 1.02 + 1e-3)
+        ax.set_xlabel("objective (higher is better)")
+        ax.set_title(f"The {len(self.items)} best portfolios ({self.model})", loc="left",
+                     fontsize=10)
+        for text in ax.get_yticklabels():
+            text.set_fontsize(8)
+        return ax
+
+
+def rank_portfolios(instance, settings, k: int, within: float | None = None):
+    """The k best site sets of ``instance`` by repeated exact solves with no-good cuts.
+
+    Parameters
+    ----------
+    instance : SelectionInstance
+    settings : Solver
+        Solver name and time limit; each solve must prove its optimum.
+    k : int
+        How many portfolios, at most.
+    within : float, optional
+        Stop at the first portfolio more than this relative gap below the optimum.
+
+    Returns
+    -------
+    portfolios : list of (objective, gigafactories)
+        Best first; gigafactories as tuples of site indices.
+    complete : bool
+        True when every feasible site set was ranked (the cuts made the model infeasible).
+
+    Raises
+    ------
+    SolverError
+        If a solve stops short of a proven optimum (the ranking would not be exact).
+    """
+    built = build_model(instance)
+    found: list[tuple[float, tuple[tuple[int, ...], ...]]] = []
+    while len(found) < k:
+        outcome = solve_model(built, instance, settings)
+        if outcome.status == Status.INFEASIBLE:
+            return found, True
+        if outcome.status != Status.OPTIMAL:
+            raise SolverError(f"the solve for portfolio {len(found) + 1} stopped without a "
+                              f"proven optimum ({outcome.status.value}); raise "
+                              f"solver.time_limit_s")
+        objective = instance.objective(instance.evaluate(outcome.gigafactories))
+        if within is not None and found and \
+                found[0][0] - objective > within * max(abs(found[0][0]), 1e-12):
+            return found, False
+        found.append((objective, outcome.gigafactories))
+        used = {s for members in outcome.gigafactories for s in members}
+        cut = [(built.site_open[s], -1.0 if s in used else 1.0)
+               for s in range(len(instance.site_ids))]
+        built.problem.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression(cut), sense=pulp.LpConstraintGE, rhs=1.0 - len(used),
+            name=f"no_good_{len(found)}"))
+    return found, False
+
+
+def alternatives(model=None, data=None, k: int = 10, within: float | None = None,
+                 **overrides) -> Alternatives:
+    """The k best portfolios of a model, each proven (see the module docstring).
+
+    Parameters
+    ----------
+    model, data, **overrides
+        As for :func:`siteopt.solve`.
+    k : int
+        How many portfolios (1 is just the optimum).
+    within : float, optional
+        Keep only portfolios within this relative gap of the optimum (0.02 = 2 %).
+
+    Returns
+    -------
+    Alternatives
+    """
+    from siteopt.api import prepare
+
+    if k < 1:
+        from siteopt.errors import ConfigError
+
+        raise ConfigError(f"--k {k}: ask for at least one portfolio")
+    cfg, _, prepared = prepare(model, data, overrides)
+    instance = prepared.instance
+    ranked, complete = rank_portfolios(instance, cfg.solver, k, within)
+    if not ranked:
+        from siteopt.errors import InfeasibleError
+        from siteopt.solvers.infeasibility import conflict_message
+
+        raise InfeasibleError(conflict_message(instance, cfg.solver))
+    names = instance.site_ids
+    best_sites = {names[s] for members in ranked[0][1] for s in members} if ranked else set()
+    items = []
+    for rank, (objective, gigafactories) in enumerate(ranked, start=1):
+        sites = {names[s] for members in gigafactories for s in members}
+        best = ranked[0][0]
+        items.append(Alternative(
+            rank, tuple(sorted(tuple(sorted(names[s] for s in members))
+                               for members in gigafactories)),
+            objective, max(0.0, (best - objective) / max(abs(best), 1e-12)),
+            sorted(sites - best_sites), sorted(best_sites - sites)))
+    return Alternatives(items, k, within, complete, cfg.description)

@@ -1,0 +1,244 @@
+"""Why a site is in or out: forced in and out, the limits that bind, and the capex or power at
+which the answer would change, each found by exact re-solves.
+
+For a site the optimum leaves out: the optimum with the site forced in (``sites.required``) and
+the regret of forcing it, the capex at which it would enter (bisection to EUR 10 m) and the
+extra MW of power and grid it would need at today's capex (bisection to 1 MW). For a chosen
+site: the optimum with it forced out and what that costs, and the capex at which it would leave.
+Every number comes from solves proven optimal, on a copy of the data with only that site's
+figure changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from siteopt.errors import ConfigError, InfeasibleError
+
+#: Precision of the capex at which a site enters or leaves, EUR.
+CAPEX_STEP_EUR = 10e6
+#: Precision of the extra power a site would need, MW.
+POWER_STEP_MW = 1.0
+#: Capex below this is not plausible data (see the sites schema), EUR.
+LOWEST_CAPEX_EUR = 1e6
+
+
+@dataclass(frozen=True)
+class SiteExplanation:
+    """Why one site is in or out of the optimum.
+
+    Attributes
+    ----------
+    site_id : str
+    chosen : bool
+        Whether the optimum uses it.
+    objective : float
+        The optimum.
+    alternative_objective : float or None
+        The optimum with the site forced in (if out) or out (if in); None if impossible.
+    regret : float or None
+        ``objective - alternative_objective``: what insisting on the other answer costs.
+    displaced, brought_in : list of str
+        Sites of the optimum the alternative drops, and sites it adds.
+    binding : list of str
+        Limits the optimum uses in full.
+    capex_eur : float
+        The site's capex in the data, EUR.
+    threshold_capex_eur : float or None
+        Out: the highest capex at which it is chosen (None: not even at EUR 1 m). In: the
+        lowest capex at which it is no longer chosen (None: chosen up to the whole budget).
+    extra_mw : float or None
+        Out: the extra MW of planned power and grid it would need to be chosen at today's
+        capex (None: not even at the power cap).
+    """
+
+    site_id: str
+    chosen: bool
+    objective: float
+    alternative_objective: float | None
+    regret: float | None
+    displaced: list[str]
+    brought_in: list[str]
+    binding: list[str]
+    capex_eur: float
+    threshold_capex_eur: float | None
+    extra_mw: float | None
+
+    def sentence(self) -> str:
+        """The explanation in plain words."""
+        bn = f"EUR {self.capex_eur / 1e9:,.2f} bn"
+        if self.chosen:
+            verb, effect, moved = "Leaving it out", "brings in", self.brought_in
+            impossible = "No portfolio without it meets the limits."
+        else:
+            verb, effect, moved = "Forcing it in", "displaces", self.displaced
+            impossible = "It cannot be part of any portfolio that meets the limits."
+        text = f"{self.site_id} is {'' if self.chosen else 'not '}chosen. "
+        if self.regret is None:
+            text += impossible
+        else:
+            text += (f"{verb} costs {self.regret:.4f} ({self.regret / abs(self.objective):.1%})"
+                     + (f" and {effect} {', '.join(moved)}." if moved else "."))
+        threshold = (f"EUR {self.threshold_capex_eur / 1e9:,.2f} bn"
+                     if self.threshold_capex_eur is not None else None)
+        if self.chosen:
+            text += (f" It would leave at a capex of {threshold} (now {bn})." if threshold else
+                     f" It stays chosen at any capex the budget allows (now {bn}).")
+        else:
+            text += (f" It would enter at a capex of {threshold} (now {bn})" if threshold else
+                     " It would not enter even at a capex of EUR 1 m")
+            text += (f" or with {self.extra_mw:,.0f} MW more power and grid."
+                     if self.extra_mw is not None else "; more power alone would not bring it in.")
+        if self.binding:
+            text += f" Limits in full use: {', '.join(self.binding)}."
+        return text
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Explanations of several sites under one model.
+
+    Attributes
+    ----------
+    sites : list of SiteExplanation
+    model : str
+    """
+
+    sites: list[SiteExplanation]
+    model: str
+
+    def table(self) -> pd.DataFrame:
+        """One row per site: chosen, regret, threshold capex (EUR bn), extra MW."""
+        return pd.DataFrame([{
+            "site": e.site_id, "chosen": "yes" if e.chosen else "no",
+            "regret": e.regret, "capex now (EUR bn)": e.capex_eur / 1e9,
+            "enters/leaves at (EUR bn)": (e.threshold_capex_eur / 1e9
+                                          if e.threshold_capex_eur is not None else None),
+            "extra MW to enter": e.extra_mw} for e in self.sites])
+
+    def to_json(self) -> str:
+        return json.dumps({"model": self.model,
+                           "sites": [{**dataclasses.asdict(e), "sentence": e.sentence()}
+                                     for e in self.sites]}, indent=2)
+
+    def plot(self, ax=None):
+        """Each site's regret as a bar (what forcing the other answer costs).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 0.5 * len(self.sites) + 1.2), layout="constrained")
+        known = [e for e in self.sites if e.regret is not None]
+        ax.barh([f"{e.site_id} ({'in' if e.chosen else 'out'})" for e in known],
+                [e.regret for e in known], color="#D55E00", gid="regret")
+        ax.set_xlabel("regret: objective lost by forcing the other answer")
+        ax.set_title(f"What insisting costs ({self.model})", loc="left", fontsize=10)
+        return ax
+
+
+def _chosen(model, dataset, site_id: str, **overrides) -> tuple[bool, object]:
+    from siteopt.api import solve
+
+    result = solve(model, dataset, **overrides)
+    return site_id in result.selected, result
+
+
+def _with_site(dataset, site_id: str, **values):
+    sites = dataset.sites.copy()
+    row = sites["site_id"] == site_id
+    for column, value in values.items():
+        sites.loc[row, column] = value
+    return dataclasses.replace(dataset, sites=sites)
+
+
+def _bisect(true_end: float, false_end: float, step: float, test) -> tuple[float, float]:
+    """Narrow the boundary between a value where ``test`` holds and one where it does not to
+    ``step``, by re-solving at the midpoint; returns the two ends (true, false)."""
+    while abs(false_end - true_end) > step:
+        middle = (true_end + false_end) / 2
+        if test(middle):
+            true_end = middle
+        else:
+            false_end = middle
+    return true_end, false_end
+
+
+def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
+    """Explain one site under ``cfg`` given the optimum ``best`` (a Result)."""
+    from siteopt.api import solve
+    from siteopt.report.text import limits_table
+
+    site = dataset.sites.set_index("site_id").loc[site_id]
+    chosen = site_id in best.selected
+    key = "sites.excluded" if chosen else "sites.required"
+    forced_list = sorted(set(getattr(cfg.sites, key.split(".")[1])) | {site_id})
+    try:
+        other = solve(cfg, dataset, **{key: forced_list})
+    except InfeasibleError:
+        other = None
+    limits = limits_table(best)
+    binding = list(limits.loc[limits["share used"] >= 1 - 1e-9, "limit"])
+    capex = float(site["capex_eur"])
+    budget = cfg.budget.total_eur
+    def chosen_at(**values) -> bool:
+        return _chosen(cfg, _with_site(dataset, site_id, **values), site_id)[0]
+
+    extra = None
+    if chosen:  # the lowest capex at which it leaves, if any within the budget
+        threshold = None if chosen_at(capex_eur=budget) else _bisect(
+            capex, budget, CAPEX_STEP_EUR, lambda c: chosen_at(capex_eur=c))[1]
+    else:       # the highest capex at which it enters, and the extra MW it would need
+        threshold = None if not chosen_at(capex_eur=LOWEST_CAPEX_EUR) else _bisect(
+            LOWEST_CAPEX_EUR, capex, CAPEX_STEP_EUR, lambda c: chosen_at(capex_eur=c))[0]
+        power, grid = float(site["power_mw"]), float(site["grid_mw"])
+        room = cfg.limits.gigafactory_power_cap_mw - min(power, grid)
+
+        def with_more(mw: float) -> bool:
+            return chosen_at(power_mw=power + mw, grid_mw=grid + mw)
+
+        if room > 0 and with_more(room):
+            extra = _bisect(room, 0.0, POWER_STEP_MW, with_more)[0]
+    selected, other_selected = set(best.selected), set(other.selected) if other else set()
+    return SiteExplanation(
+        site_id, chosen, best.objective,
+        other.objective if other else None,
+        best.objective - other.objective if other else None,
+        sorted(selected - other_selected) if other else [],
+        sorted(other_selected - selected) if other else [],
+        binding, capex, threshold, extra)
+
+
+def explain(site_ids, model=None, data=None, **overrides) -> Explanation:
+    """Explain why each site is in or out of the optimum (see the module docstring).
+
+    Parameters
+    ----------
+    site_ids : list of str
+    model, data, **overrides
+        As for :func:`siteopt.solve`.
+
+    Returns
+    -------
+    Explanation
+    """
+    from siteopt.api import resolve_model, solve
+    from siteopt.data import Dataset, load_data
+
+    cfg = resolve_model(model, overrides)
+    dataset = data if isinstance(data, Dataset) else load_data(data)
+    known = set(dataset.sites["site_id"])
+    unknown = [s for s in site_ids if s not in known]
+    if unknown:
+        raise ConfigError(f"unknown site {', '.join(unknown)}; site IDs are in data/sites.csv "
+                          f"(e.g. {', '.join(sorted(known)[:3])})")
+    best = solve(cfg, dataset)
+    return Explanation([explain_site(cfg, dataset, s, best) for s in site_ids],
+                       cfg.description)

@@ -1,0 +1,242 @@
+"""Decision analysis: the k best portfolios against brute force, and on the shipped data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from siteopt.analysis import alternatives
+from siteopt.analysis.alternatives import rank_portfolios
+from siteopt.config import Solver
+from tests.instances import _assignments, portfolio_value, random_instance
+
+
+def ranking_by_brute_force(instance) -> list[float]:
+    """The best objective of every feasible set of member sites, best first."""
+    best: dict[frozenset, float] = {}
+    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
+        groups: dict[int, list[int]] = {}
+        for site, label in enumerate(labels):
+            if label >= 0:
+                groups.setdefault(label, []).append(site)
+        value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
+        if value is not None:
+            used = frozenset(s for g in groups.values() for s in g)
+            best[used] = max(value, best.get(used, -float("inf")))
+    return sorted(best.values(), reverse=True)
+
+
+@pytest.mark.parametrize("name", ["highs", "cbc"])
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(2, 6), n_groups=st.integers(0, 8))
+def test_the_ranking_is_the_brute_force_ranking(name, seed, n_sites, n_groups):
+    instance = random_instance(seed, n_sites, n_groups, 3)
+    expected = ranking_by_brute_force(instance)
+    ranked, complete = rank_portfolios(instance, Solver(name=name), k=len(expected) + 1)
+    assert complete   # also when nothing is feasible: then the ranking is empty
+    assert [value for value, _ in ranked] == pytest.approx(expected, abs=1e-9)
+    used = [frozenset(s for g in portfolio for s in g) for _, portfolio in ranked]
+    assert len(set(used)) == len(used)   # every entry a different set of sites
+
+
+def test_k_and_within_stop_the_ranking():
+    instance = random_instance(10, 6, 6, 3)
+    expected = ranking_by_brute_force(instance)
+    assert len(expected) == 36
+    ranked, complete = rank_portfolios(instance, Solver(), k=3)
+    assert len(ranked) == 3 and not complete
+    within = (expected[0] - expected[2]) / abs(expected[0]) + 1e-12  # keeps the first three
+    ranked, complete = rank_portfolios(instance, Solver(), k=100, within=within)
+    assert [v for v, _ in ranked] == pytest.approx(expected[:3], abs=1e-9) and not complete
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return alternatives(k=4)
+
+
+def test_shipped_alternatives_start_at_the_optimum_and_say_what_changes(shipped):
+    import siteopt
+
+    best = siteopt.solve()
+    first = shipped.items[0]
+    assert first.rank == 1 and first.gap == 0 and first.objective == pytest.approx(
+        best.objective, abs=1e-12)
+    assert sorted(s for g in first.gigafactories for s in g) == best.selected
+    objectives = [a.objective for a in shipped.items]
+    assert objectives == sorted(objectives, reverse=True) and len(objectives) == 4
+    for a in shipped.items[1:]:
+        sites = {s for g in a.gigafactories for s in g}
+        assert sorted(sites - set(best.selected)) == a.sites_in
+        assert sorted(set(best.selected) - sites) == a.sites_out
+        assert a.sites_in or a.sites_out
+        assert a.gap == pytest.approx((best.objective - a.objective) / best.objective)
+        # each alternative is what a solve with its sites required and the rest excluded gives
+        others = [s for s in best.sites["site_id"] if s not in sites]
+        forced = siteopt.solve(**{"sites.required": sorted(sites), "sites.excluded": others})
+        assert forced.objective == pytest.approx(a.objective, abs=1e-9)
+
+
+def test_alternatives_outputs(shipped, run_cli):
+    table = shipped.table()
+    assert list(table["rank"]) == [1, 2, 3, 4]
+    document = json.loads(shipped.to_json())
+    assert [a["objective"] for a in document["alternatives"]] == [
+        a.objective for a in shipped.items]
+    ax = shipped.plot()
+    assert len(ax.patches) == 4
+    printed = run_cli("alternatives", "--k", "3").stdout
+    assert printed.startswith("The 3 best portfolios (model: models/default.toml; stopped at 3")
+    assert f"{shipped.items[1].objective:.4f}" in printed
+    assert run_cli("alternatives", "--k", "0").exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def explained():
+    from siteopt.analysis import explain
+
+    return explain(["ES-NAV", "RO-CER"])
+
+
+def test_explain_matches_separate_solves_and_its_thresholds_hold(explained):
+    import dataclasses
+
+    import siteopt
+    from siteopt.data import load_data
+
+    out, chosen = explained.sites
+    best = siteopt.solve()
+    assert (out.chosen, chosen.chosen) == (False, True)
+    forced_in = siteopt.solve(**{"sites.required": ["ES-NAV"]})
+    forced_out = siteopt.solve(**{"sites.excluded": ["RO-CER"]})
+    assert out.alternative_objective == pytest.approx(forced_in.objective, abs=1e-12)
+    assert out.regret == pytest.approx(best.objective - forced_in.objective, abs=1e-12)
+    assert out.displaced == sorted(set(best.selected) - set(forced_in.selected))
+    assert chosen.alternative_objective == pytest.approx(forced_out.objective, abs=1e-12)
+    assert chosen.brought_in == sorted(set(forced_out.selected) - set(best.selected))
+
+    data = load_data()
+
+    def selected_with(site, **values):
+        sites = data.sites.copy()
+        for column, value in values.items():
+            sites.loc[sites["site_id"] == site, column] = value
+        return site in siteopt.solve(data=dataclasses.replace(data, sites=sites)).selected
+
+    # at the reported entry capex ES-NAV is chosen, EUR 10 m above it it is not
+    assert selected_with("ES-NAV", capex_eur=out.threshold_capex_eur)
+    assert not selected_with("ES-NAV", capex_eur=out.threshold_capex_eur + 10e6)
+    assert out.threshold_capex_eur < out.capex_eur
+    # with the reported extra MW it enters, with 1 MW less it does not
+    site = data.sites.set_index("site_id").loc["ES-NAV"]
+    assert selected_with("ES-NAV", power_mw=site.power_mw + out.extra_mw,
+                         grid_mw=site.grid_mw + out.extra_mw)
+    assert not selected_with("ES-NAV", power_mw=site.power_mw + out.extra_mw - 1,
+                             grid_mw=site.grid_mw + out.extra_mw - 1)
+    # RO-CER leaves at the reported capex and stays EUR 10 m below it
+    assert not selected_with("RO-CER", capex_eur=chosen.threshold_capex_eur)
+    assert selected_with("RO-CER", capex_eur=chosen.threshold_capex_eur - 10e6)
+
+
+def test_explain_in_words_and_on_the_command_line(explained, run_cli):
+    out, chosen = explained.sites
+    assert out.sentence().startswith(
+        f"ES-NAV is not chosen. Forcing it in costs {out.regret:.4f} "
+        f"({out.regret / out.objective:.1%}) and displaces {', '.join(out.displaced)}. It would "
+        f"enter at a capex of EUR {out.threshold_capex_eur / 1e9:,.2f} bn (now EUR 4.20 bn)")
+    assert chosen.sentence().startswith("RO-CER is chosen. Leaving it out costs ")
+    assert "gigafactories" in out.binding
+    document = json.loads(explained.to_json())
+    assert [s["site_id"] for s in document["sites"]] == ["ES-NAV", "RO-CER"]
+    unknown = run_cli("explain", "XX-NOPE")
+    assert unknown.exit_code == 2 and "unknown site XX-NOPE" in unknown.stderr
+
+
+# --- sweeps on Dask ---------------------------------------------------------------------------
+
+def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
+    import siteopt
+    from siteopt.analysis import sweep
+
+    one = sweep(["budget.total_eur=6e9:10e9:2e9"], workers=1)
+    two = sweep(["budget.total_eur=6e9:10e9:2e9"], workers=2)
+    assert one.points == two.points
+    for point in one.points:
+        alone = siteopt.solve(budget=point["budget.total_eur"])
+        assert point["objective"] == pytest.approx(alone.objective, abs=1e-12)
+        assert point["portfolio"] == ", ".join(sorted("+".join(g.members)
+                                                      for g in alone.gigafactories))
+    changed = [p["budget.total_eur"] for p in one.points if p["changed"]]
+    portfolios = [p["portfolio"] for p in one.points]
+    assert changed == [b for b, before, after in zip([p["budget.total_eur"] for p in
+                                                      one.points][1:], portfolios, portfolios[1:])
+                       if before != after]
+    assert len(one.breakpoints()) == len(changed)
+    ax = one.plot()
+    assert len([a for a in ax.get_children() if a.get_gid() == "breakpoint"]) == len(changed)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("budget.total_eur=8e9", "give START:STOP:STEP"),   # a single value is a list of one
+    ("budget.total_eur=9e9:8e9:1e9", "STOP >= START"),
+    ("weights.covrage=0:1:0.1", "with a numeric model key"),
+    ("budget.total_eur", "expected KEY=START:STOP:STEP"),
+])
+def test_bad_vary_is_refused_with_the_fix(text, message, run_cli):
+    from siteopt.analysis.sweep import parse_vary
+
+    if text == "budget.total_eur=8e9":
+        assert parse_vary(text) == ("budget.total_eur", [8e9])
+        return
+    result = run_cli("sweep", "--vary", text)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_a_sweep_runs_on_a_real_scheduler_with_two_workers(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                  "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], cwd=REPO, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                                 "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.2)
+        done = subprocess.run([sys.executable, "-m", "siteopt", "sweep", "--vary",
+                               "budget.total_eur=6e9:8e9:2e9", "--scheduler", address,
+                               "--format", "json"], cwd=REPO, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        document = json.loads(done.stdout)
+        assert [p["budget.total_eur"] for p in document["points"]] == [6e9, 8e9]
+        assert all(p["status"] == "optimal" for p in document["points"])
+        refused = subprocess.run([sys.executable, "-m", "siteopt", "sweep", "--vary",
+                                  "budget.total_eur=6e9:8e9:2e9", "--scheduler",
+                                  "tcp://127.0.0.1:1"], cwd=REPO, capture_output=True,
+                                 text=True, timeout=120)
+        assert refused.returncode == 2 and "cannot connect" in refused.stderr
+    finally:
+        for process in [*workers, scheduler]:
+            process.terminate()
+            process.wait(timeout=30)
