@@ -270,11 +270,16 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
               help="How many portfolios, best first.")
 @click.option("--within", type=click.FloatRange(0, 1), default=None, metavar="GAP",
               help="Keep only portfolios within this relative gap of the optimum, e.g. 0.02.")
+@click.option("--diverse", type=click.IntRange(1, 100), default=None, metavar="N",
+              help="Instead: N portfolios within --slack of the optimum that differ from it "
+                   "and from each other as much as possible.")
+@click.option("--slack", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Relative loss allowed for --diverse portfolios.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", help="table: readable text (default); json: one document.")
 @reports_errors
 def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                         time_limit, k, within, output_format):
+                         time_limit, k, within, diverse, slack, output_format):
     """The k best portfolios, each proven: the optimum, then the best portfolio with another
     set of member sites, and so on, with what each changes against the optimum."""
     from siteopt.analysis import alternatives
@@ -283,16 +288,19 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
 
     cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
                                      "solver": solver, "time_limit": time_limit}, set_items)
-    ranking = alternatives(cfg, data_dir, k=k, within=within)
+    ranking = alternatives(cfg, data_dir, k=k, within=within, diverse=diverse, slack=slack)
     check_interrupted()
     if output_format == "json":
         click.echo(ranking.to_json())
         return
-    end = ("every portfolio the rules allow is listed" if ranking.complete else
+    end = (f"{len(ranking.items) - 1} diverse portfolios within {slack:.0%}, each using as many "
+           f"sites not used before as possible" if diverse is not None else
+           "every portfolio the rules allow is listed" if ranking.complete else
            f"stopped at {len(ranking.items)} of --k {k}" if within is None or
            len(ranking.items) == k else f"the next one is more than {within:.1%} below")
-    click.echo(render_table(ranking.table(), title=f"The {len(ranking.items)} best portfolios "
-                                                   f"(model: {ranking.model}; {end})",
+    heading = (f"The optimum and {len(ranking.items) - 1} diverse portfolios"
+               if diverse is not None else f"The {len(ranking.items)} best portfolios")
+    click.echo(render_table(ranking.table(), title=f"{heading} (model: {ranking.model}; {end})",
                             formats={"objective": ".4f", "gap to best": ".2%"},
                             width=terminal_width()), nl=False)
 
@@ -384,6 +392,71 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
     for row in breaks:
         where = ", ".join(f"{k} = {_shown_value(k, row[k])}" for k in result.keys)
         click.echo(printable_text(f"  {where}: {row['from']} -> {row['to']}"))
+
+
+@cli.command("robust")
+@solve_options
+@click.option("--draws", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="Monte Carlo draws, each solved to proven optimality.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed: the same seed gives the same numbers whatever the workers.")
+@click.option("--capex-sd", type=click.FloatRange(0, 2), default=0.2, show_default=True,
+              help="Log standard deviation of each site's capex (median: the data).")
+@click.option("--grid-delay-prob", type=click.FloatRange(0, 1), default=0.2,
+              show_default=True, help="Chance that a site's grid connection slips past 2028.")
+@click.option("--price-sd", type=click.FloatRange(0, 2), default=0.15, show_default=True,
+              help="Log standard deviation of each site's electricity price.")
+@SCHEDULER_OPTION
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes of the local cluster.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Also draw the regret histogram (.png, .svg or .pdf).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", help="table: readable text (default); json: one document.")
+@reports_errors
+def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                   time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
+                   workers, plot_file, output_format):
+    """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
+    every draw solved exactly on Dask."""
+    from pathlib import Path
+
+    from siteopt.analysis import Spread, robust
+    from siteopt.api import resolve_model
+    from siteopt.report.tables import render_table, terminal_width
+
+    if plot_file is not None:
+        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
+    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
+                                     "solver": solver, "time_limit": time_limit}, set_items)
+    result = robust(cfg, data_dir, draws=draws, seed=seed,
+                    spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
+                    workers=workers)
+    check_interrupted()
+    if plot_file is not None:
+        from siteopt.report.maps import figure_bytes
+
+        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
+    if output_format == "json":
+        click.echo(result.to_json())
+        return
+    frame = result.draws
+    regret = frame["regret"].dropna()
+    click.echo(printable_text(
+        f"{len(frame)} draws (seed {seed}; model {result.model}). Today's optimum ({result.today}) "
+        f"is optimal in {(regret <= 1e-9).mean():.0%} of the draws where it meets the limits, "
+        f"breaks a limit in {frame['today'].isna().mean():.0%}; mean regret "
+        f"{regret.mean():.4f}. Objective: mean {frame['objective'].mean():.4f}, 5-95 % "
+        f"{frame['objective'].quantile(0.05):.4f}-{frame['objective'].quantile(0.95):.4f}."))
+    click.echo("")
+    click.echo(render_table(result.candidates.head(10), title="Portfolios, best on average",
+                            formats={"optimal in (share of draws)": ".0%",
+                                     "mean objective": ".4f",
+                                     "feasible in (share of draws)": ".0%"},
+                            width=terminal_width()), nl=False)
+    sites = result.site_frequency.sort_values(ascending=False)
+    click.echo("How often each site is chosen: " + ", ".join(
+        f"{site} {share:.0%}" for site, share in sites.items()))
 
 
 def _shown_value(key: str, value) -> str:

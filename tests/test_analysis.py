@@ -240,3 +240,79 @@ def test_a_sweep_runs_on_a_real_scheduler_with_two_workers(tmp_path):
         for process in [*workers, scheduler]:
             process.terminate()
             process.wait(timeout=30)
+
+
+# --- robustness ---------------------------------------------------------------------------
+
+def test_robust_is_seeded_and_independent_of_the_workers():
+    from siteopt.analysis import Spread, robust
+
+    one = robust(draws=6, seed=3, spread=Spread(0.3, 0.2, 0.2), workers=1)
+    two = robust(draws=6, seed=3, spread=Spread(0.3, 0.2, 0.2), workers=2)
+    other = robust(draws=6, seed=4, spread=Spread(0.3, 0.2, 0.2), workers=2)
+    assert one.draws.equals(two.draws) and one.candidates.equals(two.candidates)
+    assert not one.draws["objective"].equals(other.draws["objective"])
+    # frequencies are counts over the draws that have a portfolio
+    solved = one.draws[one.draws["portfolio"] != "none"]
+    for site, share in one.site_frequency.items():
+        count = sum(site in p.replace("+", ", ").split(", ") for p in solved["portfolio"])
+        assert share == pytest.approx(count / len(solved))
+    # the regret is the draw's optimum minus today's portfolio on that draw, never negative
+    assert (one.draws["regret"].dropna() >= -1e-9).all()
+    best = one.candidates.iloc[0]
+    assert best["mean objective"] == one.candidates["mean objective"].max()
+
+
+def test_robust_without_spread_reproduces_the_optimum(run_cli):
+    import siteopt
+    from siteopt.analysis import Spread, robust
+
+    best = siteopt.solve()
+    calm = robust(draws=3, spread=Spread(0.0, 0.0, 0.0))
+    assert calm.draws["objective"].tolist() == pytest.approx([best.objective] * 3, abs=1e-9)
+    assert calm.draws["regret"].abs().max() < 1e-9
+    assert set(calm.site_frequency.index) == set(best.selected)
+    assert (calm.site_frequency == 1.0).all()
+    assert calm.candidates["portfolio"].tolist() == [calm.today]
+    document = json.loads(calm.to_json())
+    assert document["regret"]["today_optimal_share"] == 1.0
+    printed = run_cli("robust", "--draws", "2", "--capex-sd", "0", "--grid-delay-prob", "0",
+                      "--price-sd", "0", "--workers", "1").stdout
+    assert "is optimal in 100% of the draws where it meets the limits" in printed
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), slack=st.sampled_from([0.02, 0.1, 0.3]))
+def test_diverse_portfolios_add_the_most_new_sites_the_slack_allows(seed, slack):
+    from siteopt.analysis.alternatives import diverse_portfolios
+
+    instance = random_instance(seed, 6, 6, 3)
+    found = diverse_portfolios(instance, Solver(), 2, slack)
+    if not found:
+        assert ranking_by_brute_force(instance) == []
+        return
+    best = found[0][0]
+    assert best == pytest.approx(ranking_by_brute_force(instance)[0], abs=1e-9)
+    used = {s for g in found[0][1] for s in g}
+    for objective, portfolio, new in found[1:]:
+        floor = best - slack * max(abs(best), 1e-12)
+        assert objective >= floor - 1e-7
+        # brute force: no portfolio within the slack adds more sites not used before
+        most = 0
+        for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
+            groups: dict[int, list[int]] = {}
+            for site, label in enumerate(labels):
+                if label >= 0:
+                    groups.setdefault(label, []).append(site)
+            value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
+            if value is not None and value >= floor - 1e-9:
+                most = max(most, len({s for g in groups.values() for s in g} - used))
+        assert new == most
+        used |= {s for g in portfolio for s in g}
+
+
+def test_diverse_on_the_command_line(run_cli):
+    printed = run_cli("alternatives", "--diverse", "2", "--slack", "0.05").stdout
+    assert printed.startswith("The optimum and 2 diverse portfolios (model: models/default.toml")
+    gaps = [float(m) for m in __import__("re").findall(r"(\d+\.\d+)%", printed)]
+    assert max(gaps) <= 5.0

@@ -177,7 +177,50 @@ def rank_portfolios(instance, settings, k: int, within: float | None = None):
     return found, False
 
 
+def diverse_portfolios(instance, settings, n: int, slack: float):
+    """Up to ``n`` portfolios within ``slack`` of the optimum that differ from it and from each
+    other as much as possible (modelling to generate alternatives).
+
+    Each step keeps the objective at least ``(1 - slack)`` times the optimum and maximises the
+    number of member sites not used by any portfolio found so far; each solve is exact.
+
+    Returns
+    -------
+    list of (objective, gigafactories, new_sites)
+        The optimum first (new_sites 0), then each diverse portfolio with how many sites it
+        adds to those used before.
+    """
+    ranked, _ = rank_portfolios(instance, settings, 1)
+    if not ranked:
+        return []
+    best, portfolio = ranked[0]
+    built = build_model(instance)
+    value = built.problem.objective
+    optimum = solve_model(built, instance, settings).objective
+    built.problem.addConstraint(pulp.LpConstraint(
+        value, sense=pulp.LpConstraintGE,
+        rhs=optimum - slack * max(abs(optimum), 1e-12), name="near_optimal"))
+    used = {s for members in portfolio for s in members}
+    found = [(best, portfolio, 0)]
+    while len(found) < n + 1:
+        built.problem.setObjective(pulp.LpAffineExpression(
+            [(built.site_open[s], 1.0) for s in range(len(instance.site_ids)) if s not in used]))
+        outcome = solve_model(built, instance, settings)
+        if outcome.status != Status.OPTIMAL:
+            raise SolverError(f"the diverse portfolio {len(found)} stopped without a proven "
+                              f"optimum ({outcome.status.value}); raise solver.time_limit_s")
+        sites = {s for members in outcome.gigafactories for s in members}
+        new = len(sites - used)
+        if new == 0:
+            break
+        found.append((instance.objective(instance.evaluate(outcome.gigafactories)),
+                      outcome.gigafactories, new))
+        used |= sites
+    return found
+
+
 def alternatives(model=None, data=None, k: int = 10, within: float | None = None,
+                 diverse: int | None = None, slack: float = 0.05,
                  **overrides) -> Alternatives:
     """The k best portfolios of a model, each proven (see the module docstring).
 
@@ -189,6 +232,11 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
         How many portfolios (1 is just the optimum).
     within : float, optional
         Keep only portfolios within this relative gap of the optimum (0.02 = 2 %).
+    diverse : int, optional
+        Instead of the k best: this many portfolios within ``slack`` of the optimum that
+        differ from it and from each other as much as possible (:func:`diverse_portfolios`).
+    slack : float
+        Relative loss allowed for ``diverse`` portfolios (0.05 = 5 %).
 
     Returns
     -------
@@ -202,7 +250,12 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
         raise ConfigError(f"--k {k}: ask for at least one portfolio")
     cfg, _, prepared = prepare(model, data, overrides)
     instance = prepared.instance
-    ranked, complete = rank_portfolios(instance, cfg.solver, k, within)
+    if diverse is not None:
+        found = diverse_portfolios(instance, cfg.solver, diverse, slack)
+        ranked, complete = [(objective, g) for objective, g, _ in found], False
+        within = slack
+    else:
+        ranked, complete = rank_portfolios(instance, cfg.solver, k, within)
     if not ranked:
         from siteopt.errors import InfeasibleError
         from siteopt.solvers.infeasibility import conflict_message
@@ -219,4 +272,5 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
                                for members in gigafactories)),
             objective, max(0.0, (best - objective) / max(abs(best), 1e-12)),
             sorted(sites - best_sites), sorted(best_sites - sites)))
-    return Alternatives(items, k, within, complete, cfg.description)
+    return Alternatives(items, k if diverse is None else diverse, within, complete,
+                        cfg.description)
