@@ -101,14 +101,22 @@ def solve_options(command):
     return command
 
 
-def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit):
-    """Resolve the model from the options, print its notes on stderr, and solve it."""
-    from siteopt.api import resolve_model, solve
+def _model(model_path, budget, max_gigafactories, set_items, solver, time_limit):
+    """The model the shared options describe; its notes go to stderr."""
+    from siteopt.api import resolve_model
 
     cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
                                      "solver": solver, "time_limit": time_limit}, set_items)
     for note in cfg.notes:
         click.echo(note, err=True)
+    return cfg
+
+
+def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit):
+    """Resolve the model from the options and solve it."""
+    from siteopt.api import solve
+
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     result = solve(cfg, data_dir)
     check_interrupted()   # a stop signal Python swallowed still stops the command here
     return result
@@ -283,11 +291,9 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
     """The k best portfolios, each proven: the optimum, then the best portfolio with another
     set of member sites, and so on, with what each changes against the optimum."""
     from siteopt.analysis import alternatives
-    from siteopt.api import resolve_model
     from siteopt.report.tables import render_table, terminal_width
 
-    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
-                                     "solver": solver, "time_limit": time_limit}, set_items)
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     ranking = alternatives(cfg, data_dir, k=k, within=within, diverse=diverse, slack=slack)
     check_interrupted()
     if output_format == "json":
@@ -317,11 +323,9 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
     the limits in full use, and the capex (to EUR 10 m) or extra MW (to 1 MW) at which the
     answer would change. About 15 exact re-solves per site."""
     from siteopt.analysis import explain
-    from siteopt.api import resolve_model
     from siteopt.report.tables import render_table, terminal_width
 
-    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
-                                     "solver": solver, "time_limit": time_limit}, set_items)
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     explanation = explain(list(site_ids), cfg, data_dir)
     check_interrupted()
     if output_format == "json":
@@ -361,24 +365,15 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
                   time_limit, scheduler, workers, plot_file, output_format):
     """Solve every combination of the --vary values on Dask and show where the portfolio
     changes."""
-    from pathlib import Path
 
     from siteopt.analysis import sweep
-    from siteopt.api import resolve_model
     from siteopt.report.tables import render_table, terminal_width
 
     if plot_file is not None:
         _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
-    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
-                                     "solver": solver, "time_limit": time_limit}, set_items)
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers)
-    check_interrupted()
-    if plot_file is not None:
-        from siteopt.report.maps import figure_bytes
-
-        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
-    if output_format == "json":
-        click.echo(result.to_json())
+    if _wrote_json(result, plot_file, output_format):
         return
     frame = result.table()[[*result.keys, "status", "objective", "portfolio"]]
     for key in result.keys:
@@ -419,26 +414,17 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                    workers, plot_file, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
     every draw solved exactly on Dask."""
-    from pathlib import Path
 
     from siteopt.analysis import Spread, robust
-    from siteopt.api import resolve_model
     from siteopt.report.tables import render_table, terminal_width
 
     if plot_file is not None:
         _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
-    cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
-                                     "solver": solver, "time_limit": time_limit}, set_items)
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     result = robust(cfg, data_dir, draws=draws, seed=seed,
                     spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
                     workers=workers)
-    check_interrupted()
-    if plot_file is not None:
-        from siteopt.report.maps import figure_bytes
-
-        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
-    if output_format == "json":
-        click.echo(result.to_json())
+    if _wrote_json(result, plot_file, output_format):
         return
     frame = result.draws
     regret = frame["regret"].dropna()
@@ -457,6 +443,21 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     sites = result.site_frequency.sort_values(ascending=False)
     click.echo("How often each site is chosen: " + ", ".join(
         f"{site} {share:.0%}" for site, share in sites.items()))
+
+
+def _wrote_json(result, plot_file, output_format) -> bool:
+    """Write an analysis' plot if asked; print its JSON and say so if that is the format."""
+    from pathlib import Path
+
+    check_interrupted()
+    if plot_file is not None:
+        from siteopt.report.maps import figure_bytes
+
+        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
+    if output_format == "json":
+        click.echo(result.to_json())
+        return True
+    return False
 
 
 def _shown_value(key: str, value) -> str:

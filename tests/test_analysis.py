@@ -14,9 +14,8 @@ from siteopt.config import Solver
 from tests.instances import _assignments, portfolio_value, random_instance
 
 
-def ranking_by_brute_force(instance) -> list[float]:
-    """The best objective of every feasible set of member sites, best first."""
-    best: dict[frozenset, float] = {}
+def feasible_portfolios(instance):
+    """Every feasible assignment of sites to gigafactories: (objective, set of member sites)."""
     for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
         groups: dict[int, list[int]] = {}
         for site, label in enumerate(labels):
@@ -24,8 +23,14 @@ def ranking_by_brute_force(instance) -> list[float]:
                 groups.setdefault(label, []).append(site)
         value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
         if value is not None:
-            used = frozenset(s for g in groups.values() for s in g)
-            best[used] = max(value, best.get(used, -float("inf")))
+            yield value, frozenset(s for g in groups.values() for s in g)
+
+
+def ranking_by_brute_force(instance) -> list[float]:
+    """The best objective of every feasible set of member sites, best first."""
+    best: dict[frozenset, float] = {}
+    for value, used in feasible_portfolios(instance):
+        best[used] = max(value, best.get(used, -float("inf")))
     return sorted(best.values(), reverse=True)
 
 
@@ -298,15 +303,8 @@ def test_diverse_portfolios_add_the_most_new_sites_the_slack_allows(seed, slack)
         floor = best - slack * max(abs(best), 1e-12)
         assert objective >= floor - 1e-7
         # brute force: no portfolio within the slack adds more sites not used before
-        most = 0
-        for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
-            groups: dict[int, list[int]] = {}
-            for site, label in enumerate(labels):
-                if label >= 0:
-                    groups.setdefault(label, []).append(site)
-            value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
-            if value is not None and value >= floor - 1e-9:
-                most = max(most, len({s for g in groups.values() for s in g} - used))
+        most = max(len(sites - used) for value, sites in feasible_portfolios(instance)
+                   if value >= floor - 1e-9)
         assert new == most
         used |= {s for g in portfolio for s in g}
 
