@@ -72,6 +72,14 @@ def run_cli():
     return run
 
 
+def solve_out(tmp_path_factory, name: str, *args: str):
+    """Run ``siteopt solve ARGS --out DIR`` once for a module; DIR and the printed stdout."""
+    out = tmp_path_factory.mktemp(name) / "run"
+    result = CliRunner().invoke(cli, ["solve", *args, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    return out, result.stdout
+
+
 @pytest.fixture(scope="session")
 def default_result():
     """The default model solved once on the shipped data."""

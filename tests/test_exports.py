@@ -10,21 +10,14 @@ import pandas as pd
 import pytest
 
 from tests.conftest import OUT_FILES as FILES
-from tests.conftest import REPO, edit_csv
+from tests.conftest import REPO, edit_csv, solve_out
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """One default run's --out directory and its JSON document."""
-    from click.testing import CliRunner
-
-    from siteopt.cli import cli
-
-    out = tmp_path_factory.mktemp("out") / "run"
-    result = CliRunner().invoke(cli, ["solve", "--format", "json", "--out", str(out)],
-                                catch_exceptions=False)
-    assert result.exit_code == 0
-    return out, json.loads(result.stdout)
+    out, stdout = solve_out(tmp_path_factory, "out", "--format", "json")
+    return out, json.loads(stdout)
 
 
 def test_out_writes_every_file(written):

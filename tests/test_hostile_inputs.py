@@ -77,36 +77,26 @@ NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
                                      1e9 - 1, 1e9, 1e9 + 1, 5e-324]))
 
 
+@pytest.mark.parametrize("file, id_column, key, column, low, high", [
+    ("sites.csv", "site_id", "RO-CER", "capex_eur", 1e6, 1e12),
+    ("demand.csv", "point_id", "GN2761369", "population", 0, 1e9)])
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=NUMBERS)
-def test_any_capex_is_accepted_only_in_its_plausible_range(pristine, tmp_path, value):
+def test_any_number_is_accepted_only_in_its_plausible_range(pristine, tmp_path, file,
+                                                            id_column, key, column, low, high,
+                                                            value):
     data = _fresh(pristine, tmp_path)
-    line = edit_csv(data / "sites.csv", "site_id", "RO-CER", "capex_eur", repr(value))
-    plausible = math.isfinite(value) and 1e6 <= value <= 1e12
+    line = edit_csv(data / file, id_column, key, column, repr(value))
+    plausible = math.isfinite(value) and low <= value <= high
     try:
-        sites = load_data(data).sites.set_index("site_id")
+        loaded = load_data(data)
     except InputError as err:
         assert not plausible
-        assert f"sites.csv line {line}, column capex_eur: " in str(err)
+        assert f"{file} line {line}, column {column}: " in str(err)
         return
-    assert plausible and sites.at["RO-CER", "capex_eur"] == value
-
-
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=NUMBERS)
-def test_any_population_is_accepted_only_in_its_plausible_range(pristine, tmp_path, value):
-    data = _fresh(pristine, tmp_path)
-    line = edit_csv(data / "demand.csv", "point_id", "GN2761369", "population", repr(value))
-    plausible = math.isfinite(value) and 0 <= value <= 1e9
-    try:
-        demand = load_data(data).demand.set_index("point_id")
-    except InputError as err:
-        assert not plausible
-        assert f"demand.csv line {line}, column population: " in str(err)
-        return
-    assert plausible and demand.at["GN2761369", "population"] == value
+    frame = loaded.sites if file == "sites.csv" else loaded.demand
+    assert plausible and frame.set_index(id_column).at[key, column] == value
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,7 +11,7 @@ import pytest
 from siteopt.config import settings
 from siteopt.report.tables import render_table
 from siteopt.report.text import format_result
-from tests.conftest import REPO
+from tests.conftest import REPO, solve_out
 
 
 def test_model_by_scenario_name_and_from_any_directory(run_cli, tmp_path, monkeypatch):
@@ -143,15 +143,7 @@ def test_report_pdf_needs_chromium_and_says_so(run_cli, tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A run saved with solve --out, with a non-default model."""
-    from click.testing import CliRunner
-
-    from siteopt.cli import cli
-
-    out = tmp_path_factory.mktemp("saved") / "run"
-    done = CliRunner().invoke(cli, ["solve", "--set", "weights.coverage=0.6", "--out", str(out)],
-                              catch_exceptions=False)
-    assert done.exit_code == 0
-    return out
+    return solve_out(tmp_path_factory, "saved", "--set", "weights.coverage=0.6")[0]
 
 
 def test_map_and_report_render_a_saved_result_without_solving(saved, run_cli, tmp_path,
