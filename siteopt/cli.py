@@ -15,6 +15,7 @@ import siteopt
 from siteopt.errors import SiteoptError
 from siteopt.launch import check as check_interrupted
 from siteopt.sanitize import printable_text
+from siteopt.terms import TERMS
 
 
 def reports_errors(command):
@@ -338,6 +339,44 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
                             formats={"regret": ".4f", "capex now (EUR bn)": ".2f",
                                      "enters/leaves at (EUR bn)": ".2f",
                                      "extra MW to enter": ",.0f"},
+                            width=terminal_width()), nl=False)
+
+
+@cli.command("pareto")
+@click.option("--x", "x", type=click.Choice(TERMS), default="cost", show_default=True,
+              help="The term on the horizontal axis.")
+@click.option("--y", "y", type=click.Choice(TERMS), default="coverage", show_default=True,
+              help="The term on the vertical axis.")
+@click.option("--points", type=click.IntRange(2, 500), default=20, show_default=True,
+              help="At most this many front points (two exact solves each); evenly spread "
+                   "where the front has more.")
+@solve_options
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Also draw the front (.png, .svg or .pdf).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", help="table: readable text (default); json: one document.")
+@reports_errors
+def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories, set_items,
+                   solver, time_limit, plot_file, output_format):
+    """The exact Pareto front of two terms (epsilon-constraint): every portfolio no other
+    beats on both, from the most --y to the most --x, under every rule and limit of the
+    model. Cost counts as better when lower."""
+    from siteopt.analysis import pareto
+    from siteopt.report.tables import render_table, terminal_width
+
+    if plot_file is not None:
+        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
+    front = pareto(x, y, points, cfg, data_dir)
+    if _wrote_json(front, plot_file, output_format):
+        return
+    table = front.table()
+    table.insert(0, "#", range(1, len(table) + 1))
+    end = ("complete: no other portfolio is on the front" if front.complete else
+           f"a sample of {len(table)} points spread along it; raise --points for all")
+    click.echo(render_table(table, title=f"Pareto front of {x} and {y} (model: {front.model}; "
+                                         f"{end})",
+                            formats={x: ".4f", y: ".4f", "objective": ".4f"},
                             width=terminal_width()), nl=False)
 
 

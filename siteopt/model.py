@@ -102,6 +102,7 @@ The builder takes numbers only, so a 3-site instance can be written by hand in a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
@@ -113,9 +114,8 @@ import pulp
 from siteopt.candidates import Candidates, enumerate_candidates
 from siteopt.config import Weights
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.terms import TERMS
 
-#: The objective terms, in the order tables show them (cost is subtracted).
-TERMS = ("coverage", "grid", "spread", "clean", "green", "letters", "cost")
 #: The reach rows are written over the candidates while that takes at most this many times the
 #: non-zeros of the rows over the sites (see :attr:`SelectionInstance.candidate_reach`).
 CANDIDATE_REACH_RATIO = 8.0
@@ -465,9 +465,10 @@ def cover_sets_over_candidates(instance: SelectionInstance,
     return tuple(keys[bounds[d]:bounds[d + 1]] % n_candidates for d in range(len(lengths)))
 
 
-def site_objective(instance: SelectionInstance) -> np.ndarray:
-    """Objective coefficient of each :math:`y_s`: grid, clean, green and (negative) site costs."""
-    w = instance.weights
+def site_objective(instance: SelectionInstance, weights: Weights | None = None) -> np.ndarray:
+    """Objective coefficient of each :math:`y_s`: grid, clean, green and (negative) site costs
+    (under ``weights``, by default the instance's)."""
+    w = weights or instance.weights
     scale_mw = instance.max_gigafactories * instance.power_cap_mw
     mw = instance.effective_mw
     return (w.grid * mw / scale_mw
@@ -477,23 +478,24 @@ def site_objective(instance: SelectionInstance) -> np.ndarray:
             / instance.cost_reference_eur)
 
 
-def compact_objective(instance: SelectionInstance) -> tuple[np.ndarray, np.ndarray]:
+def compact_objective(instance: SelectionInstance,
+                      weights: Weights | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Compact form: objective coefficients of :math:`y_s` and of the bids :math:`b_c`.
 
     The extra-site cost :math:`e (\\sum_s y_s - \\sum_c b_c)` moves onto both.
     """
-    w = instance.weights
+    w = weights or instance.weights
     extra = w.cost * instance.extra_site_cost_eur / instance.cost_reference_eur
-    per_site = site_objective(instance) - extra
+    per_site = site_objective(instance, w) - extra
     per_bid = np.full(len(instance.countries), w.spread / instance.max_gigafactories + extra)
     return per_site, per_bid
 
 
-def gigafactory_objective(instance: SelectionInstance) -> np.ndarray:
+def gigafactory_objective(instance: SelectionInstance, weights: Weights | None = None) -> np.ndarray:
     """Objective coefficient of each :math:`x_g`: minus the weighted extra-site cost."""
     candidates = instance.candidates
     extra = instance.extra_site_cost_eur * (candidates.size - 1)
-    return -instance.weights.cost * extra / instance.cost_reference_eur
+    return -(weights or instance.weights).cost * extra / instance.cost_reference_eur
 
 
 def gigafactory_labels(instance: SelectionInstance) -> list[str]:
@@ -566,18 +568,40 @@ def define_letter_homed(problem, instance):
             for l in range(len(instance.letter_site))}
 
 
-def define_objective(problem, instance, gigafactory_open, site_open, demand_covered,
-                     country_used, letter_homed):
-    w = instance.weights
-    terms = list(zip(gigafactory_open.values(), gigafactory_objective(instance)))
-    terms += list(zip(site_open.values(), site_objective(instance)))
+def objective_expression(instance: SelectionInstance, built: BuiltModel,
+                         weights: Weights | None = None) -> pulp.LpAffineExpression:
+    """The objective over ``built``'s variables under ``weights`` (by default the instance's).
+
+    With one weight 1 and the others 0 it is that term alone (minus X for cost): see
+    :func:`term_expression`.
+    """
+    w = weights or instance.weights
+    if instance.compact:
+        per_site, per_bid = compact_objective(instance, w)
+        pairs = list(zip(built.site_open.values(), per_site))
+        pairs += list(zip(built.country_used.values(), per_bid))
+    else:
+        pairs = list(zip(built.gigafactory_open.values(), gigafactory_objective(instance, w)))
+        pairs += list(zip(built.site_open.values(), site_objective(instance, w)))
+        pairs += [(u, w.spread / instance.max_gigafactories) for u in built.country_used.values()]
     if instance.total_population > 0:
-        terms += [(demand_covered[d], w.coverage * instance.group_population[d]
-                   / instance.total_population) for d in demand_covered]
-    terms += [(country_used[c], w.spread / instance.max_gigafactories) for c in country_used]
-    if letter_homed:
-        terms += [(letter_homed[l], w.letters / len(letter_homed)) for l in letter_homed]
-    problem.setObjective(_expression(terms))
+        pairs += [(z, w.coverage * instance.group_population[d] / instance.total_population)
+                  for d, z in built.demand_covered.items()]
+    if built.letter_homed:
+        pairs += [(h, w.letters / len(built.letter_homed)) for h in built.letter_homed.values()]
+    return _expression(pairs)
+
+
+def term_expression(instance: SelectionInstance, built: BuiltModel,
+                    term: str) -> pulp.LpAffineExpression:
+    """One objective term, un-weighted, over ``built``'s variables (X itself for ``cost``).
+
+    At an integer solution it equals :meth:`SelectionInstance.evaluate`'s value of the term
+    (for spread, once the model has pushed :math:`u_c` to its bound).
+    """
+    unit = dataclasses.replace(instance.weights, **{t: float(t == term) for t in TERMS})
+    expression = objective_expression(instance, built, unit)
+    return -expression if term == "cost" else expression
 
 
 def define_membership(problem, instance, gigafactory_open, site_open):
@@ -634,18 +658,6 @@ def define_letter_homes(problem, instance, site_open, letter_homed):
     for l, sites in enumerate(instance.letter_homes):
         _add_row(problem, [(letter_homed[l], 1)] + [(site_open[s], -1) for s in sites],
                  pulp.LpConstraintLE, 0, f"home_{l}")
-
-
-def define_compact_objective(problem, instance, site_open, demand_covered, bid, letter_homed):
-    w = instance.weights
-    per_site, per_bid = compact_objective(instance)
-    terms = list(zip(site_open.values(), per_site)) + list(zip(bid.values(), per_bid))
-    if instance.total_population > 0:
-        terms += [(demand_covered[d], w.coverage * instance.group_population[d]
-                   / instance.total_population) for d in demand_covered]
-    if letter_homed:
-        terms += [(letter_homed[l], w.letters / len(letter_homed)) for l in letter_homed]
-    problem.setObjective(_expression(terms))
 
 
 def define_national_bids(problem, instance, site_open, bid):
@@ -708,21 +720,22 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
         demand_covered = define_demand_covered(problem, instance)
         bid = define_country_used(problem, instance)
         letter_homed = define_letter_homed(problem, instance)
-        define_compact_objective(problem, instance, site_open, demand_covered, bid, letter_homed)
         define_national_bids(problem, instance, site_open, bid)
         define_compact_reach(problem, instance, site_open, demand_covered, bid, letter_homed)
-        return BuiltModel(problem, {}, site_open, demand_covered, bid, letter_homed)
+        built = BuiltModel(problem, {}, site_open, demand_covered, bid, letter_homed)
+        problem.setObjective(objective_expression(instance, built))
+        return built
     gigafactory_open = define_gigafactory_open(problem, instance)
     site_open = define_site_open(problem, instance)
     demand_covered = define_demand_covered(problem, instance)
     country_used = define_country_used(problem, instance)
     letter_homed = define_letter_homed(problem, instance)
-    define_objective(problem, instance, gigafactory_open, site_open, demand_covered,
-                     country_used, letter_homed)
     define_membership(problem, instance, gigafactory_open, site_open)
     define_portfolio_limits(problem, instance, gigafactory_open, site_open)
     define_country_limits(problem, instance, gigafactory_open, site_open, country_used)
     define_reach(problem, instance, gigafactory_open, site_open, demand_covered)
     define_letter_homes(problem, instance, site_open, letter_homed)
-    return BuiltModel(problem, gigafactory_open, site_open, demand_covered, country_used,
-                      letter_homed)
+    built = BuiltModel(problem, gigafactory_open, site_open, demand_covered, country_used,
+                       letter_homed)
+    problem.setObjective(objective_expression(instance, built))
+    return built

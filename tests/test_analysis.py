@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteopt.analysis import alternatives
 from siteopt.analysis.alternatives import rank_portfolios
+from siteopt.analysis.pareto import pareto_front
 from siteopt.config import Solver
+from siteopt.model import TERMS
 from tests.instances import _assignments, portfolio_value, random_instance
 
 
-def feasible_portfolios(instance):
-    """Every feasible assignment of sites to gigafactories: (objective, set of member sites)."""
+def every_portfolio(instance):
+    """Every assignment of sites to gigafactories, as tuples of member site indices."""
     for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
         groups: dict[int, list[int]] = {}
         for site, label in enumerate(labels):
             if label >= 0:
                 groups.setdefault(label, []).append(site)
-        value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
+        yield tuple(tuple(g) for g in groups.values())
+
+
+def feasible_portfolios(instance):
+    """Every feasible assignment of sites to gigafactories: (objective, set of member sites)."""
+    for portfolio in every_portfolio(instance):
+        value = portfolio_value(instance, portfolio)
         if value is not None:
-            yield value, frozenset(s for g in groups.values() for s in g)
+            yield value, frozenset(s for g in portfolio for s in g)
 
 
 def ranking_by_brute_force(instance) -> list[float]:
@@ -314,3 +324,88 @@ def test_diverse_on_the_command_line(run_cli):
     assert printed.startswith("The optimum and 2 diverse portfolios (model: models/default.toml")
     gaps = [float(m) for m in __import__("re").findall(r"(\d+\.\d+)%", printed)]
     assert max(gaps) <= 5.0
+
+
+# --- Pareto fronts ----------------------------------------------------------------------------
+
+def front_by_brute_force(instance, x, y) -> list[tuple[float, float]]:
+    """The non-dominated (X, Y) scores (cost negated: higher is better) of every feasible
+    portfolio, from the most Y to the most X, each term computed by the test's own
+    definitions (the objective with that term's weight 1 and the others 0)."""
+    def alone(term):
+        weights = dataclasses.replace(instance.weights, **{t: float(t == term) for t in TERMS})
+        return dataclasses.replace(instance, weights=weights)
+
+    only_x, only_y = alone(x), alone(y)
+    scores = set()
+    for portfolio in every_portfolio(instance):
+        score_x = portfolio_value(only_x, portfolio)
+        if score_x is not None:
+            scores.add((round(score_x, 9), round(portfolio_value(only_y, portfolio), 9)))
+    front = [(a, b) for a, b in scores
+             if not any(c >= a and d >= b and (c, d) != (a, b) for c, d in scores)]
+    return sorted(front, key=lambda point: -point[1])
+
+
+def as_scores(front, x, y):
+    return [(-vx if x == "cost" else vx, -vy if y == "cost" else vy) for vx, vy, _ in front]
+
+
+@pytest.mark.parametrize("name", ["highs", "cbc"])
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(4, 7), n_groups=st.integers(3, 10),
+       terms=st.permutations(TERMS).map(lambda order: order[:2]))
+def test_the_front_is_the_brute_force_front(name, seed, n_sites, n_groups, terms):
+    x, y = terms
+    instance = random_instance(seed, n_sites, n_groups, 3)
+    expected = front_by_brute_force(instance, x, y)
+    front, complete = pareto_front(instance, Solver(name=name), x, y, points=500)
+    assert complete
+    assert len(front) == len(expected)
+    assert np.allclose(as_scores(front, x, y), expected, atol=1e-7, rtol=0)
+    for vx, vy, portfolio in front:   # each point is the portfolio it names
+        terms_of = instance.evaluate(portfolio)
+        assert (terms_of[x], terms_of[y]) == (vx, vy) and not instance.violations(portfolio)
+
+
+@pytest.mark.parametrize("name", ["highs", "cbc"])
+def test_a_long_front_whole_and_as_a_sample(name):
+    instance = random_instance(3, 7, 10, 3)
+    expected = front_by_brute_force(instance, "cost", "coverage")
+    assert len(expected) == 10
+    front, complete = pareto_front(instance, Solver(name=name), "cost", "coverage", points=11)
+    assert complete and np.allclose(as_scores(front, "cost", "coverage"), expected)
+    front, complete = pareto_front(instance, Solver(name=name), "cost", "coverage", points=3)
+    assert not complete and len(front) == 3
+    scores = np.array(as_scores(front, "cost", "coverage"))
+    assert np.allclose(scores[[0, -1]], np.array(expected)[[0, -1]])   # both ends
+    assert all(np.isclose(np.array(expected), point).all(axis=1).any() for point in scores)
+
+
+def test_pareto_on_the_shipped_data(run_cli, tmp_path):
+    import matplotlib.pyplot as plt
+
+    import siteopt
+    from siteopt.analysis import pareto
+
+    two = {"limits.max_gigafactories": 2}
+    front = pareto("cost", "coverage", points=4, **two)
+    table = front.table()
+    assert list(table.columns) == ["cost", "coverage", "objective", "gigafactories"]
+    assert table["cost"].is_monotonic_decreasing and table["coverage"].is_monotonic_decreasing
+    only_coverage = {f"weights.{t}": float(t == "coverage") for t in TERMS}
+    assert table["coverage"].iloc[0] == pytest.approx(
+        siteopt.solve(**two, **only_coverage).terms["coverage"], abs=1e-12)
+    assert (front.points[-1].x, front.points[-1].label) == (0.0, "none")  # least cost: nothing
+    assert not front.complete
+    ax = front.plot()
+    assert len(ax.collections[0].get_offsets()) == len(front.points)
+    plt.close("all")
+    out = run_cli("pareto", "--points", "3", "--x", "grid", "--y", "coverage",
+                  "--set", "limits.max_gigafactories=2", "--format", "json",
+                  "--plot", str(tmp_path / "front.png"))
+    document = json.loads(out.stdout)
+    assert out.exit_code == 0 and document["x"] == "grid" and len(document["front"]) == 3
+    assert (tmp_path / "front.png").read_bytes()[:4] == b"\x89PNG"
+    same = run_cli("pareto", "--x", "cost", "--y", "cost")
+    assert same.exit_code == 2 and "two different terms" in same.stderr

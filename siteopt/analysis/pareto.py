@@ -1,0 +1,295 @@
+r"""The exact Pareto front of two objective terms, by the epsilon-constraint method.
+
+For terms X (``--x``) and Y (``--y``) every rule and limit of the model holds and the other
+terms play no part. Cost is better when lower, every other term when higher; below, "more" of
+cost means less of it. Each front point is found by two exact solves (lexicographic, so no
+point is dominated):
+
+1. maximise Y subject to :math:`X \ge \varepsilon`, giving :math:`Y^*`;
+2. maximise X subject to :math:`X \ge \varepsilon` and :math:`Y \ge Y^*`.
+
+The two ends come first: the most Y (then the most X), and the most X (then the most Y).
+Then, gap by gap, the widest first: for neighbours a and b, maximise Y subject to
+:math:`X \ge X_a + \delta` (:data:`STEP`). The answer is either b itself, which proves that no
+front point lies between a and b (the gap is closed), or a new point between them, which
+splits the gap in two. When every gap is closed the front is **complete**; when N points
+(``--points``) are found first, the front is a sample spread over its whole length
+(``complete`` is False; a larger N gives more). Points less than :math:`\delta` apart in X
+count as one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from siteopt.errors import ConfigError, SolverError
+from siteopt.model import TERMS, build_model, term_expression
+from siteopt.solvers.outcome import Status
+from siteopt.solvers.via_pulp import solve_model
+
+#: Smallest gain in X between two front points: points closer than this in X are one point
+#: (well above the solvers' feasibility tolerance, 1e-7, and far below any real difference).
+STEP = 1e-5
+#: Bound of a row that is not in use: no term comes near it.
+LOOSE = 1e6
+#: Slack on Y* when the second solve keeps Y (solver tolerances, well below any real change).
+KEEP = 1e-9
+
+AXIS_LABELS = {
+    "coverage": "coverage C (share of EU-27 people within reach)",
+    "grid": "grid G (effective MW / (p x P))",
+    "spread": "spread K (member states taking part / p)",
+    "clean": "clean E (CO2-weighted clean MW / (p x P))",
+    "green": "green R (renewable-weighted MW / (p x P))",
+    "letters": "letters L (share of letters with a home)",
+    "cost": "cost X (lifetime cost / reference; lower is better)",
+}
+
+
+def _score(term: str, value: float) -> float:
+    """A term as "higher is better": cost negated."""
+    return -value if term == "cost" else value
+
+
+@dataclass(frozen=True)
+class FrontPoint:
+    """One non-dominated portfolio.
+
+    Attributes
+    ----------
+    x, y : float
+        Its values of the two terms (un-weighted, as in the result's terms).
+    objective : float
+        Its objective under the model's weights.
+    gigafactories : tuple of tuple of str
+        Member site IDs of each gigafactory.
+    """
+
+    x: float
+    y: float
+    objective: float
+    gigafactories: tuple[tuple[str, ...], ...]
+
+    @property
+    def label(self) -> str:
+        """``ES-SFH, IT-BLQ+IT-GRO``, or ``none`` for the empty portfolio."""
+        return ", ".join("+".join(members) for members in self.gigafactories) or "none"
+
+
+@dataclass(frozen=True)
+class ParetoFront:
+    """The front, from the most Y to the most X.
+
+    Attributes
+    ----------
+    x, y : str
+        The two terms.
+    points : list of FrontPoint
+    complete : bool
+        True when no non-dominated point was skipped (see the module docstring).
+    requested : int
+        The N of ``--points``.
+    model : str
+    """
+
+    x: str
+    y: str
+    points: list[FrontPoint]
+    complete: bool
+    requested: int
+    model: str
+
+    def table(self) -> pd.DataFrame:
+        """One row per front point: X, Y, the objective under the model's weights, portfolio."""
+        return pd.DataFrame([{self.x: p.x, self.y: p.y, "objective": p.objective,
+                              "gigafactories": p.label} for p in self.points],
+                            columns=[self.x, self.y, "objective", "gigafactories"])
+
+    def to_json(self) -> str:
+        return json.dumps({"model": self.model, "x": self.x, "y": self.y,
+                           "complete": self.complete, "points_requested": self.requested,
+                           "front": [{"x": p.x, "y": p.y, "objective": p.objective,
+                                      "gigafactories": [list(g) for g in p.gigafactories]}
+                                     for p in self.points]}, indent=2)
+
+    def plot(self, ax=None):
+        """The front as a staircase of points, each numbered; the numbers are the table's rows.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+        xs = [p.x for p in self.points]
+        ys = [p.y for p in self.points]
+        ax.scatter(xs, ys, s=30, color="#0072B2", zorder=3, gid="front")
+        for number, point in enumerate(self.points, start=1):
+            ax.annotate(str(number), (point.x, point.y), textcoords="offset points",
+                        xytext=(5, -10 if number % 2 else 4), fontsize=8)
+        ax.set_xlabel(AXIS_LABELS[self.x])
+        ax.set_ylabel(AXIS_LABELS[self.y])
+        left = self.x == "cost"
+        down = self.y == "cost"
+        ax.annotate("better", xy=(0.05 if left else 0.95, 0.05 if down else 0.95),
+                    xytext=(0.2 if left else 0.8, 0.2 if down else 0.8),
+                    xycoords="axes fraction", textcoords="axes fraction", ha="center",
+                    color="#555555", fontsize=9,
+                    arrowprops={"arrowstyle": "->", "color": "#555555"})
+        sample = "complete" if self.complete else "an even sample"
+        ax.set_title(f"Pareto front of {self.x} and {self.y}: no portfolio beats a point on "
+                     f"both\n{len(self.points)} points ({sample}; numbers as in the table); "
+                     f"{self.model}", loc="left", fontsize=9)
+        return ax
+
+
+def pareto_front(instance, settings, x: str, y: str, points: int = 20):
+    """The non-dominated portfolios of ``instance`` for terms ``x`` and ``y``.
+
+    Parameters
+    ----------
+    instance : SelectionInstance
+    settings : Solver
+        Solver name and time limit; every solve must prove its optimum.
+    x, y : str
+        Two different terms of :data:`siteopt.model.TERMS`.
+    points : int
+        N: at most this many points, evenly spread where the front has more.
+
+    Returns
+    -------
+    front : list of (x, y, gigafactories)
+        From the most Y to the most X; term values recomputed from the portfolio, sites as
+        indices.
+    complete : bool
+
+    Raises
+    ------
+    SolverError
+        If a solve stops short of a proven optimum.
+    """
+    built = build_model(instance)
+    score = {term: term_expression(instance, built, term) * (-1 if term == "cost" else 1)
+             for term in (x, y)}
+    problem = built.problem
+    # X >= epsilon and Y >= Y*, loose (never binding: every term lies within +-LOOSE) until set
+    epsilon_row = score[x] >= -LOOSE
+    keep_row = {term: score[term] >= -LOOSE for term in (x, y)}
+    problem.addConstraint(epsilon_row, "epsilon")
+    for term, row in keep_row.items():
+        problem.addConstraint(row, f"keep_{term}")
+
+    def best(first, second, at_least: float | None):
+        """Lexicographic: the most ``first``, then the most ``second`` (X >= at_least)."""
+        epsilon_row.changeRHS(-LOOSE if at_least is None else at_least)
+        keep_row[first].changeRHS(-LOOSE)
+        problem.setObjective(score[first])
+        outcome = _solved(built, instance, settings)
+        if outcome is None:
+            return None
+        kept = _score(first, instance.evaluate(outcome.gigafactories)[first])
+        keep_row[first].changeRHS(kept - KEEP * max(1.0, abs(kept)))
+        problem.setObjective(score[second])
+        found = _solved(built, instance, settings).gigafactories
+        keep_row[first].changeRHS(-LOOSE)
+        return found
+
+    def terms_of(gigafactories):
+        values = instance.evaluate(gigafactories)
+        return values[x], values[y]
+
+    def beyond(epsilon: float):
+        """The front point with X >= epsilon and the most Y, or None: also when the solver met
+        epsilon only within its tolerance (then there is no such point)."""
+        found = best(y, x, epsilon)
+        if found is None or _score(x, terms_of(found)[0]) < epsilon - KEEP:
+            return None
+        return found
+
+    most_y = best(y, x, None)
+    if most_y is None:
+        return [], True
+    most_x = best(x, y, None)
+    front = [most_y] if _same_x(terms_of(most_y), terms_of(most_x), x) else [most_y, most_x]
+    open_gaps = [(0, 1)] if len(front) == 2 else []
+    span = [abs(a - b) or 1.0 for a, b in zip(terms_of(most_y), terms_of(most_x))]
+    while open_gaps and len(front) < points:
+        # the widest gap first (X and Y scaled by their ranges), so a sample spreads evenly
+        open_gaps.sort(key=lambda gap: _width(terms_of(front[gap[0]]),
+                                              terms_of(front[gap[1]]), span))
+        left, right = open_gaps.pop()
+        found = beyond(_score(x, terms_of(front[left])[0]) + STEP)
+        if found is None or _same_x(terms_of(found), terms_of(front[right]), x):
+            continue   # nothing lies between the two
+        front.append(found)
+        open_gaps += [(left, len(front) - 1), (len(front) - 1, right)]
+    ordered = sorted(front, key=lambda g: -_score(y, terms_of(g)[1]))
+    return [(*terms_of(g), g) for g in ordered], not open_gaps
+
+
+def _same_x(a: tuple[float, float], b: tuple[float, float], x: str) -> bool:
+    """Whether two points are one point in X (at least as far as b, or within STEP/2)."""
+    return _score(x, a[0]) >= _score(x, b[0]) - STEP / 2
+
+
+def _width(a, b, span) -> float:
+    """How far apart two front points are, each term scaled by its range over the front."""
+    return ((a[0] - b[0]) / span[0]) ** 2 + ((a[1] - b[1]) / span[1]) ** 2
+
+
+def _solved(built, instance, settings):
+    """The outcome of one exact solve, or None when the model is infeasible."""
+    outcome = solve_model(built, instance, settings)
+    if outcome.status == Status.INFEASIBLE:
+        return None
+    if outcome.status != Status.OPTIMAL:
+        raise SolverError(f"a Pareto solve stopped without a proven optimum "
+                          f"({outcome.status.value}); raise solver.time_limit_s")
+    return outcome
+
+
+def pareto(x: str = "cost", y: str = "coverage", points: int = 20, model=None, data=None,
+           **overrides) -> ParetoFront:
+    """The exact Pareto front of terms ``x`` and ``y`` of a model (see the module docstring).
+
+    Parameters
+    ----------
+    x, y : str
+        Terms of :data:`siteopt.model.TERMS` (coverage, grid, spread, clean, green, letters,
+        cost).
+    points : int
+        At most this many front points (2 exact solves each).
+    model, data, **overrides
+        As for :func:`siteopt.solve`.
+
+    Returns
+    -------
+    ParetoFront
+    """
+    from siteopt.api import prepare
+    from siteopt.errors import InfeasibleError
+    from siteopt.solvers.infeasibility import conflict_message
+
+    for name, term in (("--x", x), ("--y", y)):
+        if term not in TERMS:
+            raise ConfigError(f"{name} {term!r}: choose one of {', '.join(TERMS)}")
+    if x == y:
+        raise ConfigError(f"--x and --y are both {x!r}: choose two different terms")
+    if points < 2:
+        raise ConfigError(f"--points {points}: a front needs at least 2 points")
+    cfg, _, prepared = prepare(model, data, overrides)
+    instance = prepared.instance
+    found, complete = pareto_front(instance, cfg.solver, x, y, points)
+    if not found:
+        raise InfeasibleError(conflict_message(instance, cfg.solver))
+    names = instance.site_ids
+    front = [FrontPoint(vx, vy, instance.objective(instance.evaluate(g)),
+                        tuple(sorted(tuple(sorted(names[s] for s in members))
+                                     for members in g)))
+             for vx, vy, g in found]
+    return ParetoFront(x, y, front, complete, points, cfg.description)
