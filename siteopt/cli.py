@@ -247,30 +247,67 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
                f"gigafactories)", err=True)
 
 
+SCHEDULER_OPTION = click.option(
+    "--scheduler", default=None, metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:port) to solve on; by default a local cluster "
+         "on 127.0.0.1.")
+
+
 @cli.command("report")
 @solve_options
 @FROM_OPTION
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the report: .html, or .pdf (printed by Chromium).")
+@click.option("--with", "with_text", default="", metavar="LIST",
+              help="Add decision analyses, comma-separated: alternatives, explain, sweep, "
+                   "pareto, robust (each as its command; the options below set them).")
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="alternatives: how many portfolios.")
+@click.option("--explain-site", "explain_sites", multiple=True, metavar="SITE",
+              help="explain: a site to explain (repeat); by default the sites the "
+                   "second-best portfolio adds or drops.")
+@click.option("--vary", "varies", multiple=True, metavar="KEY=START:STOP:STEP",
+              help="sweep: as for siteopt sweep [default: budget.total_eur=10e9:30e9:2.5e9].")
+@click.option("--x", "x", type=click.Choice(TERMS), default="cost", show_default=True,
+              help="pareto: the horizontal term.")
+@click.option("--y", "y", type=click.Choice(TERMS), default="coverage", show_default=True,
+              help="pareto: the vertical term.")
+@click.option("--points", type=click.IntRange(2, 500), default=8, show_default=True,
+              help="pareto: most front points.")
+@click.option("--draws", type=click.IntRange(1, 100_000), default=100, show_default=True,
+              help="robust: Monte Carlo draws (default spreads of siteopt robust).")
+@click.option("--seed", type=int, default=1, show_default=True, help="robust: the seed.")
+@SCHEDULER_OPTION
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes of the local cluster (sweep, robust).")
 @reports_errors
 def report_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
-                   from_file, out_file):
-    """Solve, then write a self-contained HTML report that opens offline."""
+                   from_file, out_file, with_text, k, explain_sites, varies, x, y, points, draws,
+                   seed, scheduler, workers):
+    """Solve, then write a self-contained HTML report that opens offline; --with adds the
+    decision analyses."""
+    from siteopt.analysis.bundle import ReportAnalyses, parse_names, run_for_report
+
     _check_out_suffix(out_file, (".html", ".htm", ".pdf"))
+    names = parse_names(with_text)
     if out_file.lower().endswith(".pdf"):
         from siteopt.report.pdf import browser
 
         browser()  # before solving: say at once when no Chromium can print it
     result = _result(from_file, model_path, data_dir, budget, max_gigafactories, set_items,
                      solver, time_limit)
-    page = result.report_html()
+    request = ReportAnalyses(names, k, tuple(explain_sites), tuple(varies) or
+                             ReportAnalyses.varies, x, y, points, draws, seed, scheduler, workers)
+    analyses = run_for_report(request, result.model, data_dir) if names else []
+    check_interrupted()
+    page = result.report_html(analyses)
     if out_file.lower().endswith(".pdf"):
         from siteopt.report.pdf import html_to_pdf
 
         page = html_to_pdf(page)
     _write_file(out_file, page)
     click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
-               f"gigafactories)", err=True)
+               f"gigafactories{''.join(f', {name}' for name in names)})", err=True)
 
 
 @cli.command("alternatives")
@@ -380,12 +417,6 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
                             width=terminal_width()), nl=False)
 
 
-SCHEDULER_OPTION = click.option(
-    "--scheduler", default=None, metavar="ADDRESS",
-    help="A running Dask scheduler (tcp://host:port) to solve on; by default a local cluster "
-         "on 127.0.0.1.")
-
-
 @cli.command("sweep")
 @click.option("--vary", "varies", multiple=True, required=True, metavar="KEY=START:STOP:STEP",
               help="A model key and its values (START:STOP:STEP inclusive, or A,B,C); "
@@ -414,18 +445,14 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
     result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers)
     if _wrote_json(result, plot_file, output_format):
         return
-    frame = result.table()[[*result.keys, "status", "objective", "portfolio"]]
-    for key in result.keys:
-        frame[key] = frame[key].map(lambda value, key=key: _shown_value(key, value))
-    click.echo(render_table(frame, title=f"Sweep of {', '.join(result.keys)} (model: "
-                                         f"{result.model})", formats={"objective": ".4f"},
-                            width=terminal_width()), nl=False)
-    breaks = result.breakpoints()
-    click.echo(f"The portfolio changes at {len(breaks)} point{'s' if len(breaks) != 1 else ''}"
-               + (":" if breaks else "."))
-    for row in breaks:
-        where = ", ".join(f"{k} = {_shown_value(k, row[k])}" for k in result.keys)
-        click.echo(printable_text(f"  {where}: {row['from']} -> {row['to']}"))
+    click.echo(render_table(result.shown_table(), title=f"Sweep of {', '.join(result.keys)} "
+                                                        f"(model: {result.model})",
+                            formats={"objective": ".4f"}, width=terminal_width()), nl=False)
+    lines = result.breakpoint_lines()
+    click.echo(f"The portfolio changes at {len(lines)} point{'s' if len(lines) != 1 else ''}"
+               + (":" if lines else "."))
+    for line in lines:
+        click.echo(printable_text(f"  {line}"))
 
 
 @cli.command("robust")
@@ -445,34 +472,37 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
               help="Worker processes of the local cluster.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also draw the regret histogram (.png, .svg or .pdf).")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Also draw the map of how often each site is chosen (.png, "
+                                 ".svg or .pdf).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", help="table: readable text (default); json: one document.")
 @reports_errors
 def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                    time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
-                   workers, plot_file, output_format):
+                   workers, plot_file, map_file, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
     every draw solved exactly on Dask."""
 
     from siteopt.analysis import Spread, robust
     from siteopt.report.tables import render_table, terminal_width
 
-    if plot_file is not None:
-        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
+    for out in (plot_file, map_file):
+        if out is not None:
+            _check_out_suffix(out, (".png", ".svg", ".pdf"))
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     result = robust(cfg, data_dir, draws=draws, seed=seed,
                     spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
                     workers=workers)
+    if map_file is not None:
+        from pathlib import Path
+
+        from siteopt.report.maps import figure_bytes
+
+        _write_file(map_file, figure_bytes(result.plot_map(), Path(map_file).suffix.lstrip(".")))
     if _wrote_json(result, plot_file, output_format):
         return
-    frame = result.draws
-    regret = frame["regret"].dropna()
-    click.echo(printable_text(
-        f"{len(frame)} draws (seed {seed}; model {result.model}). Today's optimum ({result.today}) "
-        f"is optimal in {(regret <= 1e-9).mean():.0%} of the draws where it meets the limits, "
-        f"breaks a limit in {frame['today'].isna().mean():.0%}; mean regret "
-        f"{regret.mean():.4f}. Objective: mean {frame['objective'].mean():.4f}, 5-95 % "
-        f"{frame['objective'].quantile(0.05):.4f}-{frame['objective'].quantile(0.95):.4f}."))
+    click.echo(printable_text(result.summary()))
     click.echo("")
     click.echo(render_table(result.candidates.head(10), title="Portfolios, best on average",
                             formats={"optimal in (share of draws)": ".0%",
@@ -497,11 +527,6 @@ def _wrote_json(result, plot_file, output_format) -> bool:
         click.echo(result.to_json())
         return True
     return False
-
-
-def _shown_value(key: str, value) -> str:
-    """A swept value as users read it: ``EUR 8 bn`` for money, else ``0.45``."""
-    return f"EUR {value / 1e9:,.3g} bn" if key.endswith("_eur") else f"{value:g}"
 
 
 @cli.command("compare")

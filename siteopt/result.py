@@ -246,11 +246,13 @@ class Result:
 
         return explore_result(self)
 
-    def report_html(self) -> str:
-        """The self-contained HTML report as text."""
+    def report_html(self, analyses=()) -> str:
+        """The self-contained HTML report as text, with a section per analysis result
+        (:mod:`siteopt.analysis`: alternatives, explanation, sweep, Pareto front,
+        robustness) in ``analyses``."""
         from siteopt.report.html import build_report
 
-        return build_report(self)
+        return build_report(self, analyses)
 
     def __str__(self) -> str:
         from siteopt.report.text import format_result

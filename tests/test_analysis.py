@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -278,7 +279,7 @@ def test_robust_is_seeded_and_independent_of_the_workers():
     assert best["mean objective"] == one.candidates["mean objective"].max()
 
 
-def test_robust_without_spread_reproduces_the_optimum(run_cli):
+def test_robust_without_spread_reproduces_the_optimum(run_cli, tmp_path):
     import siteopt
     from siteopt.analysis import Spread, robust
 
@@ -291,9 +292,15 @@ def test_robust_without_spread_reproduces_the_optimum(run_cli):
     assert calm.candidates["portfolio"].tolist() == [calm.today]
     document = json.loads(calm.to_json())
     assert document["regret"]["today_optimal_share"] == 1.0
+    ax = calm.plot_map()   # every chosen site drawn, each as chosen in every draw
+    assert len(next(c for c in ax.collections if c.get_gid() == "frequency").get_offsets()) \
+        == len(best.selected)
+    labels = sorted(t.get_text() for t in ax.texts if t.get_gid() == "site_label")
+    assert labels == sorted(f"{site} 100%" for site in best.selected)
     printed = run_cli("robust", "--draws", "2", "--capex-sd", "0", "--grid-delay-prob", "0",
-                      "--price-sd", "0", "--workers", "1").stdout
-    assert "is optimal in 100% of the draws where it meets the limits" in printed
+                      "--price-sd", "0", "--workers", "1", "--map", str(tmp_path / "f.png"))
+    assert "is optimal in 100% of the draws where it meets the limits" in printed.stdout
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @settings(max_examples=10, deadline=None, derandomize=True)
@@ -409,3 +416,53 @@ def test_pareto_on_the_shipped_data(run_cli, tmp_path):
     assert (tmp_path / "front.png").read_bytes()[:4] == b"\x89PNG"
     same = run_cli("pareto", "--x", "cost", "--y", "cost")
     assert same.exit_code == 2 and "two different terms" in same.stderr
+
+
+# --- the report with the analyses -------------------------------------------------------------
+
+def test_report_with_every_analysis(run_cli, tmp_path):
+    import siteopt
+
+    two = "limits.max_gigafactories=2"
+    out = tmp_path / "report.html"
+    ran = run_cli("report", "--set", two, "--out", str(out), "--with",
+                  "robust, pareto,sweep,explain,alternatives", "--k", "3", "--explain-site",
+                  "ES-NAV", "--vary", "budget.total_eur=8e9,10e9", "--points", "3",
+                  "--draws", "4", "--seed", "7", "--workers", "1")
+    assert ran.exit_code == 0, ran.stderr
+    page = out.read_text(encoding="utf-8")
+    sections = re.findall(r"<h2 id='([a-z]+)-section'>", page)
+    assert sections == ["alternatives", "explain", "sweep", "pareto", "robust"]  # report order
+
+    def rows(table_id):
+        body = re.search(rf"<table id='{table_id}'>.*?<tbody>(.*?)</tbody>", page, re.S)
+        return re.findall(r"<tr>(.*?)</tr>", body.group(1))
+
+    best = siteopt.solve(**{"limits.max_gigafactories": 2})
+    assert len(rows("alternatives")) == 3
+    assert f"{best.objective:.4f}" in rows("alternatives")[0]
+    assert "ES-NAV is chosen. Leaving it out costs" in page and len(rows("explain-table")) == 1
+    assert [re.search(r"EUR \d+ bn", r).group() for r in rows("sweep")] == ["EUR 8 bn",
+                                                                            "EUR 10 bn"]
+    assert len(rows("pareto")) == 3
+    assert "4 draws (seed 7;" in page
+    for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
+                  "robust-regret"):
+        assert re.search(rf"<img class='map' id='{image}' alt='[^']+' src='data:image/png", page)
+    wrong = run_cli("report", "--out", str(tmp_path / "x.html"), "--with", "alternativs")
+    assert wrong.exit_code == 2 and "unknown analysis alternativs" in wrong.stderr
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_a_missing_value_is_an_empty_cell_in_every_table():
+    """An explained chosen site has no "extra MW to enter": its cell stays empty (this broke
+    the terminal table of siteopt explain for chosen sites)."""
+    import pandas as pd
+
+    from siteopt.report.htmlparts import table_html
+    from siteopt.report.tables import render_table
+
+    frame = pd.DataFrame({"site": ["A", "B"], "extra MW": [None, 25.0]}, dtype=object)
+    text = render_table(frame, formats={"extra MW": ",.0f"}, width=80)
+    assert re.search(r"^ A *$", text, re.M) and re.search(r"^ B +25$", text, re.M)
+    assert "<td class=''></td>" in table_html(frame, {"extra MW": ",.0f"})

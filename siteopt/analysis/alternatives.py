@@ -72,6 +72,8 @@ class Alternatives:
         True when no further portfolio exists (every site set was ranked).
     model : str
         The model and its changes.
+    diverse : bool
+        True for ``--diverse`` portfolios (modelling to generate alternatives), not a ranking.
     """
 
     items: list[Alternative]
@@ -79,6 +81,7 @@ class Alternatives:
     within: float | None
     complete: bool
     model: str
+    diverse: bool = False
 
     def table(self) -> pd.DataFrame:
         """One row per portfolio: rank, gigafactories, objective, gap, sites in and out."""
@@ -273,4 +276,4 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
             objective, max(0.0, (best - objective) / max(abs(best), 1e-12)),
             sorted(sites - best_sites), sorted(best_sites - sites)))
     return Alternatives(items, k if diverse is None else diverse, within, complete,
-                        cfg.description)
+                        cfg.description, diverse is not None)

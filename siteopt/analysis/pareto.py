@@ -9,11 +9,12 @@ point is dominated):
 2. maximise X subject to :math:`X \ge \varepsilon` and :math:`Y \ge Y^*`.
 
 The two ends come first: the most Y (then the most X), and the most X (then the most Y).
-Then, gap by gap, the widest first: for neighbours a and b, maximise Y subject to
-:math:`X \ge X_a + \delta` (:data:`STEP`). The answer is either b itself, which proves that no
-front point lies between a and b (the gap is closed), or a new point between them, which
-splits the gap in two. When every gap is closed the front is **complete**; when N points
-(``--points``) are found first, the front is a sample spread over its whole length
+Then, gap by gap, the widest first, for neighbours a and b: maximise Y subject to X at
+least the middle of the gap. A new point splits the gap in two; the answer b proves that
+nothing lies in the gap's right half, and the next probe of that gap asks for
+:math:`X \ge X_a + \delta` (:data:`STEP`): its answer is a's neighbour on the front, or b
+itself, which closes the gap. When every gap is closed the front is **complete**; when N
+points (``--points``) are found first, the front is a sample spread along its whole length
 (``complete`` is False; a larger N gives more). Points less than :math:`\delta` apart in X
 count as one.
 """
@@ -215,31 +216,41 @@ def pareto_front(instance, settings, x: str, y: str, points: int = 20):
     if most_y is None:
         return [], True
     most_x = best(x, y, None)
-    front = [most_y] if _same_x(terms_of(most_y), terms_of(most_x), x) else [most_y, most_x]
-    open_gaps = [(0, 1)] if len(front) == 2 else []
+    front = [most_y]
+    score_x = [_score(x, terms_of(most_y)[0])]
+    # an open gap: (left, right, upper, halved); no front point has X in [upper, X_right)
+    gaps = []
+    if _score(x, terms_of(most_x)[0]) > score_x[0] + STEP / 2:
+        front.append(most_x)
+        score_x.append(_score(x, terms_of(most_x)[0]))
+        gaps.append((0, 1, score_x[1], False))
     span = [abs(a - b) or 1.0 for a, b in zip(terms_of(most_y), terms_of(most_x))]
-    while open_gaps and len(front) < points:
-        # the widest gap first (X and Y scaled by their ranges), so a sample spreads evenly
-        open_gaps.sort(key=lambda gap: _width(terms_of(front[gap[0]]),
-                                              terms_of(front[gap[1]]), span))
-        left, right = open_gaps.pop()
-        found = beyond(_score(x, terms_of(front[left])[0]) + STEP)
-        if found is None or _same_x(terms_of(found), terms_of(front[right]), x):
-            continue   # nothing lies between the two
+
+    def width(gap) -> float:
+        left, right, upper, _ = gap
+        dy = terms_of(front[left])[1] - terms_of(front[right])[1]
+        return ((upper - score_x[left]) / span[0]) ** 2 + (dy / span[1]) ** 2
+
+    while gaps and len(front) < points:
+        gaps.sort(key=width)   # the widest gap first, so a sample spreads along the front
+        left, right, upper, halved = gaps.pop()
+        middle = (score_x[left] + upper) / 2
+        probe_middle = not halved and middle > score_x[left] + STEP
+        epsilon = middle if probe_middle else score_x[left] + STEP
+        found = beyond(epsilon)
+        if found is None or _score(x, terms_of(found)[0]) >= upper - STEP / 2:
+            if probe_middle:   # nothing in [middle, upper): look next to the left point
+                gaps.append((left, right, middle, True))
+            continue           # else nothing lies between left and right: closed
         front.append(found)
-        open_gaps += [(left, len(front) - 1), (len(front) - 1, right)]
+        score_x.append(_score(x, terms_of(found)[0]))
+        new = len(front) - 1
+        if probe_middle:
+            gaps.append((left, new, score_x[new], False))
+        # (probing next to the left point found its neighbour: nothing lies between them)
+        gaps.append((new, right, upper, False))
     ordered = sorted(front, key=lambda g: -_score(y, terms_of(g)[1]))
-    return [(*terms_of(g), g) for g in ordered], not open_gaps
-
-
-def _same_x(a: tuple[float, float], b: tuple[float, float], x: str) -> bool:
-    """Whether two points are one point in X (at least as far as b, or within STEP/2)."""
-    return _score(x, a[0]) >= _score(x, b[0]) - STEP / 2
-
-
-def _width(a, b, span) -> float:
-    """How far apart two front points are, each term scaled by its range over the front."""
-    return ((a[0] - b[0]) / span[0]) ** 2 + ((a[1] - b[1]) / span[1]) ** 2
+    return [(*terms_of(g), g) for g in ordered], not gaps
 
 
 def _solved(built, instance, settings):

@@ -129,6 +129,8 @@ class Robustness:
     model : str
     seed : int
     spread : Spread
+    data_dir : str or None
+        The data directory of the draws (None: the shipped data).
     """
 
     draws: pd.DataFrame
@@ -139,10 +141,22 @@ class Robustness:
     model: str
     seed: int
     spread: Spread
+    data_dir: str | None = None
 
     def table(self) -> pd.DataFrame:
         """The distinct optima, best on average first."""
         return self.candidates
+
+    def summary(self) -> str:
+        """The outcome in two plain sentences: how today's optimum fares, and the objective."""
+        frame = self.draws
+        regret = frame["regret"].dropna()
+        return (f"{len(frame)} draws (seed {self.seed}; model {self.model}). Today's optimum "
+                f"({self.today}) is optimal in {(regret <= 1e-9).mean():.0%} of the draws where "
+                f"it meets the limits, breaks a limit in {frame['today'].isna().mean():.0%}; "
+                f"mean regret {regret.mean():.4f}. Objective: mean "
+                f"{frame['objective'].mean():.4f}, 5-95 % {frame['objective'].quantile(0.05):.4f}"
+                f"-{frame['objective'].quantile(0.95):.4f}.")
 
     def to_json(self) -> str:
         return json.dumps({
@@ -157,6 +171,25 @@ class Robustness:
             "site_frequency": self.site_frequency.to_dict(),
             "gigafactory_frequency": self.gigafactory_frequency.to_dict(),
             "candidates": self.candidates.to_dict(orient="records")}, indent=2)
+
+    def plot_map(self, dataset=None, ax=None):
+        """Map of how often each site is chosen over the draws.
+
+        Parameters
+        ----------
+        dataset : Dataset, optional
+            The data the draws came from (by default loaded from :attr:`data_dir`).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from siteopt.report.maps import plot_frequency
+
+        return plot_frequency(dataset if dataset is not None else _base_data(self.data_dir),
+                              self.site_frequency,
+                              f"How often each site is chosen in {len(self.draws)} draws "
+                              f"(seed {self.seed})\n{self.model}", ax=ax)
 
     def plot(self, ax=None):
         """Histogram of today's optimum's regret over the draws.
@@ -244,4 +277,4 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
         frame,
         pd.Series({s: n / count for s, n in sorted(sites.items())}, dtype=float),
         pd.Series({g: n / count for g, n in sorted(factories.items())}, dtype=float),
-        candidates, _label(today), cfg.description, seed, spread)
+        candidates, _label(today), cfg.description, seed, spread, data_dir)

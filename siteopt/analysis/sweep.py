@@ -57,6 +57,11 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     return key, values
 
 
+def shown_value(key: str, value) -> str:
+    """A swept value as users read it: ``EUR 8 bn`` for money, else ``0.45``."""
+    return f"EUR {value / 1e9:,.3g} bn" if key.endswith("_eur") else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Sweep:
     """Every point of a sweep, and the breakpoints along it.
@@ -88,6 +93,20 @@ class Sweep:
                 rows.append({**{k: after[k] for k in self.keys}, "from": before["portfolio"],
                              "to": after["portfolio"]})
         return rows
+
+    def shown_table(self) -> pd.DataFrame:
+        """The points as people read them: values (EUR bn for money), status, objective and
+        portfolio."""
+        frame = self.table()[[*self.keys, "status", "objective", "portfolio"]]
+        for key in self.keys:
+            frame[key] = frame[key].map(lambda value, key=key: shown_value(key, value))
+        return frame
+
+    def breakpoint_lines(self) -> list[str]:
+        """``budget.total_eur = EUR 12 bn: A, B -> A, C``: one line per breakpoint."""
+        return [", ".join(f"{k} = {shown_value(k, row[k])}" for k in self.keys)
+                + f": {row['from'] or 'none'} -> {row['to'] or 'none'}"
+                for row in self.breakpoints()]
 
     def to_json(self) -> str:
         return json.dumps({"model": self.model, "keys": self.keys, "points": self.points,
@@ -121,7 +140,7 @@ class Sweep:
             ax.text(xb, ax.get_ylim()[1], " " + row["portfolio"].replace(", ", "\n "),
                     fontsize=6, va="top", ha="left", color="#555555", parse_math=False)
         ax.set_xlabel(f"{key} (EUR bn)" if key.endswith("_eur") else key)
-        ax.set_ylabel("objective; terms (0..1)")
+        ax.set_ylabel("objective; un-weighted terms")
         ax.set_title(f"Sweep of {key}: the portfolio changes at each dotted line ({self.model})",
                      loc="left", fontsize=10)
         ax.legend(fontsize=7, loc="lower right")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 import html
 import os
@@ -12,6 +11,8 @@ import pandas as pd
 
 from siteopt.config import COUNT_UNITS, default_model, settings
 from siteopt.model import TERMS
+from siteopt.report.analyses import analysis_sections
+from siteopt.report.htmlparts import png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
 from siteopt.report.text import (
     TERM_LABELS,
@@ -49,28 +50,6 @@ code { background: #f1f4f7; padding: 1px 4px; border-radius: 3px; }
 """
 
 
-def _table(frame: pd.DataFrame, formats: dict[str, str] | None = None, table_id: str = "") -> str:
-    """A frame as an HTML table; numbers right-aligned and formatted."""
-    formats = formats or {}
-    head = "".join(f"<th class='{'num' if pd.api.types.is_numeric_dtype(frame[c]) else ''}'>"
-                   f"{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row):
-            numeric = pd.api.types.is_numeric_dtype(frame[column])
-            if isinstance(value, float) and pd.isna(value):
-                text = ""
-            elif column in formats:
-                text = format(value, formats[column])
-            else:
-                text = str(value)
-            cells.append(f"<td class='{'num' if numeric else ''}'>{html.escape(text)}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    ident = f" id='{table_id}'" if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
 def terms_chart_svg(result) -> str:
     """Horizontal bars of each term's weighted contribution, as inline SVG (text kept as text)."""
     contributions = result.contributions
@@ -91,11 +70,6 @@ def terms_chart_svg(result) -> str:
         ax.spines[["top", "right"]].set_visible(False)
         svg = figure_bytes(ax, "svg").decode("utf-8")
     return svg[svg.index("<svg"):]
-
-
-def _png_img(ax, alt: str, ident: str) -> str:
-    data = base64.b64encode(figure_bytes(ax, "png", dpi=130)).decode("ascii")
-    return f"<img class='map' id='{ident}' alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
 
 
 def question_text(result) -> str:
@@ -139,7 +113,7 @@ def shown_value(value, unit: str) -> str:
     return f"{number} {unit}" if unit and unit not in COUNT_UNITS else number
 
 
-def settings_table(result) -> pd.DataFrame:
+def settingstable_html(result) -> pd.DataFrame:
     """Every model key in plain words with its unit, and the default where this run differs
     from the default model (those rows are highlighted in the report)."""
     defaults = default_model()
@@ -155,7 +129,7 @@ def settings_table(result) -> pd.DataFrame:
 
 def _settings_html(result) -> str:
     """The settings table, the rows that differ from the default model highlighted."""
-    frame = settings_table(result)
+    frame = settingstable_html(result)
     rows = "".join(
         f"<tr{' class=changed' if row.default else ''}><td>{html.escape(row.setting)}</td>"
         f"<td><code>{html.escape(row.key)}</code></td><td>{html.escape(row.value)}</td>"
@@ -212,12 +186,14 @@ def _unfunded_html(result) -> str:
     return f"<p id='unfunded'>Not funded ({count} of {len(result.consolidation.letters)}): {parts}.</p>"
 
 
-def build_report(result) -> str:
+def build_report(result, analyses=()) -> str:
     """The whole report as one HTML document.
 
     Sections (each with an ``id``): question, settings, portfolio, limits, terms (chart),
-    map, coverage (choropleth and table), consolidation, status, provenance, inputs.
+    map, coverage (choropleth and table), consolidation, status, then one section per
+    analysis result in ``analyses`` (:mod:`siteopt.report.analyses`), provenance, inputs.
     """
+
     model = result.model
     radius = model.coverage.radius_km
     coverage = result.country_coverage()
@@ -234,22 +210,22 @@ def build_report(result) -> str:
         f"{html.escape(headline(result))}, objective {result.objective:.4f}.</p>",
         f"<h2>The question</h2><p id='question'>{question_text(result)}</p>",
         "<h2>The answer</h2>",
-        _table(gigafactories_table(result), {"effective MW": ",.0f", "requested MW": ",.0f"},
+        table_html(gigafactories_table(result), {"effective MW": ",.0f", "requested MW": ",.0f"},
                "gigafactories"),
         "<h3>Member sites</h3>",
-        _table(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
+        table_html(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                "portfolio"),
         f"<p>Together the sites reach <b>{result.covered_population / 1e6:,.1f} m people</b> "
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km.</p>",
-        _table(limits_table(result), {"share used": ".1%"}, "limits"),
+        table_html(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
         "<h2>Map</h2>",
-        _png_img(plot_result(result), "map of the chosen gigafactories, their member sites, "
+        png_img(plot_result(result), "map of the chosen gigafactories, their member sites, "
                                       "coverage and partner letters", "map"),
         "<h2>Coverage per member state</h2>",
-        _png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
+        png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
                  "choropleth"),
-        _table(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
+        table_html(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
                "coverage"),
         "<h2>Consolidation plan</h2><p>Letters at a member site are <b>merged</b> into its "
         "gigafactory; every other letter joins the gigafactory of its own member state as a "
@@ -257,15 +233,16 @@ def build_report(result) -> str:
         + (f", or else the nearest gigafactory with a member within "
            f"{model.consolidation.radius_km:g} km" if model.consolidation.cross_border else "")
         + "; the rest are <b>not funded</b>.</p>",
-        _table(consolidation, {"requested MW": ",.0f", "power MW": ",.0f"}, "consolidation"),
+        table_html(consolidation, {"requested MW": ",.0f", "power MW": ",.0f"}, "consolidation"),
         _unfunded_html(result),
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",
+        *analysis_sections(analyses, result.dataset),
         "<h2>Model settings</h2>", _settings_html(result),
         f"<h2>Data provenance</h2><p id='provenance'>{provenance_text(result)}</p>",
         "<h2>Inputs</h2><p class='small'>SHA-256 of each input, to reproduce this run.</p>",
-        _table(inputs, table_id="inputs"),
+        table_html(inputs, table_id="inputs"),
         _footer(result),
     ]
     body = "\n".join(sections)

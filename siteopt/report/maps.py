@@ -522,6 +522,54 @@ def plot_population(dataset, ax=None):
     return ax
 
 
+def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.1):
+    """How often each site is chosen (robustness draws): a circle per site chosen at least
+    once, its colour and area by the share, labelled with its ID and share where that is at
+    least ``label_at``; sites never chosen as small grey dots.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    frequency : pandas.Series
+        Share of draws (0..1) by site ID.
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    ax = _axes(ax, size=9)
+    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    sites = dataset.sites.to_crs(EUROPE_CRS)
+    share = sites["site_id"].map(frequency).fillna(0.0).to_numpy(float)
+    never = share == 0
+    ax.scatter(sites.geometry.x[never], sites.geometry.y[never], s=10, color=CANDIDATE,
+               zorder=3, gid="never_chosen", label="never chosen")
+    order = np.argsort(share[~never])   # the most frequent on top
+    chosen = sites[~never].iloc[order]
+    values = share[~never][order]
+    colour_map, norm = colormaps["viridis_r"], Normalize(0.0, 1.0)
+    ax.scatter(chosen.geometry.x, chosen.geometry.y, s=40 + 360 * values,
+               c=colour_map(norm(values)), edgecolor="black", linewidth=0.6, zorder=4,
+               gid="frequency")
+    shown = values >= label_at
+    place_labels(ax, list(zip(chosen.geometry.x[shown], chosen.geometry.y[shown])),
+                 [f"{printable_text(site)} {v:.0%}" for site, v in
+                  zip(chosen["site_id"][shown], values[shown])],
+                 avoid_points=list(zip(sites.geometry.x, sites.geometry.y)), fontsize=7)
+    bar = ax.figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colour_map), ax=ax,
+                             shrink=0.5, pad=0.01)
+    bar.set_label("share of draws in which the site is chosen")
+    bar.ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
+    ax.legend(loc="upper left", fontsize=8)
+    _draw_scale_bar(ax)
+    ax.set_title(title, loc="left", fontsize=10)
+    return ax
+
+
 def figure_bytes(ax, fmt: str = "png", dpi: int = 150) -> bytes:
     """The figure of ``ax`` as PNG, SVG or PDF bytes (the same bytes on every run); the figure
     is closed afterwards.

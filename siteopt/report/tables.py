@@ -28,6 +28,14 @@ def terminal_width() -> int:
     return max(80, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
 
+def cell_text(value, fmt: str | None = None) -> str:
+    """A table cell as text: empty for a missing value (None, NaN), else formatted with
+    ``fmt`` if given."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return format(value, fmt) if fmt else str(value)
+
+
 def render_table(frame: pd.DataFrame, title: str | None = None,
                  formats: dict[str, str] | None = None, width: int | None = None,
                  optional: tuple[str, ...] = ()) -> str:
@@ -58,12 +66,7 @@ def render_table(frame: pd.DataFrame, title: str | None = None,
     for row in frame.itertuples(index=False):
         cells = []
         for name, value in zip(frame.columns, row):
-            if isinstance(value, float) and pd.isna(value):
-                cells.append("")
-            elif name in formats:
-                cells.append(format(value, formats[name]))
-            else:
-                cells.append(str(value))
+            cells.append(cell_text(value, formats.get(name)))
         rows.append(cells)
     needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows]
                                   + [len(word) for word in str(name).split()]))

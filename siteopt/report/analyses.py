@@ -1,0 +1,99 @@
+"""The decision analyses as sections of the HTML report (``siteopt report --with ...``).
+
+Each section has a heading, what the analysis asked and found in plain words, its table and
+its figures. Every text from the data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+
+from siteopt.report.htmlparts import png_img, table_html
+
+
+def _alternatives(ranking, dataset) -> str:
+    what = (f"differ from it and from each other as much as possible within "
+            f"{ranking.within:.0%} of its objective" if ranking.diverse else
+            "are the next best, each proven: no portfolio lies between two rows")
+    return "\n".join([
+        "<h2 id='alternatives-section'>What else is nearly as good</h2>",
+        f"<p>The optimum and the portfolios that {what}. <i>Gap to best</i> is how much lower "
+        "each objective is; <i>sites in/out</i> are the member sites each adds to or drops "
+        "from the optimum.</p>",
+        table_html(ranking.table(), {"objective": ".4f", "gap to best": ".2%"}, "alternatives"),
+        png_img(ranking.plot(), "bars of the objective of each portfolio",
+                "alternatives-chart"),
+    ])
+
+
+def _explain(explanation, dataset) -> str:
+    sentences = "".join(f"<li>{html.escape(site.sentence())}</li>"
+                        for site in explanation.sites)
+    return "\n".join([
+        "<h2 id='explain-section'>Why these sites are in or out</h2>",
+        "<p>Each site forced the other way (in if it is out, out if it is in), every limit "
+        "kept; the regret is what Europe's objective loses by that, and the capex at which the "
+        "answer would change is found by exact re-solves to EUR 10 m.</p>",
+        f"<ul id='explain'>{sentences}</ul>",
+        table_html(explanation.table(),
+                   {"regret": ".4f", "capex now (EUR bn)": ".2f",
+                    "enters/leaves at (EUR bn)": ".2f", "extra MW to enter": ",.0f"},
+                   "explain-table"),
+    ])
+
+
+def _sweep(result, dataset) -> str:
+    lines = result.breakpoint_lines()
+    changes = ("".join(f"<li>{html.escape(line)}</li>" for line in lines)
+               if lines else "<li>The portfolio is the same at every point.</li>")
+    return "\n".join([
+        f"<h2 id='sweep-section'>What changes the answer: {html.escape(', '.join(result.keys))}"
+        "</h2>",
+        f"<p>Every point solved exactly; the portfolio changes at {len(lines)} "
+        f"point{'s' if len(lines) != 1 else ''}:</p><ul id='breakpoints'>{changes}</ul>",
+        png_img(result.plot(), "objective and terms against the swept value, breakpoints "
+                               "marked", "sweep-chart"),
+        table_html(result.shown_table(), {"objective": ".4f"}, "sweep"),
+    ])
+
+
+def _pareto(front, dataset) -> str:
+    table = front.table()
+    table.insert(0, "#", range(1, len(table) + 1))
+    whole = ("It is complete: no other portfolio lies on it." if front.complete else
+             f"It is a sample of {len(table)} points spread along it.")
+    return "\n".join([
+        f"<h2 id='pareto-section'>Trade-off: {front.x} against {front.y}</h2>",
+        f"<p>Every portfolio that no other beats on both {front.x} and {front.y}, every rule "
+        f"and limit kept (the other terms play no part; the objective column weighs all terms "
+        f"as the model does). {whole}</p>",
+        png_img(front.plot(), f"Pareto front of {front.x} and {front.y}", "pareto-chart"),
+        table_html(table, {front.x: ".4f", front.y: ".4f", "objective": ".4f"}, "pareto"),
+    ])
+
+
+def _robust(result, dataset) -> str:
+    spread = result.spread
+    return "\n".join([
+        f"<h2 id='robust-section'>How sure: {len(result.draws)} possible futures</h2>",
+        f"<p>Each draw changes the data as the future might: capex times a log-normal factor "
+        f"(log standard deviation {spread.capex_sd:g}), each site's grid connection slipping "
+        f"past 2028 with probability {spread.grid_delay_prob:.0%}, electricity prices times a "
+        f"log-normal factor ({spread.price_sd:g}); every draw is solved exactly.</p>",
+        f"<p id='robust-summary'>{html.escape(result.summary())}</p>",
+        table_html(result.candidates.head(10),
+                   {"optimal in (share of draws)": ".0%", "mean objective": ".4f",
+                    "feasible in (share of draws)": ".0%"}, "robust"),
+        png_img(result.plot_map(dataset), "map of how often each site is chosen",
+                "robust-map"),
+        png_img(result.plot(), "histogram of the regret of today's optimum", "robust-regret"),
+    ])
+
+
+RENDERERS = {"Alternatives": _alternatives, "Explanation": _explain, "Sweep": _sweep,
+             "ParetoFront": _pareto, "Robustness": _robust}
+
+
+def analysis_sections(analyses, dataset) -> list[str]:
+    """One HTML section per analysis result (:mod:`siteopt.analysis`), in the given order."""
+    return [RENDERERS[type(analysis).__name__](analysis, dataset) for analysis in analyses]

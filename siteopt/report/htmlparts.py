@@ -1,0 +1,34 @@
+"""Pieces of the HTML report: tables and inline images (shared by the report's sections)."""
+
+from __future__ import annotations
+
+import base64
+import html
+
+import pandas as pd
+
+from siteopt.report.maps import figure_bytes
+from siteopt.report.tables import cell_text
+
+
+def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table_id: str = "") -> str:
+    """A frame as an HTML table; numbers right-aligned and formatted."""
+    formats = formats or {}
+    head = "".join(f"<th class='{'num' if pd.api.types.is_numeric_dtype(frame[c]) else ''}'>"
+                   f"{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row):
+            numeric = pd.api.types.is_numeric_dtype(frame[column])
+            text = cell_text(value, formats.get(column))
+            cells.append(f"<td class='{'num' if numeric else ''}'>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    ident = f" id='{table_id}'" if table_id else ""
+    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def png_img(ax, alt: str, ident: str) -> str:
+    """A figure as an inline PNG image (130 dpi) with its alternative text; the figure is closed."""
+    data = base64.b64encode(figure_bytes(ax, "png", dpi=130)).decode("ascii")
+    return f"<img class='map' id='{ident}' alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
