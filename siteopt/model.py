@@ -323,10 +323,56 @@ class SelectionInstance:
             "cost": lifetime / self.cost_reference_eur,
         }
 
-    def violations(self, gigafactories) -> list[str]:
+    def evaluate_many(self, portfolios) -> dict[str, np.ndarray]:
+        """:meth:`evaluate` of many portfolios at once (vectorised): each term as an array.
+
+        Parameters
+        ----------
+        portfolios : list of iterable of iterable of int
+            Each a portfolio: member site indices of each gigafactory.
+        """
+        n_sites = len(self.site_ids)
+        used = np.zeros((len(portfolios), n_sites), dtype=bool)
+        extra_sites = np.zeros(len(portfolios))
+        for row, portfolio in enumerate(portfolios):
+            gigafactories = [tuple(g) for g in portfolio]
+            for members in gigafactories:
+                used[row, list(members)] = True
+            extra_sites[row] = sum(len(g) - 1 for g in gigafactories)
+        weights = used.astype(float)
+
+        def any_of(sets) -> np.ndarray:
+            """Per portfolio and set: whether a member site is in the set."""
+            incidence = np.zeros((len(sets), n_sites))
+            for index, members in enumerate(sets):
+                incidence[index, members] = 1.0
+            return weights @ incidence.T > 0
+
+        scale_mw = self.max_gigafactories * self.power_cap_mw
+        mw = np.asarray(self.effective_mw, float)
+        country = np.asarray(self.site_country)
+        states = any_of([np.flatnonzero(country == c) for c in self.countries]).sum(axis=1)
+        covered = any_of(self.group_sites) @ np.asarray(self.group_population, float)
+        homed = any_of(self.letter_homes).sum(axis=1)
+        lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
+                    + self.extra_site_cost_eur * extra_sites)
+        return {
+            "coverage": covered / self.total_population if self.total_population > 0
+            else np.zeros(len(portfolios)),
+            "grid": weights @ mw / scale_mw,
+            "spread": np.minimum(states, self.max_gigafactories) / self.max_gigafactories,
+            "clean": weights @ (self.clean_share * mw) / scale_mw,
+            "green": weights @ (np.asarray(self.renewable_share, float) * mw) / scale_mw,
+            "letters": homed / len(self.letter_site) if len(self.letter_site)
+            else np.zeros(len(portfolios)),
+            "cost": lifetime / self.cost_reference_eur,
+        }
+
+    def violations(self, gigafactories, budget: bool = True) -> list[str]:
         """The rules and limits a portfolio breaks (empty when it is feasible), in words.
 
-        Checked from the definitions, not against the enumerated candidates.
+        Checked from the definitions, not against the enumerated candidates; without
+        ``budget`` the budget is not checked (for callers that check it with other capex).
         """
         gigafactories = [tuple(sorted(g)) for g in gigafactories]
         broken = []
@@ -339,7 +385,7 @@ class SelectionInstance:
         used = self.site_mask(gigafactories)
         extra = self.extra_site_cost_eur * (len(members) - len(gigafactories))
         cost = self.capex_eur[used].sum() + extra
-        if cost > self.budget_eur * (1 + 1e-9):
+        if budget and cost > self.budget_eur * (1 + 1e-9):
             broken.append("budget")
         if self.effective_mw[used].sum() > self.total_power_mw * (1 + 1e-9):
             broken.append("total_power")

@@ -195,6 +195,38 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     assert len([a for a in ax.get_children() if a.get_gid() == "breakpoint"]) == len(changed)
 
 
+def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    plot = tmp_path / "sweep.png"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siteopt", "sweep", "--vary", "budget.total_eur=8e9:30e9:0.5e9",
+         "--plot", str(plot), "--format", "json"], cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(12)   # the local cluster is up and solving (45 points take far longer)
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stdout) == (1, b"")
+    assert stderr.decode().strip().endswith("Aborted!") and b"Traceback" not in stderr
+    assert not plot.exists()
+    left = time.monotonic() + 20   # the workers stop too (they finish closing on their own)
+    while time.monotonic() < left:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+
+
 @pytest.mark.parametrize("text, message", [
     ("budget.total_eur=8e9", "give START:STOP:STEP"),   # a single value is a list of one
     ("budget.total_eur=9e9:8e9:1e9", "STOP >= START"),
@@ -277,6 +309,32 @@ def test_robust_is_seeded_and_independent_of_the_workers():
     assert (one.draws["regret"].dropna() >= -1e-9).all()
     best = one.candidates.iloc[0]
     assert best["mean objective"] == one.candidates["mean objective"].max()
+
+
+@pytest.mark.parametrize("seed", [12, 15, 18])
+def test_evaluating_every_draw_at_once_equals_each_draw_on_its_own(seed):
+    from siteopt.analysis.robust import Spread, draw_instance, evaluate_on_draws
+
+    base = random_instance(seed, 6, 8, 3)
+    feasible = [p for p in every_portfolio(base) if portfolio_value(base, p) is not None]
+    chosen = feasible[:: max(1, len(feasible) // 8)][:8]
+    assert len(chosen) >= 7
+    names = [[[base.site_ids[s] for s in g] for g in p] for p in chosen]
+    many = base.evaluate_many(chosen)
+    for row, portfolio in enumerate(chosen):
+        for term, value in base.evaluate(portfolio).items():
+            assert many[term][row] == pytest.approx(value, abs=1e-12)
+    spread = Spread(0.4, 0.3, 0.3)
+    values = evaluate_on_draws(base, names, seed, 25, spread)
+    for draw in range(25):
+        instance = draw_instance(base, seed, draw, spread)
+        for column, portfolio in enumerate(chosen):
+            if instance.violations(portfolio):
+                assert np.isnan(values[draw, column])
+            else:
+                assert values[draw, column] == pytest.approx(
+                    instance.objective(instance.evaluate(portfolio)), abs=1e-12)
+    assert np.isnan(values).any() and not np.isnan(values).all()   # both cases were met
 
 
 def test_robust_without_spread_reproduces_the_optimum(run_cli, tmp_path):

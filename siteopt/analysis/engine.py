@@ -15,8 +15,10 @@ from typing import Any
 from siteopt.errors import ConfigError
 
 
-def solve_summary(model, data_dir, overrides: dict[str, Any]) -> dict[str, Any]:
+def solve_summary(model, data, overrides: dict[str, Any]) -> dict[str, Any]:
     """One solve on a worker, reduced to what an analysis needs (plain data, small).
+
+    ``data`` is the loaded :class:`~siteopt.data.Dataset` (shipped to each worker once).
 
     Returns
     -------
@@ -28,7 +30,7 @@ def solve_summary(model, data_dir, overrides: dict[str, Any]) -> dict[str, Any]:
     from siteopt.errors import InfeasibleError
 
     try:
-        result = solve(model, data_dir, **overrides)
+        result = solve(model, data, **overrides)
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
                 "gigafactories": [], "selected": []}
@@ -58,16 +60,47 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
         yield client
 
 
+def gather(client, futures, label: str) -> list:
+    """The results of ``futures`` in their order, with a progress bar on stderr (done/total,
+    time left) while it is a terminal; a failed task raises its error at once."""
+    import sys
+
+    from distributed import as_completed
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeRemainingColumn,
+    )
+
+    columns = (f"[progress.description]{label}", BarColumn(), MofNCompleteColumn(),
+               "left", TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True,
+                  disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task(label, total=len(futures))
+        for future in as_completed(futures):
+            future.result()   # raises the task's error, if any
+            progress.advance(task)
+    return client.gather(futures)
+
+
 def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | None = None,
                workers: int = 2) -> list[dict[str, Any]]:
     """Solve ``model`` on ``data_dir`` once per task (a dict of changed keys), on Dask.
+
+    The data is loaded once here and shipped to each worker once.
 
     Returns
     -------
     list of dict
         :func:`solve_summary` of each task, in task order.
     """
+    from siteopt.data import load_data
+
+    dataset = load_data(data_dir)
     with dask_client(scheduler, workers) as client:
-        futures = client.map(solve_summary, [model] * len(tasks), [data_dir] * len(tasks),
+        shipped = client.scatter(dataset, broadcast=True)
+        futures = client.map(solve_summary, [model] * len(tasks), [shipped] * len(tasks),
                              tasks, pure=False)
-        return client.gather(futures)
+        return gather(client, futures, "solves")

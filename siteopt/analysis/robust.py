@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.errors import ConfigError
+from siteopt.terms import TERMS
 
 #: Most draws one run may solve.
 MAX_DRAWS = 100_000
@@ -49,57 +50,101 @@ def _base_data(data_dir: str | None):
     return load_data(data_dir)
 
 
-def draw_data(dataset, seed: int, draw: int, spread: Spread):
-    """The data of draw ``draw``, and the sites whose grid slipped (they cannot be chosen)."""
-    from siteopt.instance import site_figure
+def draw_factors(n_sites: int, seed: int, draw: int, spread: Spread):
+    """Draw ``draw``'s changes: capex factors, sites whose grid slipped, price factors.
 
+    Returns
+    -------
+    capex_factor : ndarray
+        Per site, log-normal with median 1 (all 1 without spread).
+    slipped : ndarray of bool
+        Per site, True with probability ``grid_delay_prob``.
+    price_factor : ndarray
+        Per site, log-normal with median 1.
+    """
     rng = np.random.default_rng([seed, draw])
-    sites = dataset.sites.copy()
-    n = len(sites)
-    capex_factor = np.exp(rng.normal(0.0, spread.capex_sd, n)) if spread.capex_sd else np.ones(n)
-    slipped = rng.random(n) < spread.grid_delay_prob
-    price_factor = np.exp(rng.normal(0.0, spread.price_sd, n)) if spread.price_sd else np.ones(n)
-    sites["capex_eur"] = sites["capex_eur"].to_numpy(float) * capex_factor
-    sites["elec_price_eur_mwh"] = (site_figure(dataset.sites, dataset.countries,
-                                               "elec_price_eur_mwh") * price_factor)
-    return dataclasses.replace(dataset, sites=sites), list(sites.loc[slipped, "site_id"])
+    ones = np.ones(n_sites)
+    capex_factor = np.exp(rng.normal(0.0, spread.capex_sd, n_sites)) if spread.capex_sd else ones
+    slipped = rng.random(n_sites) < spread.grid_delay_prob
+    price_factor = np.exp(rng.normal(0.0, spread.price_sd, n_sites)) if spread.price_sd else ones
+    return capex_factor, slipped, price_factor
 
 
-def _draw_instance(cfg, data_dir, seed, draw, spread):
-    from siteopt.config import load_model_overrides
-    from siteopt.instance import prepare_instance
-
-    dataset, slipped = draw_data(_base_data(data_dir), seed, draw, spread)
-    excluded = sorted(set(cfg.sites.excluded) | set(slipped))
-    cfg = load_model_overrides(cfg, {"sites.excluded": excluded})
-    return cfg, dataset, prepare_instance(dataset, cfg).instance
-
-
-def solve_draw(cfg, data_dir, seed: int, draw: int, spread: Spread) -> dict[str, Any]:
-    """Solve draw ``draw`` to optimality (on a worker)."""
-    from siteopt.api import solve
-    from siteopt.errors import InfeasibleError
-
-    draw_cfg, dataset, _ = _draw_instance(cfg, data_dir, seed, draw, spread)
-    try:
-        result = solve(draw_cfg, dataset)
-    except InfeasibleError:
-        return {"draw": draw, "objective": None, "portfolio": None}
-    return {"draw": draw, "objective": result.objective,
-            "portfolio": [list(g.members) for g in result.gigafactories]}
+def draw_instance(base, seed: int, draw: int, spread: Spread):
+    """The instance of draw ``draw``: ``base`` with its capex and electricity costs scaled and
+    the slipped sites made ineligible (coverage and groups unchanged: a group may list a site
+    that cannot be chosen, which the model handles exactly)."""
+    capex_factor, slipped, price_factor = draw_factors(len(base.site_ids), seed, draw, spread)
+    return dataclasses.replace(base, capex_eur=base.capex_eur * capex_factor,
+                               energy_cost_eur=base.energy_cost_eur * price_factor,
+                               eligible=base.eligible & ~slipped)
 
 
-def evaluate_draw(cfg, data_dir, seed: int, draw: int, spread: Spread,
-                  portfolios: list[list[list[str]]]) -> list[float | None]:
-    """Each portfolio's objective under draw ``draw`` (None where it breaks a limit)."""
-    _, _, instance = _draw_instance(cfg, data_dir, seed, draw, spread)
-    index = {site: i for i, site in enumerate(instance.site_ids)}
-    values = []
-    for portfolio in portfolios:
-        members = tuple(tuple(index[s] for s in g) for g in portfolio)
-        values.append(None if instance.violations(members)
-                      else instance.objective(instance.evaluate(members)))
-    return values
+def solve_draw(base, settings, seed: int, draw: int, spread: Spread) -> dict[str, Any]:
+    """Solve draw ``draw`` to optimality (on a worker; ``base`` is shipped to it once).
+
+    Returns
+    -------
+    dict
+        ``draw``, ``objective`` and ``portfolio`` (member ID lists), both None when no
+        portfolio meets the limits (a required site slipped, say).
+    """
+    from siteopt.errors import SolverError
+    from siteopt.solvers import solve_instance
+    from siteopt.solvers.outcome import Status
+
+    instance = draw_instance(base, seed, draw, spread)
+    none = {"draw": draw, "objective": None, "portfolio": None}
+    if (instance.required & ~instance.eligible).any():
+        return none
+    outcome, _ = solve_instance(instance, settings, {})
+    if outcome.status == Status.INFEASIBLE:
+        return none
+    if outcome.status != Status.OPTIMAL:
+        raise SolverError(f"draw {draw} stopped without a proven optimum "
+                          f"({outcome.status.value}); raise solver.time_limit_s")
+    names = instance.site_ids
+    return {"draw": draw, "objective": instance.objective(instance.evaluate(outcome.gigafactories)),
+            "portfolio": [[names[s] for s in members] for members in outcome.gigafactories]}
+
+
+def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -> np.ndarray:
+    """Each portfolio's objective on each draw (NaN where it breaks a limit of that draw).
+
+    Only capex, electricity cost and eligibility change between draws, so the other terms
+    and rules are evaluated once and the costs per draw as one matrix product.
+
+    Parameters
+    ----------
+    portfolios : list of list of list of str
+        Member site IDs of each gigafactory of each portfolio.
+
+    Returns
+    -------
+    ndarray
+        Shape (draws, portfolios).
+    """
+    index = {site: i for i, site in enumerate(base.site_ids)}
+    members = [[[index[s] for s in g] for g in portfolio] for portfolio in portfolios]
+    terms = base.evaluate_many(members)
+    w = base.weights
+    fixed = sum(getattr(w, term) * terms[term] for term in TERMS if term != "cost")
+    used = np.zeros((len(members), len(base.site_ids)))
+    for row, portfolio in enumerate(members):
+        for g in portfolio:
+            used[row, g] = 1.0
+    extra = base.extra_site_cost_eur * np.array([sum(len(g) - 1 for g in p) for p in members],
+                                                dtype=float)
+    allowed = np.array([not base.violations(p, budget=False) for p in members], dtype=bool)
+    factors = [draw_factors(len(base.site_ids), seed, d, spread) for d in range(draws)]
+    capex = np.array([base.capex_eur * c for c, _, _ in factors])            # draws x sites
+    energy = np.array([base.energy_cost_eur * p for _, _, p in factors])
+    slipped = np.array([s for _, s, _ in factors], dtype=float)
+    capital = capex @ used.T + extra                                         # draws x portfolios
+    cost = (capital + energy @ used.T) / base.cost_reference_eur
+    feasible = (allowed & (capital <= base.budget_eur * (1 + 1e-9))
+                & (slipped @ used.T == 0))
+    return np.where(feasible, fixed - w.cost * cost, np.nan)
 
 
 def _label(portfolio) -> str:
@@ -234,25 +279,25 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     -------
     Robustness
     """
-    from siteopt.analysis.engine import dask_client
-    from siteopt.api import resolve_model, solve
+    from siteopt.analysis.engine import dask_client, gather
+    from siteopt.api import prepare, solve
 
     if not 1 <= draws <= MAX_DRAWS:
         raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
-    cfg = resolve_model(model, overrides)
     data_dir = None if data is None else str(data)
-    today = [list(g.members) for g in solve(cfg, _base_data(data_dir)).gigafactories]
+    cfg, dataset, prepared = prepare(model, _base_data(data_dir), overrides)
+    base = prepared.instance
+    today = [list(g.members) for g in solve(cfg, dataset).gigafactories]
     numbers = list(range(draws))
     with dask_client(scheduler, workers) as client:
-        solved = client.gather(client.map(
-            solve_draw, [cfg] * draws, [data_dir] * draws, [seed] * draws, numbers,
-            [spread] * draws, pure=False))
-        found = {_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
-        found.setdefault(_label(today), today)
-        portfolios = list(found.values())
-        evaluated = client.gather(client.map(
-            evaluate_draw, [cfg] * draws, [data_dir] * draws, [seed] * draws, numbers,
-            [spread] * draws, [portfolios] * draws, pure=False))
+        shipped = client.scatter(base, broadcast=True)   # once, not per draw
+        solved = gather(client, client.map(
+            solve_draw, [shipped] * draws, [cfg.solver] * draws, [seed] * draws, numbers,
+            [spread] * draws, pure=False), "draws solved")
+    found = {_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
+    found.setdefault(_label(today), today)
+    portfolios = list(found.values())
+    evaluated = evaluate_on_draws(base, portfolios, seed, draws, spread)
     labels = list(found)
     values = pd.DataFrame(evaluated, columns=labels, dtype=float)
     frame = pd.DataFrame({"draw": numbers,
