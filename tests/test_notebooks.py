@@ -48,9 +48,9 @@ def outputs(notebook, kind):
             for output in cell.get("outputs", []) if kind in output.get("data", {})]
 
 
-def test_there_are_three_notebooks():
+def test_there_are_four_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01_candidates.ipynb", "02_solve.ipynb",
-                                           "03_scenarios.ipynb"]
+                                           "03_scenarios.ipynb", "04_decision.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -59,12 +59,18 @@ def test_notebook_runs_and_draws(path):
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors == []
     images = outputs(notebook, "image/png")
-    expected_images = {"01_candidates": 4, "02_solve": 3, "03_scenarios": 1}[path.stem]
+    expected_images = {"01_candidates": 4, "02_solve": 3, "03_scenarios": 1,
+                       "04_decision": 4}[path.stem]
     assert len(images) == expected_images
     if path.stem == "02_solve":
         html = "".join(o["data"]["text/html"] for o in outputs(notebook, "text/html"))
         assert "leaflet" in html.lower()  # the interactive map is shown inline
         assert "ES-SFH" in html
+    if path.stem == "04_decision":   # each analysis printed its answer
+        text = "".join("".join(o.get("text", "")) for c in notebook.cells
+                       for o in c.get("outputs", []) if o["output_type"] == "stream")
+        assert "Today's optimum: " in text and " is not chosen. Forcing it in costs " in text
+        assert "12 draws (seed 1; model models/default.toml)" in text
 
 
 def test_committed_notebooks_have_no_outputs():

@@ -26,17 +26,29 @@ def solve_summary(model, data, overrides: dict[str, Any]) -> dict[str, Any]:
         ``status``, ``objective``, ``terms``, ``gigafactories`` (member ID lists), ``selected``
         and, for a model with no portfolio, ``error``.
     """
-    from siteopt.api import solve
-    from siteopt.errors import InfeasibleError
+    from siteopt.api import prepare
+    from siteopt.errors import InfeasibleError, SolverError
+    from siteopt.solvers import solve_instance
+    from siteopt.solvers.infeasibility import conflict_message
+    from siteopt.solvers.outcome import Status
 
     try:
-        result = solve(model, data, **overrides)
+        cfg, _, prepared = prepare(model, data, overrides)
+        instance = prepared.instance
+        outcome, _ = solve_instance(instance, cfg.solver, {})
+        if outcome.status == Status.INFEASIBLE:
+            raise InfeasibleError(conflict_message(instance, cfg.solver))
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
                 "gigafactories": [], "selected": []}
-    return {"status": result.status.value, "objective": result.objective,
-            "terms": dict(result.terms), "selected": list(result.selected),
-            "gigafactories": [list(g.members) for g in result.gigafactories]}
+    if outcome.status == Status.ERROR:
+        raise SolverError(f"{cfg.solver.name} failed without a solution")
+    terms = instance.evaluate(outcome.gigafactories)
+    names = instance.site_ids
+    members = [sorted(names[s] for s in g) for g in outcome.gigafactories]
+    return {"status": outcome.status.value, "objective": instance.objective(terms),
+            "terms": terms, "selected": sorted(s for g in members for s in g),
+            "gigafactories": members}
 
 
 @contextlib.contextmanager
