@@ -46,11 +46,13 @@ bench: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_solve.py
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py
 	time $(BENCH)/bin/python benchmarks/run.py
+	time $(BENCH)/bin/python benchmarks/bench_analysis.py
 
 bench-quick: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_solve.py --runs 3
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py --runs 1 --skip-generated
 	time $(BENCH)/bin/python benchmarks/run.py --runs 1 --quick
+	time $(BENCH)/bin/python benchmarks/bench_analysis.py --draws 40
 
 # Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).
 data: $(VENV)/.installed

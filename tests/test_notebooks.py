@@ -70,7 +70,7 @@ def test_notebook_runs_and_draws(path):
         text = "".join("".join(o.get("text", "")) for c in notebook.cells
                        for o in c.get("outputs", []) if o["output_type"] == "stream")
         assert "Today's optimum: " in text and " is not chosen. Forcing it in costs " in text
-        assert "12 draws (seed 1; model models/default.toml)" in text
+        assert "8 draws (seed 1; model models/default.toml)" in text
 
 
 def test_committed_notebooks_have_no_outputs():

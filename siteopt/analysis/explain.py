@@ -171,6 +171,54 @@ def _bisect(true_end: float, false_end: float, step: float, test) -> tuple[float
     return true_end, false_end
 
 
+def _boundary(true_end: float, false_end: float, step: float, test, known: str,
+              guess: float | None = None) -> tuple[float, float] | None:
+    """Where ``test`` turns from true to false between the two ends, to ``step``; None when
+    the end not ``known`` ("true" or "false") shows there is no turn.
+
+    A ``guess`` (a value where the turn is likely: the break-even of the forced portfolio)
+    is tried first with its neighbour one step further; when right, two solves replace the
+    bisection. Whatever the guess, the answer is exact: every end is a solve.
+    """
+    direction = 1.0 if false_end > true_end else -1.0
+    known_true, known_false = known == "true", known == "false"
+    if guess is not None and 0 < (guess - true_end) * direction < abs(false_end - true_end):
+        if test(guess):
+            true_end, known_true = guess, True
+            beyond = guess + direction * step
+            if (false_end - beyond) * direction > 0 and not test(beyond):
+                false_end, known_false = beyond, True
+        else:
+            false_end, known_false = guess, True
+            before = guess - direction * step
+            if (before - true_end) * direction > 0 and test(before):
+                true_end, known_true = before, True
+    if not known_true and not test(true_end):
+        return None
+    if not known_false and test(false_end):
+        return None
+    return _bisect(true_end, false_end, step, test)
+
+
+def _power_guess(cfg, dataset, site_id: str, best, other) -> float | None:
+    """The extra MW at which the forced-in portfolio breaks even with the optimum, if its
+    objective rises with the site's power (grid, clean and green terms against the
+    electricity cost); None otherwise."""
+    from siteopt.api import prepare
+    from siteopt.model import site_objective
+
+    if other is None:
+        return None
+    instance = prepare(cfg, dataset)[2].instance
+    s = instance.site_ids.index(site_id)
+    mw = float(instance.effective_mw[s])
+    capex_part = cfg.weights.cost * float(instance.capex_eur[s]) / cfg.costs.reference_eur
+    per_mw = (float(site_objective(instance)[s]) + capex_part) / mw if mw > 0 else 0.0
+    if per_mw <= 0:
+        return None
+    return (best.objective - other.objective) / per_mw + POWER_STEP_MW / 2
+
+
 def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
     """Explain one site under ``cfg`` given the optimum ``best`` (a Result)."""
     from siteopt.api import solve
@@ -191,21 +239,33 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
     def chosen_at(**values) -> bool:
         return _chosen(cfg, _with_site(dataset, site_id, **values), site_id)[0]
 
+    # the forced portfolio breaks even with the other answer where its capex has changed by
+    # the objective gap over the weight of a euro (more capex than that and it certainly
+    # loses; less and it certainly wins): the likely turn, tried first
+    euro = cfg.weights.cost / cfg.costs.reference_eur
+    guess = None
+    if other is not None and euro > 0:
+        guess = capex + (best.objective - other.objective) / euro * (1 if chosen else -1)
+        guess += 1.0 if chosen else -1.0   # one euro past the tie
     extra = None
     if chosen:  # the lowest capex at which it leaves, if any within the budget
-        threshold = None if chosen_at(capex_eur=budget) else _bisect(
-            capex, budget, CAPEX_STEP_EUR, lambda c: chosen_at(capex_eur=c))[1]
+        found = _boundary(capex, budget, CAPEX_STEP_EUR, lambda c: chosen_at(capex_eur=c),
+                          "true", guess)
+        threshold = None if found is None else found[1]
     else:       # the highest capex at which it enters, and the extra MW it would need
-        threshold = None if not chosen_at(capex_eur=LOWEST_CAPEX_EUR) else _bisect(
-            LOWEST_CAPEX_EUR, capex, CAPEX_STEP_EUR, lambda c: chosen_at(capex_eur=c))[0]
+        found = _boundary(LOWEST_CAPEX_EUR, capex, CAPEX_STEP_EUR,
+                          lambda c: chosen_at(capex_eur=c), "false", guess)
+        threshold = None if found is None else found[0]
         power, grid = float(site["power_mw"]), float(site["grid_mw"])
         room = cfg.limits.gigafactory_power_cap_mw - min(power, grid)
 
         def with_more(mw: float) -> bool:
             return chosen_at(power_mw=power + mw, grid_mw=grid + mw)
 
-        if room > 0 and with_more(room):
-            extra = _bisect(room, 0.0, POWER_STEP_MW, with_more)[0]
+        if room > 0:
+            found = _boundary(room, 0.0, POWER_STEP_MW, with_more, "false",
+                              _power_guess(cfg, dataset, site_id, best, other))
+            extra = None if found is None else found[0]
     selected, other_selected = set(best.selected), set(other.selected) if other else set()
     return SiteExplanation(
         site_id, chosen, best.objective,
