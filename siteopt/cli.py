@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import textwrap
 
 import click
 
@@ -370,7 +371,7 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
         click.echo(explanation.to_json())
         return
     for site in explanation.sites:
-        click.echo(printable_text(site.sentence()))
+        click.echo(textwrap.fill(printable_text(site.sentence()), terminal_width()))
     click.echo("")
     click.echo(render_table(explanation.table(), title=f"model: {explanation.model}",
                             formats={"regret": ".4f", "capex now (EUR bn)": ".2f",
@@ -502,12 +503,10 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
         _write_file(map_file, figure_bytes(result.plot_map(), Path(map_file).suffix.lstrip(".")))
     if _wrote_json(result, plot_file, output_format):
         return
-    click.echo(printable_text(result.summary()))
+    click.echo(textwrap.fill(printable_text(result.summary()), terminal_width()))
     click.echo("")
     click.echo(render_table(result.candidates.head(10), title="Portfolios, best on average",
-                            formats={"optimal in (share of draws)": ".0%",
-                                     "mean objective": ".4f",
-                                     "feasible in (share of draws)": ".0%"},
+                            formats=result.FORMATS,
                             width=terminal_width()), nl=False)
     sites = result.site_frequency.sort_values(ascending=False)
     click.echo("How often each site is chosen: " + ", ".join(

@@ -105,7 +105,7 @@ def solve_draw(base, settings, seed: int, draw: int, spread: Spread) -> dict[str
                           f"({outcome.status.value}); raise solver.time_limit_s")
     names = instance.site_ids
     return {"draw": draw, "objective": instance.objective(instance.evaluate(outcome.gigafactories)),
-            "portfolio": [[names[s] for s in members] for members in outcome.gigafactories]}
+            "portfolio": [sorted(names[s] for s in members) for members in outcome.gigafactories]}
 
 
 def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -> np.ndarray:
@@ -167,8 +167,8 @@ class Robustness:
         The same per gigafactory (its members joined with ``+``).
     candidates : DataFrame
         Every distinct optimum found (and today's): how often it was optimal, its mean
-        objective over all draws (a draw where it breaks a limit counts 0) and the share of
-        draws it is feasible in; best on average first.
+        objective over all draws (a draw where it breaks a limit counts 0), the share of
+        draws it is feasible in and its mean objective over those; best on average first.
     today : str
         Today's optimum.
     model : str
@@ -177,6 +177,10 @@ class Robustness:
     data_dir : str or None
         The data directory of the draws (None: the shipped data).
     """
+
+    #: How :attr:`candidates` columns are shown in tables.
+    FORMATS = {"optimal in (share of draws)": ".0%", "mean objective": ".4f",
+               "feasible in (share of draws)": ".0%", "mean where feasible": ".4f"}
 
     draws: pd.DataFrame
     site_frequency: pd.Series
@@ -253,9 +257,9 @@ class Robustness:
         ax.set_ylabel("draws")
         ax.yaxis.get_major_locator().set_params(integer=True)
         missing = int(self.draws["today"].isna().sum())
-        ax.set_title(f"{len(self.draws)} draws; today's optimum is optimal in "
-                     f"{(regret <= 1e-9).sum()} and breaks a limit in {missing}", loc="left",
-                     fontsize=10)
+        ax.set_title(f"{len(self.draws)} draws: today's optimum breaks a limit in {missing} "
+                     f"(not shown); in the other {len(regret)} it is the draw's optimum in "
+                     f"{(regret <= 1e-9).sum()}", loc="left", fontsize=10)
         return ax
 
 
@@ -316,6 +320,7 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
         "optimal in (share of draws)": [optimal_in.get(label, 0) / draws for label in labels],
         "mean objective": [values[label].fillna(0.0).mean() for label in labels],
         "feasible in (share of draws)": [values[label].notna().mean() for label in labels],
+        "mean where feasible": [values[label].mean() for label in labels],
     }).sort_values(["mean objective", "portfolio"], ascending=[False, True],
                    ignore_index=True)
     return Robustness(

@@ -135,15 +135,18 @@ class Sweep:
         for term, colour in zip(TERMS, colours):
             if frame[term].abs().max() > 0:
                 ax.plot(x, frame[term], color=colour, linewidth=1, label=term, gid=f"term:{term}")
+        # the new portfolios in a band above the lines, so no line crosses a name
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high + (high - low) * 0.45)
         for xb, (_, row) in zip(x[frame["changed"]], frame[frame["changed"]].iterrows()):
             ax.axvline(xb, color="#999999", linestyle=":", linewidth=1, gid="breakpoint")
-            ax.text(xb, ax.get_ylim()[1], " " + row["portfolio"].replace(", ", "\n "),
+            ax.text(xb, high + (high - low) * 0.42, " " + row["portfolio"].replace(", ", "\n "),
                     fontsize=6, va="top", ha="left", color="#555555", parse_math=False)
         ax.set_xlabel(f"{key} (EUR bn)" if key.endswith("_eur") else key)
-        ax.set_ylabel("objective; un-weighted terms")
-        ax.set_title(f"Sweep of {key}: the portfolio changes at each dotted line ({self.model})",
-                     loc="left", fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.set_ylabel("objective; each term un-weighted")
+        ax.set_title(f"Sweep of {key}: the portfolio changes at each dotted line, to the one "
+                     f"named at its top\n{self.model}", loc="left", fontsize=10)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
         return ax
 
 
