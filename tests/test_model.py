@@ -453,3 +453,33 @@ def test_auto_finds_the_same_optimum_as_each_path_and_says_which(monkeypatch):
     for other in (large, pulp):
         assert other.objective == pytest.approx(small.objective, abs=1e-9)
         assert other.selected == small.selected
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(1, 7), n_groups=st.integers(0, 10))
+def test_the_greedy_start_of_benders_is_feasible_and_no_better_than_the_optimum(seed, n_sites,
+                                                                               n_groups):
+    from siteopt.solvers.benders import greedy_portfolio
+
+    instance = random_instance(seed, n_sites, n_groups, 3)
+    start = greedy_portfolio(instance)
+    if instance.required.any():
+        assert start is None
+        return
+    assert not instance.violations(start)
+    value = instance.objective(instance.evaluate(start))
+    assert value >= instance.objective(instance.evaluate(())) - 1e-12   # never below empty
+    best = brute_force(instance)
+    assert best is not None and value <= best[0] + 1e-9
+    assert value == pytest.approx(portfolio_value(instance, start), abs=1e-9)
+
+
+def test_the_greedy_start_on_the_shipped_data_is_a_real_portfolio():
+    import siteopt
+    from siteopt.api import prepare
+    from siteopt.solvers.benders import greedy_portfolio
+
+    instance = prepare()[2].instance
+    start = greedy_portfolio(instance)
+    assert len(start) >= 3 and not instance.violations(start)
+    assert instance.objective(instance.evaluate(start)) > 0.8 * siteopt.solve().objective

@@ -32,7 +32,7 @@ from scipy import sparse
 
 from siteopt.config import Solver
 from siteopt.errors import SolverError
-from siteopt.model import TERMS, SelectionInstance
+from siteopt.model import TERMS, SelectionInstance, site_objective
 from siteopt.solvers.direct import integer_columns, layout, load_highs
 from siteopt.solvers.highs import new_highs
 from siteopt.solvers.outcome import (
@@ -154,6 +154,9 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     if not instance.required.any():  # no gigafactory at all is a feasible first incumbent
         best, best_value = (), true_objective(())
     add_cut(np.zeros(width) if oracle.on_candidates else instance.required.astype(float))
+    start = greedy_portfolio(instance)
+    if start is not None and true_objective(start) > best_value:
+        best, best_value = start, true_objective(start)   # the master starts from it
 
     # phase 1: cuts at fractional points of the LP relaxation; every LP optimum is a valid
     # upper bound (the master with valid cuts relaxes the model). Before the first one, every
@@ -212,6 +215,54 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     if status == Status.OPTIMAL:
         bound = max(bound, best_value)
     return finish(instance, status, best, best_value, bound, settings, seconds, "highs")
+
+
+def greedy_portfolio(instance: SelectionInstance):
+    """A good feasible portfolio to start from: one-site gigafactories added one at a time,
+    each time the site whose own terms, new member state and newly covered people weigh most
+    among those that keep every rule (:meth:`SelectionInstance.violations`), while the
+    objective rises.
+
+    Returns
+    -------
+    tuple of tuple of int, or None
+        None when a site is required (the greedy would not respect it).
+    """
+    if instance.required.any():
+        return None
+    w = instance.weights
+    people = instance.total_population if instance.total_population > 0 else 1.0
+    matrix = coverage_matrix(instance.group_sites, len(instance.site_ids)).T.tocsr()
+    per_state = w.spread / instance.max_gigafactories
+    uncovered = np.ones(len(instance.group_population))
+    chosen: list[tuple[int, ...]] = []
+    value = instance.objective(instance.evaluate(chosen))
+    while len(chosen) < instance.max_gigafactories:
+        states = {instance.site_country[g[0]] for g in chosen}
+        gain = (site_objective(instance)
+                + w.coverage * (matrix @ (instance.group_population * uncovered)) / people
+                + np.array([0.0 if c in states else per_state for c in instance.site_country]))
+        gain[~instance.eligible | instance.site_mask(chosen)] = -np.inf
+        site = _best_feasible_site(instance, chosen, gain)
+        if site is None:
+            break
+        trial = chosen + [(site,)]
+        trial_value = instance.objective(instance.evaluate(trial))
+        if trial_value <= value:
+            break
+        chosen, value = trial, trial_value
+        uncovered[matrix[site].indices] = 0.0
+    return tuple(sorted(chosen))   # in site order, as every solver path returns a portfolio
+
+
+def _best_feasible_site(instance: SelectionInstance, chosen, gain: np.ndarray) -> int | None:
+    """The site of highest ``gain`` that, as a gigafactory of its own, keeps every rule."""
+    for site in np.argsort(-gain, kind="stable"):
+        if not np.isfinite(gain[site]):
+            return None
+        if not instance.violations(chosen + [(int(site),)]):
+            return int(site)
+    return None
 
 
 def _candidate_vector(instance, gigafactories) -> np.ndarray:
