@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from siteopt.config import (
     ModelConfig,
     apply_overrides,
@@ -141,11 +139,8 @@ def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Resul
     sites["eligible"] = instance.eligible
     sites["required"] = instance.required
     sites["selected"] = selected
-    sites["population_within_r"] = np.bincount(
-        prepared.site_index, weights=prepared.point_population[prepared.point_index],
-        minlength=len(sites))
-    covered = np.zeros(len(dataset.demand), dtype=bool)
-    covered[prepared.point_index[selected[prepared.site_index]]] = True
+    sites["population_within_r"] = prepared.coverage.population_within
+    covered = prepared.covered_points(selected)
     members = [[instance.site_ids[s] for s in g] for g in outcome.gigafactories]
     sites["gigafactory"] = ""
     for group in members:

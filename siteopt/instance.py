@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.config import ModelConfig
+from siteopt.coverage import Coverage, cover_demand
 from siteopt.data import Dataset
 from siteopt.errors import ConfigError, InfeasibleError
-from siteopt.geometry import DISTANCE_TOLERANCE_KM, coverage_pairs, haversine_km
-from siteopt.model import SelectionInstance, group_demand
+from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.model import SelectionInstance
 
 #: Hours in a year, for yearly energy (8,760 h).
 HOURS_PER_YEAR = 8760.0
@@ -29,16 +30,19 @@ class PreparedInstance:
     Attributes
     ----------
     instance : SelectionInstance
-    point_index, site_index : ndarray
-        Every (demand point, site) pair within R, over all sites (eligible or not).
-    point_population : ndarray
-        People per demand point.
+    coverage : Coverage
+        Each demand point's group and each site's population within R.
     """
 
     instance: SelectionInstance
-    point_index: np.ndarray
-    site_index: np.ndarray
-    point_population: np.ndarray
+    coverage: Coverage
+
+    def covered_points(self, selected: np.ndarray) -> np.ndarray:
+        """Per demand point: whether a selected site (a mask over the sites) is within R."""
+        groups = self.coverage.group_of_point
+        covered = np.array([selected[sites].any() for sites in self.instance.group_sites],
+                           dtype=bool)
+        return (groups >= 0) & np.r_[covered, False][groups]
 
 
 def bn(eur: float) -> str:
@@ -217,10 +221,8 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
     diagnose(cfg, site_ids, country, mw, capex, eligible, required, lat, lon)
 
     point_population = demand["population"].to_numpy(dtype=float)
-    point_index, site_index = coverage_pairs(lat, lon, demand["lat"].to_numpy(),
-                                             demand["lon"].to_numpy(), cfg.coverage.radius_km)
-    group_population, group_sites = group_demand(point_population, point_index, site_index,
-                                                 eligible)
+    coverage = cover_demand(lat, lon, demand["lat"].to_numpy(), demand["lon"].to_numpy(),
+                            point_population, cfg.coverage.radius_km, eligible)
     pue = sites["pue"].to_numpy(dtype=float) if "pue" in sites else np.full(len(sites), np.nan)
     pue = np.where(np.isnan(pue), cfg.costs.default_pue, pue)
     price = site_figure(sites, dataset.countries, "elec_price_eur_mwh")
@@ -232,8 +234,8 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
         effective_mw=mw,
         renewable_share=sites["renewable_share"].to_numpy(dtype=float),
         capex_eur=capex,
-        group_population=group_population,
-        group_sites=group_sites,
+        group_population=coverage.group_population,
+        group_sites=coverage.group_sites,
         total_population=float(point_population.sum()),
         budget_eur=cfg.budget.total_eur,
         max_gigafactories=cfg.limits.max_gigafactories,
@@ -258,4 +260,4 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
         cost_reference_eur=cfg.costs.reference_eur,
     )
     diagnose_candidates(instance)
-    return PreparedInstance(instance, point_index, site_index, point_population)
+    return PreparedInstance(instance, coverage)

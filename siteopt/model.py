@@ -425,48 +425,6 @@ class SelectionInstance:
                    for term in TERMS)
 
 
-def group_demand(point_population: np.ndarray, point_index: np.ndarray, site_index: np.ndarray,
-                 eligible: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Merge demand points covered by the same set of eligible sites.
-
-    Parameters
-    ----------
-    point_population : ndarray
-        People per demand point.
-    point_index, site_index : ndarray
-        Coverage pairs sorted by point, then site (see :func:`siteopt.geometry.coverage_pairs`).
-    eligible : ndarray of bool
-        Sites that may be chosen; pairs with other sites are ignored.
-
-    Returns
-    -------
-    group_population : ndarray
-        People per group, groups in order of first appearance.
-    group_sites : tuple of ndarray
-        Covering site indices per group.
-    """
-    keep = eligible[site_index]
-    point_index, site_index = point_index[keep], site_index[keep]
-    if len(point_index) == 0:
-        return np.empty(0), ()
-    starts = np.flatnonzero(np.r_[True, point_index[1:] != point_index[:-1]])
-    ends = np.r_[starts[1:], len(point_index)]
-    groups: dict[bytes, int] = {}
-    population: list[float] = []
-    members: list[np.ndarray] = []
-    for start, end in zip(starts, ends):
-        sites = site_index[start:end]
-        key = sites.tobytes()
-        index = groups.get(key)
-        if index is None:
-            groups[key] = len(population)
-            population.append(0.0)
-            members.append(sites)
-            index = len(population) - 1
-        population[index] += float(point_population[point_index[start]])
-    return np.asarray(population), tuple(members)
-
-
 def lp_names(prefix: str, labels: list[str]) -> list[str]:
     """Readable LP names ``<prefix>_<label>``, unique even after PuLP's character rewriting.
 

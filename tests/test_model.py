@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from siteopt.config import SOLVERS, Solver, Weights
 from siteopt.errors import SolverError
 from siteopt.examples import GRID_ONLY, border_sites, national_bid, three_sites
-from siteopt.model import SelectionInstance, build_model, group_demand, lp_names
+from siteopt.model import SelectionInstance, build_model, lp_names
 from siteopt.solvers.benders import solve_benders
 from siteopt.solvers.direct import solve_direct
 from siteopt.solvers.highs import new_highs
@@ -183,21 +183,6 @@ def test_model_equals_brute_force(solver, seed, n_sites, n_groups, n_countries, 
 
 
 # --- model size and names -------------------------------------------------------------------
-
-def test_points_with_the_same_covering_sites_share_one_variable():
-    population = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
-    # points 0 and 2 are covered by {0, 1}; point 1 by {1}; point 3 by nothing; point 4 by {2}
-    point_index = np.array([0, 0, 1, 2, 2, 4])
-    site_index = np.array([0, 1, 1, 0, 1, 2])
-    groups, members = group_demand(population, point_index, site_index,
-                                   eligible=np.array([True, True, True]))
-    assert groups.tolist() == [40.0, 20.0, 50.0]
-    assert [m.tolist() for m in members] == [[0, 1], [1], [2]]
-    # an ineligible site drops out of every set: point 4 is then uncoverable
-    groups, members = group_demand(population, point_index, site_index,
-                                   eligible=np.array([True, True, False]))
-    assert groups.tolist() == [40.0, 20.0]
-
 
 def test_model_rows_and_columns():
     """The candidate form (two bids per state allowed, so no compact form)."""
