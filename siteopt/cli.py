@@ -353,11 +353,14 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
 @cli.command("explain")
 @click.argument("site_ids", nargs=-1, required=True, metavar="SITE...")
 @solve_options
+@SCHEDULER_OPTION
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes of the local cluster (several sites are explained at once).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", help="table: sentences and a table (default); json: one document.")
 @reports_errors
 def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                    time_limit, output_format):
+                    time_limit, scheduler, workers, output_format):
     """Why each SITE is in or out: the optimum with it forced the other way, what that costs,
     the limits in full use, and the capex (to EUR 10 m) or extra MW (to 1 MW) at which the
     answer would change. About 15 exact re-solves per site."""
@@ -365,7 +368,7 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
     from siteopt.report.tables import render_table, terminal_width
 
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
-    explanation = explain(list(site_ids), cfg, data_dir)
+    explanation = explain(list(site_ids), cfg, data_dir, scheduler=scheduler, workers=workers)
     check_interrupted()
     if output_format == "json":
         click.echo(explanation.to_json())

@@ -155,6 +155,10 @@ def test_explain_matches_separate_solves_and_its_thresholds_hold(explained):
     # RO-CER leaves at the reported capex and stays EUR 10 m below it
     assert not selected_with("RO-CER", capex_eur=chosen.threshold_capex_eur)
     assert selected_with("RO-CER", capex_eur=chosen.threshold_capex_eur - 10e6)
+    # the two sites were explained on Dask; one site alone, here, gives the same answer
+    from siteopt.analysis import explain
+
+    assert explain(["RO-CER"], data=data).sites[0] == chosen
 
 
 @pytest.mark.parametrize("guess, most_calls", [(None, 12), (36.2, 2), (50.0, 12), (10.0, 12),

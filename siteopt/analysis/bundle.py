@@ -80,7 +80,8 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
                 second = ranking.items[1] if len(ranking.items) > 1 else ranking.items[0]
                 sites = (second.sites_in + second.sites_out) or [
                     member for g in ranking.items[0].gigafactories for member in g][:1]
-            results.append(explain(sites, model, data))
+            results.append(explain(sites, model, data, scheduler=request.scheduler,
+                                   workers=request.workers))
         elif name == "sweep":
             results.append(sweep(list(request.varies), model, data,
                                  scheduler=request.scheduler, workers=request.workers))

@@ -276,7 +276,8 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
         binding, capex, threshold, extra)
 
 
-def explain(site_ids, model=None, data=None, **overrides) -> Explanation:
+def explain(site_ids, model=None, data=None, scheduler: str | None = None, workers: int = 2,
+            **overrides) -> Explanation:
     """Explain why each site is in or out of the optimum (see the module docstring).
 
     Parameters
@@ -284,6 +285,9 @@ def explain(site_ids, model=None, data=None, **overrides) -> Explanation:
     site_ids : list of str
     model, data, **overrides
         As for :func:`siteopt.solve`.
+    scheduler : str, optional
+        A Dask scheduler address. With several sites, each is explained on Dask (by default a
+        local cluster of ``workers`` processes); one site is explained here.
 
     Returns
     -------
@@ -300,5 +304,19 @@ def explain(site_ids, model=None, data=None, **overrides) -> Explanation:
         raise ConfigError(f"unknown site {', '.join(unknown)}; site IDs are in data/sites.csv "
                           f"(e.g. {', '.join(sorted(known)[:3])})")
     best = solve(cfg, dataset)
-    return Explanation([explain_site(cfg, dataset, s, best) for s in site_ids],
-                       cfg.description)
+    if len(site_ids) == 1 and scheduler is None:
+        return Explanation([explain_site(cfg, dataset, site_ids[0], best)], cfg.description)
+    from siteopt.analysis.engine import dask_client, gather
+
+    with dask_client(scheduler, workers) as client:
+        shipped = client.scatter(dataset, broadcast=True)   # once, not per site
+        futures = client.map(_explain_on_worker, [cfg] * len(site_ids),
+                             [shipped] * len(site_ids), list(site_ids), pure=False)
+        return Explanation(gather(client, futures, "sites explained"), cfg.description)
+
+
+def _explain_on_worker(cfg, dataset, site_id: str) -> SiteExplanation:
+    """One site's explanation on a Dask worker (the optimum solved there again)."""
+    from siteopt.api import solve
+
+    return explain_site(cfg, dataset, site_id, solve(cfg, dataset))
