@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 no usable answer (infeasible model, solver failure); 2 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import textwrap
 
@@ -58,11 +59,13 @@ def cli():
 def validate(data_dir):
     """Check every data file and summarise the data set.
 
-    Lists every problem (up to 50), one per line, and exits 2 if there is any.
+    Lists every problem (up to 50), one per line, and exits 2 if there is any. Every file is
+    checked in full, cached or not; a clean data set is then cached for later commands.
     """
     from siteopt.data import load_data
     from siteopt.report.tables import render_table
 
+    os.environ["SITEOPT_NO_CACHE"] = "1"   # check in full, then store the result
     dataset = load_data(data_dir)
     summary = dataset.summary()
     click.echo(render_table(summary, title=f"Data set in {dataset.directory}: clean",
@@ -74,6 +77,17 @@ def validate(data_dir):
                f"{len(dataset.demand):,} population points, "
                f"{int(dataset.demand['population'].sum()):,} people; "
                f"{len(dataset.ai_factories)} AI Factories.")
+
+
+def _no_cache(ctx, param, value) -> None:
+    if value:
+        os.environ["SITEOPT_NO_CACHE"] = "1"   # read by siteopt.data.cache (and by workers)
+
+
+NO_CACHE_OPTION = click.option(
+    "--no-cache", is_flag=True, expose_value=False, is_eager=True, callback=_no_cache,
+    help="Read and check every data file again, even when these exact files passed before "
+         "(by default the checked demand table is cached per input hash).")
 
 
 def solve_options(command):
@@ -97,6 +111,7 @@ def solve_options(command):
                      help="MILP solver (overrides solver.name)."),
         click.option("--time-limit", type=float, default=None, metavar="S",
                      help="Solver time limit in seconds (overrides solver.time_limit_s)."),
+        NO_CACHE_OPTION,
     ]
     for option in reversed(options):
         command = option(command)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +22,9 @@ OUT_FILES = ["consolidation.csv", "coverage_by_country.csv", "gigafactories.csv"
              "gigafactories.geojson", "map.html", "map.png", "report.html", "result.json",
              "siteopt.gpkg", "siteopt.xlsx", "sites.csv", "sites.geojson"]
 matplotlib.use("Agg")  # no display in tests
+# the data cache of this test session (inherited by every command the tests start), never the
+# user's own ~/.cache
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="siteopt-test-cache-")
 
 
 @pytest.fixture
@@ -67,7 +72,12 @@ def run_cli():
     runner = CliRunner()
 
     def run(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
+        saved = dict(os.environ)   # --no-cache and validate set SITEOPT_NO_CACHE: not for later
+        try:
+            return runner.invoke(cli, list(args), catch_exceptions=False)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
     return run
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from siteopt.data import checks, schema
+from siteopt.data import cache, checks, schema
 from siteopt.data.read import read_csv_table
 from siteopt.errors import InputError, Problem
 from siteopt.paths import default_data_dir, display_path
@@ -163,6 +163,12 @@ def load_data(directory: str | Path | None = None) -> Dataset:
     InputError
         Listing every problem found (up to :data:`MAX_PROBLEMS`), each with file, row, column,
         value and fix.
+
+    Notes
+    -----
+    Once these exact files (by SHA-256) have passed every check, the typed demand table is
+    cached and the next load skips reading and checking it (:mod:`siteopt.data.cache`;
+    ``SITEOPT_NO_CACHE=1`` bypasses the cache).
     """
     directory = Path(directory) if directory is not None else default_data_dir()
     if not directory.is_dir():
@@ -171,6 +177,9 @@ def load_data(directory: str | Path | None = None) -> Dataset:
     paths = {name: directory / name for name in schema.FILES}
     display = {name: display_path(path) for name, path in paths.items()}
     problems: list[Problem] = []
+    hashes = {name: _sha256(path) for name, path in paths.items() if path.is_file()}
+    key = cache.cache_key(hashes, repr(schema.DEMAND)) if len(hashes) == len(paths) else None
+    cached = cache.read_demand(key) if key is not None else None
 
     countries, found = _load_countries(paths["countries.geojson"], display["countries.geojson"])
     problems += found
@@ -178,6 +187,9 @@ def load_data(directory: str | Path | None = None) -> Dataset:
 
     frames: dict[str, pd.DataFrame | None] = {}
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv"):
+        if name == "demand.csv" and cached is not None:   # these exact files passed before
+            frames[name] = cached
+            continue
         raw, found = read_csv_table(paths[name], display[name], schema.FILES[name])
         problems += found
         if raw is None:
@@ -201,12 +213,16 @@ def load_data(directory: str | Path | None = None) -> Dataset:
                                       ("demand.csv", "point_id", "population point"),
                                       ("ai_factories.csv", "factory_id", "AI Factory")):
             frame = frames[name]
+            if name == "demand.csv" and cached is not None:
+                continue
             if frame is not None and {id_column, "country", "lat", "lon"} <= set(frame):
                 problems += checks.check_points_in_countries(
                     frame, id_column, kind, countries,
                     checks.Located(display[name], 2, "line"))
     if problems:
         raise InputError(sorted(problems, key=_file_order(display))[:MAX_PROBLEMS])
+    if cached is None and key is not None:
+        cache.write_demand(key, frames["demand.csv"])
     return Dataset(
         directory=directory,
         sites=_points(sites),
@@ -214,7 +230,7 @@ def load_data(directory: str | Path | None = None) -> Dataset:
         demand=_points(frames["demand.csv"]),
         countries=countries,
         ai_factories=_points(frames["ai_factories.csv"]),
-        sha256={name: _sha256(path) for name, path in paths.items()},
+        sha256=hashes,
     )
 
 
