@@ -269,6 +269,14 @@ SCHEDULER_OPTION = click.option(
          "on 127.0.0.1.")
 
 
+WORKERS_OPTION = click.option(
+    "--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+    help="Worker processes of the local Dask cluster (ignored with --scheduler).")
+FORMAT_OPTION = click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+    help="table: readable text (default); json: one document.")
+
+
 @cli.command("report")
 @solve_options
 @FROM_OPTION
@@ -294,8 +302,7 @@ SCHEDULER_OPTION = click.option(
               help="robust: Monte Carlo draws (default spreads of siteopt robust).")
 @click.option("--seed", type=int, default=1, show_default=True, help="robust: the seed.")
 @SCHEDULER_OPTION
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes of the local cluster (sweep, robust).")
+@WORKERS_OPTION
 @reports_errors
 def report_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
                    from_file, out_file, with_text, k, explain_sites, varies, x, y, points, draws,
@@ -337,8 +344,7 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                    "and from each other as much as possible.")
 @click.option("--slack", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Relative loss allowed for --diverse portfolios.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", help="table: readable text (default); json: one document.")
+@FORMAT_OPTION
 @reports_errors
 def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                          time_limit, k, within, diverse, slack, output_format):
@@ -369,8 +375,7 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
 @click.argument("site_ids", nargs=-1, required=True, metavar="SITE...")
 @solve_options
 @SCHEDULER_OPTION
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes of the local cluster (several sites are explained at once).")
+@WORKERS_OPTION
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", help="table: sentences and a table (default); json: one document.")
 @reports_errors
@@ -409,8 +414,7 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
 @solve_options
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also draw the front (.png, .svg or .pdf).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", help="table: readable text (default); json: one document.")
+@FORMAT_OPTION
 @reports_errors
 def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories, set_items,
                    solver, time_limit, plot_file, output_format):
@@ -442,13 +446,11 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
                    "repeat for every combination.")
 @solve_options
 @SCHEDULER_OPTION
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes of the local cluster.")
+@WORKERS_OPTION
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also draw objective and terms against the first key (.png, "
                                  ".svg or .pdf).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", help="table: readable text (default); json: one document.")
+@FORMAT_OPTION
 @reports_errors
 def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_items, solver,
                   time_limit, scheduler, workers, plot_file, output_format):
@@ -487,15 +489,13 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
 @click.option("--price-sd", type=click.FloatRange(0, 2), default=0.15, show_default=True,
               help="Log standard deviation of each site's electricity price.")
 @SCHEDULER_OPTION
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes of the local cluster.")
+@WORKERS_OPTION
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also draw the regret histogram (.png, .svg or .pdf).")
 @click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also draw the map of how often each site is chosen (.png, "
                                  ".svg or .pdf).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", help="table: readable text (default); json: one document.")
+@FORMAT_OPTION
 @reports_errors
 def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                    time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
