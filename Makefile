@@ -47,6 +47,7 @@ bench: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py
 	time $(BENCH)/bin/python benchmarks/run.py
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
+	time $(BENCH)/bin/python benchmarks/scaling.py
 
 bench-quick: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_solve.py --runs 3
