@@ -260,6 +260,25 @@ def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
         os.killpg(process.pid, 0)
 
 
+def _square(value):
+    return value * value
+
+
+def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch, capsys):
+    import sys
+
+    from siteopt.analysis.engine import dask_client, gather
+
+    with dask_client(workers=1) as client:
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+        assert gather(client, client.map(_square, [1, 2, 3]), "squares") == [1, 4, 9]
+        shown = capsys.readouterr()
+        assert "squares" in shown.err and "3/3" in shown.err and shown.out == ""
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+        assert gather(client, client.map(_square, [4, 5]), "squares") == [16, 25]
+        assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("text, message", [
     ("budget.total_eur=8e9", "give START:STOP:STEP"),   # a single value is a list of one
     ("budget.total_eur=9e9:8e9:1e9", "STOP >= START"),
