@@ -303,25 +303,8 @@ class SelectionInstance:
         gigafactories : iterable of iterable of int
             Member site indices of each chosen gigafactory.
         """
-        gigafactories = [tuple(g) for g in gigafactories]
-        used = self.site_mask(gigafactories)
-        scale_mw = self.max_gigafactories * self.power_cap_mw
-        mw = self.effective_mw[used]
-        covered = sum(float(pop) for pop, sites in zip(self.group_population, self.group_sites)
-                      if used[sites].any())
-        countries = {self.site_country[s] for s in np.flatnonzero(used)}
-        homed = sum(1 for home in self.letter_homes if used[home].any())
-        extra = self.extra_site_cost_eur * sum(len(g) - 1 for g in gigafactories)
-        lifetime = float(self.capex_eur[used].sum() + extra + self.energy_cost_eur[used].sum())
-        return {
-            "coverage": covered / self.total_population if self.total_population > 0 else 0.0,
-            "grid": float(mw.sum() / scale_mw),
-            "spread": min(len(countries), self.max_gigafactories) / self.max_gigafactories,
-            "clean": float((self.clean_share[used] * mw).sum() / scale_mw),
-            "green": float((self.renewable_share[used] * mw).sum() / scale_mw),
-            "letters": homed / len(self.letter_site) if len(self.letter_site) else 0.0,
-            "cost": lifetime / self.cost_reference_eur,
-        }
+        return {term: float(values[0])
+                for term, values in self.evaluate_many([gigafactories]).items()}
 
     def evaluate_many(self, portfolios) -> dict[str, np.ndarray]:
         """:meth:`evaluate` of many portfolios at once (vectorised): each term as an array.
@@ -331,8 +314,7 @@ class SelectionInstance:
         portfolios : list of iterable of iterable of int
             Each a portfolio: member site indices of each gigafactory.
         """
-        n_sites = len(self.site_ids)
-        used = np.zeros((len(portfolios), n_sites), dtype=bool)
+        used = np.zeros((len(portfolios), len(self.site_ids)), dtype=bool)
         extra_sites = np.zeros(len(portfolios))
         for row, portfolio in enumerate(portfolios):
             gigafactories = [tuple(g) for g in portfolio]
@@ -340,27 +322,20 @@ class SelectionInstance:
                 used[row, list(members)] = True
             extra_sites[row] = sum(len(g) - 1 for g in gigafactories)
         weights = used.astype(float)
-
-        def any_of(sets) -> np.ndarray:
-            """Per portfolio and set: whether a member site is in the set."""
-            incidence = np.zeros((len(sets), n_sites))
-            for index, members in enumerate(sets):
-                incidence[index, members] = 1.0
-            return weights @ incidence.T > 0
-
         scale_mw = self.max_gigafactories * self.power_cap_mw
         mw = np.asarray(self.effective_mw, float)
         country = np.asarray(self.site_country)
-        states = any_of([np.flatnonzero(country == c) for c in self.countries]).sum(axis=1)
-        covered = any_of(self.group_sites) @ np.asarray(self.group_population, float)
-        homed = any_of(self.letter_homes).sum(axis=1)
+        states = _touches(used, [np.flatnonzero(country == c) for c in self.countries])
+        covered = _touches(used, self.group_sites) @ np.asarray(self.group_population, float)
+        homed = _touches(used, self.letter_homes).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)
         return {
             "coverage": covered / self.total_population if self.total_population > 0
             else np.zeros(len(portfolios)),
             "grid": weights @ mw / scale_mw,
-            "spread": np.minimum(states, self.max_gigafactories) / self.max_gigafactories,
+            "spread": np.minimum(states.sum(axis=1), self.max_gigafactories)
+            / self.max_gigafactories,
             "clean": weights @ (self.clean_share * mw) / scale_mw,
             "green": weights @ (np.asarray(self.renewable_share, float) * mw) / scale_mw,
             "letters": homed / len(self.letter_site) if len(self.letter_site)
@@ -423,6 +398,19 @@ class SelectionInstance:
         w = self.weights
         return sum((-1.0 if term == "cost" else 1.0) * getattr(w, term) * terms[term]
                    for term in TERMS)
+
+
+def _touches(used: np.ndarray, sets) -> np.ndarray:
+    """Per portfolio (row of ``used``, a mask over the sites) and set of site indices: whether
+    the portfolio uses a site of the set (False for an empty set)."""
+    lengths = np.array([len(members) for members in sets], dtype=np.int64)
+    touched = np.zeros((len(used), len(sets)), dtype=bool)
+    full = lengths > 0
+    if full.any():
+        flat = np.concatenate([members for members in sets if len(members)]).astype(np.int64)
+        starts = np.r_[0, np.cumsum(lengths[full])[:-1]]
+        touched[:, full] = np.logical_or.reduceat(used[:, flat], starts, axis=1)
+    return touched
 
 
 def lp_names(prefix: str, labels: list[str]) -> list[str]:

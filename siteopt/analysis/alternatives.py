@@ -125,7 +125,7 @@ class Alternatives:
         ax.set_xlim(low - (max(values) - low) * 0.5 - 1e-3, max(values) * 1.02 + 1e-3)
         ax.set_xlabel("objective (higher is better)")
         ax.set_title(f"The {len(self.items)} best portfolios ({self.model})", loc="left",
-                     fontsize=10)
+                     fontsize=10, parse_math=False)
         for text in ax.get_yticklabels():
             text.set_fontsize(8)
         return ax

@@ -140,7 +140,8 @@ class Explanation:
         ax.barh([f"{e.site_id} ({'in' if e.chosen else 'out'})" for e in known],
                 [e.regret for e in known], color="#D55E00", gid="regret")
         ax.set_xlabel("regret: objective lost by forcing the other answer")
-        ax.set_title(f"What insisting costs ({self.model})", loc="left", fontsize=10)
+        ax.set_title(f"What insisting costs ({self.model})", loc="left", fontsize=10,
+                     parse_math=False)
         return ax
 
 

@@ -142,10 +142,10 @@ class ParetoFront:
                     xycoords="axes fraction", textcoords="axes fraction", ha="center",
                     color="#555555", fontsize=9,
                     arrowprops={"arrowstyle": "->", "color": "#555555"})
-        sample = "complete" if self.complete else "an even sample"
+        sample = "complete" if self.complete else "a sample spread along the front"
         ax.set_title(f"Pareto front of {self.x} and {self.y}: no portfolio beats a point on "
                      f"both\n{len(self.points)} points ({sample}; numbers as in the table); "
-                     f"{self.model}", loc="left", fontsize=9)
+                     f"{self.model}", loc="left", fontsize=9, parse_math=False)
         return ax
 
 

@@ -145,7 +145,7 @@ class Sweep:
         ax.set_xlabel(f"{key} (EUR bn)" if key.endswith("_eur") else key)
         ax.set_ylabel("objective; each term un-weighted")
         ax.set_title(f"Sweep of {key}: the portfolio changes at each dotted line, to the one "
-                     f"named at its top\n{self.model}", loc="left", fontsize=10)
+                     f"named at its top\n{self.model}", loc="left", fontsize=10, parse_math=False)
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
         return ax
 

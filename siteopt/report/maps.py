@@ -214,6 +214,14 @@ def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
     _draw_credit(ax)
 
 
+def _dataset_map(dataset, ax=None):
+    """``ax`` (or a new 9-inch square one) with the member states of ``dataset`` drawn on the
+    common base (sea, neighbours, credit), framed on Europe."""
+    ax = _axes(ax, size=9)
+    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    return ax
+
+
 def _draw_ai_factories(ax, dataset) -> gpd.GeoDataFrame:
     """The EuroHPC AI Factories as purple triangles; returns them projected."""
     factories = dataset.ai_factories.to_crs(EUROPE_CRS)
@@ -474,8 +482,7 @@ def plot_candidates(dataset, column: str | None = None, ax=None, title: str | No
     -------
     matplotlib Axes
     """
-    ax = _axes(ax, size=9)
-    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    ax = _dataset_map(dataset, ax)
     sites = dataset.sites.to_crs(EUROPE_CRS)
     sizes = marker_area(dataset.sites["power_mw"].clip(upper=1000))
     if column is None:
@@ -505,8 +512,7 @@ def plot_population(dataset, ax=None):
     -------
     matplotlib Axes
     """
-    ax = _axes(ax, size=9)
-    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    ax = _dataset_map(dataset, ax)
     points = dataset.demand.to_crs(EUROPE_CRS)
     ax.scatter(points.geometry.x, points.geometry.y, s=dataset.demand["population"] / 20_000,
                color="#0072B2", alpha=0.5, linewidth=0, zorder=3, gid="demand")
@@ -541,8 +547,7 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
 
-    ax = _axes(ax, size=9)
-    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    ax = _dataset_map(dataset, ax)
     sites = dataset.sites.to_crs(EUROPE_CRS)
     share = sites["site_id"].map(frequency).fillna(0.0).to_numpy(float)
     never = share == 0
@@ -566,7 +571,7 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
     bar.ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     ax.legend(loc="upper left", fontsize=8)
     _draw_scale_bar(ax)
-    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_title(title, loc="left", fontsize=10, parse_math=False)
     return ax
 
 

@@ -233,14 +233,14 @@ def greedy_portfolio(instance: SelectionInstance):
     w = instance.weights
     people = instance.total_population if instance.total_population > 0 else 1.0
     matrix = coverage_matrix(instance.group_sites, len(instance.site_ids)).T.tocsr()
+    own = site_objective(instance)
     per_state = w.spread / instance.max_gigafactories
     uncovered = np.ones(len(instance.group_population))
     chosen: list[tuple[int, ...]] = []
     value = instance.objective(instance.evaluate(chosen))
     while len(chosen) < instance.max_gigafactories:
         states = {instance.site_country[g[0]] for g in chosen}
-        gain = (site_objective(instance)
-                + w.coverage * (matrix @ (instance.group_population * uncovered)) / people
+        gain = (own + w.coverage * (matrix @ (instance.group_population * uncovered)) / people
                 + np.array([0.0 if c in states else per_state for c in instance.site_country]))
         gain[~instance.eligible | instance.site_mask(chosen)] = -np.inf
         site = _best_feasible_site(instance, chosen, gain)
