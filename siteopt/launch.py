@@ -30,6 +30,15 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _unraisable(unraisable) -> None:
+    """Python reports an exception it cannot raise (one in a weak-reference callback of the
+    import system, say) as "Exception ignored in ..." with a traceback. For the interruption
+    of a stop signal, which :data:`_received` has recorded and :func:`check` raises again, say
+    nothing; report anything else as Python would."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
 def check() -> None:
     """Raise ``KeyboardInterrupt`` if a stop signal has arrived (even one Python swallowed)."""
     if _received:
@@ -38,6 +47,7 @@ def check() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    sys.unraisablehook = _unraisable
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), _interrupt)
     try:

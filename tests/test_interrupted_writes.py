@@ -183,3 +183,21 @@ def test_a_signal_while_starting_aborts_without_a_traceback(signum):
         outcome = (process.returncode, stdout, stderr.decode().strip())
         allowed = [(1, b"", "Aborted!")] + ([(-signum, b"", "")] if delay < 0.2 else [])
         assert outcome in allowed, f"after {delay} s: {stderr.decode()[-400:]}"
+
+
+def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(capsys):
+    """A stop signal landing in a weak-reference callback of the import system becomes an
+    "unraisable" exception: the launcher says nothing about it (the signal is recorded and
+    raised again), and reports any other unraisable exception as Python does."""
+    import types
+
+    from siteopt import launch
+
+    def unraisable(error):
+        return types.SimpleNamespace(exc_type=type(error), exc_value=error, exc_traceback=None,
+                                     err_msg=None, object=None)
+
+    launch._unraisable(unraisable(KeyboardInterrupt()))
+    assert capsys.readouterr().err == ""
+    launch._unraisable(unraisable(ValueError("kept")))
+    assert "ValueError: kept" in capsys.readouterr().err
