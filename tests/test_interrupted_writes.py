@@ -185,19 +185,22 @@ def test_a_signal_while_starting_aborts_without_a_traceback(signum):
         assert outcome in allowed, f"after {delay} s: {stderr.decode()[-400:]}"
 
 
-def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(capsys):
+def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(capsys,
+                                                                             monkeypatch):
     """A stop signal landing in a weak-reference callback of the import system becomes an
     "unraisable" exception: the launcher says nothing about it (the signal is recorded and
     raised again), and reports any other unraisable exception as Python does."""
-    import types
-
     from siteopt import launch
 
-    def unraisable(error):
-        return types.SimpleNamespace(exc_type=type(error), exc_value=error, exc_traceback=None,
-                                     err_msg=None, object=None)
+    class RaisesWhenCollected:
+        def __init__(self, error):
+            self.error = error
 
-    launch._unraisable(unraisable(KeyboardInterrupt()))
+        def __del__(self):
+            raise self.error
+
+    monkeypatch.setattr(sys, "unraisablehook", launch._unraisable)
+    RaisesWhenCollected(KeyboardInterrupt())   # collected at once: an unraisable exception
     assert capsys.readouterr().err == ""
-    launch._unraisable(unraisable(ValueError("kept")))
+    RaisesWhenCollected(ValueError("kept"))
     assert "ValueError: kept" in capsys.readouterr().err
