@@ -31,7 +31,7 @@ from siteopt.paths import display_path, shipped_scenarios
 #: Solvers siteopt supports, by the name used in model files and on the command line.
 SOLVERS = ("cbc", "highs")
 #: How the model reaches the solver (see the ``solver.method`` key).
-METHODS = ("auto", "pulp", "direct", "benders")
+METHODS = ("auto", "pulp", "direct", "benders", "search")
 
 
 def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
@@ -144,12 +144,14 @@ class Solver:
                                 exclusive_minimum=True)
     mip_gap: float = _spec(0.0, "Relative optimality gap at which the solver may stop "
                                 "(0 = proven optimum)", minimum=0, maximum=1)
-    method: str = _spec("auto", "'auto' (the fastest exact path for the instance: direct for "
-                                "small models, benders for large ones, pulp for CBC), 'pulp' "
-                                "(the model built with PuLP, solved by solver.name), 'direct' "
-                                "(the same model built straight into HiGHS) or 'benders' "
-                                "(Benders decomposition on HiGHS, for 100,000+ demand points); "
-                                "direct and benders need solver.name = 'highs'",
+    method: str = _spec("auto", "'auto' (the fastest exact path for the instance: search for "
+                                "one bid per member state, else direct for small models and "
+                                "benders for large ones; pulp for CBC), 'pulp' (the model "
+                                "built with PuLP, solved by solver.name), 'direct' (the same "
+                                "model built straight into HiGHS), 'benders' (Benders "
+                                "decomposition on HiGHS, for 100,000+ demand points) or "
+                                "'search' (siteopt's own branch and bound over whole "
+                                "gigafactories); direct and benders need solver.name = 'highs'",
                         choices=METHODS)
 
 
@@ -443,7 +445,7 @@ def check_consistency(cfg: ModelConfig) -> ModelConfig:
     """Rules between keys: the direct and benders methods run on HiGHS only; a budget of at
     least EUR 1 m; some term of the objective must count (with every weight 0 the empty
     portfolio would be "optimal")."""
-    if cfg.solver.method not in ("pulp", "auto") and cfg.solver.name != "highs":
+    if cfg.solver.method in ("direct", "benders") and cfg.solver.name != "highs":
         raise ConfigError(f"solver.method = '{cfg.solver.method}' needs solver.name = 'highs' "
                           f"(it is '{cfg.solver.name}'): add --solver highs")
     budget = cfg.budget.total_eur

@@ -17,13 +17,15 @@ from siteopt.solvers.benders import solve_benders
 from siteopt.solvers.direct import solve_direct
 from siteopt.solvers.highs import new_highs
 from siteopt.solvers.outcome import Status, chosen_gigafactories, relative_gap
+from siteopt.solvers.search import solve_search
 from siteopt.solvers.via_pulp import solve_model
 from tests.conftest import REPO
 from tests.instances import brute_force, hard_instance, portfolio_value, random_instance
 
 solvers = pytest.mark.parametrize("solver", SOLVERS)
-#: Every way siteopt can solve a model: PuLP with each solver, and the two HiGHS fast paths.
-PATHS = ("cbc", "highs", "direct", "benders")
+#: Every way siteopt can solve a model: PuLP with each solver, the two HiGHS fast paths and
+#: siteopt's own branch and bound.
+PATHS = ("cbc", "highs", "direct", "benders", "search")
 paths = pytest.mark.parametrize("solver", PATHS)
 
 
@@ -33,6 +35,8 @@ def solve(instance, solver, **settings_):
         return solve_direct(instance, Solver(name="highs", method="direct", **settings_))
     if solver == "benders":
         return solve_benders(instance, Solver(name="highs", method="benders", **settings_))
+    if solver == "search":
+        return solve_search(instance, Solver(method="search", **settings_))
     return solve_model(build_model(instance), instance, Solver(name=solver, **settings_))
 
 
@@ -330,6 +334,14 @@ def test_fast_paths_agree_with_pulp_beyond_brute_force(seed):
     assert max(values.values()) - min(values.values()) < 1e-9, values
 
 
+def test_time_limited_search_reports_its_gap():
+    outcome = solve(hard_instance(200, 3000), "search", time_limit_s=0.3)
+    assert outcome.status == Status.TIME_LIMIT
+    assert outcome.bound > outcome.objective > 0
+    assert outcome.gap == pytest.approx(relative_gap(outcome.objective, outcome.bound))
+    assert not hard_instance(200, 3000).violations(outcome.gigafactories)
+
+
 def test_time_limited_benders_reports_its_gap():
     outcome = solve(hard_instance(400, 6000), "benders", time_limit_s=0.3)
     assert outcome.status == Status.TIME_LIMIT
@@ -344,7 +356,7 @@ def test_paths_can_follow_each_other_in_one_process():
 
     script = ("from siteopt.examples import three_sites\n"
               "from tests.test_model import solve\n"
-              "for path in ('benders', 'highs', 'direct', 'highs', 'benders'):\n"
+              "for path in ('benders', 'highs', 'search', 'direct', 'highs', 'benders'):\n"
               "    outcome = solve(three_sites(), path)\n"
               "    assert outcome.status.value == 'optimal', (path, outcome)\n"
               "    assert abs(outcome.objective - 0.6875) < 1e-9, (path, outcome)\n"
@@ -381,7 +393,7 @@ class CandidateForm(SelectionInstance):
         return False
 
 
-@pytest.mark.parametrize("path", ["highs", "direct", "benders"])
+@pytest.mark.parametrize("path", ["highs", "direct", "benders", "search"])
 def test_compact_and_candidate_forms_agree(path):
     """With one bid per state and no cross-border members both forms apply: same optimum."""
     checked = 0
@@ -412,30 +424,43 @@ def test_too_many_candidates_are_refused_naming_the_fix(monkeypatch):
 
 # --- the automatic choice of path ---------------------------------------------------------
 
-def test_auto_takes_direct_when_small_benders_when_large_and_pulp_for_cbc(monkeypatch):
+def test_auto_takes_search_for_national_bids_direct_when_small_benders_when_large(monkeypatch):
     from siteopt import solvers
 
-    instance = three_sites()
-    assert solvers.choose_method(instance, Solver()) == "direct"
+    instance = three_sites()  # one bid per member state: the compact form
+    assert instance.compact
+    assert solvers.choose_method(instance, Solver()) == "search"
     assert solvers.choose_method(instance, Solver(name="cbc")) == "pulp"
     assert solvers.choose_method(instance, Solver(method="benders")) == "benders"
     assert solvers.choose_method(instance, Solver(method="pulp")) == "pulp"
+    across = border_sites(cross_border=True)
+    assert solvers.choose_method(across, Solver()) == "direct"
+    monkeypatch.setattr("siteopt.solvers.search.AUTO_SEARCH_ENTRIES", 0)
+    assert solvers.choose_method(instance, Solver()) == "direct"
     monkeypatch.setattr(solvers, "AUTO_DIRECT_NONZEROS", 0)
     assert solvers.choose_method(instance, Solver()) == "benders"
+    assert solvers.choose_method(across, Solver()) == "benders"
 
 
 def test_auto_finds_the_same_optimum_as_each_path_and_says_which(monkeypatch):
     import siteopt
 
     small = siteopt.solve()
-    assert (small.solver["method"], small.solver["method_setting"]) == ("direct", "auto")
-    assert "method direct (auto)" in str(small).splitlines()[-1]
+    assert (small.solver["method"], small.solver["method_setting"]) == ("search", "auto")
+    assert "solver siteopt, method search (auto)" in str(small).splitlines()[-1]
+    # a search that needs more nodes than auto allows hands the instance to HiGHS
+    monkeypatch.setattr("siteopt.solvers.search.AUTO_NODE_LIMIT", 2)
+    handed_over = siteopt.solve()
+    assert (handed_over.solver["method"], handed_over.solver["name"]) == ("direct", "highs")
+    monkeypatch.setattr("siteopt.solvers.search.AUTO_SEARCH_ENTRIES", 0)
+    direct = siteopt.solve()
+    assert direct.solver["method"] == "direct"
     monkeypatch.setattr("siteopt.solvers.AUTO_DIRECT_NONZEROS", 0)
     large = siteopt.solve()
     assert large.solver["method"] == "benders"
     pulp = siteopt.solve(**{"solver.method": "pulp"})
     assert pulp.solver["method"] == pulp.solver["method_setting"] == "pulp"
-    for other in (large, pulp):
+    for other in (handed_over, direct, large, pulp):
         assert other.objective == pytest.approx(small.objective, abs=1e-9)
         assert other.selected == small.selected
 

@@ -5,7 +5,8 @@ Every path solves the same :class:`~siteopt.model.SelectionInstance` exactly and
 
 - :mod:`~siteopt.solvers.via_pulp`: the model built with PuLP, solved by HiGHS or CBC;
 - :mod:`~siteopt.solvers.direct`: the same model handed to HiGHS as arrays;
-- :mod:`~siteopt.solvers.benders`: coverage as cuts on a small master problem in HiGHS.
+- :mod:`~siteopt.solvers.benders`: coverage as cuts on a small master problem in HiGHS;
+- :mod:`~siteopt.solvers.search`: branch and bound over whole gigafactories in NumPy.
 
 :mod:`~siteopt.solvers.outcome` holds the status and gap, :mod:`~siteopt.solvers.highs` the
 HiGHS settings the paths share, :mod:`~siteopt.solvers.infeasibility` names the conflicting
@@ -14,6 +15,7 @@ limits of an infeasible instance.
 
 from __future__ import annotations
 
+import math
 import time
 
 from siteopt.config import Solver
@@ -27,12 +29,23 @@ AUTO_DIRECT_NONZEROS = 40_000
 
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
-    exact one (pulp for CBC, the only path that runs it; direct up to
-    :data:`AUTO_DIRECT_NONZEROS`; benders beyond)."""
+    exact one (pulp for CBC, the only path that runs it; search for the compact form up to
+    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`; else direct up to
+    :data:`AUTO_DIRECT_NONZEROS`, benders beyond)."""
     if settings.method != "auto":
         return settings.method
     if settings.name != "highs":
         return "pulp"
+    from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
+
+    if instance.compact and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
+        return "search"
+    return highs_method(instance)
+
+
+def highs_method(instance) -> str:
+    """The faster HiGHS path for ``instance``: direct up to :data:`AUTO_DIRECT_NONZEROS`
+    non-zeros, benders beyond."""
     return "direct" if model_nonzeros(instance) <= AUTO_DIRECT_NONZEROS else "benders"
 
 
@@ -43,13 +56,26 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float]):
     The direct and Benders paths build inside the solver call, so their build time counts in
     ``solve`` and ``build`` is 0.
 
+    Under ``auto``, a search that needs more than
+    :data:`~siteopt.solvers.search.AUTO_NODE_LIMIT` nodes hands the instance to HiGHS.
+
     Returns
     -------
     outcome : SolverOutcome
     method : str
-        The path taken (``pulp``, ``direct`` or ``benders``).
+        The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
     method = choose_method(instance, settings)
+    if method == "search":
+        from siteopt.solvers.search import AUTO_NODE_LIMIT, solve_search
+
+        timings["build"] = 0.0
+        limit = AUTO_NODE_LIMIT if settings.method == "auto" else math.inf
+        outcome = solve_search(instance, settings, limit)
+        if outcome is not None:
+            timings["solve"] = outcome.seconds
+            return outcome, method
+        method = highs_method(instance)
     if method == "pulp":
         from siteopt.model import build_model
         from siteopt.solvers.via_pulp import solve_model
