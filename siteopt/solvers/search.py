@@ -64,10 +64,13 @@ PRUNE_TOLERANCE = 1e-12
 AUTO_NODE_LIMIT = 20_000
 #: ``auto`` uses this path for models with at most this many (option, element) entries.
 AUTO_SEARCH_ENTRIES = 2_000_000
-#: Subgradient steps that set the multipliers at the root.
-ROOT_STEPS = 150
+#: Most subgradient steps that set the multipliers at the root; they stop earlier once the
+#: step length has been halved below :data:`MIN_STEP_LENGTH` (no progress in 10 steps halves
+#: it).
+ROOT_STEPS = 300
+MIN_STEP_LENGTH = 1 / 256
 #: Scalings of the root budget multiplier tried at every node (0 drops the budget).
-LAMBDA_SCALES = np.array([0.0, 0.5, 0.8, 1.0, 1.25, 2.0])
+LAMBDA_SCALES = np.array([0.0, 0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,31 +146,39 @@ def build_search_model(instance: SelectionInstance) -> SearchModel:
     value = sites.astype(float) @ site_objective(instance)
     value -= w.cost * instance.extra_site_cost_eur * (candidates.size - 1) \
         / instance.cost_reference_eur
-    group_weight = (w.coverage * np.asarray(instance.group_population, float)
-                    / instance.total_population if instance.total_population > 0
-                    else np.zeros(len(instance.group_population)))
+    weight = (w.coverage * np.asarray(instance.group_population, float)
+              / instance.total_population if instance.total_population > 0
+              else np.zeros(len(instance.group_population)))
+    covers = _covered(sites, instance.group_sites)
     n_letters = len(instance.letter_site)
     letter_weight = np.full(n_letters, w.letters / n_letters) if n_letters else np.zeros(0)
     state_weight = w.spread / instance.max_gigafactories
-    weight = np.r_[group_weight, letter_weight,
-                   np.full(len(instance.countries), state_weight)]
-    site_sets = [instance.group_sites, instance.letter_homes]
-    blocks = [sites[:, :0]]
-    for sets in site_sets:
-        block = np.zeros((n_sites, len(sets)), dtype=bool)
-        for element, members_ in enumerate(sets):
-            block[members_, element] = True
-        blocks.append(sites.astype(np.float32) @ block.astype(np.float32) > 0)
-    covers = np.hstack(blocks[1:] + [country]).astype(float)
-    start = len(group_weight) + n_letters
+    if instance.compact:
+        # one option per state: its state and the letters of its state count exactly once
+        value += (_covered(sites, instance.letter_homes).astype(float) @ letter_weight
+                  + state_weight)
+        states = slice(len(weight), len(weight))
+    else:
+        weight = np.r_[weight, letter_weight, np.full(len(instance.countries), state_weight)]
+        covers = np.hstack([covers, _covered(sites, instance.letter_homes), country])
+        states = slice(len(weight) - len(instance.countries), len(weight))
     group = (np.array([instance.countries.index(instance.site_country[s]) for s in
                        candidates.members[:, 0]], dtype=np.int64) if instance.compact
              else candidates.members[:, 0].astype(np.int64))
     order = np.argsort(group, kind="stable")
-    return SearchModel(np.arange(n_options)[order], group[order], value[order], covers[order],
-                       weight, slice(start, start + len(instance.countries)), state_weight,
+    return SearchModel(np.arange(n_options)[order], group[order], value[order],
+                       covers[order].astype(float), weight, states, state_weight,
                        candidates.capex_eur[order], candidates.mw[order], sites[order],
                        country[order], instance.compact)
+
+
+def _covered(sites: np.ndarray, site_sets) -> np.ndarray:
+    """Per option (row of ``sites``, its members) and set of site indices: whether a member is
+    in the set."""
+    block = np.zeros((sites.shape[1], len(site_sets)), dtype=np.float32)
+    for element, members in enumerate(site_sets):
+        block[members, element] = 1.0
+    return sites.astype(np.float32) @ block > 0
 
 
 def _group_starts(group: np.ndarray) -> np.ndarray:
@@ -175,9 +186,10 @@ def _group_starts(group: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
 
 
-def root_multipliers(model: SearchModel, slots: int, budget_eur: float,
+def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw: float,
                      steps: int = ROOT_STEPS) -> tuple[float, np.ndarray, float]:
-    """Multipliers :math:`\\pi, \\lambda` of the bound at the root, by projected subgradient.
+    """Multipliers :math:`\\pi, \\lambda` of the bound at the root, by projected subgradient
+    steps of Polyak's length towards the value of a greedy portfolio.
 
     Returns
     -------
@@ -190,29 +202,60 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float,
     """
     weight, covers = model.weight, model.covers
     starts = _group_starts(model.group)
-    pi, lam = weight.copy(), 0.0
-    best = (math.inf, pi, lam)
     if len(starts) == 0:
-        return weight.sum(), pi, lam
-    ends = np.r_[starts[1:], len(model.group)]
-    scale = max(weight.max(initial=0.0), 1e-12)
-    # a budget multiplier of lam_unit prices the whole budget at the whole objective
-    lam_unit = (weight.sum() + slots * np.abs(model.value).max()) / max(budget_eur, 1.0)
-    for step in range(steps):
-        bracket = covers @ pi + model.value - lam * model.capex_eur
+        return weight.sum(), weight.copy(), 0.0
+    position = np.searchsorted(model.group[starts], model.group)
+    budget = max(budget_eur, 1.0)
+    target = _greedy_value(model, slots, budget_eur, power_mw)
+    pi, price = weight.copy(), 0.0   # price = lambda x budget, objective points
+    best = (math.inf, pi, 0.0)
+    length, since_best = 2.0, 0
+    for _ in range(steps):
+        bracket = covers @ pi + model.value - price * model.capex_eur / budget
         group_max = np.maximum.reduceat(bracket, starts)
         positive = np.flatnonzero(group_max > 0)
         top = positive[np.argsort(-group_max[positive], kind="stable")[:slots]]
-        bound = (weight - pi).sum() + lam * budget_eur + group_max[top].sum()
-        if bound < best[0]:
-            best = (bound, pi, lam)
-        chosen = np.array([starts[g] + np.argmax(bracket[starts[g]:ends[g]]) for g in top],
-                          dtype=np.int64)
-        length = 0.02 / math.sqrt(1 + step)
-        pi = np.clip(pi - length * scale * (covers[chosen].sum(axis=0) - 1.0), 0.0, weight)
-        lam = max(0.0, lam - length * lam_unit * (budget_eur - model.capex_eur[chosen].sum())
-                  / max(budget_eur, 1.0))
+        bound = (weight - pi).sum() + price + group_max[top].sum()
+        if bound < best[0] - 1e-12:
+            best, since_best = (bound, pi, price / budget), 0
+        else:
+            since_best += 1
+            if since_best >= 10:
+                length, since_best = length / 2, 0
+                if length < MIN_STEP_LENGTH:
+                    break
+        hits = np.flatnonzero(bracket == group_max[position])  # each group's best options
+        chosen = hits[np.searchsorted(position[hits], top)]
+        step_pi = covers[chosen].sum(axis=0) - 1.0
+        step_pi[((pi <= 0) & (step_pi > 0)) | ((pi >= weight) & (step_pi < 0))] = 0.0
+        step_price = 1.0 - model.capex_eur[chosen].sum() / budget
+        if price <= 0 and step_price > 0:
+            step_price = 0.0
+        norm = float(step_pi @ step_pi) + step_price ** 2
+        if norm <= 0 or bound - target <= 1e-12:
+            break
+        t = length * (bound - target) / norm
+        pi = np.clip(pi - t * step_pi, 0.0, weight)
+        price = max(0.0, price - t * step_price)
     return best
+
+
+def _greedy_value(model: SearchModel, slots: int, budget_eur: float, power_mw: float) -> float:
+    """The value of a greedy portfolio (best gain first, one option per group, within budget
+    and power; sites and bids unchecked): only the target of the multipliers' step length."""
+    left, value, used = model.weight.copy(), 0.0, np.zeros(len(model.group), dtype=bool)
+    for _ in range(slots):
+        gain = model.covers @ left + model.value
+        fits = ~used & (model.capex_eur <= budget_eur) & (model.mw <= power_mw) & (gain > 0)
+        if not fits.any():
+            break
+        pick = np.flatnonzero(fits)[np.argmax(gain[fits])]
+        value += gain[pick]
+        left = left * (1.0 - model.covers[pick])
+        used |= model.group == model.group[pick]
+        budget_eur -= model.capex_eur[pick]
+        power_mw -= model.mw[pick]
+    return value
 
 
 @dataclass
@@ -229,6 +272,13 @@ class _Search:
     best: tuple[int, ...] | None = None
     nodes: int = 0
     stopped: str = ""
+
+    def __post_init__(self):
+        self.starts = _group_starts(self.model.group)
+        n_groups = len(self.starts)
+        #: later[k, j]: group j comes after group k
+        self.later = np.arange(n_groups)[None, :] > np.arange(n_groups)[:, None]
+        self.position = np.searchsorted(self.model.group[self.starts], self.model.group)
 
     def expand(self, chosen: tuple[int, ...], value: float, left: np.ndarray, pi: np.ndarray,
                last_group: int, budget_eur: float, power_mw: float, used_sites: np.ndarray,
@@ -247,54 +297,84 @@ class _Search:
         if not model.exclusive_groups:
             allowed &= ~model.sites[:, used_sites].any(axis=1)
             allowed &= ~model.country[:, bids >= instance.max_bids_per_country].any(axis=1)
-        options = np.flatnonzero(allowed)
         missing = self.required & ~used_sites
-        if len(options) == 0 or not model.sites[np.ix_(options, missing)].any(axis=0).all():
+        has_missing = bool(missing.any())
+        if not allowed.any() or (
+                has_missing and not model.sites[allowed][:, missing].any(axis=0).all()):
             return
-        covers = model.covers[options]
-        new_states = covers[:, model.states] @ (left[model.states] > 0)
-        over = max(0, n_states - instance.max_gigafactories)
-        penalty = model.state_weight * (np.maximum(0, n_states + new_states
-                                                   - instance.max_gigafactories) - over)
-        gains = covers @ left + model.value[options]
-        child_value = value + gains - penalty
-        complete = model.sites[np.ix_(options, missing)].all(axis=1)
+        gains = model.covers @ left + model.value
+        child_value = value + gains
+        if not model.exclusive_groups:
+            new_states = model.covers[:, model.states] @ (left[model.states] > 0)
+            over = max(0, n_states - instance.max_gigafactories)
+            child_value -= model.state_weight * (
+                np.maximum(0, n_states + new_states - instance.max_gigafactories) - over)
+        complete = allowed & (model.sites[:, missing].all(axis=1) if has_missing else True)
         if complete.any():
             top = np.flatnonzero(complete)[np.argmax(child_value[complete])]
             if child_value[top] > self.best_value:
                 self.best_value = float(child_value[top])
-                self.best = chosen + (int(options[top]),)
+                self.best = chosen + (int(top),)
         slots = instance.max_gigafactories - len(chosen) - 1
         if slots <= 0:
             return
-        groups = model.group[options]
-        starts = _group_starts(groups)
-        bracket = (covers @ pi + model.value[options])[None, :] \
-            - self.lambdas[:, None] * model.capex_eur[options][None, :]
-        group_max = np.maximum(np.maximum.reduceat(bracket, starts, axis=1), 0.0)
-        n_groups = len(starts)
-        later = np.arange(n_groups)[None, :] > np.arange(n_groups)[:, None]
-        after = group_max[:, None, :] * later[None, :, :]
-        take = min(slots, n_groups)
+        bracket = np.where(allowed, model.covers @ pi + model.value, -np.inf)[None, :] \
+            - self.lambdas[:, None] * model.capex_eur[None, :]
+        group_max = np.maximum(np.maximum.reduceat(bracket, self.starts, axis=1), 0.0)
+        after = group_max[:, None, :] * self.later[None, :, :]
+        take = min(slots, len(self.starts))
         rest = -np.partition(-after, take - 1, axis=2)[:, :, :take].sum(axis=2)
-        position = np.searchsorted(groups[starts], groups)
-        child_left = left[None, :] * (1.0 - covers)
-        uncovered = np.maximum(child_left - pi[None, :], 0.0).sum(axis=1)
-        bound = child_value + uncovered + (
-            self.lambdas[:, None] * (budget_eur - model.capex_eur[options])[None, :]
-            + rest[:, position]).min(axis=0)
-        for j in np.argsort(-gains, kind="stable"):
-            if position[j] == n_groups - 1 or bound[j] <= self.best_value + PRUNE_TOLERANCE:
+        last = self.position[allowed].max()
+        # first with the weight this node leaves beyond pi (no less than any child leaves)
+        beyond = np.maximum(left - pi, 0.0).sum()
+        bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
+                                        + rest[:, self.position]).min(axis=0)
+        order = np.flatnonzero(allowed & (self.position < last)
+                               & (bound > self.best_value + PRUNE_TOLERANCE))
+        order = order[np.argsort(-gains[order], kind="stable")]
+        child_left = left[None, :] * (1.0 - model.covers[order])
+        bound[order] -= beyond - np.maximum(child_left - pi[None, :], 0.0).sum(axis=1)
+        keep = bound[order] > self.best_value + PRUNE_TOLERANCE
+        order, child_left = order[keep], child_left[keep]
+        if slots == 1 and model.exclusive_groups and not has_missing:
+            self._last_level(chosen, order, allowed, child_value, child_left, budget_eur,
+                             power_mw)
+            return
+        for option, option_left in zip(order, child_left):
+            if bound[option] <= self.best_value + PRUNE_TOLERANCE:
                 continue
-            option = options[j]
-            members = model.sites[option]
-            self.expand(chosen + (int(option),), float(child_value[j]), child_left[j],
-                        np.minimum(pi, child_left[j]), int(groups[j]),
+            self.expand(chosen + (int(option),), float(child_value[option]), option_left,
+                        np.minimum(pi, option_left), int(model.group[option]),
                         budget_eur - model.capex_eur[option], power_mw - model.mw[option],
-                        used_sites | members, bids + model.country[option],
-                        n_states + int(new_states[j]))
+                        used_sites | model.sites[option], bids + model.country[option],
+                        n_states + int(new_states[option]) if not model.exclusive_groups
+                        else n_states + 1)
             if self.stopped:
                 return
+
+    def _last_level(self, chosen: tuple[int, ...], children: np.ndarray, allowed: np.ndarray,
+                    child_value: np.ndarray, child_left: np.ndarray, budget_eur: float,
+                    power_mw: float) -> None:
+        """The ``children`` (``child_left``: the weight each leaves) of a node with two
+        gigafactories left to choose, each completed by its best last gigafactory at once:
+        one matrix product instead of a node per child (compact form, nothing required left
+        to place)."""
+        if len(children) == 0:
+            return
+        self.nodes += len(children)
+        model = self.model
+        options = np.flatnonzero(allowed)
+        completion = model.covers[options] @ child_left.T + model.value[options][:, None]
+        fits = ((model.group[options][:, None] > model.group[children][None, :])
+                & (model.capex_eur[options][:, None]
+                   <= (budget_eur - model.capex_eur[children])[None, :] * (1 + 1e-12))
+                & (model.mw[options][:, None]
+                   <= (power_mw - model.mw[children])[None, :] + 1e-9))
+        total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
+        last, child = np.unravel_index(np.argmax(total), total.shape)
+        if total[last, child] > self.best_value:
+            self.best_value = float(total[last, child])
+            self.best = chosen + (int(children[child]), int(options[last]))
 
 
 def search_optimum(instance: SelectionInstance, time_limit_s: float,
@@ -317,7 +397,8 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
     p = instance.max_gigafactories
-    root_bound, pi, lam = root_multipliers(model, p, instance.budget_eur)
+    root_bound, pi, lam = root_multipliers(model, p, instance.budget_eur,
+                                              instance.total_power_mw)
     model = _in_search_order(model, pi, lam)
     required = np.asarray(instance.required, bool)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
