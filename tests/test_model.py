@@ -493,3 +493,14 @@ def test_the_greedy_start_on_the_shipped_data_is_a_real_portfolio():
     start = greedy_portfolio(instance)
     assert len(start) >= 3 and not instance.violations(start)
     assert instance.objective(instance.evaluate(start)) > 0.8 * siteopt.solve().objective
+
+
+def test_benders_does_not_take_a_start_solution_for_the_masters_answer():
+    """HiGHS 1.16 returned the column values of a start solution given with setSolution
+    together with the objective of a better master optimum, so the loop cut the same point
+    until the time limit (found by the brute-force test; Benders no longer passes a start)."""
+    instance = random_instance(289, 6, 6, 2)
+    outcome = solve(instance, "benders", time_limit_s=20.0)
+    assert outcome.status == Status.OPTIMAL
+    assert portfolio(instance, outcome) == ["S-0+S-3"]
+    assert outcome.objective == pytest.approx(brute_force(instance)[0], abs=1e-9)

@@ -156,7 +156,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     add_cut(np.zeros(width) if oracle.on_candidates else instance.required.astype(float))
     start = greedy_portfolio(instance)
     if start is not None and true_objective(start) > best_value:
-        best, best_value = start, true_objective(start)   # the master starts from it
+        best, best_value = start, true_objective(start)   # the first incumbent
 
     # phase 1: cuts at fractional points of the LP relaxation; every LP optimum is a valid
     # upper bound (the master with valid cuts relaxes the model). Before the first one, every
@@ -183,11 +183,6 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     status = Status.TIME_LIMIT
     while time.perf_counter() < deadline:
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        if best is not None:
-            start_solution = highspy.HighsSolution()
-            start_solution.col_value = _column_values(instance, oracle, best, people).tolist()
-            start_solution.value_valid = True
-            highs.setSolution(start_solution)
         highs.run()
         model_status = highs.getModelStatus()
         info = highs.getInfo()
@@ -271,17 +266,3 @@ def _candidate_vector(instance, gigafactories) -> np.ndarray:
     x = np.zeros(len(candidates))
     x[[candidates.index_of[tuple(g)] for g in gigafactories]] = 1.0
     return x
-
-
-def _column_values(instance, oracle, gigafactories, people: float) -> np.ndarray:
-    """Master column values for a portfolio: x, y, u, h and theta (the share covered); in
-    the compact form y, b, h and theta."""
-    x = np.zeros(0) if instance.compact else _candidate_vector(instance, gigafactories)
-    used = instance.site_mask(gigafactories)
-    countries = {instance.site_country[s] for s in np.flatnonzero(used)}
-    u = np.array([1.0 if c in countries else 0.0 for c in instance.countries])
-    if len(countries) > instance.max_gigafactories:  # K counts at most p member states
-        u[np.flatnonzero(u)[instance.max_gigafactories:]] = 0.0
-    h = np.array([1.0 if used[home].any() else 0.0 for home in instance.letter_homes])
-    point = x if oracle.on_candidates else used.astype(float)
-    return np.r_[x, used.astype(float), u, h, oracle.value(point) / people]

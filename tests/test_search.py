@@ -1,0 +1,66 @@
+"""siteopt's own branch and bound (siteopt/solvers/search.py): its bound, its size estimate and
+its hand-over; its answers are checked against brute force with every path in test_model.py."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from siteopt.config import Solver
+from siteopt.solvers.search import (
+    build_search_model,
+    root_multipliers,
+    search_entries,
+    search_optimum,
+    solve_search,
+)
+from tests.instances import brute_force, random_instance
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 8), n_groups=st.integers(0, 12),
+       n_countries=st.integers(1, 3))
+def test_root_bound_is_never_below_the_optimum_and_the_size_estimate_never_below_the_size(
+        seed, n_sites, n_groups, n_countries):
+    instance = random_instance(seed, n_sites, n_groups, n_countries, people_scale=1e6,
+                               capex_scale=1e9)
+    if instance.compact:
+        assert search_entries(instance) >= len(instance.candidates) * max(1, n_groups)
+    best = brute_force(instance)
+    model = build_search_model(instance)
+    bound, pi, lam = root_multipliers(model, instance.max_gigafactories, instance.budget_eur,
+                                      instance.total_power_mw)
+    assert (pi >= 0).all() and (pi <= model.weight).all() and lam >= 0
+    if best is not None:
+        assert bound >= best[0] - 1e-12
+        # the search's own root bound, reported at a time limit, is as valid
+        portfolio, root_bound, stopped, _ = search_optimum(instance, 60.0)
+        assert stopped == "" and root_bound >= best[0] - 1e-12
+        assert instance.objective(instance.evaluate(portfolio)) == pytest.approx(best[0],
+                                                                                abs=1e-9)
+
+
+def test_shipped_data_root_bound_is_within_two_percent_of_the_optimum():
+    """The Lagrangian bound is as tight as the linear relaxation (HiGHS's root LP: 0.5923)."""
+    from siteopt.api import prepare
+
+    _, _, prepared = prepare()
+    instance = prepared.instance
+    portfolio, root_bound, stopped, nodes = search_optimum(instance, 60.0)
+    optimum = instance.objective(instance.evaluate(portfolio))
+    assert stopped == "" and nodes > 1
+    assert optimum == pytest.approx(0.585441995828831, abs=1e-9)   # HiGHS's proven optimum
+    assert optimum < root_bound < optimum * 1.02
+
+
+def test_a_search_beyond_its_node_limit_hands_over():
+    from siteopt.api import prepare
+
+    _, _, prepared = prepare()
+    assert solve_search(prepared.instance, Solver(), node_limit=3) is None
+    outcome = solve_search(prepared.instance, Solver(), node_limit=math.inf)
+    assert outcome.status.value == "optimal" and outcome.gap == 0 and outcome.solver == "siteopt"
