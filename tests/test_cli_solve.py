@@ -354,8 +354,8 @@ def test_report_of_an_infeasible_model_exits_1_and_writes_nothing(run_cli, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("method", ["direct", "benders"])
-def test_fast_methods_give_the_default_answer(run_cli, default_json, method):
+@pytest.mark.parametrize("method", ["direct", "benders", "search", "pulp"])
+def test_every_method_gives_the_default_answer(run_cli, default_json, method):
     doc = json.loads(run_cli("solve", "--solver", "highs", "--set", f"solver.method={method}",
                              "--format", "json").stdout)
     assert doc["status"] == "optimal" and doc["solver"]["method"] == method
