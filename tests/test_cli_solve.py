@@ -181,7 +181,7 @@ def test_cbc_and_highs_agree_on_the_shipped_data(run_cli, default_json):
     assert cbc["objective"] == pytest.approx(default_json["objective"], abs=1e-9)
     assert cbc["selected"] == default_json["selected"]
     assert cbc["gigafactories"] == default_json["gigafactories"]
-    assert (cbc["solver"]["name"], default_json["solver"]["name"]) == ("cbc", "highs")
+    assert (cbc["solver"]["name"], default_json["solver"]["name"]) == ("cbc", "siteopt")
 
 
 def test_same_inputs_same_answer(run_cli, default_json):
@@ -199,7 +199,8 @@ def test_table_output(run_cli):
     text = result.stdout
     for heading in ("Gigafactories (up to 3 sites each, members in one member state)",
                     "Member sites", "Limits", "Objective", "Consolidation plan",
-                    "Unfunded letters", "Status: optimal (proven optimal); solver highs"):
+                    "Unfunded letters",
+                    "Status: optimal (proven optimal); solver siteopt, method search (auto)"):
         assert heading in text
     assert "EUR 20.00 bn" in text
 
@@ -428,7 +429,7 @@ def test_identical_runs_write_identical_files(run_cli, tmp_path):
     def report(name):
         assert run_cli("report", "--out", str(tmp_path / name)).exit_code == 0
         page = (tmp_path / name).read_text(encoding="utf-8")
-        assert page.count("solver highs, ") == 1
+        assert page.count("solver siteopt, ") == 1
         return re.sub(r"\(auto\), [\d.]+ s\.", "(auto), <time> s.", page)
 
     assert report("a.html") == report("b.html")
