@@ -86,13 +86,16 @@ class SearchModel:
     group : ndarray of int
         Search group of each option, numbered in search order.
     value : ndarray
-        Linear objective points of each option: grid, clean, green, minus costs.
+        Linear objective points of each option: grid, clean, green, minus costs; in the
+        compact form also its member state and the letters of that state (each counted once
+        there, since a state has one option at most).
     covers : ndarray of float, shape (options, elements)
-        1 where the option covers the element (demand groups, then letters, then states).
+        1 where the option covers the element: demand groups; across borders then letters
+        and member states too.
     weight : ndarray
         Objective points of each element.
     states : slice
-        The member-state elements (their number counts at most p).
+        The member-state elements (their number counts at most p; empty in the compact form).
     state_weight : float
         Objective points of one member state, w_K / p.
     capex_eur, mw : ndarray
