@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,3 +65,51 @@ def test_a_search_beyond_its_node_limit_hands_over():
     assert solve_search(prepared.instance, Solver(), node_limit=3) is None
     outcome = solve_search(prepared.instance, Solver(), node_limit=math.inf)
     assert outcome.status.value == "optimal" and outcome.gap == 0 and outcome.solver == "siteopt"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_groups=st.integers(0, 10),
+       n_countries=st.integers(1, 3), pick=st.integers(0, 10**6))
+def test_any_start_portfolio_leads_to_the_brute_force_optimum(seed, n_sites, n_groups,
+                                                              n_countries, pick):
+    """A start (feasible or not, optimal or not) changes the speed, never the optimum."""
+    from itertools import combinations
+
+    instance = random_instance(seed, n_sites, n_groups, n_countries, people_scale=1e6,
+                               capex_scale=1e9)
+    best = brute_force(instance)
+    sites = list(range(n_sites))
+    portfolios = [()] + [tuple((s,) for s in chosen) for k in (1, 2)
+                         for chosen in combinations(sites, k)]
+    start = portfolios[pick % len(portfolios)]
+    portfolio, _, stopped, _ = search_optimum(instance, 60.0, start=start)
+    assert stopped == ""
+    if best is None:
+        assert portfolio is None
+    else:
+        assert instance.objective(instance.evaluate(portfolio)) == pytest.approx(best[0],
+                                                                                abs=1e-9)
+
+
+def test_first_portfolio_is_feasible_and_valued_exactly_and_the_optimum_as_start_saves_nodes():
+    from siteopt.api import prepare
+    from siteopt.solvers.search import _first_incumbent
+
+    _, _, prepared = prepare()
+    instance = prepared.instance
+    model = build_search_model(instance)
+    value, picks = _first_incumbent(model, instance.max_gigafactories, instance.budget_eur,
+                                    instance.total_power_mw)
+    portfolio = [instance.candidates.member_list(model.candidate[o]) for o in picks]
+    assert len(picks) == instance.max_gigafactories and not instance.violations(portfolio)
+    assert value == pytest.approx(instance.objective(instance.evaluate(portfolio)), abs=1e-12)
+    optimum, _, _, nodes = search_optimum(instance, 60.0)
+    assert value <= instance.objective(instance.evaluate(optimum)) + 1e-12
+    again, _, _, fewer = search_optimum(instance, 60.0, start=optimum)
+    assert again == optimum and fewer < nodes / 2
+    # a start over the budget is ignored, not taken as the answer
+    costly = tuple(instance.candidates.member_list(g) for g in
+                   np.argsort(-instance.candidates.capex_eur)[:instance.max_gigafactories])
+    assert instance.violations(costly)
+    assert search_optimum(instance, 60.0, start=costly)[0] == optimum

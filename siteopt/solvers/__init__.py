@@ -49,9 +49,13 @@ def highs_method(instance) -> str:
     return "direct" if model_nonzeros(instance) <= AUTO_DIRECT_NONZEROS else "benders"
 
 
-def solve_instance(instance, settings: Solver, timings: dict[str, float]):
+def solve_instance(instance, settings: Solver, timings: dict[str, float], start=None):
     """Build and solve by the path :func:`choose_method` picks; records ``build`` and
     ``solve`` seconds.
+
+    ``start`` (gigafactories as site indices), a portfolio expected to be good, speeds up the
+    search path (its first incumbent if feasible); the other paths ignore it. It never changes
+    the optimal value.
 
     The direct and Benders paths build inside the solver call, so their build time counts in
     ``solve`` and ``build`` is 0.
@@ -71,7 +75,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float]):
 
         timings["build"] = 0.0
         limit = AUTO_NODE_LIMIT if settings.method == "auto" else math.inf
-        outcome = solve_search(instance, settings, limit)
+        outcome = solve_search(instance, settings, limit, start)
         if outcome is not None:
             timings["solve"] = outcome.seconds
             return outcome, method

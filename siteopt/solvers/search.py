@@ -73,6 +73,9 @@ ROOT_STEPS = 300
 MIN_STEP_LENGTH = 1 / 256
 #: Scalings of the root budget multiplier tried at every node (0 drops the budget).
 LAMBDA_SCALES = np.array([0.0, 0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0])
+#: Prices of the budget for the greedy first portfolios, in objective points of the plain
+#: greedy portfolio per EUR of budget.
+START_PRICES = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,9 +199,11 @@ def _group_starts(group: np.ndarray) -> np.ndarray:
 
 
 def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw: float,
-                     steps: int = ROOT_STEPS) -> tuple[float, np.ndarray, float]:
+                     steps: int = ROOT_STEPS,
+                     target: float | None = None) -> tuple[float, np.ndarray, float]:
     """Multipliers :math:`\\pi, \\lambda` of the bound at the root, by projected subgradient
-    steps of Polyak's length towards the value of a greedy portfolio.
+    steps of Polyak's length towards ``target``, the value of a known portfolio (objective
+    points; by default a greedy one's).
 
     Returns
     -------
@@ -215,7 +220,8 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
         return weight.sum(), weight.copy(), 0.0
     position = np.searchsorted(model.group[starts], model.group)
     budget = max(budget_eur, 1.0)
-    target = _greedy_value(model, slots, budget_eur, power_mw)
+    if target is None:
+        target = _value(model, _greedy(model, slots, budget_eur, power_mw))
     pi, price = weight.copy(), 0.0   # price = lambda x budget, objective points
     best = (math.inf, pi, 0.0)
     length, since_best = 2.0, 0
@@ -249,22 +255,71 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
     return best
 
 
-def _greedy_value(model: SearchModel, slots: int, budget_eur: float, power_mw: float) -> float:
-    """The value of a greedy portfolio (best gain first, one option per group, within budget
-    and power; sites and bids unchecked): only the target of the multipliers' step length."""
-    left, value, used = model.weight.copy(), 0.0, np.zeros(len(model.group), dtype=bool)
-    for _ in range(slots):
+def _greedy(model: SearchModel, slots: int, budget_eur: float, power_mw: float,
+            picks: tuple[int, ...] = (), price: float = 0.0) -> list[int]:
+    """``picks`` filled up to ``slots`` options, best first by gain minus ``price`` (objective
+    points per EUR) times capex, while an option with a positive gain fits (one per group,
+    within budget and power; sites and bids unchecked)."""
+    picks = list(picks)
+    left = model.weight * np.prod(1.0 - model.covers[picks], axis=0)
+    budget_eur -= model.capex_eur[picks].sum()
+    power_mw -= model.mw[picks].sum()
+    used = np.isin(model.group, model.group[picks])
+    while len(picks) < slots:
         gain = model.covers @ left + model.value
         fits = ~used & (model.capex_eur <= budget_eur) & (model.mw <= power_mw) & (gain > 0)
         if not fits.any():
             break
-        pick = np.flatnonzero(fits)[np.argmax(gain[fits])]
-        value += gain[pick]
+        options = np.flatnonzero(fits)
+        pick = int(options[np.argmax(gain[options] - price * model.capex_eur[options])])
+        picks.append(pick)
         left = left * (1.0 - model.covers[pick])
         used |= model.group == model.group[pick]
         budget_eur -= model.capex_eur[pick]
         power_mw -= model.mw[pick]
-    return value
+    return picks
+
+
+def _value(model: SearchModel, picks: list[int]) -> float:
+    """Objective points of the options ``picks`` (sites and bids unchecked)."""
+    left = model.weight * np.prod(1.0 - model.covers[picks], axis=0)
+    return float(model.value[picks].sum() + (model.weight - left).sum())
+
+
+def _first_incumbent(model: SearchModel, slots: int, budget_eur: float,
+                     power_mw: float) -> tuple[float, list[int]]:
+    """A good portfolio to start the search from (compact form: one option per group within
+    budget and power obeys every rule, and :func:`_value` is its objective).
+
+    Greedy portfolios for a few prices of the budget (:data:`START_PRICES`, in objective
+    points of the plain greedy per budget), each improved by exchanges until none helps: drop
+    one option and fill the room greedily again.
+
+    Returns
+    -------
+    value : float
+        Objective points.
+    picks : list of int
+        Options, ascending.
+    """
+    scale = max(_value(model, _greedy(model, slots, budget_eur, power_mw)), 1e-9) \
+        / max(budget_eur, 1.0)
+    best_value, best = 0.0, []
+    for price in START_PRICES * scale:
+        picks = _greedy(model, slots, budget_eur, power_mw, price=price)
+        current = _value(model, picks)
+        improving = True
+        while improving:
+            improving = False
+            for slot in range(len(picks)):
+                trial = _greedy(model, slots, budget_eur, power_mw,
+                                tuple(picks[:slot] + picks[slot + 1:]), price)
+                if _value(model, trial) > current + PRUNE_TOLERANCE:
+                    picks, current, improving = trial, _value(model, trial), True
+                    break
+        if current > best_value + PRUNE_TOLERANCE:
+            best_value, best = current, sorted(picks)
+    return best_value, best
 
 
 @dataclass
@@ -387,9 +442,14 @@ class _Search:
 
 
 def search_optimum(instance: SelectionInstance, time_limit_s: float,
-                   node_limit: float = math.inf):
+                   node_limit: float = math.inf, start=None):
     """Branch and bound on ``instance`` (see the module docstring), for at most
     ``time_limit_s`` seconds and ``node_limit`` nodes.
+
+    ``start``, a portfolio (gigafactories as site indices) known to be good, for example the
+    optimum of a neighbouring point of a sweep, is the first incumbent if it obeys every rule
+    here and beats the search's own first portfolio; it changes how fast the optimum is
+    proven, not which value is optimal.
 
     Returns
     -------
@@ -406,13 +466,25 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
     p = instance.max_gigafactories
-    root_bound, pi, lam = root_multipliers(model, p, instance.budget_eur,
-                                              instance.total_power_mw)
-    model = _in_search_order(model, pi, lam)
+    budget, power = instance.budget_eur, instance.total_power_mw
     required = np.asarray(instance.required, bool)
+    greedy_start = instance.compact and not required.any()
+    target, picks = (_first_incumbent(model, p, budget, power) if greedy_start
+                     else (None, []))
+    root_bound, pi, lam = root_multipliers(model, p, budget, power)
+    started = model.candidate[picks]
+    model = _in_search_order(model, pi, lam)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
-    if not required.any():
+    if greedy_start:
+        search.best_value = target
+        search.best = tuple(int(o) for o in np.flatnonzero(np.isin(model.candidate, started)))
+    elif not required.any():
         search.best_value, search.best = 0.0, ()
+    given = _options_of(instance, model, start)
+    if given is not None:
+        value = instance.objective(instance.evaluate(start))
+        if value > search.best_value + PRUNE_TOLERANCE:
+            search.best_value, search.best = value, given
     n_sites, n_countries = model.sites.shape[1], model.country.shape[1]
     search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
                   instance.budget_eur, instance.total_power_mw, np.zeros(n_sites, bool),
@@ -421,6 +493,22 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     portfolio = None if search.best is None else tuple(sorted(
         candidates.member_list(model.candidate[o]) for o in search.best))
     return portfolio, root_bound, search.stopped, search.nodes
+
+
+def _options_of(instance: SelectionInstance, model: SearchModel,
+                portfolio) -> tuple[int, ...] | None:
+    """The options of ``model`` that make up ``portfolio`` (gigafactories as site indices), or
+    None if it is missing, breaks a rule or a limit, or has a gigafactory that is no option."""
+    if portfolio is None or instance.violations(portfolio):
+        return None
+    index_of = instance.candidates.index_of
+    chosen = [index_of.get(tuple(sorted(g))) for g in portfolio]
+    if None in chosen:
+        return None
+    position = np.full(len(instance.candidates), -1)
+    position[model.candidate] = np.arange(len(model.candidate))
+    options = position[chosen]
+    return None if (options < 0).any() else tuple(int(o) for o in options)
 
 
 def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchModel:
@@ -438,14 +526,15 @@ def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchMo
     return model.reordered(order, new_group[order])
 
 
-def solve_search(instance: SelectionInstance, settings: Solver,
-                 node_limit: float = math.inf) -> SolverOutcome | None:
-    """Solve ``instance`` by branch and bound; None when the search exceeds ``node_limit``
-    nodes (the caller then solves it with HiGHS)."""
-    start = time.perf_counter()
+def solve_search(instance: SelectionInstance, settings: Solver, node_limit: float = math.inf,
+                 start=None) -> SolverOutcome | None:
+    """Solve ``instance`` by branch and bound, from the portfolio ``start`` if it is given and
+    feasible (see :func:`search_optimum`); None when the search exceeds ``node_limit`` nodes
+    (the caller then solves it with HiGHS)."""
+    began = time.perf_counter()
     portfolio, root_bound, stopped, _ = search_optimum(instance, settings.time_limit_s,
-                                                       node_limit)
-    seconds = time.perf_counter() - start
+                                                       node_limit, start)
+    seconds = time.perf_counter() - began
     if stopped == "nodes":
         return None
     if portfolio is None:
