@@ -221,8 +221,10 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
     diagnose(cfg, site_ids, country, mw, capex, eligible, required, lat, lon)
 
     point_population = demand["population"].to_numpy(dtype=float)
-    coverage = cover_demand(lat, lon, demand["lat"].to_numpy(), demand["lon"].to_numpy(),
-                            point_population, cfg.coverage.radius_km, eligible)
+    coverage = dataset.derive(
+        "coverage", (lat.tobytes(), lon.tobytes(), cfg.coverage.radius_km, eligible.tobytes()),
+        lambda: cover_demand(lat, lon, demand["lat"].to_numpy(), demand["lon"].to_numpy(),
+                             point_population, cfg.coverage.radius_km, eligible))
     pue = sites["pue"].to_numpy(dtype=float) if "pue" in sites else np.full(len(sites), np.nan)
     pue = np.where(np.isnan(pue), cfg.costs.default_pue, pue)
     price = site_figure(sites, dataset.countries, "elec_price_eur_mwh")

@@ -209,10 +209,12 @@ def test_explain_in_words_and_on_the_command_line(explained, run_cli):
 def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     import siteopt
     from siteopt.analysis import sweep
+    from siteopt.analysis.engine import CHAIN_LENGTH
 
-    one = sweep(["budget.total_eur=6e9:10e9:2e9"], workers=1)
-    two = sweep(["budget.total_eur=6e9:10e9:2e9"], workers=2)
-    assert one.points == two.points
+    one = sweep(["budget.total_eur=6e9:20e9:2e9"], workers=1)
+    two = sweep(["budget.total_eur=6e9:20e9:2e9"], workers=2)
+    assert len(one.points) == 8 > CHAIN_LENGTH   # two chains, each point after the first
+    assert one.points == two.points               # started from the one before it
     for point in one.points:
         alone = siteopt.solve(budget=point["budget.total_eur"])
         assert point["objective"] == pytest.approx(alone.objective, abs=1e-12)
@@ -226,6 +228,38 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     assert len(one.breakpoints()) == len(changed)
     ax = one.plot()
     assert len([a for a in ax.get_children() if a.get_gid() == "breakpoint"]) == len(changed)
+
+
+def test_local_workers_run_blas_on_one_thread_each():
+    """Forked workers inherit a BLAS pool of one thread per core; two such workers on two
+    cores would halve each other's speed."""
+    from threadpoolctl import threadpool_info
+
+    from siteopt.analysis.engine import dask_client
+
+    with dask_client(workers=2) as client:
+        pools = client.run(threadpool_info)
+    assert len(pools) == 2
+    for pool in pools.values():
+        blas = [p for p in pool if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_derived_results_are_reused_while_their_key_stays_and_one_is_kept_per_name():
+    from siteopt.data import load_data
+
+    dataset = load_data()
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return value * 10
+
+    assert dataset.derive("coverage", 1, lambda: compute(1)) == 10
+    assert dataset.derive("coverage", 1, lambda: compute(1)) == 10
+    assert dataset.derive("coverage", 2, lambda: compute(2)) == 20
+    assert dataset.derive("coverage", 1, lambda: compute(1)) == 10
+    assert calls == [1, 2, 1] and len(dataset.derived) == 1
 
 
 def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):

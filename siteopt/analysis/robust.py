@@ -80,8 +80,11 @@ def draw_instance(base, seed: int, draw: int, spread: Spread):
                                eligible=base.eligible & ~slipped)
 
 
-def solve_draw(base, settings, seed: int, draw: int, spread: Spread) -> dict[str, Any]:
-    """Solve draw ``draw`` to optimality (on a worker; ``base`` is shipped to it once).
+def solve_draw(base, settings, seed: int, draw: int, spread: Spread,
+               start=None) -> dict[str, Any]:
+    """Solve draw ``draw`` to optimality (on a worker; ``base`` is shipped to it once), the
+    search started from the portfolio ``start`` (site indices; today's optimum) where it is
+    feasible in the draw.
 
     Returns
     -------
@@ -97,7 +100,7 @@ def solve_draw(base, settings, seed: int, draw: int, spread: Spread) -> dict[str
     none = {"draw": draw, "objective": None, "portfolio": None}
     if (instance.required & ~instance.eligible).any():
         return none
-    outcome, _ = solve_instance(instance, settings, {})
+    outcome, _ = solve_instance(instance, settings, {}, start)
     if outcome.status == Status.INFEASIBLE:
         return none
     if outcome.status != Status.OPTIMAL:
@@ -283,7 +286,7 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     -------
     Robustness
     """
-    from siteopt.analysis.engine import dask_client, gather
+    from siteopt.analysis.engine import dask_client, gather, site_indices
     from siteopt.api import prepare, solve
 
     if not 1 <= draws <= MAX_DRAWS:
@@ -292,12 +295,13 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     cfg, dataset, prepared = prepare(model, _base_data(data_dir), overrides)
     base = prepared.instance
     today = [list(g.members) for g in solve(cfg, dataset).gigafactories]
+    start = site_indices(base, today)
     numbers = list(range(draws))
     with dask_client(scheduler, workers) as client:
         shipped = client.scatter(base, broadcast=True)   # once, not per draw
         solved = gather(client, client.map(
             solve_draw, [shipped] * draws, [cfg.solver] * draws, [seed] * draws, numbers,
-            [spread] * draws, pure=False), "draws solved")
+            [spread] * draws, [start] * draws, pure=False), "draws solved")
     found = {_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
     found.setdefault(_label(today), today)
     portfolios = list(found.values())

@@ -167,7 +167,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     -------
     Sweep
     """
-    from siteopt.analysis.engine import run_solves
+    from siteopt.analysis.engine import CHAIN_LENGTH, run_solves
     from siteopt.api import resolve_model
 
     cfg = resolve_model(model, overrides)
@@ -182,7 +182,8 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         raise ConfigError(f"the sweep has {len(grid):,} points, more than {MAX_POINTS:,}; use "
                           f"larger steps")
     tasks = [dict(zip(keys, values)) for values in grid]
-    summaries = run_solves(cfg, None if data is None else str(data), tasks, scheduler, workers)
+    summaries = run_solves(cfg, None if data is None else str(data), tasks, scheduler, workers,
+                           CHAIN_LENGTH)
     points = []
     for task, summary in zip(tasks, summaries):
         portfolio = ", ".join("+".join(g) for g in sorted(summary["gigafactories"]))
