@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from siteopt.config import Solver
 from siteopt.solvers.search import (
+    Start,
     build_search_model,
     root_multipliers,
     search_entries,
@@ -39,7 +40,8 @@ def test_root_bound_is_never_below_the_optimum_and_the_size_estimate_never_below
     if best is not None:
         assert bound >= best[0] - 1e-12
         # the search's own root bound, reported at a time limit, is as valid
-        portfolio, root_bound, stopped, _ = search_optimum(instance, 60.0)
+        run = search_optimum(instance, 60.0)
+        portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped
         assert stopped == "" and root_bound >= best[0] - 1e-12
         assert instance.objective(instance.evaluate(portfolio)) == pytest.approx(best[0],
                                                                                 abs=1e-9)
@@ -51,7 +53,8 @@ def test_shipped_data_root_bound_is_within_two_percent_of_the_optimum():
 
     _, _, prepared = prepare()
     instance = prepared.instance
-    portfolio, root_bound, stopped, nodes = search_optimum(instance, 60.0)
+    run = search_optimum(instance, 60.0)
+    portfolio, root_bound, stopped, nodes = run.portfolio, run.bound, run.stopped, run.nodes
     optimum = instance.objective(instance.evaluate(portfolio))
     assert stopped == "" and nodes > 1
     assert optimum == pytest.approx(0.585441995828831, abs=1e-9)   # HiGHS's proven optimum
@@ -71,9 +74,10 @@ def test_a_search_beyond_its_node_limit_hands_over():
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_groups=st.integers(0, 10),
        n_countries=st.integers(1, 3), pick=st.integers(0, 10**6))
-def test_any_start_portfolio_leads_to_the_brute_force_optimum(seed, n_sites, n_groups,
-                                                              n_countries, pick):
-    """A start (feasible or not, optimal or not) changes the speed, never the optimum."""
+def test_any_start_leads_to_the_brute_force_optimum(seed, n_sites, n_groups, n_countries,
+                                                    pick):
+    """A start (its portfolio feasible or not, optimal or not; any multipliers, even out of
+    their bounds) changes the speed, never the optimum."""
     from itertools import combinations
 
     instance = random_instance(seed, n_sites, n_groups, n_countries, people_scale=1e6,
@@ -82,17 +86,21 @@ def test_any_start_portfolio_leads_to_the_brute_force_optimum(seed, n_sites, n_g
     sites = list(range(n_sites))
     portfolios = [()] + [tuple((s,) for s in chosen) for k in (1, 2)
                          for chosen in combinations(sites, k)]
-    start = portfolios[pick % len(portfolios)]
-    portfolio, _, stopped, _ = search_optimum(instance, 60.0, start=start)
-    assert stopped == ""
+    rng = np.random.default_rng(pick)
+    elements = build_search_model(instance).weight.shape
+    start = Start(portfolios[pick % len(portfolios)], rng.uniform(-0.5, 1.5, elements),
+                  float(rng.uniform(-1, 1)) / instance.budget_eur)
+    run = search_optimum(instance, 60.0, start=start)
+    assert run.stopped == ""
     if best is None:
-        assert portfolio is None
+        assert run.portfolio is None
     else:
-        assert instance.objective(instance.evaluate(portfolio)) == pytest.approx(best[0],
-                                                                                abs=1e-9)
+        assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
+            best[0], abs=1e-9)
+        assert run.bound >= best[0] - 1e-12
 
 
-def test_first_portfolio_is_feasible_and_valued_exactly_and_the_optimum_as_start_saves_nodes():
+def test_first_portfolio_is_feasible_and_valued_exactly_and_a_start_saves_nodes():
     from siteopt.api import prepare
     from siteopt.solvers.search import _first_incumbent
 
@@ -104,12 +112,13 @@ def test_first_portfolio_is_feasible_and_valued_exactly_and_the_optimum_as_start
     portfolio = [instance.candidates.member_list(model.candidate[o]) for o in picks]
     assert len(picks) == instance.max_gigafactories and not instance.violations(portfolio)
     assert value == pytest.approx(instance.objective(instance.evaluate(portfolio)), abs=1e-12)
-    optimum, _, _, nodes = search_optimum(instance, 60.0)
-    assert value <= instance.objective(instance.evaluate(optimum)) + 1e-12
-    again, _, _, fewer = search_optimum(instance, 60.0, start=optimum)
-    assert again == optimum and fewer < nodes / 2
+    cold = search_optimum(instance, 60.0)
+    assert value <= instance.objective(instance.evaluate(cold.portfolio)) + 1e-12
+    # the optimum as first incumbent, and the root multipliers of the search before
+    warm = search_optimum(instance, 60.0, start=cold.next_start)
+    assert warm.portfolio == cold.portfolio and warm.nodes < cold.nodes / 2
     # a start over the budget is ignored, not taken as the answer
     costly = tuple(instance.candidates.member_list(g) for g in
                    np.argsort(-instance.candidates.capex_eur)[:instance.max_gigafactories])
     assert instance.violations(costly)
-    assert search_optimum(instance, 60.0, start=costly)[0] == optimum
+    assert search_optimum(instance, 60.0, start=Start(costly)).portfolio == cold.portfolio

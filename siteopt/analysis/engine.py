@@ -19,17 +19,19 @@ from siteopt.errors import ConfigError
 CHAIN_LENGTH = 6
 
 
-def solve_summary(model, data, overrides: dict[str, Any], start=None) -> dict[str, Any]:
+def solve_summary(model, data, overrides: dict[str, Any], start=None):
     """One solve on a worker, reduced to what an analysis needs (plain data, small).
 
     ``data`` is the loaded :class:`~siteopt.data.Dataset` (shipped to each worker once);
-    ``start`` a portfolio (member ID lists) to start the search from, if feasible.
+    ``start`` what the search may start from (:class:`~siteopt.solvers.search.Start`).
 
     Returns
     -------
-    dict
+    summary : dict
         ``status``, ``objective``, ``terms``, ``gigafactories`` (member ID lists), ``selected``
         and, for a model with no portfolio, ``error``.
+    next_start : Start or None
+        For the solve of a similar model (from the search path only).
     """
     from siteopt.api import prepare
     from siteopt.errors import InfeasibleError, SolverError
@@ -40,12 +42,12 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None) -> dict[st
     try:
         cfg, _, prepared = prepare(model, data, overrides)
         instance = prepared.instance
-        outcome, _ = solve_instance(instance, cfg.solver, {}, site_indices(instance, start))
+        outcome, _ = solve_instance(instance, cfg.solver, {}, start)
         if outcome.status == Status.INFEASIBLE:
             raise InfeasibleError(conflict_message(instance, cfg.solver))
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
-                "gigafactories": [], "selected": []}
+                "gigafactories": [], "selected": []}, start
     if outcome.status == Status.ERROR:
         raise SolverError(f"{cfg.solver.name} failed without a solution")
     terms = instance.evaluate(outcome.gigafactories)
@@ -53,29 +55,24 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None) -> dict[st
     members = [sorted(names[s] for s in g) for g in outcome.gigafactories]
     return {"status": outcome.status.value, "objective": instance.objective(terms),
             "terms": terms, "selected": sorted(s for g in members for s in g),
-            "gigafactories": members}
+            "gigafactories": members}, outcome.next_start
 
 
 def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """:func:`solve_summary` of each task of ``chain`` in turn, each started from the previous
-    task's optimum (neighbouring points of a sweep often share most of it)."""
-    summaries: list[dict[str, Any]] = []
+    """:func:`solve_summary` of each task of ``chain`` in turn, each search started from the
+    previous one's optimum and multipliers (neighbouring points of a sweep share most of
+    them).
+
+    Returns
+    -------
+    list of dict
+        The summaries, in order.
+    """
+    summaries, start = [], None
     for overrides in chain:
-        start = summaries[-1]["gigafactories"] if summaries else None
-        summaries.append(solve_summary(model, data, overrides, start or None))
+        summary, start = solve_summary(model, data, overrides, start)
+        summaries.append(summary)
     return summaries
-
-
-def site_indices(instance, portfolio) -> list[tuple[int, ...]] | None:
-    """``portfolio`` (member ID lists) as site indices of ``instance``; None if it is None or
-    names a site the instance does not have."""
-    if portfolio is None:
-        return None
-    position = {site: s for s, site in enumerate(instance.site_ids)}
-    try:
-        return [tuple(sorted(position[site] for site in members)) for members in portfolio]
-    except KeyError:
-        return None
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siteopt.errors import ConfigError
+from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.terms import TERMS
 
 #: Most draws one run may solve.
@@ -83,8 +83,8 @@ def draw_instance(base, seed: int, draw: int, spread: Spread):
 def solve_draw(base, settings, seed: int, draw: int, spread: Spread,
                start=None) -> dict[str, Any]:
     """Solve draw ``draw`` to optimality (on a worker; ``base`` is shipped to it once), the
-    search started from the portfolio ``start`` (site indices; today's optimum) where it is
-    feasible in the draw.
+    search started from ``start`` (:class:`~siteopt.solvers.search.Start`: today's optimum
+    and multipliers; the same for every draw).
 
     Returns
     -------
@@ -286,16 +286,18 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     -------
     Robustness
     """
-    from siteopt.analysis.engine import dask_client, gather, site_indices
-    from siteopt.api import prepare, solve
+    from siteopt.analysis.engine import dask_client, gather, solve_summary
+    from siteopt.api import prepare
 
     if not 1 <= draws <= MAX_DRAWS:
         raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
     data_dir = None if data is None else str(data)
     cfg, dataset, prepared = prepare(model, _base_data(data_dir), overrides)
     base = prepared.instance
-    today = [list(g.members) for g in solve(cfg, dataset).gigafactories]
-    start = site_indices(base, today)
+    summary, start = solve_summary(cfg, dataset, {})   # today's optimum, where draws start
+    if summary["status"] == "infeasible":
+        raise InfeasibleError(summary["error"])
+    today = summary["gigafactories"]
     numbers = list(range(draws))
     with dask_client(scheduler, workers) as client:
         shipped = client.scatter(base, broadcast=True)   # once, not per draw

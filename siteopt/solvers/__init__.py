@@ -53,9 +53,9 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     """Build and solve by the path :func:`choose_method` picks; records ``build`` and
     ``solve`` seconds.
 
-    ``start`` (gigafactories as site indices), a portfolio expected to be good, speeds up the
-    search path (its first incumbent if feasible); the other paths ignore it. It never changes
-    the optimal value.
+    ``start`` (a :class:`~siteopt.solvers.search.Start`, the ``next_start`` of a similar
+    instance's outcome) speeds up the search path; the other paths ignore it. It never
+    changes the optimal value.
 
     The direct and Benders paths build inside the solver call, so their build time counts in
     ``solve`` and ``build`` is 0.

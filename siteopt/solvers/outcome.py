@@ -46,7 +46,10 @@ class SolverOutcome:
     seconds : float
         Wall-clock solve time, s.
     solver : str
-        ``cbc`` or ``highs``.
+        ``cbc``, ``highs`` or ``siteopt`` (the search).
+    next_start : Start or None
+        From the search path: what a search of a similar instance may start from
+        (:class:`~siteopt.solvers.search.Start`); None from the other paths.
     """
 
     status: Status
@@ -57,6 +60,7 @@ class SolverOutcome:
     gap: float
     seconds: float
     solver: str
+    next_start: object = None
 
 
 def relative_gap(objective: float, bound: float) -> float:
