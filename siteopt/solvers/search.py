@@ -78,9 +78,6 @@ MIN_STEP_LENGTH = 1 / 256
 WARM_STEP_LENGTH = 1 / 32
 #: Scalings of the root budget multiplier tried at every node (0 drops the budget).
 LAMBDA_SCALES = np.array([0.0, 0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0])
-#: Prices of the budget for the greedy first portfolios, in objective points of the plain
-#: greedy portfolio per EUR of budget.
-START_PRICES = np.array([0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +250,7 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
         return weight.sum(), weight.copy(), 0.0
     position = np.searchsorted(model.group[starts], model.group)
     budget = max(budget_eur, 1.0)
-    target = _value(model, _greedy(model, slots, budget_eur, power_mw))
+    target = _greedy_value(model, slots, budget_eur, power_mw)
     pi, price, length = weight.copy(), 0.0, 2.0   # price = lambda x budget, objective points
     if start is not None and start.pi is not None and start.pi.shape == weight.shape:
         pi, price = np.clip(start.pi, 0.0, weight), max(0.0, start.lam * budget)
@@ -290,71 +287,22 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
     return best
 
 
-def _greedy(model: SearchModel, slots: int, budget_eur: float, power_mw: float,
-            picks: tuple[int, ...] = (), price: float = 0.0) -> list[int]:
-    """``picks`` filled up to ``slots`` options, best first by gain minus ``price`` (objective
-    points per EUR) times capex, while an option with a positive gain fits (one per group,
-    within budget and power; sites and bids unchecked)."""
-    picks = list(picks)
-    left = model.weight * np.prod(1.0 - model.covers[picks], axis=0)
-    budget_eur -= model.capex_eur[picks].sum()
-    power_mw -= model.mw[picks].sum()
-    used = np.isin(model.group, model.group[picks])
-    while len(picks) < slots:
+def _greedy_value(model: SearchModel, slots: int, budget_eur: float, power_mw: float) -> float:
+    """The value of a greedy portfolio (best gain first, one option per group, within budget
+    and power; sites and bids unchecked): only the target of the multipliers' step length."""
+    left, value, used = model.weight.copy(), 0.0, np.zeros(len(model.group), dtype=bool)
+    for _ in range(slots):
         gain = model.covers @ left + model.value
         fits = ~used & (model.capex_eur <= budget_eur) & (model.mw <= power_mw) & (gain > 0)
         if not fits.any():
             break
-        options = np.flatnonzero(fits)
-        pick = int(options[np.argmax(gain[options] - price * model.capex_eur[options])])
-        picks.append(pick)
+        pick = np.flatnonzero(fits)[np.argmax(gain[fits])]
+        value += gain[pick]
         left = left * (1.0 - model.covers[pick])
         used |= model.group == model.group[pick]
         budget_eur -= model.capex_eur[pick]
         power_mw -= model.mw[pick]
-    return picks
-
-
-def _value(model: SearchModel, picks: list[int]) -> float:
-    """Objective points of the options ``picks`` (sites and bids unchecked)."""
-    left = model.weight * np.prod(1.0 - model.covers[picks], axis=0)
-    return float(model.value[picks].sum() + (model.weight - left).sum())
-
-
-def _first_incumbent(model: SearchModel, slots: int, budget_eur: float,
-                     power_mw: float) -> tuple[float, list[int]]:
-    """A good portfolio to start the search from (compact form: one option per group within
-    budget and power obeys every rule, and :func:`_value` is its objective).
-
-    Greedy portfolios for a few prices of the budget (:data:`START_PRICES`, in objective
-    points of the plain greedy per budget), each improved by exchanges until none helps: drop
-    one option and fill the room greedily again.
-
-    Returns
-    -------
-    value : float
-        Objective points.
-    picks : list of int
-        Options, ascending.
-    """
-    scale = max(_value(model, _greedy(model, slots, budget_eur, power_mw)), 1e-9) \
-        / max(budget_eur, 1.0)
-    best_value, best = 0.0, []
-    for price in START_PRICES * scale:
-        picks = _greedy(model, slots, budget_eur, power_mw, price=price)
-        current = _value(model, picks)
-        improving = True
-        while improving:
-            improving = False
-            for slot in range(len(picks)):
-                trial = _greedy(model, slots, budget_eur, power_mw,
-                                tuple(picks[:slot] + picks[slot + 1:]), price)
-                if _value(model, trial) > current + PRUNE_TOLERANCE:
-                    picks, current, improving = trial, _value(model, trial), True
-                    break
-        if current > best_value + PRUNE_TOLERANCE:
-            best_value, best = current, sorted(picks)
-    return best_value, best
+    return value
 
 
 @dataclass
@@ -430,18 +378,21 @@ class _Search:
                                         + rest[:, self.position]).min(axis=0)
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound > self.best_value + PRUNE_TOLERANCE))
-        order = order[np.argsort(-gains[order], kind="stable")]
         child_left = left[None, :] * (1.0 - model.covers[order])
         bound[order] -= beyond - np.maximum(child_left - pi[None, :], 0.0).sum(axis=1)
         keep = bound[order] > self.best_value + PRUNE_TOLERANCE
         order, child_left = order[keep], child_left[keep]
+        # most promising first: good portfolios early prune the most (a cold sweep of 23
+        # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
+        first = np.argsort(-bound[order], kind="stable")
+        order, child_left = order[first], child_left[first]
         if slots == 1 and model.exclusive_groups and not has_missing:
             self._last_level(chosen, order, allowed, child_value, child_left, budget_eur,
                              power_mw)
             return
         for option, option_left in zip(order, child_left):
             if bound[option] <= self.best_value + PRUNE_TOLERANCE:
-                continue
+                break   # and so are all children after it
             self.expand(chosen + (int(option),), float(child_value[option]), option_left,
                         np.minimum(pi, option_left), int(model.group[option]),
                         budget_eur - model.capex_eur[option], power_mw - model.mw[option],
@@ -514,18 +465,11 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     budget, power = instance.budget_eur, instance.total_power_mw
     required = np.asarray(instance.required, bool)
     given = _options_of(instance, model, None if start is None else start.portfolio)
-    greedy_start = instance.compact and not required.any() and given is None
-    target, picks = (_first_incumbent(model, p, budget, power) if greedy_start
-                     else (None, []))
     root_bound, pi, lam = root_multipliers(model, p, budget, power, start=start)
-    started = model.candidate[picks]
     given_candidates = None if given is None else model.candidate[list(given)]
     model = _in_search_order(model, pi, lam)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
-    if greedy_start:
-        search.best_value = target
-        search.best = tuple(int(o) for o in np.flatnonzero(np.isin(model.candidate, started)))
-    elif not required.any():
+    if not required.any():
         search.best_value, search.best = 0.0, ()
     if given is not None:
         value = instance.objective(instance.evaluate(start.portfolio))
