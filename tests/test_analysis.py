@@ -260,6 +260,17 @@ def test_derived_results_are_reused_while_their_key_stays_and_one_is_kept_per_na
     assert dataset.derive("coverage", 2, lambda: compute(2)) == 20
     assert dataset.derive("coverage", 1, lambda: compute(1)) == 10
     assert calls == [1, 2, 1] and len(dataset.derived) == 1
+    # the coverage a solve computes travels with the data to the workers (pickled)
+    import pickle
+
+    from siteopt.api import prepare
+
+    slim = dataset.without_geometry()
+    _, _, prepared = prepare(None, slim)
+    shipped = pickle.loads(pickle.dumps(slim))
+    key, coverage = shipped.derived["coverage"]
+    assert np.array_equal(coverage.group_population, prepared.coverage.group_population)
+    assert "geometry" not in shipped.demand and "geometry" not in shipped.sites
 
 
 def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from typing import Any
 
-from siteopt.errors import ConfigError
+from siteopt.errors import ConfigError, SiteoptError
 
 #: Consecutive points of a sweep solved one after the other by one task, each from the
 #: previous point's optimum (a fixed length, so results do not depend on the workers).
@@ -149,17 +149,22 @@ def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | No
                workers: int = 2, chain: int = 1) -> list[dict[str, Any]]:
     """Solve ``model`` on ``data_dir`` once per task (a dict of changed keys), on Dask.
 
-    The data is loaded once here and shipped to each worker once, without its shapes. With ``chain`` above 1,
-    each Dask task solves that many consecutive tasks (:func:`solve_chain`).
+    The data is loaded once here and shipped to each worker once, without its shapes and
+    with the coverage of the first task (:meth:`~siteopt.data.Dataset.derive`). With
+    ``chain`` above 1, each Dask task solves that many consecutive tasks
+    (:func:`solve_chain`).
 
     Returns
     -------
     list of dict
         :func:`solve_summary` of each task, in task order.
     """
+    from siteopt.api import prepare
     from siteopt.data import load_data
 
     dataset = load_data(data_dir).without_geometry()
+    with contextlib.suppress(SiteoptError):   # each point reports its own errors
+        prepare(model, dataset, tasks[0])       # the coverage, computed once, shipped with it
     chains = [tasks[i:i + chain] for i in range(0, len(tasks), chain)]
     with dask_client(scheduler, workers) as client:
         shipped = client.scatter(dataset, broadcast=True)
