@@ -6,8 +6,9 @@ Usage::
 
 1. Sweep: ``siteopt sweep --vary budget.total_eur=8e9:30e9:1e9`` (23 budgets, 2 local
    workers) against 23 separate ``siteopt solve --budget B --format json`` commands, run one
-   after the other; target: the sweep at least 10x faster. The sweep's points must equal the
-   separate solves (the script stops if not).
+   after the other, then the sweep, in turns; target: the sweep at least 10x faster (the
+   median ratio of the turns). The sweep's points must equal the separate solves (the script
+   stops if not).
 2. Robust: ``siteopt robust --draws N`` with 1 and with 2 local workers; targets: N = 1000
    under 60 s with 2 workers, and 2 workers at least 1.6x faster than 1.
 
@@ -46,29 +47,29 @@ def verdict(met: bool) -> str:
 
 
 def sweep(runs: int) -> None:
-    """The sweep against separate solves."""
-    separate, objectives = [], []
+    """The sweep against separate solves, measured in turns (23 solves, then the sweep) so
+    that both see the same state of a shared machine; the ratio is the median of the turns'."""
+    separate, swept, ratios = [], [], []
     for _ in range(runs):
-        total = 0.0
-        objectives = []
+        total, objectives = 0.0, []
         for budget in BUDGETS:
             seconds, out = run(["solve", "--budget", f"{budget:g}", "--format", "json"])
             total += seconds
             objectives.append(json.loads(out)["objective"])
-        separate.append(total)
-    swept = []
-    for _ in range(runs):
         seconds, out = run(["sweep", "--vary", "budget.total_eur=8e9:30e9:1e9", "--format",
                             "json"])
+        points = json.loads(out)["points"]
+        gaps = [abs(p["objective"] - o) for p, o in zip(points, objectives)]
+        if len(points) != len(BUDGETS) or max(gaps) > 1e-9:
+            raise SystemExit(f"the sweep disagrees with the separate solves by {max(gaps):g}")
+        separate.append(total)
         swept.append(seconds)
-    points = json.loads(out)["points"]
-    gaps = [abs(p["objective"] - o) for p, o in zip(points, objectives)]
-    if len(points) != len(BUDGETS) or max(gaps) > 1e-9:
-        raise SystemExit(f"the sweep disagrees with the separate solves by {max(gaps):g}")
-    ratio = statistics.median(separate) / statistics.median(swept)
+        ratios.append(total / seconds)
+    ratio = statistics.median(ratios)
     print(f"sweep, 23 budgets: 23 separate solves {statistics.median(separate):.1f} s, one "
-          f"sweep {statistics.median(swept):.1f} s: {ratio:.1f}x (target >= "
-          f"{TARGET_SWEEP_RATIO:g}x) {verdict(ratio >= TARGET_SWEEP_RATIO)}", flush=True)
+          f"sweep {statistics.median(swept):.2f} s: {ratio:.1f}x (median of {runs} turns; "
+          f"target >= {TARGET_SWEEP_RATIO:g}x) {verdict(ratio >= TARGET_SWEEP_RATIO)}",
+          flush=True)
 
 
 def robust(draws: int, runs: int) -> None:
