@@ -449,7 +449,7 @@ def test_auto_finds_the_same_optimum_as_each_path_and_says_which(monkeypatch):
     assert (small.solver["method"], small.solver["method_setting"]) == ("search", "auto")
     assert "solver siteopt, method search (auto)" in str(small).splitlines()[-1]
     # a search that needs more nodes than auto allows hands the instance to HiGHS
-    monkeypatch.setattr("siteopt.solvers.search.AUTO_NODE_LIMIT", 2)
+    monkeypatch.setattr("siteopt.solvers.search.AUTO_SEARCH_WORK", 2 * 86_618)
     handed_over = siteopt.solve()
     assert (handed_over.solver["method"], handed_over.solver["name"]) == ("direct", "highs")
     monkeypatch.setattr("siteopt.solvers.search.AUTO_SEARCH_ENTRIES", 0)

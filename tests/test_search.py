@@ -66,6 +66,10 @@ def test_a_search_beyond_its_node_limit_hands_over():
 
     _, _, prepared = prepare()
     assert solve_search(prepared.instance, Solver(), node_limit=3) is None
+    entries = build_search_model(prepared.instance).covers.size
+    assert solve_search(prepared.instance, Solver(), work_limit=3 * entries) is None
+    run = search_optimum(prepared.instance, 60.0, work_limit=3 * entries)
+    assert run.stopped == "nodes" and run.nodes == 4
     outcome = solve_search(prepared.instance, Solver(), node_limit=math.inf)
     assert outcome.status.value == "optimal" and outcome.gap == 0 and outcome.solver == "siteopt"
 

@@ -61,7 +61,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     ``solve`` and ``build`` is 0.
 
     Under ``auto``, a search that needs more than
-    :data:`~siteopt.solvers.search.AUTO_NODE_LIMIT` nodes hands the instance to HiGHS.
+    :data:`~siteopt.solvers.search.AUTO_SEARCH_WORK` hands the instance to HiGHS.
 
     Returns
     -------
@@ -71,11 +71,11 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     """
     method = choose_method(instance, settings)
     if method == "search":
-        from siteopt.solvers.search import AUTO_NODE_LIMIT, solve_search
+        from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
         timings["build"] = 0.0
-        limit = AUTO_NODE_LIMIT if settings.method == "auto" else math.inf
-        outcome = solve_search(instance, settings, limit, start)
+        limit = AUTO_SEARCH_WORK if settings.method == "auto" else math.inf
+        outcome = solve_search(instance, settings, start=start, work_limit=limit)
         if outcome is not None:
             timings["solve"] = outcome.seconds
             return outcome, method

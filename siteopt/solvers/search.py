@@ -13,7 +13,10 @@ form (one bid per state), otherwise the candidate's first member site (two gigaf
 share a site). A node of the search holds the options chosen so far, from groups in search
 order; its children add one option of a later group that still fits the budget, the power, the
 sites and the bids left. The value of every child is computed exactly when the node is expanded,
-so the best child updates the incumbent at once and the last level is never expanded.
+so the best child updates the incumbent at once and the last level is never expanded. Children
+are searched in the order of their bound, most promising first, so good portfolios come early
+and prune the rest. A :class:`Start` from a similar instance (a sweep's previous point, the
+unperturbed model of a Monte Carlo draw) gives the first incumbent and the first multipliers.
 
 Bound
 -----
@@ -37,7 +40,7 @@ A child is searched only if its bound exceeds the incumbent by more than
 
 ``solver.method = "auto"`` picks this path for the compact form (one bid per member state, members
 in one state) with at most :data:`AUTO_SEARCH_ENTRIES` option-group entries, and hands the
-instance to HiGHS if the search needs more than :data:`AUTO_NODE_LIMIT` nodes. Across borders
+instance to HiGHS if the search needs more work than :data:`AUTO_SEARCH_WORK`. Across borders
 the groups are single sites and the bound is much weaker (the shipped cross-border scenario
 takes HiGHS 1.4 s and this search over 50,000 nodes), so ``auto`` leaves those to HiGHS;
 ``solver.method = "search"`` runs it on any instance, to the end.
@@ -60,13 +63,17 @@ from siteopt.solvers.outcome import SolverOutcome, Status, finish, no_solution
 #: A child whose bound exceeds the incumbent by at most this (objective points; terms lie in
 #: 0..1) cannot improve it beyond floating-point rounding and is not searched.
 PRUNE_TOLERANCE = 1e-12
-#: With ``solver.method = "auto"``, nodes after which the search gives up (returns None) so
-#: that HiGHS solves the instance (about 3 s; the shipped scenarios need 3 to 1,400 nodes).
-AUTO_NODE_LIMIT = 20_000
-#: ``auto`` uses this path for models of at most this many (option, demand group) entries
-#: (:func:`search_entries`; the shipped data: 161,938). On a generated instance of 200 sites
-#: (6.2 million) the search took 21 s against 11 s for HiGHS.
-AUTO_SEARCH_ENTRIES = 400_000
+#: With ``solver.method = "auto"``, the search gives up (returns None, and HiGHS solves the
+#: instance) after this many nodes times the entries of its coverage matrix (options x
+#: elements): 20,000 nodes on the shipped data (86,618 entries; its scenarios need 26 to 250),
+#: 1,500 on a generated 100-site instance (1.15 million; it needs 274), a few seconds at most.
+AUTO_SEARCH_WORK = 20_000 * 86_618
+#: ``auto`` uses this path for models of at most this many (option, demand group) entries as
+#: :func:`search_entries` estimates them (an upper bound; the shipped data: 161,938).
+#: Generated instances, search against HiGHS: 60 sites (estimate 505,215) 0.03 s against 1.0 s,
+#: 100 sites (5.0 million) 0.34 s against 5.8 s, 200 sites (55.6 million) no proof in 120 s
+#: against 20 s.
+AUTO_SEARCH_ENTRIES = 10_000_000
 #: Most subgradient steps that set the multipliers at the root; they stop earlier once the
 #: step length has been halved below :data:`MIN_STEP_LENGTH` (no progress in 10 steps halves
 #: it).
@@ -455,12 +462,14 @@ class SearchRun:
 
 
 def search_optimum(instance: SelectionInstance, time_limit_s: float,
-                   node_limit: float = math.inf, start: Start | None = None) -> SearchRun:
+                   node_limit: float = math.inf, start: Start | None = None,
+                   work_limit: float = math.inf) -> SearchRun:
     """Branch and bound on ``instance`` (see the module docstring), for at most
-    ``time_limit_s`` seconds and ``node_limit`` nodes, from ``start`` if given (see
-    :class:`Start`)."""
+    ``time_limit_s`` seconds, ``node_limit`` nodes and ``work_limit`` nodes times entries of
+    the coverage matrix, from ``start`` if given (see :class:`Start`)."""
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
+    node_limit = min(node_limit, work_limit / max(1, model.covers.size))
     p = instance.max_gigafactories
     budget, power = instance.budget_eur, instance.total_power_mw
     required = np.asarray(instance.required, bool)
@@ -520,12 +529,14 @@ def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchMo
 
 
 def solve_search(instance: SelectionInstance, settings: Solver, node_limit: float = math.inf,
-                 start: Start | None = None) -> SolverOutcome | None:
+                 start: Start | None = None,
+                 work_limit: float = math.inf) -> SolverOutcome | None:
     """Solve ``instance`` by branch and bound, from ``start`` if given (see :class:`Start`;
     the outcome's ``next_start`` is this search's); None when the search exceeds
-    ``node_limit`` nodes (the caller then solves it with HiGHS)."""
+    ``node_limit`` nodes or ``work_limit`` (see :func:`search_optimum`; the caller then
+    solves it with HiGHS)."""
     began = time.perf_counter()
-    run = search_optimum(instance, settings.time_limit_s, node_limit, start)
+    run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit)
     portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped
     seconds = time.perf_counter() - began
     if stopped == "nodes":
