@@ -80,11 +80,11 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
     """A Dask client: connected to ``scheduler`` (``tcp://host:port``) if given, else to a new
     local cluster of ``workers`` single-threaded processes on 127.0.0.1, closed afterwards.
 
-    Local workers are forked where the platform can (Linux, macOS): they start with every
-    module this process has imported, in about 0.2 s instead of the 1-2 s a fresh interpreter
-    takes to import siteopt (benchmarks/README.md).
+    Local workers are forked on Linux (spawned elsewhere: macOS frameworks are not safe to
+    fork): they start with every module this process has imported, in about 0.2 s instead of
+    the 1-2 s a fresh interpreter takes to import siteopt (benchmarks/README.md).
     """
-    import multiprocessing
+    import sys
 
     import dask
     from distributed import Client, LocalCluster
@@ -103,7 +103,7 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
     import siteopt.api  # noqa: F401  (imported before the fork, so no worker imports it)
     import siteopt.solvers.search  # noqa: F401
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
     # Forked workers inherit this process's state as the cluster starts: BLAS on one thread
     # (a forked worker would otherwise keep the pool of one thread per core set up here, and
     # two workers on two cores ran every solve at half speed: 0.6 s against 0.3 s for six
