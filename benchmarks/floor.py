@@ -43,8 +43,11 @@ def haversine_km(lat1, lon1, lat2, lon2):
 
 
 def solve(data: Path, model_path: Path) -> dict:
-    with open(model_path, "rb") as file:
-        model = tomllib.load(file)
+    model = {}
+    for path in (Path(__file__).parents[1] / "models" / "default.toml", model_path):
+        with open(path, "rb") as file:   # a scenario sets only what it changes
+            for section, table in tomllib.load(file).items():
+                model.setdefault(section, {}).update(table)
     limits, weights, costs = model["limits"], model["weights"], model["costs"]
     joint = model["consolidation"]
     assert limits["max_bids_per_country"] == 1 and not joint["cross_border"], \

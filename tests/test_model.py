@@ -504,3 +504,21 @@ def test_benders_does_not_take_a_start_solution_for_the_masters_answer():
     assert outcome.status == Status.OPTIMAL
     assert portfolio(instance, outcome) == ["S-0+S-3"]
     assert outcome.objective == pytest.approx(brute_force(instance)[0], abs=1e-9)
+
+
+@pytest.mark.parametrize("model", ["default", "national-bids", "green-grid"])
+def test_an_independent_statement_of_the_model_reaches_the_same_optimum(model):
+    """benchmarks/floor.py states the compact model from the files alone (csv, numpy,
+    highspy; none of siteopt's code) and lets HiGHS prove it: the same value and portfolio."""
+    import importlib.util
+
+    import siteopt
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("floor", REPO / "benchmarks/floor.py")
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    theirs = floor.solve(REPO / "data", REPO / "models" / f"{model}.toml")
+    ours = siteopt.solve(REPO / "models" / f"{model}.toml")
+    assert theirs["objective"] == pytest.approx(ours.objective, abs=1e-9)
+    assert theirs["gigafactories"] == sorted("+".join(g.members) for g in ours.gigafactories)
