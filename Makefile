@@ -46,6 +46,7 @@ bench: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_solve.py
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py
 	time $(BENCH)/bin/python benchmarks/run.py
+	cd benchmarks && time ../$(BENCH)/bin/python bench_spopt.py
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
 	time $(BENCH)/bin/python benchmarks/scaling.py
 

@@ -46,12 +46,13 @@ COVERAGE_ONLY = ["weights.coverage=1", "weights.grid=0", "weights.spread=0", "we
                  "consolidation.max_sites_per_gigafactory=1"]
 
 
-def instance_dir(n_sites: int, n_points: int) -> Path:
-    directory = HERE / "instances" / f"n{n_sites}_m{n_points}_s0"
+def instance_dir(n_sites: int, n_points: int, seed: int = 0) -> Path:
+    """The generated instance of this size and seed (generated on first use)."""
+    directory = HERE / "instances" / f"n{n_sites}_m{n_points}_s{seed}"
     if not (directory / "sites.csv").exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--sites", str(n_sites),
-                        "--points", str(n_points), "--seed", "0", "--out", str(directory)],
-                       check=True, capture_output=True)
+                        "--points", str(n_points), "--seed", str(seed), "--out",
+                        str(directory)], check=True, capture_output=True)
     return directory
 
 

@@ -1,9 +1,12 @@
 """Great-circle geometry: distances, coverage incidence and geodesic circles.
 
 Distances are great-circle (haversine) on a sphere of radius :data:`EARTH_RADIUS_KM`. Coverage
-uses a KD-tree on 3-D unit vectors: two points are within great-circle distance ``d`` exactly
-when their chord is within ``2 sin(d / 2R)``, so the tree finds candidates without a dense
-distance matrix, and an exact haversine check decides each candidate pair.
+uses 3-D unit vectors: two points are within great-circle distance ``d`` exactly when their
+chord is within ``2 sin(d / 2R)``, that is when their dot product is at least
+``1 - 2 sin^2(d / 2R)``. One matrix product per block of pairs decides every pair (three
+multiplications a pair; faster than a KD-tree at every size measured, see
+benchmarks/README.md), except those in a band of a few millimetres around R, which the exact
+haversine distance decides.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import numpy as np
 EARTH_RADIUS_KM = 6371.0088
 #: A point exactly R away counts as covered; this absorbs floating-point noise, km (1 mm).
 DISTANCE_TOLERANCE_KM = 1e-6
-#: Up to this many site-point pairs, coverage uses one dense haversine matrix (no KD-tree and no
-#: scipy import: the shipped EU case has 60 x 5,376); above it, a KD-tree finds candidates.
-DENSE_PAIRS_LIMIT = 2_000_000
+#: Site-point dot products computed at once in coverage (memory: 8 bytes each, 32 MB).
+DOT_BLOCK_PAIRS = 4_000_000
+#: Margin of the dot-product tests in coverage: a thousand times the rounding of a dot
+#: product of two unit vectors.
+DOT_MARGIN = 1e-13
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -65,50 +70,49 @@ def coverage_pairs(site_lat, site_lon, point_lat, point_lon,
     if len(site_lat) == 0 or len(point_lat) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    if len(site_lat) * len(point_lat) <= DENSE_PAIRS_LIMIT:
-        point_index, site_index = _dense_candidates(len(site_lat), len(point_lat))
-    else:
-        point_index, site_index = _kdtree_candidates(site_lat, site_lon, point_lat, point_lon,
-                                                     radius_km)
-    # the exact check, with each point's trigonometry computed once, not once per pair
-    site_phi, point_phi = np.radians(site_lat), np.radians(point_lat)
-    site_lambda, point_lambda = np.radians(site_lon), np.radians(point_lon)
-    a = (np.sin((point_phi[point_index] - site_phi[site_index]) / 2) ** 2
-         + np.cos(site_phi)[site_index] * np.cos(point_phi)[point_index]
-         * np.sin((point_lambda[point_index] - site_lambda[site_index]) / 2) ** 2)
-    distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    keep = distance <= radius_km + DISTANCE_TOLERANCE_KM
+    point_index, site_index, keep = _candidates(site_lat, site_lon, point_lat, point_lon,
+                                                radius_km)
+    band = np.flatnonzero(~keep)   # the exact check, only near R
+    keep[band] = haversine_km(point_lat[point_index[band]], point_lon[point_index[band]],
+                              site_lat[site_index[band]], site_lon[site_index[band]]) \
+        <= radius_km + DISTANCE_TOLERANCE_KM
     return point_index[keep], site_index[keep]
 
 
-def _dense_candidates(n_sites: int, n_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every (point, site) pair, sorted by point then site: the exact check decides them all."""
-    point_index = np.repeat(np.arange(n_points, dtype=np.int64), n_sites)
-    site_index = np.tile(np.arange(n_sites, dtype=np.int64), n_points)
-    return point_index, site_index
+def _candidates(site_lat, site_lon, point_lat, point_lon,
+                radius_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs that may lie within ``radius_km``, sorted by point then site, and which of
+    them certainly do: one matrix product of unit vectors per block of
+    :data:`DOT_BLOCK_PAIRS` pairs.
 
+    Both tests leave a margin of :data:`DOT_MARGIN` (a thousand times the rounding of a dot
+    product of unit vectors, a few millimetres at most): no pair within R is missed, and no
+    pair beyond it is called certain. Only the pairs in between, a thin band around R, need
+    the exact distance.
 
-def _kdtree_candidates(site_lat, site_lon, point_lat, point_lon,
-                       radius_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs whose chord is (a little generously) within the chord of ``radius_km``, sorted by
-    point then site."""
-    from scipy import sparse  # slow to import; only large instances need it
-    from scipy.spatial import cKDTree
-
+    Returns
+    -------
+    point_index, site_index : ndarray of int64
+    certain : ndarray of bool
+        Per pair: certainly within ``radius_km`` (plus the tolerance).
+    """
     sites = unit_vectors(site_lat, site_lon)
-    search = chord_length(radius_km + DISTANCE_TOLERANCE_KM) * (1 + 1e-9) + 1e-12
-    neighbours = cKDTree(unit_vectors(point_lat, point_lon)).query_ball_point(
-        sites, search, workers=-1, return_sorted=False)
-    counts = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=len(sites))
-    columns = (np.concatenate([np.asarray(n, dtype=np.int32) for n in neighbours])
-               if counts.sum() else np.empty(0, dtype=np.int32))
-    # sites x points incidence, turned point-major: CSC keeps each point's sites sorted
-    by_site = sparse.csr_matrix((np.ones(len(columns), dtype=np.int8), columns,
-                                 np.r_[0, np.cumsum(counts)]), shape=(len(sites), len(point_lat)))
-    by_point = by_site.tocsc()
-    by_point.sort_indices()
-    point_index = np.repeat(np.arange(len(point_lat), dtype=np.int64), np.diff(by_point.indptr))
-    return point_index, by_point.indices.astype(np.int64)
+    points = unit_vectors(point_lat, point_lon)
+    outer = chord_length(radius_km + DISTANCE_TOLERANCE_KM)
+    inner = max(0.0, outer * (1 - 1e-9) - 1e-12)
+    least_dot = 1.0 - (outer * (1 + 1e-9) + 1e-12) ** 2 / 2 - DOT_MARGIN  # |a-b|^2 = 2 - 2a.b
+    sure_dot = 1.0 - inner ** 2 / 2 + DOT_MARGIN
+    step = max(1, DOT_BLOCK_PAIRS // len(sites))
+    point_parts, site_parts, certain_parts = [], [], []
+    for start in range(0, len(points), step):
+        dots = points[start:start + step] @ sites.T
+        near = dots >= least_dot
+        near_point, near_site = np.nonzero(near)
+        point_parts.append(near_point + start)
+        site_parts.append(near_site)
+        certain_parts.append(dots[near] >= sure_dot)
+    return (np.concatenate(point_parts).astype(np.int64),
+            np.concatenate(site_parts).astype(np.int64), np.concatenate(certain_parts))
 
 
 def destination(lat, lon, bearing_deg, distance_km) -> tuple[np.ndarray, np.ndarray]:

@@ -25,24 +25,24 @@ def test_haversine_known_distances():
     assert haversine_km(48.2085, 16.3721, 48.2085, 16.3721) == 0
 
 
-@pytest.mark.parametrize("dense_limit", [0, 10**9], ids=["kdtree", "dense"])
-def test_point_exactly_r_away_is_covered_and_just_beyond_is_not(dense_limit, monkeypatch):
-    monkeypatch.setattr(geometry, "DENSE_PAIRS_LIMIT", dense_limit)
+@pytest.mark.parametrize("block", [1, 10**9])
+def test_point_exactly_r_away_is_covered_and_just_beyond_is_not(block, monkeypatch):
+    monkeypatch.setattr(geometry, "DOT_BLOCK_PAIRS", block)
     lat, lon = destination(50.0, 10.0, 77.0, 500.0)
     beyond_lat, beyond_lon = destination(50.0, 10.0, 77.0, 500.01)
     points, sites = coverage_pairs([50.0], [10.0], [lat, beyond_lat], [lon, beyond_lon], 500.0)
     assert points.tolist() == [0] and sites.tolist() == [0]
 
 
-@pytest.mark.parametrize("dense_limit", [0, 10**9], ids=["kdtree", "dense"])
+@pytest.mark.parametrize("block", [1, 37, 10**9])   # one pair, a few points, all at once
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), radius=st.floats(10, 2000))
-def test_coverage_equals_the_dense_distance_matrix(dense_limit, seed, radius):
+def test_coverage_equals_the_dense_distance_matrix(block, seed, radius):
     rng = np.random.default_rng(seed)
     site_lat, site_lon = rng.uniform(35, 70, 15), rng.uniform(-10, 30, 15)
     point_lat, point_lon = rng.uniform(35, 70, 300), rng.uniform(-10, 30, 300)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(geometry, "DENSE_PAIRS_LIMIT", dense_limit)
+        patch.setattr(geometry, "DOT_BLOCK_PAIRS", block)
         points, sites = coverage_pairs(site_lat, site_lon, point_lat, point_lon, radius)
     dense = haversine_km(point_lat[:, None], point_lon[:, None], site_lat[None, :],
                          site_lon[None, :]) <= radius
@@ -74,3 +74,21 @@ def test_geodesic_circle_vertices_lie_r_from_the_centre():
 def test_no_sites_or_no_points():
     points, sites = coverage_pairs([], [], [50.0], [10.0], 100.0)
     assert len(points) == 0 and len(sites) == 0
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), radius=st.floats(1, 3000))
+def test_points_within_a_millimetre_of_the_circle_are_decided_by_the_exact_distance(seed,
+                                                                                    radius):
+    """The dot-product filter misses no pair at the boundary: every point a hair inside R (or
+    within the 1 mm tolerance) is found, every point beyond it is not."""
+    rng = np.random.default_rng(seed)
+    site_lat, site_lon = rng.uniform(35, 70, 3), rng.uniform(-10, 30, 3)
+    offsets = rng.choice([-1e-7, 0.0, 5e-7, 9e-7, 2e-6, -2e-6], 120)
+    lat, lon = destination(np.repeat(site_lat, 40), np.repeat(site_lon, 40),
+                           rng.uniform(0, 360, 120), radius + offsets)
+    points, sites = coverage_pairs(site_lat, site_lon, lat, lon, radius)
+    exact = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :]) \
+        <= radius + geometry.DISTANCE_TOLERANCE_KM
+    assert set(zip(points.tolist(), sites.tolist())) == set(zip(*np.nonzero(exact)))
+    assert exact[np.arange(120), np.repeat(np.arange(3), 40)][offsets <= 0].all()
