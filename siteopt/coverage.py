@@ -2,8 +2,9 @@
 
 Demand points covered by exactly the same set of eligible sites share one variable of the
 model (their populations summed). The points are taken in blocks of :data:`BLOCK_POINTS`: the
-(point, site) pairs of one block are found (:func:`siteopt.geometry.coverage_pairs`: KD-tree
-candidates, then the exact haversine check with R inclusive to 1 mm), grouped, and dropped, so
+(point, site) pairs of one block are found (:func:`siteopt.geometry.coverage_pairs`: dot
+products of unit vectors, the exact haversine distance near R, R inclusive to 1 mm), grouped,
+and dropped, so
 memory is bounded by the block, not by all pairs (36.7 million at 1,000 sites x 1,000,000
 points and R = 300 km).
 
