@@ -522,3 +522,17 @@ def test_an_independent_statement_of_the_model_reaches_the_same_optimum(model):
     ours = siteopt.solve(REPO / "models" / f"{model}.toml")
     assert theirs["objective"] == pytest.approx(ours.objective, abs=1e-9)
     assert theirs["gigafactories"] == sorted("+".join(g.members) for g in ours.gigafactories)
+
+
+def test_the_benders_incidence_products_equal_the_dense_matrix():
+    from siteopt.solvers.benders import Incidence
+
+    sets = [np.array([0, 2]), np.array([], dtype=np.int64), np.array([1, 2, 4])]
+    dense = np.zeros((3, 5))
+    for group, columns in enumerate(sets):
+        dense[group, columns] = 1.0
+    incidence = Incidence(sets, 5)
+    point, per_group = np.array([0.5, 1.0, 0.25, 7.0, 2.0]), np.array([3.0, 5.0, 11.0])
+    assert incidence.reach(point).tolist() == (dense @ point).tolist() == [0.75, 0.0, 3.25]
+    assert incidence.per_column(per_group).tolist() == (dense.T @ per_group).tolist()
+    assert Incidence([], 4).per_column(np.zeros(0)).tolist() == [0.0] * 4

@@ -28,7 +28,6 @@ import math
 import time
 
 import numpy as np
-from scipy import sparse
 
 from siteopt.config import Solver
 from siteopt.errors import SolverError
@@ -50,13 +49,34 @@ CUT_TOLERANCE = 1e-9
 MAX_LP_ROUNDS = 60
 
 
-def coverage_matrix(sets, n_columns: int) -> sparse.csr_matrix:
-    """Groups x columns incidence (1 where the column covers the group), CSR."""
-    lengths = np.array([len(g) for g in sets], dtype=np.int64)
-    indices = np.concatenate(sets) if len(lengths) else np.empty(0, dtype=np.int64)
-    indptr = np.r_[0, np.cumsum(lengths)]
-    return sparse.csr_matrix((np.ones(len(indices)), indices, indptr),
-                             shape=(len(lengths), n_columns))
+class Incidence:
+    """The groups x columns 0/1 incidence of covering sets, as flat (group, column) pairs.
+
+    Its two products are single ``np.bincount`` calls (no SciPy import on the solve path:
+    0.18 s of a 2 s command at 500 sites).
+
+    Parameters
+    ----------
+    sets : sequence of int arrays
+        The columns that cover each group.
+    n_columns : int
+    """
+
+    def __init__(self, sets, n_columns: int):
+        lengths = np.array([len(g) for g in sets], dtype=np.int64)
+        self.columns = (np.concatenate(sets).astype(np.int64) if len(lengths)
+                        else np.empty(0, dtype=np.int64))
+        self.groups = np.repeat(np.arange(len(lengths)), lengths)
+        self.shape = (len(lengths), n_columns)
+
+    def reach(self, point: np.ndarray) -> np.ndarray:
+        """Per group, the sum of ``point`` over the columns that cover it."""
+        return np.bincount(self.groups, weights=point[self.columns], minlength=self.shape[0])
+
+    def per_column(self, per_group: np.ndarray) -> np.ndarray:
+        """Per column, the sum of ``per_group`` over the groups it covers."""
+        return np.bincount(self.columns, weights=per_group[self.groups],
+                           minlength=self.shape[1])
 
 
 class CoverageOracle:
@@ -72,23 +92,20 @@ class CoverageOracle:
     def __init__(self, instance: SelectionInstance):
         over_candidates = instance.candidate_reach
         self.on_candidates = over_candidates is not None
-        self.matrix = (coverage_matrix(over_candidates, len(instance.candidates))
-                       if self.on_candidates
-                       else coverage_matrix(instance.group_sites, len(instance.site_ids)))
-        self.transposed = self.matrix.T.tocsr()
+        self.incidence = (Incidence(over_candidates, len(instance.candidates))
+                          if self.on_candidates
+                          else Incidence(instance.group_sites, len(instance.site_ids)))
         self.population = instance.group_population
 
     def value(self, point: np.ndarray) -> float:
         """People covered by a (possibly fractional) point: :math:`f`."""
-        reach = self.matrix @ point
-        return float(self.population @ np.minimum(reach, 1.0))
+        return float(self.population @ np.minimum(self.incidence.reach(point), 1.0))
 
     def cut(self, point: np.ndarray) -> tuple[float, np.ndarray]:
         """The cut at ``point``: constant and per-column coefficients (people)."""
-        full = (self.matrix @ point) >= 1.0 - 1e-9
+        full = self.incidence.reach(point) >= 1.0 - 1e-9
         constant = float(self.population[full].sum())
-        coefficients = self.transposed @ np.where(full, 0.0, self.population)
-        return constant, np.asarray(coefficients)
+        return constant, self.incidence.per_column(np.where(full, 0.0, self.population))
 
 
 def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
@@ -227,7 +244,7 @@ def greedy_portfolio(instance: SelectionInstance):
         return None
     w = instance.weights
     people = instance.total_population if instance.total_population > 0 else 1.0
-    matrix = coverage_matrix(instance.group_sites, len(instance.site_ids)).T.tocsr()
+    incidence = Incidence(instance.group_sites, len(instance.site_ids))
     own = site_objective(instance)
     per_state = w.spread / instance.max_gigafactories
     uncovered = np.ones(len(instance.group_population))
@@ -235,7 +252,8 @@ def greedy_portfolio(instance: SelectionInstance):
     value = instance.objective(instance.evaluate(chosen))
     while len(chosen) < instance.max_gigafactories:
         states = {instance.site_country[g[0]] for g in chosen}
-        gain = (own + w.coverage * (matrix @ (instance.group_population * uncovered)) / people
+        gain = (own + w.coverage * incidence.per_column(instance.group_population * uncovered)
+                / people
                 + np.array([0.0 if c in states else per_state for c in instance.site_country]))
         gain[~instance.eligible | instance.site_mask(chosen)] = -np.inf
         site = _best_feasible_site(instance, chosen, gain)
@@ -246,7 +264,7 @@ def greedy_portfolio(instance: SelectionInstance):
         if trial_value <= value:
             break
         chosen, value = trial, trial_value
-        uncovered[matrix[site].indices] = 0.0
+        uncovered[incidence.groups[incidence.columns == site]] = 0.0
     return tuple(sorted(chosen))   # in site order, as every solver path returns a portfolio
 
 
