@@ -170,4 +170,5 @@ def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | No
         shipped = client.scatter(dataset, broadcast=True)
         futures = client.map(solve_chain, [model] * len(chains), [shipped] * len(chains),
                              chains, pure=False)
-        return [summary for part in gather(client, futures, "solves") for summary in part]
+        label = "solves" if chain == 1 else f"groups of {chain} solves"
+        return [summary for part in gather(client, futures, label) for summary in part]
