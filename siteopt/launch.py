@@ -56,6 +56,10 @@ def main() -> None:
         cli(prog_name="siteopt")
     except SystemExit as done:
         if not _received:
+            # finished: its output is complete, and a signal during Python's own shutdown has
+            # nothing left to stop (it would end the process by the signal, not the code)
+            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
             raise
         _stop(report=done.code == 0)  # click has said "Aborted!" unless the command finished
     except BaseException:
