@@ -3,10 +3,12 @@
 Distances are great-circle (haversine) on a sphere of radius :data:`EARTH_RADIUS_KM`. Coverage
 uses 3-D unit vectors: two points are within great-circle distance ``d`` exactly when their
 chord is within ``2 sin(d / 2R)``, that is when their dot product is at least
-``1 - 2 sin^2(d / 2R)``. One matrix product per block of pairs decides every pair (three
-multiplications a pair; faster than a KD-tree at every size measured, see
-benchmarks/README.md), except those in a band of a few millimetres around R, which the exact
-haversine distance decides.
+``1 - 2 sin^2(d / 2R)``. The points are taken in small tiles; a tile is compared only with the
+sites inside its bounding box (in 3-D, widened by the chord), by one matrix product that
+decides every pair (three multiplications a pair; faster than a KD-tree at every size
+measured, see benchmarks/README.md), except those in a band of a few millimetres around R,
+which the exact haversine distance decides. Tiles are small when nearby points are next to
+each other: :func:`spatial_order` puts them so.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import numpy as np
 EARTH_RADIUS_KM = 6371.0088
 #: A point exactly R away counts as covered; this absorbs floating-point noise, km (1 mm).
 DISTANCE_TOLERANCE_KM = 1e-6
-#: Site-point dot products computed at once in coverage (memory: 8 bytes each, 32 MB).
+#: Site-point dot products computed at once in coverage, at most (memory: 8 bytes each, 32 MB).
 DOT_BLOCK_PAIRS = 4_000_000
+#: Points per tile in coverage: each tile is compared with the sites near its bounding box.
+TILE_POINTS = 1024
 #: Margin of the dot-product tests in coverage: a thousand times the rounding of a dot
 #: product of two unit vectors.
 DOT_MARGIN = 1e-13
@@ -82,8 +86,9 @@ def coverage_pairs(site_lat, site_lon, point_lat, point_lon,
 def _candidates(site_lat, site_lon, point_lat, point_lon,
                 radius_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs that may lie within ``radius_km``, sorted by point then site, and which of
-    them certainly do: one matrix product of unit vectors per block of
-    :data:`DOT_BLOCK_PAIRS` pairs.
+    them certainly do: one matrix product of unit vectors per tile of :data:`TILE_POINTS`
+    points (fewer when a tile would exceed :data:`DOT_BLOCK_PAIRS` pairs) with the sites in
+    the tile's bounding box, widened by the chord of R.
 
     Both tests leave a margin of :data:`DOT_MARGIN` (a thousand times the rounding of a dot
     product of unit vectors, a few millimetres at most): no pair within R is missed, and no
@@ -100,19 +105,43 @@ def _candidates(site_lat, site_lon, point_lat, point_lon,
     points = unit_vectors(point_lat, point_lon)
     outer = chord_length(radius_km + DISTANCE_TOLERANCE_KM)
     inner = max(0.0, outer * (1 - 1e-9) - 1e-12)
-    least_dot = 1.0 - (outer * (1 + 1e-9) + 1e-12) ** 2 / 2 - DOT_MARGIN  # |a-b|^2 = 2 - 2a.b
+    widest = outer * (1 + 1e-9) + 1e-12
+    least_dot = 1.0 - widest ** 2 / 2 - DOT_MARGIN  # |a-b|^2 = 2 - 2a.b
     sure_dot = 1.0 - inner ** 2 / 2 + DOT_MARGIN
-    step = max(1, DOT_BLOCK_PAIRS // len(sites))
+    # a pair that passes least_dot is at most this far apart in every coordinate
+    reach = np.sqrt(widest ** 2 + 2 * DOT_MARGIN) + 1e-12
+    step = max(1, min(TILE_POINTS, DOT_BLOCK_PAIRS // len(sites)))
     point_parts, site_parts, certain_parts = [], [], []
     for start in range(0, len(points), step):
-        dots = points[start:start + step] @ sites.T
+        tile = points[start:start + step]
+        nearby = np.flatnonzero(((sites >= tile.min(axis=0) - reach)
+                                 & (sites <= tile.max(axis=0) + reach)).all(axis=1))
+        dots = tile @ sites[nearby].T
         near = dots >= least_dot
         near_point, near_site = np.nonzero(near)
         point_parts.append(near_point + start)
-        site_parts.append(near_site)
+        site_parts.append(nearby[near_site])
         certain_parts.append(dots[near] >= sure_dot)
-    return (np.concatenate(point_parts).astype(np.int64),
-            np.concatenate(site_parts).astype(np.int64), np.concatenate(certain_parts))
+    return (np.concatenate(point_parts).astype(np.int64, copy=False),
+            np.concatenate(site_parts).astype(np.int64, copy=False),
+            np.concatenate(certain_parts))
+
+
+def spatial_order(lat, lon, radius_km: float) -> np.ndarray:
+    """An order of points (degrees) that keeps nearby points together: rows of latitude half
+    of ``radius_km`` high, each from west to east.
+
+    Coverage is exact in any order; in this one its tiles (see :func:`coverage_pairs`) are
+    small and meet few sites.
+
+    Returns
+    -------
+    ndarray of int64
+        Point indices.
+    """
+    row_degrees = max(radius_km, 1e-3) / 2 / (EARTH_RADIUS_KM * np.pi / 180)
+    rows = np.floor(np.asarray(lat, float) / row_degrees)
+    return np.lexsort((np.asarray(lon, float), rows))
 
 
 def destination(lat, lon, bearing_deg, distance_km) -> tuple[np.ndarray, np.ndarray]:

@@ -114,6 +114,7 @@ import pulp
 from siteopt.candidates import Candidates, enumerate_candidates
 from siteopt.config import Weights
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.incidence import Incidence, concatenated_ranges, sorted_unique
 from siteopt.terms import TERMS
 
 #: The reach rows are written over the candidates while that takes at most this many times the
@@ -255,6 +256,11 @@ class SelectionInstance:
         return tuple(np.unique(of_site[sites]) for sites in self.group_sites)
 
     @functools.cached_property
+    def group_incidence(self) -> Incidence:
+        """The demand groups x sites incidence of :attr:`group_sites`."""
+        return Incidence(self.group_sites, len(self.site_ids))
+
+    @functools.cached_property
     def candidate_reach(self) -> tuple[np.ndarray, ...] | None:
         """For each demand group d, the candidates with a member in :math:`N_d`; None when these
         rows would have more than :data:`CANDIDATE_REACH_RATIO` times the non-zeros of the
@@ -326,7 +332,7 @@ class SelectionInstance:
         mw = np.asarray(self.effective_mw, float)
         country = np.asarray(self.site_country)
         states = _touches(used, [np.flatnonzero(country == c) for c in self.countries])
-        covered = _touches(used, self.group_sites) @ np.asarray(self.group_population, float)
+        covered = self.group_incidence.touched(used) @ np.asarray(self.group_population, float)
         homed = _touches(used, self.letter_homes).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)
@@ -450,9 +456,8 @@ def cover_sets_over_candidates(instance: SelectionInstance,
     if expanded.sum() > max_ratio * len(flat):
         return None
     group = np.repeat(np.repeat(np.arange(len(lengths)), lengths), expanded)
-    offsets = (np.repeat(starts[flat] - np.r_[0, np.cumsum(expanded)[:-1]], expanded)
-               + np.arange(expanded.sum()))
-    keys = np.unique(group * n_candidates + by_site[offsets])
+    keys = sorted_unique(group * n_candidates + by_site[concatenated_ranges(starts[flat],
+                                                                            expanded)])
     bounds = np.searchsorted(keys // n_candidates, np.arange(len(lengths) + 1))
     return tuple(keys[bounds[d]:bounds[d + 1]] % n_candidates for d in range(len(lengths)))
 

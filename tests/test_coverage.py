@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siteopt.coverage import CoverSets, cover_demand
-from siteopt.geometry import haversine_km
+from siteopt.geometry import haversine_km, spatial_order
 
 
 @pytest.mark.parametrize("split", [None, 2])
@@ -18,10 +20,10 @@ def test_points_with_the_same_covering_sites_share_one_group(split):
     site_index = np.array([0, 1, 1, 0, 1, 2])
     sets = CoverSets(n_sites=3, n_points=5)
     if split is None:
-        sets.add(0, point_index, site_index)
+        sets.add(np.arange(5), point_index, site_index)
     else:   # the same pairs in two blocks: points 0-1, then 2-4 (numbered from the block)
-        sets.add(0, point_index[:3], site_index[:3])
-        sets.add(split, point_index[3:] - split, site_index[3:])
+        sets.add(np.arange(2), point_index[:3], site_index[:3])
+        sets.add(np.arange(split, 5), point_index[3:] - split, site_index[3:])
     assert sets.group_of_point.tolist() == [0, 1, 0, -1, 2]
     assert [m.tolist() for m in sets.sets] == [[0, 1], [1], [2]]
 
@@ -30,7 +32,7 @@ def test_a_key_collision_is_caught_not_merged():
     sets = CoverSets(n_sites=3, n_points=2)
     sets.keys[:] = np.uint64(7)           # every site the same key: {0} and {1} would merge
     with pytest.raises(RuntimeError, match="share a group key"):
-        sets.add(0, np.array([0, 1]), np.array([0, 1]))
+        sets.add(np.arange(2), np.array([0, 1]), np.array([0, 1]))
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
@@ -61,3 +63,26 @@ def test_blocks_give_the_groups_of_the_dense_distances(seed, n_sites, n_points, 
             assert found.group_of_point[p] == -1
     assert [tuple(s) for s in found.group_sites] == order        # first appearance first
     assert found.group_population.tolist() == [expected[k] for k in order]
+
+
+@pytest.mark.parametrize("cores", [1, 3])
+def test_the_groups_do_not_depend_on_the_number_of_threads(cores, monkeypatch):
+    rng = np.random.default_rng(11)
+    args = (rng.uniform(40, 60, 9), rng.uniform(-5, 25, 9), rng.uniform(40, 60, 500),
+            rng.uniform(-5, 25, 500), rng.integers(1, 1000, 500).astype(float), 300.0,
+            rng.random(9) > 0.2)
+    alone = cover_demand(*args, block=1_000_000)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    blocks = cover_demand(*args, block=16)
+    assert [s.tolist() for s in blocks.group_sites] == [s.tolist() for s in alone.group_sites]
+    assert blocks.group_of_point.tolist() == alone.group_of_point.tolist()
+    assert blocks.group_population.tolist() == alone.group_population.tolist()
+    assert np.allclose(blocks.population_within, alone.population_within)
+    assert len(alone.group_sites) > 10
+
+
+def test_spatial_order_puts_points_in_rows_from_west_to_east():
+    lat = np.array([50.0, 10.0, 50.5, 10.2, 50.1])
+    lon = np.array([20.0, 5.0, -3.0, -1.0, 1.0])
+    # rows of half of 300 km (1.35 degrees): {10.0, 10.2} then {50.0, 50.1, 50.5}
+    assert spatial_order(lat, lon, 300.0).tolist() == [3, 1, 2, 4, 0]

@@ -76,18 +76,22 @@ def test_no_sites_or_no_points():
     assert len(points) == 0 and len(sites) == 0
 
 
+@pytest.mark.parametrize("tile", [1, 1024])   # a bounding box per point, or one for all
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), radius=st.floats(1, 3000))
-def test_points_within_a_millimetre_of_the_circle_are_decided_by_the_exact_distance(seed,
+def test_points_within_a_millimetre_of_the_circle_are_decided_by_the_exact_distance(tile, seed,
                                                                                     radius):
-    """The dot-product filter misses no pair at the boundary: every point a hair inside R (or
-    within the 1 mm tolerance) is found, every point beyond it is not."""
+    """The dot-product filter and the tiles' bounding boxes miss no pair at the boundary:
+    every point a hair inside R (or within the 1 mm tolerance) is found, every point beyond
+    it is not."""
     rng = np.random.default_rng(seed)
     site_lat, site_lon = rng.uniform(35, 70, 3), rng.uniform(-10, 30, 3)
     offsets = rng.choice([-1e-7, 0.0, 5e-7, 9e-7, 2e-6, -2e-6], 120)
     lat, lon = destination(np.repeat(site_lat, 40), np.repeat(site_lon, 40),
                            rng.uniform(0, 360, 120), radius + offsets)
-    points, sites = coverage_pairs(site_lat, site_lon, lat, lon, radius)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(geometry, "TILE_POINTS", tile)
+        points, sites = coverage_pairs(site_lat, site_lon, lat, lon, radius)
     exact = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :]) \
         <= radius + geometry.DISTANCE_TOLERANCE_KM
     assert set(zip(points.tolist(), sites.tolist())) == set(zip(*np.nonzero(exact)))

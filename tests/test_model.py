@@ -524,15 +524,52 @@ def test_an_independent_statement_of_the_model_reaches_the_same_optimum(model):
     assert theirs["gigafactories"] == sorted("+".join(g.members) for g in ours.gigafactories)
 
 
-def test_the_benders_incidence_products_equal_the_dense_matrix():
-    from siteopt.solvers.benders import Incidence
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_rows=st.integers(0, 30), n_columns=st.integers(1, 12))
+def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns):
+    from siteopt.incidence import Incidence
 
-    sets = [np.array([0, 2]), np.array([], dtype=np.int64), np.array([1, 2, 4])]
-    dense = np.zeros((3, 5))
-    for group, columns in enumerate(sets):
-        dense[group, columns] = 1.0
-    incidence = Incidence(sets, 5)
-    point, per_group = np.array([0.5, 1.0, 0.25, 7.0, 2.0]), np.array([3.0, 5.0, 11.0])
-    assert incidence.reach(point).tolist() == (dense @ point).tolist() == [0.75, 0.0, 3.25]
-    assert incidence.per_column(per_group).tolist() == (dense.T @ per_group).tolist()
-    assert Incidence([], 4).per_column(np.zeros(0)).tolist() == [0.0] * 4
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n_rows, n_columns)) < 0.3
+    incidence = Incidence([np.flatnonzero(row) for row in dense], n_columns)
+    point = np.where(rng.random(n_columns) < 0.4, rng.integers(1, 8, n_columns) / 4, 0.0)
+    per_row = rng.integers(0, 100, n_rows).astype(float)
+    assert incidence.reach(point).tolist() == (dense @ point).tolist()
+    assert incidence.per_column(per_row).tolist() == (dense.T @ per_row).tolist()
+    rows = np.flatnonzero(rng.random(n_rows) < 0.5)
+    count, total = incidence.per_column_of_rows(rows, per_row[rows])
+    assert count.tolist() == dense[rows].sum(axis=0).tolist()
+    assert total.tolist() == (dense[rows].T @ per_row[rows]).tolist()
+    used = rng.random((3, n_columns)) < 0.3
+    assert (incidence.touched(used) == ((used.astype(int) @ dense.T) > 0)).all()
+
+
+@pytest.mark.parametrize("consolidation", [False, True])
+def test_the_benders_cut_is_the_people_left_uncovered_per_column(consolidation):
+    from siteopt.solvers.benders import CoverageOracle
+
+    instance = random_instance(seed=5, n_sites=7, n_groups=40, n_countries=3,
+                               consolidation=consolidation)
+    oracle = CoverageOracle(instance)
+    incidence = oracle.incidence
+    dense = np.zeros(incidence.shape)
+    dense[incidence.rows, incidence.columns] = 1.0
+    population = np.asarray(instance.group_population, float)
+    width = incidence.shape[1]
+    for point in (np.zeros(width), np.full(width, 0.5), (np.arange(width) % 3 == 0) * 1.0):
+        full = dense @ point >= 1.0 - 1e-9
+        constant, coefficients = oracle.cut(point)
+        assert constant == pytest.approx(population[full].sum())
+        assert coefficients == pytest.approx(dense.T @ np.where(full, 0.0, population))
+        assert (coefficients[dense[~full].sum(axis=0) == 0] == 0.0).all()   # exactly 0
+        assert full.any() or constant == 0.0
+
+
+def test_sorted_unique_and_ranges_match_numpy():
+    from siteopt.incidence import concatenated_ranges, sorted_unique
+
+    values = np.array([5, 3, 5, 9, 3, 0])
+    assert sorted_unique(values).tolist() == np.unique(values).tolist() == [0, 3, 5, 9]
+    assert sorted_unique(np.zeros(0, dtype=np.int64)).tolist() == []
+    assert concatenated_ranges(np.array([4, 0, 7]), np.array([2, 0, 3])).tolist() == \
+        [4, 5, 7, 8, 9]

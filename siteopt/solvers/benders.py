@@ -31,6 +31,7 @@ import numpy as np
 
 from siteopt.config import Solver
 from siteopt.errors import SolverError
+from siteopt.incidence import Incidence
 from siteopt.model import TERMS, SelectionInstance, site_objective
 from siteopt.solvers.direct import integer_columns, layout, load_highs
 from siteopt.solvers.highs import new_highs
@@ -49,36 +50,6 @@ CUT_TOLERANCE = 1e-9
 MAX_LP_ROUNDS = 60
 
 
-class Incidence:
-    """The groups x columns 0/1 incidence of covering sets, as flat (group, column) pairs.
-
-    Its two products are single ``np.bincount`` calls (no SciPy import on the solve path:
-    0.18 s of a 2 s command at 500 sites).
-
-    Parameters
-    ----------
-    sets : sequence of int arrays
-        The columns that cover each group.
-    n_columns : int
-    """
-
-    def __init__(self, sets, n_columns: int):
-        lengths = np.array([len(g) for g in sets], dtype=np.int64)
-        self.columns = (np.concatenate(sets).astype(np.int64) if len(lengths)
-                        else np.empty(0, dtype=np.int64))
-        self.groups = np.repeat(np.arange(len(lengths)), lengths)
-        self.shape = (len(lengths), n_columns)
-
-    def reach(self, point: np.ndarray) -> np.ndarray:
-        """Per group, the sum of ``point`` over the columns that cover it."""
-        return np.bincount(self.groups, weights=point[self.columns], minlength=self.shape[0])
-
-    def per_column(self, per_group: np.ndarray) -> np.ndarray:
-        """Per column, the sum of ``per_group`` over the groups it covers."""
-        return np.bincount(self.columns, weights=per_group[self.groups],
-                           minlength=self.shape[1])
-
-
 class CoverageOracle:
     """Evaluates the covered people :math:`f` and the cut at any point, vectorised over groups.
 
@@ -93,19 +64,27 @@ class CoverageOracle:
         over_candidates = instance.candidate_reach
         self.on_candidates = over_candidates is not None
         self.incidence = (Incidence(over_candidates, len(instance.candidates))
-                          if self.on_candidates
-                          else Incidence(instance.group_sites, len(instance.site_ids)))
-        self.population = instance.group_population
+                          if self.on_candidates else instance.group_incidence)
+        self.population = np.asarray(instance.group_population, float)
+        self.population_per_column = self.incidence.per_column(self.population)
 
     def value(self, point: np.ndarray) -> float:
         """People covered by a (possibly fractional) point: :math:`f`."""
         return float(self.population @ np.minimum(self.incidence.reach(point), 1.0))
 
     def cut(self, point: np.ndarray) -> tuple[float, np.ndarray]:
-        """The cut at ``point``: constant and per-column coefficients (people)."""
-        full = self.incidence.reach(point) >= 1.0 - 1e-9
+        """The cut at ``point``: constant and per-column coefficients (people).
+
+        A column's coefficient is the people of its groups that ``point`` does not cover
+        fully: its whole population less that of its fully covered groups (only those are
+        read), and exactly 0 where every group of the column is covered fully.
+        """
+        full = np.flatnonzero(self.incidence.reach(point) >= 1.0 - 1e-9)
         constant = float(self.population[full].sum())
-        return constant, self.incidence.per_column(np.where(full, 0.0, self.population))
+        full_groups, covered = self.incidence.per_column_of_rows(full, self.population[full])
+        open_groups = self.incidence.column_lengths - full_groups
+        coefficients = np.maximum(self.population_per_column - covered, 0.0)
+        return constant, np.where(open_groups > 0, coefficients, 0.0)
 
 
 def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
@@ -244,7 +223,7 @@ def greedy_portfolio(instance: SelectionInstance):
         return None
     w = instance.weights
     people = instance.total_population if instance.total_population > 0 else 1.0
-    incidence = Incidence(instance.group_sites, len(instance.site_ids))
+    incidence = instance.group_incidence
     own = site_objective(instance)
     per_state = w.spread / instance.max_gigafactories
     uncovered = np.ones(len(instance.group_population))
@@ -264,7 +243,7 @@ def greedy_portfolio(instance: SelectionInstance):
         if trial_value <= value:
             break
         chosen, value = trial, trial_value
-        uncovered[incidence.groups[incidence.columns == site]] = 0.0
+        uncovered[incidence.rows_of(np.array([site]))] = 0.0
     return tuple(sorted(chosen))   # in site order, as every solver path returns a portfolio
 
 
