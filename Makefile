@@ -48,6 +48,7 @@ bench: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/run.py
 	cd benchmarks && time ../$(BENCH)/bin/python bench_spopt.py
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
+	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py
 	time $(BENCH)/bin/python benchmarks/scaling.py
 
 bench-quick: $(BENCH)/.installed
@@ -55,6 +56,7 @@ bench-quick: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py --runs 1 --skip-generated
 	time $(BENCH)/bin/python benchmarks/run.py --runs 1 --quick
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py --draws 40
+	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py --quick --runs 1
 
 # Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).
 data: $(VENV)/.installed
