@@ -114,6 +114,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
 
     # every master MIP is solved to a zero gap; settings.mip_gap applies to the whole loop
     highs = new_highs(dataclasses.replace(settings, mip_gap=0.0))
+    highs.setOptionValue("presolve", master_presolve(instance))
     load_highs(highs, instance, reach=False, extra_columns=(np.array([w.coverage]),
                                                             np.zeros(1), np.ones(1)))
     inf = highspy.kHighsInf
@@ -206,6 +207,14 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     if status == Status.OPTIMAL:
         bound = max(bound, best_value)
     return finish(instance, status, best, best_value, bound, settings, seconds, "highs")
+
+
+def master_presolve(instance: SelectionInstance) -> str:
+    """HiGHS presolve for the master: ``"off"`` where every gigafactory is one site (the
+    master is the sites, a few limit rows and the cuts; at 500 sites x 20,000 points,
+    coverage only, Benders takes 0.4 s with it off against 1.1 s on), ``"on"`` where
+    consolidation adds rows (the full model at 200-1,000 sites: 1.7-2x faster with it on)."""
+    return "off" if instance.max_members == 1 else "on"
 
 
 def greedy_portfolio(instance: SelectionInstance):
