@@ -573,3 +573,12 @@ def test_sorted_unique_and_ranges_match_numpy():
     assert sorted_unique(np.zeros(0, dtype=np.int64)).tolist() == []
     assert concatenated_ranges(np.array([4, 0, 7]), np.array([2, 0, 3])).tolist() == \
         [4, 5, 7, 8, 9]
+
+
+def test_the_benders_master_presolves_only_with_consolidation_rows():
+    from siteopt.solvers.benders import master_presolve
+
+    single = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2, consolidation=False)
+    merged = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2)
+    assert (single.max_members, master_presolve(single)) == (1, "off")
+    assert merged.max_members > 1 and master_presolve(merged) == "on"
