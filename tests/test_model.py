@@ -575,10 +575,14 @@ def test_sorted_unique_and_ranges_match_numpy():
         [4, 5, 7, 8, 9]
 
 
-def test_the_benders_master_presolves_only_with_consolidation_rows():
-    from siteopt.solvers.benders import master_presolve
+def test_the_benders_master_presolves_only_with_a_moderate_number_of_consolidation_rows(
+        monkeypatch):
+    from siteopt.solvers import benders
 
     single = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2, consolidation=False)
     merged = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2)
-    assert (single.max_members, master_presolve(single)) == (1, "off")
-    assert merged.max_members > 1 and master_presolve(merged) == "on"
+    conflicts = len(merged.conflicting_pairs)
+    assert (single.max_members, benders.master_presolve(single)) == (1, "off")
+    assert merged.max_members > 1 and conflicts > 0 and benders.master_presolve(merged) == "on"
+    monkeypatch.setattr(benders, "MASTER_PRESOLVE_MAX_CONFLICTS", conflicts - 1)
+    assert benders.master_presolve(merged) == "off"
