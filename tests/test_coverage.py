@@ -28,6 +28,14 @@ def test_points_with_the_same_covering_sites_share_one_group(split):
     assert [m.tolist() for m in sets.sets] == [[0, 1], [1], [2]]
 
 
+def test_sets_that_share_the_first_half_of_their_key_are_told_apart_by_the_second():
+    sets = CoverSets(n_sites=3, n_points=3)
+    sets.keys[0][:] = np.uint64(7)        # {0}, {1} and {2} share the first 64 bits
+    sets.add(np.arange(3), np.array([0, 1, 2]), np.array([0, 1, 0]))
+    assert sets.group_of_point.tolist() == [0, 1, 0]
+    assert [m.tolist() for m in sets.sets] == [[0], [1]]
+
+
 def test_a_key_collision_is_caught_not_merged():
     sets = CoverSets(n_sites=3, n_points=2)
     sets.keys[:] = np.uint64(7)           # every site the same key: {0} and {1} would merge
