@@ -331,9 +331,11 @@ class SelectionInstance:
         scale_mw = self.max_gigafactories * self.power_cap_mw
         mw = np.asarray(self.effective_mw, float)
         country = np.asarray(self.site_country)
-        states = _touches(used, [np.flatnonzero(country == c) for c in self.countries])
+        n_sites = len(self.site_ids)
+        states = Incidence([np.flatnonzero(country == c) for c in self.countries],
+                           n_sites).touched(used)
         covered = self.group_incidence.touched(used) @ np.asarray(self.group_population, float)
-        homed = _touches(used, self.letter_homes).sum(axis=1)
+        homed = Incidence(self.letter_homes, n_sites).touched(used).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)
         return {
@@ -404,19 +406,6 @@ class SelectionInstance:
         w = self.weights
         return sum((-1.0 if term == "cost" else 1.0) * getattr(w, term) * terms[term]
                    for term in TERMS)
-
-
-def _touches(used: np.ndarray, sets) -> np.ndarray:
-    """Per portfolio (row of ``used``, a mask over the sites) and set of site indices: whether
-    the portfolio uses a site of the set (False for an empty set)."""
-    lengths = np.array([len(members) for members in sets], dtype=np.int64)
-    touched = np.zeros((len(used), len(sets)), dtype=bool)
-    full = lengths > 0
-    if full.any():
-        flat = np.concatenate([members for members in sets if len(members)]).astype(np.int64)
-        starts = np.r_[0, np.cumsum(lengths[full])[:-1]]
-        touched[:, full] = np.logical_or.reduceat(used[:, flat], starts, axis=1)
-    return touched
 
 
 def lp_names(prefix: str, labels: list[str]) -> list[str]:
