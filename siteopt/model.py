@@ -76,13 +76,15 @@ binary :math:`b_c` (state c bids) and the candidate rows by rows per state and p
       && \text{(member\_s, bid\_open\_c, bid\_members\_c)} \\
     & m^{GF}_{\min} b_c \le \textstyle\sum_{s \in S_c} m_s y_s \le P b_c
       && \text{(bid\_min\_power\_c, bid\_power\_c)} \\
-    & y_a + y_b \le b_c \quad \text{for } a, b \in S_c \text{ that cannot share a gigafactory}
-      && \text{(link\_a\_b)} \\
+    & \textstyle\sum_{s \in Q} y_s \le b_c \quad \text{for } Q \subseteq S_c
+      \text{ of which no two can share a gigafactory}
+      && \text{(link\_a\_b, clique\_k)} \\
     & \textstyle\sum_c b_c \le p, \quad
       \textstyle\sum_s (k_s + e) y_s - e \textstyle\sum_c b_c \le B
       && \text{(max\_gigafactories, budget)}
 
-(pairs more than the link distance apart, over P together or over the budget together),
+(pairs more than the link distance apart, over P together or over the budget together; the
+pairs are gathered into cliques, :attr:`SelectionInstance.conflict_cliques`, one row each),
 with :math:`e` the extra-site cost, :math:`u_c = b_c`, :math:`h_l \le b_{c(l)}`, and the
 reach rows over the sites plus :math:`z_d \le \sum_{c:\,S_c \cap N_d \ne \emptyset} b_c`
 (a state counts once). Both forms have the same optima (brute-force tests check each).
@@ -233,20 +235,53 @@ class SelectionInstance:
         pairs = []
         country = np.asarray(self.site_country)
         lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
-        mw, capex = np.asarray(self.effective_mw, float), np.asarray(self.capex_eur, float)
         if self.max_members > 1:
             for code in self.countries:
                 sites = np.flatnonzero((country == code) & self.eligible)
                 conflict = haversine_km(lat[sites][:, None], lon[sites][:, None],
                                         lat[sites][None, :], lon[sites][None, :]) > (
                     self.link_km + DISTANCE_TOLERANCE_KM)
-                conflict |= mw[sites][:, None] + mw[sites][None, :] > self.power_cap_mw + 1e-9
-                conflict |= (capex[sites][:, None] + capex[sites][None, :]
-                             + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12))
+                conflict |= self._over_power(sites[:, None], sites[None, :])
+                conflict |= self._over_budget(sites[:, None], sites[None, :])
                 a, b = np.nonzero(np.triu(conflict, 1))
                 pairs.append(np.column_stack([sites[a], sites[b]]))
         return np.vstack(pairs) if pairs else np.empty((0, 2), dtype=np.int64)
 
+    @functools.cached_property
+    def conflict_cliques(self) -> tuple[np.ndarray, ...]:
+        """Sets of eligible sites of one member state, any two of which conflict (see
+        :attr:`conflicting_pairs`), that together hold every conflicting pair.
+
+        Two sites over P together, or over the budget together, form a threshold graph: its
+        cliques are the sites above half the limit, and each site below half with those
+        above the rest of the limit; one row per clique replaces the rows of all its pairs and
+        is stronger in the relaxation. Pairs in conflict only by distance stay pairs.
+        """
+        if not len(self.conflicting_pairs):
+            return ()
+        mw, capex = np.asarray(self.effective_mw, float), np.asarray(self.capex_eur, float)
+        pairs = self.conflicting_pairs
+        country = np.asarray(self.site_country)[pairs[:, 0]]
+        cliques: list[np.ndarray] = []
+        for code in np.unique(country):
+            sites = np.unique(pairs[country == code])
+            cliques += _threshold_cliques(sites, mw, self._over_power)
+            cliques += _threshold_cliques(sites, capex, self._over_budget)
+        a, b = pairs[:, 0], pairs[:, 1]
+        by_distance = ~(self._over_power(a, b) | self._over_budget(a, b))
+        cliques += list(pairs[by_distance])
+        unique = {tuple(clique.tolist()): clique for clique in cliques}   # once each, in order
+        return tuple(unique.values())
+
+    def _over_power(self, a, b):
+        """Whether sites a and b together are over P (vectorised)."""
+        mw = np.asarray(self.effective_mw, float)
+        return mw[a] + mw[b] > self.power_cap_mw + 1e-9
+
+    def _over_budget(self, a, b):
+        """Whether sites a and b together, with the extra-site cost, are over the budget."""
+        capex = np.asarray(self.capex_eur, float)
+        return capex[a] + capex[b] + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12)
     @functools.cached_property
     def country_reach(self) -> tuple[np.ndarray, ...]:
         """For each demand group, the member states (indices into :attr:`countries`) with a
@@ -406,6 +441,28 @@ class SelectionInstance:
         w = self.weights
         return sum((-1.0 if term == "cost" else 1.0) * getattr(w, term) * terms[term]
                    for term in TERMS)
+
+
+def _threshold_cliques(sites: np.ndarray, weight: np.ndarray, conflict) -> list[np.ndarray]:
+    """The maximal cliques of a threshold conflict graph on ``sites``.
+
+    ``conflict(a, b)`` (vectorised over site indices) must hold exactly when the ``weight`` of
+    a plus that of b exceeds a limit (summed in floating point, which keeps the order). The
+    sites a site conflicts with are then the heaviest ones, and the heavy sites (those in
+    conflict with themselves) conflict with each other: every light site forms one clique
+    with the heavy sites it conflicts with, and the heavy sites form one more unless a light
+    site's clique holds them all.
+    """
+    ranked = sites[np.argsort(-weight[sites], kind="stable")]
+    conflicts = conflict(ranked[:, None], ranked[None, :])
+    prefix = conflicts.sum(axis=1)          # each site conflicts with the first `prefix`
+    heavy = np.diagonal(conflicts).copy()
+    n_heavy = int(heavy.sum())
+    cliques = [np.sort(np.r_[ranked[:n], site])
+               for site, n in zip(ranked[~heavy], prefix[~heavy]) if n > 0]
+    if n_heavy >= 2 and not np.any(prefix[~heavy] == n_heavy):
+        cliques.append(np.sort(ranked[:n_heavy]))
+    return cliques
 
 
 def lp_names(prefix: str, labels: list[str]) -> list[str]:
@@ -666,10 +723,14 @@ def define_national_bids(problem, instance, site_open, bid):
     site_names = lp_names("member", list(instance.site_ids))
     for s, name in enumerate(site_names):
         _add_row(problem, [(site_open[s], 1), (bid[instance.site_country[s]], -1)], le, 0, name)
-    for a, b in instance.conflicting_pairs.tolist():
-        _add_row(problem, [(site_open[a], 1), (site_open[b], 1),
-                           (bid[instance.site_country[a]], -1)], le, 0,
-                 lp_names("link", [f"{instance.site_ids[a]}_{instance.site_ids[b]}"])[0])
+    cliques = instance.conflict_cliques
+    labels = ["_".join(instance.site_ids[s] for s in clique) if len(clique) == 2 else str(k)
+              for k, clique in enumerate(cliques)]
+    for clique, label in zip(cliques, labels):
+        prefix = "link" if len(clique) == 2 else "clique"
+        _add_row(problem, [(site_open[s], 1) for s in clique.tolist()]
+                 + [(bid[instance.site_country[clique[0]]], -1)], le, 0,
+                 lp_names(prefix, [label])[0])
     extra = instance.extra_site_cost_eur
     _add_row(problem, ((u, 1) for u in bid.values()), le, instance.max_gigafactories,
              "max_gigafactories")

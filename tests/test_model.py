@@ -498,7 +498,8 @@ def test_the_greedy_start_on_the_shipped_data_is_a_real_portfolio():
 def test_benders_does_not_take_a_start_solution_for_the_masters_answer():
     """HiGHS 1.16 returned the column values of a start solution given with setSolution
     together with the objective of a better master optimum, so the loop cut the same point
-    until the time limit (found by the brute-force test; Benders no longer passes a start)."""
+    until the time limit (found by the brute-force test). Benders now notices that the
+    columns do not add up to the objective and solves that master again without the start."""
     instance = random_instance(289, 6, 6, 2)
     outcome = solve(instance, "benders", time_limit_s=20.0)
     assert outcome.status == Status.OPTIMAL
@@ -581,8 +582,81 @@ def test_the_benders_master_presolves_only_with_a_moderate_number_of_consolidati
 
     single = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2, consolidation=False)
     merged = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2)
-    conflicts = len(merged.conflicting_pairs)
+    conflicts = len(merged.conflict_cliques)
     assert (single.max_members, benders.master_presolve(single)) == (1, "off")
     assert merged.max_members > 1 and conflicts > 0 and benders.master_presolve(merged) == "on"
-    monkeypatch.setattr(benders, "MASTER_PRESOLVE_MAX_CONFLICTS", conflicts - 1)
+    monkeypatch.setattr(benders, "MASTER_PRESOLVE_MAX_CLIQUES", conflicts - 1)
     assert benders.master_presolve(merged) == "off"
+
+
+def _one_state(mw, capex, budget, lat=None, link_km=1000.0):
+    """Sites A, B, ... of one member state, P = 1,000 MW, up to 3 members."""
+    n = len(mw)
+    return SelectionInstance(
+        site_ids=tuple("ABCDEFGH"[:n]), site_country=("X",) * n,
+        effective_mw=np.array(mw, float), renewable_share=np.zeros(n),
+        capex_eur=np.array(capex, float), group_population=np.ones(1),
+        group_sites=(np.arange(n),), total_population=1.0, budget_eur=budget,
+        max_gigafactories=1, max_bids_per_country=1, power_cap_mw=1000.0,
+        total_power_mw=10_000.0, max_members=3, link_km=link_km,
+        site_lat=np.array(lat if lat is not None else [50.0] * n), site_lon=np.full(n, 10.0))
+
+
+def test_conflict_cliques_by_hand():
+    """A 900, B 700, C 400, D 200, E 50 MW under P = 1,000 MW: A, B and C are pairwise over
+    P, and so are A and D; E fits with anyone. With E 1,100 km north and a link of 1,000 km,
+    E conflicts with everyone by distance alone (pairs)."""
+    power = _one_state([900, 700, 400, 200, 50], [1] * 5, 100.0)
+    assert [c.tolist() for c in power.conflict_cliques] == [[0, 1, 2], [0, 3]]
+    far = _one_state([900, 700, 400, 200, 50], [1] * 5, 100.0,
+                     lat=[50.0] * 4 + [50.0 + 1100 / 111.2])
+    assert [c.tolist() for c in far.conflict_cliques] == [[0, 1, 2], [0, 3], [0, 4], [1, 4],
+                                                         [2, 4], [3, 4]]
+    # capex 60, 50, 45, 10 within a budget of 100: 60 + 50 and 60 + 45 are over it
+    budget = _one_state([100] * 4, [60, 50, 45, 10], 100.0)
+    assert [c.tolist() for c in budget.conflict_cliques] == [[0, 1], [0, 2]]
+    # all heavy (over half of P each): one clique of all three, no pair row
+    heavy = _one_state([600, 700, 800], [1] * 3, 100.0)
+    assert [c.tolist() for c in heavy.conflict_cliques] == [[0, 1, 2]]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(1, 8))
+def test_conflict_cliques_hold_exactly_the_conflicting_pairs(seed, n_sites):
+    import itertools
+
+    instance = random_instance(seed, n_sites, 3, 2)
+    conflicting = set(map(tuple, instance.conflicting_pairs.tolist()))
+    covered = set()
+    cliques = instance.conflict_cliques
+    assert len({tuple(c.tolist()) for c in cliques}) == len(cliques)
+    for clique in cliques:
+        assert len(clique) >= 2 and len({instance.site_country[s] for s in clique}) == 1
+        pairs = set(itertools.combinations(clique.tolist(), 2))
+        assert pairs <= conflicting
+        covered |= pairs
+    assert covered == conflicting
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_sites=st.integers(1, 7), n_groups=st.integers(0, 8))
+def test_the_masters_start_columns_keep_every_row(seed, n_sites, n_groups):
+    """The columns Benders gives HiGHS as a start, at the optimal portfolio, keep every row of
+    the master (the model without reach rows) and reproduce its objective."""
+    from siteopt.solvers.benders import master_columns
+    from siteopt.solvers.direct import build_rows, column_arrays, layout
+
+    instance = random_instance(seed, n_sites, n_groups, 2)
+    best = brute_force(instance)
+    if best is None:
+        return
+    terms = instance.evaluate(best[1])
+    values = master_columns(instance, layout(instance, reach=False), best[1], terms["coverage"])
+    starts, indices, coefficients, lower, upper = build_rows(instance, reach=False)
+    row_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(indices)]))
+    activity = np.bincount(row_of, coefficients * values[indices], minlength=len(starts))
+    assert np.all(activity >= lower - 1e-9) and np.all(activity <= upper + 1e-9)
+    cost, low, high = column_arrays(instance, reach=False)
+    assert np.all(values[:-1] >= low) and np.all(values[:-1] <= high)
+    assert (cost @ values[:-1] + instance.weights.coverage * values[-1]
+            == pytest.approx(best[0], abs=1e-9))

@@ -16,9 +16,10 @@ keeps the candidate gigafactories, the sites, countries and letters and every ot
 :mod:`siteopt.model`, so it has no column or row per demand group.
 
 The loop: cut the LP relaxation until it stops improving (cheap, fractional points), then solve
-the master MIP, evaluate the true objective at its answer, add the cut there, and repeat until
-the master's bound and the best true objective meet (proven optimal) or the time runs out
-(``time_limit`` with the gap between them).
+the master MIP from the best portfolio known, evaluate the true objective at its answer and at
+every other integer solution HiGHS found on the way, add the cut at each whose theta overstates
+its coverage, and repeat until the master's bound and the best true objective meet (proven
+optimal) or the time runs out (``time_limit`` with the gap between them).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ from siteopt.solvers.outcome import (
 
 #: Relative tolerance at which the master's theta counts as equal to the true coverage.
 CUT_TOLERANCE = 1e-9
-#: Beyond this many conflict rows the master is solved without HiGHS's presolve.
-MASTER_PRESOLVE_MAX_CONFLICTS = 100_000
+#: Beyond this many conflict rows (cliques) the master is solved without HiGHS's presolve.
+MASTER_PRESOLVE_MAX_CLIQUES = 10_000
 #: Rounds of cuts on the LP relaxation before the MIP phase.
 MAX_LP_ROUNDS = 60
 
@@ -179,26 +180,58 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     if len(integer):
         highs.changeColsIntegrality(len(integer), integer,
                                     np.full(len(integer), highspy.HighsVarType.kInteger))
-    status = Status.TIME_LIMIT
-    while time.perf_counter() < deadline:
-        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+    cost = np.asarray(highs.getLp().col_cost_)
+
+    def run_master(start) -> None:
+        """Solve the master MIP from the portfolio ``start`` (if any). HiGHS 1.16 may return
+        the start's columns with the objective of a better optimum (its columns then do not
+        add up to it): the MIP is then solved again without the start."""
+        if start is not None:
+            values = master_columns(instance, cols, start,
+                                    oracle.value(portfolio_point(start)) / people)
+            highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
         highs.run()
+        info = highs.getInfo()
+        if start is not None and info.primal_solution_status == 2 and not math.isclose(
+                cost @ np.asarray(highs.getSolution().col_value),
+                info.objective_function_value, rel_tol=1e-9, abs_tol=1e-9):
+            highs.clearSolver()
+            highs.run()
+
+    status = Status.TIME_LIMIT
+    found: list[np.ndarray] = []   # every integer solution HiGHS finds in a master MIP
+    highs.cbMipSolution.subscribe(lambda event: found.append(np.array(event.data_out.mip_solution)))
+    while time.perf_counter() < deadline:
+        found.clear()
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        run_master(best)
         model_status = highs.getModelStatus()
         info = highs.getInfo()
         if model_status == highspy.HighsModelStatus.kInfeasible:
             return no_solution(Status.INFEASIBLE, n_sites, time.perf_counter() - began, "highs")
-        candidate = None
-        if info.primal_solution_status == 2:
-            candidate = portfolio(instance, np.asarray(highs.getSolution().col_value))
-            value = true_objective(candidate)
-            if value > best_value and not instance.violations(candidate):
-                best, best_value = candidate, value
+        # every integer solution of this master, the answer last: keep the best true
+        # objective, and cut where theta overstates the coverage
+        solutions = found + ([np.asarray(highs.getSolution().col_value)]
+                             if info.primal_solution_status == 2 else [])
+        overstated = {}
+        for solution in solutions:
+            gigafactories = portfolio(instance, solution)
+            if gigafactories in overstated:
+                continue
+            point = portfolio_point(gigafactories)
+            covered = oracle.value(point) / people
+            if solution[theta] > covered * (1 + CUT_TOLERANCE) + 1e-12:
+                overstated[gigafactories] = point
+            value = true_objective(gigafactories)
+            if value > best_value and not instance.violations(gigafactories):
+                best, best_value = gigafactories, value
         if model_status == highspy.HighsModelStatus.kOptimal:
             bound = min(bound, float(info.objective_function_value))
             if relative_gap(best_value, bound) <= max(settings.mip_gap, CUT_TOLERANCE):
                 status = Status.OPTIMAL
                 break
-            add_cut(portfolio_point(candidate))
+            for cut_point in list(overstated.values()) or [point]:   # at least at the answer
+                add_cut(cut_point)
         else:  # stopped by the time limit inside the master
             bound = min(bound, float(info.mip_dual_bound))
             break
@@ -213,19 +246,18 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
 
 def master_presolve(instance: SelectionInstance) -> str:
     """HiGHS presolve for the master: ``"on"`` where consolidation adds a moderate number of
-    rows (the full model at 200-1,000 sites, up to 31,390 conflict rows: 1.7-2x faster with
-    it), else ``"off"``.
+    conflict rows (:attr:`~siteopt.model.SelectionInstance.conflict_cliques`), else ``"off"``.
 
-    Off where every gigafactory is one site (the master is the sites, a few limit rows and the
-    cuts; at 500 sites x 20,000 points, coverage only, Benders takes 0.4 s with it off against
-    1.1 s on) and beyond :data:`MASTER_PRESOLVE_MAX_CONFLICTS` conflict rows: at 3,000 sites
-    (269,867 rows) a 150 s run ends with a gap of 5.1 % with it off against 16.9 % on, and at
-    5,000 sites (783,425 rows) HiGHS's presolve spends many minutes enumerating cliques
-    without looking at its time limit.
+    Measured on generated instances of the full default model: 1.7-2x faster with it at
+    200-1,000 sites, and at 3,000 sites (5,307 clique rows) 55 s per master MIP against 100 s
+    off; at 5,000 sites (15,936 rows) a 200 s run ends with a gap of 0.27 % off against
+    6.7 % on. Off where every gigafactory is one site (the master is the sites, a few limit
+    rows and the cuts; at 500 sites x 20,000 points, coverage only, Benders takes 0.4 s with
+    it off against 1.1 s on).
     """
     if instance.max_members == 1:
         return "off"
-    return "on" if len(instance.conflicting_pairs) <= MASTER_PRESOLVE_MAX_CONFLICTS else "off"
+    return "on" if len(instance.conflict_cliques) <= MASTER_PRESOLVE_MAX_CLIQUES else "off"
 
 
 def greedy_portfolio(instance: SelectionInstance):
@@ -275,6 +307,27 @@ def _best_feasible_site(instance: SelectionInstance, chosen, gain: np.ndarray) -
         if not instance.violations(chosen + [(int(site),)]):
             return int(site)
     return None
+
+
+def master_columns(instance: SelectionInstance, cols, gigafactories, theta: float) -> np.ndarray:
+    """The master's columns at a portfolio, with ``theta`` (the covered share) last: a
+    feasible start for the master MIP.
+
+    Columns x (candidates) or, in the compact form, y and the bids u; a member state is
+    counted (u) for each of the first p states the portfolio uses; a letter has a home (h)
+    where one of its home sites is a member.
+    """
+    mask = instance.site_mask(gigafactories)
+    values = np.zeros(cols.width + 1)
+    if not instance.compact:
+        values[:cols.n_candidates] = _candidate_vector(instance, gigafactories)
+    values[cols.y:cols.y + cols.n_sites] = mask
+    states = sorted({instance.site_country[s] for s in np.flatnonzero(mask)},
+                    key=instance.countries.index)[:instance.max_gigafactories]
+    values[[cols.u + instance.countries.index(c) for c in states]] = 1.0
+    values[cols.h:cols.width] = [float(mask[homes].any()) for homes in instance.letter_homes]
+    values[cols.width] = theta
+    return values
 
 
 def _candidate_vector(instance, gigafactories) -> np.ndarray:

@@ -158,13 +158,15 @@ def _national_bid_blocks(instance: SelectionInstance, cols: Layout, country_of: 
         (np.r_[sites, sites], np.r_[y, u], np.r_[ones, -ones], np.full(n_sites, -np.inf),
          np.zeros(n_sites)),
     ]
-    pairs = instance.conflicting_pairs
-    if len(pairs):  # link_a_b: y_a + y_b - b_c <= 0
-        k = np.arange(len(pairs))
-        blocks.append((np.r_[k, k, k], np.r_[cols.y + pairs[:, 0], cols.y + pairs[:, 1],
-                                             cols.u + country_of[pairs[:, 0]]],
-                       np.r_[np.ones(2 * len(pairs)), -np.ones(len(pairs))],
-                       np.full(len(pairs), -np.inf), np.zeros(len(pairs))))
+    cliques = instance.conflict_cliques
+    if cliques:  # link_k: sum of y over clique k - b_c <= 0
+        sizes = np.array([len(clique) for clique in cliques])
+        k = np.arange(len(cliques))
+        members = np.concatenate(cliques)
+        blocks.append((np.r_[np.repeat(k, sizes), k],
+                       np.r_[cols.y + members, cols.u + country_of[members[np.cumsum(sizes) - 1]]],
+                       np.r_[np.ones(len(members)), -np.ones(len(cliques))],
+                       np.full(len(cliques), -np.inf), np.zeros(len(cliques))))
     # max_gigafactories, budget, total_power
     blocks.append((np.r_[np.zeros(n_countries, np.int64), np.ones(n_sites + n_countries, np.int64),
                          np.full(n_sites, 2)],
