@@ -119,11 +119,12 @@ class CoverSets:
                                                         dtype=np.int64)
         self.keys = keys.astype(np.uint64) * np.uint64(2) + np.uint64(1)
         self.known: dict[tuple[int, int], int] = {}
-        self.sets: list[np.ndarray] = []
-        self.set_sizes: list[int] = []
+        self.set_sizes = np.zeros(0, dtype=np.int64)
         self.set_offsets = np.zeros(0, dtype=np.int64)   # of each set in flat_sets
-        self.flat_sets = np.zeros(1024, dtype=np.int64)   # every set, one after the other,
-        self.flat_size = 0                                # in a buffer that doubles
+        # every set, one after the other, as 32-bit site numbers in a buffer that doubles:
+        # the only copy of the sets (249 million site numbers at 5,000 x 500,000)
+        self.flat_sets = np.zeros(1024, dtype=np.int32)
+        self.flat_size = 0
         self.group_of_point = np.full(n_points, -1, dtype=np.int64)
 
     def add(self, points: np.ndarray, point_index: np.ndarray, site_index: np.ndarray) -> None:
@@ -168,19 +169,18 @@ class CoverSets:
             at = where[unique]
             key = (int(first[at]), int(second[at]))
             if key not in self.known:
-                self.known[key] = len(self.sets)
-                self.sets.append(site_index[starts[at]:starts[at] + lengths[at]].copy())
-                new.append(self.sets[-1])
+                self.known[key] = len(self.set_sizes) + len(new)
+                new.append(site_index[starts[at]:starts[at] + lengths[at]])
             group[unique] = self.known[key]
         if new:
-            sizes = [len(members) for members in new]
-            self.set_offsets = np.r_[self.set_offsets,
-                                     self.flat_size + np.cumsum([0] + sizes[:-1])]
-            self.set_sizes.extend(sizes)
-            end = self.flat_size + sum(sizes)
+            sizes = np.array([len(members) for members in new], dtype=np.int64)
+            self.set_offsets = np.r_[self.set_offsets, self.flat_size + np.cumsum(sizes) - sizes]
+            self.set_sizes = np.r_[self.set_sizes, sizes]
+            end = self.flat_size + int(sizes.sum())
             if end > len(self.flat_sets):
-                self.flat_sets = np.r_[self.flat_sets, np.zeros(max(end, 2 * len(self.flat_sets)),
-                                                                dtype=np.int64)]
+                grown = np.zeros(max(end, 2 * len(self.flat_sets)), dtype=np.int32)
+                grown[:self.flat_size] = self.flat_sets[:self.flat_size]
+                self.flat_sets = grown
             self.flat_sets[self.flat_size:end] = np.concatenate(new)
             self.flat_size = end
         point_group = group[block.inverse]
@@ -193,7 +193,7 @@ class CoverSets:
         Returns
         -------
         sets : tuple of ndarray
-            Covering site indices per group.
+            Covering site indices per group (32-bit, views into one array).
         group_of_point : ndarray of int64
             -1 where no eligible site covers the point.
         """
@@ -204,12 +204,15 @@ class CoverSets:
         number[order] = np.arange(len(order))
         group_of_point = self.group_of_point.copy()
         group_of_point[grouped] = number[self.group_of_point[grouped]]
-        return tuple(self.sets[g] for g in order), group_of_point
+        flat = self.flat_sets[:self.flat_size].copy()   # without the buffer's spare room
+        self.flat_sets = flat
+        sets = tuple(flat[offset:offset + size] for offset, size
+                     in zip(self.set_offsets[order].tolist(), self.set_sizes[order].tolist()))
+        return sets, group_of_point
 
     def _check(self, point_group, starts, lengths, site_index) -> None:
         """Every point's covering set equals its group's set, site by site."""
-        sizes = np.array(self.set_sizes, dtype=np.int64)
-        if not np.array_equal(sizes[point_group], lengths):
+        if not np.array_equal(self.set_sizes[point_group], lengths):
             raise RuntimeError("two different covering sets share a group key")
         their_sites = self.flat_sets[concatenated_ranges(self.set_offsets[point_group], lengths)]
         if not np.array_equal(their_sites, site_index):

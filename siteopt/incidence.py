@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Pairs handled at once where a pass over all of them would otherwise need a copy of them
+#: all (16 million: about 200 MB of temporary arrays).
+CHUNK_PAIRS = 16_000_000
+
 
 def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``np.r_[starts[0]:starts[0] + lengths[0], starts[1]:...]`` without a Python loop."""
@@ -27,6 +31,18 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
+def chunks(lengths: np.ndarray):
+    """``(first, end)`` ranges of consecutive items whose ``lengths`` add up to at most
+    :data:`CHUNK_PAIRS` (or one item, if longer), covering all items in order."""
+    ends = np.cumsum(lengths)
+    first = 0
+    while first < len(ends):
+        before = int(ends[first] - lengths[first])
+        end = max(int(np.searchsorted(ends, before + CHUNK_PAIRS, side="right")), first + 1)
+        yield first, end
+        first = end
+
+
 class Incidence:
     """The rows x columns 0/1 matrix of the given sets, as (row, column) pairs in both orders.
 
@@ -38,19 +54,42 @@ class Incidence:
     """
 
     def __init__(self, sets, n_columns: int):
-        # row and column numbers as 32-bit integers: half the memory of the pairs (249 million
-        # of them at 5,000 sites x 500,000 points); positions among the pairs stay 64-bit
+        # column and row numbers as 32-bit integers, and no row number per pair in row order
+        # (its start per row is enough): 249 million pairs at 5,000 sites x 500,000 points
+        # take 2 GB; positions among the pairs stay 64-bit
         self.lengths = np.array([len(members) for members in sets], dtype=np.int64)
-        self.columns = (np.concatenate(sets).astype(np.int32) if len(sets)
+        self.columns = (np.concatenate(sets).astype(np.int32, copy=False) if len(sets)
                         else np.empty(0, dtype=np.int32))
-        self.rows = np.repeat(np.arange(len(self.lengths), dtype=np.int32), self.lengths)
         self.row_starts = np.cumsum(self.lengths) - self.lengths
-        # a stable sort by column; as 16-bit keys NumPy sorts by radix (ten times faster)
-        keys = self.columns.astype(np.uint16) if n_columns <= 2**16 else self.columns
-        self.rows_by_column = self.rows[np.argsort(keys, kind="stable")]
         self.column_lengths = np.bincount(self.columns, minlength=n_columns)
         self.column_starts = np.cumsum(self.column_lengths) - self.column_lengths
         self.shape = (len(self.lengths), n_columns)
+        self.rows_by_column = self._rows_by_column()
+
+    def _rows_by_column(self) -> np.ndarray:
+        """The row of each pair, pairs ordered by column then row: a counting sort, a chunk of
+        rows at a time (memory bounded by the chunk, not by all pairs)."""
+        rows_by_column = np.empty(len(self.columns), dtype=np.int32)
+        filled = self.column_starts.copy()
+        n_columns = self.shape[1]
+        for first_row, end_row in chunks(self.lengths):
+            columns = self.columns[self._pairs_of_rows(first_row, end_row)]
+            # a stable sort; as 16-bit keys NumPy sorts by radix (ten times faster)
+            order = np.argsort(columns.astype(np.uint16) if n_columns <= 2**16 else columns,
+                               kind="stable")
+            counts = np.bincount(columns, minlength=n_columns)
+            by_column = columns[order]
+            rank = np.arange(len(order)) - (np.cumsum(counts) - counts)[by_column]
+            rows = np.repeat(np.arange(first_row, end_row, dtype=np.int32),
+                             self.lengths[first_row:end_row])
+            rows_by_column[filled[by_column] + rank] = rows[order]
+            filled += counts
+        return rows_by_column
+
+    def _pairs_of_rows(self, first_row: int, end_row: int) -> slice:
+        """The pairs of rows ``first_row`` to ``end_row - 1``, in row order."""
+        return slice(int(self.row_starts[first_row]),
+                     int(self.row_starts[end_row - 1] + self.lengths[end_row - 1]))
 
     def rows_of(self, columns: np.ndarray) -> np.ndarray:
         """The rows of each of ``columns``, one after the other (with repeats)."""
@@ -58,31 +97,46 @@ class Incidence:
                                                        self.column_lengths[columns])]
 
     def reach(self, point: np.ndarray) -> np.ndarray:
-        """Per row, the sum of ``point`` over its columns (reads only its non-zero columns)."""
+        """Per row, the sum of ``point`` over its columns (reads only its non-zero columns, a
+        chunk of them at a time)."""
         used = np.flatnonzero(point)
-        return np.bincount(self.rows_of(used),
-                           weights=np.repeat(point[used], self.column_lengths[used]),
-                           minlength=self.shape[0])
+        total = np.zeros(self.shape[0])
+        for first, end in chunks(self.column_lengths[used]):
+            columns = used[first:end]
+            total += np.bincount(self.rows_of(columns),
+                                 weights=np.repeat(point[columns], self.column_lengths[columns]),
+                                 minlength=self.shape[0])
+        return total
 
     def per_column(self, per_row: np.ndarray) -> np.ndarray:
-        """Per column, the sum of ``per_row`` over its rows."""
-        return np.bincount(self.columns, weights=per_row[self.rows], minlength=self.shape[1])
+        """Per column, the sum of ``per_row`` over its rows (a chunk of rows at a time)."""
+        total = np.zeros(self.shape[1])
+        for first_row, end_row in chunks(self.lengths):
+            total += np.bincount(self.columns[self._pairs_of_rows(first_row, end_row)],
+                                 weights=np.repeat(per_row[first_row:end_row],
+                                                   self.lengths[first_row:end_row]),
+                                 minlength=self.shape[1])
+        return total
 
     def per_column_of_rows(self, rows: np.ndarray,
                            values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per column, how many of ``rows`` it is in and the sum of their ``values`` (one per
-        row of ``rows``); reads only those rows.
+        row of ``rows``); reads only those rows, a chunk of them at a time.
 
         Returns
         -------
         count : ndarray of int64
         total : ndarray of float
         """
-        pairs = concatenated_ranges(self.row_starts[rows], self.lengths[rows])
-        columns = self.columns[pairs]
-        return (np.bincount(columns, minlength=self.shape[1]),
-                np.bincount(columns, weights=np.repeat(values, self.lengths[rows]),
-                            minlength=self.shape[1]))
+        count = np.zeros(self.shape[1], dtype=np.int64)
+        total = np.zeros(self.shape[1])
+        for first, end in chunks(self.lengths[rows]):
+            some = rows[first:end]
+            columns = self.columns[concatenated_ranges(self.row_starts[some], self.lengths[some])]
+            count += np.bincount(columns, minlength=self.shape[1])
+            total += np.bincount(columns, weights=np.repeat(values[first:end], self.lengths[some]),
+                                 minlength=self.shape[1])
+        return count, total
 
     def touched(self, used: np.ndarray) -> np.ndarray:
         """Per row of ``used`` (a boolean mask over the columns, one per portfolio) and row of

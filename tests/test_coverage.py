@@ -25,7 +25,7 @@ def test_points_with_the_same_covering_sites_share_one_group(split):
         sets.add(np.arange(2), point_index[:3], site_index[:3])
         sets.add(np.arange(split, 5), point_index[3:] - split, site_index[3:])
     assert sets.group_of_point.tolist() == [0, 1, 0, -1, 2]
-    assert [m.tolist() for m in sets.sets] == [[0, 1], [1], [2]]
+    assert [m.tolist() for m in sets.in_point_order()[0]] == [[0, 1], [1], [2]]
 
 
 def test_sets_that_share_the_first_half_of_their_key_are_told_apart_by_the_second():
@@ -33,7 +33,7 @@ def test_sets_that_share_the_first_half_of_their_key_are_told_apart_by_the_secon
     sets.keys[0][:] = np.uint64(7)        # {0}, {1} and {2} share the first 64 bits
     sets.add(np.arange(3), np.array([0, 1, 2]), np.array([0, 1, 0]))
     assert sets.group_of_point.tolist() == [0, 1, 0]
-    assert [m.tolist() for m in sets.sets] == [[0], [1]]
+    assert [m.tolist() for m in sets.in_point_order()[0]] == [[0], [1]]
 
 
 def test_a_key_collision_is_caught_not_merged():

@@ -525,18 +525,27 @@ def test_an_independent_statement_of_the_model_reaches_the_same_optimum(model):
     assert theirs["gigafactories"] == sorted("+".join(g.members) for g in ours.gigafactories)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
-@given(seed=st.integers(0, 10**6), n_rows=st.integers(0, 30), n_columns=st.integers(1, 12))
-def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns):
-    from siteopt.incidence import Incidence
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), n_rows=st.integers(0, 30), n_columns=st.integers(1, 12),
+       chunk=st.sampled_from([1, 5, 16_000_000]))
+def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns, chunk):
+    """Also when the passes over all pairs go a few pairs at a time (``chunk``)."""
+    from siteopt import incidence as module
 
     rng = np.random.default_rng(seed)
     dense = rng.random((n_rows, n_columns)) < 0.3
-    incidence = Incidence([np.flatnonzero(row) for row in dense], n_columns)
+    saved, module.CHUNK_PAIRS = module.CHUNK_PAIRS, chunk
+    try:
+        incidence = module.Incidence([np.flatnonzero(row) for row in dense], n_columns)
+        per_row = rng.integers(0, 100, n_rows).astype(float)
+        per_column = incidence.per_column(per_row)
+    finally:
+        module.CHUNK_PAIRS = saved
+    assert per_column.tolist() == (dense.T @ per_row).tolist()
+    _, rows_by_column = np.nonzero(dense.T)   # ordered by column, then row
+    assert incidence.rows_by_column.tolist() == rows_by_column.tolist()
     point = np.where(rng.random(n_columns) < 0.4, rng.integers(1, 8, n_columns) / 4, 0.0)
-    per_row = rng.integers(0, 100, n_rows).astype(float)
     assert incidence.reach(point).tolist() == (dense @ point).tolist()
-    assert incidence.per_column(per_row).tolist() == (dense.T @ per_row).tolist()
     rows = np.flatnonzero(rng.random(n_rows) < 0.5)
     count, total = incidence.per_column_of_rows(rows, per_row[rows])
     assert count.tolist() == dense[rows].sum(axis=0).tolist()
@@ -554,10 +563,12 @@ def test_the_benders_cut_is_the_people_left_uncovered_per_column(consolidation):
     oracle = CoverageOracle(instance)
     incidence = oracle.incidence
     dense = np.zeros(incidence.shape)
-    dense[incidence.rows, incidence.columns] = 1.0
+    dense[np.repeat(np.arange(incidence.shape[0]), incidence.lengths), incidence.columns] = 1.0
     population = np.asarray(instance.group_population, float)
     width = incidence.shape[1]
-    for point in (np.zeros(width), np.full(width, 0.5), (np.arange(width) % 3 == 0) * 1.0):
+    # read over the open groups (ones, a third) or as totals less the full groups (zeros)
+    for point in (np.zeros(width), np.full(width, 0.5), (np.arange(width) % 3 == 0) * 1.0,
+                  (np.arange(width) % 3 > 0) * 1.0, np.ones(width)):
         full = dense @ point >= 1.0 - 1e-9
         constant, coefficients = oracle.cut(point)
         assert constant == pytest.approx(population[full].sum())

@@ -79,14 +79,23 @@ class CoverageOracle:
         """The cut at ``point``: constant and per-column coefficients (people).
 
         A column's coefficient is the people of its groups that ``point`` does not cover
-        fully: its whole population less that of its fully covered groups (only those are
-        read), and exactly 0 where every group of the column is covered fully.
+        fully, exactly 0 where it has none. It is summed over those open groups, or, where the
+        fully covered groups hold fewer pairs, as the column's whole population less theirs:
+        a cut reads at most half of the pairs (at 5,000 sites x 500,000 points, 249 million).
         """
-        full = np.flatnonzero(self.incidence.reach(point) >= 1.0 - 1e-9)
+        full = self.incidence.reach(point) >= 1.0 - 1e-9
         constant = float(self.population[full].sum())
-        full_groups, covered = self.incidence.per_column_of_rows(full, self.population[full])
-        open_groups = self.incidence.column_lengths - full_groups
-        coefficients = np.maximum(self.population_per_column - covered, 0.0)
+        pairs = self.incidence.lengths
+        if pairs[full].sum() >= pairs[~full].sum():
+            open_rows = np.flatnonzero(~full)
+            open_groups, coefficients = self.incidence.per_column_of_rows(
+                open_rows, self.population[open_rows])
+        else:
+            full_rows = np.flatnonzero(full)
+            full_groups, covered = self.incidence.per_column_of_rows(
+                full_rows, self.population[full_rows])
+            open_groups = self.incidence.column_lengths - full_groups
+            coefficients = np.maximum(self.population_per_column - covered, 0.0)
         return constant, np.where(open_groups > 0, coefficients, 0.0)
 
 
