@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.geometry import coverage_pairs, spatial_order
-from siteopt.incidence import concatenated_ranges
+from siteopt.incidence import FlatSets, chunks, concatenated_ranges
 
 #: Demand points per block.
 BLOCK_POINTS = 16_384
@@ -64,8 +64,8 @@ class Coverage:
     ----------
     group_population : ndarray
         People per group, groups in order of first appearance among the points.
-    group_sites : tuple of ndarray
-        Covering eligible site indices per group, sorted.
+    group_sites : FlatSets
+        Covering eligible site indices per group, sorted (a sequence of arrays).
     group_of_point : ndarray of int64
         Each point's group; -1 when no eligible site covers it.
     population_within : ndarray
@@ -73,7 +73,7 @@ class Coverage:
     """
 
     group_population: np.ndarray
-    group_sites: tuple[np.ndarray, ...]
+    group_sites: FlatSets
     group_of_point: np.ndarray
     population_within: np.ndarray
 
@@ -187,13 +187,13 @@ class CoverSets:
         self._check(point_group, starts, lengths, site_index)
         self.group_of_point[block.points] = point_group
 
-    def in_point_order(self) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    def in_point_order(self) -> tuple[FlatSets, np.ndarray]:
         """The covering sets and each point's group, groups numbered by their first point.
 
         Returns
         -------
-        sets : tuple of ndarray
-            Covering site indices per group (32-bit, views into one array).
+        sets : FlatSets
+            Covering site indices per group (32-bit, one array).
         group_of_point : ndarray of int64
             -1 where no eligible site covers the point.
         """
@@ -204,11 +204,14 @@ class CoverSets:
         number[order] = np.arange(len(order))
         group_of_point = self.group_of_point.copy()
         group_of_point[grouped] = number[self.group_of_point[grouped]]
-        flat = self.flat_sets[:self.flat_size].copy()   # without the buffer's spare room
-        self.flat_sets = flat
-        sets = tuple(flat[offset:offset + size] for offset, size
-                     in zip(self.set_offsets[order].tolist(), self.set_sizes[order].tolist()))
-        return sets, group_of_point
+        sizes, offsets = self.set_sizes[order], self.set_offsets[order]
+        flat = np.empty(int(sizes.sum()), dtype=np.int32)   # the sets in their new order
+        position = 0
+        for first, end in chunks(sizes):
+            moved = self.flat_sets[concatenated_ranges(offsets[first:end], sizes[first:end])]
+            flat[position:position + len(moved)] = moved
+            position += len(moved)
+        return FlatSets(flat, sizes), group_of_point
 
     def _check(self, point_group, starts, lengths, site_index) -> None:
         """Every point's covering set equals its group's set, site by site."""

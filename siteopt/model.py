@@ -108,6 +108,7 @@ import dataclasses
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,7 +170,7 @@ class SelectionInstance:
     renewable_share: np.ndarray
     capex_eur: np.ndarray
     group_population: np.ndarray
-    group_sites: tuple[np.ndarray, ...]
+    group_sites: Sequence[np.ndarray]
     total_population: float
     budget_eur: float
     max_gigafactories: int

@@ -554,6 +554,22 @@ def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns, 
     assert (incidence.touched(used) == ((used.astype(int) @ dense.T) > 0)).all()
 
 
+def test_flat_sets_are_a_read_only_sequence_the_incidence_takes_without_a_copy():
+    from siteopt.incidence import FlatSets, Incidence
+
+    sets = FlatSets(np.array([0, 2, 1, 0, 1, 2], dtype=np.int32), np.array([2, 1, 0, 3]))
+    as_lists = [[0, 2], [1], [], [0, 1, 2]]
+    assert len(sets) == 4 and [m.tolist() for m in sets] == as_lists
+    assert sets[-1].tolist() == [0, 1, 2] and [m.tolist() for m in sets[1:3]] == [[1], []]
+    with pytest.raises(ValueError):
+        sets[0][0] = 5
+    incidence = Incidence(sets, 3)
+    assert np.shares_memory(incidence.columns, sets.flat)
+    copied = Incidence([np.array(m) for m in as_lists], 3)
+    assert incidence.rows_by_column.tolist() == copied.rows_by_column.tolist() == [0, 3, 1, 3,
+                                                                                   0, 3]
+
+
 @pytest.mark.parametrize("consolidation", [False, True])
 def test_the_benders_cut_is_the_people_left_uncovered_per_column(consolidation):
     from siteopt.solvers.benders import CoverageOracle
