@@ -209,7 +209,13 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
 
     status = Status.TIME_LIMIT
     found: list[np.ndarray] = []   # every integer solution HiGHS finds in a master MIP
-    highs.cbMipSolution.subscribe(lambda event: found.append(np.array(event.data_out.mip_solution)))
+
+    def on_solution(event) -> None:
+        solution = np.array(event.data_out.mip_solution)
+        if len(solution) == theta + 1:   # the master's columns (not a sub-MIP's)
+            found.append(solution)
+
+    highs.cbMipSolution.subscribe(on_solution)
     while time.perf_counter() < deadline:
         found.clear()
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
