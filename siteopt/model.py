@@ -283,6 +283,7 @@ class SelectionInstance:
         """Whether sites a and b together, with the extra-site cost, are over the budget."""
         capex = np.asarray(self.capex_eur, float)
         return capex[a] + capex[b] + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12)
+
     @functools.cached_property
     def country_reach(self) -> tuple[np.ndarray, ...]:
         """For each demand group, the member states (indices into :attr:`countries`) with a

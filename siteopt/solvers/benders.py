@@ -141,6 +141,10 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     width = n_candidates if oracle.on_candidates else n_sites
     columns = first + np.arange(width)
 
+    def run_until_deadline() -> None:
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        highs.run()
+
     def point_of(solution: np.ndarray) -> np.ndarray:
         return solution[first:first + width]
 
@@ -174,8 +178,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     for _ in range(MAX_LP_ROUNDS):
         if time.perf_counter() > deadline:
             break
-        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        highs.run()
+        run_until_deadline()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         bound = min(bound, float(highs.getInfo().objective_function_value))
@@ -192,20 +195,22 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     cost = np.asarray(highs.getLp().col_cost_)
 
     def run_master(start) -> None:
-        """Solve the master MIP from the portfolio ``start`` (if any). HiGHS 1.16 may return
-        the start's columns with the objective of a better optimum (its columns then do not
-        add up to it): the MIP is then solved again without the start."""
+        """Solve the master MIP within the time left, from the portfolio ``start`` (if any).
+
+        HiGHS 1.16 may return the start's columns with the objective of a better optimum (its
+        columns then do not add up to it): the MIP is then solved again without the start.
+        """
         if start is not None:
             values = master_columns(instance, cols, start,
                                     oracle.value(portfolio_point(start)) / people)
             highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
-        highs.run()
+        run_until_deadline()
         info = highs.getInfo()
         if start is not None and info.primal_solution_status == 2 and not math.isclose(
                 cost @ np.asarray(highs.getSolution().col_value),
                 info.objective_function_value, rel_tol=1e-9, abs_tol=1e-9):
             highs.clearSolver()
-            highs.run()
+            run_until_deadline()
 
     status = Status.TIME_LIMIT
     found: list[np.ndarray] = []   # every integer solution HiGHS finds in a master MIP
@@ -218,7 +223,6 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     highs.cbMipSolution.subscribe(on_solution)
     while time.perf_counter() < deadline:
         found.clear()
-        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
         run_master(best)
         model_status = highs.getModelStatus()
         info = highs.getInfo()
