@@ -156,6 +156,17 @@ class Incidence:
                                  minlength=self.shape[1])
         return total
 
+    def per_given_column(self, columns: np.ndarray, per_row: np.ndarray) -> np.ndarray:
+        """Per column of ``columns``, the sum of ``per_row`` over its rows; reads only those
+        columns' pairs, a chunk of them at a time."""
+        total = np.zeros(len(columns))
+        for first, end in chunks(self.column_lengths[columns]):
+            some = columns[first:end]
+            owner = np.repeat(np.arange(end - first), self.column_lengths[some])
+            total[first:end] = np.bincount(owner, weights=per_row[self.rows_of(some)],
+                                           minlength=end - first)
+        return total
+
     def per_column_of_rows(self, rows: np.ndarray,
                            values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per column, how many of ``rows`` it is in and the sum of their ``values`` (one per

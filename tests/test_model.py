@@ -539,9 +539,12 @@ def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns, 
         incidence = module.Incidence([np.flatnonzero(row) for row in dense], n_columns)
         per_row = rng.integers(0, 100, n_rows).astype(float)
         per_column = incidence.per_column(per_row)
+        some_columns = np.flatnonzero(rng.random(n_columns) < 0.5)
+        per_given_column = incidence.per_given_column(some_columns, per_row)
     finally:
         module.CHUNK_PAIRS = saved
     assert per_column.tolist() == (dense.T @ per_row).tolist()
+    assert per_given_column.tolist() == (dense.T @ per_row)[some_columns].tolist()
     _, rows_by_column = np.nonzero(dense.T)   # ordered by column, then row
     assert incidence.rows_by_column.tolist() == rows_by_column.tolist()
     point = np.where(rng.random(n_columns) < 0.4, rng.integers(1, 8, n_columns) / 4, 0.0)
@@ -591,6 +594,12 @@ def test_the_benders_cut_is_the_people_left_uncovered_per_column(consolidation):
         assert coefficients == pytest.approx(dense.T @ np.where(full, 0.0, population))
         assert (coefficients[dense[~full].sum(axis=0) == 0] == 0.0).all()   # exactly 0
         assert full.any() or constant == 0.0
+        # only some columns' coefficients (the others fixed at 0): the same there, 0 elsewhere
+        for over in (np.array([0]), np.arange(width // 2)):
+            over_constant, over_coefficients = oracle.cut(point, over)
+            assert over_constant == pytest.approx(constant)
+            assert over_coefficients[over] == pytest.approx(coefficients[over])
+            assert not np.delete(over_coefficients, over).any()
 
 
 def test_sorted_unique_and_ranges_match_numpy():
@@ -607,13 +616,20 @@ def test_the_benders_master_presolves_only_with_a_moderate_number_of_consolidati
         monkeypatch):
     from siteopt.solvers import benders
 
-    single = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2, consolidation=False)
-    merged = random_instance(seed=2, n_sites=6, n_groups=10, n_countries=2)
+    single = random_instance(seed=11, n_sites=6, n_groups=10, n_countries=2, consolidation=False)
+    merged = random_instance(seed=11, n_sites=6, n_groups=10, n_countries=2)
+    everywhere = np.ones(6, dtype=bool)
     conflicts = len(merged.conflict_cliques)
-    assert (single.max_members, benders.master_presolve(single)) == (1, "off")
-    assert merged.max_members > 1 and conflicts > 0 and benders.master_presolve(merged) == "on"
+    assert (single.max_members, benders.master_presolve(single, everywhere)) == (1, "off")
+    assert merged.max_members > 1 and conflicts > 1
+    assert benders.master_presolve(merged, everywhere) == "on"
     monkeypatch.setattr(benders, "MASTER_PRESOLVE_MAX_CLIQUES", conflicts - 1)
-    assert benders.master_presolve(merged) == "off"
+    assert benders.master_presolve(merged, everywhere) == "off"
+    # only the rows among sites not fixed at 0 count: fixing a member of one clique is enough
+    clique = merged.conflict_cliques[0]
+    free = everywhere.copy()
+    free[clique[:-1]] = False
+    assert benders.master_presolve(merged, free) == "on"
 
 
 def _one_state(mw, capex, budget, lat=None, link_km=1000.0):
@@ -687,3 +703,63 @@ def test_the_masters_start_columns_keep_every_row(seed, n_sites, n_groups):
     assert np.all(values[:-1] >= low) and np.all(values[:-1] <= high)
     assert (cost @ values[:-1] + instance.weights.coverage * values[-1]
             == pytest.approx(best[0], abs=1e-9))
+
+
+def test_benders_with_a_kernel_and_fixing_on_every_small_instance_equals_brute_force(
+        monkeypatch):
+    """The kernel (a master restricted to a few sites) and reduced-cost fixing run on
+    instances too small to reach them by default, and the answer is still the optimum."""
+    from siteopt.solvers import benders
+
+    monkeypatch.setattr(benders, "KERNEL_MIN_COLUMNS", 1)
+    monkeypatch.setattr(benders, "KERNEL_SHARE", 0.2)
+    kernels, fixed = [], []
+    branch_and_cut, fix_columns = benders._Master.branch_and_cut, benders._Master.fix_columns
+
+    def spy_branch_and_cut(self, over=None):
+        kernels.append(over is not None)
+        return branch_and_cut(self, over)
+
+    def spy_fix_columns(self):
+        fix_columns(self)
+        fixed.append(self.width - len(self.free))
+
+    monkeypatch.setattr(benders._Master, "branch_and_cut", spy_branch_and_cut)
+    monkeypatch.setattr(benders._Master, "fix_columns", spy_fix_columns)
+    for seed in range(40):
+        instance = random_instance(seed, 7, 12, 2, people_scale=1e6, capex_scale=1e9)
+        best = brute_force(instance)
+        if best is None:
+            continue
+        outcome = solve(instance, "benders")
+        assert outcome.status == Status.OPTIMAL and outcome.gap == 0
+        assert instance.objective(instance.evaluate(outcome.gigafactories)) == pytest.approx(
+            best[0], abs=1e-6), seed
+        assert not instance.violations(outcome.gigafactories)
+    assert sum(kernels) >= 10 and sum(f > 0 for f in fixed) >= 10   # both were exercised
+
+
+def test_the_kernel_leaves_the_master_as_it_found_it(monkeypatch):
+    """Its cuts (coefficients on the kernel only) are removed and the sites outside it freed
+    again; the portfolios it found stay."""
+    from siteopt.solvers import benders
+
+    monkeypatch.setattr(benders, "KERNEL_MIN_COLUMNS", 1)
+    monkeypatch.setattr(benders, "KERNEL_SHARE", 0.01)
+    for seed in range(40):
+        instance = random_instance(seed, 7, 12, 2, people_scale=1e6, capex_scale=1e9)
+        master = benders._Master(instance, Solver(name="highs", method="benders"))
+        master.cut_relaxation()
+        master.make_integer()
+        master.fix_columns()
+        before = master.highs.getLp()
+        best_before = master.best_value
+        points = master.solve_kernel()
+        if points:
+            break
+    assert points, "no instance where the kernel added a cut"
+    after = master.highs.getLp()
+    assert master.highs.getNumRow() == len(before.row_lower_)
+    assert list(after.col_lower_) == list(before.col_lower_)
+    assert list(after.col_upper_) == list(before.col_upper_)
+    assert master.best_value >= best_before
