@@ -2,11 +2,11 @@
 
 Each row is a set of columns: a demand group and the sites (or candidate gigafactories) that
 cover it. The products the solvers and the evaluation need are ``np.bincount`` calls over
-chunks of pairs (SciPy, 0.18 s to import, is used only to order more than
-:data:`CHUNK_PAIRS` pairs by column), and those at a
-sparse point, such as a portfolio of five gigafactories among 1,000 sites, only read the
-chosen columns' rows: at 1,000 sites x 1,000,000 points (6 million pairs) a Benders cut costs
-a few milliseconds instead of 80.
+the pairs, and beyond :data:`COMPILED_FROM_PAIRS` pairs compiled loops
+(:mod:`siteopt.compiled`) that need no temporary array per pair. Those at a sparse point, such
+as a portfolio of five gigafactories among 1,000 sites, only read the chosen columns' rows: at
+1,000 sites x 1,000,000 points (6 million pairs) a Benders cut costs a few milliseconds
+instead of 80.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ import numpy as np
 #: Pairs handled at once where a pass over all of them would otherwise need a copy of them
 #: all (16 million: about 200 MB of temporary arrays).
 CHUNK_PAIRS = 16_000_000
+#: Beyond this many pairs an incidence's products are compiled loops (:mod:`siteopt.compiled`:
+#: 10-17x faster, no temporary arrays); up to it, NumPy (no Numba import, 0.4 s, on the path
+#: of small instances such as the shipped data).
+COMPILED_FROM_PAIRS = 16_000_000
 
 
 def concatenated_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -103,31 +107,21 @@ class Incidence:
         self.column_lengths = np.bincount(self.columns, minlength=n_columns)
         self.column_starts = np.cumsum(self.column_lengths) - self.column_lengths
         self.shape = (len(self.lengths), n_columns)
+        self.compiled = len(self.columns) > COMPILED_FROM_PAIRS
         self.rows_by_column = self._rows_by_column()
 
     def _rows_by_column(self) -> np.ndarray:
-        """The row of each pair, pairs ordered by column then row.
+        """The row of each pair, pairs ordered by column then row: NumPy's stable sort (a
+        radix sort on 16-bit column numbers), or for a large incidence one compiled pass
+        (249 million pairs at 5,000 x 500,000: 1 s)."""
+        if self.compiled:
+            from siteopt import compiled
 
-        Up to :data:`CHUNK_PAIRS` pairs by NumPy's stable sort (a radix sort on 16-bit
-        column numbers, no SciPy import on the path of small instances); beyond, by SciPy's
-        sparse transposition, one pass without a sort and without a 64-bit copy of the pairs
-        (20 million pairs: 0.29 s against 2 s for the sort; 249 million at 5,000 x 500,000).
-        """
-        n_rows, n_columns = self.shape
-        if len(self.columns) <= CHUNK_PAIRS:
-            rows = np.repeat(np.arange(n_rows, dtype=np.int32), self.lengths)
-            keys = self.columns.astype(np.uint16) if n_columns <= 2**16 else self.columns
-            return rows[np.argsort(keys, kind="stable")]
-        from scipy.sparse import csr_matrix
-
-        by_row = csr_matrix((np.ones(len(self.columns), dtype=bool), self.columns,
-                             np.r_[0, np.cumsum(self.lengths)]), shape=self.shape)
-        return by_row.tocsc().indices.astype(np.int32, copy=False)
-
-    def _pairs_of_rows(self, first_row: int, end_row: int) -> slice:
-        """The pairs of rows ``first_row`` to ``end_row - 1``, in row order."""
-        return slice(int(self.row_starts[first_row]),
-                     int(self.row_starts[end_row - 1] + self.lengths[end_row - 1]))
+            return compiled.order_by_column(self.row_starts, self.lengths, self.columns,
+                                            self.column_starts)
+        rows = np.repeat(np.arange(self.shape[0], dtype=np.int32), self.lengths)
+        keys = self.columns.astype(np.uint16) if self.shape[1] <= 2**16 else self.columns
+        return rows[np.argsort(keys, kind="stable")]
 
     def rows_of(self, columns: np.ndarray) -> np.ndarray:
         """The rows of each of ``columns``, one after the other (with repeats)."""
@@ -135,57 +129,59 @@ class Incidence:
                                                        self.column_lengths[columns])]
 
     def reach(self, point: np.ndarray) -> np.ndarray:
-        """Per row, the sum of ``point`` over its columns (reads only its non-zero columns, a
-        chunk of them at a time)."""
+        """Per row, the sum of ``point`` over its columns (reads only its non-zero columns)."""
         used = np.flatnonzero(point)
-        total = np.zeros(self.shape[0])
-        for first, end in chunks(self.column_lengths[used]):
-            columns = used[first:end]
-            total += np.bincount(self.rows_of(columns),
-                                 weights=np.repeat(point[columns], self.column_lengths[columns]),
-                                 minlength=self.shape[0])
-        return total
+        weights = np.asarray(point, float)[used]
+        if self.compiled:
+            from siteopt import compiled
+
+            return compiled.spread_over_rows(self.column_starts, self.column_lengths,
+                                             self.rows_by_column, used, weights, self.shape[0])
+        return np.bincount(self.rows_of(used), weights=np.repeat(weights,
+                                                                 self.column_lengths[used]),
+                           minlength=self.shape[0])
 
     def per_column(self, per_row: np.ndarray) -> np.ndarray:
-        """Per column, the sum of ``per_row`` over its rows (a chunk of rows at a time)."""
-        total = np.zeros(self.shape[1])
-        for first_row, end_row in chunks(self.lengths):
-            total += np.bincount(self.columns[self._pairs_of_rows(first_row, end_row)],
-                                 weights=np.repeat(per_row[first_row:end_row],
-                                                   self.lengths[first_row:end_row]),
-                                 minlength=self.shape[1])
-        return total
+        """Per column, the sum of ``per_row`` over its rows."""
+        per_row = np.asarray(per_row, float)
+        if self.compiled:
+            return self.per_column_of_rows(np.arange(self.shape[0]), per_row)[1]
+        return np.bincount(self.columns, weights=np.repeat(per_row, self.lengths),
+                           minlength=self.shape[1])
 
     def per_given_column(self, columns: np.ndarray, per_row: np.ndarray) -> np.ndarray:
         """Per column of ``columns``, the sum of ``per_row`` over its rows; reads only those
-        columns' pairs, a chunk of them at a time."""
-        total = np.zeros(len(columns))
-        for first, end in chunks(self.column_lengths[columns]):
-            some = columns[first:end]
-            owner = np.repeat(np.arange(end - first), self.column_lengths[some])
-            total[first:end] = np.bincount(owner, weights=per_row[self.rows_of(some)],
-                                           minlength=end - first)
-        return total
+        columns' pairs."""
+        columns, per_row = np.asarray(columns, np.int64), np.asarray(per_row, float)
+        if self.compiled:
+            from siteopt import compiled
+
+            return compiled.sums_over_columns(self.column_starts, self.column_lengths,
+                                              self.rows_by_column, columns, per_row)
+        owner = np.repeat(np.arange(len(columns)), self.column_lengths[columns])
+        return np.bincount(owner, weights=per_row[self.rows_of(columns)],
+                           minlength=len(columns))
 
     def per_column_of_rows(self, rows: np.ndarray,
                            values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per column, how many of ``rows`` it is in and the sum of their ``values`` (one per
-        row of ``rows``); reads only those rows, a chunk of them at a time.
+        row of ``rows``); reads only those rows.
 
         Returns
         -------
         count : ndarray of int64
         total : ndarray of float
         """
-        count = np.zeros(self.shape[1], dtype=np.int64)
-        total = np.zeros(self.shape[1])
-        for first, end in chunks(self.lengths[rows]):
-            some = rows[first:end]
-            columns = self.columns[concatenated_ranges(self.row_starts[some], self.lengths[some])]
-            count += np.bincount(columns, minlength=self.shape[1])
-            total += np.bincount(columns, weights=np.repeat(values[first:end], self.lengths[some]),
-                                 minlength=self.shape[1])
-        return count, total
+        rows, values = np.asarray(rows, np.int64), np.asarray(values, float)
+        if self.compiled:
+            from siteopt import compiled
+
+            return compiled.sums_over_rows(self.row_starts, self.lengths, self.columns, rows,
+                                           values, self.shape[1])
+        columns = self.columns[concatenated_ranges(self.row_starts[rows], self.lengths[rows])]
+        return (np.bincount(columns, minlength=self.shape[1]),
+                np.bincount(columns, weights=np.repeat(values, self.lengths[rows]),
+                            minlength=self.shape[1]))
 
     def touched(self, used: np.ndarray) -> np.ndarray:
         """Per row of ``used`` (a boolean mask over the columns, one per portfolio) and row of

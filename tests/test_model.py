@@ -526,35 +526,43 @@ def test_an_independent_statement_of_the_model_reaches_the_same_optimum(model):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(seed=st.integers(0, 10**6), n_rows=st.integers(0, 30), n_columns=st.integers(1, 12),
-       chunk=st.sampled_from([1, 5, 16_000_000]))
-def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns, chunk):
-    """Also when the passes over all pairs go a few pairs at a time (``chunk``)."""
+@given(seed=st.integers(0, 10**6), n_rows=st.integers(0, 30), n_columns=st.integers(1, 12))
+def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns):
+    """With NumPy and with the compiled loops of large incidences, bit for bit the same."""
     from siteopt import incidence as module
 
     rng = np.random.default_rng(seed)
     dense = rng.random((n_rows, n_columns)) < 0.3
-    saved, module.CHUNK_PAIRS = module.CHUNK_PAIRS, chunk
+    sets = [np.flatnonzero(row) for row in dense]
+    by_numpy = module.Incidence(sets, n_columns)
+    saved, module.COMPILED_FROM_PAIRS = module.COMPILED_FROM_PAIRS, -1
     try:
-        incidence = module.Incidence([np.flatnonzero(row) for row in dense], n_columns)
-        per_row = rng.integers(0, 100, n_rows).astype(float)
-        per_column = incidence.per_column(per_row)
-        some_columns = np.flatnonzero(rng.random(n_columns) < 0.5)
-        per_given_column = incidence.per_given_column(some_columns, per_row)
+        compiled = module.Incidence(sets, n_columns)
     finally:
-        module.CHUNK_PAIRS = saved
-    assert per_column.tolist() == (dense.T @ per_row).tolist()
-    assert per_given_column.tolist() == (dense.T @ per_row)[some_columns].tolist()
-    _, rows_by_column = np.nonzero(dense.T)   # ordered by column, then row
-    assert incidence.rows_by_column.tolist() == rows_by_column.tolist()
+        module.COMPILED_FROM_PAIRS = saved
+    assert (by_numpy.compiled, compiled.compiled) == (False, True)
+    per_row = rng.integers(0, 100, n_rows) + rng.random(n_rows)
     point = np.where(rng.random(n_columns) < 0.4, rng.integers(1, 8, n_columns) / 4, 0.0)
-    assert incidence.reach(point).tolist() == (dense @ point).tolist()
     rows = np.flatnonzero(rng.random(n_rows) < 0.5)
-    count, total = incidence.per_column_of_rows(rows, per_row[rows])
-    assert count.tolist() == dense[rows].sum(axis=0).tolist()
-    assert total.tolist() == (dense[rows].T @ per_row[rows]).tolist()
-    used = rng.random((3, n_columns)) < 0.3
-    assert (incidence.touched(used) == ((used.astype(int) @ dense.T) > 0)).all()
+    some_columns = np.flatnonzero(rng.random(n_columns) < 0.5)
+    _, rows_by_column = np.nonzero(dense.T)   # ordered by column, then row
+    for incidence in (by_numpy, compiled):
+        assert incidence.per_column(per_row).tolist() == pytest.approx(dense.T @ per_row)
+        assert incidence.per_given_column(some_columns, per_row).tolist() == pytest.approx(
+            (dense.T @ per_row)[some_columns])
+        assert incidence.rows_by_column.tolist() == rows_by_column.tolist()
+        assert incidence.reach(point).tolist() == (dense @ point).tolist()
+        count, total = incidence.per_column_of_rows(rows, per_row[rows])
+        assert count.tolist() == dense[rows].sum(axis=0).tolist()
+        assert total.tolist() == pytest.approx(dense[rows].T @ per_row[rows])
+        used = rng.random((3, n_columns)) < 0.3
+        assert (incidence.touched(used) == ((used.astype(int) @ dense.T) > 0)).all()
+    # the same sums in the same order: the same bits
+    assert by_numpy.per_column(per_row).tolist() == compiled.per_column(per_row).tolist()
+    assert (by_numpy.per_column_of_rows(rows, per_row[rows])[1].tolist()
+            == compiled.per_column_of_rows(rows, per_row[rows])[1].tolist())
+    assert (by_numpy.per_given_column(some_columns, per_row).tolist()
+            == compiled.per_given_column(some_columns, per_row).tolist())
 
 
 def test_flat_sets_are_a_read_only_sequence_the_incidence_takes_without_a_copy():
