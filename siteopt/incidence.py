@@ -104,7 +104,10 @@ class Incidence:
             self.columns = (np.concatenate(sets).astype(np.int32, copy=False) if len(sets)
                             else np.empty(0, dtype=np.int32))
         self.row_starts = np.cumsum(self.lengths) - self.lengths
-        self.column_lengths = np.bincount(self.columns, minlength=n_columns)
+        self.column_lengths = np.zeros(n_columns, dtype=np.int64)
+        for first in range(0, len(self.columns), CHUNK_PAIRS):   # bincount copies to 64 bits
+            self.column_lengths += np.bincount(self.columns[first:first + CHUNK_PAIRS],
+                                               minlength=n_columns)
         self.column_starts = np.cumsum(self.column_lengths) - self.column_lengths
         self.shape = (len(self.lengths), n_columns)
         self.compiled = len(self.columns) > COMPILED_FROM_PAIRS

@@ -535,12 +535,14 @@ def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns):
     dense = rng.random((n_rows, n_columns)) < 0.3
     sets = [np.flatnonzero(row) for row in dense]
     by_numpy = module.Incidence(sets, n_columns)
-    saved, module.COMPILED_FROM_PAIRS = module.COMPILED_FROM_PAIRS, -1
+    saved = module.COMPILED_FROM_PAIRS, module.CHUNK_PAIRS
+    module.COMPILED_FROM_PAIRS, module.CHUNK_PAIRS = -1, 5   # and columns counted 5 at a time
     try:
         compiled = module.Incidence(sets, n_columns)
     finally:
-        module.COMPILED_FROM_PAIRS = saved
+        module.COMPILED_FROM_PAIRS, module.CHUNK_PAIRS = saved
     assert (by_numpy.compiled, compiled.compiled) == (False, True)
+    assert compiled.column_lengths.tolist() == dense.sum(axis=0).tolist()
     per_row = rng.integers(0, 100, n_rows) + rng.random(n_rows)
     point = np.where(rng.random(n_columns) < 0.4, rng.integers(1, 8, n_columns) / 4, 0.0)
     rows = np.flatnonzero(rng.random(n_rows) < 0.5)
