@@ -26,6 +26,10 @@ TILE_POINTS = 1024
 #: Margin of the dot-product tests in coverage: a thousand times the rounding of a dot
 #: product of two unit vectors.
 DOT_MARGIN = 1e-13
+#: From this many site-point products per call, coverage runs as a compiled loop
+#: (:func:`siteopt.compiled.near_pairs`, no matrix of dot products and no ``np.nonzero``
+#: over it); below, NumPy and BLAS (no Numba import for small instances).
+COMPILED_FROM_PRODUCTS = 10_000_000
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -111,6 +115,10 @@ def _candidates(site_lat, site_lon, point_lat, point_lon,
     # a pair that passes least_dot is at most this far apart in every coordinate
     reach = np.sqrt(widest ** 2 + 2 * DOT_MARGIN) + 1e-12
     step = max(1, min(TILE_POINTS, DOT_BLOCK_PAIRS // len(sites)))
+    if len(sites) * len(points) >= COMPILED_FROM_PRODUCTS:
+        from siteopt import compiled
+
+        return compiled.near_pairs(points, sites, step, least_dot, sure_dot, reach)
     point_parts, site_parts, certain_parts = [], [], []
     for start in range(0, len(points), step):
         tile = points[start:start + step]
