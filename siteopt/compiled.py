@@ -166,3 +166,16 @@ def near_pairs(points, sites, step, least_dot, sure_dot, reach):
                     certain[pair] = dot >= sure_dot
                     pair += 1
     return point_index, site_index, certain
+
+
+@_compiled
+def sets_match(flat_sets, set_offsets, point_group, starts, lengths, site_index):
+    """Whether every point's sites (``site_index[starts[p]:starts[p] + lengths[p]]``) are its
+    group's set, site by site (the sizes already known to be equal)."""
+    for point in range(point_group.shape[0]):
+        offset = set_offsets[point_group[point]]
+        start = starts[point]
+        for k in range(lengths[point]):
+            if flat_sets[offset + k] != site_index[start + k]:
+                return False
+    return True

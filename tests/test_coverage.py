@@ -36,11 +36,24 @@ def test_sets_that_share_the_first_half_of_their_key_are_told_apart_by_the_secon
     assert [m.tolist() for m in sets.in_point_order()[0]] == [[0], [1]]
 
 
-def test_a_key_collision_is_caught_not_merged():
+@pytest.mark.parametrize("compiled_from", [0, 10**9])   # by the compiled loop, by NumPy
+def test_a_key_collision_is_caught_not_merged(compiled_from, monkeypatch):
+    from siteopt import coverage
+
+    monkeypatch.setattr(coverage, "COMPILED_FROM_BLOCK_PAIRS", compiled_from)
     sets = CoverSets(n_sites=3, n_points=2)
     sets.keys[:] = np.uint64(7)           # every site the same key: {0} and {1} would merge
     with pytest.raises(RuntimeError, match="share a group key"):
         sets.add(np.arange(2), np.array([0, 1]), np.array([0, 1]))
+    # {0, 2} and {1, 2}: the same size and last site, told apart by the first
+    sets = CoverSets(n_sites=3, n_points=2)
+    sets.keys[:] = np.uint64(7)
+    with pytest.raises(RuntimeError, match="share a group key"):
+        sets.add(np.arange(2), np.array([0, 0, 1, 1]), np.array([0, 2, 1, 2]))
+    # the same sets are one group on either path
+    sets = CoverSets(n_sites=3, n_points=2)
+    sets.add(np.arange(2), np.array([0, 0, 1, 1]), np.array([0, 2, 0, 2]))
+    assert sets.group_of_point.tolist() == [0, 0]
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
