@@ -208,6 +208,7 @@ class _Master:
         self.highs.cbMipSolution.subscribe(self._on_solution)
 
         self.best, self.best_value = None, -math.inf
+        self.offered: set[tuple] = set()
         if not instance.required.any():  # no gigafactory at all is a feasible first incumbent
             self.offer(())
         self.add_cut(np.zeros(self.width) if self.oracle.on_candidates
@@ -247,7 +248,10 @@ class _Master:
 
     def offer(self, gigafactories) -> None:
         """Keep ``gigafactories`` as the best portfolio if it keeps every rule and its true
-        objective is higher than the best known."""
+        objective is higher than the best known (each portfolio evaluated once)."""
+        if gigafactories in self.offered:
+            return
+        self.offered.add(gigafactories)
         value = self.instance.objective(self.instance.evaluate(gigafactories))
         if value > self.best_value and not self.instance.violations(gigafactories):
             self.best, self.best_value = tuple(gigafactories), value
@@ -474,13 +478,14 @@ def greedy_portfolio(instance: SelectionInstance):
     incidence = instance.group_incidence
     own = site_objective(instance)
     per_state = w.spread / instance.max_gigafactories
-    uncovered = np.ones(len(instance.group_population))
+    population = np.asarray(instance.group_population, float)
+    uncovered = np.ones(len(population), dtype=bool)
+    uncovered_people = incidence.per_column(population)   # per site, people it would add
     chosen: list[tuple[int, ...]] = []
     value = instance.objective(instance.evaluate(chosen))
     while len(chosen) < instance.max_gigafactories:
         states = {instance.site_country[g[0]] for g in chosen}
-        gain = (own + w.coverage * incidence.per_column(instance.group_population * uncovered)
-                / people
+        gain = (own + w.coverage * uncovered_people / people
                 + np.array([0.0 if c in states else per_state for c in instance.site_country]))
         gain[~instance.eligible | instance.site_mask(chosen)] = -np.inf
         site = _best_feasible_site(instance, chosen, gain)
@@ -491,7 +496,10 @@ def greedy_portfolio(instance: SelectionInstance):
         if trial_value <= value:
             break
         chosen, value = trial, trial_value
-        uncovered[incidence.rows_of(np.array([site]))] = 0.0
+        rows = incidence.rows_of(np.array([site]))
+        newly = rows[uncovered[rows]]   # only these groups' pairs are read again
+        uncovered_people -= incidence.per_column_of_rows(newly, population[newly])[1]
+        uncovered[newly] = False
     return tuple(sorted(chosen))   # in site order, as every solver path returns a portfolio
 
 
