@@ -136,24 +136,27 @@ def near_pairs(points, sites, step, least_dot, sure_dot, reach):
     point_index, site_index : int64 arrays
     certain : bool array
     """
-    n_points = points.shape[0]
-    nearby = np.empty(sites.shape[0], np.int64)
-    total = 0
-    for start in range(0, n_points, step):
-        end = min(start + step, n_points)
-        n_near = _nearby_sites(points, start, end, sites, reach, nearby)
-        for point in range(start, end):
-            for k in range(n_near):
-                site = nearby[k]
-                if (points[point, 0] * sites[site, 0] + points[point, 1] * sites[site, 1]
-                        + points[point, 2] * sites[site, 2]) >= least_dot:
-                    total += 1
+    none = np.empty(0, np.int64)
+    total = _scan_tiles(points, sites, step, least_dot, sure_dot, reach, none, none,
+                        np.empty(0, np.bool_))
     point_index = np.empty(total, np.int64)
     site_index = np.empty(total, np.int64)
     certain = np.empty(total, np.bool_)
+    _scan_tiles(points, sites, step, least_dot, sure_dot, reach, point_index, site_index,
+                certain)
+    return point_index, site_index, certain
+
+
+@_compiled
+def _scan_tiles(points, sites, step, least_dot, sure_dot, reach, point_index, site_index,
+                certain):
+    """Count the pairs of :func:`near_pairs`, and write them where the arrays have room for
+    them all (empty arrays: count only)."""
+    write = point_index.shape[0] > 0
+    nearby = np.empty(sites.shape[0], np.int64)
     pair = 0
-    for start in range(0, n_points, step):
-        end = min(start + step, n_points)
+    for start in range(0, points.shape[0], step):
+        end = min(start + step, points.shape[0])
         n_near = _nearby_sites(points, start, end, sites, reach, nearby)
         for point in range(start, end):
             for k in range(n_near):
@@ -161,11 +164,12 @@ def near_pairs(points, sites, step, least_dot, sure_dot, reach):
                 dot = (points[point, 0] * sites[site, 0] + points[point, 1] * sites[site, 1]
                        + points[point, 2] * sites[site, 2])
                 if dot >= least_dot:
-                    point_index[pair] = point
-                    site_index[pair] = site
-                    certain[pair] = dot >= sure_dot
+                    if write:
+                        point_index[pair] = point
+                        site_index[pair] = site
+                        certain[pair] = dot >= sure_dot
                     pair += 1
-    return point_index, site_index, certain
+    return pair
 
 
 @_compiled
