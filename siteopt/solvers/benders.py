@@ -154,7 +154,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
         master.fix_columns()
         for point in points:   # the kernel's cuts again, now on every free column
             master.add_cut(point)
-    status = master.branch_and_cut()
+    status, _ = master.branch_and_cut()
     seconds = time.perf_counter() - master.began
     if status == Status.INFEASIBLE:
         return no_solution(status, len(instance.site_ids), seconds, "highs")
@@ -194,6 +194,7 @@ class _Master:
         self.highs.setOptionValue("presolve", master_presolve(instance, instance.eligible))
         load_highs(self.highs, instance, reach=False,
                    extra_columns=(np.array([w.coverage]), np.zeros(1), np.ones(1)))
+        self.cost = np.asarray(self.highs.getLp().col_cost_)   # the master's objective
         self.integer = integer_columns(instance, reach=False)
         if len(self.integer):  # the LP phase works on the relaxation
             self._set_integrality(highspy.HighsVarType.kContinuous)
@@ -204,7 +205,6 @@ class _Master:
         self.free = np.arange(self.width)   # the oracle's columns not fixed at 0
         self.duals = np.zeros(0)   # row duals of the last LP relaxation solved to optimality
         self.found: list[np.ndarray] = []   # every integer solution of the current master MIP
-        self.cut_points: list[np.ndarray] = []   # every point a MIP-phase cut was added at
         self.highs.cbMipSolution.subscribe(self._on_solution)
 
         self.best, self.best_value = None, -math.inf
@@ -292,12 +292,12 @@ class _Master:
             self.duals = np.array(solution.row_dual)
             values = np.asarray(solution.col_value)
             point = self.point_of(values)
-            if values[self.theta] <= self._overstated(self.oracle.value(point) / self.people):
+            if values[self.theta] <= self._theta_limit(self.oracle.value(point) / self.people):
                 return
             self.add_cut(point)
 
     @staticmethod
-    def _overstated(share: float) -> float:
+    def _theta_limit(share: float) -> float:
         """The largest theta that does not overstate a covered ``share``."""
         return share * (1 + CUT_TOLERANCE) + 1e-12
 
@@ -351,19 +351,18 @@ class _Master:
         in_kernel |= lower[self.columns] > 0
         kernel = np.flatnonzero(in_kernel)
         outside = self.columns[self.free[~in_kernel[self.free]]].astype(np.int32)
-        rows, cut_before = self.highs.getNumRow(), len(self.cut_points)
+        rows = self.highs.getNumRow()
         self.highs.changeColsBounds(len(outside), outside, np.zeros(len(outside)),
                                     np.zeros(len(outside)))
         self._choose_presolve()
-        self.branch_and_cut(over=kernel)
-        points = self.cut_points[cut_before:]
+        _, points = self.branch_and_cut(over=kernel)
         self.highs.deleteRows(self.highs.getNumRow() - rows,
                               np.arange(rows, self.highs.getNumRow(), dtype=np.int32))
         self.highs.changeColsBounds(len(outside), outside, lower[outside], upper[outside])
         self._choose_presolve()
         return points
 
-    def branch_and_cut(self, over=None) -> Status:
+    def branch_and_cut(self, over=None) -> tuple[Status, list[np.ndarray]]:
         """Phase 2: solve the master MIP from the best portfolio known, evaluate every integer
         solution HiGHS found, cut wherever theta overstates the coverage, and repeat until the
         master's bound meets the best objective (proven optimal) or the time runs out.
@@ -374,34 +373,41 @@ class _Master:
             Restrict the master to these oracle columns (the others fixed at 0 by the
             caller): its bound is then not a bound of the model, and its cuts have
             coefficients on these columns only.
+
+        Returns
+        -------
+        status : Status
+        points : list of ndarray
+            The points it added cuts at.
         """
         import highspy
 
+        points: list[np.ndarray] = []
         while time.perf_counter() < self.deadline:
             self.found.clear()
             self._run_master()
             model_status = self.highs.getModelStatus()
             info = self.highs.getInfo()
             if model_status == highspy.HighsModelStatus.kInfeasible:
-                return Status.INFEASIBLE
+                return Status.INFEASIBLE, points
             solutions = self.found + ([np.asarray(self.highs.getSolution().col_value)]
                                       if info.primal_solution_status == 2 else [])
             overstated = self._take(solutions)
             if model_status != highspy.HighsModelStatus.kOptimal:   # stopped by the time limit
                 if over is None:
                     self.bound = min(self.bound, float(info.mip_dual_bound))
-                return Status.TIME_LIMIT
+                return Status.TIME_LIMIT, points
             master_bound = float(info.objective_function_value)
             if over is None:
                 self.bound = min(self.bound, master_bound)
             if relative_gap(self.best_value, master_bound) <= max(self.settings.mip_gap,
                                                                   CUT_TOLERANCE):
-                return Status.OPTIMAL
+                return Status.OPTIMAL, points
             answer = self.portfolio_point(portfolio(self.instance, solutions[-1]))
             for point in list(overstated.values()) or [answer]:   # at least at the answer
                 self.add_cut(point, over)
-                self.cut_points.append(point)
-        return Status.TIME_LIMIT
+                points.append(point)
+        return Status.TIME_LIMIT, points
 
     def _run_master(self) -> None:
         """Solve the master MIP within the time left, from the best portfolio known.
@@ -417,9 +423,8 @@ class _Master:
             self.highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
         self.run()
         info = self.highs.getInfo()
-        cost = np.asarray(self.highs.getLp().col_cost_)
         if start is not None and info.primal_solution_status == 2 and not math.isclose(
-                cost @ np.asarray(self.highs.getSolution().col_value),
+                self.cost @ np.asarray(self.highs.getSolution().col_value),
                 info.objective_function_value, rel_tol=1e-9, abs_tol=1e-9):
             self.highs.clearSolver()
             self.run()
@@ -434,7 +439,7 @@ class _Master:
                 continue
             point = self.portfolio_point(gigafactories)
             covered = self.oracle.value(point) / self.people
-            if solution[self.theta] > self._overstated(covered):
+            if solution[self.theta] > self._theta_limit(covered):
                 overstated[gigafactories] = point
             self.offer(gigafactories)
         return overstated
