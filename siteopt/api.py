@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from siteopt.config import (
     ModelConfig,
     apply_overrides,
@@ -132,28 +134,25 @@ def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Resul
     instance = prepared.instance
     selected = outcome.selected
     terms = instance.evaluate(outcome.gigafactories)
-    sites = dataset.sites.copy()
-    sites["effective_mw"] = instance.effective_mw
-    sites["co2_g_per_kwh"] = instance.co2_g_per_kwh
-    sites["energy_cost_eur"] = instance.energy_cost_eur
-    sites["eligible"] = instance.eligible
-    sites["required"] = instance.required
-    sites["selected"] = selected
-    sites["population_within_r"] = prepared.coverage.population_within
-    covered = prepared.covered_points(selected)
     members = [[instance.site_ids[s] for s in g] for g in outcome.gigafactories]
-    sites["gigafactory"] = ""
-    for group in members:
-        sites.loc[sites["site_id"].isin(group), "gigafactory"] = gigafactory_id(group)
-    plan = plan_consolidation(sites, dataset.letters, members, cfg.consolidation.cross_border,
-                              cfg.consolidation.radius_km)
+    gigafactory = np.full(len(instance.site_ids), "", dtype=object)
+    for group, ids in zip(outcome.gigafactories, members):
+        gigafactory[list(group)] = gigafactory_id(ids)
+    sites = dataset.site_table.with_columns({
+        "effective_mw": instance.effective_mw, "co2_g_per_kwh": instance.co2_g_per_kwh,
+        "energy_cost_eur": instance.energy_cost_eur, "eligible": instance.eligible,
+        "required": instance.required, "selected": np.asarray(selected, dtype=bool),
+        "population_within_r": prepared.coverage.population_within,
+        "gigafactory": gigafactory})
+    plan = plan_consolidation(sites, dataset.letter_table, members,
+                              cfg.consolidation.cross_border, cfg.consolidation.radius_km)
     return Result(
         status=outcome.status,
         objective=instance.objective(terms),
         terms=terms,
-        selected=sorted(sites.loc[selected, "site_id"]),
-        sites=sites,
-        demand_covered=covered,
+        selected=sorted(sites["site_id"][sites["selected"]].tolist()),
+        site_table=sites,
+        demand_covered=prepared.covered_points(selected),
         consolidation=plan,
         model=cfg,
         solver={"name": outcome.solver, "method": method, "method_setting": cfg.solver.method,

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from siteopt.data.table import Table
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 
 #: Roles a letter can end in.
@@ -39,14 +39,19 @@ class ConsolidationPlan:
 
     Attributes
     ----------
-    letters : DataFrame
+    table : Table
         One row per letter, sorted by ``letter_id``: ``letter_id``, ``site_id`` (its own site),
         ``country``, ``consortium``, ``requested_mw`` (MW), ``gigafactory`` (ID, empty when
         unfunded), ``role`` (merged, partner or unfunded) and ``distance_km`` (from its site to
         the gigafactory's nearest member; 0 when merged, NaN when unfunded).
     """
 
-    letters: pd.DataFrame
+    table: Table
+
+    @property
+    def letters(self):
+        """:attr:`table` as a DataFrame."""
+        return self.table.frame
 
     def merged(self, gigafactory: str) -> list[str]:
         """Letters merged into a gigafactory (their site is a member)."""
@@ -57,37 +62,40 @@ class ConsolidationPlan:
         return self._with(gigafactory, "partner")
 
     def _with(self, gigafactory: str, role: str) -> list[str]:
-        frame = self.letters
-        return frame.loc[(frame["gigafactory"] == gigafactory) & (frame["role"] == role),
-                         "letter_id"].tolist()
+        table = self.table
+        rows = (table["gigafactory"] == gigafactory) & (table["role"] == role)
+        return table["letter_id"][rows].tolist()
 
     @property
     def unfunded(self) -> list[str]:
         """Letters that find no home, sorted."""
-        return self.letters.loc[self.letters["role"] == "unfunded", "letter_id"].tolist()
+        return self.table["letter_id"][self.table["role"] == "unfunded"].tolist()
 
     def unfunded_by_country(self) -> dict[str, list[str]]:
         """Unfunded letters per member state of their site, states sorted."""
-        frame = self.letters[self.letters["role"] == "unfunded"]
-        return {country: group["letter_id"].tolist()
-                for country, group in frame.groupby("country", sort=True)}
+        by_country: dict[str, list[str]] = {}
+        table = self.table
+        for letter, country, role in zip(table["letter_id"], table["country"], table["role"]):
+            if role == "unfunded":
+                by_country.setdefault(country, []).append(letter)
+        return dict(sorted(by_country.items()))
 
     @property
     def homed_share(self) -> float:
         """Share of letters merged or partnered (L)."""
-        return float((self.letters["role"] != "unfunded").mean()) if len(self.letters) else 0.0
+        roles = self.table["role"]
+        return float((roles != "unfunded").mean()) if len(roles) else 0.0
 
 
-def plan_consolidation(sites: pd.DataFrame, letters: pd.DataFrame,
-                       gigafactories: list[list[str]], cross_border: bool,
+def plan_consolidation(sites, letters, gigafactories: list[list[str]], cross_border: bool,
                        radius_km: float) -> ConsolidationPlan:
     """Give every letter its role and gigafactory by the rules of the module docstring.
 
     Parameters
     ----------
-    sites : DataFrame
+    sites : Table or DataFrame
         ``site_id``, ``country``, ``lat``, ``lon`` (degrees).
-    letters : DataFrame
+    letters : Table or DataFrame
         ``letter_id``, ``site_id``; ``consortium`` and ``requested_mw`` (MW) if present.
     gigafactories : list of list of str
         Member site IDs of each chosen gigafactory.
@@ -96,34 +104,32 @@ def plan_consolidation(sites: pd.DataFrame, letters: pd.DataFrame,
     radius_km : float
         Rule 3's radius, km (inclusive).
     """
-    located = sites.set_index("site_id")
-    frame = pd.DataFrame({"letter_id": letters["letter_id"].to_numpy(),
-                          "site_id": letters["site_id"].to_numpy()})
-    frame["country"] = located.loc[frame["site_id"], "country"].to_numpy()
-    frame["consortium"] = (letters["consortium"].to_numpy() if "consortium" in letters
-                           else "")
-    frame["requested_mw"] = (letters["requested_mw"].to_numpy(dtype=float)
-                             if "requested_mw" in letters else np.nan)
+    position = {site: s for s, site in enumerate(sites["site_id"])}
+    site_country = np.asarray(sites["country"], dtype=object)
+    site_lat = np.asarray(sites["lat"], dtype=float)
+    site_lon = np.asarray(sites["lon"], dtype=float)
+    letter_ids = np.asarray(letters["letter_id"], dtype=object)
+    letter_sites = np.asarray(letters["site_id"], dtype=object)
+    own = np.array([position[site] for site in letter_sites], dtype=np.int64)
+    country = site_country[own]
     ids = [gigafactory_id(members) for members in gigafactories]
     order = np.argsort(ids, kind="stable")
     ids = [ids[i] for i in order]
-    member_lists = [sorted(gigafactories[i]) for i in order]
+    member_lists = [[position[site] for site in sorted(gigafactories[i])] for i in order]
 
-    gigafactory = np.full(len(frame), "", dtype=object)
-    role = np.full(len(frame), "unfunded", dtype=object)
-    distance_km = np.full(len(frame), np.nan)
+    gigafactory = np.full(len(own), "", dtype=object)
+    role = np.full(len(own), "unfunded", dtype=object)
+    distance_km = np.full(len(own), np.nan)
     if ids:
-        origin = located.loc[frame["site_id"], ["lat", "lon"]].to_numpy(dtype=float)
+        lat, lon = site_lat[own][:, None], site_lon[own][:, None]
         # nearest member of each gigafactory, km: letters x gigafactories
         nearest = np.column_stack([
-            haversine_km(origin[:, :1], origin[:, 1:],
-                         located.loc[members, "lat"].to_numpy(float)[None, :],
-                         located.loc[members, "lon"].to_numpy(float)[None, :]).min(axis=1)
-            for members in member_lists])
-        states = [set(located.loc[members, "country"]) for members in member_lists]
-        own_state = np.array([[country in s for s in states] for country in frame["country"]])
-        member_of = {site: g for g, members in enumerate(member_lists) for site in members}
-        for row, site in enumerate(frame["site_id"]):
+            haversine_km(lat, lon, site_lat[members][None, :], site_lon[members][None, :])
+            .min(axis=1) for members in member_lists])
+        states = [set(site_country[members]) for members in member_lists]
+        own_state = np.array([[code in s for s in states] for code in country])
+        member_of = {s: g for g, members in enumerate(member_lists) for s in members}
+        for row, site in enumerate(own):
             if site in member_of:
                 choice, how = member_of[site], "merged"
             elif own_state[row].any():
@@ -134,9 +140,15 @@ def plan_consolidation(sites: pd.DataFrame, letters: pd.DataFrame,
                 continue
             gigafactory[row], role[row] = ids[choice], how
             distance_km[row] = 0.0 if how == "merged" else nearest[row, choice]
-    frame["gigafactory"], frame["role"], frame["distance_km"] = gigafactory, role, distance_km
-    frame = frame.sort_values("letter_id", kind="stable").reset_index(drop=True)
-    return ConsolidationPlan(frame)
+    consortium = (np.asarray(letters["consortium"], dtype=object) if "consortium" in letters
+                  else np.full(len(own), "", dtype=object))
+    requested_mw = (np.asarray(letters["requested_mw"], dtype=float)
+                    if "requested_mw" in letters else np.full(len(own), np.nan))
+    columns = {"letter_id": letter_ids, "site_id": letter_sites, "country": country,
+               "consortium": consortium, "requested_mw": requested_mw,
+               "gigafactory": gigafactory, "role": role, "distance_km": distance_km}
+    by_letter = np.argsort(letter_ids, kind="stable")
+    return ConsolidationPlan(Table({name: values[by_letter] for name, values in columns.items()}))
 
 
 def _nearest(distance: np.ndarray, allowed: np.ndarray) -> int:

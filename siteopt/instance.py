@@ -183,12 +183,20 @@ def diagnose_candidates(instance: SelectionInstance) -> None:
 
 
 def site_figure(sites, countries, column: str) -> np.ndarray:
-    """A per-site figure: the site's own value where given, else its country's."""
-    by_country = countries.set_index("iso_a2")[column]
-    fallback = by_country.reindex(sites["country"]).to_numpy(dtype=float)
+    """A per-site figure: the site's own value where given, else its country's.
+
+    Parameters
+    ----------
+    sites, countries : Table
+        The sites (``country`` and maybe ``column``) and the countries (``iso_a2``, ``column``).
+    column : str
+        The figure, e.g. ``elec_price_eur_mwh``.
+    """
+    by_country = dict(zip(countries["iso_a2"], countries[column].astype(float)))
+    fallback = np.array([by_country.get(code, np.nan) for code in sites["country"]], dtype=float)
     if column not in sites:
         return fallback
-    own = sites[column].to_numpy(dtype=float)
+    own = sites[column].astype(float)
     return np.where(np.isnan(own), fallback, own)
 
 
@@ -209,32 +217,32 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
     InfeasibleError
         If the limits conflict (see :func:`diagnose`).
     """
-    sites, demand = dataset.sites, dataset.demand
+    sites, demand, countries = dataset.site_table, dataset.demand_table, dataset.country_table
     site_ids = sites["site_id"].tolist()
     country = sites["country"].tolist()
     _check_site_lists(cfg, site_ids)
     mw = effective_mw(sites["power_mw"], sites["grid_mw"], cfg.limits.gigafactory_power_cap_mw)
-    capex = sites["capex_eur"].to_numpy(dtype=float)
-    lat, lon = sites["lat"].to_numpy(dtype=float), sites["lon"].to_numpy(dtype=float)
-    required = sites["site_id"].isin(cfg.sites.required).to_numpy()
-    eligible = ~sites["site_id"].isin(cfg.sites.excluded).to_numpy() & (mw >= cfg.limits.min_site_mw)
+    capex = sites["capex_eur"].astype(float)
+    lat, lon = sites["lat"].astype(float), sites["lon"].astype(float)
+    required = np.isin(sites["site_id"], list(cfg.sites.required))
+    eligible = ~np.isin(sites["site_id"], list(cfg.sites.excluded)) & (mw >= cfg.limits.min_site_mw)
     diagnose(cfg, site_ids, country, mw, capex, eligible, required, lat, lon)
 
-    point_population = demand["population"].to_numpy(dtype=float)
+    point_population = demand["population"].astype(float)
     coverage = dataset.derive(
         "coverage", (lat.tobytes(), lon.tobytes(), cfg.coverage.radius_km, eligible.tobytes()),
-        lambda: cover_demand(lat, lon, demand["lat"].to_numpy(), demand["lon"].to_numpy(),
+        lambda: cover_demand(lat, lon, demand["lat"], demand["lon"],
                              point_population, cfg.coverage.radius_km, eligible))
-    pue = sites["pue"].to_numpy(dtype=float) if "pue" in sites else np.full(len(sites), np.nan)
+    pue = sites["pue"].astype(float) if "pue" in sites else np.full(len(sites), np.nan)
     pue = np.where(np.isnan(pue), cfg.costs.default_pue, pue)
-    price = site_figure(sites, dataset.countries, "elec_price_eur_mwh")
+    price = site_figure(sites, countries, "elec_price_eur_mwh")
     position = {site_id: s for s, site_id in enumerate(site_ids)}
     consolidation = cfg.consolidation
     instance = SelectionInstance(
         site_ids=tuple(site_ids),
         site_country=tuple(country),
         effective_mw=mw,
-        renewable_share=sites["renewable_share"].to_numpy(dtype=float),
+        renewable_share=sites["renewable_share"].astype(float),
         capex_eur=capex,
         group_population=coverage.group_population,
         group_sites=coverage.group_sites,
@@ -249,7 +257,7 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
         required=required,
         site_lat=lat,
         site_lon=lon,
-        co2_g_per_kwh=site_figure(sites, dataset.countries, "co2_g_per_kwh"),
+        co2_g_per_kwh=site_figure(sites, countries, "co2_g_per_kwh"),
         energy_cost_eur=energy_cost_eur(mw, pue, price, cfg),
         max_members=consolidation.max_sites_per_gigafactory,
         cross_border=consolidation.cross_border,
@@ -257,7 +265,8 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
         link_km=consolidation.link_km,
         extra_site_cost_eur=consolidation.extra_site_cost_eur,
         min_gigafactory_mw=cfg.limits.min_gigafactory_mw,
-        letter_site=np.array([position[s] for s in dataset.letters["site_id"]], dtype=np.int64),
+        letter_site=np.array([position[s] for s in dataset.letter_table["site_id"]],
+                             dtype=np.int64),
         letter_radius_km=consolidation.radius_km,
         cost_reference_eur=cfg.costs.reference_eur,
     )

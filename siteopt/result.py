@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from siteopt.atomic import write_directory, write_file
 from siteopt.config import ModelConfig
 from siteopt.consolidation import ConsolidationPlan
-from siteopt.data import Dataset
+from siteopt.data.dataset import Dataset, point_frame
+from siteopt.data.table import Table
 from siteopt.model import TERMS
 from siteopt.solvers.outcome import Status
 
@@ -98,11 +97,12 @@ class Result:
         Un-weighted terms (each 0..1), keyed as :data:`siteopt.model.TERMS`.
     selected : list of str
         Member sites of the chosen gigafactories, sorted.
-    sites : GeoDataFrame
+    site_table : Table
         Every site with the input columns plus ``effective_mw`` (MW), ``co2_g_per_kwh``
         (g/kWh, the site's or its country's), ``energy_cost_eur`` (EUR over the costed years),
         ``eligible``, ``required``, ``selected``, ``gigafactory`` (ID or empty) and
-        ``population_within_r`` (people within R of the site).
+        ``population_within_r`` (people within R of the site); :attr:`sites` as a
+        GeoDataFrame.
     demand_covered : ndarray of bool
         Per demand point: within R of a chosen site.
     consolidation : ConsolidationPlan
@@ -122,7 +122,7 @@ class Result:
     objective: float
     terms: dict[str, float]
     selected: list[str]
-    sites: gpd.GeoDataFrame
+    site_table: Table
     demand_covered: np.ndarray
     consolidation: ConsolidationPlan
     model: ModelConfig
@@ -140,32 +140,48 @@ class Result:
         return {term: (0.0 - value if term == "cost" else value)
                 for term, value in ((t, getattr(weights, t) * self.terms[t]) for t in TERMS)}
 
+    @functools.cached_property
+    def sites(self):
+        """:attr:`site_table` as a GeoDataFrame of EPSG:4326 points (built once)."""
+        return point_frame(self.site_table)
+
     @property
-    def chosen(self) -> gpd.GeoDataFrame:
-        """The chosen sites with all attributes, sorted by site_id."""
+    def chosen(self):
+        """The chosen sites with all attributes (GeoDataFrame), sorted by site_id."""
         return self.sites[self.sites["selected"]].sort_values("site_id")
+
+    @functools.cached_property
+    def _chosen_rows(self) -> np.ndarray:
+        """Row numbers of the chosen sites in :attr:`site_table`, sorted by site_id."""
+        rows = np.flatnonzero(self.site_table["selected"])
+        return rows[np.argsort(self.site_table["site_id"][rows], kind="stable")]
 
     @functools.cached_property
     def gigafactories(self) -> list[Gigafactory]:
         """The chosen gigafactories, sorted by ID (computed once: tables, maps and exports all
         read it)."""
-        chosen, plan = self.chosen, self.consolidation
-        requested = plan.letters.groupby("gigafactory")["requested_mw"].sum()
-        consortium = plan.letters.set_index("letter_id")["consortium"]
+        sites, plan, rows = self.site_table, self.consolidation, self._chosen_rows
+        letters = plan.table
+        consortium = dict(zip(letters["letter_id"], letters["consortium"]))
         extra_per_site = self.model.consolidation.extra_site_cost_eur
         out = []
-        for ident, members in chosen.groupby("gigafactory", sort=True):
+        for ident in sorted(set(sites["gigafactory"][rows])):
+            members = rows[sites["gigafactory"][rows] == ident]
             extra = extra_per_site * (len(members) - 1)
+            merged, partners = plan.merged(ident), plan.partners(ident)
             out.append(Gigafactory(
-                id=ident, name=" + ".join(short_name(n) for n in members["name"]),
-                members=members["site_id"].tolist(), countries=sorted(set(members["country"])),
-                effective_mw=float(members["effective_mw"].sum()),
-                capex_eur=float(members["capex_eur"].sum() + extra), extra_site_cost_eur=extra,
-                energy_cost_eur=float(members["energy_cost_eur"].sum()),
-                merged_letters=plan.merged(ident), partner_letters=plan.partners(ident),
-                merged_consortia=_unique(consortium.loc[plan.merged(ident)]),
-                partner_consortia=_unique(consortium.loc[plan.partners(ident)]),
-                requested_mw=float(requested.get(ident, 0.0))))
+                id=ident, name=" + ".join(short_name(n) for n in sites["name"][members]),
+                members=sites["site_id"][members].tolist(),
+                countries=sorted(set(sites["country"][members])),
+                effective_mw=float(sites["effective_mw"][members].sum()),
+                capex_eur=float(sites["capex_eur"][members].sum() + extra),
+                extra_site_cost_eur=extra,
+                energy_cost_eur=float(sites["energy_cost_eur"][members].sum()),
+                merged_letters=merged, partner_letters=partners,
+                merged_consortia=_unique(consortium[letter] for letter in merged),
+                partner_consortia=_unique(consortium[letter] for letter in partners),
+                requested_mw=float(letters["requested_mw"][letters["gigafactory"] == ident]
+                                   .sum())))
         return out
 
     @property
@@ -176,17 +192,17 @@ class Result:
     @property
     def total_energy_cost_eur(self) -> float:
         """Electricity of every member site over the costed years, EUR."""
-        return float(self.chosen["energy_cost_eur"].sum())
+        return float(self.site_table["energy_cost_eur"][self._chosen_rows].sum())
 
     @property
     def total_power_mw(self) -> float:
-        return float(self.chosen["effective_mw"].sum())
+        return float(self.site_table["effective_mw"][self._chosen_rows].sum())
 
     @property
     def covered_population(self) -> float:
-        return float(self.dataset.demand["population"].to_numpy()[self.demand_covered].sum())
+        return float(self.dataset.demand_table["population"][self.demand_covered].sum())
 
-    def country_coverage(self) -> pd.DataFrame:
+    def country_coverage(self):
         """Per country: population, population within R of a chosen site, and the share.
 
         Returns
@@ -195,6 +211,8 @@ class Result:
             ``country``, ``name``, ``population``, ``covered``, ``share`` (0..1), ``sites``
             (chosen sites in the country).
         """
+        import pandas as pd
+
         demand = self.dataset.demand
         frame = pd.DataFrame({"country": demand["country"],
                               "population": demand["population"],
@@ -217,7 +235,7 @@ class Result:
 
     # --- views for people (drawn by siteopt.report) ------------------------------------
 
-    def table(self) -> pd.DataFrame:
+    def table(self):
         """The chosen sites as a readable table (name, country, MW, capex, renewables, people)."""
         from siteopt.report.text import chosen_sites_table
 
@@ -274,8 +292,8 @@ class Result:
             "total_energy_cost_eur": self.total_energy_cost_eur,
             "total_power_mw": self.total_power_mw,
             "covered_population": self.covered_population,
-            "total_population": float(self.dataset.demand["population"].sum()),
-            "countries": sorted(self.chosen["country"].unique().tolist()),
+            "total_population": float(self.dataset.demand_table["population"].sum()),
+            "countries": sorted(set(self.site_table["country"][self._chosen_rows])),
             "unfunded_letters": list(self.consolidation.unfunded),
             "unfunded_by_country": self.consolidation.unfunded_by_country(),
             "model": self.model.to_dict(),

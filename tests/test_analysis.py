@@ -15,6 +15,7 @@ from siteopt.analysis import alternatives
 from siteopt.analysis.alternatives import rank_portfolios
 from siteopt.analysis.pareto import pareto_front
 from siteopt.config import Solver
+from siteopt.data.table import Table
 from siteopt.model import TERMS
 from tests.instances import _assignments, portfolio_value, random_instance
 
@@ -131,7 +132,6 @@ def explained():
 
 
 def test_explain_matches_separate_solves_and_its_thresholds_hold(explained):
-    import dataclasses
 
     import siteopt
     from siteopt.data import load_data
@@ -153,7 +153,8 @@ def test_explain_matches_separate_solves_and_its_thresholds_hold(explained):
         sites = data.sites.copy()
         for column, value in values.items():
             sites.loc[sites["site_id"] == site, column] = value
-        return site in siteopt.solve(data=dataclasses.replace(data, sites=sites)).selected
+        changed = data.with_sites(Table.from_frame(sites))
+        return site in siteopt.solve(data=changed).selected
 
     # at the reported entry capex ES-NAV is chosen, EUR 10 m above it it is not
     assert selected_with("ES-NAV", capex_eur=out.threshold_capex_eur)
@@ -270,7 +271,11 @@ def test_derived_results_are_reused_while_their_key_stays_and_one_is_kept_per_na
     shipped = pickle.loads(pickle.dumps(slim))
     key, coverage = shipped.derived["coverage"]
     assert np.array_equal(coverage.group_population, prepared.coverage.group_population)
-    assert "geometry" not in shipped.demand and "geometry" not in shipped.sites
+    # the shipped data are the columns only: no shapes, no frames (built where they are read)
+    assert len(dataset.sites) == 60 and len(dataset.countries) == 27   # frames built here...
+    pickled = pickle.dumps(dataset.without_geometry())
+    assert b"shapely" not in pickled and b"pandas" not in pickled      # ...are not shipped
+    assert shipped.country_geojson is None and "geometry" not in shipped.countries
 
 
 def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):

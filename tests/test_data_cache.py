@@ -1,4 +1,4 @@
-"""The checked demand table is cached per input hash: unchanged files are not checked again,
+"""The checked tables are cached per input hash: unchanged files are not read or checked again,
 changed ones always are, and --no-cache reads everything again."""
 
 from __future__ import annotations
@@ -6,15 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from geopandas.testing import assert_geodataframe_equal
 
 from siteopt.data import cache, checks, load_data
+from siteopt.data.table import Table
 from tests.conftest import edit_csv
+
+KINDS = ("site", "population point", "AI Factory")
 
 
 @pytest.fixture
 def counted(monkeypatch, tmp_path):
-    """How often demand points are checked against their countries (one call per load), with
-    an empty cache of this test's own."""
+    """Which kinds of points are checked against their countries (one call per kind and
+    load), with an empty cache of this test's own."""
     monkeypatch.delenv("SITEOPT_NO_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     calls = []
@@ -28,22 +32,57 @@ def counted(monkeypatch, tmp_path):
     return calls
 
 
-def test_the_second_load_of_the_same_files_reads_the_cache(data_dir, counted):
-    first = load_data(data_dir)
-    assert counted.count("population point") == 1
-    assert len(list(cache.cache_dir().glob("demand-*.npz"))) >= 1
-    second = load_data(data_dir)
-    assert counted.count("population point") == 1          # not checked again
-    pd.testing.assert_frame_equal(first.demand, second.demand)
+def _assert_same_data(first, second):
+    for name in ("sites", "demand", "ai_factories", "countries"):
+        assert_geodataframe_equal(getattr(first, name), getattr(second, name))
+    pd.testing.assert_frame_equal(first.letters, second.letters)
     assert first.sha256 == second.sha256
 
 
-def test_a_changed_file_is_checked_again(data_dir, counted):
+def test_the_second_load_of_the_same_files_reads_the_cache(data_dir, counted):
+    first = load_data(data_dir)
+    assert sorted(counted) == sorted(KINDS)
+    assert len(list(cache.cache_dir().glob("tables-*.npz"))) == 1
+    second = load_data(data_dir)
+    assert sorted(counted) == sorted(KINDS)          # nothing checked again
+    _assert_same_data(first, second)                  # the country shapes included
+    assert second.countries.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_an_empty_text_cell_comes_back_the_same(data_dir, counted):
+    edit_csv(data_dir / "sites.csv", "site_id", "DE-LUB", "notes", "")
+    first = load_data(data_dir)
+    second = load_data(data_dir)
+    assert second.site_table["notes"][0] == first.site_table["notes"][0] == ""
+    _assert_same_data(first, second)
+
+
+def test_missing_text_numbers_and_flags_round_trip(counted):
+    """Missing text stays missing (not '' or 'None'), text 'None' stays text, NaN stays NaN."""
+    table = Table({"name": np.array(["a", None, "None", ""], dtype=object),
+                   "mw": np.array([1.5, np.nan, 3.0, 4.0]),
+                   "flag": np.array([True, False, True, False])})
+    cache.write_tables("k", {"sites.csv": table})
+    back = cache.read_tables("k")["sites.csv"]
+    assert back["name"].tolist() == ["a", None, "None", ""]
+    assert np.array_equal(back["mw"], table["mw"], equal_nan=True)
+    assert back["flag"].dtype == bool and back["flag"].tolist() == [True, False, True, False]
+    pd.testing.assert_frame_equal(back.frame, table.frame)
+    assert back.frame["name"].isna().tolist() == [False, True, False, False]
+
+
+@pytest.mark.parametrize("name, key_column, key, column, value", [
+    ("demand.csv", "point_id", "GN2600996", "lat", "35.0"),      # into the sea
+    ("sites.csv", "site_id", "DE-LUB", "country", "FR"),          # in another country
+    ("letters.csv", "letter_id", "L001", "site_id", "XX-NONE"),   # to an unknown site
+])
+def test_a_changed_file_is_checked_again(data_dir, counted, name, key_column, key, column,
+                                         value):
     load_data(data_dir)
-    edit_csv(data_dir / "demand.csv", "point_id", "GN2600996", "lat", "35.0")  # into the sea
-    with pytest.raises(Exception, match="GN2600996"):
+    edit_csv(data_dir / name, key_column, key, column, value)
+    with pytest.raises(Exception, match=key if name != "letters.csv" else "XX-NONE"):
         load_data(data_dir)
-    assert counted.count("population point") == 2
+    assert counted.count("site") == 2
 
 
 def test_no_cache_checks_again(data_dir, counted, monkeypatch):
@@ -55,16 +94,16 @@ def test_no_cache_checks_again(data_dir, counted, monkeypatch):
 
 def test_a_damaged_cache_file_is_ignored(data_dir, counted):
     first = load_data(data_dir)
-    for path in cache.cache_dir().glob("demand-*.npz"):
+    for path in cache.cache_dir().glob("tables-*.npz"):
         path.write_bytes(b"not a numpy file")
     again = load_data(data_dir)
     assert counted.count("population point") == 2
-    pd.testing.assert_frame_equal(first.demand, again.demand)
+    _assert_same_data(first, again)
 
 
 def test_the_cache_holds_no_pickled_objects(data_dir, counted):
     load_data(data_dir)
-    for path in cache.cache_dir().glob("demand-*.npz"):
+    for path in cache.cache_dir().glob("tables-*.npz"):
         with np.load(path, allow_pickle=False) as stored:   # would raise on any object array
             assert all(stored[name].dtype != object for name in stored.files)
 

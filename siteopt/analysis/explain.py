@@ -153,11 +153,14 @@ def _chosen(model, dataset, site_id: str, **overrides) -> tuple[bool, object]:
 
 
 def _with_site(dataset, site_id: str, **values):
-    sites = dataset.sites.copy()
+    """The dataset with one site's figures (columns of ``sites.csv``) set to ``values``."""
+    sites = dataset.site_table
     row = sites["site_id"] == site_id
+    changed = {}
     for column, value in values.items():
-        sites.loc[row, column] = value
-    return dataclasses.replace(dataset, sites=sites)
+        changed[column] = sites[column].copy()
+        changed[column][row] = value
+    return dataset.with_sites(sites.with_columns(changed))
 
 
 def _bisect(true_end: float, false_end: float, step: float, test) -> tuple[float, float]:

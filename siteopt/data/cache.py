@@ -1,11 +1,13 @@
-"""The validated demand table, cached per input hash, so unchanged data is not validated again.
+"""The validated tables, cached per input hash, so unchanged data is not read or checked again.
 
-Reading and checking ``demand.csv`` is most of the time of loading a large data directory (at
-1,000,000 points about 5 of 6 seconds: parsing, identifier, range and in-country checks). Once
-a data directory has passed every check, its typed demand table is stored under a key made of
-the SHA-256 of every input file, siteopt's version and the data schema; the next load of the
-same files reads it back instead. Any change to any file changes the key, so changed data is
-always validated again.
+Reading and checking the files is most of the time of loading a data directory (at 1,000,000
+points about 5 of 6 seconds: parsing, identifier, range and in-country checks), and the checks
+need pandas, geopandas and shapely, which take longer to import than the shipped data take to
+solve. Once a data directory has passed every check, its typed tables (every file's columns;
+for ``countries.geojson`` its properties, the shapes are read from the file when a map needs
+them) are stored under a key made of the SHA-256 of every input file, siteopt's version and the
+data schema; the next load of the same files reads them back instead, with NumPy alone. Any
+change to any file changes the key, so changed data is always validated again.
 
 The cache lives in ``$XDG_CACHE_HOME/siteopt`` (default ``~/.cache/siteopt``) as NumPy ``.npz``
 files read with ``allow_pickle=False``: a cache file holds numbers and text only and can never
@@ -23,10 +25,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from siteopt.data.table import Table
 
 #: Bump when the cached layout changes.
-LAYOUT = 1
+LAYOUT = 2
 
 
 def cache_dir() -> Path:
@@ -51,37 +54,55 @@ def cache_key(hashes: dict[str, str], schema_text: str) -> str:
 
 
 def _path(key: str) -> Path:
-    return cache_dir() / f"demand-{key}.npz"
+    return cache_dir() / f"tables-{key}.npz"
 
 
-def read_demand(key: str) -> pd.DataFrame | None:
-    """The validated demand table stored under ``key``, or None (not there, or damaged)."""
+def read_tables(key: str) -> dict[str, Table] | None:
+    """The validated tables stored under ``key`` (file name -> table), or None (not there,
+    damaged, or the cache is off)."""
     path = _path(key)
     if not enabled() or not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as stored:
-            columns = json.loads(str(stored["columns"]))
-            frame = pd.DataFrame({name: stored[f"column_{i}"]
-                                  for i, (name, _) in enumerate(columns)})
-            return frame.astype(dict(columns))
-    except (OSError, ValueError, KeyError, TypeError):
+            layout = json.loads(str(stored["layout"]))
+            return {name: _read_table(stored, name, columns) for name, columns in layout.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def write_demand(key: str, frame: pd.DataFrame) -> None:
-    """Store a validated demand table under ``key`` (all-or-nothing; a failure to write, say
-    a read-only home, only means no cache)."""
+def _read_table(stored, name: str, columns: list) -> Table:
+    values, dtypes = {}, {}
+    for i, (column, dtype, text) in enumerate(columns):
+        array = stored[f"{name}.{i}"]
+        if text:
+            array = array.astype(object)
+            if f"{name}.{i}.missing" in stored:
+                array[stored[f"{name}.{i}.missing"]] = None
+        values[column], dtypes[column] = array, dtype
+    return Table(values, dtypes)
+
+
+def write_tables(key: str, tables: dict[str, Table]) -> None:
+    """Store validated tables (file name -> table) under ``key`` (all-or-nothing; a failure
+    to write, say a read-only home, only means no cache)."""
     from siteopt.atomic import write_file
 
-    if frame.isna().any().any():   # missing values: not cached (a text column would not
-        return                     # come back the same)
-    columns = [(name, str(frame[name].dtype)) for name in frame.columns]
-    arrays = {f"column_{i}": (frame[name].to_numpy(dtype=str) if dtype in ("str", "object")
-                              else frame[name].to_numpy())
-              for i, (name, dtype) in enumerate(columns)}
+    layout, arrays = {}, {}
+    for name, table in tables.items():
+        layout[name] = [(column, table.dtypes[column], table.is_text(column))
+                        for column in table.names]
+        for i, column in enumerate(table.names):
+            values = table[column]
+            if table.is_text(column):
+                missing = np.array([value is None for value in values], dtype=bool)
+                if missing.any():
+                    arrays[f"{name}.{i}.missing"] = missing
+                values = np.array(["" if value is None else value for value in values],
+                                  dtype=str)
+            arrays[f"{name}.{i}"] = values
     buffer = io.BytesIO()
-    np.savez(buffer, columns=np.array(json.dumps(columns)), **arrays)
+    np.savez(buffer, layout=np.array(json.dumps(layout)), **arrays)
     try:
         write_file(_path(key), buffer.getvalue())
     except OSError:
