@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from siteopt.config import SOLVERS, Solver, Weights
 from siteopt.errors import SolverError
 from siteopt.examples import GRID_ONLY, border_sites, national_bid, three_sites
-from siteopt.model import SelectionInstance, build_model, lp_names
+from siteopt.model import SelectionInstance, lp_names
+from siteopt.model.formulation import build_model
 from siteopt.solvers.benders import solve_benders
 from siteopt.solvers.direct import solve_direct
 from siteopt.solvers.highs import new_highs

@@ -21,7 +21,7 @@ import pandas as pd
 import pulp
 
 from siteopt.errors import SolverError
-from siteopt.model import build_model
+from siteopt.model.formulation import build_model
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
 

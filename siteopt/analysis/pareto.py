@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from siteopt.errors import ConfigError, SolverError
-from siteopt.model import TERMS, build_model, term_expression
+from siteopt.model import TERMS
+from siteopt.model.formulation import build_model, term_expression
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
 

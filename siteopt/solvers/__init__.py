@@ -81,7 +81,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
             return outcome, method
         method = highs_method(instance)
     if method == "pulp":
-        from siteopt.model import build_model
+        from siteopt.model.formulation import build_model
         from siteopt.solvers.via_pulp import solve_model
 
         start = time.perf_counter()

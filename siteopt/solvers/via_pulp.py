@@ -20,7 +20,7 @@ import pulp
 
 from siteopt.config import Solver
 from siteopt.errors import SolverError
-from siteopt.model import BuiltModel
+from siteopt.model.formulation import BuiltModel
 from siteopt.solvers.highs import highs_status, presolve_choice, silence_highs_banner
 from siteopt.solvers.outcome import (
     SolverOutcome,

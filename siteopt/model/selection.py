@@ -1,0 +1,450 @@
+"""The numbers-only instance of the consolidation model (see :mod:`siteopt.model` for the
+formulation): sites, candidate gigafactories, demand groups, limits and weights as arrays, with
+the objective coefficients and conflict rows every solver path shares. No PuLP, no geometry
+beyond great-circle distances between sites.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from siteopt.candidates import Candidates, enumerate_candidates
+from siteopt.config import Weights
+from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.incidence import Incidence, concatenated_ranges, sorted_unique
+from siteopt.terms import TERMS
+
+#: The reach rows are written over the candidates while that takes at most this many times the
+#: non-zeros of the rows over the sites (see :attr:`SelectionInstance.candidate_reach`).
+CANDIDATE_REACH_RATIO = 8.0
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionInstance:
+    """Everything the integer program needs, as numbers.
+
+    Parameters
+    ----------
+    site_ids, site_country : tuple of str
+        Site identifiers and member-state codes, in the order of every per-site array.
+    effective_mw : ndarray
+        :math:`m_s`, MW (already capped at P).
+    renewable_share : ndarray
+        :math:`r_s`, 0..1.
+    capex_eur : ndarray
+        Capital cost of each site, EUR.
+    group_population, group_sites, total_population
+        :math:`a_d`, :math:`N_d` (site indices, non-empty) and :math:`A` (people).
+    budget_eur, max_gigafactories, max_bids_per_country, power_cap_mw, total_power_mw
+        :math:`B` (EUR), :math:`p`, :math:`q`, :math:`P` (MW), :math:`T` (MW).
+    weights : Weights
+    eligible, required : ndarray of bool
+        Sites that may be members; sites that must be.
+    site_lat, site_lon : ndarray
+        Site positions, degrees (for the link distance and the letters' radius).
+    co2_g_per_kwh : ndarray
+        :math:`g_s`, g/kWh; with ``clean_reference_g_per_kwh`` it gives :math:`e_s`.
+    energy_cost_eur : ndarray
+        :math:`o_s`, EUR over the costed years.
+    max_members, cross_border, max_countries, link_km, extra_site_cost_eur,
+    min_gigafactory_mw
+        The gigafactory rules (M; members in several states or not; most states; most km
+        between two members; EUR per member beyond the first; least MW).
+    letter_site : ndarray of int
+        The site of each letter of interest (empty: no letters, L = 0).
+    letter_radius_km : float
+        With ``cross_border``, a letter finds a home at a member within this distance, km.
+    cost_reference_eur : float
+        :math:`X_{ref}`, EUR.
+    """
+
+    site_ids: tuple[str, ...]
+    site_country: tuple[str, ...]
+    effective_mw: np.ndarray
+    renewable_share: np.ndarray
+    capex_eur: np.ndarray
+    group_population: np.ndarray
+    group_sites: Sequence[np.ndarray]
+    total_population: float
+    budget_eur: float
+    max_gigafactories: int
+    max_bids_per_country: int
+    power_cap_mw: float
+    total_power_mw: float
+    weights: Weights = field(default_factory=Weights)
+    eligible: np.ndarray | None = None
+    required: np.ndarray | None = None
+    site_lat: np.ndarray | None = None
+    site_lon: np.ndarray | None = None
+    co2_g_per_kwh: np.ndarray | None = None
+    energy_cost_eur: np.ndarray | None = None
+    max_members: int = 1
+    cross_border: bool = False
+    max_countries: int = 1
+    link_km: float = 1000.0
+    extra_site_cost_eur: float = 0.0
+    min_gigafactory_mw: float = 0.0
+    letter_site: np.ndarray | None = None
+    letter_radius_km: float = 0.0
+    cost_reference_eur: float = 1.0
+
+    def __post_init__(self):
+        n = len(self.site_ids)
+        if np.any(np.asarray(self.effective_mw) > self.power_cap_mw):
+            raise ValueError("effective_mw must already be capped at power_cap_mw "
+                             "(m_s = min(power_mw, grid_mw, P))")
+        defaults = {"eligible": np.ones(n, dtype=bool), "required": np.zeros(n, dtype=bool),
+                    "site_lat": np.zeros(n), "site_lon": np.zeros(n),
+                    "co2_g_per_kwh": np.zeros(n), "energy_cost_eur": np.zeros(n),
+                    "letter_site": np.empty(0, dtype=np.int64)}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Distinct site countries, sorted."""
+        return tuple(sorted(set(self.site_country)))
+
+    @property
+    def clean_share(self) -> np.ndarray:
+        """:math:`e_s = \\max(0, 1 - g_s / g_{ref})`, the clean share of each site's power."""
+        reference = self.weights.clean_reference_g_per_kwh
+        return np.clip(1.0 - np.asarray(self.co2_g_per_kwh, float) / reference, 0.0, 1.0)
+
+    @functools.cached_property
+    def candidates(self) -> Candidates:
+        """Every gigafactory the rules allow (enumerated once)."""
+        return enumerate_candidates(self)
+
+    @property
+    def compact(self) -> bool:
+        """Whether the compact form applies: one bid per member state, members in one state."""
+        return self.max_bids_per_country == 1 and not self.cross_border
+
+    @functools.cached_property
+    def conflicting_pairs(self) -> np.ndarray:
+        """``(k, 2)`` eligible site pairs of one member state that can never share a
+        gigafactory: more than ``link_km`` apart, more than P together, or over the budget
+        together (with the extra-site cost)."""
+        pairs = []
+        country = np.asarray(self.site_country)
+        lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
+        if self.max_members > 1:
+            for code in self.countries:
+                sites = np.flatnonzero((country == code) & self.eligible)
+                conflict = haversine_km(lat[sites][:, None], lon[sites][:, None],
+                                        lat[sites][None, :], lon[sites][None, :]) > (
+                    self.link_km + DISTANCE_TOLERANCE_KM)
+                conflict |= self._over_power(sites[:, None], sites[None, :])
+                conflict |= self._over_budget(sites[:, None], sites[None, :])
+                a, b = np.nonzero(np.triu(conflict, 1))
+                pairs.append(np.column_stack([sites[a], sites[b]]))
+        return np.vstack(pairs) if pairs else np.empty((0, 2), dtype=np.int64)
+
+    @functools.cached_property
+    def conflict_cliques(self) -> tuple[np.ndarray, ...]:
+        """Sets of eligible sites of one member state, any two of which conflict (see
+        :attr:`conflicting_pairs`), that together hold every conflicting pair.
+
+        Two sites over P together, or over the budget together, form a threshold graph: its
+        cliques are the sites above half the limit, and each site below half with those
+        above the rest of the limit; one row per clique replaces the rows of all its pairs and
+        is stronger in the relaxation. Pairs in conflict only by distance stay pairs.
+        """
+        if not len(self.conflicting_pairs):
+            return ()
+        mw, capex = np.asarray(self.effective_mw, float), np.asarray(self.capex_eur, float)
+        pairs = self.conflicting_pairs
+        country = np.asarray(self.site_country)[pairs[:, 0]]
+        cliques: list[np.ndarray] = []
+        for code in np.unique(country):
+            sites = np.unique(pairs[country == code])
+            cliques += _threshold_cliques(sites, mw, self._over_power)
+            cliques += _threshold_cliques(sites, capex, self._over_budget)
+        a, b = pairs[:, 0], pairs[:, 1]
+        by_distance = ~(self._over_power(a, b) | self._over_budget(a, b))
+        cliques += list(pairs[by_distance])
+        unique = {tuple(clique.tolist()): clique for clique in cliques}   # once each, in order
+        return tuple(unique.values())
+
+    def _over_power(self, a, b):
+        """Whether sites a and b together are over P (vectorised)."""
+        mw = np.asarray(self.effective_mw, float)
+        return mw[a] + mw[b] > self.power_cap_mw + 1e-9
+
+    def _over_budget(self, a, b):
+        """Whether sites a and b together, with the extra-site cost, are over the budget."""
+        capex = np.asarray(self.capex_eur, float)
+        return capex[a] + capex[b] + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12)
+
+    @functools.cached_property
+    def country_reach(self) -> tuple[np.ndarray, ...]:
+        """For each demand group, the member states (indices into :attr:`countries`) with a
+        site that covers it."""
+        code = {c: i for i, c in enumerate(self.countries)}
+        of_site = np.array([code[c] for c in self.site_country], dtype=np.int64)
+        return tuple(np.unique(of_site[sites]) for sites in self.group_sites)
+
+    @functools.cached_property
+    def group_incidence(self) -> Incidence:
+        """The demand groups x sites incidence of :attr:`group_sites`."""
+        return Incidence(self.group_sites, len(self.site_ids))
+
+    @functools.cached_property
+    def candidate_reach(self) -> tuple[np.ndarray, ...] | None:
+        """For each demand group d, the candidates with a member in :math:`N_d`; None when these
+        rows would have more than :data:`CANDIDATE_REACH_RATIO` times the non-zeros of the
+        rows over the sites.
+
+        ``z_d <= sum of x_g over these candidates`` is the reach row written over candidates.
+        It is valid (a covered group has a member site in :math:`N_d`, whose gigafactory is
+        one of them) and tighter than ``z_d <= sum of y_s over N_d``, which counts a
+        gigafactory once per member in :math:`N_d`: the relaxation cannot buy coverage twice
+        with one fractional multi-site candidate. Both forms give the same optimum.
+        """
+        if self.compact:
+            return None
+        return cover_sets_over_candidates(self, CANDIDATE_REACH_RATIO)
+
+    @functools.cached_property
+    def letter_homes(self) -> tuple[np.ndarray, ...]:
+        """:math:`H_l`: the eligible sites whose membership gives letter l a home."""
+        country = np.asarray(self.site_country)
+        homes = []
+        near = None
+        if self.cross_border and len(self.letter_site):
+            lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
+            near = haversine_km(lat[self.letter_site][:, None], lon[self.letter_site][:, None],
+                                lat[None, :], lon[None, :]) <= (self.letter_radius_km
+                                                                + DISTANCE_TOLERANCE_KM)
+        for index, site in enumerate(self.letter_site):
+            home = country == country[site]
+            if near is not None:
+                home = home | near[index]
+            homes.append(np.flatnonzero(home & self.eligible))
+        return tuple(homes)
+
+    def site_mask(self, gigafactories) -> np.ndarray:
+        """Boolean mask of the sites that are members of the given gigafactories."""
+        mask = np.zeros(len(self.site_ids), dtype=bool)
+        for members in gigafactories:
+            mask[list(members)] = True
+        return mask
+
+    def evaluate(self, gigafactories) -> dict[str, float]:
+        """The un-weighted terms of a portfolio, from the definitions (no solver involved).
+
+        Parameters
+        ----------
+        gigafactories : iterable of iterable of int
+            Member site indices of each chosen gigafactory.
+        """
+        return {term: float(values[0])
+                for term, values in self.evaluate_many([gigafactories]).items()}
+
+    def evaluate_many(self, portfolios) -> dict[str, np.ndarray]:
+        """:meth:`evaluate` of many portfolios at once (vectorised): each term as an array.
+
+        Parameters
+        ----------
+        portfolios : list of iterable of iterable of int
+            Each a portfolio: member site indices of each gigafactory.
+        """
+        used = np.zeros((len(portfolios), len(self.site_ids)), dtype=bool)
+        extra_sites = np.zeros(len(portfolios))
+        for row, portfolio in enumerate(portfolios):
+            gigafactories = [tuple(g) for g in portfolio]
+            for members in gigafactories:
+                used[row, list(members)] = True
+            extra_sites[row] = sum(len(g) - 1 for g in gigafactories)
+        weights = used.astype(float)
+        scale_mw = self.max_gigafactories * self.power_cap_mw
+        mw = np.asarray(self.effective_mw, float)
+        country = np.asarray(self.site_country)
+        n_sites = len(self.site_ids)
+        states = Incidence([np.flatnonzero(country == c) for c in self.countries],
+                           n_sites).touched(used)
+        covered = self.group_incidence.touched(used) @ np.asarray(self.group_population, float)
+        homed = Incidence(self.letter_homes, n_sites).touched(used).sum(axis=1)
+        lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
+                    + self.extra_site_cost_eur * extra_sites)
+        return {
+            "coverage": covered / self.total_population if self.total_population > 0
+            else np.zeros(len(portfolios)),
+            "grid": weights @ mw / scale_mw,
+            "spread": np.minimum(states.sum(axis=1), self.max_gigafactories)
+            / self.max_gigafactories,
+            "clean": weights @ (self.clean_share * mw) / scale_mw,
+            "green": weights @ (np.asarray(self.renewable_share, float) * mw) / scale_mw,
+            "letters": homed / len(self.letter_site) if len(self.letter_site)
+            else np.zeros(len(portfolios)),
+            "cost": lifetime / self.cost_reference_eur,
+        }
+
+    def violations(self, gigafactories, budget: bool = True) -> list[str]:
+        """The rules and limits a portfolio breaks (empty when it is feasible), in words.
+
+        Checked from the definitions, not against the enumerated candidates; without
+        ``budget`` the budget is not checked (for callers that check it with other capex).
+        """
+        gigafactories = [tuple(sorted(g)) for g in gigafactories]
+        broken = []
+        members = [s for g in gigafactories for s in g]
+        if len(members) != len(set(members)):
+            broken.append("a site is a member of two gigafactories")
+        if len(gigafactories) > self.max_gigafactories:
+            broken.append(f"{len(gigafactories)} gigafactories > max_gigafactories "
+                          f"{self.max_gigafactories}")
+        used = self.site_mask(gigafactories)
+        extra = self.extra_site_cost_eur * (len(members) - len(gigafactories))
+        cost = self.capex_eur[used].sum() + extra
+        if budget and cost > self.budget_eur * (1 + 1e-9):
+            broken.append("budget")
+        if self.effective_mw[used].sum() > self.total_power_mw * (1 + 1e-9):
+            broken.append("total_power")
+        bids: dict[str, int] = {}
+        lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
+        for g in gigafactories:
+            states = {self.site_country[s] for s in g}
+            for state in states:
+                bids[state] = bids.get(state, 0) + 1
+            if not g:
+                broken.append("an empty gigafactory")
+                continue
+            if len(g) > self.max_members:
+                broken.append("max_sites_per_gigafactory")
+            if len(states) > (self.max_countries if self.cross_border else 1):
+                broken.append("countries per gigafactory")
+            power = self.effective_mw[list(g)].sum()
+            if power > self.power_cap_mw + 1e-9 or power < self.min_gigafactory_mw - 1e-9:
+                broken.append("gigafactory power")
+            if len(g) > 1:
+                distance = haversine_km(lat[list(g)][:, None], lon[list(g)][:, None],
+                                        lat[list(g)][None, :], lon[list(g)][None, :])
+                if distance.max() > self.link_km + DISTANCE_TOLERANCE_KM:
+                    broken.append("link_km")
+        if bids and max(bids.values()) > self.max_bids_per_country:
+            broken.append("max_bids_per_country")
+        if (used & ~self.eligible).any():
+            broken.append("an ineligible site is chosen")
+        if (self.required & ~used).any():
+            broken.append("a required site is missing")
+        return broken
+
+    def objective(self, terms: dict[str, float]) -> float:
+        """The weighted objective of the given terms (cost subtracted)."""
+        w = self.weights
+        return sum((-1.0 if term == "cost" else 1.0) * getattr(w, term) * terms[term]
+                   for term in TERMS)
+
+
+def _threshold_cliques(sites: np.ndarray, weight: np.ndarray, conflict) -> list[np.ndarray]:
+    """The maximal cliques of a threshold conflict graph on ``sites``.
+
+    ``conflict(a, b)`` (vectorised over site indices) must hold exactly when the ``weight`` of
+    a plus that of b exceeds a limit (summed in floating point, which keeps the order). The
+    sites a site conflicts with are then the heaviest ones, and the heavy sites (those in
+    conflict with themselves) conflict with each other: every light site forms one clique
+    with the heavy sites it conflicts with, and the heavy sites form one more unless a light
+    site's clique holds them all.
+    """
+    ranked = sites[np.argsort(-weight[sites], kind="stable")]
+    conflicts = conflict(ranked[:, None], ranked[None, :])
+    prefix = conflicts.sum(axis=1)          # each site conflicts with the first `prefix`
+    heavy = np.diagonal(conflicts).copy()
+    n_heavy = int(heavy.sum())
+    cliques = [np.sort(np.r_[ranked[:n], site])
+               for site, n in zip(ranked[~heavy], prefix[~heavy]) if n > 0]
+    if n_heavy >= 2 and not np.any(prefix[~heavy] == n_heavy):
+        cliques.append(np.sort(ranked[:n_heavy]))
+    return cliques
+
+
+def lp_names(prefix: str, labels: list[str]) -> list[str]:
+    """Readable LP names ``<prefix>_<label>``, unique even after PuLP's character rewriting.
+
+    PuLP turns ``-+[] ->/`` into ``_``, so ``A-B`` and ``A_B`` would collide; colliding labels
+    get their position appended.
+    """
+    clean = [re.sub(r"[^A-Za-z0-9_]", "_", f"{prefix}_{label}") for label in labels]
+    if len(set(clean)) == len(clean):
+        return clean
+    return [f"{name}_{i}" for i, name in enumerate(clean)]
+
+
+def cover_sets_over_candidates(instance: SelectionInstance,
+                               max_ratio: float = math.inf) -> tuple[np.ndarray, ...] | None:
+    """For each demand group, the candidates with a member site that covers it.
+
+    Parameters
+    ----------
+    instance : SelectionInstance
+    max_ratio : float
+        Return None instead when the sets would hold more than ``max_ratio`` times as many
+        entries as the groups' site sets.
+    """
+    n_candidates = len(instance.candidates)
+    lengths = np.array([len(sites) for sites in instance.group_sites], dtype=np.int64)
+    if n_candidates == 0 or lengths.sum() == 0:
+        return None if max_ratio < math.inf else tuple(np.empty(0, np.int64) for _ in lengths)
+    member_of, site = instance.candidates.site_pairs()
+    order = np.argsort(site, kind="stable")
+    by_site = member_of[order]
+    counts = np.bincount(site, minlength=len(instance.site_ids))
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    flat = np.concatenate(instance.group_sites)
+    expanded = counts[flat]
+    if expanded.sum() > max_ratio * len(flat):
+        return None
+    group = np.repeat(np.repeat(np.arange(len(lengths)), lengths), expanded)
+    keys = sorted_unique(group * n_candidates + by_site[concatenated_ranges(starts[flat],
+                                                                            expanded)])
+    bounds = np.searchsorted(keys // n_candidates, np.arange(len(lengths) + 1))
+    return tuple(keys[bounds[d]:bounds[d + 1]] % n_candidates for d in range(len(lengths)))
+
+
+def site_objective(instance: SelectionInstance, weights: Weights | None = None) -> np.ndarray:
+    """Objective coefficient of each :math:`y_s`: grid, clean, green and (negative) site costs
+    (under ``weights``, by default the instance's)."""
+    w = weights or instance.weights
+    scale_mw = instance.max_gigafactories * instance.power_cap_mw
+    mw = instance.effective_mw
+    return (w.grid * mw / scale_mw
+            + w.clean * instance.clean_share * mw / scale_mw
+            + w.green * instance.renewable_share * mw / scale_mw
+            - w.cost * (instance.capex_eur + instance.energy_cost_eur)
+            / instance.cost_reference_eur)
+
+
+def compact_objective(instance: SelectionInstance,
+                      weights: Weights | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Compact form: objective coefficients of :math:`y_s` and of the bids :math:`b_c`.
+
+    The extra-site cost :math:`e (\\sum_s y_s - \\sum_c b_c)` moves onto both.
+    """
+    w = weights or instance.weights
+    extra = w.cost * instance.extra_site_cost_eur / instance.cost_reference_eur
+    per_site = site_objective(instance, w) - extra
+    per_bid = np.full(len(instance.countries), w.spread / instance.max_gigafactories + extra)
+    return per_site, per_bid
+
+
+def gigafactory_objective(instance: SelectionInstance, weights: Weights | None = None) -> np.ndarray:
+    """Objective coefficient of each :math:`x_g`: minus the weighted extra-site cost."""
+    candidates = instance.candidates
+    extra = instance.extra_site_cost_eur * (candidates.size - 1)
+    return -(weights or instance.weights).cost * extra / instance.cost_reference_eur
+
+
+def gigafactory_labels(instance: SelectionInstance) -> list[str]:
+    """``A+B+C``: the member site IDs of every candidate."""
+    candidates = instance.candidates
+    return ["+".join(instance.site_ids[s] for s in candidates.member_list(g))
+            for g in range(len(candidates))]
