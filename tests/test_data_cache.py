@@ -1,7 +1,12 @@
 """The checked tables are cached per input hash: unchanged files are not read or checked again,
-changed ones always are, and --no-cache reads everything again."""
+changed ones always are, --no-cache reads everything again, and a warm `solve --format json`
+imports nothing beyond NumPy, highspy, click and the standard library."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -114,3 +119,52 @@ def test_no_cache_on_the_command_line(data_dir, run_cli, counted, monkeypatch):
     assert run_cli("solve", "--data", str(data_dir), "--format", "json",
                    "--no-cache").exit_code == 0
     assert counted.count("population point") == before + 1
+
+
+#: Runs the command line in a fresh interpreter and writes the names of the modules it loaded.
+LOADED = """
+import json, runpy, sys
+sys.argv = ["siteopt", *json.loads(sys.argv[1])]
+code = 0
+try:
+    runpy.run_module("siteopt", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+with open(OUT, "w") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+"""
+
+
+def _loaded(tmp_path, *args: str) -> tuple[int, set[str]]:
+    out = tmp_path / "modules.json"
+    code = LOADED.replace("OUT", repr(str(out)))
+    subprocess.run([sys.executable, "-c", code, json.dumps(list(args))], check=True,
+                   capture_output=True, env=_env(tmp_path))
+    found = json.loads(out.read_text())
+    return found["code"], {name.split(".")[0] for name in found["modules"]}
+
+
+def _env(tmp_path) -> dict[str, str]:
+    import os
+
+    env = {key: value for key, value in os.environ.items() if key != "SITEOPT_NO_CACHE"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    return env
+
+
+HEAVY = {"pandas", "geopandas", "shapely", "pyproj", "pulp", "scipy", "numba", "matplotlib",
+         "folium", "dask", "distributed", "rich"}
+
+
+def test_a_warm_json_solve_imports_no_heavy_library(data_dir, tmp_path):
+    """The second `solve --format json` of the same data reads the validated tables from the
+    cache and never imports pandas, geopandas, shapely, PuLP or the like."""
+    args = ("solve", "--data", str(data_dir), "--format", "json")
+    code, first = _loaded(tmp_path, *args)
+    assert code == 0 and {"pandas", "geopandas", "shapely"} <= first   # validated
+    code, second = _loaded(tmp_path, *args)
+    assert code == 0
+    assert {"numpy", "siteopt", "click"} <= second
+    assert not second & HEAVY, sorted(second & HEAVY)
+    code, table = _loaded(tmp_path, "solve", "--data", str(data_dir))   # the table needs pandas
+    assert code == 0 and "pandas" in table
