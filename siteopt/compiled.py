@@ -1,22 +1,28 @@
 """Compiled loops (Numba) over the (point, site) and (group, site) pairs of large instances:
-the products of a large :class:`~siteopt.incidence.Incidence`, and coverage's tiles and set
+the products of a large :class:`~siteopt.incidence.Incidence`, and coverage's blocks and set
 checks.
 
 Each loop reads the pairs once, in the same order as the NumPy code it replaces (so the sums
-come out bit for bit the same), with no temporary array per pair: at 5,000 sites x 500,000
+come out bit for bit the same; the haversine distances of the band around R follow NumPy's
+formula, though libm may round a last bit differently from NumPy, far inside the 1 mm
+tolerance), with no temporary array per pair: at 5,000 sites x 500,000
 points (249 million pairs) the sums a Benders cut needs take 0.1-0.2 s instead of 1.5 s, and
 the by-column order of the pairs takes one pass instead of a sort.
 
 Numba compiles each loop on its first call and keeps the machine code in ``__pycache__`` (or
 ``NUMBA_CACHE_DIR``), so later processes load it in a fraction of a second. Importing this
-module imports Numba (0.4 s, about 130 MB): :mod:`siteopt.incidence`,
-:mod:`siteopt.geometry` and :mod:`siteopt.coverage` do so only beyond their size thresholds.
+module imports Numba (0.4 s, about 130 MB): :mod:`siteopt.incidence` and
+:mod:`siteopt.coverage` do so only beyond their size thresholds.
 """
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
+
+from siteopt.geometry import EARTH_RADIUS_KM
 
 _compiled = numba.njit(cache=True, nogil=True)
 
@@ -126,36 +132,58 @@ def _nearby_sites(points, start, end, sites, reach, nearby):
     return count
 
 
-@_compiled
-def near_pairs(points, sites, step, least_dot, sure_dot, reach):
-    """The (point, site) pairs of unit vectors whose dot product is at least ``least_dot``,
-    sorted by point then site, and which are at least ``sure_dot``: the loop of
-    :func:`siteopt.geometry._candidates` (tiles of ``step`` points, each against the sites
-    in its bounding box widened by ``reach``), in two passes (count, then fill: faster than
-    arrays that grow, measured).
+def cover_block(points, sites, tests, point_rad, site_rad, limit_km, population, eligible,
+                keys):
+    """A block of coverage in one compiled pass (two: count, then fill; faster than arrays
+    that grow, measured): the tiles of :func:`siteopt.geometry.coverage_pairs` (tests of
+    :func:`siteopt.geometry.dot_tests`, the haversine distance in the band around R), each
+    point's people added to every site within R, and each point's covering set among the
+    eligible sites, keyed as :meth:`siteopt.coverage.CoverSets.key` keys it.
+
+    Parameters
+    ----------
+    points, sites : ndarray, shape (n, 3)
+        Unit vectors.
+    tests : DotTests
+    point_rad, site_rad : ndarray, shape (n, 3)
+        Latitude, longitude (radians) and the cosine of the latitude.
+    limit_km : float
+        R plus the tolerance, km.
+    population : ndarray
+        People per point.
+    eligible : ndarray of bool
+        Per site.
+    keys : ndarray of uint64, shape (2, n_sites)
 
     Returns
     -------
-    point_index, site_index : int64 arrays
-    certain : bool array
+    site_index : int32 array
+        The eligible covering sites, point after point, each point's sorted.
+    lengths : int64 array
+        Per point: how many.
+    first, second : uint64 arrays
+        Per point: the two halves of its set's key (sums modulo 2^64).
+    people : float array
+        Per site: the people within R (eligible or not).
     """
-    none = np.empty(0, np.int64)
-    total = _scan_tiles(points, sites, step, least_dot, sure_dot, reach, none, none,
-                        np.empty(0, np.bool_))
-    point_index = np.empty(total, np.int64)
-    site_index = np.empty(total, np.int64)
-    certain = np.empty(total, np.bool_)
-    _scan_tiles(points, sites, step, least_dot, sure_dot, reach, point_index, site_index,
-                certain)
-    return point_index, site_index, certain
+    args = (points, sites, tests.step, tests.least_dot, tests.sure_dot, tests.reach, point_rad,
+            site_rad, limit_km, population, eligible, keys)
+    lengths = np.zeros(len(points), np.int64)
+    first = np.zeros(len(points), np.uint64)
+    second = np.zeros(len(points), np.uint64)
+    people = np.zeros(len(sites))
+    total = _scan_block(*args, np.empty(0, np.int32), lengths, first, second, people, False)
+    site_index = np.empty(total, np.int32)
+    _scan_block(*args, site_index, lengths, first, second, people, True)
+    return site_index, lengths, first, second, people
 
 
 @_compiled
-def _scan_tiles(points, sites, step, least_dot, sure_dot, reach, point_index, site_index,
-                certain):
-    """Count the pairs of :func:`near_pairs`, and write them where the arrays have room for
-    them all (empty arrays: count only)."""
-    write = point_index.shape[0] > 0
+def _scan_block(points, sites, step, least_dot, sure_dot, reach, point_rad, site_rad,
+                limit_km, population, eligible, keys, site_index, lengths, first, second,
+                people, fill):
+    """Count the eligible pairs of :func:`cover_block`; with ``fill``, also write them and
+    the per-point and per-site results."""
     nearby = np.empty(sites.shape[0], np.int64)
     pair = 0
     for start in range(0, points.shape[0], step):
@@ -166,13 +194,31 @@ def _scan_tiles(points, sites, step, least_dot, sure_dot, reach, point_index, si
                 site = nearby[k]
                 dot = (points[point, 0] * sites[site, 0] + points[point, 1] * sites[site, 1]
                        + points[point, 2] * sites[site, 2])
-                if dot >= least_dot:
-                    if write:
-                        point_index[pair] = point
-                        site_index[pair] = site
-                        certain[pair] = dot >= sure_dot
-                    pair += 1
+                if dot < least_dot:
+                    continue
+                if dot < sure_dot and _haversine(point_rad, point, site_rad, site) > limit_km:
+                    continue
+                if fill:
+                    people[site] += population[point]
+                if not eligible[site]:
+                    continue
+                if fill:
+                    site_index[pair] = site
+                    lengths[point] += 1
+                    first[point] += keys[0, site]
+                    second[point] += keys[1, site]
+                pair += 1
     return pair
+
+
+@_compiled
+def _haversine(point_rad, point, site_rad, site):
+    """Great-circle distance (km) from a point to a site, by the formula of
+    :func:`siteopt.geometry.haversine_km` (latitude, longitude and cos(latitude) given)."""
+    half_lat = math.sin((site_rad[site, 0] - point_rad[point, 0]) / 2)
+    half_lon = math.sin((site_rad[site, 1] - point_rad[point, 1]) / 2)
+    a = half_lat * half_lat + point_rad[point, 2] * site_rad[site, 2] * (half_lon * half_lon)
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 @_compiled

@@ -24,11 +24,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from siteopt.geometry import coverage_pairs, spatial_order
+from siteopt.geometry import (
+    DISTANCE_TOLERANCE_KM,
+    coverage_pairs,
+    dot_tests,
+    spatial_order,
+    unit_vectors,
+)
 from siteopt.incidence import FlatSets, chunks, concatenated_ranges
 
 #: Demand points per block.
 BLOCK_POINTS = 16_384
+#: From this many site-point products per block, a block is covered by one compiled loop
+#: (:func:`siteopt.compiled.cover_block`: tiles, band, people and set keys in one pass, no
+#: array per pair but the covering sites); below, by NumPy and BLAS. At 1,000 sites x
+#: 10,000 points Numba's import cost more than it saved (2.8-4.0 s against 2.2-2.7 s for the
+#: command).
+COMPILED_FROM_PRODUCTS = 50_000_000
 #: From this many (point, site) pairs in a block, its sets are checked by a compiled loop
 #: (:func:`siteopt.compiled.sets_match`; at 5,000 x 500,000 a block holds about 8 million).
 COMPILED_FROM_BLOCK_PAIRS = 1_000_000
@@ -79,6 +91,17 @@ class Coverage:
     group_sites: FlatSets
     group_of_point: np.ndarray
     population_within: np.ndarray
+
+
+def distinct_sets(points, site_index, starts, lengths, first, second) -> KeyedBlock:
+    """The :class:`KeyedBlock` of a block's covered points, their covering sets (runs of
+    ``site_index``) and their keys: a point of each distinct key and each point's key."""
+    _, where, inverse = np.unique(first, return_index=True, return_inverse=True)
+    if not np.array_equal(second[where][inverse], second):   # both halves of the key
+        _, where, inverse = np.unique(np.column_stack([first, second]), axis=0,
+                                      return_index=True, return_inverse=True)
+    return KeyedBlock(points, site_index, starts, lengths, first, second,
+                      where.astype(np.int64), inverse.ravel().astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -147,20 +170,13 @@ class CoverSets:
             The block's pairs with eligible sites, sorted by point then site; points local to
             the block.
         """
-        if len(point_index) == 0:
-            none, no_key = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
-            return KeyedBlock(none, none, none, none, no_key, no_key, none, none)
-        starts = np.flatnonzero(np.r_[True, point_index[1:] != point_index[:-1]])
+        starts = np.flatnonzero(np.diff(point_index, prepend=-1))   # points are >= 0
         lengths = np.diff(np.r_[starts, len(point_index)])
         with np.errstate(over="ignore"):
             first = np.add.reduceat(self.keys[0][site_index], starts)
             second = np.add.reduceat(self.keys[1][site_index], starts)
-        _, where, inverse = np.unique(first, return_index=True, return_inverse=True)
-        if not np.array_equal(second[where][inverse], second):   # both halves of the key
-            _, where, inverse = np.unique(np.column_stack([first, second]), axis=0,
-                                          return_index=True, return_inverse=True)
-        return KeyedBlock(points[point_index[starts]], site_index, starts, lengths, first,
-                          second, where, inverse.ravel())
+        return distinct_sets(points[point_index[starts]], site_index, starts, lengths, first,
+                             second)
 
     def record(self, block: KeyedBlock) -> None:
         """Give each point of a keyed block its group, numbering new sets in order."""
@@ -261,7 +277,12 @@ def cover_demand(site_lat, site_lon, point_lat, point_lon, population: np.ndarra
     order = spatial_order(point_lat, point_lon, radius_km)
     blocks = [order[offset:offset + block] for offset in range(0, n_points, block)]
 
+    all_eligible = bool(np.all(eligible))
+
     def keyed(points):   # on a thread: everything that does not number groups
+        if n_sites * len(points) >= COMPILED_FROM_PRODUCTS:
+            return _compiled_block(site_lat, site_lon, point_lat[points], point_lon[points],
+                                   population[points], radius_km, eligible, sets.keys, points)
         point_index, site_index = coverage_pairs(site_lat, site_lon, point_lat[points],
                                                  point_lon[points], radius_km)
         people = np.bincount(site_index, weights=population[points][point_index],
@@ -271,7 +292,6 @@ def cover_demand(site_lat, site_lon, point_lat, point_lon, population: np.ndarra
             point_index, site_index = point_index[keep], site_index[keep]
         return people, sets.key(points, point_index, site_index)
 
-    all_eligible = bool(np.all(eligible))
     for people, block_keys in in_threads(keyed, blocks):
         within += people
         sets.record(block_keys)
@@ -280,3 +300,25 @@ def cover_demand(site_lat, site_lon, point_lat, point_lon, population: np.ndarra
     group_population = np.bincount(group_of_point[grouped], weights=population[grouped],
                                    minlength=len(group_sites))
     return Coverage(group_population, group_sites, group_of_point, within)
+
+
+def _compiled_block(site_lat, site_lon, point_lat, point_lon, population, radius_km: float,
+                    eligible, keys, points) -> tuple[np.ndarray, KeyedBlock]:
+    """One block by :func:`siteopt.compiled.cover_block`: the people within R of each site
+    and the block's keyed sets, as the NumPy path gives them."""
+    from siteopt import compiled
+
+    def located(lat, lon):   # latitude, longitude (radians), cos(latitude)
+        lat, lon = np.radians(lat), np.radians(lon)
+        return np.column_stack([lat, lon, np.cos(lat)])
+
+    site_index, lengths, first, second, people = compiled.cover_block(
+        unit_vectors(point_lat, point_lon), unit_vectors(site_lat, site_lon),
+        dot_tests(radius_km, len(site_lat)), located(point_lat, point_lon),
+        located(site_lat, site_lon), radius_km + DISTANCE_TOLERANCE_KM, population,
+        np.asarray(eligible, dtype=bool), keys)
+    covered = np.flatnonzero(lengths)
+    lengths = lengths[covered]
+    return people, distinct_sets(points[covered], site_index, np.cumsum(lengths) - lengths,
+                                 lengths, first[covered], second[covered])
+

@@ -13,6 +13,8 @@ each other: :func:`spatial_order` puts them so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: Mean Earth radius, km (IUGG).
@@ -26,14 +28,6 @@ TILE_POINTS = 1024
 #: Margin of the dot-product tests in coverage: a thousand times the rounding of a dot
 #: product of two unit vectors.
 DOT_MARGIN = 1e-13
-#: From this many site-point products per call (a block of points against all sites),
-#: coverage runs as a compiled loop (:func:`siteopt.compiled.near_pairs`, no matrix of dot
-#: products and no ``np.nonzero`` over it); below, NumPy and BLAS. At 5,000 sites it is
-#: 15 % faster; at 1,000 sites x 10,000 points Numba's import cost more than it saved
-#: (2.8-4.0 s against 2.2-2.7 s for the command).
-COMPILED_FROM_PRODUCTS = 50_000_000
-
-
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (broadcasts like NumPy).
 
@@ -89,17 +83,50 @@ def coverage_pairs(site_lat, site_lon, point_lat, point_lon,
     return point_index[keep], site_index[keep]
 
 
-def _candidates(site_lat, site_lon, point_lat, point_lon,
-                radius_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs that may lie within ``radius_km``, sorted by point then site, and which of
-    them certainly do: one matrix product of unit vectors per tile of :data:`TILE_POINTS`
-    points (fewer when a tile would exceed :data:`DOT_BLOCK_PAIRS` pairs) with the sites in
-    the tile's bounding box, widened by the chord of R.
+@dataclass(frozen=True)
+class DotTests:
+    """The tests of coverage's tiles for a radius: a pair of unit vectors with a dot product
+    below ``least_dot`` is beyond R, one at or above ``sure_dot`` is within R (plus the
+    tolerance); only the pairs in between need the exact distance.
+
+    Attributes
+    ----------
+    least_dot, sure_dot : float
+    reach : float
+        A pair that passes ``least_dot`` is at most this far apart in every coordinate (the
+        widening of a tile's bounding box).
+    step : int
+        Points per tile (:data:`TILE_POINTS`, fewer when a tile would exceed
+        :data:`DOT_BLOCK_PAIRS` products).
+    """
+
+    least_dot: float
+    sure_dot: float
+    reach: float
+    step: int
+
+
+def dot_tests(radius_km: float, n_sites: int) -> DotTests:
+    """The :class:`DotTests` of ``radius_km`` against ``n_sites`` sites.
 
     Both tests leave a margin of :data:`DOT_MARGIN` (a thousand times the rounding of a dot
     product of unit vectors, a few millimetres at most): no pair within R is missed, and no
-    pair beyond it is called certain. Only the pairs in between, a thin band around R, need
-    the exact distance.
+    pair beyond it is called certain.
+    """
+    outer = chord_length(radius_km + DISTANCE_TOLERANCE_KM)
+    inner = max(0.0, outer * (1 - 1e-9) - 1e-12)
+    widest = outer * (1 + 1e-9) + 1e-12
+    return DotTests(least_dot=1.0 - widest ** 2 / 2 - DOT_MARGIN,   # |a-b|^2 = 2 - 2a.b
+                    sure_dot=1.0 - inner ** 2 / 2 + DOT_MARGIN,
+                    reach=float(np.sqrt(widest ** 2 + 2 * DOT_MARGIN) + 1e-12),
+                    step=max(1, min(TILE_POINTS, DOT_BLOCK_PAIRS // max(n_sites, 1))))
+
+
+def _candidates(site_lat, site_lon, point_lat, point_lon,
+                radius_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs that may lie within ``radius_km``, sorted by point then site, and which of
+    them certainly do (:func:`dot_tests`): one matrix product of unit vectors per tile of
+    points with the sites in the tile's bounding box, widened by the chord of R.
 
     Returns
     -------
@@ -109,29 +136,18 @@ def _candidates(site_lat, site_lon, point_lat, point_lon,
     """
     sites = unit_vectors(site_lat, site_lon)
     points = unit_vectors(point_lat, point_lon)
-    outer = chord_length(radius_km + DISTANCE_TOLERANCE_KM)
-    inner = max(0.0, outer * (1 - 1e-9) - 1e-12)
-    widest = outer * (1 + 1e-9) + 1e-12
-    least_dot = 1.0 - widest ** 2 / 2 - DOT_MARGIN  # |a-b|^2 = 2 - 2a.b
-    sure_dot = 1.0 - inner ** 2 / 2 + DOT_MARGIN
-    # a pair that passes least_dot is at most this far apart in every coordinate
-    reach = np.sqrt(widest ** 2 + 2 * DOT_MARGIN) + 1e-12
-    step = max(1, min(TILE_POINTS, DOT_BLOCK_PAIRS // len(sites)))
-    if len(sites) * len(points) >= COMPILED_FROM_PRODUCTS:
-        from siteopt import compiled
-
-        return compiled.near_pairs(points, sites, step, least_dot, sure_dot, reach)
+    tests = dot_tests(radius_km, len(sites))
     point_parts, site_parts, certain_parts = [], [], []
-    for start in range(0, len(points), step):
-        tile = points[start:start + step]
-        nearby = np.flatnonzero(((sites >= tile.min(axis=0) - reach)
-                                 & (sites <= tile.max(axis=0) + reach)).all(axis=1))
+    for start in range(0, len(points), tests.step):
+        tile = points[start:start + tests.step]
+        nearby = np.flatnonzero(((sites >= tile.min(axis=0) - tests.reach)
+                                 & (sites <= tile.max(axis=0) + tests.reach)).all(axis=1))
         dots = tile @ sites[nearby].T
-        near = dots >= least_dot
+        near = dots >= tests.least_dot
         near_point, near_site = np.nonzero(near)
         point_parts.append(near_point + start)
         site_parts.append(nearby[near_site])
-        certain_parts.append(dots[near] >= sure_dot)
+        certain_parts.append(dots[near] >= tests.sure_dot)
     return (np.concatenate(point_parts).astype(np.int64, copy=False),
             np.concatenate(site_parts).astype(np.int64, copy=False),
             np.concatenate(certain_parts))

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from siteopt import coverage, geometry
 from siteopt.coverage import CoverSets, cover_demand
-from siteopt.geometry import haversine_km, spatial_order
+from siteopt.geometry import destination, haversine_km, spatial_order
 
 
 @pytest.mark.parametrize("split", [None, 2])
@@ -56,18 +57,26 @@ def test_a_key_collision_is_caught_not_merged(compiled_from, monkeypatch):
     assert sets.group_of_point.tolist() == [0, 0]
 
 
+#: Blocks covered by NumPy and BLAS, or by the compiled loop of large instances.
+COMPILED = {"numpy": 10**18, "compiled": 0}
+paths = pytest.mark.parametrize("path", COMPILED)
+
+
+@paths
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), n_sites=st.integers(1, 12), n_points=st.integers(0, 300),
        block=st.sampled_from([1, 7, 64, 100_000]))
-def test_blocks_give_the_groups_of_the_dense_distances(seed, n_sites, n_points, block):
+def test_blocks_give_the_groups_of_the_dense_distances(path, seed, n_sites, n_points, block):
     rng = np.random.default_rng(seed)
     site_lat, site_lon = rng.uniform(40, 60, n_sites), rng.uniform(-5, 25, n_sites)
     point_lat, point_lon = rng.uniform(40, 60, n_points), rng.uniform(-5, 25, n_points)
     population = rng.integers(1, 1000, n_points).astype(float)
     eligible = rng.random(n_sites) > 0.3
     radius = float(rng.choice([150.0, 400.0]))
-    found = cover_demand(site_lat, site_lon, point_lat, point_lon, population, radius,
-                         eligible, block=block)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coverage, "COMPILED_FROM_PRODUCTS", COMPILED[path])
+        found = cover_demand(site_lat, site_lon, point_lat, point_lon, population, radius,
+                             eligible, block=block)
     within = haversine_km(point_lat[:, None], point_lon[:, None], site_lat[None, :],
                           site_lon[None, :]) <= radius + 1e-6
     assert np.allclose(found.population_within, population @ within)
@@ -86,8 +95,10 @@ def test_blocks_give_the_groups_of_the_dense_distances(seed, n_sites, n_points, 
     assert found.group_population.tolist() == [expected[k] for k in order]
 
 
+@paths
 @pytest.mark.parametrize("cores", [1, 3])
-def test_the_groups_do_not_depend_on_the_number_of_threads(cores, monkeypatch):
+def test_the_groups_do_not_depend_on_the_number_of_threads(path, cores, monkeypatch):
+    monkeypatch.setattr(coverage, "COMPILED_FROM_PRODUCTS", COMPILED[path])
     rng = np.random.default_rng(11)
     args = (rng.uniform(40, 60, 9), rng.uniform(-5, 25, 9), rng.uniform(40, 60, 500),
             rng.uniform(-5, 25, 500), rng.integers(1, 1000, 500).astype(float), 300.0,
@@ -100,6 +111,59 @@ def test_the_groups_do_not_depend_on_the_number_of_threads(cores, monkeypatch):
     assert blocks.group_population.tolist() == alone.group_population.tolist()
     assert np.allclose(blocks.population_within, alone.population_within)
     assert len(alone.group_sites) > 10
+
+
+@pytest.mark.parametrize("tile", [1, 1024])   # a bounding box per point, or one for all
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), radius=st.floats(1, 3000))
+def test_the_compiled_blocks_decide_points_near_the_circle_by_the_exact_distance(
+        tile, seed, radius):
+    """The compiled loop's dot-product tests, bounding boxes and band distances miss no pair
+    at the boundary: every point a hair inside R (or within the 1 mm tolerance) is covered,
+    every point beyond it is not, and every site's people within R are those of the dense
+    distances."""
+    rng = np.random.default_rng(seed)
+    site_lat, site_lon = rng.uniform(35, 70, 3), rng.uniform(-10, 30, 3)
+    offsets = rng.choice([-1e-7, 0.0, 5e-7, 9e-7, 2e-6, -2e-6], 120)
+    lat, lon = destination(np.repeat(site_lat, 40), np.repeat(site_lon, 40),
+                           rng.uniform(0, 360, 120), radius + offsets)
+    population = rng.integers(1, 1000, 120).astype(float)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(geometry, "TILE_POINTS", tile)
+        patch.setattr(coverage, "COMPILED_FROM_PRODUCTS", 0)
+        found = cover_demand(site_lat, site_lon, lat, lon, population, radius,
+                             np.ones(3, dtype=bool))
+    exact = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :]) \
+        <= radius + geometry.DISTANCE_TOLERANCE_KM
+    for point in range(120):
+        covering = found.group_sites[found.group_of_point[point]].tolist() \
+            if found.group_of_point[point] >= 0 else []
+        assert covering == np.flatnonzero(exact[point]).tolist()
+    assert exact[np.arange(120), np.repeat(np.arange(3), 40)][offsets <= 0].all()
+    assert found.population_within.tolist() == (population @ exact).tolist()
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10**6), block=st.sampled_from([5, 64, 100_000]))
+def test_the_compiled_and_numpy_blocks_give_the_same_bits(seed, block):
+    """Groups, populations and each site's people within R agree bit for bit, with sites
+    that are not eligible among them."""
+    rng = np.random.default_rng(seed)
+    args = (rng.uniform(40, 60, 20), rng.uniform(-5, 25, 20), rng.uniform(40, 60, 400),
+            rng.uniform(-5, 25, 400), rng.random(400) * 1e5, float(rng.uniform(50, 600)),
+            rng.random(20) > 0.3)
+    found = {}
+    for path, threshold in COMPILED.items():
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(coverage, "COMPILED_FROM_PRODUCTS", threshold)
+            found[path] = cover_demand(*args, block=block)
+    numpy_path, compiled_path = found["numpy"], found["compiled"]
+    assert numpy_path.group_of_point.tolist() == compiled_path.group_of_point.tolist()
+    assert [s.tolist() for s in numpy_path.group_sites] == \
+        [s.tolist() for s in compiled_path.group_sites]
+    assert numpy_path.group_population.tolist() == compiled_path.group_population.tolist()
+    assert numpy_path.population_within.tolist() == compiled_path.population_within.tolist()
+    assert len(numpy_path.group_sites) > 5
 
 
 def test_spatial_order_puts_points_in_rows_from_west_to_east():

@@ -25,33 +25,24 @@ def test_haversine_known_distances():
     assert haversine_km(48.2085, 16.3721, 48.2085, 16.3721) == 0
 
 
-#: Coverage by NumPy and BLAS, or by the compiled loop of large instances.
-COMPILED = {"numpy": 10**18, "compiled": 0}
-paths = pytest.mark.parametrize("path", COMPILED)
-
-
-@paths
 @pytest.mark.parametrize("block", [1, 10**9])
-def test_point_exactly_r_away_is_covered_and_just_beyond_is_not(block, path, monkeypatch):
+def test_point_exactly_r_away_is_covered_and_just_beyond_is_not(block, monkeypatch):
     monkeypatch.setattr(geometry, "DOT_BLOCK_PAIRS", block)
-    monkeypatch.setattr(geometry, "COMPILED_FROM_PRODUCTS", COMPILED[path])
     lat, lon = destination(50.0, 10.0, 77.0, 500.0)
     beyond_lat, beyond_lon = destination(50.0, 10.0, 77.0, 500.01)
     points, sites = coverage_pairs([50.0], [10.0], [lat, beyond_lat], [lon, beyond_lon], 500.0)
     assert points.tolist() == [0] and sites.tolist() == [0]
 
 
-@paths
 @pytest.mark.parametrize("block", [1, 37, 10**9])   # one pair, a few points, all at once
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), radius=st.floats(10, 2000))
-def test_coverage_equals_the_dense_distance_matrix(block, path, seed, radius):
+def test_coverage_equals_the_dense_distance_matrix(block, seed, radius):
     rng = np.random.default_rng(seed)
     site_lat, site_lon = rng.uniform(35, 70, 15), rng.uniform(-10, 30, 15)
     point_lat, point_lon = rng.uniform(35, 70, 300), rng.uniform(-10, 30, 300)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(geometry, "DOT_BLOCK_PAIRS", block)
-        patch.setattr(geometry, "COMPILED_FROM_PRODUCTS", COMPILED[path])
         points, sites = coverage_pairs(site_lat, site_lon, point_lat, point_lon, radius)
     dense = haversine_km(point_lat[:, None], point_lon[:, None], site_lat[None, :],
                          site_lon[None, :]) <= radius
@@ -85,12 +76,11 @@ def test_no_sites_or_no_points():
     assert len(points) == 0 and len(sites) == 0
 
 
-@paths
 @pytest.mark.parametrize("tile", [1, 1024])   # a bounding box per point, or one for all
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 10**6), radius=st.floats(1, 3000))
 def test_points_within_a_millimetre_of_the_circle_are_decided_by_the_exact_distance(
-        tile, path, seed, radius):
+        tile, seed, radius):
     """The dot-product filter and the tiles' bounding boxes miss no pair at the boundary:
     every point a hair inside R (or within the 1 mm tolerance) is found, every point beyond
     it is not."""
@@ -101,7 +91,6 @@ def test_points_within_a_millimetre_of_the_circle_are_decided_by_the_exact_dista
                            rng.uniform(0, 360, 120), radius + offsets)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(geometry, "TILE_POINTS", tile)
-        patch.setattr(geometry, "COMPILED_FROM_PRODUCTS", COMPILED[path])
         points, sites = coverage_pairs(site_lat, site_lon, lat, lon, radius)
     exact = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :]) \
         <= radius + geometry.DISTANCE_TOLERANCE_KM
