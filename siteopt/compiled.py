@@ -222,6 +222,18 @@ def _haversine(point_rad, point, site_rad, site):
 
 
 @_compiled
+def gather_runs(values, starts, lengths):
+    """``values[starts[0]:starts[0] + lengths[0]]``, then the next run, ..., in one array."""
+    out = np.empty(lengths.sum(), values.dtype)
+    position = 0
+    for run in range(starts.shape[0]):
+        for k in range(lengths[run]):
+            out[position + k] = values[starts[run] + k]
+        position += lengths[run]
+    return out
+
+
+@_compiled
 def sets_match(flat_sets, set_offsets, point_group, starts, lengths, site_index):
     """Whether every point's sites (``site_index[starts[p]:starts[p] + lengths[p]]``) are its
     group's set, site by site (the sizes already known to be equal)."""

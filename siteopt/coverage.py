@@ -31,7 +31,7 @@ from siteopt.geometry import (
     spatial_order,
     unit_vectors,
 )
-from siteopt.incidence import FlatSets, chunks, concatenated_ranges
+from siteopt.incidence import COMPILED_FROM_PAIRS, FlatSets, chunks, concatenated_ranges
 
 #: Demand points per block.
 BLOCK_POINTS = 16_384
@@ -197,7 +197,7 @@ class CoverSets:
             self.set_sizes = np.r_[self.set_sizes, sizes]
             end = self.flat_size + int(sizes.sum())
             if end > len(self.flat_sets):
-                grown = np.zeros(max(end, 2 * len(self.flat_sets)), dtype=np.int32)
+                grown = np.empty(max(end, 2 * len(self.flat_sets)), dtype=np.int32)
                 grown[:self.flat_size] = self.flat_sets[:self.flat_size]
                 self.flat_sets = grown
             self.flat_sets[self.flat_size:end] = np.concatenate(new)
@@ -224,13 +224,23 @@ class CoverSets:
         group_of_point = self.group_of_point.copy()
         group_of_point[grouped] = number[self.group_of_point[grouped]]
         sizes, offsets = self.set_sizes[order], self.set_offsets[order]
-        flat = np.empty(int(sizes.sum()), dtype=np.int32)   # the sets in their new order
+        return FlatSets(self._gather(offsets, sizes), sizes), group_of_point
+
+    def _gather(self, offsets: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """The sets at ``offsets`` of ``flat_sets``, in this order, in one array (a compiled
+        copy from :data:`~siteopt.incidence.COMPILED_FROM_PAIRS` site numbers; below, index
+        arrays of at most :data:`~siteopt.incidence.CHUNK_PAIRS` at a time)."""
+        if self.flat_size > COMPILED_FROM_PAIRS:
+            from siteopt import compiled
+
+            return compiled.gather_runs(self.flat_sets, offsets, sizes)
+        flat = np.empty(int(sizes.sum()), dtype=np.int32)
         position = 0
         for first, end in chunks(sizes):
             moved = self.flat_sets[concatenated_ranges(offsets[first:end], sizes[first:end])]
             flat[position:position + len(moved)] = moved
             position += len(moved)
-        return FlatSets(flat, sizes), group_of_point
+        return flat
 
     def _check(self, point_group, starts, lengths, site_index) -> None:
         """Every point's covering set equals its group's set, site by site (a compiled loop

@@ -57,9 +57,15 @@ def test_a_key_collision_is_caught_not_merged(compiled_from, monkeypatch):
     assert sets.group_of_point.tolist() == [0, 0]
 
 
-#: Blocks covered by NumPy and BLAS, or by the compiled loop of large instances.
-COMPILED = {"numpy": 10**18, "compiled": 0}
-paths = pytest.mark.parametrize("path", COMPILED)
+#: Coverage by NumPy and BLAS, or by the compiled loops of large instances.
+PATHS = ("numpy", "compiled")
+paths = pytest.mark.parametrize("path", PATHS)
+
+
+def use_path(patch, path: str) -> None:
+    """Every size threshold of coverage at 0 (the compiled loops) or out of reach (NumPy)."""
+    for name in ("COMPILED_FROM_PRODUCTS", "COMPILED_FROM_PAIRS", "COMPILED_FROM_BLOCK_PAIRS"):
+        patch.setattr(coverage, name, 0 if path == "compiled" else 10**18)
 
 
 @paths
@@ -74,7 +80,7 @@ def test_blocks_give_the_groups_of_the_dense_distances(path, seed, n_sites, n_po
     eligible = rng.random(n_sites) > 0.3
     radius = float(rng.choice([150.0, 400.0]))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(coverage, "COMPILED_FROM_PRODUCTS", COMPILED[path])
+        use_path(patch, path)
         found = cover_demand(site_lat, site_lon, point_lat, point_lon, population, radius,
                              eligible, block=block)
     within = haversine_km(point_lat[:, None], point_lon[:, None], site_lat[None, :],
@@ -98,7 +104,7 @@ def test_blocks_give_the_groups_of_the_dense_distances(path, seed, n_sites, n_po
 @paths
 @pytest.mark.parametrize("cores", [1, 3])
 def test_the_groups_do_not_depend_on_the_number_of_threads(path, cores, monkeypatch):
-    monkeypatch.setattr(coverage, "COMPILED_FROM_PRODUCTS", COMPILED[path])
+    use_path(monkeypatch, path)
     rng = np.random.default_rng(11)
     args = (rng.uniform(40, 60, 9), rng.uniform(-5, 25, 9), rng.uniform(40, 60, 500),
             rng.uniform(-5, 25, 500), rng.integers(1, 1000, 500).astype(float), 300.0,
@@ -130,7 +136,7 @@ def test_the_compiled_blocks_decide_points_near_the_circle_by_the_exact_distance
     population = rng.integers(1, 1000, 120).astype(float)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(geometry, "TILE_POINTS", tile)
-        patch.setattr(coverage, "COMPILED_FROM_PRODUCTS", 0)
+        use_path(patch, "compiled")
         found = cover_demand(site_lat, site_lon, lat, lon, population, radius,
                              np.ones(3, dtype=bool))
     exact = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :]) \
@@ -153,9 +159,9 @@ def test_the_compiled_and_numpy_blocks_give_the_same_bits(seed, block):
             rng.uniform(-5, 25, 400), rng.random(400) * 1e5, float(rng.uniform(50, 600)),
             rng.random(20) > 0.3)
     found = {}
-    for path, threshold in COMPILED.items():
+    for path in PATHS:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(coverage, "COMPILED_FROM_PRODUCTS", threshold)
+            use_path(patch, path)
             found[path] = cover_demand(*args, block=block)
     numpy_path, compiled_path = found["numpy"], found["compiled"]
     assert numpy_path.group_of_point.tolist() == compiled_path.group_of_point.tolist()
