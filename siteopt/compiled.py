@@ -28,13 +28,15 @@ _compiled = numba.njit(cache=True, nogil=True)
 
 
 @_compiled
-def sums_over_rows(row_starts, lengths, columns, rows, values, n_columns):
-    """Per column, how many of ``rows`` hold it and the sum of their ``values``.
+def sums_over_rows(pair_from, pair_to, columns, rows, values, n_columns):
+    """Per column, how many of ``rows`` hold it and the sum of their ``values``, reading the
+    pairs ``pair_from[row]`` to ``pair_to[row] - 1`` of each row (all of them, or one part
+    of the columns: see :func:`row_parts`).
 
     Parameters
     ----------
-    row_starts, lengths : int64 arrays
-        First pair and number of pairs of each row.
+    pair_from, pair_to : int64 arrays
+        Per row, the first pair read and the one after the last.
     columns : int32 array
         The column of each pair, in row order.
     rows : int array
@@ -53,11 +55,36 @@ def sums_over_rows(row_starts, lengths, columns, rows, values, n_columns):
     for k in range(rows.shape[0]):
         row = rows[k]
         value = values[k]
-        for pair in range(row_starts[row], row_starts[row] + lengths[row]):
+        for pair in range(pair_from[row], pair_to[row]):
             column = columns[pair]
             count[column] += 1
             total[column] += value
     return count, total
+
+
+@_compiled
+def row_parts(row_starts, lengths, columns, bounds):
+    """Per row, where its pairs cross each of ``bounds`` (increasing column numbers; each
+    row's columns are sorted): ``parts[k, row]`` is its first pair with a column of at least
+    ``bounds[k]``, so part ``k`` of the row is ``parts[k, row]`` to ``parts[k + 1, row]``
+    (``parts[0]`` the row starts, the last the row ends)."""
+    parts = np.empty((bounds.shape[0] + 2, row_starts.shape[0]), np.int64)
+    for row in range(row_starts.shape[0]):
+        start = row_starts[row]
+        end = start + lengths[row]
+        parts[0, row] = start
+        parts[bounds.shape[0] + 1, row] = end
+        for k in range(bounds.shape[0]):
+            low = parts[k, row]
+            high = end
+            while low < high:   # the first pair at or beyond bounds[k]
+                middle = (low + high) // 2
+                if columns[middle] < bounds[k]:
+                    low = middle + 1
+                else:
+                    high = middle
+            parts[k + 1, row] = low
+    return parts
 
 
 @_compiled

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from siteopt.parallel import cores, in_parts
+
 #: Pairs handled at once where a pass over all of them would otherwise need a copy of them
 #: all (16 million: about 200 MB of temporary arrays).
 CHUNK_PAIRS = 16_000_000
@@ -112,6 +114,7 @@ class Incidence:
         self.shape = (len(self.lengths), n_columns)
         self.compiled = len(self.columns) > COMPILED_FROM_PAIRS
         self.rows_by_column = self._rows_by_column()
+        self._parts = None   # see _row_parts
 
     def _rows_by_column(self) -> np.ndarray:
         """The row of each pair, pairs ordered by column then row: NumPy's stable sort (a
@@ -179,12 +182,30 @@ class Incidence:
         if self.compiled:
             from siteopt import compiled
 
-            return compiled.sums_over_rows(self.row_starts, self.lengths, self.columns, rows,
-                                           values, self.shape[1])
+            parts = self._row_parts()
+            sums = in_parts(lambda k: compiled.sums_over_rows(
+                parts[k], parts[k + 1], self.columns, rows, values, self.shape[1]),
+                list(range(len(parts) - 1)))
+            # the parts hold disjoint columns: adding their zeros elsewhere changes no bit
+            return sum(count for count, _ in sums), sum(total for _, total in sums)
         columns = self.columns[concatenated_ranges(self.row_starts[rows], self.lengths[rows])]
         return (np.bincount(columns, minlength=self.shape[1]),
                 np.bincount(columns, weights=np.repeat(values, self.lengths[rows]),
                             minlength=self.shape[1]))
+
+    def _row_parts(self) -> np.ndarray:
+        """Each row's pairs cut into one part per core by column, parts of about equal pairs
+        (:func:`siteopt.compiled.row_parts`): a sum over rows runs on every core, each part
+        adding its own columns in row order, so the bits do not depend on the cores."""
+        if self._parts is None:
+            from siteopt import compiled
+
+            ends = np.cumsum(self.column_lengths)
+            parts = cores()
+            bounds = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts, side="right")
+            self._parts = compiled.row_parts(self.row_starts, self.lengths, self.columns,
+                                             np.unique(bounds).astype(np.int64))
+        return self._parts
 
     def touched(self, used: np.ndarray) -> np.ndarray:
         """Per row of ``used`` (a boolean mask over the columns, one per portfolio) and row of

@@ -566,6 +566,21 @@ def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns):
             == compiled.per_column_of_rows(rows, per_row[rows])[1].tolist())
     assert (by_numpy.per_given_column(some_columns, per_row).tolist()
             == compiled.per_given_column(some_columns, per_row).tolist())
+    # split by column over 1, 3 or 5 cores: every column still adds its rows in order
+    expected = by_numpy.per_column_of_rows(rows, per_row[rows])
+    saved_cores = module.cores
+    try:
+        for cores in (1, 3, 5):
+            module.cores = lambda cores=cores: cores
+            compiled._parts = None
+            count, total = compiled.per_column_of_rows(rows, per_row[rows])
+            assert count.tolist() == expected[0].tolist()
+            assert total.tolist() == expected[1].tolist()
+            assert len(compiled._parts) == 2 + len(np.unique(np.searchsorted(
+                np.cumsum(compiled.column_lengths), np.arange(1, cores) / cores
+                * compiled.column_lengths.sum(), side="right")))
+    finally:
+        module.cores = saved_cores
 
 
 def test_flat_sets_are_a_read_only_sequence_the_incidence_takes_without_a_copy():
