@@ -95,11 +95,10 @@ def write_tables(key: str, tables: dict[str, Table]) -> None:
         for i, column in enumerate(table.names):
             values = table[column]
             if table.is_text(column):
-                missing = np.array([value is None for value in values], dtype=bool)
+                missing = np.equal(values, None)
                 if missing.any():
                     arrays[f"{name}.{i}.missing"] = missing
-                values = np.array(["" if value is None else value for value in values],
-                                  dtype=str)
+                values = np.where(missing, "", values).astype(str)
             arrays[f"{name}.{i}"] = values
     buffer = io.BytesIO()
     np.savez(buffer, layout=np.array(json.dumps(layout)), **arrays)

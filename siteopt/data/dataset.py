@@ -110,9 +110,8 @@ class Dataset:
         Returns
         -------
         DataFrame
-            Columns ``country``, ``name``, ``sites``, ``letters``, ``population`` (people),
-            ``renewable_share`` (0..1); one row per country that has a site or population, then
-            ``Total``.
+            Columns ``country``, ``name``, ``sites``, ``letters`` and ``population`` (people);
+            one row per country that has a site or population, then ``Total``.
         """
         import pandas as pd
 
