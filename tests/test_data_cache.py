@@ -106,6 +106,23 @@ def test_a_damaged_cache_file_is_ignored(data_dir, counted):
     _assert_same_data(first, again)
 
 
+def test_a_cache_file_without_a_table_or_a_column_is_ignored(data_dir, counted):
+    """A readable cache file that lacks a file's table or a required column (edited, or
+    written by something else) is not used: the files are read and checked again."""
+    first = load_data(data_dir)
+    key = next(cache.cache_dir().glob("tables-*.npz")).stem.removeprefix("tables-")
+    tables = cache.read_tables(key)
+    cache.write_tables(key, {name: table for name, table in tables.items()
+                             if name != "letters.csv"})
+    _assert_same_data(first, load_data(data_dir))
+    sites = tables["sites.csv"]
+    cache.write_tables(key, {**tables, "sites.csv": Table(
+        {name: sites[name] for name in sites.names if name != "lat"})})
+    _assert_same_data(first, load_data(data_dir))
+    assert counted.count("population point") == 3
+    assert set(cache.read_tables(key)) == set(tables)   # and the cache is mended
+
+
 def test_the_cache_holds_no_pickled_objects(data_dir, counted):
     load_data(data_dir)
     for path in cache.cache_dir().glob("tables-*.npz"):

@@ -120,7 +120,7 @@ def load_data(directory: str | Path | None = None) -> Dataset:
                 country_geojson = content
     key = cache.cache_key(hashes, repr(schema.FILES)) if len(hashes) == len(paths) else None
     tables = cache.read_tables(key) if key is not None else None
-    if tables is None:   # not validated before: read and check every file
+    if tables is None or not _complete(tables):   # read and check every file
         tables = _validated_tables(paths, country_geojson)
         if key is not None:
             cache.write_tables(key, tables)
@@ -129,6 +129,14 @@ def load_data(directory: str | Path | None = None) -> Dataset:
                    country_table=tables["countries.geojson"],
                    factory_table=tables["ai_factories.csv"], sha256=hashes,
                    country_geojson=country_geojson)
+
+
+def _complete(tables: dict[str, Table]) -> bool:
+    """Whether cached tables hold every file and every required column (a cache file that
+    does not, damaged or edited, is read as no cache)."""
+    return set(tables) == set(schema.FILES) and all(
+        column.name in tables[name] for name, columns in schema.FILES.items()
+        for column in columns if column.required)
 
 
 def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> dict[str, Table]:
