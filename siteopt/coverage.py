@@ -6,8 +6,10 @@ model (their populations summed). The points are put in :func:`siteopt.geometry.
 of one block are found (:func:`siteopt.geometry.coverage_pairs`: dot products of unit vectors
 with the sites near each small tile of points, the exact haversine distance near R, R
 inclusive to 1 mm), grouped, and dropped, so memory is bounded by the block, not by all pairs
-(36.7 million at 1,000 sites x 1,000,000 points and R = 300 km). Groups are numbered by their
-first point in the file's order, whatever the order of work.
+(36.7 million at 1,000 sites x 1,000,000 points and R = 300 km). A large block (from
+:data:`COMPILED_FROM_PRODUCTS` site-point products) is found, weighed and keyed in one compiled
+pass instead (:func:`siteopt.compiled.cover_block`), with the same results. Groups are
+numbered by their first point in the file's order, whatever the order of work.
 
 Grouping is vectorised: each covering set gets a 128-bit key (the sums, modulo 2^64, of two
 fixed random 64-bit numbers per site), points are grouped by key with NumPy, and every point's

@@ -148,7 +148,7 @@ class Result:
     @property
     def chosen(self):
         """The chosen sites with all attributes (GeoDataFrame), sorted by site_id."""
-        return self.sites[self.sites["selected"]].sort_values("site_id")
+        return self.sites.iloc[self._chosen_rows]
 
     @functools.cached_property
     def _chosen_rows(self) -> np.ndarray:
