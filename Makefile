@@ -23,8 +23,9 @@ run: $(VENV)/.installed
 	$(BIN)/siteopt validate
 	$(BIN)/siteopt solve
 
+# Tests run on every core (pytest-xdist); the slowest are listed at the end.
 test: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=15
 
 # The report and interactive-map tests render pages in Debian's Chromium (no browser download).
 chromium:

@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import textwrap
+import warnings
 
 import click
 
@@ -51,6 +52,18 @@ def cli():
     grid power, spread across member states and clean power, within the budget and power
     limits, and proves the choice optimal.
     """
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A :class:`~siteopt.errors.DataWarning` as one ``warning: ...`` line on stderr (no
+    Python source line); other warnings as Python shows them."""
+    from siteopt.errors import DataWarning
+
+    if issubclass(category, DataWarning):
+        click.echo(f"warning: {printable_text(str(message))}", err=True)
+    else:
+        warnings._showwarning_orig(message, category, filename, lineno, file, line)
 
 
 @cli.command()

@@ -33,6 +33,9 @@ class Problem:
         Column or property name.
     row_kind : str
         ``"line"`` (CSV) or ``"feature"`` (GeoJSON).
+    rows : tuple of int
+        Several rows with the same problem in one column (``row`` is then None): listed in
+        one message rather than one message per cell.
     """
 
     file: str
@@ -40,14 +43,37 @@ class Problem:
     row: int | None = None
     column: str | None = None
     row_kind: str = "line"
+    rows: tuple[int, ...] = ()
+
+    #: How many of :attr:`rows` a message lists before it says how many more there are.
+    LISTED = 8
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f" {self.row_kind} {self.row}"
+        elif len(self.rows) == 1:
+            where += f" {self.row_kind} {self.rows[0]}"
+        elif self.rows:
+            where += f" {self.row_kind}s {listed([str(row) for row in self.rows])}"
         if self.column is not None:
             where += f", column {self.column}"
         return f"{where}: {self.message}"
+
+
+def listed(items: list[str], most: int = Problem.LISTED) -> str:
+    """``a, b and c``; beyond ``most`` items, ``a, b, ... and 12 more``.
+
+    Examples
+    --------
+    >>> listed(["3", "7", "12"])
+    '3, 7 and 12'
+    >>> listed([str(n) for n in range(10)], most=3)
+    '0, 1, 2 and 7 more'
+    """
+    if len(items) > most:
+        return f"{', '.join(items[:most])} and {len(items) - most} more"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 class InputError(SiteoptError):
@@ -82,3 +108,8 @@ class SolverError(SiteoptError):
     """The solver failed or stopped without any solution."""
 
     exit_code = 1
+
+
+class DataWarning(UserWarning):
+    """A data value that is valid but looks like a slip (a site of 1.2 MW, 130 accelerators);
+    the command line shows it as ``warning: ...`` on stderr."""

@@ -168,7 +168,7 @@ def test_map_and_report_render_a_saved_result_without_solving(saved, run_cli, tm
 def test_a_saved_result_must_match_its_data(saved, data_dir, run_cli, tmp_path):
     from tests.conftest import edit_csv
 
-    edit_csv(data_dir / "sites.csv", "site_id", "DE-LUB", "capex_eur", "3500000000")
+    edit_csv(data_dir / "sites.csv", "site_id", "AT-VIE", "capex_eur", "5100000000")
     result = run_cli("map", "--from", str(saved / "result.json"), "--data", str(data_dir),
                      "--out", str(tmp_path / "m.png"))
     assert result.exit_code == 2 and not (tmp_path / "m.png").exists()

@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from siteopt.data.numbers import MISSING, read_numbers
 from siteopt.data.schema import ID_PATTERN, Column
 from siteopt.errors import Problem
 
-#: Strings read as a missing value.
-MISSING = frozenset({"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"})
 #: How far (km) a site, population point or AI Factory may lie outside its declared country's
 #: polygon: Natural Earth 1:10m outlines simplified to about 1 km put some coastal and border
 #: places a kilometre or two outside.
@@ -69,17 +68,23 @@ def check_missing(values: pd.Series, column: Column, where: Located) -> tuple[pd
     return missing, problems
 
 
-def check_numbers(values: pd.Series, column: Column, missing: pd.Series,
-                  where: Located) -> tuple[pd.Series, list[Problem]]:
-    """Non-numbers, non-finite or fractional whole numbers, and out-of-range values."""
-    numbers = pd.to_numeric(values.where(~missing), errors="coerce").astype("float64")
+def check_numbers(values: pd.Series, column: Column, read: tuple[np.ndarray, np.ndarray],
+                  missing: pd.Series, where: Located) -> tuple[pd.Series, list[Problem]]:
+    """Non-finite or fractional whole numbers, and out-of-range values.
+
+    ``read`` is the column as :func:`siteopt.data.numbers.read_numbers` read it: the numbers
+    and the mask of cells already refused (and reported) there.
+    """
+    read_values, refused = read
+    numbers = pd.Series(read_values, index=values.index, dtype="float64")
     problems = []
-    bad = (numbers.isna() | ~np.isfinite(numbers)) & ~missing
+    bad = ~np.isfinite(numbers) & ~missing & ~refused
     for position in np.flatnonzero(bad.to_numpy()):
         problems.append(where.problem(position, column.name,
                                       f"{_quote(values.iat[position])} is not a finite number "
                                       f"({column.description})"))
-    ok = ~bad & ~missing
+    ok = ~bad & ~missing & ~refused
+    numbers[~ok] = np.nan
     rules = []
     if column.kind == "int":
         rules.append((numbers % 1 != 0, "must be a whole number"))
@@ -160,10 +165,15 @@ def check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], where: Locat
                   countries_file: str = "countries.geojson") -> tuple[pd.DataFrame, list[Problem]]:
     """Run every per-column check; return the typed frame and all problems.
 
-    Numeric columns become float64 (int columns too, so that missing optional values are NaN);
-    text columns keep their stripped strings.
+    Every optional column is in the result: one the file leaves out is all missing (NaN or
+    empty text), so no later stage needs to ask whether it exists. Numeric columns are read
+    exactly or refused (:mod:`siteopt.data.numbers`: the file's
+    decimal mark decided from its cells) and become float64 (int columns too, so that missing
+    optional values are NaN); text columns keep their stripped strings.
     """
     problems = check_required_columns(frame, columns, where)
+    read, found = read_numbers(frame, columns, where.display, where.row_offset, where.row_kind)
+    problems += found
     typed = {}
     for column in columns:
         if column.name not in frame:
@@ -172,7 +182,8 @@ def check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], where: Locat
         missing, found = check_missing(values, column, where)
         problems += found
         if column.numeric:
-            typed[column.name], found = check_numbers(values, column, missing, where)
+            typed[column.name], found = check_numbers(values, column, read[column.name], missing,
+                                                      where)
         else:
             typed[column.name] = values.where(~missing, "")
             if column.kind == "id":
@@ -188,6 +199,10 @@ def check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], where: Locat
     result = pd.DataFrame(typed, index=frame.index)
     for name in extra:
         result[name] = frame[name]
+    for column in columns:   # an optional column left out is a column of missing values
+        if not column.required and column.name not in result:
+            result[column.name] = pd.Series(np.nan if column.numeric else "", index=frame.index,
+                                            dtype="float64" if column.numeric else "str")
     return result, problems
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 from siteopt.data import cache, schema
 from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
-from siteopt.errors import InputError, Problem
+from siteopt.data.plausible import site_warnings
+from siteopt.errors import DataWarning, InputError, Problem
 from siteopt.paths import default_data_dir, display_path
 
 #: At most this many problems are listed in one error.
@@ -100,6 +102,11 @@ def load_data(directory: str | Path | None = None) -> Dataset:
         Listing every problem found (up to :data:`MAX_PROBLEMS`), each with file, row, column,
         value and fix.
 
+    Warns
+    -----
+    DataWarning
+        For each valid figure that looks like a slip of units (:mod:`siteopt.data.plausible`).
+
     Notes
     -----
     Once these exact files (by SHA-256) have passed every check, their typed tables are cached
@@ -124,6 +131,8 @@ def load_data(directory: str | Path | None = None) -> Dataset:
         tables = _validated_tables(paths, country_geojson)
         if key is not None:
             cache.write_tables(key, tables)
+    for warning in site_warnings(tables["sites.csv"], display_path(paths["sites.csv"])):
+        warnings.warn(DataWarning(str(warning)), stacklevel=2)
     return Dataset(directory=directory, site_table=tables["sites.csv"],
                    letter_table=tables["letters.csv"], demand_table=tables["demand.csv"],
                    country_table=tables["countries.geojson"],
@@ -158,7 +167,7 @@ def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> 
 
     frames = {}
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv"):
-        raw, found = read_csv_table(paths[name], display[name], schema.FILES[name])
+        raw, found = read_csv_table(paths[name], display[name])
         problems += found
         if raw is None:
             frames[name] = None
@@ -193,4 +202,4 @@ def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> 
 
 def _file_order(display: dict[str, str]):
     order = {shown: index for index, shown in enumerate(display.values())}
-    return lambda p: (order.get(p.file, len(order)), p.row or 0)
+    return lambda p: (order.get(p.file, len(order)), p.row or (p.rows[0] if p.rows else 0))

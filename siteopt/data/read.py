@@ -1,8 +1,9 @@
 """Read one data file into a frame of strings, tolerating common spreadsheet exports.
 
-A byte-order mark, CRLF line ends and ``;`` separators (with decimal commas) are read
-correctly; anything else that is not a CSV table becomes a :class:`~siteopt.errors.Problem`.
-Types and ranges are checked later, in :mod:`siteopt.data.checks`.
+A byte-order mark, CRLF line ends and ``;`` or tab separators are read correctly; anything
+else that is not a CSV table becomes a :class:`~siteopt.errors.Problem`. Numbers are read
+(decimal commas, thousands separators) by :mod:`siteopt.data.numbers`, and types and ranges
+checked, in :mod:`siteopt.data.checks`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from siteopt.data.schema import Column
 from siteopt.errors import Problem
 
 #: Separators recognised in a header line, most likely first.
@@ -42,8 +42,7 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
-def read_csv_table(path: Path, display: str,
-                   columns: tuple[Column, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_csv_table(path: Path, display: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read a CSV file into a frame of stripped strings.
 
     Parameters
@@ -52,8 +51,6 @@ def read_csv_table(path: Path, display: str,
         The file.
     display : str
         How to name the file in messages.
-    columns : tuple of Column
-        Its schema; numeric columns get decimal commas converted when the separator is ``;``.
 
     Returns
     -------
@@ -91,9 +88,4 @@ def read_csv_table(path: Path, display: str,
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         return None, [Problem(display, "has a header but no rows")]
-    frame = frame.apply(lambda s: s.str.strip())
-    if separator == ";":
-        for column in columns:
-            if column.numeric and column.name in frame:
-                frame[column.name] = frame[column.name].str.replace(",", ".", regex=False)
-    return frame, []
+    return frame.apply(lambda s: s.str.strip()), []

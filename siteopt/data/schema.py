@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The cost rule of illustrative sites (``capex_basis = rule``, data/README.md): EUR per
+#: accelerator and EUR per MW of IT power.
+CAPEX_RULE_EUR_PER_GPU = 30_000
+CAPEX_RULE_EUR_PER_MW = 2.0e6
+
 #: A site, letter, point or factory ID: letters, digits and '-'.
 ID_PATTERN = r"^[A-Za-z0-9-]+$"
 

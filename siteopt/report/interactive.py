@@ -43,6 +43,7 @@ from siteopt.report.maps import (
     site_colours,
 )
 from siteopt.sanitize import printable_text
+from siteopt.units import eur, people
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 #: The part of Europe the map shows when it opens: [[south, west], [north, east]], degrees.
@@ -116,14 +117,9 @@ def _ring(coords) -> list[list[float]]:
     return [_point(lat, lon) for lon, lat in coords]
 
 
-def _people(count: float) -> str:
-    if count >= 1e6:
-        return f"{count / 1e6:,.1f} million people"
-    return f"{count:,.0f} people"
-
-
-def _eur(amount: float) -> str:
-    return f"EUR {amount / 1e9:,.2f} bn" if amount >= 1e8 else f"EUR {amount / 1e6:,.0f} m"
+def _given(value) -> str:
+    """An optional data value as text, ``not given`` when the data leave it out."""
+    return _text(value) or "not given"
 
 
 def _site_popup(row, radius_km: float, gigafactory, country: str) -> dict:
@@ -133,10 +129,10 @@ def _site_popup(row, radius_km: float, gigafactory, country: str) -> dict:
     rows += [
         ["Power", f"{row.power_mw:,.0f} MW planned, {row.grid_mw:,.0f} MW grid by 2028; "
                   f"{row.effective_mw:,.0f} MW counted"],
-        ["Capital cost", _eur(row.capex_eur)],
+        ["Capital cost", eur(row.capex_eur)],
         ["Renewable electricity", f"{row.renewable_share:.0%}"],
-        [f"Within {radius_km:g} km", _people(row.population_within_r)],
-        ["Backers", _text(row.consortium)],
+        [f"Within {radius_km:g} km", people(row.population_within_r)],
+        ["Backers", _given(row.consortium)],
     ]
     if gigafactory is not None:
         rows += [["Letters merged here", "; ".join(_text(c) for c in gigafactory.merged_consortia)

@@ -1,0 +1,88 @@
+"""Figures that are valid but look like a slip of units: warnings that name the row.
+
+A gigafactory plans hundreds of MW and about 100,000 accelerators, and its capital cost is
+near the cost rule (``gpus x EUR 30,000 + MW x EUR 2.0 m``, data/README.md). A site of 1.2 MW,
+130 accelerators, or a capex a hundred times the rule's is accepted (it may be meant) but said
+out loud, so that ``1.2`` typed for 1,200 MW does not pass unnoticed. Rows costed by the rule
+(``capex_basis = rule``) must follow it.
+
+NumPy only: the warnings are computed from the checked columns on every load, cached or not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from siteopt.data.schema import CAPEX_RULE_EUR_PER_GPU, CAPEX_RULE_EUR_PER_MW
+from siteopt.data.table import Table
+from siteopt.errors import Problem
+from siteopt.units import eur
+
+#: Below this IT power or grid connection (MW) a site is unlikely to be a gigafactory site.
+MIN_PLAUSIBLE_MW = 10.0
+#: Below this many accelerators a site is unlikely to be a gigafactory site.
+MIN_PLAUSIBLE_GPUS = 1_000
+#: A capex further than this factor from the cost rule's is likely in the wrong unit.
+CAPEX_RULE_FACTOR = 5.0
+#: A ``capex_basis = rule`` row may differ from the rule by this much (EUR; rounding).
+RULE_TOLERANCE_EUR = 1e6
+
+
+def _times(ratio: float) -> str:
+    """``720 times less than`` / ``12 times``."""
+    return f"{1 / ratio:,.0f} times less than" if ratio < 1 else f"{ratio:,.0f} times"
+
+
+def site_warnings(sites: Table, display: str) -> list[Problem]:
+    """Implausible figures in ``sites.csv``, one warning per row and column.
+
+    Parameters
+    ----------
+    sites : Table
+        The checked site table (row ``i`` is line ``i + 2`` of the file).
+    display : str
+        The file, as messages name it.
+
+    Returns
+    -------
+    list of Problem
+    """
+    warnings = []
+    ids = sites["site_id"]
+    for column, what in (("power_mw", "IT power"), ("grid_mw", "grid connection")):
+        values = np.asarray(sites[column], dtype=float)
+        for i in np.flatnonzero(values < MIN_PLAUSIBLE_MW):
+            warnings.append(Problem(
+                display, f"{ids[i]} plans {values[i]:g} MW of {what}, under "
+                         f"{MIN_PLAUSIBLE_MW:g} MW: gigafactory sites plan hundreds of MW; "
+                         f"check the unit (MW) and the thousands separator", row=int(i) + 2,
+                column=column))
+    if "gpus" in sites:
+        gpus = np.asarray(sites["gpus"], dtype=float)
+        for i in np.flatnonzero(gpus < MIN_PLAUSIBLE_GPUS):
+            warnings.append(Problem(
+                display, f"{ids[i]} plans {gpus[i]:,.0f} accelerators, fewer than "
+                         f"{MIN_PLAUSIBLE_GPUS:,}: a gigafactory plans about 100,000; check the "
+                         f"thousands separator", row=int(i) + 2, column="gpus"))
+        capex = np.asarray(sites["capex_eur"], dtype=float)
+        rule = gpus * CAPEX_RULE_EUR_PER_GPU + np.asarray(sites["power_mw"], dtype=float) \
+            * CAPEX_RULE_EUR_PER_MW
+        known = np.isfinite(rule) & (rule > 0)
+        ratio = np.divide(capex, rule, out=np.ones_like(capex), where=known)
+        basis = sites["capex_basis"] if "capex_basis" in sites else np.full(len(ids), None)
+        by_rule = known & (basis == "rule")
+        off_rule = by_rule & (np.abs(capex - rule) > RULE_TOLERANCE_EUR)
+        far = known & ~off_rule & ((ratio > CAPEX_RULE_FACTOR) | (ratio < 1 / CAPEX_RULE_FACTOR))
+        rule_text = (f"gpus x EUR {CAPEX_RULE_EUR_PER_GPU:,} + power_mw x EUR "
+                     f"{CAPEX_RULE_EUR_PER_MW / 1e6:g} m")
+        for i in np.flatnonzero(off_rule):
+            warnings.append(Problem(
+                display, f"{ids[i]} says capex_basis = rule, but its capex {eur(capex[i])} "
+                         f"is not the rule's {eur(rule[i])} ({rule_text}); correct the "
+                         f"capex or its basis", row=int(i) + 2, column="capex_eur"))
+        for i in np.flatnonzero(far):
+            warnings.append(Problem(
+                display, f"{ids[i]}'s capex {eur(capex[i])} is {_times(ratio[i])} what the "
+                         f"cost rule gives ({eur(rule[i])}, {rule_text}); check that it is in "
+                         f"EUR (4.2e9 for EUR 4.2 bn)", row=int(i) + 2, column="capex_eur"))
+    return sorted(warnings, key=lambda w: (w.row, w.column))
