@@ -116,7 +116,7 @@ def solve(model: str | Path | ModelConfig | None = None,
     timings: dict[str, float] = {}
     cfg, dataset, prepared = prepare(model, data, overrides, timings)
 
-    outcome, method = solve_instance(prepared.instance, cfg.solver, timings)
+    outcome, method = solve_instance(prepared.instance, cfg.solver, timings, runner_up=True)
     if outcome.status == Status.INFEASIBLE:
         from siteopt.solvers.infeasibility import conflict_message
 
@@ -159,11 +159,37 @@ def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Resul
                 "seconds": outcome.seconds, "gap": outcome.gap,
                 "bound": outcome.bound, "reported_objective": outcome.objective,
                 "formulation": "compact" if instance.compact else "candidates",
-                "candidates": None if instance.compact else len(instance.candidates)},
+                "candidates": None if instance.compact else len(instance.candidates),
+                "ties": outcome.ties, "ties_settled": outcome.ties_settled,
+                "solves": outcome.solves},
+        runner_up=_runner_up(instance, outcome, members),
         inputs={**dataset.sha256, "model": cfg.sha256()},
         timings=timings,
         dataset=dataset,
     )
+
+
+def _runner_up(instance, outcome, members) -> dict | None:
+    """The best portfolio on other member sites, in the quantities behind it (None when there
+    is none or it was not proven)."""
+    runner = outcome.runner_up
+    if runner is None:
+        return None
+    ids = [[instance.site_ids[s] for s in g] for g in runner.gigafactories]
+    mask = instance.site_mask(runner.gigafactories)
+    terms = instance.evaluate(runner.gigafactories)
+    chosen = {s for g in members for s in g}
+    theirs = {s for g in ids for s in g}
+    extra = instance.extra_site_cost_eur * (int(mask.sum()) - len(runner.gigafactories))
+    return {"gigafactories": sorted(gigafactory_id(g) for g in ids),
+            "objective": runner.objective,
+            "below": outcome.objective - runner.objective,
+            "below_share": (outcome.objective - runner.objective) / max(abs(outcome.objective),
+                                                                        1e-12),
+            "sites_in": sorted(theirs - chosen), "sites_out": sorted(chosen - theirs),
+            "covered_population": terms["coverage"] * instance.total_population,
+            "total_capex_eur": float(instance.capex_eur[mask].sum()) + extra,
+            "total_power_mw": float(instance.effective_mw[mask].sum())}
 
 
 #: Largest result.json read by :func:`load_result`, bytes.

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from siteopt.launch import check as check_interrupted
+from siteopt.interrupt import check as check_interrupted
 
 #: Prefix of the hidden siblings used while a directory is being replaced.
 STAGING_MARK = "siteopt-"

@@ -16,7 +16,7 @@ import click
 
 import siteopt
 from siteopt.errors import SiteoptError
-from siteopt.launch import check as check_interrupted
+from siteopt.interrupt import check as check_interrupted
 from siteopt.sanitize import printable_text
 from siteopt.terms import TERMS
 

@@ -256,7 +256,10 @@ def _did_you_mean(word: str, options: list[str]) -> str:
 
 
 def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
-    """Check one value against its field's type and range; return it in canonical form."""
+    """Check one value against its field's type and range; return it in canonical form.
+
+    ``key`` is the key as the user wrote it (messages name it).
+    """
     meta = spec.metadata
     default = spec.default
     label = f"{origin}: {key}"
@@ -324,14 +327,15 @@ def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
     specs = dict(settings())
     changed: dict[str, dict[str, Any]] = {}
     notes = list(cfg.notes)
-    for key, value in overrides.items():
-        if key in RENAMED:
-            notes.append(f"note: {origin}: '{key}' is read as '{RENAMED[key]}' (its new name)")
-            key = RENAMED[key]
+    for written, value in overrides.items():
+        key = RENAMED.get(written, written)
+        if key != written:
+            notes.append(f"note: {origin}: '{written}' is read as '{key}' (its new name)")
         if key not in specs:
             raise ConfigError(f"{origin}: unknown key '{key}'{_did_you_mean(key, list(specs))}")
         section, name = key.split(".", 1)
-        changed.setdefault(section, {})[name] = _coerce(key, specs[key], value, origin)
+        shown = written if key == written else f"{written} (now called {key})"
+        changed.setdefault(section, {})[name] = _coerce(shown, specs[key], value, origin)
     replaced = {section: dataclasses.replace(getattr(cfg, section), **values)
                 for section, values in changed.items()}
     origins = dict(cfg.origins)

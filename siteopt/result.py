@@ -116,6 +116,12 @@ class Result:
         Seconds spent in ``load``, ``coverage``, ``build`` and ``solve``.
     dataset : Dataset
         The data the result was computed from (for maps and reports).
+    runner_up : dict or None
+        The best portfolio on other member sites (:mod:`siteopt.solvers.ties`):
+        ``gigafactories`` (IDs), ``objective``, ``below`` (objective points) and
+        ``below_share`` (relative) under this one, ``sites_in`` and ``sites_out`` against
+        this one, ``covered_population`` (people), ``total_capex_eur`` (EUR),
+        ``total_power_mw`` (MW). None when no other portfolio exists or it was not proven.
     """
 
     status: Status
@@ -130,6 +136,7 @@ class Result:
     inputs: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
     dataset: Dataset | None = None
+    runner_up: dict | None = None
 
     # --- derived views ------------------------------------------------------------------
 
@@ -302,7 +309,10 @@ class Result:
                        "seconds": self.solver["seconds"], "gap": self.solver["gap"],
                        "bound": self.solver["bound"],
                        "formulation": self.solver["formulation"],
-                       "candidate_gigafactories": self.solver["candidates"]},
+                       "candidate_gigafactories": self.solver["candidates"],
+                       "ties": self.solver.get("ties", 1),
+                       "ties_settled": self.solver.get("ties_settled", False)},
+            "runner_up": self.runner_up,
             "timings": dict(self.timings),
             "inputs": dict(self.inputs),
         }

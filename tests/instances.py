@@ -195,3 +195,63 @@ def hard_instance(n_sites: int, n_groups: int, seed: int = 1) -> SelectionInstan
         total_power_mw=8000.0,
         weights=Weights(coverage=1, grid=0, spread=0, clean=0, green=0, letters=0, cost=0),
     )
+
+
+def with_twin(instance: SelectionInstance, site: int) -> SelectionInstance:
+    """``instance`` with one more site, a copy of ``site`` in every figure and every demand
+    group (a planted tie: any portfolio with one of the two scores the same with the other)."""
+    def twin(values):
+        values = np.asarray(values)
+        return np.r_[values, values[site:site + 1]]
+
+    n = len(instance.site_ids)
+    return SelectionInstance(
+        site_ids=instance.site_ids + (f"T-{instance.site_ids[site]}",),
+        site_country=instance.site_country + (instance.site_country[site],),
+        effective_mw=twin(instance.effective_mw),
+        renewable_share=twin(instance.renewable_share),
+        capex_eur=twin(instance.capex_eur),
+        group_population=instance.group_population,
+        group_sites=tuple(np.r_[g, n] if site in g else g for g in instance.group_sites),
+        total_population=instance.total_population,
+        budget_eur=instance.budget_eur,
+        max_gigafactories=instance.max_gigafactories,
+        max_bids_per_country=instance.max_bids_per_country,
+        power_cap_mw=instance.power_cap_mw,
+        total_power_mw=instance.total_power_mw,
+        weights=instance.weights,
+        eligible=twin(instance.eligible),
+        required=np.r_[instance.required, False],
+        site_lat=twin(instance.site_lat),
+        site_lon=twin(instance.site_lon),
+        co2_g_per_kwh=twin(instance.co2_g_per_kwh),
+        energy_cost_eur=twin(instance.energy_cost_eur),
+        max_members=instance.max_members,
+        cross_border=instance.cross_border,
+        max_countries=instance.max_countries,
+        link_km=instance.link_km,
+        extra_site_cost_eur=instance.extra_site_cost_eur,
+        min_gigafactory_mw=instance.min_gigafactory_mw,
+        letter_site=instance.letter_site,
+        letter_radius_km=instance.letter_radius_km,
+        cost_reference_eur=instance.cost_reference_eur,
+    )
+
+
+def brute_force_optima(instance: SelectionInstance, tolerance: float = 1e-9):
+    """Every portfolio within ``tolerance`` of the brute-force optimum, as (value, portfolio)
+    with each portfolio as sorted member tuples; empty if none is feasible."""
+    values = []
+    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
+        groups: dict[int, list[int]] = {}
+        for site, label in enumerate(labels):
+            if label >= 0:
+                groups.setdefault(label, []).append(site)
+        portfolio = tuple(sorted(tuple(g) for g in groups.values()))
+        value = portfolio_value(instance, portfolio)
+        if value is not None:
+            values.append((value, portfolio))
+    if not values:
+        return []
+    best = max(v for v, _ in values)
+    return [(v, p) for v, p in values if v >= best - tolerance]

@@ -460,12 +460,12 @@ def test_png_resolution_follows_dpi(run_cli, tmp_path):
 def test_readme_shows_the_real_cross_border_output(run_cli):
     """The README's cross-border excerpt is the first lines of what the scenario prints."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    intro = "which `siteopt alternatives` does not list twice because it ranks sets of sites):"
+    intro = "and reports (`ties` in the JSON):"
     start = readme.index("```\n", readme.index(intro)) + 4
     shown = readme[start:readme.index("\n...\n```", start)]
     printed = run_cli("solve", "--model", str(REPO / "models" / "cross-border.toml")).stdout
     assert printed.startswith(shown + "\n")
-    assert "DK-EBJ+FR-MTR" in shown
+    assert "IT-BLQ+PL-WRO" in shown
 
 
 def test_terminal_escapes_in_names_are_not_obeyed(data_dir, run_cli):

@@ -129,6 +129,18 @@ def test_old_key_names_are_read_with_a_note(tmp_path, old, new):
         f"note: --set: '{old}' is read as '{new}' (its new name)",)
 
 
+@pytest.mark.parametrize("old, new", [("limits.max_sites", "limits.max_gigafactories"),
+                                      ("limits.max_sites_per_country",
+                                       "limits.max_bids_per_country")])
+def test_a_bad_value_of_an_old_key_names_the_key_as_written(tmp_path, old, new):
+    section, key = old.split(".")
+    path = tmp_path / "old.toml"
+    path.write_text(f"[{section}]\n{key} = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_model(path)
+    assert str(caught.value) == f"{path}: {old} (now called {new}) = 0 must be >= 1"
+
+
 def test_old_model_file_runs_with_a_note_on_stderr(tmp_path):
     """An earlier model file (max_sites, max_sites_per_country) still solves, with notes."""
     import subprocess

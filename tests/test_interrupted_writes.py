@@ -201,7 +201,7 @@ def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(caps
     """A stop signal landing in a weak-reference callback of the import system becomes an
     "unraisable" exception: the launcher says nothing about it (the signal is recorded and
     raised again), and reports any other unraisable exception as Python does."""
-    from siteopt import launch
+    from siteopt import interrupt
 
     class RaisesWhenCollected:
         def __init__(self, error):
@@ -210,7 +210,7 @@ def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(caps
         def __del__(self):
             raise self.error
 
-    monkeypatch.setattr(sys, "unraisablehook", launch._unraisable)
+    monkeypatch.setattr(sys, "unraisablehook", interrupt.unraisable)
     RaisesWhenCollected(KeyboardInterrupt())   # collected at once: an unraisable exception
     assert capsys.readouterr().err == ""
     RaisesWhenCollected(ValueError("kept"))

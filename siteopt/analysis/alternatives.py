@@ -1,7 +1,8 @@
 """The k best portfolios, proven: the optimum, then the best portfolio that uses another set of
 sites, and so on.
 
-After each optimum the model gets a no-good cut on the set of sites it uses,
+After each optimum the model gets a no-good cut on the set of sites it uses
+(:func:`~siteopt.model.selection.exclusion_rows`, on the path ``solve`` takes),
 
 .. math::
 
@@ -21,7 +22,9 @@ import pandas as pd
 import pulp
 
 from siteopt.errors import SolverError
+from siteopt.model import site_set
 from siteopt.model.formulation import build_model
+from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
 
@@ -134,6 +137,9 @@ class Alternatives:
 def rank_portfolios(instance, settings, k: int, within: float | None = None):
     """The k best site sets of ``instance`` by repeated exact solves with no-good cuts.
 
+    Each solve takes the path ``solve`` would (:func:`~siteopt.solvers.solve_instance`), ties
+    settled as there, so the first entry is ``solve``'s answer.
+
     Parameters
     ----------
     instance : SelectionInstance
@@ -156,10 +162,10 @@ def rank_portfolios(instance, settings, k: int, within: float | None = None):
     SolverError
         If a solve stops short of a proven optimum (the ranking would not be exact).
     """
-    built = build_model(instance)
     found: list[tuple[float, tuple[tuple[int, ...], ...]]] = []
     while len(found) < k:
-        outcome = solve_model(built, instance, settings)
+        excluded = instance.excluding([site_set(g) for _, g in found])
+        outcome, _ = solve_instance(excluded, settings, {})
         if outcome.status == Status.INFEASIBLE:
             return found, True
         if outcome.status != Status.OPTIMAL:
@@ -171,12 +177,6 @@ def rank_portfolios(instance, settings, k: int, within: float | None = None):
                 found[0][0] - objective > within * max(abs(found[0][0]), 1e-12):
             return found, False
         found.append((objective, outcome.gigafactories))
-        used = {s for members in outcome.gigafactories for s in members}
-        cut = [(built.site_open[s], -1.0 if s in used else 1.0)
-               for s in range(len(instance.site_ids))]
-        built.problem.addConstraint(pulp.LpConstraint(
-            pulp.LpAffineExpression(cut), sense=pulp.LpConstraintGE, rhs=1.0 - len(used),
-            name=f"no_good_{len(found)}"))
     return found, False
 
 

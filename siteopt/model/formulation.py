@@ -7,6 +7,7 @@ imports PuLP.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import pulp
@@ -15,6 +16,7 @@ from siteopt.config import Weights
 from siteopt.model.selection import (
     SelectionInstance,
     compact_objective,
+    exclusion_rows,
     gigafactory_labels,
     gigafactory_objective,
     lp_names,
@@ -229,6 +231,23 @@ def define_compact_reach(problem, instance, site_open, demand_covered, bid, lett
                  f"home_{l}")
 
 
+def define_exclusions(problem, instance, site_open):
+    """The no-good rows of :func:`~siteopt.model.selection.exclusion_rows`
+    (``exclude_<k>``)."""
+    for k, (plus, minus, limit) in enumerate(exclusion_rows(instance)):
+        _add_row(problem, [(site_open[int(i)], 1) for i in plus]
+                 + [(site_open[int(i)], -1) for i in minus], pulp.LpConstraintLE, limit,
+                 f"exclude_{k}")
+
+
+def define_floor(problem, instance):
+    """``floor``: the objective at least :attr:`~siteopt.model.SelectionInstance.objective_floor`
+    (only when it is finite)."""
+    if math.isfinite(instance.objective_floor):
+        problem.addConstraint(pulp.LpConstraint(problem.objective, sense=pulp.LpConstraintGE,
+                                                rhs=instance.objective_floor, name="floor"))
+
+
 def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltModel:
     """Build the integer program of the module docstring for ``instance``.
 
@@ -244,8 +263,10 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
         letter_homed = define_letter_homed(problem, instance)
         define_national_bids(problem, instance, site_open, bid)
         define_compact_reach(problem, instance, site_open, demand_covered, bid, letter_homed)
+        define_exclusions(problem, instance, site_open)
         built = BuiltModel(problem, {}, site_open, demand_covered, bid, letter_homed)
         problem.setObjective(objective_expression(instance, built))
+        define_floor(problem, instance)
         return built
     gigafactory_open = define_gigafactory_open(problem, instance)
     site_open = define_site_open(problem, instance)
@@ -257,7 +278,9 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
     define_country_limits(problem, instance, gigafactory_open, site_open, country_used)
     define_reach(problem, instance, gigafactory_open, site_open, demand_covered)
     define_letter_homes(problem, instance, site_open, letter_homed)
+    define_exclusions(problem, instance, site_open)
     built = BuiltModel(problem, gigafactory_open, site_open, demand_covered, country_used,
                        letter_homed)
     problem.setObjective(objective_expression(instance, built))
+    define_floor(problem, instance)
     return built

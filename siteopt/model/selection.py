@@ -6,6 +6,7 @@ beyond great-circle distances between sites.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -62,6 +63,14 @@ class SelectionInstance:
         With ``cross_border``, a letter finds a home at a member within this distance, km.
     cost_reference_eur : float
         :math:`X_{ref}`, EUR.
+    excluded_site_sets : tuple
+        Sets of member sites (sorted tuples of site indices) no answer may use exactly,
+        however they are grouped into gigafactories: the no-good rows of
+        :func:`exclusion_rows` (ties and the runner-up, :mod:`siteopt.solvers.ties`; the
+        ranking of :mod:`siteopt.analysis.alternatives`).
+    objective_floor : float
+        No answer may score below this (objective points; ``-inf``: no floor). With
+        exclusions it asks only for the portfolios that tie with one found before.
     """
 
     site_ids: tuple[str, ...]
@@ -93,6 +102,8 @@ class SelectionInstance:
     letter_site: np.ndarray | None = None
     letter_radius_km: float = 0.0
     cost_reference_eur: float = 1.0
+    excluded_site_sets: tuple = ()
+    objective_floor: float = -math.inf
 
     def __post_init__(self):
         n = len(self.site_ids)
@@ -231,6 +242,36 @@ class SelectionInstance:
             homes.append(np.flatnonzero(home & self.eligible))
         return tuple(homes)
 
+    def excluding(self, site_sets=(), floor: float = -math.inf) -> SelectionInstance:
+        """The same instance with these member-site sets excluded as well, and the objective
+        floor ``floor`` (objective points; replaces the one before).
+
+        The copy keeps what was computed once (candidates, conflicts, coverage sets), none of
+        which depends on the exclusions.
+
+        Parameters
+        ----------
+        site_sets : iterable of iterable of int
+            Sets of member sites no answer may use exactly.
+        floor : float
+            No answer may score below it.
+        """
+        copied = copy.copy(self)
+        object.__setattr__(copied, "excluded_site_sets", tuple(dict.fromkeys(
+            self.excluded_site_sets + tuple(tuple(sorted(int(s) for s in sites))
+                                            for sites in site_sets))))
+        object.__setattr__(copied, "objective_floor", float(floor))
+        return copied
+
+    @property
+    def excludes_any(self) -> bool:
+        """Whether any member-site set is excluded."""
+        return bool(self.excluded_site_sets)
+
+    def excludes(self, gigafactories) -> bool:
+        """Whether the portfolio uses a member-site set :attr:`excluded_site_sets` names."""
+        return self.excludes_any and site_set(gigafactories) in self.excluded_site_sets
+
     def site_mask(self, gigafactories) -> np.ndarray:
         """Boolean mask of the sites that are members of the given gigafactories."""
         mask = np.zeros(len(self.site_ids), dtype=bool)
@@ -336,6 +377,11 @@ class SelectionInstance:
             broken.append("an ineligible site is chosen")
         if (self.required & ~used).any():
             broken.append("a required site is missing")
+        if self.excludes(gigafactories):
+            broken.append("an excluded set of sites")
+        if math.isfinite(self.objective_floor) and \
+                self.objective(self.evaluate(gigafactories)) < self.objective_floor:
+            broken.append("the objective floor")
         return broken
 
     def objective(self, terms: dict[str, float]) -> float:
@@ -343,6 +389,36 @@ class SelectionInstance:
         w = self.weights
         return sum((-1.0 if term == "cost" else 1.0) * getattr(w, term) * terms[term]
                    for term in TERMS)
+
+
+def exclusion_rows(instance: SelectionInstance) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """The no-good rows of the excluded member-site sets.
+
+    A set U of member sites is cut off, however it is grouped into gigafactories, by
+    :math:`\\sum_{s \\in U} y_s - \\sum_{s \\notin U} y_s \\le |U| - 1`.
+
+    Returns
+    -------
+    list of (plus, minus, limit)
+        Each row: the sum of :math:`y_s` over ``plus`` minus the sum over ``minus``, at most
+        ``limit``.
+    """
+    rows = []
+    for sites in instance.excluded_site_sets:
+        inside = np.zeros(len(instance.site_ids), dtype=bool)
+        inside[list(sites)] = True
+        rows.append((np.flatnonzero(inside), np.flatnonzero(~inside), len(sites) - 1))
+    return rows
+
+
+def site_set(gigafactories) -> tuple[int, ...]:
+    """The member sites of a portfolio, sorted."""
+    return tuple(sorted(int(s) for members in gigafactories for s in members))
+
+
+def canonical(gigafactories) -> tuple[tuple[int, ...], ...]:
+    """A portfolio as sorted tuples of sorted site indices (one form for comparisons)."""
+    return tuple(sorted(tuple(sorted(int(s) for s in members)) for members in gigafactories))
 
 
 def _threshold_cliques(sites: np.ndarray, weight: np.ndarray, conflict) -> list[np.ndarray]:

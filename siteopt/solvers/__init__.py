@@ -49,9 +49,11 @@ def highs_method(instance) -> str:
     return "direct" if model_nonzeros(instance) <= AUTO_DIRECT_NONZEROS else "benders"
 
 
-def solve_instance(instance, settings: Solver, timings: dict[str, float], start=None):
-    """Build and solve by the path :func:`choose_method` picks; records ``build`` and
-    ``solve`` seconds.
+def solve_instance(instance, settings: Solver, timings: dict[str, float], start=None,
+                   runner_up: bool = False):
+    """Build and solve by the path :func:`choose_method` picks, then settle ties and find the
+    runner-up on the same path (:mod:`siteopt.solvers.ties`); records ``build`` and ``solve``
+    seconds.
 
     ``start`` (a :class:`~siteopt.solvers.search.Start`, the ``next_start`` of a similar
     instance's outcome) speeds up the search path; the other paths ignore it. It never
@@ -63,13 +65,33 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     Under ``auto``, a search that needs more than
     :data:`~siteopt.solvers.search.AUTO_SEARCH_WORK` hands the instance to HiGHS.
 
+    With ``runner_up``, the best portfolio below the optimum is proven too (one more full
+    solve when nothing ties); without, the extra solves only look for ties (each pruned at
+    the optimum's value, so cheap).
+
     Returns
     -------
     outcome : SolverOutcome
+        The optimum the documented order picks among ties, with its runner-up.
     method : str
         The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
+    from siteopt.solvers.ties import settle
+
     method = choose_method(instance, settings)
+    outcome, method = _solve_once(instance, settings, timings, method, start)
+    build = timings.get("build", 0.0)
+
+    def again(excluded):
+        return _solve_once(excluded, settings, timings, method, outcome.next_start)[0]
+
+    outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
+    timings["build"], timings["solve"] = build, outcome.seconds
+    return outcome, method
+
+
+def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start):
+    """One solve on ``method`` (a search past its work limit goes to HiGHS)."""
     if method == "search":
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
@@ -77,7 +99,6 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         limit = AUTO_SEARCH_WORK if settings.method == "auto" else math.inf
         outcome = solve_search(instance, settings, start=start, work_limit=limit)
         if outcome is not None:
-            timings["solve"] = outcome.seconds
             return outcome, method
         method = highs_method(instance)
     if method == "pulp":
@@ -87,16 +108,12 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         start = time.perf_counter()
         built = build_model(instance)
         timings["build"] = time.perf_counter() - start
-        outcome = solve_model(built, instance, settings)
-    elif method == "direct":
+        return solve_model(built, instance, settings), method
+    timings["build"] = 0.0
+    if method == "direct":
         from siteopt.solvers.direct import solve_direct
 
-        timings["build"] = 0.0
-        outcome = solve_direct(instance, settings)
-    else:
-        from siteopt.solvers.benders import solve_benders
+        return solve_direct(instance, settings), method
+    from siteopt.solvers.benders import solve_benders
 
-        timings["build"] = 0.0
-        outcome = solve_benders(instance, settings)
-    timings["solve"] = outcome.seconds
-    return outcome, method
+    return solve_benders(instance, settings), method

@@ -9,6 +9,7 @@ tests check that both paths reach the same optimum as brute force.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from siteopt.config import Solver
 from siteopt.model import (
     SelectionInstance,
     compact_objective,
+    exclusion_rows,
     gigafactory_objective,
     site_objective,
 )
@@ -129,7 +131,15 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
                                              cols.z + np.asarray(fewer, dtype=np.int64))
             blocks.append((rows, columns, values, np.full(len(fewer), -np.inf),
                            np.zeros(len(fewer))))
+    blocks += exclusion_blocks(instance, cols)
     return _stack(blocks)
+
+
+def exclusion_blocks(instance: SelectionInstance, cols: Layout) -> list:
+    """The no-good rows of :func:`~siteopt.model.exclusion_rows` as row blocks."""
+    return [(np.zeros(len(plus) + len(minus), dtype=np.int64), cols.y + np.r_[plus, minus],
+             np.r_[np.ones(len(plus)), -np.ones(len(minus))], np.array([-np.inf]),
+             np.array([float(limit)])) for plus, minus, limit in exclusion_rows(instance)]
 
 
 def _national_bid_blocks(instance: SelectionInstance, cols: Layout, country_of: np.ndarray):
@@ -284,6 +294,10 @@ def load_highs(highs, instance: SelectionInstance, reach: bool = True, extra_col
     starts, indices, values, row_lower, row_upper = build_rows(instance, reach)
     highs.addRows(len(row_upper), row_lower, row_upper, len(indices), starts.astype(np.int32),
                   indices.astype(np.int32), values)
+    if math.isfinite(instance.objective_floor):   # floor: the objective (theta's too) >= it
+        used = np.flatnonzero(costs)
+        highs.addRow(instance.objective_floor, math.inf, len(used), used.astype(np.int32),
+                     costs[used])
     integer = integer_columns(instance, reach)
     if len(integer):
         highs.changeColsIntegrality(len(integer), integer,

@@ -26,6 +26,22 @@ class Status(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class RunnerUp:
+    """The best portfolio other than the answer (see :mod:`siteopt.solvers.ties`).
+
+    Attributes
+    ----------
+    gigafactories : tuple of tuple of int
+        Member site indices of each gigafactory.
+    objective : float
+        Its objective, recomputed from its sites.
+    """
+
+    gigafactories: tuple[tuple[int, ...], ...]
+    objective: float
+
+
+@dataclass(frozen=True)
 class SolverOutcome:
     """What a solver returned.
 
@@ -50,6 +66,16 @@ class SolverOutcome:
     next_start : Start or None
         From the search path: what a search of a similar instance may start from
         (:class:`~siteopt.solvers.search.Start`); None from the other paths.
+    runner_up : RunnerUp or None
+        The best other portfolio (:mod:`siteopt.solvers.ties`); None when there is none, or
+        when it was not proven (a time limit).
+    ties : int
+        Portfolios that tie with this one for the optimum, itself included (1: no tie).
+    ties_settled : bool
+        Whether every tied portfolio was compared (False after a time limit, or beyond
+        :data:`~siteopt.solvers.ties.MAX_TIES` ties).
+    solves : int
+        Solves run for this answer (the extra ones settle ties and find the runner-up).
     """
 
     status: Status
@@ -61,6 +87,10 @@ class SolverOutcome:
     seconds: float
     solver: str
     next_start: object = None
+    runner_up: RunnerUp | None = None
+    ties: int = 1
+    ties_settled: bool = False
+    solves: int = 1
 
 
 def relative_gap(objective: float, bound: float) -> float:

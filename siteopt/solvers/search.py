@@ -365,10 +365,8 @@ class _Search:
                 np.maximum(0, n_states + new_states - instance.max_gigafactories) - over)
         complete = allowed & (model.sites[:, missing].all(axis=1) if has_missing else True)
         if complete.any():
-            top = np.flatnonzero(complete)[np.argmax(child_value[complete])]
-            if child_value[top] > self.best_value:
-                self.best_value = float(child_value[top])
-                self.best = chosen + (int(top),)
+            options = np.flatnonzero(complete)
+            self._improve(child_value[options], lambda k: chosen + (int(options[k]),))
         slots = instance.max_gigafactories - len(chosen) - 1
         if slots <= 0:
             return
@@ -428,10 +426,34 @@ class _Search:
                 & (model.mw[options][:, None]
                    <= (power_mw - model.mw[children])[None, :] + 1e-9))
         total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
-        last, child = np.unravel_index(np.argmax(total), total.shape)
-        if total[last, child] > self.best_value:
-            self.best_value = float(total[last, child])
-            self.best = chosen + (int(children[child]), int(options[last]))
+        lasts, kids = (np.nonzero(total > self.best_value) if self.instance.excludes_any
+                       else np.unravel_index([np.argmax(total)], total.shape))
+        self._improve(total[lasts, kids],
+                      lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))
+
+    def _improve(self, values: np.ndarray, portfolio_of) -> None:
+        """Make the best of some portfolios the incumbent if it beats it and the instance does
+        not exclude it; ``values[k]`` is the value of portfolio ``portfolio_of(k)`` (a tuple
+        of options). The first of equal values wins."""
+        if not self.instance.excludes_any:
+            k = int(np.argmax(values))
+            if values[k] > self.best_value:
+                self.best_value, self.best = float(values[k]), portfolio_of(k)
+            return
+        for k in np.argsort(-np.asarray(values), kind="stable"):
+            if values[k] <= self.best_value:
+                return
+            if not self.excluded(portfolio_of(k)):
+                self.best_value, self.best = float(values[k]), portfolio_of(k)
+                return
+
+    def excluded(self, options: tuple[int, ...]) -> bool:
+        """Whether the instance excludes the portfolio of these options."""
+        if not self.instance.excludes_any:
+            return False
+        candidates = self.instance.candidates
+        return self.instance.excludes(
+            [candidates.member_list(self.model.candidate[o]) for o in options])
 
 
 @dataclass(frozen=True)
@@ -477,7 +499,8 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     root_bound, pi, lam = root_multipliers(model, p, budget, power, start=start)
     model = _in_search_order(model, pi, lam)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
-    if not required.any():
+    search.best_value = instance.objective_floor   # only portfolios above it count
+    if not required.any() and not search.excluded(()) and 0.0 > search.best_value:
         search.best_value, search.best = 0.0, ()
     if given is not None:
         value = instance.objective(instance.evaluate(start.portfolio))

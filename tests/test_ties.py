@@ -1,0 +1,131 @@
+"""One question, one answer: ties are broken the same documented way on every path."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import siteopt
+from siteopt.config import Solver
+from siteopt.solvers import solve_instance
+from siteopt.solvers.outcome import Status
+from siteopt.solvers.ties import TIE_TOLERANCE, groupings, order_key
+from tests.instances import brute_force_optima, random_instance, with_twin
+
+#: Every path, as (solver.name, solver.method).
+PATHS = [("highs", "search"), ("highs", "direct"), ("highs", "benders"), ("highs", "pulp"),
+         ("cbc", "pulp")]
+
+
+def expected_answer(instance):
+    """The documented answer from brute force: the best value, then the first name list."""
+    optima = brute_force_optima(instance)
+    if not optima:
+        return None
+    best = max(v for v, _ in optima)
+    tied = [p for v, p in optima if v >= best - TIE_TOLERANCE]
+    return min(tied, key=lambda p: order_key(instance, p))
+
+
+def settled(instance, name, method):
+    outcome, _ = solve_instance(instance, Solver(name=name, method=method), {})
+    return outcome
+
+
+@pytest.mark.parametrize("name, method", PATHS)
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6), n_groups=st.integers(0, 8),
+       n_countries=st.integers(1, 3), twin=st.integers(0, 5))
+def test_planted_ties_give_the_documented_answer_on_every_path(name, method, seed, n_sites,
+                                                                n_groups, n_countries, twin):
+    instance = with_twin(random_instance(seed, n_sites, n_groups, n_countries),
+                         twin % n_sites)
+    expected = expected_answer(instance)
+    outcome = settled(instance, name, method)
+    if expected is None:
+        assert outcome.status == Status.INFEASIBLE
+        return
+    assert outcome.status == Status.OPTIMAL
+    assert outcome.gigafactories == expected, (outcome.gigafactories, expected)
+
+
+@pytest.mark.parametrize("name, method", PATHS)
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_groups=st.integers(0, 8))
+def test_regroupings_of_the_same_sites_give_the_documented_answer(name, method, seed, n_sites,
+                                                                   n_groups):
+    """Across borders with several members, groupings of the same sites often tie."""
+    instance = random_instance(seed, n_sites, n_groups, 2)
+    expected = expected_answer(instance)
+    outcome = settled(instance, name, method)
+    if expected is None:
+        assert outcome.status == Status.INFEASIBLE
+    else:
+        assert outcome.gigafactories == expected
+
+
+def test_a_twin_site_ties_and_the_first_name_wins():
+    """Two identical sites, one in the optimum: the answer takes S-0, not its twin T-S-0,
+    and counts the tie."""
+    for seed in range(100):
+        instance = with_twin(random_instance(seed, 3, 4, 2), 0)
+        twin = len(instance.site_ids) - 1
+        optima = [p for _, p in brute_force_optima(instance, TIE_TOLERANCE)]
+        if any(0 in g for p in optima for g in p) and \
+                not any(0 in g and twin in g for p in optima for g in p):
+            break
+    else:
+        pytest.fail("no instance whose optimum uses one of the twins")
+    for name, method in PATHS:
+        outcome = settled(instance, name, method)
+        assert outcome.ties >= 2, (name, method)
+        assert any(0 in g for g in outcome.gigafactories)
+        assert not any(twin in g for g in outcome.gigafactories), (name, method)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_groupings_are_every_valid_partition(seed):
+    """groupings() finds exactly the partitions of a site set that brute force accepts."""
+    from tests.instances import _assignments, portfolio_value
+
+    instance = random_instance(seed, 5, 4, 2)
+    by_sites: dict[tuple, set] = {}
+    for labels in _assignments(5, instance.max_gigafactories):
+        groups: dict[int, list[int]] = {}
+        for site, label in enumerate(labels):
+            if label >= 0:
+                groups.setdefault(label, []).append(site)
+        portfolio = tuple(sorted(tuple(g) for g in groups.values()))
+        if portfolio and portfolio_value(instance, portfolio) is not None:
+            by_sites.setdefault(tuple(sorted(s for g in portfolio for s in g)),
+                                set()).add(portfolio)
+    assert by_sites
+    for sites, partitions in by_sites.items():
+        assert set(groupings(instance, sites)) == partitions, sites
+
+
+@pytest.fixture(scope="module")
+def cross_border_answers():
+    return {method: siteopt.solve("cross-border", **{"solver.method": method})
+            for method in ("direct", "benders", "pulp")}
+
+
+def test_the_cross_border_scenario_has_one_answer_on_every_path(cross_border_answers):
+    answers = {method: [g.id for g in result.gigafactories]
+               for method, result in cross_border_answers.items()}
+    assert len({tuple(a) for a in answers.values()}) == 1, answers
+    # four groupings of the same six sites tie; the first in the documented order wins
+    result = cross_border_answers["direct"]
+    assert result.solver["ties"] == 4
+    assert [g.id for g in result.gigafactories] == sorted(g.id for g in result.gigafactories)
+    assert [g.id for g in result.gigafactories] == ["DK-EBJ", "ES-SFH", "FR-MTR",
+                                                    "IT-BLQ+PL-WRO", "RO-CER"]
+
+
+def test_the_same_question_twice_gives_the_same_answer(cross_border_answers):
+    again = siteopt.solve("cross-border", **{"solver.method": "direct"})
+    assert [g.id for g in again.gigafactories] == \
+        [g.id for g in cross_border_answers["direct"].gigafactories]
