@@ -76,22 +76,27 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     method : str
         The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
-    from siteopt.solvers.ties import settle
+    from siteopt.solvers.ties import neighbour_start, settle
 
     method = choose_method(instance, settings)
     outcome, method = _solve_once(instance, settings, timings, method, start)
     build = timings.get("build", 0.0)
 
     def again(excluded):
-        return _solve_once(excluded, settings, timings, method, outcome.next_start)[0]
+        incumbent = None if method == "search" else neighbour_start(excluded,
+                                                                    outcome.gigafactories)
+        return _solve_once(excluded, settings, timings, method, outcome.next_start,
+                           incumbent)[0]
 
     outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
     timings["build"], timings["solve"] = build, outcome.seconds
     return outcome, method
 
 
-def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start):
-    """One solve on ``method`` (a search past its work limit goes to HiGHS)."""
+def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
+                incumbent=None):
+    """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
+    a feasible portfolio the HiGHS paths start from."""
     if method == "search":
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
@@ -113,7 +118,7 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
     if method == "direct":
         from siteopt.solvers.direct import solve_direct
 
-        return solve_direct(instance, settings), method
+        return solve_direct(instance, settings, incumbent), method
     from siteopt.solvers.benders import solve_benders
 
-    return solve_benders(instance, settings), method
+    return solve_benders(instance, settings, incumbent), method

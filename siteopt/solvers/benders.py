@@ -130,7 +130,8 @@ class CoverageOracle:
         return constant, coefficients
 
 
-def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
+def solve_benders(instance: SelectionInstance, settings: Solver,
+                  incumbent=None) -> SolverOutcome:
     """Solve the model of :mod:`siteopt.model` by Benders decomposition.
 
     The master holds every column and row of the model except the demand groups and their
@@ -144,8 +145,12 @@ def solve_benders(instance: SelectionInstance, settings: Solver) -> SolverOutcom
     instance : SelectionInstance
     settings : Solver
         ``time_limit_s`` (s) for the whole loop and ``mip_gap`` (relative).
+    incumbent : portfolio, optional
+        A feasible portfolio to start from (gigafactories as site indices).
     """
     master = _Master(instance, settings)
+    if incumbent is not None:
+        master.offer(tuple(incumbent))
     master.cut_relaxation()
     if len(master.integer):
         master.make_integer()

@@ -314,7 +314,21 @@ def integer_columns(instance: SelectionInstance, reach: bool = True) -> np.ndarr
     return np.arange(cols.n_candidates, dtype=np.int32)
 
 
-def solve_direct(instance: SelectionInstance, settings: Solver) -> SolverOutcome:
+def start_columns(instance: SelectionInstance, gigafactories) -> np.ndarray:
+    """The integer columns at 1 in a portfolio (HiGHS completes the rest): its candidates,
+    or in the compact form its sites and member states."""
+    cols = layout(instance)
+    if instance.compact:
+        sites = [s for g in gigafactories for s in g]
+        states = sorted({instance.countries.index(instance.site_country[s]) for s in sites})
+        return np.r_[cols.y + np.asarray(sites, dtype=np.int64),
+                     cols.u + np.asarray(states, dtype=np.int64)].astype(np.int32)
+    index_of = instance.candidates.index_of
+    return np.array([index_of[tuple(sorted(g))] for g in gigafactories], dtype=np.int32)
+
+
+def solve_direct(instance: SelectionInstance, settings: Solver,
+                 incumbent=None) -> SolverOutcome:
     """Build the model in HiGHS from arrays and solve it.
 
     Parameters
@@ -322,11 +336,16 @@ def solve_direct(instance: SelectionInstance, settings: Solver) -> SolverOutcome
     instance : SelectionInstance
     settings : Solver
         ``time_limit_s`` (s) and ``mip_gap``; the solver is always HiGHS.
+    incumbent : portfolio, optional
+        A feasible portfolio (gigafactories as site indices) HiGHS starts from.
     """
     began = time.perf_counter()
     highs = new_highs(settings)
     highs.setOptionValue("presolve", presolve_choice(instance))
     load_highs(highs, instance)
+    if incumbent is not None:
+        columns = start_columns(instance, incumbent)
+        highs.setSolution(len(columns), columns, np.ones(len(columns)))
     highs.run()
     status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
     seconds = time.perf_counter() - began

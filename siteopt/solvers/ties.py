@@ -117,6 +117,25 @@ def best_grouping(instance, sites, given) -> tuple[float, tuple, int, bool]:
     return best, min(tied, key=lambda p: order_key(instance, p)), len(tied), True
 
 
+def neighbour_start(instance, best) -> tuple | None:
+    """A good feasible portfolio on other sites than every excluded set, to start an extra
+    solve from: the best of the optimum's member sites with one site dropped, added or
+    swapped, each in its best grouping (None when no such portfolio keeps the rules)."""
+    used = set(site_set(best))
+    eligible = np.flatnonzero(np.asarray(instance.eligible, bool)).tolist()
+    sets = {tuple(sorted(used - {s})) for s in used}
+    sets |= {tuple(sorted(used | {t})) for t in eligible if t not in used}
+    sets |= {tuple(sorted(used - {s} | {t})) for s in used for t in eligible if t not in used}
+    options = []
+    for sites in sets:
+        if sites and sites not in instance.excluded_site_sets:
+            options += groupings(instance, sites) or []
+    if not options:
+        return None
+    values = instance.objective(instance.evaluate_many(options))
+    return options[int(np.argmax(values))]
+
+
 def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
            floor_helps: bool = False) -> SolverOutcome:
     """The answer among ties, with the runner-up (see the module docstring).
