@@ -143,7 +143,7 @@ def _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
 
 
 def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit):
-    """Resolve the model from the options and solve it."""
+    """Resolve the model from the options and solve it (an interruption stops the command)."""
     from siteopt.api import solve
 
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
@@ -167,20 +167,26 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
     Exit code 0 when a portfolio is found (optimal, or stopped at the time limit with its gap
     reported), 1 when the limits conflict or the solver fails, 2 for bad input. With
     --format json a failed run also prints a JSON document with status, error and exit_code.
+    Ctrl-C while the solver works stops it within a second: the best portfolio found so far
+    is printed with its gap and status ``interrupted``, --out is not written, exit code 1.
     """
     import json
 
+    from siteopt.api import solve
     from siteopt.result import failure_document
 
     try:
-        result = _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                            time_limit)
+        cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
+        result = solve(cfg, data_dir)
     except SiteoptError as err:
         check_interrupted()
         if output_format == "json":
             click.echo(json.dumps(failure_document(err), indent=2, ensure_ascii=False))
         raise
-    if out_dir is not None:
+    interrupted = result.status.value == "interrupted"
+    if not interrupted:
+        check_interrupted()   # a stop signal Python swallowed still stops the command here
+    if out_dir is not None and not interrupted:
         _write_outputs(result, out_dir)
     if output_format == "json":
         click.echo(result.to_json())
@@ -189,6 +195,11 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
         from siteopt.report.text import format_result
 
         click.echo(format_result(result, width=terminal_width()), nl=False)
+    if interrupted:
+        click.echo("interrupted: the solver was stopped before proving the optimum; the best "
+                   "portfolio found so far is shown" + (f", nothing was written to {out_dir}"
+                                                        if out_dir else ""), err=True)
+        sys.exit(1)
 
 
 def _write_outputs(result, out_dir: str) -> None:

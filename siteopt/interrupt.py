@@ -5,13 +5,21 @@ and raises ``KeyboardInterrupt``. Python may swallow that exception when it land
 whose exceptions are ignored (a weak-reference callback inside the import system, a
 ``__del__``), or turn it into another error, so the signal is also recorded: :func:`check`
 raises again at each point of no return (before results are printed and before output files
-are put in place), and a long solver run asks :func:`stop_requested` to stop early.
-:mod:`siteopt.launch` installs the handlers.
+are put in place).
+
+A solver working in C (HiGHS) cannot take an exception from a signal handler. While it runs,
+:func:`deferred` has the handlers only record the signal; the solver's callback asks
+:func:`stop_requested` and stops within a moment, and the command reports the best portfolio
+found so far as ``interrupted``. :mod:`siteopt.launch` installs the handlers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
 
 #: Exit code of an interrupted command (click's, for Ctrl-C inside a command).
 INTERRUPTED = 1
@@ -33,8 +41,66 @@ def unraisable(unraisable_event) -> None:
         sys.__unraisablehook__(unraisable_event)
 
 
+def _record(signum, frame):
+    _received.append(signum)
+
+
+#: The signals the command line handles.
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+@contextlib.contextmanager
+def deferred():
+    """While a solver runs: the stop signals are recorded, not raised, and the solver polls
+    :func:`stop_requested`. Only where :mod:`siteopt.launch` installed :func:`on_signal`,
+    in the main thread; elsewhere (the Python API, a worker thread) nothing changes.
+
+    A signal's Python handler runs only when the main thread runs Python code, which it does
+    not while HiGHS holds it (HiGHS may call back from its own threads), so the signal is
+    also written to a pipe at once (``signal.set_wakeup_fd``) that :func:`stop_requested`
+    reads.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not on_signal:
+        yield
+        return
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    for name in SIGNALS:
+        signal.signal(getattr(signal, name), _record)
+    previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    _pipes.append(read)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        stop_requested()   # the signals in the pipe, recorded before the pipe closes
+        _pipes.remove(read)
+        for name in SIGNALS:
+            signal.signal(getattr(signal, name), on_signal)
+        os.close(read)
+        os.close(write)
+
+
+#: The read ends of the wakeup pipes of the :func:`deferred` blocks running now.
+_pipes: list[int] = []
+
+
+def deferring() -> bool:
+    """Whether the stop signals are deferred now (inside :func:`deferred`, on the command
+    line)."""
+    return bool(_pipes)
+
+
 def stop_requested() -> bool:
-    """Whether a stop signal has arrived (even one Python swallowed)."""
+    """Whether a stop signal has arrived (even one Python swallowed, or one whose handler has
+    not run yet because a solver holds the main thread)."""
+    for pipe in _pipes:
+        try:
+            _received.extend(os.read(pipe, 64))
+        except OSError:   # nothing to read (BlockingIOError)
+            continue
     return bool(_received)
 
 

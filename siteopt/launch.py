@@ -14,13 +14,13 @@ import os
 import signal
 import sys
 
-from siteopt.interrupt import INTERRUPTED, on_signal, stop_requested, unraisable
+from siteopt.interrupt import INTERRUPTED, SIGNALS, on_signal, stop_requested, unraisable
 
 
 def main() -> None:
     """Console-script entry point."""
     sys.unraisablehook = unraisable
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+    for name in SIGNALS:
         signal.signal(getattr(signal, name), on_signal)
     try:
         from siteopt.cli import cli
@@ -30,7 +30,7 @@ def main() -> None:
         if not stop_requested():
             # finished: its output is complete, and a signal during Python's own shutdown has
             # nothing left to stop (it would end the process by the signal, not the code)
-            for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            for name in SIGNALS:
                 signal.signal(getattr(signal, name), signal.SIG_IGN)
             raise
         _stop(report=done.code == 0)  # click has said "Aborted!" unless the command finished

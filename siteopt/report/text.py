@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import pandas as pd
@@ -179,8 +180,11 @@ def status_line(result: Result) -> str:
     if result.status.value == "optimal":
         state = "proven optimal" if solver["gap"] == 0 else f"optimal within gap {solver['gap']:.3%}"
     else:
-        state = (f"STOPPED AT THE TIME LIMIT ({result.model.solver.time_limit_s:g} s): best "
-                 f"selection found, gap {solver['gap']:.3%} to the best possible")
+        gap = (f"gap {solver['gap']:.3%} to the best possible" if math.isfinite(solver["gap"])
+               else "gap unknown (the solver had no bound yet)")
+        stop = ("INTERRUPTED (Ctrl-C)" if result.status.value == "interrupted" else
+                f"STOPPED AT THE TIME LIMIT ({result.model.solver.time_limit_s:g} s)")
+        state = f"{stop}: best selection found, {gap}"
     chosen = " (auto)" if result.model.solver.method == "auto" else ""
     return (f"Status: {result.status.value} ({state}); solver {solver['name']}, method "
             f"{solver['method']}{chosen}, {solver['seconds']:.2f} s.")

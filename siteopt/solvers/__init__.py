@@ -19,6 +19,7 @@ import math
 import time
 
 from siteopt.config import Solver
+from siteopt.interrupt import deferred
 from siteopt.solvers.highs import model_nonzeros
 
 #: With ``solver.method = "auto"``, models with at most this many non-zeros (grouped coverage,
@@ -79,16 +80,17 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     from siteopt.solvers.ties import neighbour_start, settle
 
     method = choose_method(instance, settings)
-    outcome, method = _solve_once(instance, settings, timings, method, start)
-    build = timings.get("build", 0.0)
+    with deferred():   # Ctrl-C stops the solver, which returns its best portfolio
+        outcome, method = _solve_once(instance, settings, timings, method, start)
+        build = timings.get("build", 0.0)
 
-    def again(excluded):
-        incumbent = None if method == "search" else neighbour_start(excluded,
-                                                                    outcome.gigafactories)
-        return _solve_once(excluded, settings, timings, method, outcome.next_start,
-                           incumbent)[0]
+        def again(excluded):
+            incumbent = None if method == "search" else neighbour_start(excluded,
+                                                                        outcome.gigafactories)
+            return _solve_once(excluded, settings, timings, method, outcome.next_start,
+                               incumbent)[0]
 
-    outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
+        outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
     timings["build"], timings["solve"] = build, outcome.seconds
     return outcome, method
 

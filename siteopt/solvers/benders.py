@@ -43,10 +43,11 @@ import numpy as np
 from siteopt.config import Solver
 from siteopt.errors import SolverError
 from siteopt.incidence import Incidence
+from siteopt.interrupt import stop_requested
 from siteopt.model import TERMS, SelectionInstance, site_objective
 from siteopt.solvers.direct import integer_columns, layout, load_highs
 from siteopt.solvers.fixing import fixable, lagrangian_bound
-from siteopt.solvers.highs import new_highs
+from siteopt.solvers.highs import new_highs, run_highs
 from siteopt.solvers.outcome import (
     SolverOutcome,
     Status,
@@ -163,6 +164,8 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
     seconds = time.perf_counter() - master.began
     if status == Status.INFEASIBLE:
         return no_solution(status, len(instance.site_ids), seconds, "highs")
+    if master.best is None and status == Status.INTERRUPTED:
+        raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
     if master.best is None:
         raise SolverError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
@@ -230,7 +233,7 @@ class _Master:
     def run(self) -> None:
         """Run HiGHS within the time left."""
         self.highs.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 0.01))
-        self.highs.run()
+        run_highs(self.highs)
 
     def add_cut(self, point: np.ndarray, over=None) -> None:
         """Add the cut at ``point`` with coefficients on the oracle's columns ``over`` (by
@@ -287,7 +290,7 @@ class _Master:
         import highspy
 
         for _ in range(MAX_LP_ROUNDS):
-            if time.perf_counter() > self.deadline:
+            if time.perf_counter() > self.deadline or stop_requested():
                 return
             self.run()
             if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -398,6 +401,10 @@ class _Master:
             solutions = self.found + ([np.asarray(self.highs.getSolution().col_value)]
                                       if info.primal_solution_status == 2 else [])
             overstated = self._take(solutions)
+            if stop_requested():   # Ctrl-C: the best portfolio so far, with the bound
+                if over is None and model_status != highspy.HighsModelStatus.kOptimal:
+                    self.bound = min(self.bound, float(info.mip_dual_bound))
+                return Status.INTERRUPTED, points
             if model_status != highspy.HighsModelStatus.kOptimal:   # stopped by the time limit
                 if over is None:
                     self.bound = min(self.bound, float(info.mip_dual_bound))

@@ -23,7 +23,7 @@ from siteopt.model import (
     gigafactory_objective,
     site_objective,
 )
-from siteopt.solvers.highs import highs_status, new_highs, presolve_choice
+from siteopt.solvers.highs import highs_status, new_highs, presolve_choice, run_highs
 from siteopt.solvers.outcome import (
     SolverOutcome,
     Status,
@@ -337,20 +337,32 @@ def solve_direct(instance: SelectionInstance, settings: Solver,
     settings : Solver
         ``time_limit_s`` (s) and ``mip_gap``; the solver is always HiGHS.
     incumbent : portfolio, optional
-        A feasible portfolio (gigafactories as site indices) HiGHS starts from.
+        A feasible portfolio (gigafactories as site indices) HiGHS starts from; by default
+        the greedy one (:func:`~siteopt.solvers.benders.greedy_portfolio`), so that a run
+        stopped early (Ctrl-C) has a portfolio to report.
     """
+    from siteopt.solvers.benders import greedy_portfolio
+
     began = time.perf_counter()
     highs = new_highs(settings)
     highs.setOptionValue("presolve", presolve_choice(instance))
     load_highs(highs, instance)
+    if incumbent is None:
+        incumbent = greedy_portfolio(instance)
     if incumbent is not None:
         columns = start_columns(instance, incumbent)
         highs.setSolution(len(columns), columns, np.ones(len(columns)))
-    highs.run()
+    run_highs(highs)
     status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
     seconds = time.perf_counter() - began
     if status in (Status.INFEASIBLE, Status.ERROR):
         return no_solution(status, len(instance.site_ids), seconds, "highs")
+    if highs.getInfo().primal_solution_status != 2:   # interrupted before HiGHS took a start
+        if incumbent is None:
+            raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
+        return finish(instance, status, incumbent,
+                      instance.objective(instance.evaluate(incumbent)), bound, settings,
+                      seconds, "highs")
     gigafactories = portfolio(instance, np.asarray(highs.getSolution().col_value))
     objective = float(highs.getInfo().objective_function_value)
     return finish(instance, status, gigafactories, objective, bound, settings, seconds, "highs")

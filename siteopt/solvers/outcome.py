@@ -21,6 +21,7 @@ class Status(enum.StrEnum):
 
     OPTIMAL = "optimal"          #: proven optimal (within ``solver.mip_gap``, default 0)
     TIME_LIMIT = "time_limit"    #: stopped by the time limit with a solution; see the gap
+    INTERRUPTED = "interrupted"  #: stopped by Ctrl-C (or SIGTERM) with a solution; see the gap
     INFEASIBLE = "infeasible"    #: no selection satisfies the limits
     ERROR = "error"              #: the solver failed
 

@@ -57,6 +57,7 @@ import numpy as np
 
 from siteopt.config import Solver
 from siteopt.errors import SolverError
+from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
 from siteopt.solvers.outcome import SolverOutcome, Status, finish, no_solution
 
@@ -286,8 +287,8 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
         if price <= 0 and step_price > 0:
             step_price = 0.0
         norm = float(step_pi @ step_pi) + step_price ** 2
-        if norm <= 0 or bound - target <= 1e-12:
-            break
+        if norm <= 0 or bound - target <= 1e-12 or stop_requested():
+            break   # (any multipliers give a valid bound)
         t = length * (bound - target) / norm
         pi = np.clip(pi - t * step_pi, 0.0, weight)
         price = max(0.0, price - t * step_price)
@@ -339,10 +340,6 @@ class _Search:
                bids: np.ndarray, n_states: int) -> None:
         """Expand the node that has chosen the options ``chosen`` (exact value ``value``)."""
         self.nodes += 1
-        if self.nodes > self.node_limit:
-            self.stopped = "nodes"
-        elif time.perf_counter() > self.deadline:
-            self.stopped = "time"
         if self.stopped:
             return
         model, instance = self.model, self.instance
@@ -367,6 +364,16 @@ class _Search:
         if complete.any():
             options = np.flatnonzero(complete)
             self._improve(child_value[options], lambda k: chosen + (int(options[k]),))
+        # limits are checked once this node's own portfolios are in: a stopped search keeps
+        # the best of them
+        if self.nodes > self.node_limit:
+            self.stopped = "nodes"
+        elif time.perf_counter() > self.deadline:
+            self.stopped = "time"
+        elif stop_requested():
+            self.stopped = "interrupted"
+        if self.stopped:
+            return
         slots = instance.max_gigafactories - len(chosen) - 1
         if slots <= 0:
             return
@@ -469,7 +476,7 @@ class SearchRun:
         The root bound, objective points (an upper bound on every portfolio).
     stopped : str
         ``""`` when the search finished (the portfolio is optimal), ``"nodes"`` after the
-        node limit, ``"time"`` at the time limit.
+        node limit, ``"time"`` at the time limit, ``"interrupted"`` after a stop signal.
     nodes : int
         Nodes expanded.
     next_start : Start
@@ -508,9 +515,10 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
             search.best_value = value
             search.best = tuple(int(o) for o in np.flatnonzero(np.isin(model.candidate, given)))
     n_sites, n_countries = model.sites.shape[1], model.country.shape[1]
-    search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
-                  instance.budget_eur, instance.total_power_mw, np.zeros(n_sites, bool),
-                  np.zeros(n_countries, np.int64), 0)
+    with deferred():
+        search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
+                      instance.budget_eur, instance.total_power_mw, np.zeros(n_sites, bool),
+                      np.zeros(n_countries, np.int64), 0)
     candidates = instance.candidates
     portfolio = None if search.best is None else tuple(sorted(
         candidates.member_list(model.candidate[o]) for o in search.best))
@@ -558,13 +566,15 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     if stopped == "nodes":
         return None
     if portfolio is None:
+        if stopped == "interrupted":
+            raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
         if stopped:
             raise SolverError(f"the search stopped at the time limit of "
                               f"{settings.time_limit_s:g} s without finding a portfolio; raise "
                               f"solver.time_limit_s")
         return no_solution(Status.INFEASIBLE, len(instance.site_ids), seconds, "siteopt")
     objective = instance.objective(instance.evaluate(portfolio))
-    status, bound = ((Status.TIME_LIMIT, max(root_bound, objective)) if stopped
-                     else (Status.OPTIMAL, objective))
+    status, bound = (((Status.INTERRUPTED if stopped == "interrupted" else Status.TIME_LIMIT),
+                      max(root_bound, objective)) if stopped else (Status.OPTIMAL, objective))
     outcome = finish(instance, status, portfolio, objective, bound, settings, seconds, "siteopt")
     return dataclasses.replace(outcome, next_start=run.next_start)

@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from siteopt.interrupt import stop_requested
 from siteopt.model import site_set
 from siteopt.solvers.outcome import RunnerUp, SolverOutcome, Status
 
@@ -167,7 +168,7 @@ def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
     outcomes = {site_set(first.gigafactories): first}
     seconds, solves, below = first.seconds, 1, None
     settled = found[site_set(first.gigafactories)][3]
-    while True:
+    while not stop_requested():
         if len(found) >= MAX_TIES:
             settled = False
             break
@@ -189,6 +190,8 @@ def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
             break
         found[sites], outcomes[sites] = best_grouping(instance, sites, other.gigafactories), other
         settled &= found[sites][3]
+    interrupted = stop_requested()   # the optimum stands; ties and runner-up not settled
+    settled &= not interrupted
     best = max(v[0] for v in found.values())
     ranked = sorted(found, key=lambda u: (-min(found[u][0], best - TIE_TOLERANCE),
                                           order_key(instance, found[u][1])))
@@ -199,7 +202,8 @@ def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
     return dataclasses.replace(outcomes[answer], gigafactories=gigafactories,
                                selected=instance.site_mask(gigafactories), objective=value,
                                bound=value, seconds=seconds, runner_up=others, ties=ties,
-                               ties_settled=settled, solves=solves)
+                               ties_settled=settled, solves=solves,
+                               status=Status.INTERRUPTED if interrupted else Status.OPTIMAL)
 
 
 def _objective(instance, gigafactories) -> float:

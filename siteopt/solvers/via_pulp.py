@@ -142,6 +142,9 @@ def solve_model(built: BuiltModel, instance, settings: Solver) -> SolverOutcome:
     seconds = time.perf_counter() - start
     if status in (Status.INFEASIBLE, Status.ERROR):
         return no_solution(status, len(built.site_open), seconds, settings.name)
+    if status == Status.INTERRUPTED and built.problem.status != pulp.LpStatusOptimal and \
+            all(v.varValue is None for v in built.site_open.values()):
+        raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
     variables = built.site_open if instance.compact else built.gigafactory_open
     gigafactories = portfolio(instance, [variables[k].varValue or 0.0 for k in range(len(variables))])
     objective = float(pulp.value(built.problem.objective) or 0.0)

@@ -1,0 +1,72 @@
+"""Ctrl-C while the solver works: it stops at once and reports the best portfolio so far."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def slow_dir(tmp_path_factory):
+    """A 500-site, 20,000-point instance on which HiGHS needs well over a minute (its
+    validation cached, so the solve starts about a second after the command)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", REPO / "benchmarks/generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    directory = generate.generate(500, 20_000, seed=0, out=tmp_path_factory.mktemp("slow"))
+    done = subprocess.run([sys.executable, "-m", "siteopt", "validate", "--data",
+                           str(directory)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return directory
+
+
+def test_ctrl_c_reports_the_best_portfolio_so_far_and_writes_nothing(slow_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "siteopt", "solve", "--data", str(slow_dir), "--set",
+               "solver.method=direct", "--time-limit", "600", "--format", "json",
+               "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    time.sleep(5)   # the solve is under way (it runs for minutes)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGINT)
+    # well before the 600 s time limit: the signal stopped the solver
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    document = json.loads(stdout)
+    assert document["status"] == "interrupted"
+    assert document["gigafactories"] and document["objective"] > 0
+    assert stderr.splitlines()[-1] == (
+        f"interrupted: the solver was stopped before proving the optimum; the best portfolio "
+        f"found so far is shown, nothing was written to {out}")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("solve", ["direct", "benders", "search"])
+def test_every_path_stops_at_a_stop_signal_with_its_best_portfolio(monkeypatch, solve):
+    """With a stop signal recorded, each path returns at once: status interrupted, a portfolio
+    that keeps every rule (the greedy start at least), and its gap."""
+    from siteopt import interrupt
+    from siteopt.config import Solver
+    from siteopt.solvers.benders import solve_benders
+    from siteopt.solvers.direct import solve_direct
+    from siteopt.solvers.outcome import Status
+    from siteopt.solvers.search import solve_search
+    from tests.instances import hard_instance
+
+    instance = hard_instance(200, 3000)
+    monkeypatch.setattr(interrupt, "_received", [signal.SIGINT])
+    path = {"direct": solve_direct, "benders": solve_benders, "search": solve_search}[solve]
+    outcome = path(instance, Solver(method=solve, time_limit_s=600))
+    assert outcome.status == Status.INTERRUPTED
+    assert outcome.gigafactories and instance.violations(outcome.gigafactories) == []
+    assert outcome.seconds < 600
