@@ -289,13 +289,15 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
 
 SCHEDULER_OPTION = click.option(
     "--scheduler", default=None, metavar="ADDRESS",
-    help="A running Dask scheduler (tcp://host:port) to solve on; by default a local cluster "
-         "on 127.0.0.1.")
+    help="A running Dask scheduler (tcp://host:port) to solve on; by default the solves run "
+         "in this process, or on a local cluster on 127.0.0.1 when that pays (see --workers).")
 
 
 WORKERS_OPTION = click.option(
-    "--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-    help="Worker processes of the local Dask cluster (ignored with --scheduler).")
+    "--workers", type=click.IntRange(1, 64), default=None,
+    help="Worker processes of a local Dask cluster. By default the solves run in this "
+         "process when they would take under 3 s here, else on one worker per core; 1 runs "
+         "them all here. The numbers are the same either way. Ignored with --scheduler.")
 FORMAT_OPTION = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
     help="table: readable text (default); json: one document.")
@@ -482,7 +484,6 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
     changes."""
 
     from siteopt.analysis import sweep
-    from siteopt.report.tables import render_table, terminal_width
 
     if plot_file is not None:
         _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
@@ -490,6 +491,8 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
     result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers)
     if _wrote_json(result, plot_file, output_format):
         return
+    from siteopt.report.tables import render_table, terminal_width
+
     click.echo(render_table(result.shown_table(), title=f"Sweep of {', '.join(result.keys)} "
                                                         f"(model: {result.model})",
                             formats={"objective": ".4f"}, width=terminal_width()), nl=False)

@@ -11,11 +11,24 @@
   portfolio best on average.
 """
 
-from siteopt.analysis.alternatives import Alternative, Alternatives, alternatives
-from siteopt.analysis.explain import Explanation, SiteExplanation, explain
-from siteopt.analysis.pareto import FrontPoint, ParetoFront, pareto
-from siteopt.analysis.robust import Robustness, Spread, robust
-from siteopt.analysis.sweep import Sweep, sweep
+import importlib
 
-__all__ = ["Alternative", "Alternatives", "alternatives", "Explanation", "SiteExplanation",
-           "explain", "FrontPoint", "ParetoFront", "pareto", "Robustness", "Spread", "robust", "Sweep", "sweep"]
+#: Public name -> the module that defines it (imported when first used, so that a sweep does
+#: not import PuLP for the alternatives, nor a robust run the Pareto front).
+_EXPORTS = {
+    "Alternative": "alternatives", "Alternatives": "alternatives", "alternatives": "alternatives",
+    "Explanation": "explain", "SiteExplanation": "explain", "explain": "explain",
+    "FrontPoint": "pareto", "ParetoFront": "pareto", "pareto": "pareto",
+    "Robustness": "robust", "Spread": "robust", "robust": "robust",
+    "Sweep": "sweep", "sweep": "sweep",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'siteopt.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"siteopt.analysis.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

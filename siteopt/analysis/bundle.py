@@ -44,7 +44,7 @@ class ReportAnalyses:
     draws: int = 100
     seed: int = 1
     scheduler: str | None = None
-    workers: int = 2
+    workers: int | None = None
 
 
 def parse_names(text: str) -> tuple[str, ...]:

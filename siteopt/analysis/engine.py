@@ -1,22 +1,70 @@
-"""Many exact solves at once, on Dask: a local cluster by default, or a scheduler the user names.
+"""Many exact solves: here, on a local Dask cluster when the work pays for it, or on a scheduler
+the user names.
 
 Every task is one solve of the same model and data with some keys changed; tasks are
-independent and their results come back in task order, so the outcome does not depend on the
-number of workers. The local cluster listens on 127.0.0.1 only; the only other machine siteopt
-ever talks to is a scheduler given with ``--scheduler``.
+independent and their results come back in task order, so the outcome does not depend on
+where they run or on the number of workers. An analysis solves its first piece of work here and
+times it; :func:`solve_pool` then runs the rest here too when it would take less than
+:data:`LOCAL_CLUSTER_SECONDS` (a sweep of 23 budgets on the shipped data: about 0.5 s of
+solves, against about 1 s to start and stop two workers), else on a local cluster of one worker
+per core, unless ``--workers`` or ``--scheduler`` say otherwise. The local cluster listens on
+127.0.0.1 only; the only other machine siteopt ever talks to is a scheduler given with
+``--scheduler``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import math
+import time
 from typing import Any
 
-from siteopt.errors import ConfigError, SiteoptError
+from siteopt.errors import ConfigError
 
 #: Consecutive points of a sweep solved one after the other by one task, each from the
 #: previous point's optimum (a fixed length, so results do not depend on the workers).
 CHAIN_LENGTH = 6
+#: A local cluster pays for itself only when the solves left would take at least this many
+#: seconds here: starting and stopping two workers and shipping them the data costs about
+#: 1 s, and two cores at best halve the rest (benchmarks/README.md).
+LOCAL_CLUSTER_SECONDS = 3.0
+
+
+class InProcess:
+    """Runs tasks here, one after the other, with the calls of a Dask client that the analyses
+    use (``scatter``, ``map``; :func:`gather` runs them)."""
+
+    def scatter(self, value, broadcast: bool = False):
+        return value
+
+    def map(self, function, *iterables, pure: bool = False) -> list:
+        return [functools.partial(function, *arguments) for arguments in zip(*iterables)]
+
+
+def timed(function, *arguments):
+    """``function(*arguments)`` and the seconds it took."""
+    began = time.perf_counter()
+    value = function(*arguments)
+    return value, time.perf_counter() - began
+
+
+@contextlib.contextmanager
+def solve_pool(scheduler: str | None = None, workers: int | None = None,
+               seconds_left: float = math.inf):
+    """Where the solves left run: on ``scheduler`` if given; here (:class:`InProcess`) with
+    ``workers = 1``, or when ``workers`` is not given and they would take less than
+    :data:`LOCAL_CLUSTER_SECONDS` here (``seconds_left``); else on a local cluster of
+    ``workers`` processes (by default one per core, at least two)."""
+    from siteopt.parallel import cores
+
+    if scheduler is None and (workers == 1 or (
+            workers is None and seconds_left < LOCAL_CLUSTER_SECONDS)):
+        yield InProcess()
+        return
+    with dask_client(scheduler, workers or max(2, cores())) as client:
+        yield client
 
 
 def solve_summary(model, data, overrides: dict[str, Any], start=None):
@@ -125,7 +173,6 @@ def gather(client, futures, label: str) -> list:
     time left) while it is a terminal; a failed task raises its error at once."""
     import sys
 
-    from distributed import as_completed
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -139,6 +186,14 @@ def gather(client, futures, label: str) -> list:
     with Progress(*columns, console=Console(stderr=True), transient=True,
                   disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task(label, total=len(futures))
+        if isinstance(client, InProcess):
+            results = []
+            for call in futures:
+                results.append(call())
+                progress.advance(task)
+            return results
+        from distributed import as_completed
+
         for future in as_completed(futures):
             future.result()   # raises the task's error, if any
             progress.advance(task)
@@ -146,29 +201,30 @@ def gather(client, futures, label: str) -> list:
 
 
 def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | None = None,
-               workers: int = 2, chain: int = 1) -> list[dict[str, Any]]:
-    """Solve ``model`` on ``data_dir`` once per task (a dict of changed keys), on Dask.
+               workers: int | None = None, chain: int = 1) -> list[dict[str, Any]]:
+    """Solve ``model`` on ``data_dir`` once per task (a dict of changed keys).
 
-    The data is loaded once here and shipped to each worker once, without its shapes and
-    with the coverage of the first task (:meth:`~siteopt.data.Dataset.derive`). With
-    ``chain`` above 1, each Dask task solves that many consecutive tasks
-    (:func:`solve_chain`).
+    The data is loaded once here. The first group of ``chain`` tasks (:func:`solve_chain`) is
+    solved here and timed; the others run where :func:`solve_pool` decides (on Dask, the data
+    is shipped to each worker once, without its shapes and with the coverage of the first
+    task, :meth:`~siteopt.data.Dataset.derive`).
 
     Returns
     -------
     list of dict
         :func:`solve_summary` of each task, in task order.
     """
-    from siteopt.api import prepare
     from siteopt.data import load_data
 
     dataset = load_data(data_dir).without_geometry()
-    with contextlib.suppress(SiteoptError):   # each point reports its own errors
-        prepare(model, dataset, tasks[0])       # the coverage, computed once, shipped with it
     chains = [tasks[i:i + chain] for i in range(0, len(tasks), chain)]
-    with dask_client(scheduler, workers) as client:
+    first, seconds = timed(solve_chain, model, dataset, chains[0])
+    rest = chains[1:]
+    if not rest:
+        return first
+    with solve_pool(scheduler, workers, seconds * len(rest)) as client:
         shipped = client.scatter(dataset, broadcast=True)
-        futures = client.map(solve_chain, [model] * len(chains), [shipped] * len(chains),
-                             chains, pure=False)
+        futures = client.map(solve_chain, [model] * len(rest), [shipped] * len(rest), rest,
+                             pure=False)
         label = "solves" if chain == 1 else f"groups of {chain} solves"
-        return [summary for part in gather(client, futures, label) for summary in part]
+        return first + [summary for part in gather(client, futures, label) for summary in part]

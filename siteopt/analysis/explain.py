@@ -280,7 +280,8 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
         binding, capex, threshold, extra)
 
 
-def explain(site_ids, model=None, data=None, scheduler: str | None = None, workers: int = 2,
+def explain(site_ids, model=None, data=None, scheduler: str | None = None,
+            workers: int | None = None,
             **overrides) -> Explanation:
     """Explain why each site is in or out of the optimum (see the module docstring).
 
@@ -290,8 +291,9 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None, worke
     model, data, **overrides
         As for :func:`siteopt.solve`.
     scheduler : str, optional
-        A Dask scheduler address. With several sites, each is explained on Dask (by default a
-        local cluster of ``workers`` processes); one site is explained here.
+        A Dask scheduler address. The first site is explained here and timed; the others run
+        here or on Dask as :func:`~siteopt.analysis.engine.solve_pool` decides (``workers``
+        processes of a local cluster).
 
     Returns
     -------
@@ -307,16 +309,19 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None, worke
     if unknown:
         raise ConfigError(f"unknown site {', '.join(unknown)}; site IDs are in data/sites.csv "
                           f"(e.g. {', '.join(sorted(known)[:3])})")
-    best = solve(cfg, dataset)
-    if len(site_ids) == 1 and scheduler is None:
-        return Explanation([explain_site(cfg, dataset, site_ids[0], best)], cfg.description)
-    from siteopt.analysis.engine import dask_client, gather
+    from siteopt.analysis.engine import gather, solve_pool, timed
 
-    with dask_client(scheduler, workers) as client:
+    best = solve(cfg, dataset)
+    first, seconds = timed(explain_site, cfg, dataset, site_ids[0], best)
+    rest = list(site_ids[1:])
+    if not rest:
+        return Explanation([first], cfg.description)
+    with solve_pool(scheduler, workers, seconds * len(rest)) as client:
         shipped = client.scatter(dataset, broadcast=True)   # once, not per site
-        futures = client.map(_explain_on_worker, [cfg] * len(site_ids),
-                             [shipped] * len(site_ids), list(site_ids), pure=False)
-        return Explanation(gather(client, futures, "sites explained"), cfg.description)
+        futures = client.map(_explain_on_worker, [cfg] * len(rest), [shipped] * len(rest),
+                             rest, pure=False)
+        return Explanation([first, *gather(client, futures, "sites explained")],
+                           cfg.description)
 
 
 def _explain_on_worker(cfg, dataset, site_id: str) -> SiteExplanation:

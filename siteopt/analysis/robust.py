@@ -10,8 +10,8 @@ Each draw changes the data the way the future might:
   with median 1 and log standard deviation ``price_sd``.
 
 Draw ``i`` uses the random generator seeded with ``(seed, i)``, so a draw is the same whatever
-worker solves it and however many there are. Every draw is solved to proven optimality on
-Dask; then every distinct optimum found is evaluated on every draw (no solve needed), which
+worker solves it and however many there are. Every draw is solved to proven optimality (here,
+or on Dask when the work pays for it); then every distinct optimum found is evaluated on every draw (no solve needed), which
 gives today's optimum's regret per draw and the portfolio that is best on average.
 """
 
@@ -267,8 +267,8 @@ class Robustness:
 
 
 def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
-           spread: Spread = Spread(), scheduler: str | None = None, workers: int = 2,
-           **overrides) -> Robustness:
+           spread: Spread = Spread(), scheduler: str | None = None,
+           workers: int | None = None, **overrides) -> Robustness:
     """Monte Carlo robustness of the optimum (see the module docstring).
 
     Parameters
@@ -280,13 +280,14 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     draws, seed : int
     spread : Spread
     scheduler : str, optional
-        A Dask scheduler address; by default a local cluster of ``workers`` processes.
+        A Dask scheduler address; by default the draws run here or on a local cluster of
+        ``workers`` processes, as :func:`~siteopt.analysis.engine.solve_pool` decides.
 
     Returns
     -------
     Robustness
     """
-    from siteopt.analysis.engine import dask_client, gather, solve_summary
+    from siteopt.analysis.engine import gather, solve_pool, solve_summary, timed
     from siteopt.api import prepare
 
     if not 1 <= draws <= MAX_DRAWS:
@@ -294,12 +295,13 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     data_dir = None if data is None else str(data)
     cfg, dataset, prepared = prepare(model, _base_data(data_dir), overrides)
     base = prepared.instance
-    summary, start = solve_summary(cfg, dataset, {})   # today's optimum, where draws start
+    # today's optimum, where draws start; a draw takes about as long to solve
+    (summary, start), seconds = timed(solve_summary, cfg, dataset, {})
     if summary["status"] == "infeasible":
         raise InfeasibleError(summary["error"])
     today = summary["gigafactories"]
     numbers = list(range(draws))
-    with dask_client(scheduler, workers) as client:
+    with solve_pool(scheduler, workers, seconds * draws) as client:
         shipped = client.scatter(base, broadcast=True)   # once, not per draw
         solved = gather(client, client.map(
             solve_draw, [shipped] * draws, [cfg.solver] * draws, [seed] * draws, numbers,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from siteopt.config import settings
 from siteopt.errors import ConfigError
@@ -81,8 +80,10 @@ class Sweep:
     points: list[dict[str, Any]]
     model: str
 
-    def table(self) -> pd.DataFrame:
+    def table(self):
         """One row per point: the values, objective, terms and portfolio."""
+        import pandas as pd
+
         return pd.DataFrame(self.points)
 
     def breakpoints(self) -> list[dict[str, Any]]:
@@ -94,7 +95,7 @@ class Sweep:
                              "to": after["portfolio"]})
         return rows
 
-    def shown_table(self) -> pd.DataFrame:
+    def shown_table(self):
         """The points as people read them: values (EUR bn for money), status, objective and
         portfolio."""
         frame = self.table()[[*self.keys, "status", "objective", "portfolio"]]
@@ -151,7 +152,7 @@ class Sweep:
 
 
 def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None,
-          workers: int = 2, **overrides) -> Sweep:
+          workers: int | None = None, **overrides) -> Sweep:
     """Solve every combination of the ``--vary`` values (see the module docstring).
 
     Parameters
@@ -161,7 +162,8 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     model, data, **overrides
         As for :func:`siteopt.solve`; ``data`` is a directory (each worker loads it).
     scheduler : str, optional
-        A Dask scheduler address; by default a local cluster of ``workers`` processes.
+        A Dask scheduler address; by default the solves run here or on a local cluster of
+        ``workers`` processes, as :func:`~siteopt.analysis.engine.solve_pool` decides.
 
     Returns
     -------

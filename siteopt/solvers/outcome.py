@@ -16,6 +16,13 @@ from siteopt.config import Solver
 from siteopt.errors import SolverError
 
 
+#: Portfolios within this many objective points of the best are compared exactly when ties
+#: are settled (:mod:`siteopt.solvers.ties`): a solver may return one up to its tolerance
+#: below another, and the search keeps every portfolio this close to its incumbent. One
+#: person among 450 m is about 1e-9 of the objective, so a real difference is not merged.
+NEAR_OPTIMAL = 1e-9
+
+
 class Status(enum.StrEnum):
     """Outcome of a solve."""
 
@@ -77,6 +84,9 @@ class SolverOutcome:
         :data:`~siteopt.solvers.ties.MAX_TIES` ties).
     solves : int
         Solves run for this answer (the extra ones settle ties and find the runner-up).
+    near_optimal : tuple of (float, portfolio) or None
+        From the search path: every portfolio within ``NEAR_OPTIMAL`` of the optimum (so ties
+        need no further solve); None from the other paths.
     """
 
     status: Status
@@ -92,6 +102,7 @@ class SolverOutcome:
     ties: int = 1
     ties_settled: bool = False
     solves: int = 1
+    near_optimal: tuple | None = None
 
 
 def relative_gap(objective: float, bound: float) -> float:

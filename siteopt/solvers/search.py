@@ -35,8 +35,10 @@ and the right-hand side is at most the sum of the r largest positive group maxim
 bracket: the Lagrangian relaxation of the reach rows and the budget, solved exactly over the
 groups. :math:`\pi, \lambda` are set at the root by subgradient steps and carried down the
 tree (clipped to the weight left); a few scalings of :math:`\lambda` are tried at every node.
-A child is searched only if its bound exceeds the incumbent by more than
-:data:`PRUNE_TOLERANCE`, so the answer is the proven optimum (gap 0).
+A child is searched unless its bound is more than
+:data:`~siteopt.solvers.outcome.NEAR_OPTIMAL` below the incumbent, and every portfolio that
+close to the incumbent is kept: the answer is the proven optimum (gap 0), and the search also
+returns every portfolio that ties with it, for :mod:`siteopt.solvers.ties`.
 
 ``solver.method = "auto"`` picks this path for the compact form (one bid per member state, members
 in one state) with at most :data:`AUTO_SEARCH_ENTRIES` option-group entries, and hands the
@@ -59,11 +61,11 @@ from siteopt.config import Solver
 from siteopt.errors import SolverError
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
-from siteopt.solvers.outcome import SolverOutcome, Status, finish, no_solution
+from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
 
-#: A child whose bound exceeds the incumbent by at most this (objective points; terms lie in
-#: 0..1) cannot improve it beyond floating-point rounding and is not searched.
-PRUNE_TOLERANCE = 1e-12
+#: At most this many near-optimal portfolios are kept; beyond, the caller settles ties by
+#: further solves.
+MAX_NEAR = 1_000
 #: With ``solver.method = "auto"``, the search gives up (returns None, and HiGHS solves the
 #: instance) after this many nodes times the entries of its coverage matrix (options x
 #: elements): 20,000 nodes on the shipped data (86,618 entries; its scenarios need 26 to 250),
@@ -325,6 +327,8 @@ class _Search:
     node_limit: float
     best_value: float = -math.inf
     best: tuple[int, ...] | None = None
+    near: dict = dataclasses.field(default_factory=dict)   # options -> value, near the best
+    near_complete: bool = True
     nodes: int = 0
     stopped: str = ""
 
@@ -389,10 +393,10 @@ class _Search:
         bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
                                         + rest[:, self.position]).min(axis=0)
         order = np.flatnonzero(allowed & (self.position < last)
-                               & (bound > self.best_value + PRUNE_TOLERANCE))
+                               & (bound >= self.best_value - NEAR_OPTIMAL))
         child_left = left[None, :] * (1.0 - model.covers[order])
         bound[order] -= beyond - np.maximum(child_left - pi[None, :], 0.0).sum(axis=1)
-        keep = bound[order] > self.best_value + PRUNE_TOLERANCE
+        keep = bound[order] >= self.best_value - NEAR_OPTIMAL
         order, child_left = order[keep], child_left[keep]
         # most promising first: good portfolios early prune the most (a cold sweep of 23
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
@@ -403,7 +407,7 @@ class _Search:
                              power_mw)
             return
         for option, option_left in zip(order, child_left):
-            if bound[option] <= self.best_value + PRUNE_TOLERANCE:
+            if bound[option] < self.best_value - NEAR_OPTIMAL:
                 break   # and so are all children after it
             self.expand(chosen + (int(option),), float(child_value[option]), option_left,
                         np.minimum(pi, option_left), int(model.group[option]),
@@ -433,26 +437,36 @@ class _Search:
                 & (model.mw[options][:, None]
                    <= (power_mw - model.mw[children])[None, :] + 1e-9))
         total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
-        lasts, kids = (np.nonzero(total > self.best_value) if self.instance.excludes_any
-                       else np.unravel_index([np.argmax(total)], total.shape))
+        lasts, kids = np.nonzero(total >= max(self.best_value, float(total.max()))
+                                 - NEAR_OPTIMAL)
         self._improve(total[lasts, kids],
                       lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))
 
     def _improve(self, values: np.ndarray, portfolio_of) -> None:
-        """Make the best of some portfolios the incumbent if it beats it and the instance does
-        not exclude it; ``values[k]`` is the value of portfolio ``portfolio_of(k)`` (a tuple
-        of options). The first of equal values wins."""
-        if not self.instance.excludes_any:
-            k = int(np.argmax(values))
-            if values[k] > self.best_value:
-                self.best_value, self.best = float(values[k]), portfolio_of(k)
+        """Keep every portfolio within :data:`NEAR_OPTIMAL` of the best (the instance's
+        exclusions and floor aside) and make the best the incumbent if it beats it (the
+        first of equal values wins); ``values[k]`` is the value of portfolio
+        ``portfolio_of(k)`` (a tuple of options)."""
+        values = np.asarray(values)
+        if not len(values):
             return
-        for k in np.argsort(-np.asarray(values), kind="stable"):
-            if values[k] <= self.best_value:
-                return
-            if not self.excluded(portfolio_of(k)):
-                self.best_value, self.best = float(values[k]), portfolio_of(k)
-                return
+        threshold = max(self.best_value, float(values.max())) - NEAR_OPTIMAL
+        candidates = np.flatnonzero((values >= threshold)
+                                    & (values >= self.instance.objective_floor))
+        improved = False
+        for k in candidates[np.argsort(-values[candidates], kind="stable")]:
+            portfolio = portfolio_of(k)
+            if self.excluded(portfolio):
+                continue
+            if len(self.near) < MAX_NEAR:
+                self.near[portfolio] = float(values[k])
+            else:
+                self.near_complete = False
+            if values[k] > self.best_value:
+                self.best_value, self.best, improved = float(values[k]), portfolio, True
+        if improved:
+            self.near = {p: v for p, v in self.near.items()
+                         if v >= self.best_value - NEAR_OPTIMAL}
 
     def excluded(self, options: tuple[int, ...]) -> bool:
         """Whether the instance excludes the portfolio of these options."""
@@ -481,6 +495,9 @@ class SearchRun:
         Nodes expanded.
     next_start : Start
         The portfolio and the root multipliers, for the search of a similar instance.
+    near : tuple of (float, portfolio) or None
+        Every portfolio within :data:`NEAR_OPTIMAL` of the optimum, with its value (None when
+        the search stopped early or kept more than :data:`MAX_NEAR`).
     """
 
     portfolio: tuple[tuple[int, ...], ...] | None
@@ -488,6 +505,7 @@ class SearchRun:
     stopped: str
     nodes: int
     next_start: Start
+    near: tuple | None = None
 
 
 def search_optimum(instance: SelectionInstance, time_limit_s: float,
@@ -507,23 +525,27 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     model = _in_search_order(model, pi, lam)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
     search.best_value = instance.objective_floor   # only portfolios above it count
-    if not required.any() and not search.excluded(()) and 0.0 > search.best_value:
-        search.best_value, search.best = 0.0, ()
+    if not required.any():
+        search._improve(np.zeros(1), lambda k: ())
     if given is not None:
-        value = instance.objective(instance.evaluate(start.portfolio))
-        if value > search.best_value + PRUNE_TOLERANCE:
-            search.best_value = value
-            search.best = tuple(int(o) for o in np.flatnonzero(np.isin(model.candidate, given)))
+        options = tuple(int(o) for o in np.flatnonzero(np.isin(model.candidate, given)))
+        search._improve(np.array([instance.objective(instance.evaluate(start.portfolio))]),
+                        lambda k: options)
     n_sites, n_countries = model.sites.shape[1], model.country.shape[1]
     with deferred():
         search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
                       instance.budget_eur, instance.total_power_mw, np.zeros(n_sites, bool),
                       np.zeros(n_countries, np.int64), 0)
     candidates = instance.candidates
-    portfolio = None if search.best is None else tuple(sorted(
-        candidates.member_list(model.candidate[o]) for o in search.best))
+
+    def members(options):
+        return tuple(sorted(candidates.member_list(model.candidate[o]) for o in options))
+
+    portfolio = None if search.best is None else members(search.best)
+    near = (tuple((value, members(options)) for options, value in search.near.items())
+            if search.near_complete and not search.stopped else None)
     return SearchRun(portfolio, root_bound, search.stopped, search.nodes,
-                     Start(portfolio, pi, lam))
+                     Start(portfolio, pi, lam), near)
 
 
 def _candidates_of(instance: SelectionInstance, portfolio) -> list[int] | None:
@@ -577,4 +599,4 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     status, bound = (((Status.INTERRUPTED if stopped == "interrupted" else Status.TIME_LIMIT),
                       max(root_bound, objective)) if stopped else (Status.OPTIMAL, objective))
     outcome = finish(instance, status, portfolio, objective, bound, settings, seconds, "siteopt")
-    return dataclasses.replace(outcome, next_start=run.next_start)
+    return dataclasses.replace(outcome, next_start=run.next_start, near_optimal=run.near)

@@ -34,12 +34,8 @@ import numpy as np
 
 from siteopt.interrupt import stop_requested
 from siteopt.model import site_set
-from siteopt.solvers.outcome import RunnerUp, SolverOutcome, Status
+from siteopt.solvers.outcome import NEAR_OPTIMAL, RunnerUp, SolverOutcome, Status
 
-#: Portfolios within this many objective points of the best found are compared exactly (a
-#: solver may return one up to its tolerance below another; one person among 450 m is about
-#: 1e-9 of the objective, so a real difference is not merged).
-NEAR_OPTIMAL = 1e-9
 #: Recomputed objectives within this many points of each other are a tie (floating-point
 #: rounding of sums of thousands of terms stays far below it).
 TIE_TOLERANCE = 1e-12
@@ -168,6 +164,15 @@ def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
     outcomes = {site_set(first.gigafactories): first}
     seconds, solves, below = first.seconds, 1, None
     settled = found[site_set(first.gigafactories)][3]
+    if first.near_optimal is not None:   # the search kept every portfolio near the optimum
+        for _, portfolio in first.near_optimal:
+            sites = site_set(portfolio)
+            if sites not in found:
+                found[sites] = best_grouping(instance, sites, portfolio)
+                outcomes[sites] = first
+                settled &= found[sites][3]
+        if not runner_up:
+            return _answer(instance, found, outcomes, None, seconds, solves, settled)
     while not stop_requested():
         if len(found) >= MAX_TIES:
             settled = False
@@ -190,6 +195,11 @@ def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
             break
         found[sites], outcomes[sites] = best_grouping(instance, sites, other.gigafactories), other
         settled &= found[sites][3]
+    return _answer(instance, found, outcomes, below, seconds, solves, settled)
+
+
+def _answer(instance, found, outcomes, below, seconds, solves, settled) -> SolverOutcome:
+    """The outcome of :func:`settle` from the site sets found near the optimum."""
     interrupted = stop_requested()   # the optimum stands; ties and runner-up not settled
     settled &= not interrupted
     best = max(v[0] for v in found.values())
