@@ -46,7 +46,7 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     layers = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert [label.strip() for label in layers] == [
         "Countries (share covered)", "Coverage (500 km)", "Consolidation links",
-        "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"]
+        "Other candidate sites", "EuroHPC AI Factories", "Chosen sites", "Country names"]
     markers = page.locator("path.leaflet-interactive")
     assert markers.count() >= 27 + 5 + 60 + 19
     # the chosen sites are drawn last: click the top one and read its popup
@@ -63,6 +63,22 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     fills = page.eval_on_selector_all("path.leaflet-interactive", "ps => ps.map(p => "
                                       "p.getAttribute('fill'))")
     assert len(set(fills[:27])) >= 4
+    # ... in greys only: no gigafactory's colour ever sits on its own hue
+    assert all(len({fill[1:3], fill[3:5], fill[5:7]}) == 1 for fill in fills[:27]), fills[:27]
+    # every member state is named, the data credited below the map
+    names = page.locator(".siteopt-country-name").all_inner_texts()
+    assert len(names) == 27 and {"France", "Poland", "Finland", "Cyprus"} <= set(names)
+    assert "Natural Earth" in page.inner_text("#siteopt-credit")
+    # it opens with the EU filling the window: Lapland to Malta spans most of the map's height
+    box = page.evaluate("""() => {
+        const map = document.getElementById('map').getBoundingClientRect();
+        const paths = [...document.querySelectorAll('path.leaflet-interactive')].slice(0, 27)
+            .map(p => p.getBoundingClientRect());
+        return {map: map.height, top: Math.min(...paths.map(r => r.top)),
+                bottom: Math.max(...paths.map(r => r.bottom)), mapTop: map.top};
+    }""")
+    assert (min(box["bottom"], box["mapTop"] + box["map"]) - max(box["top"], box["mapTop"])) \
+        >= 0.85 * box["map"], box
     # a layer can be switched off
     before = markers.count()
     page.locator(".leaflet-control-layers-overlays label", has_text="Other candidate sites") \

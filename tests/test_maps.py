@@ -184,7 +184,7 @@ def test_interactive_map_layers_and_offline(default_result):
                       .split("</script>")[0])
     assert list(data["layers"].values()) == [
         "Countries (share covered)", "Coverage (500 km)", "Consolidation links",
-        "Other candidate sites", "EuroHPC AI Factories", "Chosen sites"]
+        "Other candidate sites", "EuroHPC AI Factories", "Chosen sites", "Country names"]
     assert len(data["countries"]) == 27
     assert len(data["others"]) + len(data["chosen"]) == 60 and len(data["factories"]) == 19
     assert sorted(item["popup"]["rows"][0][1] for item in data["chosen"]) == \

@@ -29,29 +29,27 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from siteopt.report.maps import (
     AI_FACTORY,
     CANDIDATE,
     NEIGHBOURS,
+    SHADED_NEIGHBOUR,
     consolidation_lines,
     coverage_circles,
     default_title,
     member_lines,
+    share_colour_map,
     site_colours,
 )
 from siteopt.sanitize import printable_text
 from siteopt.units import eur, people
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-#: The part of Europe the map shows when it opens: [[south, west], [north, east]], degrees.
-EU_BOUNDS = [[34.5, -11.0], [70.0, 34.5]]
-#: Colour map of the countries layer (the static coverage map's), and the part of it used: the
-#: darkest blues would hide the markers and coverage areas drawn on top.
-SHARE_COLOURS = "YlGnBu"
-SHARE_RANGE = (0.05, 0.65)
+#: The part of Europe the map fills when it opens: [[south, west], [north, east]], degrees
+#: (Lisbon to Cyprus, Malta to Lapland).
+EU_BOUNDS = [[35.0, -9.8], [69.5, 34.0]]
 NO_DATA = "#ece8e1"
 CREDIT = ("Borders: Natural Earth (public domain). Population points: GeoNames (CC BY 4.0). "
           "Country figures: Eurostat, Ember. Sites: public reports and illustrative figures, "
@@ -144,9 +142,9 @@ def _site_popup(row, radius_km: float, gigafactory, country: str) -> dict:
 
 
 def share_colour(share: float) -> str:
-    """The countries layer's fill for a covered share of 0..1."""
-    low, high = SHARE_RANGE
-    return to_hex(colormaps[SHARE_COLOURS](low + (high - low) * share))
+    """The countries layer's fill for a covered share of 0..1 (the static coverage map's
+    colours, :func:`~siteopt.report.maps.share_colour_map`)."""
+    return to_hex(share_colour_map()(share))
 
 
 def _neighbours() -> dict:
@@ -171,8 +169,16 @@ def _countries(result) -> list[dict]:
             fill = share_colour(float(value))
             tooltip = f"{name}: {value:.0%} of its population within {radius:g} km of a chosen site"
         geometry = json.loads(json.dumps(row.geometry.__geo_interface__))
-        items.append({"geometry": geometry, "fill": fill, "tooltip": tooltip})
+        label = _label_point(row.geometry)
+        items.append({"geometry": geometry, "fill": fill, "tooltip": tooltip, "name": name,
+                      "label": _point(label.y, label.x)})
     return items
+
+
+def _label_point(shape):
+    """Where a country's name goes: inside its largest part (mainland France, not Guiana)."""
+    parts = getattr(shape, "geoms", [shape])
+    return max(parts, key=lambda part: part.area).representative_point()
 
 
 def _markers(result) -> tuple[list[dict], list[dict], list[dict]]:
@@ -251,8 +257,9 @@ def map_data(result) -> dict:
         "layers": {"countries": "Countries (share covered)",
                    "coverage": f"Coverage ({radius:g} km)",
                    "links": "Consolidation links", "others": "Other candidate sites",
-                   "factories": "EuroHPC AI Factories", "chosen": "Chosen sites"},
-        "neighbours": _neighbours(),
+                   "factories": "EuroHPC AI Factories", "chosen": "Chosen sites",
+                   "names": "Country names"},
+        "neighbours": _neighbours(), "neighbour_fill": SHADED_NEIGHBOUR,
         "countries": _countries(result), "coverage": _coverage(result), "links": _links(result),
         "others": others, "factories": factories, "chosen": chosen,
         "legend": _legend(result), "credit": CREDIT, "bounds": EU_BOUNDS,
@@ -271,6 +278,7 @@ PAGE = """<!DOCTYPE html>
 <body>
 <header><h1>{title}</h1><p>{subtitle}</p></header>
 <div id="map"></div>
+<footer id="siteopt-credit" class="siteopt-credit"></footer>
 <script type="application/json" id="siteopt-data">{data}</script>
 <script>{leaflet}</script>
 <script>{script}</script>

@@ -33,6 +33,9 @@ SITE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"
                 "#C51B7D", "#999933")
 LAND = "#ece8e1"
 NEIGHBOUR = "#dedede"
+#: The countries around the EU on a map shaded in greys (the coverage shares): sand, so that
+#: no neighbour reads as a member state with some share covered.
+SHADED_NEIGHBOUR = "#e6dfd3"
 CREDIT = ("Borders: Natural Earth (public domain). Population: GeoNames (CC BY 4.0), "
           "Eurostat 2026. Map: siteopt.")
 #: The part of Europe every map frames (WGS84 degrees): mainland, Malta, Cyprus.
@@ -43,6 +46,24 @@ AI_FACTORY = "#4b2a7b"
 #: Where a label may go, relative to its site, in points: right, left, above, below, corners.
 LABEL_OFFSETS = ((9, 6), (9, -14), (-9, 6), (-9, -14), (0, 14), (0, -20), (16, 16), (-16, 16),
                  (16, -24), (-16, -24), (24, 0), (-24, 0))
+
+
+#: Colour map of the share of a country's people covered, and the part of it used: greys only,
+#: so that no gigafactory's colour, marker or coverage area ever sits on its own hue (a blue
+#: site on a blue Spain vanished), and not the darkest, which would hide them.
+SHARE_COLOURS = "Greys"
+SHARE_RANGE = (0.04, 0.55)
+
+
+@functools.cache
+def share_colour_map():
+    """:data:`SHARE_COLOURS` cut to :data:`SHARE_RANGE`, as a matplotlib colour map."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    low, high = SHARE_RANGE
+    return ListedColormap(colormaps[SHARE_COLOURS](np.linspace(low, high, 256)),
+                          name="siteopt-share")
 
 
 def shared_colours(results) -> dict[str, str]:
@@ -196,8 +217,8 @@ def _draw_credit(ax):
 
 def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
     ax.set_facecolor(SEA)
-    _neighbours().plot(ax=ax, color=NEIGHBOUR, edgecolor="white", linewidth=0.5,
-                       gid="neighbours")
+    _neighbours().plot(ax=ax, color=NEIGHBOUR if column is None else SHADED_NEIGHBOUR,
+                       edgecolor="white", linewidth=0.5, gid="neighbours")
     if column is None:
         countries.plot(ax=ax, color=LAND, edgecolor="white", linewidth=0.8, gid="countries")
     else:
@@ -443,7 +464,8 @@ def plot_coverage_choropleth(result, ax=None):
     table = result.country_coverage().set_index("country")
     countries = data.countries.to_crs(EUROPE_CRS).copy()
     countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
-    _draw_base(ax, countries, column="share_pct", cmap="YlGnBu", vmin=0, vmax=100, legend=True,
+    _draw_base(ax, countries, column="share_pct", cmap=share_colour_map(), vmin=0, vmax=100,
+               legend=True,
                legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
                                      f" km of a member site", "shrink": 0.6})
     shares = {code: f"{share:.0%}" for code, share in table["share"].items()

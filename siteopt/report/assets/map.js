@@ -43,10 +43,11 @@
   var map = L.map("map", {attributionControl: false, zoomSnap: 0.25});
   L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
 
-  // grey context: the countries around the EU, drawn once, under everything, not interactive
+  // context: the countries around the EU in sand (the EU's own are greys), drawn once, under
+  // everything, not interactive
   L.geoJSON(data.neighbours, {
     interactive: false,
-    style: {fillColor: "#dedede", color: "#ffffff", weight: 0.8, fillOpacity: 1}
+    style: {fillColor: data.neighbour_fill, color: "#ffffff", weight: 0.8, fillOpacity: 1}
   }).addTo(map);
 
   var overlays = [];
@@ -96,6 +97,17 @@
   overlay(data.layers.factories, markers(data.factories));
   overlay(data.layers.chosen, markers(data.chosen));
 
+  // country names: permanent labels, text only, that take no clicks
+  overlay(data.layers.names, function (group) {
+    data.countries.forEach(function (country) {
+      L.tooltip({permanent: true, direction: "center", interactive: false,
+                 className: "siteopt-country-name"})
+        .setLatLng(country.label)
+        .setContent(element("span", null, country.name))
+        .addTo(group);
+    });
+  });
+
   var named = {};
   overlays.forEach(function (pair) { named[escaped(pair[0])] = pair[1]; });
   L.control.layers(null, named, {collapsed: false, position: "topright"}).addTo(map);
@@ -120,9 +132,7 @@
   };
   legend.addTo(map);
 
-  var credit = L.control({position: "bottomleft"});
-  credit.onAdd = function () { return element("div", "siteopt-credit", data.credit); };
-  credit.addTo(map);
+  document.getElementById("siteopt-credit").textContent = data.credit;
 
-  map.fitBounds(data.bounds);
+  map.fitBounds(data.bounds, {padding: [4, 4]});
 }());
