@@ -84,3 +84,18 @@ def test_the_signal_state_is_at_the_bottom_and_the_launcher_at_the_top():
     for circle in circles(graph):
         assert not {"siteopt.launch", "siteopt.cli", "siteopt.interrupt",
                     "siteopt.atomic"} & set(circle), circle
+
+
+def test_analysis_functions_keep_their_names_and_a_sweep_imports_no_pulp_or_pandas():
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "import siteopt.analysis.robust, siteopt.analysis.sweep\n"
+              "from siteopt.analysis import robust, sweep\n"
+              "assert callable(robust) and robust.__name__ == 'robust', robust\n"
+              "assert callable(sweep) and sweep.__name__ == 'sweep', sweep\n"
+              "print(sorted(m for m in ('pulp', 'pandas') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -129,3 +129,36 @@ def test_the_same_question_twice_gives_the_same_answer(cross_border_answers):
     again = siteopt.solve("cross-border", **{"solver.method": "direct"})
     assert [g.id for g in again.gigafactories] == \
         [g.id for g in cross_border_answers["direct"].gigafactories]
+
+
+@pytest.mark.parametrize("name, method", PATHS)
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6), n_groups=st.integers(0, 8),
+       n_countries=st.integers(1, 3))
+def test_the_runner_up_is_the_best_portfolio_on_other_sites(name, method, seed, n_sites,
+                                                            n_groups, n_countries):
+    """With the optimum's member sites excluded, every path proves the best portfolio on other
+    sites (brute force), which is what the runner-up reports."""
+    from tests.instances import _assignments, portfolio_value
+
+    instance = random_instance(seed, n_sites, n_groups, n_countries)
+    outcome, _ = solve_instance(instance, Solver(name=name, method=method), {}, runner_up=True)
+    if outcome.status != Status.OPTIMAL:
+        return
+    used = tuple(sorted(s for g in outcome.gigafactories for s in g))
+    best_other = None
+    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
+        groups: dict[int, list[int]] = {}
+        for site, label in enumerate(labels):
+            if label >= 0:
+                groups.setdefault(label, []).append(site)
+        sites = tuple(sorted(s for g in groups.values() for s in g))
+        value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
+        if sites != used and value is not None and (best_other is None or value > best_other):
+            best_other = value
+    if best_other is None:
+        assert outcome.runner_up is None
+    else:
+        assert outcome.runner_up is not None
+        assert outcome.runner_up.objective == pytest.approx(best_other, abs=1e-9)

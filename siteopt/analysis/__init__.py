@@ -12,6 +12,8 @@
 """
 
 import importlib
+import sys
+import types
 
 #: Public name -> the module that defines it (imported when first used, so that a sweep does
 #: not import PuLP for the alternatives, nor a robust run the Pareto front).
@@ -32,3 +34,16 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f"siteopt.analysis.{_EXPORTS[name]}"), name)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """Five functions share their module's name (``robust`` in ``robust.py``): importing the
+    module would make ``siteopt.analysis.robust`` the module; this package keeps the name for
+    the function (the module stays in ``sys.modules``)."""
+
+    def __setattr__(self, name, value):
+        if not (name in _EXPORTS and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -437,8 +437,7 @@ class _Search:
                 & (model.mw[options][:, None]
                    <= (power_mw - model.mw[children])[None, :] + 1e-9))
         total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
-        lasts, kids = np.nonzero(total >= max(self.best_value, float(total.max()))
-                                 - NEAR_OPTIMAL)
+        lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
         self._improve(total[lasts, kids],
                       lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))
 
@@ -448,13 +447,12 @@ class _Search:
         first of equal values wins); ``values[k]`` is the value of portfolio
         ``portfolio_of(k)`` (a tuple of options)."""
         values = np.asarray(values)
-        if not len(values):
-            return
-        threshold = max(self.best_value, float(values.max())) - NEAR_OPTIMAL
-        candidates = np.flatnonzero((values >= threshold)
+        candidates = np.flatnonzero((values >= self.best_value - NEAR_OPTIMAL)
                                     & (values >= self.instance.objective_floor))
         improved = False
         for k in candidates[np.argsort(-values[candidates], kind="stable")]:
+            if values[k] < self.best_value - NEAR_OPTIMAL:
+                break   # and so are the rest (the best may have risen)
             portfolio = portfolio_of(k)
             if self.excluded(portfolio):
                 continue

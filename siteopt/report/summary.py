@@ -1,0 +1,170 @@
+"""What a reader must know first: the answer in euros, megawatts and people, then its caveats.
+
+The command line, the report, the map titles and the explorer open with these lines, so a
+minister reads the same plain statements everywhere: what is funded, what it costs, whom it
+reaches; then how many of its sites have illustrative figures, how close the next-best
+portfolio is, which limits are in full use, and whether the weights say what they seem to.
+"""
+
+from __future__ import annotations
+
+from siteopt.paths import display_path
+from siteopt.units import eur, mw, people
+
+#: A limit used to at least this share is "in full use".
+FULL_USE = 0.99
+#: A runner-up within this share of the optimum is a close call.
+CLOSE_CALL = 0.01
+
+
+def limits_used(result) -> list[tuple[str, str, str, float]]:
+    """Each limit: its name, how much the portfolio uses, the limit, and the share used."""
+    model = result.model
+    gigafactories = result.gigafactories
+    bids: dict[str, int] = {}
+    for g in gigafactories:
+        for country in g.countries:
+            bids[country] = bids.get(country, 0) + 1
+    per_country = max(bids.values(), default=0)
+    largest = max((len(g.members) for g in gigafactories), default=0)
+    members = model.consolidation.max_sites_per_gigafactory
+    return [
+        ("gigafactories", f"{len(gigafactories)}", f"{model.limits.max_gigafactories}",
+         len(gigafactories) / model.limits.max_gigafactories),
+        ("budget", eur(result.total_capex_eur), eur(model.budget.total_eur),
+         result.total_capex_eur / model.budget.total_eur),
+        ("total power", mw(result.total_power_mw), mw(model.limits.total_power_mw),
+         result.total_power_mw / model.limits.total_power_mw),
+        ("bids per member state", f"{per_country}", f"{model.limits.max_bids_per_country}",
+         per_country / model.limits.max_bids_per_country),
+        ("sites per gigafactory", f"{largest}", f"{members}", largest / members),
+    ]
+
+
+def headline(result) -> str:
+    """The answer in one sentence of things: ``5 gigafactories in 5 member states: EUR 19.97 bn
+    of EUR 20.00 bn, 3,150 MW, 357.4 m people (79.1 % of the EU-27) within 500 km``."""
+    gigafactories = result.gigafactories
+    states = {c for g in gigafactories for c in g.countries}
+    noun = "gigafactory" if len(gigafactories) == 1 else "gigafactories"
+    sites = (f" from {len(result.selected)} sites" if len(result.selected) != len(gigafactories)
+             else "")
+    model = result.model
+    return (f"{len(gigafactories)} {noun}{sites} in {len(states)} member "
+            f"state{'s' if len(states) != 1 else ''}: {eur(result.total_capex_eur)} of "
+            f"{eur(model.budget.total_eur)}, {mw(result.total_power_mw)}, "
+            f"{people(result.covered_population)} ({result.terms['coverage']:.1%} of the "
+            f"EU-27) within {model.coverage.radius_km:g} km")
+
+
+def caveats(result) -> list[str]:
+    """The statements that qualify the answer, most important first (empty when none)."""
+    lines = [line for line in (_illustrative(result), _runner_up(result), _ties(result),
+                               _limits(result), _weights(result), _status(result)) if line]
+    return lines
+
+
+def short_caveats(result) -> str:
+    """The caveats in a few words each, for a map title: ``3 of 5 sites illustrative;
+    next best 0.16 % behind; budget 99.8 % used``."""
+    parts = []
+    chosen = result.chosen
+    illustrative = int((chosen["provenance"] == "illustrative").sum())
+    if illustrative:
+        parts.append(f"{illustrative} of {len(chosen)} sites illustrative")
+    runner = result.runner_up
+    if runner is not None:
+        parts.append("a tie" if runner["below"] <= 1e-12 else
+                     f"next best {runner['below_share']:.2%} behind")
+    full = [(name, share) for name, _, _, share in limits_used(result) if share >= FULL_USE]
+    if any(name == "budget" for name, _ in full):
+        parts.append(f"budget {dict(full)['budget']:.1%} used")
+    if result.status.value != "optimal":
+        parts.append(f"{result.status.value.replace('_', ' ')}, not proven optimal")
+    return "; ".join(parts)
+
+
+def _illustrative(result) -> str:
+    chosen = result.chosen
+    ids = sorted(chosen.loc[chosen["provenance"] == "illustrative", "site_id"])
+    if not ids:
+        return ""
+    where = display_path(result.dataset.directory / "sites.csv") if result.dataset else "sites.csv"
+    return (f"{len(ids)} of the {len(chosen)} member sites have illustrative figures "
+            f"({', '.join(ids)}): each stands for a site of its kind in its region, not for a "
+            f"real bid (their source column in {where} says how the figures were made).")
+
+
+def _runner_up(result) -> str:
+    runner = result.runner_up
+    if runner is None:
+        return ""
+    swap = _swap(runner)
+    if runner["below"] <= 1e-12:
+        return f"A tie: the portfolio {swap} scores exactly the same."
+    radius = result.model.coverage.radius_km
+    said = []
+    reach = runner["covered_population"] - result.covered_population
+    if abs(reach) >= 0.5:
+        said.append(f"{people(abs(reach)).removesuffix(' people')} "
+                    f"{'more' if reach > 0 else 'fewer'} people within {radius:g} km")
+    capex = runner["total_capex_eur"] - result.total_capex_eur
+    if abs(capex) >= 0.5:
+        said.append(f"{eur(abs(capex))} {'more' if capex > 0 else 'less'} capex")
+    power = runner["total_power_mw"] - result.total_power_mw
+    if abs(power) >= 0.5:
+        said.append(f"{mw(abs(power))} {'more' if power > 0 else 'less'} power")
+    sentence = (f"the best portfolio on other sites, {swap}, scores "
+                f"{runner['below_share']:.2%} less ({runner['below']:.4f} points)"
+                + (f": {', '.join(said)}" if said else "") + ".")
+    if runner["below_share"] < CLOSE_CALL:
+        return "Close call: " + sentence
+    return sentence[0].upper() + sentence[1:]
+
+
+def _swap(runner) -> str:
+    taken_in, taken_out = runner["sites_in"], runner["sites_out"]
+    if taken_in and taken_out:
+        return f"{', '.join(taken_in)} instead of {', '.join(taken_out)}"
+    if taken_in:
+        return f"with {', '.join(taken_in)} added"
+    return f"without {', '.join(taken_out)}"
+
+
+def _ties(result) -> str:
+    ties = result.solver.get("ties", 1)
+    if ties <= 1:
+        return ""
+    return (f"{ties} portfolios tie for the optimum; this one comes first in siteopt's "
+            f"documented order (gigafactory names alphabetically), the same on every solver "
+            f"path.")
+
+
+def _limits(result) -> str:
+    full = [f"{name} ({used} of {limit})" if name != "budget" else
+            f"budget ({share:.1%} used: {used} of {limit})"
+            for name, used, limit, share in limits_used(result) if share >= FULL_USE]
+    if not full:
+        return ""
+    return f"Limits in full use: {', '.join(full)}."
+
+
+def _weights(result) -> str:
+    from siteopt.terms import TERMS
+
+    weights = {term: getattr(result.model.weights, term) for term in TERMS}
+    total = sum(weights.values())
+    if abs(total - 1.0) <= 1e-9:
+        return ""
+    shares = ", ".join(f"{term} {value / total:.0%}" for term, value in weights.items() if value)
+    return (f"The weights add up to {total:g}, not 1: only their shares matter ({shares}), "
+            f"and the objective is on a scale of {total:g}.")
+
+
+def _status(result) -> str:
+    if result.status.value == "optimal":
+        return ""
+    gap = result.solver["gap"]
+    return (f"Not proven optimal ({result.status.value.replace('_', ' ')}): a better portfolio "
+            f"may exist, up to {gap:.2%} better." if gap == gap else
+            f"Not proven optimal ({result.status.value.replace('_', ' ')}).")
