@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -248,11 +249,32 @@ def load_result(path: str | Path, data: str | Path | Dataset | None = None) -> R
                           f"missing or wrong); pass the result.json of siteopt solve --out") \
             from None
     broken = prepared.instance.violations(gigafactories)
-    result = _make_result(dataset, cfg, prepared, outcome, timings, str(solver["method"]))
+    made = _make_result(dataset, cfg, prepared, outcome, timings, str(solver["method"]))
+    if not _is_runner_up(document.get("runner_up")):
+        raise ConfigError(f"{shown}: is not a result.json written by siteopt (its runner_up is "
+                          f"malformed); pass the result.json of siteopt solve --out")
+    # what the saved solve settled: its runner-up and ties (caveats, titles)
+    result = dataclasses.replace(made, runner_up=document.get("runner_up"),
+                                 solver={**made.solver, "ties": int(solver.get("ties", 1)),
+                                         "ties_settled": bool(solver.get("ties_settled"))})
     if broken or abs(result.objective - float(document["objective"])) > 1e-9:
         raise ConfigError(f"{shown}: its portfolio does not evaluate to its objective on these "
                           f"data and settings; solve again")
     return result
+
+
+def _is_runner_up(value) -> bool:
+    """Whether a saved ``runner_up`` has the form :func:`_runner_up` writes (or is None)."""
+    if value is None:
+        return True
+    numbers = ("objective", "below", "below_share", "covered_population", "total_capex_eur",
+               "total_power_mw")
+    lists = ("gigafactories", "sites_in", "sites_out")
+    return (isinstance(value, dict) and set(value) == set(numbers) | set(lists)
+            and all(isinstance(value[k], (int, float)) and not isinstance(value[k], bool)
+                    and math.isfinite(value[k]) for k in numbers)
+            and all(isinstance(value[k], list) and all(isinstance(v, str) for v in value[k])
+                    for k in lists))
 
 
 def _read_result(path: Path, shown: str) -> dict:

@@ -288,8 +288,12 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data (the ``--format json`` document)."""
+        from siteopt.summary import caveats, headline
+
         return {
             "status": self.status.value,
+            "headline": headline(self),
+            "caveats": caveats(self),
             "objective": self.objective,
             "terms": dict(self.terms),
             "contributions": self.contributions,

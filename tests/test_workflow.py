@@ -195,3 +195,14 @@ def test_from_refuses_options_that_would_change_the_result(saved, run_cli, tmp_p
                      "--set", "weights.grid=0.2", "--out", str(tmp_path / "m.png"))
     assert result.exit_code == 2
     assert "--budget, --set cannot change it (solve again instead)" in result.stderr
+
+
+@pytest.mark.parametrize("runner_up", ["nonsense", {"objective": "x"}, [1, 2]])
+def test_a_saved_runner_up_of_the_wrong_form_is_refused(saved, run_cli, tmp_path, runner_up):
+    document = json.loads((saved / "result.json").read_text(encoding="utf-8"))
+    document["runner_up"] = runner_up
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("map", "--from", str(path), "--out", str(tmp_path / "m.png"))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "its runner_up is malformed" in result.stderr

@@ -14,12 +14,13 @@ from siteopt.model import TERMS
 from siteopt.report.analyses import analysis_sections
 from siteopt.report.htmlparts import png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
+from siteopt.summary import caveats
+from siteopt.summary import headline as summary_headline
 from siteopt.report.text import (
     TERM_LABELS,
     chosen_sites_table,
     consolidation_table,
     gigafactories_table,
-    headline,
     id_list,
     limits_table,
     status_line,
@@ -30,14 +31,16 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Ari
        margin: 0 auto; max-width: 1100px; padding: 24px; color: #1d2733; line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #0072B2; padding-bottom: 4px; }
-.lead { font-size: 1.05em; color: #3b4a5a; }
+.lead { font-size: 1.1em; color: #1d2733; font-weight: 600; }
+.caveats { padding: 8px 14px; border-radius: 6px; background: #fff8e6; border: 1px solid #e6c36b; }
+.caveats ul { margin: 4px 0 0; padding-left: 20px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #d9dee4; text-align: left; vertical-align: top; }
 th { background: #f1f4f7; }
 td:first-child { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { padding: 10px 14px; border-radius: 6px; background: #e8f3ec; border: 1px solid #9cc9ab; }
-.status.time_limit { background: #fff4e0; border-color: #e6b35c; }
+.status.time_limit, .status.interrupted { background: #fff4e0; border-color: #e6b35c; }
 img.map { width: 100%; border: 1px solid #d9dee4; }
 tr.changed td { background: #fff4e0; font-weight: 600; }
 #settings td:first-child { white-space: normal; }
@@ -186,6 +189,14 @@ def _unfunded_html(result) -> str:
     return f"<p id='unfunded'>Not funded ({count} of {len(result.consolidation.letters)}): {parts}.</p>"
 
 
+def _caveats_html(result) -> str:
+    notes = caveats(result)
+    if not notes:
+        return ""
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    return f"<div id='caveats' class='caveats'><b>Before you quote it</b><ul>{items}</ul></div>"
+
+
 def build_report(result, analyses=()) -> str:
     """The whole report as one HTML document.
 
@@ -206,8 +217,10 @@ def build_report(result, analyses=()) -> str:
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
         "<h1>Where should Europe build its AI Gigafactories?</h1>",
-        f"<p class='lead'>siteopt result for model <code>{html.escape(model.description)}</code>: "
-        f"{html.escape(headline(result))}, objective {result.objective:.4f}.</p>",
+        f"<p class='lead' id='headline'>{html.escape(summary_headline(result))} (model "
+        f"<code>{html.escape(model.description)}</code>; objective "
+        f"{result.objective:.4f}).</p>",
+        _caveats_html(result),
         f"<h2>The question</h2><p id='question'>{question_text(result)}</p>",
         "<h2>The answer</h2>",
         table_html(gigafactories_table(result), {"effective MW": ",.0f", "requested MW": ",.0f"},

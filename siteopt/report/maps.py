@@ -440,16 +440,20 @@ def _draw_legends(ax, result, colours, radius, full: bool = True):
 
 
 def default_title(result) -> str:
-    """Budget, number of gigafactories and sites, objective and status, for map titles."""
+    """The answer in plain words, then its caveats and the model, for map titles:
+    ``5 gigafactories: EUR 19.97 bn of EUR 20.00 bn, 357.4 m people within 500 km`` /
+    ``3 of 5 sites illustrative; next best 0.16 % behind; budget 99.8 % used. Model ...``."""
+    from siteopt.summary import short_caveats
+    from siteopt.units import eur, people
+
     model = result.model
-    gap = result.solver["gap"]
-    state = "optimal" if result.status.value == "optimal" else f"time limit, gap {gap:.2%}"
     count = len(result.gigafactories)
-    return (f"{count} AI Gigafactor{'y' if count == 1 else 'ies'} ({len(result.selected)} sites) "
-            f"for EUR "
-            f"{model.budget.total_eur / 1e9:,.1f} bn: objective {result.objective:.4f} "
-            f"({state})\n{result.terms['coverage']:.1%} of EU-27 population within "
-            f"{model.coverage.radius_km:g} km; model {model.description}")
+    first = (f"{count} AI Gigafactor{'y' if count == 1 else 'ies'}: "
+             f"{eur(result.total_capex_eur)} of {eur(model.budget.total_eur)}, "
+             f"{people(result.covered_population)} ({result.terms['coverage']:.0%} of the EU-27) "
+             f"within {model.coverage.radius_km:g} km")
+    notes = short_caveats(result)
+    return f"{first}\n{notes + '; ' if notes else ''}model {model.description}"
 
 
 def plot_coverage_choropleth(result, ax=None):

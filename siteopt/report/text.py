@@ -8,6 +8,8 @@ import textwrap
 import pandas as pd
 
 from siteopt.model import TERMS
+from siteopt.summary import caveats, limits_used
+from siteopt.summary import headline as summary_headline
 from siteopt.report.tables import DEFAULT_WIDTH, render_table
 from siteopt.result import Result, short_name
 from siteopt.sanitize import printable_text
@@ -87,28 +89,10 @@ def gigafactories_table(result: Result) -> pd.DataFrame:
 
 
 def limits_table(result: Result) -> pd.DataFrame:
-    """Each limit, how much of it the portfolio uses, and the share."""
-    model = result.model
-    gigafactories = result.gigafactories
-    bids: dict[str, int] = {}
-    for g in gigafactories:
-        for country in g.countries:
-            bids[country] = bids.get(country, 0) + 1
-    per_country = max(bids.values(), default=0)
-    largest = max((len(g.members) for g in gigafactories), default=0)
-    members = model.consolidation.max_sites_per_gigafactory
-    rows = [
-        ("gigafactories", f"{len(gigafactories)}", f"{model.limits.max_gigafactories}",
-         len(gigafactories) / model.limits.max_gigafactories),
-        ("budget", _bn(result.total_capex_eur), _bn(model.budget.total_eur),
-         result.total_capex_eur / model.budget.total_eur),
-        ("total power", f"{result.total_power_mw:,.0f} MW", f"{model.limits.total_power_mw:,.0f} MW",
-         result.total_power_mw / model.limits.total_power_mw),
-        ("bids per country", f"{per_country}", f"{model.limits.max_bids_per_country}",
-         per_country / model.limits.max_bids_per_country),
-        ("sites per gigafactory", f"{largest}", f"{members}", largest / members),
-    ]
-    return pd.DataFrame(rows, columns=["limit", "used", "limit value", "share used"])
+    """Each limit, how much of it the portfolio uses, and the share
+    (:func:`~siteopt.summary.limits_used`)."""
+    return pd.DataFrame(limits_used(result), columns=["limit", "used", "limit value",
+                                                      "share used"])
 
 
 def terms_table(result: Result) -> pd.DataFrame:
@@ -190,15 +174,6 @@ def status_line(result: Result) -> str:
             f"{solver['method']}{chosen}, {solver['seconds']:.2f} s.")
 
 
-def headline(result: Result) -> str:
-    """``5 gigafactories from 7 sites in 5 member states``."""
-    gigafactories = result.gigafactories
-    countries = sorted({c for g in gigafactories for c in g.countries})
-    noun = "gigafactory" if len(gigafactories) == 1 else "gigafactories"
-    return (f"{len(gigafactories)} {noun} from {len(result.selected)} sites in "
-            f"{len(countries)} member states")
-
-
 def format_result(result: Result, width: int | None = None) -> str:
     """The whole result as plain text for the terminal."""
     model = result.model
@@ -206,9 +181,11 @@ def format_result(result: Result, width: int | None = None) -> str:
     rule = ("members in up to "
             f"{model.consolidation.max_countries_per_gigafactory} member states"
             if model.consolidation.cross_border else "members in one member state")
+    notes = caveats(result)
     parts = [
-        f"siteopt: {headline(result)} for a budget of {_bn(model.budget.total_eur)} "
-        f"(model: {model.description})\n",
+        f"siteopt: {summary_headline(result)} (model: {model.description})\n"
+        + ("".join(textwrap.fill(note, width or DEFAULT_WIDTH, initial_indent="  - ",
+                                 subsequent_indent="    ") + "\n" for note in notes)),
         render_table(gigafactories_table(result), title=f"Gigafactories (up to "
                      f"{model.consolidation.max_sites_per_gigafactory} sites each, {rule})",
                      width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},

@@ -1,12 +1,16 @@
 """What a reader must know first: the answer in euros, megawatts and people, then its caveats.
 
-The command line, the report, the map titles and the explorer open with these lines, so a
+The command line, the JSON document, the report, the map titles and the explorer open with
+these lines (computed from a :class:`~siteopt.result.Result`, which this module does not
+import), so a
 minister reads the same plain statements everywhere: what is funded, what it costs, whom it
 reaches; then how many of its sites have illustrative figures, how close the next-best
 portfolio is, which limits are in full use, and whether the weights say what they seem to.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from siteopt.paths import display_path
 from siteopt.units import eur, mw, people
@@ -68,10 +72,9 @@ def short_caveats(result) -> str:
     """The caveats in a few words each, for a map title: ``3 of 5 sites illustrative;
     next best 0.16 % behind; budget 99.8 % used``."""
     parts = []
-    chosen = result.chosen
-    illustrative = int((chosen["provenance"] == "illustrative").sum())
+    illustrative, members = _illustrative_ids(result)
     if illustrative:
-        parts.append(f"{illustrative} of {len(chosen)} sites illustrative")
+        parts.append(f"{len(illustrative)} of {members} sites illustrative")
     runner = result.runner_up
     if runner is not None:
         parts.append("a tie" if runner["below"] <= 1e-12 else
@@ -84,13 +87,21 @@ def short_caveats(result) -> str:
     return "; ".join(parts)
 
 
+def _illustrative_ids(result) -> tuple[list[str], int]:
+    """The member sites with illustrative figures, and how many member sites there are
+    (from the columns: no pandas)."""
+    table = result.site_table
+    chosen = np.asarray(table["selected"], dtype=bool)
+    illustrative = chosen & (np.asarray(table["provenance"], dtype=object) == "illustrative")
+    return sorted(table["site_id"][illustrative].tolist()), int(chosen.sum())
+
+
 def _illustrative(result) -> str:
-    chosen = result.chosen
-    ids = sorted(chosen.loc[chosen["provenance"] == "illustrative", "site_id"])
+    ids, members = _illustrative_ids(result)
     if not ids:
         return ""
     where = display_path(result.dataset.directory / "sites.csv") if result.dataset else "sites.csv"
-    return (f"{len(ids)} of the {len(chosen)} member sites have illustrative figures "
+    return (f"{len(ids)} of the {members} member sites have illustrative figures "
             f"({', '.join(ids)}): each stands for a site of its kind in its region, not for a "
             f"real bid (their source column in {where} says how the figures were made).")
 
