@@ -183,7 +183,8 @@ def format_result(result: Result, width: int | None = None) -> str:
             if model.consolidation.cross_border else "members in one member state")
     notes = caveats(result)
     parts = [
-        f"siteopt: {summary_headline(result)} (model: {model.description})\n"
+        textwrap.fill(f"siteopt: {summary_headline(result)} (model: {model.description})",
+                      width or DEFAULT_WIDTH) + "\n"
         + ("".join(textwrap.fill(note, width or DEFAULT_WIDTH, initial_indent="  - ",
                                  subsequent_indent="    ") + "\n" for note in notes)),
         render_table(gigafactories_table(result), title=f"Gigafactories (up to "
