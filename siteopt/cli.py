@@ -474,13 +474,17 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
 @SCHEDULER_OPTION
 @WORKERS_OPTION
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
-              default=None, help="Also draw objective and terms against the first key (.png, "
-                                 ".svg or .pdf).")
+              default=None, help="Also draw people within reach, capex used and the weighted "
+                                 "terms against the first key (.png, .svg or .pdf).")
+@click.option("--refine/--no-refine", default=True, show_default=True,
+              help="Find where between two values the portfolio changes (a budget's changes "
+                   "exactly, other keys by bisection), with further exact solves; "
+                   "--no-refine says only between which values.")
 @FORMAT_OPTION
 @reports_errors
 def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                  time_limit, scheduler, workers, plot_file, output_format):
-    """Solve every combination of the --vary values on Dask and show where the portfolio
+                  time_limit, scheduler, workers, plot_file, refine, output_format):
+    """Solve every combination of the --vary values exactly and show where the portfolio
     changes."""
 
     from siteopt.analysis import sweep
@@ -488,14 +492,17 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
     if plot_file is not None:
         _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
-    result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers)
+    result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers,
+                   refine=refine)
     if _wrote_json(result, plot_file, output_format):
         return
     from siteopt.report.tables import render_table, terminal_width
 
     click.echo(render_table(result.shown_table(), title=f"Sweep of {', '.join(result.keys)} "
                                                         f"(model: {result.model})",
-                            formats={"objective": ".4f"}, width=terminal_width()), nl=False)
+                            formats={"objective": ".4f", "capex (EUR bn)": ".2f",
+                                     "MW": ",.0f", "people (m)": ".1f"},
+                            width=terminal_width()), nl=False)
     lines = result.breakpoint_lines()
     click.echo(f"The portfolio changes at {len(lines)} point{'s' if len(lines) != 1 else ''}"
                + (":" if lines else "."))

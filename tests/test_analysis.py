@@ -226,9 +226,24 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     assert changed == [b for b, before, after in zip([p["budget.total_eur"] for p in
                                                       one.points][1:], portfolios, portfolios[1:])
                        if before != after]
-    assert len(one.breakpoints()) == len(changed)
+    # every change found exactly: the new portfolio at its capex, the old one just below
+    breaks = one.breakpoints()
+    assert len(breaks) >= len(changed)
+    for row in breaks[:4]:
+        assert row["high"] - row["low"] <= 1e-6 * row["high"]
+        at = siteopt.solve(budget=row["high"])
+        below = siteopt.solve(budget=row["low"])
+        assert ", ".join(sorted(g.id for g in at.gigafactories)) == row["to"]
+        assert ", ".join(sorted(g.id for g in below.gigafactories)) == row["from"]
+        assert at.total_capex_eur == pytest.approx(row["high"])
     ax = one.plot()
-    assert len([a for a in ax.get_children() if a.get_gid() == "breakpoint"]) == len(changed)
+    assert len([a for a in ax.get_children() if a.get_gid() == "breakpoint"]) == len(breaks)
+    # unrefined, a change is only placed between two grid values
+    rough = sweep(["budget.total_eur=6e9:20e9:2e9"], refine=False)
+    grid = [p["budget.total_eur"] for p in one.points]
+    assert [(r["low"], r["high"]) for r in rough.breakpoints()] == [
+        (low, high) for low, high, p, q in zip(grid, grid[1:], portfolios, portfolios[1:])
+        if p != q]
 
 
 def test_local_workers_run_blas_on_one_thread_each():

@@ -172,7 +172,8 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_starting_aborts_without_a_traceback(signum):
     """From siteopt's first instruction on, a stop signal prints "Aborted!" and exits 1, also
-    while modules are still being imported, and nothing reaches stdout. Before it (Python's
+    while modules are still being imported, and nothing reaches stdout (or, landing while the
+    solver works, the best portfolio so far as ``interrupted``, exit 1). Before it (Python's
     own start-up, 15-50 ms) the signal ends the process as it ends any Python program. After
     the command has finished a signal changes nothing: the whole answer, exit code 0. The data
     are checked again (``SITEOPT_NO_CACHE``), so the command runs for most of a second, with
@@ -189,6 +190,11 @@ def test_a_signal_while_starting_aborts_without_a_traceback(signum):
         outcome = (process.returncode, stdout, stderr.decode().strip())
         if outcome[0] == 0:   # finished before the signal: the whole answer
             assert json.loads(stdout)["status"] == "optimal" and outcome[2] == ""
+            continue
+        if outcome[1]:   # the signal stopped the solver: its best portfolio, interrupted
+            assert outcome[0] == 1 and json.loads(stdout)["status"] == "interrupted"
+            assert outcome[2].startswith("interrupted: the solver was stopped")
+            aborted += 1
             continue
         allowed = [(1, b"", "Aborted!")] + ([(-signum, b"", "")] if delay < 0.2 else [])
         assert outcome in allowed, f"after {delay} s: {stderr.decode()[-400:]}"

@@ -91,11 +91,13 @@ def test_analysis_functions_keep_their_names_and_a_sweep_imports_no_pulp_or_pand
     import sys
 
     script = ("import sys\n"
-              "import siteopt.analysis.robust, siteopt.analysis.sweep\n"
-              "from siteopt.analysis import robust, sweep\n"
+              "import siteopt.analysis.sweep\n"
+              "from siteopt.analysis import sweep\n"
+              "print(sorted(m for m in ('pulp', 'pandas') if m in sys.modules))\n"
+              "import siteopt.analysis.robust\n"
+              "from siteopt.analysis import robust\n"
               "assert callable(robust) and robust.__name__ == 'robust', robust\n"
-              "assert callable(sweep) and sweep.__name__ == 'sweep', sweep\n"
-              "print(sorted(m for m in ('pulp', 'pandas') if m in sys.modules))\n")
+              "assert callable(sweep) and sweep.__name__ == 'sweep', sweep\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

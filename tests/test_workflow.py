@@ -44,7 +44,7 @@ def test_changes_to_the_model_are_named_in_every_header(run_cli, tmp_path):
     assert summary["model"] == described
     # the same value as the file's is no change
     same = run_cli("solve", "--budget", "20e9").stdout.splitlines()[0]
-    assert same.endswith("(model: models/default.toml)")
+    assert same.startswith("siteopt (model: models/default.toml): ")
 
 
 def test_map_titles_name_the_changes():

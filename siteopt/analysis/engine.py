@@ -76,8 +76,9 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
     Returns
     -------
     summary : dict
-        ``status``, ``objective``, ``terms``, ``gigafactories`` (member ID lists), ``selected``
-        and, for a model with no portfolio, ``error``.
+        ``status``, ``objective``, ``terms``, ``gigafactories`` (member ID lists), ``selected``,
+        ``capex_eur`` (EUR, extra-site cost included), ``power_mw`` (MW), ``people`` (within
+        R) and, for a model with no portfolio, ``error``.
     next_start : Start or None
         For the solve of a similar model (from the search path only).
     """
@@ -95,15 +96,21 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
             raise InfeasibleError(conflict_message(instance, cfg.solver))
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
-                "gigafactories": [], "selected": []}, start
+                "gigafactories": [], "selected": [], "capex_eur": None, "power_mw": None,
+                "people": None}, start
     if outcome.status == Status.ERROR:
         raise SolverError(f"{cfg.solver.name} failed without a solution")
     terms = instance.evaluate(outcome.gigafactories)
     names = instance.site_ids
     members = [sorted(names[s] for s in g) for g in outcome.gigafactories]
+    used = instance.site_mask(outcome.gigafactories)
+    extra = instance.extra_site_cost_eur * (int(used.sum()) - len(outcome.gigafactories))
     return {"status": outcome.status.value, "objective": instance.objective(terms),
             "terms": terms, "selected": sorted(s for g in members for s in g),
-            "gigafactories": members}, outcome.next_start
+            "gigafactories": members,
+            "capex_eur": float(instance.capex_eur[used].sum()) + extra,
+            "power_mw": float(instance.effective_mw[used].sum()),
+            "people": terms["coverage"] * instance.total_population}, outcome.next_start
 
 
 def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,8 +211,9 @@ def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | No
                workers: int | None = None, chain: int = 1) -> list[dict[str, Any]]:
     """Solve ``model`` on ``data_dir`` once per task (a dict of changed keys).
 
-    The data is loaded once here. The first group of ``chain`` tasks (:func:`solve_chain`) is
-    solved here and timed; the others run where :func:`solve_pool` decides (on Dask, the data
+    The data is loaded once here. Without ``scheduler``, the first group of ``chain`` tasks
+    (:func:`solve_chain`) is solved here and timed; the others run where :func:`solve_pool`
+    decides (on Dask, the data
     is shipped to each worker once, without its shapes and with the coverage of the first
     task, :meth:`~siteopt.data.Dataset.derive`).
 
@@ -218,8 +226,10 @@ def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | No
 
     dataset = load_data(data_dir).without_geometry()
     chains = [tasks[i:i + chain] for i in range(0, len(tasks), chain)]
-    first, seconds = timed(solve_chain, model, dataset, chains[0])
-    rest = chains[1:]
+    first, seconds, rest = [], math.inf, chains
+    if scheduler is None:   # a scheduler the user names gets all the work
+        first, seconds = timed(solve_chain, model, dataset, chains[0])
+        rest = chains[1:]
     if not rest:
         return first
     with solve_pool(scheduler, workers, seconds * len(rest)) as client:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -312,15 +313,17 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None,
     from siteopt.analysis.engine import gather, solve_pool, timed
 
     best = solve(cfg, dataset)
-    first, seconds = timed(explain_site, cfg, dataset, site_ids[0], best)
-    rest = list(site_ids[1:])
+    first, seconds, rest = [], math.inf, list(site_ids)
+    if scheduler is None:   # a scheduler the user names gets all the work
+        explained, seconds = timed(explain_site, cfg, dataset, site_ids[0], best)
+        first, rest = [explained], rest[1:]
     if not rest:
-        return Explanation([first], cfg.description)
+        return Explanation(first, cfg.description)
     with solve_pool(scheduler, workers, seconds * len(rest)) as client:
         shipped = client.scatter(dataset, broadcast=True)   # once, not per site
         futures = client.map(_explain_on_worker, [cfg] * len(rest), [shipped] * len(rest),
                              rest, pure=False)
-        return Explanation([first, *gather(client, futures, "sites explained")],
+        return Explanation([*first, *gather(client, futures, "sites explained")],
                            cfg.description)
 
 

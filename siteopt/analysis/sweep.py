@@ -1,13 +1,22 @@
-"""Solve a model for every combination of values of some keys, and mark where the answer
+"""Solve a model for every combination of values of some keys, and find where the answer
 changes (the breakpoints).
 
 ``--vary budget.total_eur=8e9:30e9:1e9`` means 8e9, 9e9, ..., 30e9; several ``--vary`` give
-every combination. Each point is an exact solve; the solves run on Dask
-(:mod:`siteopt.analysis.engine`).
+every combination. Each point is an exact solve (here or on Dask,
+:mod:`siteopt.analysis.engine`).
+
+A change of portfolio between two neighbouring values of the first key lies somewhere between
+them. With ``refine`` (the default) a budget's changes are found exactly, one solve each (a
+portfolio stays optimal from its own capital cost up, :func:`_budget_changes`); for other keys
+each such interval is bisected by further exact solves
+until it is at most :data:`REFINE_SHARE` of the step wide (for money at least
+:data:`REFINE_EUR`, EUR 10 m; for whole numbers 1); an interval in which the portfolio changes more than once is split until
+each change is found. Without it, a breakpoint is reported as lying *between* the two values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from dataclasses import dataclass
@@ -21,6 +30,10 @@ from siteopt.model import TERMS
 
 #: Most points one sweep may solve.
 MAX_POINTS = 2_000
+#: Breakpoints of a money key are found to within this many EUR.
+REFINE_EUR = 1e7
+#: Breakpoints of other keys are found to within this share of the step.
+REFINE_SHARE = 0.01
 
 
 def parse_vary(text: str) -> tuple[str, list[float]]:
@@ -57,13 +70,19 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
 
 
 def shown_value(key: str, value) -> str:
-    """A swept value as users read it: ``EUR 8 bn`` for money, else ``0.45``."""
-    return f"EUR {value / 1e9:,.3g} bn" if key.endswith("_eur") else f"{value:g}"
+    """A swept value as users read it: ``EUR 8 bn`` (``EUR 12.34 bn`` between grid values) for
+    money, else ``0.45``."""
+    return f"EUR {value / 1e9:,.4g} bn" if key.endswith("_eur") else f"{value:g}"
+
+
+def portfolio_label(summary) -> str:
+    """``A, B+C``: the gigafactories of a solve summary (empty for none)."""
+    return ", ".join("+".join(g) for g in sorted(summary["gigafactories"]))
 
 
 @dataclass(frozen=True)
 class Sweep:
-    """Every point of a sweep, and the breakpoints along it.
+    """Every point of a sweep, and the breakpoints along its first key.
 
     Attributes
     ----------
@@ -71,88 +90,203 @@ class Sweep:
         The varied keys.
     points : list of dict
         Per point: the key values, ``status``, ``objective``, the terms, ``portfolio`` (its
-        gigafactories) and ``changed`` (True where the portfolio differs from the previous
-        point along the first key).
+        gigafactories), ``capex_eur`` (EUR), ``power_mw`` (MW), ``people`` (within R) and
+        ``changed`` (True where the portfolio differs from the previous point along the first
+        key).
+    breaks : list of dict
+        Per change of portfolio along the first key: the other keys' values, ``low`` and
+        ``high`` (the change lies in (low, high]), ``from`` and ``to`` (portfolios) and
+        ``refined`` (whether the interval was bisected to :data:`REFINE_EUR` or
+        :data:`REFINE_SHARE` of the step).
     model : str
+    weights : dict
+        The weight of each term (for the plot of weighted contributions).
     """
 
     keys: list[str]
     points: list[dict[str, Any]]
     model: str
+    breaks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    weights: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def table(self):
-        """One row per point: the values, objective, terms and portfolio."""
+        """One row per point: the values, objective, terms, portfolio and quantities."""
         import pandas as pd
 
         return pd.DataFrame(self.points)
 
     def breakpoints(self) -> list[dict[str, Any]]:
-        """The points where the portfolio changes, with what it was and what it becomes."""
-        rows = []
-        for before, after in zip(self.points, self.points[1:]):
-            if after["changed"]:
-                rows.append({**{k: after[k] for k in self.keys}, "from": before["portfolio"],
-                             "to": after["portfolio"]})
-        return rows
+        """The changes of portfolio, each with where it lies and what it changes from and to."""
+        return list(self.breaks)
 
     def shown_table(self):
-        """The points as people read them: values (EUR bn for money), status, objective and
-        portfolio."""
-        frame = self.table()[[*self.keys, "status", "objective", "portfolio"]]
+        """The points as people read them: values (EUR bn for money), status, capex used, MW,
+        people within reach, objective and portfolio."""
+        frame = self.table()
+        shown = frame[[*self.keys, "status"]].copy()
         for key in self.keys:
-            frame[key] = frame[key].map(lambda value, key=key: shown_value(key, value))
-        return frame
+            shown[key] = shown[key].map(lambda value, key=key: shown_value(key, value))
+        shown["capex (EUR bn)"] = frame["capex_eur"] / 1e9
+        shown["MW"] = frame["power_mw"]
+        shown["people (m)"] = frame["people"] / 1e6
+        shown["objective"] = frame["objective"]
+        shown["portfolio"] = frame["portfolio"]
+        return shown
 
     def breakpoint_lines(self) -> list[str]:
-        """``budget.total_eur = EUR 12 bn: A, B -> A, C``: one line per breakpoint."""
-        return [", ".join(f"{k} = {shown_value(k, row[k])}" for k in self.keys)
-                + f": {row['from'] or 'none'} -> {row['to'] or 'none'}"
-                for row in self.breakpoints()]
+        """``budget.total_eur between EUR 12.49 bn and EUR 12.5 bn: A, B -> A, C``: one line
+        per breakpoint (``between`` the grid values when it was not refined)."""
+        key = self.keys[0]
+        lines = []
+        for row in self.breaks:
+            others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
+            where = (f"{key} between {shown_value(key, row['low'])} and "
+                     f"{shown_value(key, row['high'])}")
+            lines.append(f"{where}{others}: {row['from'] or 'none'} -> {row['to'] or 'none'}")
+        return lines
 
     def to_json(self) -> str:
         return json.dumps({"model": self.model, "keys": self.keys, "points": self.points,
-                           "breakpoints": self.breakpoints()}, indent=2)
+                           "breakpoints": self.breaks}, indent=2)
 
     def plot(self, ax=None):
-        """Objective and weighted terms against the first key, the breakpoints marked and named.
+        """What the answer gives (people within reach, capex used) and its objective, term by
+        term as weighted (cost subtracted), against the first key; each breakpoint a dotted
+        line with the new portfolio named.
 
         Returns
         -------
         matplotlib Axes
+            The objective's axes (with ``ax`` given, only they are drawn).
         """
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+            fig, (top, ax) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True,
+                                          layout="constrained", height_ratios=(1, 1.4))
+        else:
+            top = None
         key = self.keys[0]
+        money = key.endswith("_eur")
         frame = self.table()
         if len(self.keys) > 1:  # one line per first-key run: show the first value of the others
             first = {k: frame[k].iloc[0] for k in self.keys[1:]}
             frame = frame[np.logical_and.reduce([frame[k] == v for k, v in first.items()])]
-        x = frame[key] / (1e9 if key.endswith("_eur") else 1)
+        scale = 1e9 if money else 1
+        x = frame[key] / scale
         ax.plot(x, frame["objective"], color="#000000", linewidth=2.2, marker="o",
-                markersize=3, label="objective", gid="objective")
-        colours = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442", "#D55E00"]
-        for term, colour in zip(TERMS, colours):
-            if frame[term].abs().max() > 0:
-                ax.plot(x, frame[term], color=colour, linewidth=1, label=term, gid=f"term:{term}")
-        # the new portfolios in a band above the lines, so no line crosses a name
-        low, high = ax.get_ylim()
-        ax.set_ylim(low, high + (high - low) * 0.45)
-        for xb, (_, row) in zip(x[frame["changed"]], frame[frame["changed"]].iterrows()):
-            ax.axvline(xb, color="#999999", linestyle=":", linewidth=1, gid="breakpoint")
-            ax.text(xb, high + (high - low) * 0.42, " " + row["portfolio"].replace(", ", "\n "),
-                    fontsize=6, va="top", ha="left", color="#555555", parse_math=False)
-        ax.set_xlabel(f"{key} (EUR bn)" if key.endswith("_eur") else key)
-        ax.set_ylabel("objective; each term un-weighted")
-        ax.set_title(f"Sweep of {key}: the portfolio changes at each dotted line, to the one "
-                     f"named at its top\n{self.model}", loc="left", fontsize=10, parse_math=False)
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+                markersize=3, label="objective (sum of the lines below)", gid="objective")
+        colours = dict(zip(TERMS, ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00",
+                                   "#8C510A", "#D55E00"]))
+        for term in TERMS:
+            weight = self.weights.get(term, 0.0)
+            if weight > 0:
+                sign = -1.0 if term == "cost" else 1.0
+                label = (f"{term} x {weight:g}" if term != "cost"
+                         else f"cost x {weight:g}, subtracted")
+                ax.plot(x, sign * weight * frame[term], color=colours[term], linewidth=1.2,
+                        linestyle="--" if term == "cost" else "-", label=label,
+                        gid=f"term:{term}")
+        ax.axhline(0, color="#777777", linewidth=0.6)
+        ax.set_ylabel("objective points (weight x term)")
+        ax.set_xlabel(f"{key} (EUR bn)" if money else key)
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        shown = [ax]
+        if top is not None:
+            top.plot(x, frame["people"] / 1e6, color="#0072B2", linewidth=2, marker="o",
+                     markersize=3, gid="people")
+            top.set_ylabel("people within reach (m)", color="#0072B2")
+            right = top.twinx()
+            right.plot(x, frame["capex_eur"] / 1e9, color="#D55E00", linewidth=1.5,
+                       linestyle="--", gid="capex")
+            right.set_ylabel("capex used (EUR bn)", color="#D55E00")
+            top.set_title(f"Sweep of {key} ({self.model}): {len(self.breaks)} changes of "
+                          f"portfolio (dotted lines)\nabove each value, its portfolio where it "
+                          f"differs from the one before", loc="left", fontsize=10,
+                          parse_math=False)
+            shown.append(top)
+        else:
+            ax.set_title(f"Sweep of {key} ({self.model})", loc="left", fontsize=10,
+                         parse_math=False)
+        for row in self.breaks:
+            if any(row[k] != frame[k].iloc[0] for k in self.keys[1:]):
+                continue
+            for axes in shown:
+                axes.axvline(row["high"] / scale, color="#aaaaaa", linestyle=":",
+                             linewidth=0.8, gid="breakpoint")
+        # the portfolio at each value where it changed, written upwards in a band on top
+        label_axes = top if top is not None else ax
+        low, high = label_axes.get_ylim()
+        label_axes.set_ylim(low, high + (high - low) * 0.9)
+        for value, (_, row) in zip(x, frame.iterrows()):
+            if row["changed"] or row.name == frame.index[0]:
+                label_axes.text(value, high + (high - low) * 0.05,
+                                (row["portfolio"] or "none").replace(", ", "\n"), fontsize=6.5,
+                                va="bottom", ha="center", color="#333333", parse_math=False,
+                                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
+                                      "pad": 1}, gid="portfolio")
         return ax
 
 
+def _tolerance(key: str, values: list[float]) -> float:
+    """How narrow a breakpoint's interval is made: 1 for whole numbers, else 1 % of the
+    smallest step, and for money at least EUR 10 m."""
+    if isinstance(values[0], int):
+        return 1
+    steps = np.diff(sorted(set(values)))
+    share = REFINE_SHARE * float(steps.min()) if len(steps) else 0.0
+    return max(REFINE_EUR, share) if key.endswith("_eur") else share
+
+
+def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
+    """The changes of portfolio in (low, high], each narrowed to ``tolerance`` by bisection.
+
+    ``low_end`` and ``high_end`` are ``(label, start)`` of the solves at ``low`` and ``high``
+    (the portfolio, and what a search of a neighbouring value may start from);
+    ``solve_at(value, start)`` solves another value. Returns a list of (low, high, from, to).
+    """
+    if high - low <= tolerance or (whole and high - low <= 1):
+        return [(low, high, low_end[0], high_end[0])]
+    middle = (low + high) // 2 if whole else (low + high) / 2
+    middle_end = solve_at(middle, low_end[1])
+    found = []
+    if middle_end[0] != low_end[0]:
+        found += _refine(solve_at, low, low_end, middle, middle_end, tolerance, whole)
+    if middle_end[0] != high_end[0]:
+        found += _refine(solve_at, middle, middle_end, high, high_end, tolerance, whole)
+    return found
+
+
+#: Just below a portfolio's capital cost, as a share of it: beyond the budget rule's tolerance.
+BELOW_CAPEX = 1e-7
+
+
+def _budget_changes(solve_at, low, low_end, high, high_end):
+    """The changes of portfolio in (low, high] of the budget, exactly, in one solve each.
+
+    The portfolio optimal at budget b stays optimal for every budget from its own capital cost
+    c up to b (the feasible portfolios only shrink, and it is among them), and is not
+    affordable below c: so the last change in (low, high] is at c exactly, and the ones
+    before it lie in (low, c).
+
+    ``low_end`` and ``high_end`` are ``(label, start, capex_eur)`` of the solves at ``low`` and
+    ``high``; ``solve_at(value, start)`` solves another budget.
+    """
+    found = []
+    while high_end[0] != low_end[0]:
+        cost = high_end[2]
+        if cost <= low:   # affordable at low too: a tie broken otherwise there; stop here
+            found.append((low, high, low_end[0], high_end[0]))
+            break
+        below = cost * (1 - BELOW_CAPEX)
+        found.append((below, cost, None, high_end[0]))
+        high, high_end = below, solve_at(below, high_end[1])
+        found[-1] = (below, cost, high_end[0], found[-1][3])
+    return found[::-1]
+
+
 def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None,
-          workers: int | None = None, **overrides) -> Sweep:
+          workers: int | None = None, refine: bool = True, **overrides) -> Sweep:
     """Solve every combination of the ``--vary`` values (see the module docstring).
 
     Parameters
@@ -164,13 +298,16 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     scheduler : str, optional
         A Dask scheduler address; by default the solves run here or on a local cluster of
         ``workers`` processes, as :func:`~siteopt.analysis.engine.solve_pool` decides.
+    refine : bool
+        Bisect each change of portfolio along the first key (see the module docstring).
 
     Returns
     -------
     Sweep
     """
-    from siteopt.analysis.engine import CHAIN_LENGTH, run_solves
+    from siteopt.analysis.engine import CHAIN_LENGTH, run_solves, solve_summary
     from siteopt.api import resolve_model
+    from siteopt.data import load_data
 
     cfg = resolve_model(model, overrides)
     parsed = [parse_vary(text) for text in varies]
@@ -184,14 +321,41 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         raise ConfigError(f"the sweep has {len(grid):,} points, more than {MAX_POINTS:,}; use "
                           f"larger steps")
     tasks = [dict(zip(keys, values)) for values in grid]
-    summaries = run_solves(cfg, None if data is None else str(data), tasks, scheduler, workers,
-                           CHAIN_LENGTH)
+    data_dir = None if data is None else str(data)
+    summaries = run_solves(cfg, data_dir, tasks, scheduler, workers, CHAIN_LENGTH)
     points = []
     for task, summary in zip(tasks, summaries):
-        portfolio = ", ".join("+".join(g) for g in sorted(summary["gigafactories"]))
+        portfolio = portfolio_label(summary)
         previous = points[-1] if points else None
         same_line = previous is not None and all(previous[k] == task[k] for k in keys[1:])
         points.append({**task, "status": summary["status"], "objective": summary["objective"],
                        **{t: summary["terms"].get(t) for t in TERMS}, "portfolio": portfolio,
+                       "capex_eur": summary["capex_eur"], "power_mw": summary["power_mw"],
+                       "people": summary["people"],
                        "changed": bool(same_line and previous["portfolio"] != portfolio)})
-    return Sweep(keys, points, cfg.description)
+    key, tolerance = keys[0], _tolerance(keys[0], parsed[0][1])
+    whole = isinstance(parsed[0][1][0], int)
+    dataset = load_data(data_dir).without_geometry() if refine else None
+    breaks = []
+    for before, after in zip(points, points[1:]):
+        if not after["changed"]:
+            continue
+        fixed = {k: after[k] for k in keys[1:]}
+
+        def solve_at(value, start, fixed=fixed):
+            summary, next_start = solve_summary(cfg, dataset, {**fixed, key: value}, start)
+            return portfolio_label(summary), next_start, summary["capex_eur"]
+
+        low_end = (before["portfolio"], None, before["capex_eur"])
+        high_end = (after["portfolio"], None, after["capex_eur"])
+        if not refine:
+            changes = [(before[key], after[key], before["portfolio"], after["portfolio"])]
+        elif key == "budget.total_eur" and after["capex_eur"] is not None:
+            changes = _budget_changes(solve_at, before[key], low_end, after[key], high_end)
+        else:
+            changes = _refine(solve_at, before[key], low_end, after[key], high_end, tolerance,
+                              whole)
+        breaks += [{**fixed, "low": low, "high": high, "from": old, "to": new,
+                    "refined": refine} for low, high, old, new in changes]
+    weights = {term: getattr(cfg.weights, term) for term in TERMS}
+    return Sweep(keys, points, cfg.description, breaks, weights)

@@ -51,9 +51,10 @@ def _sweep(result, dataset) -> str:
         "</h2>",
         f"<p>Every point solved exactly; the portfolio changes at {len(lines)} "
         f"point{'s' if len(lines) != 1 else ''}:</p><ul id='breakpoints'>{changes}</ul>",
-        png_img(result.plot(), "objective and terms against the swept value, breakpoints "
-                               "marked", "sweep-chart"),
-        table_html(result.shown_table(), {"objective": ".4f"}, "sweep"),
+        png_img(result.plot(), "people within reach, capex used and the weighted terms "
+                               "against the swept value, breakpoints marked", "sweep-chart"),
+        table_html(result.shown_table(), {"objective": ".4f", "capex (EUR bn)": ".2f",
+                                          "MW": ",.0f", "people (m)": ".1f"}, "sweep"),
     ])
 
 

@@ -226,8 +226,11 @@ def _covered(sites: np.ndarray, site_sets) -> np.ndarray:
     """Per option (row of ``sites``, its members) and set of site indices: whether a member is
     in the set."""
     block = np.zeros((sites.shape[1], len(site_sets)), dtype=np.float32)
-    for element, members in enumerate(site_sets):
-        block[members, element] = 1.0
+    lengths = np.fromiter((len(members) for members in site_sets), dtype=np.int64,
+                          count=len(site_sets))
+    if lengths.sum():
+        block[np.concatenate(site_sets).astype(np.int64),
+              np.repeat(np.arange(len(site_sets)), lengths)] = 1.0
     return sites.astype(np.float32) @ block > 0
 
 
