@@ -4,8 +4,9 @@ Usage::
 
     .venv/bin/python benchmarks/bench_analysis.py [--draws 1000] [--runs 1]
 
-1. Sweep: ``siteopt sweep --vary budget.total_eur=8e9:30e9:1e9`` (23 budgets, 2 local
-   workers) against 23 separate ``siteopt solve --budget B --format json`` commands, run one
+1. Sweep: ``siteopt sweep --vary budget.total_eur=8e9:30e9:1e9 --no-refine`` (23 budgets,
+   where siteopt decides: in-process for a batch this small) against 23 separate
+   ``siteopt solve --budget B --format json`` commands, run one
    after the other, then the sweep, in turns; target: the sweep at least 10x faster (the
    median ratio of the turns). The sweep's points must equal the separate solves (the script
    stops if not).
@@ -56,8 +57,8 @@ def sweep(runs: int) -> None:
             seconds, out = run(["solve", "--budget", f"{budget:g}", "--format", "json"])
             total += seconds
             objectives.append(json.loads(out)["objective"])
-        seconds, out = run(["sweep", "--vary", "budget.total_eur=8e9:30e9:1e9", "--format",
-                            "json"])
+        seconds, out = run(["sweep", "--vary", "budget.total_eur=8e9:30e9:1e9", "--no-refine",
+                            "--format", "json"])
         points = json.loads(out)["points"]
         gaps = [abs(p["objective"] - o) for p, o in zip(points, objectives)]
         if len(points) != len(BUDGETS) or max(gaps) > 1e-9:

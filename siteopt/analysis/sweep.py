@@ -134,14 +134,17 @@ class Sweep:
         return shown
 
     def breakpoint_lines(self) -> list[str]:
-        """``budget.total_eur between EUR 12.49 bn and EUR 12.5 bn: A, B -> A, C``: one line
-        per breakpoint (``between`` the grid values when it was not refined)."""
+        """``budget.total_eur from EUR 12.234 bn: A, B -> A, C``: one line per breakpoint; a
+        change found by bisection, or not refined, lies ``between`` two values."""
         key = self.keys[0]
         lines = []
         for row in self.breaks:
             others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
-            where = (f"{key} between {shown_value(key, row['low'])} and "
-                     f"{shown_value(key, row['high'])}")
+            if row["refined"] and key == "budget.total_eur":   # exact: the new one's capex
+                where = f"{key} from EUR {row['high'] / 1e9:,.3f} bn"
+            else:
+                where = (f"{key} between {shown_value(key, row['low'])} and "
+                         f"{shown_value(key, row['high'])}")
             lines.append(f"{where}{others}: {row['from'] or 'none'} -> {row['to'] or 'none'}")
         return lines
 
@@ -217,14 +220,17 @@ class Sweep:
         # the portfolio at each value where it changed, written upwards in a band on top
         label_axes = top if top is not None else ax
         low, high = label_axes.get_ylim()
-        label_axes.set_ylim(low, high + (high - low) * 0.9)
+        label_axes.set_ylim(low, high + (high - low) * 1.3)
+        labelled = 0
         for value, (_, row) in zip(x, frame.iterrows()):
             if row["changed"] or row.name == frame.index[0]:
-                label_axes.text(value, high + (high - low) * 0.05,
+                # two rows of names, alternating, so that neighbours do not overlap
+                label_axes.text(value, high + (high - low) * (0.05 if labelled % 2 else 0.68),
                                 (row["portfolio"] or "none").replace(", ", "\n"), fontsize=6.5,
                                 va="bottom", ha="center", color="#333333", parse_math=False,
                                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
                                       "pad": 1}, gid="portfolio")
+                labelled += 1
         return ax
 
 
