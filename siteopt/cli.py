@@ -388,13 +388,12 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
     end = (f"{len(ranking.items) - 1} diverse portfolios within {slack:.0%}, each using as many "
            f"sites not used before as possible" if diverse is not None else
            "every portfolio the rules allow is listed" if ranking.complete else
-           f"stopped at {len(ranking.items)} of --k {k}" if within is None or
-           len(ranking.items) == k else f"the next one is more than {within:.1%} below")
+           f"the {k} asked for; more with --k" if within is None or len(ranking.items) == k
+           else f"the next one is more than {within:.1%} below")
     heading = (f"The optimum and {len(ranking.items) - 1} diverse portfolios"
                if diverse is not None else f"The {len(ranking.items)} best portfolios")
     click.echo(render_table(ranking.table(), title=f"{heading} (model: {ranking.model}; {end})",
-                            formats={"objective": ".4f", "gap to best": ".2%"},
-                            width=terminal_width()), nl=False)
+                            formats=ranking.FORMATS, width=terminal_width()), nl=False)
 
 
 @cli.command("explain")
@@ -422,8 +421,11 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
     for site in explanation.sites:
         click.echo(textwrap.fill(printable_text(site.sentence()), terminal_width()))
     click.echo("")
-    click.echo(render_table(explanation.table(), title=f"model: {explanation.model}",
-                            formats={"regret": ".4f", "capex now (EUR bn)": ".2f",
+    click.echo(render_table(explanation.table(), title=f"model: {explanation.model}; regret: "
+                                                      f"what the other answer costs (objective "
+                                                      f"points), people and capex: its change",
+                            formats={"regret": ".4f", "people (m)": "+.1f",
+                                     "capex (EUR bn)": "+.2f", "capex now (EUR bn)": ".2f",
                                      "enters/leaves at (EUR bn)": ".2f",
                                      "extra MW to enter": ",.0f"},
                             width=terminal_width()), nl=False)

@@ -119,7 +119,8 @@ def test_alternatives_outputs(shipped, run_cli):
     ax = shipped.plot()
     assert len(ax.patches) == 4
     printed = run_cli("alternatives", "--k", "3").stdout
-    assert printed.startswith("The 3 best portfolios (model: models/default.toml; stopped at 3")
+    assert printed.startswith("The 3 best portfolios (model: models/default.toml; the 3 asked for; "
+                            "more with --k)")
     assert f"{shipped.items[1].objective:.4f}" in printed
     assert run_cli("alternatives", "--k", "0").exit_code == 2
 
@@ -193,11 +194,20 @@ def test_a_boundary_is_exact_whatever_the_guess(guess, most_calls):
 
 def test_explain_in_words_and_on_the_command_line(explained, run_cli):
     out, chosen = explained.sites
+    # what insisting costs, in the objective and in the quantities behind it
+    import siteopt
+
+    best, forced = siteopt.solve(), siteopt.solve(**{"sites.required": ["ES-NAV"]})
+    people = (forced.covered_population - best.covered_population) / 1e6
+    capex = (forced.total_capex_eur - best.total_capex_eur) / 1e9
     assert out.sentence().startswith(
-        f"ES-NAV is not chosen. Forcing it in costs {out.regret:.4f} "
-        f"({out.regret / out.objective:.1%}) and displaces {', '.join(out.displaced)}. It would "
-        f"enter at a capex of EUR {out.threshold_capex_eur / 1e9:,.2f} bn (now EUR 4.20 bn)")
-    assert chosen.sentence().startswith("RO-CER is chosen. Leaving it out costs ")
+        f"ES-NAV is not chosen. Forcing it in displaces {', '.join(out.displaced)} and costs "
+        f"{out.regret / out.objective:.2%} of the objective ({out.regret:.4f} points): "
+        f"{abs(people):.1f} m {'more' if people > 0 else 'fewer'} people within 500 km, "
+        f"EUR {abs(capex):.2f} bn {'more' if capex > 0 else 'less'} capex")
+    assert f"It would enter at a capex of EUR {out.threshold_capex_eur / 1e9:,.2f} bn (now " \
+        f"EUR 4.20 bn)" in out.sentence()
+    assert chosen.sentence().startswith("RO-CER is chosen. Leaving it out brings in ")
     assert "gigafactories" in out.binding
     document = json.loads(explained.to_json())
     assert [s["site_id"] for s in document["sites"]] == ["ES-NAV", "RO-CER"]
@@ -633,7 +643,7 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     best = siteopt.solve(**{"limits.max_gigafactories": 2})
     assert len(rows("alternatives")) == 3
     assert f"{best.objective:.4f}" in rows("alternatives")[0]
-    assert "ES-NAV is chosen. Leaving it out costs" in page and len(rows("explain-table")) == 1
+    assert "ES-NAV is chosen. Leaving it out brings in" in page and len(rows("explain-table")) == 1
     assert [re.search(r"EUR \d+ bn", r).group() for r in rows("sweep")] == ["EUR 8 bn",
                                                                             "EUR 10 bn"]
     assert len(rows("pareto")) == 3

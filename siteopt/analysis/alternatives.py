@@ -45,6 +45,12 @@ class Alternative:
         How far below the optimum, relative: ``(best - objective) / |best|``.
     sites_in, sites_out : list of str
         Member sites it has that the optimum has not, and the optimum's it lacks.
+    people : float
+        People within R of its member sites.
+    capex_eur : float
+        Its capital cost, EUR (extra-site costs included).
+    power_mw : float
+        Its effective power, MW.
     """
 
     rank: int
@@ -53,6 +59,9 @@ class Alternative:
     gap: float
     sites_in: list[str]
     sites_out: list[str]
+    people: float = 0.0
+    capex_eur: float = 0.0
+    power_mw: float = 0.0
 
     @property
     def label(self) -> str:
@@ -86,14 +95,20 @@ class Alternatives:
     model: str
     diverse: bool = False
 
+    #: How :meth:`table`'s numbers are shown (command line, report).
+    FORMATS = {"people (m)": ".1f", "capex (EUR bn)": ".2f", "MW": ",.0f", "objective": ".4f",
+               "gap to best": ".2%"}
+
     def table(self) -> pd.DataFrame:
-        """One row per portfolio: rank, gigafactories, objective, gap, sites in and out."""
+        """One row per portfolio: rank, gigafactories, what it gives (people within R in m,
+        capex in EUR bn, MW), objective, gap, sites in and out."""
         return pd.DataFrame([{
-            "rank": a.rank, "gigafactories": a.label, "objective": a.objective,
+            "rank": a.rank, "gigafactories": a.label, "people (m)": a.people / 1e6,
+            "capex (EUR bn)": a.capex_eur / 1e9, "MW": a.power_mw, "objective": a.objective,
             "gap to best": a.gap, "sites in": ", ".join(a.sites_in) or "-",
             "sites out": ", ".join(a.sites_out) or "-"} for a in self.items],
-            columns=["rank", "gigafactories", "objective", "gap to best", "sites in",
-                     "sites out"])
+            columns=["rank", "gigafactories", "people (m)", "capex (EUR bn)", "MW",
+                     "objective", "gap to best", "sites in", "sites out"])
 
     def to_json(self) -> str:
         """The ranking as a JSON document."""
@@ -102,7 +117,9 @@ class Alternatives:
                            "alternatives": [{"rank": a.rank,
                                              "gigafactories": [list(g) for g in a.gigafactories],
                                              "objective": a.objective, "gap": a.gap,
-                                             "sites_in": a.sites_in, "sites_out": a.sites_out}
+                                             "sites_in": a.sites_in, "sites_out": a.sites_out,
+                                             "people": a.people, "capex_eur": a.capex_eur,
+                                             "power_mw": a.power_mw}
                                             for a in self.items]}, indent=2)
 
     def plot(self, ax=None):
@@ -121,12 +138,13 @@ class Alternatives:
                   for a in self.items]
         values = [a.objective for a in self.items]
         ax.barh(labels[::-1], values[::-1], color="#0072B2", gid="alternatives")
-        for y, a in enumerate(self.items[::-1]):
-            ax.text(a.objective, y, f" {a.objective:.4f} ({a.gap:.2%} below)" if a.rank > 1
-                    else f" {a.objective:.4f}", va="center", fontsize=8)
-        low = min(values)
-        ax.set_xlim(low - (max(values) - low) * 0.5 - 1e-3, max(values) * 1.02 + 1e-3)
-        ax.set_xlabel("objective (higher is better)")
+        for y, a in enumerate(self.items[::-1]):   # what each gives, written on its bar
+            gap = "" if a.rank == 1 else f" ({a.gap:.2%} below)"
+            ax.text(max(values) * 0.02, y, f"{a.objective:.4f}{gap}: {a.people / 1e6:,.1f} m "
+                    f"people, EUR {a.capex_eur / 1e9:,.2f} bn, {a.power_mw:,.0f} MW",
+                    va="center", ha="left", fontsize=8, color="white", parse_math=False)
+        ax.set_xlim(0, max(values) * 1.02 + 1e-3)   # from 0: a bar's length is its value
+        ax.set_xlabel("objective (higher is better; the gaps are small: see the labels)")
         ax.set_title(f"The {len(self.items)} best portfolios ({self.model})", loc="left",
                      fontsize=10, parse_math=False)
         for text in ax.get_yticklabels():
@@ -270,10 +288,15 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
     for rank, (objective, gigafactories) in enumerate(ranked, start=1):
         sites = {names[s] for members in gigafactories for s in members}
         best = ranked[0][0]
+        used = instance.site_mask(gigafactories)
+        extra = instance.extra_site_cost_eur * (int(used.sum()) - len(gigafactories))
         items.append(Alternative(
             rank, tuple(sorted(tuple(sorted(names[s] for s in members))
                                for members in gigafactories)),
             objective, max(0.0, (best - objective) / max(abs(best), 1e-12)),
-            sorted(sites - best_sites), sorted(best_sites - sites)))
+            sorted(sites - best_sites), sorted(best_sites - sites),
+            instance.evaluate(gigafactories)["coverage"] * instance.total_population,
+            float(instance.capex_eur[used].sum()) + extra,
+            float(instance.effective_mw[used].sum())))
     return Alternatives(items, k if diverse is None else diverse, within, complete,
                         cfg.description, diverse is not None)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from siteopt.errors import ConfigError, InfeasibleError
+from siteopt.units import eur, mw, people
 
 #: Precision of the capex at which a site enters or leaves, EUR.
 CAPEX_STEP_EUR = 10e6
@@ -55,6 +56,11 @@ class SiteExplanation:
     extra_mw : float or None
         Out: the extra MW of planned power and grid it would need to be chosen at today's
         capex (None: not even at the power cap).
+    people_change, capex_change_eur, power_change_mw : float or None
+        What the other answer gives against the optimum: people within R, capital cost (EUR)
+        and power (MW), each the other answer's minus the optimum's (None if impossible).
+    radius_km : float
+        R, km.
     """
 
     site_id: str
@@ -68,6 +74,25 @@ class SiteExplanation:
     capex_eur: float
     threshold_capex_eur: float | None
     extra_mw: float | None
+    people_change: float | None = None
+    capex_change_eur: float | None = None
+    power_change_mw: float | None = None
+    radius_km: float = 500.0
+
+    def _quantities(self) -> str:
+        """``: 1.6 m more people within 500 km, EUR 0.80 bn less capex, 100 MW less power``."""
+        said = []
+        if self.people_change is not None and abs(self.people_change) >= 0.5:
+            said.append(f"{people(abs(self.people_change)).removesuffix(' people')} "
+                        f"{'more' if self.people_change > 0 else 'fewer'} people within "
+                        f"{self.radius_km:g} km")
+        if self.capex_change_eur is not None and abs(self.capex_change_eur) >= 0.5:
+            said.append(f"{eur(abs(self.capex_change_eur))} "
+                        f"{'more' if self.capex_change_eur > 0 else 'less'} capex")
+        if self.power_change_mw is not None and abs(self.power_change_mw) >= 0.5:
+            said.append(f"{mw(abs(self.power_change_mw))} "
+                        f"{'more' if self.power_change_mw > 0 else 'less'} power")
+        return f": {', '.join(said)}" if said else ""
 
     def sentence(self) -> str:
         """The explanation in plain words."""
@@ -82,8 +107,10 @@ class SiteExplanation:
         if self.regret is None:
             text += impossible
         else:
-            text += (f"{verb} costs {self.regret:.4f} ({self.regret / abs(self.objective):.1%})"
-                     + (f" and {effect} {', '.join(moved)}." if moved else "."))
+            text += (f"{verb} {effect + ' ' + ', '.join(moved) if moved else 'changes nothing'}"
+                     + (f" and costs {self.regret / abs(self.objective):.2%} of the objective "
+                        f"({self.regret:.4f} points)" if self.regret > 0 else "")
+                     + self._quantities() + ".")
         threshold = (f"EUR {self.threshold_capex_eur / 1e9:,.2f} bn"
                      if self.threshold_capex_eur is not None else None)
         if self.chosen:
@@ -113,10 +140,15 @@ class Explanation:
     model: str
 
     def table(self) -> pd.DataFrame:
-        """One row per site: chosen, regret, threshold capex (EUR bn), extra MW."""
+        """One row per site: chosen, what the other answer costs (objective points, people,
+        EUR), threshold capex (EUR bn), extra MW."""
         return pd.DataFrame([{
             "site": e.site_id, "chosen": "yes" if e.chosen else "no",
-            "regret": e.regret, "capex now (EUR bn)": e.capex_eur / 1e9,
+            "regret": e.regret,
+            "people (m)": None if e.people_change is None else e.people_change / 1e6,
+            "capex (EUR bn)": (None if e.capex_change_eur is None
+                               else e.capex_change_eur / 1e9),
+            "capex now (EUR bn)": e.capex_eur / 1e9,
             "enters/leaves at (EUR bn)": (e.threshold_capex_eur / 1e9
                                           if e.threshold_capex_eur is not None else None),
             "extra MW to enter": e.extra_mw} for e in self.sites])
@@ -278,7 +310,11 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
         best.objective - other.objective if other else None,
         sorted(selected - other_selected) if other else [],
         sorted(other_selected - selected) if other else [],
-        binding, capex, threshold, extra)
+        binding, capex, threshold, extra,
+        other.covered_population - best.covered_population if other else None,
+        other.total_capex_eur - best.total_capex_eur if other else None,
+        other.total_power_mw - best.total_power_mw if other else None,
+        best.model.coverage.radius_km)
 
 
 def explain(site_ids, model=None, data=None, scheduler: str | None = None,

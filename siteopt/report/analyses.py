@@ -20,7 +20,7 @@ def _alternatives(ranking, dataset) -> str:
         f"<p>The optimum and the portfolios that {what}. <i>Gap to best</i> is how much lower "
         "each objective is; <i>sites in/out</i> are the member sites each adds to or drops "
         "from the optimum.</p>",
-        table_html(ranking.table(), {"objective": ".4f", "gap to best": ".2%"}, "alternatives"),
+        table_html(ranking.table(), ranking.FORMATS, "alternatives"),
         png_img(ranking.plot(), "bars of the objective of each portfolio",
                 "alternatives-chart"),
     ])
