@@ -144,6 +144,7 @@ def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Resul
         "energy_cost_eur": instance.energy_cost_eur, "eligible": instance.eligible,
         "required": instance.required, "selected": np.asarray(selected, dtype=bool),
         "population_within_r": prepared.coverage.population_within,
+        "energy_mwh_per_year": prepared.annual_energy_mwh,
         "gigafactory": gigafactory})
     plan = plan_consolidation(sites, dataset.letter_table, members,
                               cfg.consolidation.cross_border, cfg.consolidation.radius_km)

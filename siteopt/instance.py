@@ -32,10 +32,13 @@ class PreparedInstance:
     instance : SelectionInstance
     coverage : Coverage
         Each demand point's group and each site's population within R.
+    annual_energy_mwh : ndarray or None
+        Each site's electricity in a year, MWh: effective MW x PUE x utilisation x 8,760 h.
     """
 
     instance: SelectionInstance
     coverage: Coverage
+    annual_energy_mwh: np.ndarray | None = None
 
     def covered_points(self, selected: np.ndarray) -> np.ndarray:
         """Per demand point: whether a selected site (a mask over the sites) is within R."""
@@ -271,4 +274,5 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
         cost_reference_eur=cfg.costs.reference_eur,
     )
     diagnose_candidates(instance)
-    return PreparedInstance(instance, coverage)
+    return PreparedInstance(instance, coverage,
+                            mw * pue * cfg.costs.utilisation * HOURS_PER_YEAR)

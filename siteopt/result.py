@@ -100,9 +100,9 @@ class Result:
     site_table : Table
         Every site with the input columns plus ``effective_mw`` (MW), ``co2_g_per_kwh``
         (g/kWh, the site's or its country's), ``energy_cost_eur`` (EUR over the costed years),
-        ``eligible``, ``required``, ``selected``, ``gigafactory`` (ID or empty) and
-        ``population_within_r`` (people within R of the site); :attr:`sites` as a
-        GeoDataFrame.
+        ``eligible``, ``required``, ``selected``, ``gigafactory`` (ID or empty),
+        ``population_within_r`` (people within R of the site) and ``energy_mwh_per_year``
+        (MWh a year); :attr:`sites` as a GeoDataFrame.
     demand_covered : ndarray of bool
         Per demand point: within R of a chosen site.
     consolidation : ConsolidationPlan
@@ -204,6 +204,18 @@ class Result:
     @property
     def total_power_mw(self) -> float:
         return float(self.site_table["effective_mw"][self._chosen_rows].sum())
+
+    @property
+    def annual_co2_t(self) -> float:
+        """CO2 of the member sites' electricity in a year, tonnes (MWh x g/kWh / 1,000)."""
+        rows = self._chosen_rows
+        return float((self.site_table["energy_mwh_per_year"][rows]
+                      * self.site_table["co2_g_per_kwh"][rows]).sum() / 1000.0)
+
+    @property
+    def lifetime_cost_eur(self) -> float:
+        """Capital cost plus electricity over ``costs.years``, EUR (what the cost term counts)."""
+        return self.total_capex_eur + self.total_energy_cost_eur
 
     @property
     def covered_population(self) -> float:

@@ -141,3 +141,20 @@ def test_identical_runs_write_identical_exports(written, run_cli, tmp_path):
     for name in FILES:
         if name not in ("result.json", "report.html"):  # these hold the solve time
             assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_whole_numbers_are_whole_in_every_csv(tmp_path, run_cli):
+    """Whole numbers are written without '.0', also in a column that has fractions too (the
+    energy cost of sites.csv)."""
+    import csv as csv_module
+    import re
+
+    out = tmp_path / "run"
+    assert run_cli("solve", "--out", str(out)).exit_code == 0
+    for path in sorted(out.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            cells = [cell for row in csv_module.reader(handle) for cell in row]
+        assert not [c for c in cells if re.fullmatch(r"-?\d+\.0", c)], path.name
+    with (out / "sites.csv").open(encoding="utf-8", newline="") as handle:
+        energy = [row["energy_cost_eur"] for row in csv_module.DictReader(handle)]
+    assert "3232650240" in energy

@@ -82,8 +82,15 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
     for name, marked in (("default", ""), ("green-grid", " *"), ("tight-budget", " *")):
         result = siteopt.solve(REPO / "models" / f"{name}.toml")
         assert f"{result.objective:.4f}{marked}" in rows["objective"]
+        # what each gives, in things: people, EUR, t CO2
+        assert f"{result.covered_population / 1e6:,.1f} m within 500 km" in rows["people"]
+        assert f"EUR {result.lifetime_cost_eur / 1e9:,.1f} bn" in rows["lifetime"]
+        assert f"{result.annual_co2_t / 1e3:,.0f} kt" in rows["CO2"]
     assert "its objective is not comparable with default's" in printed
-    assert "green-grid, tight-budget" in printed.splitlines()[-1]
+    assert "green-grid, tight-budget" in printed
+    # terms divided by each scenario's own p are flagged, with what to compare instead
+    assert "G grid (per p)" in printed and "C coverage (weight)" in printed
+    assert printed.splitlines()[-1].startswith("(per p): divided by each scenario's own p")
     same = run_cli("compare", "default", str(REPO / "models/default.toml")).stdout
     assert "not comparable" not in same and " *" not in same
 
@@ -206,3 +213,16 @@ def test_a_saved_runner_up_of_the_wrong_form_is_refused(saved, run_cli, tmp_path
     result = run_cli("map", "--from", str(path), "--out", str(tmp_path / "m.png"))
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "its runner_up is malformed" in result.stderr
+
+
+def test_annual_co2_and_lifetime_cost_follow_their_definitions(default_result):
+    """CO2 a year = sum of MW x PUE x utilisation x 8,760 h x g/kWh / 1,000 (t); lifetime cost
+    = capex + electricity over costs.years."""
+    chosen = default_result.chosen
+    costs = default_result.model.costs
+    pue = chosen["pue"].fillna(costs.default_pue)
+    mwh = chosen["effective_mw"] * pue * costs.utilisation * 8760
+    assert default_result.annual_co2_t == pytest.approx((mwh * chosen["co2_g_per_kwh"]).sum()
+                                                        / 1000)
+    assert default_result.lifetime_cost_eur == pytest.approx(
+        default_result.total_capex_eur + chosen["energy_cost_eur"].sum())

@@ -87,11 +87,22 @@ def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _number_text(value: float) -> str:
+    """A float as CSV text: empty when missing, whole without ``.0``, else its shortest exact
+    form (``3232650240``, ``0.579``)."""
+    if np.isnan(value):
+        return ""
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+
+
 def csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV: formula-like text neutralised, whole numbers without decimals."""
+    """``frame`` as CSV: formula-like text neutralised, whole numbers without decimals (also in
+    a column that has fractions too)."""
     frame = _whole_numbers(frame)
     for column in frame.select_dtypes(exclude=["number", "bool"]).columns:
         frame[column] = frame[column].map(spreadsheet_cell)
+    for column in frame.select_dtypes(include="float").columns:
+        frame[column] = frame[column].map(_number_text)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()

@@ -239,11 +239,19 @@ def _weights(result: Result) -> dict[str, float]:
     return {term: getattr(weights, term) for term in TERMS}
 
 
+#: Terms divided by the scenario's own number of gigafactories p: a scenario with a smaller p
+#: scores them higher for less (compare the MW and member states instead).
+PER_P_TERMS = ("grid", "spread", "clean", "green")
+
+
 def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
-    """Scenarios side by side (one column each): portfolio, objective, terms and limits.
+    """Scenarios side by side (one column each): what each gives in things (gigafactories,
+    member states, MW, people within reach, EUR of capex and of lifetime cost, t CO2 a year),
+    then its objective and terms.
 
     An objective whose weights differ from the first scenario's is marked ``*``: objectives
-    are only comparable under the same weights; the terms always are.
+    are only comparable under the same weights. Terms whose scale is the scenario's own p are
+    marked ``(per p)`` and are comparable only between scenarios of the same p.
     """
     first = next(iter(results.values()))
     rows: dict[str, list[str]] = {}
@@ -254,25 +262,32 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     items = list(results.values())
     add("model", [r.model.description for r in items])
     add("status", [r.status.value for r in items])
-    add("objective", [f"{r.objective:.4f}" + ("" if _weights(r) == _weights(first) else " *")
-                      for r in items])
     add("gigafactories", [", ".join(g.id for g in r.gigafactories) for r in items])
     add("member states", [str(len({c for g in r.gigafactories for c in g.countries}))
                           for r in items])
-    add("capex", [f"{_bn1(r.total_capex_eur)} of {_bn1(r.model.budget.total_eur)}"
-                  for r in items])
     add("effective MW", [f"{r.total_power_mw:,.0f} of {r.model.limits.total_power_mw:,.0f}"
                          for r in items])
-    add("most gigafactories", [str(r.model.limits.max_gigafactories) for r in items])
+    add("people within reach", [f"{r.covered_population / 1e6:,.1f} m within "
+                                f"{r.model.coverage.radius_km:g} km ({r.terms['coverage']:.1%})"
+                                for r in items])
+    add("capex", [f"{_bn1(r.total_capex_eur)} of {_bn1(r.model.budget.total_eur)}"
+                  for r in items])
+    add("lifetime cost", [f"{_bn1(r.lifetime_cost_eur)} (capex + {r.model.costs.years:g} y "
+                          f"of electricity)" for r in items])
+    add("CO2 a year", [f"{r.annual_co2_t / 1e3:,.0f} kt" for r in items])
+    add("most gigafactories (p)", [str(r.model.limits.max_gigafactories) for r in items])
+    add("objective", [f"{r.objective:.4f}" + ("" if _weights(r) == _weights(first) else " *")
+                      for r in items])
     for term in TERMS:
-        add(term_label(term, first).split(":")[0] + " (weight)",
+        per_p = " (per p)" if term in PER_P_TERMS else ""
+        add(term_label(term, first).split(":")[0] + per_p + " (weight)",
             [f"{r.terms[term]:.3f} ({getattr(r.model.weights, term):g})" for r in items])
     return pd.DataFrame({"": list(rows), **{name: [rows[label][i] for label in rows]
                                            for i, name in enumerate(results)}})
 
 
 def compare_text(results: dict[str, Result], width: int | None = None) -> str:
-    """The comparison as text: the table and, if weights differ, what ``*`` means."""
+    """The comparison as text: the table and what its marks mean."""
     first_name = next(iter(results))
     text = render_table(comparison_table(results), title="Scenarios side by side",
                         width=width)
@@ -280,6 +295,11 @@ def compare_text(results: dict[str, Result], width: int | None = None) -> str:
               if _weights(r) != _weights(results[first_name])]
     if differ:
         text += (f"* weighted with other weights than {first_name}: its objective is not "
-                 f"comparable with {first_name}'s (compare the terms instead): "
-                 f"{', '.join(differ)}\n")
+                 f"comparable with {first_name}'s; compare what the scenarios give (MW, member "
+                 f"states, people, EUR, CO2): {', '.join(differ)}\n")
+    sizes = {r.model.limits.max_gigafactories for r in results.values()}
+    if len(sizes) > 1:
+        text += ("(per p): divided by each scenario's own p, so a scenario with fewer "
+                 "gigafactories scores higher for less; compare the MW and member states "
+                 "above instead.\n")
     return printable_text(text)
