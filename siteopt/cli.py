@@ -557,14 +557,12 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
         _write_file(map_file, figure_bytes(result.plot_map(), Path(map_file).suffix.lstrip(".")))
     if _wrote_json(result, plot_file, output_format):
         return
-    click.echo(textwrap.fill(printable_text(result.summary()), terminal_width()))
+    for line in result.summary_lines():
+        click.echo(textwrap.fill(printable_text(line), terminal_width()))
     click.echo("")
-    click.echo(render_table(result.candidates.head(10), title="Portfolios, best on average",
-                            formats=result.FORMATS,
-                            width=terminal_width()), nl=False)
-    sites = result.site_frequency.sort_values(ascending=False)
-    click.echo("How often each site is chosen: " + ", ".join(
-        f"{site} {share:.0%}" for site, share in sites.items()))
+    click.echo(render_table(result.candidates.head(10),
+                            title=f"The draws' optima and today's, ranked by {result.RANKING}",
+                            formats=result.FORMATS, width=terminal_width()), nl=False)
 
 
 def _wrote_json(result, plot_file, output_format) -> bool:

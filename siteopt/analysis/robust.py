@@ -111,8 +111,30 @@ def solve_draw(base, settings, seed: int, draw: int, spread: Spread,
             "portfolio": [sorted(names[s] for s in members) for members in outcome.gigafactories]}
 
 
-def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -> np.ndarray:
-    """Each portfolio's objective on each draw (NaN where it breaks a limit of that draw).
+@dataclass(frozen=True)
+class OnDraws:
+    """Portfolios evaluated on the draws (each array of shape (draws, portfolios)).
+
+    Attributes
+    ----------
+    objective : ndarray
+        The objective on the draw; NaN where the portfolio breaks a limit of the draw.
+    over_budget : ndarray of bool
+        Its capital cost with the draw's capex factors exceeds the budget.
+    slipped : ndarray of bool
+        A member's grid connection slips in the draw.
+    capex_eur : ndarray
+        Its capital cost on the draw, EUR.
+    """
+
+    objective: np.ndarray
+    over_budget: np.ndarray
+    slipped: np.ndarray
+    capex_eur: np.ndarray
+
+
+def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -> OnDraws:
+    """Each portfolio on each draw: objective, why it breaks a limit, capital cost.
 
     Only capex, electricity cost and eligibility change between draws, so the other terms
     and rules are evaluated once and the costs per draw as one matrix product.
@@ -124,8 +146,7 @@ def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -
 
     Returns
     -------
-    ndarray
-        Shape (draws, portfolios).
+    OnDraws
     """
     index = {site: i for i, site in enumerate(base.site_ids)}
     members = [[[index[s] for s in g] for g in portfolio] for portfolio in portfolios]
@@ -142,12 +163,14 @@ def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -
     factors = [draw_factors(len(base.site_ids), seed, d, spread) for d in range(draws)]
     capex = np.array([base.capex_eur * c for c, _, _ in factors])            # draws x sites
     energy = np.array([base.energy_cost_eur * p for _, _, p in factors])
-    slipped = np.array([s for _, s, _ in factors], dtype=float)
+    slipped_sites = np.array([s for _, s, _ in factors], dtype=float)
     capital = capex @ used.T + extra                                         # draws x portfolios
     cost = (capital + energy @ used.T) / base.cost_reference_eur
-    feasible = (allowed & (capital <= base.budget_eur * (1 + 1e-9))
-                & (slipped @ used.T == 0))
-    return np.where(feasible, fixed - w.cost * cost, np.nan)
+    over_budget = capital > base.budget_eur * (1 + 1e-9)
+    slipped = slipped_sites @ used.T > 0
+    feasible = allowed & ~over_budget & ~slipped
+    return OnDraws(np.where(feasible, fixed - w.cost * cost, np.nan), over_budget, slipped,
+                   capital)
 
 
 def _label(portfolio) -> str:
@@ -162,16 +185,21 @@ class Robustness:
     ----------
     draws : DataFrame
         Per draw: ``draw``, ``objective`` (its optimum), ``portfolio``, ``today`` (today's
-        optimum evaluated on the draw; NaN where it breaks a limit) and ``regret``
-        (``objective - today``).
+        optimum evaluated on the draw; NaN where it breaks a limit), ``regret``
+        (``objective - today``), ``today_over_budget`` and ``today_slipped`` (why today's
+        optimum breaks a limit: its capex on the draw exceeds the budget; a member's grid
+        slips), ``people`` (within R of the draw's optimum) and ``capex_eur`` (the draw's
+        optimum's capital cost on the draw, EUR).
     site_frequency : Series
-        Share of draws (with a portfolio) whose optimum uses each site, by site ID.
+        Share of draws (with a portfolio) whose optimum uses each site, every eligible site,
+        most often chosen first (0 for the sites never chosen).
     gigafactory_frequency : Series
-        The same per gigafactory (its members joined with ``+``).
+        The same per gigafactory (its members joined with ``+``), of those chosen.
     candidates : DataFrame
-        Every distinct optimum found (and today's): how often it was optimal, its mean
-        objective over all draws (a draw where it breaks a limit counts 0), the share of
-        draws it is feasible in and its mean objective over those; best on average first.
+        Every distinct optimum found (and today's): the share of draws in which it meets
+        every limit, is over budget, loses a member's grid connection; its mean objective
+        where it meets them and over how many draws; the share of draws it is optimal in.
+        Ranked by :attr:`RANKING`.
     today : str
         Today's optimum.
     model : str
@@ -179,11 +207,23 @@ class Robustness:
     spread : Spread
     data_dir : str or None
         The data directory of the draws (None: the shipped data).
+    today_people : float
+        People within R of today's optimum.
+    budget_eur : float
+        The budget, EUR.
+    radius_km : float
+        R, km.
     """
 
     #: How :attr:`candidates` columns are shown in tables.
-    FORMATS = {"optimal in (share of draws)": ".0%", "mean objective": ".4f",
-               "feasible in (share of draws)": ".0%", "mean where feasible": ".4f"}
+    FORMATS = {"meets every limit in": ".0%", "over budget in": ".0%",
+               "a member's grid slips in": ".0%", "mean where it meets them": ".4f",
+               "draws behind the mean": ",d", "optimal in": ".0%"}
+    #: The rule :attr:`candidates` are ranked by.
+    RANKING = ("how often a portfolio meets every limit, then its mean objective where it "
+               "does")
+    #: A mean over fewer draws than this is flagged as resting on single draws.
+    FEW_DRAWS = 10
 
     draws: pd.DataFrame
     site_frequency: pd.Series
@@ -194,35 +234,80 @@ class Robustness:
     seed: int
     spread: Spread
     data_dir: str | None = None
+    today_people: float = float("nan")
+    budget_eur: float = float("nan")
+    radius_km: float = 500.0
 
     def table(self) -> pd.DataFrame:
-        """The distinct optima, best on average first."""
+        """The distinct optima, ranked by :attr:`RANKING`."""
         return self.candidates
 
-    def summary(self) -> str:
-        """The outcome in two plain sentences: how today's optimum fares, and the objective."""
+    def summary_lines(self) -> list[str]:
+        """The outcome in plain sentences: how often each site is chosen, how today's optimum
+        fares (which limit breaks how often; its regret in things), the ranking and the
+        objective."""
         frame = self.draws
-        regret = frame["regret"].dropna()
-        return (f"{len(frame)} draws (seed {self.seed}; model {self.model}). Today's optimum "
-                f"({self.today}) is optimal in {(regret <= 1e-9).mean():.0%} of the draws where "
-                f"it meets the limits, breaks a limit in {frame['today'].isna().mean():.0%}; "
-                f"mean regret {regret.mean():.4f}. Objective: mean "
-                f"{frame['objective'].mean():.4f}, 5-95 % {frame['objective'].quantile(0.05):.4f}"
-                f"-{frame['objective'].quantile(0.95):.4f}.")
+        chosen = self.site_frequency[self.site_frequency > 0]
+        never = self.site_frequency[self.site_frequency == 0]
+        shown = ", ".join(f"{site} {share:.0%}" for site, share in chosen.head(10).items())
+        lines = [f"{len(frame)} draws (seed {self.seed}; model {self.model}). How often each "
+                 f"site is chosen: {shown}"
+                 + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
+                 + (f"; never: {len(never)} of the {len(self.site_frequency)} sites." if len(never)
+                    else ".")]
+        met = frame["today"].notna()
+        over, slipped = frame["today_over_budget"], frame["today_slipped"]
+        lines.append(
+            f"Today's optimum ({self.today}) meets every limit in {met.mean():.0%} of the "
+            f"draws: it goes over the budget of EUR {self.budget_eur / 1e9:,.2f} bn in "
+            f"{over.mean():.0%} (capex overruns), loses a member's grid connection in "
+            f"{slipped.mean():.0%} (both in {(over & slipped).mean():.0%}).")
+        regret = frame["regret"][met]
+        if len(regret):
+            people = frame["people"][met] - self.today_people
+            lines.append(
+                f"Where it meets them, it is the draw's optimum in {(regret <= 1e-9).mean():.0%}; "
+                f"the draw's optimum scores on average {regret.mean():.4f} points more "
+                f"({regret.mean() / frame['objective'][met].mean():.2%}) and reaches "
+                f"{abs(people.mean()) / 1e6:,.1f} m {'more' if people.mean() >= 0 else 'fewer'} "
+                f"people within {self.radius_km:g} km.")
+        top = self.candidates.iloc[0]
+        lines.append(
+            f"Ranked by {self.RANKING}: first {top['portfolio']} (meets every limit in "
+            f"{top['meets every limit in']:.0%} of the draws, mean "
+            f"{top['mean where it meets them']:.4f} over {int(top['draws behind the mean'])} "
+            f"draws).")
+        few = self.candidates.head(3)
+        few = few[few["draws behind the mean"] < self.FEW_DRAWS]
+        if len(few):
+            lines.append(f"Caution: the ranking of {', '.join(few['portfolio'])} rests on fewer "
+                         f"than {self.FEW_DRAWS} draws each; draw more (--draws).")
+        lines.append(f"The draws' optima: objective mean {frame['objective'].mean():.4f}, 5-95 % "
+                     f"{frame['objective'].quantile(0.05):.4f}-"
+                     f"{frame['objective'].quantile(0.95):.4f}.")
+        return lines
+
+    def summary(self) -> str:
+        """:meth:`summary_lines` as one paragraph."""
+        return " ".join(self.summary_lines())
 
     def to_json(self) -> str:
+        frame = self.draws
         return json.dumps({
             "model": self.model, "seed": self.seed, "spread": dataclasses.asdict(self.spread),
-            "today": self.today, "draws": len(self.draws),
-            "objective": {"mean": float(self.draws["objective"].mean()),
-                          "p5": float(self.draws["objective"].quantile(0.05)),
-                          "p95": float(self.draws["objective"].quantile(0.95))},
-            "regret": {"mean": float(self.draws["regret"].mean()),
-                       "today_optimal_share": float((self.draws["regret"] <= 1e-9).mean()),
-                       "today_infeasible_share": float(self.draws["today"].isna().mean())},
+            "today": self.today, "draws": len(frame), "ranking": self.RANKING,
+            "summary": self.summary_lines(),
+            "objective": {"mean": float(frame["objective"].mean()),
+                          "p5": float(frame["objective"].quantile(0.05)),
+                          "p95": float(frame["objective"].quantile(0.95))},
+            "regret": {"mean": float(frame["regret"].mean()),
+                       "today_optimal_share": float((frame["regret"] <= 1e-9).mean()),
+                       "today_infeasible_share": float(frame["today"].isna().mean()),
+                       "today_over_budget_share": float(frame["today_over_budget"].mean()),
+                       "today_slipped_share": float(frame["today_slipped"].mean())},
             "site_frequency": self.site_frequency.to_dict(),
             "gigafactory_frequency": self.gigafactory_frequency.to_dict(),
-            "candidates": self.candidates.to_dict(orient="records")}, indent=2)
+            "candidates": json.loads(self.candidates.to_json(orient="records"))}, indent=2)
 
     def plot_map(self, dataset=None, ax=None):
         """Map of how often each site is chosen over the draws.
@@ -308,31 +393,49 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
             [spread] * draws, [start] * draws, pure=False), "draws solved")
     found = {_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
     found.setdefault(_label(today), today)
-    portfolios = list(found.values())
-    evaluated = evaluate_on_draws(base, portfolios, seed, draws, spread)
     labels = list(found)
-    values = pd.DataFrame(evaluated, columns=labels, dtype=float)
+    on = evaluate_on_draws(base, list(found.values()), seed, draws, spread)
+    column = {label: i for i, label in enumerate(labels)}
+    index = {site: i for i, site in enumerate(base.site_ids)}
+    coverage = base.evaluate_many([[[index[s] for s in g] for g in found[label]]
+                                   for label in labels])["coverage"]
+    people = dict(zip(labels, coverage * base.total_population))
     frame = pd.DataFrame({"draw": numbers,
                           "objective": [s["objective"] for s in solved],
                           "portfolio": [_label(s["portfolio"]) if s["portfolio"] else "none"
                                         for s in solved]}).astype({"objective": float})
-    frame["today"] = values[_label(today)]
+    mine = column[_label(today)]
+    frame["today"] = on.objective[:, mine]
     frame["regret"] = frame["objective"] - frame["today"]
+    frame["today_over_budget"] = on.over_budget[:, mine]
+    frame["today_slipped"] = on.slipped[:, mine]
+    frame["people"] = [people.get(label, np.nan) for label in frame["portfolio"]]
+    frame["capex_eur"] = [on.capex_eur[d, column[label]] if label in column else np.nan
+                          for d, label in zip(numbers, frame["portfolio"])]
     with_portfolio = [s for s in solved if s["portfolio"]]
     count = max(len(with_portfolio), 1)
     sites = Counter(site for s in with_portfolio for g in s["portfolio"] for site in g)
     factories = Counter("+".join(g) for s in with_portfolio for g in s["portfolio"])
     optimal_in = Counter(frame["portfolio"])
+    feasible = ~np.isnan(on.objective)
     candidates = pd.DataFrame({
         "portfolio": labels,
-        "optimal in (share of draws)": [optimal_in.get(label, 0) / draws for label in labels],
-        "mean objective": [values[label].fillna(0.0).mean() for label in labels],
-        "feasible in (share of draws)": [values[label].notna().mean() for label in labels],
-        "mean where feasible": [values[label].mean() for label in labels],
-    }).sort_values(["mean objective", "portfolio"], ascending=[False, True],
-                   ignore_index=True)
+        "meets every limit in": feasible.mean(axis=0),
+        "over budget in": on.over_budget.mean(axis=0),
+        "a member's grid slips in": on.slipped.mean(axis=0),
+        "mean where it meets them": [np.nanmean(on.objective[:, i]) if feasible[:, i].any()
+                                     else np.nan for i in range(len(labels))],
+        "draws behind the mean": feasible.sum(axis=0),
+        "optimal in": [optimal_in.get(label, 0) / draws for label in labels],
+    }).sort_values(["meets every limit in", "mean where it meets them", "portfolio"],
+                   ascending=[False, False, True], ignore_index=True, na_position="last")
+    every_site = [site for site, ok in zip(base.site_ids, base.eligible) if ok]
+    frequency = pd.Series({site: sites.get(site, 0) / count for site in every_site},
+                          dtype=float)
+    frequency = frequency.iloc[np.lexsort((frequency.index.to_numpy(), -frequency.to_numpy()))]
     return Robustness(
-        frame,
-        pd.Series({s: n / count for s, n in sorted(sites.items())}, dtype=float),
+        frame, frequency,
         pd.Series({g: n / count for g, n in sorted(factories.items())}, dtype=float),
-        candidates, _label(today), cfg.description, seed, spread, data_dir)
+        candidates, _label(today), cfg.description, seed, spread, data_dir,
+        people.get(_label(today), np.nan), base.budget_eur,
+        cfg.coverage.radius_km)

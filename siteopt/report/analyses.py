@@ -81,9 +81,10 @@ def _robust(result, dataset) -> str:
         f"(log standard deviation {spread.capex_sd:g}), each site's grid connection slipping "
         f"past 2028 with probability {spread.grid_delay_prob:.0%}, electricity prices times a "
         f"log-normal factor ({spread.price_sd:g}); every draw is solved exactly.</p>",
-        f"<p id='robust-summary'>{html.escape(result.summary())}</p>",
-        table_html(result.candidates.head(10),
-                   result.FORMATS, "robust"),
+        "<div id='robust-summary'>" + "".join(f"<p>{html.escape(line)}</p>"
+                                               for line in result.summary_lines()) + "</div>",
+        f"<p>The draws' optima and today's, ranked by {html.escape(result.RANKING)}:</p>",
+        table_html(result.candidates.head(10), result.FORMATS, "robust"),
         png_img(result.plot_map(dataset), "map of how often each site is chosen",
                 "robust-map"),
         png_img(result.plot(), "histogram of the regret of today's optimum", "robust-regret"),

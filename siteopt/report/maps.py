@@ -275,9 +275,13 @@ def _overlaps(box, boxes) -> float:
     return total
 
 
-def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
+def place_labels(ax, points, texts, avoid_points=(), fontsize=8, sizes=None):
     """Label points without overlaps: each label takes the first candidate position that
     overlaps neither an earlier label nor a marker, else the least overlapping one.
+
+    ``sizes`` (marker areas, points squared, as ``scatter`` takes them) move each label out
+    past its own marker and block each marker's whole extent; a thin leader line joins a label
+    to its point.
 
     Returns
     -------
@@ -286,18 +290,31 @@ def place_labels(ax, points, texts, avoid_points=(), fontsize=8):
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     to_display = ax.transData.transform
+    pixels = fig.dpi / 72.0
+    radii = (np.sqrt(np.asarray(sizes, float) / np.pi) if sizes is not None
+             else np.full(len(points), 3.5))
     blocked = []
-    for x, y in list(points) + list(avoid_points):
+    for (x, y), radius in zip(list(points), radii):
+        px, py = to_display((x, y))
+        reach = (radius + 1.5) * pixels
+        blocked.append(Bbox([[px - reach, py - reach], [px + reach, py + reach]]))
+    for x, y in list(avoid_points):
         px, py = to_display((x, y))
         blocked.append(Bbox([[px - 5, py - 5], [px + 5, py + 5]]))
     placed = []
-    for (x, y), text in sorted(zip(points, texts), key=lambda item: -item[0][1]):
+    order = sorted(range(len(points)), key=lambda i: -points[i][1])
+    for i in order:
+        (x, y), text, radius = points[i], texts[i], radii[i]
         best = None
         for dx, dy in LABEL_OFFSETS:
+            shift = (np.sign(dx) * radius, np.sign(dy) * radius)
             annotation = ax.annotate(
-                text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                text, (x, y), xytext=(dx + shift[0], dy + shift[1]),
+                textcoords="offset points", fontsize=fontsize,
                 ha="left" if dx > 0 else "right" if dx < 0 else "center", va="bottom",
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+                arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.5,
+                            "shrinkA": 0, "shrinkB": radius},
                 gid="site_label", zorder=6, parse_math=False)
             box = annotation.get_window_extent(renderer).expanded(1.05, 1.1)
             inside = ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
@@ -556,8 +573,9 @@ def plot_population(dataset, ax=None):
 
 def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.1):
     """How often each site is chosen (robustness draws): a circle per site chosen at least
-    once, its colour and area by the share, labelled with its ID and share where that is at
-    least ``label_at``; sites never chosen as small grey dots.
+    once, its colour (pale to dark red) and area by the share, with a key of sizes, labelled
+    beside its marker with its ID and share where that is at least ``label_at``; sites never
+    chosen as small grey dots.
 
     Parameters
     ----------
@@ -571,31 +589,42 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
     matplotlib Axes
     """
     from matplotlib import colormaps
-    from matplotlib.colors import Normalize
+    from matplotlib.colors import ListedColormap, Normalize
 
     ax = _dataset_map(dataset, ax)
     sites = dataset.sites.to_crs(EUROPE_CRS)
     share = sites["site_id"].map(frequency).fillna(0.0).to_numpy(float)
     never = share == 0
-    ax.scatter(sites.geometry.x[never], sites.geometry.y[never], s=10, color=CANDIDATE,
-               zorder=3, gid="never_chosen", label="never chosen")
+    never_chosen = ax.scatter(sites.geometry.x[never], sites.geometry.y[never], s=10,
+                              color=CANDIDATE, zorder=3, gid="never_chosen",
+                              label="never chosen")
     order = np.argsort(share[~never])   # the most frequent on top
     chosen = sites[~never].iloc[order]
     values = share[~never][order]
-    colour_map, norm = colormaps["viridis_r"], Normalize(0.0, 1.0)
-    ax.scatter(chosen.geometry.x, chosen.geometry.y, s=40 + 360 * values,
+    # pale and small for the rare, dark red and large for the frequent: those stand out
+    colour_map = ListedColormap(colormaps["OrRd"](np.linspace(0.2, 1.0, 256)))
+    norm = Normalize(0.0, 1.0)
+    area = 30 + 420 * values
+    ax.scatter(chosen.geometry.x, chosen.geometry.y, s=area,
                c=colour_map(norm(values)), edgecolor="black", linewidth=0.6, zorder=4,
                gid="frequency")
     shown = values >= label_at
     place_labels(ax, list(zip(chosen.geometry.x[shown], chosen.geometry.y[shown])),
                  [f"{printable_text(site)} {v:.0%}" for site, v in
                   zip(chosen["site_id"][shown], values[shown])],
-                 avoid_points=list(zip(sites.geometry.x, sites.geometry.y)), fontsize=7)
+                 avoid_points=list(zip(sites.geometry.x, sites.geometry.y)), fontsize=7,
+                 sizes=area[shown])
     bar = ax.figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colour_map), ax=ax,
                              shrink=0.5, pad=0.01)
     bar.set_label("share of draws in which the site is chosen")
     bar.ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
-    ax.legend(loc="upper left", fontsize=8)
+    # a key of marker sizes beside the never-chosen dot
+    keys = [ax.scatter([], [], s=30 + 420 * share, color=colour_map(norm(share)),
+                       edgecolor="black", linewidth=0.6, label=f"chosen in {share:.0%}")
+            for share in (0.1, 0.5, 1.0)]
+    ax.legend(handles=[*keys, never_chosen],
+              loc="upper left", fontsize=8, labelspacing=1.3, borderpad=0.9,
+              title="marker: share of draws", title_fontsize=8)
     _draw_scale_bar(ax)
     ax.set_title(title, loc="left", fontsize=10, parse_math=False)
     return ax
