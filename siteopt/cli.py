@@ -464,8 +464,8 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
            f"a sample of {len(table)} points spread along it; raise --points for all")
     click.echo(render_table(table, title=f"Pareto front of {x} and {y} (model: {front.model}; "
                                          f"{end})",
-                            formats={x: ".4f", y: ".4f", "objective": ".4f"},
-                            width=terminal_width()), nl=False)
+                            formats=front.formats(), width=terminal_width()), nl=False)
+    click.echo(textwrap.fill(printable_text(front.against_today()), terminal_width()))
 
 
 @cli.command("sweep")

@@ -620,7 +620,14 @@ def test_pareto_on_the_shipped_data(run_cli, tmp_path):
     two = {"limits.max_gigafactories": 2}
     front = pareto("cost", "coverage", points=4, **two)
     table = front.table()
-    assert list(table.columns) == ["cost", "coverage", "objective", "gigafactories"]
+    assert list(table.columns) == ["lifetime cost (EUR bn; lower is better)",
+                                   "people within 500 km (m)", "cost", "coverage",
+                                   "objective", "gigafactories"]
+    # the quantities: the cost term times EUR 60 bn, coverage times the EU-27's people
+    assert table["lifetime cost (EUR bn; lower is better)"].tolist() == pytest.approx(
+        (table["cost"] * 60).tolist())
+    assert table["people within 500 km (m)"].tolist() == pytest.approx(
+        (table["coverage"] * 451.991).tolist())
     assert table["cost"].is_monotonic_decreasing and table["coverage"].is_monotonic_decreasing
     only_coverage = {f"weights.{t}": float(t == "coverage") for t in TERMS}
     assert table["coverage"].iloc[0] == pytest.approx(
@@ -628,7 +635,17 @@ def test_pareto_on_the_shipped_data(run_cli, tmp_path):
     assert (front.points[-1].x, front.points[-1].label) == (0.0, "none")  # least cost: nothing
     assert not front.complete
     ax = front.plot()
-    assert len(ax.collections[0].get_offsets()) == len(front.points)
+    points = next(c for c in ax.collections if c.get_gid() == "front")
+    assert len(points.get_offsets()) == len(front.points)
+    # today's answer marked, at its own quantities; each number beside its point
+    today = next(c for c in ax.collections if c.get_gid() == "today")
+    best = siteopt.solve(**two)
+    assert today.get_offsets()[0].tolist() == pytest.approx(
+        [best.terms["cost"] * 60, best.covered_population / 1e6])
+    numbers = sorted((t.get_text(), t.xy) for t in ax.texts if t.get_gid() == "site_label")
+    assert [n for n, _ in numbers] == sorted(str(i) for i in range(1, len(front.points) + 1))
+    for text, xy in numbers:
+        assert tuple(points.get_offsets()[int(text) - 1]) == pytest.approx(xy)
     plt.close("all")
     out = run_cli("pareto", "--points", "3", "--x", "grid", "--y", "coverage",
                   "--set", "limits.max_gigafactories=2", "--format", "json",

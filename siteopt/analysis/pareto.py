@@ -21,7 +21,9 @@ count as one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +31,7 @@ import pandas as pd
 from siteopt.errors import ConfigError, SolverError
 from siteopt.model import TERMS
 from siteopt.model.formulation import build_model, term_expression
+from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
 
@@ -95,6 +98,12 @@ class ParetoFront:
     requested : int
         The N of ``--points``.
     model : str
+    today : FrontPoint or None
+        The model's own answer (``siteopt solve``), for comparison with the front.
+    units : dict
+        Term -> (factor, axis label, amount format, noun): the term times ``factor`` is the
+        quantity it measures (cost: EUR bn of lifetime cost; coverage: m people within R;
+        grid: MW; spread: member states; ...).
     """
 
     x: str
@@ -103,22 +112,89 @@ class ParetoFront:
     complete: bool
     requested: int
     model: str
+    today: FrontPoint | None = None
+    units: dict = dataclasses.field(default_factory=dict)
+
+    def quantity(self, term: str, value: float) -> float:
+        """A term's value as the quantity it measures (see :attr:`units`)."""
+        return value * self.units[term][0] if term in self.units else value
+
+    def unit(self, term: str) -> str:
+        """The axis label of a term's quantity."""
+        return self.units[term][1] if term in self.units else AXIS_LABELS[term]
+
+    def formats(self) -> dict[str, str]:
+        """How :meth:`table`'s numbers are shown (command line, report)."""
+        return {self.unit(self.x): ",.1f", self.unit(self.y): ",.1f", self.x: ".4f",
+                self.y: ".4f", "objective": ".4f"}
 
     def table(self) -> pd.DataFrame:
-        """One row per front point: X, Y, the objective under the model's weights, portfolio."""
-        return pd.DataFrame([{self.x: p.x, self.y: p.y, "objective": p.objective,
+        """One row per front point: X and Y as quantities (and as terms), the objective under
+        the model's weights, the portfolio."""
+        return pd.DataFrame([{self.unit(self.x): self.quantity(self.x, p.x),
+                              self.unit(self.y): self.quantity(self.y, p.y),
+                              self.x: p.x, self.y: p.y, "objective": p.objective,
                               "gigafactories": p.label} for p in self.points],
-                            columns=[self.x, self.y, "objective", "gigafactories"])
+                            columns=[self.unit(self.x), self.unit(self.y), self.x, self.y,
+                                     "objective", "gigafactories"])
+
+    def against_today(self) -> str:
+        """What today's answer gives up against the front, in the quantities: the front point
+        that beats it on both terms by the most, or that it is on the front."""
+        if self.today is None:
+            return ""
+        better = [p for p in self.points
+                  if _score(self.x, p.x) >= _score(self.x, self.today.x) - 1e-12
+                  and _score(self.y, p.y) >= _score(self.y, self.today.y) - 1e-12
+                  and (p.x, p.y) != (self.today.x, self.today.y)]
+        if not better:
+            return (f"Today's answer ({self.today.label}) is on the front: no portfolio beats "
+                    f"it on both {self.x} and {self.y}.")
+
+        def gain(point):
+            return (_score(self.x, point.x) - _score(self.x, self.today.x)) / max(
+                abs(self.today.x), 1e-12) + (_score(self.y, point.y)
+                                             - _score(self.y, self.today.y)) / max(
+                abs(self.today.y), 1e-12)
+
+        best = max(better, key=gain)
+        number = self.points.index(best) + 1
+        parts = [self._change(term, getattr(best, axis) - getattr(self.today, axis))
+                 for term, axis in ((self.x, "x"), (self.y, "y"))]
+        return (f"Today's answer ({self.today.label}; the other terms weigh in it too) is "
+                f"beaten on both by front point {number} ({best.label}): "
+                f"{' and '.join(p for p in parts if p)}, yet it scores "
+                f"{self.today.objective - best.objective:.4f} less in the objective, through "
+                f"the other terms." if best.objective < self.today.objective else
+                f"Today's answer ({self.today.label}) is beaten on both by front point "
+                f"{number} ({best.label}): {' and '.join(p for p in parts if p)}.")
+
+    def _change(self, term: str, delta: float) -> str:
+        """``EUR 24.0 bn less lifetime cost`` / ``12.3 m more people within 500 km``."""
+        if term not in self.units:
+            return f"{abs(delta):.3f} {'more' if delta > 0 else 'less'} {term}"
+        factor, _, amount, noun = self.units[term]
+        value = factor * abs(delta)
+        if value < 1e-9:
+            return ""
+        fewer = "fewer" if term in ("coverage", "spread", "letters") else "less"
+        return f"{amount.format(value)} {'more' if delta > 0 else fewer} {noun}"
 
     def to_json(self) -> str:
+        today = None if self.today is None else {
+            "x": self.today.x, "y": self.today.y, "objective": self.today.objective,
+            "gigafactories": [list(g) for g in self.today.gigafactories]}
         return json.dumps({"model": self.model, "x": self.x, "y": self.y,
+                           "today": today, "against_today": self.against_today(),
                            "complete": self.complete, "points_requested": self.requested,
                            "front": [{"x": p.x, "y": p.y, "objective": p.objective,
                                       "gigafactories": [list(g) for g in p.gigafactories]}
                                      for p in self.points]}, indent=2)
 
     def plot(self, ax=None):
-        """The front as a staircase of points, each numbered; the numbers are the table's rows.
+        """The front in the quantities the terms measure (EUR bn, people, MW), each point
+        numbered beside it with a leader line (the numbers are the table's rows), and today's
+        answer marked with what the front offers against it.
 
         Returns
         -------
@@ -126,16 +202,24 @@ class ParetoFront:
         """
         import matplotlib.pyplot as plt
 
+        from siteopt.report.maps import place_labels
+
         if ax is None:
-            _, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
-        xs = [p.x for p in self.points]
-        ys = [p.y for p in self.points]
-        ax.scatter(xs, ys, s=30, color="#0072B2", zorder=3, gid="front")
-        for number, point in enumerate(self.points, start=1):
-            ax.annotate(str(number), (point.x, point.y), textcoords="offset points",
-                        xytext=(5, -10 if number % 2 else 4), fontsize=8)
-        ax.set_xlabel(AXIS_LABELS[self.x])
-        ax.set_ylabel(AXIS_LABELS[self.y])
+            _, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+        xs = [self.quantity(self.x, p.x) for p in self.points]
+        ys = [self.quantity(self.y, p.y) for p in self.points]
+        ax.plot(xs, ys, color="#9ecae1", linewidth=1, zorder=2, drawstyle="default")
+        ax.scatter(xs, ys, s=30, color="#0072B2", zorder=3, gid="front",
+                   label="front: no portfolio beats a point on both")
+        if self.today is not None:
+            ax.scatter([self.quantity(self.x, self.today.x)],
+                       [self.quantity(self.y, self.today.y)], s=160, marker="*",
+                       color="#D55E00", edgecolor="black", linewidth=0.6, zorder=5,
+                       gid="today", label=f"today's answer ({self.model})")
+        place_labels(ax, list(zip(xs, ys)), [str(n) for n in range(1, len(xs) + 1)],
+                     fontsize=8, sizes=[30] * len(xs))
+        ax.set_xlabel(self.unit(self.x))
+        ax.set_ylabel(self.unit(self.y))
         left = self.x == "cost"
         down = self.y == "cost"
         ax.annotate("better", xy=(0.05 if left else 0.95, 0.05 if down else 0.95),
@@ -143,10 +227,12 @@ class ParetoFront:
                     xycoords="axes fraction", textcoords="axes fraction", ha="center",
                     color="#555555", fontsize=9,
                     arrowprops={"arrowstyle": "->", "color": "#555555"})
+        ax.legend(loc="best", fontsize=8)
         sample = "complete" if self.complete else "a sample spread along the front"
-        ax.set_title(f"Pareto front of {self.x} and {self.y}: no portfolio beats a point on "
-                     f"both\n{len(self.points)} points ({sample}; numbers as in the table); "
-                     f"{self.model}", loc="left", fontsize=9, parse_math=False)
+        note = self.against_today()
+        ax.set_title(f"Pareto front of {self.x} and {self.y}: {len(self.points)} points "
+                     f"({sample}; numbers as in the table)\n"
+                     + textwrap.fill(note, 110), loc="left", fontsize=8.5, parse_math=False)
         return ax
 
 
@@ -300,8 +386,35 @@ def pareto(x: str = "cost", y: str = "coverage", points: int = 20, model=None, d
     if not found:
         raise InfeasibleError(conflict_message(instance, cfg.solver))
     names = instance.site_ids
-    front = [FrontPoint(vx, vy, instance.objective(instance.evaluate(g)),
-                        tuple(sorted(tuple(sorted(names[s] for s in members))
-                                     for members in g)))
-             for vx, vy, g in found]
-    return ParetoFront(x, y, front, complete, points, cfg.description)
+
+    def point(vx, vy, g):
+        return FrontPoint(vx, vy, instance.objective(instance.evaluate(g)),
+                          tuple(sorted(tuple(sorted(names[s] for s in members))
+                                       for members in g)))
+
+    front = [point(vx, vy, g) for vx, vy, g in found]
+    outcome, _ = solve_instance(instance, cfg.solver, {})
+    terms = instance.evaluate(outcome.gigafactories)
+    today = point(terms[x], terms[y], outcome.gigafactories)
+    return ParetoFront(x, y, front, complete, points, cfg.description, today,
+                       term_units(instance, cfg.coverage.radius_km))
+
+
+def term_units(instance, radius_km: float) -> dict:
+    """Each term as the quantity it measures (see :attr:`ParetoFront.units`)."""
+    scale_mw = instance.max_gigafactories * instance.power_cap_mw
+    return {
+        "cost": (instance.cost_reference_eur / 1e9, "lifetime cost (EUR bn; lower is better)",
+                 "EUR {:,.1f} bn", "lifetime cost"),
+        "coverage": (instance.total_population / 1e6,
+                     f"people within {radius_km:g} km (m)", "{:,.1f} m",
+                     f"people within {radius_km:g} km"),
+        "grid": (scale_mw, "effective power (MW)", "{:,.0f} MW", "power"),
+        "spread": (instance.max_gigafactories, "member states taking part", "{:,.0f}",
+                   "member states"),
+        "clean": (scale_mw, "clean power (MW x clean share)", "{:,.0f} MW", "clean power"),
+        "green": (scale_mw, "renewable power (MW x renewable share)", "{:,.0f} MW",
+                  "renewable power"),
+        "letters": (max(len(instance.letter_site), 1), "letters with a home", "{:,.0f}",
+                    "letters with a home"),
+    }

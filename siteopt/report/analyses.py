@@ -68,8 +68,9 @@ def _pareto(front, dataset) -> str:
         f"<p>Every portfolio that no other beats on both {front.x} and {front.y}, every rule "
         f"and limit kept (the other terms play no part; the objective column weighs all terms "
         f"as the model does). {whole}</p>",
+        f"<p id='pareto-today'>{html.escape(front.against_today())}</p>",
         png_img(front.plot(), f"Pareto front of {front.x} and {front.y}", "pareto-chart"),
-        table_html(table, {front.x: ".4f", front.y: ".4f", "objective": ".4f"}, "pareto"),
+        table_html(table, front.formats(), "pareto"),
     ])
 
 
