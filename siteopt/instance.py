@@ -7,7 +7,6 @@ explains, before any solver runs, why a model can have no useful answer.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,9 +14,11 @@ import numpy as np
 from siteopt.config import ModelConfig
 from siteopt.coverage import Coverage, cover_demand
 from siteopt.data import Dataset
+from siteopt.data.schema import id_hint
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.model import SelectionInstance
+from siteopt.paths import display_path
 
 #: Hours in a year, for yearly energy (8,760 h).
 HOURS_PER_YEAR = 8760.0
@@ -60,14 +61,13 @@ def required_phrase(site_ids: list[str], verb_singular: str, verb_plural: str) -
     return f"required sites {', '.join(site_ids)} {verb_plural}"
 
 
-def _check_site_lists(cfg: ModelConfig, site_ids: list[str]) -> None:
+def _check_site_lists(cfg: ModelConfig, site_ids: list[str], sites_file: str) -> None:
     known = set(site_ids)
     for key, listed in (("sites.required", cfg.sites.required),
                         ("sites.excluded", cfg.sites.excluded)):
         for site_id in listed:
             if site_id not in known:
-                close = difflib.get_close_matches(site_id, site_ids, n=1, cutoff=0.6)
-                hint = f"; did you mean '{close[0]}'?" if close else "; see data/sites.csv"
+                hint = id_hint(site_id, known, f"; the site IDs are in {sites_file}")
                 raise ConfigError(f"{cfg.origin(key)}: {key} names unknown site "
                                   f"'{site_id}'{hint}")
 
@@ -223,7 +223,7 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
     sites, demand, countries = dataset.site_table, dataset.demand_table, dataset.country_table
     site_ids = sites["site_id"].tolist()
     country = sites["country"].tolist()
-    _check_site_lists(cfg, site_ids)
+    _check_site_lists(cfg, site_ids, display_path(dataset.directory / "sites.csv"))
     mw = effective_mw(sites["power_mw"], sites["grid_mw"], cfg.limits.gigafactory_power_cap_mw)
     capex = sites["capex_eur"].astype(float)
     lat, lon = sites["lat"].astype(float), sites["lon"].astype(float)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from siteopt.paths import display_path
+from siteopt.paths import default_data_dir, display_path
 from siteopt.units import eur, mw, people
 
 #: A limit used to at least this share is "in full use".
@@ -100,10 +100,9 @@ def _illustrative(result) -> str:
     ids, members = _illustrative_ids(result)
     if not ids:
         return ""
-    where = display_path(result.dataset.directory / "sites.csv") if result.dataset else "sites.csv"
     return (f"{len(ids)} of the {members} member sites have illustrative figures "
             f"({', '.join(ids)}): each stands for a site of its kind in its region, not for a "
-            f"real bid (their source column in {where} says how the figures were made).")
+            f"real bid (how the figures were made: {sources_note(result.dataset)}).")
 
 
 def _runner_up(result) -> str:
@@ -179,3 +178,11 @@ def _status(result) -> str:
     return (f"Not proven optimal ({result.status.value.replace('_', ' ')}): a better portfolio "
             f"may exist, up to {gap:.2%} better." if gap == gap else
             f"Not proven optimal ({result.status.value.replace('_', ' ')}).")
+
+
+def sources_note(dataset) -> str:
+    """Where a reader finds how the site figures were made: the shipped data set's README, or
+    the ``source`` column of the data directory actually used."""
+    if dataset is None or dataset.directory.resolve() == default_data_dir().resolve():
+        return "data/README.md"
+    return f"the source column of {display_path(dataset.directory / 'sites.csv')}"

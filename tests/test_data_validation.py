@@ -189,6 +189,29 @@ def test_letter_points_to_unknown_site(data_dir):
                                       f"not a site_id in data/sites.csv; did you mean 'AT-VIE'?")
 
 
+def test_an_id_that_differs_only_in_case_is_named_as_such(data_dir, run_cli):
+    line = edit_csv(data_dir / "letters.csv", "letter_id", "L002", "site_id", "at-lnz")
+    assert only_problem(data_dir) == (f"data/letters.csv line {line}, column site_id: 'at-lnz' "
+                                      f"is not a site_id in data/sites.csv; did you mean "
+                                      f"'AT-LNZ'? IDs are case-sensitive")
+    edit_csv(data_dir / "letters.csv", "letter_id", "L002", "site_id", "AT-LNZ")
+    for args in (("explain", "es-nav"), ("solve", "--set", "sites.required=es-nav")):
+        done = run_cli(*args, "--data", str(data_dir))
+        assert done.exit_code == 2
+        assert "did you mean 'ES-NAV'? IDs are case-sensitive" in done.stderr
+
+
+def test_messages_name_the_data_directory_used(data_dir, run_cli):
+    """Under --data, messages and footnotes point at that directory, not the shipped data."""
+    bids = data_dir.rename(data_dir.parent / "bids")
+    done = run_cli("solve", "--data", str(bids), "--set", "sites.required=XX-NONE")
+    assert done.exit_code == 2 and "the site IDs are in bids/sites.csv" in done.stderr
+    text = run_cli("solve", "--data", str(bids)).stdout
+    assert "how the figures were made: the source column of bids/sites.csv" in " ".join(
+        text.split())
+    assert "see data/README.md" not in text
+
+
 def test_site_inside_another_country(data_dir):
     line = edit_csv(data_dir / "sites.csv", "site_id", "AT-VIE", "country", "DE")
     problem = only_problem(data_dir)
@@ -259,10 +282,14 @@ def test_empty_file(data_dir):
                                       "one row per record (see data/README.md)")
 
 
-def test_header_without_rows(data_dir):
-    text = (data_dir / "letters.csv").read_text(encoding="utf-8").split("\n")[0] + "\n"
-    (data_dir / "letters.csv").write_text(text, encoding="utf-8")
-    assert only_problem(data_dir) == "data/letters.csv: has a header but no rows"
+@pytest.mark.parametrize("name", ["sites.csv", "demand.csv"])
+def test_header_without_rows(data_dir, name):
+    """Sites and people are needed; letters and AI Factories may be none (a sites-only
+    study, tests/test_minimal_data.py)."""
+    text = (data_dir / name).read_text(encoding="utf-8").split("\n")[0] + "\n"
+    (data_dir / name).write_text(text, encoding="utf-8")
+    problems = problems_of(data_dir)
+    assert f"data/{name}: has a header but no rows" in problems
 
 
 def test_unreadable_csv(data_dir):

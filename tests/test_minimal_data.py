@@ -92,3 +92,21 @@ def test_explain_and_alternatives(minimal_dir):
 def test_interactive_popups_show_a_missing_consortium_as_missing(minimal_out):
     page = (minimal_out / "map.html").read_text(encoding="utf-8")
     assert '["Backers","not given"]' in page
+
+
+def test_a_study_of_sites_alone_runs_without_letters_or_ai_factories(tmp_path):
+    """letters.csv and ai_factories.csv with a header and no rows: every output works, and
+    the plan says there are no letters."""
+    data = tmp_path / "sites-only"
+    data.mkdir()
+    for name in FILES:
+        source = (default_data_dir() / name).read_bytes()
+        if name in ("letters.csv", "ai_factories.csv"):
+            source = source.split(b"\n", 1)[0] + b"\n"
+        (data / name).write_bytes(source)
+    printed = run("solve", "--data", str(data), "--out", str(tmp_path / "out")).stdout
+    assert "the data hold no letters of interest" in " ".join(printed.split())
+    document = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))
+    assert document["terms"]["letters"] == 0 and document["unfunded_letters"] == []
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "no letters of interest" in report

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from siteopt.data.schema import id_hint
 from siteopt.errors import ConfigError, InfeasibleError
+from siteopt.paths import display_path
 from siteopt.units import eur, mw, people
 
 #: Precision of the capex at which a site enters or leaves, EUR.
@@ -344,8 +346,10 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None,
     known = set(dataset.sites["site_id"])
     unknown = [s for s in site_ids if s not in known]
     if unknown:
-        raise ConfigError(f"unknown site {', '.join(unknown)}; site IDs are in data/sites.csv "
-                          f"(e.g. {', '.join(sorted(known)[:3])})")
+        sites_file = display_path(dataset.directory / "sites.csv")
+        hint = id_hint(unknown[0], known, f"; site IDs are in {sites_file} (e.g. "
+                                          f"{', '.join(sorted(known)[:3])})")
+        raise ConfigError(f"unknown site {', '.join(unknown)}{hint}")
     from siteopt.analysis.engine import gather, solve_pool, timed
 
     best = solve(cfg, dataset)

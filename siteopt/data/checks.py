@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from siteopt.data.numbers import MISSING, read_numbers
-from siteopt.data.schema import ID_PATTERN, Column
+from siteopt.data.schema import ID_PATTERN, Column, id_hint
 from siteopt.errors import Problem
 
 #: How far (km) a site, population point or AI Factory may lie outside its declared country's
@@ -214,8 +214,7 @@ def check_references(values: pd.Series, column: Column, targets: pd.Series,
     problems = []
     for position in np.flatnonzero(bad.to_numpy()):
         value = values.iat[position]
-        close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; add the site to {target_file} first"
+        hint = id_hint(value, known, f"; add the site to {target_file} first")
         problems.append(where.problem(position, column.name,
                                       f"{_quote(value)} is not a {column.references.split(':')[1]} "
                                       f"in {target_file}{hint}"))

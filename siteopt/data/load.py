@@ -19,6 +19,9 @@ from siteopt.data.plausible import site_warnings
 from siteopt.errors import DataWarning, InputError, Problem
 from siteopt.paths import default_data_dir, display_path
 
+#: Files that may hold a header and no rows: a study of sites alone, with no letters of
+#: interest or AI Factories.
+MAY_BE_EMPTY = ("letters.csv", "ai_factories.csv")
 #: At most this many problems are listed in one error.
 MAX_PROBLEMS = 50
 
@@ -167,7 +170,8 @@ def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> 
 
     frames = {}
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv"):
-        raw, found = read_csv_table(paths[name], display[name])
+        raw, found = read_csv_table(paths[name], display[name],
+                                    may_be_empty=name in MAY_BE_EMPTY)
         problems += found
         if raw is None:
             frames[name] = None

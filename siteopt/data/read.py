@@ -42,7 +42,8 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
-def read_csv_table(path: Path, display: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_csv_table(path: Path, display: str,
+                   may_be_empty: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read a CSV file into a frame of stripped strings.
 
     Parameters
@@ -51,6 +52,8 @@ def read_csv_table(path: Path, display: str) -> tuple[pd.DataFrame | None, list[
         The file.
     display : str
         How to name the file in messages.
+    may_be_empty : bool
+        Whether a header without rows is a valid table (letters, AI Factories).
 
     Returns
     -------
@@ -86,6 +89,6 @@ def read_csv_table(path: Path, display: str) -> tuple[pd.DataFrame | None, list[
         return None, [Problem(display, f"cannot be read as CSV ({detail}); check the quoting "
                                        f"and that every line has as many fields as the header")]
     frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
+    if frame.empty and not may_be_empty:
         return None, [Problem(display, "has a header but no rows")]
     return frame.apply(lambda s: s.str.strip()), []

@@ -6,6 +6,7 @@ The descriptions end up in error messages ("must be > 0 (total capital cost in E
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 #: The cost rule of illustrative sites (``capex_basis = rule``, data/README.md): EUR per
@@ -159,3 +160,17 @@ FILES: dict[str, tuple[Column, ...]] = {
     "demand.csv": DEMAND,
     "ai_factories.csv": AI_FACTORIES,
 }
+
+
+def id_hint(value: str, known, otherwise: str) -> str:
+    """How to fix an unknown ID: the ID that differs only in case (IDs are case-sensitive), or
+    a close one, else ``otherwise``.
+
+    >>> id_hint("es-mln", {"ES-MLN"}, "")
+    "; did you mean 'ES-MLN'? IDs are case-sensitive"
+    """
+    same = [k for k in sorted(known) if k.lower() == value.lower()]
+    if same:
+        return f"; did you mean '{same[0]}'? IDs are case-sensitive"
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else otherwise

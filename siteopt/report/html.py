@@ -14,9 +14,10 @@ from siteopt.model import TERMS
 from siteopt.report.analyses import analysis_sections
 from siteopt.report.htmlparts import png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
-from siteopt.summary import caveats
+from siteopt.summary import caveats, sources_note
 from siteopt.summary import headline as summary_headline
 from siteopt.report.text import (
+    NO_LETTERS,
     TERM_LABELS,
     chosen_sites_table,
     consolidation_table,
@@ -174,8 +175,8 @@ def provenance_text(result) -> str:
             f"figures, because the Commission never published the letters of interest). Of the "
             f"{len(chosen)} chosen sites, {chosen_reported} are reported and "
             f"{len(chosen) - chosen_reported} illustrative: an illustrative site stands for "
-            f"\"a site of this kind in this region\". Sources and rules: <code>data/README.md"
-            f"</code>.")
+            f"\"a site of this kind in this region\". Sources and rules: "
+            f"<code>{html.escape(sources_note(result.dataset))}</code>.")
 
 
 def _unfunded_html(result) -> str:
@@ -197,6 +198,23 @@ def _caveats_html(result) -> str:
     return f"<div id='caveats' class='caveats'><b>Before you quote it</b><ul>{items}</ul></div>"
 
 
+def _consolidation_html(result) -> list[str]:
+    """The consolidation plan section: how letters find a home, the table, the unfunded."""
+    model = result.model
+    consolidation = consolidation_table(result)
+    return [
+        "<h2>Consolidation plan</h2><p>Letters at a member site are <b>merged</b> into its "
+        "gigafactory; every other letter joins the gigafactory of its own member state as a "
+        "<b>partner</b> (its requested MW is not added)"
+        + (f", or else the nearest gigafactory with a member within "
+           f"{model.consolidation.radius_km:g} km" if model.consolidation.cross_border else "")
+        + "; the rest are <b>not funded</b>.</p>",
+        table_html(consolidation, {"requested MW": ",.0f", "power MW": ",.0f"},
+                   "consolidation"),
+        _unfunded_html(result),
+    ]
+
+
 def build_report(result, analyses=()) -> str:
     """The whole report as one HTML document.
 
@@ -213,7 +231,6 @@ def build_report(result, analyses=()) -> str:
         covered=lambda f: f["covered"] / 1e6)
     coverage.columns = ["country", "name", "population (m)", "covered (m)", "covered (%)",
                         "member sites"]
-    consolidation = consolidation_table(result)
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
         "<h1>Where should Europe build its AI Gigafactories?</h1>",
@@ -240,14 +257,8 @@ def build_report(result, analyses=()) -> str:
                  "choropleth"),
         table_html(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
                "coverage"),
-        "<h2>Consolidation plan</h2><p>Letters at a member site are <b>merged</b> into its "
-        "gigafactory; every other letter joins the gigafactory of its own member state as a "
-        "<b>partner</b> (its requested MW is not added)"
-        + (f", or else the nearest gigafactory with a member within "
-           f"{model.consolidation.radius_km:g} km" if model.consolidation.cross_border else "")
-        + "; the rest are <b>not funded</b>.</p>",
-        table_html(consolidation, {"requested MW": ",.0f", "power MW": ",.0f"}, "consolidation"),
-        _unfunded_html(result),
+        *(_consolidation_html(result) if len(result.consolidation.letters)
+          else [f"<h2>Consolidation plan</h2><p>{html.escape(NO_LETTERS)}</p>"]),
         f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",

@@ -44,6 +44,7 @@ from siteopt.report.maps import (
     site_colours,
 )
 from siteopt.sanitize import printable_text
+from siteopt.summary import sources_note
 from siteopt.units import eur, people
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -53,7 +54,7 @@ EU_BOUNDS = [[35.0, -9.8], [69.5, 34.0]]
 NO_DATA = "#ece8e1"
 CREDIT = ("Borders: Natural Earth (public domain). Population points: GeoNames (CC BY 4.0). "
           "Country figures: Eurostat, Ember. Sites: public reports and illustrative figures, "
-          "see data/README.md.")
+          "see {sources}.")
 #: Coordinates are written with 5 decimals (about 1 m).
 DECIMALS = 5
 
@@ -262,7 +263,7 @@ def map_data(result) -> dict:
         "neighbours": _neighbours(), "neighbour_fill": SHADED_NEIGHBOUR,
         "countries": _countries(result), "coverage": _coverage(result), "links": _links(result),
         "others": others, "factories": factories, "chosen": chosen,
-        "legend": _legend(result), "credit": CREDIT, "bounds": EU_BOUNDS,
+        "legend": _legend(result), "credit": CREDIT.format(sources=sources_note(result.dataset)), "bounds": EU_BOUNDS,
     }
 
 

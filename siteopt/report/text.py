@@ -8,7 +8,7 @@ import textwrap
 import pandas as pd
 
 from siteopt.model import TERMS
-from siteopt.summary import caveats, limits_used
+from siteopt.summary import caveats, limits_used, sources_note
 from siteopt.summary import headline as summary_headline
 from siteopt.report.tables import DEFAULT_WIDTH, render_table
 from siteopt.result import Result, short_name
@@ -70,7 +70,6 @@ def chosen_sites_table(result: Result) -> pd.DataFrame:
 
 
 #: Under the member sites table: what the star after a name means.
-ILLUSTRATIVE_NOTE = "* illustrative figures (see data/README.md); the others are reported."
 
 
 def gigafactories_table(result: Result) -> pd.DataFrame:
@@ -131,8 +130,15 @@ def consolidation_table(result: Result) -> pd.DataFrame:
                                        "requested MW", "power MW"])
 
 
+#: What the plan says for data without letters of interest.
+NO_LETTERS = ("Consolidation plan: the data hold no letters of interest (letters.csv has none), "
+              "so there is nothing to merge and the letters term L is 0.")
+
+
 def consolidation_text(result: Result, width: int) -> str:
     """The consolidation plan as paragraphs, one per gigafactory, wrapped to ``width``."""
+    if not len(result.consolidation.letters):
+        return "\n".join(textwrap.wrap(NO_LETTERS, width)) + "\n"
     letters = result.consolidation.letters.set_index("letter_id", drop=False)
     lines = textwrap.wrap("Consolidation plan (merged: letters for member sites; partners: "
                           "letters that join without their site)", width) + [""]
@@ -150,6 +156,8 @@ def unfunded_lines(result: Result) -> str:
     """Unfunded letters per member state, one line each (or a line saying there are none)."""
     by_country = result.consolidation.unfunded_by_country()
     total = len(result.consolidation.letters)
+    if not total:
+        return ""
     if not by_country:
         return f"Every one of the {total} letters finds a home.\n"
     count = sum(len(v) for v in by_country.values())
@@ -193,7 +201,9 @@ def format_result(result: Result, width: int | None = None) -> str:
                      optional=("letters", f"energy {model.costs.years:g} y", "states")),
         render_table(chosen_sites_table(result), title="Member sites", width=width,
                      formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
-                     optional=("CO2 g/kWh", "state")) + ILLUSTRATIVE_NOTE,
+                     optional=("CO2 g/kWh", "state"))
+        + f"* illustrative figures (see {sources_note(result.dataset)}); the others are "
+          f"reported.",
         textwrap.fill(f"Together the sites reach {result.covered_population / 1e6:,.1f} m "
                       f"people ({result.terms['coverage']:.1%} of the EU-27) within "
                       f"{radius:g} km, about {radius / 50:.0f} ms round trip over fibre.",
