@@ -432,3 +432,14 @@ def test_one_pass_reports_range_and_geography_problems_together(data_dir):
                and "lies in Austria (AT)" in p for p in problems)
     assert any(p.startswith(f"data/demand.csv line {point_line}, column country: population "
                             f"point GN2761369") for p in problems)
+
+
+def test_the_readme_lists_the_columns_the_schema_checks():
+    """data/README.md's column section is what the schema generates: required and optional
+    columns cannot drift from the checks."""
+    from siteopt.data.schema import columns_markdown
+
+    readme = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- columns:start -->\n", 1)[1].split("<!-- columns:end -->", 1)[0]
+    assert shown == columns_markdown()
+    assert "### `sites.csv`: 11 required, 8 optional columns" in shown

@@ -174,3 +174,43 @@ def id_hint(value: str, known, otherwise: str) -> str:
         return f"; did you mean '{same[0]}'? IDs are case-sensitive"
     close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else otherwise
+
+
+#: The data files, in the order a reader meets them, for :func:`columns_markdown`.
+DOCUMENTED = ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv", "countries.geojson")
+
+
+def _kind_text(column: Column) -> str:
+    if column.kind == "choice":
+        return "one of " + ", ".join(f"`{c}`" for c in column.choices)
+    bounds = []
+    if column.positive:
+        bounds.append("> 0")
+    if column.minimum is not None:
+        bounds.append(f">= {column.minimum:g}")
+    if column.maximum is not None:
+        bounds.append(f"<= {column.maximum:g}")
+    kind = {"id": "ID (letters, digits, `-`)", "text": "text", "country": "ISO 3166-1 alpha-2",
+            "float": "number", "int": "whole number"}[column.kind]
+    return kind + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def columns_markdown() -> str:
+    """Every data file's columns as Markdown tables: required or optional, type and range,
+    meaning and unit (the text of data/README.md's column section, which a test keeps equal
+    to this)."""
+    lines = []
+    for name in DOCUMENTED:
+        columns = FILES[name]
+        required = sum(c.required for c in columns)
+        lines += [f"### `{name}`: {required} required, {len(columns) - required} optional "
+                  f"columns", "", "| column | required | type | meaning and unit |",
+                  "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {'yes' if c.required else 'no'} | {_kind_text(c)} | "
+                  f"{c.description} |" for c in columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":   # python -m siteopt.data.schema: the section of data/README.md
+    print(columns_markdown(), end="")
