@@ -270,3 +270,25 @@ def test_population_map_draws_every_point_on_the_common_base():
     assert len(artists(ax, "neighbours")) == 1 and len(artists(ax, "credit")) == 1
     assert ax.get_title(loc="left").startswith(f"{len(data.demand):,} population points")
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_maps_frame_the_data_with_every_site_in_view(data_dir):
+    """A site on the Canary Islands (outside the mainland frame) widens every map to it."""
+    import siteopt
+    from siteopt.report.interactive import map_data
+    from siteopt.report.maps import EUROPE_CRS, plot_result
+    from tests.conftest import edit_csv
+
+    edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "lat", "28.1")
+    edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "lon", "-15.43")
+    result = siteopt.solve(data=data_dir, **{"sites.required": ["ES-MLN"]})
+    (south, west), (north, east) = map_data(result)["bounds"]
+    assert south <= 28.1 and west <= -15.43 and north >= 69 and east >= 34
+    ax = plot_result(result)
+    point = gpd.GeoSeries(gpd.points_from_xy([-15.43], [28.1]), crs="EPSG:4326").to_crs(
+        EUROPE_CRS).iloc[0]
+    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    assert xmin < point.x < xmax and ymin < point.y < ymax
+    # the shipped data: the mainland, Lisbon to Cyprus and Lapland
+    shipped = map_data(siteopt.solve())["bounds"]
+    assert 34 < shipped[0][0] < 36 and 69 < shipped[1][0] < 71

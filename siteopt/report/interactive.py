@@ -38,6 +38,7 @@ from siteopt.report.maps import (
     SHADED_NEIGHBOUR,
     consolidation_lines,
     coverage_circles,
+    data_box,
     default_title,
     member_lines,
     share_colour_map,
@@ -48,9 +49,7 @@ from siteopt.summary import sources_note
 from siteopt.units import eur, people
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-#: The part of Europe the map fills when it opens: [[south, west], [north, east]], degrees
-#: (Lisbon to Cyprus, Malta to Lapland).
-EU_BOUNDS = [[35.0, -9.8], [69.5, 34.0]]
+
 NO_DATA = "#ece8e1"
 CREDIT = ("Borders: Natural Earth (public domain). Population points: GeoNames (CC BY 4.0). "
           "Country figures: Eurostat, Ember. Sites: public reports and illustrative figures, "
@@ -250,6 +249,15 @@ def _legend(result) -> list[dict]:
             {"title": f"Population within {radius:g} km", "entries": shares}]
 
 
+def _bounds(dataset) -> list[list[float]]:
+    """What the map fills when it opens, [[south, west], [north, east]] in degrees: the data's
+    member states on the mainland widened to every site (:func:`~siteopt.report.maps.data_box`;
+    for the shipped data Lisbon to Cyprus, Malta to Lapland)."""
+    west, south, east, north = data_box(dataset.countries, dataset.sites)
+    return [[round(float(south), 3), round(float(west), 3)],
+            [round(float(north), 3), round(float(east), 3)]]
+
+
 def map_data(result) -> dict:
     """Everything the interactive map shows, as JSON-ready data (strings are plain text)."""
     radius = result.model.coverage.radius_km
@@ -263,7 +271,8 @@ def map_data(result) -> dict:
         "neighbours": _neighbours(), "neighbour_fill": SHADED_NEIGHBOUR,
         "countries": _countries(result), "coverage": _coverage(result), "links": _links(result),
         "others": others, "factories": factories, "chosen": chosen,
-        "legend": _legend(result), "credit": CREDIT.format(sources=sources_note(result.dataset)), "bounds": EU_BOUNDS,
+        "legend": _legend(result), "credit": CREDIT.format(sources=sources_note(result.dataset)),
+        "bounds": _bounds(result.dataset),
     }
 
 

@@ -164,11 +164,23 @@ def _axes(ax, size: float = 10):
     return ax
 
 
-def _europe_extent(countries: gpd.GeoDataFrame):
-    """The frame of every map: the member states from Portugal to Cyprus and Finland; the
-    Atlantic islands (Azores, Madeira, Canaries) lie outside it."""
-    frame = gpd.GeoSeries([MAINLAND], crs="EPSG:4326").to_crs(countries.crs)
-    xmin, ymin, xmax, ymax = countries.clip(frame).total_bounds
+def data_box(countries: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None):
+    """What every map frames, in WGS84 (west, south, east, north): the data's member states
+    within mainland Europe (Portugal to Cyprus and Finland; the Atlantic islands lie outside),
+    widened to every candidate site, so that a data set's own sites are always in view."""
+    west, south, east, north = countries.to_crs("EPSG:4326").clip(MAINLAND).total_bounds
+    if sites is not None and len(sites):
+        s_west, s_south, s_east, s_north = sites.to_crs("EPSG:4326").total_bounds
+        west, south = min(west, s_west), min(south, s_south)
+        east, north = max(east, s_east), max(north, s_north)
+    return west, south, east, north
+
+
+def _europe_extent(countries: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None = None):
+    """:func:`data_box` in the map's projection, with a margin of 3 %: (xmin, xmax, ymin,
+    ymax)."""
+    frame = gpd.GeoSeries([box(*data_box(countries, sites))], crs="EPSG:4326")
+    xmin, ymin, xmax, ymax = frame.to_crs(countries.crs).total_bounds
     pad_x, pad_y = (xmax - xmin) * 0.03, (ymax - ymin) * 0.03
     return xmin - pad_x, xmax + pad_x, ymin - pad_y, ymax + pad_y
 
@@ -215,7 +227,7 @@ def _draw_credit(ax):
             ha="left", va="bottom", gid="credit", zorder=6)
 
 
-def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
+def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, sites=None, **style):
     ax.set_facecolor(SEA)
     _neighbours().plot(ax=ax, color=NEIGHBOUR if column is None else SHADED_NEIGHBOUR,
                        edgecolor="white", linewidth=0.5, gid="neighbours")
@@ -224,7 +236,7 @@ def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, **style):
     else:
         countries.plot(ax=ax, column=column, edgecolor="white", linewidth=0.8, gid="countries",
                        **style)
-    xmin, xmax, ymin, ymax = _europe_extent(countries)
+    xmin, xmax, ymin, ymax = _europe_extent(countries, sites)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_xticks([])
@@ -239,7 +251,7 @@ def _dataset_map(dataset, ax=None):
     """``ax`` (or a new 9-inch square one) with the member states of ``dataset`` drawn on the
     common base (sea, neighbours, credit), framed on Europe."""
     ax = _axes(ax, size=9)
-    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS))
+    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS), sites=dataset.sites)
     return ax
 
 
@@ -365,7 +377,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True,
     data = result.dataset
     ax = _axes(ax)
     countries = data.countries.to_crs(EUROPE_CRS)
-    _draw_base(ax, countries)
+    _draw_base(ax, countries, sites=data.sites)
     if labels:
         _draw_country_names(ax, countries)
     chosen = result.chosen
@@ -485,7 +497,8 @@ def plot_coverage_choropleth(result, ax=None):
     table = result.country_coverage().set_index("country")
     countries = data.countries.to_crs(EUROPE_CRS).copy()
     countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
-    _draw_base(ax, countries, column="share_pct", cmap=share_colour_map(), vmin=0, vmax=100,
+    _draw_base(ax, countries, column="share_pct", sites=data.sites, cmap=share_colour_map(),
+               vmin=0, vmax=100,
                legend=True,
                legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
                                      f" km of a member site", "shrink": 0.6})
