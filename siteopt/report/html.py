@@ -134,16 +134,18 @@ def settingstable_html(result) -> pd.DataFrame:
 def _settings_html(result) -> str:
     """The settings table, the rows that differ from the default model highlighted."""
     frame = settingstable_html(result)
+    changed = int((frame["default"] != "").sum())
     rows = "".join(
         f"<tr{' class=changed' if row.default else ''}><td>{html.escape(row.setting)}</td>"
         f"<td><code>{html.escape(row.key)}</code></td><td>{html.escape(row.value)}</td>"
-        f"<td>{html.escape(row.default)}</td></tr>" for row in frame.itertuples())
-    changed = int((frame["default"] != "").sum())
+        + (f"<td>{html.escape(row.default)}</td>" if changed else "") + "</tr>"
+        for row in frame.itertuples())
     note = (f"<p class='small'>{changed} setting{'s differ' if changed != 1 else ' differs'} "
             f"from the default model (highlighted, with the default beside it).</p>"
             if changed else "<p class='small'>Every setting is the default model's.</p>")
+    default = "<th>default (where changed)</th>" if changed else ""
     return (note + "<table id='settings'><thead><tr><th>setting</th><th>key</th><th>value</th>"
-            f"<th>default</th></tr></thead><tbody>{rows}</tbody></table>")
+            f"{default}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def run_date() -> str:
@@ -259,7 +261,7 @@ def build_report(result, analyses=()) -> str:
                "coverage"),
         *(_consolidation_html(result) if len(result.consolidation.letters)
           else [f"<h2>Consolidation plan</h2><p>{html.escape(NO_LETTERS)}</p>"]),
-        f"<h2>How sure</h2><p id='status' class='status {result.status.value}'>"
+        f"<h2>Status and proof</h2><p id='status' class='status {result.status.value}'>"
         f"{html.escape(status_line(result))} Best possible objective: "
         f"{result.solver['bound']:.6f}.</p>",
         *analysis_sections(analyses, result.dataset),

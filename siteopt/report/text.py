@@ -182,6 +182,12 @@ def status_line(result: Result) -> str:
             f"{solver['method']}{chosen}, {solver['seconds']:.2f} s.")
 
 
+def members_rule(model) -> str:
+    """``up to 3 sites each`` / ``one site each``."""
+    most = model.consolidation.max_sites_per_gigafactory
+    return "one site each" if most == 1 else f"up to {most} sites each"
+
+
 def format_result(result: Result, width: int | None = None) -> str:
     """The whole result as plain text for the terminal."""
     model = result.model
@@ -195,8 +201,8 @@ def format_result(result: Result, width: int | None = None) -> str:
                       width or DEFAULT_WIDTH) + "\n"
         + ("".join(textwrap.fill(note, width or DEFAULT_WIDTH, initial_indent="  - ",
                                  subsequent_indent="    ") + "\n" for note in notes)),
-        render_table(gigafactories_table(result), title=f"Gigafactories (up to "
-                     f"{model.consolidation.max_sites_per_gigafactory} sites each, {rule})",
+        render_table(gigafactories_table(result), title=f"Gigafactories ({members_rule(model)}, "
+                     f"{rule})",
                      width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},
                      optional=("letters", f"energy {model.costs.years:g} y", "states")),
         render_table(chosen_sites_table(result), title="Member sites", width=width,
