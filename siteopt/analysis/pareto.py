@@ -230,8 +230,8 @@ class ParetoFront:
         ax.legend(loc="best", fontsize=8)
         sample = "complete" if self.complete else "a sample spread along the front"
         note = self.against_today()
-        ax.set_title(f"Pareto front of {self.x} and {self.y}: {len(self.points)} points "
-                     f"({sample}; numbers as in the table)\n"
+        ax.set_title(f"Pareto front of {self.x} and {self.y} ({self.model}): "
+                     f"{len(self.points)} points ({sample}; numbers as in the table)\n"
                      + textwrap.fill(note, 110), loc="left", fontsize=8.5, parse_math=False)
         return ax
 
