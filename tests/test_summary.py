@@ -1,0 +1,74 @@
+"""The answer in plain words and its caveats, up front in every output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import siteopt
+from siteopt.summary import caveats, headline, short_caveats
+
+
+def test_the_headline_says_what_is_funded_in_euros_mw_and_people(default_result):
+    r = default_result
+    assert headline(r) == (
+        f"5 gigafactories in 5 member states: EUR {r.total_capex_eur / 1e9:.2f} bn of EUR "
+        f"20.00 bn, {r.total_power_mw:,.0f} MW, {r.covered_population / 1e6:.1f} m people "
+        f"({r.terms['coverage']:.1%} of the EU-27) within 500 km")
+
+
+def test_the_caveats_name_illustrative_sites_the_runner_up_and_full_limits(default_result):
+    from siteopt.analysis import alternatives
+
+    notes = caveats(default_result)
+    chosen = default_result.chosen
+    illustrative = sorted(chosen.loc[chosen["provenance"] == "illustrative", "site_id"])
+    assert notes[0].startswith(f"{len(illustrative)} of the 5 member sites have illustrative "
+                               f"figures ({', '.join(illustrative)})")
+    # the runner-up is the second of the ranking, said in the objective and in things
+    second = alternatives(k=2).items[1]
+    assert notes[1].startswith(
+        f"Close call: the best portfolio on other sites, {', '.join(second.sites_in)} instead "
+        f"of {', '.join(second.sites_out)}, scores {second.gap:.2%} less")
+    assert "more people within 500 km" in notes[1] or "fewer people within 500 km" in notes[1]
+    assert notes[2].startswith("Limits in full use: gigafactories (5 of 5), budget (99.8% used")
+    assert short_caveats(default_result) == (f"3 of 5 sites illustrative; next best "
+                                             f"{second.gap:.2%} behind; budget 99.8% used")
+
+
+def test_weights_that_do_not_add_up_to_one_are_noted_with_their_shares():
+    result = siteopt.solve(**{"weights.coverage": 0.9})
+    note = next(n for n in caveats(result) if n.startswith("The weights add up to"))
+    assert note.startswith("The weights add up to 1.45, not 1: only their shares matter "
+                           "(coverage 62%, grid 10%, spread 10%, clean 10%, cost 7%)")
+
+
+def test_the_json_document_opens_with_headline_and_caveats(default_result):
+    document = json.loads(default_result.to_json())
+    assert list(document)[:3] == ["status", "headline", "caveats"]
+    assert document["headline"] == headline(default_result)
+    assert document["caveats"] == caveats(default_result)
+    runner = document["runner_up"]
+    assert runner["below"] == pytest.approx(default_result.objective - runner["objective"])
+
+
+def test_one_site_per_gigafactory_is_said_so(run_cli):
+    printed = run_cli("solve", "--model", "single-site").stdout
+    assert "Gigafactories (one site each, members in one member state)" in printed
+    assert "up to 1 sites" not in printed
+
+
+def test_an_own_supply_pays_its_own_price(default_result):
+    """RO-CER's energy bill: 1,000 MW x PUE 1.2 x 80 % x 8,760 h x EUR 123.2/MWh x 10 years."""
+    sites = default_result.sites.set_index("site_id")
+    assert sites.at["RO-CER", "energy_cost_eur"] == pytest.approx(
+        1000 * 1.2 * 0.8 * 8760 * 123.2 * 10)
+    assert sites.at["RO-DOI", "elec_price_eur_mwh"] == 171.5   # no own supply yet: Romania's
+
+
+def test_the_alternatives_chart_starts_at_zero():
+    from siteopt.analysis import alternatives
+
+    ax = alternatives(k=3).plot()
+    assert ax.get_xlim()[0] == 0
