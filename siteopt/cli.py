@@ -537,7 +537,7 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                    time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
                    workers, plot_file, map_file, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
-    every draw solved exactly on Dask."""
+    every draw solved exactly (here, or on Dask when the work pays for it)."""
 
     from siteopt.analysis import Spread, robust
     from siteopt.report.tables import render_table, terminal_width

@@ -7,7 +7,7 @@
   Dask (:mod:`~siteopt.analysis.engine`), with the breakpoints where the portfolio changes.
 - :func:`~siteopt.analysis.pareto.pareto`: the exact Pareto front of two terms.
 - :func:`~siteopt.analysis.robust.robust`: Monte Carlo over capex, grid delays and prices,
-  every draw solved exactly on Dask: how often each site is chosen, today's regret, the
+  every draw solved exactly (here or on Dask): how often each site is chosen, today's regret, the
   portfolio best on average.
 """
 

@@ -11,8 +11,9 @@ Each draw changes the data the way the future might:
 
 Draw ``i`` uses the random generator seeded with ``(seed, i)``, so a draw is the same whatever
 worker solves it and however many there are. Every draw is solved to proven optimality (here,
-or on Dask when the work pays for it); then every distinct optimum found is evaluated on every draw (no solve needed), which
-gives today's optimum's regret per draw and the portfolio that is best on average.
+or on Dask when the work pays for it); then every distinct optimum found is evaluated on every
+draw (no solve needed): how often it meets every limit, why not (over budget, a member's grid
+slips), its objective where it does, and today's optimum's regret.
 """
 
 from __future__ import annotations
