@@ -9,9 +9,10 @@ A change of portfolio between two neighbouring values of the first key lies some
 them. With ``refine`` (the default) a budget's changes are found exactly, one solve each (a
 portfolio stays optimal from its own capital cost up, :func:`_budget_changes`); for other keys
 each such interval is bisected by further exact solves until it is at most
-:data:`REFINE_SHARE` of the step wide (for money at least
-:data:`REFINE_EUR`, EUR 10 m; for whole numbers 1); an interval in which the portfolio changes more than once is split until
-each change is found. Without it, a breakpoint is reported as lying *between* the two values.
+:data:`REFINE_SHARE` of the step wide (for money at least :data:`REFINE_EUR`, EUR 10 m; for
+whole numbers 1); an interval in which the portfolio changes more than once is split until
+each change is found (a change that comes and goes between two solved values is not seen).
+Without it, a breakpoint is reported as lying *between* the two values.
 """
 
 from __future__ import annotations
