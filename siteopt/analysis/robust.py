@@ -189,8 +189,8 @@ class Robustness:
         optimum evaluated on the draw; NaN where it breaks a limit), ``regret``
         (``objective - today``), ``today_over_budget`` and ``today_slipped`` (why today's
         optimum breaks a limit: its capex on the draw exceeds the budget; a member's grid
-        slips), ``people`` (within R of the draw's optimum) and ``capex_eur`` (the draw's
-        optimum's capital cost on the draw, EUR).
+        slips), ``people`` (within R of the draw's optimum), ``capex_eur`` and
+        ``today_capex_eur`` (the capital cost on the draw of its optimum and of today's, EUR).
     site_frequency : Series
         Share of draws (with a portfolio) whose optimum uses each site, every eligible site,
         most often chosen first (0 for the sites never chosen).
@@ -266,12 +266,14 @@ class Robustness:
         regret = frame["regret"][met]
         if len(regret):
             people = frame["people"][met] - self.today_people
+            capex = (frame["capex_eur"][met] - frame["today_capex_eur"][met]).mean()
             lines.append(
                 f"Where it meets them, it is the draw's optimum in {(regret <= 1e-9).mean():.0%}; "
                 f"the draw's optimum scores on average {regret.mean():.4f} points more "
-                f"({regret.mean() / frame['objective'][met].mean():.2%}) and reaches "
+                f"({regret.mean() / frame['objective'][met].mean():.2%}), reaches "
                 f"{abs(people.mean()) / 1e6:,.1f} m {'more' if people.mean() >= 0 else 'fewer'} "
-                f"people within {self.radius_km:g} km.")
+                f"people within {self.radius_km:g} km and spends EUR {abs(capex) / 1e9:,.2f} bn "
+                f"{'more' if capex >= 0 else 'less'} capex.")
         top = self.candidates.iloc[0]
         lines.append(
             f"Ranked by {self.RANKING}: first {top['portfolio']} (meets every limit in "
@@ -413,6 +415,7 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     frame["people"] = [people.get(label, np.nan) for label in frame["portfolio"]]
     frame["capex_eur"] = [on.capex_eur[d, column[label]] if label in column else np.nan
                           for d, label in zip(numbers, frame["portfolio"])]
+    frame["today_capex_eur"] = on.capex_eur[:, mine]
     with_portfolio = [s for s in solved if s["portfolio"]]
     count = max(len(with_portfolio), 1)
     sites = Counter(site for s in with_portfolio for g in s["portfolio"] for site in g)
