@@ -19,6 +19,7 @@ from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.model import SelectionInstance
 from siteopt.paths import display_path
+from siteopt.units import eur
 
 #: Hours in a year, for yearly energy (8,760 h).
 HOURS_PER_YEAR = 8760.0
@@ -47,11 +48,6 @@ class PreparedInstance:
         covered = np.array([selected[sites].any() for sites in self.instance.group_sites],
                            dtype=bool)
         return (groups >= 0) & np.r_[covered, False][groups]
-
-
-def bn(eur: float) -> str:
-    """EUR amount in billions for messages: ``EUR 3.6 bn``."""
-    return f"EUR {eur / 1e9:,.1f} bn"
 
 
 def required_phrase(site_ids: list[str], verb_singular: str, verb_plural: str) -> str:
@@ -113,7 +109,7 @@ def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.n
         _diagnose_national_bids(cfg, site_ids, country, mw, required, lat, lon)
     if capex[required].sum() > budget:
         raise InfeasibleError(f"{required_phrase(chosen, 'costs', 'cost')} "
-                              f"{bn(capex[required].sum())} > budget {bn(budget)}")
+                              f"{eur(capex[required].sum())} > budget {eur(budget)}")
     if mw[required].sum() > limits.total_power_mw:
         raise InfeasibleError(f"{required_phrase(chosen, 'has', 'have')} "
                               f"{mw[required].sum():,.0f} MW > limits.total_power_mw = "
@@ -126,8 +122,8 @@ def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.n
                               f"{limits.min_site_mw:g} MW")
     cheapest = capex[eligible].min()
     if cheapest > budget:
-        raise InfeasibleError(f"budget {bn(budget)} is below the cheapest eligible site, "
-                              f"{bn(cheapest)}")
+        raise InfeasibleError(f"budget {eur(budget)} is below the cheapest eligible site, "
+                              f"{eur(cheapest)}")
     smallest = mw[eligible].min()
     if smallest > limits.total_power_mw:
         raise InfeasibleError(f"limits.total_power_mw = {limits.total_power_mw:,.0f} MW is below "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from siteopt.paths import default_data_dir, display_path
-from siteopt.units import eur, mw, people
+from siteopt.units import changes, eur, mw, people
 
 #: A limit used to at least this share is "in full use".
 FULL_USE = 0.99
@@ -112,18 +112,10 @@ def _runner_up(result) -> str:
     swap = _swap(runner)
     if runner["below"] <= 1e-12:
         return f"A tie: the portfolio {swap} scores exactly the same."
-    radius = result.model.coverage.radius_km
-    said = []
-    reach = runner["covered_population"] - result.covered_population
-    if abs(reach) >= 0.5:
-        said.append(f"{people(abs(reach)).removesuffix(' people')} "
-                    f"{'more' if reach > 0 else 'fewer'} people within {radius:g} km")
-    capex = runner["total_capex_eur"] - result.total_capex_eur
-    if abs(capex) >= 0.5:
-        said.append(f"{eur(abs(capex))} {'more' if capex > 0 else 'less'} capex")
-    power = runner["total_power_mw"] - result.total_power_mw
-    if abs(power) >= 0.5:
-        said.append(f"{mw(abs(power))} {'more' if power > 0 else 'less'} power")
+    said = changes(runner["covered_population"] - result.covered_population,
+                   runner["total_capex_eur"] - result.total_capex_eur,
+                   runner["total_power_mw"] - result.total_power_mw,
+                   result.model.coverage.radius_km)
     sentence = (f"the best portfolio on other sites, {swap}, scores "
                 f"{runner['below_share']:.2%} less ({runner['below']:.4f} points)"
                 + (f": {', '.join(said)}" if said else "") + ".")

@@ -7,6 +7,8 @@ Examples
 ('EUR 19.97 bn', 'EUR 3.6 m', '-EUR 0.5 bn')
 >>> people(357_412_000), people(24_100), mw(3150)
 ('357.4 m people', '24,100 people', '3,150 MW')
+>>> changes(-1.6e6, 0.8e9, 0.2, radius_km=500)
+['1.6 m fewer people within 500 km', 'EUR 0.80 bn more capex']
 """
 
 from __future__ import annotations
@@ -21,13 +23,39 @@ def eur(amount: float, digits: int = 2) -> str:
     return f"{sign}EUR {amount / 1e6:,.1f} m"
 
 
-def people(count: float) -> str:
+def people(count: float, noun: str = "people") -> str:
     """``357.4 m people`` from a million on, else ``24,100 people``."""
     if abs(count) >= 1e6:
-        return f"{count / 1e6:,.1f} m people"
-    return f"{count:,.0f} people"
+        return f"{count / 1e6:,.1f} m {noun}"
+    return f"{count:,.0f} {noun}"
 
 
 def mw(power: float) -> str:
     """``3,150 MW``."""
     return f"{power:,.0f} MW"
+
+
+def changes(people_change: float, capex_change_eur: float, power_change_mw: float,
+            radius_km: float) -> list[str]:
+    """What one answer gives against another, in words: ``1.6 m more people within 500 km``,
+    ``EUR 0.80 bn less capex``, ``100 MW more power``; changes under one unit are left out.
+
+    Parameters
+    ----------
+    people_change : float
+        Change in people within ``radius_km`` (km) of a member site.
+    capex_change_eur : float
+        Change in capital cost, EUR.
+    power_change_mw : float
+        Change in effective power, MW.
+    """
+    said = []
+    if abs(people_change) >= 0.5:
+        said.append(people(abs(people_change), f"{'more' if people_change > 0 else 'fewer'} "
+                                               f"people within {radius_km:g} km"))
+    if abs(capex_change_eur) >= 0.5:
+        said.append(f"{eur(abs(capex_change_eur))} "
+                    f"{'more' if capex_change_eur > 0 else 'less'} capex")
+    if abs(power_change_mw) >= 0.5:
+        said.append(f"{mw(abs(power_change_mw))} {'more' if power_change_mw > 0 else 'less'} power")
+    return said

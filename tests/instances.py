@@ -96,6 +96,30 @@ def _assignments(n: int, most: int):
     yield from grow((), 0)
 
 
+def every_portfolio(instance: SelectionInstance):
+    """Every assignment of sites to at most ``max_gigafactories`` gigafactories (rules aside),
+    each as sorted tuples of member site indices, once each."""
+    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
+        groups: dict[int, list[int]] = {}
+        for site, label in enumerate(labels):
+            if label >= 0:
+                groups.setdefault(label, []).append(site)
+        yield tuple(sorted(tuple(g) for g in groups.values()))
+
+
+def feasible_portfolios(instance: SelectionInstance):
+    """(objective, portfolio) of every portfolio that keeps every rule."""
+    for portfolio in every_portfolio(instance):
+        value = portfolio_value(instance, portfolio)
+        if value is not None:
+            yield value, portfolio
+
+
+def member_sites(portfolio) -> tuple[int, ...]:
+    """The member sites of a portfolio, sorted."""
+    return tuple(sorted(s for members in portfolio for s in members))
+
+
 def portfolio_value(instance: SelectionInstance, gigafactories) -> float | None:
     """The objective of a portfolio from the definitions, or None if it breaks a rule."""
     i = instance
@@ -162,14 +186,8 @@ def brute_force(instance: SelectionInstance) -> tuple[float, tuple] | None:
     (objective, gigafactories) or None
     """
     best = None
-    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
-        groups: dict[int, list[int]] = {}
-        for site, label in enumerate(labels):
-            if label >= 0:
-                groups.setdefault(label, []).append(site)
-        portfolio = tuple(tuple(g) for g in groups.values())
-        value = portfolio_value(instance, portfolio)
-        if value is not None and (best is None or value > best[0] + 1e-12):
+    for value, portfolio in feasible_portfolios(instance):
+        if best is None or value > best[0] + 1e-12:
             best = (value, portfolio)
     return best
 
@@ -241,16 +259,7 @@ def with_twin(instance: SelectionInstance, site: int) -> SelectionInstance:
 def brute_force_optima(instance: SelectionInstance, tolerance: float = 1e-9):
     """Every portfolio within ``tolerance`` of the brute-force optimum, as (value, portfolio)
     with each portfolio as sorted member tuples; empty if none is feasible."""
-    values = []
-    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
-        groups: dict[int, list[int]] = {}
-        for site, label in enumerate(labels):
-            if label >= 0:
-                groups.setdefault(label, []).append(site)
-        portfolio = tuple(sorted(tuple(g) for g in groups.values()))
-        value = portfolio_value(instance, portfolio)
-        if value is not None:
-            values.append((value, portfolio))
+    values = list(feasible_portfolios(instance))
     if not values:
         return []
     best = max(v for v, _ in values)

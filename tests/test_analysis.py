@@ -17,31 +17,15 @@ from siteopt.analysis.pareto import pareto_front
 from siteopt.config import Solver
 from siteopt.data.table import Table
 from siteopt.model import TERMS
-from tests.instances import _assignments, portfolio_value, random_instance
-
-
-def every_portfolio(instance):
-    """Every assignment of sites to gigafactories, as tuples of member site indices."""
-    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
-        groups: dict[int, list[int]] = {}
-        for site, label in enumerate(labels):
-            if label >= 0:
-                groups.setdefault(label, []).append(site)
-        yield tuple(tuple(g) for g in groups.values())
-
-
-def feasible_portfolios(instance):
-    """Every feasible assignment of sites to gigafactories: (objective, set of member sites)."""
-    for portfolio in every_portfolio(instance):
-        value = portfolio_value(instance, portfolio)
-        if value is not None:
-            yield value, frozenset(s for g in portfolio for s in g)
+from tests.instances import (every_portfolio, feasible_portfolios, member_sites,
+                             portfolio_value, random_instance)
 
 
 def ranking_by_brute_force(instance) -> list[float]:
     """The best objective of every feasible set of member sites, best first."""
-    best: dict[frozenset, float] = {}
-    for value, used in feasible_portfolios(instance):
+    best: dict[tuple, float] = {}
+    for value, portfolio in feasible_portfolios(instance):
+        used = member_sites(portfolio)
         best[used] = max(value, best.get(used, -float("inf")))
     return sorted(best.values(), reverse=True)
 
@@ -527,7 +511,8 @@ def test_diverse_portfolios_add_the_most_new_sites_the_slack_allows(seed, slack)
         floor = best - slack * max(abs(best), 1e-12)
         assert objective >= floor - 1e-7
         # brute force: no portfolio within the slack adds more sites not used before
-        most = max(len(sites - used) for value, sites in feasible_portfolios(instance)
+        most = max(len(set(member_sites(portfolio)) - used)
+                   for value, portfolio in feasible_portfolios(instance)
                    if value >= floor - 1e-9)
         assert new == most
         used |= {s for g in portfolio for s in g}

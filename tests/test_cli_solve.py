@@ -242,9 +242,9 @@ def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
 # --- exit codes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (["--budget", "1e9"], "budget EUR 1.0 bn is below the cheapest eligible site, EUR 1.2 bn"),
+    (["--budget", "1e9"], "budget EUR 1.00 bn is below the cheapest eligible site, EUR 1.23 bn"),
     (["--budget", "8e9", "--set", "sites.required=SE-SKE"],
-     "required site SE-SKE costs EUR 8.6 bn > budget EUR 8.0 bn"),
+     "required site SE-SKE costs EUR 8.60 bn > budget EUR 8.00 bn"),
     (["--set", "sites.required=ES-MLN,ES-SFH", "--set", "consolidation.link_km=300"],
      "required sites ES-MLN and ES-SFH are 360 km apart but consolidation.link_km is 300; with "
      "limits.max_bids_per_country = 1 they must share one gigafactory"),
@@ -351,7 +351,7 @@ def test_report_is_one_html_file(run_cli, tmp_path):
 def test_report_of_an_infeasible_model_exits_1_and_writes_nothing(run_cli, tmp_path):
     result = run_cli("report", "--budget", "1e9", "--out", str(tmp_path / "r.html"))
     assert result.exit_code == 1
-    assert "budget EUR 1.0 bn is below the cheapest eligible site" in result.stderr
+    assert "budget EUR 1.00 bn is below the cheapest eligible site" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

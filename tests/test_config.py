@@ -114,9 +114,12 @@ def test_to_dict_has_the_toml_structure_and_hash_follows_values():
     assert apply_overrides(changed, {"weights.coverage": 0.45}).sha256() == cfg.sha256()
 
 
-@pytest.mark.parametrize("old, new", [("limits.max_sites", "limits.max_gigafactories"),
-                                      ("limits.max_sites_per_country",
-                                       "limits.max_bids_per_country")])
+#: Keys of earlier model files and their new names (such files must still be read).
+RENAMED_KEYS = [("limits.max_sites", "limits.max_gigafactories"),
+                ("limits.max_sites_per_country", "limits.max_bids_per_country")]
+
+
+@pytest.mark.parametrize("old, new", RENAMED_KEYS)
 def test_old_key_names_are_read_with_a_note(tmp_path, old, new):
     section, key = old.split(".")
     path = tmp_path / "old.toml"
@@ -129,9 +132,7 @@ def test_old_key_names_are_read_with_a_note(tmp_path, old, new):
         f"note: --set: '{old}' is read as '{new}' (its new name)",)
 
 
-@pytest.mark.parametrize("old, new", [("limits.max_sites", "limits.max_gigafactories"),
-                                      ("limits.max_sites_per_country",
-                                       "limits.max_bids_per_country")])
+@pytest.mark.parametrize("old, new", RENAMED_KEYS)
 def test_a_bad_value_of_an_old_key_names_the_key_as_written(tmp_path, old, new):
     section, key = old.split(".")
     path = tmp_path / "old.toml"

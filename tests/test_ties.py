@@ -11,7 +11,8 @@ from siteopt.config import Solver
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.ties import TIE_TOLERANCE, groupings, order_key
-from tests.instances import brute_force_optima, random_instance, with_twin
+from tests.instances import (brute_force_optima, feasible_portfolios, member_sites,
+                             random_instance, with_twin)
 
 #: Every path, as (solver.name, solver.method).
 PATHS = [("highs", "search"), ("highs", "direct"), ("highs", "benders"), ("highs", "pulp"),
@@ -89,19 +90,11 @@ def test_a_twin_site_ties_and_the_first_name_wins():
 @pytest.mark.parametrize("seed", range(6))
 def test_groupings_are_every_valid_partition(seed):
     """groupings() finds exactly the partitions of a site set that brute force accepts."""
-    from tests.instances import _assignments, portfolio_value
-
     instance = random_instance(seed, 5, 4, 2)
     by_sites: dict[tuple, set] = {}
-    for labels in _assignments(5, instance.max_gigafactories):
-        groups: dict[int, list[int]] = {}
-        for site, label in enumerate(labels):
-            if label >= 0:
-                groups.setdefault(label, []).append(site)
-        portfolio = tuple(sorted(tuple(g) for g in groups.values()))
-        if portfolio and portfolio_value(instance, portfolio) is not None:
-            by_sites.setdefault(tuple(sorted(s for g in portfolio for s in g)),
-                                set()).add(portfolio)
+    for _, portfolio in feasible_portfolios(instance):
+        if portfolio:
+            by_sites.setdefault(member_sites(portfolio), set()).add(portfolio)
     assert by_sites
     for sites, partitions in by_sites.items():
         assert set(groupings(instance, sites)) == partitions, sites
@@ -140,23 +133,13 @@ def test_the_runner_up_is_the_best_portfolio_on_other_sites(name, method, seed, 
                                                             n_groups, n_countries):
     """With the optimum's member sites excluded, every path proves the best portfolio on other
     sites (brute force), which is what the runner-up reports."""
-    from tests.instances import _assignments, portfolio_value
-
     instance = random_instance(seed, n_sites, n_groups, n_countries)
     outcome, _ = solve_instance(instance, Solver(name=name, method=method), {}, runner_up=True)
     if outcome.status != Status.OPTIMAL:
         return
-    used = tuple(sorted(s for g in outcome.gigafactories for s in g))
-    best_other = None
-    for labels in _assignments(len(instance.site_ids), instance.max_gigafactories):
-        groups: dict[int, list[int]] = {}
-        for site, label in enumerate(labels):
-            if label >= 0:
-                groups.setdefault(label, []).append(site)
-        sites = tuple(sorted(s for g in groups.values() for s in g))
-        value = portfolio_value(instance, tuple(tuple(g) for g in groups.values()))
-        if sites != used and value is not None and (best_other is None or value > best_other):
-            best_other = value
+    used = member_sites(outcome.gigafactories)
+    best_other = max((value for value, portfolio in feasible_portfolios(instance)
+                      if member_sites(portfolio) != used), default=None)
     if best_other is None:
         assert outcome.runner_up is None
     else:

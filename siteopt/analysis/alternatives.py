@@ -27,6 +27,7 @@ from siteopt.model.formulation import build_model
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
+from siteopt.units import eur, mw, people
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,8 @@ class Alternatives:
         ax.barh(labels[::-1], values[::-1], color="#0072B2", gid="alternatives")
         for y, a in enumerate(self.items[::-1]):   # what each gives, written on its bar
             gap = "" if a.rank == 1 else f" ({a.gap:.2%} below)"
-            ax.text(max(values) * 0.02, y, f"{a.objective:.4f}{gap}: {a.people / 1e6:,.1f} m "
-                    f"people, EUR {a.capex_eur / 1e9:,.2f} bn, {a.power_mw:,.0f} MW",
+            ax.text(max(values) * 0.02, y, f"{a.objective:.4f}{gap}: {people(a.people)}, "
+                    f"{eur(a.capex_eur)}, {mw(a.power_mw)}",
                     va="center", ha="left", fontsize=8, color="white", parse_math=False)
         ax.set_xlim(0, max(values) * 1.02 + 1e-3)   # from 0: a bar's length is its value
         ax.set_xlabel("objective (higher is better; the gaps are small: see the labels)")

@@ -21,7 +21,7 @@ import pandas as pd
 from siteopt.data.schema import id_hint
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.paths import display_path
-from siteopt.units import eur, mw, people
+from siteopt.units import changes, eur
 
 #: Precision of the capex at which a site enters or leaves, EUR.
 CAPEX_STEP_EUR = 10e6
@@ -83,22 +83,15 @@ class SiteExplanation:
 
     def _quantities(self) -> str:
         """``: 1.6 m more people within 500 km, EUR 0.80 bn less capex, 100 MW less power``."""
-        said = []
-        if self.people_change is not None and abs(self.people_change) >= 0.5:
-            said.append(f"{people(abs(self.people_change)).removesuffix(' people')} "
-                        f"{'more' if self.people_change > 0 else 'fewer'} people within "
-                        f"{self.radius_km:g} km")
-        if self.capex_change_eur is not None and abs(self.capex_change_eur) >= 0.5:
-            said.append(f"{eur(abs(self.capex_change_eur))} "
-                        f"{'more' if self.capex_change_eur > 0 else 'less'} capex")
-        if self.power_change_mw is not None and abs(self.power_change_mw) >= 0.5:
-            said.append(f"{mw(abs(self.power_change_mw))} "
-                        f"{'more' if self.power_change_mw > 0 else 'less'} power")
+        if self.people_change is None:
+            return ""
+        said = changes(self.people_change, self.capex_change_eur, self.power_change_mw,
+                       self.radius_km)
         return f": {', '.join(said)}" if said else ""
 
     def sentence(self) -> str:
         """The explanation in plain words."""
-        bn = f"EUR {self.capex_eur / 1e9:,.2f} bn"
+        bn = eur(self.capex_eur)
         if self.chosen:
             verb, effect, moved = "Leaving it out", "brings in", self.brought_in
             impossible = "No portfolio without it meets the limits."
@@ -113,7 +106,7 @@ class SiteExplanation:
                      + (f" and costs {self.regret / abs(self.objective):.2%} of the objective "
                         f"({self.regret:.4f} points)" if self.regret > 0 else "")
                      + self._quantities() + ".")
-        threshold = (f"EUR {self.threshold_capex_eur / 1e9:,.2f} bn"
+        threshold = (eur(self.threshold_capex_eur)
                      if self.threshold_capex_eur is not None else None)
         if self.chosen:
             text += (f" It would leave at a capex of {threshold} (now {bn})." if threshold else

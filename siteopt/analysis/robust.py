@@ -30,6 +30,7 @@ import pandas as pd
 
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.terms import TERMS
+from siteopt.units import changes, eur
 
 #: Most draws one run may solve.
 MAX_DRAWS = 100_000
@@ -260,20 +261,19 @@ class Robustness:
         over, slipped = frame["today_over_budget"], frame["today_slipped"]
         lines.append(
             f"Today's optimum ({self.today}) meets every limit in {met.mean():.0%} of the "
-            f"draws: it goes over the budget of EUR {self.budget_eur / 1e9:,.2f} bn in "
+            f"draws: it goes over the budget of {eur(self.budget_eur)} in "
             f"{over.mean():.0%} (capex overruns), loses a member's grid connection in "
             f"{slipped.mean():.0%} (both in {(over & slipped).mean():.0%}).")
         regret = frame["regret"][met]
         if len(regret):
-            people = frame["people"][met] - self.today_people
-            capex = (frame["capex_eur"][met] - frame["today_capex_eur"][met]).mean()
+            said = changes((frame["people"][met] - self.today_people).mean(),
+                           (frame["capex_eur"][met] - frame["today_capex_eur"][met]).mean(),
+                           0.0, self.radius_km)
             lines.append(
                 f"Where it meets them, it is the draw's optimum in {(regret <= 1e-9).mean():.0%}; "
                 f"the draw's optimum scores on average {regret.mean():.4f} points more "
-                f"({regret.mean() / frame['objective'][met].mean():.2%}), reaches "
-                f"{abs(people.mean()) / 1e6:,.1f} m {'more' if people.mean() >= 0 else 'fewer'} "
-                f"people within {self.radius_km:g} km and spends EUR {abs(capex) / 1e9:,.2f} bn "
-                f"{'more' if capex >= 0 else 'less'} capex.")
+                f"({regret.mean() / frame['objective'][met].mean():.2%})"
+                + (f": {', '.join(said)}" if said else "") + ".")
         top = self.candidates.iloc[0]
         lines.append(
             f"Ranked by {self.RANKING}: first {top['portfolio']} (meets every limit in "

@@ -109,7 +109,6 @@ import importlib
 from siteopt.model.selection import (
     CANDIDATE_REACH_RATIO,
     SelectionInstance,
-    canonical,
     compact_objective,
     cover_sets_over_candidates,
     exclusion_rows,
@@ -124,9 +123,9 @@ from siteopt.terms import TERMS
 #: Names of the PuLP formulation, imported (with PuLP) when first used.
 _FORMULATION = ("BuiltModel", "build_model", "objective_expression", "term_expression")
 
-__all__ = ["CANDIDATE_REACH_RATIO", "SelectionInstance", "TERMS", "canonical",
-           "compact_objective", "cover_sets_over_candidates", "exclusion_rows", "gigafactory_labels", "gigafactory_objective",
-           "lp_names", "site_objective", "site_set", *_FORMULATION]
+__all__ = ["CANDIDATE_REACH_RATIO", "SelectionInstance", "TERMS", "compact_objective",
+           "cover_sets_over_candidates", "exclusion_rows", "gigafactory_labels",
+           "gigafactory_objective", "lp_names", "site_objective", "site_set", *_FORMULATION]
 
 
 def __getattr__(name: str):

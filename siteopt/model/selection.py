@@ -416,11 +416,6 @@ def site_set(gigafactories) -> tuple[int, ...]:
     return tuple(sorted(int(s) for members in gigafactories for s in members))
 
 
-def canonical(gigafactories) -> tuple[tuple[int, ...], ...]:
-    """A portfolio as sorted tuples of sorted site indices (one form for comparisons)."""
-    return tuple(sorted(tuple(sorted(int(s) for s in members)) for members in gigafactories))
-
-
 def _threshold_cliques(sites: np.ndarray, weight: np.ndarray, conflict) -> list[np.ndarray]:
     """The maximal cliques of a threshold conflict graph on ``sites``.
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.sanitize import printable_text, spreadsheet_cell
+from siteopt.units import eur
 
 #: The date written into the workbook and the GeoPackage: outputs may not differ by run date.
 FIXED_DATE = datetime.datetime(2000, 1, 1)
@@ -231,10 +232,10 @@ def summary(result) -> list[tuple[str, str]]:
             ("status", result.status.value),
             ("objective", f"{result.objective:.6f}"),
             ("gap", f"{result.solver['gap']:.4%}"),
-            ("budget", f"EUR {model.budget.total_eur / 1e9:,.1f} bn"),
+            ("budget", eur(model.budget.total_eur, digits=1)),
             ("gigafactories", f"{len(result.gigafactories)} of at most "
                               f"{model.limits.max_gigafactories}"),
-            ("capex", f"EUR {result.total_capex_eur / 1e9:,.2f} bn"),
+            ("capex", eur(result.total_capex_eur)),
             ("power", f"{result.total_power_mw:,.0f} MW"),
             ("population within reach", f"{result.terms['coverage']:.1%} of the EU-27 within "
                                         f"{model.coverage.radius_km:g} km"),

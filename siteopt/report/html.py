@@ -26,6 +26,7 @@ from siteopt.report.text import (
     limits_table,
     status_line,
 )
+from siteopt.units import eur, people
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
@@ -94,7 +95,7 @@ def question_text(result) -> str:
             f"{len(result.sites)} candidate sites ({border}, no two members more than "
             f"{consolidation.link_km:,.0f} km apart), with each member state in at most "
             f"<b>{model.limits.max_bids_per_country}</b> bid, "
-            f"costing at most <b>EUR {model.budget.total_eur / 1e9:,.1f} bn</b> and "
+            f"costing at most <b>{eur(model.budget.total_eur, digits=1)}</b> and "
             f"<b>{model.limits.total_power_mw:,.0f} MW</b> together, give Europe the highest score "
             f"{' + '.join(parts)}{' (cost subtracted)' if weights.cost > 0 else ''}? Coverage counts "
             f"people within <b>{model.coverage.radius_km:g} km</b> (about "
@@ -247,7 +248,7 @@ def build_report(result, analyses=()) -> str:
         "<h3>Member sites</h3>",
         table_html(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                "portfolio"),
-        f"<p>Together the sites reach <b>{result.covered_population / 1e6:,.1f} m people</b> "
+        f"<p>Together the sites reach <b>{people(result.covered_population)}</b> "
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km.</p>",
         table_html(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",

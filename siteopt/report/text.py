@@ -13,6 +13,7 @@ from siteopt.summary import headline as summary_headline
 from siteopt.report.tables import DEFAULT_WIDTH, render_table
 from siteopt.result import Result, short_name
 from siteopt.sanitize import printable_text
+from siteopt.units import eur, people
 
 TERM_LABELS = {
     "coverage": "C coverage: share of EU-27 people within {radius} km",
@@ -33,16 +34,6 @@ def id_list(ids: list[str], most: int = 60) -> str:
     return shown if len(ids) <= most else f"{shown} and {len(ids) - most} more (all in --format json)"
 
 
-def _bn1(eur: float) -> str:
-    """``EUR 2.8 bn``, for table cells."""
-    return f"EUR {eur / 1e9:,.1f} bn"
-
-
-def _bn(eur: float) -> str:
-    """``EUR 2.77 bn``."""
-    return f"EUR {eur / 1e9:,.2f} bn"
-
-
 def term_label(term: str, result: Result) -> str:
     """The plain-words label of an objective term (R filled in)."""
     return TERM_LABELS[term].format(radius=f"{result.model.coverage.radius_km:g}")
@@ -59,10 +50,10 @@ def chosen_sites_table(result: Result) -> pd.DataFrame:
                  for name, provenance in zip(chosen["name"], chosen["provenance"])],
         "state": chosen["country"],
         "effective MW": chosen["effective_mw"],
-        "capex": chosen["capex_eur"].map(_bn1),
+        "capex": chosen["capex_eur"].map(lambda capex: eur(capex, digits=1)),
         "CO2 g/kWh": chosen["co2_g_per_kwh"],
         f"within {result.model.coverage.radius_km:g} km":
-            chosen["population_within_r"].map(lambda people: f"{people / 1e6:,.1f} m people"),
+            chosen["population_within_r"].map(people),
     })
     if all(len(g.members) == 1 for g in result.gigafactories):
         frame = frame.drop(columns="gigafactory")
@@ -76,8 +67,8 @@ def gigafactories_table(result: Result) -> pd.DataFrame:
     """One row per gigafactory: members, power, capital and energy cost, letters."""
     years = f"energy {result.model.costs.years:g} y"
     rows = [{"gigafactory": g.id, "states": ", ".join(g.countries), "sites": len(g.members),
-             "effective MW": g.effective_mw, "capex": _bn1(g.capex_eur),
-             years: _bn1(g.energy_cost_eur),
+             "effective MW": g.effective_mw, "capex": eur(g.capex_eur, digits=1),
+             years: eur(g.energy_cost_eur, digits=1),
              "letters": len(g.merged_letters) + len(g.partner_letters),
              "requested MW": g.requested_mw} for g in result.gigafactories]
     frame = pd.DataFrame(rows, columns=["gigafactory", "states", "sites", "effective MW",
@@ -210,8 +201,8 @@ def format_result(result: Result, width: int | None = None) -> str:
                      optional=("CO2 g/kWh", "state"))
         + f"* illustrative figures (see {sources_note(result.dataset)}); the others are "
           f"reported.",
-        textwrap.fill(f"Together the sites reach {result.covered_population / 1e6:,.1f} m "
-                      f"people ({result.terms['coverage']:.1%} of the EU-27) within "
+        textwrap.fill(f"Together the sites reach {people(result.covered_population)} "
+                      f"({result.terms['coverage']:.1%} of the EU-27) within "
                       f"{radius:g} km, about {radius / 50:.0f} ms round trip over fibre.",
                       width or DEFAULT_WIDTH) + "\n",
         render_table(limits_table(result), title="Limits", width=width,
@@ -283,12 +274,12 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
                           for r in items])
     add("effective MW", [f"{r.total_power_mw:,.0f} of {r.model.limits.total_power_mw:,.0f}"
                          for r in items])
-    add("people within reach", [f"{r.covered_population / 1e6:,.1f} m within "
+    add("people within reach", [f"{people(r.covered_population, 'within')} "
                                 f"{r.model.coverage.radius_km:g} km ({r.terms['coverage']:.1%})"
                                 for r in items])
-    add("capex", [f"{_bn1(r.total_capex_eur)} of {_bn1(r.model.budget.total_eur)}"
+    add("capex", [f"{eur(r.total_capex_eur, digits=1)} of {eur(r.model.budget.total_eur, digits=1)}"
                   for r in items])
-    add("lifetime cost", [f"{_bn1(r.lifetime_cost_eur)} (capex + {r.model.costs.years:g} y "
+    add("lifetime cost", [f"{eur(r.lifetime_cost_eur, digits=1)} (capex + {r.model.costs.years:g} y "
                           f"of electricity)" for r in items])
     add("CO2 a year", [f"{r.annual_co2_t / 1e3:,.0f} kt" for r in items])
     add("most gigafactories (p)", [str(r.model.limits.max_gigafactories) for r in items])
