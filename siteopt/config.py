@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import json
 import math
+import textwrap
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -394,11 +395,11 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err}); see models/default.toml "
+        raise ConfigError(f"{path}: not valid TOML ({err}); see `siteopt keys` "
                           f"for the format") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a model file; see "
-                          f"models/default.toml for the format") from None
+                          f"`siteopt keys` for the keys") from None
     cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
     return check_consistency(dataclasses.replace(cfg, source=display_path(path)))
 
@@ -436,6 +437,36 @@ def _literal(value) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(str(item) for item in value)
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _toml(value) -> str:
+    """A value in TOML: ``20e9``, ``0.7``, ``true``, ``"highs"``, ``["ES-MLN", "DE-LUB"]``."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return _literal(value)
+
+
+def model_template() -> str:
+    """A model file that sets every key to its default, each under a comment with its
+    meaning and unit: the same source as ``siteopt keys``. ``siteopt init`` writes it as a
+    workspace's ``models/default.toml``."""
+    lines = ["# siteopt model: every key, with its meaning and unit (siteopt keys lists the same).",
+             "# Change what you need; a key left out takes its default.",
+             "# Try a change without editing: siteopt solve --set weights.coverage=0.7"]
+    section = None
+    for key, spec in settings():
+        name, field_name = key.split(".")
+        if name != section:
+            lines += ["", f"[{name}]"]
+            section = name
+        unit = spec.metadata.get("unit", "")
+        doc = " ".join(spec.metadata.get("doc", "").split())
+        text = f"{doc.rstrip('.')}." + (f" Unit: {unit}." if unit else "")
+        lines += textwrap.wrap(text, 96, initial_indent="# ", subsequent_indent="# ")
+        lines.append(f"{field_name} = {_toml(spec.default)}")
+    return "\n".join(lines) + "\n"
 
 
 #: A budget below this (EUR) is a typing slip: billions given as euros (``--budget 20``).

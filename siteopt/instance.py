@@ -219,7 +219,7 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
     sites, demand, countries = dataset.site_table, dataset.demand_table, dataset.country_table
     site_ids = sites["site_id"].tolist()
     country = sites["country"].tolist()
-    _check_site_lists(cfg, site_ids, display_path(dataset.directory / "sites.csv"))
+    _check_site_lists(cfg, site_ids, dataset.displays["sites.csv"])
     mw = effective_mw(sites["power_mw"], sites["grid_mw"], cfg.limits.gigafactory_power_cap_mw)
     capex = sites["capex_eur"].astype(float)
     lat, lon = sites["lat"].astype(float), sites["lon"].astype(float)

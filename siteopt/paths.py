@@ -1,48 +1,154 @@
-"""Where things are: the checkout's data and models, and short paths for messages."""
+"""Where things are: the shipped data set and scenarios (package data), the workspace a command
+runs in, and short paths for messages.
+
+The data and model a command uses, first match wins:
+
+1. ``--data`` / ``--model`` on the command line (or the ``data=`` / ``model=`` arguments);
+2. for data, the ``SITEOPT_DATA`` environment variable;
+3. the workspace: the nearest ``siteopt.toml`` in the working directory or above it (as git
+   finds its repository), which names its data and default model (``siteopt init``);
+4. the shipped EU data set (``siteopt/datasets/eu2026``) and ``default`` scenario.
+
+A model given by name (``--model green-grid``) is looked up in the workspace's ``models/``
+first, then among the shipped scenarios.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-#: The checkout siteopt was installed from (editable install).
-CHECKOUT = Path(__file__).resolve().parents[1]
+from siteopt.errors import ConfigError
+
+#: The name of the shipped data set, a directory of ``siteopt/datasets``.
+SHIPPED_DATA_SET = "eu2026"
+#: The file that marks a workspace.
+WORKSPACE_FILE = "siteopt.toml"
+#: The environment variable naming a data directory or workbook.
+DATA_VARIABLE = "SITEOPT_DATA"
+
+
+def _package_dir(*parts: str) -> Path:
+    """A directory of the installed package (a real directory: siteopt is never zipped)."""
+    return Path(str(resources.files("siteopt").joinpath(*parts)))
+
+
+def shipped_data_dir() -> Path:
+    """The shipped EU data set (``siteopt/datasets/eu2026`` in the installed package)."""
+    return _package_dir("datasets", SHIPPED_DATA_SET)
+
+
+def scenarios_dir() -> Path:
+    """The shipped scenarios (``siteopt/scenarios``: ``default.toml``, ``green-grid.toml``...)."""
+    return _package_dir("scenarios")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A directory marked by ``siteopt.toml`` (see :func:`siteopt.workspace.init_workspace`).
+
+    Attributes
+    ----------
+    root : Path
+        The directory holding ``siteopt.toml``.
+    data : Path
+        Its data: a directory of CSV files or an Excel workbook.
+    model : Path
+        Its default model file.
+    """
+
+    root: Path
+    data: Path
+    model: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+
+def find_workspace(start: str | Path | None = None) -> Workspace | None:
+    """The workspace of ``start`` (default: the working directory): the nearest directory at
+    or above it holding ``siteopt.toml``, or None.
+
+    Raises
+    ------
+    ConfigError
+        When that ``siteopt.toml`` cannot be read.
+    """
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / WORKSPACE_FILE).is_file():
+            return _read_workspace(directory)
+    return None
+
+
+def _read_workspace(root: Path) -> Workspace:
+    marker = root / WORKSPACE_FILE
+    try:
+        document = tomllib.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{marker}: cannot be read as a workspace file ({err}); fix it or "
+                          f"write a new one with `siteopt init --force`") from None
+    section = document.get("workspace", {})
+    values = {}
+    for key, default in (("data", "data"), ("model", "models/default.toml")):
+        value = section.get(key, default) if isinstance(section, dict) else None
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{marker}: workspace.{key} = {value!r} must be a path relative "
+                              f"to the workspace, e.g. {key} = \"{default}\"")
+        values[key] = root / value
+    return Workspace(root, values["data"], values["model"])
 
 
 def default_data_dir() -> Path:
-    """``data/`` of the checkout siteopt was installed from."""
-    return CHECKOUT / "data"
+    """The data used when none is given: ``SITEOPT_DATA``, else the workspace's, else the
+    shipped data set."""
+    named = os.environ.get(DATA_VARIABLE, "").strip()
+    if named:
+        return Path(named)
+    workspace = find_workspace()
+    return workspace.data if workspace is not None else shipped_data_dir()
 
 
 def default_model_path() -> Path:
-    """``models/default.toml`` of the checkout siteopt was installed from."""
-    return CHECKOUT / "models" / "default.toml"
+    """The model used when none is given: the workspace's, else the shipped ``default``."""
+    workspace = find_workspace()
+    return workspace.model if workspace is not None else scenarios_dir() / "default.toml"
 
 
 def shipped_scenarios() -> list[str]:
-    """Names of the model files in the checkout's ``models/`` (``default``, ``green-grid``...)."""
-    return sorted(path.stem for path in (CHECKOUT / "models").glob("*.toml"))
+    """Names of the scenarios a ``--model NAME`` may give: the workspace's ``models/`` and the
+    shipped ones (``default``, ``green-grid``...)."""
+    directories = [scenarios_dir()]
+    workspace = find_workspace()
+    if workspace is not None:
+        directories.insert(0, workspace.models_dir)
+    return sorted({path.stem for directory in directories for path in directory.glob("*.toml")})
 
 
 def model_path(name_or_path: str | Path) -> Path:
-    """The model file meant by ``--model``: an existing path (from the working directory), a
-    shipped scenario by name (``green-grid``), or a path relative to the checkout
-    (``models/green-grid.toml`` from any directory). An unknown name is returned as given, for
-    the loader to report."""
+    """The model file meant by ``--model``: an existing path (from the working directory), or
+    a scenario by name (``green-grid``, ``models/green-grid.toml``): the workspace's first,
+    then the shipped one. An unknown name is returned as given, for the loader to report."""
     path = Path(name_or_path)
     if path.exists() or path.is_absolute():
         return path
-    shipped = CHECKOUT / "models" / f"{path.name.removesuffix('.toml')}.toml"
-    if path.parent == Path(".") and shipped.exists():
-        return shipped
-    if (CHECKOUT / path).exists():
-        return CHECKOUT / path
+    if path.parent in (Path("."), Path("models")):
+        name = f"{path.name.removesuffix('.toml')}.toml"
+        workspace = find_workspace()
+        places = ([workspace.models_dir] if workspace is not None else []) + [scenarios_dir()]
+        for directory in places:
+            if (directory / name).is_file():
+                return directory / name
     return path
 
 
 def display_path(path: str | Path) -> str:
-    """A path as users typed it: relative to the working directory when inside it, else
-    relative to the checkout for its own files (``models/green-grid.toml``), else as given."""
+    """A path as users read it: relative to the working directory when inside it; a shipped
+    file as ``siteopt/...`` (its place in the package); else as given."""
     try:
         relative = os.path.relpath(path)
     except ValueError:
@@ -50,6 +156,7 @@ def display_path(path: str | Path) -> str:
     if not relative.startswith(".."):
         return relative
     resolved = Path(path).resolve()
-    if resolved.is_relative_to(CHECKOUT):
-        return str(resolved.relative_to(CHECKOUT))
+    package = _package_dir().resolve()
+    if resolved.is_relative_to(package):
+        return str(Path("siteopt") / resolved.relative_to(package))
     return str(path)

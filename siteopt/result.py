@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from siteopt import __version__
 from siteopt.atomic import write_directory, write_file
 from siteopt.config import ModelConfig
 from siteopt.consolidation import ConsolidationPlan
@@ -321,6 +322,8 @@ class Result:
             "unfunded_by_country": self.consolidation.unfunded_by_country(),
             "model": self.model.to_dict(),
             "model_description": self.model.description,
+            "data_set": dict(self.dataset.data_set),
+            "siteopt_version": __version__,
             "solver": {"name": self.solver["name"], "method": self.solver["method"],
                        "seconds": self.solver["seconds"], "gap": self.solver["gap"],
                        "bound": self.solver["bound"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from siteopt.paths import default_data_dir, display_path
+from siteopt.paths import display_path, shipped_data_dir
 from siteopt.units import changes, eur, mw, people
 
 #: A limit used to at least this share is "in full use".
@@ -174,7 +174,8 @@ def _status(result) -> str:
 
 def sources_note(dataset) -> str:
     """Where a reader finds how the site figures were made: the shipped data set's README, or
-    the ``source`` column of the data directory actually used."""
-    if dataset is None or dataset.directory.resolve() == default_data_dir().resolve():
-        return "data/README.md"
-    return f"the source column of {display_path(dataset.directory / 'sites.csv')}"
+    the ``source`` column of the sites actually used."""
+    if dataset is None or (dataset.data_set["version"] is not None
+                           and "sites.csv" not in dataset.data_set["modified"]):
+        return display_path(shipped_data_dir() / "README.md")
+    return f"the source column of {dataset.displays['sites.csv']}"

@@ -339,7 +339,7 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None,
     known = set(dataset.sites["site_id"])
     unknown = [s for s in site_ids if s not in known]
     if unknown:
-        sites_file = display_path(dataset.directory / "sites.csv")
+        sites_file = dataset.displays["sites.csv"]
         hint = id_hint(unknown[0], known, f"; site IDs are in {sites_file} (e.g. "
                                           f"{', '.join(sorted(known)[:3])})")
         raise ConfigError(f"unknown site {', '.join(unknown)}{hint}")

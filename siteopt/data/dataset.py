@@ -24,12 +24,19 @@ class Dataset:
     Attributes
     ----------
     directory : Path
-        Where the files were read from.
+        Where the files were read from: a directory of CSV files and ``countries.geojson``,
+        or an Excel workbook.
     site_table, letter_table, demand_table, country_table, factory_table : Table
         The columns of ``sites.csv``, ``letters.csv``, ``demand.csv``, the properties of
         ``countries.geojson`` and ``ai_factories.csv``, rows in file order.
     sha256 : dict
         File name -> SHA-256 of its bytes, for the result manifest.
+    displays : dict
+        File name (``sites.csv``...) -> how messages name where its table came from
+        (``data/sites.csv``, ``bids.xlsx, sheet sites``).
+    data_set : dict
+        Which data set this is (:func:`siteopt.data.manifest.identify`): ``name``,
+        ``version`` (None for one's own data) and ``modified``.
     country_geojson : bytes or None
         The bytes of ``countries.geojson`` that were validated, for the country shapes of the
         maps (None: no shapes, see :meth:`without_geometry`).
@@ -44,6 +51,8 @@ class Dataset:
     country_table: Table
     factory_table: Table
     sha256: dict[str, str]
+    displays: dict[str, str]
+    data_set: dict
     country_geojson: bytes | None = field(default=None, repr=False)
     derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -78,6 +87,14 @@ class Dataset:
     def ai_factories(self):
         """EuroHPC AI Factories (GeoDataFrame of EPSG:4326 points)."""
         return point_frame(self.factory_table)
+
+    def describe(self) -> str:
+        """The data set and where it was read, as outputs name it: ``eu2026 (2026-12-02)``,
+        ``own data in bids.xlsx`` (:func:`siteopt.data.manifest.label`)."""
+        from siteopt.data.manifest import label
+        from siteopt.paths import display_path
+
+        return label(self.data_set, display_path(self.directory))
 
     def without_geometry(self) -> Dataset:
         """The same data without the country shapes: all a solve needs, and what a worker

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from siteopt.data import cache, schema
@@ -17,7 +18,7 @@ from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
 from siteopt.data.plausible import site_warnings
 from siteopt.errors import DataWarning, InputError, Problem
-from siteopt.paths import default_data_dir, display_path
+from siteopt.paths import default_data_dir, display_path, shipped_data_dir
 
 #: Files that may hold a header and no rows: a study of sites alone, with no letters of
 #: interest or AI Factories.
@@ -49,7 +50,7 @@ def _load_countries(content: bytes | None, display: str):
     where = checks.Located(display, row_offset=1, row_kind="feature")
     if content is None:
         return None, [Problem(display, "file not found; every data directory needs it "
-                                       "(see data/README.md)")]
+                                       "(siteopt init --empty DIR writes a template)")]
     try:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
@@ -86,14 +87,110 @@ def _load_countries(content: bytes | None, display: str):
     return countries, problems + found + checks.check_geometries(countries, where)
 
 
-def load_data(directory: str | Path | None = None) -> Dataset:
-    """Read every data file in ``directory`` and validate it.
+@dataclass(frozen=True)
+class Origin:
+    """Where each table of a data set comes from.
+
+    Attributes
+    ----------
+    source : Path
+        The data directory or the workbook.
+    displays : dict
+        File name -> how messages name its table (``data/sites.csv``, ``bids.xlsx (sheet
+        sites)``).
+    contents : dict
+        File name -> the bytes it is read from (hashed for the cache and the outputs), None
+        when missing.
+    row_kinds : dict
+        File name -> what its rows are called in messages (``line``, ``row``, ``feature``).
+    workbook_tables : tuple of str
+        The files read from the workbook's sheets (the rest are CSV or GeoJSON files).
+    """
+
+    source: Path
+    displays: dict[str, str]
+    contents: dict[str, bytes | None]
+    row_kinds: dict[str, str]
+    workbook_tables: tuple[str, ...] = ()
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
+def data_origin(source: Path) -> Origin:
+    """The tables of ``source``: a directory of the five files, or an Excel workbook
+    (:mod:`siteopt.data.workbook`) whose missing optional sheets and country shapes come from
+    the shipped data set (the shapes from a ``countries.geojson`` beside the workbook if there
+    is one).
+
+    Raises
+    ------
+    InputError
+        When ``source`` is neither.
+    """
+    from siteopt.data.workbook import OPTIONAL_SHEETS, SHEETS, WORKBOOK_SUFFIXES, sheet_display
+
+    if source.suffix.lower() in WORKBOOK_SUFFIXES:
+        if not source.is_file():
+            raise InputError([Problem(display_path(source), "workbook not found; pass an "
+                                                            "existing .xlsx file to --data")])
+        sheets = workbook_sheets(source)
+        beside = source.parent / "countries.geojson"
+        paths = {"countries.geojson": beside if beside.is_file()
+                 else shipped_data_dir() / "countries.geojson"}
+        workbook_bytes = source.read_bytes()
+        displays, contents, kinds, tables = {}, {}, {}, []
+        for sheet, name in SHEETS.items():
+            if sheet in sheets or sheet not in OPTIONAL_SHEETS:
+                displays[name] = sheet_display(display_path(source), sheet)
+                contents[name], kinds[name] = workbook_bytes, "row"
+                tables.append(name)
+            else:
+                paths[name] = shipped_data_dir() / name
+        for name, path in paths.items():
+            displays[name], contents[name] = display_path(path), _read_bytes(path)
+            kinds[name] = "feature" if name.endswith(".geojson") else "line"
+        order = list(schema.FILES)
+        return Origin(source, dict(sorted(displays.items(), key=lambda i: order.index(i[0]))),
+                      contents, kinds, tuple(tables))
+    if not source.is_dir():
+        hint = ("pass a data directory or an Excel workbook (.xlsx)" if source.exists()
+                else "pass an existing directory or .xlsx workbook")
+        raise InputError([Problem(display_path(source), f"data directory not found; {hint} "
+                                                        f"to --data")])
+    paths = {name: source / name for name in schema.FILES}
+    return Origin(source, {name: display_path(path) for name, path in paths.items()},
+                  {name: _read_bytes(path) for name, path in paths.items()},
+                  {name: "feature" if name.endswith(".geojson") else "line" for name in paths})
+
+
+def workbook_sheets(path: Path) -> list[str]:
+    """The sheet names of a workbook, or none when it cannot be opened (the reader then
+    reports why)."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+    except Exception:   # reported with its reason when the sheets are read
+        return []
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def load_data(source: str | Path | None = None) -> Dataset:
+    """Read every data file of ``source`` and validate it.
 
     Parameters
     ----------
-    directory : path, optional
+    source : path, optional
         A directory with ``sites.csv``, ``letters.csv``, ``demand.csv``, ``ai_factories.csv``
-        and ``countries.geojson``; by default the shipped ``data/``.
+        and ``countries.geojson``, or an Excel workbook (``.xlsx``) with sheets ``sites``,
+        ``letters`` and optionally ``demand`` and ``ai_factories``; by default
+        ``SITEOPT_DATA``, the workspace's data or the shipped data set
+        (:func:`siteopt.paths.default_data_dir`).
 
     Returns
     -------
@@ -102,8 +199,8 @@ def load_data(directory: str | Path | None = None) -> Dataset:
     Raises
     ------
     InputError
-        Listing every problem found (up to :data:`MAX_PROBLEMS`), each with file, row, column,
-        value and fix.
+        Listing every problem found (up to :data:`MAX_PROBLEMS`), each with file (and sheet),
+        row, column, value and fix.
 
     Warns
     -----
@@ -116,31 +213,28 @@ def load_data(directory: str | Path | None = None) -> Dataset:
     and the next load skips reading and checking them (:mod:`siteopt.data.cache`;
     ``SITEOPT_NO_CACHE=1`` bypasses the cache).
     """
-    directory = Path(directory) if directory is not None else default_data_dir()
-    if not directory.is_dir():
-        raise InputError([Problem(display_path(directory), "data directory not found; pass an "
-                                                       "existing directory to --data")])
-    paths = {name: directory / name for name in schema.FILES}
-    hashes, country_geojson = {}, None
-    for name, path in paths.items():
-        if path.is_file():
-            content = path.read_bytes()
-            hashes[name] = hashlib.sha256(content).hexdigest()
-            if name == "countries.geojson":   # kept for the maps' shapes
-                country_geojson = content
-    key = cache.cache_key(hashes, repr(schema.FILES)) if len(hashes) == len(paths) else None
+    from siteopt.data.manifest import identify
+
+    origin = data_origin(Path(source) if source is not None else default_data_dir())
+    hashes = {name: hashlib.sha256(content).hexdigest()
+              for name, content in origin.contents.items() if content is not None}
+    key = (cache.cache_key({**hashes, "sheets": repr(origin.workbook_tables)},
+                           repr(schema.FILES)) if len(hashes) == len(schema.FILES) else None)
     tables = cache.read_tables(key) if key is not None else None
     if tables is None or not _complete(tables):   # read and check every file
-        tables = _validated_tables(paths, country_geojson)
+        tables = _validated_tables(origin)
         if key is not None:
             cache.write_tables(key, tables)
-    for warning in site_warnings(tables["sites.csv"], display_path(paths["sites.csv"])):
+    for warning in site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
+                                 origin.row_kinds["sites.csv"]):
         warnings.warn(DataWarning(str(warning)), stacklevel=2)
-    return Dataset(directory=directory, site_table=tables["sites.csv"],
+    return Dataset(directory=origin.source, site_table=tables["sites.csv"],
                    letter_table=tables["letters.csv"], demand_table=tables["demand.csv"],
                    country_table=tables["countries.geojson"],
                    factory_table=tables["ai_factories.csv"], sha256=hashes,
-                   country_geojson=country_geojson)
+                   displays=dict(origin.displays),
+                   data_set=identify(tables),
+                   country_geojson=origin.contents["countries.geojson"])
 
 
 def _complete(tables: dict[str, Table]) -> bool:
@@ -151,8 +245,8 @@ def _complete(tables: dict[str, Table]) -> bool:
         for column in columns if column.required)
 
 
-def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> dict[str, Table]:
-    """Every file read and checked: file name -> its typed table.
+def _validated_tables(origin: Origin) -> dict[str, Table]:
+    """Every table of ``origin`` read and checked: file name -> its typed table.
 
     Raises
     ------
@@ -161,22 +255,35 @@ def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> 
     """
     from siteopt.data import checks
     from siteopt.data.read import read_csv_table
+    from siteopt.data.workbook import read_workbook
 
-    display = {name: display_path(path) for name, path in paths.items()}
+    display, row_kind = origin.displays, origin.row_kinds
     problems: list[Problem] = []
-    countries, found = _load_countries(country_geojson, display["countries.geojson"])
+    countries, found = _load_countries(origin.contents["countries.geojson"],
+                                       display["countries.geojson"])
     problems += found
     known = frozenset(countries["iso_a2"]) if countries is not None and not found else None
 
+    sheets = {}
+    if origin.workbook_tables:
+        sheets, found = read_workbook(origin.source, display_path(origin.source))
+        problems += found
     frames = {}
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv"):
-        raw, found = read_csv_table(paths[name], display[name],
-                                    may_be_empty=name in MAY_BE_EMPTY)
-        problems += found
+        if name in origin.workbook_tables:
+            raw = sheets.get(name)
+            if raw is not None and raw.empty and name not in MAY_BE_EMPTY:
+                problems.append(Problem(display[name], "has a header but no rows"))
+                raw = None
+        else:
+            raw, found = read_csv_table(origin.source / name if not origin.workbook_tables
+                                        else shipped_data_dir() / name, display[name],
+                                        may_be_empty=name in MAY_BE_EMPTY)
+            problems += found
         if raw is None:
             frames[name] = None
             continue
-        where = checks.Located(display[name], row_offset=2, row_kind="line")
+        where = checks.Located(display[name], row_offset=2, row_kind=row_kind[name])
         typed, found = checks.check_columns(raw, schema.FILES[name], where, known,
                                             display["countries.geojson"])
         problems += found
@@ -186,7 +293,7 @@ def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> 
     if sites is not None and letters is not None and "site_id" in letters and "site_id" in sites:
         problems += checks.check_references(letters["site_id"], schema.LETTERS[1],
                                             sites["site_id"], display["sites.csv"],
-                                            checks.Located(display["letters.csv"], 2, "line"))
+                                            checks.Located(display["letters.csv"], 2, row_kind["letters.csv"]))
     # geography is checked on every row whose coordinates and country are valid, so range
     # errors elsewhere do not hide a site in the wrong country: one pass reports both
     if countries is not None and known is not None:
@@ -197,7 +304,7 @@ def _validated_tables(paths: dict[str, Path], country_geojson: bytes | None) -> 
             if frame is not None and {id_column, "country", "lat", "lon"} <= set(frame):
                 problems += checks.check_points_in_countries(
                     frame, id_column, kind, countries,
-                    checks.Located(display[name], 2, "line"))
+                    checks.Located(display[name], 2, row_kind[name]))
     if problems:
         raise InputError(sorted(problems, key=_file_order(display))[:MAX_PROBLEMS])
     frames["countries.geojson"] = countries

@@ -33,7 +33,7 @@ def _times(ratio: float) -> str:
     return f"{1 / ratio:,.0f} times less than" if ratio < 1 else f"{ratio:,.0f} times"
 
 
-def site_warnings(sites: Table, display: str) -> list[Problem]:
+def site_warnings(sites: Table, display: str, row_kind: str = "line") -> list[Problem]:
     """Implausible figures in ``sites.csv``, one warning per row and column.
 
     Parameters
@@ -42,6 +42,8 @@ def site_warnings(sites: Table, display: str) -> list[Problem]:
         The checked site table (row ``i`` is line ``i + 2`` of the file).
     display : str
         The file, as messages name it.
+    row_kind : str
+        What its rows are called (``line`` of a CSV file, ``row`` of a sheet).
 
     Returns
     -------
@@ -55,7 +57,7 @@ def site_warnings(sites: Table, display: str) -> list[Problem]:
             warnings.append(Problem(
                 display, f"{ids[i]} plans {values[i]:g} MW of {what}, under "
                          f"{MIN_PLAUSIBLE_MW:g} MW: gigafactory sites plan hundreds of MW; "
-                         f"check the unit (MW) and the thousands separator", row=int(i) + 2,
+                         f"check the unit (MW) and the thousands separator", row=int(i) + 2, row_kind=row_kind,
                 column=column))
     if "gpus" in sites:
         gpus = np.asarray(sites["gpus"], dtype=float)
@@ -63,7 +65,7 @@ def site_warnings(sites: Table, display: str) -> list[Problem]:
             warnings.append(Problem(
                 display, f"{ids[i]} plans {gpus[i]:,.0f} accelerators, fewer than "
                          f"{MIN_PLAUSIBLE_GPUS:,}: a gigafactory plans about 100,000; check the "
-                         f"thousands separator", row=int(i) + 2, column="gpus"))
+                         f"thousands separator", row=int(i) + 2, row_kind=row_kind, column="gpus"))
         capex = np.asarray(sites["capex_eur"], dtype=float)
         rule = gpus * CAPEX_RULE_EUR_PER_GPU + np.asarray(sites["power_mw"], dtype=float) \
             * CAPEX_RULE_EUR_PER_MW
@@ -79,10 +81,10 @@ def site_warnings(sites: Table, display: str) -> list[Problem]:
             warnings.append(Problem(
                 display, f"{ids[i]} says capex_basis = rule, but its capex {eur(capex[i])} "
                          f"is not the rule's {eur(rule[i])} ({rule_text}); correct the "
-                         f"capex or its basis", row=int(i) + 2, column="capex_eur"))
+                         f"capex or its basis", row=int(i) + 2, row_kind=row_kind, column="capex_eur"))
         for i in np.flatnonzero(far):
             warnings.append(Problem(
                 display, f"{ids[i]}'s capex {eur(capex[i])} is {_times(ratio[i])} what the "
                          f"cost rule gives ({eur(rule[i])}, {rule_text}); check that it is in "
-                         f"EUR (4.2e9 for EUR 4.2 bn)", row=int(i) + 2, column="capex_eur"))
+                         f"EUR (4.2e9 for EUR 4.2 bn)", row=int(i) + 2, row_kind=row_kind, column="capex_eur"))
     return sorted(warnings, key=lambda w: (w.row, w.column))

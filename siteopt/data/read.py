@@ -29,7 +29,7 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     """The file's text, or a problem saying why it cannot be read."""
     if not path.is_file():
         return None, [Problem(display, "file not found; every data directory needs it "
-                                       "(see data/README.md for its columns)")]
+                                       "(siteopt init --empty DIR writes a template)")]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -38,7 +38,7 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
                                        f"'CSV UTF-8' or convert it with iconv")]
     if not text.strip():
         return None, [Problem(display, "file is empty; it needs a header line and one row "
-                                       "per record (see data/README.md)")]
+                                       "per record (siteopt init --empty DIR writes a template)")]
     return text, []
 
 

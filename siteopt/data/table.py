@@ -9,6 +9,7 @@ from the same columns with the dtypes the checks gave them.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -73,6 +74,20 @@ class Table:
         dtypes kept)."""
         kept = {name: dtype for name, dtype in self.dtypes.items() if name in self._columns}
         return Table({**self._columns, **columns}, kept)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the table's content (names, dtypes and values, in order): equal for the
+        same data however it was written (CSV or Excel, decimal commas or points)."""
+        digest = hashlib.sha256()
+        for name, values in self._columns.items():
+            digest.update(f"{name}\x1e{self.dtypes[name]}\x1e".encode())
+            if values.dtype == object:
+                digest.update("\x1f".join("\x00" if v is None else str(v)
+                                          for v in values).encode())
+            else:
+                digest.update(np.ascontiguousarray(values).tobytes())
+            digest.update(b"\x1d")
+        return digest.hexdigest()
 
     def __getstate__(self):
         return {"_columns": self._columns, "dtypes": self.dtypes, "rows": self.rows}

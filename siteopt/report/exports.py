@@ -229,6 +229,7 @@ def summary(result) -> list[tuple[str, str]]:
     model = result.model
     rows = [("question", "Which AI Gigafactories, formed from which sites, give Europe the most?"),
             ("model", model.description),
+            ("data set", result.dataset.describe()),
             ("status", result.status.value),
             ("objective", f"{result.objective:.6f}"),
             ("gap", f"{result.solver['gap']:.4%}"),

@@ -164,7 +164,8 @@ def _footer(result) -> str:
     hashes = " &middot; ".join(f"{html.escape(name)} <code>{digest[:12]}</code>"
                                for name, digest in result.inputs.items())
     return (f"<footer id='footer'>Run {run_date()} with siteopt {__version__}, model "
-            f"<code>{html.escape(result.model.description)}</code>. Inputs (SHA-256, first 12 "
+            f"<code>{html.escape(result.model.description)}</code>, data set "
+            f"{html.escape(result.dataset.describe())}. Inputs (SHA-256, first 12 "
             f"digits): {hashes}.</footer>")
 
 

@@ -188,7 +188,8 @@ def format_result(result: Result, width: int | None = None) -> str:
             if model.consolidation.cross_border else "members in one member state")
     notes = caveats(result)
     parts = [
-        textwrap.fill(f"siteopt (model: {model.description}): {summary_headline(result)}",
+        textwrap.fill(f"siteopt (model: {model.description}; data: "
+                      f"{result.dataset.describe()}): {summary_headline(result)}",
                       width or DEFAULT_WIDTH) + "\n"
         + ("".join(textwrap.fill(note, width or DEFAULT_WIDTH, initial_indent="  - ",
                                  subsequent_indent="    ") + "\n" for note in notes)),

@@ -1,0 +1,194 @@
+"""Read the tables of an Excel workbook (``--data bids.xlsx``) as the CSV reader reads files:
+one frame of stripped strings per sheet, checked afterwards by the same rules.
+
+Sheets ``sites`` and ``letters`` are required, ``demand`` and ``ai_factories`` optional (the
+shipped data set's are used when missing); row 1 is the header. A number cell is written out
+exactly (shortest round-trip decimal, never in a form :mod:`siteopt.data.numbers` could read
+two ways), a text cell is read as written, a date as ``YYYY-MM-DD``. A formula cell is read by
+the value Excel saved with it; a formula with no saved value (a workbook written by a program
+that does not compute formulas) is refused. The workbook is parsed with ``defusedxml``
+guarding the XML, and one whose parts would unpack to more than :data:`MAX_UNPACKED_BYTES` is
+refused before it is read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siteopt.errors import Problem
+
+#: Sheet name -> the data file whose columns it holds.
+SHEETS = {"sites": "sites.csv", "letters": "letters.csv", "demand": "demand.csv",
+          "ai_factories": "ai_factories.csv"}
+#: Sheets a workbook may leave out: the shipped data set's table is used instead.
+OPTIONAL_SHEETS = ("demand", "ai_factories")
+#: Suffixes read as a workbook by ``--data``.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: A workbook whose parts unpack to more than this is refused (a zip bomb, or not a bid list).
+MAX_UNPACKED_BYTES = 500_000_000
+
+
+def sheet_display(workbook: str, sheet: str) -> str:
+    """How messages name a sheet: ``bids.xlsx (sheet sites)``."""
+    return f"{workbook} (sheet {sheet})"
+
+
+def cell_text(value) -> str:
+    """A cell's value as the CSV reader would see it written out.
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (None, " ES-MLN ", 2.4e9, 46.6229, 1.234, 7, True)]
+    ['', 'ES-MLN', '2400000000', '46.6229', '1.2340', '7', 'TRUE']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = np.format_float_positional(value, trim="-")
+        whole, _, fraction = text.partition(".")
+        # "1.234" could be read as 1234 (thousands separator); "1.2340" only as 1.234
+        return text + "0" if len(fraction) == 3 else text
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()[:10] if not isinstance(value, datetime.datetime) or \
+            value.time() == datetime.time() else value.isoformat()
+    return str(value).strip()
+
+
+def read_workbook(path: Path, display: str) -> tuple[dict[str, pd.DataFrame | None],
+                                                      list[Problem]]:
+    """The workbook's sheets as frames of strings, keyed by data file name (``sites.csv``...).
+
+    Parameters
+    ----------
+    path : Path
+        The ``.xlsx`` or ``.xlsm`` file.
+    display : str
+        How to name it in messages.
+
+    Returns
+    -------
+    frames : dict
+        Data file name -> frame (all columns ``str``; row ``i`` is Excel row ``i + 2``), or
+        None for an optional sheet the workbook does not have.
+    problems : list of Problem
+        Each naming the sheet, the Excel row and the column header.
+    """
+    import openpyxl
+
+    if not path.is_file():
+        return {}, [Problem(display, "workbook not found; pass an existing .xlsx file to "
+                                     "--data")]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return {}, [Problem(display, "cannot be read as an Excel workbook (.xlsx); save it "
+                                     "from Excel as 'Excel Workbook (*.xlsx)'")]
+    if unpacked > MAX_UNPACKED_BYTES:
+        return {}, [Problem(display, f"unpacks to {unpacked / 1e6:,.0f} MB, more than "
+                                     f"{MAX_UNPACKED_BYTES / 1e6:,.0f} MB; a bid list is far "
+                                     f"smaller: save only the data sheets")]
+    try:
+        values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:   # openpyxl raises many kinds for a damaged file
+        detail = " ".join(str(err).split())[:200]
+        return {}, [Problem(display, f"cannot be read as an Excel workbook ({detail}); save "
+                                     f"it from Excel as 'Excel Workbook (*.xlsx)'")]
+    frames, problems, unsaved = {}, [], []
+    try:
+        for sheet, file_name in SHEETS.items():
+            where = sheet_display(display, sheet)
+            if sheet not in values.sheetnames:
+                frames[file_name] = None
+                if sheet not in OPTIONAL_SHEETS:
+                    problems.append(Problem(display, f"has no sheet '{sheet}'; add one with "
+                                                     f"the columns of {file_name} (siteopt "
+                                                     f"init --excel writes an example)"))
+                continue
+            frame, found, blank = _sheet_frame(values[sheet], where, file_name)
+            frames[file_name] = frame
+            problems += found
+            unsaved += [(sheet, where, cells) for cells in [blank] if cells]
+    finally:
+        values.close()
+    if unsaved:
+        problems += _unsaved_formulas(path, unsaved)
+    return frames, problems
+
+
+def _sheet_frame(worksheet, where: str, file_name: str):
+    """One sheet as a frame of strings, its problems, and the (row, column, header) of its
+    empty cells (each may be a formula with no saved value)."""
+    rows = worksheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None or all(value is None for value in header):
+        return None, [Problem(where, f"is empty; row 1 must be the header of {file_name}'s "
+                                     f"columns")], []
+    names = [cell_text(value) for value in header]
+    while names and not names[-1]:
+        names.pop()
+    repeated = [name for name in dict.fromkeys(names) if name and names.count(name) > 1]
+    if repeated:
+        return None, [Problem(where, f"the header names a column twice: "
+                                     f"{', '.join(repeated)}; keep one column of each name")], []
+    if "" in names:
+        letter = _column_letter(names.index("") + 1)
+        return None, [Problem(where, f"the header cell {letter}1 is empty; give every column "
+                                     f"a name or delete it")], []
+    width, records, blank = len(names), [], []
+    for number, row in enumerate(rows, start=2):
+        cells = [cell_text(value) for value in row[:width]]
+        cells += [""] * (width - len(cells))
+        blank += [(number, column + 1, names[column]) for column, text in enumerate(cells)
+                  if not text]
+        records.append(cells)
+    while records and not any(records[-1]):   # formatted empty rows at the end: no records
+        records.pop()
+    frame = pd.DataFrame(records, columns=names, dtype=str) if records else \
+        pd.DataFrame({name: pd.Series(dtype=str) for name in names})
+    return frame, [], blank
+
+
+def _unsaved_formulas(path: Path, unsaved) -> list[Problem]:
+    """The empty cells that are formulas: Excel saves each formula's value, a program that
+    writes formulas without computing them does not."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    problems = []
+    try:
+        for sheet, where, cells in unsaved:
+            headers = {(row, column): header for row, column, header in cells}
+            rows = formulas[sheet].iter_rows(min_row=min(row for row, _, _ in cells),
+                                             max_row=max(row for row, _, _ in cells))
+            for cell in (cell for row in rows for cell in row):
+                header = headers.get((getattr(cell, "row", None), getattr(cell, "column", None)))
+                if header is not None and cell.data_type == "f":
+                    row, column = cell.row, cell.column
+                    problems.append(Problem(
+                        where, f"the formula {str(cell.value)[:60]!r} in cell "
+                               f"{_column_letter(column)}{row} has no saved value; open the "
+                               f"workbook in Excel or LibreOffice and save it (that stores each "
+                               f"formula's value), or type the value in", row=row,
+                        column=header, row_kind="row"))
+    finally:
+        formulas.close()
+    return problems
+
+
+def _column_letter(number: int) -> str:
+    """Excel's name of column ``number`` (1 -> A, 27 -> AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
