@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import siteopt
-from siteopt.paths import CHECKOUT
+from siteopt.paths import scenarios_dir
 
 SCENARIOS = ("default", "national-bids", "cross-border")
 METHODS = ("pulp", "direct", "benders")
@@ -43,7 +43,7 @@ def shipped(runs: int) -> None:
         for method in METHODS:
             seconds = []
             for _ in range(runs):
-                result = siteopt.solve(CHECKOUT / "models" / f"{scenario}.toml", data=data,
+                result = siteopt.solve(scenarios_dir() / f"{scenario}.toml", data=data,
                                        **{"solver.method": method})
                 seconds.append(result.solver["seconds"])
             objectives[method] = result.objective
@@ -63,7 +63,7 @@ def generated(time_limit: float) -> None:
     300 km), on the default path and on Benders."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("generate", CHECKOUT / "benchmarks" /
+    spec = importlib.util.spec_from_file_location("generate", Path(__file__).parent /
                                                   "generate.py")
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)

@@ -1,7 +1,7 @@
 """The floor of issue 10: the shipped model solved by a minimal script (csv, json, tomllib,
 numpy and highspy only; no siteopt, no pandas, no validation, no outputs beyond one line).
 
-    python benchmarks/floor.py [--data data] [--model models/default.toml]
+    python benchmarks/floor.py [--data siteopt/datasets/eu2026] [--model siteopt/scenarios/default.toml]
 
 It states the compact form of the consolidation model (one bid per member state, members in
 one state; see siteopt/model.py) directly as a HiGHS MIP and prints the optimum as JSON:
@@ -21,6 +21,8 @@ from pathlib import Path
 import highspy
 import numpy as np
 
+#: The siteopt source tree's package directory: the shipped data set and scenarios.
+PACKAGE = Path(__file__).resolve().parents[1] / "siteopt"
 EARTH_RADIUS_KM = 6371.0088
 TOLERANCE_KM = 1e-6
 HOURS_PER_YEAR = 8760.0
@@ -44,7 +46,7 @@ def haversine_km(lat1, lon1, lat2, lon2):
 
 def solve(data: Path, model_path: Path) -> dict:
     model = {}
-    for path in (Path(__file__).parents[1] / "models" / "default.toml", model_path):
+    for path in (model_path.parent / "default.toml", model_path):   # the scenarios' defaults
         with open(path, "rb") as file:   # a scenario sets only what it changes
             for section, table in tomllib.load(file).items():
                 model.setdefault(section, {}).update(table)
@@ -154,9 +156,9 @@ def solve(data: Path, model_path: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).parents[1] / "data")
+    parser.add_argument("--data", type=Path, default=PACKAGE / "datasets" / "eu2026")
     parser.add_argument("--model", type=Path,
-                        default=Path(__file__).parents[1] / "models" / "default.toml")
+                        default=PACKAGE / "scenarios" / "default.toml")
     args = parser.parse_args()
     print(json.dumps(solve(args.data, args.model)))
 

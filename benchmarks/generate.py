@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siteopt.data import default_data_dir, load_data
+from siteopt.data import load_data
 from siteopt.geometry import destination
+from siteopt.paths import shipped_data_dir
 
 
 def _move(rng, lat, lon, max_km):
@@ -99,7 +100,7 @@ def generate(n_sites: int, n_points: int, seed: int, out: Path) -> Path:
     letters.to_csv(out / "letters.csv", index=False, lineterminator="\n")
     demand_out.to_csv(out / "demand.csv", index=False, lineterminator="\n")
     for name in ("ai_factories.csv", "countries.geojson"):
-        shutil.copy(default_data_dir() / name, out / name)
+        shutil.copy(shipped_data_dir() / name, out / name)
     return out
 
 

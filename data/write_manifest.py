@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 from pathlib import Path
 
-DATA_SET = Path(__file__).resolve().parents[1] / "siteopt" / "datasets" / "eu2026"
+#: The data set's name, a directory of siteopt/datasets.
+NAME = "eu2026"
+DATA_SET = Path(__file__).resolve().parents[1] / "siteopt" / "datasets" / NAME
 #: What the data set is, for people reading the manifest.
 TITLE = ("EU AI Gigafactory candidate sites (InvestAI call, 2025-2026) with EU-27 population, "
          "country figures and the EuroHPC AI Factories; see README.md")
@@ -29,10 +30,9 @@ FILES = ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv", "countrie
 
 def table_fingerprints(directory: Path) -> dict[str, str]:
     """File name -> fingerprint of its table, read and checked in full (no cache)."""
-    from siteopt.data.load import _validated_tables, data_origin
+    from siteopt.data.load import validated_tables, data_origin
 
-    os.environ["SITEOPT_NO_CACHE"] = "1"
-    tables = _validated_tables(data_origin(directory))
+    tables = validated_tables(data_origin(directory))
     return {name: tables[name].fingerprint() for name in sorted(tables)}
 
 
@@ -45,7 +45,7 @@ def write_manifest(directory: Path = DATA_SET, today: datetime.date | None = Non
     version = previous.get("version")
     if previous.get("files") != files or version is None:
         version = (today or datetime.date.today()).isoformat()
-    manifest = {"name": directory.name, "version": version, "title": TITLE, "files": files,
+    manifest = {"name": NAME, "version": version, "title": TITLE, "files": files,
                 "tables": table_fingerprints(directory)}
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from siteopt.errors import ConfigError
-from siteopt.paths import display_path, shipped_scenarios
+from siteopt.paths import model_name, shipped_scenarios
 
 #: Solvers siteopt supports, by the name used in model files and on the command line.
 SOLVERS = ("cbc", "highs")
@@ -401,7 +401,7 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
         raise ConfigError(f"{path}: nested too deeply to be a model file; see "
                           f"`siteopt keys` for the keys") from None
     cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
-    return check_consistency(dataclasses.replace(cfg, source=display_path(path)))
+    return check_consistency(dataclasses.replace(cfg, source=model_name(path)))
 
 
 def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = None,

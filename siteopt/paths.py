@@ -27,6 +27,8 @@ from siteopt.errors import ConfigError
 SHIPPED_DATA_SET = "eu2026"
 #: The file that marks a workspace.
 WORKSPACE_FILE = "siteopt.toml"
+#: A path is shown relative to the working directory up to this many levels above it.
+UP_LEVELS = 3
 #: The environment variable naming a data directory or workbook.
 DATA_VARIABLE = "SITEOPT_DATA"
 
@@ -146,14 +148,25 @@ def model_path(name_or_path: str | Path) -> Path:
     return path
 
 
+def model_name(path: str | Path) -> str:
+    """How outputs name a model file: a shipped scenario by its name (``default``,
+    ``green-grid``: what ``--model`` takes), any other file by :func:`display_path`."""
+    resolved = Path(path).resolve()
+    if resolved.parent == scenarios_dir().resolve():
+        return resolved.stem
+    return display_path(path)
+
+
 def display_path(path: str | Path) -> str:
-    """A path as users read it: relative to the working directory when inside it; a shipped
-    file as ``siteopt/...`` (its place in the package); else as given."""
+    """A path as users read it: relative to the working directory when inside it or at most
+    :data:`UP_LEVELS` directories above it (``../../data`` from a workspace's subdirectory); a
+    shipped file as ``siteopt/...`` (its place in the package); else as given."""
     try:
         relative = os.path.relpath(path)
     except ValueError:
         return str(path)
-    if not relative.startswith(".."):
+    if Path(relative).parts[:UP_LEVELS + 1].count("..") <= UP_LEVELS and \
+            not Path(path).resolve().is_relative_to(_package_dir().resolve()):
         return relative
     resolved = Path(path).resolve()
     package = _package_dir().resolve()

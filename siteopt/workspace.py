@@ -116,12 +116,25 @@ def init_workspace(directory: str | Path, empty: bool = False, excel: bool = Fal
 
 
 def _table_bytes(name: str, empty: bool) -> bytes:
-    """A shipped file's bytes, or for a template its header and first row."""
+    """A shipped file's bytes, or for a template its header and one example row (the letter of
+    the example site, so that the template is valid as it stands)."""
     content = (shipped_data_dir() / name).read_bytes()
     if not empty or name not in TEMPLATES:
         return content
     lines = content.decode("utf-8").splitlines(keepends=True)
-    return "".join(lines[:2]).encode("utf-8")
+    example = lines[1]
+    if name == "letters.csv":
+        site = _first_field(_table_lines("sites.csv")[1])
+        example = next(line for line in lines[1:] if line.split(",")[1] == site)
+    return (lines[0] + example).encode("utf-8")
+
+
+def _table_lines(name: str) -> list[str]:
+    return (shipped_data_dir() / name).read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _first_field(line: str) -> str:
+    return line.split(",", 1)[0]
 
 
 def workbook_bytes(tables: dict[str, bytes]) -> bytes:

@@ -14,9 +14,12 @@ from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 
 from siteopt.cli import cli
-from siteopt.data import default_data_dir
+from siteopt.paths import scenarios_dir, shipped_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
+#: The shipped data set and scenarios, where the installed siteopt has them.
+DATA = shipped_data_dir()
+SCENARIOS = scenarios_dir()
 #: What ``siteopt solve --out DIR`` writes, sorted.
 OUT_FILES = ["consolidation.csv", "coverage_by_country.csv", "gigafactories.csv",
              "gigafactories.geojson", "map.html", "map.png", "report.html", "result.json",
@@ -34,7 +37,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     target.mkdir()
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv",
                  "countries.geojson"):
-        shutil.copy(default_data_dir() / name, target / name)
+        shutil.copy(DATA / name, target / name)
     monkeypatch.chdir(tmp_path)
     return target
 

@@ -103,7 +103,7 @@ def test_alternatives_outputs(shipped, run_cli):
     ax = shipped.plot()
     assert len(ax.patches) == 4
     printed = run_cli("alternatives", "--k", "3").stdout
-    assert printed.startswith("The 3 best portfolios (model: models/default.toml; the 3 asked for; "
+    assert printed.startswith("The 3 best portfolios (model: default; the 3 asked for; "
                             "more with --k)")
     assert f"{shipped.items[1].objective:.4f}" in printed
     assert run_cli("alternatives", "--k", "0").exit_code == 2
@@ -520,7 +520,7 @@ def test_diverse_portfolios_add_the_most_new_sites_the_slack_allows(seed, slack)
 
 def test_diverse_on_the_command_line(run_cli):
     printed = run_cli("alternatives", "--diverse", "2", "--slack", "0.05").stdout
-    assert printed.startswith("The optimum and 2 diverse portfolios (model: models/default.toml")
+    assert printed.startswith("The optimum and 2 diverse portfolios (model: default")
     gaps = [float(m) for m in __import__("re").findall(r"(\d+\.\d+)%", printed)]
     assert max(gaps) <= 5.0
 

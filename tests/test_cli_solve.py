@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siteopt.data import default_data_dir
 from siteopt.geometry import haversine_km
 from siteopt.model import TERMS
-from tests.conftest import REPO
+from tests.conftest import REPO, DATA, SCENARIOS
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def test_json_document_keys_and_types(default_json):
                           "partner_letters", "merged_consortia", "partner_consortia",
                           "requested_mw"}
         assert g["id"] == "+".join(g["members"]) and g["energy_cost_eur"] > 0
-        letters = pd.read_csv(default_data_dir() / "letters.csv").set_index("letter_id")
+        letters = pd.read_csv(DATA / "letters.csv").set_index("letter_id")
         for role in ("merged", "partner"):
             expected = list(dict.fromkeys(letters.loc[g[f"{role}_letters"], "consortium"]))
             assert g[f"{role}_consortia"] == expected
@@ -64,15 +63,15 @@ def test_json_document_keys_and_types(default_json):
 def test_inputs_are_the_sha256_of_the_files(default_json):
     for name, digest in default_json["inputs"].items():
         if name != "model":
-            assert digest == hashlib.sha256((default_data_dir() / name).read_bytes()).hexdigest()
+            assert digest == hashlib.sha256((DATA / name).read_bytes()).hexdigest()
 
 
 def test_default_answer_respects_every_limit_and_adds_up(default_json):
     """Every figure of the default answer recomputed from the data files, without siteopt."""
     doc = default_json
-    sites = pd.read_csv(default_data_dir() / "sites.csv").set_index("site_id")
+    sites = pd.read_csv(DATA / "sites.csv").set_index("site_id")
     countries = pd.DataFrame([f["properties"] for f in json.loads(
-        (default_data_dir() / "countries.geojson").read_text(encoding="utf-8"))["features"]]
+        (DATA / "countries.geojson").read_text(encoding="utf-8"))["features"]]
                              ).set_index("iso_a2")
     chosen = sites.loc[doc["selected"]]
     mw = np.minimum(np.minimum(chosen["power_mw"], chosen["grid_mw"]), 1000)
@@ -84,7 +83,7 @@ def test_default_answer_respects_every_limit_and_adds_up(default_json):
         assert len(set(sites.loc[g["members"], "country"])) == 1
     assert len(doc["countries"]) == len(doc["gigafactories"])
     # coverage recomputed from scratch with a dense distance matrix
-    demand = pd.read_csv(default_data_dir() / "demand.csv")
+    demand = pd.read_csv(DATA / "demand.csv")
     near = haversine_km(demand["lat"].to_numpy()[:, None], demand["lon"].to_numpy()[:, None],
                         chosen["lat"].to_numpy()[None, :], chosen["lon"].to_numpy()[None, :])
     covered = demand["population"].to_numpy()[(near <= 500).any(axis=1)].sum()
@@ -142,7 +141,7 @@ def test_single_site_scenario_equals_the_single_site_model(default_json):
     from siteopt.data import load_data
     from siteopt.instance import prepare_instance
 
-    cfg = resolve_model(REPO / "models" / "single-site.toml")
+    cfg = resolve_model(SCENARIOS / "single-site.toml")
     result = solve(cfg)
     instance = prepare_instance(load_data(), cfg).instance
     w, n = instance.weights, len(instance.site_ids)
@@ -309,9 +308,9 @@ def test_bad_option_type_is_a_usage_error(run_cli):
     assert result.exit_code == 2 and "Invalid value for '--budget'" in result.stderr
 
 
-@pytest.mark.parametrize("model", sorted(p.name for p in (REPO / "models").glob("*.toml")))
+@pytest.mark.parametrize("model", sorted(p.name for p in SCENARIOS.glob("*.toml")))
 def test_every_shipped_scenario_solves(run_cli, model):
-    doc = json.loads(run_cli("solve", "--model", str(REPO / "models" / model),
+    doc = json.loads(run_cli("solve", "--model", str(SCENARIOS / model),
                              "--format", "json").stdout)
     assert doc["status"] == "optimal"
     limits = doc["model"]["limits"]
@@ -340,7 +339,7 @@ def test_map_rejects_an_unknown_format(run_cli, tmp_path):
 
 
 def test_report_is_one_html_file(run_cli, tmp_path):
-    result = run_cli("report", "--model", str(REPO / "models" / "tight-budget.toml"),
+    result = run_cli("report", "--model", str(SCENARIOS / "tight-budget.toml"),
                      "--out", str(tmp_path / "r.html"))
     assert result.exit_code == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
@@ -463,7 +462,7 @@ def test_readme_shows_the_real_cross_border_output(run_cli):
     intro = "and reports (`ties` in the JSON):"
     start = readme.index("```\n", readme.index(intro)) + 4
     shown = readme[start:readme.index("\n...\n```", start)]
-    printed = run_cli("solve", "--model", str(REPO / "models" / "cross-border.toml")).stdout
+    printed = run_cli("solve", "--model", str(SCENARIOS / "cross-border.toml")).stdout
     assert printed.startswith(shown + "\n")
     assert "IT-BLQ+PL-WRO" in shown
 

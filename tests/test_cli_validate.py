@@ -37,11 +37,15 @@ def test_no_traceback_from_the_installed_command(data_dir):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.strip().endswith("sites.csv: file is empty; it needs a header line and one "
-                                        "row per record (see data/README.md)")
+                                        "row per record (siteopt init --empty DIR writes a template)")
 
 
 def test_version_and_help(run_cli):
-    assert run_cli("--version").stdout.strip() == f"siteopt, version {siteopt.__version__}"
+    from siteopt.data.manifest import shipped_manifest
+
+    manifest = shipped_manifest()
+    assert run_cli("--version").stdout.strip() == (
+        f"siteopt {siteopt.__version__}, data set {manifest['name']} ({manifest['version']})")
     help_text = run_cli("--help").stdout
     assert "validate" in help_text and "AI Gigafactories" in help_text
 

@@ -19,7 +19,7 @@ from siteopt.config import (
 )
 from siteopt.errors import ConfigError
 from siteopt.paths import default_model_path
-from tests.conftest import REPO
+from tests.conftest import REPO, SCENARIOS
 
 
 def test_shipped_default_file_sets_every_key_to_its_default():
@@ -36,10 +36,10 @@ def test_every_key_is_commented_in_the_default_file():
             assert lines[number - 1].startswith("#"), f"no comment above {line!r}"
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "models").glob("*.toml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_scenarios_are_valid(path):
     cfg = load_model(path)
-    assert cfg.source.endswith(f"models/{path.name}")
+    assert cfg.source.endswith(f"scenarios/{path.name}")
 
 
 def test_partial_file_takes_defaults(tmp_path):

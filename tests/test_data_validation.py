@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from shapely.geometry import Point
 
 from siteopt.data import load_data
 from siteopt.errors import InputError
-from tests.conftest import REPO, edit_csv, rename_column
+from tests.conftest import REPO, edit_csv, rename_column, DATA
 
 
 def problems_of(directory) -> list[str]:
@@ -206,10 +207,14 @@ def test_messages_name_the_data_directory_used(data_dir, run_cli):
     bids = data_dir.rename(data_dir.parent / "bids")
     done = run_cli("solve", "--data", str(bids), "--set", "sites.required=XX-NONE")
     assert done.exit_code == 2 and "the site IDs are in bids/sites.csv" in done.stderr
-    text = run_cli("solve", "--data", str(bids)).stdout
-    assert "how the figures were made: the source column of bids/sites.csv" in " ".join(
-        text.split())
-    assert "see data/README.md" not in text
+    text = " ".join(run_cli("solve", "--data", str(bids)).stdout.split())
+    # the same content as the shipped data set: named as such, with its README for sources
+    assert "data: eu2026 (2026-12-02), in bids)" in text
+    assert "how the figures were made: siteopt/datasets/eu2026/README.md" in text
+    edit_csv(bids / "sites.csv", "site_id", "ES-ZAZ", "source", "our own survey")
+    text = " ".join(run_cli("solve", "--data", str(bids)).stdout.split())
+    assert "data: eu2026 (2026-12-02) with sites.csv changed, in bids)" in text
+    assert "how the figures were made: the source column of bids/sites.csv" in text
 
 
 def test_site_inside_another_country(data_dir):
@@ -273,13 +278,13 @@ def test_missing_column_without_typo_says_what_to_add(data_dir):
 def test_missing_file(data_dir):
     (data_dir / "letters.csv").unlink()
     assert only_problem(data_dir) == ("data/letters.csv: file not found; every data directory "
-                                      "needs it (see data/README.md for its columns)")
+                                      "needs it (siteopt init --empty DIR writes a template)")
 
 
 def test_empty_file(data_dir):
     (data_dir / "sites.csv").write_text("", encoding="utf-8")
     assert only_problem(data_dir) == ("data/sites.csv: file is empty; it needs a header line and "
-                                      "one row per record (see data/README.md)")
+                                      "one row per record (siteopt init --empty DIR writes a template)")
 
 
 @pytest.mark.parametrize("name", ["sites.csv", "demand.csv"])
@@ -312,7 +317,8 @@ def test_not_utf8(data_dir):
 def test_missing_data_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert only_problem(tmp_path / "nowhere") == ("nowhere: data directory not found; pass an "
-                                                  "existing directory to --data")
+                                                  "existing directory or .xlsx workbook to "
+                                                  "--data")
 
 
 def test_broken_geojson(data_dir):
@@ -376,16 +382,19 @@ def test_semicolons_with_decimal_commas_are_read(data_dir):
 def test_build_script_reproduces_the_shipped_files(tmp_path, monkeypatch):
     import importlib.util
 
+    monkeypatch.syspath_prepend(str(REPO / "data"))   # build_data imports write_manifest
     spec = importlib.util.spec_from_file_location("build_data", REPO / "data/build_data.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    monkeypatch.setattr(build, "DATA", tmp_path)
+    for name in ("sites.csv", "letters.csv", "ai_factories.csv", "README.md", "manifest.json"):
+        shutil.copy(DATA / name, tmp_path / name)   # what the build does not derive
+    monkeypatch.setattr(build, "DATA_SET", tmp_path)
     monkeypatch.setattr(build, "NEIGHBOURS", tmp_path / "neighbours.geojson")
     build.main()
-    for name in ("demand.csv", "countries.geojson"):
-        assert (tmp_path / name).read_bytes() == (REPO / "data" / name).read_bytes(), name
+    for name in ("demand.csv", "countries.geojson", "manifest.json"):
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
     assert (tmp_path / "neighbours.geojson").read_bytes() == \
-        (REPO / "siteopt/report/assets/neighbours.geojson").read_bytes()
+        (DATA.parents[1] / "report/assets/neighbours.geojson").read_bytes()
 
 
 @pytest.mark.parametrize("value, message", [
@@ -439,7 +448,7 @@ def test_the_readme_lists_the_columns_the_schema_checks():
     columns cannot drift from the checks."""
     from siteopt.data.schema import columns_markdown
 
-    readme = (REPO / "data" / "README.md").read_text(encoding="utf-8")
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
     shown = readme.split("<!-- columns:start -->\n", 1)[1].split("<!-- columns:end -->", 1)[0]
     assert shown == columns_markdown()
     assert "### `sites.csv`: 11 required, 8 optional columns" in shown

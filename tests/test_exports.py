@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.conftest import OUT_FILES as FILES
+from tests.conftest import OUT_FILES as FILES, DATA
 from tests.conftest import REPO, edit_csv, solve_out
 
 
@@ -56,7 +56,7 @@ def test_geopackage_reads_back_with_geopandas(written):
     assert list(gigafactories["effective_mw"]) == [g["effective_mw"] for g in doc["gigafactories"]]
     assert (gigafactories.geometry.geom_type == "MultiPoint").all()
     assert len(sites) == 60 and sorted(sites.loc[sites["selected"], "site_id"]) == doc["selected"]
-    data = pd.read_csv(REPO / "data" / "sites.csv").set_index("site_id")
+    data = pd.read_csv(DATA / "sites.csv").set_index("site_id")
     located = sites.set_index("site_id")
     assert list(located.geometry.x) == list(data.loc[located.index, "lon"])
     assert list(located.geometry.y) == list(data.loc[located.index, "lat"])

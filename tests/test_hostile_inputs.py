@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siteopt.config import default_model, load_model_overrides
-from siteopt.data import default_data_dir, load_data
+from siteopt.data import load_data
 from siteopt.data.read import read_csv_table
 from siteopt.errors import ConfigError, InputError
-from tests.conftest import edit_csv
+from tests.conftest import edit_csv, DATA
 
 #: Text a consortium name could hold: quotes, separators, line ends, formula starts, any letter.
 CELL = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
@@ -60,7 +60,7 @@ def pristine(tmp_path_factory):
     target = tmp_path_factory.mktemp("pristine")
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv",
                  "countries.geojson"):
-        shutil.copy(default_data_dir() / name, target / name)
+        shutil.copy(DATA / name, target / name)
     return target
 
 

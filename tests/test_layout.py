@@ -4,16 +4,18 @@ and the command line at the top."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
-from tests.conftest import REPO
+import siteopt
 
-PACKAGE = REPO / "siteopt"
+#: The siteopt under test (the installed wheel's, when make test runs).
+PACKAGE = Path(siteopt.__file__).resolve().parent
 
 
 def _modules() -> dict[str, object]:
     modules = {}
     for path in PACKAGE.rglob("*.py"):
-        name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
         modules[name.removesuffix(".__init__")] = path
     return modules
 

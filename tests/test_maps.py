@@ -23,7 +23,7 @@ from siteopt.report.maps import (
     shared_colours,
     site_colours,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, SCENARIOS
 
 matplotlib.use("Agg")
 
@@ -87,7 +87,7 @@ def test_legend_title_and_scale_bar(default_result, map_ax):
     assert title.startswith("5 AI Gigafactories: EUR 19.97 bn of EUR 20.00 bn, 357.4 m people "
                             "(79% of the EU-27) within 500 km\n")
     assert "3 of 5 sites illustrative; next best 0.16% behind; budget 99.8% used" in title
-    assert title.endswith("model models/default.toml")
+    assert title.endswith("model default")
     assert len(artists(map_ax, "scale_bar")) == 1
 
 
@@ -133,7 +133,7 @@ def cross_border_result():
     import siteopt
     from tests.conftest import REPO
 
-    return siteopt.solve(REPO / "models" / "cross-border.toml")
+    return siteopt.solve(SCENARIOS / "cross-border.toml")
 
 
 def test_multi_site_gigafactories_are_joined_in_their_colour(cross_border_result):
@@ -228,7 +228,7 @@ def test_a_site_keeps_its_colour_across_small_multiples():
     import siteopt
 
     results = [siteopt.solve(budget=budget) for budget in (8e9, 20e9)]
-    results += [siteopt.solve(REPO / "models" / name) for name in ("single-site.toml",
+    results += [siteopt.solve(SCENARIOS / name) for name in ("single-site.toml",
                                                                   "seven-gigafactories.toml")]
     shared = shared_colours(results)
     leads = [g.members[0] for result in results for g in result.gigafactories]

@@ -10,9 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from siteopt.cli import cli
-from siteopt.data import default_data_dir
 from siteopt.data.schema import FILES
-from tests.conftest import OUT_FILES
+from tests.conftest import OUT_FILES, DATA
 
 CSV_FILES = [name for name in FILES if name.endswith(".csv")]
 
@@ -37,9 +36,9 @@ def minimal_dir(tmp_path_factory):
     target.mkdir()
     dropped = {}
     for name in CSV_FILES:
-        dropped[name] = _required_only(default_data_dir() / name, target / name)
+        dropped[name] = _required_only(DATA / name, target / name)
     (target / "countries.geojson").write_bytes(
-        (default_data_dir() / "countries.geojson").read_bytes())
+        (DATA / "countries.geojson").read_bytes())
     assert dropped["sites.csv"] and dropped["ai_factories.csv"]   # something is left out
     return target
 
@@ -100,7 +99,7 @@ def test_a_study_of_sites_alone_runs_without_letters_or_ai_factories(tmp_path):
     data = tmp_path / "sites-only"
     data.mkdir()
     for name in FILES:
-        source = (default_data_dir() / name).read_bytes()
+        source = (DATA / name).read_bytes()
         if name in ("letters.csv", "ai_factories.csv"):
             source = source.split(b"\n", 1)[0] + b"\n"
         (data / name).write_bytes(source)

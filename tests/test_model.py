@@ -20,7 +20,7 @@ from siteopt.solvers.highs import new_highs
 from siteopt.solvers.outcome import Status, chosen_gigafactories, relative_gap
 from siteopt.solvers.search import solve_search
 from siteopt.solvers.via_pulp import solve_model
-from tests.conftest import REPO
+from tests.conftest import DATA, REPO, SCENARIOS
 from tests.instances import brute_force, hard_instance, portfolio_value, random_instance
 
 solvers = pytest.mark.parametrize("solver", SOLVERS)
@@ -520,8 +520,8 @@ def test_an_independent_statement_of_the_model_reaches_the_same_optimum(model):
     spec = importlib.util.spec_from_file_location("floor", REPO / "benchmarks/floor.py")
     floor = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(floor)
-    theirs = floor.solve(REPO / "data", REPO / "models" / f"{model}.toml")
-    ours = siteopt.solve(REPO / "models" / f"{model}.toml")
+    theirs = floor.solve(DATA, SCENARIOS / f"{model}.toml")
+    ours = siteopt.solve(SCENARIOS / f"{model}.toml")
     assert theirs["objective"] == pytest.approx(ours.objective, abs=1e-9)
     assert theirs["gigafactories"] == sorted("+".join(g.members) for g in ours.gigafactories)
 

@@ -70,7 +70,7 @@ def test_notebook_runs_and_draws(path):
         text = "".join("".join(o.get("text", "")) for c in notebook.cells
                        for o in c.get("outputs", []) if o["output_type"] == "stream")
         assert "Today's optimum: " in text and " is chosen. Leaving it out brings in " in text
-        assert "8 draws (seed 1; model models/default.toml)" in text
+        assert "8 draws (seed 1; model default)" in text
 
 
 def test_committed_notebooks_have_no_outputs():

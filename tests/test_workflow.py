@@ -11,18 +11,18 @@ import pytest
 from siteopt.config import settings
 from siteopt.report.tables import render_table
 from siteopt.report.text import format_result
-from tests.conftest import REPO, solve_out
+from tests.conftest import REPO, solve_out, SCENARIOS
 
 
 def test_model_by_scenario_name_and_from_any_directory(run_cli, tmp_path, monkeypatch):
-    by_path = json.loads(run_cli("solve", "--model", str(REPO / "models/green-grid.toml"),
+    by_path = json.loads(run_cli("solve", "--model", str(SCENARIOS / "green-grid.toml"),
                                  "--format", "json").stdout)
     monkeypatch.chdir(tmp_path)  # outside the checkout
     by_name = json.loads(run_cli("solve", "--model", "green-grid", "--format", "json").stdout)
     relative = run_cli("solve", "--model", "models/green-grid.toml")
     assert by_name["selected"] == by_path["selected"]
     assert by_name["model"] == by_path["model"]
-    assert "(model: models/green-grid.toml)" in relative.stdout.splitlines()[0]
+    assert "(model: green-grid; data: eu2026 (2026-12-02))" in relative.stdout.splitlines()[0]
     unknown = run_cli("solve", "--model", "greengrid")
     assert unknown.exit_code == 2
     assert "pass an existing file or a shipped scenario to --model (coverage-first, " \
@@ -33,8 +33,8 @@ def test_changes_to_the_model_are_named_in_every_header(run_cli, tmp_path):
     import openpyxl
 
     args = ("--set", "weights.coverage=0.7", "--budget", "8e9")
-    described = "models/default.toml + budget.total_eur=8e9 + weights.coverage=0.7"
-    assert f"(model: {described})" in run_cli("solve", *args).stdout.splitlines()[0]
+    described = "default + budget.total_eur=8e9 + weights.coverage=0.7"
+    assert f"(model: {described}; data: eu2026 (2026-12-02))" in run_cli("solve", *args).stdout.splitlines()[0]
     assert run_cli("solve", *args, "--out", str(tmp_path / "run")).exit_code == 0
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert f"<code>{described}</code>" in report
@@ -44,7 +44,7 @@ def test_changes_to_the_model_are_named_in_every_header(run_cli, tmp_path):
     assert summary["model"] == described
     # the same value as the file's is no change
     same = run_cli("solve", "--budget", "20e9").stdout.splitlines()[0]
-    assert same.startswith("siteopt (model: models/default.toml): ")
+    assert same.startswith("siteopt (model: default; data: eu2026 (2026-12-02)): ")
 
 
 def test_map_titles_name_the_changes():
@@ -52,7 +52,7 @@ def test_map_titles_name_the_changes():
 
     result = siteopt.solve(weights__coverage=0.7)
     assert result.plot().get_title(loc="left").endswith(
-        "model models/default.toml + weights.coverage=0.7")
+        "model default + weights.coverage=0.7")
 
 
 def test_keys_lists_every_key_with_default_and_unit(run_cli):
@@ -80,7 +80,7 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
     assert header == ["default", "green-grid", "tight-budget"]
     rows = {line.split()[0]: line for line in printed.splitlines() if line.strip()}
     for name, marked in (("default", ""), ("green-grid", " *"), ("tight-budget", " *")):
-        result = siteopt.solve(REPO / "models" / f"{name}.toml")
+        result = siteopt.solve(SCENARIOS / f"{name}.toml")
         assert f"{result.objective:.4f}{marked}" in rows["objective"]
         # what each gives, in things: people, EUR, t CO2
         assert f"{result.covered_population / 1e6:,.1f} m within 500 km" in rows["people"]
@@ -91,7 +91,7 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
     # terms divided by each scenario's own p are flagged, with what to compare instead
     assert "G grid (per p)" in printed and "C coverage (weight)" in printed
     assert printed.splitlines()[-1].startswith("(per p): divided by each scenario's own p")
-    same = run_cli("compare", "default", str(REPO / "models/default.toml")).stdout
+    same = run_cli("compare", "default", str(SCENARIOS / "default.toml")).stdout
     assert "not comparable" not in same and " *" not in same
 
 
@@ -99,7 +99,7 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
 def test_tables_fit_eighty_columns(model):
     import siteopt
 
-    result = siteopt.solve(REPO / "models" / f"{model}.toml")
+    result = siteopt.solve(SCENARIOS / f"{model}.toml")
     text = format_result(result, width=80)
     assert max(len(line) for line in text.splitlines() if not line.startswith("siteopt:")) <= 80
     for g in result.gigafactories:  # IDs and amounts are never cut
@@ -134,7 +134,7 @@ def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, 
     assert "2 settings differ from the default model" in page
     footer = page[page.index("<footer"):]
     assert f"Run 2027-01-01 with siteopt {__version__}" in footer
-    assert "models/default.toml + budget.total_eur=8e9 + weights.coverage=0.6" in footer
+    assert "default + budget.total_eur=8e9 + weights.coverage=0.6" in footer
     assert footer.count("<code>") == 1 + 6   # the model, then five files and the model hash
 
 
@@ -169,7 +169,7 @@ def test_map_and_report_render_a_saved_result_without_solving(saved, run_cli, tm
                    str(tmp_path / "r.html")).exit_code == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert page == (saved / "report.html").read_text(encoding="utf-8")
-    assert "models/default.toml + weights.coverage=0.6" in page
+    assert "default + weights.coverage=0.6" in page
 
 
 def test_a_saved_result_must_match_its_data(saved, data_dir, run_cli, tmp_path):

@@ -222,7 +222,7 @@ def load_data(source: str | Path | None = None) -> Dataset:
                            repr(schema.FILES)) if len(hashes) == len(schema.FILES) else None)
     tables = cache.read_tables(key) if key is not None else None
     if tables is None or not _complete(tables):   # read and check every file
-        tables = _validated_tables(origin)
+        tables = validated_tables(origin)
         if key is not None:
             cache.write_tables(key, tables)
     for warning in site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
@@ -245,7 +245,7 @@ def _complete(tables: dict[str, Table]) -> bool:
         for column in columns if column.required)
 
 
-def _validated_tables(origin: Origin) -> dict[str, Table]:
+def validated_tables(origin: Origin) -> dict[str, Table]:
     """Every table of ``origin`` read and checked: file name -> its typed table.
 
     Raises

@@ -200,8 +200,8 @@ def format_result(result: Result, width: int | None = None) -> str:
         render_table(chosen_sites_table(result), title="Member sites", width=width,
                      formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                      optional=("CO2 g/kWh", "state"))
-        + f"* illustrative figures (see {sources_note(result.dataset)}); the others are "
-          f"reported.",
+        + textwrap.fill(f"* illustrative figures (see {sources_note(result.dataset)}); the "
+                        f"others are reported.", width or DEFAULT_WIDTH),
         textwrap.fill(f"Together the sites reach {people(result.covered_population)} "
                       f"({result.terms['coverage']:.1%} of the EU-27) within "
                       f"{radius:g} km, about {radius / 50:.0f} ms round trip over fibre.",

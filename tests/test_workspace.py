@@ -1,0 +1,309 @@
+"""The product around the model: the shipped data set's manifest, workspaces (``siteopt init``)
+and Excel workbooks as input."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import siteopt
+from siteopt.config import default_model, load_model, model_template, settings
+from siteopt.data import load_data
+from siteopt.data.manifest import shipped_manifest
+from siteopt.data.schema import FILES, columns_markdown
+from siteopt.errors import InputError
+from siteopt.paths import display_path
+from tests.conftest import DATA, REPO, edit_csv
+
+
+# --- the shipped data set -------------------------------------------------------------------
+
+def test_the_manifest_names_every_shipped_file_with_its_sha256():
+    manifest = shipped_manifest()
+    assert manifest["name"] == DATA.name == "eu2026"
+    datetime.date.fromisoformat(manifest["version"])   # a date
+    assert set(manifest["files"]) == {*FILES, "README.md"}
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_manifest_fingerprints_the_tables_as_loaded():
+    dataset = load_data(DATA)
+    tables = {"sites.csv": dataset.site_table, "letters.csv": dataset.letter_table,
+              "demand.csv": dataset.demand_table, "ai_factories.csv": dataset.factory_table,
+              "countries.geojson": dataset.country_table}
+    assert shipped_manifest()["tables"] == {name: tables[name].fingerprint()
+                                            for name in sorted(tables)}
+    assert dataset.data_set == {"name": "eu2026", "version": shipped_manifest()["version"],
+                                "modified": []}
+
+
+def test_siteopt_under_test_is_the_one_make_test_installed():
+    """make test runs this suite against the installed wheel (SITEOPT_WHEEL_TEST=1), with no
+    source tree beside it; a developer's run imports the checkout."""
+    location = Path(siteopt.__file__).resolve()
+    if os.environ.get("SITEOPT_WHEEL_TEST") == "1":
+        assert "site-packages" in location.parts
+        assert not (REPO / "siteopt").exists()
+    else:
+        assert location.parent == REPO / "siteopt"
+
+
+# --- workspaces -----------------------------------------------------------------------------
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch, run_cli):
+    monkeypatch.delenv("SITEOPT_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    done = run_cli("init", "w")
+    assert done.exit_code == 0, done.output
+    return tmp_path / "w"
+
+
+def test_init_writes_a_workspace_with_the_data_set_and_every_key(workspace):
+    for name in FILES:
+        assert (workspace / "data" / name).read_bytes() == (DATA / name).read_bytes(), name
+    assert (workspace / "data" / "SOURCES.md").read_bytes() == (DATA / "README.md").read_bytes()
+    assert columns_markdown() in (workspace / "data" / "README.md").read_text(encoding="utf-8")
+    marker = (workspace / "siteopt.toml").read_text(encoding="utf-8")
+    assert 'data = "data"' in marker and 'model = "models/default.toml"' in marker
+    model_file = workspace / "models" / "default.toml"
+    assert model_file.read_text(encoding="utf-8") == model_template()
+
+
+def test_the_workspace_model_sets_every_key_with_its_meaning_and_unit(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text(model_template(), encoding="utf-8")
+    assert load_model(path).to_dict() == default_model().to_dict()
+    text = " ".join(line.removeprefix("# ") for line in model_template().splitlines())
+    for key, spec in settings():
+        doc = " ".join(spec.metadata["doc"].split()).rstrip(".")
+        unit = spec.metadata.get("unit", "")
+        assert f"{doc}.{f' Unit: {unit}.' if unit else ''} {key.split('.')[1]} = " in text, key
+
+
+@pytest.mark.filterwarnings("ignore::siteopt.errors.DataWarning")   # capex far off the rule
+def test_commands_in_a_workspace_use_its_data_and_say_so(workspace, monkeypatch, run_cli):
+    (workspace / "sub" / "dir").mkdir(parents=True)
+    monkeypatch.chdir(workspace / "sub" / "dir")   # found from below, as git finds a repository
+    before = json.loads(run_cli("solve", "--format", "json").stdout)
+    done = run_cli("solve")
+    assert done.stderr.startswith(f"workspace {display_path(workspace)}: using its data "
+                                  f"({display_path(workspace / 'data')}) and model")
+    assert f"(model: {display_path(workspace / 'models' / 'default.toml')}; data: eu2026 (" in \
+        " ".join(done.stdout.split())
+    chosen = before["gigafactories"][0]["members"][0]
+    edit_csv(workspace / "data" / "sites.csv", "site_id", chosen, "capex_eur", "1.9e10")
+    after = json.loads(run_cli("solve", "--format", "json").stdout)
+    assert chosen in before["selected"] and chosen not in after["selected"]
+    assert after["data_set"]["modified"] == ["sites.csv"]
+    # --data and SITEOPT_DATA win over the workspace
+    assert json.loads(run_cli("solve", "--format", "json", "--data", str(DATA)).stdout)[
+        "selected"] == before["selected"]
+    monkeypatch.setenv("SITEOPT_DATA", str(DATA))
+    assert json.loads(run_cli("solve", "--format", "json").stdout)["selected"] == \
+        before["selected"]
+
+
+def test_model_names_find_the_workspace_models_first(workspace, monkeypatch, run_cli):
+    monkeypatch.chdir(workspace)
+    (workspace / "models" / "green-grid.toml").write_text("[budget]\ntotal_eur = 8e9\n",
+                                                          encoding="utf-8")
+    ours = json.loads(run_cli("solve", "--model", "green-grid", "--format", "json").stdout)
+    assert ours["model"]["budget"]["total_eur"] == 8e9
+    assert ours["model_description"] == os.path.join("models", "green-grid.toml")
+    shipped = json.loads(run_cli("solve", "--model", "tight-budget", "--format",
+                                 "json").stdout)
+    assert shipped["model_description"] == "tight-budget"
+
+
+def test_init_never_overwrites_without_force(workspace, run_cli):
+    edit_csv(workspace / "data" / "sites.csv", "site_id", "DE-LUB", "name", "changed")
+    edited = (workspace / "data" / "sites.csv").read_bytes()
+    done = run_cli("init", "w")
+    assert done.exit_code == 2
+    assert "siteopt init never overwrites: choose another directory or add --force" in \
+        done.stderr
+    assert (workspace / "data" / "sites.csv").read_bytes() == edited
+    assert run_cli("init", "w", "--force").exit_code == 0
+    assert (workspace / "data" / "sites.csv").read_bytes() == (DATA / "sites.csv").read_bytes()
+
+
+def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("init", "--empty", "e").exit_code == 0
+    data = tmp_path / "e" / "data"
+    for name in ("sites.csv", "letters.csv", "ai_factories.csv"):
+        lines = (data / name).read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 2 and lines[0] == (DATA / name).read_text().splitlines()[0], name
+    assert (data / "demand.csv").read_bytes() == (DATA / "demand.csv").read_bytes()
+    assert "replace the example" in (data / "README.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "e")
+    assert run_cli("validate").exit_code == 0
+    result = json.loads(run_cli("solve", "--format", "json").stdout)
+    site = (data / "sites.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    assert result["selected"] == [site]
+
+
+# --- Excel ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def workbook_dir(tmp_path_factory):
+    """A workspace written with --excel (its bids.xlsx holds the shipped tables)."""
+    from click.testing import CliRunner
+
+    from siteopt.cli import cli
+
+    root = tmp_path_factory.mktemp("excel")
+    assert CliRunner().invoke(cli, ["init", "--excel", str(root / "w")]).exit_code == 0
+    return root / "w"
+
+
+def _json_without_run_details(text: str) -> dict:
+    document = json.loads(text)
+    for key in ("timings", "inputs"):
+        document.pop(key)
+    document["solver"].pop("seconds")
+    return document
+
+
+def test_the_same_data_as_csv_or_excel_gives_the_same_result(workbook_dir, run_cli):
+    workbook = openpyxl.load_workbook(workbook_dir / "bids.xlsx")
+    assert workbook.sheetnames == ["sites", "letters", "demand", "ai_factories"]
+    assert isinstance(workbook["sites"]["I2"].value, int)   # capex_eur: a number cell
+    from_excel = run_cli("solve", "--data", str(workbook_dir / "bids.xlsx"), "--format", "json")
+    from_csv = run_cli("solve", "--data", str(DATA), "--format", "json")
+    assert from_excel.exit_code == 0, from_excel.output
+    assert _json_without_run_details(from_excel.stdout) == \
+        _json_without_run_details(from_csv.stdout)
+    assert json.loads(from_excel.stdout)["data_set"]["name"] == "eu2026"
+
+
+def _edited_workbook(source: Path, target: Path, edit) -> Path:
+    workbook = openpyxl.load_workbook(source)
+    edit(workbook)
+    workbook.save(target)
+    return target
+
+
+def _sites_column(workbook, header: str) -> str:
+    row = [cell.value for cell in workbook["sites"][1]]
+    return openpyxl.utils.get_column_letter(row.index(header) + 1)
+
+
+@pytest.mark.filterwarnings("ignore::siteopt.errors.DataWarning")   # capex far off the rule
+def test_editing_the_workbook_changes_the_answer(workbook_dir, tmp_path, run_cli):
+    before = json.loads(run_cli("solve", "--data", str(workbook_dir / "bids.xlsx"),
+                                "--format", "json").stdout)
+    chosen = before["selected"][0]
+
+    def expensive(workbook):
+        sheet = workbook["sites"]
+        row = next(cell.row for cell in sheet["A"] if cell.value == chosen)
+        sheet[f"{_sites_column(workbook, 'capex_eur')}{row}"] = 1.9e10
+
+    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", expensive)
+    after = json.loads(run_cli("solve", "--data", str(edited), "--format", "json").stdout)
+    assert chosen not in after["selected"]
+
+
+def test_a_bad_cell_names_sheet_row_and_column(workbook_dir, tmp_path):
+    def bad(workbook):
+        workbook["sites"][f"{_sites_column(workbook, 'power_mw')}5"] = "lots"
+
+    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", bad)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    message = str(raised.value)
+    assert re.search(r"bids\.xlsx \(sheet sites\) row 5, column power_mw: 'lots' is not a "
+                     r"finite number \(IT power the proposal plans, in MW\)", message), message
+
+
+def test_formulas_are_read_by_their_saved_value_or_refused(workbook_dir, tmp_path):
+    column = None
+
+    def formula(workbook):
+        nonlocal column
+        column = _sites_column(workbook, "grid_mw")
+        workbook["sites"][f"{column}3"] = "=100*3"   # openpyxl saves no value for it
+
+    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", formula)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert (f"bids.xlsx (sheet sites) row 3, column grid_mw: the formula '=100*3' in cell "
+            f"{column}3 has no saved value; open the workbook in Excel or LibreOffice and save "
+            f"it") in str(raised.value)
+    # the same formula with the value Excel saves beside it is read by that value
+    saved = tmp_path / "saved.xlsx"
+    _with_saved_value(edited, saved, "sites", f"{column}3", 300)
+    assert load_data(saved).site_table["grid_mw"][1] == 300
+
+
+def _with_saved_value(source: Path, target: Path, sheet: str, cell: str, value) -> None:
+    """Add the cached value Excel writes beside a formula (``<f>..</f><v>..</v>``)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        parts = {info.filename: archive.read(info.filename) for info in archive.infolist()}
+    index = openpyxl.load_workbook(source).sheetnames.index(sheet) + 1
+    name = f"xl/worksheets/sheet{index}.xml"
+    xml = parts[name].decode("utf-8")
+    xml, count = re.subn(rf'(<c r="{cell}"[^>]*>)<f>([^<]*)</f><v\s*/>',
+                         rf"\1<f>\2</f><v>{value}</v>", xml)
+    if not count:
+        xml, count = re.subn(rf'(<c r="{cell}"[^>]*>)<f>([^<]*)</f>(<v></v>)?',
+                             rf"\1<f>\2</f><v>{value}</v>", xml)
+    assert count == 1
+    parts[name] = xml.encode("utf-8")
+    with zipfile.ZipFile(target, "w") as archive:
+        for filename, content in parts.items():
+            archive.writestr(filename, content)
+
+
+def test_text_that_looks_like_a_formula_stays_text(workbook_dir, tmp_path):
+    def hostile(workbook):
+        cell = workbook["sites"][f"{_sites_column(workbook, 'notes')}2"]
+        cell.value = '=HYPERLINK("http://example.invalid","x")'
+        cell.data_type = "s"
+
+    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", hostile)
+    assert load_data(edited).site_table["notes"][0] == '=HYPERLINK("http://example.invalid","x")'
+
+
+def test_a_workbook_without_the_sites_sheet_is_refused(workbook_dir, tmp_path):
+    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx",
+                              lambda workbook: workbook.remove(workbook["sites"]))
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert "bids.xlsx: has no sheet 'sites'; add one with the columns of sites.csv" in \
+        str(raised.value)
+
+
+def test_optional_sheets_come_from_the_shipped_data_set(workbook_dir, tmp_path):
+    def drop(workbook):
+        workbook.remove(workbook["demand"])
+        workbook.remove(workbook["ai_factories"])
+
+    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", drop)
+    dataset = load_data(edited)
+    assert dataset.displays["demand.csv"] == "siteopt/datasets/eu2026/demand.csv"
+    assert len(dataset.demand_table) == len(load_data(DATA).demand_table)
+
+
+def test_a_damaged_workbook_is_one_clear_line(tmp_path, run_cli):
+    broken = tmp_path / "bids.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    done = run_cli("solve", "--data", str(broken))
+    assert done.exit_code == 2
+    assert done.stderr.count("\n") == 1 and "cannot be read as an Excel workbook" in done.stderr
+    shutil.copy(DATA / "sites.csv", tmp_path / "sites.xlsx")
+    assert "cannot be read as an Excel workbook" in run_cli(
+        "validate", "--data", str(tmp_path / "sites.xlsx")).stderr
