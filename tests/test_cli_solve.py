@@ -456,17 +456,6 @@ def test_png_resolution_follows_dpi(run_cli, tmp_path):
     assert refused.exit_code == 2 and "5000 is not in the range 50<=x<=1200" in refused.stderr
 
 
-def test_readme_shows_the_real_cross_border_output(run_cli):
-    """The README's cross-border excerpt is the first lines of what the scenario prints."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    intro = "and reports (`ties` in the JSON):"
-    start = readme.index("```\n", readme.index(intro)) + 4
-    shown = readme[start:readme.index("\n...\n```", start)]
-    printed = run_cli("solve", "--model", str(SCENARIOS / "cross-border.toml")).stdout
-    assert printed.startswith(shown + "\n")
-    assert "IT-BLQ+PL-WRO" in shown
-
-
 def test_terminal_escapes_in_names_are_not_obeyed(data_dir, run_cli):
     """A name with escape sequences is printed as text, its control characters removed."""
     from tests.conftest import edit_csv

@@ -18,7 +18,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from siteopt.errors import Problem
 
@@ -63,8 +62,7 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-def read_workbook(path: Path, display: str) -> tuple[dict[str, pd.DataFrame | None],
-                                                      list[Problem]]:
+def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
     """The workbook's sheets as frames of strings, keyed by data file name (``sites.csv``...).
 
     Parameters
@@ -128,6 +126,8 @@ def read_workbook(path: Path, display: str) -> tuple[dict[str, pd.DataFrame | No
 def _sheet_frame(worksheet, where: str, file_name: str):
     """One sheet as a frame of strings, its problems, and the (row, column, header) of its
     empty cells (each may be a formula with no saved value)."""
+    import pandas as pd
+
     rows = worksheet.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None or all(value is None for value in header):

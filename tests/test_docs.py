@@ -1,0 +1,69 @@
+"""The documentation site builds strict and offline, and its generated parts are the code's."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from siteopt.config import settings
+from siteopt.data.schema import FILES
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site as `make docs` builds it (notebooks shown, not executed: the notebook tests
+    run them)."""
+    out = tmp_path_factory.mktemp("site")
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITEOPT_DOCS_EXECUTE": "false"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                           str(out)], cwd=REPO, capture_output=True, text=True, env=environment)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def _text(page) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def test_the_api_reference_comes_from_the_docstrings(site):
+    page = _text(site / "api.html")
+    for name in ("solve", "load_data", "init_workspace", "find_workspace", "Result", "sweep"):
+        assert name in page, name
+    assert "Choose the gigafactory sites: load, validate, build and solve the model." in page
+
+
+def test_every_key_and_every_column_is_on_the_site(site):
+    keys = _text(site / "scenarios.html")
+    for key, spec in settings():
+        assert key in keys, key
+    columns = _text(site / "data.html")
+    for name, fields in FILES.items():
+        for column in fields:
+            assert column.name in columns, (name, column.name)
+
+
+def test_outputs_on_the_site_are_run_when_it_is_built(site, run_cli):
+    page = _text(site / "model.html")
+    headline = run_cli("solve", "--budget", "20e9").stdout.splitlines()[0]
+    assert headline in page
+    cross_border = run_cli("solve", "--model", "cross-border").stdout
+    assert "IT-BLQ+PL-WRO" in cross_border and "IT-BLQ+PL-WRO" in page
+    assert "4 portfolios tie for the optimum" in " ".join(page.split())
+
+
+def test_the_site_reads_offline(site):
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "fonts.googleapis.com" not in text, page.name
+        sources = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"(https?:[^\"]+)\"", text)
+        assert sources == [], (page.name, sources)
+    for notebook in ("01_candidates", "04_decision"):
+        assert (site / "notebooks" / f"{notebook}.html").is_file()
+    assert "## [0.3.0]" not in _text(site / "changelog.html")
+    assert "0.3.0" in _text(site / "changelog.html")
