@@ -105,15 +105,18 @@ def validate(data_dir):
     os.environ["SITEOPT_NO_CACHE"] = "1"   # check in full, then store the result
     dataset = load_data(data_dir)
     summary = dataset.summary()
-    click.echo(render_table(summary, title=f"Data set in {dataset.directory}: clean",
+    from siteopt.units import count
+
+    click.echo(render_table(summary, title=f"Data set {dataset.describe()}: clean",
                             formats={"population": ",d"}), nl=False)
     reported = int((dataset.sites["provenance"] == "reported").sum())
-    click.echo(f"{len(dataset.sites)} sites ({reported} reported, "
+    click.echo(f"{count(len(dataset.sites), 'site')} ({reported} reported, "
                f"{len(dataset.sites) - reported} illustrative) in "
-               f"{dataset.sites['country'].nunique()} countries; {len(dataset.letters)} letters; "
-               f"{len(dataset.demand):,} population points, "
+               f"{count(dataset.sites['country'].nunique(), 'country', 'countries')}; "
+               f"{count(len(dataset.letters), 'letter')}; "
+               f"{count(len(dataset.demand), 'population point')}, "
                f"{int(dataset.demand['population'].sum()):,} people; "
-               f"{len(dataset.ai_factories)} AI Factories.")
+               f"{count(len(dataset.ai_factories), 'AI Factory', 'AI Factories')}.")
 
 
 def _no_cache(ctx, param, value) -> None:

@@ -30,6 +30,15 @@ def people(count: float, noun: str = "people") -> str:
     return f"{count:,.0f} {noun}"
 
 
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """A whole number with its noun in the right number.
+
+    >>> count(1, "country", "countries"), count(16, "country", "countries"), count(2, "site")
+    ('1 country', '16 countries', '2 sites')
+    """
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
 def mw(power: float) -> str:
     """``3,150 MW``."""
     return f"{power:,.0f} MW"

@@ -69,6 +69,7 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     names = page.locator(".siteopt-country-name").all_inner_texts()
     assert len(names) == 27 and {"France", "Poland", "Finland", "Cyprus"} <= set(names)
     assert "Natural Earth" in page.inner_text("#siteopt-credit")
+    assert "Data set: eu2026 (" in page.inner_text("#siteopt-credit")
     # it opens with the EU filling the window: Lapland to Malta spans most of the map's height
     box = page.evaluate("""() => {
         const map = document.getElementById('map').getBoundingClientRect();

@@ -82,6 +82,7 @@ def test_legend_title_and_scale_bar(default_result, map_ax):
     assert names["FR"] == "France" and names["NL"] == "NL" and "LU" not in names
     assert len(names) == 25
     assert "Natural Earth" in artists(map_ax, "credit")[0].get_text()
+    assert "Data set: eu2026 (" in artists(map_ax, "credit")[0].get_text()
     title = map_ax.get_title(loc="left")
     # the answer in euros and people first, then its caveats, then the model
     assert title.startswith("5 AI Gigafactories: EUR 19.97 bn of EUR 20.00 bn, 357.4 m people "

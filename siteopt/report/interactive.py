@@ -53,7 +53,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 NO_DATA = "#ece8e1"
 CREDIT = ("Borders: Natural Earth (public domain). Population points: GeoNames (CC BY 4.0). "
           "Country figures: Eurostat, Ember. Sites: public reports and illustrative figures, "
-          "see {sources}.")
+          "see {sources}. Data set: {data_set}.")
 #: Coordinates are written with 5 decimals (about 1 m).
 DECIMALS = 5
 
@@ -271,7 +271,9 @@ def map_data(result) -> dict:
         "neighbours": _neighbours(), "neighbour_fill": SHADED_NEIGHBOUR,
         "countries": _countries(result), "coverage": _coverage(result), "links": _links(result),
         "others": others, "factories": factories, "chosen": chosen,
-        "legend": _legend(result), "credit": CREDIT.format(sources=sources_note(result.dataset)),
+        "legend": _legend(result),
+        "credit": CREDIT.format(sources=sources_note(result.dataset),
+                                data_set=result.dataset.describe()),
         "bounds": _bounds(result.dataset),
     }
 

@@ -222,12 +222,15 @@ def _draw_country_names(ax, countries: gpd.GeoDataFrame, values: dict[str, str] 
                 fontweight="normal" if values is None else "bold")
 
 
-def _draw_credit(ax):
-    ax.text(0.005, 0.003, CREDIT, transform=ax.transAxes, fontsize=6, color="#555555",
-            ha="left", va="bottom", gid="credit", zorder=6)
+def _draw_credit(ax, dataset):
+    ax.text(0.005, 0.003, f"{CREDIT} Data set: {dataset.describe()}.", transform=ax.transAxes,
+            fontsize=6, color="#555555", ha="left", va="bottom", gid="credit", zorder=6)
 
 
-def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, sites=None, **style):
+def _draw_base(ax, dataset, countries: gpd.GeoDataFrame, column=None, **style):
+    """Sea, neighbours, ``countries`` (shaded by ``column`` if given), framed on Europe and
+    ``dataset``'s sites, and the credit naming the data set."""
+    sites = dataset.sites
     ax.set_facecolor(SEA)
     _neighbours().plot(ax=ax, color=NEIGHBOUR if column is None else SHADED_NEIGHBOUR,
                        edgecolor="white", linewidth=0.5, gid="neighbours")
@@ -244,14 +247,14 @@ def _draw_base(ax, countries: gpd.GeoDataFrame, column=None, sites=None, **style
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_aspect("equal")
-    _draw_credit(ax)
+    _draw_credit(ax, dataset)
 
 
 def _dataset_map(dataset, ax=None):
     """``ax`` (or a new 9-inch square one) with the member states of ``dataset`` drawn on the
     common base (sea, neighbours, credit), framed on Europe."""
     ax = _axes(ax, size=9)
-    _draw_base(ax, dataset.countries.to_crs(EUROPE_CRS), sites=dataset.sites)
+    _draw_base(ax, dataset, dataset.countries.to_crs(EUROPE_CRS))
     return ax
 
 
@@ -377,7 +380,7 @@ def plot_result(result, ax=None, title: str | None = None, labels: bool = True,
     data = result.dataset
     ax = _axes(ax)
     countries = data.countries.to_crs(EUROPE_CRS)
-    _draw_base(ax, countries, sites=data.sites)
+    _draw_base(ax, data, countries)
     if labels:
         _draw_country_names(ax, countries)
     chosen = result.chosen
@@ -497,7 +500,7 @@ def plot_coverage_choropleth(result, ax=None):
     table = result.country_coverage().set_index("country")
     countries = data.countries.to_crs(EUROPE_CRS).copy()
     countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
-    _draw_base(ax, countries, column="share_pct", sites=data.sites, cmap=share_colour_map(),
+    _draw_base(ax, data, countries, column="share_pct", cmap=share_colour_map(),
                vmin=0, vmax=100,
                legend=True,
                legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
