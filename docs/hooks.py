@@ -8,7 +8,8 @@ A page asks for them with HTML comments, each on a line of its own:
 - ``<!-- siteopt:scenarios -->``: the shipped scenarios and the question each asks;
 - ``<!-- siteopt:run ARGS -->``: the output of ``siteopt ARGS`` on the shipped data, run now
   in an empty directory;
-- ``<!-- siteopt:include PATH -->``: a file of the repository (``CHANGELOG.md``).
+- ``<!-- siteopt:include PATH -->``: a file of the repository (``CHANGELOG.md``) or of the
+  installed package (``siteopt/datasets/eu2026/README.md``).
 """
 
 from __future__ import annotations
@@ -60,7 +61,12 @@ def run_markdown(arguments: str) -> str:
 
 
 def include_markdown(path: str) -> str:
-    text = (ROOT / path).read_text(encoding="utf-8").replace("](../docs/", "](")
+    """A repository file; one of the package (``siteopt/...``) from the siteopt installed,
+    which is the checkout's own in a development install."""
+    import siteopt
+
+    base = Path(siteopt.__file__).resolve().parents[1] if path.startswith("siteopt/") else ROOT
+    text = (base / path).read_text(encoding="utf-8").replace("](../docs/", "](")
     return text.split("\n", 1)[1] if text.startswith("# ") else text   # the page has a title
 
 

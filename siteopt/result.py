@@ -277,6 +277,14 @@ class Result:
             raise ValueError(f"kind must be one of {', '.join(drawers)}, not {kind!r}")
         return drawers[kind](self, ax=ax, **options)
 
+    @functools.cached_property
+    def map_png(self) -> bytes:
+        """The map of :meth:`plot` as PNG bytes (150 dpi), drawn once: ``map.png`` of
+        ``--out`` and the report's map are these bytes."""
+        from siteopt.report.maps import figure_bytes
+
+        return figure_bytes(self.plot())
+
     def explore(self):
         """The interactive map (Leaflet, offline), shown inline in a notebook; ``.save(path)``
         writes it."""

@@ -256,8 +256,6 @@ def output_files(result) -> dict[str, str | bytes]:
     :func:`tables`; ``siteopt.xlsx`` (a summary sheet and one sheet per table); ``map.png``;
     ``map.html`` (interactive); ``report.html``.
     """
-    from siteopt.report.maps import figure_bytes
-
     sheets = tables(result)
     files: dict[str, str | bytes] = {"result.json": result.to_json() + "\n",
                                      "gigafactories.geojson": result.gigafactories_geojson(),
@@ -265,7 +263,7 @@ def output_files(result) -> dict[str, str | bytes]:
                                      "siteopt.gpkg": geopackage_bytes(result)}
     files.update({f"{name}.csv": csv_text(frame) for name, frame in sheets.items()})
     files["siteopt.xlsx"] = workbook_bytes(sheets, summary(result))
-    files["map.png"] = figure_bytes(result.plot())
+    files["map.png"] = result.map_png
     files["map.html"] = result.explore().html
     files["report.html"] = result.report_html()
     return files

@@ -12,8 +12,8 @@ import pandas as pd
 from siteopt.config import COUNT_UNITS, default_model, settings
 from siteopt.model import TERMS
 from siteopt.report.analyses import analysis_sections
-from siteopt.report.htmlparts import png_img, table_html
-from siteopt.report.maps import figure_bytes, plot_coverage_choropleth, plot_result
+from siteopt.report.htmlparts import png_bytes_img, png_img, table_html
+from siteopt.report.maps import figure_bytes, plot_coverage_choropleth
 from siteopt.summary import caveats, sources_note
 from siteopt.summary import headline as summary_headline
 from siteopt.report.text import (
@@ -254,7 +254,7 @@ def build_report(result, analyses=()) -> str:
         table_html(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
         "<h2>Map</h2>",
-        png_img(plot_result(result), "map of the chosen gigafactories, their member sites, "
+        png_bytes_img(result.map_png, "map of the chosen gigafactories, their member sites, "
                                       "coverage and partner letters", "map"),
         "<h2>Coverage per member state</h2>",
         png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",

@@ -30,5 +30,10 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
 
 def png_img(ax, alt: str, ident: str) -> str:
     """A figure as an inline PNG image (130 dpi) with its alternative text; the figure is closed."""
-    data = base64.b64encode(figure_bytes(ax, "png", dpi=130)).decode("ascii")
+    return png_bytes_img(figure_bytes(ax, "png", dpi=130), alt, ident)
+
+
+def png_bytes_img(png: bytes, alt: str, ident: str) -> str:
+    """PNG bytes as an inline image with its alternative text."""
+    data = base64.b64encode(png).decode("ascii")
     return f"<img class='map' id='{ident}' alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
