@@ -14,6 +14,7 @@ A page asks for them with HTML comments, each on a line of its own:
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -53,10 +54,12 @@ def scenarios_markdown() -> str:
 
 
 def run_markdown(arguments: str) -> str:
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("SITEOPT_DATA", "COLUMNS")}
     with tempfile.TemporaryDirectory() as empty:   # no workspace around it
         done = subprocess.run([sys.executable, "-m", "siteopt", *shlex.split(arguments)],
                               cwd=empty, capture_output=True, text=True, check=True,
-                              env={"COLUMNS": "120", "PATH": "", "HOME": empty})
+                              env=environment)
     return f"```\n$ siteopt {arguments}\n{done.stdout.rstrip()}\n```\n"
 
 
