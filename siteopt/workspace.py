@@ -147,7 +147,10 @@ def workbook_bytes(tables: dict[str, bytes]) -> bytes:
     from siteopt.data.numbers import read_numbers
     from siteopt.data.workbook import SHEETS
 
-    workbook = openpyxl.Workbook(write_only=True)
+    # a normal (not write-only) workbook records each sheet's dimensions, which readers in
+    # read-only mode would otherwise find by parsing the whole sheet
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
     for sheet, name in SHEETS.items():
         frame = pd.read_csv(io.BytesIO(tables[name]), dtype=str, keep_default_na=False)
         numeric = [c for c in FILES[name] if c.numeric and c.name in frame]
@@ -157,21 +160,21 @@ def workbook_bytes(tables: dict[str, bytes]) -> bytes:
         worksheet = workbook.create_sheet(sheet)
         worksheet.append(list(frame.columns))
         for position in range(len(frame)):
-            worksheet.append([_cell(worksheet, frame.at[position, column],
-                                    numbers.get(column), position) for column in frame.columns])
+            worksheet.append([_value(frame.at[position, column], numbers.get(column), position)
+                              for column in frame.columns])
+        for row in worksheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"   # text, even when it starts with an equals sign
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _cell(worksheet, text: str, numbers, position: int):
-    """One value for the workbook: a number from its column's reading, else a text cell."""
-    from openpyxl.cell import WriteOnlyCell
-
+def _value(text: str, numbers, position: int):
+    """One value for the workbook: a number from its column's reading, else the text (None
+    for an empty cell)."""
     if numbers is not None and text != "":
         value = float(numbers[0][position])
         return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
-    cell = WriteOnlyCell(worksheet, value=text)
-    cell.data_type = "s"   # text, even when it starts with '='
-    return cell
-
+    return text if text != "" else None

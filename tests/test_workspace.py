@@ -23,6 +23,9 @@ from siteopt.errors import InputError
 from siteopt.paths import display_path
 from tests.conftest import DATA, REPO, edit_csv
 
+#: One worker runs this module (make test: --dist loadgroup): its workbooks are made once.
+pytestmark = pytest.mark.xdist_group("workspace")
+
 
 # --- the shipped data set -------------------------------------------------------------------
 
@@ -167,6 +170,18 @@ def workbook_dir(tmp_path_factory):
     return root / "w"
 
 
+@pytest.fixture(scope="module")
+def sites_workbook(workbook_dir, tmp_path_factory):
+    """The workspace's workbook with its sites and letters sheets only (the shipped demand and
+    AI Factories are used): quick to edit and read for the tests of messages."""
+    workbook = openpyxl.load_workbook(workbook_dir / "bids.xlsx")
+    workbook.remove(workbook["demand"])
+    workbook.remove(workbook["ai_factories"])
+    path = tmp_path_factory.mktemp("sites-only") / "bids.xlsx"
+    workbook.save(path)
+    return path
+
+
 def _json_without_run_details(text: str) -> dict:
     document = json.loads(text)
     for key in ("timings", "inputs"):
@@ -200,8 +215,8 @@ def _sites_column(workbook, header: str) -> str:
 
 
 @pytest.mark.filterwarnings("ignore::siteopt.errors.DataWarning")   # capex far off the rule
-def test_editing_the_workbook_changes_the_answer(workbook_dir, tmp_path, run_cli):
-    before = json.loads(run_cli("solve", "--data", str(workbook_dir / "bids.xlsx"),
+def test_editing_the_workbook_changes_the_answer(sites_workbook, tmp_path, run_cli):
+    before = json.loads(run_cli("solve", "--data", str(sites_workbook),
                                 "--format", "json").stdout)
     chosen = before["selected"][0]
 
@@ -210,16 +225,16 @@ def test_editing_the_workbook_changes_the_answer(workbook_dir, tmp_path, run_cli
         row = next(cell.row for cell in sheet["A"] if cell.value == chosen)
         sheet[f"{_sites_column(workbook, 'capex_eur')}{row}"] = 1.9e10
 
-    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", expensive)
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", expensive)
     after = json.loads(run_cli("solve", "--data", str(edited), "--format", "json").stdout)
     assert chosen not in after["selected"]
 
 
-def test_a_bad_cell_names_sheet_row_and_column(workbook_dir, tmp_path):
+def test_a_bad_cell_names_sheet_row_and_column(sites_workbook, tmp_path):
     def bad(workbook):
         workbook["sites"][f"{_sites_column(workbook, 'power_mw')}5"] = "lots"
 
-    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", bad)
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", bad)
     with pytest.raises(InputError) as raised:
         load_data(edited)
     message = str(raised.value)
@@ -227,7 +242,7 @@ def test_a_bad_cell_names_sheet_row_and_column(workbook_dir, tmp_path):
                      r"finite number \(IT power the proposal plans, in MW\)", message), message
 
 
-def test_formulas_are_read_by_their_saved_value_or_refused(workbook_dir, tmp_path):
+def test_formulas_are_read_by_their_saved_value_or_refused(sites_workbook, tmp_path):
     column = None
 
     def formula(workbook):
@@ -235,7 +250,7 @@ def test_formulas_are_read_by_their_saved_value_or_refused(workbook_dir, tmp_pat
         column = _sites_column(workbook, "grid_mw")
         workbook["sites"][f"{column}3"] = "=100*3"   # openpyxl saves no value for it
 
-    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", formula)
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", formula)
     with pytest.raises(InputError) as raised:
         load_data(edited)
     assert (f"bids.xlsx (sheet sites) row 3, column grid_mw: the formula '=100*3' in cell "
@@ -268,18 +283,18 @@ def _with_saved_value(source: Path, target: Path, sheet: str, cell: str, value) 
             archive.writestr(filename, content)
 
 
-def test_text_that_looks_like_a_formula_stays_text(workbook_dir, tmp_path):
+def test_text_that_looks_like_a_formula_stays_text(sites_workbook, tmp_path):
     def hostile(workbook):
         cell = workbook["sites"][f"{_sites_column(workbook, 'notes')}2"]
         cell.value = '=HYPERLINK("http://example.invalid","x")'
         cell.data_type = "s"
 
-    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", hostile)
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", hostile)
     assert load_data(edited).site_table["notes"][0] == '=HYPERLINK("http://example.invalid","x")'
 
 
-def test_a_workbook_without_the_sites_sheet_is_refused(workbook_dir, tmp_path):
-    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx",
+def test_a_workbook_without_the_sites_sheet_is_refused(sites_workbook, tmp_path):
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx",
                               lambda workbook: workbook.remove(workbook["sites"]))
     with pytest.raises(InputError) as raised:
         load_data(edited)
@@ -287,15 +302,12 @@ def test_a_workbook_without_the_sites_sheet_is_refused(workbook_dir, tmp_path):
         str(raised.value)
 
 
-def test_optional_sheets_come_from_the_shipped_data_set(workbook_dir, tmp_path):
-    def drop(workbook):
-        workbook.remove(workbook["demand"])
-        workbook.remove(workbook["ai_factories"])
-
-    edited = _edited_workbook(workbook_dir / "bids.xlsx", tmp_path / "bids.xlsx", drop)
-    dataset = load_data(edited)
+def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):
+    assert openpyxl.load_workbook(sites_workbook, read_only=True).sheetnames == \
+        ["sites", "letters"]
+    dataset = load_data(sites_workbook)
     assert dataset.displays["demand.csv"] == "siteopt/datasets/eu2026/demand.csv"
-    assert len(dataset.demand_table) == len(load_data(DATA).demand_table)
+    assert dataset.demand_table.fingerprint() == load_data(DATA).demand_table.fingerprint()
 
 
 def test_a_damaged_workbook_is_one_clear_line(tmp_path, run_cli):
