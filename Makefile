@@ -32,7 +32,7 @@ TEST_ENV ?= $(HOME)/.cache/siteopt-make-test/venv
 STAGE := $(shell mktemp -u -d /tmp/siteopt-test-XXXXXX)
 # uv installs the test environment's packages in seconds where pip takes over a minute; with
 # the system's certificates, as pip uses them
-UV = UV_NATIVE_TLS=1 $(TEST_ENV)/bin/uv pip --python $(TEST_ENV)/bin/python
+UV = VIRTUAL_ENV=$(TEST_ENV) UV_NATIVE_TLS=1 $(TEST_ENV)/bin/uv pip
 
 test: chromium
 	test -x $(TEST_ENV)/bin/python || $(PYTHON) -m venv $(TEST_ENV)
