@@ -37,7 +37,7 @@ UV = VIRTUAL_ENV=$(TEST_ENV) UV_NATIVE_TLS=1 $(TEST_ENV)/bin/uv pip
 test: chromium
 	test -x $(TEST_ENV)/bin/python || $(PYTHON) -m venv $(TEST_ENV)
 	$(TEST_ENV)/bin/python -m pip install --quiet uv
-	$(UV) install --quiet build setuptools wheel
+	$(UV) install --quiet --upgrade build 'setuptools>=68' wheel
 	rm -rf dist build
 	$(TEST_ENV)/bin/python -m build --no-isolation --outdir dist . >/dev/null
 	$(UV) install --quiet "$$(ls dist/siteopt-*.whl)[test,docs]"
