@@ -46,7 +46,7 @@ test: chromium
 	cp -RL tests notebooks benchmarks data docs README.md CHANGELOG.md mkdocs.yml setup.cfg \
 	  $(STAGE)/
 	cd $(STAGE) && SITEOPT_WHEEL_TEST=1 $(TEST_ENV)/bin/python -m pytest -n auto \
-	  --dist loadgroup --durations=15 -p no:cacheprovider tests \
+	  --durations=15 -p no:cacheprovider tests \
 	  $$($(TEST_ENV)/bin/python -c 'import siteopt, os; print(os.path.dirname(siteopt.__file__))')
 	mkdir $(STAGE)/empty && cd $(STAGE)/empty && $(TEST_ENV)/bin/siteopt solve >/dev/null \
 	  && $(TEST_ENV)/bin/siteopt init w && cd w && $(TEST_ENV)/bin/siteopt solve
@@ -54,7 +54,7 @@ test: chromium
 
 # Tests against the checkout itself (an editable install in .venv): quicker while developing.
 test-dev: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n auto --durations=15
 
 # The report and interactive-map tests render pages in Debian's Chromium (no browser download).
 chromium:

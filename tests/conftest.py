@@ -30,6 +30,25 @@ matplotlib.use("Agg")  # no display in tests
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="siteopt-test-cache-")
 
 
+#: Test modules whose module-scoped fixtures are expensive (full runs with --out, the docs
+#: site, workbooks): pytest-xdist runs each on one worker, so each fixture is built once.
+WHOLE_MODULES = ("test_docs.py", "test_exports.py", "test_interrupted_writes.py",
+                 "test_workspace.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Tests go to whichever worker is free, but those of :data:`WHOLE_MODULES` go together
+    (``--dist loadgroup`` with module-level marks did not group them under pytest 9)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module.rsplit("/", 1)[-1] in WHOLE_MODULES else nodeid
+
+    return WholeModules(config, log)
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:
     """A copy of the shipped data set, in ``<tmp>/data``; the working directory is ``<tmp>``."""

@@ -15,8 +15,6 @@ from siteopt.data.schema import FILES
 from tests.conftest import REPO
 
 
-#: One worker runs this module (make test: --dist loadgroup): its fixture is built once.
-pytestmark = pytest.mark.xdist_group("docs")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):

@@ -13,8 +13,6 @@ from tests.conftest import OUT_FILES as FILES, DATA
 from tests.conftest import REPO, edit_csv, solve_out
 
 
-#: One worker runs this module (make test: --dist loadgroup): its fixture is built once.
-pytestmark = pytest.mark.xdist_group("exports")
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):

@@ -24,8 +24,6 @@ from siteopt.atomic import write_directory
 from tests.conftest import OUT_FILES as FILES
 from tests.conftest import REPO
 
-#: One worker runs this module (make test: --dist loadgroup), so its runs are made once.
-pytestmark = pytest.mark.xdist_group("interrupted_writes")
 
 
 def run(out, budget: str) -> subprocess.Popen:

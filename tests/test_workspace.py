@@ -23,8 +23,6 @@ from siteopt.errors import InputError
 from siteopt.paths import display_path
 from tests.conftest import DATA, REPO, edit_csv
 
-#: One worker runs this module (make test: --dist loadgroup): its workbooks are made once.
-pytestmark = pytest.mark.xdist_group("workspace")
 
 
 # --- the shipped data set -------------------------------------------------------------------
