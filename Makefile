@@ -94,9 +94,10 @@ data: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[build]'
 	$(BIN)/python data/build_data.py
 
-# The documentation site, built offline and strict (a broken link or reference fails), in site/.
+# The documentation site, built offline and strict (a broken link or reference fails), in site/,
+# with the notebooks executed (their outputs shown).
 docs: $(VENV)/.installed-test
-	$(BIN)/python -m mkdocs build --strict --site-dir site
+	SITEOPT_DOCS_EXECUTE=true NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) $(BENCH) build dist site *.egg-info .pytest_cache .hypothesis benchmarks/instances
