@@ -29,8 +29,9 @@ import numpy as np
 from siteopt.data.table import Table
 
 #: Bump when the cached layout changes, or how a file is read (a cached table read by older
-#: rules must not be reused: layout 3 reads numbers by each file's own decimal mark).
-LAYOUT = 3
+#: rules must not be reused: layout 3 reads numbers by each file's own decimal mark, layout 4
+#: reads every number correctly rounded).
+LAYOUT = 4
 
 
 def cache_dir() -> Path:

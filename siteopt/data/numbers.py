@@ -206,7 +206,9 @@ def read_column(values: np.ndarray, missing: np.ndarray) -> ColumnReading:
         # malformed ('1e', '--1', '1 200'), other digits and 'inf' go to classify
         read = np.isfinite(numbers)
         at, cells, has_mark, symbol = at[read], cells[read], has_mark[read], symbol[read]
-        value[at] = numbers[read]
+        # pandas' fast parser may miss the nearest double ('+3E81' -> 2.9999999999999996e+81);
+        # NumPy's conversion of the same text is correctly rounded, as Python's float() is
+        value[at] = cells.view(text.dtype).ravel().astype(float)
         length = (cells != 0).sum(axis=1)
         signed = ((cells[:, 0] == ord("+")) | (cells[:, 0] == ord("-"))).astype(int)
         exponent = np.any((cells == ord("e")) | (cells == ord("E")), axis=1)
