@@ -260,25 +260,29 @@ def test_formulas_are_read_by_their_saved_value_or_refused(sites_workbook, tmp_p
     assert load_data(saved).site_table["grid_mw"][1] == 300
 
 
-def _with_saved_value(source: Path, target: Path, sheet: str, cell: str, value) -> None:
-    """Add the cached value Excel writes beside a formula (``<f>..</f><v>..</v>``)."""
+def _with_sheet_xml(source: Path, target: Path, sheet: str, edit) -> None:
+    """Copy a workbook with the XML of one sheet changed by ``edit`` (text -> text)."""
     import zipfile
 
     with zipfile.ZipFile(source) as archive:
         parts = {info.filename: archive.read(info.filename) for info in archive.infolist()}
-    index = openpyxl.load_workbook(source).sheetnames.index(sheet) + 1
+    index = openpyxl.load_workbook(source, read_only=True).sheetnames.index(sheet) + 1
     name = f"xl/worksheets/sheet{index}.xml"
-    xml = parts[name].decode("utf-8")
-    xml, count = re.subn(rf'(<c r="{cell}"[^>]*>)<f>([^<]*)</f><v\s*/>',
-                         rf"\1<f>\2</f><v>{value}</v>", xml)
-    if not count:
-        xml, count = re.subn(rf'(<c r="{cell}"[^>]*>)<f>([^<]*)</f>(<v></v>)?',
-                             rf"\1<f>\2</f><v>{value}</v>", xml)
-    assert count == 1
-    parts[name] = xml.encode("utf-8")
+    parts[name] = edit(parts[name].decode("utf-8")).encode("utf-8")
     with zipfile.ZipFile(target, "w") as archive:
         for filename, content in parts.items():
             archive.writestr(filename, content)
+
+
+def _with_saved_value(source: Path, target: Path, sheet: str, cell: str, value) -> None:
+    """Add the cached value Excel writes beside a formula (``<f>..</f><v>..</v>``)."""
+    def saved(xml: str) -> str:
+        xml, count = re.subn(rf'(<c r="{cell}"[^>]*>)<f>([^<]*)</f>(<v\s*/>|<v></v>)?',
+                             rf"\1<f>\2</f><v>{value}</v>", xml)
+        assert count == 1
+        return xml
+
+    _with_sheet_xml(source, target, sheet, saved)
 
 
 def test_text_that_looks_like_a_formula_stays_text(sites_workbook, tmp_path):
@@ -308,12 +312,18 @@ def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):
     assert dataset.demand_table.fingerprint() == load_data(DATA).demand_table.fingerprint()
 
 
-def test_a_damaged_workbook_is_one_clear_line(tmp_path, run_cli):
+def test_a_damaged_workbook_is_one_clear_line(sites_workbook, tmp_path, run_cli):
     broken = tmp_path / "bids.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     done = run_cli("solve", "--data", str(broken))
     assert done.exit_code == 2
     assert done.stderr.count("\n") == 1 and "cannot be read as an Excel workbook" in done.stderr
+    # XML that breaks in the middle of a sheet, after its dimensions, where it is read lazily
+    _with_sheet_xml(sites_workbook, tmp_path / "cut.xlsx", "sites",
+                    lambda xml: xml[:xml.index('<row r="30"')] + '<row r="30"><c r="A30"')
+    done = run_cli("validate", "--data", str(tmp_path / "cut.xlsx"))
+    assert done.exit_code == 2 and done.stderr.count("\n") == 1
+    assert "cut.xlsx: cannot be read as an Excel workbook" in done.stderr
     shutil.copy(DATA / "sites.csv", tmp_path / "sites.xlsx")
     assert "cannot be read as an Excel workbook" in run_cli(
         "validate", "--data", str(tmp_path / "sites.xlsx")).stderr

@@ -104,7 +104,7 @@ class Origin:
     row_kinds : dict
         File name -> what its rows are called in messages (``line``, ``row``, ``feature``).
     workbook_tables : tuple of str
-        The files read from the workbook's sheets (the rest are CSV or GeoJSON files).
+        The files read from the workbook's sheets (the others are files: ``contents``).
     """
 
     source: Path
@@ -276,8 +276,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
                 problems.append(Problem(display[name], "has a header but no rows"))
                 raw = None
         else:
-            raw, found = read_csv_table(origin.source / name if not origin.workbook_tables
-                                        else shipped_data_dir() / name, display[name],
+            raw, found = read_csv_table(origin.contents[name], display[name],
                                         may_be_empty=name in MAY_BE_EMPTY)
             problems += found
         if raw is None:
@@ -293,7 +292,8 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
     if sites is not None and letters is not None and "site_id" in letters and "site_id" in sites:
         problems += checks.check_references(letters["site_id"], schema.LETTERS[1],
                                             sites["site_id"], display["sites.csv"],
-                                            checks.Located(display["letters.csv"], 2, row_kind["letters.csv"]))
+                                            checks.Located(display["letters.csv"], 2,
+                                                           row_kind["letters.csv"]))
     # geography is checked on every row whose coordinates and country are valid, so range
     # errors elsewhere do not hide a site in the wrong country: one pass reports both
     if countries is not None and known is not None:

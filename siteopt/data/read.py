@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
-
 import pandas as pd
 
 from siteopt.errors import Problem
@@ -25,12 +23,12 @@ def _detect_separator(header: str) -> str:
     return max(SEPARATORS, key=lambda sep: counts[sep]) if any(counts.values()) else ","
 
 
-def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
-    """The file's text, or a problem saying why it cannot be read."""
-    if not path.is_file():
+def read_text(raw: bytes | None, display: str) -> tuple[str | None, list[Problem]]:
+    """A file's text from its bytes (None: the file is missing), or a problem saying why it
+    cannot be read."""
+    if raw is None:
         return None, [Problem(display, "file not found; every data directory needs it "
                                        "(siteopt init --empty DIR writes a template)")]
-    raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -42,14 +40,14 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
-def read_csv_table(path: Path, display: str,
+def read_csv_table(raw: bytes | None, display: str,
                    may_be_empty: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read a CSV file into a frame of stripped strings.
 
     Parameters
     ----------
-    path : Path
-        The file.
+    raw : bytes or None
+        The file's bytes (read once, also for its hash), None when it is missing.
     display : str
         How to name the file in messages.
     may_be_empty : bool
@@ -61,7 +59,7 @@ def read_csv_table(path: Path, display: str,
         All columns as ``str``; row ``i`` is line ``i + 2`` of the file.
     problems : list of Problem
     """
-    text, problems = read_text(path, display)
+    text, problems = read_text(raw, display)
     if text is None:
         return None, problems
     header = text.splitlines()[0]

@@ -56,9 +56,10 @@ def cell_text(value) -> str:
         whole, _, fraction = text.partition(".")
         # "1.234" could be read as 1234 (thousands separator); "1.2340" only as 1.234
         return text + "0" if len(fraction) == 3 else text
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
     if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()[:10] if not isinstance(value, datetime.datetime) or \
-            value.time() == datetime.time() else value.isoformat()
+        return value.isoformat()
     return str(value).strip()
 
 
@@ -80,11 +81,6 @@ def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
     problems : list of Problem
         Each naming the sheet, the Excel row and the column header.
     """
-    import openpyxl
-
-    if not path.is_file():
-        return {}, [Problem(display, "workbook not found; pass an existing .xlsx file to "
-                                     "--data")]
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
@@ -96,11 +92,18 @@ def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
                                      f"{MAX_UNPACKED_BYTES / 1e6:,.0f} MB; a bid list is far "
                                      f"smaller: save only the data sheets")]
     try:
-        values = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:   # openpyxl raises many kinds for a damaged file
+        return _read_sheets(path, display)
+    except Exception as err:   # openpyxl raises many kinds for damaged XML, also mid-sheet
         detail = " ".join(str(err).split())[:200]
         return {}, [Problem(display, f"cannot be read as an Excel workbook ({detail}); save "
                                      f"it from Excel as 'Excel Workbook (*.xlsx)'")]
+
+
+def _read_sheets(path: Path, display: str) -> tuple[dict, list[Problem]]:
+    """:func:`read_workbook` once the file is known to be a zip archive of sensible size."""
+    import openpyxl
+
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
     frames, problems, unsaved = {}, [], []
     try:
         for sheet, file_name in SHEETS.items():
@@ -115,7 +118,8 @@ def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
             frame, found, blank = _sheet_frame(values[sheet], where, file_name)
             frames[file_name] = frame
             problems += found
-            unsaved += [(sheet, where, cells) for cells in [blank] if cells]
+            if blank:
+                unsaved.append((sheet, where, blank))
     finally:
         values.close()
     if unsaved:
