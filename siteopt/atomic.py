@@ -107,7 +107,8 @@ def _remove_stale(parent: Path, name: str) -> None:
 
 
 def write_directory(directory: str | Path, files: dict[str, str | bytes]) -> list[Path]:
-    """Replace the files ``files`` (name -> content) in ``directory`` all at once.
+    """Replace the files ``files`` (relative name, ``a.csv`` or ``data/a.csv`` -> content) in
+    ``directory`` all at once.
 
     Files of ``directory`` not named in ``files`` are kept. The directory is created if
     missing.
@@ -141,8 +142,11 @@ def write_directory(directory: str | Path, files: dict[str, str | bytes]) -> lis
                         _link_or_copy(str(entry), str(staging / entry.name))
             else:
                 os.chmod(staging, 0o777 & ~_umask())
-            for name, content in files.items():
-                (staging / name).write_bytes(_bytes(content))
+            for name, content in files.items():   # a name may have folders: data/sites.csv
+                target = staging / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.unlink(missing_ok=True)   # a hard link to the old file: not through it
+                target.write_bytes(_bytes(content))
             check_interrupted()
             if not directory.exists():
                 os.rename(staging, directory)

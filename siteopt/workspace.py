@@ -13,6 +13,7 @@ bids keeps. Either way ``data/README.md`` documents every column, generated from
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -86,55 +87,54 @@ def init_workspace(directory: str | Path, empty: bool = False, excel: bool = Fal
     ConfigError
         When a file exists and ``force`` is not given, or the directory cannot be written.
     """
-    from siteopt.atomic import write_file
+    from siteopt.atomic import write_directory, write_file
 
     root = Path(directory)
-    files = {root / WORKSPACE_FILE: workspace_file(WORKBOOK if excel else "data"),
-             root / "models" / "default.toml": model_template(),
-             root / "data" / "README.md": data_readme(empty)}
+    files = {WORKSPACE_FILE: workspace_file(WORKBOOK if excel else "data"),
+             "models/default.toml": model_template(),
+             "data/README.md": data_readme(empty)}
     if not empty:
-        files[root / "data" / "SOURCES.md"] = (shipped_data_dir() / "README.md").read_bytes()
+        files["data/SOURCES.md"] = (shipped_data_dir() / "README.md").read_bytes()
     tables = {name: _table_bytes(name, empty) for name in FILES}
-    if excel:
-        files[root / WORKBOOK] = workbook_bytes(tables)
-        files[root / "data" / "countries.geojson"] = tables["countries.geojson"]
+    if excel:   # the country outlines come from the shipped data set
+        files[WORKBOOK] = workbook_bytes(tables)
     else:
-        files.update({root / "data" / name: content for name, content in tables.items()})
-    existing = sorted(str(path) for path in files if path.exists())
+        files.update({f"data/{name}": content for name, content in tables.items()})
+    existing = sorted(name for name in files if (root / name).exists())
     if existing and not force:
-        raise ConfigError(f"{existing[0]} exists{' (and more)' if len(existing) > 1 else ''}; "
-                          f"siteopt init never overwrites: choose another directory or add "
-                          f"--force")
+        raise ConfigError(f"{root / existing[0]} exists"
+                          f"{' (and more)' if len(existing) > 1 else ''}; siteopt init never "
+                          f"overwrites: choose another directory or add --force")
     try:
-        for path, content in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_file(str(path), content)
+        if root.exists():   # each file in one step (the directory may be the working one)
+            for name, content in files.items():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                write_file(root / name, content)
+        else:   # the whole workspace appears at once
+            write_directory(root, files)
     except OSError as err:
         raise ConfigError(f"{directory}: cannot write the workspace ({err.strerror}); choose a "
                           f"writable place") from None
-    return list(files)
+    return [root / name for name in files]
 
 
 def _table_bytes(name: str, empty: bool) -> bytes:
-    """A shipped file's bytes, or for a template its header and one example row (the letter of
-    the example site, so that the template is valid as it stands)."""
+    """A shipped file's bytes, or for a template its header and one example row (for
+    ``letters.csv`` a letter of the example site, so that the templates validate as they
+    stand)."""
     content = (shipped_data_dir() / name).read_bytes()
     if not empty or name not in TEMPLATES:
         return content
-    lines = content.decode("utf-8").splitlines(keepends=True)
-    example = lines[1]
+    header, *rows = content.decode("utf-8").splitlines(keepends=True)
+    example = rows[0]
     if name == "letters.csv":
-        site = _first_field(_table_lines("sites.csv")[1])
-        example = next(line for line in lines[1:] if line.split(",")[1] == site)
-    return (lines[0] + example).encode("utf-8")
+        site = _row(_table_bytes("sites.csv", True).decode("utf-8").splitlines()[1])[0]
+        example = next(row for row in rows if _row(row)[1] == site)
+    return (header + example).encode("utf-8")
 
 
-def _table_lines(name: str) -> list[str]:
-    return (shipped_data_dir() / name).read_text(encoding="utf-8").splitlines(keepends=True)
-
-
-def _first_field(line: str) -> str:
-    return line.split(",", 1)[0]
+def _row(line: str) -> list[str]:
+    return next(csv.reader([line]))
 
 
 def workbook_bytes(tables: dict[str, bytes]) -> bytes:

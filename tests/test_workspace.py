@@ -191,6 +191,7 @@ def _json_without_run_details(text: str) -> dict:
 def test_the_same_data_as_csv_or_excel_gives_the_same_result(workbook_dir, run_cli):
     workbook = openpyxl.load_workbook(workbook_dir / "bids.xlsx")
     assert workbook.sheetnames == ["sites", "letters", "demand", "ai_factories"]
+    assert sorted(p.name for p in (workbook_dir / "data").iterdir()) == ["README.md", "SOURCES.md"]
     assert isinstance(workbook["sites"]["I2"].value, int)   # capex_eur: a number cell
     from_excel = run_cli("solve", "--data", str(workbook_dir / "bids.xlsx"), "--format", "json")
     from_csv = run_cli("solve", "--data", str(DATA), "--format", "json")
