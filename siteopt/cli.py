@@ -74,9 +74,9 @@ def _workspace_note() -> None:
         return
     data = (f"${DATA_VARIABLE}" if os.environ.get(DATA_VARIABLE, "").strip()
             else display_path(workspace.data))
-    click.echo(f"workspace {display_path(workspace.root)}: using its data ({data}) and model "
-               f"({display_path(workspace.model)}) unless --data or --model say otherwise",
-               err=True)
+    click.echo(printable_text(f"workspace {display_path(workspace.root)}: using its data "
+                              f"({data}) and model ({display_path(workspace.model)}) unless "
+                              f"--data or --model say otherwise"), err=True)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -101,14 +101,13 @@ def validate(data_dir):
     """
     from siteopt.data import load_data
     from siteopt.report.tables import render_table
+    from siteopt.units import count
 
     os.environ["SITEOPT_NO_CACHE"] = "1"   # check in full, then store the result
     dataset = load_data(data_dir)
     summary = dataset.summary()
-    from siteopt.units import count
-
-    click.echo(render_table(summary, title=f"Data set {dataset.describe()}: clean",
-                            formats={"population": ",d"}), nl=False)
+    title = printable_text(f"Data set {dataset.describe()}: clean")
+    click.echo(render_table(summary, title=title, formats={"population": ",d"}), nl=False)
     reported = int((dataset.sites["provenance"] == "reported").sum())
     click.echo(f"{count(len(dataset.sites), 'site')} ({reported} reported, "
                f"{len(dataset.sites) - reported} illustrative) in "
@@ -661,10 +660,10 @@ def init_command(directory, empty, excel, force):
     from siteopt.workspace import init_workspace
 
     written = init_workspace(directory, empty=empty, excel=excel, force=force)
-    click.echo(f"wrote a siteopt workspace in {display_path(directory)}:")
-    for path in written:
-        click.echo(f"  {display_path(path)}")
-    click.echo(f"next: cd {display_path(directory)} && siteopt validate && siteopt solve")
+    lines = [f"wrote a siteopt workspace in {display_path(directory)}:",
+             *(f"  {display_path(path)}" for path in written),
+             f"next: cd {display_path(directory)} && siteopt validate && siteopt solve"]
+    click.echo(printable_text("\n".join(lines)))
 
 
 @cli.command("keys")
