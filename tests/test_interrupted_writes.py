@@ -172,6 +172,16 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
     assert (out / "a.txt").read_text(encoding="utf-8") == "second"
 
 
+def _in_python_start_up(outcome, signum) -> bool:
+    """Whether SIGINT ended the interpreter while Python was still importing ``site`` (its
+    own start-up, before any siteopt code: Python reports it as a fatal error, as for any
+    program)."""
+    code, stdout, stderr = outcome
+    return (signum == signal.SIGINT and code == 1 and stdout == b""
+            and stderr.startswith("Fatal Python error: init_import_site")
+            and stderr.endswith("KeyboardInterrupt"))
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_starting_aborts_without_a_traceback(signum):
     """From siteopt's first instruction on, a stop signal prints "Aborted!" and exits 1, also
@@ -199,6 +209,8 @@ def test_a_signal_while_starting_aborts_without_a_traceback(signum):
             assert outcome[2].startswith("interrupted: the solver was stopped")
             aborted += 1
             continue
+        if delay < 0.2 and _in_python_start_up(outcome, signum):
+            continue   # Python itself had not finished starting (a loaded machine)
         allowed = [(1, b"", "Aborted!")] + ([(-signum, b"", "")] if delay < 0.2 else [])
         assert outcome in allowed, f"after {delay} s: {stderr.decode()[-400:]}"
         aborted += outcome[0] == 1
