@@ -173,13 +173,32 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
 
 
 def _in_python_start_up(outcome, signum) -> bool:
-    """Whether SIGINT ended the interpreter while Python was still importing ``site`` (its
-    own start-up, before any siteopt code: Python reports it as a fatal error, as for any
-    program)."""
+    """Whether SIGINT ended the interpreter before siteopt's first instruction: while Python
+    was still importing ``site`` (reported as a fatal error), or while ``python -m`` was still
+    finding and reading ``siteopt/__init__.py`` (a traceback of Python's own frozen import
+    frames only). Python ends any program so at that point."""
     code, stdout, stderr = outcome
-    return (signum == signal.SIGINT and code == 1 and stdout == b""
-            and stderr.startswith("Fatal Python error: init_import_site")
-            and stderr.endswith("KeyboardInterrupt"))
+    if signum != signal.SIGINT or stdout != b"" or not stderr.endswith("KeyboardInterrupt"):
+        return False
+    if code == 1 and stderr.startswith("Fatal Python error: init_import_site"):
+        return True
+    frames = re.findall(r'^  File "([^"]*)"', stderr, flags=re.MULTILINE)
+    return (code == -signum and stderr.startswith("Traceback") and bool(frames)
+            and all(frame.startswith("<frozen ") for frame in frames))
+
+
+def test_only_python_s_own_start_up_counts_as_before_siteopt():
+    """The excuse above covers frozen import frames only: a traceback through any siteopt
+    file (the launcher's job to turn into "Aborted!") is not Python's start-up."""
+    frozen = ('Traceback (most recent call last):\n  File "<frozen runpy>", line 198, in _run\n'
+              '  File "<frozen importlib._bootstrap_external>", line 134, in _path_split\n'
+              'KeyboardInterrupt')
+    assert _in_python_start_up((-2, b"", frozen), signal.SIGINT)
+    assert not _in_python_start_up((-15, b"", frozen), signal.SIGTERM)
+    ours = frozen.replace('"<frozen runpy>"', '"/x/siteopt/launch.py"')
+    assert not _in_python_start_up((-2, b"", ours), signal.SIGINT)
+    assert _in_python_start_up((1, b"", "Fatal Python error: init_import_site: Failed\n"
+                                        "KeyboardInterrupt"), signal.SIGINT)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
