@@ -10,14 +10,18 @@ from __future__ import annotations
 import functools
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import patheffects
+from matplotlib import colormaps, patheffects
+from matplotlib.collections import PathCollection
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox
 from shapely.geometry import LineString, Polygon, box
 
@@ -58,9 +62,6 @@ SHARE_RANGE = (0.04, 0.55)
 @functools.cache
 def share_colour_map():
     """:data:`SHARE_COLOURS` cut to :data:`SHARE_RANGE`, as a matplotlib colour map."""
-    from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
-
     low, high = SHARE_RANGE
     return ListedColormap(colormaps[SHARE_COLOURS](np.linspace(low, high, 256)),
                           name="siteopt-share")
@@ -227,25 +228,62 @@ def _draw_credit(ax, dataset):
             fontsize=6, color="#555555", ha="left", va="bottom", gid="credit", zorder=6)
 
 
-def _draw_base(ax, dataset, countries: gpd.GeoDataFrame, column=None, **style):
-    """Sea, neighbours, ``countries`` (shaded by ``column`` if given), framed on Europe and
-    ``dataset``'s sites, and the credit naming the data set."""
+def _polygon_path(shape) -> MplPath:
+    """A (multi)polygon as one matplotlib path: every part's outline and holes."""
+    rings = [ring for part in getattr(shape, "geoms", [shape])
+             for ring in (part.exterior, *part.interiors)]
+    return MplPath.make_compound_path(*(MplPath(np.asarray(ring.coords)[:, :2])
+                                        for ring in rings))
+
+
+@functools.cache
+def _neighbour_paths() -> tuple[MplPath, ...]:
+    """:func:`_neighbours` as paths (the same for every map: made once)."""
+    return tuple(_polygon_path(shape) for shape in _neighbours().geometry)
+
+
+def _draw_polygons(ax, paths, gid: str, linewidth: float, **colours) -> PathCollection:
+    """Filled polygons with white borders, added without redrawing the figure (geopandas'
+    ``plot`` redraws the whole figure for every layer: twice per map, and for every panel
+    of a grid of maps again)."""
+    collection = PathCollection(list(paths), edgecolors="white", linewidths=linewidth,
+                                gid=gid, **colours)
+    ax.add_collection(collection, autolim=False)
+    return collection
+
+
+@dataclass(frozen=True)
+class Shading:
+    """How :func:`_draw_base` colours the member states: one value per country (in the order
+    of the countries drawn), the colour map, the values at its two ends, and the colour bar's
+    label."""
+
+    values: np.ndarray
+    colour_map: object
+    limits: tuple[float, float]
+    label: str
+
+
+def _draw_base(ax, dataset, countries: gpd.GeoDataFrame, shading=None):
+    """Sea, neighbours, ``countries`` (coloured by ``shading``, a :class:`Shading`, if given),
+    framed on Europe and ``dataset``'s sites, and the credit naming the data set."""
     sites = dataset.sites
     ax.set_facecolor(SEA)
-    _neighbours().plot(ax=ax, color=NEIGHBOUR if column is None else SHADED_NEIGHBOUR,
-                       edgecolor="white", linewidth=0.5, gid="neighbours")
-    if column is None:
-        countries.plot(ax=ax, color=LAND, edgecolor="white", linewidth=0.8, gid="countries")
+    _draw_polygons(ax, _neighbour_paths(), "neighbours", 0.5,
+                   facecolors=NEIGHBOUR if shading is None else SHADED_NEIGHBOUR)
+    paths = [_polygon_path(shape) for shape in countries.geometry]
+    if shading is None:
+        _draw_polygons(ax, paths, "countries", 0.8, facecolors=LAND)
     else:
-        countries.plot(ax=ax, column=column, edgecolor="white", linewidth=0.8, gid="countries",
-                       **style)
+        filled = _draw_polygons(ax, paths, "countries", 0.8, cmap=shading.colour_map,
+                                norm=Normalize(*shading.limits))
+        filled.set_array(np.asarray(shading.values, float))
+        ax.figure.colorbar(filled, ax=ax, label=shading.label, shrink=0.6)
     xmin, xmax, ymin, ymax = _europe_extent(countries, sites)
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
     ax.set_aspect("equal")
     _draw_credit(ax, dataset)
 
@@ -500,11 +538,9 @@ def plot_coverage_choropleth(result, ax=None):
     table = result.country_coverage().set_index("country")
     countries = data.countries.to_crs(EUROPE_CRS).copy()
     countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
-    _draw_base(ax, data, countries, column="share_pct", cmap=share_colour_map(),
-               vmin=0, vmax=100,
-               legend=True,
-               legend_kwds={"label": f"% of population within {result.model.coverage.radius_km:g}"
-                                     f" km of a member site", "shrink": 0.6})
+    _draw_base(ax, data, countries, Shading(
+        countries["share_pct"].to_numpy(), share_colour_map(), (0, 100),
+        f"% of population within {result.model.coverage.radius_km:g} km of a member site"))
     shares = {code: f"{share:.0%}" for code, share in table["share"].items()
               if np.isfinite(share)}
     _draw_country_names(ax, countries, values=shares)
@@ -604,9 +640,6 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
     -------
     matplotlib Axes
     """
-    from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap, Normalize
-
     ax = _dataset_map(dataset, ax)
     sites = dataset.sites.to_crs(EUROPE_CRS)
     share = sites["site_id"].map(frequency).fillna(0.0).to_numpy(float)
