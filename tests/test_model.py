@@ -444,7 +444,12 @@ def test_auto_takes_search_for_national_bids_direct_when_small_benders_when_larg
 
 
 def test_auto_finds_the_same_optimum_as_each_path_and_says_which(monkeypatch):
+    """``auto`` routes by size and says which path answered; a search past its work limit
+    hands the instance to HiGHS, which proves the same optimum. (Every path's answer on the
+    shipped data is compared in test_cli_solve's test_every_method_gives_the_default_answer.)"""
     import siteopt
+    from siteopt.api import prepare
+    from siteopt.solvers import choose_method
 
     small = siteopt.solve()
     assert (small.solver["method"], small.solver["method_setting"]) == ("search", "auto")
@@ -453,17 +458,19 @@ def test_auto_finds_the_same_optimum_as_each_path_and_says_which(monkeypatch):
     monkeypatch.setattr("siteopt.solvers.search.AUTO_SEARCH_WORK", 2 * 86_618)
     handed_over = siteopt.solve()
     assert (handed_over.solver["method"], handed_over.solver["name"]) == ("direct", "highs")
+    assert handed_over.objective == pytest.approx(small.objective, abs=1e-9)
+    assert handed_over.selected == small.selected
+    cfg, _, prepared = prepare(None, siteopt.load_data(), {})
+    assert choose_method(prepared.instance, cfg.solver) == "search"
     monkeypatch.setattr("siteopt.solvers.search.AUTO_SEARCH_ENTRIES", 0)
-    direct = siteopt.solve()
-    assert direct.solver["method"] == "direct"
+    assert choose_method(prepared.instance, cfg.solver) == "direct"
     monkeypatch.setattr("siteopt.solvers.AUTO_DIRECT_NONZEROS", 0)
-    large = siteopt.solve()
-    assert large.solver["method"] == "benders"
-    pulp = siteopt.solve(**{"solver.method": "pulp"})
-    assert pulp.solver["method"] == pulp.solver["method_setting"] == "pulp"
-    for other in (handed_over, direct, large, pulp):
-        assert other.objective == pytest.approx(small.objective, abs=1e-9)
-        assert other.selected == small.selected
+    assert choose_method(prepared.instance, cfg.solver) == "benders"
+    for method in ("pulp", "direct", "benders", "search"):
+        chosen = dataclasses.replace(cfg.solver, method=method)
+        assert choose_method(prepared.instance, chosen) == method
+    assert choose_method(prepared.instance, dataclasses.replace(cfg.solver, name="cbc")) \
+        == "pulp"
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
