@@ -526,7 +526,7 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
         return
     from siteopt.report.tables import render_table, terminal_width
 
-    click.echo(render_table(result.shown_table(), title=f"Sweep of {', '.join(result.keys)} "
+    click.echo(render_table(result.shown_columns(), title=f"Sweep of {', '.join(result.keys)} "
                                                         f"(model: {result.model})",
                             formats={"objective": ".4f", "capex (EUR bn)": ".2f",
                                      "MW": ",.0f", "people (m)": ".1f"},

@@ -120,19 +120,28 @@ class Sweep:
         """The changes of portfolio, each with where it lies and what it changes from and to."""
         return list(self.breaks)
 
-    def shown_table(self):
-        """The points as people read them: values (EUR bn for money), status, capex used, MW,
-        people within reach, objective and portfolio."""
-        frame = self.table()
-        shown = frame[[*self.keys, "status"]].copy()
-        for key in self.keys:
-            shown[key] = shown[key].map(lambda value, key=key: shown_value(key, value))
-        shown["capex (EUR bn)"] = frame["capex_eur"] / 1e9
-        shown["MW"] = frame["power_mw"]
-        shown["people (m)"] = frame["people"] / 1e6
-        shown["objective"] = frame["objective"]
-        shown["portfolio"] = frame["portfolio"]
+    def shown_columns(self) -> dict[str, list]:
+        """The points as people read them, column by column: values (EUR bn for money),
+        status, capex used (EUR bn), MW, people within reach (m), objective and portfolio."""
+        def scaled(name, scale):
+            return [None if point[name] is None else point[name] / scale
+                    for point in self.points]
+
+        shown = {key: [shown_value(key, point[key]) for point in self.points]
+                 for key in self.keys}
+        shown["status"] = [point["status"] for point in self.points]
+        shown["capex (EUR bn)"] = scaled("capex_eur", 1e9)
+        shown["MW"] = scaled("power_mw", 1)
+        shown["people (m)"] = scaled("people", 1e6)
+        shown["objective"] = [point["objective"] for point in self.points]
+        shown["portfolio"] = [point["portfolio"] for point in self.points]
         return shown
+
+    def shown_table(self):
+        """:meth:`shown_columns` as a table."""
+        import pandas as pd
+
+        return pd.DataFrame(self.shown_columns())
 
     def breakpoint_lines(self) -> list[str]:
         """``budget.total_eur from EUR 12.234 bn: A, B -> A, C``: one line per breakpoint; a

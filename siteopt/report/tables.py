@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
+from numbers import Number
 
-import pandas as pd
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -31,24 +32,26 @@ def terminal_width() -> int:
 def cell_text(value, fmt: str | None = None) -> str:
     """A table cell as text: empty for a missing value (None, NaN), else formatted with
     ``fmt`` if given."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return format(value, fmt) if fmt else str(value)
 
 
-def render_table(frame: pd.DataFrame, title: str | None = None,
+def render_table(frame, title: str | None = None,
                  formats: dict[str, str] | None = None, width: int | None = None,
                  optional: tuple[str, ...] = ()) -> str:
-    """Render a frame as a boxed text table.
+    """Render a table as boxed text.
 
     Parameters
     ----------
-    frame : DataFrame
-        Rows to show; the index is not shown.
+    frame : DataFrame or dict
+        Rows to show: a pandas DataFrame (the index is not shown), or a dict of column name
+        -> list of values (for commands that need no pandas).
     title : str, optional
         Line above the table.
     formats : dict, optional
-        Column -> format spec, e.g. ``{"capex_eur": ",.0f"}``; numbers are right-aligned.
+        Column -> format spec, e.g. ``{"capex_eur": ",.0f"}``; numeric columns (every value a
+        number or missing) are right-aligned.
     width : int, optional
         Characters per line; default :data:`DEFAULT_WIDTH`.
     optional : tuple of str
@@ -60,31 +63,35 @@ def render_table(frame: pd.DataFrame, title: str | None = None,
     str
     """
     formats = formats or {}
+    names = list(frame.keys()) if isinstance(frame, dict) else list(frame.columns)
+    columns = [list(frame[name]) for name in names]
     table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", title_style="bold",
                   pad_edge=False)
-    rows = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for name, value in zip(frame.columns, row):
-            cells.append(cell_text(value, formats.get(name)))
-        rows.append(cells)
+    rows = [[cell_text(value, formats.get(name)) for name, value in zip(names, row)]
+            for row in zip(*columns)]
     needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows]
                                   + [len(word) for word in str(name).split()]))
-              for index, name in enumerate(frame.columns)]
-    keep = list(range(len(frame.columns)))
+              for index, name in enumerate(names)]
+    keep = list(range(len(names)))
     for name in reversed(optional):
         if sum(needed[i] + 3 for i in keep) <= (width or DEFAULT_WIDTH):  # padding, rule
             break
-        keep.remove(list(frame.columns).index(name))
+        keep.remove(names.index(name))
     for index in keep:
-        name = frame.columns[index]
-        numeric = pd.api.types.is_numeric_dtype(frame[name])
         # short values (IDs, numbers, amounts) and header words are never cut; long text folds
-        table.add_column(str(name), justify="right" if numeric else "left",
+        table.add_column(str(names[index]),
+                         justify="right" if _numeric(columns[index]) else "left",
                          overflow="fold", min_width=needed[index])
     for cells in rows:
         table.add_row(*[cells[index] for index in keep])
     return render(table, width)
+
+
+def _numeric(values) -> bool:
+    """Whether a column holds numbers only (missing values aside; not True/False)."""
+    present = [value for value in values if cell_text(value) != ""]
+    return bool(present) and all(isinstance(value, Number) and not isinstance(value, bool)
+                                 for value in present)
 
 
 def render(renderable, width: int | None = None) -> str:
