@@ -323,6 +323,118 @@ def _square(value):
     return value * value
 
 
+def _apply(function, value):
+    return function(value)
+
+
+def _fails(value):
+    raise ValueError(f"task {value} failed")
+
+
+def test_a_small_batch_runs_on_forked_processes_with_the_same_answers(monkeypatch):
+    """Below the cost of a Dask cluster, the solves left run on one forked process per core
+    (at most one per task): the same points as one after the other here."""
+    from siteopt.analysis import engine, sweep
+    from siteopt.parallel import cores
+
+    used = []
+
+    def recording(processes):
+        used.append(processes)
+        return real(processes)
+
+    real = engine.fork_pool
+    monkeypatch.setattr(engine, "fork_pool", recording)
+    monkeypatch.setattr(engine, "FORK_POOL_SECONDS", 0.0)
+    # other tests have loaded HiGHS into this process; these children only search
+    monkeypatch.setattr(engine, "can_fork", lambda: True)
+    forked = sweep(["budget.total_eur=6e9:28e9:2e9"], refine=False)
+    assert len(forked.points) == 12 == 3 * engine.CHAIN_LENGTH  # the first chain here, 2 left
+    assert used == ([2] if cores() >= 2 else [])
+    here = sweep(["budget.total_eur=6e9:28e9:2e9"], refine=False, workers=1)
+    assert len(used) == len([2] if cores() >= 2 else [])   # workers=1: nothing forked
+    assert forked.points == here.points
+
+
+def test_where_the_solves_left_run(monkeypatch):
+    """Here for little work, one worker, one task or where forking is unsafe (HiGHS loaded);
+    on forked processes for a few seconds of work."""
+    import sys
+
+    from siteopt.analysis.engine import FORK_POOL_SECONDS, LOCAL_CLUSTER_SECONDS, InProcess, \
+        solve_pool
+    from siteopt.analysis.forked import ForkPool
+    from siteopt.parallel import cores
+
+    from siteopt.analysis import engine
+    from siteopt.analysis.forked import can_fork
+
+    some = (FORK_POOL_SECONDS + LOCAL_CLUSTER_SECONDS) / 2
+    monkeypatch.setattr(engine, "can_fork", lambda: True)
+    with solve_pool(None, None, some, 4) as pool:
+        assert isinstance(pool, ForkPool if cores() >= 2 else InProcess)
+    for workers, seconds, tasks in ((None, FORK_POOL_SECONDS / 2, 4), (1, some, 4),
+                                    (None, some, 1)):
+        with solve_pool(None, workers, seconds, tasks) as pool:
+            assert isinstance(pool, InProcess)
+    monkeypatch.setattr(engine, "can_fork", lambda: False)
+    with solve_pool(None, None, some, 4) as pool:
+        assert isinstance(pool, InProcess)
+    # forking is safe on Linux, without HiGHS loaded, with no other thread running
+    assert can_fork("linux", {}, 1)
+    assert not can_fork("darwin", {}, 1)
+    assert not can_fork("linux", {"highspy": sys}, 1)
+    assert not can_fork("linux", {}, 2)
+
+
+def test_a_fork_pool_shares_values_without_pickling_and_keeps_the_task_order():
+    from siteopt.analysis.engine import gather
+    from siteopt.analysis.forked import _SHARED, fork_pool
+
+    with fork_pool(2) as pool:
+        shared = pool.scatter(lambda value: value + 1)   # a lambda cannot be pickled
+        assert gather(pool, pool.map(_apply, [shared] * 5, range(5)), "tasks") == [1, 2, 3, 4, 5]
+        assert gather(pool, pool.map(_square, range(6)), "tasks") == [0, 1, 4, 9, 16, 25]
+        with pytest.raises(ValueError, match="task 3 failed"):
+            gather(pool, pool.map(_fails, [3]), "tasks")
+    assert _SHARED == {}   # nothing left behind
+
+
+def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
+    """Ctrl-C in a terminal reaches the whole process group: the children ignore it, the
+    command stops ("Aborted!", exit 1, nothing on stdout) and every child ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    script = ("import sys; import siteopt.analysis.engine as engine; "
+              "engine.LOCAL_CLUSTER_SECONDS = float('inf'); "   # a long batch, still forked
+              "sys.argv = ['siteopt', 'sweep', '--vary', 'weights.coverage=0.05:1:0.0025', "
+              "'--vary', 'budget.total_eur=10e9:20e9:5e9', '--no-refine', '--format', 'json']; "
+              "from siteopt.launch import main; main()")
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(6)   # 1,143 points: about a minute of solves, on the forked processes by now
+    assert process.poll() is None
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stdout) == (1, b"")
+    assert stderr.decode().strip().endswith("Aborted!") and b"Traceback" not in stderr
+    left = time.monotonic() + 20
+    while time.monotonic() < left:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+
+
 def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch, capsys):
     import sys
 

@@ -1,15 +1,16 @@
-"""Many exact solves: here, on a local Dask cluster when the work pays for it, or on a scheduler
-the user names.
+"""Many exact solves: here, on processes forked from this one, on a local Dask cluster when the
+work pays for it, or on a scheduler the user names.
 
 Every task is one solve of the same model and data with some keys changed; tasks are
 independent and their results come back in task order, so the outcome does not depend on
 where they run or on the number of workers. An analysis solves its first piece of work here and
-times it; :func:`solve_pool` then runs the rest here too when it would take less than
-:data:`LOCAL_CLUSTER_SECONDS` (a sweep of 23 budgets on the shipped data: about 0.5 s of
-solves, against about 1 s to start and stop two workers), else on a local cluster of one worker
-per core, unless ``--workers`` or ``--scheduler`` say otherwise. The local cluster listens on
-127.0.0.1 only; the only other machine siteopt ever talks to is a scheduler given with
-``--scheduler``.
+times it; :func:`solve_pool` then runs the rest here when it would take less than
+:data:`FORK_POOL_SECONDS`; on one forked process per core (:mod:`siteopt.analysis.forked`)
+when it would take less than :data:`LOCAL_CLUSTER_SECONDS` (a sweep of 23 budgets on the
+shipped data: about 1 s of solves after the first six, against about 1 s to start and stop
+two Dask workers); else on a local cluster of one worker per core, unless ``--workers`` or
+``--scheduler`` say otherwise. The local cluster listens on 127.0.0.1 only; the only other
+machine siteopt ever talks to is a scheduler given with ``--scheduler``.
 """
 
 from __future__ import annotations
@@ -21,15 +22,22 @@ import math
 import time
 from typing import Any
 
+from siteopt.analysis.forked import ForkPool, can_fork, fork_pool
 from siteopt.errors import ConfigError
 
 #: Consecutive points of a sweep solved one after the other by one task, each from the
-#: previous point's optimum (a fixed length, so results do not depend on the workers).
-CHAIN_LENGTH = 6
+#: previous point's optimum (a fixed length, so results do not depend on the workers). The
+#: first chain is solved here and timed before the rest are shared out: 23 budgets took
+#: 1.31-1.44 s in chains of 4 against 1.43-1.58 s in chains of 6 and 1.38-1.53 s of 3.
+CHAIN_LENGTH = 4
 #: A local cluster pays for itself only when the solves left would take at least this many
 #: seconds here: starting and stopping two workers and shipping them the data costs about
 #: 1 s, and two cores at best halve the rest (benchmarks/README.md).
 LOCAL_CLUSTER_SECONDS = 3.0
+#: Solves left that would take at least this many seconds here (and less than
+#: :data:`LOCAL_CLUSTER_SECONDS`) run on processes forked from this one, where that is safe
+#: (:func:`~siteopt.analysis.forked.can_fork`): forking two costs about 0.05 s.
+FORK_POOL_SECONDS = 0.3
 
 
 class InProcess:
@@ -52,15 +60,23 @@ def timed(function, *arguments):
 
 @contextlib.contextmanager
 def solve_pool(scheduler: str | None = None, workers: int | None = None,
-               seconds_left: float = math.inf):
-    """Where the solves left run: on ``scheduler`` if given; here (:class:`InProcess`) with
-    ``workers = 1``, or when ``workers`` is not given and they would take less than
-    :data:`LOCAL_CLUSTER_SECONDS` here (``seconds_left``); else on a local cluster of
-    ``workers`` processes (by default one per core, at least two)."""
+               seconds_left: float = math.inf, tasks: int = 2):
+    """Where the ``tasks`` solves left run: on ``scheduler`` if given; here
+    (:class:`InProcess`) with ``workers = 1``; when ``workers`` is not given and they would
+    take less than :data:`LOCAL_CLUSTER_SECONDS` here (``seconds_left``): here below
+    :data:`FORK_POOL_SECONDS` or where forking is not safe, else on one forked process per
+    core (at most one per task); else on a local cluster of ``workers`` processes (by default
+    one per core, at least two)."""
     from siteopt.parallel import cores
 
     if scheduler is None and (workers == 1 or (
             workers is None and seconds_left < LOCAL_CLUSTER_SECONDS)):
+        processes = min(cores(), tasks)
+        if workers is None and seconds_left >= FORK_POOL_SECONDS and processes >= 2 \
+                and can_fork():
+            with fork_pool(processes) as pool:
+                yield pool
+            return
         yield InProcess()
         return
     with dask_client(scheduler, workers or max(2, cores())) as client:
@@ -199,9 +215,13 @@ def gather(client, futures, label: str) -> list:
                 results.append(call())
                 progress.advance(task)
             return results
-        from distributed import as_completed
+        if isinstance(client, ForkPool):
+            finished = client.as_completed(futures)
+        else:
+            from distributed import as_completed
 
-        for future in as_completed(futures):
+            finished = as_completed(futures)
+        for future in finished:
             future.result()   # raises the task's error, if any
             progress.advance(task)
     return client.gather(futures)
@@ -232,7 +252,7 @@ def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | No
         rest = chains[1:]
     if not rest:
         return first
-    with solve_pool(scheduler, workers, seconds * len(rest)) as client:
+    with solve_pool(scheduler, workers, seconds * len(rest), len(rest)) as client:
         shipped = client.scatter(dataset, broadcast=True)
         futures = client.map(solve_chain, [model] * len(rest), [shipped] * len(rest), rest,
                              pure=False)

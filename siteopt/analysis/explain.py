@@ -352,7 +352,7 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None,
         first, rest = [explained], rest[1:]
     if not rest:
         return Explanation(first, cfg.description)
-    with solve_pool(scheduler, workers, seconds * len(rest)) as client:
+    with solve_pool(scheduler, workers, seconds * len(rest), len(rest)) as client:
         shipped = client.scatter(dataset, broadcast=True)   # once, not per site
         futures = client.map(_explain_on_worker, [cfg] * len(rest), [shipped] * len(rest),
                              rest, pure=False)

@@ -389,7 +389,7 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
         raise InfeasibleError(summary["error"])
     today = summary["gigafactories"]
     numbers = list(range(draws))
-    with solve_pool(scheduler, workers, seconds * draws) as client:
+    with solve_pool(scheduler, workers, seconds * draws, draws) as client:
         shipped = client.scatter(base, broadcast=True)   # once, not per draw
         solved = gather(client, client.map(
             solve_draw, [shipped] * draws, [cfg.solver] * draws, [seed] * draws, numbers,
