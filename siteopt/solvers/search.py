@@ -44,7 +44,8 @@ returns every portfolio that ties with it, for :mod:`siteopt.solvers.ties`.
 in one state) with at most :data:`AUTO_SEARCH_ENTRIES` option-group entries, and hands the
 instance to HiGHS if the search needs more work than :data:`AUTO_SEARCH_WORK`. Across borders
 the groups are single sites and the bound is much weaker (the shipped cross-border scenario
-takes HiGHS 1.4 s and this search over 50,000 nodes), so ``auto`` leaves those to HiGHS;
+takes HiGHS 1.8 s; this search had not proven its optimum after 231,754 nodes and 120 s, its
+root bound 17 % above the optimum), so ``auto`` leaves those to HiGHS;
 ``solver.method = "search"`` runs it on any instance, to the end.
 """
 
