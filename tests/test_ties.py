@@ -6,7 +6,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import siteopt
 from siteopt.config import Solver
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
@@ -98,30 +97,6 @@ def test_groupings_are_every_valid_partition(seed):
     assert by_sites
     for sites, partitions in by_sites.items():
         assert set(groupings(instance, sites)) == partitions, sites
-
-
-@pytest.fixture(scope="module")
-def cross_border_answers():
-    return {method: siteopt.solve("cross-border", **{"solver.method": method})
-            for method in ("direct", "benders", "pulp")}
-
-
-def test_the_cross_border_scenario_has_one_answer_on_every_path(cross_border_answers):
-    answers = {method: [g.id for g in result.gigafactories]
-               for method, result in cross_border_answers.items()}
-    assert len({tuple(a) for a in answers.values()}) == 1, answers
-    # four groupings of the same six sites tie; the first in the documented order wins
-    result = cross_border_answers["direct"]
-    assert result.solver["ties"] == 4
-    assert [g.id for g in result.gigafactories] == sorted(g.id for g in result.gigafactories)
-    assert [g.id for g in result.gigafactories] == ["DK-EBJ", "ES-SFH", "FR-MTR",
-                                                    "IT-BLQ+PL-WRO", "RO-CER"]
-
-
-def test_the_same_question_twice_gives_the_same_answer(cross_border_answers):
-    again = siteopt.solve("cross-border", **{"solver.method": "direct"})
-    assert [g.id for g in again.gigafactories] == \
-        [g.id for g in cross_border_answers["direct"].gigafactories]
 
 
 @pytest.mark.parametrize("name, method", PATHS)
