@@ -287,8 +287,27 @@ def test_derived_results_are_reused_while_their_key_stays_and_one_is_kept_per_na
     assert shipped.country_geojson is None and "geometry" not in shipped.countries
 
 
-def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
+def _assert_aborted_and_every_process_ended(process) -> None:
+    """The stopped command said "Aborted!" (exit 1, nothing on stdout, no traceback), and
+    every process of its group (workers, forked children) ends within 20 s."""
     import os
+    import time
+
+    stdout, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stdout) == (1, b"")
+    assert stderr.decode().strip().endswith("Aborted!") and b"Traceback" not in stderr
+    left = time.monotonic() + 20   # workers finish closing on their own
+    while time.monotonic() < left:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+
+
+def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
     import signal
     import subprocess
     import sys
@@ -304,19 +323,8 @@ def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
     time.sleep(12)   # the local cluster is up and solving (900 points take over a minute)
     assert process.poll() is None
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert (process.returncode, stdout) == (1, b"")
-    assert stderr.decode().strip().endswith("Aborted!") and b"Traceback" not in stderr
+    _assert_aborted_and_every_process_ended(process)
     assert not plot.exists()
-    left = time.monotonic() + 20   # the workers stop too (they finish closing on their own)
-    while time.monotonic() < left:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(process.pid, 0)
 
 
 def _square(value):
@@ -421,18 +429,7 @@ def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
     time.sleep(6)   # 1,143 points: about a minute of solves, on the forked processes by now
     assert process.poll() is None
     os.killpg(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert (process.returncode, stdout) == (1, b"")
-    assert stderr.decode().strip().endswith("Aborted!") and b"Traceback" not in stderr
-    left = time.monotonic() + 20
-    while time.monotonic() < left:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(process.pid, 0)
+    _assert_aborted_and_every_process_ended(process)
 
 
 def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch, capsys):
