@@ -302,3 +302,30 @@ def compare(results: dict[str, Result]):
     from siteopt.report.text import compare_results
 
     return compare_results(results)
+
+
+def portfolio_result(cfg: ModelConfig, dataset: Dataset, gigafactories, optimum: float) -> Result:
+    """A given portfolio (member site IDs per gigafactory) as a :class:`Result` of ``cfg``, to
+    show an alternative to the optimum (``optimum``, the best objective) the way the optimum is
+    shown. Its ``solver`` says ``method`` ``alternative`` and the gap to the optimum.
+
+    Raises
+    ------
+    ConfigError
+        If a site is unknown or the portfolio breaks a limit of ``cfg``.
+    """
+    prepared = prepare_instance(dataset, cfg)
+    instance = prepared.instance
+    index = {site: i for i, site in enumerate(instance.site_ids)}
+    unknown = [s for members in gigafactories for s in members if s not in index]
+    if unknown:
+        raise ConfigError(f"unknown site {', '.join(unknown)} in the portfolio")
+    groups = tuple(sorted(tuple(sorted(index[s] for s in members)) for members in gigafactories))
+    broken = instance.violations(groups)
+    if broken:
+        raise ConfigError(f"the portfolio breaks {', '.join(broken)}")
+    objective = instance.objective(instance.evaluate(groups))
+    gap = max(0.0, (optimum - objective) / max(abs(optimum), 1e-12))
+    outcome = SolverOutcome(Status.OPTIMAL, groups, instance.site_mask(groups), objective,
+                            optimum, gap, 0.0, "siteopt")
+    return _make_result(dataset, cfg, prepared, outcome, {}, "alternative")

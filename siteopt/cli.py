@@ -538,6 +538,48 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
         click.echo(printable_text(f"  {line}"))
 
 
+@cli.command("explore")
+@click.option("--model", "model_path", type=str, default=None, metavar="FILE|NAME",
+              help="The scenario to start from (default: the workspace's model, else the "
+                   "shipped default); every shipped and workspace scenario is offered.")
+@DATA_OPTION
+@click.option("--port", type=click.IntRange(0, 65535), default=5006, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", "host", type=str, default="127.0.0.1", show_default=True,
+              metavar="ADDRESS", help="Address to listen on. Anything but this machine "
+                                      "(127.0.0.1) lets others use the explorer, without login.")
+@click.option("--no-browser", is_flag=True, help="Do not open the explorer in a browser.")
+@NO_CACHE_OPTION
+@reports_errors
+def explore_command(model_path, data_dir, port, host, no_browser):
+    """Open the explorer: change the budget, limits, weights and sites, and see the proven
+    optimum after every change, on a map and in tables (a local web app; Ctrl-C stops it)."""
+    from siteopt.explore.server import host_warning, make_server
+    from siteopt.explore.session import Explorer
+
+    warning = host_warning(host)
+    if warning:
+        click.echo(warning, err=True)
+    explorer = Explorer(model_path, data_dir)
+    try:
+        server = make_server(explorer, host, port)
+    except OSError as err:
+        from siteopt.errors import ConfigError
+
+        raise ConfigError(f"--port {port}: cannot listen on {host}:{port} ({err.strerror}); "
+                          f"choose another port, or --port 0 for any free one") from None
+    shown = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    url = f"http://{shown}:{server.port}/"
+    click.echo(f"siteopt explorer at {url}")
+    click.echo("Ctrl-C stops it.", err=True)
+    server.start()
+    if not no_browser:
+        import webbrowser
+
+        server.io_loop.add_callback(webbrowser.open, url)
+    server.io_loop.start()
+
+
 @cli.command("robust")
 @solve_options
 @click.option("--draws", type=click.IntRange(1, 100_000), default=1000, show_default=True,

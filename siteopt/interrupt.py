@@ -93,9 +93,25 @@ def deferring() -> bool:
     return bool(_pipes)
 
 
+#: Set by :func:`ask_to_stop`: the running solve should stop as on a stop signal.
+_stop_asked = threading.Event()
+
+
+def ask_to_stop(asked: bool = True) -> None:
+    """Ask the running solve to stop as on Ctrl-C, without a signal (``False`` withdraws the
+    request). The explorer's Stop button and a newer setting use it; one solve runs at a time
+    there, so the request reaches exactly that one."""
+    if asked:
+        _stop_asked.set()
+    else:
+        _stop_asked.clear()
+
+
 def stop_requested() -> bool:
     """Whether a stop signal has arrived (even one Python swallowed, or one whose handler has
-    not run yet because a solver holds the main thread)."""
+    not run yet because a solver holds the main thread), or :func:`ask_to_stop` asked."""
+    if _stop_asked.is_set():
+        return True
     for pipe in _pipes:
         try:
             _received.extend(os.read(pipe, 64))

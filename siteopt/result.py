@@ -234,17 +234,20 @@ class Result:
         import pandas as pd
 
         demand = self.dataset.demand
-        frame = pd.DataFrame({"country": demand["country"],
-                              "population": demand["population"],
-                              "covered": np.where(self.demand_covered, demand["population"], 0.0)})
-        table = frame.groupby("country")[["population", "covered"]].sum()
-        table["share"] = table["covered"] / table["population"].where(table["population"] > 0)
-        table["sites"] = self.chosen.groupby("country").size().reindex(table.index).fillna(0)
-        names = self.dataset.countries.set_index("iso_a2")["name"]
-        table.insert(0, "name", names.reindex(table.index).fillna(""))
-        table = table.reset_index()
-        table["sites"] = table["sites"].astype(int)
-        return table
+        countries, where = np.unique(np.asarray(demand["country"], dtype=object).astype(str),
+                                     return_inverse=True)
+        population = np.asarray(demand["population"], float)
+        total = np.bincount(where, population, len(countries))
+        covered = np.bincount(where, np.where(self.demand_covered, population, 0.0),
+                              len(countries))
+        chosen = self.site_table["country"][np.asarray(self.site_table["selected"], bool)]
+        names = dict(zip(self.dataset.countries["iso_a2"], self.dataset.countries["name"]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, covered / total, np.nan)
+        return pd.DataFrame({
+            "country": countries, "name": [names.get(c, "") for c in countries],
+            "population": total, "covered": covered, "share": share,
+            "sites": [int(np.sum(chosen == c)) for c in countries]})
 
     def __repr__(self) -> str:
         return (f"<siteopt.Result {self.status.value}: objective {self.objective:.6f}, "

@@ -11,8 +11,10 @@ from siteopt.report.maps import figure_bytes
 from siteopt.report.tables import cell_text
 
 
-def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table_id: str = "") -> str:
-    """A frame as an HTML table; numbers right-aligned and formatted."""
+def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table_id: str = "",
+               caption: str = "") -> str:
+    """A frame as an HTML table; numbers right-aligned and formatted; ``caption`` (its
+    accessible name) above it if given. Every value is escaped."""
     formats = formats or {}
     head = "".join(f"<th class='{'num' if pd.api.types.is_numeric_dtype(frame[c]) else ''}'>"
                    f"{html.escape(str(c))}</th>" for c in frame.columns)
@@ -25,7 +27,8 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
             cells.append(f"<td class='{'num' if numeric else ''}'>{html.escape(text)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table{ident}>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def png_img(ax, alt: str, ident: str) -> str:

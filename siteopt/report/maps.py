@@ -117,13 +117,19 @@ def coverage_circles(chosen: gpd.GeoDataFrame, radius_km: float) -> gpd.GeoSerie
     return gpd.GeoSeries(rings, index=chosen["site_id"].to_numpy(), crs="EPSG:4326")
 
 
+def _site_points(result) -> dict[str, tuple[float, float]]:
+    """Site ID -> (lon, lat) of every candidate site (plain lookups: no pandas indexing)."""
+    table = result.site_table
+    return dict(zip(table["site_id"], zip(np.asarray(table["lon"], float),
+                                          np.asarray(table["lat"], float))))
+
+
 def member_lines(result) -> gpd.GeoDataFrame:
     """One line per pair of members of each multi-site gigafactory, WGS84."""
-    located = result.sites.set_index("site_id")
+    where = _site_points(result)
     rows = [(g.id, a, b) for g in result.gigafactories
             for i, a in enumerate(g.members) for b in g.members[i + 1:]]
-    lines = [LineString([(located.at[a, "lon"], located.at[a, "lat"]),
-                         (located.at[b, "lon"], located.at[b, "lat"])]) for _, a, b in rows]
+    lines = [LineString([where[a], where[b]]) for _, a, b in rows]
     return gpd.GeoDataFrame({"gigafactory": [r[0] for r in rows], "site_a": [r[1] for r in rows],
                              "site_b": [r[2] for r in rows]}, geometry=lines, crs="EPSG:4326")
 
@@ -133,21 +139,19 @@ def consolidation_lines(result) -> gpd.GeoDataFrame:
     nearest member, WGS84."""
     letters = result.consolidation.letters
     partners = letters[letters["role"] == "partner"]
-    pairs = partners[["site_id", "gigafactory"]].drop_duplicates().sort_values(
-        ["gigafactory", "site_id"])
-    located = result.sites.set_index("site_id")
+    pairs = sorted(set(zip(partners["gigafactory"], partners["site_id"])))
+    where = _site_points(result)
     lines, ends = [], []
-    for site, gigafactory in zip(pairs["site_id"], pairs["gigafactory"]):
+    for gigafactory, site in pairs:
         members = gigafactory.split("+")
-        distance = haversine_km(located.at[site, "lat"], located.at[site, "lon"],
-                                located.loc[members, "lat"].to_numpy(float),
-                                located.loc[members, "lon"].to_numpy(float))
+        lon, lat = where[site]
+        distance = haversine_km(lat, lon, np.array([where[m][1] for m in members]),
+                                np.array([where[m][0] for m in members]))
         end = members[int(np.argmin(distance))]
         ends.append(end)
-        lines.append(LineString([(located.at[site, "lon"], located.at[site, "lat"]),
-                                 (located.at[end, "lon"], located.at[end, "lat"])]))
-    return gpd.GeoDataFrame({"site_id": pairs["site_id"].to_numpy(),
-                             "joins": pairs["gigafactory"].to_numpy(), "member": ends},
+        lines.append(LineString([where[site], where[end]]))
+    return gpd.GeoDataFrame({"site_id": [site for _, site in pairs],
+                             "joins": [gigafactory for gigafactory, _ in pairs], "member": ends},
                             geometry=lines, crs="EPSG:4326")
 
 

@@ -1,0 +1,449 @@
+"""The explorer's page: controls in, an exact answer out, after every change.
+
+One :class:`ExplorerPage` per browser tab (or notebook cell) holds that tab's
+:class:`~siteopt.explore.settings.Settings`; the :class:`~siteopt.explore.session.Explorer`
+behind it (data, scenarios, kept answers) is shared. A change re-solves at once in a worker
+thread; a change that arrives while a solve runs supersedes it: the running solve is asked to
+stop and only the latest settings are solved and shown (no queue of stale answers).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import html
+import io
+import time
+from functools import partial
+
+import panel as pn
+
+from siteopt.errors import SiteoptError
+from siteopt.explore.controls import Controls, fields
+from siteopt.explore.session import DOWNLOADS, Answer, Explorer, difference
+from siteopt.explore.settings import (
+    CONTROLS,
+    EXCLUDED,
+    REQUIRED,
+    Settings,
+    command_line,
+    model_file,
+    model_for,
+    weight_shares,
+)
+from siteopt.explore.views import (
+    NEXT_STATE,
+    ResultMap,
+    answer_html,
+    site_state,
+    sweep_figure,
+    tables_html,
+    show_terms,
+    terms_figure,
+)
+from siteopt.report.text import status_line
+from siteopt.sanitize import printable_text
+
+#: Shown factor of each control's value (the budget in EUR bn).
+FACTORS = {key: factor for key, _, factor in CONTROLS}
+#: A solve running longer than this shows its progress and the Stop button, s.
+PROGRESS_AFTER_S = 0.3
+#: Budgets of the small sweep, EUR bn.
+SWEEP_BUDGETS_BN = (5, 7.5, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40)
+STYLE = """
+.siteopt-status { font: 600 14px system-ui, sans-serif; padding: 6px 10px; border-radius: 4px;
+  background: #e8f1e4; color: #1b4d1b; }
+.siteopt-status.failed { background: #fbe3e1; color: #7a1212; }
+.siteopt-status.working { background: #fff4d6; color: #5c4300; }
+.siteopt-answer { font: 14px/1.4 system-ui, sans-serif; }
+.siteopt-answer table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 13px; }
+.siteopt-answer caption { text-align: left; font-weight: 700; padding: 2px 0; }
+.siteopt-answer th, .siteopt-answer td { border-bottom: 1px solid #ddd; padding: 3px 8px;
+  text-align: left; }
+.siteopt-answer td.num, .siteopt-answer th.num { text-align: right; }
+.stale { opacity: 0.45; filter: grayscale(0.6); }
+"""
+
+
+def _parse(key: str, raw) -> object:
+    """A control's value as the model key takes it (the budget from EUR bn to EUR); raises
+    ValueError with the message to show for text that is not a number."""
+    if isinstance(raw, bool) or key == "consolidation.cross_border":
+        return bool(raw)
+    text = str(raw).strip()
+    label = dict((k, lab) for k, lab, _ in CONTROLS)[key]
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"error: {label}: {printable_text(text)!r} is not a number; enter "
+                         f"a number") from None
+    if key.startswith(("limits.", "consolidation.")):
+        if number != int(number):
+            raise ValueError(f"error: {label}: {number:g} is not a whole number; enter a "
+                             f"whole number")
+        return int(number)
+    return number * FACTORS[key]
+
+
+class ExplorerPage:
+    """One tab of the explorer.
+
+    Parameters
+    ----------
+    explorer : Explorer
+    served : bool
+        True in a served app (solves run in a worker thread, the page stays responsive);
+        False inline in a notebook (each change is solved before the cell returns).
+    """
+
+    def __init__(self, explorer: Explorer, served: bool = True):
+        self.explorer = explorer
+        self.settings = Settings(explorer.initial)
+        self.served = served
+        self.document = pn.state.curdoc if served else None
+        self.pool = concurrent.futures.ThreadPoolExecutor(1) if served else None
+        self.wanted: Settings | None = None
+        self.running: Settings | None = None
+        self.started = 0.0
+        self.shown: Answer | None = None
+        self.previous = None
+        self.scenario_results: dict[str, object] = {}
+        self.site = ""
+        self.alternatives = None
+        self.downloads: tuple[object, dict[str, bytes]] | None = None
+        self._build()
+        self.request(self.settings)
+
+    # --- the page ------------------------------------------------------------------------
+    def _build(self) -> None:
+        explorer = self.explorer
+        names = dict(zip(explorer.dataset.sites["site_id"], explorer.dataset.sites["name"]))
+        self.controls = Controls(
+            fields=fields(), scenarios=list(explorer.scenarios), scenario=self.settings.scenario,
+            sites=[[s, printable_text(str(names[s]))] for s in explorer.site_ids],
+            width=300)
+        self.controls.param.watch(self._on_event, "event")
+        self.status = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width")
+        self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", disabled=True,
+                                             width=90)
+        self.stop_button.on_click(lambda _: self.explorer.stop(self))
+        self.headline = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
+        self.map = ResultMap(explorer.dataset)
+        self.map.sites.selected.on_change("indices", self._on_tap)
+        self.map_pane = pn.pane.Bokeh(self.map.figure)
+        self.tables = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
+        self.changes = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
+        self.terms_chart, self.terms = terms_figure()
+        self.terms_pane = pn.pane.Bokeh(self.terms_chart)
+        # decision help
+        self.alternatives_button = pn.widgets.Button(name="Alternatives", width=130)
+        self.alternatives_button.on_click(lambda _: self._run(self._alternatives))
+        self.alternative_choice = pn.widgets.Select(name="Show alternative", options=[],
+                                                    width=380, disabled=True)
+        self.alternative_choice.param.watch(self._show_alternative, "value")
+        self.help_text = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
+                                      sizing_mode="stretch_width")
+        self.sweep_button = pn.widgets.Button(name="Budget sweep", width=130)
+        self.sweep_button.on_click(lambda _: self._run(self._sweep))
+        self.sweep_area = pn.Column()
+        # take it further
+        self.download_buttons = [
+            pn.widgets.FileDownload(callback=partial(self._download, name), filename=name,
+                                    label=f"Download {name}", width=200)
+            for name in DOWNLOADS]
+        self.model_text = pn.widgets.TextAreaInput(name="Model file", height=150, width=380,
+                                                   disabled=True)
+        self.command_text = pn.widgets.TextAreaInput(name="Command", height=70, width=380,
+                                                     disabled=True)
+        copy = "navigator.clipboard.writeText(area.value)"
+        self.copy_model = pn.widgets.Button(name="Copy model file", width=150)
+        self.copy_model.js_on_click(args={"area": self.model_text}, code=copy)
+        self.copy_command = pn.widgets.Button(name="Copy command", width=150)
+        self.copy_command.js_on_click(args={"area": self.command_text}, code=copy)
+        self.answer_area = pn.Column(
+            self.headline, pn.Row(self.map_pane, pn.Column(self.tables, self.terms_pane)),
+            self.changes)
+        self.layout = pn.Row(
+            pn.Column(pn.pane.HTML("<h2 style='font:700 18px system-ui;margin:4px 0'>"
+                                   "siteopt explorer</h2>"), self.controls, width=320),
+            pn.Column(
+                pn.Row(self.status, self.stop_button, sizing_mode="stretch_width"),
+                self.answer_area,
+                pn.pane.HTML("<h3 style='font:700 15px system-ui'>Decision help</h3>"),
+                pn.Row(self.alternatives_button, self.alternative_choice, self.sweep_button),
+                self.help_text, self.sweep_area,
+                pn.pane.HTML("<h3 style='font:700 15px system-ui'>Take it further</h3>"),
+                pn.Row(*self.download_buttons),
+                pn.Row(pn.Column(self.model_text, self.copy_model),
+                       pn.Column(self.command_text, self.copy_command)),
+                sizing_mode="stretch_width"))
+
+    # --- what the user does --------------------------------------------------------------
+    def _on_event(self, event) -> None:
+        action = event.new or {}
+        kind = action.get("kind")
+        base = self.explorer.base(self.settings)
+        try:
+            if kind == "set" and action.get("key") in FACTORS:
+                key = action["key"]
+                self.request(self.settings.changed(base, key, _parse(key, action.get("value"))))
+            elif kind == "scenario" and action.get("value") in self.explorer.scenarios:
+                self.request(Settings(action["value"]))
+            elif kind == "reset":
+                self.request(Settings(self.settings.scenario))
+            elif kind == "pick":
+                self._pick(str(action.get("site", "")))
+            elif kind == "site" and action.get("state") in NEXT_STATE:
+                self._set_site(str(action.get("site", "")), action["state"])
+            elif kind == "explain":
+                site = self._pick(str(action.get("site", "")))
+                if site:
+                    self._run(partial(self._explain, site))
+        except ValueError as err:
+            self._fail(str(err))
+        except SiteoptError as err:
+            self._fail("\n".join(f"error: {printable_text(line)}"
+                                 for line in str(err).splitlines()))
+
+    def _pick(self, site: str) -> str:
+        """Make ``site`` the site the site buttons act on; "" (and a message) if unknown."""
+        if site not in set(self.explorer.site_ids):
+            self._fail(f"error: unknown site {printable_text(site)!r}; pick a site ID from "
+                       f"the list of Find a site")
+            return ""
+        self.site = site
+        self.controls.site = site
+        return site
+
+    def _set_site(self, site: str, state: str) -> None:
+        if not self._pick(site):
+            return
+        base = self.explorer.base(self.settings)
+        required = [s for s in self.settings.value(base, REQUIRED) if s != site]
+        excluded = [s for s in self.settings.value(base, EXCLUDED) if s != site]
+        if state == "required":
+            required.append(site)
+        elif state == "excluded":
+            excluded.append(site)
+        changed = self.settings.changed(base, REQUIRED, required).changed(base, EXCLUDED, excluded)
+        self.request(changed)
+
+    def _on_tap(self, attr, old, new) -> None:
+        """A click on a site: free -> required -> excluded -> free."""
+        if not new:
+            return
+        site = self.map.site_ids[new[0]]
+        self.map.sites.selected.indices = []
+        base = self.explorer.base(self.settings)
+        state = site_state(site, self.settings.value(base, REQUIRED),
+                           self.settings.value(base, EXCLUDED))
+        self._set_site(site, NEXT_STATE[state])
+
+    # --- solving -------------------------------------------------------------------------
+    def request(self, settings: Settings) -> None:
+        """Show the answer of ``settings`` as soon as it is solved; supersede any running."""
+        self.settings = settings
+        self.wanted = settings
+        self._show_settings()
+        if not self.served:
+            self._show(self.explorer.answer(settings, owner=self))
+            return
+        if self.running is not None:
+            self.explorer.stop(self)   # the running solve's settings are out of date
+            return
+        self._start()
+
+    def _start(self) -> None:
+        settings = self.running = self.wanted
+        self.started = time.perf_counter()
+        future = self.pool.submit(self.explorer.answer, settings, self)
+        future.add_done_callback(
+            lambda done: self.document.add_next_tick_callback(partial(self._finished, done)))
+        self.document.add_timeout_callback(partial(self._progress, settings),
+                                           int(PROGRESS_AFTER_S * 1000))
+
+    def _finished(self, future) -> None:
+        ran, self.running = self.running, None
+        answer = future.result()
+        if self.wanted is not ran:
+            self._start()   # superseded: solve the latest settings only
+            return
+        with pn.io.hold(self.document):   # every change of the page in one message
+            self._show(answer)
+
+    def _progress(self, settings: Settings) -> None:
+        if self.running is not settings:
+            return
+        seconds = time.perf_counter() - self.started
+        self._set_status(f"solving… {seconds:.1f} s (the last answer stays until this one is "
+                         f"proven; Stop keeps the best found so far)", "working")
+        self.stop_button.disabled = False
+        self.document.add_timeout_callback(partial(self._progress, settings), 500)
+
+    def _run(self, task) -> None:
+        """Run a decision-help task (alternatives, explain, sweep) without blocking the page."""
+        self.help_text.object = "<p>working…</p>"
+        if not self.served:
+            task()
+            return
+
+        def done(future):
+            self.document.add_next_tick_callback(partial(self._help_done, future))
+
+        self.pool.submit(task).add_done_callback(done)
+
+    def _help_done(self, future) -> None:
+        try:
+            apply = future.result()
+        except SiteoptError as err:
+            self.help_text.object = f"<p>{html.escape(str(err))}</p>"
+            return
+        if apply is not None:
+            apply()
+
+    # --- showing -------------------------------------------------------------------------
+    def _show_settings(self) -> None:
+        """The controls, model file and command as the settings say."""
+        base = self.explorer.base(self.settings)
+        values = {key: self.settings.value(base, key) for key in FACTORS}
+        values["budget.total_eur"] = values["budget.total_eur"] / 1e9
+        self.controls.values = values
+        self.controls.scenario = self.settings.scenario
+        self.controls.required = list(self.settings.value(base, REQUIRED))
+        self.controls.excluded = list(self.settings.value(base, EXCLUDED))
+        try:
+            shares = weight_shares(model_for(base, self.settings))
+        except SiteoptError:
+            shares = {}
+        self.controls.notes = {f"weights.{term}": f"{share:.0%} of the total weight"
+                               for term, share in shares.items()}
+        self.model_text.value = model_file(base, self.settings)
+        self.command_text.value = command_line(self.settings, self.explorer.data)
+
+    def _set_status(self, text: str, kind: str = "") -> None:
+        self.status.object = (f"<div role='status' aria-live='polite' class='siteopt-status "
+                              f"{kind}'>{html.escape(text)}</div>")
+
+    def _fail(self, message: str) -> None:
+        """Say what is wrong; the last good answer stays, greyed."""
+        self._set_status(message, "failed")
+        self.answer_area.css_classes = ["stale"]
+
+    def _show(self, answer: Answer) -> None:
+        self.stop_button.disabled = True
+        self.map.show_sites(answer.settings.value(self.explorer.base(answer.settings), REQUIRED),
+                            answer.settings.value(self.explorer.base(answer.settings), EXCLUDED),
+                            self.shown.result if self.shown is not None else None)
+        if not answer.ok:
+            self._fail(answer.message)
+            return
+        result = answer.result
+        kind = "" if result.status.value == "optimal" else "working"
+        self._set_status(status_line(result), kind)
+        self.answer_area.css_classes = []
+        self._draw(result, answer.settings)
+        said = []
+        if self.shown is not None and self.shown.ok:
+            said.append(difference(self.shown.result, result).sentence("the previous answer"))
+        scenario = self._scenario_result(answer.settings.scenario, result)
+        if scenario is not None:
+            said.append(difference(scenario, result).sentence(
+                f"the scenario's own answer ({answer.settings.scenario})"))
+        self.changes.object = "".join(f"<p>{html.escape(line)}</p>" for line in said)
+        self.shown = answer
+        self.alternatives = None
+        self.alternative_choice.options = []
+        self.alternative_choice.disabled = True
+
+    def _draw(self, result, settings: Settings) -> None:
+        base = self.explorer.base(settings)
+        self.headline.object = answer_html(result)
+        self.map.show(result, settings.value(base, REQUIRED), settings.value(base, EXCLUDED))
+        self.tables.object = tables_html(result)
+        show_terms(self.terms_chart, self.terms, result)
+
+    def _scenario_result(self, scenario: str, result):
+        """The scenario's own answer (solved once, then kept)."""
+        if scenario not in self.scenario_results:
+            if self.wanted is not None and not self.wanted.changes:
+                self.scenario_results[scenario] = result
+            else:
+                own = self.explorer.answer(Settings(scenario))
+                if not own.ok:
+                    return None
+                self.scenario_results[scenario] = own.result
+        return self.scenario_results[scenario]
+
+    # --- decision help -------------------------------------------------------------------
+    def _alternatives(self):
+        settings = self.settings
+        found = self.explorer.alternatives(settings, 5)
+
+        def apply():
+            self.alternatives = (settings, found)
+            self.alternative_choice.options = {
+                f"{a.rank}. {a.label} ({a.objective:.4f}, {a.gap:.2%} below)": a.rank
+                for a in found.items}
+            self.alternative_choice.disabled = False
+            self.help_text.object = (f"<p>The {len(found.items)} best portfolios of these "
+                                     f"settings, each proven; choose one to show it.</p>")
+        return apply
+
+    def _show_alternative(self, event) -> None:
+        if not event.new or self.alternatives is None:
+            return
+        from siteopt.api import portfolio_result
+
+        settings, found = self.alternatives
+        item = found.items[event.new - 1]
+        cfg = model_for(self.explorer.base(settings), settings)
+        result = portfolio_result(cfg, self.explorer.dataset, item.gigafactories,
+                                  found.items[0].objective)
+        self._draw(result, settings)
+        self._set_status(f"Showing alternative {item.rank} of {len(found.items)}: objective "
+                         f"{item.objective:.4f}, {item.gap:.2%} below the optimum (each proven); "
+                         f"choose 1 for the optimum")
+
+    def _explain(self, site: str):
+        sentence = self.explorer.explain(self.settings, site)
+
+        def apply():
+            self.help_text.object = f"<p>{html.escape(sentence)}</p>"
+        return apply
+
+    def _sweep(self):
+        swept = self.explorer.budget_sweep(self.settings,
+                                           [b * 1e9 for b in SWEEP_BUDGETS_BN])
+
+        def apply():
+            self.sweep_area.objects = [pn.pane.Bokeh(sweep_figure(swept))]
+            self.help_text.object = "<p>" + "<br>".join(
+                html.escape(line) for line in swept.breakpoint_lines()) + "</p>"
+        return apply
+
+    # --- take it further -----------------------------------------------------------------
+    def _download(self, name: str):
+        if self.shown is None or not self.shown.ok:
+            return io.BytesIO(b"")
+        result = self.shown.result
+        if self.downloads is None or self.downloads[0] is not result:
+            self.downloads = (result, self.explorer.downloads(result))
+        return io.BytesIO(self.downloads[1][name])
+
+
+def explorer(model=None, data=None):
+    """The explorer inline in a Jupyter notebook (the same app as ``siteopt explore``).
+
+    Parameters
+    ----------
+    model : str or path, optional
+        The scenario to start from (a name or a model file).
+    data : str or path, optional
+        The data directory or workbook.
+
+    Returns
+    -------
+    panel.Row
+        Displayed by the notebook; each change is solved before the cell's output updates.
+    """
+    pn.extension(inline=True)
+    return ExplorerPage(Explorer(model, data), served=False).layout

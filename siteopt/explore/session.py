@@ -1,0 +1,220 @@
+"""The explorer's state and its questions to siteopt, apart from the page.
+
+An :class:`Explorer` loads the data and the scenarios once, when it starts, and then answers
+:class:`~siteopt.explore.settings.Settings` with exact solves through :func:`siteopt.solve`
+(the default path, as ``siteopt solve``), so every answer on screen is the one the command
+line gives. It reads nothing else afterwards: no value from the page becomes a path.
+
+One solve runs at a time in the process (:attr:`Explorer.lock`); :meth:`Explorer.stop` asks it
+to stop as Ctrl-C does. Answers are kept by their effective settings, so moving a slider back
+shows an earlier answer at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from siteopt.config import ModelConfig, load_model
+from siteopt.errors import SiteoptError
+from siteopt.explore.settings import Settings, model_for
+from siteopt.interrupt import ask_to_stop
+from siteopt.paths import default_model_path, model_name, model_path, shipped_scenarios
+from siteopt.sanitize import printable_text
+from siteopt.units import changes
+
+#: Answers kept per explorer (a few MB each at most on the shipped data).
+KEPT_ANSWERS = 128
+#: The files of ``siteopt solve --out`` the explorer offers for download.
+DOWNLOADS = ("result.json", "siteopt.xlsx", "report.html")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the explorer shows for one setting: a result, or the message of what went wrong.
+
+    Attributes
+    ----------
+    settings : Settings
+    result : Result or None
+        None when the settings are bad, the limits conflict or the solver failed.
+    message : str
+        The command line's ``error: ...`` lines for a failure, else "".
+    exit_code : int
+        The command line's exit code for the same settings (0, 1 or 2).
+    seconds : float
+        Wall-clock time of the solve (0 when the answer was kept from before), s.
+    """
+
+    settings: Settings
+    result: object | None
+    message: str = ""
+    exit_code: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """What one portfolio changes against another: sites in and out, objective points and
+    the same in euros, megawatts and people."""
+
+    sites_in: list[str]
+    sites_out: list[str]
+    objective: float
+    words: list[str]
+
+    def sentence(self, against: str) -> str:
+        """``Against the previous answer: ES-NAV in, ES-ZAZ out; EUR 0.30 bn less capex;
+        objective -0.0012``, or that nothing changed."""
+        if not self.sites_in and not self.sites_out:
+            return f"Against {against}: the same sites (objective {self.objective:+.4f})."
+        moves = [f"{', '.join(self.sites_in)} in" if self.sites_in else "",
+                 f"{', '.join(self.sites_out)} out" if self.sites_out else ""]
+        said = "; ".join([", ".join(m for m in moves if m), *self.words])
+        return f"Against {against}: {said}; objective {self.objective:+.4f}."
+
+
+def difference(before, after) -> Difference:
+    """How ``after`` differs from ``before`` (two :class:`~siteopt.result.Result`)."""
+    old, new = set(before.selected), set(after.selected)
+    return Difference(sorted(new - old), sorted(old - new), after.objective - before.objective,
+                      changes(after.covered_population - before.covered_population,
+                              after.total_capex_eur - before.total_capex_eur,
+                              after.total_power_mw - before.total_power_mw,
+                              after.model.coverage.radius_km))
+
+
+class Explorer:
+    """The data, the scenarios and the answers of one explorer (shared by its browser tabs).
+
+    Parameters
+    ----------
+    model : str or path, optional
+        The scenario to start from (a name or a model file; default: the workspace's model,
+        else ``default``). Every shipped and workspace scenario is offered beside it.
+    data : str or path, optional
+        The data directory or workbook (default: as ``siteopt solve``).
+    """
+
+    def __init__(self, model: str | Path | None = None, data: str | Path | None = None):
+        from siteopt.data import load_data
+
+        self.data = None if data is None else str(data)
+        self.dataset = load_data(data)
+        start = model_path(model) if model is not None else default_model_path()
+        first = load_model(start)
+        self.scenarios: dict[str, ModelConfig] = {first.source: first}
+        for name in shipped_scenarios():
+            if name not in self.scenarios and model_name(model_path(name)) not in self.scenarios:
+                cfg = load_model(model_path(name))
+                self.scenarios[cfg.source] = cfg
+        self.initial = first.source
+        self.lock = threading.Lock()
+        self._owner: object = None   # who asked for the solve running now
+        self._kept: OrderedDict[str, object] = OrderedDict()
+        self._kept_lock = threading.Lock()
+
+    @property
+    def site_ids(self) -> list[str]:
+        return sorted(self.dataset.sites["site_id"])
+
+    def base(self, settings: Settings) -> ModelConfig:
+        """The scenario the settings start from."""
+        return self.scenarios[settings.scenario]
+
+    def answer(self, settings: Settings, owner: object = None) -> Answer:
+        """Solve the settings exactly (or take the answer kept for the same model); ``owner``
+        (a browser tab) may stop the solve with :meth:`stop`."""
+        try:
+            cfg = model_for(self.base(settings), settings)
+        except SiteoptError as err:
+            return _failure(settings, err)
+        key = cfg.sha256()
+        with self._kept_lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+        if kept is not None:
+            return Answer(settings, dataclasses.replace(kept, model=cfg))
+        from siteopt.api import solve
+
+        with self._solving(owner):
+            start = time.perf_counter()
+            try:
+                result = solve(cfg, self.dataset)
+            except SiteoptError as err:
+                return _failure(settings, err)
+            except KeyboardInterrupt:   # stopped before the solver had any portfolio
+                return Answer(settings, None, "stopped before any portfolio was found", 1)
+            seconds = time.perf_counter() - start
+        if result.status.value == "optimal":
+            with self._kept_lock:
+                self._kept[key] = result
+                while len(self._kept) > KEPT_ANSWERS:
+                    self._kept.popitem(last=False)
+        return Answer(settings, result, seconds=seconds)
+
+    @contextlib.contextmanager
+    def _solving(self, owner: object = None):
+        """Hold the solve lock for ``owner``, with no stop request left from before."""
+        with self.lock:
+            ask_to_stop(False)
+            self._owner = owner
+            try:
+                yield
+            finally:
+                self._owner = None
+                ask_to_stop(False)
+
+    def stop(self, owner: object) -> None:
+        """Ask the solve running for ``owner`` to stop (it returns its best portfolio, status
+        interrupted); another owner's solve goes on."""
+        if owner is not None and self._owner is owner:
+            ask_to_stop()
+
+    def alternatives(self, settings: Settings, k: int = 5):
+        """The ``k`` best portfolios of the settings (:func:`siteopt.analysis.alternatives`)."""
+        from siteopt.analysis.alternatives import alternatives
+
+        with self._solving():
+            return alternatives(model_for(self.base(settings), settings), self.dataset, k=k)
+
+    def explain(self, settings: Settings, site_id: str) -> str:
+        """The sentence of ``siteopt explain SITE`` for the settings."""
+        from siteopt.analysis.explain import explain
+
+        with self._solving():
+            found = explain([site_id], model_for(self.base(settings), settings), self.dataset)
+        return found.sites[0].sentence()
+
+    def budget_sweep(self, settings: Settings, budgets_eur: list[float]):
+        """The optimum at each budget (EUR), the rest of the settings kept
+        (:func:`siteopt.analysis.sweep`, without bisecting the changes)."""
+        from siteopt.analysis.sweep import sweep
+
+        values = ",".join(f"{b:.6g}" for b in budgets_eur)
+        with self._solving():
+            return sweep([f"budget.total_eur={values}"], model_for(self.base(settings), settings),
+                         self.data, refine=False)
+
+    def downloads(self, result) -> dict[str, bytes]:
+        """The files of ``siteopt solve --out`` the page offers, as bytes."""
+        with tempfile.TemporaryDirectory(prefix="siteopt-explore-") as directory:
+            result.write(Path(directory) / "out")
+            return {name: (Path(directory) / "out" / name).read_bytes() for name in DOWNLOADS}
+
+
+def _failure(settings: Settings, err: SiteoptError) -> Answer:
+    """The answer of a failed solve: the command line's lines and exit code."""
+    message = "\n".join(f"error: {printable_text(line)}" for line in str(err).splitlines())
+    return Answer(settings, None, message, err.exit_code)

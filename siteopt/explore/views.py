@@ -1,0 +1,279 @@
+"""What the explorer draws: the map and the charts (Bokeh), and the answer's HTML parts.
+
+Everything is drawn in ETRS89-LAEA (EPSG:3035), as the static maps are. Values from the data
+reach the page only as text: Bokeh escapes hover fields and draws labels on its canvas, and
+the HTML parts escape every value (:func:`~siteopt.report.htmlparts.table_html`).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+
+import numpy as np
+from bokeh.models import ColumnDataSource, HoverTool, Range1d, TapTool
+from bokeh.plotting import figure
+from pyproj import Transformer
+
+from siteopt.report.interactive import share_colour
+from siteopt.report.maps import (
+    AI_FACTORY,
+    CANDIDATE,
+    EUROPE_CRS,
+    SEA,
+    SHADED_NEIGHBOUR,
+    _europe_extent,
+    _neighbours,
+    consolidation_lines,
+    coverage_circles,
+    member_lines,
+    site_colours,
+)
+from siteopt.report.text import consolidation_table, gigafactories_table, limits_table
+from siteopt.report.htmlparts import table_html
+from siteopt.sanitize import printable_text
+from siteopt.summary import caveats, headline
+from siteopt.terms import TERMS
+
+#: How a site is held by the settings, and the mark the map gives it.
+FREE, REQUIRED, EXCLUDED = "free", "required", "excluded"
+#: A site's state after a click on the map: free -> required -> excluded -> free.
+NEXT_STATE = {FREE: REQUIRED, REQUIRED: EXCLUDED, EXCLUDED: FREE}
+REQUIRED_MARK, EXCLUDED_MARK = "#1b7837", "#b2182b"
+MAP_WIDTH, MAP_HEIGHT = 760, 640
+
+
+@functools.cache
+def _to_map() -> Transformer:
+    return Transformer.from_crs("EPSG:4326", EUROPE_CRS, always_xy=True)
+
+
+def project(lon, lat) -> tuple[list[float], list[float]]:
+    """Longitudes and latitudes (degrees) as map coordinates (m, ETRS89-LAEA)."""
+    x, y = _to_map().transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.round(x, 0).tolist(), np.round(y, 0).tolist()
+
+
+def _outlines(shapes) -> tuple[list[list[float]], list[list[float]], list[int]]:
+    """The outer ring of every part of each (multi)polygon (WGS84), projected; with the index
+    of the shape each ring belongs to."""
+    xs, ys, owners = [], [], []
+    for index, shape in enumerate(shapes):
+        for part in getattr(shape, "geoms", [shape]):
+            lon, lat = np.asarray(part.exterior.coords)[:, :2].T
+            x, y = project(lon, lat)
+            xs.append(x)
+            ys.append(y)
+            owners.append(index)
+    return xs, ys, owners
+
+
+def site_state(site_id: str, required, excluded) -> str:
+    return REQUIRED if site_id in required else EXCLUDED if site_id in excluded else FREE
+
+
+class ResultMap:
+    """The explorer's map: member states shaded by the share of their people within reach,
+    candidate sites (chosen ones in their gigafactory's colour, sized by MW; required ones
+    ringed, excluded ones struck out), coverage circles, member and partner links.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data the explorer was started with (countries, sites, AI Factories).
+    """
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        countries = dataset.countries.to_crs("EPSG:4326")
+        xmin, xmax, ymin, ymax = _europe_extent(dataset.countries.to_crs(EUROPE_CRS),
+                                                dataset.sites.to_crs(EUROPE_CRS))
+        width = xmax - xmin
+        height = width * MAP_HEIGHT / MAP_WIDTH
+        middle = (ymin + ymax) / 2
+        self.figure = figure(
+            width=MAP_WIDTH, height=MAP_HEIGHT,
+            x_range=Range1d(xmin, xmax), y_range=Range1d(middle - height / 2, middle + height / 2),
+            tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom",
+            background_fill_color=SEA, toolbar_location="right", output_backend="canvas")
+        self.figure.axis.visible = False
+        self.figure.grid.visible = False
+        self.figure.title.text = ""
+        neighbours = _neighbours().to_crs("EPSG:4326")
+        xs, ys, _ = _outlines(neighbours.geometry)
+        self.figure.patches(xs, ys, fill_color=SHADED_NEIGHBOUR, line_color="white",
+                            line_width=0.5)
+        xs, ys, owners = _outlines(countries.geometry)
+        self._country_of_ring = owners
+        self._codes = countries["iso_a2"].tolist()
+        names = [printable_text(str(n)) for n in countries["name"]]
+        self.countries = ColumnDataSource({
+            "xs": xs, "ys": ys, "fill": [share_colour(0.0)] * len(xs),
+            "name": [names[i] for i in owners], "share": [""] * len(xs)})
+        shapes = self.figure.patches("xs", "ys", source=self.countries, fill_color="fill",
+                                     line_color="white", line_width=0.8)
+        self.coverage = ColumnDataSource({"xs": [], "ys": [], "colour": []})
+        self.figure.patches("xs", "ys", source=self.coverage, fill_color="colour",
+                            fill_alpha=0.07, line_color="colour", line_alpha=0.6, line_width=1)
+        self.partners = ColumnDataSource({"xs": [], "ys": [], "colour": []})
+        self.figure.multi_line("xs", "ys", source=self.partners, line_color="colour",
+                               line_width=1.5, line_dash="dashed")
+        self.members = ColumnDataSource({"xs": [], "ys": [], "colour": []})
+        self.figure.multi_line("xs", "ys", source=self.members, line_color="colour",
+                               line_width=5, line_alpha=0.8)
+        factories = dataset.ai_factories
+        fx, fy = project(factories["lon"], factories["lat"])
+        self.figure.scatter(fx, fy, marker="triangle", size=9, fill_color=AI_FACTORY,
+                            line_color="white")
+        sites = dataset.sites
+        x, y = project(sites["lon"], sites["lat"])
+        self.site_ids = sites["site_id"].tolist()
+        count = len(self.site_ids)
+        self.sites = ColumnDataSource({
+            "x": x, "y": y, "site_id": self.site_ids,
+            "name": [printable_text(str(n)) for n in sites["name"]],
+            "mw": [f"{v:,.0f} MW" for v in sites["power_mw"]],
+            "state": [FREE] * count, "gigafactory": [""] * count,
+            "colour": [CANDIDATE] * count, "size": [7.0] * count, "edge": ["white"] * count,
+            "label": [""] * count})
+        marks = self.figure.scatter("x", "y", source=self.sites, size="size",
+                                    fill_color="colour", line_color="edge", line_width=1.2,
+                                    nonselection_fill_alpha=1.0, nonselection_line_alpha=1.0,
+                                    selection_fill_alpha=1.0)
+        self.rings = ColumnDataSource({"x": [], "y": []})
+        self.figure.scatter("x", "y", source=self.rings, marker="circle", size=20,
+                            fill_alpha=0, line_color=REQUIRED_MARK, line_width=3)
+        self.struck = ColumnDataSource({"x": [], "y": []})
+        self.figure.scatter("x", "y", source=self.struck, marker="x", size=16,
+                            line_color=EXCLUDED_MARK, line_width=3)
+        self.figure.text("x", "y", text="label", source=self.sites, x_offset=8, y_offset=-4,
+                         text_font_size="9pt", text_color="#222222")
+        self.figure.add_tools(
+            HoverTool(renderers=[marks], tooltips=[("site", "@site_id @name"), ("power", "@mw"),
+                                                   ("gigafactory", "@gigafactory"),
+                                                   ("setting", "@state")]),
+            HoverTool(renderers=[shapes], tooltips=[("", "@name"), ("covered", "@share")]),
+            TapTool(renderers=[marks]))
+
+    def show(self, result, required=(), excluded=()) -> None:
+        """Draw ``result`` (None: only the site marks) with the required and excluded sites."""
+        self.show_sites(required, excluded, result)
+        if result is None:
+            return
+        radius = result.model.coverage.radius_km
+        share = result.country_coverage().set_index("country")["share"]
+        by_country = [share.get(self._codes[i], np.nan) for i in self._country_of_ring]
+        colours = {v: share_colour(v) for v in share.dropna().to_numpy(float)}
+        self.countries.data.update(
+            fill=[colours[v] if v == v else "#ece8e1" for v in by_country],
+            share=[f"{v:.0%} of its people within {radius:g} km" if v == v else "no data"
+                   for v in by_country])
+        colours = site_colours(result)
+        circles = coverage_circles(result.chosen, radius)
+        xs, ys, owners = _outlines(circles.to_numpy())
+        ids = list(circles.index)
+        self.coverage.data = {"xs": xs, "ys": ys, "colour": [colours[ids[i]] for i in owners]}
+        self.members.data = _lines(member_lines(result), "gigafactory", colours)
+        self.partners.data = _lines(consolidation_lines(result), "joins", colours)
+
+    def show_sites(self, required, excluded, result=None) -> None:
+        """Mark the sites: chosen (from ``result``, if given), required, excluded."""
+        by_member = {} if result is None else {m: g for g in result.gigafactories
+                                               for m in g.members}
+        colours = {} if result is None else site_colours(result)
+        data = dict(self.sites.data)
+        if result is not None:
+            effective = dict(zip(result.site_table["site_id"], result.site_table["effective_mw"]))
+            data["gigafactory"] = [by_member[s].id if s in by_member else ""
+                                   for s in self.site_ids]
+            data["colour"] = [colours.get(s, CANDIDATE) for s in self.site_ids]
+            data["size"] = [9 + effective[s] / 70 if s in by_member else 7.0
+                            for s in self.site_ids]
+            data["edge"] = ["black" if s in by_member else "white" for s in self.site_ids]
+            data["label"] = [s if s in by_member else "" for s in self.site_ids]
+        data["state"] = [site_state(s, required, excluded) for s in self.site_ids]
+        self.sites.data = data
+        where = dict(zip(self.site_ids, zip(data["x"], data["y"])))
+        self.rings.data = {"x": [where[s][0] for s in required if s in where],
+                           "y": [where[s][1] for s in required if s in where]}
+        self.struck.data = {"x": [where[s][0] for s in excluded if s in where],
+                            "y": [where[s][1] for s in excluded if s in where]}
+
+
+def _lines(frame, column: str, colours) -> dict:
+    xs, ys = [], []
+    for line in frame.geometry:
+        lon, lat = np.asarray(line.coords).T
+        x, y = project(lon, lat)
+        xs.append(x)
+        ys.append(y)
+    return {"xs": xs, "ys": ys, "colour": [colours[g] for g in frame[column]]}
+
+
+def terms_figure():
+    """An empty bar chart of the objective's weighted terms, and its data source."""
+    source = ColumnDataSource({"term": list(TERMS), "value": [0.0] * len(TERMS),
+                               "colour": ["#0072B2"] * len(TERMS), "text": [""] * len(TERMS)})
+    chart = figure(y_range=list(reversed(TERMS)), x_range=Range1d(-0.1, 0.5), width=380,
+                   height=230, tools="", toolbar_location=None,
+                   title="Objective: each term's weighted points")
+    chart.hbar(y="term", right="value", height=0.7, source=source, fill_color="colour",
+               line_color=None)
+    chart.add_tools(HoverTool(tooltips=[("", "@term: @text")]))
+    chart.xaxis.axis_label = "points (cost is subtracted)"
+    return chart, source
+
+
+def show_terms(chart, source, result) -> None:
+    """Draw the bars of :func:`terms_figure` for ``result``."""
+    contributions = result.contributions
+    values = [(-contributions[t] if t == "cost" else contributions[t]) for t in TERMS]
+    low, high = min(0.0, *values), max(0.0, *values)
+    pad = 0.05 * (high - low or 1.0)
+    chart.x_range.update(start=low - pad, end=high + pad)
+    source.data = {"term": list(TERMS), "value": values,
+            "colour": ["#D55E00" if v < 0 else "#0072B2" for v in values],
+            "text": [f"{v:+.4f}" for v in values]}
+
+
+def sweep_figure(swept):
+    """A chart of the optimum against the budget, from a
+    :class:`~siteopt.analysis.sweep.Sweep` over ``budget.total_eur``."""
+    source = ColumnDataSource(sweep_data(swept))
+    chart = figure(width=480, height=260, tools="", toolbar_location=None,
+                   title="The optimum at each budget (the rest as set)")
+    chart.line("budget", "objective", source=source, line_width=2)
+    chart.scatter("budget", "objective", source=source, size=7)
+    chart.add_tools(HoverTool(tooltips=[("budget", "EUR @budget bn"), ("objective", "@objective"),
+                                        ("people", "@people"), ("sites", "@portfolio")]))
+    chart.xaxis.axis_label = "budget, EUR bn"
+    chart.yaxis.axis_label = "objective"
+    return chart
+
+
+def sweep_data(swept) -> dict:
+    """The points of :func:`sweep_figure` from a :class:`~siteopt.analysis.sweep.Sweep`."""
+    points = [p for p in swept.points if p["objective"] is not None]
+    return {"budget": [p["budget.total_eur"] / 1e9 for p in points],
+            "objective": [round(p["objective"], 4) for p in points],
+            "people": [f"{p['people'] / 1e6:,.1f} m" for p in points],
+            "portfolio": [p["portfolio"] for p in points]}
+
+
+def answer_html(result) -> str:
+    """The headline and caveats of ``result``, escaped."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(result))
+    return (f"<p class='headline'><strong>{html.escape(headline(result))}</strong></p>"
+            + (f"<ul class='caveats'>{items}</ul>" if items else ""))
+
+
+def tables_html(result) -> str:
+    """The gigafactories, the limits used and the consolidation plan as tables."""
+    gigafactories = gigafactories_table(result)
+    limits = limits_table(result)
+    plan = consolidation_table(result)
+    return (table_html(gigafactories, {"effective MW": ",.0f", "requested MW": ",.0f"},
+                       "gigafactories", caption="Gigafactories")
+            + table_html(limits, {"share used": ".1%"}, "limits", caption="Limits used")
+            + table_html(plan, {"requested MW": ",.0f", "power MW": ",.0f"}, "plan",
+                         caption="Consolidation plan"))
