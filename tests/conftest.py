@@ -32,7 +32,7 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="siteopt-test-cache-")
 
 #: Test modules whose module-scoped fixtures are expensive (full runs with --out, the docs
 #: site, workbooks): pytest-xdist runs each on one worker, so each fixture is built once.
-WHOLE_MODULES = ("test_docs.py", "test_exports.py", "test_interrupted_writes.py",
+WHOLE_MODULES = ("test_docs.py", "test_explorer_browser.py", "test_exports.py", "test_interrupted_writes.py",
                  "test_ties_cross_border.py", "test_workspace.py")
 
 

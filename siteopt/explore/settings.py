@@ -134,7 +134,8 @@ def model_file(base: ModelConfig, settings_: Settings) -> str:
     order = [key for key, _ in settings()]
     for key, value in sorted(settings_.changes, key=lambda item: order.index(item[0])):
         section, name = key.split(".", 1)
-        sections.setdefault(section, []).append(f"{name} = {_toml(value)}")
+        written = _toml(value) if isinstance(value, (str, list, tuple)) else set_value(value)
+        sections.setdefault(section, []).append(f"{name} = {written}")
     if not sections:
         lines.append("# (none: the scenario as it is)")
     for section, entries in sections.items():

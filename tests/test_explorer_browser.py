@@ -1,0 +1,348 @@
+"""The explorer in a real browser (Chromium), served by ``siteopt explore`` as users start it.
+
+Every answer on the page must be the command line's answer for the same settings; the page
+must work by keyboard, fetch nothing from elsewhere, log no error and run nothing from the
+data. One server serves the whole module (each test opens its own tab: tabs are independent).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import siteopt
+from siteopt.analysis import explain
+from tests.conftest import solve_out
+from tests.test_hostile_pages import PAYLOADS, _rewrite_csv
+
+SITEOPT = str(Path(sys.executable).with_name("siteopt"))
+#: Finds an element through the shadow roots of Panel's and Bokeh's components.
+DEEP_ACTIVE = """() => {
+  let node = document.activeElement;
+  while (node && node.shadowRoot && node.shadowRoot.activeElement) {
+    node = node.shadowRoot.activeElement;
+  }
+  if (!node) return '';
+  const label = node.getAttribute('aria-label') || (node.labels && node.labels[0] &&
+    node.labels[0].textContent) || node.textContent || node.id;
+  return (node.id || '') + '|' + label.trim();
+}"""
+
+
+def start_explorer(*args: str):
+    """``siteopt explore --port 0 --no-browser ARGS``; the process and its URL (its stderr
+    goes to a file, so that a long log cannot block it)."""
+    log = tempfile.TemporaryFile("w+")
+    process = subprocess.Popen([SITEOPT, "explore", "--port", "0", "--no-browser", *args],
+                               stdout=subprocess.PIPE, stderr=log, text=True)
+    process.log = log
+    first = process.stdout.readline()
+    if not first.startswith("siteopt explorer at http://127.0.0.1:"):
+        stop_explorer(process)
+        log.seek(0)
+        pytest.fail(first + log.read())
+    return process, first.split(" at ", 1)[1].strip()
+
+
+def stop_explorer(process) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+    process.stdout.close()
+    process.log.close()
+
+
+def local(url: str, served: str) -> bool:
+    """Whether the page asked the explorer itself (or for a module it made: ``blob:``)."""
+    return url.startswith(served) or url.startswith("blob:" + served)
+
+
+@pytest.fixture(scope="module")
+def served():
+    process, url = start_explorer()
+    yield url
+    stop_explorer(process)
+
+
+def open_explorer(browser, url):
+    """A new tab on the explorer, once its first answer is shown; with the URLs it requested
+    and its console errors."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    requested, errors = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    status(page).filter(has_text="optimal").wait_for(timeout=60_000)
+    return page, requested, errors
+
+
+def status(page):
+    return page.get_by_role("status")
+
+
+def gigafactories(page) -> list[str]:
+    """The gigafactories the Gigafactories table shows."""
+    table = page.get_by_role("table", name="Gigafactories")
+    return table.locator("tbody tr td:first-child").all_text_contents()
+
+
+def expect_portfolio(page, result) -> None:
+    """Wait until the page shows ``result``'s gigafactories, proven optimal."""
+    wanted = sorted(g.id for g in result.gigafactories)
+    page.wait_for_function(
+        """([wanted]) => {
+          const find = (root) => {
+            for (const el of root.querySelectorAll('*')) {
+              if (el.tagName === 'TABLE' && el.querySelector('caption') &&
+                  el.querySelector('caption').textContent === 'Gigafactories') return el;
+              if (el.shadowRoot) { const hit = find(el.shadowRoot); if (hit) return hit; }
+            }
+            return null;
+          };
+          const table = find(document);
+          if (!table) return false;
+          const shown = [...table.querySelectorAll('tbody tr td:first-child')]
+            .map(td => td.textContent).sort();
+          return JSON.stringify(shown) === JSON.stringify(wanted);
+        }""", arg=[wanted], timeout=60_000)
+    assert sorted(gigafactories(page)) == wanted
+    assert "optimal" in status(page).text_content()
+
+
+def set_field(page, name: str, value: str) -> None:
+    field = page.get_by_role("spinbutton", name=name)
+    field.fill(value)
+    field.press("Enter")
+
+
+def choose_site(page, site: str, button: str) -> None:
+    search = page.get_by_role("combobox", name="Find a site")
+    search.fill(site)
+    search.press("Enter")
+    search.dispatch_event("change")
+    page.get_by_role("button", name=button, exact=True).click()
+
+
+def test_the_first_answer_is_the_default_one_offline_and_without_errors(browser, served,
+                                                                         default_result):
+    page, requested, errors = open_explorer(browser, served)
+    expect_portfolio(page, default_result)
+    assert [url for url in requested if not local(url, served)] == []
+    assert errors == []
+    headline = page.locator(".headline").text_content()
+    assert headline.startswith("5 gigafactories in 5 member states: EUR 19.97 bn")
+    page.close()
+
+
+def test_moving_the_budget_slider_to_12_gives_the_budget_12e9_portfolio(browser, served):
+    page, _, errors = open_explorer(browser, served)
+    slider = page.get_by_role("slider", name="Budget (EUR bn)")
+    slider.focus()
+    for _ in range(16):   # 20 -> 12 in steps of 0.5: each step supersedes the one before
+        page.keyboard.press("ArrowLeft")
+    expect_portfolio(page, siteopt.solve(budget=12e9))
+    assert page.get_by_role("spinbutton", name="Budget (EUR bn)").input_value() == "12"
+    assert "EUR 12.00 bn" in page.get_by_role("table", name="Limits used").text_content()
+    assert errors == []
+    page.close()
+
+
+def test_requiring_and_excluding_sites_gives_the_set_portfolio(browser, served):
+    page, _, _ = open_explorer(browser, served)
+    choose_site(page, "NL-SAG", "Require")
+    choose_site(page, "ES-ZAZ", "Exclude")
+    expect_portfolio(page, siteopt.solve(**{"sites.required": ["NL-SAG"],
+                                            "sites.excluded": ["ES-ZAZ"]}))
+    assert page.get_by_role("list", name="Required sites").text_content().startswith("NL-SAG")
+    assert page.get_by_role("list", name="Excluded sites").text_content().startswith("ES-ZAZ")
+    assert page.get_by_role("textbox", name="Command").input_value() == \
+        "siteopt solve --set sites.required=NL-SAG --set sites.excluded=ES-ZAZ"
+    page.get_by_role("button", name="Free NL-SAG").click()
+    expect_portfolio(page, siteopt.solve(**{"sites.excluded": ["ES-ZAZ"]}))
+    page.close()
+
+
+def test_clicking_a_site_on_the_map_cycles_it_required_excluded_free(browser, served):
+    page, _, _ = open_explorer(browser, served)
+    where = page.evaluate("""(site) => {
+      const views = [];
+      const walk = (view) => { views.push(view); for (const child of view.child_views || []) walk(child);
+        for (const r of view.renderer_views ? view.renderer_views.values() : []) walk(r); };
+      for (const root of Object.values(Bokeh.index)) walk(root);
+      for (const view of views) {
+        const data = view.model.data_source && view.model.data_source.data;
+        if (data && data.site_id && view.glyph && view.glyph.sx) {
+          const i = [...data.site_id].indexOf(site);
+          const box = view.parent.canvas_view.el.getBoundingClientRect();
+          return [box.left + view.glyph.sx[i], box.top + view.glyph.sy[i]];
+        }
+      }
+      return null;
+    }""", "NL-SAG")
+    assert where is not None
+    page.mouse.click(*where)
+    expect_portfolio(page, siteopt.solve(**{"sites.required": ["NL-SAG"]}))
+    page.mouse.click(*where)
+    expect_portfolio(page, siteopt.solve(**{"sites.excluded": ["NL-SAG"]}))
+    page.mouse.click(*where)
+    expect_portfolio(page, siteopt.solve())
+    page.close()
+
+
+def test_a_weight_gives_the_set_weight_portfolio_and_shows_its_share(browser, served):
+    page, _, _ = open_explorer(browser, served)
+    set_field(page, "Weight: coverage", "0.05")
+    expect_portfolio(page, siteopt.solve(**{"weights.coverage": 0.05}))
+    note = page.locator("#control-weights-coverage-note").text_content()
+    assert note == f"{0.05 / 0.65:.0%} of the total weight"
+    page.close()
+
+
+def test_a_bad_value_is_the_command_lines_message_and_the_last_answer_stays_greyed(
+        browser, served, default_result):
+    page, _, _ = open_explorer(browser, served)
+    set_field(page, "Bids per member state", "0")
+    status(page).filter(has_text="error:").wait_for()
+    text = status(page).text_content()
+    assert text == "error: --set: limits.max_bids_per_country = 0 must be >= 1"
+    assert page.locator(".stale").count() == 1
+    assert sorted(gigafactories(page)) == sorted(g.id for g in default_result.gigafactories)
+    set_field(page, "Bids per member state", "1")
+    status(page).filter(has_text="optimal").wait_for()
+    assert page.locator(".stale").count() == 0
+    page.close()
+
+
+def test_a_download_equals_solve_out(browser, served, tmp_path_factory):
+    page, _, _ = open_explorer(browser, served)
+    set_field(page, "Budget (EUR bn)", "15")
+    expect_portfolio(page, siteopt.solve(budget=15e9))
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Download result.json").click()
+    mine = json.loads(Path(waiting.value.path()).read_text(encoding="utf-8"))
+    line = page.get_by_role("textbox", name="Command").input_value()
+    out, _ = solve_out(tmp_path_factory, "explorer-browser", *shlex.split(line)[2:])
+    theirs = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    for document in (mine, theirs):
+        document.pop("timings")
+        document["solver"].pop("seconds")
+    assert mine == theirs
+    page.close()
+
+
+def test_the_copied_command_is_the_settings_command(browser, served):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(served)
+    status(page).filter(has_text="optimal").wait_for(timeout=60_000)
+    set_field(page, "Gigafactories at most", "3")
+    status(page).filter(has_text="optimal").wait_for()
+    page.get_by_role("button", name="Copy command").click()
+    assert page.evaluate("navigator.clipboard.readText()") == \
+        "siteopt solve --set limits.max_gigafactories=3"
+    page.get_by_role("button", name="Copy model file").click()
+    assert page.evaluate("navigator.clipboard.readText()").endswith(
+        "[limits]\nmax_gigafactories = 3\n")
+    context.close()
+
+
+def test_two_tabs_keep_their_own_settings(browser, served, default_result):
+    first, _, _ = open_explorer(browser, served)
+    second, _, _ = open_explorer(browser, served)
+    set_field(first, "Budget (EUR bn)", "12")
+    expect_portfolio(first, siteopt.solve(budget=12e9))
+    assert sorted(gigafactories(second)) == sorted(g.id for g in default_result.gigafactories)
+    assert second.get_by_role("spinbutton", name="Budget (EUR bn)").input_value() == "20"
+    first.close()
+    second.close()
+
+
+def test_alternatives_explain_and_the_budget_sweep(browser, served):
+    page, _, errors = open_explorer(browser, served)
+    page.get_by_role("button", name="Alternatives").click()
+    choice = page.get_by_role("combobox", name="Show alternative")
+    choice.locator("option").nth(1).wait_for(state="attached", timeout=60_000)
+    ranked = siteopt.analysis.alternatives(k=5)
+    labels = choice.locator("option").all_text_contents()
+    assert [label.split(" (")[0] for label in labels] == \
+        [f"{a.rank}. {a.label}" for a in ranked.items]
+    choice.select_option(index=1)
+    status(page).filter(has_text="Showing alternative 2 of 5").wait_for()
+    second = ranked.items[1]
+    assert sorted(gigafactories(page)) == sorted("+".join(g) for g in second.gigafactories)
+    choose_site(page, "NL-SAG", "Explain")
+    sentence = explain(["NL-SAG"]).sites[0].sentence()
+    page.get_by_text(sentence[:60]).wait_for(timeout=120_000)
+    page.get_by_role("button", name="Budget sweep").click()
+    page.get_by_text("The portfolio changes").or_(page.get_by_text("budget.total_eur")) \
+        .first.wait_for(timeout=120_000)
+    assert errors == []
+    page.close()
+
+
+def test_the_keyboard_reaches_every_control(browser, served):
+    page, _, _ = open_explorer(browser, served)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate(DEEP_ACTIVE))
+    names = {entry.split("|", 1)[1] for entry in reached if "|" in entry}
+    for name in ("Scenario", "Budget (EUR bn)", "Gigafactories at most", "Sites per gigafactory",
+                 "Across borders", "Bids per member state", "Coverage radius (km)",
+                 "Weight: coverage", "Weight: cost", "Find a site", "Require", "Exclude",
+                 "Explain", "Reset to the scenario", "Alternatives", "Budget sweep",
+                 "Download result.json", "Download siteopt.xlsx", "Download report.html",
+                 "Copy model file", "Copy command"):
+        assert name in names, (name, sorted(names))
+    page.close()
+
+
+def test_requests_from_other_origins_are_refused(served):
+    port = served.rsplit(":", 1)[1].strip("/")
+    with urllib.request.urlopen(served) as response:
+        assert response.status == 200
+    for headers in ({"Origin": "http://evil.example"},
+                    {"Host": f"evil.example:{port}"},
+                    {"Origin": "http://evil.example", "Upgrade": "websocket",
+                     "Connection": "Upgrade"}):
+        request = urllib.request.Request(served + "ws", headers=headers) \
+            if "Upgrade" in headers else urllib.request.Request(served, headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request)
+        assert refused.value.code == 403
+        refused.value.close()
+
+
+def test_payloads_in_the_data_run_nothing_in_the_explorer(browser, data_dir):
+    _rewrite_csv(data_dir / "sites.csv", ("name", "consortium", "source"), "S")
+    _rewrite_csv(data_dir / "letters.csv", ("consortium",), "L")
+    _rewrite_csv(data_dir / "ai_factories.csv", ("name", "city"), "F")
+    process, url = start_explorer("--data", str(data_dir))
+    try:
+        page, requested, errors = open_explorer(browser, url)
+        box = page.locator("canvas").first.bounding_box()
+        for step in range(0, 40):   # hover over the whole map, then click on it
+            page.mouse.move(box["x"] + box["width"] * step / 40, box["y"] + box["height"] / 2)
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        search = page.get_by_role("combobox", name="Find a site")
+        search.fill("<script>")
+        search.dispatch_event("change")
+        status(page).filter(has_text="unknown site").wait_for()
+        assert page.evaluate("window.pwned") is None
+        plan = page.get_by_role("table", name="Consolidation plan").text_content()
+        assert any(payload in plan for payload in PAYLOADS)   # shown as text
+        assert [u for u in requested if not local(u, url)] == []
+        assert errors == []
+        page.close()
+    finally:
+        stop_explorer(process)

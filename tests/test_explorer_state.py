@@ -1,0 +1,158 @@
+"""The explorer's state without a browser: settings as model keys, the command and model file
+that reproduce them, exact answers, messages, downloads and the server's request checks."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+import siteopt
+from siteopt.api import resolve_model
+from siteopt.config import load_model, parse_set_items
+from siteopt.errors import ConfigError
+from siteopt.explore.server import allowed_hosts, host_warning, request_allowed
+from siteopt.explore.session import Explorer, difference
+from siteopt.explore.settings import Settings, command_line, model_file, model_for, set_value
+from siteopt.paths import model_path
+from tests.conftest import solve_out
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return Explorer()
+
+
+def _command_model(line: str):
+    """The model a ``siteopt solve`` line describes, read as the command line reads it."""
+    words = shlex.split(line)
+    model = words[words.index("--model") + 1] if "--model" in words else None
+    items = [words[i + 1] for i, word in enumerate(words) if word == "--set"]
+    return resolve_model(model, None, items)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=1e-6, max_value=1e6, allow_nan=False), st.integers(1, 9))
+def test_a_value_written_for_set_reads_back_exactly(weight, count):
+    assert parse_set_items([f"k={set_value(weight)}"])["k"] == weight
+    assert parse_set_items([f"k={set_value(count)}"])["k"] == count
+
+
+def test_the_command_and_model_file_give_the_explorers_model():
+    base = load_model(model_path("default"))
+    chosen = (Settings("default")
+              .changed(base, "budget.total_eur", 12.5e9)
+              .changed(base, "weights.coverage", 1 / 3)
+              .changed(base, "sites.required", ["ES-NAV"])
+              .changed(base, "consolidation.cross_border", True))
+    cfg = model_for(base, chosen)
+    line = command_line(chosen)
+    assert line.startswith("siteopt solve --set budget.total_eur=12.5e9 ")
+    from_command = _command_model(line)
+    assert from_command.to_dict() == cfg.to_dict()
+    assert from_command.description == cfg.description   # so result.json names it the same
+    written = tomllib.loads(model_file(base, chosen))
+    assert written == {"budget": {"total_eur": 12.5e9}, "weights": {"coverage": 1 / 3},
+                       "consolidation": {"cross_border": True},
+                       "sites": {"required": ["ES-NAV"]}}
+
+
+def test_a_change_back_to_the_scenarios_value_is_no_change():
+    base = load_model(model_path("green-grid"))
+    changed = Settings("green-grid").changed(base, "budget.total_eur", 9e9)
+    assert changed.changes == (("budget.total_eur", 9e9),)
+    back = changed.changed(base, "budget.total_eur", base.budget.total_eur)
+    assert back.changes == ()
+    assert command_line(back) == "siteopt solve --model green-grid"
+    assert "scenario as it is" in model_file(base, back)
+
+
+def test_a_value_out_of_range_is_the_command_lines_message():
+    base = load_model(model_path("default"))
+    with pytest.raises(ConfigError) as raised:
+        Settings("default").changed(base, "weights.grid", -1)
+    with pytest.raises(ConfigError) as by_command:
+        resolve_model(None, None, ["weights.grid=-1"])
+    assert str(raised.value) == str(by_command.value)
+    assert "weights.grid" in str(raised.value)
+
+
+def test_an_answer_is_the_command_lines_portfolio(explorer):
+    base = explorer.base(Settings("default"))
+    chosen = Settings("default").changed(base, "budget.total_eur", 12e9)
+    answer = explorer.answer(chosen)
+    direct = siteopt.solve(budget=12e9)
+    assert answer.ok and answer.result.selected == direct.selected
+    assert answer.result.objective == direct.objective
+    again = explorer.answer(chosen)
+    assert again.seconds == 0.0 and again.result.selected == direct.selected   # kept
+
+
+def test_conflicting_limits_give_the_command_lines_message_and_code(explorer):
+    base = explorer.base(Settings("default"))
+    chosen = Settings("default").changed(base, "budget.total_eur", 1.5e9) \
+        .changed(base, "sites.required", ["FR-LMX", "IT-BLQ"])
+    answer = explorer.answer(chosen)
+    assert not answer.ok and answer.exit_code == 1
+    assert answer.message.startswith("error: ")
+    from siteopt.errors import InfeasibleError
+
+    with pytest.raises(InfeasibleError) as raised:
+        siteopt.solve(model_for(base, chosen))
+    assert answer.message == "\n".join(f"error: {line}" for line in str(raised.value).splitlines())
+
+
+def test_the_difference_names_sites_and_amounts(explorer, default_result):
+    cheaper = siteopt.solve(budget=12e9)
+    said = difference(default_result, cheaper)
+    assert said.sites_in == sorted(set(cheaper.selected) - set(default_result.selected))
+    assert said.sites_out == sorted(set(default_result.selected) - set(cheaper.selected))
+    assert said.objective == pytest.approx(cheaper.objective - default_result.objective)
+    sentence = said.sentence("the previous answer")
+    assert "less capex" in sentence and said.sites_in[0] in sentence
+
+
+def test_a_download_equals_solve_out(explorer, tmp_path_factory):
+    base = explorer.base(Settings("default"))
+    chosen = Settings("default").changed(base, "budget.total_eur", 12e9)
+    files = explorer.downloads(explorer.answer(chosen).result)
+    args = shlex.split(command_line(chosen))[2:]
+    out, _ = solve_out(tmp_path_factory, "explorer-download", *args)
+    mine, theirs = json.loads(files["result.json"]), json.loads((out / "result.json").read_text())
+    for document in (mine, theirs):
+        document.pop("timings")
+        document["solver"].pop("seconds")
+    assert mine == theirs
+    assert files["siteopt.xlsx"][:2] == b"PK" and b"<html" in files["report.html"][:200]
+
+
+@pytest.mark.parametrize(("headers", "allowed"), [
+    ({"Host": "127.0.0.1:5006"}, True),
+    ({"Host": "localhost:5006", "Origin": "http://localhost:5006"}, True),
+    ({"Host": "127.0.0.1:5006", "Origin": "http://evil.example"}, False),
+    ({"Host": "127.0.0.1:5006", "Origin": "https://127.0.0.1:5006"}, False),
+    ({"Host": "evil.example:5006"}, False),   # DNS rebinding
+    ({"Host": "127.0.0.1:5007"}, False),
+    ({}, False),
+])
+def test_requests_reach_the_app_only_from_its_own_origin(headers, allowed):
+    assert request_allowed(headers, allowed_hosts("127.0.0.1", 5006)) is allowed
+
+
+def test_listening_beyond_this_machine_warns():
+    assert host_warning("127.0.0.1") == host_warning("localhost") == ""
+    assert "no login" in host_warning("0.0.0.0") and "every machine" in host_warning("0.0.0.0")
+    assert "10.1.2.3" in host_warning("10.1.2.3")
+    assert request_allowed({"Host": "10.1.2.3:80", "Origin": "http://10.1.2.3:80"},
+                           allowed_hosts("0.0.0.0", 80))
+
+
+def test_the_explorer_offers_every_scenario_and_reads_no_other_file(explorer):
+    assert explorer.initial == "default"
+    shipped = sorted(p.stem for p in Path(siteopt.__file__).parent.joinpath(
+        "scenarios").glob("*.toml"))
+    assert sorted(explorer.scenarios) == shipped
