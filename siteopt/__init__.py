@@ -27,6 +27,7 @@ _EXPORTS = {
     "ConfigError": "siteopt.errors", "InfeasibleError": "siteopt.errors",
     "SolverError": "siteopt.errors",
     "Result": "siteopt.result", "Status": "siteopt.solvers.outcome",
+    "explorer": "siteopt.explore",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

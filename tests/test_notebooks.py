@@ -48,9 +48,10 @@ def outputs(notebook, kind):
             for output in cell.get("outputs", []) if kind in output.get("data", {})]
 
 
-def test_there_are_four_notebooks():
+def test_there_are_five_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01_candidates.ipynb", "02_solve.ipynb",
-                                           "03_scenarios.ipynb", "04_decision.ipynb"]
+                                           "03_scenarios.ipynb", "04_decision.ipynb",
+                                           "05_explorer.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -60,12 +61,22 @@ def test_notebook_runs_and_draws(path):
     assert errors == []
     images = outputs(notebook, "image/png")
     expected_images = {"01_candidates": 4, "02_solve": 3, "03_scenarios": 1,
-                       "04_decision": 4}[path.stem]
+                       "04_decision": 4, "05_explorer": 0}[path.stem]
     assert len(images) == expected_images
     if path.stem == "02_solve":
         html = "".join(o["data"]["text/html"] for o in outputs(notebook, "text/html"))
         assert "leaflet" in html.lower()  # the interactive map is shown inline
         assert "ES-SFH" in html
+    if path.stem == "05_explorer":   # the app inline: its first answers, its scripts inline
+        import siteopt
+
+        shown = "".join(str(o["data"]) for o in outputs(notebook, "text/html"))
+        assert "Gigafactories" in shown and "Budget (EUR bn)" in shown
+        for result in (siteopt.solve(), siteopt.solve("green-grid")):
+            assert all(g.id in shown for g in result.gigafactories)
+        loads = outputs(notebook, "application/vnd.holoviews_load.v0+json")
+        assert len(loads) == 2   # Bokeh's and Panel's scripts, once, however many apps
+        assert "<script src=" not in shown
     if path.stem == "04_decision":   # each analysis printed its answer
         text = "".join("".join(o.get("text", "")) for c in notebook.cells
                        for o in c.get("outputs", []) if o["output_type"] == "stream")

@@ -34,6 +34,7 @@ from siteopt.explore.views import (
     NEXT_STATE,
     ResultMap,
     answer_html,
+    legend_html,
     site_state,
     sweep_figure,
     tables_html,
@@ -130,6 +131,8 @@ class ExplorerPage:
         self.map = ResultMap(explorer.dataset)
         self.map.sites.selected.on_change("indices", self._on_tap)
         self.map_pane = pn.pane.Bokeh(self.map.figure)
+        self.legend = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
+                                   width=760)
         self.tables = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
         self.changes = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
         self.terms_chart, self.terms = terms_figure()
@@ -160,7 +163,10 @@ class ExplorerPage:
         self.copy_command = pn.widgets.Button(name="Copy command", width=150)
         self.copy_command.js_on_click(args={"area": self.command_text}, code=copy)
         self.answer_area = pn.Column(
-            self.headline, pn.Row(self.map_pane, pn.Column(self.tables, self.terms_pane)),
+            self.headline,
+            pn.Row(pn.Column(self.map_pane, self.legend),
+                   pn.Column(self.tables, self.terms_pane, styles={"overflow-x": "auto"},
+                             sizing_mode="stretch_width")),
             self.changes)
         self.layout = pn.Row(
             pn.Column(pn.pane.HTML("<h2 style='font:700 18px system-ui;margin:4px 0'>"
@@ -357,6 +363,7 @@ class ExplorerPage:
     def _draw(self, result, settings: Settings) -> None:
         base = self.explorer.base(settings)
         self.headline.object = answer_html(result)
+        self.legend.object = legend_html(result.model.coverage.radius_km)
         self.map.show(result, settings.value(base, REQUIRED), settings.value(base, EXCLUDED))
         self.tables.object = tables_html(result)
         show_terms(self.terms_chart, self.terms, result)
@@ -445,5 +452,12 @@ def explorer(model=None, data=None):
     panel.Row
         Displayed by the notebook; each change is solved before the cell's output updates.
     """
-    pn.extension(inline=True)
+    global _LOADED
+    if not _LOADED:   # Bokeh's and Panel's scripts, inline (offline), once per kernel
+        pn.extension(inline=True)
+        _LOADED = True
     return ExplorerPage(Explorer(model, data), served=False).layout
+
+
+#: Whether :func:`explorer` has put the scripts into this kernel's notebook.
+_LOADED = False

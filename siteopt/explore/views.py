@@ -88,12 +88,15 @@ class ResultMap:
         countries = dataset.countries.to_crs("EPSG:4326")
         xmin, xmax, ymin, ymax = _europe_extent(dataset.countries.to_crs(EUROPE_CRS),
                                                 dataset.sites.to_crs(EUROPE_CRS))
-        width = xmax - xmin
-        height = width * MAP_HEIGHT / MAP_WIDTH
-        middle = (ymin + ymax) / 2
+        # the whole data box in view, at the map's aspect (the toolbar takes about 30 px)
+        aspect = MAP_HEIGHT / (MAP_WIDTH - 30)
+        width, height = xmax - xmin, ymax - ymin
+        width, height = max(width, height / aspect), max(height, width * aspect)
+        centre_x, centre_y = (xmin + xmax) / 2, (ymin + ymax) / 2
         self.figure = figure(
             width=MAP_WIDTH, height=MAP_HEIGHT,
-            x_range=Range1d(xmin, xmax), y_range=Range1d(middle - height / 2, middle + height / 2),
+            x_range=Range1d(centre_x - width / 2, centre_x + width / 2),
+            y_range=Range1d(centre_y - height / 2, centre_y + height / 2),
             tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom",
             background_fill_color=SEA, toolbar_location="right", output_backend="canvas")
         self.figure.axis.visible = False
@@ -258,6 +261,17 @@ def sweep_data(swept) -> dict:
             "objective": [round(p["objective"], 4) for p in points],
             "people": [f"{p['people'] / 1e6:,.1f} m" for p in points],
             "portfolio": [p["portfolio"] for p in points]}
+
+
+def legend_html(radius_km: float) -> str:
+    """What the map's marks mean, in words."""
+    return ("<p class='legend'>Shading: each member state's share of its people within "
+            f"{radius_km:g} km of a member site (darker: more). Coloured dots: the chosen "
+            "sites, one colour per gigafactory, sized by MW; circles: their reach; solid "
+            "lines: members of one gigafactory; dashed: letters that join as partners; "
+            "green ring: required; red &#x2715;: excluded; grey dots: other candidates; "
+            "&#x25B2;: EuroHPC AI Factories. Click a site: free &#x2192; required &#x2192; "
+            "excluded &#x2192; free.</p>")
 
 
 def answer_html(result) -> str:
