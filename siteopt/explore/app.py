@@ -336,10 +336,11 @@ class ExplorerPage:
 
     def _show(self, answer: Answer) -> None:
         self.stop_button.disabled = True
-        self.map.show_sites(answer.settings.value(self.explorer.base(answer.settings), REQUIRED),
-                            answer.settings.value(self.explorer.base(answer.settings), EXCLUDED),
-                            self.shown.result if self.shown is not None else None)
-        if not answer.ok:
+        if not answer.ok:   # the last answer stays; the sites' marks follow the settings
+            base = self.explorer.base(answer.settings)
+            self.map.show_sites(answer.settings.value(base, REQUIRED),
+                                answer.settings.value(base, EXCLUDED),
+                                self.shown.result if self.shown is not None else None)
             self._fail(answer.message)
             return
         result = answer.result
