@@ -37,7 +37,8 @@ def _umask() -> int:
     return mask
 
 
-def _bytes(content: str | bytes) -> bytes:
+def as_bytes(content: str | bytes) -> bytes:
+    """Text as UTF-8 (how every output file is written), bytes as they are."""
     return content.encode("utf-8") if isinstance(content, str) else content
 
 
@@ -68,7 +69,7 @@ def write_file(path: str | Path, content: str | bytes) -> Path:
         try:
             os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
             with os.fdopen(handle, "wb") as stream:
-                stream.write(_bytes(content))
+                stream.write(as_bytes(content))
             check_interrupted()
             os.replace(temporary, path)
         except BaseException:
@@ -146,7 +147,7 @@ def write_directory(directory: str | Path, files: dict[str, str | bytes]) -> lis
                 target = staging / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.unlink(missing_ok=True)   # a hard link to the old file: not through it
-                target.write_bytes(_bytes(content))
+                target.write_bytes(as_bytes(content))
             check_interrupted()
             if not directory.exists():
                 os.rename(staging, directory)

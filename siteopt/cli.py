@@ -18,7 +18,7 @@ import siteopt
 from siteopt.data.manifest import shipped_label
 from siteopt.errors import SiteoptError
 from siteopt.interrupt import check as check_interrupted
-from siteopt.sanitize import printable_text
+from siteopt.sanitize import error_lines, printable_text
 from siteopt.terms import TERMS
 
 
@@ -31,8 +31,8 @@ def reports_errors(command):
             return command(*args, **kwargs)
         except SiteoptError as err:
             check_interrupted()   # an error caused by a stop signal is the interruption
-            for line in str(err).splitlines():
-                click.echo(f"error: {printable_text(line)}", err=True)
+            for line in error_lines(err):
+                click.echo(line, err=True)
             sys.exit(err.exit_code)
 
     return wrapper
@@ -531,10 +531,8 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
                             formats={"objective": ".4f", "capex (EUR bn)": ".2f",
                                      "MW": ",.0f", "people (m)": ".1f"},
                             width=terminal_width()), nl=False)
-    lines = result.breakpoint_lines()
-    click.echo(f"The portfolio changes at {len(lines)} point{'s' if len(lines) != 1 else ''}"
-               + (":" if lines else "."))
-    for line in lines:
+    click.echo(result.breakpoint_heading())
+    for line in result.breakpoint_lines():
         click.echo(printable_text(f"  {line}"))
 
 

@@ -35,3 +35,9 @@ def printable_text(text: str) -> str:
     """``text`` without control characters (a terminal would obey them; fonts have no glyphs
     for them), newlines kept."""
     return CONTROL.sub("", text)
+
+
+def error_lines(error: Exception) -> list[str]:
+    """The ``error: ...`` lines the command line prints for ``error`` (the explorer shows the
+    same), each printable."""
+    return [f"error: {printable_text(line)}" for line in str(error).splitlines()]

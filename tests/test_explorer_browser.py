@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 import siteopt
-from siteopt.analysis import explain
+from siteopt.analysis import explain, sweep
+from siteopt.explore.app import SWEEP_BUDGETS_BN
 from tests.conftest import solve_out
 from tests.test_hostile_pages import PAYLOADS, _rewrite_csv
 
@@ -245,7 +246,8 @@ def test_the_copied_command_is_the_settings_command(browser, served):
     page.goto(served)
     status(page).filter(has_text="optimal").wait_for(timeout=60_000)
     set_field(page, "Gigafactories at most", "3")
-    status(page).filter(has_text="optimal").wait_for()
+    command = page.get_by_role("textbox", name="Command")
+    page.wait_for_function("([box]) => box.value.endsWith('=3')", arg=[command.element_handle()])
     page.get_by_role("button", name="Copy command").click()
     assert page.evaluate("navigator.clipboard.readText()") == \
         "siteopt solve --set limits.max_gigafactories=3"
@@ -283,8 +285,13 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
     sentence = explain(["NL-SAG"]).sites[0].sentence()
     page.get_by_text(sentence[:60]).wait_for(timeout=120_000)
     page.get_by_role("button", name="Budget sweep").click()
-    page.get_by_text("The portfolio changes").or_(page.get_by_text("budget.total_eur")) \
-        .first.wait_for(timeout=120_000)
+    swept = sweep(["budget.total_eur=" + ",".join(f"{b * 1e9:.6g}" for b in SWEEP_BUDGETS_BN)],
+                  refine=False)
+    shown = page.locator("#sweep-changes")
+    shown.wait_for(timeout=120_000)
+    assert shown.inner_text().splitlines() == [swept.breakpoint_heading(),
+                                               *swept.breakpoint_lines()]
+    assert len(swept.breakpoint_lines()) >= 2   # the budgets span several portfolios
     assert errors == []
     page.close()
 

@@ -16,7 +16,7 @@ from siteopt.api import resolve_model
 from siteopt.config import load_model, parse_set_items
 from siteopt.errors import ConfigError
 from siteopt.explore.server import allowed_hosts, host_warning, request_allowed
-from siteopt.explore.session import Explorer, difference
+from siteopt.explore.session import DOWNLOADS, Explorer, difference
 from siteopt.explore.settings import Settings, command_line, model_file, model_for, set_value
 from siteopt.paths import model_path
 from tests.conftest import solve_out
@@ -81,6 +81,25 @@ def test_a_value_out_of_range_is_the_command_lines_message():
     assert "weights.grid" in str(raised.value)
 
 
+@pytest.mark.parametrize(("key", "typed", "said"), [
+    ("budget.total_eur", "twelve", "Budget (EUR bn): 'twelve' is not a number; enter a number"),
+    ("budget.total_eur", "nan", "--set: budget.total_eur = nan must be a finite number"),
+    ("budget.total_eur", "-3", "--set: budget.total_eur = -3000000000.0 must be > 0 EUR"),
+    ("limits.max_gigafactories", "2.5", "--set: limits.max_gigafactories = 2.5 must be a whole "
+                                        "number"),
+    ("limits.max_gigafactories", "inf", "--set: limits.max_gigafactories = inf must be a whole "
+                                        "number"),
+    ("weights.grid", "1e400", "--set: weights.grid = inf must be a finite number"),
+])
+def test_what_is_typed_into_a_control_is_checked_by_the_schema(key, typed, said):
+    from siteopt.explore.settings import control_value
+
+    base = load_model(model_path("default"))
+    with pytest.raises(ConfigError) as raised:
+        Settings("default").changed(base, key, control_value(key, typed))
+    assert str(raised.value) == said
+
+
 def test_an_answer_is_the_command_lines_portfolio(explorer):
     base = explorer.base(Settings("default"))
     chosen = Settings("default").changed(base, "budget.total_eur", 12e9)
@@ -119,7 +138,8 @@ def test_the_difference_names_sites_and_amounts(explorer, default_result):
 def test_a_download_equals_solve_out(explorer, tmp_path_factory):
     base = explorer.base(Settings("default"))
     chosen = Settings("default").changed(base, "budget.total_eur", 12e9)
-    files = explorer.downloads(explorer.answer(chosen).result)
+    result = explorer.answer(chosen).result
+    files = {name: explorer.download(result, name) for name in DOWNLOADS}
     args = shlex.split(command_line(chosen))[2:]
     out, _ = solve_out(tmp_path_factory, "explorer-download", *args)
     mine, theirs = json.loads(files["result.json"]), json.loads((out / "result.json").read_text())
@@ -151,7 +171,7 @@ def test_listening_beyond_this_machine_warns():
                            allowed_hosts("0.0.0.0", 80))
 
 
-def test_the_explorer_offers_every_scenario_and_reads_no_other_file(explorer):
+def test_the_explorer_offers_every_shipped_scenario_and_starts_from_default(explorer):
     assert explorer.initial == "default"
     shipped = sorted(p.stem for p in Path(siteopt.__file__).parent.joinpath(
         "scenarios").glob("*.toml"))

@@ -158,6 +158,12 @@ class Sweep:
             lines.append(f"{where}{others}: {row['from'] or 'none'} -> {row['to'] or 'none'}")
         return lines
 
+    def breakpoint_heading(self) -> str:
+        """``The portfolio changes at 3 points:`` (``.`` and no colon when it never changes)."""
+        count = len(self.breaks)
+        return (f"The portfolio changes at {count} point{'s' if count != 1 else ''}"
+                + (":" if count else "."))
+
     def to_json(self) -> str:
         return json.dumps({"model": self.model, "keys": self.keys, "points": self.points,
                            "breakpoints": self.breaks}, indent=2)

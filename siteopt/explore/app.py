@@ -21,13 +21,15 @@ from siteopt.errors import SiteoptError
 from siteopt.explore.controls import Controls, fields
 from siteopt.explore.session import DOWNLOADS, Answer, Explorer, difference
 from siteopt.explore.settings import (
-    CONTROLS,
     EXCLUDED,
+    FACTORS,
     REQUIRED,
     Settings,
     command_line,
+    control_value,
     model_file,
     model_for,
+    shown_values,
     weight_shares,
 )
 from siteopt.explore.views import (
@@ -42,10 +44,8 @@ from siteopt.explore.views import (
     terms_figure,
 )
 from siteopt.report.text import status_line
-from siteopt.sanitize import printable_text
+from siteopt.sanitize import error_lines, printable_text
 
-#: Shown factor of each control's value (the budget in EUR bn).
-FACTORS = {key: factor for key, _, factor in CONTROLS}
 #: A solve running longer than this shows its progress and the Stop button, s.
 PROGRESS_AFTER_S = 0.3
 #: Budgets of the small sweep, EUR bn.
@@ -63,26 +63,6 @@ STYLE = """
 .siteopt-answer td.num, .siteopt-answer th.num { text-align: right; }
 .stale { opacity: 0.45; filter: grayscale(0.6); }
 """
-
-
-def _parse(key: str, raw) -> object:
-    """A control's value as the model key takes it (the budget from EUR bn to EUR); raises
-    ValueError with the message to show for text that is not a number."""
-    if isinstance(raw, bool) or key == "consolidation.cross_border":
-        return bool(raw)
-    text = str(raw).strip()
-    label = dict((k, lab) for k, lab, _ in CONTROLS)[key]
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"error: {label}: {printable_text(text)!r} is not a number; enter "
-                         f"a number") from None
-    if key.startswith(("limits.", "consolidation.")):
-        if number != int(number):
-            raise ValueError(f"error: {label}: {number:g} is not a whole number; enter a "
-                             f"whole number")
-        return int(number)
-    return number * FACTORS[key]
 
 
 class ExplorerPage:
@@ -106,11 +86,11 @@ class ExplorerPage:
         self.running: Settings | None = None
         self.started = 0.0
         self.shown: Answer | None = None
-        self.previous = None
         self.scenario_results: dict[str, object] = {}
         self.site = ""
+        self.answered = 0   # the number of the last page event handled
         self.alternatives = None
-        self.downloads: tuple[object, dict[str, bytes]] | None = None
+        self.downloads: dict[str, tuple[object, bytes]] = {}   # name -> (result, bytes)
         self._build()
         self.request(self.settings)
 
@@ -187,11 +167,14 @@ class ExplorerPage:
     def _on_event(self, event) -> None:
         action = event.new or {}
         kind = action.get("kind")
+        if isinstance(action.get("n"), int):
+            self.answered = action["n"]
         base = self.explorer.base(self.settings)
         try:
             if kind == "set" and action.get("key") in FACTORS:
                 key = action["key"]
-                self.request(self.settings.changed(base, key, _parse(key, action.get("value"))))
+                self.request(self.settings.changed(base, key,
+                                                   control_value(key, action.get("value"))))
             elif kind == "scenario" and action.get("value") in self.explorer.scenarios:
                 self.request(Settings(action["value"]))
             elif kind == "reset":
@@ -204,15 +187,12 @@ class ExplorerPage:
                 site = self._pick(str(action.get("site", "")))
                 if site:
                     self._run(partial(self._explain, site))
-        except ValueError as err:
-            self._fail(str(err))
         except SiteoptError as err:
-            self._fail("\n".join(f"error: {printable_text(line)}"
-                                 for line in str(err).splitlines()))
+            self._fail("\n".join(error_lines(err)))
 
     def _pick(self, site: str) -> str:
         """Make ``site`` the site the site buttons act on; "" (and a message) if unknown."""
-        if site not in set(self.explorer.site_ids):
+        if site not in self.explorer.site_ids:
             self._fail(f"error: unknown site {printable_text(site)!r}; pick a site ID from "
                        f"the list of Find a site")
             return ""
@@ -310,9 +290,8 @@ class ExplorerPage:
     def _show_settings(self) -> None:
         """The controls, model file and command as the settings say."""
         base = self.explorer.base(self.settings)
-        values = {key: self.settings.value(base, key) for key in FACTORS}
-        values["budget.total_eur"] = values["budget.total_eur"] / 1e9
-        self.controls.values = values
+        self.controls.param.update(values=shown_values(base, self.settings),
+                                   answered=self.answered)
         self.controls.scenario = self.settings.scenario
         self.controls.required = list(self.settings.value(base, REQUIRED))
         self.controls.excluded = list(self.settings.value(base, EXCLUDED))
@@ -351,7 +330,9 @@ class ExplorerPage:
         said = []
         if self.shown is not None and self.shown.ok:
             said.append(difference(self.shown.result, result).sentence("the previous answer"))
-        scenario = self._scenario_result(answer.settings.scenario, result)
+        if not answer.settings.changes:
+            self.scenario_results[answer.settings.scenario] = result
+        scenario = self.scenario_results.get(answer.settings.scenario)
         if scenario is not None:
             said.append(difference(scenario, result).sentence(
                 f"the scenario's own answer ({answer.settings.scenario})"))
@@ -368,18 +349,6 @@ class ExplorerPage:
         self.map.show(result, settings.value(base, REQUIRED), settings.value(base, EXCLUDED))
         self.tables.object = tables_html(result)
         show_terms(self.terms_chart, self.terms, result)
-
-    def _scenario_result(self, scenario: str, result):
-        """The scenario's own answer (solved once, then kept)."""
-        if scenario not in self.scenario_results:
-            if self.wanted is not None and not self.wanted.changes:
-                self.scenario_results[scenario] = result
-            else:
-                own = self.explorer.answer(Settings(scenario))
-                if not own.ok:
-                    return None
-                self.scenario_results[scenario] = own.result
-        return self.scenario_results[scenario]
 
     # --- decision help -------------------------------------------------------------------
     def _alternatives(self):
@@ -424,18 +393,20 @@ class ExplorerPage:
 
         def apply():
             self.sweep_area.objects = [pn.pane.Bokeh(sweep_figure(swept))]
-            self.help_text.object = "<p>" + "<br>".join(
-                html.escape(line) for line in swept.breakpoint_lines()) + "</p>"
+            self.help_text.object = "<p id='sweep-changes'>" + "<br>".join(
+                html.escape(line) for line in [swept.breakpoint_heading(),
+                                               *swept.breakpoint_lines()]) + "</p>"
         return apply
 
     # --- take it further -----------------------------------------------------------------
     def _download(self, name: str):
+        """The file ``name`` of ``solve --out`` for the answer on screen (made on first ask)."""
         if self.shown is None or not self.shown.ok:
             return io.BytesIO(b"")
         result = self.shown.result
-        if self.downloads is None or self.downloads[0] is not result:
-            self.downloads = (result, self.explorer.downloads(result))
-        return io.BytesIO(self.downloads[1][name])
+        if self.downloads.get(name, (None,))[0] is not result:
+            self.downloads[name] = (result, self.explorer.download(result, name))
+        return io.BytesIO(self.downloads[name][1])
 
 
 def explorer(model=None, data=None):

@@ -68,6 +68,8 @@ class Controls(JSComponent):
 
     fields = param.List(default=[], doc="What each control shows (see :func:`fields`).")
     values = param.Dict(default={}, doc="Model key -> the value shown (EUR bn for the budget).")
+    answered = param.Integer(default=0, doc="The number ``n`` of the last page event handled "
+                             "when :attr:`values` was set (older values are not shown).")
     notes = param.Dict(default={}, doc="Model key -> a note under the control.")
     scenarios = param.List(default=[], doc="The scenarios offered.")
     scenario = param.String(default="", doc="The scenario shown.")

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import tempfile
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from siteopt.atomic import as_bytes
 from siteopt.config import ModelConfig, load_model
 from siteopt.errors import SiteoptError
 from siteopt.explore.settings import Settings, model_for
 from siteopt.interrupt import ask_to_stop
 from siteopt.paths import default_model_path, model_name, model_path, shipped_scenarios
-from siteopt.sanitize import printable_text
+from siteopt.sanitize import error_lines
 from siteopt.units import changes
 
 #: Answers kept per explorer (a few MB each at most on the shipped data).
@@ -119,14 +119,12 @@ class Explorer:
                 cfg = load_model(model_path(name))
                 self.scenarios[cfg.source] = cfg
         self.initial = first.source
+        #: Every candidate site's ID, sorted.
+        self.site_ids: list[str] = sorted(self.dataset.sites["site_id"])
         self.lock = threading.Lock()
         self._owner: object = None   # who asked for the solve running now
         self._kept: OrderedDict[str, object] = OrderedDict()
         self._kept_lock = threading.Lock()
-
-    @property
-    def site_ids(self) -> list[str]:
-        return sorted(self.dataset.sites["site_id"])
 
     def base(self, settings: Settings) -> ModelConfig:
         """The scenario the settings start from."""
@@ -207,14 +205,14 @@ class Explorer:
             return sweep([f"budget.total_eur={values}"], model_for(self.base(settings), settings),
                          self.data, refine=False)
 
-    def downloads(self, result) -> dict[str, bytes]:
-        """The files of ``siteopt solve --out`` the page offers, as bytes."""
-        with tempfile.TemporaryDirectory(prefix="siteopt-explore-") as directory:
-            result.write(Path(directory) / "out")
-            return {name: (Path(directory) / "out" / name).read_bytes() for name in DOWNLOADS}
+    @staticmethod
+    def download(result, name: str) -> bytes:
+        """One of the files of ``siteopt solve --out`` (:data:`DOWNLOADS`), as bytes."""
+        from siteopt.report.exports import output_makers
+
+        return as_bytes(output_makers(result)[name]())
 
 
 def _failure(settings: Settings, err: SiteoptError) -> Answer:
     """The answer of a failed solve: the command line's lines and exit code."""
-    message = "\n".join(f"error: {printable_text(line)}" for line in str(err).splitlines())
-    return Answer(settings, None, message, err.exit_code)
+    return Answer(settings, None, "\n".join(error_lines(err)), err.exit_code)

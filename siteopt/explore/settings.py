@@ -25,9 +25,10 @@ from siteopt.config import (
     _toml,
     apply_overrides,
     check_consistency,
-    default_model,
     settings,
 )
+from siteopt.errors import ConfigError
+from siteopt.sanitize import printable_text
 from siteopt.terms import TERMS
 
 #: The controls of the explorer: (model key, label, factor from the shown value to the key's
@@ -41,6 +42,9 @@ CONTROLS = (
     ("coverage.radius_km", "Coverage radius (km)", 1),
     *((f"weights.{term}", f"Weight: {term}", 1) for term in TERMS),
 )
+#: Factor from each control's shown value to its model key's unit, and its label.
+FACTORS = {key: factor for key, _, factor in CONTROLS}
+LABELS = {key: label for key, label, _ in CONTROLS}
 #: The model keys of the site lists the map and the site controls edit.
 REQUIRED, EXCLUDED = "sites.required", "sites.excluded"
 #: Origin of the explorer's changes: the same as ``--set``, so a saved ``result.json`` names
@@ -143,13 +147,33 @@ def model_file(base: ModelConfig, settings_: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
+def control_value(key: str, raw):
+    """A control's value as the page sent it, in its model key's unit (the budget from EUR bn
+    to EUR), for the schema to check; text that is no number is refused here.
+
+    >>> control_value("budget.total_eur", "12.5"), control_value("consolidation.cross_border", True)
+    (12500000000.0, True)
+    """
+    if isinstance(raw, bool):
+        return raw
+    try:
+        return float(str(raw).strip()) * FACTORS[key]
+    except ValueError:
+        raise ConfigError(f"{LABELS[key]}: {printable_text(str(raw))!r} is not a number; "
+                          f"enter a number") from None
+
+
+def shown_values(base: ModelConfig, settings_: Settings) -> dict[str, Any]:
+    """Each control's value as it shows it (the budget in EUR bn)."""
+    shown = {}
+    for key, factor in FACTORS.items():
+        value = settings_.value(base, key)
+        shown[key] = value / factor if factor != 1 else value
+    return shown
+
+
 def weight_shares(cfg: ModelConfig) -> dict[str, float]:
     """Each term's share of the total weight (0..1; all 0 when every weight is 0)."""
     weights = {term: getattr(cfg.weights, term) for term in TERMS}
     total = math.fsum(weights.values())
     return {term: (value / total if total > 0 else 0.0) for term, value in weights.items()}
-
-
-def scenario_default(key: str):
-    """The default value of a model key (for a control's range when a scenario lacks it)."""
-    return default_model().value(key)

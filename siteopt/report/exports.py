@@ -15,10 +15,12 @@ Every table is written the same way everywhere:
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -70,11 +72,14 @@ def coverage_table(result) -> pd.DataFrame:
     return result.country_coverage()
 
 
+#: How each table of a result is made, by the name its CSV file and Excel sheet get.
+TABLES = {"gigafactories": gigafactories_table, "sites": sites_table,
+          "consolidation": consolidation_table, "coverage_by_country": coverage_table}
+
+
 def tables(result) -> dict[str, pd.DataFrame]:
     """Every table of a result, by the name its CSV file and Excel sheet get."""
-    return {"gigafactories": gigafactories_table(result), "sites": sites_table(result),
-            "consolidation": consolidation_table(result),
-            "coverage_by_country": coverage_table(result)}
+    return {name: make(result) for name, make in TABLES.items()}
 
 
 def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -247,8 +252,9 @@ def summary(result) -> list[tuple[str, str]]:
     return rows
 
 
-def output_files(result) -> dict[str, str | bytes]:
-    """Every file ``siteopt solve --out DIR`` writes, by name.
+def output_makers(result) -> dict[str, Callable[[], str | bytes]]:
+    """How to make each file ``siteopt solve --out DIR`` writes, by name, so that one file can
+    be made alone (the explorer's downloads).
 
     ``result.json`` (the ``--format json`` document); ``gigafactories.geojson``,
     ``sites.geojson`` (every candidate) and ``siteopt.gpkg`` (layers ``gigafactories`` and
@@ -256,14 +262,21 @@ def output_files(result) -> dict[str, str | bytes]:
     :func:`tables`; ``siteopt.xlsx`` (a summary sheet and one sheet per table); ``map.png``;
     ``map.html`` (interactive); ``report.html``.
     """
-    sheets = tables(result)
-    files: dict[str, str | bytes] = {"result.json": result.to_json() + "\n",
-                                     "gigafactories.geojson": result.gigafactories_geojson(),
-                                     "sites.geojson": sites_geojson(result),
-                                     "siteopt.gpkg": geopackage_bytes(result)}
-    files.update({f"{name}.csv": csv_text(frame) for name, frame in sheets.items()})
-    files["siteopt.xlsx"] = workbook_bytes(sheets, summary(result))
-    files["map.png"] = result.map_png
-    files["map.html"] = result.explore().html
-    files["report.html"] = result.report_html()
-    return files
+    sheets = functools.cache(functools.partial(tables, result))   # the workbook's, made once
+    makers: dict[str, Callable[[], str | bytes]] = {
+        "result.json": lambda: result.to_json() + "\n",
+        "gigafactories.geojson": result.gigafactories_geojson,
+        "sites.geojson": lambda: sites_geojson(result),
+        "siteopt.gpkg": lambda: geopackage_bytes(result)}
+    makers.update({f"{name}.csv": functools.partial(lambda n: csv_text(sheets()[n]), name)
+                   for name in TABLES})
+    makers["siteopt.xlsx"] = lambda: workbook_bytes(sheets(), summary(result))
+    makers["map.png"] = lambda: result.map_png
+    makers["map.html"] = lambda: result.explore().html
+    makers["report.html"] = result.report_html
+    return makers
+
+
+def output_files(result) -> dict[str, str | bytes]:
+    """Every file ``siteopt solve --out DIR`` writes, by name (see :func:`output_makers`)."""
+    return {name: make() for name, make in output_makers(result).items()}

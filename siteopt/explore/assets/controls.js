@@ -1,7 +1,7 @@
 // The explorer's controls: native form elements, each with a visible <label> that is also its
 // accessible name. Every user action becomes one `event` ({n, kind, ...}) for Python, which
-// checks it with the model file's schema; Python sends back `values`, `notes`, `required`,
-// `excluded` and `scenario`. Values from the data (site IDs and names) are set as text or as
+// checks it with the model file's schema; Python sends back `values` (with `answered`, the
+// number of the last action it had handled), `notes`, `required`, `excluded` and `scenario`. Values from the data (site IDs and names) are set as text or as
 // properties, never as HTML.
 
 function element(tag, properties = {}, children = []) {
@@ -36,7 +36,7 @@ export function render({ model, el }) {
     const label = element("label", { htmlFor: id, textContent: field.label });
     inputs[field.key] = [];
     if (field.kind === "switch") {
-      const box = element("input", { type: "checkbox", id, role: "switch" });
+      const box = element("input", { type: "checkbox", id });
       box.setAttribute("role", "switch");
       box.addEventListener("change", () => send({ kind: "set", key: field.key, value: box.checked }));
       inputs[field.key].push(box);
@@ -97,6 +97,9 @@ export function render({ model, el }) {
   form.append(element("div", { className: "field" }, [reset]));
 
   function showValues() {
+    // Values Python sent before it saw the user's latest action are out of date: showing
+    // them would move a slider back under the user's hand. The next values will be current.
+    if (model.answered < counter) return;
     for (const [key, value] of Object.entries(model.values)) {
       for (const input of inputs[key] || []) {
         if (input.type === "checkbox") input.checked = Boolean(value);
@@ -123,6 +126,7 @@ export function render({ model, el }) {
   }
   showValues(); showNotes(); showLists();
   model.on("values", showValues);
+  model.on("answered", showValues);
   model.on("notes", showNotes);
   model.on("required", showLists);
   model.on("excluded", showLists);
