@@ -4,7 +4,8 @@ Starts ``siteopt explore --port 0 --no-browser`` on the shipped data, opens it i
 Chromium and times, from the input event to the redrawn answer on the page (the status line
 and the Gigafactories table showing the new answer's budget):
 
-- app start to first answer (command start to the first proven answer on screen);
+- app start to first answer: from opening the page to the first proven answer on screen (the
+  target), and from the command's start (Python's imports and the browser's launch included);
 - each change of the budget field to a value not seen before (a real exact solve each time).
 
 Prints the medians, 95th percentiles and the targets of issue 26 (median under 150 ms, 95th
@@ -71,9 +72,10 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=shutil.which("chromium"), args=FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            opened = time.perf_counter()
             page.goto(url)
             page.get_by_role("status").filter(has_text="optimal").wait_for(timeout=60_000)
-            first = time.perf_counter() - start
+            first = time.perf_counter()
             seconds = []
             budgets = [10 + 0.5 * i for i in range(args.changes)]
             for budget in budgets:
@@ -86,7 +88,8 @@ def main() -> None:
         server.terminate()
         server.wait()
     median, p95 = statistics.median(seconds), percentile(seconds, 0.95)
-    print(f"app start to first answer: {first:.2f} s (target < 3 s)")
+    print(f"app start to first answer: {first - opened:.2f} s from opening the page (target "
+          f"< 3 s), {first - start:.2f} s from the command's start")
     print(f"{len(seconds)} budget changes, input to redrawn answer: median {median * 1000:.0f} ms "
           f"(target < 150 ms), 95th percentile {p95 * 1000:.0f} ms (target < 300 ms), "
           f"max {max(seconds) * 1000:.0f} ms")

@@ -552,6 +552,7 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
 def explore_command(model_path, data_dir, port, host, no_browser):
     """Open the explorer: change the budget, limits, weights and sites, and see the proven
     optimum after every change, on a map and in tables (a local web app; Ctrl-C stops it)."""
+    from siteopt.explore.app import warm_up
     from siteopt.explore.server import host_warning, make_server
     from siteopt.explore.session import Explorer
 
@@ -575,6 +576,7 @@ def explore_command(model_path, data_dir, port, host, no_browser):
         import webbrowser
 
         server.io_loop.add_callback(webbrowser.open, url)
+    server.io_loop.add_callback(warm_up, explorer)
     server.io_loop.start()
 
 

@@ -176,3 +176,44 @@ def test_the_explorer_offers_every_shipped_scenario_and_starts_from_default(expl
     shipped = sorted(p.stem for p in Path(siteopt.__file__).parent.joinpath(
         "scenarios").glob("*.toml"))
     assert sorted(explorer.scenarios) == shipped
+
+
+def test_the_warm_up_keeps_the_first_answer_and_the_map_layers():
+    from siteopt.explore.app import warm_up
+    from siteopt.explore.views import map_layers
+
+    fresh = Explorer()
+    first = Settings(fresh.initial)
+    assert fresh.kept_answer(first) is None
+    warm_up(fresh)
+    kept = fresh.kept_answer(first)
+    assert kept is not None and kept.seconds == 0.0
+    assert kept.result.selected == siteopt.solve().selected
+    hits = map_layers.cache_info().hits
+    assert map_layers(fresh.dataset).site_ids == fresh.dataset.sites["site_id"].tolist()
+    assert map_layers.cache_info().hits == hits + 1   # made by the warm-up, not again
+    bad = Settings(fresh.initial, (("limits.max_gigafactories", 0),))
+    assert fresh.kept_answer(bad) is None   # bad settings: nothing kept, no exception
+
+
+def test_the_maps_borders_stay_within_a_pixel_of_natural_earths(explorer):
+    """The explorer sends simplified borders (fewer points); each member state's drawn area
+    stays within 1 % of its true area in the map's projection."""
+    import numpy as np
+
+    from siteopt.explore.views import EUROPE_CRS, map_layers
+
+    layers = map_layers(explorer.dataset)
+    countries = explorer.dataset.countries
+    truth = countries.to_crs(EUROPE_CRS).area.to_numpy()
+    xs, ys = layers.countries
+    drawn = np.zeros(len(countries))
+    for x, y, owner in zip(xs, ys, layers.country_of_ring):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        drawn[owner] += 0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))
+    assert np.all(np.abs(drawn - truth) <= 0.01 * truth), countries["iso_a2"][
+        np.abs(drawn - truth) > 0.01 * truth].tolist()
+    points = sum(len(x) for x in xs)
+    assert points < 0.9 * sum(len(np.asarray(p.exterior.coords))
+                              for shape in countries.geometry
+                              for p in getattr(shape, "geoms", [shape]))

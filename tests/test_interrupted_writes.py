@@ -105,7 +105,9 @@ def test_kill_9_leaves_the_old_directory_or_the_new_one(tmp_path, old_and_new, s
     old, new, seconds, old_folder = old_and_new
     old_files = {path.name: path.read_bytes() for path in old_folder.iterdir()}
     outcomes = set()
-    for point, delay in enumerate([seconds / 2] + [seconds - d for d in (0.05, 0.0)]):
+    # the first kill comes early in the run (the reference run may have been slower than
+    # this one, when other tests loaded the machine)
+    for point, delay in enumerate([seconds / 4] + [seconds - d for d in (0.05, 0.0)]):
         out = tmp_path / f"out{point}"
         shutil.copytree(old_folder, out)
         process = run(out, "20e9")

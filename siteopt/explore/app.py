@@ -104,7 +104,7 @@ class ExplorerPage:
             width=300)
         self.controls.param.watch(self._on_event, "event")
         self.status = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width")
-        self.stop_button = pn.widgets.Button(name="Stop", button_type="warning", disabled=True,
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", disabled=True,
                                              width=90)
         self.stop_button.on_click(lambda _: self.explorer.stop(self))
         self.headline = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
@@ -118,14 +118,14 @@ class ExplorerPage:
         self.terms_chart, self.terms = terms_figure()
         self.terms_pane = pn.pane.Bokeh(self.terms_chart)
         # decision help
-        self.alternatives_button = pn.widgets.Button(name="Alternatives", width=130)
+        self.alternatives_button = pn.widgets.Button(label="Alternatives", width=130)
         self.alternatives_button.on_click(lambda _: self._run(self._alternatives))
-        self.alternative_choice = pn.widgets.Select(name="Show alternative", options=[],
+        self.alternative_choice = pn.widgets.Select(label="Show alternative", options=[],
                                                     width=380, disabled=True)
         self.alternative_choice.param.watch(self._show_alternative, "value")
         self.help_text = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
                                       sizing_mode="stretch_width")
-        self.sweep_button = pn.widgets.Button(name="Budget sweep", width=130)
+        self.sweep_button = pn.widgets.Button(label="Budget sweep", width=130)
         self.sweep_button.on_click(lambda _: self._run(self._sweep))
         self.sweep_area = pn.Column()
         # take it further
@@ -133,14 +133,14 @@ class ExplorerPage:
             pn.widgets.FileDownload(callback=partial(self._download, name), filename=name,
                                     label=f"Download {name}", width=200)
             for name in DOWNLOADS]
-        self.model_text = pn.widgets.TextAreaInput(name="Model file", height=150, width=380,
+        self.model_text = pn.widgets.TextAreaInput(label="Model file", height=150, width=380,
                                                    disabled=True)
-        self.command_text = pn.widgets.TextAreaInput(name="Command", height=70, width=380,
+        self.command_text = pn.widgets.TextAreaInput(label="Command", height=70, width=380,
                                                      disabled=True)
         copy = "navigator.clipboard.writeText(area.value)"
-        self.copy_model = pn.widgets.Button(name="Copy model file", width=150)
+        self.copy_model = pn.widgets.Button(label="Copy model file", width=150)
         self.copy_model.js_on_click(args={"area": self.model_text}, code=copy)
-        self.copy_command = pn.widgets.Button(name="Copy command", width=150)
+        self.copy_command = pn.widgets.Button(label="Copy command", width=150)
         self.copy_command.js_on_click(args={"area": self.command_text}, code=copy)
         self.answer_area = pn.Column(
             self.headline,
@@ -233,6 +233,10 @@ class ExplorerPage:
         if not self.served:
             self._show(self.explorer.answer(settings, owner=self))
             return
+        kept = self.explorer.kept_answer(settings) if self.running is None else None
+        if kept is not None:   # asked before: shown at once, without the solver's thread
+            self.document.add_next_tick_callback(partial(self._present, kept))
+            return
         if self.running is not None:
             self.explorer.stop(self)   # the running solve's settings are out of date
             return
@@ -252,6 +256,12 @@ class ExplorerPage:
         answer = future.result()
         if self.wanted is not ran:
             self._start()   # superseded: solve the latest settings only
+            return
+        self._present(answer)
+
+    def _present(self, answer: Answer) -> None:
+        """Show the answer of the latest settings (an older one is dropped)."""
+        if answer.settings is not self.wanted:
             return
         with pn.io.hold(self.document):   # every change of the page in one message
             self._show(answer)
@@ -407,6 +417,15 @@ class ExplorerPage:
         if self.downloads.get(name, (None,))[0] is not result:
             self.downloads[name] = (result, self.explorer.download(result, name))
         return io.BytesIO(self.downloads[name][1])
+
+
+def warm_up(explorer: Explorer) -> None:
+    """Build one page offline (the map's layers, the first answer, Bokeh's and Panel's
+    models), so that the first browser tab is served at once; the server runs it while the
+    browser starts."""
+    from bokeh.document import Document
+
+    ExplorerPage(explorer, served=False).layout.get_root(Document())
 
 
 def explorer(model=None, data=None):

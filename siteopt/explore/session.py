@@ -137,13 +137,10 @@ class Explorer:
             cfg = model_for(self.base(settings), settings)
         except SiteoptError as err:
             return _failure(settings, err)
-        key = cfg.sha256()
-        with self._kept_lock:
-            kept = self._kept.get(key)
-            if kept is not None:
-                self._kept.move_to_end(key)
+        kept = self._kept_answer(settings, cfg)
         if kept is not None:
-            return Answer(settings, dataclasses.replace(kept, model=cfg))
+            return kept
+        key = cfg.sha256()
         from siteopt.api import solve
 
         with self._solving(owner):
@@ -161,6 +158,24 @@ class Explorer:
                 while len(self._kept) > KEPT_ANSWERS:
                     self._kept.popitem(last=False)
         return Answer(settings, result, seconds=seconds)
+
+    def kept_answer(self, settings: Settings) -> Answer | None:
+        """The answer kept for the settings' model, or None (bad settings included): a
+        page shows it at once, without a trip through the solver's thread."""
+        try:
+            cfg = model_for(self.base(settings), settings)
+        except SiteoptError:
+            return None
+        return self._kept_answer(settings, cfg)
+
+    def _kept_answer(self, settings: Settings, cfg: ModelConfig) -> Answer | None:
+        key = cfg.sha256()
+        with self._kept_lock:
+            kept = self._kept.get(key)
+            if kept is None:
+                return None
+            self._kept.move_to_end(key)
+        return Answer(settings, dataclasses.replace(kept, model=cfg))
 
     @contextlib.contextmanager
     def _solving(self, owner: object = None):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import html
+from dataclasses import dataclass, field
 
 import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, Range1d, TapTool
 from bokeh.plotting import figure
 from pyproj import Transformer
 
+from siteopt.geometry import geodesic_circle
 from siteopt.report.interactive import share_colour
 from siteopt.report.maps import (
     AI_FACTORY,
@@ -24,9 +26,8 @@ from siteopt.report.maps import (
     SHADED_NEIGHBOUR,
     _europe_extent,
     _neighbours,
-    consolidation_lines,
-    coverage_circles,
-    member_lines,
+    member_pairs,
+    partner_links,
     site_colours,
 )
 from siteopt.report.text import consolidation_table, gigafactories_table, limits_table
@@ -41,6 +42,9 @@ FREE, REQUIRED, EXCLUDED = "free", "required", "excluded"
 NEXT_STATE = {FREE: REQUIRED, REQUIRED: EXCLUDED, EXCLUDED: FREE}
 REQUIRED_MARK, EXCLUDED_MARK = "#1b7837", "#b2182b"
 MAP_WIDTH, MAP_HEIGHT = 760, 640
+#: Borders are drawn to within this distance (m): a pixel of the map is about 6 km, so the
+#: page gets far fewer points and looks the same.
+OUTLINE_TOLERANCE_M = 1500.0
 
 
 @functools.cache
@@ -54,14 +58,18 @@ def project(lon, lat) -> tuple[list[float], list[float]]:
     return np.round(x, 0).tolist(), np.round(y, 0).tolist()
 
 
-def _outlines(shapes) -> tuple[list[list[float]], list[list[float]], list[int]]:
-    """The outer ring of every part of each (multi)polygon (WGS84), projected; with the index
-    of the shape each ring belongs to."""
+def _outlines(shapes, frame) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """The outer ring of every part of each (multi)polygon of a GeoSeries, in map coordinates
+    (m, as float32 arrays: the page gets them as compact binary), cut to ``frame`` (a box in
+    map coordinates) and simplified to :data:`OUTLINE_TOLERANCE_M`; with the index of the
+    shape each ring belongs to."""
     xs, ys, owners = [], [], []
-    for index, shape in enumerate(shapes):
+    projected = shapes.to_crs(EUROPE_CRS).clip_by_rect(*frame).simplify(OUTLINE_TOLERANCE_M)
+    for index, shape in enumerate(projected):
         for part in getattr(shape, "geoms", [shape]):
-            lon, lat = np.asarray(part.exterior.coords)[:, :2].T
-            x, y = project(lon, lat)
+            if part.is_empty or part.geom_type != "Polygon":
+                continue
+            x, y = np.asarray(part.exterior.coords, np.float32)[:, :2].T
             xs.append(x)
             ys.append(y)
             owners.append(index)
@@ -70,6 +78,87 @@ def _outlines(shapes) -> tuple[list[list[float]], list[list[float]], list[int]]:
 
 def site_state(site_id: str, required, excluded) -> str:
     return REQUIRED if site_id in required else EXCLUDED if site_id in excluded else FREE
+
+
+@dataclass
+class MapLayers:
+    """What every map of one data set shares, in map coordinates (m, ETRS89-LAEA), made once
+    per data set (:func:`map_layers`) and read by every tab's :class:`ResultMap`.
+
+    Attributes
+    ----------
+    x_range, y_range : tuple of float
+        The data box in view at the map's aspect, m.
+    neighbours, countries : tuple of lists of arrays
+        ``(xs, ys)``: the outer rings of the countries around the data and of the data's own.
+    country_of_ring : list of int
+        For each ring of ``countries``, its row in the data's countries.
+    country_codes, country_names : list of str
+        ISO codes and names (as text) of the data's countries.
+    ai_factories : tuple of lists
+        ``(x, y)`` of the EuroHPC AI Factories.
+    site_ids, site_names, site_mw : list of str
+        Every candidate site's ID, name (as text) and power (``1,000 MW``).
+    site_xy, site_lonlat : dict
+        Site ID -> map position (m) and -> (longitude, latitude) in degrees.
+    """
+
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    neighbours: tuple[list, list]
+    countries: tuple[list, list]
+    country_of_ring: list[int]
+    country_codes: list[str]
+    country_names: list[str]
+    ai_factories: tuple[list, list]
+    site_ids: list[str]
+    site_names: list[str]
+    site_mw: list[str]
+    site_xy: dict[str, tuple[float, float]]
+    site_lonlat: dict[str, tuple[float, float]]
+    circles: dict[tuple[str, float], tuple[list[float], list[float]]] = field(
+        default_factory=dict)
+
+    def circle(self, site: str, radius_km: float) -> tuple[list[float], list[float]]:
+        """The geodesic circle of ``radius_km`` around a site, projected (kept: a site's
+        circle is drawn again in most answers)."""
+        key = (site, radius_km)
+        if key not in self.circles:
+            lon, lat = self.site_lonlat[site]
+            ring = geodesic_circle(lat, lon, radius_km)
+            self.circles[key] = project(ring[:, 0], ring[:, 1])
+        return self.circles[key]
+
+
+@functools.lru_cache(maxsize=4)
+def map_layers(dataset) -> MapLayers:
+    """The :class:`MapLayers` of a data set (made once; the explorer warms it at start)."""
+    countries, sites = dataset.countries, dataset.sites
+    xmin, xmax, ymin, ymax = _europe_extent(countries.to_crs(EUROPE_CRS),
+                                            sites.to_crs(EUROPE_CRS))
+    # the whole data box in view, at the map's aspect (the toolbar takes about 30 px)
+    aspect = MAP_HEIGHT / (MAP_WIDTH - 30)
+    width, height = xmax - xmin, ymax - ymin
+    width, height = max(width, height / aspect), max(height, width * aspect)
+    centre_x, centre_y = (xmin + xmax) / 2, (ymin + ymax) / 2
+    # what can come into view by zooming out a little: borders beyond it are not sent
+    frame = (centre_x - width, centre_y - height, centre_x + width, centre_y + height)
+    neighbour_xs, neighbour_ys, _ = _outlines(_neighbours().geometry, frame)
+    xs, ys, owners = _outlines(countries.geometry, frame)
+    x, y = project(sites["lon"], sites["lat"])
+    ids = sites["site_id"].tolist()
+    return MapLayers(
+        x_range=(centre_x - width / 2, centre_x + width / 2),
+        y_range=(centre_y - height / 2, centre_y + height / 2),
+        neighbours=(neighbour_xs, neighbour_ys), countries=(xs, ys), country_of_ring=owners,
+        country_codes=countries["iso_a2"].tolist(),
+        country_names=[printable_text(str(n)) for n in countries["name"]],
+        ai_factories=project(dataset.ai_factories["lon"], dataset.ai_factories["lat"]),
+        site_ids=ids, site_names=[printable_text(str(n)) for n in sites["name"]],
+        site_mw=[f"{v:,.0f} MW" for v in sites["power_mw"]],
+        site_xy=dict(zip(ids, zip(x, y))),
+        site_lonlat=dict(zip(ids, zip(np.asarray(sites["lon"], float),
+                                      np.asarray(sites["lat"], float)))))
 
 
 class ResultMap:
@@ -85,34 +174,22 @@ class ResultMap:
 
     def __init__(self, dataset):
         self.dataset = dataset
-        countries = dataset.countries.to_crs("EPSG:4326")
-        xmin, xmax, ymin, ymax = _europe_extent(dataset.countries.to_crs(EUROPE_CRS),
-                                                dataset.sites.to_crs(EUROPE_CRS))
-        # the whole data box in view, at the map's aspect (the toolbar takes about 30 px)
-        aspect = MAP_HEIGHT / (MAP_WIDTH - 30)
-        width, height = xmax - xmin, ymax - ymin
-        width, height = max(width, height / aspect), max(height, width * aspect)
-        centre_x, centre_y = (xmin + xmax) / 2, (ymin + ymax) / 2
+        layers = self.layers = map_layers(dataset)
         self.figure = figure(
-            width=MAP_WIDTH, height=MAP_HEIGHT,
-            x_range=Range1d(centre_x - width / 2, centre_x + width / 2),
-            y_range=Range1d(centre_y - height / 2, centre_y + height / 2),
-            tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom",
-            background_fill_color=SEA, toolbar_location="right", output_backend="canvas")
+            width=MAP_WIDTH, height=MAP_HEIGHT, x_range=Range1d(*layers.x_range),
+            y_range=Range1d(*layers.y_range), tools="pan,wheel_zoom,reset,save",
+            active_scroll="wheel_zoom", background_fill_color=SEA, toolbar_location="right",
+            output_backend="canvas")
         self.figure.axis.visible = False
         self.figure.grid.visible = False
         self.figure.title.text = ""
-        neighbours = _neighbours().to_crs("EPSG:4326")
-        xs, ys, _ = _outlines(neighbours.geometry)
-        self.figure.patches(xs, ys, fill_color=SHADED_NEIGHBOUR, line_color="white",
+        self.figure.patches(*layers.neighbours, fill_color=SHADED_NEIGHBOUR, line_color="white",
                             line_width=0.5)
-        xs, ys, owners = _outlines(countries.geometry)
-        self._country_of_ring = owners
-        self._codes = countries["iso_a2"].tolist()
-        names = [printable_text(str(n)) for n in countries["name"]]
+        xs, ys = layers.countries
         self.countries = ColumnDataSource({
             "xs": xs, "ys": ys, "fill": [share_colour(0.0)] * len(xs),
-            "name": [names[i] for i in owners], "share": [""] * len(xs)})
+            "name": [layers.country_names[i] for i in layers.country_of_ring],
+            "share": [""] * len(xs)})
         shapes = self.figure.patches("xs", "ys", source=self.countries, fill_color="fill",
                                      line_color="white", line_width=0.8)
         self.coverage = ColumnDataSource({"xs": [], "ys": [], "colour": []})
@@ -124,18 +201,14 @@ class ResultMap:
         self.members = ColumnDataSource({"xs": [], "ys": [], "colour": []})
         self.figure.multi_line("xs", "ys", source=self.members, line_color="colour",
                                line_width=5, line_alpha=0.8)
-        factories = dataset.ai_factories
-        fx, fy = project(factories["lon"], factories["lat"])
-        self.figure.scatter(fx, fy, marker="triangle", size=9, fill_color=AI_FACTORY,
-                            line_color="white")
-        sites = dataset.sites
-        x, y = project(sites["lon"], sites["lat"])
-        self.site_ids = sites["site_id"].tolist()
+        self.figure.scatter(*layers.ai_factories, marker="triangle", size=9,
+                            fill_color=AI_FACTORY, line_color="white")
+        self.site_ids = layers.site_ids
         count = len(self.site_ids)
+        x, y = zip(*(layers.site_xy[s] for s in self.site_ids)) if count else ((), ())
         self.sites = ColumnDataSource({
-            "x": x, "y": y, "site_id": self.site_ids,
-            "name": [printable_text(str(n)) for n in sites["name"]],
-            "mw": [f"{v:,.0f} MW" for v in sites["power_mw"]],
+            "x": list(x), "y": list(y), "site_id": self.site_ids,
+            "name": layers.site_names, "mw": layers.site_mw,
             "state": [FREE] * count, "gigafactory": [""] * count,
             "colour": [CANDIDATE] * count, "size": [7.0] * count, "edge": ["white"] * count,
             "label": [""] * count})
@@ -164,20 +237,32 @@ class ResultMap:
         if result is None:
             return
         radius = result.model.coverage.radius_km
-        share = result.country_coverage().set_index("country")["share"]
-        by_country = [share.get(self._codes[i], np.nan) for i in self._country_of_ring]
-        colours = {v: share_colour(v) for v in share.dropna().to_numpy(float)}
+        coverage = result.country_coverage()
+        share = dict(zip(coverage["country"], coverage["share"].to_numpy(float)))
+        codes = self.layers.country_codes
+        by_country = [share.get(codes[i], np.nan) for i in self.layers.country_of_ring]
+        colours = {v: share_colour(v) for v in share.values() if v == v}
         self.countries.data.update(
             fill=[colours[v] if v == v else "#ece8e1" for v in by_country],
             share=[f"{v:.0%} of its people within {radius:g} km" if v == v else "no data"
                    for v in by_country])
         colours = site_colours(result)
-        circles = coverage_circles(result.chosen, radius)
-        xs, ys, owners = _outlines(circles.to_numpy())
-        ids = list(circles.index)
-        self.coverage.data = {"xs": xs, "ys": ys, "colour": [colours[ids[i]] for i in owners]}
-        self.members.data = _lines(member_lines(result), "gigafactory", colours)
-        self.partners.data = _lines(consolidation_lines(result), "joins", colours)
+        members = sorted(m for g in result.gigafactories for m in g.members)
+        rings = [self.layers.circle(site, radius) for site in members]
+        self.coverage.data = {"xs": [x for x, _ in rings], "ys": [y for _, y in rings],
+                              "colour": [colours[site] for site in members]}
+        self.members.data = self._links([(a, b, g) for g, a, b in member_pairs(result)],
+                                        colours)
+        self.partners.data = self._links([(site, end, g)
+                                          for site, g, end in partner_links(result)], colours)
+
+    def _links(self, links, colours) -> dict:
+        """Straight lines between sites: ``(site, site, gigafactory)`` each, in the
+        gigafactory's colour."""
+        where = self.layers.site_xy
+        return {"xs": [[where[a][0], where[b][0]] for a, b, _ in links],
+                "ys": [[where[a][1], where[b][1]] for a, b, _ in links],
+                "colour": [colours[g] for _, _, g in links]}
 
     def show_sites(self, required, excluded, result=None) -> None:
         """Mark the sites: chosen (from ``result``, if given), required, excluded."""
@@ -196,21 +281,11 @@ class ResultMap:
             data["label"] = [s if s in by_member else "" for s in self.site_ids]
         data["state"] = [site_state(s, required, excluded) for s in self.site_ids]
         self.sites.data = data
-        where = dict(zip(self.site_ids, zip(data["x"], data["y"])))
+        where = self.layers.site_xy
         self.rings.data = {"x": [where[s][0] for s in required if s in where],
                            "y": [where[s][1] for s in required if s in where]}
         self.struck.data = {"x": [where[s][0] for s in excluded if s in where],
                             "y": [where[s][1] for s in excluded if s in where]}
-
-
-def _lines(frame, column: str, colours) -> dict:
-    xs, ys = [], []
-    for line in frame.geometry:
-        lon, lat = np.asarray(line.coords).T
-        x, y = project(lon, lat)
-        xs.append(x)
-        ys.append(y)
-    return {"xs": xs, "ys": ys, "colour": [colours[g] for g in frame[column]]}
 
 
 def terms_figure():

@@ -16,16 +16,15 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
     """A frame as an HTML table; numbers right-aligned and formatted; ``caption`` (its
     accessible name) above it if given. Every value is escaped."""
     formats = formats or {}
-    head = "".join(f"<th class='{'num' if pd.api.types.is_numeric_dtype(frame[c]) else ''}'>"
-                   f"{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    align = ["num" if n else "" for n in numeric]
+    head = "".join(f"<th class='{a}'>{html.escape(str(c))}</th>"
+                   for c, a in zip(frame.columns, align))
     rows = []
     for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row):
-            numeric = pd.api.types.is_numeric_dtype(frame[column])
-            text = cell_text(value, formats.get(column))
-            cells.append(f"<td class='{'num' if numeric else ''}'>{html.escape(text)}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
+        cells = "".join(f"<td class='{a}'>{html.escape(cell_text(value, formats.get(c)))}</td>"
+                        for c, a, value in zip(frame.columns, align, row))
+        rows.append(f"<tr>{cells}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table{ident}>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -117,42 +117,57 @@ def coverage_circles(chosen: gpd.GeoDataFrame, radius_km: float) -> gpd.GeoSerie
     return gpd.GeoSeries(rings, index=chosen["site_id"].to_numpy(), crs="EPSG:4326")
 
 
-def _site_points(result) -> dict[str, tuple[float, float]]:
+def site_points(result) -> dict[str, tuple[float, float]]:
     """Site ID -> (lon, lat) of every candidate site (plain lookups: no pandas indexing)."""
     table = result.site_table
     return dict(zip(table["site_id"], zip(np.asarray(table["lon"], float),
                                           np.asarray(table["lat"], float))))
 
 
-def member_lines(result) -> gpd.GeoDataFrame:
-    """One line per pair of members of each multi-site gigafactory, WGS84."""
-    where = _site_points(result)
-    rows = [(g.id, a, b) for g in result.gigafactories
+def member_pairs(result) -> list[tuple[str, str, str]]:
+    """(gigafactory, site a, site b) for each pair of members of a multi-site gigafactory."""
+    return [(g.id, a, b) for g in result.gigafactories
             for i, a in enumerate(g.members) for b in g.members[i + 1:]]
+
+
+def member_lines(result) -> gpd.GeoDataFrame:
+    """One line per pair of members of each multi-site gigafactory (:func:`member_pairs`),
+    WGS84."""
+    where = site_points(result)
+    rows = member_pairs(result)
     lines = [LineString([where[a], where[b]]) for _, a, b in rows]
     return gpd.GeoDataFrame({"gigafactory": [r[0] for r in rows], "site_a": [r[1] for r in rows],
                              "site_b": [r[2] for r in rows]}, geometry=lines, crs="EPSG:4326")
 
 
-def consolidation_lines(result) -> gpd.GeoDataFrame:
-    """One line per (partner letter's site, gigafactory) pair, drawn to the gigafactory's
-    nearest member, WGS84."""
-    letters = result.consolidation.letters
-    partners = letters[letters["role"] == "partner"]
-    pairs = sorted(set(zip(partners["gigafactory"], partners["site_id"])))
-    where = _site_points(result)
-    lines, ends = [], []
+def partner_links(result) -> list[tuple[str, str, str]]:
+    """(partner letter's site, gigafactory, the gigafactory's member nearest to that site), one
+    per (site, gigafactory) pair, sorted."""
+    letters = result.consolidation.table
+    partner = np.asarray(letters["role"]) == "partner"
+    pairs = sorted(set(zip(np.asarray(letters["gigafactory"])[partner],
+                           np.asarray(letters["site_id"])[partner])))
+    where = site_points(result)
+    links = []
     for gigafactory, site in pairs:
         members = gigafactory.split("+")
         lon, lat = where[site]
         distance = haversine_km(lat, lon, np.array([where[m][1] for m in members]),
                                 np.array([where[m][0] for m in members]))
-        end = members[int(np.argmin(distance))]
-        ends.append(end)
-        lines.append(LineString([where[site], where[end]]))
-    return gpd.GeoDataFrame({"site_id": [site for _, site in pairs],
-                             "joins": [gigafactory for gigafactory, _ in pairs], "member": ends},
-                            geometry=lines, crs="EPSG:4326")
+        links.append((site, gigafactory, members[int(np.argmin(distance))]))
+    return links
+
+
+def consolidation_lines(result) -> gpd.GeoDataFrame:
+    """One line per (partner letter's site, gigafactory) pair, drawn to the gigafactory's
+    nearest member (:func:`partner_links`), WGS84."""
+    where = site_points(result)
+    links = partner_links(result)
+    return gpd.GeoDataFrame({"site_id": [site for site, _, _ in links],
+                             "joins": [gigafactory for _, gigafactory, _ in links],
+                             "member": [end for _, _, end in links]},
+                            geometry=[LineString([where[site], where[end]])
+                                      for site, _, end in links], crs="EPSG:4326")
 
 
 def gigafactory_label(result, gigafactory) -> str:

@@ -98,25 +98,30 @@ def terms_table(result: Result) -> pd.DataFrame:
     return frame
 
 
-def consortia_text(letters: pd.DataFrame) -> str:
-    """``Consortium A [L001, L002]; Consortium B [L007]``: letters grouped by consortium."""
-    groups = letters.groupby("consortium", sort=False)["letter_id"].apply(list)
-    return "; ".join(f"{name} [{', '.join(ids)}]" for name, ids in groups.items())
+def consortia_text(ids: list[str], consortium_of: dict[str, str]) -> str:
+    """``Consortium A [L001, L002]; Consortium B [L007]``: the letters ``ids`` grouped by
+    consortium (``consortium_of``: letter ID -> consortium), in order of first mention."""
+    groups: dict[str, list[str]] = {}
+    for letter in ids:
+        groups.setdefault(consortium_of[letter], []).append(letter)
+    return "; ".join(f"{name} [{', '.join(letters)}]" for name, letters in groups.items())
+
+
+def consortia_by_letter(result: Result) -> dict[str, str]:
+    """Letter ID -> the consortium that sent it."""
+    letters = result.consolidation.table
+    return dict(zip(letters["letter_id"], letters["consortium"]))
 
 
 def consolidation_table(result: Result) -> pd.DataFrame:
     """One row per gigafactory: merged and partner consortia (with their letters), and the MW
     all its letters request against its power."""
-    letters = result.consolidation.letters.set_index("letter_id", drop=False)
-    rows = []
-    for g in result.gigafactories:
-        rows.append({
-            "gigafactory": g.id,
-            "merged consortia": consortia_text(letters.loc[g.merged_letters]),
-            "partner consortia": consortia_text(letters.loc[g.partner_letters]),
-            "requested MW": g.requested_mw,
-            "power MW": g.effective_mw,
-        })
+    consortium_of = consortia_by_letter(result)
+    rows = [{"gigafactory": g.id,
+             "merged consortia": consortia_text(g.merged_letters, consortium_of),
+             "partner consortia": consortia_text(g.partner_letters, consortium_of),
+             "requested MW": g.requested_mw,
+             "power MW": g.effective_mw} for g in result.gigafactories]
     return pd.DataFrame(rows, columns=["gigafactory", "merged consortia", "partner consortia",
                                        "requested MW", "power MW"])
 
@@ -130,14 +135,14 @@ def consolidation_text(result: Result, width: int) -> str:
     """The consolidation plan as paragraphs, one per gigafactory, wrapped to ``width``."""
     if not len(result.consolidation.letters):
         return "\n".join(textwrap.wrap(NO_LETTERS, width)) + "\n"
-    letters = result.consolidation.letters.set_index("letter_id", drop=False)
+    consortium_of = consortia_by_letter(result)
     lines = textwrap.wrap("Consolidation plan (merged: letters for member sites; partners: "
                           "letters that join without their site)", width) + [""]
     for g in result.gigafactories:
         lines.append(f"{g.id}: {g.effective_mw:,.0f} MW; its letters request "
                      f"{g.requested_mw:,.0f} MW")
         for role, ids in (("merged", g.merged_letters), ("partners", g.partner_letters)):
-            text = consortia_text(letters.loc[ids]) if ids else "none"
+            text = consortia_text(ids, consortium_of) if ids else "none"
             lines += textwrap.wrap(text, width, initial_indent=f"  {role + ':':10}",
                                    subsequent_indent=" " * 12)
     return "\n".join(lines) + "\n"
