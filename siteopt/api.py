@@ -117,8 +117,23 @@ def solve(model: str | Path | ModelConfig | None = None,
     """
     timings: dict[str, float] = {}
     cfg, dataset, prepared = prepare(model, data, overrides, timings)
+    return solve_prepared(cfg, dataset, prepared, timings)
 
-    outcome, method = solve_instance(prepared.instance, cfg.solver, timings, runner_up=True)
+
+def solve_prepared(cfg: ModelConfig, dataset: Dataset, prepared, timings: dict[str, float],
+                   runner_up: bool = True) -> Result:
+    """:func:`solve` for a model already prepared (:func:`prepare`).
+
+    Parameters
+    ----------
+    runner_up : bool
+        Prove the runner-up too (as :func:`solve` does). Without, the portfolio is the same
+        proven optimum, chosen among ties the same way, and ``runner_up`` may be None only
+        because it was not asked for (the search path skips it; HiGHS finds it on the way):
+        the explorer shows such an answer at once and proves the runner-up next.
+    """
+    outcome, method = solve_instance(prepared.instance, cfg.solver, timings,
+                                     runner_up=runner_up)
     if outcome.status == Status.INFEASIBLE:
         from siteopt.solvers.infeasibility import conflict_message
 

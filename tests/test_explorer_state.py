@@ -217,3 +217,17 @@ def test_the_maps_borders_stay_within_a_pixel_of_natural_earths(explorer):
     assert points < 0.9 * sum(len(np.asarray(p.exterior.coords))
                               for shape in countries.geometry
                               for p in getattr(shape, "geoms", [shape]))
+
+
+def test_an_answer_without_its_runner_up_is_the_same_optimum_and_is_not_kept(explorer):
+    base = explorer.base(Settings("default"))
+    chosen = Settings("default").changed(base, "budget.total_eur", 13.5e9)
+    quick = explorer.answer(chosen, runner_up=False)
+    direct = siteopt.solve(budget=13.5e9)
+    assert not quick.complete and quick.result.status.value == "optimal"
+    assert quick.result.selected == direct.selected
+    assert quick.result.objective == direct.objective
+    assert explorer.kept_answer(chosen) is None   # only complete answers are kept
+    full = explorer.answer(chosen)
+    assert full.complete and full.result.runner_up == direct.runner_up is not None
+    assert explorer.kept_answer(chosen).result.runner_up == direct.runner_up

@@ -48,6 +48,8 @@ from siteopt.sanitize import error_lines, printable_text
 
 #: A solve running longer than this shows its progress and the Stop button, s.
 PROGRESS_AFTER_S = 0.3
+#: What the status line adds while the runner-up of the answer on screen is being proven.
+PROVING = " Proving the next best portfolio…"
 #: Budgets of the small sweep, EUR bn.
 SWEEP_BUDGETS_BN = (5, 7.5, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40)
 STYLE = """
@@ -86,6 +88,7 @@ class ExplorerPage:
         self.running: Settings | None = None
         self.started = 0.0
         self.shown: Answer | None = None
+        self.before = None   # the result shown before the answer on screen
         self.scenario_results: dict[str, object] = {}
         self.site = ""
         self.answered = 0   # the number of the last page event handled
@@ -242,10 +245,12 @@ class ExplorerPage:
             return
         self._start()
 
-    def _start(self) -> None:
+    def _start(self, runner_up: bool = False) -> None:
+        """Solve the latest settings in the worker thread: first the optimum alone (shown at
+        once), then again with its runner-up (the close-call caveat and the downloads)."""
         settings = self.running = self.wanted
         self.started = time.perf_counter()
-        future = self.pool.submit(self.explorer.answer, settings, self)
+        future = self.pool.submit(self.explorer.answer, settings, self, runner_up)
         future.add_done_callback(
             lambda done: self.document.add_next_tick_callback(partial(self._finished, done)))
         self.document.add_timeout_callback(partial(self._progress, settings),
@@ -258,6 +263,8 @@ class ExplorerPage:
             self._start()   # superseded: solve the latest settings only
             return
         self._present(answer)
+        if answer.ok and not answer.complete and answer.result.status.value == "optimal":
+            self._start(runner_up=True)
 
     def _present(self, answer: Answer) -> None:
         """Show the answer of the latest settings (an older one is dropped)."""
@@ -270,8 +277,13 @@ class ExplorerPage:
         if self.running is not settings:
             return
         seconds = time.perf_counter() - self.started
-        self._set_status(f"solving… {seconds:.1f} s (the last answer stays until this one is "
-                         f"proven; Stop keeps the best found so far)", "working")
+        shown = self.shown
+        if shown is not None and shown.settings is settings and not shown.complete:
+            self._set_status(f"{status_line(shown.result)}{PROVING} {seconds:.1f} s (Stop "
+                             f"keeps this answer)")
+        else:
+            self._set_status(f"solving… {seconds:.1f} s (the last answer stays until this "
+                             f"one is proven; Stop keeps the best found so far)", "working")
         self.stop_button.disabled = False
         self.document.add_timeout_callback(partial(self._progress, settings), 500)
 
@@ -333,13 +345,20 @@ class ExplorerPage:
             self._fail(answer.message)
             return
         result = answer.result
+        same = self.shown is not None and self.shown.settings is answer.settings
+        if same and self.shown.ok and answer.complete and not self.shown.complete:
+            self._complete(answer)
+            return
         kind = "" if result.status.value == "optimal" else "working"
-        self._set_status(status_line(result), kind)
+        self._set_status(status_line(result) + ("" if answer.complete else PROVING), kind)
         self.answer_area.css_classes = []
         self._draw(result, answer.settings)
+        if not same:
+            self.before = self.shown.result if self.shown is not None and self.shown.ok \
+                else None
         said = []
-        if self.shown is not None and self.shown.ok:
-            said.append(difference(self.shown.result, result).sentence("the previous answer"))
+        if self.before is not None:
+            said.append(difference(self.before, result).sentence("the previous answer"))
         if not answer.settings.changes:
             self.scenario_results[answer.settings.scenario] = result
         scenario = self.scenario_results.get(answer.settings.scenario)
@@ -351,6 +370,17 @@ class ExplorerPage:
         self.alternatives = None
         self.alternative_choice.options = []
         self.alternative_choice.disabled = True
+
+    def _complete(self, answer: Answer) -> None:
+        """The runner-up of the answer on screen is proven: the same portfolio, now with its
+        close-call caveat (a stopped proof keeps the answer and says so)."""
+        if answer.result.status.value != "optimal":
+            self._set_status(status_line(self.shown.result) + " The next best portfolio was "
+                             "not proven (stopped).")
+            return
+        self.shown = answer
+        self._set_status(status_line(answer.result))
+        self.headline.object = answer_html(answer.result)
 
     def _draw(self, result, settings: Settings) -> None:
         base = self.explorer.base(settings)
@@ -413,7 +443,10 @@ class ExplorerPage:
         """The file ``name`` of ``solve --out`` for the answer on screen (made on first ask)."""
         if self.shown is None or not self.shown.ok:
             return io.BytesIO(b"")
-        result = self.shown.result
+        answer = self.shown
+        if not answer.complete:   # the files of solve --out name the runner-up
+            answer = self.explorer.answer(answer.settings)
+        result = answer.result
         if self.downloads.get(name, (None,))[0] is not result:
             self.downloads[name] = (result, self.explorer.download(result, name))
         return io.BytesIO(self.downloads[name][1])

@@ -50,6 +50,9 @@ class Answer:
         The command line's exit code for the same settings (0, 1 or 2).
     seconds : float
         Wall-clock time of the solve (0 when the answer was kept from before), s.
+    complete : bool
+        False for an answer solved without its runner-up (the portfolio is final; the
+        close-call caveat and the downloads wait for the complete answer).
     """
 
     settings: Settings
@@ -57,6 +60,7 @@ class Answer:
     message: str = ""
     exit_code: int = 0
     seconds: float = 0.0
+    complete: bool = True
 
     @property
     def ok(self) -> bool:
@@ -130,9 +134,14 @@ class Explorer:
         """The scenario the settings start from."""
         return self.scenarios[settings.scenario]
 
-    def answer(self, settings: Settings, owner: object = None) -> Answer:
+    def answer(self, settings: Settings, owner: object = None,
+               runner_up: bool = True) -> Answer:
         """Solve the settings exactly (or take the answer kept for the same model); ``owner``
-        (a browser tab) may stop the solve with :meth:`stop`."""
+        (a browser tab) may stop the solve with :meth:`stop`.
+
+        Without ``runner_up`` the answer is the same proven optimum, shown sooner; its
+        runner-up is proven by a second call with it (:attr:`Answer.complete` tells which).
+        """
         try:
             cfg = model_for(self.base(settings), settings)
         except SiteoptError as err:
@@ -141,17 +150,21 @@ class Explorer:
         if kept is not None:
             return kept
         key = cfg.sha256()
-        from siteopt.api import solve
+        from siteopt.api import prepare, solve_prepared
 
         with self._solving(owner):
             start = time.perf_counter()
             try:
-                result = solve(cfg, self.dataset)
+                timings: dict[str, float] = {}
+                cfg, dataset, prepared = prepare(cfg, self.dataset, {}, timings)
+                result = solve_prepared(cfg, dataset, prepared, timings, runner_up=runner_up)
             except SiteoptError as err:
                 return _failure(settings, err)
             except KeyboardInterrupt:   # stopped before the solver had any portfolio
                 return Answer(settings, None, "stopped before any portfolio was found", 1)
             seconds = time.perf_counter() - start
+        if not runner_up:
+            return Answer(settings, result, seconds=seconds, complete=False)
         if result.status.value == "optimal":
             with self._kept_lock:
                 self._kept[key] = result
