@@ -66,17 +66,19 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The benchmark suite (not part of test): its own environment, with spopt 0.7.0 for comparison.
+# The benchmark suite (not part of test): its own environment, with spopt 0.7.0 for comparison
+# and Playwright for the explorer in Debian's Chromium.
 BENCH := .venv-bench
 $(BENCH)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(BENCH)
 	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH)/bin/python -m pip install --quiet -e . 'spopt==0.7.0' --config-settings editable_mode=compat
+	$(BENCH)/bin/python -m pip install --quiet -e . 'spopt==0.7.0' 'playwright>=1.40' \
+	  --config-settings editable_mode=compat
 	touch $@
 
 # make bench prints how long each part took; make bench-quick runs the shipped data and the
 # smallest generated size (under 5 minutes, measured in benchmarks/README.md).
-bench: $(BENCH)/.installed
+bench: $(BENCH)/.installed chromium
 	time $(BENCH)/bin/python benchmarks/bench_solve.py
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py
 	time $(BENCH)/bin/python benchmarks/run.py
@@ -84,13 +86,15 @@ bench: $(BENCH)/.installed
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py
 	time $(BENCH)/bin/python benchmarks/scaling.py
+	time $(BENCH)/bin/python benchmarks/bench_explorer.py
 
-bench-quick: $(BENCH)/.installed
+bench-quick: $(BENCH)/.installed chromium
 	time $(BENCH)/bin/python benchmarks/bench_solve.py --runs 3
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py --runs 1 --skip-generated
 	time $(BENCH)/bin/python benchmarks/run.py --runs 1 --quick
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py --draws 40
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py --quick --runs 1
+	time $(BENCH)/bin/python benchmarks/bench_explorer.py --changes 20
 
 # Rebuild the shipped data set's demand.csv, countries.geojson and manifest.json
 # (siteopt/datasets/eu2026) from installed packages (not part of run).
