@@ -222,6 +222,14 @@ class Result:
     def covered_population(self) -> float:
         return float(self.dataset.demand_table["population"][self.demand_covered].sum())
 
+    @functools.cached_property
+    def access(self):
+        """How far people are from the portfolio: mean and worst distance, backup coverage,
+        per member state (:class:`siteopt.access.Access`; computed once)."""
+        from siteopt.access import result_access
+
+        return result_access(self)
+
     def country_coverage(self):
         """Per country: population, population within R of a chosen site, and the share.
 
@@ -328,6 +336,7 @@ class Result:
             "total_power_mw": self.total_power_mw,
             "covered_population": self.covered_population,
             "total_population": float(self.dataset.demand_table["population"].sum()),
+            "access": self.access.to_dict(),
             "countries": sorted(set(self.site_table["country"][self._chosen_rows])),
             "unfunded_letters": list(self.consolidation.unfunded),
             "unfunded_by_country": self.consolidation.unfunded_by_country(),

@@ -14,6 +14,16 @@ Examples
 from __future__ import annotations
 
 
+#: Kilometres per millisecond of round trip over fibre, as siteopt reports latency (there and
+#: back with the routing overhead of real networks: 500 km is about 10 ms).
+KM_PER_ROUND_TRIP_MS = 50.0
+
+
+def round_trip_ms(distance_km: float) -> float:
+    """A distance (km) as round-trip milliseconds over fibre: ``round_trip_ms(500) == 10.0``."""
+    return distance_km / KM_PER_ROUND_TRIP_MS
+
+
 def eur(amount: float, digits: int = 2) -> str:
     """``EUR 4.20 bn`` from EUR 100 m on (``digits`` decimals), else ``EUR 3.6 m``."""
     sign = "-" if amount < 0 else ""

@@ -306,6 +306,26 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
     page.close()
 
 
+def test_a_long_solve_shows_its_progress_and_stop_keeps_the_best_found(browser, served):
+    """The cross-border scenario takes seconds: the status line counts them, Stop is enabled,
+    and Stop shows the best portfolio found so far, marked as not proven."""
+    page, _, errors = open_explorer(browser, served)
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_disabled()
+    page.get_by_role("combobox", name="Scenario").select_option("cross-border")
+    status(page).filter(has_text="solving…").wait_for(timeout=30_000)
+    expect(stop).to_be_enabled()
+    stop.click()
+    status(page).filter(has_text="Status: interrupted (INTERRUPTED (Stop)").wait_for(
+        timeout=30_000)
+    expect(stop).to_be_disabled()
+    assert "Proving" not in status(page).text_content()
+    shown = gigafactories(page)
+    assert 0 < len(shown) <= 5
+    assert errors == []
+    page.close()
+
+
 def test_the_keyboard_reaches_every_control(browser, served):
     page, _, _ = open_explorer(browser, served)
     page.locator("body").click(position={"x": 5, "y": 5})

@@ -349,8 +349,10 @@ class ExplorerPage:
         if same and self.shown.ok and answer.complete and not self.shown.complete:
             self._complete(answer)
             return
-        kind = "" if result.status.value == "optimal" else "working"
-        self._set_status(status_line(result) + ("" if answer.complete else PROVING), kind)
+        optimal = result.status.value == "optimal"
+        proving = PROVING if optimal and not answer.complete else ""
+        self._set_status(status_line(result, stopped_by="Stop") + proving,
+                         "" if optimal else "working")
         self.answer_area.css_classes = []
         self._draw(result, answer.settings)
         if not same:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.sanitize import printable_text, spreadsheet_cell
-from siteopt.units import eur
+from siteopt.units import eur, round_trip_ms
 
 #: The date written into the workbook and the GeoPackage: outputs may not differ by run date.
 FIXED_DATE = datetime.datetime(2000, 1, 1)
@@ -68,8 +68,13 @@ def consolidation_table(result) -> pd.DataFrame:
 
 
 def coverage_table(result) -> pd.DataFrame:
-    """Per member state: population, people within R of a member site, the share, sites."""
-    return result.country_coverage()
+    """Per member state: population, people within R of a member site, the share, sites, and
+    the mean distance of its people to the nearest member site (km and round-trip ms)."""
+    table = result.country_coverage()
+    mean_km = {c.country: c.mean_km for c in result.access.countries}
+    table["mean_km"] = [mean_km.get(code, float("nan")) for code in table["country"]]
+    table["mean_ms"] = round_trip_ms(table["mean_km"])
+    return table
 
 
 #: How each table of a result is made, by the name its CSV file and Excel sheet get.

@@ -12,6 +12,7 @@ import pandas as pd
 from siteopt.config import COUNT_UNITS, default_model, settings
 from siteopt.model import TERMS
 from siteopt.report.analyses import analysis_sections
+from siteopt.report.exports import coverage_table
 from siteopt.report.htmlparts import png_bytes_img, png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_coverage_choropleth
 from siteopt.summary import caveats, sources_note
@@ -19,6 +20,7 @@ from siteopt.summary import headline as summary_headline
 from siteopt.report.text import (
     NO_LETTERS,
     TERM_LABELS,
+    access_sentence,
     chosen_sites_table,
     consolidation_table,
     gigafactories_table,
@@ -26,7 +28,7 @@ from siteopt.report.text import (
     limits_table,
     status_line,
 )
-from siteopt.units import eur, people
+from siteopt.units import eur, people, round_trip_ms
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
@@ -99,7 +101,7 @@ def question_text(result) -> str:
             f"<b>{model.limits.total_power_mw:,.0f} MW</b> together, give Europe the highest score "
             f"{' + '.join(parts)}{' (cost subtracted)' if weights.cost > 0 else ''}? Coverage counts "
             f"people within <b>{model.coverage.radius_km:g} km</b> (about "
-            f"{model.coverage.radius_km / 50:.0f} ms round trip over fibre). "
+            f"{round_trip_ms(model.coverage.radius_km):.0f} ms round trip over fibre). "
             + " ".join(extra))
 
 
@@ -229,12 +231,12 @@ def build_report(result, analyses=()) -> str:
 
     model = result.model
     radius = model.coverage.radius_km
-    coverage = result.country_coverage()
+    coverage = coverage_table(result)
     coverage = coverage[coverage["population"] > 0].assign(
         share=lambda f: f["share"] * 100, population=lambda f: f["population"] / 1e6,
         covered=lambda f: f["covered"] / 1e6)
     coverage.columns = ["country", "name", "population (m)", "covered (m)", "covered (%)",
-                        "member sites"]
+                        "member sites", "mean distance (km)", "round trip (ms)"]
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
         "<h1>Where should Europe build its AI Gigafactories?</h1>",
@@ -250,7 +252,8 @@ def build_report(result, analyses=()) -> str:
         table_html(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                "portfolio"),
         f"<p>Together the sites reach <b>{people(result.covered_population)}</b> "
-        f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km.</p>",
+        f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km. "
+        f"<span id='access'>{html.escape(access_sentence(result))}</span></p>",
         table_html(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
         "<h2>Map</h2>",
@@ -259,8 +262,9 @@ def build_report(result, analyses=()) -> str:
         "<h2>Coverage per member state</h2>",
         png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
                  "choropleth"),
-        table_html(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f"},
-               "coverage"),
+        table_html(coverage, {"population (m)": ".2f", "covered (m)": ".2f", "covered (%)": ".0f",
+                              "mean distance (km)": ",.0f", "round trip (ms)": ".1f"},
+                   "coverage"),
         *(_consolidation_html(result) if len(result.consolidation.letters)
           else [f"<h2>Consolidation plan</h2><p>{html.escape(NO_LETTERS)}</p>"]),
         f"<h2>Status and proof</h2><p id='status' class='status {result.status.value}'>"

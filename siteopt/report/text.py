@@ -13,7 +13,7 @@ from siteopt.summary import headline as summary_headline
 from siteopt.report.tables import DEFAULT_WIDTH, render_table
 from siteopt.result import Result, short_name
 from siteopt.sanitize import printable_text
-from siteopt.units import eur, people
+from siteopt.units import eur, people, round_trip_ms
 
 TERM_LABELS = {
     "coverage": "C coverage: share of EU-27 people within {radius} km",
@@ -37,6 +37,24 @@ def id_list(ids: list[str], most: int = 60) -> str:
 def term_label(term: str, result: Result) -> str:
     """The plain-words label of an objective term (R filled in)."""
     return TERM_LABELS[term].format(radius=f"{result.model.coverage.radius_km:g}")
+
+
+def access_sentence(result: Result) -> str:
+    """How far people are from the portfolio, in words: the mean and the worst distance to
+    the nearest member site, and who is within reach of two gigafactories."""
+    access = result.access
+    if not access.worst_point or not result.selected:   # no people, or no member site
+        return ""
+    radius = result.model.coverage.radius_km
+    demand = result.dataset.demand_table
+    backup = access.backup_share * float(demand["population"].sum())
+    row = list(demand["point_id"]).index(access.worst_point)
+    place = printable_text(f"{demand['name'][row]} ({demand['country'][row]})")
+    return (f"On average a person lives {access.mean_km:,.0f} km from the nearest member site "
+            f"(about {access.mean_ms:.0f} ms round trip); the farthest place, {place}, "
+            f"{access.worst_km:,.0f} km ({access.worst_ms:.0f} ms). {people(backup)} "
+            f"({access.backup_share:.1%}) are within {radius:g} km of two gigafactories or "
+            f"more.")
 
 
 def chosen_sites_table(result: Result) -> pd.DataFrame:
@@ -162,15 +180,17 @@ def unfunded_lines(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_line(result: Result) -> str:
-    """One sentence: status, gap, solver and time."""
+def status_line(result: Result, stopped_by: str = "Ctrl-C") -> str:
+    """One sentence: status, gap, solver and time (``stopped_by``: what stopped an
+    interrupted solve, in the reader's words: Ctrl-C on the command line, the explorer's
+    Stop button)."""
     solver = result.solver
     if result.status.value == "optimal":
         state = "proven optimal" if solver["gap"] == 0 else f"optimal within gap {solver['gap']:.3%}"
     else:
         gap = (f"gap {solver['gap']:.3%} to the best possible" if math.isfinite(solver["gap"])
                else "gap unknown (the solver had no bound yet)")
-        stop = ("INTERRUPTED (Ctrl-C)" if result.status.value == "interrupted" else
+        stop = (f"INTERRUPTED ({stopped_by})" if result.status.value == "interrupted" else
                 f"STOPPED AT THE TIME LIMIT ({result.model.solver.time_limit_s:g} s)")
         state = f"{stop}: best selection found, {gap}"
     chosen = " (auto)" if result.model.solver.method == "auto" else ""
@@ -209,8 +229,8 @@ def format_result(result: Result, width: int | None = None) -> str:
                         f"others are reported.", width or DEFAULT_WIDTH),
         textwrap.fill(f"Together the sites reach {people(result.covered_population)} "
                       f"({result.terms['coverage']:.1%} of the EU-27) within "
-                      f"{radius:g} km, about {radius / 50:.0f} ms round trip over fibre.",
-                      width or DEFAULT_WIDTH) + "\n",
+                      f"{radius:g} km, about {round_trip_ms(radius):.0f} ms round trip over fibre. "
+                      + access_sentence(result), width or DEFAULT_WIDTH) + "\n",
         render_table(limits_table(result), title="Limits", width=width,
                      formats={"share used": ".1%"}),
         render_table(terms_table(result), title="Objective", width=width,
