@@ -19,7 +19,7 @@ a time), so memory stays bounded at a million points.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class CountryAccess:
                 "mean_ms": round_trip_ms(self.mean_km)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Access:
     """How far people are from a portfolio (see the module docstring).
 
@@ -72,6 +72,8 @@ class Access:
         Share of people within R of member sites of two or more gigafactories (0..1).
     countries : list of CountryAccess
         Per member state, sorted by code.
+    nearest_km, people : ndarray
+        Per demand point: the distance to the nearest member site (km) and its people.
     """
 
     mean_km: float
@@ -79,6 +81,18 @@ class Access:
     worst_point: str
     backup_share: float
     countries: list[CountryAccess]
+    nearest_km: np.ndarray = field(repr=False)
+    people: np.ndarray = field(repr=False)
+
+    def curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """The access curve: distances (km, from 0, ascending) and the share of people (0..1)
+        within each of them of the nearest member site."""
+        order = np.argsort(self.nearest_km, kind="stable")
+        km, people = self.nearest_km[order], self.people[order]
+        keep = (people > 0) & np.isfinite(km)
+        total = self.people.sum()
+        share = np.cumsum(people[keep]) / total if total else np.zeros(int(keep.sum()))
+        return np.concatenate([[0.0], km[keep]]), np.concatenate([[0.0], share])
 
     @property
     def mean_ms(self) -> float:
@@ -156,7 +170,7 @@ def measure(point_id, point_lat, point_lon, population, point_country, site_lat,
         worst_km=float(far[worst]) if worst >= 0 else float("nan"),
         worst_point=str(np.asarray(point_id, dtype=object)[worst]) if worst >= 0 else "",
         backup_share=float(population[groups >= 2].sum() / total) if total else float("nan"),
-        countries=rows)
+        countries=rows, nearest_km=nearest, people=population)
 
 
 def result_access(result) -> Access:

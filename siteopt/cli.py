@@ -241,6 +241,8 @@ def _write_outputs(result, out_dir: str) -> None:
 
 
 MAP_FORMATS = (".png", ".svg", ".pdf", ".html")
+#: ``siteopt map --kind`` -> the kind of :meth:`siteopt.result.Result.plot` it draws.
+MAP_KINDS = {"map": "map", "coverage": "coverage", "access": "distance"}
 
 
 def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
@@ -283,9 +285,10 @@ def _result(from_file, model_path, data_dir, budget, max_gigafactories, set_item
                    "graphics) or .html (interactive).")
 @click.option("--dpi", type=click.IntRange(50, 1200), default=150, show_default=True,
               help="Resolution of a .png map in dots per inch (300 for print).")
-@click.option("--kind", type=click.Choice(["map", "coverage"]), default="map",
+@click.option("--kind", type=click.Choice(list(MAP_KINDS)), default="map",
               help="map: sites, coverage areas and links (default); coverage: choropleth of the "
-                   "population share covered per country (static formats only).")
+                   "population share covered per country; access: choropleth of each member "
+                   "state's mean distance to the nearest member site (static formats only).")
 @reports_errors
 def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
                 from_file, out_file, dpi, kind):
@@ -296,10 +299,10 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
 
     _check_out_suffix(out_file, MAP_FORMATS)
     suffix = Path(out_file).suffix.lower()
-    if suffix == ".html" and kind == "coverage":
+    if suffix == ".html" and kind != "map":
         from siteopt.errors import ConfigError
 
-        raise ConfigError(f"--out {out_file}: --kind coverage is a static map; write it to .png, "
+        raise ConfigError(f"--out {out_file}: --kind {kind} is a static map; write it to .png, "
                           f".svg or .pdf (the interactive map shows the share covered per "
                           f"country in its Countries layer)")
     result = _result(from_file, model_path, data_dir, budget, max_gigafactories, set_items,
@@ -307,7 +310,7 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
     if suffix == ".html":
         content = result.explore().html
     else:
-        content = figure_bytes(result.plot(kind), suffix.lstrip("."), dpi=dpi)
+        content = figure_bytes(result.plot(MAP_KINDS[kind]), suffix.lstrip("."), dpi=dpi)
     _write_file(out_file, content)
     click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
                f"gigafactories)", err=True)

@@ -273,9 +273,13 @@ class Result:
         return chosen_sites_table(self).reset_index(drop=True)
 
     def plot(self, kind: str = "map", ax=None, **options):
-        """A static map: ``kind="map"`` (sites, coverage, links) or ``"coverage"`` (choropleth).
+        """A static figure: ``kind="map"`` (sites, coverage, links), ``"coverage"`` (choropleth
+        of the share within R), ``"distance"`` (choropleth of the mean distance to the nearest
+        member site) or ``"access"`` (the access curve: the share of people within each
+        distance; ``others=[("scenario", other_result)]`` draws other results beside it).
 
-        ``options`` go to :func:`siteopt.report.maps.plot_result` (``title``, ``labels``).
+        ``options`` go to the drawing function (for ``map``:
+        :func:`siteopt.report.maps.plot_result`, ``title``, ``labels``).
 
         Returns
         -------
@@ -283,7 +287,8 @@ class Result:
         """
         from siteopt.report import maps
 
-        drawers = {"map": maps.plot_result, "coverage": maps.plot_coverage_choropleth}
+        drawers = {"map": maps.plot_result, "coverage": maps.plot_coverage_choropleth,
+                   "distance": maps.plot_access_choropleth, "access": maps.plot_access_curve}
         if kind not in drawers:
             raise ValueError(f"kind must be one of {', '.join(drawers)}, not {kind!r}")
         return drawers[kind](self, ax=ax, **options)

@@ -114,3 +114,47 @@ def test_the_json_csv_and_text_report_the_measures(default_result, tmp_path):
     sentence = access_sentence(default_result)
     assert f"the farthest place, {place}" in sentence
     assert f"lives {found.mean_km:,.0f} km" in sentence
+
+
+def test_the_access_curve_reaches_the_coverage_share_at_r(default_result):
+    km, share = default_result.access.curve()
+    assert km[0] == 0.0 and share[0] == 0.0 and np.all(np.diff(km) >= 0)
+    assert share[-1] == pytest.approx(1.0)
+    radius = default_result.model.coverage.radius_km
+    assert share[km <= radius][-1] == pytest.approx(default_result.terms["coverage"], abs=1e-12)
+
+
+def test_the_access_figures_draw_each_result_and_each_state(default_result):
+    import matplotlib.pyplot as plt
+
+    import siteopt
+
+    other = siteopt.solve(budget=10e9)
+    ax = default_result.plot("access", others=[("EUR 10 bn", other)])
+    curves = [line for line in ax.get_lines() if line.get_gid() == "access-curve"]
+    assert [line.get_label() for line in curves] == ["this answer", "EUR 10 bn"]
+    x, y = curves[1].get_data()
+    km, share = other.access.curve()
+    assert np.allclose(x[:-1], km) and np.allclose(y[:-1], share * 100)
+    plt.close(ax.figure)
+    ax = default_result.plot("distance")
+    names = {t.get_text() for t in ax.texts}
+    finland = next(c for c in default_result.access.countries if c.country == "FI")
+    assert f"Finland\n{finland.mean_km:,.0f} km" in names
+    plt.close(ax.figure)
+
+
+def test_map_kind_access_writes_the_distance_map_and_refuses_html(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    siteopt_command = str(Path(sys.executable).with_name("siteopt"))
+    png = tmp_path / "access.png"
+    done = subprocess.run([siteopt_command, "map", "--kind", "access", "--out", str(png)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    refused = subprocess.run([siteopt_command, "map", "--kind", "access", "--out",
+                              str(tmp_path / "a.html")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--kind access is a static map" in refused.stderr
+    assert not (tmp_path / "a.html").exists()

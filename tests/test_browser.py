@@ -93,5 +93,5 @@ def test_report_prints_to_pdf_offline(run_cli, tmp_path):
     content = out.read_bytes()
     assert content.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", content))
-    assert 3 <= pages <= 12
+    assert 3 <= pages <= 14   # 13 on the shipped data (the access curve added one)
     assert len(content) > 200_000   # the two maps are in it

@@ -343,7 +343,7 @@ def test_report_is_one_html_file(run_cli, tmp_path):
                      "--out", str(tmp_path / "r.html"))
     assert result.exit_code == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2 and "<svg" in page
+    assert page.count("data:image/png;base64,") == 3 and "<svg" in page   # map, access, coverage
     assert "EUR 8.2 bn" in page
 
 

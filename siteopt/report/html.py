@@ -14,7 +14,7 @@ from siteopt.model import TERMS
 from siteopt.report.analyses import analysis_sections
 from siteopt.report.exports import coverage_table
 from siteopt.report.htmlparts import png_bytes_img, png_img, table_html
-from siteopt.report.maps import figure_bytes, plot_coverage_choropleth
+from siteopt.report.maps import figure_bytes, plot_access_curve, plot_coverage_choropleth
 from siteopt.summary import caveats, sources_note
 from siteopt.summary import headline as summary_headline
 from siteopt.report.text import (
@@ -259,6 +259,9 @@ def build_report(result, analyses=()) -> str:
         "<h2>Map</h2>",
         png_bytes_img(result.map_png, "map of the chosen gigafactories, their member sites, "
                                       "coverage and partner letters", "map"),
+        "<h2>How far people are from the gigafactories</h2>",
+        png_img(plot_access_curve(result), "curve of the share of EU-27 people within each "
+                "distance of the nearest member site", "access-curve"),
         "<h2>Coverage per member state</h2>",
         png_img(plot_coverage_choropleth(result), "choropleth of the population share covered",
                  "choropleth"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from shapely.geometry import LineString, Polygon, box
 
 from siteopt.geometry import geodesic_circle, haversine_km
 from siteopt.sanitize import printable_text
+from siteopt.units import KM_PER_ROUND_TRIP_MS, round_trip_ms
 
 EUROPE_CRS = "EPSG:3035"
 NEIGHBOURS = Path(__file__).resolve().parent / "assets" / "neighbours.geojson"
@@ -325,12 +327,14 @@ def _draw_ai_factories(ax, dataset) -> gpd.GeoDataFrame:
 
 
 def _draw_scale_bar(ax, length_km: int = 500):
-    """A scale bar of ``length_km`` in the lower right (LAEA metres are true near the centre)."""
+    """A scale bar of ``length_km`` in the lower left, over the Atlantic, where no member
+    state's name goes (in the lower right it ran into Cyprus's; LAEA metres are true near the
+    centre)."""
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
-    x1 = xmax - (xmax - xmin) * 0.04
-    x0 = x1 - length_km * 1000
-    y = ymin + (ymax - ymin) * 0.04
+    x0 = xmin + (xmax - xmin) * 0.04
+    x1 = x0 + length_km * 1000
+    y = ymin + (ymax - ymin) * 0.05
     ax.plot([x0, x1], [y, y], color="#333333", linewidth=3, solid_capstyle="butt",
             gid="scale_bar")
     ax.text((x0 + x1) / 2, y + (ymax - ymin) * 0.012, f"{length_km} km", ha="center",
@@ -552,17 +556,43 @@ def plot_coverage_choropleth(result, ax=None):
     -------
     matplotlib Axes
     """
+    table = result.country_coverage()
+    share = dict(zip(table["country"], table["share"].to_numpy(float) * 100))
+    return _country_choropleth(
+        result, ax, share, (0, 100),
+        f"% of population within {result.model.coverage.radius_km:g} km of a member site",
+        {code: f"{value:.0f}%" for code, value in share.items() if np.isfinite(value)},
+        "Population coverage by member state")
+
+
+def plot_access_choropleth(result, ax=None):
+    """Choropleth of each member state's mean distance (km, people-weighted) to the nearest
+    member site (:attr:`~siteopt.result.Result.access`); darker is farther.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    mean_km = {c.country: c.mean_km for c in result.access.countries}
+    finite = [v for v in mean_km.values() if np.isfinite(v)]
+    top = max(1000.0, math.ceil(max(finite, default=0.0) / 250) * 250)
+    return _country_choropleth(
+        result, ax, mean_km, (0, top),
+        "mean distance of its people to the nearest member site, km (50 km: 1 ms round trip)",
+        {code: f"{value:,.0f} km" for code, value in mean_km.items() if np.isfinite(value)},
+        "Distance to the nearest gigafactory by member state")
+
+
+def _country_choropleth(result, ax, values: dict[str, float], limits: tuple[float, float],
+                        label: str, texts: dict[str, str], title: str):
+    """Member states shaded by ``values`` (by ISO code, between ``limits``), each with its
+    text, the chosen sites, the legends and ``title`` over the answer's headline."""
     data = result.dataset
     ax = _axes(ax)
-    table = result.country_coverage().set_index("country")
     countries = data.countries.to_crs(EUROPE_CRS).copy()
-    countries["share_pct"] = table["share"].reindex(countries["iso_a2"]).to_numpy() * 100
-    _draw_base(ax, data, countries, Shading(
-        countries["share_pct"].to_numpy(), share_colour_map(), (0, 100),
-        f"% of population within {result.model.coverage.radius_km:g} km of a member site"))
-    shares = {code: f"{share:.0%}" for code, share in table["share"].items()
-              if np.isfinite(share)}
-    _draw_country_names(ax, countries, values=shares)
+    shade = np.array([values.get(code, np.nan) for code in countries["iso_a2"]], float)
+    _draw_base(ax, data, countries, Shading(shade, share_colour_map(), limits, label))
+    _draw_country_names(ax, countries, values=texts)
     colours = site_colours(result)
     chosen = result.chosen.to_crs(EUROPE_CRS)
     ax.scatter(chosen.geometry.x, chosen.geometry.y, s=marker_area(result.chosen["effective_mw"]),
@@ -570,8 +600,42 @@ def plot_coverage_choropleth(result, ax=None):
                gid="chosen", zorder=5)
     _draw_legends(ax, result, colours, result.model.coverage.radius_km, full=False)
     _draw_scale_bar(ax)
-    ax.set_title("Population coverage by member state\n" + default_title(result).split("\n")[0],
-                 fontsize=11, loc="left", parse_math=False)
+    ax.set_title(title + "\n" + default_title(result).split("\n")[0], fontsize=11, loc="left",
+                 parse_math=False)
+    return ax
+
+
+def plot_access_curve(result, others=(), ax=None):
+    """The share of people within each distance of the nearest member site (km below, round
+    trip ms above), for ``result`` and beside it each of ``others`` (``(label, result)``
+    pairs: the scenario's answer, another result).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
+    curves = [("this answer", result), *others]
+    reach = max(float(np.max(r.access.nearest_km[np.isfinite(r.access.nearest_km)],
+                             initial=0.0)) for _, r in curves)
+    top = max(500.0, math.ceil(reach / 250) * 250)
+    for (label, each), colour in zip(curves, SITE_COLOURS):
+        km, share = each.access.curve()
+        ax.step(np.append(km, top), np.append(share, share[-1] if len(share) else 0) * 100,
+                where="post", color=colour, linewidth=2, label=label, gid="access-curve")
+    radius = result.model.coverage.radius_km
+    ax.axvline(radius, color="#555555", linestyle=":", linewidth=1)
+    ax.text(radius, 2, f" R = {radius:g} km", color="#555555", fontsize=9)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("distance to the nearest member site, km")
+    ax.set_ylabel("% of EU-27 people within it")
+    ms = ax.secondary_xaxis("top", functions=(round_trip_ms, lambda v: v * KM_PER_ROUND_TRIP_MS))
+    ms.set_xlabel("round trip over fibre, ms")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title("How many people are how far from the gigafactories", fontsize=11, loc="left")
     return ax
 
 
