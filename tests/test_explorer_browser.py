@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 import siteopt
 from siteopt.analysis import explain, sweep
 from siteopt.explore.app import SWEEP_BUDGETS_BN
+from siteopt.report.text import access_sentence
 from siteopt.summary import caveats
 from tests.conftest import solve_out
 from tests.test_hostile_pages import PAYLOADS, _rewrite_csv
@@ -143,6 +144,7 @@ def test_the_first_answer_is_the_default_one_offline_and_without_errors(browser,
     assert errors == []
     headline = page.locator(".headline").text_content()
     assert headline.startswith("5 gigafactories in 5 member states: EUR 19.97 bn")
+    assert page.locator(".access").text_content() == access_sentence(default_result)
     page.close()
 
 

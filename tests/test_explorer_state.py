@@ -133,6 +133,9 @@ def test_the_difference_names_sites_and_amounts(explorer, default_result):
     assert said.objective == pytest.approx(cheaper.objective - default_result.objective)
     sentence = said.sentence("the previous answer")
     assert "less capex" in sentence and said.sites_in[0] in sentence
+    farther = cheaper.access.mean_km - default_result.access.mean_km
+    assert f"people {abs(farther):,.0f} km {'farther' if farther > 0 else 'closer'} on " \
+        f"average" in sentence
 
 
 def test_a_download_equals_solve_out(explorer, tmp_path_factory):

@@ -91,11 +91,16 @@ class Difference:
 def difference(before, after) -> Difference:
     """How ``after`` differs from ``before`` (two :class:`~siteopt.result.Result`)."""
     old, new = set(before.selected), set(after.selected)
+    words = changes(after.covered_population - before.covered_population,
+                    after.total_capex_eur - before.total_capex_eur,
+                    after.total_power_mw - before.total_power_mw,
+                    after.model.coverage.radius_km)
+    closer = after.access.mean_km - before.access.mean_km
+    if abs(closer) >= 1:   # km; changes under one are left out, as for the other amounts
+        words.append(f"people {abs(closer):,.0f} km {'farther' if closer > 0 else 'closer'} "
+                     f"on average")
     return Difference(sorted(new - old), sorted(old - new), after.objective - before.objective,
-                      changes(after.covered_population - before.covered_population,
-                              after.total_capex_eur - before.total_capex_eur,
-                              after.total_power_mw - before.total_power_mw,
-                              after.model.coverage.radius_km))
+                      words)
 
 
 class Explorer:

@@ -30,7 +30,12 @@ from siteopt.report.maps import (
     partner_links,
     site_colours,
 )
-from siteopt.report.text import consolidation_table, gigafactories_table, limits_table
+from siteopt.report.text import (
+    access_sentence,
+    consolidation_table,
+    gigafactories_table,
+    limits_table,
+)
 from siteopt.report.htmlparts import table_html
 from siteopt.sanitize import printable_text
 from siteopt.summary import caveats, headline
@@ -350,10 +355,11 @@ def legend_html(radius_km: float) -> str:
 
 
 def answer_html(result) -> str:
-    """The headline and caveats of ``result``, escaped."""
+    """The headline and caveats of ``result``, then how far people are from it, escaped."""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(result))
     return (f"<p class='headline'><strong>{html.escape(headline(result))}</strong></p>"
-            + (f"<ul class='caveats'>{items}</ul>" if items else ""))
+            + (f"<ul class='caveats'>{items}</ul>" if items else "")
+            + f"<p class='access'>{html.escape(access_sentence(result))}</p>")
 
 
 def tables_html(result) -> str:
