@@ -602,11 +602,17 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 @click.option("--map", "map_file", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also draw the map of how often each site is chosen (.png, "
                                  ".svg or .pdf).")
+@click.option("--draws-out", "draws_out", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Also write the draws (capex and price factor per site, the "
+                                 "sites whose grid slips) to this JSON file, for audit.")
+@click.option("--draws-in", "draws_in", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Take the draws from this file (written by --draws-out) "
+                                 "instead of sampling: the same draws give the same answer.")
 @FORMAT_OPTION
 @reports_errors
 def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                    time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
-                   workers, plot_file, map_file, output_format):
+                   workers, plot_file, map_file, draws_out, draws_in, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
     every draw solved exactly (here, or on Dask when the work pays for it)."""
 
@@ -616,10 +622,24 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     for out in (plot_file, map_file):
         if out is not None:
             _check_out_suffix(out, (".png", ".svg", ".pdf"))
+    if draws_out is not None:
+        _check_out_suffix(draws_out, (".json",))
+    if draws_in is not None:
+        context = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in
+                 ("draws", "seed", "capex_sd", "grid_delay_prob", "price_sd")
+                 if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if given:
+            from siteopt.errors import ConfigError
+
+            raise ConfigError(f"--draws-in {draws_in}: the file sets the draws; leave out "
+                              f"{', '.join(given)}")
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
-    result = robust(cfg, data_dir, draws=draws, seed=seed,
+    result = robust(cfg, data_dir, draws=draws if draws_in is None else draws_in, seed=seed,
                     spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
                     workers=workers)
+    if draws_out is not None:
+        _write_file(draws_out, result.futures.to_json().encode("utf-8"))
     if map_file is not None:
         from pathlib import Path
 

@@ -536,14 +536,14 @@ def test_robust_is_seeded_and_independent_of_the_workers():
         one.site_frequency.index, key=lambda site: (-one.site_frequency[site], site))
     assert len(one.site_frequency) == 60 and (one.site_frequency == 0).any()
     # why today's optimum breaks a limit, draw by draw, against a solve of the draw
-    from siteopt.analysis.robust import draw_factors
+    from siteopt.analysis.draws import sample_factors
     from siteopt.api import prepare
 
     _, _, prepared = prepare()
     base = prepared.instance
     today = [base.site_ids.index(s) for s in one.today.split(", ")]
     for draw in range(5):
-        capex, slipped, _ = draw_factors(60, 3, draw, Spread(0.3, 0.2, 0.2))
+        capex, slipped, _ = sample_factors(60, 3, draw, Spread(0.3, 0.2, 0.2))
         assert one.draws["today_slipped"][draw] == bool(slipped[today].any())
         assert one.draws["today_over_budget"][draw] == bool(
             (base.capex_eur[today] * capex[today]).sum() > base.budget_eur * (1 + 1e-9))
@@ -553,7 +553,8 @@ def test_robust_is_seeded_and_independent_of_the_workers():
 
 @pytest.mark.parametrize("seed", [12, 15, 18])
 def test_evaluating_every_draw_at_once_equals_each_draw_on_its_own(seed):
-    from siteopt.analysis.robust import Spread, draw_instance, evaluate_on_draws
+    from siteopt.analysis.draws import Draws, Spread
+    from siteopt.analysis.robust import draw_instance, evaluate_on_draws
 
     base = random_instance(seed, 6, 8, 3)
     feasible = [p for p in every_portfolio(base) if portfolio_value(base, p) is not None]
@@ -566,9 +567,10 @@ def test_evaluating_every_draw_at_once_equals_each_draw_on_its_own(seed):
         assert base.objective(terms) == pytest.approx(portfolio_value(base, portfolio),
                                                       abs=1e-12)
     spread = Spread(0.4, 0.3, 0.3)
-    values = evaluate_on_draws(base, names, seed, 25, spread).objective
+    futures = Draws.sample(base.site_ids, 25, seed, spread)
+    values = evaluate_on_draws(base, names, futures).objective
     for draw in range(25):
-        instance = draw_instance(base, seed, draw, spread)
+        instance = draw_instance(base, futures.factors(draw))
         for column, portfolio in enumerate(chosen):
             if instance.violations(portfolio):
                 assert np.isnan(values[draw, column])

@@ -21,7 +21,7 @@ _EXPORTS = {
     "Alternative": "alternatives", "Alternatives": "alternatives", "alternatives": "alternatives",
     "Explanation": "explain", "SiteExplanation": "explain", "explain": "explain",
     "FrontPoint": "pareto", "ParetoFront": "pareto", "pareto": "pareto",
-    "Robustness": "robust", "Spread": "robust", "robust": "robust",
+    "Robustness": "robust", "Spread": "draws", "Draws": "draws", "robust": "robust",
     "Sweep": "sweep", "sweep": "sweep",
 }
 

@@ -23,27 +23,16 @@ import functools
 import json
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.terms import TERMS
 from siteopt.units import changes, eur
-
-#: Most draws one run may solve.
-MAX_DRAWS = 100_000
-
-
-@dataclass(frozen=True)
-class Spread:
-    """How uncertain the inputs are (see the module docstring)."""
-
-    capex_sd: float = 0.2
-    grid_delay_prob: float = 0.2
-    price_sd: float = 0.15
-
 
 @functools.cache
 def _base_data(data_dir: str | None):
@@ -52,41 +41,22 @@ def _base_data(data_dir: str | None):
     return load_data(data_dir)
 
 
-def draw_factors(n_sites: int, seed: int, draw: int, spread: Spread):
-    """Draw ``draw``'s changes: capex factors, sites whose grid slipped, price factors.
-
-    Returns
-    -------
-    capex_factor : ndarray
-        Per site, log-normal with median 1 (all 1 without spread).
-    slipped : ndarray of bool
-        Per site, True with probability ``grid_delay_prob``.
-    price_factor : ndarray
-        Per site, log-normal with median 1.
-    """
-    rng = np.random.default_rng([seed, draw])
-    ones = np.ones(n_sites)
-    capex_factor = np.exp(rng.normal(0.0, spread.capex_sd, n_sites)) if spread.capex_sd else ones
-    slipped = rng.random(n_sites) < spread.grid_delay_prob
-    price_factor = np.exp(rng.normal(0.0, spread.price_sd, n_sites)) if spread.price_sd else ones
-    return capex_factor, slipped, price_factor
-
-
-def draw_instance(base, seed: int, draw: int, spread: Spread):
-    """The instance of draw ``draw``: ``base`` with its capex and electricity costs scaled and
-    the slipped sites made ineligible (coverage and groups unchanged: a group may list a site
-    that cannot be chosen, which the model handles exactly)."""
-    capex_factor, slipped, price_factor = draw_factors(len(base.site_ids), seed, draw, spread)
+def draw_instance(base, factors):
+    """The instance of one draw (``factors``: :meth:`Draws.factors`): ``base`` with its capex
+    and electricity costs scaled and the slipped sites made ineligible (coverage and groups
+    unchanged: a group may list a site that cannot be chosen, which the model handles
+    exactly)."""
+    capex_factor, slipped, price_factor = factors
     return dataclasses.replace(base, capex_eur=base.capex_eur * capex_factor,
                                energy_cost_eur=base.energy_cost_eur * price_factor,
                                eligible=base.eligible & ~slipped)
 
 
-def solve_draw(base, settings, seed: int, draw: int, spread: Spread,
-               start=None) -> dict[str, Any]:
-    """Solve draw ``draw`` to optimality (on a worker; ``base`` is shipped to it once), the
-    search started from ``start`` (:class:`~siteopt.solvers.search.Start`: today's optimum
-    and multipliers; the same for every draw).
+def solve_draw(base, settings, draw: int, factors, start=None) -> dict[str, Any]:
+    """Solve draw ``draw`` (its ``factors``: :meth:`Draws.factors`) to optimality (on a
+    worker; ``base`` is shipped to it once), the search started from ``start``
+    (:class:`~siteopt.solvers.search.Start`: today's optimum and multipliers; the same for
+    every draw).
 
     Returns
     -------
@@ -98,7 +68,7 @@ def solve_draw(base, settings, seed: int, draw: int, spread: Spread,
     from siteopt.solvers import solve_instance
     from siteopt.solvers.outcome import Status
 
-    instance = draw_instance(base, seed, draw, spread)
+    instance = draw_instance(base, factors)
     none = {"draw": draw, "objective": None, "portfolio": None}
     if (instance.required & ~instance.eligible).any():
         return none
@@ -135,7 +105,7 @@ class OnDraws:
     capex_eur: np.ndarray
 
 
-def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -> OnDraws:
+def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
     """Each portfolio on each draw: objective, why it breaks a limit, capital cost.
 
     Only capex, electricity cost and eligibility change between draws, so the other terms
@@ -162,10 +132,9 @@ def evaluate_on_draws(base, portfolios, seed: int, draws: int, spread: Spread) -
     extra = base.extra_site_cost_eur * np.array([sum(len(g) - 1 for g in p) for p in members],
                                                 dtype=float)
     allowed = np.array([not base.violations(p, budget=False) for p in members], dtype=bool)
-    factors = [draw_factors(len(base.site_ids), seed, d, spread) for d in range(draws)]
-    capex = np.array([base.capex_eur * c for c, _, _ in factors])            # draws x sites
-    energy = np.array([base.energy_cost_eur * p for _, _, p in factors])
-    slipped_sites = np.array([s for _, s, _ in factors], dtype=float)
+    capex = base.capex_eur * draws.capex_factor                              # draws x sites
+    energy = base.energy_cost_eur * draws.price_factor
+    slipped_sites = draws.slipped.astype(float)
     capital = capex @ used.T + extra                                         # draws x portfolios
     cost = (capital + energy @ used.T) / base.cost_reference_eur
     over_budget = capital > base.budget_eur * (1 + 1e-9)
@@ -205,8 +174,9 @@ class Robustness:
     today : str
         Today's optimum.
     model : str
-    seed : int
-    spread : Spread
+    seed : int or None
+        None for draws read from a file that names no seed.
+    spread : Spread or None
     data_dir : str or None
         The data directory of the draws (None: the shipped data).
     today_people : float
@@ -215,6 +185,8 @@ class Robustness:
         The budget, EUR.
     radius_km : float
         R, km.
+    futures : Draws
+        The draws themselves (``--draws-out`` writes them).
     """
 
     #: How :attr:`candidates` columns are shown in tables.
@@ -233,12 +205,18 @@ class Robustness:
     candidates: pd.DataFrame
     today: str
     model: str
-    seed: int
-    spread: Spread
+    seed: int | None
+    spread: Spread | None
     data_dir: str | None = None
     today_people: float = float("nan")
     budget_eur: float = float("nan")
     radius_km: float = 500.0
+    futures: Draws | None = None
+
+    @property
+    def origin(self) -> str:
+        """Where the draws came from: ``seed 1``, or a file without a seed."""
+        return "draws read from a file" if self.seed is None else f"seed {self.seed}"
 
     def table(self) -> pd.DataFrame:
         """The distinct optima, ranked by :attr:`RANKING`."""
@@ -252,7 +230,7 @@ class Robustness:
         chosen = self.site_frequency[self.site_frequency > 0]
         never = self.site_frequency[self.site_frequency == 0]
         shown = ", ".join(f"{site} {share:.0%}" for site, share in chosen.head(10).items())
-        lines = [f"{len(frame)} draws (seed {self.seed}; model {self.model}). How often each "
+        lines = [f"{len(frame)} draws ({self.origin}; model {self.model}). How often each "
                  f"site is chosen: {shown}"
                  + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
                  + (f"; never: {len(never)} of the {len(self.site_frequency)} sites." if len(never)
@@ -297,7 +275,8 @@ class Robustness:
     def to_json(self) -> str:
         frame = self.draws
         return json.dumps({
-            "model": self.model, "seed": self.seed, "spread": dataclasses.asdict(self.spread),
+            "model": self.model, "seed": self.seed,
+            "spread": None if self.spread is None else dataclasses.asdict(self.spread),
             "today": self.today, "draws": len(frame), "ranking": self.RANKING,
             "summary": self.summary_lines(),
             "objective": {"mean": float(frame["objective"].mean()),
@@ -329,7 +308,7 @@ class Robustness:
         return plot_frequency(dataset if dataset is not None else _base_data(self.data_dir),
                               self.site_frequency,
                               f"How often each site is chosen in {len(self.draws)} draws "
-                              f"(seed {self.seed})\n{self.model}", ax=ax)
+                              f"({self.origin})\n{self.model}", ax=ax)
 
     def plot(self, ax=None):
         """Histogram of today's optimum's regret over the draws.
@@ -354,7 +333,7 @@ class Robustness:
         return ax
 
 
-def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
+def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: int = 1,
            spread: Spread = Spread(), scheduler: str | None = None,
            workers: int | None = None, **overrides) -> Robustness:
     """Monte Carlo robustness of the optimum (see the module docstring).
@@ -365,7 +344,11 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
         As for :func:`siteopt.solve`.
     data : path, optional
         The data directory (each worker loads it once).
-    draws, seed : int
+    draws : int, Draws or path
+        How many draws to sample with ``seed`` and ``spread``; or the draws themselves, or
+        the path of a file ``--draws-out`` wrote (:meth:`Draws.read`; then ``seed`` and
+        ``spread`` are the file's): the same draws give the same answer.
+    seed : int
     spread : Spread
     scheduler : str, optional
         A Dask scheduler address; by default the draws run here or on a local cluster of
@@ -378,11 +361,23 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     from siteopt.analysis.engine import gather, solve_pool, solve_summary, timed
     from siteopt.api import prepare
 
-    if not 1 <= draws <= MAX_DRAWS:
+    if isinstance(draws, int) and not 1 <= draws <= MAX_DRAWS:
         raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
     data_dir = None if data is None else str(data)
     cfg, dataset, prepared = prepare(model, _base_data(data_dir), overrides)
     base = prepared.instance
+    if isinstance(draws, (str, Path)):
+        draws = Draws.read(draws, base.site_ids)
+    if isinstance(draws, Draws):
+        futures = draws
+        if futures.site_ids != list(base.site_ids):
+            raise ConfigError("the draws are for other candidate sites than the data's; "
+                              "read them with Draws.read(path, site_ids) of this data")
+        seed = futures.seed
+        spread = futures.spread
+    else:
+        futures = Draws.sample(base.site_ids, draws, seed, spread)
+    draws = len(futures)
     # today's optimum, where draws start; a draw takes about as long to solve
     (summary, start), seconds = timed(solve_summary, cfg, dataset, {})
     if summary["status"] == "infeasible":
@@ -392,12 +387,13 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
     with solve_pool(scheduler, workers, seconds * draws, draws) as client:
         shipped = client.scatter(base, broadcast=True)   # once, not per draw
         solved = gather(client, client.map(
-            solve_draw, [shipped] * draws, [cfg.solver] * draws, [seed] * draws, numbers,
-            [spread] * draws, [start] * draws, pure=False), "draws solved")
+            solve_draw, [shipped] * draws, [cfg.solver] * draws, numbers,
+            [futures.factors(i) for i in numbers], [start] * draws, pure=False),
+            "draws solved")
     found = {_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
     found.setdefault(_label(today), today)
     labels = list(found)
-    on = evaluate_on_draws(base, list(found.values()), seed, draws, spread)
+    on = evaluate_on_draws(base, list(found.values()), futures)
     column = {label: i for i, label in enumerate(labels)}
     index = {site: i for i, site in enumerate(base.site_ids)}
     coverage = base.evaluate_many([[[index[s] for s in g] for g in found[label]]
@@ -442,4 +438,4 @@ def robust(model=None, data=None, draws: int = 1000, seed: int = 1,
         pd.Series({g: n / count for g, n in sorted(factories.items())}, dtype=float),
         candidates, _label(today), cfg.description, seed, spread, data_dir,
         people.get(_label(today), np.nan), base.budget_eur,
-        cfg.coverage.radius_km)
+        cfg.coverage.radius_km, futures)

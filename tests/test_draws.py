@@ -1,0 +1,132 @@
+"""The draws of `siteopt robust`: written for audit, read back exactly, checked as untrusted
+input (issue 28, trust and audit)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from siteopt.analysis.draws import Draws, Spread
+from siteopt.errors import InputError
+from siteopt.paths import display_path
+
+SITES = ["AA-ONE", "AA-TWO", "BB-ONE"]
+
+
+def test_draws_written_read_back_are_the_same_numbers(tmp_path):
+    drawn = Draws.sample(SITES, 40, 7, Spread(0.3, 0.4, 0.2))
+    path = tmp_path / "draws.json"
+    path.write_text(drawn.to_json(), encoding="utf-8")
+    read = Draws.read(path, SITES)
+    assert np.array_equal(read.capex_factor, drawn.capex_factor)   # exactly, not nearly
+    assert np.array_equal(read.price_factor, drawn.price_factor)
+    assert np.array_equal(read.slipped, drawn.slipped) and drawn.slipped.any()
+    assert (read.seed, read.spread) == (7, Spread(0.3, 0.4, 0.2))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    first = document["draws"][0]
+    assert first["slipped"] == [s for s, gone in zip(SITES, drawn.slipped[0]) if gone]
+    assert first["capex_factor"] == dict(zip(SITES, drawn.capex_factor[0].tolist()))
+
+
+def test_draw_i_is_the_same_however_many_are_drawn():
+    few, many = Draws.sample(SITES, 3, 5, Spread()), Draws.sample(SITES, 30, 5, Spread())
+    assert np.array_equal(few.capex_factor, many.capex_factor[:3])
+    assert np.array_equal(few.slipped, many.slipped[:3])
+
+
+def _file(tmp_path, draws, **top):
+    document = {"format": "siteopt-draws", "version": 1, "seed": 1, "spread": None,
+                "draws": draws, **top}
+    path = tmp_path / "draws.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _draw(**change):
+    row = {"draw": 0, "capex_factor": {s: 1.0 for s in SITES}, "slipped": [],
+           "price_factor": {s: 1.0 for s in SITES}}
+    row.update(change)
+    return row
+
+
+@pytest.mark.parametrize("draws, said", [
+    ([_draw(capex_factor={"AA-ONE": 1.0, "AA-TWO": 1.0})],
+     "draw 0, column capex_factor: no factor for BB-ONE; give one for every candidate site"),
+    ([_draw(), _draw(price_factor={"AA-ONE": 1, "AA-TWO": -2, "BB-ONE": 1})],
+     "draw 1, column price_factor: site AA-TWO: -2 is not a number above 0"),
+    ([_draw(capex_factor={"AA-ONE": "1.1", "AA-TWO": 1, "BB-ONE": 1})],
+     "draw 0, column capex_factor: site AA-ONE: '1.1' is not a number above 0"),
+    ([_draw(capex_factor={"AA-ONE": True, "AA-TWO": 1, "BB-ONE": 1})],
+     "site AA-ONE: True is not a number above 0"),
+    ([_draw(capex_factor={"AA-ONE": 1, "AA-TWO": 1, "BB-ONE": 1, "=cmd|'/c calc'!A1": 1})],
+     "\"=cmd|'/c calc'!A1\" is not a candidate site of the data"),
+    ([_draw(slipped=["ZZ-NONE"])],
+     "draw 0, column slipped: 'ZZ-NONE' is not a candidate site of the data"),
+    ([_draw(slipped="AA-ONE")], "draw 0, column slipped: must be a list of site IDs"),
+    ([], "column draws: \"draws\" must be a list of 1 to 100,000 draws"),
+    (["not a draw"], "draw 0: each draw must be an object"),
+])
+def test_a_bad_draws_file_is_one_line_naming_draw_field_site_and_value(tmp_path, draws, said):
+    path = _file(tmp_path, draws)
+    with pytest.raises(InputError) as raised:
+        Draws.read(path, SITES)
+    message = str(raised.value)
+    assert "\n" not in message and said in message
+    assert message.startswith(display_path(path) + (", column" if not draws else " draw"))
+
+
+@pytest.mark.parametrize("text, said", [
+    ("{not json", "not a JSON document"),
+    ('{"format": "siteopt-draws", "version": 1, "draws": [{"capex_factor": {"AA-ONE": NaN}}]}',
+     "NaN is not a number JSON allows"),
+    ('{"format": "other"}', "not a draws file"),
+    ('{"format": "siteopt-draws", "version": 9, "draws": []}', "version 9 is not one"),
+])
+def test_a_file_that_is_not_draws_is_refused(tmp_path, text, said):
+    path = tmp_path / "draws.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=said):
+        Draws.read(path, SITES)
+
+
+def test_robust_on_given_draws_equals_robust_on_their_seed():
+    from siteopt.analysis import robust
+    from siteopt.api import prepare
+
+    spread = Spread(0.3, 0.2, 0.2)
+    sampled = robust(draws=6, seed=11, spread=spread, workers=1)
+    _, _, prepared = prepare()
+    given = robust(draws=Draws.sample(prepared.instance.site_ids, 6, 11, spread), workers=2)
+    assert given.candidates.equals(sampled.candidates)
+    assert given.draws.equals(sampled.draws)
+    assert given.summary_lines() == sampled.summary_lines()
+
+
+def test_the_command_writes_the_draws_and_reads_them_back(run_cli, tmp_path):
+    out = tmp_path / "draws.json"
+    first = run_cli("robust", "--draws", "4", "--seed", "2", "--workers", "1",
+                    "--draws-out", str(out), "--format", "json")
+    assert first.exit_code == 0
+    again = run_cli("robust", "--draws-in", str(out), "--workers", "1", "--format", "json")
+    assert again.exit_code == 0
+    one, two = json.loads(first.output), json.loads(again.output)
+    assert one["candidates"] == two["candidates"] and one["summary"] == two["summary"]
+    assert len(json.loads(out.read_text(encoding="utf-8"))["draws"]) == 4
+    both = run_cli("robust", "--draws-in", str(out), "--seed", "3")
+    assert both.exit_code == 2
+    assert "the file sets the draws; leave out --seed" in both.output
+
+
+def test_a_bad_draws_file_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = _file(tmp_path, [_draw()])   # factors for sites the shipped data does not have
+    done = subprocess.run([str(Path(sys.executable).with_name("siteopt")), "robust",
+                           "--draws-in", str(path)], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "draw 0" in lines[0]
