@@ -9,6 +9,7 @@ stop and only the latest settings are solved and shown (no queue of stale answer
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import html
 import io
@@ -441,17 +442,24 @@ class ExplorerPage:
         return apply
 
     # --- take it further -----------------------------------------------------------------
-    def _download(self, name: str):
-        """The file ``name`` of ``solve --out`` for the answer on screen (made on first ask)."""
+    async def _download(self, name: str):
+        """The file ``name`` of ``solve --out`` for the answer on screen, made on first ask
+        in a thread (report.html takes about 2 s: the page and the other tabs go on)."""
         if self.shown is None or not self.shown.ok:
             return io.BytesIO(b"")
         answer = self.shown
+        content = await asyncio.get_running_loop().run_in_executor(
+            None, self._file_bytes, answer, name)
+        return io.BytesIO(content)
+
+    def _file_bytes(self, answer: Answer, name: str) -> bytes:
         if not answer.complete:   # the files of solve --out name the runner-up
             answer = self.explorer.answer(answer.settings)
         result = answer.result
-        if self.downloads.get(name, (None,))[0] is not result:
-            self.downloads[name] = (result, self.explorer.download(result, name))
-        return io.BytesIO(self.downloads[name][1])
+        kept = self.downloads.get(name)
+        if kept is None or kept[0] is not result:
+            kept = self.downloads[name] = (result, self.explorer.download(result, name))
+        return kept[1]
 
 
 def warm_up(explorer: Explorer) -> None:
