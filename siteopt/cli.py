@@ -652,7 +652,7 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
         click.echo(textwrap.fill(printable_text(line), terminal_width()))
     click.echo("")
     click.echo(render_table(result.candidates.head(10),
-                            title=f"The draws' optima and today's, ranked by {result.RANKING}",
+                            title=f"The draws' optima and today's, ranked by {result.ranking}",
                             formats=result.FORMATS, width=terminal_width()), nl=False)
 
 

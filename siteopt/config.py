@@ -156,6 +156,13 @@ class Solver:
                         choices=METHODS)
 
 
+@dataclass(frozen=True)
+class Robust:
+    budget_risk: float = _spec(0.05, "siteopt robust: the share of draws in which a portfolio's "
+                                     "capital cost may exceed the budget (0: in none)",
+                               minimum=0, maximum=1)
+
+
 SECTIONS: dict[str, type] = {
     "budget": Budget,
     "limits": Limits,
@@ -165,6 +172,7 @@ SECTIONS: dict[str, type] = {
     "costs": Costs,
     "sites": Sites,
     "solver": Solver,
+    "robust": Robust,
 }
 
 
@@ -191,6 +199,7 @@ class ModelConfig:
     costs: Costs = field(default_factory=Costs)
     sites: Sites = field(default_factory=Sites)
     solver: Solver = field(default_factory=Solver)
+    robust: Robust = field(default_factory=Robust)
     source: str = "<defaults>"
     notes: tuple[str, ...] = field(default=(), compare=False)
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False)

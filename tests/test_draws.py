@@ -130,3 +130,20 @@ def test_a_bad_draws_file_exits_2_with_one_line(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "draw 0" in lines[0]
+
+
+def test_the_budget_risk_sets_which_portfolios_rank_first():
+    from siteopt.analysis import robust
+
+    spread = Spread(0.3, 0.2, 0.2)
+    any_risk = robust(draws=8, seed=5, spread=spread, workers=1,
+                      **{"robust.budget_risk": 1.0})
+    means = any_risk.candidates["mean objective"].tolist()
+    assert means == sorted(means, reverse=True)   # every portfolio within: by the mean alone
+    careful = robust(draws=8, seed=5, spread=spread, workers=1,
+                     **{"robust.budget_risk": 0.7})
+    over = careful.candidates["over budget in"] > 0.7
+    assert over.tolist() == sorted(over.tolist())   # those over budget in at most 70 % first
+    assert 0 < (~over).sum() < len(over)            # both kinds were found
+    assert careful.candidates["portfolio"].iloc[0] != any_risk.candidates["portfolio"].iloc[0]
+    assert "within the budget in at least 30% of the draws" in careful.ranking

@@ -40,10 +40,6 @@ import numpy as np
 import pandas as pd
 
 from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread
-
-#: The share of draws in which a portfolio may go over the budget and still rank first (the
-#: default of ``robust.budget_risk`` in issue 28: within the budget in 95 % of the futures).
-BUDGET_RISK = 0.05
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.terms import TERMS
 from siteopt.units import changes, eur
@@ -190,7 +186,7 @@ class Robustness:
         Every distinct optimum found (and today's), valued on every draw: its mean objective,
         standard deviation and 5 % quantile, the share of draws in which it is over budget
         and in which a member's grid slips, the share of draws it is optimal in. Ranked by
-        :attr:`RANKING`.
+        :attr:`ranking`.
     today : str
         Today's optimum.
     model : str
@@ -207,14 +203,14 @@ class Robustness:
         R, km.
     futures : Draws
         The draws themselves (``--draws-out`` writes them).
+    budget_risk : float
+        ``robust.budget_risk``: the share of draws a portfolio may be over budget in and still
+        rank among the first.
     """
 
     #: How :attr:`candidates` columns are shown in tables.
     FORMATS = {"mean objective": ".4f", "sd": ".4f", "5 % quantile": ".4f",
                "over budget in": ".0%", "a member's grid slips in": ".0%", "optimal in": ".0%"}
-    #: The rule :attr:`candidates` are ranked by.
-    RANKING = (f"staying within the budget in at least {1 - BUDGET_RISK:.0%} of the draws "
-               f"first, then the mean objective over all draws")
 
     draws: pd.DataFrame
     site_frequency: pd.Series
@@ -229,6 +225,13 @@ class Robustness:
     budget_eur: float = float("nan")
     radius_km: float = 500.0
     futures: Draws | None = None
+    budget_risk: float = 0.05
+
+    @property
+    def ranking(self) -> str:
+        """The rule :attr:`candidates` are ranked by, in words."""
+        return (f"staying within the budget in at least {1 - self.budget_risk:.0%} of the draws "
+                f"first, then the mean objective over all draws")
 
     @property
     def origin(self) -> str:
@@ -236,7 +239,7 @@ class Robustness:
         return "draws read from a file" if self.seed is None else f"seed {self.seed}"
 
     def table(self) -> pd.DataFrame:
-        """The distinct optima, ranked by :attr:`RANKING`."""
+        """The distinct optima, ranked by :attr:`ranking`."""
         return self.candidates
 
     def summary_lines(self) -> list[str]:
@@ -277,13 +280,13 @@ class Robustness:
                 f"({regret.mean() / frame['objective'][solved].mean():.2%})"
                 + (f": {', '.join(said)}" if said else "") + ".")
         top = self.candidates.iloc[0]
-        within = top["over budget in"] <= BUDGET_RISK + 1e-12
+        within = top["over budget in"] <= self.budget_risk + 1e-12
         lines.append(
-            f"Ranked by {self.RANKING}: first {top['portfolio']} (mean "
+            f"Ranked by {self.ranking}: first {top['portfolio']} (mean "
             f"{top['mean objective']:.4f}, sd {top['sd']:.4f}; over budget in "
             f"{top['over budget in']:.0%} of the draws)"
             + ("." if within else f"; none of the {len(self.candidates)} portfolios found "
-               f"stays within the budget in at least {1 - BUDGET_RISK:.0%} of the draws, so "
+               f"stays within the budget in at least {1 - self.budget_risk:.0%} of the draws, so "
                f"the ranking is by the mean alone."))
         lines.append(f"The draws' own optima: objective mean {frame['objective'].mean():.4f}, 5-95 % "
                      f"{frame['objective'].quantile(0.05):.4f}-"
@@ -299,7 +302,7 @@ class Robustness:
         return json.dumps({
             "model": self.model, "seed": self.seed,
             "spread": None if self.spread is None else dataclasses.asdict(self.spread),
-            "today": self.today, "draws": len(frame), "ranking": self.RANKING,
+            "today": self.today, "draws": len(frame), "ranking": self.ranking,
             "summary": self.summary_lines(),
             "objective": {"mean": float(frame["objective"].mean()),
                           "p5": float(frame["objective"].quantile(0.05)),
@@ -455,7 +458,7 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         "optimal in": [optimal_in.get(label, 0) / draws for label in labels],
     })
     order = np.lexsort((candidates["portfolio"].to_numpy(), -candidates["mean objective"],
-                        over > BUDGET_RISK + 1e-12))
+                        over > cfg.robust.budget_risk + 1e-12))
     candidates = candidates.iloc[order].reset_index(drop=True)
     every_site = [site for site, ok in zip(base.site_ids, base.eligible) if ok]
     frequency = pd.Series({site: sites.get(site, 0) / count for site in every_site},
@@ -466,4 +469,4 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         pd.Series({g: n / count for g, n in sorted(factories.items())}, dtype=float),
         candidates, _label(today), cfg.description, seed, spread, data_dir,
         people.get(_label(today), np.nan), base.budget_eur,
-        cfg.coverage.radius_km, futures)
+        cfg.coverage.radius_km, futures, cfg.robust.budget_risk)

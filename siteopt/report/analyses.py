@@ -84,7 +84,7 @@ def _robust(result, dataset) -> str:
         f"log-normal factor ({spread.price_sd:g}); every draw is solved exactly.</p>",
         "<div id='robust-summary'>" + "".join(f"<p>{html.escape(line)}</p>"
                                                for line in result.summary_lines()) + "</div>",
-        f"<p>The draws' optima and today's, ranked by {html.escape(result.RANKING)}:</p>",
+        f"<p>The draws' optima and today's, ranked by {html.escape(result.ranking)}:</p>",
         table_html(result.candidates.head(10), result.FORMATS, "robust"),
         png_img(result.plot_map(dataset), "map of how often each site is chosen",
                 "robust-map"),
