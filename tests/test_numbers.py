@@ -294,3 +294,18 @@ def test_the_command_line_shows_a_warning_as_one_line(data_dir):
     assert done.stderr.splitlines() == [
         "warning: data/sites.csv line 5, column gpus: DE-JUL plans 130 accelerators, "
         f"fewer than 1,000: a gigafactory plans about 100,000; check the thousands separator"]
+
+
+def test_a_cell_with_a_space_in_its_exponent_is_read_as_classify_reads_it():
+    """Found by Hypothesis: pandas' parser let '+0E 0' through and NumPy then refused it."""
+    import numpy as np
+
+    from siteopt.data.numbers import classify, read_column
+
+    cells = np.array(["+0E 0", "1e 3", "2.5"], dtype=str)
+    read = read_column(cells, np.zeros(3, dtype=bool))
+    for position, cell in enumerate(cells):
+        expected = classify(cell)
+        assert read.kind[position] == expected.kind
+        assert (np.isnan(read.value[position]) and np.isnan(expected.value)) or \
+            read.value[position] == expected.value

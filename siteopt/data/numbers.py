@@ -168,6 +168,8 @@ class ColumnReading:
 
 
 _DOT, _COMMA, _ZERO = ord("."), ord(","), ord("0")
+#: The characters of a cell the vectorised reading takes (after ',' became '.').
+_FAST_CODES = np.array([ord(c) for c in "0123456789+-.eE"], dtype=np.uint32)
 
 
 def read_column(values: np.ndarray, missing: np.ndarray) -> ColumnReading:
@@ -202,9 +204,11 @@ def read_column(values: np.ndarray, missing: np.ndarray) -> ColumnReading:
         cells[cells == _COMMA] = _DOT
         numbers = pd.to_numeric(pd.Series(cells.view(text.dtype).ravel(), dtype=object),
                                 errors="coerce").to_numpy(dtype=float)
-        # pandas reads only ASCII digits, signs, one '.' and an exponent (and 'inf'): the
-        # malformed ('1e', '--1', '1 200'), other digits and 'inf' go to classify
-        read = np.isfinite(numbers)
+        # pandas reads ASCII digits, signs, one '.' and an exponent (and 'inf'), but also lets
+        # some spaces through ('+0E 0'); cells with any other character, the malformed ('1e',
+        # '--1', '1 200'), other digits and 'inf' go to classify
+        plain = np.all(np.isin(cells, _FAST_CODES) | (cells == 0), axis=1)
+        read = np.isfinite(numbers) & plain
         at, cells, has_mark, symbol = at[read], cells[read], has_mark[read], symbol[read]
         # pandas' fast parser may miss the nearest double ('+3E81' -> 2.9999999999999996e+81);
         # NumPy's conversion of the same text is correctly rounded, as Python's float() is
