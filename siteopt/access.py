@@ -68,6 +68,8 @@ class Access:
         member site, km.
     worst_point : str
         The ``point_id`` of the populated point farthest from the portfolio ("" without one).
+    worst_row : int
+        Its row in the demand points (-1 without one).
     backup_share : float
         Share of people within R of member sites of two or more gigafactories (0..1).
     countries : list of CountryAccess
@@ -79,6 +81,7 @@ class Access:
     mean_km: float
     worst_km: float
     worst_point: str
+    worst_row: int
     backup_share: float
     countries: list[CountryAccess]
     nearest_km: np.ndarray = field(repr=False)
@@ -169,6 +172,7 @@ def measure(point_id, point_lat, point_lon, population, point_country, site_lat,
         mean_km=float(np.dot(population, nearest) / total) if total else float("nan"),
         worst_km=float(far[worst]) if worst >= 0 else float("nan"),
         worst_point=str(np.asarray(point_id, dtype=object)[worst]) if worst >= 0 else "",
+        worst_row=worst,
         backup_share=float(population[groups >= 2].sum() / total) if total else float("nan"),
         countries=rows, nearest_km=nearest, people=population)
 

@@ -27,7 +27,7 @@ def test_hand_computed_distances_and_backup():
                     radius_km=200.0)
     assert found.mean_km == pytest.approx(DEGREE_KM, rel=1e-12)   # (1 x 1 + 3 x 1) / 4 degrees
     assert found.worst_km == pytest.approx(DEGREE_KM, rel=1e-12)  # the empty point not counted
-    assert found.worst_point == "p1"   # the first of equally far points
+    assert (found.worst_point, found.worst_row) == ("p1", 0)   # the first of equally far
     assert found.backup_share == 0.0
     assert found.mean_ms == pytest.approx(DEGREE_KM / 50)
     assert [(c.country, c.people, c.share_within_r) for c in found.countries] == \

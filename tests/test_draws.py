@@ -147,3 +147,25 @@ def test_the_budget_risk_sets_which_portfolios_rank_first():
     assert 0 < (~over).sum() < len(over)            # both kinds were found
     assert careful.candidates["portfolio"].iloc[0] != any_risk.candidates["portfolio"].iloc[0]
     assert "within the budget in at least 30% of the draws" in careful.ranking
+
+
+def test_an_unreadable_draws_file_is_one_line(tmp_path):
+    path = tmp_path / "draws.json"
+    path.mkdir()   # a directory where the file should be
+    with pytest.raises(InputError, match="draws file not found"):
+        Draws.read(path, SITES)
+
+
+def test_a_draws_file_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = _file(tmp_path, [_draw()])
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", refuse)   # as root, chmod would not stop a read
+    with pytest.raises(InputError) as raised:
+        Draws.read(path, SITES)
+    assert str(raised.value) == f"{display_path(path)}: cannot be read (Permission denied); " \
+                                "check its permissions"

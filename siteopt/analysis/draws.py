@@ -123,6 +123,8 @@ class Draws:
         try:
             document = json.loads(source.read_text(encoding="utf-8"),
                                   parse_constant=_no_constant)
+        except OSError as err:
+            raise bad(f"cannot be read ({err.strerror}); check its permissions") from None
         except (UnicodeDecodeError, ValueError) as err:
             raise bad(f"not a JSON document ({printable_text(str(err))[:120]}); give the "
                       f"file --draws-out wrote") from None

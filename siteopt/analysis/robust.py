@@ -355,9 +355,10 @@ class Robustness:
         ax.set_ylabel("draws")
         ax.yaxis.get_major_locator().set_params(integer=True)
         unsolved = len(self.draws) - len(regret)
-        ax.set_title(f"{len(self.draws)} draws: today's optimum is the draw's own optimum in "
-                     f"{(regret.abs() <= 1e-9).sum()}"
-                     + (f" ({unsolved} draws without a portfolio not shown)" if unsolved
+        ax.set_title(f"How much today's optimum loses in each of {len(self.draws)} futures\n"
+                     f"It is the best choice for that future in {(regret.abs() <= 1e-9).sum()} "
+                     f"of them; the mean loss is {regret.mean():.3f} points"
+                     + (f" ({unsolved} futures without a portfolio not shown)" if unsolved
                         else ""), loc="left", fontsize=10)
         return ax
 

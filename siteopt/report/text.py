@@ -43,12 +43,12 @@ def access_sentence(result: Result) -> str:
     """How far people are from the portfolio, in words: the mean and the worst distance to
     the nearest member site, and who is within reach of two gigafactories."""
     access = result.access
-    if not access.worst_point or not result.selected:   # no people, or no member site
+    if access.worst_row < 0 or not result.selected:   # no people, or no member site
         return ""
     radius = result.model.coverage.radius_km
     demand = result.dataset.demand_table
     backup = access.backup_share * float(demand["population"].sum())
-    row = list(demand["point_id"]).index(access.worst_point)
+    row = access.worst_row
     place = printable_text(f"{demand['name'][row]} ({demand['country'][row]})")
     return (f"On average a person lives {access.mean_km:,.0f} km from the nearest member site "
             f"(about {access.mean_ms:.0f} ms round trip); the farthest place, {place}, "

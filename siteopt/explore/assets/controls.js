@@ -1,8 +1,8 @@
 // The explorer's controls: native form elements, each with a visible <label> that is also its
 // accessible name. Every user action becomes one `event` ({n, kind, ...}) for Python, which
 // checks it with the model file's schema; Python sends back `values` (with `answered`, the
-// number of the last action it had handled), `notes`, `required`, `excluded` and `scenario`. Values from the data (site IDs and names) are set as text or as
-// properties, never as HTML.
+// number of the last action it had handled), `notes`, `required`, `excluded` and `scenario`.
+// Values from the data (site IDs and names) are set as text or as properties, never as HTML.
 
 function element(tag, properties = {}, children = []) {
   const node = document.createElement(tag);
