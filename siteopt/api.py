@@ -27,7 +27,7 @@ from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.instance import prepare_instance
 from siteopt.paths import default_model_path, display_path, model_path
 from siteopt.result import Result
-from siteopt.solvers import solve_instance
+from siteopt.solvers import solve_fewest, solve_instance
 from siteopt.solvers.outcome import SolverOutcome, Status
 
 #: Short keyword names accepted by :func:`solve`, and the model keys they set.
@@ -60,9 +60,10 @@ def resolve_model(model: str | Path | ModelConfig | None = None,
 
 
 def prepare(model=None, data=None, overrides: dict[str, Any] | None = None,
-            timings: dict[str, float] | None = None):
+            timings: dict[str, float] | None = None, terms: tuple[str, ...] = ()):
     """The effective model and its instance, ready to solve (``load`` and ``coverage``
-    seconds go into ``timings``).
+    seconds go into ``timings``); the rows of the access ``terms`` are in the model even at
+    weight 0 (for a Pareto front over them).
 
     Returns
     -------
@@ -76,7 +77,7 @@ def prepare(model=None, data=None, overrides: dict[str, Any] | None = None,
     dataset = data if isinstance(data, Dataset) else load_data(data)
     timings["load"] = time.perf_counter() - start
     start = time.perf_counter()
-    prepared = prepare_instance(dataset, cfg)
+    prepared = prepare_instance(dataset, cfg, terms)
     timings["coverage"] = time.perf_counter() - start
     return cfg, dataset, prepared
 
@@ -132,8 +133,13 @@ def solve_prepared(cfg: ModelConfig, dataset: Dataset, prepared, timings: dict[s
         because it was not asked for (the search path skips it; HiGHS finds it on the way):
         the explorer shows such an answer at once and proves the runner-up next.
     """
-    outcome, method = solve_instance(prepared.instance, cfg.solver, timings,
-                                     runner_up=runner_up)
+    fewest = None
+    if cfg.access.fewest_gigafactories:
+        outcome, method, fewest = solve_fewest(prepared.instance, cfg.solver, timings,
+                                               runner_up=runner_up)
+    else:
+        outcome, method = solve_instance(prepared.instance, cfg.solver, timings,
+                                         runner_up=runner_up)
     if outcome.status == Status.INFEASIBLE:
         from siteopt.solvers.infeasibility import conflict_message
 
@@ -144,10 +150,11 @@ def solve_prepared(cfg: ModelConfig, dataset: Dataset, prepared, timings: dict[s
     if broken:
         raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
                           f"{', '.join(broken)}; the solution cannot be trusted")
-    return _make_result(dataset, cfg, prepared, outcome, timings, method)
+    return _make_result(dataset, cfg, prepared, outcome, timings, method, fewest)
 
 
-def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Result:
+def _make_result(dataset, cfg, prepared, outcome, timings, method: str,
+                 fewest: int | None = None) -> Result:
     instance = prepared.instance
     selected = outcome.selected
     terms = instance.evaluate(outcome.gigafactories)
@@ -179,7 +186,7 @@ def _make_result(dataset, cfg, prepared, outcome, timings, method: str) -> Resul
                 "formulation": "compact" if instance.compact else "candidates",
                 "candidates": None if instance.compact else len(instance.candidates),
                 "ties": outcome.ties, "ties_settled": outcome.ties_settled,
-                "solves": outcome.solves},
+                "solves": outcome.solves, "fewest_gigafactories": fewest},
         runner_up=_runner_up(instance, outcome, members),
         inputs={**dataset.sha256, "model": cfg.sha256()},
         timings=timings,

@@ -28,6 +28,7 @@ from typing import Any
 
 from siteopt.errors import ConfigError
 from siteopt.paths import model_name, shipped_scenarios
+from siteopt.terms import DECAYS, TERMS
 
 #: Solvers siteopt supports, by the name used in model files and on the command line.
 SOLVERS = ("cbc", "highs")
@@ -77,6 +78,9 @@ class Coverage:
     radius_km: float = _spec(500.0, "Radius R within which a member site covers population "
                                     "(500 km is about 10 ms round trip over fibre)", "km",
                              minimum=0, exclusive_minimum=True)
+    decay: str = _spec("step", "How a point counts towards C with its distance n to the nearest "
+                               "member site: 'step' (1 within R, else 0), 'linear' "
+                               "(max(0, 1 - n/R)) or 'exponential' (exp(-n/R))", choices=DECAYS)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,32 @@ class Weights:
     clean_reference_g_per_kwh: float = _spec(1000.0, "CO2 intensity g_ref at which a site's "
                                                      "power counts as not clean at all", "g/kWh",
                                              minimum=0, exclusive_minimum=True)
+    latency: float = _weight(0.0, "Weight of A, one minus the people-weighted mean distance to "
+                                  "the nearest member site (capped at access.reference_km) over "
+                                  "access.reference_km")
+    worst: float = _weight(0.0, "Weight of W, one minus the distance of the worst-served "
+                                "populated point (capped at access.reference_km) over "
+                                "access.reference_km")
+    backup: float = _weight(0.0, "Weight of B, the share of people within R of member sites of "
+                                 "at least two different gigafactories")
+    fairness: float = _weight(0.0, "Weight of F, the lowest share of people within R over the "
+                                   "member states with people")
+
+
+@dataclass(frozen=True)
+class Access:
+    reference_km: float = _spec(2000.0, "Distance D at which a point counts as not served at all "
+                                        "in A and W (farther points count as D)", "km",
+                                minimum=0, exclusive_minimum=True)
+    max_km: float = _spec(0.0, "Every populated point within this distance of a member site "
+                               "(0: no such limit)", "km", minimum=0)
+    min_country_share: float = _spec(0.0, "Every member state with people has at least this share "
+                                          "of them within R of a member site (0: no such limit)",
+                                     minimum=0, maximum=1)
+    fewest_gigafactories: bool = _spec(False, "Find the fewest gigafactories that keep every "
+                                              "rule and limit, then the best portfolio of that "
+                                              "many (the set-covering question, models/"
+                                              "cover-all.toml)")
 
 
 @dataclass(frozen=True)
@@ -169,6 +199,7 @@ SECTIONS: dict[str, type] = {
     "coverage": Coverage,
     "consolidation": Consolidation,
     "weights": Weights,
+    "access": Access,
     "costs": Costs,
     "sites": Sites,
     "solver": Solver,
@@ -196,6 +227,7 @@ class ModelConfig:
     coverage: Coverage = field(default_factory=Coverage)
     consolidation: Consolidation = field(default_factory=Consolidation)
     weights: Weights = field(default_factory=Weights)
+    access: Access = field(default_factory=Access)
     costs: Costs = field(default_factory=Costs)
     sites: Sites = field(default_factory=Sites)
     solver: Solver = field(default_factory=Solver)
@@ -481,8 +513,6 @@ def model_template() -> str:
 #: A budget below this (EUR) is a typing slip: billions given as euros (``--budget 20``).
 MIN_BUDGET_EUR = 1e6
 
-#: The weights of the objective's terms (``clean_reference_g_per_kwh`` is a parameter).
-TERM_WEIGHTS = ("coverage", "grid", "spread", "clean", "green", "letters", "cost")
 
 
 def check_consistency(cfg: ModelConfig) -> ModelConfig:
@@ -497,10 +527,16 @@ def check_consistency(cfg: ModelConfig) -> ModelConfig:
         raise ConfigError(f"{cfg.origin('budget.total_eur')}: budget.total_eur = {budget:g} EUR "
                           f"is less than EUR 1 m, too little for any gigafactory; did you mean "
                           f"{budget:g}e9 (EUR {budget:g} bn)?")
-    if not any(getattr(cfg.weights, term) > 0 for term in TERM_WEIGHTS if term != "cost"):
-        raise ConfigError("every weight of weights.coverage, grid, spread, clean, green and "
-                          "letters is 0, so no portfolio scores above choosing nothing; set at "
-                          "least one of them above 0")
+    scaled = [t for t in ("grid", "spread", "clean", "green") if getattr(cfg.weights, t) > 0]
+    if cfg.access.fewest_gigafactories and scaled:
+        raise ConfigError(f"access.fewest_gigafactories = true compares portfolios of the fewest "
+                          f"gigafactories, but weights.{scaled[0]} counts per the model's "
+                          f"max_gigafactories; set weights.{', '.join(scaled)} to 0")
+    if not cfg.access.fewest_gigafactories and not any(
+            getattr(cfg.weights, term) > 0 for term in TERMS if term != "cost"):
+        raise ConfigError("every weight of weights.coverage, grid, spread, clean, green, "
+                          "letters, latency, worst, backup and fairness is 0, so no portfolio "
+                          "scores above choosing nothing; set at least one of them above 0")
     return cfg
 
 

@@ -18,6 +18,8 @@ from siteopt.data.schema import id_hint
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.model import SelectionInstance
+from siteopt.model.access_rows import AccessData
+from siteopt.terms import ACCESS_TERMS
 from siteopt.paths import display_path
 from siteopt.units import eur
 
@@ -181,6 +183,71 @@ def diagnose_candidates(instance: SelectionInstance) -> None:
             f"consolidation.link_km = {instance.link_km:g} km")
 
 
+def access_data(dataset: Dataset, cfg: ModelConfig, coverage: Coverage,
+                eligible: np.ndarray, terms: tuple[str, ...] = ()) -> AccessData:
+    """The demand points and the ``access`` settings for the terms A, W, B, F (the rows of
+    ``terms`` in the model whatever their weight)."""
+    demand, sites = dataset.demand_table, dataset.site_table
+    states, state = np.unique(np.asarray(demand["country"], dtype=object).astype(str),
+                              return_inverse=True)
+    return AccessData(
+        point_lat=np.asarray(demand["lat"], float), point_lon=np.asarray(demand["lon"], float),
+        point_people=np.asarray(demand["population"], float),
+        point_state=state.astype(np.int64), states=tuple(states.tolist()),
+        point_group=np.asarray(coverage.group_of_point, np.int64),
+        point_ids=tuple(np.asarray(demand["point_id"], dtype=object).astype(str).tolist()),
+        site_lat=np.asarray(sites["lat"], float), site_lon=np.asarray(sites["lon"], float),
+        eligible=eligible, radius_km=cfg.coverage.radius_km,
+        reference_km=cfg.access.reference_km, decay=cfg.coverage.decay,
+        max_km=cfg.access.max_km, min_country_share=cfg.access.min_country_share,
+        terms_in_model=tuple(t for t in terms if t in ACCESS_TERMS))
+
+
+def diagnose_access(instance: SelectionInstance, dataset: Dataset) -> None:
+    """``access.max_km`` and ``access.min_country_share`` that no portfolio can meet: name the
+    points or member states out of reach and the nearest eligible site.
+
+    Raises
+    ------
+    InfeasibleError
+    """
+    data = instance.access
+    eligible = np.flatnonzero(data.eligible)
+    names = np.asarray(dataset.demand_table["name"], dtype=object).astype(str)
+    if data.max_km > 0:
+        far = data.populated[data.must_cover[1]]
+        if len(far):
+            distance = data.distances(far, eligible)
+            shown = []
+            for row in np.argsort(-distance.min(axis=1), kind="stable")[:3]:
+                nearest = int(np.argmin(distance[row]))
+                shown.append(f"{data.point_ids[far[row]]} ({names[far[row]]}, "
+                             f"{data.states[data.point_state[far[row]]]}): nearest eligible "
+                             f"site {instance.site_ids[eligible[nearest]]} at "
+                             f"{distance[row, nearest]:,.0f} km")
+            more = f" and {len(far) - 3} more" if len(far) > 3 else ""
+            raise InfeasibleError(
+                f"access.max_km = {data.max_km:g} km cannot be met: {len(far)} populated "
+                f"point{'s' if len(far) > 1 else ''} {'have' if len(far) > 1 else 'has'} no "
+                f"eligible site that close: {'; '.join(shown)}{more}")
+    if data.min_country_share > 0:
+        reachable = data.reachable_share()
+        short = [c for c in np.flatnonzero(reachable < data.min_country_share - 1e-12)]
+        if short:
+            parts = []
+            for c in short[:3]:
+                mine = data.populated[data.point_state[data.populated] == c]
+                distance = data.distances(mine, eligible).min(axis=0)
+                nearest = int(np.argmin(distance))
+                parts.append(f"{data.states[c]} ({reachable[c]:.1%}; nearest eligible site "
+                             f"{instance.site_ids[eligible[nearest]]}, "
+                             f"{distance[nearest]:,.0f} km from its nearest point)")
+            raise InfeasibleError(
+                f"access.min_country_share = {data.min_country_share:g} cannot be met: even "
+                f"every eligible site together brings less within coverage.radius_km = "
+                f"{data.radius_km:g} km in {', '.join(parts)}")
+
+
 def site_figure(sites, countries, column: str) -> np.ndarray:
     """A per-site figure: the site's own value where given, else its country's.
 
@@ -206,8 +273,10 @@ def energy_cost_eur(mw: np.ndarray, pue: np.ndarray, price_eur_mwh: np.ndarray,
     return mw * pue * costs.utilisation * HOURS_PER_YEAR * price_eur_mwh * costs.years
 
 
-def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
-    """Compute coverage, eligibility, costs and the demand groups for ``cfg`` on ``dataset``.
+def prepare_instance(dataset: Dataset, cfg: ModelConfig,
+                     terms: tuple[str, ...] = ()) -> PreparedInstance:
+    """Compute coverage, eligibility, costs and the demand groups for ``cfg`` on ``dataset``
+    (with the rows of the access ``terms`` even where their weight is 0).
 
     Raises
     ------
@@ -268,7 +337,10 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig) -> PreparedInstance:
                              dtype=np.int64),
         letter_radius_km=consolidation.radius_km,
         cost_reference_eur=cfg.costs.reference_eur,
+        access=access_data(dataset, cfg, coverage, eligible, terms),
     )
     diagnose_candidates(instance)
+    instance = instance.with_access(instance.access)
+    diagnose_access(instance, dataset)
     return PreparedInstance(instance, coverage,
                             mw * pue * cfg.costs.utilisation * HOURS_PER_YEAR)

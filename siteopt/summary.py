@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from siteopt.paths import display_path, shipped_data_dir
+from siteopt.sanitize import printable_text
 from siteopt.units import changes, eur, mw, people
 
 #: A limit used to at least this share is "in full use".
@@ -63,8 +64,9 @@ def headline(result) -> str:
 
 def caveats(result) -> list[str]:
     """The statements that qualify the answer, most important first (empty when none)."""
-    lines = [line for line in (_illustrative(result), _runner_up(result), _ties(result),
-                               _limits(result), _weights(result), _status(result)) if line]
+    lines = [line for line in (_fewest(result), _illustrative(result), _runner_up(result),
+                               _ties(result), _limits(result), _access_limits(result),
+                               _weights(result), _status(result)) if line]
     return lines
 
 
@@ -85,6 +87,41 @@ def short_caveats(result) -> str:
     if result.status.value != "optimal":
         parts.append(f"{result.status.value.replace('_', ' ')}, not proven optimal")
     return "; ".join(parts)
+
+
+def _fewest(result) -> str:
+    """The set-covering answer's count (``access.fewest_gigafactories``)."""
+    count = result.solver.get("fewest_gigafactories")
+    if not count:
+        return ""
+    fewer = ("no portfolio of fewer keeps every rule and limit" if count > 1
+             else "one is enough")
+    return (f"The fewest gigafactories that keep every rule and limit: {count} ({fewer}); "
+            f"this is the best portfolio of {count} by the model's weights.")
+
+
+def _access_limits(result) -> str:
+    """The access limits the answer meets, with how close it comes to them."""
+    access = result.model.access
+    parts = []
+    if access.max_km > 0:
+        measured = result.access
+        demand = result.dataset.demand_table
+        place = printable_text(f"{demand['name'][measured.worst_row]} "
+                               f"({demand['country'][measured.worst_row]})")
+        parts.append(f"every populated point is within access.max_km = {access.max_km:,.0f} km "
+                     f"of a member site (the farthest, {place}, {measured.worst_km:,.0f} km)")
+    if access.min_country_share > 0:
+        lowest = min((c for c in result.access.countries if c.people > 0),
+                     key=lambda c: (c.share_within_r, c.country))
+        parts.append(f"every member state has at least access.min_country_share = "
+                     f"{access.min_country_share:.0%} of its people within "
+                     f"{result.model.coverage.radius_km:g} km (the lowest, {lowest.country}, "
+                     f"{lowest.share_within_r:.1%})")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def _illustrative_ids(result) -> tuple[list[str], int]:

@@ -7,6 +7,7 @@ each rule from its plain-words definition and computes the objective from the te
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -14,7 +15,9 @@ import math
 import numpy as np
 
 from siteopt.config import Weights
+from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import SelectionInstance
+from siteopt.model.access_rows import AccessData
 
 EARTH_KM = 6371.0088
 
@@ -167,7 +170,15 @@ def portfolio_value(instance: SelectionInstance, gigafactories) -> float | None:
     w = i.weights
     clean = sum(max(0.0, 1 - i.co2_g_per_kwh[s] / w.clean_reference_g_per_kwh)
                 * i.effective_mw[s] for s in used)
-    return (w.coverage * (covered / i.total_population if i.total_population > 0 else 0.0)
+    access = {"latency": 0.0, "worst": 0.0, "backup": 0.0, "fairness": 0.0,
+              "coverage": covered / i.total_population if i.total_population > 0 else 0.0}
+    if i.access is not None:
+        access = access_values(i, used, gigafactories)
+        if access is None:
+            return None
+    return (w.coverage * access["coverage"]
+            + w.latency * access["latency"] + w.worst * access["worst"]
+            + w.backup * access["backup"] + w.fairness * access["fairness"]
             + w.grid * power / scale
             + w.spread * min(len(states), i.max_gigafactories) / i.max_gigafactories
             + w.clean * clean / scale
@@ -175,6 +186,97 @@ def portfolio_value(instance: SelectionInstance, gigafactories) -> float | None:
             + w.letters * (homed / len(i.letter_site) if len(i.letter_site) else 0.0)
             - w.cost * (capital + sum(i.energy_cost_eur[s] for s in used))
             / i.cost_reference_eur)
+
+
+#: The access terms and limits a random access instance may switch on.
+ACCESS_SWITCHES = ("latency", "worst", "backup", "fairness", "decay", "max_km", "min_share")
+
+
+@functools.cache
+def random_access_instance(seed: int, n_sites: int, n_points: int, switches: tuple[str, ...],
+                           consolidation: bool = True) -> SelectionInstance:
+    """:func:`random_instance`'s rules and sites with demand points (people, member states) in
+    the same box, their coverage groups found here by plain distances, and the access terms
+    and limits named in ``switches`` (see :data:`ACCESS_SWITCHES`) switched on.
+    """
+    base = random_instance(seed, n_sites, 0, 3, consolidation=consolidation)
+    rng = np.random.default_rng(seed + 7919)
+    lat, lon = rng.uniform(44.0, 54.0, n_points), rng.uniform(0.0, 15.0, n_points)
+    people = rng.integers(0, 100, n_points).astype(float) * (rng.random(n_points) > 0.1)
+    states = ("C0", "C1", "C2", "C9")     # C9: a member state without sites
+    state = rng.integers(0, len(states), n_points)
+    radius = float(rng.choice([150.0, 300.0, 500.0]))
+    reference = float(rng.choice([400.0, 800.0, 2000.0]))
+    covering = [tuple(s for s in range(n_sites) if base.eligible[s] and _km(
+        lat[d], lon[d], base.site_lat[s], base.site_lon[s]) <= radius + DISTANCE_TOLERANCE_KM)
+        for d in range(n_points)]
+    sets = sorted({c for c in covering if c})
+    point_group = np.array([sets.index(c) if c else -1 for c in covering], dtype=np.int64)
+    group_people = np.array([people[point_group == g].sum() for g in range(len(sets))])
+    weights = dataclasses.replace(base.weights, **{
+        term: float(rng.uniform(0.05, 1.0)) if term in switches else 0.0
+        for term in ("latency", "worst", "backup", "fairness")})
+    nearest = np.array([min((_km(lat[d], lon[d], base.site_lat[s], base.site_lon[s])
+                             for s in range(n_sites) if base.eligible[s]), default=math.inf)
+                        for d in range(n_points)])
+    populated = people > 0
+    # limits that some portfolio may meet: no farther than the farthest nearest eligible site
+    max_km = (float(np.max(nearest[populated]) * rng.uniform(1.0, 1.5))
+              if "max_km" in switches and populated.any() and np.isfinite(nearest).all() else 0.0)
+    access = AccessData(
+        point_lat=lat, point_lon=lon, point_people=people, point_state=state.astype(np.int64),
+        states=states, point_group=point_group,
+        point_ids=tuple(f"P{d}" for d in range(n_points)),
+        site_lat=base.site_lat, site_lon=base.site_lon, eligible=base.eligible,
+        radius_km=radius, reference_km=reference,
+        decay=str(rng.choice(["linear", "exponential"])) if "decay" in switches else "step",
+        max_km=max_km, min_country_share=float(rng.choice([0.1, 0.3]))
+        if "min_share" in switches else 0.0)
+    instance = dataclasses.replace(
+        base, group_population=group_people, group_sites=tuple(np.array(c) for c in sets),
+        total_population=float(people.sum()), weights=weights, access=access,
+        group_coverage=None, group_latency=None)
+    return instance.with_access(access)
+
+
+def access_values(instance: SelectionInstance, used: list[int], gigafactories) -> dict | None:
+    """The access terms of a portfolio from their definitions (plain distances), or None if
+    it breaks ``access.max_km`` or ``access.min_country_share``."""
+    data = instance.access
+    people = np.asarray(data.point_people, float)
+    total = people.sum()
+    radius, reference = data.radius_km, data.reference_km
+    nearest = [min((_km(data.point_lat[d], data.point_lon[d], instance.site_lat[s],
+                        instance.site_lon[s]) for s in used), default=math.inf)
+               for d in range(len(people))]
+    reached = [sum(any(_km(data.point_lat[d], data.point_lon[d], instance.site_lat[s],
+                           instance.site_lon[s]) <= radius + DISTANCE_TOLERANCE_KM for s in g)
+                   for g in gigafactories) for d in range(len(people))]
+    populated = [d for d in range(len(people)) if people[d] > 0]
+    shares = {}
+    for c in range(len(data.states)):
+        mine = [d for d in populated if data.point_state[d] == c]
+        if mine:
+            shares[c] = sum(people[d] for d in mine if reached[d]) / sum(people[d] for d in mine)
+    if data.max_km > 0 and any(nearest[d] > data.max_km + DISTANCE_TOLERANCE_KM
+                               for d in populated):
+        return None
+    if data.min_country_share > 0 and any(v < data.min_country_share - 1e-12
+                                          for v in shares.values()):
+        return None
+    decay = {"step": lambda n: float(n <= radius + DISTANCE_TOLERANCE_KM),
+             "linear": lambda n: max(0.0, 1 - n / radius),
+             "exponential": lambda n: math.exp(-n / radius)}[data.decay]
+    share = (lambda values: sum(people[d] * values[d] for d in populated) / total) \
+        if total > 0 else (lambda values: 0.0)
+    return {
+        "coverage": share([decay(n) for n in nearest]),
+        "latency": 1 - share([min(n, reference) for n in nearest]) / reference,
+        "worst": 1 - min(max((nearest[d] for d in populated), default=0.0), reference)
+        / reference if populated else 0.0,
+        "backup": share([float(r >= 2) for r in reached]),
+        "fairness": min(shares.values()) if shares else 0.0,
+    }
 
 
 @functools.cache

@@ -53,7 +53,7 @@ def test_json_document_keys_and_types(default_json):
     assert sorted(homed + doc["unfunded_letters"]) == [f"L{i:03d}" for i in range(1, 77)]
     assert doc["terms"]["letters"] == pytest.approx(len(homed) / 76)
     assert set(doc["model"]) == {"budget", "limits", "coverage", "consolidation", "weights",
-                                 "costs", "sites", "solver", "robust"}
+                                 "access", "costs", "sites", "solver", "robust"}
     assert doc["model"]["budget"]["total_eur"] == 20e9
     assert set(doc["solver"]) >= {"name", "seconds", "gap"} and doc["solver"]["gap"] == 0
     assert set(doc["inputs"]) == {"sites.csv", "letters.csv", "demand.csv", "ai_factories.csv",

@@ -194,7 +194,8 @@ def test_messages_name_where_a_value_came_from(tmp_path):
      "nested too deeply to be a model file"),
     (lambda tmp: _write(tmp / "zero.toml", "[weights]\ncoverage = 0\ngrid = 0\nspread = 0\n"
                                           "clean = 0\ncost = 0.5\n"),
-     "every weight of weights.coverage, grid, spread, clean, green and letters is 0"),
+     "every weight of weights.coverage, grid, spread, clean, green, letters, latency, worst, "
+     "backup and fairness is 0"),
 ])
 def test_model_files_that_are_not_model_files(tmp_path, make, message):
     with pytest.raises(ConfigError) as caught:

@@ -62,7 +62,8 @@ def test_three_sites_default(solver):
     assert outcome.gap == 0
     assert instance.evaluate(outcome.gigafactories) == pytest.approx(
         {"coverage": 0.7, "grid": 0.625, "spread": 1.0, "clean": 0.625, "green": 0.125,
-         "letters": 0.0, "cost": 1.0})
+         "letters": 0.0, "latency": 0.0, "worst": 0.0, "backup": 0.0, "fairness": 0.0,
+         "cost": 1.0})
 
 
 @paths
@@ -607,7 +608,7 @@ def test_flat_sets_are_a_read_only_sequence_the_incidence_takes_without_a_copy()
 
 
 @pytest.mark.parametrize("consolidation", [False, True])
-def test_the_benders_cut_is_the_people_left_uncovered_per_column(consolidation):
+def test_the_benders_cut_is_the_points_left_uncovered_per_column(consolidation):
     from siteopt.solvers.benders import CoverageOracle
 
     instance = random_instance(seed=5, n_sites=7, n_groups=40, n_countries=3,
@@ -616,7 +617,9 @@ def test_the_benders_cut_is_the_people_left_uncovered_per_column(consolidation):
     incidence = oracle.incidence
     dense = np.zeros(incidence.shape)
     dense[np.repeat(np.arange(incidence.shape[0]), incidence.lengths), incidence.columns] = 1.0
-    population = np.asarray(instance.group_population, float)
+    # each group's objective points: coverage (and latency, here 0) when covered
+    population = instance.weights.coverage * np.asarray(instance.group_population, float) \
+        / instance.total_population
     width = incidence.shape[1]
     # read over the open groups (ones, a third) or as totals less the full groups (zeros)
     for point in (np.zeros(width), np.full(width, 0.5), (np.arange(width) % 3 == 0) * 1.0,

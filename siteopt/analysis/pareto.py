@@ -50,6 +50,10 @@ AXIS_LABELS = {
     "clean": "clean E (CO2-weighted clean MW / (p x P))",
     "green": "green R (renewable-weighted MW / (p x P))",
     "letters": "letters L (share of letters with a home)",
+    "latency": "latency A (1 - mean km to the nearest member / D)",
+    "worst": "worst W (1 - km of the worst-served point / D)",
+    "backup": "backup B (share of people within reach of two gigafactories)",
+    "fairness": "fairness F (lowest share of a member state within reach)",
     "cost": "cost X (lifetime cost / reference; lower is better)",
 }
 
@@ -359,7 +363,7 @@ def pareto(x: str = "cost", y: str = "coverage", points: int = 20, model=None, d
     ----------
     x, y : str
         Terms of :data:`siteopt.model.TERMS` (coverage, grid, spread, clean, green, letters,
-        cost).
+        latency, worst, backup, fairness, cost).
     points : int
         At most this many front points (2 exact solves each).
     model, data, **overrides
@@ -380,7 +384,7 @@ def pareto(x: str = "cost", y: str = "coverage", points: int = 20, model=None, d
         raise ConfigError(f"--x and --y are both {x!r}: choose two different terms")
     if points < 2:
         raise ConfigError(f"--points {points}: a front needs at least 2 points")
-    cfg, _, prepared = prepare(model, data, overrides)
+    cfg, _, prepared = prepare(model, data, overrides, terms=(x, y))
     instance = prepared.instance
     found, complete = pareto_front(instance, cfg.solver, x, y, points)
     if not found:
@@ -417,4 +421,9 @@ def term_units(instance, radius_km: float) -> dict:
                   "renewable power"),
         "letters": (max(len(instance.letter_site), 1), "letters with a home", "{:,.0f}",
                     "letters with a home"),
+        "backup": (instance.total_population / 1e6,
+                   f"people within {radius_km:g} km of two gigafactories (m)", "{:,.1f} m",
+                   "people with a second gigafactory in reach"),
+        "fairness": (100.0, f"lowest share of a member state within {radius_km:g} km (%)",
+                     "{:,.1f} %", "lowest state share"),
     }

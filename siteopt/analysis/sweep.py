@@ -28,6 +28,7 @@ import numpy as np
 from siteopt.config import settings
 from siteopt.errors import ConfigError
 from siteopt.model import TERMS
+from siteopt.terms import TERM_COLOURS
 
 #: Most points one sweep may solve.
 MAX_POINTS = 2_000
@@ -195,15 +196,13 @@ class Sweep:
         x = frame[key] / scale
         ax.plot(x, frame["objective"], color="#000000", linewidth=2.2, marker="o",
                 markersize=3, label="objective (sum of the lines below)", gid="objective")
-        colours = dict(zip(TERMS, ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00",
-                                   "#8C510A", "#D55E00"]))
         for term in TERMS:
             weight = self.weights.get(term, 0.0)
             if weight > 0:
                 sign = -1.0 if term == "cost" else 1.0
                 label = (f"{term} x {weight:g}" if term != "cost"
                          else f"cost x {weight:g}, subtracted")
-                ax.plot(x, sign * weight * frame[term], color=colours[term], linewidth=1.2,
+                ax.plot(x, sign * weight * frame[term], color=TERM_COLOURS[term], linewidth=1.2,
                         linestyle="--" if term == "cost" else "-", label=label,
                         gid=f"term:{term}")
         ax.axhline(0, color="#777777", linewidth=0.6)

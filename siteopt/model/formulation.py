@@ -10,9 +10,11 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pulp
 
 from siteopt.config import Weights
+from siteopt.model.access_rows import CANDIDATE, GROUP, OWN, SITE
 from siteopt.model.selection import (
     SelectionInstance,
     compact_objective,
@@ -39,6 +41,7 @@ class BuiltModel:
     demand_covered: dict[int, pulp.LpVariable]
     country_used: dict[str, pulp.LpVariable]
     letter_homed: dict[int, pulp.LpVariable]
+    access_columns: dict[int, pulp.LpVariable] = dataclasses.field(default_factory=dict)
 
 
 def _expression(pairs) -> pulp.LpAffineExpression:
@@ -104,9 +107,9 @@ def objective_expression(instance: SelectionInstance, built: BuiltModel,
         pairs = list(zip(built.gigafactory_open.values(), gigafactory_objective(instance, w)))
         pairs += list(zip(built.site_open.values(), site_objective(instance, w)))
         pairs += [(u, w.spread / instance.max_gigafactories) for u in built.country_used.values()]
-    if instance.total_population > 0:
-        pairs += [(z, w.coverage * instance.group_population[d] / instance.total_population)
-                  for d, z in built.demand_covered.items()]
+    per_group = instance.group_weights(w)
+    pairs += [(z, per_group[d]) for d, z in built.demand_covered.items()]
+    pairs += list(zip(built.access_columns.values(), instance.access_block.cost(w)))
     if built.letter_homed:
         pairs += [(h, w.letters / len(built.letter_homed)) for h in built.letter_homed.values()]
     return _expression(pairs)
@@ -166,11 +169,20 @@ def define_reach(problem, instance, gigafactory_open, site_open, demand_covered)
     """A demand group counts as covered only if a member site is within R of it: over the
     candidates where :attr:`SelectionInstance.candidate_reach` allows, else over the sites."""
     reach = instance.candidate_reach
+    levels = instance.level_rows
+    n_plain = instance.access.level_offset if levels is not None else len(instance.group_sites)
     columns, sets = ((gigafactory_open, reach) if reach is not None
-                     else (site_open, instance.group_sites))
+                     else (site_open, instance.group_sites[:n_plain]))
     for d, members in enumerate(sets):
         _add_row(problem, [(demand_covered[d], 1)] + [(columns[k], -1) for k in members.tolist()],
                  pulp.LpConstraintLE, 0, f"reach_{d}")
+    if levels is None:
+        return
+    for j, (parent, added) in enumerate(zip(levels.parent.tolist(), levels.added)):
+        pairs = [(demand_covered[n_plain + j], 1)] + [(site_open[s], -1) for s in added.tolist()]
+        if parent >= 0:
+            pairs.append((demand_covered[n_plain + parent], -1))
+        _add_row(problem, pairs, pulp.LpConstraintLE, 0, f"level_{j}")
 
 
 def define_letter_homes(problem, instance, site_open, letter_homed):
@@ -222,13 +234,39 @@ def define_compact_reach(problem, instance, site_open, demand_covered, bid, lett
     le = pulp.LpConstraintLE
     define_reach(problem, instance, {}, site_open, demand_covered)
     countries = instance.countries
-    for d, (sites, states) in enumerate(zip(instance.group_sites, instance.country_reach)):
+    n_plain = (instance.access.level_offset if instance.level_rows is not None
+               else len(instance.group_sites))
+    for d, (sites, states) in enumerate(zip(instance.group_sites[:n_plain],
+                                            instance.country_reach)):
         if len(states) < len(sites):
             _add_row(problem, [(demand_covered[d], 1)] + [(bid[countries[c]], -1) for c in states],
                      le, 0, f"reach_states_{d}")
     for l, site in enumerate(instance.letter_site.tolist()):
         _add_row(problem, [(letter_homed[l], 1), (bid[instance.site_country[site]], -1)], le, 0,
                  f"home_{l}")
+
+
+def define_access(problem, instance, gigafactory_open, site_open, demand_covered):
+    """The own columns and rows of :func:`~siteopt.model.access_rows.access_block` (W, B, F
+    and the ``access`` limits); a row with no upper bound is a ``>=`` row."""
+    block = instance.access_block
+    own = {k: problem.add_variable(name, lowBound=low, upBound=up,
+                                   cat=pulp.LpInteger if integer else pulp.LpContinuous)
+           for k, (name, low, up, integer) in enumerate(zip(
+               lp_names("access", block.names), block.lower, block.upper, block.integer))}
+    families = {OWN: own, SITE: site_open, CANDIDATE: gigafactory_open, GROUP: demand_covered}
+    order = np.argsort(block.row_of, kind="stable")
+    starts = np.searchsorted(block.row_of[order], np.arange(len(block.row_names) + 1))
+    for row, (lower, upper, name) in enumerate(zip(block.row_lower, block.row_upper,
+                                                   lp_names("access", block.row_names))):
+        entries = order[starts[row]:starts[row + 1]]
+        pairs = [(families[int(block.family[e])][int(block.index[e])], block.value[e])
+                 for e in entries]
+        if math.isinf(upper):
+            _add_row(problem, pairs, pulp.LpConstraintGE, lower, name)
+        else:
+            _add_row(problem, pairs, pulp.LpConstraintLE, upper, name)
+    return own
 
 
 def define_exclusions(problem, instance, site_open):
@@ -264,7 +302,8 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
         define_national_bids(problem, instance, site_open, bid)
         define_compact_reach(problem, instance, site_open, demand_covered, bid, letter_homed)
         define_exclusions(problem, instance, site_open)
-        built = BuiltModel(problem, {}, site_open, demand_covered, bid, letter_homed)
+        own = define_access(problem, instance, {}, site_open, demand_covered)
+        built = BuiltModel(problem, {}, site_open, demand_covered, bid, letter_homed, own)
         problem.setObjective(objective_expression(instance, built))
         define_floor(problem, instance)
         return built
@@ -279,8 +318,9 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
     define_reach(problem, instance, gigafactory_open, site_open, demand_covered)
     define_letter_homes(problem, instance, site_open, letter_homed)
     define_exclusions(problem, instance, site_open)
+    own = define_access(problem, instance, gigafactory_open, site_open, demand_covered)
     built = BuiltModel(problem, gigafactory_open, site_open, demand_covered, country_used,
-                       letter_homed)
+                       letter_homed, own)
     problem.setObjective(objective_expression(instance, built))
     define_floor(problem, instance)
     return built

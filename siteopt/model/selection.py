@@ -7,6 +7,7 @@ beyond great-circle distances between sites.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 import re
@@ -19,7 +20,8 @@ from siteopt.candidates import Candidates, enumerate_candidates
 from siteopt.config import Weights
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.incidence import Incidence, concatenated_ranges, sorted_unique
-from siteopt.terms import TERMS
+from siteopt.model.access_rows import AccessBlock, AccessData, access_block, access_terms
+from siteopt.terms import ACCESS_TERMS, TERMS
 
 #: The reach rows are written over the candidates while that takes at most this many times the
 #: non-zeros of the rows over the sites (see :attr:`SelectionInstance.candidate_reach`).
@@ -71,6 +73,13 @@ class SelectionInstance:
     objective_floor : float
         No answer may score below this (objective points; ``-inf``: no floor). With
         exclusions it asks only for the portfolios that tie with one found before.
+    group_coverage, group_latency : ndarray, optional
+        Per demand group, its share of C and of A when covered (by default
+        :math:`a_d / A` and 0): with ``coverage.decay`` or the latency term the groups include
+        the level rows of :mod:`siteopt.model.access_rows`.
+    access : AccessData, optional
+        The demand points and the access settings (needed for the terms A, W, B, F and the
+        ``access`` limits; without, those terms are 0 and their weights must be).
     """
 
     site_ids: tuple[str, ...]
@@ -104,6 +113,9 @@ class SelectionInstance:
     cost_reference_eur: float = 1.0
     excluded_site_sets: tuple = ()
     objective_floor: float = -math.inf
+    group_coverage: np.ndarray | None = None
+    group_latency: np.ndarray | None = None
+    access: AccessData | None = None
 
     def __post_init__(self):
         n = len(self.site_ids)
@@ -117,6 +129,79 @@ class SelectionInstance:
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
+        if self.access is None and any(getattr(self.weights, t) > 0 for t in ACCESS_TERMS):
+            raise ValueError("the terms latency, worst, backup and fairness need the demand "
+                             "points (access)")
+
+    def group_weights(self, weights: Weights | None = None) -> np.ndarray:
+        """Objective points of each demand group when covered, under ``weights`` (by default
+        the instance's): coverage and latency."""
+        w = weights or self.weights
+        return w.coverage * self.coverage_shares + w.latency * self.latency_shares
+
+    @property
+    def coverage_shares(self) -> np.ndarray:
+        """Per demand group, its share of C when covered (``group_coverage``, by default
+        :math:`a_d / A`)."""
+        if self.group_coverage is not None:
+            return np.asarray(self.group_coverage, float)
+        population = np.asarray(self.group_population, float)
+        return (population / self.total_population if self.total_population > 0
+                else np.zeros(len(population)))
+
+    @property
+    def latency_shares(self) -> np.ndarray:
+        """Per demand group, its share of A when covered (``group_latency``, by default 0)."""
+        if self.group_latency is not None:
+            return np.asarray(self.group_latency, float)
+        return np.zeros(len(self.group_population))
+
+    @property
+    def has_access_rows(self) -> bool:
+        """Whether the model has rows of W, B, F or the ``access`` limits (those the search
+        path does not handle; see :func:`~siteopt.model.access_rows.access_block`)."""
+        return not self.access_block.empty
+
+    @functools.cached_property
+    def access_block(self) -> AccessBlock:
+        """The rows of W, B, F and the ``access`` limits
+        (:func:`~siteopt.model.access_rows.access_block`)."""
+        return access_block(self)
+
+    def with_access(self, data: AccessData) -> SelectionInstance:
+        """This instance (its groups the coverage groups of ``data.point_group``, no level rows
+        yet) with the demand points and access settings ``data``: the level rows join the
+        groups when gradual coverage, latency or worst need them."""
+        population = np.asarray(self.group_population, float)
+        n = len(population)
+        coverage = (population / self.total_population if self.total_population > 0
+                    else np.zeros(n))
+        if data.decay != "step":
+            coverage = np.zeros(n)
+        sites, latency = self.group_sites, np.zeros(n)
+        cutoff = data.level_cutoff(self.weights)
+        if cutoff > 0:
+            levels = data.levels(cutoff)
+            sites = tuple(self.group_sites) + levels.sites
+            population = np.r_[population, np.zeros(len(levels.sites))]
+            coverage = np.r_[coverage, levels.coverage]
+            latency = np.r_[latency, levels.latency]
+            data = dataclasses.replace(data, level_offset=n, level_cutoff_km=cutoff)
+        return dataclasses.replace(self, group_sites=sites, group_population=population,
+                                   group_coverage=coverage, group_latency=latency, access=data)
+
+    def with_worst_points(self, points) -> SelectionInstance:
+        """The same instance whose W counts only these populated points (indices into
+        ``access.populated``): a relaxation, see :mod:`siteopt.solvers.worst`."""
+        copied = copy.copy(self)
+        object.__setattr__(copied, "access", self.access.with_worst_points(points))
+        copied.__dict__.pop("access_block", None)
+        return copied
+
+    @functools.cached_property
+    def backup_reach(self) -> tuple[np.ndarray, ...]:
+        """For each demand group, every candidate with a member that covers it."""
+        return cover_sets_over_candidates(self)
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -220,9 +305,15 @@ class SelectionInstance:
         gigafactory once per member in :math:`N_d`: the relaxation cannot buy coverage twice
         with one fractional multi-site candidate. Both forms give the same optimum.
         """
-        if self.compact:
+        if self.compact or self.level_rows is not None:
             return None
         return cover_sets_over_candidates(self, CANDIDATE_REACH_RATIO)
+
+    @property
+    def level_rows(self):
+        """The :class:`~siteopt.model.access_rows.LevelRows` among the groups, from
+        ``access.level_offset`` on (None: none); the model writes their reach rows chained."""
+        return None if self.access is None else self.access.model_levels
 
     @functools.cached_property
     def letter_homes(self) -> tuple[np.ndarray, ...]:
@@ -316,9 +407,15 @@ class SelectionInstance:
         homed = Incidence(self.letter_homes, n_sites).touched(used).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)
+        access = (access_terms(self, portfolios) if self.access is not None
+                  else {term: np.zeros(len(portfolios)) for term in ACCESS_TERMS})
+        if self.access is not None and self.access.decay != "step":
+            coverage = access["coverage"]
+        else:
+            coverage = (covered / self.total_population if self.total_population > 0
+                        else np.zeros(len(portfolios)))
         return {
-            "coverage": covered / self.total_population if self.total_population > 0
-            else np.zeros(len(portfolios)),
+            "coverage": coverage,
             "grid": weights @ mw / scale_mw,
             "spread": np.minimum(states.sum(axis=1), self.max_gigafactories)
             / self.max_gigafactories,
@@ -326,6 +423,7 @@ class SelectionInstance:
             "green": weights @ (np.asarray(self.renewable_share, float) * mw) / scale_mw,
             "letters": homed / len(self.letter_site) if len(self.letter_site)
             else np.zeros(len(portfolios)),
+            **{term: access[term] for term in ACCESS_TERMS},
             "cost": lifetime / self.cost_reference_eur,
         }
 
@@ -377,11 +475,31 @@ class SelectionInstance:
             broken.append("an ineligible site is chosen")
         if (self.required & ~used).any():
             broken.append("a required site is missing")
+        broken += self._access_violations(used)
         if self.excludes(gigafactories):
             broken.append("an excluded set of sites")
         if math.isfinite(self.objective_floor) and \
                 self.objective(self.evaluate(gigafactories)) < self.objective_floor:
             broken.append("the objective floor")
+        return broken
+
+    def _access_violations(self, used: np.ndarray) -> list[str]:
+        """``access.max_km`` and ``access.min_country_share``, from the points' distances."""
+        data = self.access
+        if data is None or (data.max_km <= 0 and data.min_country_share <= 0):
+            return []
+        broken = []
+        nearest = data.nearest_km(np.flatnonzero(used), data.populated)
+        if data.max_km > 0 and (nearest > data.max_km + DISTANCE_TOLERANCE_KM).any():
+            broken.append("access.max_km")
+        if data.min_country_share > 0:
+            people = np.asarray(data.point_people, float)[data.populated]
+            within = nearest <= data.radius_km + DISTANCE_TOLERANCE_KM
+            share = np.bincount(data.point_state[data.populated], weights=people * within,
+                                minlength=len(data.states))
+            total = data.state_people
+            if (share[total > 0] / total[total > 0] < data.min_country_share - 1e-12).any():
+                broken.append("access.min_country_share")
         return broken
 
     def objective(self, terms: dict[str, float]) -> float:

@@ -22,7 +22,17 @@ TERM_LABELS = {
     "clean": "E clean: CO2-weighted clean MW / (p x P)",
     "green": "R green: renewable-weighted MW / (p x P)",
     "letters": "L letters: share of letters with a home",
+    "latency": "A latency: 1 - mean km to the nearest member / {reference} km",
+    "worst": "W worst: 1 - km of the worst-served point / {reference} km",
+    "backup": "B backup: share of people within {radius} km of two gigafactories",
+    "fairness": "F fairness: lowest share of a member state within {radius} km",
     "cost": "X cost: lifetime cost / reference (subtracted)",
+}
+
+#: The label of C under a gradual ``coverage.decay``.
+DECAY_LABELS = {
+    "linear": "C coverage: people counted by max(0, 1 - km / {radius})",
+    "exponential": "C coverage: people counted by exp(-km / {radius})",
 }
 
 
@@ -35,8 +45,12 @@ def id_list(ids: list[str], most: int = 60) -> str:
 
 
 def term_label(term: str, result: Result) -> str:
-    """The plain-words label of an objective term (R filled in)."""
-    return TERM_LABELS[term].format(radius=f"{result.model.coverage.radius_km:g}")
+    """The plain-words label of an objective term (R and D filled in)."""
+    model = result.model
+    label = (DECAY_LABELS[model.coverage.decay] if term == "coverage"
+             and model.coverage.decay != "step" else TERM_LABELS[term])
+    return label.format(radius=f"{model.coverage.radius_km:g}",
+                        reference=f"{model.access.reference_km:g}")
 
 
 def access_sentence(result: Result) -> str:

@@ -15,12 +15,15 @@ limits of an infeasible instance.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
 from siteopt.config import Solver
+from siteopt.errors import ConfigError
 from siteopt.interrupt import deferred
 from siteopt.solvers.highs import model_nonzeros
+from siteopt.solvers.outcome import Status
 
 #: With ``solver.method = "auto"``, models with at most this many non-zeros (grouped coverage,
 #: plus three per member of each candidate gigafactory) go to the direct path, larger ones to
@@ -33,13 +36,18 @@ def choose_method(instance, settings: Solver) -> str:
     exact one (pulp for CBC, the only path that runs it; search for the compact form up to
     :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`; else direct up to
     :data:`AUTO_DIRECT_NONZEROS`, benders beyond)."""
+    if settings.method == "search" and instance.has_access_rows:
+        from siteopt.solvers.search import SEARCH_REFUSES
+
+        raise ConfigError(SEARCH_REFUSES)
     if settings.method != "auto":
         return settings.method
     if settings.name != "highs":
         return "pulp"
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
-    if instance.compact and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
+    if (instance.compact and not instance.has_access_rows
+            and search_entries(instance) <= AUTO_SEARCH_ENTRIES):
         return "search"
     return highs_method(instance)
 
@@ -95,10 +103,59 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     return outcome, method
 
 
+def solve_fewest(instance, settings: Solver, timings: dict[str, float],
+                 runner_up: bool = False):
+    """The set-covering question: the fewest gigafactories that keep every rule and limit,
+    then the best portfolio of that many (``access.fewest_gigafactories``).
+
+    Counts 1, 2, ... are tried in turn; each count below the answer's is proven infeasible by
+    a full solve, so the count is the least one. The model file may not weight the terms
+    scaled by p (grid, spread, clean, green) with it (:func:`siteopt.config.check_consistency`).
+
+    Returns
+    -------
+    outcome : SolverOutcome
+        The best portfolio of the least count (or the infeasible outcome at the largest).
+    method : str
+    count : int
+        The least count (0 when none is feasible).
+    """
+    for count in range(1, instance.max_gigafactories + 1):
+        limited = _with_count(instance, count)
+        outcome, method = solve_instance(limited, settings, timings, runner_up=runner_up)
+        if outcome.status != Status.INFEASIBLE:
+            return outcome, method, count
+    return outcome, method, 0
+
+
+def _with_count(instance, count: int):
+    """``instance`` with at most ``count`` gigafactories (the candidates are enumerated
+    again: their bound on the count is part of them)."""
+    return dataclasses.replace(instance, max_gigafactories=count)
+
+
 def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
                 incumbent=None):
     """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
-    a feasible portfolio the HiGHS paths start from."""
+    a feasible portfolio the HiGHS paths start from. With the worst-served term, the HiGHS
+    paths add the points' rows a few at a time (:mod:`~siteopt.solvers.worst`)."""
+    from siteopt.solvers.worst import needs_points, solve_adding_points
+
+    if method != "search" and needs_points(instance):
+        methods = []
+
+        def one(restricted, limited):
+            outcome, used = _solve_path(restricted, limited, timings, method, start, incumbent)
+            methods.append(used)
+            return outcome
+
+        return solve_adding_points(instance, settings, one), methods[-1]
+    return _solve_path(instance, settings, timings, method, start, incumbent)
+
+
+def _solve_path(instance, settings: Solver, timings: dict[str, float], method: str, start,
+                incumbent=None):
+    """One solve on ``method`` (see :func:`_solve_once`)."""
     if method == "search":
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 

@@ -86,7 +86,7 @@ class CoverageOracle:
         self.on_candidates = over_candidates is not None
         self.incidence = (Incidence(over_candidates, len(instance.candidates))
                           if self.on_candidates else instance.group_incidence)
-        self.population = np.asarray(instance.group_population, float)
+        self.population = instance.group_weights()   # objective points, not people
         self.population_per_column = self.incidence.per_column(self.population)
 
     def value(self, point: np.ndarray) -> float:
@@ -189,11 +189,12 @@ class _Master:
         self.deadline = self.began + settings.time_limit_s
         self.instance, self.settings = instance, settings
         w = instance.weights
-        # theta is the covered share of the population (0..1), so its cost is w_C and the cut
-        # coefficients are shares: people / A would give costs near 1e-9, which HiGHS treats
-        # as 0
-        self.people = instance.total_population if instance.total_population > 0 else 1.0
         self.oracle = CoverageOracle(instance)
+        # theta is the covered share (0..1) of the groups' objective points (coverage and
+        # latency), so its cost is their sum and the cut coefficients are shares: points
+        # per person would give costs near 1e-9, which HiGHS treats as 0
+        points = float(self.oracle.population.sum())
+        self.people = points if points > 0 else 1.0
         self.cols = cols = layout(instance, reach=False)
         self.theta = cols.width
         # every master MIP is solved to a zero gap; settings.mip_gap applies to the whole loop
@@ -201,7 +202,7 @@ class _Master:
         self.inf = highspy.kHighsInf
         self.highs.setOptionValue("presolve", master_presolve(instance, instance.eligible))
         load_highs(self.highs, instance, reach=False,
-                   extra_columns=(np.array([w.coverage]), np.zeros(1), np.ones(1)))
+                   extra_columns=(np.array([points]), np.zeros(1), np.ones(1)))
         self.cost = np.asarray(self.highs.getLp().col_cost_)   # the master's objective
         self.integer = integer_columns(instance, reach=False)
         if len(self.integer):  # the LP phase works on the relaxation
@@ -432,7 +433,10 @@ class _Master:
             values = master_columns(self.instance, self.cols, start,
                                     self.oracle.value(self.portfolio_point(start))
                                     / self.people)
-            self.highs.setSolution(len(values), np.arange(len(values), dtype=np.int32), values)
+            columns = np.arange(len(values), dtype=np.int32)
+            if self.cols.n_access:   # HiGHS completes the access block's columns
+                columns = np.r_[self.integer, self.theta].astype(np.int32)
+            self.highs.setSolution(len(columns), columns, values[columns])
         self.run()
         info = self.highs.getInfo()
         if start is not None and info.primal_solution_status == 2 and not math.isclose(
@@ -491,18 +495,17 @@ def greedy_portfolio(instance: SelectionInstance):
     if instance.required.any():
         return None
     w = instance.weights
-    people = instance.total_population if instance.total_population > 0 else 1.0
     incidence = instance.group_incidence
     own = site_objective(instance)
     per_state = w.spread / instance.max_gigafactories
-    population = np.asarray(instance.group_population, float)
+    population = instance.group_weights()   # objective points of each group
     uncovered = np.ones(len(population), dtype=bool)
-    uncovered_people = incidence.per_column(population)   # per site, people it would add
+    uncovered_people = incidence.per_column(population)   # per site, points it would add
     chosen: list[tuple[int, ...]] = []
     value = instance.objective(instance.evaluate(chosen))
     while len(chosen) < instance.max_gigafactories:
         states = {instance.site_country[g[0]] for g in chosen}
-        gain = (own + w.coverage * uncovered_people / people
+        gain = (own + uncovered_people
                 + np.array([0.0 if c in states else per_state for c in instance.site_country]))
         gain[~instance.eligible | instance.site_mask(chosen)] = -np.inf
         site = _best_feasible_site(instance, chosen, gain)
@@ -517,6 +520,8 @@ def greedy_portfolio(instance: SelectionInstance):
         newly = rows[uncovered[rows]]   # only these groups' pairs are read again
         uncovered_people -= incidence.per_column_of_rows(newly, population[newly])[1]
         uncovered[newly] = False
+    if instance.has_access_rows and instance.violations(chosen):
+        return None   # the access limits may need more than the greedy takes
     return tuple(sorted(chosen))   # in site order, as every solver path returns a portfolio
 
 
@@ -546,7 +551,7 @@ def master_columns(instance: SelectionInstance, cols, gigafactories, theta: floa
     states = sorted({instance.site_country[s] for s in np.flatnonzero(mask)},
                     key=instance.countries.index)[:instance.max_gigafactories]
     values[[cols.u + instance.countries.index(c) for c in states]] = 1.0
-    values[cols.h:cols.width] = [float(mask[homes].any()) for homes in instance.letter_homes]
+    values[cols.h:cols.a] = [float(mask[homes].any()) for homes in instance.letter_homes]
     values[cols.width] = theta
     return values
 

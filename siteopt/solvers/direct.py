@@ -23,6 +23,7 @@ from siteopt.model import (
     gigafactory_objective,
     site_objective,
 )
+from siteopt.model.access_rows import CANDIDATE, GROUP, OWN, SITE
 from siteopt.solvers.highs import highs_status, new_highs, presolve_choice, run_highs
 from siteopt.solvers.outcome import (
     SolverOutcome,
@@ -38,7 +39,8 @@ class Layout:
     """Column offsets of each variable family in the HiGHS model.
 
     The columns are ``[x (candidates), y (sites), z (demand groups, if any), u (countries),
-    h (letters)]`` followed by ``extra`` columns (Benders' theta).
+    h (letters), a (the access block's own columns), c (copies of the groups the access block
+    refers to, without z)]`` followed by ``extra`` columns (Benders' theta).
     """
 
     n_candidates: int
@@ -46,6 +48,8 @@ class Layout:
     n_groups: int
     n_countries: int
     n_letters: int
+    n_access: int = 0
+    n_copies: int = 0
 
     @property
     def y(self) -> int:
@@ -64,16 +68,49 @@ class Layout:
         return self.u + self.n_countries
 
     @property
-    def width(self) -> int:
+    def a(self) -> int:
         return self.h + self.n_letters
+
+    @property
+    def c(self) -> int:
+        return self.a + self.n_access
+
+    @property
+    def width(self) -> int:
+        return self.c + self.n_copies
 
 
 def layout(instance: SelectionInstance, reach: bool = True) -> Layout:
-    """The column layout of ``instance``; without ``reach`` there are no z columns, and in the
-    compact form no x columns (its u columns are the binary bids)."""
+    """The column layout of ``instance``; without ``reach`` there are no z columns (the groups
+    the access block needs get copies), and in the compact form no x columns (its u columns
+    are the binary bids)."""
+    block = instance.access_block
     return Layout(0 if instance.compact else len(instance.candidates), len(instance.site_ids),
                   len(instance.group_population) if reach else 0, len(instance.countries),
-                  len(instance.letter_site))
+                  len(instance.letter_site), len(block.unit),
+                  0 if reach else len(block.groups()))
+
+
+def access_blocks(instance: SelectionInstance, cols: Layout) -> list:
+    """The access block's rows (:func:`~siteopt.model.access_rows.access_block`) as row
+    blocks over the columns of ``cols``; without z columns, also the rows of the group copies
+    (``c_g - sum of y_s in N_g <= 0``)."""
+    block = instance.access_block
+    if block.empty:
+        return []
+    copied = block.groups()
+    group_column = (cols.z + block.index if cols.n_groups
+                    else cols.c + np.searchsorted(copied, block.index))
+    offsets = {OWN: cols.a + block.index, SITE: cols.y + block.index,
+               CANDIDATE: block.index, GROUP: group_column}
+    columns = np.select([block.family == f for f in offsets], list(offsets.values()))
+    blocks = [(block.row_of, columns, block.value, block.row_lower, block.row_upper)]
+    if not cols.n_groups and len(copied):
+        sites = [instance.group_sites[g] for g in copied.tolist()]
+        rows, columns, values = _grouped(sites, cols.y, cols.c + np.arange(len(copied)))
+        blocks.append((rows, columns, values, np.full(len(copied), -np.inf),
+                       np.zeros(len(copied))))
+    return blocks
 
 
 def _grouped(keys_per_row, offset: int, head_column: np.ndarray | None = None):
@@ -116,7 +153,10 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
         blocks = _candidate_blocks(instance, cols, country_of)
     # reach_d: z_d - sum of x_g with a member in N_d (or of y_s in N_d) <= 0
     if reach:
-        groups = instance.group_sites
+        levels = instance.level_rows
+        n_plain = instance.access.level_offset if levels is not None else len(
+            instance.group_sites)
+        groups = instance.group_sites[:n_plain]
         over_candidates = instance.candidate_reach
         rows, columns, values = (
             _grouped(list(over_candidates), 0, cols.z + np.arange(len(groups)))
@@ -124,6 +164,8 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
             else _grouped(list(groups), cols.y, cols.z + np.arange(len(groups))))
         blocks.append((rows, columns, values, np.full(len(groups), -np.inf),
                        np.zeros(len(groups))))
+        if levels is not None:
+            blocks.append(_chained_level_rows(levels, cols, n_plain))
         if instance.compact:  # reach_states_d: z_d - sum of b_c over covering states <= 0
             states = instance.country_reach
             fewer = [d for d, (sites, c) in enumerate(zip(groups, states)) if len(c) < len(sites)]
@@ -131,8 +173,20 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
                                              cols.z + np.asarray(fewer, dtype=np.int64))
             blocks.append((rows, columns, values, np.full(len(fewer), -np.inf),
                            np.zeros(len(fewer))))
+    blocks += access_blocks(instance, cols)
     blocks += exclusion_blocks(instance, cols)
     return _stack(blocks)
+
+
+def _chained_level_rows(levels, cols: Layout, offset: int):
+    """Level rows chained: ``z_N - z_P - sum of y_s over N less P <= 0`` with P the row's
+    parent (:class:`~siteopt.model.access_rows.LevelRows`): exact at integer y, with a few
+    non-zeros per row instead of one per site of N."""
+    n = len(levels.added)
+    rows, columns, values = _grouped(list(levels.added), cols.y, cols.z + offset + np.arange(n))
+    has_parent = np.flatnonzero(levels.parent >= 0)
+    return (np.r_[rows, has_parent], np.r_[columns, cols.z + offset + levels.parent[has_parent]],
+            np.r_[values, -np.ones(len(has_parent))], np.full(n, -np.inf), np.zeros(n))
 
 
 def exclusion_blocks(instance: SelectionInstance, cols: Layout) -> list:
@@ -260,9 +314,7 @@ def column_arrays(instance: SelectionInstance, reach: bool = True):
     """Objective costs and bounds of the columns of :func:`layout` (without extra columns)."""
     cols = layout(instance, reach)
     w = instance.weights
-    per_group = np.zeros(cols.n_groups)
-    if reach and instance.total_population > 0:
-        per_group = w.coverage * instance.group_population / instance.total_population
+    per_group = instance.group_weights() if reach else np.zeros(0)
     per_letter = (np.full(cols.n_letters, w.letters / cols.n_letters) if cols.n_letters
                   else np.zeros(0))
     if instance.compact:
@@ -272,10 +324,14 @@ def column_arrays(instance: SelectionInstance, reach: bool = True):
         costs = np.r_[gigafactory_objective(instance), site_objective(instance), per_group,
                       np.full(cols.n_countries, w.spread / instance.max_gigafactories),
                       per_letter]
+    block = instance.access_block
+    costs = np.r_[costs, block.cost(w), np.zeros(cols.n_copies)]
     lower = np.r_[np.zeros(cols.n_candidates), instance.required.astype(float),
-                  np.zeros(cols.n_groups + cols.n_countries + cols.n_letters)]
+                  np.zeros(cols.n_groups + cols.n_countries + cols.n_letters), block.lower,
+                  np.zeros(cols.n_copies)]
     upper = np.r_[np.ones(cols.n_candidates), instance.eligible.astype(float),
-                  np.ones(cols.n_groups + cols.n_countries + cols.n_letters)]
+                  np.ones(cols.n_groups + cols.n_countries + cols.n_letters), block.upper,
+                  np.ones(cols.n_copies)]
     return costs, lower, upper
 
 
@@ -306,12 +362,14 @@ def load_highs(highs, instance: SelectionInstance, reach: bool = True, extra_col
 
 
 def integer_columns(instance: SelectionInstance, reach: bool = True) -> np.ndarray:
-    """The integer columns: x, or y and the bids b in the compact form."""
+    """The integer columns: x, or y and the bids b in the compact form; the access block's
+    integer columns."""
     cols = layout(instance, reach)
+    own = cols.a + np.flatnonzero(instance.access_block.integer)
     if instance.compact:
         return np.r_[cols.y + np.arange(cols.n_sites),
-                     cols.u + np.arange(cols.n_countries)].astype(np.int32)
-    return np.arange(cols.n_candidates, dtype=np.int32)
+                     cols.u + np.arange(cols.n_countries), own].astype(np.int32)
+    return np.r_[np.arange(cols.n_candidates), own].astype(np.int32)
 
 
 def start_columns(instance: SelectionInstance, gigafactories) -> np.ndarray:

@@ -59,11 +59,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.config import Solver
-from siteopt.errors import SolverError
+from siteopt.errors import ConfigError, SolverError
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
 from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
 
+#: Why the search refuses a model (its bound counts additive terms only).
+SEARCH_REFUSES = ("solver.method = 'search' does not solve weights.worst, weights.backup, "
+                  "weights.fairness, access.max_km or access.min_country_share; use "
+                  "solver.method = 'auto' or 'direct'")
 #: At most this many near-optimal portfolios are kept; beyond, the caller settles ties by
 #: further solves.
 MAX_NEAR = 1_000
@@ -197,9 +201,7 @@ def build_search_model(instance: SelectionInstance) -> SearchModel:
     value = sites.astype(float) @ site_objective(instance)
     value -= w.cost * instance.extra_site_cost_eur * (candidates.size - 1) \
         / instance.cost_reference_eur
-    weight = (w.coverage * np.asarray(instance.group_population, float)
-              / instance.total_population if instance.total_population > 0
-              else np.zeros(len(instance.group_population)))
+    weight = instance.group_weights()
     covers = _covered(sites, instance.group_sites)
     n_letters = len(instance.letter_site)
     letter_weight = np.full(n_letters, w.letters / n_letters) if n_letters else np.zeros(0)
@@ -583,6 +585,8 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     the outcome's ``next_start`` is this search's); None when the search exceeds
     ``node_limit`` nodes or ``work_limit`` (see :func:`search_optimum`; the caller then
     solves it with HiGHS)."""
+    if instance.has_access_rows:
+        raise ConfigError(SEARCH_REFUSES)
     began = time.perf_counter()
     run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit)
     portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped

@@ -1,0 +1,77 @@
+"""The worst-served term W by adding points: solve with the rows of a few points, add the points
+the answer leaves farther than the model thought, solve again.
+
+W counts the farthest populated point; a model with the rows of only some points
+(:meth:`~siteopt.model.SelectionInstance.with_worst_points`) can only overstate it, so its
+optimum bounds the true one from above. When the answer's true objective (every point) equals
+the restricted model's, that answer is optimal for every point; otherwise the
+:data:`ADDED_POINTS` points it leaves farthest join the model. Each round adds at least one
+point, so the loop ends; on the shipped data it takes a few rounds (Gaar and Sinnl 2022 solve
+the p-center problem the same way, over radii).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from siteopt.solvers.outcome import NEAR_OPTIMAL, Status
+
+#: Points added per round: the farthest from the answer among those not yet in the model.
+ADDED_POINTS = 8
+
+
+def needs_points(instance) -> bool:
+    """Whether ``instance`` counts W over every point and can be solved point by point."""
+    data = instance.access
+    return (data is not None and data.counts("worst", instance.weights)
+            and data.worst_points is None)
+
+
+def solve_adding_points(instance, settings, solve):
+    """Solve ``instance`` by ``solve(restricted, settings)`` on instances with the W rows of
+    growing sets of points (see the module docstring).
+
+    Parameters
+    ----------
+    instance : SelectionInstance
+        W counted over every populated point.
+    settings : Solver
+        Its ``time_limit_s`` covers every round.
+    solve : callable
+        One solve of an instance on one path; returns a SolverOutcome.
+
+    Returns
+    -------
+    SolverOutcome
+        The last round's, with its objective and bound for ``instance``, its seconds and
+        solves summed over the rounds.
+    """
+    data = instance.access
+    learned = data._cache.setdefault("worst points", data.first_worst_points)
+    points = learned
+    began = time.perf_counter()
+    solves = 0
+    while True:
+        left = settings.time_limit_s - (time.perf_counter() - began)
+        outcome = solve(instance.with_worst_points(points),
+                        dataclasses.replace(settings, time_limit_s=max(left, 0.01)))
+        solves += outcome.solves
+        seconds = time.perf_counter() - began
+        if not outcome.gigafactories and outcome.status in (Status.INFEASIBLE, Status.ERROR):
+            return dataclasses.replace(outcome, seconds=seconds, solves=solves)
+        true = instance.objective(instance.evaluate(outcome.gigafactories))
+        if outcome.status != Status.OPTIMAL or outcome.objective - true <= NEAR_OPTIMAL:
+            return dataclasses.replace(outcome, objective=true,
+                                       bound=max(outcome.bound, true), seconds=seconds,
+                                       solves=solves, next_start=None, near_optimal=None,
+                                       gap=0.0 if outcome.status == Status.OPTIMAL
+                                       else outcome.gap)
+        members = np.flatnonzero(outcome.selected)
+        nearest = data.nearest_km(members, data.populated)
+        nearest[points] = -np.inf
+        order = np.argsort(-nearest, kind="stable")[:ADDED_POINTS]
+        points = np.union1d(points, order[np.isfinite(nearest[order])])
+        data._cache["worst points"] = np.union1d(data._cache["worst points"], points)
