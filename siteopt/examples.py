@@ -168,3 +168,92 @@ def _power_only(fields: dict, changes: dict) -> SelectionInstance:
                 total_population=10.0, max_bids_per_country=1, power_cap_mw=1000.0,
                 total_power_mw=5000.0, weights=GRID_ONLY)
     return SelectionInstance(**{**base, **fields, **changes})
+
+
+#: Positions along the equator (km east of 0 deg) of the sites and points of
+#: :func:`access_line`, and the points' people and member states.
+LINE_SITES_KM = {"A": 0.0, "B": 600.0, "C": 1000.0}
+LINE_POINTS = (("P0", -500.0, 5.0, "X"), ("P1", 100.0, 45.0, "X"), ("P2", 500.0, 30.0, "Y"),
+               ("P3", 1100.0, 15.0, "Z"), ("P4", 1800.0, 5.0, "Z"))
+
+
+def access_line(term: str, max_gigafactories: int = 2, **settings) -> SelectionInstance:
+    """The hand-solved access example: sites and towns on a line (the equator), so every
+    distance is a difference of positions. One term weighs 1, the others 0; R = 500 km,
+    D = 2,000 km; single-site gigafactories, one per member state, the budget no limit::
+
+        position km  -500   0    100  500  600  1000  1100  1800
+        site               A               B    C
+        town         P0        P1   P2              P3    P4
+        people       5         45   30              15    5
+        state        X         X    Y               Z     Z
+        (sites A, B, C are in states X, Y, Z)
+
+    Distances to the nearest member (km) and the terms, for every portfolio of p = 2::
+
+        sites  P0     P1   P2   P3   P4     mean km  A       W     B     linear C
+        A, B   500    100  100  500  1,200  235      0.8825  0.40  0.75  0.60
+        A, C   500    100  500  100  800    275      0.8625  0.60  0.30  0.48
+        B, C   1,100  500  100  100  800    365      0.8175  0.45  0.45  0.36
+
+    The mean is the sum of people x km over 100 people (A, B: 5 x 500 + 45 x 100 + 30 x 100
+    + 15 x 500 + 5 x 1,200 = 23,500); A = 1 - mean / 2,000; W = 1 - the largest distance /
+    2,000; B counts the towns within 500 km (inclusive) of both members (A, B: P1 and P2, 75
+    people); linear decay counts each town max(0, 1 - km / 500) (A, B: 0.8 x 45 + 0.8 x 30 =
+    60 of 100). So:
+
+    - ``latency``: {A, B}, A = 0.8825 (the p-median answer, 235 km on average);
+    - ``worst``: {A, C}, W = 0.6 (the p-center answer: nobody beyond 800 km);
+    - ``backup``: {A, B}, B = 0.75;
+    - ``coverage`` with ``decay="linear"``: {A, B}, 0.60;
+    - ``fairness`` with p = 1: {B}, F = 0.75 (states X 90 %, Y 100 %, Z 75 % within 500 km;
+      A alone leaves Z at 0 %, C alone X).
+
+    Parameters
+    ----------
+    term : str
+        The term that weighs 1 (``coverage``, ``latency``, ``worst``, ``backup``,
+        ``fairness``).
+    max_gigafactories : int
+    **settings
+        ``decay``, ``max_km``, ``min_country_share`` for the access data.
+
+    >>> from siteopt.examples import access_line
+    >>> from siteopt.solvers.direct import solve_direct
+    >>> from siteopt.config import Solver
+    >>> outcome = solve_direct(access_line("worst"), Solver())
+    >>> outcome.gigafactories, round(outcome.objective, 6)
+    (((0,), (2,)), 0.6)
+    """
+    from siteopt.coverage import cover_demand
+    from siteopt.model.access_rows import AccessData
+
+    ids = tuple(LINE_SITES_KM)
+    site_lat, site_lon = destination(0.0, 0.0, 90.0, np.array(list(LINE_SITES_KM.values())))
+    position = np.array([p[1] for p in LINE_POINTS])
+    point_lat, point_lon = destination(0.0, 0.0, np.where(position < 0, 270.0, 90.0),
+                                       np.abs(position))
+    people = np.array([p[2] for p in LINE_POINTS])
+    states = ("X", "Y", "Z")
+    eligible = np.ones(len(ids), dtype=bool)
+    coverage = cover_demand(site_lat, site_lon, point_lat, point_lon, people, 500.0, eligible)
+    access = AccessData(
+        point_lat=np.asarray(point_lat, float), point_lon=np.asarray(point_lon, float),
+        point_people=people, point_state=np.array([states.index(p[3]) for p in LINE_POINTS]),
+        states=states, point_group=coverage.group_of_point,
+        point_ids=tuple(p[0] for p in LINE_POINTS), site_lat=np.asarray(site_lat, float),
+        site_lon=np.asarray(site_lon, float), eligible=eligible, radius_km=500.0,
+        reference_km=2000.0, **settings)
+    weights = Weights(**{t: float(t == term) for t in ("coverage", "grid", "spread", "clean",
+                                                         "green", "letters", "cost")},
+                      **{t: float(t == term) for t in ("latency", "worst", "backup",
+                                                         "fairness")})
+    instance = SelectionInstance(
+        site_ids=ids, site_country=states, effective_mw=np.full(3, 100.0),
+        renewable_share=np.zeros(3), capex_eur=np.ones(3),
+        group_population=coverage.group_population, group_sites=coverage.group_sites,
+        total_population=float(people.sum()), budget_eur=10.0,
+        max_gigafactories=max_gigafactories, max_bids_per_country=1, power_cap_mw=1000.0,
+        total_power_mw=5000.0, weights=weights, site_lat=np.asarray(site_lat, float),
+        site_lon=np.asarray(site_lon, float), access=access)
+    return instance.with_access(access)

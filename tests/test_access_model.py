@@ -77,3 +77,101 @@ def test_each_access_term_moves_the_objective_as_defined():
             expected, abs=1e-9)
     # more sites never leave people farther away
     assert np.all(np.diff(terms["latency"][[0, 2]]) >= -1e-12)
+
+
+# --- the hand-solved example (siteopt/examples.py: access_line) --------------------------------
+
+HAND_SOLVED = [  # term, p, settings, members (site indices), objective
+    ("latency", 2, {}, ((0,), (1,)), 0.8825),
+    ("worst", 2, {}, ((0,), (2,)), 0.6),
+    ("backup", 2, {}, ((0,), (1,)), 0.75),
+    ("coverage", 2, {"decay": "linear"}, ((0,), (1,)), 0.6),
+    ("coverage", 2, {"decay": "exponential"}, ((0,), (1,)), None),
+    ("fairness", 1, {}, ((1,),), 0.75),
+]
+
+
+@pytest.mark.parametrize("solver", PATHS)
+@pytest.mark.parametrize("term, p, settings_, members, objective", HAND_SOLVED)
+def test_the_hand_solved_access_example(solver, term, p, settings_, members, objective):
+    from siteopt.examples import access_line
+
+    instance = access_line(term, p, **settings_)
+    if solver == "search" and term in ("worst", "backup", "fairness"):
+        with pytest.raises(ConfigError):
+            solve(instance, solver)
+        return
+    outcome = solve(instance, solver)
+    assert outcome.status == Status.OPTIMAL and outcome.gigafactories == members
+    if objective is None:   # exp(-km/500) for A, B: 0.45 e^-0.2 x 2 ... from the definition
+        km = np.array([500, 100, 100, 500, 1200.0])
+        objective = float(np.array([5, 45, 30, 15, 5]) @ np.exp(-km / 500) / 100)
+    assert outcome.objective == pytest.approx(objective, abs=1e-9)
+
+
+def test_the_hand_solved_access_limits():
+    from siteopt.examples import access_line
+
+    # nobody beyond 800 km: only {A, C} keeps it, whatever the latency prefers
+    instance = access_line("latency", 2, max_km=800.0)
+    outcome = solve(instance, "direct")
+    assert outcome.gigafactories == ((0,), (2,))
+    assert instance.violations(((0,), (1,))) == ["access.max_km"]
+    # every state at least 80 % within 500 km: Z never gets past 75 %
+    assert access_line("latency", 2, min_country_share=0.8).violations(((0,), (1,))) == [
+        "access.min_country_share"]
+    assert solve(access_line("latency", 2, min_country_share=0.8), "direct").status \
+        == Status.INFEASIBLE
+
+
+# --- the shipped scenarios and the messages ----------------------------------------------------
+
+def test_cover_all_finds_the_fewest_gigafactories_and_the_least_capex(run_cli):
+    import siteopt
+
+    result = siteopt.solve("cover-all")
+    assert result.solver["fewest_gigafactories"] == len(result.gigafactories) == 3
+    assert result.access.worst_km <= 1500.0 + 1e-6
+    # no two gigafactories bring everyone within 1,500 km
+    with pytest.raises(siteopt.InfeasibleError, match="only relaxing limits.max_gigafactories"):
+        siteopt.solve("cover-all", **{"limits.max_gigafactories": 2})
+    # among portfolios of three, none costs less (years = 0: X is capital cost; the tiny
+    # coverage weight only lets the model file through)
+    three = siteopt.solve("cover-all", **{"access.fewest_gigafactories": False,
+                                          "limits.max_gigafactories": 3,
+                                          "weights.coverage": 1e-9})
+    assert result.total_capex_eur == pytest.approx(three.total_capex_eur)
+    printed = run_cli("solve", "--model", "cover-all").stdout
+    assert "The fewest gigafactories that keep every rule and limit: 3" in printed
+    assert "every populated point is within access.max_km = 1,500 km" in printed.replace(
+        "\n   ", "").replace("Every", "every")
+
+
+def test_an_unreachable_access_limit_names_the_points_and_the_nearest_site(run_cli):
+    result = run_cli("solve", "--model", "cover-all", "--set", "access.max_km=500")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: access.max_km = 500 km cannot be met: 106 populated "
+                                    "points have no eligible site that close: GN6941014 "
+                                    "(Ponta Delgada, PT): nearest eligible site PT-LIS at "
+                                    "1,446 km;")
+    result = run_cli("solve", "--set", "access.min_country_share=0.5")
+    assert result.exit_code == 1
+    assert "in CY (0.0%; nearest eligible site GR-ATH, 840 km from its nearest point)" \
+        in result.stderr
+
+
+def test_fairness_scenario_lifts_the_lowest_member_state():
+    import siteopt
+
+    fair = siteopt.solve("fairness")
+    plain = siteopt.solve("fairness", **{"weights.fairness": 0.0})
+    lowest = min(c.share_within_r for c in fair.access.countries if c.people > 0)
+    assert fair.terms["fairness"] == pytest.approx(lowest, abs=1e-12)
+    assert fair.terms["fairness"] > plain.terms["fairness"]
+
+
+def test_fewest_gigafactories_refuses_the_terms_scaled_by_p():
+    import siteopt
+
+    with pytest.raises(ConfigError, match="set weights.grid to 0"):
+        siteopt.solve("cover-all", **{"weights.grid": 0.1})
