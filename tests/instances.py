@@ -271,7 +271,8 @@ def access_values(instance: SelectionInstance, used: list[int], gigafactories) -
         if total > 0 else (lambda values: 0.0)
     return {
         "coverage": share([decay(n) for n in nearest]),
-        "latency": 1 - share([min(n, reference) for n in nearest]) / reference,
+        "latency": 1 - share([min(n, reference) for n in nearest]) / reference
+        if total > 0 else 0.0,
         "worst": 1 - min(max((nearest[d] for d in populated), default=0.0), reference)
         / reference if populated else 0.0,
         "backup": share([float(r >= 2) for r in reached]),

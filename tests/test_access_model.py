@@ -14,9 +14,8 @@ from siteopt.solvers.outcome import Status
 from tests.instances import ACCESS_SWITCHES, brute_force, portfolio_value, random_access_instance
 from tests.test_model import solve
 
-#: Every path; the search solves A and gradual coverage only.
+#: Every path.
 PATHS = ("cbc", "highs", "direct", "benders", "search")
-SEARCH_TERMS = {"latency", "decay"}
 
 
 def _check(instance, outcome):
@@ -39,10 +38,6 @@ def _check(instance, outcome):
        switches=st.sets(st.sampled_from(ACCESS_SWITCHES), min_size=1, max_size=3))
 def test_access_terms_and_limits_equal_brute_force(solver, seed, n_sites, n_points, switches):
     instance = random_access_instance(seed, n_sites, n_points, tuple(sorted(switches)))
-    if solver == "search" and not switches <= SEARCH_TERMS:
-        with pytest.raises(ConfigError, match="solver.method = 'search' does not solve"):
-            solve(instance, solver)
-        return
     try:
         outcome = solve(instance, solver)
     except SolverError:   # Benders finds no portfolio only when there is none
@@ -51,7 +46,7 @@ def test_access_terms_and_limits_equal_brute_force(solver, seed, n_sites, n_poin
     _check(instance, outcome)
 
 
-@pytest.mark.parametrize("method", ["direct", "benders", "pulp"])
+@pytest.mark.parametrize("method", ["search", "direct", "benders", "pulp"])
 @settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6),
@@ -97,10 +92,6 @@ def test_the_hand_solved_access_example(solver, term, p, settings_, members, obj
     from siteopt.examples import access_line
 
     instance = access_line(term, p, **settings_)
-    if solver == "search" and term in ("worst", "backup", "fairness"):
-        with pytest.raises(ConfigError):
-            solve(instance, solver)
-        return
     outcome = solve(instance, solver)
     assert outcome.status == Status.OPTIMAL and outcome.gigafactories == members
     if objective is None:   # exp(-km/500) for A, B: 0.45 e^-0.2 x 2 ... from the definition

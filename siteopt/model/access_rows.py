@@ -37,11 +37,12 @@ the model at first (:data:`FIRST_WORST_POINTS`, the hardest to reach); a solve w
 is farther from another point adds that point's row and solves again
 (:mod:`siteopt.solvers.worst`), the search over radii of Gaar and Sinnl (2022) written as rows.
 
-B, per coverage group g, with :math:`b_g` binary: :math:`2 b_g \le \sum_{c \ni g} x_c` over the candidate gigafactories
-with a member within R (in the compact form, one gigafactory per state:
-:math:`w_{gc} \le \sum_{s \in N_g \cap c} y_s`, :math:`2 b_g \le \sum_c w_{gc}`). F:
-:math:`\varphi \le \sum_g a_{gc} z_g / A_c` for every state c, with :math:`a_{gc}` the
-people of state c in group g. ``access.min_country_share`` = s:
+B, per coverage group g: :math:`b_g \le \sum_{c \ni g} x_c - v_g` and
+:math:`v_g \ge x_c` over the candidate gigafactories c with a member within R (in the
+compact form, one gigafactory per state, over :math:`w_{gc} \le \sum_{s \in N_g \cap c}
+y_s`, :math:`w_{gc} \le 1`): at integer x, b is at most the count less one, so all these
+columns stay continuous. F: :math:`\varphi \le \sum_g a_{gc} z_g / A_c` for every state c,
+with :math:`a_{gc}` the people of state c in group g. ``access.min_country_share`` = s:
 :math:`\sum_g a_{gc} z_g / A_c \ge s`. ``access.max_km`` = X: :math:`\sum_{s \in N^X_d} y_s
 \ge 1` for every populated point, one row per distinct set.
 
@@ -357,8 +358,6 @@ class AccessBlock:
         Objective coefficient of each own column at weight 1 of its term, and its bounds.
     names : list of str
         LP names of the own columns.
-    integer : ndarray of bool
-        Which own columns are integer (B's :math:`b_g`: two halves must not make one).
     row_of, family, index, value : ndarray
         One entry per coefficient: its row, the family of its column (:data:`OWN`,
         :data:`SITE`, :data:`CANDIDATE` or :data:`GROUP`), the column within its family and
@@ -373,7 +372,6 @@ class AccessBlock:
     lower: np.ndarray
     upper: np.ndarray
     names: list
-    integer: np.ndarray
     row_of: np.ndarray
     family: np.ndarray
     index: np.ndarray
@@ -400,13 +398,12 @@ class _Builder:
     """Collects own columns and rows."""
 
     def __init__(self):
-        self.columns: list[tuple[str, float, float, float, str, bool]] = []
+        self.columns: list[tuple[str, float, float, float, str]] = []
         self.entries: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.rows: list[tuple[float, float, str]] = []
 
-    def column(self, term: str, unit: float, upper: float, name: str,
-               integer: bool = False) -> int:
-        self.columns.append((term, unit, 0.0, upper, name, integer))
+    def column(self, term: str, unit: float, upper: float, name: str) -> int:
+        self.columns.append((term, unit, 0.0, upper, name))
         return len(self.columns) - 1
 
     def row(self, families, indices, values, lower: float, upper: float, name: str) -> None:
@@ -417,14 +414,14 @@ class _Builder:
                              np.asarray(indices, np.int64), np.asarray(values, float)))
 
     def block(self) -> AccessBlock:
-        terms, unit, lower, upper, names, integer = (list(x) for x in zip(*self.columns)) \
-            if self.columns else ([], [], [], [], [], [])
+        terms, unit, lower, upper, names = (list(x) for x in zip(*self.columns)) \
+            if self.columns else ([], [], [], [], [])
         parts = list(zip(*self.entries)) if self.entries else [[np.empty(0, np.int64)]] * 3 + [
             [np.empty(0)]]
         row_lower, row_upper, row_names = (list(x) for x in zip(*self.rows)) if self.rows \
             else ([], [], [])
         return AccessBlock(terms, np.asarray(unit, float), np.asarray(lower, float),
-                           np.asarray(upper, float), names, np.asarray(integer, bool),
+                           np.asarray(upper, float), names,
                            *(np.concatenate(p) for p in parts),
                            np.asarray(row_lower, float), np.asarray(row_upper, float), row_names)
 
@@ -459,6 +456,8 @@ def _worst_rows(build: _Builder, instance) -> None:
     chained (c_dk <= c_d,k-1 + the sites at level k) in own columns."""
     data = instance.access
     reference = data.reference_km
+    if not len(data.worst_rows):   # nobody to serve: W is 0
+        return
     omega = build.column("worst", 1.0 / reference, reference, "worst_km_saved")
     eligible = np.flatnonzero(data.eligible)
     points = data.populated[data.worst_rows]
@@ -485,38 +484,45 @@ def _worst_rows(build: _Builder, instance) -> None:
 
 
 def _backup_rows(build: _Builder, instance) -> None:
-    """2 b_g <= the gigafactories with a member within R of group g."""
+    """b_g <= (gigafactories with a member within R of group g) - v_g, v_g at least each of
+    them: b_g is at most the count less one (0 without any), all columns continuous."""
     total = instance.total_population
     population = np.asarray(instance.group_population, float)
     country = np.asarray(instance.site_country)
     reach = None if instance.compact else instance.backup_reach
     for g in np.flatnonzero(population > 0).tolist():
         sites = instance.group_sites[g]
-        if instance.compact:
+        if instance.compact:   # one gigafactory per state: count the states within R
             states = sorted(set(country[sites].tolist()))
             if len(states) < 2:
                 continue
-            b = build.column("backup", population[g] / total, 1.0, f"backup_{g}", integer=True)
-            columns = []
+            parts = []
             for state in states:
                 mine = sites[country[sites] == state]
-                columns.append(build.column("", 0.0, 1.0, f"backup_{g}_{state}"))
-                build.row(np.r_[OWN, np.full(len(mine), SITE)], np.r_[columns[-1], mine],
+                parts.append(build.column("", 0.0, 1.0, f"backup_{g}_{state}"))
+                build.row(np.r_[OWN, np.full(len(mine), SITE)], np.r_[parts[-1], mine],
                           np.r_[1.0, -np.ones(len(mine))], -math.inf, 0.0,
                           f"backup_{g}_{state}")
-            build.row(np.full(len(columns) + 1, OWN), np.r_[b, columns],
-                      np.r_[2.0, -np.ones(len(columns))], -math.inf, 0.0, f"backup_{g}")
+            families, counted = np.full(len(parts), OWN), np.array(parts)
         elif len(reach[g]) >= 2:
-            b = build.column("backup", population[g] / total, 1.0, f"backup_{g}",
-                             integer=True)
-            build.row(np.r_[OWN, np.full(len(reach[g]), CANDIDATE)], np.r_[b, reach[g]],
-                      np.r_[2.0, -np.ones(len(reach[g]))], -math.inf, 0.0, f"backup_{g}")
+            families, counted = np.full(len(reach[g]), CANDIDATE), reach[g]
+        else:
+            continue
+        b = build.column("backup", population[g] / total, 1.0, f"backup_{g}")
+        v = build.column("", 0.0, 1.0, f"backup_any_{g}")
+        build.row(np.r_[OWN, OWN, families], np.r_[b, v, counted],
+                  np.r_[1.0, 1.0, -np.ones(len(counted))], -math.inf, 0.0, f"backup_{g}")
+        for k, (family, column) in enumerate(zip(families.tolist(), counted.tolist())):
+            build.row(np.array([family, OWN]), np.array([column, v]), np.array([1.0, -1.0]),
+                      -math.inf, 0.0, f"backup_any_{g}_{k}")
 
 
 def _state_rows(build: _Builder, instance, fairness: bool) -> None:
     """F: phi <= each state's share within R; the least share access.min_country_share."""
     data = instance.access
     group, state, people = data.state_groups
+    if not (data.state_people > 0).any():   # nobody anywhere: F is 0, no share to keep
+        return
     fairness = build.column("fairness", 1.0, 1.0, "fairness") if fairness else None
     for c, code in enumerate(data.states):
         total = data.state_people[c]

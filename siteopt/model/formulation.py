@@ -250,10 +250,9 @@ def define_access(problem, instance, gigafactory_open, site_open, demand_covered
     """The own columns and rows of :func:`~siteopt.model.access_rows.access_block` (W, B, F
     and the ``access`` limits); a row with no upper bound is a ``>=`` row."""
     block = instance.access_block
-    own = {k: problem.add_variable(name, lowBound=low, upBound=up,
-                                   cat=pulp.LpInteger if integer else pulp.LpContinuous)
-           for k, (name, low, up, integer) in enumerate(zip(
-               lp_names("access", block.names), block.lower, block.upper, block.integer))}
+    own = {k: problem.add_variable(name, lowBound=low, upBound=up)
+           for k, (name, low, up) in enumerate(zip(lp_names("access", block.names),
+                                                     block.lower, block.upper))}
     families = {OWN: own, SITE: site_open, CANDIDATE: gigafactory_open, GROUP: demand_covered}
     order = np.argsort(block.row_of, kind="stable")
     starts = np.searchsorted(block.row_of[order], np.arange(len(block.row_names) + 1))

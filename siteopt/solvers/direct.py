@@ -362,14 +362,12 @@ def load_highs(highs, instance: SelectionInstance, reach: bool = True, extra_col
 
 
 def integer_columns(instance: SelectionInstance, reach: bool = True) -> np.ndarray:
-    """The integer columns: x, or y and the bids b in the compact form; the access block's
-    integer columns."""
+    """The integer columns: x, or y and the bids b in the compact form."""
     cols = layout(instance, reach)
-    own = cols.a + np.flatnonzero(instance.access_block.integer)
     if instance.compact:
         return np.r_[cols.y + np.arange(cols.n_sites),
-                     cols.u + np.arange(cols.n_countries), own].astype(np.int32)
-    return np.r_[np.arange(cols.n_candidates), own].astype(np.int32)
+                     cols.u + np.arange(cols.n_countries)].astype(np.int32)
+    return np.arange(cols.n_candidates, dtype=np.int32)
 
 
 def start_columns(instance: SelectionInstance, gigafactories) -> np.ndarray:

@@ -59,15 +59,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.config import Solver
-from siteopt.errors import ConfigError, SolverError
+from siteopt.errors import SolverError
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
 from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
+from siteopt.solvers.search_access import AccessOptions
 
-#: Why the search refuses a model (its bound counts additive terms only).
-SEARCH_REFUSES = ("solver.method = 'search' does not solve weights.worst, weights.backup, "
-                  "weights.fairness, access.max_km or access.min_country_share; use "
-                  "solver.method = 'auto' or 'direct'")
 #: At most this many near-optimal portfolios are kept; beyond, the caller settles ties by
 #: further solves.
 MAX_NEAR = 1_000
@@ -127,6 +124,9 @@ class SearchModel:
     exclusive_groups : bool
         Whether a portfolio with one option per group already obeys the site and bid rules
         (the compact form), so they need no check at the nodes.
+    access : AccessOptions or None
+        The options' distances for W, B, F and the ``access`` limits
+        (:mod:`~siteopt.solvers.search_access`); None without them.
     """
 
     candidate: np.ndarray
@@ -141,13 +141,15 @@ class SearchModel:
     sites: np.ndarray
     country: np.ndarray
     exclusive_groups: bool
+    access: AccessOptions | None = None
 
     def reordered(self, order: np.ndarray, group: np.ndarray) -> SearchModel:
         """The same options taken in ``order``, with new group numbers."""
         return SearchModel(self.candidate[order], group, self.value[order], self.covers[order],
                            self.weight, self.states, self.state_weight, self.capex_eur[order],
                            self.mw[order], self.sites[order], self.country[order],
-                           self.exclusive_groups)
+                           self.exclusive_groups,
+                           None if self.access is None else self.access.reordered(order))
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,10 +221,12 @@ def build_search_model(instance: SelectionInstance) -> SearchModel:
                        candidates.members[:, 0]], dtype=np.int64) if instance.compact
              else candidates.members[:, 0].astype(np.int64))
     order = np.argsort(group, kind="stable")
+    access = AccessOptions.of(instance, [candidates.member_list(g) for g in range(n_options)])
     return SearchModel(np.arange(n_options)[order], group[order], value[order],
                        covers[order].astype(float), weight, states, state_weight,
                        candidates.capex_eur[order], candidates.mw[order], sites[order],
-                       country[order], instance.compact)
+                       country[order], instance.compact,
+                       None if access is None else access.reordered(order))
 
 
 def _covered(sites: np.ndarray, site_sets) -> np.ndarray:
@@ -347,8 +351,10 @@ class _Search:
 
     def expand(self, chosen: tuple[int, ...], value: float, left: np.ndarray, pi: np.ndarray,
                last_group: int, budget_eur: float, power_mw: float, used_sites: np.ndarray,
-               bids: np.ndarray, n_states: int) -> None:
-        """Expand the node that has chosen the options ``chosen`` (exact value ``value``)."""
+               bids: np.ndarray, n_states: int, reach=None) -> None:
+        """Expand the node that has chosen the options ``chosen`` (exact value ``value`` of
+        every term but W, B and F; ``reach``: the branch state of those,
+        :class:`~siteopt.solvers.search_access.AccessOptions`)."""
         self.nodes += 1
         if self.stopped:
             return
@@ -371,9 +377,18 @@ class _Search:
             child_value -= model.state_weight * (
                 np.maximum(0, n_states + new_states - instance.max_gigafactories) - over)
         complete = allowed & (model.sites[:, missing].all(axis=1) if has_missing else True)
+        access = model.access
+        score = np.zeros(len(child_value))
+        if access is not None:   # W, B, F of every allowed child, exactly
+            kids = np.flatnonzero(allowed)
+            kid_nearest, kid_count = access.children(*reach, kids)
+            score[kids] = access.scores(kid_nearest, kid_count)
+            kid_of = np.full(len(child_value), -1)
+            kid_of[kids] = np.arange(len(kids))
         if complete.any():
             options = np.flatnonzero(complete)
-            self._improve(child_value[options], lambda k: chosen + (int(options[k]),))
+            self._improve(child_value[options] + score[options],
+                          lambda k: chosen + (int(options[k]),))
         # limits are checked once this node's own portfolios are in: a stopped search keeps
         # the best of them
         if self.nodes > self.node_limit:
@@ -398,6 +413,11 @@ class _Search:
         beyond = np.maximum(left - pi, 0.0).sum()
         bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
                                         + rest[:, self.position]).min(axis=0)
+        if access is not None:   # every later group's options at once: no completion does more
+            after_distance, after_count = access.best_after(allowed, self.starts, self.position)
+            at = self.position[kids]
+            bound[kids] += access.scores(np.minimum(kid_nearest, after_distance[at]),
+                                         kid_count + after_count[at])
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
         child_left = left[None, :] * (1.0 - model.covers[order])
@@ -408,7 +428,7 @@ class _Search:
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
         first = np.argsort(-bound[order], kind="stable")
         order, child_left = order[first], child_left[first]
-        if slots == 1 and model.exclusive_groups and not has_missing:
+        if slots == 1 and model.exclusive_groups and not has_missing and access is None:
             self._last_level(chosen, order, allowed, child_value, child_left, budget_eur,
                              power_mw)
             return
@@ -420,7 +440,9 @@ class _Search:
                         budget_eur - model.capex_eur[option], power_mw - model.mw[option],
                         used_sites | model.sites[option], bids + model.country[option],
                         n_states + int(new_states[option]) if not model.exclusive_groups
-                        else n_states + 1)
+                        else n_states + 1,
+                        None if access is None else (kid_nearest[kid_of[option]],
+                                                     kid_count[kid_of[option]]))
             if self.stopped:
                 return
 
@@ -529,8 +551,11 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     model = _in_search_order(model, pi, lam)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
     search.best_value = instance.objective_floor   # only portfolios above it count
-    if not required.any():
-        search._improve(np.zeros(1), lambda k: ())
+    reach = None if model.access is None else model.access.root()
+    empty = 0.0 if reach is None else float(model.access.scores(reach[0][None, :],
+                                                                  reach[1][None, :])[0])
+    if not required.any() and np.isfinite(empty):
+        search._improve(np.array([empty]), lambda k: ())
     if given is not None:
         options = tuple(int(o) for o in np.flatnonzero(np.isin(model.candidate, given)))
         search._improve(np.array([instance.objective(instance.evaluate(start.portfolio))]),
@@ -539,7 +564,7 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     with deferred():
         search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
                       instance.budget_eur, instance.total_power_mw, np.zeros(n_sites, bool),
-                      np.zeros(n_countries, np.int64), 0)
+                      np.zeros(n_countries, np.int64), 0, reach)
     candidates = instance.candidates
 
     def members(options):
@@ -585,8 +610,6 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     the outcome's ``next_start`` is this search's); None when the search exceeds
     ``node_limit`` nodes or ``work_limit`` (see :func:`search_optimum`; the caller then
     solves it with HiGHS)."""
-    if instance.has_access_rows:
-        raise ConfigError(SEARCH_REFUSES)
     began = time.perf_counter()
     run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit)
     portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped

@@ -1,0 +1,130 @@
+"""The terms W, B, F and the ``access`` limits in the search (:mod:`siteopt.solvers.search`):
+exact at every child, bounded by every option still open.
+
+The search adds one option (gigafactory) at a time. Along a branch it keeps, per populated
+point, the distance to the nearest chosen member and how many chosen gigafactories have a
+member within R; a child's W, B and F follow exactly (as
+:func:`~siteopt.model.access_rows.access_terms` computes them). All three only grow when
+gigafactories are added, so a child's completions score at most what it would score with
+*every* option of every later group (at most one per group is chosen, so at most one more
+gigafactory per such group within R): that is the bound added to the search's own. The same
+optimism prunes a branch that cannot meet ``access.max_km`` or ``access.min_country_share``
+even so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from siteopt.geometry import DISTANCE_TOLERANCE_KM
+
+
+@dataclass(frozen=True, eq=False)
+class AccessOptions:
+    """The access data of the search's options (rows in search order).
+
+    Attributes
+    ----------
+    distance : ndarray, shape (options, points)
+        Distance from each populated point to the option's nearest member, km.
+    within : ndarray of bool, shape (options, points)
+        Whether a member lies within R of the point.
+    share : ndarray
+        Each populated point's people over all people.
+    state_share : ndarray, shape (points, states)
+        Each point's people over its member state's (states with people).
+    worst : ndarray of bool
+        The points W counts.
+    weights : tuple of float
+        The weights of W, B and F.
+    reference_km, max_km, min_share : float
+        D, ``access.max_km`` (0: off) and ``access.min_country_share`` (0: off).
+    """
+
+    distance: np.ndarray
+    within: np.ndarray
+    share: np.ndarray
+    state_share: np.ndarray
+    worst: np.ndarray
+    weights: tuple
+    reference_km: float
+    max_km: float
+    min_share: float
+
+    @classmethod
+    def of(cls, instance, members) -> AccessOptions | None:
+        """The access data of options with the given member sites (None when the instance
+        has neither W, B, F nor an ``access`` limit)."""
+        if not instance.has_access_rows:
+            return None
+        data, w = instance.access, instance.weights
+        points = data.populated
+        site_distance = data.distances(points, np.arange(len(instance.site_ids)))
+        distance = np.stack([site_distance[:, list(m)].min(axis=1) for m in members]) \
+            if len(members) else np.empty((0, len(points)))
+        people = np.asarray(data.point_people, float)[points]
+        total = np.asarray(data.point_people, float).sum()
+        state = data.point_state[points]
+        with_people = np.flatnonzero(data.state_people > 0)
+        state_share = np.zeros((len(points), len(with_people)))
+        column = np.searchsorted(with_people, state)
+        state_share[np.arange(len(points)), column] = people / data.state_people[state]
+        worst = np.zeros(len(points), dtype=bool)
+        worst[data.worst_rows] = True
+        return cls(distance, distance <= data.radius_km + DISTANCE_TOLERANCE_KM,
+                   people / total if total > 0 else np.zeros(len(points)), state_share, worst,
+                   (w.worst, w.backup, w.fairness), data.reference_km, data.max_km,
+                   data.min_country_share)
+
+    def reordered(self, order: np.ndarray) -> AccessOptions:
+        """The same options taken in ``order``."""
+        return AccessOptions(self.distance[order], self.within[order], self.share,
+                             self.state_share, self.worst, self.weights, self.reference_km,
+                             self.max_km, self.min_share)
+
+    def root(self) -> tuple[np.ndarray, np.ndarray]:
+        """The branch state with no option chosen: nearest distances and counts."""
+        n = self.distance.shape[1]
+        return np.full(n, np.inf), np.zeros(n, dtype=np.int64)
+
+    def scores(self, nearest: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """The weighted W + B + F of branch states (rows), -inf where an ``access`` limit is
+        broken."""
+        w_worst, w_backup, w_fairness = self.weights
+        capped = np.minimum(nearest, self.reference_km)
+        worst = (1.0 - capped[:, self.worst].max(axis=1) / self.reference_km
+                 if self.worst.any() else np.zeros(len(nearest)))
+        backup = (count >= 2) @ self.share
+        states = (count >= 1) @ self.state_share
+        fairness = states.min(axis=1) if states.shape[1] else np.zeros(len(nearest))
+        score = w_worst * worst + w_backup * backup + w_fairness * fairness
+        broken = np.zeros(len(nearest), dtype=bool)
+        if self.max_km > 0:
+            broken |= nearest.max(axis=1) > self.max_km + DISTANCE_TOLERANCE_KM
+        if self.min_share > 0 and states.shape[1]:
+            broken |= states.min(axis=1) < self.min_share - 1e-12
+        return np.where(broken, -np.inf, score)
+
+    def children(self, nearest: np.ndarray, count: np.ndarray, options: np.ndarray):
+        """The branch states after adding each of ``options``."""
+        return (np.minimum(nearest[None, :], self.distance[options]),
+                count[None, :] + self.within[options])
+
+    def best_after(self, allowed: np.ndarray, starts: np.ndarray, position: np.ndarray):
+        """Per group position k: the nearest distance and the number of groups within R over
+        the allowed options of the groups after k (what every later group could add)."""
+        n_groups, n = len(starts), self.distance.shape[1]
+        distance = np.where(allowed[:, None], self.distance, np.inf)
+        within = self.within & allowed[:, None]
+        group_distance = np.minimum.reduceat(distance, starts, axis=0) if len(starts) \
+            else np.empty((0, n))
+        group_within = np.logical_or.reduceat(within, starts, axis=0) if len(starts) \
+            else np.empty((0, n), bool)
+        after_distance = np.full((n_groups, n), np.inf)
+        after_count = np.zeros((n_groups, n), dtype=np.int64)
+        for k in range(n_groups - 2, -1, -1):
+            after_distance[k] = np.minimum(after_distance[k + 1], group_distance[k + 1])
+            after_count[k] = after_count[k + 1] + group_within[k + 1]
+        return after_distance, after_count
