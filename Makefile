@@ -83,6 +83,7 @@ bench: $(BENCH)/.installed chromium
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py
 	time $(BENCH)/bin/python benchmarks/run.py
 	cd benchmarks && time ../$(BENCH)/bin/python bench_spopt.py
+	time $(BENCH)/bin/python benchmarks/bench_access.py
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py
 	time $(BENCH)/bin/python benchmarks/scaling.py

@@ -1,0 +1,202 @@
+"""Issue 27 against spopt: the same optimum for LSCP, MCLP, p-median and p-center, and the
+p-median speed target (benchmark env only: it has spopt 0.7.0).
+
+    .venv-bench/bin/python benchmarks/bench_access.py [--seeds 0 1 2] [--skip-speed]
+
+1. Equality, on shared random instances (sites and towns in a box over Europe, every site
+   its own member state, single-site gigafactories, the budget no limit): siteopt with one
+   term weighted (coverage, latency with D beyond every distance, worst likewise) and p
+   gigafactories, or ``access.fewest_gigafactories`` with ``access.max_km = R`` for the
+   set-covering question, against spopt's MCLP, PMedian, PCenter and LSCP solved with HiGHS.
+   The optimal values must agree (covered people, people-weighted km, the largest km, the
+   number of facilities); the script stops if not.
+2. Speed: p-median (latency only, p = 5) at (200 sites, 5,000 towns), both end to end from
+   the coordinates (siteopt: groups, level rows, solve; spopt: the distance matrix, the model,
+   HiGHS); median of three runs each, target at least 20x.
+3. The shipped data with each access term weighted, and all of them: solver seconds on the
+   default path (``auto``), median of three (target under 1 s with every term weighted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import pulp
+from spopt.locate import LSCP, MCLP, PCenter, PMedian
+
+from siteopt.config import Solver, Weights
+from siteopt.coverage import cover_demand
+from siteopt.geometry import haversine_km
+from siteopt.model import SelectionInstance
+from siteopt.model.access_rows import AccessData
+from siteopt.solvers import solve_fewest, solve_instance
+
+class NotProven(Exception):
+    """siteopt stopped before proving its optimum."""
+
+
+#: D beyond every distance in the box, km: A and W are then the plain p-median and p-center.
+FAR_KM = 100_000.0
+TARGET_RATIO = 20.0
+
+
+def towns(seed: int, n_sites: int, n_points: int):
+    """Random sites and towns (lat, lon in degrees, people) in a box over Europe."""
+    rng = np.random.default_rng(seed)
+    site = rng.uniform([38.0, -8.0], [58.0, 25.0], (n_sites, 2))
+    point = rng.uniform([38.0, -8.0], [58.0, 25.0], (n_points, 2))
+    return site, point, rng.integers(100, 100_000, n_points).astype(float)
+
+
+def siteopt_instance(site, point, people, p: int, term: str, radius_km: float = 300.0,
+                     max_km: float = 0.0) -> SelectionInstance:
+    """The siteopt instance of one question: ``term`` weighted 1, p gigafactories."""
+    n = len(site)
+    eligible = np.ones(n, dtype=bool)
+    coverage = cover_demand(site[:, 0], site[:, 1], point[:, 0], point[:, 1], people,
+                            radius_km, eligible)
+    ids = tuple(f"S{i}" for i in range(n))
+    data = AccessData(point_lat=point[:, 0], point_lon=point[:, 1], point_people=people,
+                      point_state=np.zeros(len(point), np.int64), states=("EU",),
+                      point_group=coverage.group_of_point,
+                      point_ids=tuple(f"P{d}" for d in range(len(point))),
+                      site_lat=site[:, 0], site_lon=site[:, 1], eligible=eligible,
+                      radius_km=radius_km, reference_km=FAR_KM, max_km=max_km)
+    weights = Weights(**{t: float(t == term) for t in (
+        "coverage", "grid", "spread", "clean", "green", "letters", "cost", "latency", "worst",
+        "backup", "fairness")})
+    instance = SelectionInstance(
+        site_ids=ids, site_country=ids, effective_mw=np.full(n, 100.0),
+        renewable_share=np.zeros(n), capex_eur=np.ones(n),
+        group_population=coverage.group_population, group_sites=coverage.group_sites,
+        total_population=float(people.sum()), budget_eur=float(n), max_gigafactories=p,
+        max_bids_per_country=1, power_cap_mw=1000.0, total_power_mw=1e9, weights=weights,
+        site_lat=site[:, 0], site_lon=site[:, 1], access=data)
+    return instance.with_access(data)
+
+
+def distances(site, point) -> np.ndarray:
+    """Towns x sites, km (as spopt users build it)."""
+    return haversine_km(point[:, 0][:, None], point[:, 1][:, None], site[:, 0][None, :],
+                        site[:, 1][None, :])
+
+
+def ours(site, point, people, p, question, radius_km) -> float:
+    """siteopt's optimal value of ``question`` (in spopt's units)."""
+    settings = Solver()
+    if question == "lscp":
+        instance = siteopt_instance(site, point, people, len(site), "cost", radius_km,
+                                    max_km=radius_km)
+        return float(solve_fewest(instance, settings, {})[2])
+    term = {"mclp": "coverage", "p-median": "latency", "p-center": "worst"}[question]
+    instance = siteopt_instance(site, point, people, p, term, radius_km)
+    outcome, method = solve_instance(instance, settings, {})
+    if outcome.status.value != "optimal":
+        raise NotProven(f"siteopt ({method}) stopped {outcome.status.value} after "
+                        f"{outcome.seconds:.0f} s, gap {outcome.gap:.2%}")
+    nearest = instance.access.nearest_km(np.flatnonzero(outcome.selected))
+    if question == "mclp":
+        return float(instance.evaluate(outcome.gigafactories)["coverage"] * people.sum())
+    if question == "p-median":
+        return float(people @ nearest)
+    return float(nearest.max())
+
+
+def theirs(site, point, people, p, question, radius_km) -> float:
+    """spopt's optimal value of ``question``."""
+    cost = distances(site, point)
+    solver = pulp.HiGHS(msg=False)
+    if question == "mclp":
+        model = MCLP.from_cost_matrix(cost, people, radius_km, p_facilities=p).solve(solver)
+    elif question == "p-median":
+        model = PMedian.from_cost_matrix(cost, people, p_facilities=p).solve(solver)
+    elif question == "p-center":
+        model = PCenter.from_cost_matrix(cost, p_facilities=p).solve(solver)
+    else:
+        model = LSCP.from_cost_matrix(cost, radius_km).solve(solver)
+    return float(pulp.value(model.problem.objective))
+
+
+def equality(seeds) -> None:
+    for seed in seeds:
+        site, point, people = towns(seed, 15, 300)
+        # every town within reach of some site: the set-covering radius
+        radius = float(np.ceil(distances(site, point).min(axis=1).max()))
+        for question in ("mclp", "p-median", "p-center", "lscp"):
+            r = radius if question == "lscp" else 300.0
+            a, b = ours(site, point, people, 3, question, r), theirs(site, point, people, 3,
+                                                                     question, r)
+            if abs(a - b) > 1e-6 * max(1.0, abs(b)):
+                raise SystemExit(f"seed {seed} {question}: siteopt {a!r}, spopt {b!r}")
+            print(f"seed {seed} {question:8s}: siteopt = spopt = {a:,.3f}", flush=True)
+
+
+def speed(runs: int = 3) -> None:
+    site, point, people = towns(0, 200, 5_000)
+    mine, others = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        try:
+            value = ours(site, point, people, 5, "p-median", 300.0)
+        except NotProven as stopped:
+            print(f"p-median (200 sites, 5,000 towns, p 5): {stopped} "
+                  f"({time.perf_counter() - start:.0f} s with building): target MISSED",
+                  flush=True)
+            return
+        mine.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        other = theirs(site, point, people, 5, "p-median", 300.0)
+        others.append(time.perf_counter() - start)
+        if abs(value - other) > 1e-6 * other:
+            raise SystemExit(f"p-median at (200, 5,000): siteopt {value!r}, spopt {other!r}")
+    ratio = statistics.median(others) / statistics.median(mine)
+    print(f"p-median (200 sites, 5,000 towns, p 5): siteopt {statistics.median(mine):.2f} s, "
+          f"spopt PMedian {statistics.median(others):.2f} s (medians of {runs}), same optimum "
+          f"({value:,.0f} person-km): {ratio:.1f}x (target >= {TARGET_RATIO:g}x) "
+          f"{'met' if ratio >= TARGET_RATIO else 'MISSED'}", flush=True)
+
+
+#: The access questions on the shipped data (model keys changed from the default model).
+SHIPPED = {
+    "latency 0.3": {"weights.latency": 0.3},
+    "worst 0.2": {"weights.worst": 0.2},
+    "backup 0.2": {"weights.backup": 0.2},
+    "fairness 0.3 (fairness.toml)": {"model": "fairness"},
+    "cover-all.toml": {"model": "cover-all"},
+    "every access term 0.1": {"weights.latency": 0.1, "weights.worst": 0.1,
+                              "weights.backup": 0.1, "weights.fairness": 0.1},
+}
+
+
+def shipped(runs: int = 3) -> None:
+    import siteopt
+
+    for label, keys in SHIPPED.items():
+        keys = dict(keys)
+        model = keys.pop("model", None)
+        seconds, result = [], None
+        for _ in range(runs):
+            result = siteopt.solve(model, **keys)
+            seconds.append(result.solver["seconds"])
+        print(f"shipped data, {label}: {result.status.value}, solver "
+              f"{statistics.median(seconds):.2f} s (median of {runs}, method "
+              f"{result.solver['method']}, {result.solver['solves']} solves)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    equality(args.seeds)
+    shipped(args.runs)
+    if not args.skip_speed:
+        speed(args.runs)
+
+
+if __name__ == "__main__":
+    main()
