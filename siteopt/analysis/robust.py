@@ -145,9 +145,16 @@ def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
                                                 dtype=float)
     capital = (base.capex_eur * draws.capex_factor) @ used.T + extra       # draws x portfolios
     delivering = used[None, :, :] & ~draws.slipped[:, None, :]            # draws x portfolios x sites
-    flat = delivering.reshape(-1, len(base.site_ids))
+    # each delivering site labelled by its gigafactory (1, 2, ...; 0: not delivering): backup
+    # counts gigafactories, not sites
+    label = np.zeros((len(members), len(base.site_ids)), dtype=np.int64)
+    for row, portfolio in enumerate(members):
+        for k, g in enumerate(portfolio):
+            label[row, g] = k + 1
+    flat = (delivering * label[None, :, :]).reshape(-1, len(base.site_ids))
     sets, which = np.unique(flat, axis=0, return_inverse=True)
-    terms = base.evaluate_many([[np.flatnonzero(mask)] if mask.any() else [] for mask in sets])
+    terms = base.evaluate_many([[np.flatnonzero(labels == k) for k in np.unique(labels[labels > 0])]
+                                for labels in sets])
     w = base.weights
     fixed = sum(getattr(w, term) * terms[term] for term in TERMS if term != "cost")
     energy = np.einsum("dps,ds->dp", delivering,
