@@ -166,3 +166,10 @@ def test_fewest_gigafactories_refuses_the_terms_scaled_by_p():
 
     with pytest.raises(ConfigError, match="set weights.grid to 0"):
         siteopt.solve("cover-all", **{"weights.grid": 0.1})
+
+
+def test_analyses_that_build_the_whole_model_refuse_the_worst_term():
+    from siteopt.analysis.pareto import pareto
+
+    with pytest.raises(ConfigError, match="siteopt pareto does not handle weights.worst"):
+        pareto("cost", "coverage", points=2, **{"weights.worst": 0.2})

@@ -27,6 +27,7 @@ from siteopt.model.formulation import build_model
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
+from siteopt.solvers.worst import refuse_whole_model
 from siteopt.units import eur, mw, people
 
 
@@ -212,6 +213,7 @@ def diverse_portfolios(instance, settings, n: int, slack: float):
         The optimum first (new_sites 0), then each diverse portfolio with how many sites it
         adds to those used before.
     """
+    refuse_whole_model(instance, "siteopt alternatives --diverse")
     ranked, _ = rank_portfolios(instance, settings, 1)
     if not ranked:
         return []

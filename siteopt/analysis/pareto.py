@@ -34,6 +34,7 @@ from siteopt.model.formulation import build_model, term_expression
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
+from siteopt.solvers.worst import refuse_whole_model
 
 #: Smallest gain in X between two front points: points closer than this in X are one point
 #: (well above the solvers' feasibility tolerance, 1e-7, and far below any real difference).
@@ -265,6 +266,7 @@ def pareto_front(instance, settings, x: str, y: str, points: int = 20):
     SolverError
         If a solve stops short of a proven optimum.
     """
+    refuse_whole_model(instance, "siteopt pareto")
     built = build_model(instance)
     score = {term: term_expression(instance, built, term) * (-1 if term == "cost" else 1)
              for term in (x, y)}

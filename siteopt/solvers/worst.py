@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from siteopt.errors import ConfigError
 from siteopt.solvers.outcome import NEAR_OPTIMAL, Status
 
 #: Points added per round: the farthest from the answer among those not yet in the model.
@@ -28,6 +29,20 @@ def needs_points(instance) -> bool:
     data = instance.access
     return (data is not None and data.counts("worst", instance.weights)
             and data.worst_points is None)
+
+
+def refuse_whole_model(instance, command: str) -> None:
+    """Refuse an analysis that builds the whole model at once (a PuLP model with extra rows)
+    when it would hold a W row for every place: it would be exact but far too large.
+
+    Raises
+    ------
+    ConfigError
+    """
+    if needs_points(instance):
+        raise ConfigError(f"{command} does not handle weights.worst (the worst-served place) "
+                          f"yet: its model would hold a row per populated place; set "
+                          f"weights.worst = 0 for it")
 
 
 def solve_adding_points(instance, settings, solve):
