@@ -9,6 +9,9 @@
 - :func:`~siteopt.analysis.robust.robust`: Monte Carlo over capex, grid delays and prices,
   every draw solved exactly (here or on Dask): how often each site is chosen, today's regret, the
   portfolio best on average.
+- :func:`~siteopt.analysis.choice.robust_choice`: the portfolio of best mean objective over
+  given draws within the budget in all but a share of them, proven on those draws (the
+  extensive form; small instances only so far).
 """
 
 import importlib
@@ -22,7 +25,7 @@ _EXPORTS = {
     "Explanation": "explain", "SiteExplanation": "explain", "explain": "explain",
     "FrontPoint": "pareto", "ParetoFront": "pareto", "pareto": "pareto",
     "Robustness": "robust", "Spread": "draws", "Draws": "draws", "robust": "robust",
-    "Sweep": "sweep", "sweep": "sweep",
+    "Sweep": "sweep", "sweep": "sweep", "Choice": "choice", "robust_choice": "choice",
 }
 
 __all__ = list(_EXPORTS)

@@ -1,0 +1,240 @@
+r"""The robust choice (issue 28): the portfolio with the best mean objective over sampled
+futures, within the budget in all but a share alpha of them, proven optimal on those draws.
+
+The question (:mod:`siteopt.analysis.robust` values any portfolio the same way): the
+portfolio is decided now and kept in every draw i. Its capital cost in draw i is
+:math:`K_i(y) = \sum_s f_{is} k_s y_s` plus the extra-site cost, committed even where a
+member's grid slips; a slipped member delivers nothing (no power, coverage, clean power,
+letters or member state, no electricity cost); every term is computed as ``solve`` does with
+the draw's numbers. Maximise :math:`\frac1N \sum_i \mathrm{objective}_i` subject to every
+rule of the model on the nominal data except the budget, and the chance constraint
+:math:`K_i(y) \le B + M_i o_i`, :math:`\sum_i o_i \le \lfloor \alpha N \rfloor`, :math:`o_i`
+binary (``robust.budget_risk`` = alpha; 0: every draw within the budget).
+
+The mean is linear where the terms are: a site's power, clean and renewable power count in
+the draws where it does not slip, its capital cost with the mean capex factor, its
+electricity with the mean of price factor times delivery. Coverage-like terms (coverage,
+latency, letters) are sums of :math:`w_T \min(1, \sum_{s \in T} y_s)` over sets T; in draw i
+a set loses its slipped sites, and equal sets of every group and draw are one column with
+their weights summed, so the mean needs few more columns than one solve. Member states are
+counted per draw (at most p of them). The whole program, the *extensive form*, is solved by
+HiGHS to a zero gap; its optimum is then valued again by
+:func:`~siteopt.analysis.robust.evaluate_on_draws` and must agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from siteopt.errors import ConfigError, SolverError
+from siteopt.solvers.outcome import Status
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The robust choice on a set of draws.
+
+    Attributes
+    ----------
+    status : Status
+    gigafactories : tuple of tuple of int
+        Member site indices of each gigafactory (empty without a solution).
+    mean_objective : float
+        Its mean objective over the draws (valued again from the definitions).
+    over_budget : float
+        The share of draws in which its capital cost exceeds the budget.
+    bound, gap : float
+        HiGHS's best bound and the relative gap (0 when proven optimal).
+    seconds : float
+    """
+
+    status: Status
+    gigafactories: tuple
+    mean_objective: float
+    over_budget: float
+    bound: float
+    gap: float
+    seconds: float
+
+
+def _sets(base, draws):
+    """The coverage-like sets of the mean objective: (site sets, weights), equal sets merged.
+
+    Every demand group (its objective points, :meth:`SelectionInstance.group_weights`) and
+    every letter (``w_L / L``) in every draw, less the draw's slipped sites, weighs 1/N of
+    itself.
+    """
+    n = len(draws)
+    weights = base.group_weights()
+    letters = len(base.letter_site)
+    sets = list(base.group_sites) + list(base.letter_homes)
+    points = np.r_[weights, np.full(letters, base.weights.letters / letters if letters else 0.0)]
+    merged: dict[bytes, list] = {}
+    for slipped in draws.slipped:
+        for sites, value in zip(sets, points):
+            if value <= 0:
+                continue
+            kept = sites[~slipped[sites]]
+            if len(kept):
+                key = kept.astype(np.int64).tobytes()
+                entry = merged.setdefault(key, [kept, 0.0])
+                entry[1] += value / n
+    keys = sorted(merged)
+    return [merged[k][0] for k in keys], np.array([merged[k][1] for k in keys])
+
+
+def robust_choice(base, draws, budget_risk: float, settings) -> Choice:
+    """The portfolio of best mean objective over ``draws`` with the chance constraint (see
+    the module docstring), proven on those draws.
+
+    Parameters
+    ----------
+    base : SelectionInstance
+        The model on the nominal data.
+    draws : Draws
+    budget_risk : float
+        alpha: the share of draws that may be over budget.
+    settings : Solver
+        ``time_limit_s`` and ``mip_gap``.
+
+    Raises
+    ------
+    ConfigError
+        For the terms this does not handle yet (W, B, F, the ``access`` limits).
+    """
+    import highspy
+
+    from siteopt.analysis.robust import evaluate_on_draws
+    from siteopt.solvers.direct import layout, load_highs
+    from siteopt.solvers.highs import highs_status, new_highs, run_highs
+    from siteopt.solvers.outcome import portfolio, relative_gap
+
+    if base.has_access_rows:
+        raise ConfigError("siteopt robust --choose does not handle weights.worst, backup, "
+                          "fairness or the access limits yet; set them to 0")
+    began = time.perf_counter()
+    n, w = len(draws), base.weights
+    capex = np.asarray(base.capex_eur, float)
+    # the nominal budget no longer binds (the chance constraint replaces it)
+    free = dataclasses.replace(base, budget_eur=float(capex.sum() * draws.capex_factor.max()
+                                                      + base.extra_site_cost_eur
+                                                      * len(capex) + 1.0))
+    cols = layout(free, reach=False)
+    highs = new_highs(settings)
+    load_highs(highs, free, reach=False)
+    width = highs.getNumCol()
+    cost = np.zeros(width)
+    delivers = (~draws.slipped).mean(axis=0)
+    scale_mw = base.max_gigafactories * base.power_cap_mw
+    power = (w.grid + w.clean * base.clean_share + w.green * np.asarray(base.renewable_share))
+    extra = base.extra_site_cost_eur
+    site_cost = (capex * draws.capex_factor.mean(axis=0)
+                 + base.energy_cost_eur * (draws.price_factor * ~draws.slipped).mean(axis=0))
+    cost[cols.y:cols.y + cols.n_sites] = (delivers * power * base.effective_mw / scale_mw
+                                          - w.cost * site_cost / base.cost_reference_eur)
+    # capital cost of each integer column in each draw (the extra-site cost committed too)
+    if base.compact:
+        columns = np.r_[cols.y + np.arange(cols.n_sites), cols.u + np.arange(cols.n_countries)]
+        per_draw = np.c_[capex * draws.capex_factor + extra, np.full((n, cols.n_countries),
+                                                                     -extra)]
+        cost[cols.y:cols.y + cols.n_sites] -= w.cost * extra / base.cost_reference_eur
+        cost[cols.u:cols.u + cols.n_countries] = w.cost * extra / base.cost_reference_eur
+    else:
+        candidates = free.candidates
+        columns = np.arange(cols.n_candidates)
+        member, site = candidates.site_pairs()
+        per_draw = np.zeros((n, cols.n_candidates))
+        np.add.at(per_draw.T, member, (capex * draws.capex_factor).T[site])
+        per_draw += extra * (candidates.size - 1)
+        cost[:cols.n_candidates] = -w.cost * extra * (candidates.size - 1) \
+            / base.cost_reference_eur
+    highs.changeColsCost(width, np.arange(width, dtype=np.int32), cost)
+    _add_sets(highs, cols, *_sets(base, draws))
+    _add_spread(highs, cols, base, draws)
+    _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk)
+    run_highs(highs)
+    status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
+    seconds = time.perf_counter() - began
+    if status in (Status.INFEASIBLE, Status.ERROR) or \
+            highs.getInfo().primal_solution_status != 2:
+        return Choice(status, (), math.nan, math.nan, math.nan, math.nan, seconds)
+    values = np.asarray(highs.getSolution().col_value)
+    chosen = portfolio(free, values)
+    objective = float(highs.getInfo().objective_function_value)
+    names = [[base.site_ids[s] for s in g] for g in chosen]
+    on = evaluate_on_draws(base, [names], draws)
+    mean = float(on.objective[:, 0].mean())
+    if abs(mean - objective) > 1e-7 * max(1.0, abs(mean)):
+        raise SolverError(f"the robust choice's mean objective is {mean:.9f} on the draws but "
+                          f"HiGHS reports {objective:.9f}; the answer cannot be trusted")
+    gap = 0.0 if status == Status.OPTIMAL and settings.mip_gap == 0 else relative_gap(
+        mean, bound)
+    return Choice(status, tuple(chosen), mean, float(on.over_budget[:, 0].mean()),
+                  mean if gap == 0 else bound, gap, seconds)
+
+
+def _add_sets(highs, cols, sets, weights) -> None:
+    """A column per set (its weight in the objective, at most 1) and the row
+    ``z_T - sum of y over T <= 0``."""
+    import highspy
+
+    start = highs.getNumCol()
+    highs.addCols(len(sets), weights, np.zeros(len(sets)), np.ones(len(sets)), 0,
+                  np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
+    for k, sites in enumerate(sets):
+        highs.addRow(-highspy.kHighsInf, 0.0, len(sites) + 1,
+                     np.r_[start + k, cols.y + sites].astype(np.int32),
+                     np.r_[1.0, -np.ones(len(sites))])
+
+
+def _add_spread(highs, cols, base, draws) -> None:
+    """Per draw and member state: whether a member of the state delivers (at most p states
+    a draw), each worth w_K / (p N)."""
+    import highspy
+
+    n, p = len(draws), base.max_gigafactories
+    if base.weights.spread <= 0:
+        return
+    country = np.asarray(base.site_country)
+    states = [np.flatnonzero(country == c) for c in base.countries]
+    for slipped in draws.slipped:
+        start = highs.getNumCol()
+        highs.addCols(len(states), np.full(len(states), base.weights.spread / (p * n)),
+                      np.zeros(len(states)), np.ones(len(states)), 0, np.empty(0, np.int32),
+                      np.empty(0, np.int32), np.empty(0))
+        for k, sites in enumerate(states):
+            kept = sites[~slipped[sites]]
+            highs.addRow(-highspy.kHighsInf, 0.0, len(kept) + 1,
+                         np.r_[start + k, cols.y + kept].astype(np.int32),
+                         np.r_[1.0, -np.ones(len(kept))])
+        highs.addRow(-highspy.kHighsInf, float(p), len(states),
+                     (start + np.arange(len(states))).astype(np.int32), np.ones(len(states)))
+
+
+def _add_chance(highs, columns, per_draw, budget: float, risk: float) -> None:
+    """K_i <= B + M_i o_i for every draw i, at most floor(alpha N) of the o_i at 1."""
+    import highspy
+
+    n = len(per_draw)
+    allowed = math.floor(risk * n + 1e-9)
+    slack = budget * 1e-9   # as the rules are checked elsewhere
+    big = np.maximum(np.clip(per_draw, 0, None).sum(axis=1) - budget, 0.0)
+    start = highs.getNumCol()
+    if allowed:
+        highs.addCols(n, np.zeros(n), np.zeros(n), np.ones(n), 0, np.empty(0, np.int32),
+                      np.empty(0, np.int32), np.empty(0))
+        highs.changeColsIntegrality(n, np.arange(start, start + n, dtype=np.int32),
+                                    np.full(n, highspy.HighsVarType.kInteger))
+        highs.addRow(-highspy.kHighsInf, float(allowed), n, np.arange(start, start + n, dtype=np.int32),
+                     np.ones(n))
+    for i in range(n):
+        used = np.flatnonzero(per_draw[i])
+        index, value = columns[used], per_draw[i][used]
+        if allowed:
+            index, value = np.r_[index, start + i], np.r_[value, -big[i]]
+        highs.addRow(-highspy.kHighsInf, budget + slack, len(index), index.astype(np.int32), value)

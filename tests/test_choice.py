@@ -1,0 +1,64 @@
+"""The robust choice (issue 28) against brute force over every portfolio on given draws."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from siteopt.analysis.choice import robust_choice
+from siteopt.analysis.draws import Draws, Spread
+from siteopt.analysis.robust import evaluate_on_draws
+from siteopt.config import Solver
+from siteopt.solvers import solve_instance
+from siteopt.solvers.outcome import Status
+from tests.instances import every_portfolio, portfolio_value, random_instance
+
+
+def best_by_brute_force(base, draws, risk):
+    """The best mean objective over every portfolio that keeps the rules (the budget aside)
+    and is over budget in at most ``risk`` of the draws, from the valuation of robust."""
+    free = dataclasses.replace(base, budget_eur=1e18)
+    feasible = [p for p in every_portfolio(free) if portfolio_value(free, p) is not None]
+    names = [[[base.site_ids[s] for s in g] for g in p] for p in feasible]
+    on = evaluate_on_draws(base, names, draws)
+    ok = on.over_budget.mean(axis=0) <= risk + 1e-12
+    if not ok.any():
+        return None
+    return float(on.objective.mean(axis=0)[ok].max())
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_groups=st.integers(0, 8),
+       n_draws=st.integers(1, 12), risk=st.sampled_from([0.0, 0.2, 0.5]))
+def test_the_robust_choice_equals_brute_force(seed, n_sites, n_groups, n_draws, risk):
+    base = random_instance(seed, n_sites, n_groups, 3)
+    draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
+    best = best_by_brute_force(base, draws, risk)
+    choice = robust_choice(base, draws, risk, Solver())
+    if best is None:
+        assert choice.status == Status.INFEASIBLE
+        return
+    assert choice.status == Status.OPTIMAL and choice.gap == 0
+    assert choice.mean_objective == pytest.approx(best, abs=1e-7)
+    assert choice.over_budget <= risk + 1e-12
+
+
+@pytest.mark.parametrize("seed", [3, 8, 21])
+def test_one_draw_without_spread_is_solve(seed):
+    base = random_instance(seed, 6, 8, 3, people_scale=1e6, capex_scale=1e9)
+    draws = Draws.sample(base.site_ids, 1, seed, Spread(0.0, 0.0, 0.0))
+    assert not draws.slipped.any() and (draws.capex_factor == 1).all()
+    choice = robust_choice(base, draws, 0.0, Solver())
+    outcome, _ = solve_instance(base, Solver(), {})
+    if outcome.status == Status.INFEASIBLE:
+        assert choice.status == Status.INFEASIBLE
+        return
+    assert choice.mean_objective == pytest.approx(outcome.objective, abs=1e-9)
+    assert choice.gigafactories == outcome.gigafactories or (
+        base.objective(base.evaluate(choice.gigafactories)) == pytest.approx(
+            outcome.objective, abs=1e-9))
