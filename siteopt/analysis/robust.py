@@ -154,7 +154,7 @@ def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
     flat = (delivering * label[None, :, :]).reshape(-1, len(base.site_ids))
     sets, which = np.unique(flat, axis=0, return_inverse=True)
     terms = base.evaluate_many([[np.flatnonzero(labels == k) for k in np.unique(labels[labels > 0])]
-                                for labels in sets])
+                                for labels in sets], weighted_only=True)
     w = base.weights
     fixed = sum(getattr(w, term) * terms[term] for term in TERMS if term != "cost")
     energy = np.einsum("dps,ds->dp", delivering,
@@ -434,7 +434,7 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     column = {label: i for i, label in enumerate(labels)}
     index = {site: i for i, site in enumerate(base.site_ids)}
     coverage = base.evaluate_many([[[index[s] for s in g] for g in found[label]]
-                                   for label in labels])["coverage"]
+                                   for label in labels], weighted_only=True)["coverage"]
     people = dict(zip(labels, coverage * base.total_population))
     frame = pd.DataFrame({"draw": numbers,
                           "objective": [s["objective"] for s in solved],

@@ -381,13 +381,16 @@ class SelectionInstance:
         return {term: float(values[0])
                 for term, values in self.evaluate_many([gigafactories]).items()}
 
-    def evaluate_many(self, portfolios) -> dict[str, np.ndarray]:
+    def evaluate_many(self, portfolios, weighted_only: bool = False) -> dict[str, np.ndarray]:
         """:meth:`evaluate` of many portfolios at once (vectorised): each term as an array.
 
         Parameters
         ----------
         portfolios : list of iterable of iterable of int
             Each a portfolio: member site indices of each gigafactory.
+        weighted_only : bool
+            Leave the access terms at 0 where their weight is (they need every place's
+            distance, per portfolio): for callers that need the objective, not those terms.
         """
         used = np.zeros((len(portfolios), len(self.site_ids)), dtype=bool)
         extra_sites = np.zeros(len(portfolios))
@@ -407,7 +410,10 @@ class SelectionInstance:
         homed = Incidence(self.letter_homes, n_sites).touched(used).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)
-        access = (access_terms(self, portfolios) if self.access is not None
+        needed = self.access is not None and not (
+            weighted_only and self.access.decay == "step"
+            and not any(getattr(self.weights, t) > 0 for t in ACCESS_TERMS))
+        access = (access_terms(self, portfolios) if needed
                   else {term: np.zeros(len(portfolios)) for term in ACCESS_TERMS})
         if self.access is not None and self.access.decay != "step":
             coverage = access["coverage"]

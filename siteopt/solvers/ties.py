@@ -108,7 +108,7 @@ def best_grouping(instance, sites, given) -> tuple[float, tuple, int, bool]:
     if not options:
         given = tuple(sorted(tuple(sorted(g)) for g in given))
         return _objective(instance, given), given, 1, options is not None
-    values = instance.objective(instance.evaluate_many(options))
+    values = instance.objective(instance.evaluate_many(options, weighted_only=True))
     best = float(np.max(values))
     tied = [p for p, v in zip(options, values) if v >= best - TIE_TOLERANCE]
     return best, min(tied, key=lambda p: order_key(instance, p)), len(tied), True
@@ -129,7 +129,7 @@ def neighbour_start(instance, best) -> tuple | None:
             options += groupings(instance, sites) or []
     if not options:
         return None
-    values = instance.objective(instance.evaluate_many(options))
+    values = instance.objective(instance.evaluate_many(options, weighted_only=True))
     return options[int(np.argmax(values))]
 
 
