@@ -17,6 +17,7 @@ from siteopt.report.htmlparts import png_bytes_img, png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_access_curve, plot_coverage_choropleth
 from siteopt.summary import caveats, sources_note
 from siteopt.summary import headline as summary_headline
+from siteopt.terms import TERM_COLOURS
 from siteopt.report.text import (
     NO_LETTERS,
     TERM_LABELS,
@@ -64,8 +65,8 @@ def terms_chart_svg(result) -> str:
     values = [contributions[t] for t in TERMS]
     # a fixed hash salt: the SVG's clip-path ids, and so the report, are the same on every run
     with plt.rc_context({"svg.fonttype": "none", "font.size": 10, "svg.hashsalt": "siteopt"}):
-        fig, ax = plt.subplots(figsize=(7.5, 2.8), layout="constrained")
-        colours = ["#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442", "#D55E00"]
+        fig, ax = plt.subplots(figsize=(7.5, 3.8), layout="constrained")
+        colours = [TERM_COLOURS[t] for t in TERMS]
         bars = ax.barh(labels[::-1], values[::-1], color=colours[::-1], gid="term_bars")
         for bar, value in zip(bars, values[::-1]):
             ax.text(bar.get_width() + 0.005 if value >= 0 else bar.get_width() - 0.005,
