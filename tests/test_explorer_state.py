@@ -234,3 +234,19 @@ def test_an_answer_without_its_runner_up_is_the_same_optimum_and_is_not_kept(exp
     full = explorer.answer(chosen)
     assert full.complete and full.result.runner_up == direct.runner_up is not None
     assert explorer.kept_answer(chosen).result.runner_up == direct.runner_up
+
+
+def test_the_access_limits_are_controls_with_the_command_lines_answers(explorer):
+    from siteopt.explore.settings import LABELS
+
+    assert LABELS["access.max_km"].startswith("Everyone within")
+    base = explorer.base(Settings("cover-all"))
+    # every place within 1,500 km (the scenario): the command line's fewest gigafactories
+    answer = explorer.answer(Settings("cover-all"))
+    assert answer.ok and answer.result.selected == siteopt.solve("cover-all").selected
+    # within 500 km nobody can be: the same message as the command line, exit code 1
+    tighter = Settings("cover-all").changed(base, "access.max_km", 500.0)
+    refused = explorer.answer(tighter)
+    assert not refused.ok and refused.exit_code == 1
+    assert refused.message.startswith("error: access.max_km = 500 km cannot be met: 106 "
+                                      "populated points")
