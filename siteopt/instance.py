@@ -20,7 +20,6 @@ from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.model import SelectionInstance
 from siteopt.model.access_rows import AccessData
 from siteopt.terms import ACCESS_TERMS
-from siteopt.paths import display_path
 from siteopt.units import eur
 
 #: Hours in a year, for yearly energy (8,760 h).
