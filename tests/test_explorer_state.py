@@ -250,3 +250,17 @@ def test_the_access_limits_are_controls_with_the_command_lines_answers(explorer)
     assert not refused.ok and refused.exit_code == 1
     assert refused.message.startswith("error: access.max_km = 500 km cannot be met: 106 "
                                       "populated points")
+
+
+def test_a_stop_signal_received_during_a_solve_ends_the_explorer(explorer, monkeypatch):
+    # on the command line a signal during a solve is only recorded (the solver stops with its
+    # best portfolio); the explorer must then stop, not show the answer and go on serving
+    from siteopt import interrupt
+
+    base = explorer.base(Settings("default"))
+    chosen = Settings("default").changed(base, "budget.total_eur", 13.5e9)
+    monkeypatch.setattr(interrupt, "_received", [15])
+    with pytest.raises(KeyboardInterrupt):
+        explorer.answer(chosen)
+    monkeypatch.setattr(interrupt, "_received", [])
+    assert explorer.answer(chosen).ok   # without the signal the same settings are answered

@@ -24,7 +24,7 @@ from siteopt.atomic import as_bytes
 from siteopt.config import ModelConfig, load_model
 from siteopt.errors import SiteoptError
 from siteopt.explore.settings import Settings, model_for
-from siteopt.interrupt import ask_to_stop
+from siteopt.interrupt import ask_to_stop, check
 from siteopt.paths import default_model_path, model_name, model_path, shipped_scenarios
 from siteopt.sanitize import error_lines
 from siteopt.units import changes
@@ -166,8 +166,13 @@ class Explorer:
             except SiteoptError as err:
                 return _failure(settings, err)
             except KeyboardInterrupt:   # stopped before the solver had any portfolio
+                check()   # by a stop signal: that ends the explorer, not just this solve
                 return Answer(settings, None, "stopped before any portfolio was found", 1)
             seconds = time.perf_counter() - start
+        # a stop signal that arrived while the solver held the main thread was only recorded
+        # (the solver stopped with its best portfolio); it ends the explorer now, as it would
+        # have at any other moment (the Stop button asks without a signal: not this)
+        check()
         if not runner_up:
             return Answer(settings, result, seconds=seconds, complete=False)
         if result.status.value == "optimal":
