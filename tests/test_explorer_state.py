@@ -236,22 +236,6 @@ def test_an_answer_without_its_runner_up_is_the_same_optimum_and_is_not_kept(exp
     assert explorer.kept_answer(chosen).result.runner_up == direct.runner_up
 
 
-def test_the_access_limits_are_controls_with_the_command_lines_answers(explorer):
-    from siteopt.explore.settings import LABELS
-
-    assert LABELS["access.max_km"].startswith("Everyone within")
-    base = explorer.base(Settings("cover-all"))
-    # every place within 1,500 km (the scenario): the command line's fewest gigafactories
-    answer = explorer.answer(Settings("cover-all"))
-    assert answer.ok and answer.result.selected == siteopt.solve("cover-all").selected
-    # within 500 km nobody can be: the same message as the command line, exit code 1
-    tighter = Settings("cover-all").changed(base, "access.max_km", 500.0)
-    refused = explorer.answer(tighter)
-    assert not refused.ok and refused.exit_code == 1
-    assert refused.message.startswith("error: access.max_km = 500 km cannot be met: 106 "
-                                      "populated points")
-
-
 def test_a_stop_signal_received_during_a_solve_ends_the_explorer(explorer, monkeypatch):
     # on the command line a signal during a solve is only recorded (the solver stops with its
     # best portfolio); the explorer must then stop, not show the answer and go on serving

@@ -40,8 +40,6 @@ CONTROLS = (
     ("consolidation.cross_border", "Across borders", 1),
     ("limits.max_bids_per_country", "Bids per member state", 1),
     ("coverage.radius_km", "Coverage radius (km)", 1),
-    ("access.max_km", "Everyone within (km; 0: no limit)", 1),
-    ("access.min_country_share", "Each member state at least (share within reach)", 1),
     *((f"weights.{term}", f"Weight: {term}", 1) for term in TERMS),
 )
 #: Factor from each control's shown value to its model key's unit, and its label.
