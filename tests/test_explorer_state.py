@@ -242,7 +242,8 @@ def test_a_stop_signal_received_during_a_solve_ends_the_explorer(explorer, monke
     from siteopt import interrupt
 
     base = explorer.base(Settings("default"))
-    chosen = Settings("default").changed(base, "budget.total_eur", 13.5e9)
+    chosen = Settings("default").changed(base, "budget.total_eur", 11.11e9)   # not kept
+    assert explorer.kept_answer(chosen) is None
     monkeypatch.setattr(interrupt, "_received", [15])
     with pytest.raises(KeyboardInterrupt):
         explorer.answer(chosen)
