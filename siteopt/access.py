@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.model.access_rows import BLOCK_PAIRS
 from siteopt.units import round_trip_ms
 
-#: Point-site distances computed at once, at most (8 bytes each: 32 MB).
-BLOCK_PAIRS = 4_000_000
 
 
 @dataclass(frozen=True)

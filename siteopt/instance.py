@@ -338,8 +338,9 @@ def prepare_instance(dataset: Dataset, cfg: ModelConfig,
         cost_reference_eur=cfg.costs.reference_eur,
         access=access_data(dataset, cfg, coverage, eligible, terms),
     )
-    diagnose_candidates(instance)
+    # the level rows join the groups first: a copy would enumerate the candidates again
     instance = instance.with_access(instance.access)
+    diagnose_candidates(instance)
     diagnose_access(instance, dataset)
     return PreparedInstance(instance, coverage,
                             mw * pue * cfg.costs.utilisation * HOURS_PER_YEAR)

@@ -87,7 +87,8 @@ class LevelRows:
         Per row, its share of C (gradual coverage; zeros with ``step``) and of A when covered.
     parent : ndarray of int64
         Per row, a row whose set is this row's less ``added`` (-1: none), for the chained
-        rows :math:`z_N \\le z_P + \\sum_{s \\in N \\setminus P} y_s` (:meth:`chained`).
+        rows :math:`z_N \\le z_P + \\sum_{s \\in N \\setminus P} y_s` the direct and PuLP
+        paths write.
     added : tuple of ndarray
         Per row, the sites it has beyond its parent's.
     """
@@ -229,6 +230,15 @@ class AccessData:
             self._cache[("levels", cutoff_km)] = _level_rows(self, cutoff_km)
         return self._cache[("levels", cutoff_km)]
 
+    def learned_worst_points(self) -> np.ndarray:
+        """The points W's rows were found to need so far (shared by every copy of this data:
+        the solves that settle ties and the runner-up start from them)."""
+        return self._cache.setdefault("worst points", self.first_worst_points)
+
+    def learn_worst_points(self, points) -> None:
+        """Remember that W's rows need ``points`` (indices into :attr:`populated`)."""
+        self._cache["worst points"] = np.union1d(self.learned_worst_points(), points)
+
     def with_worst_points(self, points) -> AccessData:
         """A copy whose W rows are those of ``points`` (indices into :attr:`populated`)."""
         copied = copy.copy(self)
@@ -333,12 +343,13 @@ def _level_rows(data: AccessData, cutoff_km: float) -> LevelRows:
     has_parent = (where > 0) & (point[before] == point[where])
     parent = np.where(has_parent, row_of[before], -1)
     parent_rank = np.where(has_parent, rank[before], -1)
-    sites, added = [], []
-    for p, r, q in zip(point[where], rank[where], parent_rank):
-        distance = data.distances(points[p:p + 1], eligible)[0]
-        nearest_first = eligible[np.argsort(distance, kind="stable")]
-        sites.append(np.sort(nearest_first[:r + 1]))
-        added.append(np.sort(nearest_first[q + 1:r + 1]))
+    sites, added, nearest_first = [], [], {}
+    for p, r, q in zip(point[where].tolist(), rank[where].tolist(), parent_rank.tolist()):
+        if p not in nearest_first:   # a point stands for many rows: sort its sites once
+            distance = data.distances(points[p:p + 1], eligible)[0]
+            nearest_first[p] = eligible[np.argsort(distance, kind="stable")]
+        sites.append(np.sort(nearest_first[p][:r + 1]))
+        added.append(np.sort(nearest_first[p][q + 1:r + 1]))
     return LevelRows(
         sites=tuple(sites),
         coverage=np.bincount(row_of, weights=a * gain, minlength=n_rows),

@@ -65,8 +65,7 @@ def solve_adding_points(instance, settings, solve):
         solves summed over the rounds.
     """
     data = instance.access
-    learned = data._cache.setdefault("worst points", data.first_worst_points)
-    points = learned
+    points = data.learned_worst_points()
     began = time.perf_counter()
     solves = 0
     while True:
@@ -89,4 +88,4 @@ def solve_adding_points(instance, settings, solve):
         nearest[points] = -np.inf
         order = np.argsort(-nearest, kind="stable")[:ADDED_POINTS]
         points = np.union1d(points, order[np.isfinite(nearest[order])])
-        data._cache["worst points"] = np.union1d(data._cache["worst points"], points)
+        data.learn_worst_points(points)
