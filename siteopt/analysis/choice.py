@@ -222,7 +222,7 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float) -> None:
 
     n = len(per_draw)
     allowed = math.floor(risk * n + 1e-9)
-    slack = budget * 1e-9   # as the rules are checked elsewhere
+    slack = budget * 1e-9   # the tolerance over_budget and violations() allow
     big = np.maximum(np.clip(per_draw, 0, None).sum(axis=1) - budget, 0.0)
     start = highs.getNumCol()
     if allowed:
