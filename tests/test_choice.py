@@ -30,15 +30,18 @@ def best_by_brute_force(base, draws, risk):
     return float(on.objective.mean(axis=0)[ok].max())
 
 
+@pytest.mark.parametrize("method", ["extensive", "search"])
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_groups=st.integers(0, 8),
        n_draws=st.integers(1, 12), risk=st.sampled_from([0.0, 0.2, 0.5]))
-def test_the_robust_choice_equals_brute_force(seed, n_sites, n_groups, n_draws, risk):
+def test_the_robust_choice_equals_brute_force(method, seed, n_sites, n_groups, n_draws, risk):
     base = random_instance(seed, n_sites, n_groups, 3)
+    if method == "search" and not base.compact:
+        base = dataclasses.replace(base, max_bids_per_country=1, cross_border=False)
     draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
     best = best_by_brute_force(base, draws, risk)
-    choice = robust_choice(base, draws, risk, Solver())
+    choice = robust_choice(base, draws, risk, Solver(), method)
     if best is None:
         assert choice.status == Status.INFEASIBLE
         return
@@ -61,3 +64,21 @@ def test_one_draw_without_spread_is_solve(seed):
     assert choice.gigafactories == outcome.gigafactories or (
         base.objective(base.evaluate(choice.gigafactories)) == pytest.approx(
             outcome.objective, abs=1e-9))
+
+
+@pytest.mark.parametrize("seed", range(0, 60, 2))
+def test_the_search_completes_the_last_two_gigafactories_exactly(seed):
+    """Three gigafactories from eight sites in four member states: the search checks the
+    last two of a portfolio in one step (every pair against every draw)."""
+    base = dataclasses.replace(random_instance(seed, 8, 8, 4), max_bids_per_country=1,
+                               cross_border=False, max_gigafactories=3)
+    draws = Draws.sample(base.site_ids, 8, seed, Spread(0.4, 0.3, 0.3))
+    for risk in (0.0, 0.25):
+        best = best_by_brute_force(base, draws, risk)
+        choice = robust_choice(base, draws, risk, Solver(), "search")
+        if best is None:
+            assert choice.status == Status.INFEASIBLE
+            continue
+        assert choice.status == Status.OPTIMAL
+        assert choice.mean_objective == pytest.approx(best, abs=1e-7)
+        assert choice.over_budget <= risk + 1e-12

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.errors import ConfigError, SolverError
-from siteopt.solvers.outcome import Status
+from siteopt.solvers.outcome import Status, relative_gap
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,24 @@ class Choice:
     seconds: float
 
 
-def _sets(base, draws):
+def _sets(base, draws, states: bool = False):
     """The coverage-like sets of the mean objective: (site sets, weights), equal sets merged.
 
     Every demand group (its objective points, :meth:`SelectionInstance.group_weights`) and
     every letter (``w_L / L``) in every draw, less the draw's slipped sites, weighs 1/N of
-    itself.
+    itself; with ``states`` also every member state (``w_K / p``; one bid per state, so at
+    most p of them count).
     """
     n = len(draws)
     weights = base.group_weights()
     letters = len(base.letter_site)
     sets = list(base.group_sites) + list(base.letter_homes)
     points = np.r_[weights, np.full(letters, base.weights.letters / letters if letters else 0.0)]
+    if states:
+        country = np.asarray(base.site_country)
+        sets += [np.flatnonzero(country == c) for c in base.countries]
+        points = np.r_[points, np.full(len(base.countries),
+                                       base.weights.spread / base.max_gigafactories)]
     merged: dict[bytes, list] = {}
     for slipped in draws.slipped:
         for sites, value in zip(sets, points):
@@ -88,7 +94,7 @@ def _sets(base, draws):
     return [merged[k][0] for k in keys], np.array([merged[k][1] for k in keys])
 
 
-def robust_choice(base, draws, budget_risk: float, settings) -> Choice:
+def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto") -> Choice:
     """The portfolio of best mean objective over ``draws`` with the chance constraint (see
     the module docstring), proven on those draws.
 
@@ -101,42 +107,119 @@ def robust_choice(base, draws, budget_risk: float, settings) -> Choice:
         alpha: the share of draws that may be over budget.
     settings : Solver
         ``time_limit_s`` and ``mip_gap``.
+    method : {"auto", "search", "extensive"}
+        ``search``: branch and bound over whole gigafactories
+        (:mod:`~siteopt.solvers.search` with a :class:`~siteopt.solvers.search_chance.ChanceRule`;
+        one bid per member state only); ``extensive``: the extensive form, by HiGHS;
+        ``auto``: the search where it applies.
 
     Raises
     ------
     ConfigError
-        For the terms this does not handle yet (W, B, F, the ``access`` limits).
+        For the terms this does not handle yet (W, B, F, the ``access`` limits), or
+        ``search`` across borders.
     """
-    import highspy
-
     from siteopt.analysis.robust import evaluate_on_draws
-    from siteopt.solvers.direct import layout, load_highs
-    from siteopt.solvers.highs import highs_status, new_highs, run_highs
-    from siteopt.solvers.outcome import portfolio, relative_gap
 
     if base.has_access_rows:
         raise ConfigError("siteopt robust --choose does not handle weights.worst, backup, "
                           "fairness or the access limits yet; set them to 0")
+    if method == "search" and not base.compact:
+        raise ConfigError("the robust choice's search needs one bid per member state with "
+                          "every gigafactory in one state; use method 'extensive'")
     began = time.perf_counter()
+    # the nominal budget no longer binds (the chance constraint replaces it): above every
+    # portfolio's nominal cost and its cost in every draw
+    free = dataclasses.replace(base, budget_eur=float(
+        np.asarray(base.capex_eur, float).sum() * max(1.0, draws.capex_factor.max())
+        + base.extra_site_cost_eur * len(base.capex_eur) + 1.0))
+    solve = _by_search if method == "search" or (method == "auto" and base.compact) \
+        else _by_extensive_form
+    status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings)
+    seconds = time.perf_counter() - began
+    if not chosen and status not in (Status.OPTIMAL, Status.TIME_LIMIT, Status.INTERRUPTED):
+        return Choice(status, (), math.nan, math.nan, math.nan, math.nan, seconds)
+    names = [[base.site_ids[s] for s in g] for g in chosen]
+    on = evaluate_on_draws(base, [names], draws)
+    mean = float(on.objective[:, 0].mean())
+    if abs(mean - objective) > 1e-7 * max(1.0, abs(mean)):
+        raise SolverError(f"the robust choice's mean objective is {mean:.9f} on the draws but "
+                          f"the solver reports {objective:.9f}; the answer cannot be trusted")
+    gap = 0.0 if status == Status.OPTIMAL and settings.mip_gap == 0 else relative_gap(
+        mean, bound)
+    return Choice(status, tuple(chosen), mean, float(on.over_budget[:, 0].mean()),
+                  mean if gap == 0 else bound, gap, seconds)
+
+
+def _site_values(base, draws) -> np.ndarray:
+    """Each site's linear objective points, averaged over the draws: power, clean and
+    renewable power where it delivers, minus its capex (mean factor) and electricity (where
+    it delivers)."""
+    w = base.weights
+    capex = np.asarray(base.capex_eur, float)
+    delivers = (~draws.slipped).mean(axis=0)
+    scale_mw = base.max_gigafactories * base.power_cap_mw
+    power = w.grid + w.clean * base.clean_share + w.green * np.asarray(base.renewable_share)
+    site_cost = (capex * draws.capex_factor.mean(axis=0)
+                 + base.energy_cost_eur * (draws.price_factor * ~draws.slipped).mean(axis=0))
+    return (delivers * power * base.effective_mw / scale_mw
+            - w.cost * site_cost / base.cost_reference_eur)
+
+
+def _by_search(free, base, draws, budget_risk, settings):
+    """The choice by the search: options are the candidates, elements the merged sets of
+    :func:`_sets` and each draw's member states, the budget a :class:`ChanceRule`."""
+    from siteopt.solvers.search import (Start, build_search_model, covered_by_options,
+                                        run_search)
+    from siteopt.solvers.search_chance import ChanceRule
+    from siteopt.solvers.search_lp import lp_multipliers
+
+    nominal = build_search_model(free)
+    sites = nominal.sites
+    size = sites.sum(axis=1)
+    w = base.weights
+    extra = base.extra_site_cost_eur
+    value = sites.astype(float) @ _site_values(base, draws) \
+        - w.cost * extra * (size - 1) / base.cost_reference_eur
+    sets, weight = _sets(base, draws, states=True)
+    per_draw = (sites.astype(float) @ (np.asarray(base.capex_eur, float)
+                                       * draws.capex_factor).T + (extra * (size - 1))[:, None])
+    chance = ChanceRule(per_draw, base.budget_eur, math.floor(budget_risk * len(draws) + 1e-9))
+    model = dataclasses.replace(
+        nominal, value=value, covers=covered_by_options(sites, sets).astype(float),
+        weight=weight, states=slice(len(weight), len(weight)),
+        capex_eur=chance.relaxed_capex(), chance=chance)
+    pi, lam = lp_multipliers(model, base.max_gigafactories, base.budget_eur,
+                             base.total_power_mw)
+    run = run_search(dataclasses.replace(free, objective_floor=-math.inf), model,
+                     base.budget_eur, time.perf_counter() + settings.time_limit_s,
+                     start=Start(None, pi, lam))
+    if run.portfolio is None:
+        if run.stopped == "interrupted":
+            raise KeyboardInterrupt
+        return (Status.TIME_LIMIT if run.stopped else Status.INFEASIBLE), (), math.nan, \
+            math.nan
+    status = {"": Status.OPTIMAL, "interrupted": Status.INTERRUPTED}.get(run.stopped,
+                                                                          Status.TIME_LIMIT)
+    return status, run.portfolio, run.value, (run.value if status == Status.OPTIMAL
+                                              else max(run.bound, run.value))
+
+
+def _by_extensive_form(free, base, draws, budget_risk, settings):
+    """The choice by HiGHS on the extensive form (see the module docstring)."""
+    from siteopt.solvers.direct import layout, load_highs
+    from siteopt.solvers.highs import highs_status, new_highs, run_highs
+    from siteopt.solvers.outcome import portfolio
+
     n, w = len(draws), base.weights
     capex = np.asarray(base.capex_eur, float)
-    # the nominal budget no longer binds (the chance constraint replaces it)
-    free = dataclasses.replace(base, budget_eur=float(capex.sum() * draws.capex_factor.max()
-                                                      + base.extra_site_cost_eur
-                                                      * len(capex) + 1.0))
     cols = layout(free, reach=False)
     highs = new_highs(settings)
     load_highs(highs, free, reach=False)
     width = highs.getNumCol()
     cost = np.zeros(width)
-    delivers = (~draws.slipped).mean(axis=0)
-    scale_mw = base.max_gigafactories * base.power_cap_mw
-    power = (w.grid + w.clean * base.clean_share + w.green * np.asarray(base.renewable_share))
     extra = base.extra_site_cost_eur
-    site_cost = (capex * draws.capex_factor.mean(axis=0)
-                 + base.energy_cost_eur * (draws.price_factor * ~draws.slipped).mean(axis=0))
-    cost[cols.y:cols.y + cols.n_sites] = (delivers * power * base.effective_mw / scale_mw
-                                          - w.cost * site_cost / base.cost_reference_eur)
+    cost[cols.y:cols.y + cols.n_sites] = _site_values(base, draws)
     # capital cost of each integer column in each draw (the extra-site cost committed too)
     if base.compact:
         columns = np.r_[cols.y + np.arange(cols.n_sites), cols.u + np.arange(cols.n_countries)]
@@ -159,23 +242,12 @@ def robust_choice(base, draws, budget_risk: float, settings) -> Choice:
     _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk)
     run_highs(highs)
     status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
-    seconds = time.perf_counter() - began
     if status in (Status.INFEASIBLE, Status.ERROR) or \
             highs.getInfo().primal_solution_status != 2:
-        return Choice(status, (), math.nan, math.nan, math.nan, math.nan, seconds)
+        return status, (), math.nan, math.nan
     values = np.asarray(highs.getSolution().col_value)
-    chosen = portfolio(free, values)
-    objective = float(highs.getInfo().objective_function_value)
-    names = [[base.site_ids[s] for s in g] for g in chosen]
-    on = evaluate_on_draws(base, [names], draws)
-    mean = float(on.objective[:, 0].mean())
-    if abs(mean - objective) > 1e-7 * max(1.0, abs(mean)):
-        raise SolverError(f"the robust choice's mean objective is {mean:.9f} on the draws but "
-                          f"HiGHS reports {objective:.9f}; the answer cannot be trusted")
-    gap = 0.0 if status == Status.OPTIMAL and settings.mip_gap == 0 else relative_gap(
-        mean, bound)
-    return Choice(status, tuple(chosen), mean, float(on.over_budget[:, 0].mean()),
-                  mean if gap == 0 else bound, gap, seconds)
+    return status, portfolio(free, values), float(highs.getInfo().objective_function_value), \
+        bound
 
 
 def _add_sets(highs, cols, sets, weights) -> None:

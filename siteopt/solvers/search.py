@@ -64,6 +64,7 @@ from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
 from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
 from siteopt.solvers.search_access import AccessOptions
+from siteopt.solvers.search_chance import ChanceRule
 
 #: At most this many near-optimal portfolios are kept; beyond, the caller settles ties by
 #: further solves.
@@ -127,6 +128,9 @@ class SearchModel:
     access : AccessOptions or None
         The options' distances for W, B, F and the ``access`` limits
         (:mod:`~siteopt.solvers.search_access`); None without them.
+    chance : ChanceRule or None
+        The options' capital cost per sampled draw, when the budget is a chance constraint
+        (:mod:`~siteopt.solvers.search_chance`; ``capex_eur`` is then its relaxation).
     """
 
     candidate: np.ndarray
@@ -142,6 +146,7 @@ class SearchModel:
     country: np.ndarray
     exclusive_groups: bool
     access: AccessOptions | None = None
+    chance: ChanceRule | None = None
 
     def reordered(self, order: np.ndarray, group: np.ndarray) -> SearchModel:
         """The same options taken in ``order``, with new group numbers."""
@@ -149,7 +154,8 @@ class SearchModel:
                            self.weight, self.states, self.state_weight, self.capex_eur[order],
                            self.mw[order], self.sites[order], self.country[order],
                            self.exclusive_groups,
-                           None if self.access is None else self.access.reordered(order))
+                           None if self.access is None else self.access.reordered(order),
+                           None if self.chance is None else self.chance.reordered(order))
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,18 +210,18 @@ def build_search_model(instance: SelectionInstance) -> SearchModel:
     value -= w.cost * instance.extra_site_cost_eur * (candidates.size - 1) \
         / instance.cost_reference_eur
     weight = instance.group_weights()
-    covers = _covered(sites, instance.group_sites)
+    covers = covered_by_options(sites, instance.group_sites)
     n_letters = len(instance.letter_site)
     letter_weight = np.full(n_letters, w.letters / n_letters) if n_letters else np.zeros(0)
     state_weight = w.spread / instance.max_gigafactories
     if instance.compact:
         # one option per state: its state and the letters of its state count exactly once
-        value += (_covered(sites, instance.letter_homes).astype(float) @ letter_weight
+        value += (covered_by_options(sites, instance.letter_homes).astype(float) @ letter_weight
                   + state_weight)
         states = slice(len(weight), len(weight))
     else:
         weight = np.r_[weight, letter_weight, np.full(len(instance.countries), state_weight)]
-        covers = np.hstack([covers, _covered(sites, instance.letter_homes), country])
+        covers = np.hstack([covers, covered_by_options(sites, instance.letter_homes), country])
         states = slice(len(weight) - len(instance.countries), len(weight))
     group = (np.array([instance.countries.index(instance.site_country[s]) for s in
                        candidates.members[:, 0]], dtype=np.int64) if instance.compact
@@ -229,7 +235,7 @@ def build_search_model(instance: SelectionInstance) -> SearchModel:
                        None if access is None else access.reordered(order))
 
 
-def _covered(sites: np.ndarray, site_sets) -> np.ndarray:
+def covered_by_options(sites: np.ndarray, site_sets) -> np.ndarray:
     """Per option (row of ``sites``, its members) and set of site indices: whether a member is
     in the set."""
     block = np.zeros((sites.shape[1], len(site_sets)), dtype=np.float32)
@@ -351,16 +357,20 @@ class _Search:
 
     def expand(self, chosen: tuple[int, ...], value: float, left: np.ndarray, pi: np.ndarray,
                last_group: int, budget_eur: float, power_mw: float, used_sites: np.ndarray,
-               bids: np.ndarray, n_states: int, reach=None) -> None:
+               bids: np.ndarray, n_states: int, reach=None, spent_eur=None) -> None:
         """Expand the node that has chosen the options ``chosen`` (exact value ``value`` of
         every term but W, B and F; ``reach``: the branch state of those,
-        :class:`~siteopt.solvers.search_access.AccessOptions`)."""
+        :class:`~siteopt.solvers.search_access.AccessOptions`; ``spent_eur``: the chosen
+        options' capital cost per draw under a :class:`ChanceRule`)."""
         self.nodes += 1
         if self.stopped:
             return
         model, instance = self.model, self.instance
         allowed = ((model.group > last_group) & (model.capex_eur <= budget_eur * (1 + 1e-12))
                    & (model.mw <= power_mw + 1e-9))
+        if model.chance is not None:
+            allowed &= model.chance.fits(spent_eur)
+            budget_eur = min(budget_eur, model.chance.relaxed_budget_left(spent_eur))
         if not model.exclusive_groups:
             allowed &= ~model.sites[:, used_sites].any(axis=1)
             allowed &= ~model.country[:, bids >= instance.max_bids_per_country].any(axis=1)
@@ -410,7 +420,8 @@ class _Search:
         rest = -np.partition(-after, take - 1, axis=2)[:, :, :take].sum(axis=2)
         last = self.position[allowed].max()
         # first with the weight this node leaves beyond pi (no less than any child leaves)
-        beyond = np.maximum(left - pi, 0.0).sum()
+        excess = np.maximum(left - pi, 0.0)
+        beyond = excess.sum()
         bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
                                         + rest[:, self.position]).min(axis=0)
         if access is not None:   # every later group's options at once: no completion does more
@@ -420,21 +431,22 @@ class _Search:
                                          kid_count + after_count[at])
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
-        child_left = left[None, :] * (1.0 - model.covers[order])
-        bound[order] -= beyond - np.maximum(child_left - pi[None, :], 0.0).sum(axis=1)
+        # a child leaves beyond pi what this node leaves, less what the child covers of it
+        bound[order] -= (model.covers @ excess)[order]
         keep = bound[order] >= self.best_value - NEAR_OPTIMAL
-        order, child_left = order[keep], child_left[keep]
+        order = order[keep]
         # most promising first: good portfolios early prune the most (a cold sweep of 23
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
         first = np.argsort(-bound[order], kind="stable")
-        order, child_left = order[first], child_left[first]
+        order = order[first]
         if slots == 1 and model.exclusive_groups and not has_missing and access is None:
-            self._last_level(chosen, order, allowed, child_value, child_left, budget_eur,
-                             power_mw)
+            self._last_level(chosen, order, allowed, child_value, left, budget_eur, power_mw,
+                             spent_eur)
             return
-        for option, option_left in zip(order, child_left):
+        for option in order:
             if bound[option] < self.best_value - NEAR_OPTIMAL:
                 break   # and so are all children after it
+            option_left = left * (1.0 - model.covers[option])
             self.expand(chosen + (int(option),), float(child_value[option]), option_left,
                         np.minimum(pi, option_left), int(model.group[option]),
                         budget_eur - model.capex_eur[option], power_mw - model.mw[option],
@@ -442,14 +454,16 @@ class _Search:
                         n_states + int(new_states[option]) if not model.exclusive_groups
                         else n_states + 1,
                         None if access is None else (kid_nearest[kid_of[option]],
-                                                     kid_count[kid_of[option]]))
+                                                     kid_count[kid_of[option]]),
+                        None if model.chance is None
+                        else spent_eur + model.chance.capex_eur[option])
             if self.stopped:
                 return
 
     def _last_level(self, chosen: tuple[int, ...], children: np.ndarray, allowed: np.ndarray,
-                    child_value: np.ndarray, child_left: np.ndarray, budget_eur: float,
-                    power_mw: float) -> None:
-        """The ``children`` (``child_left``: the weight each leaves) of a node with two
+                    child_value: np.ndarray, left: np.ndarray, budget_eur: float,
+                    power_mw: float, spent_eur: np.ndarray | None = None) -> None:
+        """The ``children`` (``left``: the weight their parent leaves) of a node with two
         gigafactories left to choose, each completed by its best last gigafactory at once:
         one matrix product instead of a node per child (compact form, nothing required left
         to place)."""
@@ -458,12 +472,15 @@ class _Search:
         self.nodes += len(children)
         model = self.model
         options = np.flatnonzero(allowed)
+        child_left = left[None, :] * (1.0 - model.covers[children])
         completion = model.covers[options] @ child_left.T + model.value[options][:, None]
         fits = ((model.group[options][:, None] > model.group[children][None, :])
                 & (model.capex_eur[options][:, None]
                    <= (budget_eur - model.capex_eur[children])[None, :] * (1 + 1e-12))
                 & (model.mw[options][:, None]
                    <= (power_mw - model.mw[children])[None, :] + 1e-9))
+        if model.chance is not None:
+            fits &= model.chance.pairs_fit(spent_eur, options, children)
         total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
         lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
         self._improve(total[lasts, kids],
@@ -524,6 +541,8 @@ class SearchRun:
     near : tuple of (float, portfolio) or None
         Every portfolio within :data:`NEAR_OPTIMAL` of the optimum, with its value (None when
         the search stopped early or kept more than :data:`MAX_NEAR`).
+    value : float
+        The search model's value of ``portfolio``, objective points.
     """
 
     portfolio: tuple[tuple[int, ...], ...] | None
@@ -532,6 +551,7 @@ class SearchRun:
     nodes: int
     next_start: Start
     near: tuple | None = None
+    value: float = math.nan
 
 
 def search_optimum(instance: SelectionInstance, time_limit_s: float,
@@ -543,11 +563,20 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
     node_limit = min(node_limit, work_limit / max(1, model.covers.size))
+    return run_search(instance, model, instance.budget_eur, deadline, node_limit, start)
+
+
+def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: float,
+               deadline: float, node_limit: float = math.inf,
+               start: Start | None = None) -> SearchRun:
+    """Branch and bound over the options of ``model`` under the rules of ``instance`` and the
+    budget row ``model.capex_eur <= budget_eur`` (EUR), until ``deadline``
+    (:func:`time.perf_counter` seconds) or ``node_limit`` nodes."""
     p = instance.max_gigafactories
-    budget, power = instance.budget_eur, instance.total_power_mw
+    power = instance.total_power_mw
     required = np.asarray(instance.required, bool)
     given = _candidates_of(instance, None if start is None else start.portfolio)
-    root_bound, pi, lam = root_multipliers(model, p, budget, power, start=start)
+    root_bound, pi, lam = root_multipliers(model, p, budget_eur, power, start=start)
     model = _in_search_order(model, pi, lam)
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
     search.best_value = instance.objective_floor   # only portfolios above it count
@@ -563,8 +592,9 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     n_sites, n_countries = model.sites.shape[1], model.country.shape[1]
     with deferred():
         search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
-                      instance.budget_eur, instance.total_power_mw, np.zeros(n_sites, bool),
-                      np.zeros(n_countries, np.int64), 0, reach)
+                      budget_eur, power, np.zeros(n_sites, bool),
+                      np.zeros(n_countries, np.int64), 0, reach,
+                      None if model.chance is None else model.chance.root())
     candidates = instance.candidates
 
     def members(options):
@@ -574,7 +604,7 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     near = (tuple((value, members(options)) for options, value in search.near.items())
             if search.near_complete and not search.stopped else None)
     return SearchRun(portfolio, root_bound, search.stopped, search.nodes,
-                     Start(portfolio, pi, lam), near)
+                     Start(portfolio, pi, lam), near, search.best_value)
 
 
 def _candidates_of(instance: SelectionInstance, portfolio) -> list[int] | None:
