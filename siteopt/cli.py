@@ -608,17 +608,39 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 @click.option("--draws-in", "draws_in", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Take the draws from this file (written by --draws-out) "
                                  "instead of sampling: the same draws give the same answer.")
+@click.option("--choose", is_flag=True,
+              help="Choose the portfolio of best mean objective over the draws, over the "
+                   "budget in at most robust.budget_risk of them, proven optimal on them, "
+                   "and compare it with today's optimum on fresh draws.")
+@click.option("--test-draws", type=click.IntRange(1, 100_000), default=None,
+              help="With --choose: the fresh draws of the comparison [default: as many as "
+                   "--draws].")
+@click.option("--gap-samples", type=click.IntRange(0, 50), default=0, show_default=True,
+              help="With --choose: further samples of as many draws, each solved, for the "
+                   "sampling gap (Mak, Morton and Wood).")
 @FORMAT_OPTION
 @reports_errors
 def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                    time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
-                   workers, plot_file, map_file, draws_out, draws_in, output_format):
+                   workers, plot_file, map_file, draws_out, draws_in, choose, test_draws,
+                   gap_samples, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
-    every draw solved exactly (here, or on Dask when the work pays for it)."""
+    every draw solved exactly (here, or on Dask when the work pays for it). With --choose:
+    the portfolio that is best across the draws, proven on them."""
 
     from siteopt.analysis import Spread, robust
+    from siteopt.errors import ConfigError
     from siteopt.report.tables import render_table, terminal_width
 
+    if not choose:
+        context = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in ("test_draws", "gap_samples")
+                 if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only go with --choose")
+    elif plot_file is not None:
+        raise ConfigError("--plot draws the regret histogram of robust without --choose; "
+                          "with --choose, --map draws the robust choice")
     for out in (plot_file, map_file):
         if out is not None:
             _check_out_suffix(out, (".png", ".svg", ".pdf"))
@@ -630,14 +652,19 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                  ("draws", "seed", "capex_sd", "grid_delay_prob", "price_sd")
                  if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if given:
-            from siteopt.errors import ConfigError
-
             raise ConfigError(f"--draws-in {draws_in}: the file sets the draws; leave out "
                               f"{', '.join(given)}")
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
-    result = robust(cfg, data_dir, draws=draws if draws_in is None else draws_in, seed=seed,
-                    spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
-                    workers=workers)
+    arguments = dict(draws=draws if draws_in is None else draws_in, seed=seed,
+                     spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
+                     workers=workers)
+    if choose:
+        from siteopt.analysis.choose import choose as robust_choice
+
+        result = robust_choice(cfg, data_dir, test_draws=test_draws, gap_samples=gap_samples,
+                               **arguments)
+    else:
+        result = robust(cfg, data_dir, **arguments)
     if draws_out is not None:
         _write_file(draws_out, result.futures.to_json().encode("utf-8"))
     if map_file is not None:
@@ -651,6 +678,12 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     for line in result.summary_lines():
         click.echo(textwrap.fill(printable_text(line), terminal_width()))
     click.echo("")
+    if choose:
+        click.echo(render_table(result.shown(),
+                                title=f"The robust choice and today's optimum on "
+                                      f"{result.test_draws:,} fresh draws",
+                                width=terminal_width()), nl=False)
+        return
     click.echo(render_table(result.candidates.head(10),
                             title=f"The draws' optima and today's, ranked by {result.ranking}",
                             formats=result.FORMATS, width=terminal_width()), nl=False)

@@ -81,9 +81,13 @@ class Draws:
         return self.capex_factor[draw], self.slipped[draw], self.price_factor[draw]
 
     @classmethod
-    def sample(cls, site_ids, count: int, seed: int, spread: Spread) -> "Draws":
-        """``count`` draws, draw ``i`` from the generator seeded with ``(seed, i)``."""
-        rows = [sample_factors(len(site_ids), seed, draw, spread) for draw in range(count)]
+    def sample(cls, site_ids, count: int, seed: int, spread: Spread,
+               first: int = 0) -> "Draws":
+        """``count`` draws, draw ``i`` from the generator seeded with ``(seed, i)``, for
+        ``i = first, ..., first + count - 1`` (draws of other numbers are independent of
+        them: the robust choice's fresh draws)."""
+        rows = [sample_factors(len(site_ids), seed, draw, spread)
+                for draw in range(first, first + count)]
         sites = len(site_ids)
         return cls(list(site_ids),
                    np.array([r[0] for r in rows]).reshape(count, sites),

@@ -45,7 +45,8 @@ from siteopt.terms import TERMS
 from siteopt.units import changes, eur
 
 @functools.cache
-def _base_data(data_dir: str | None):
+def base_data(data_dir: str | None):
+    """The data set of ``data_dir`` (None: the shipped one), loaded once per process."""
     from siteopt.data import load_data
 
     return load_data(data_dir)
@@ -166,7 +167,9 @@ def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
                    terms["coverage"][which] * base.total_population)
 
 
-def _label(portfolio) -> str:
+def portfolio_label(portfolio) -> str:
+    """A portfolio in words: its gigafactories (members joined with ``+``), sorted, listed
+    with ``, ``."""
     return ", ".join(sorted("+".join(g) for g in portfolio))
 
 
@@ -339,7 +342,7 @@ class Robustness:
         """
         from siteopt.report.maps import plot_frequency
 
-        return plot_frequency(dataset if dataset is not None else _base_data(self.data_dir),
+        return plot_frequency(dataset if dataset is not None else base_data(self.data_dir),
                               self.site_frequency,
                               f"How often each site is chosen in {len(self.draws)} draws "
                               f"({self.origin})\n{self.model}", ax=ax)
@@ -370,6 +373,49 @@ class Robustness:
         return ax
 
 
+def sampled_draws(base, draws: int | Draws | str | Path, seed: int, spread: Spread) -> Draws:
+    """The draws an analysis runs on: ``draws`` sampled with ``seed`` and ``spread``, or the
+    draws given, or read from the file at ``draws`` (:meth:`Draws.read`), checked against the
+    candidate sites of ``base``."""
+    if isinstance(draws, int) and not 1 <= draws <= MAX_DRAWS:
+        raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
+    if isinstance(draws, (str, Path)):
+        draws = Draws.read(draws, base.site_ids)
+    if not isinstance(draws, Draws):
+        return Draws.sample(base.site_ids, draws, seed, spread)
+    if draws.site_ids != list(base.site_ids):
+        raise ConfigError("the draws are for other candidate sites than the data's; "
+                          "read them with Draws.read(path, site_ids) of this data")
+    return draws
+
+
+def solve_each_draw(cfg, dataset, base, futures: Draws, scheduler: str | None,
+                    workers: int | None) -> tuple[list, list[dict[str, Any]]]:
+    """Today's optimum (its gigafactories as member ID lists) and every draw's own optimum
+    (:func:`solve_draw`), here or on Dask as :func:`~siteopt.analysis.engine.solve_pool`
+    decides.
+
+    Raises
+    ------
+    InfeasibleError
+        When the model itself has no portfolio.
+    """
+    from siteopt.analysis.engine import gather, solve_pool, solve_summary, timed
+
+    # today's optimum, where draws start; a draw takes about as long to solve
+    (summary, start), seconds = timed(solve_summary, cfg, dataset, {})
+    if summary["status"] == "infeasible":
+        raise InfeasibleError(summary["error"])
+    count = len(futures)
+    with solve_pool(scheduler, workers, seconds * count, count) as client:
+        shipped = client.scatter(base, broadcast=True)   # once, not per draw
+        solved = gather(client, client.map(
+            solve_draw, [shipped] * count, [cfg.solver] * count, range(count),
+            [futures.factors(i) for i in range(count)], [start] * count, pure=False),
+            "draws solved")
+    return summary["gigafactories"], solved
+
+
 def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: int = 1,
            spread: Spread = Spread(), scheduler: str | None = None,
            workers: int | None = None, **overrides) -> Robustness:
@@ -395,40 +441,17 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     -------
     Robustness
     """
-    from siteopt.analysis.engine import gather, solve_pool, solve_summary, timed
     from siteopt.api import prepare
 
-    if isinstance(draws, int) and not 1 <= draws <= MAX_DRAWS:
-        raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
     data_dir = None if data is None else str(data)
-    cfg, dataset, prepared = prepare(model, _base_data(data_dir), overrides)
+    cfg, dataset, prepared = prepare(model, base_data(data_dir), overrides)
     base = prepared.instance
-    if isinstance(draws, (str, Path)):
-        draws = Draws.read(draws, base.site_ids)
-    if isinstance(draws, Draws):
-        futures = draws
-        if futures.site_ids != list(base.site_ids):
-            raise ConfigError("the draws are for other candidate sites than the data's; "
-                              "read them with Draws.read(path, site_ids) of this data")
-        seed = futures.seed
-        spread = futures.spread
-    else:
-        futures = Draws.sample(base.site_ids, draws, seed, spread)
-    draws = len(futures)
-    # today's optimum, where draws start; a draw takes about as long to solve
-    (summary, start), seconds = timed(solve_summary, cfg, dataset, {})
-    if summary["status"] == "infeasible":
-        raise InfeasibleError(summary["error"])
-    today = summary["gigafactories"]
+    futures = sampled_draws(base, draws, seed, spread)
+    seed, spread, draws = futures.seed, futures.spread, len(futures)
+    today, solved = solve_each_draw(cfg, dataset, base, futures, scheduler, workers)
     numbers = list(range(draws))
-    with solve_pool(scheduler, workers, seconds * draws, draws) as client:
-        shipped = client.scatter(base, broadcast=True)   # once, not per draw
-        solved = gather(client, client.map(
-            solve_draw, [shipped] * draws, [cfg.solver] * draws, numbers,
-            [futures.factors(i) for i in numbers], [start] * draws, pure=False),
-            "draws solved")
-    found = {_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
-    found.setdefault(_label(today), today)
+    found = {portfolio_label(s["portfolio"]): s["portfolio"] for s in solved if s["portfolio"]}
+    found.setdefault(portfolio_label(today), today)
     labels = list(found)
     on = evaluate_on_draws(base, list(found.values()), futures)
     column = {label: i for i, label in enumerate(labels)}
@@ -438,9 +461,10 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     people = dict(zip(labels, coverage * base.total_population))
     frame = pd.DataFrame({"draw": numbers,
                           "objective": [s["objective"] for s in solved],
-                          "portfolio": [_label(s["portfolio"]) if s["portfolio"] else "none"
+                          "portfolio": [portfolio_label(s["portfolio"]) if s["portfolio"]
+                                        else "none"
                                         for s in solved]}).astype({"objective": float})
-    mine = column[_label(today)]
+    mine = column[portfolio_label(today)]
     frame["today"] = on.objective[:, mine]
     frame["regret"] = frame["objective"] - frame["today"]
     frame["today_over_budget"] = on.over_budget[:, mine]
@@ -475,6 +499,6 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     return Robustness(
         frame, frequency,
         pd.Series({g: n / count for g, n in sorted(factories.items())}, dtype=float),
-        candidates, _label(today), cfg.description, seed, spread, data_dir,
-        people.get(_label(today), np.nan), base.budget_eur,
+        candidates, portfolio_label(today), cfg.description, seed, spread, data_dir,
+        people.get(portfolio_label(today), np.nan), base.budget_eur,
         cfg.coverage.radius_km, futures, cfg.robust.budget_risk)

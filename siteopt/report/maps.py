@@ -706,7 +706,9 @@ def plot_population(dataset, ax=None):
     return ax
 
 
-def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.1):
+def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.1,
+                   event: str = "chosen", others: str = "never chosen",
+                   zero_shown: bool = False):
     """How often each site is chosen (robustness draws): a circle per site chosen at least
     once, its colour (pale to dark red) and area by the share, with a key of sizes, labelled
     beside its marker with its ID and share where that is at least ``label_at``; sites never
@@ -718,6 +720,15 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
     frequency : pandas.Series
         Share of draws (0..1) by site ID.
     title : str
+    event : str
+        What the share counts, after "share of draws in which the site is" (``chosen``;
+        ``slips``: "in which the site's grid slips").
+    others : str
+        The key of the sites with share 0 (or, with ``zero_shown``, of the sites not in
+        ``frequency``).
+    zero_shown : bool
+        Mark the sites of ``frequency`` with share 0 as the others (the members of a
+        portfolio whose grid never slips).
 
     Returns
     -------
@@ -725,11 +736,12 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
     """
     ax = _dataset_map(dataset, ax)
     sites = dataset.sites.to_crs(EUROPE_CRS)
-    share = sites["site_id"].map(frequency).fillna(0.0).to_numpy(float)
-    never = share == 0
+    share = sites["site_id"].map(frequency)
+    never = (share.isna() if zero_shown else share.fillna(0.0) == 0).to_numpy()
+    share = share.fillna(0.0).to_numpy(float)
     never_chosen = ax.scatter(sites.geometry.x[never], sites.geometry.y[never], s=10,
                               color=CANDIDATE, zorder=3, gid="never_chosen",
-                              label="never chosen")
+                              label=others)
     order = np.argsort(share[~never])   # the most frequent on top
     chosen = sites[~never].iloc[order]
     values = share[~never][order]
@@ -748,11 +760,13 @@ def plot_frequency(dataset, frequency, title: str, ax=None, label_at: float = 0.
                  sizes=area[shown])
     bar = ax.figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colour_map), ax=ax,
                              shrink=0.5, pad=0.01)
-    bar.set_label("share of draws in which the site is chosen")
+    bar.set_label("share of draws in which the site's grid slips" if event == "slips"
+                  else f"share of draws in which the site is {event}")
     bar.ax.yaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     # a key of marker sizes beside the never-chosen dot
     keys = [ax.scatter([], [], s=30 + 420 * share, color=colour_map(norm(share)),
-                       edgecolor="black", linewidth=0.6, label=f"chosen in {share:.0%}")
+                       edgecolor="black", linewidth=0.6,
+                       label=f"{'slips' if event == 'slips' else event} in {share:.0%}")
             for share in (0.1, 0.5, 1.0)]
     ax.legend(handles=[*keys, never_chosen],
               loc="upper left", fontsize=8, labelspacing=1.3, borderpad=0.9,

@@ -1,0 +1,326 @@
+r"""``siteopt robust --choose``: the robust choice on sampled draws
+(:mod:`siteopt.analysis.choice`), checked on fresh draws against today's optimum.
+
+1. The choice: the portfolio of best mean objective over N draws, over the budget in at most
+   a share alpha of them (``robust.budget_risk``), proven optimal on those draws.
+2. Out of sample: the choice and today's deterministic optimum are valued on M fresh draws
+   (draws N, ..., N + M - 1 of the same seed: independent of the first N), each of which is
+   also solved to its own optimum. For both: the mean objective with its 95 % confidence
+   interval (mean +- 1.96 standard errors), the 5 % quantile, the share of draws over the
+   budget and the mean regret (the draw's own optimum minus the portfolio's value in it).
+3. The sampling gap (Mak, Morton and Wood 1999), with ``gap_samples`` = K > 0: K further
+   independent samples of N draws are each solved to their robust optimum :math:`v_k`. Their
+   mean over-estimates the true optimum in expectation (an optimum over a sample is
+   optimistic), the choice's out-of-sample mean under-estimates it (it is one feasible
+   portfolio), so the difference bounds how much better a portfolio chosen on infinitely
+   many draws could do; its 95 % upper limit uses both standard errors (normal quantile:
+   with few samples a rough guide, which the text says).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siteopt.analysis.choice import Choice, robust_choice
+from siteopt.analysis.draws import Draws, Spread
+from siteopt.errors import ConfigError, InfeasibleError
+from siteopt.solvers.outcome import Status
+from siteopt.units import eur
+
+#: The normal quantile of a two-sided 95 % interval.
+Z95 = 1.959963984540054
+#: Most fresh draws and gap samples.
+MAX_TEST_DRAWS = 100_000
+MAX_GAP_SAMPLES = 50
+
+
+@dataclass(frozen=True)
+class SamplingGap:
+    """The Mak-Morton-Wood estimate (see the module docstring).
+
+    Attributes
+    ----------
+    optima : tuple of float
+        The robust optimum of each further sample of N draws, objective points.
+    gap : float
+        Mean of ``optima`` minus the choice's out-of-sample mean, objective points.
+    gap_high : float
+        Its 95 % upper limit, objective points.
+    """
+
+    optima: tuple
+    gap: float
+    gap_high: float
+
+
+@dataclass(frozen=True)
+class RobustChoice:
+    """What ``siteopt robust --choose`` reports.
+
+    Attributes
+    ----------
+    choice : Choice
+        The robust choice on the N draws (status, gap, its in-sample mean and share over
+        budget).
+    chosen, today : str
+        The robust choice and today's optimum, gigafactories joined with ``+``, listed with
+        ``, ``.
+    comparison : DataFrame
+        One row each for the robust choice and today's optimum: ``portfolio``, ``capex``
+        (nominal, EUR), ``in-sample mean``, and on the fresh draws ``mean``, ``95 % CI low``,
+        ``95 % CI high``, ``5 % quantile``, ``over budget in``, ``a member's grid slips in``,
+        ``mean regret``.
+    slip_frequency : Series
+        Per member site of the choice: the share of the N draws in which its grid slips.
+    futures : Draws
+        The N draws of the choice (``--draws-out`` writes them).
+    test_draws : int
+        M, the fresh draws.
+    sampling_gap : SamplingGap or None
+        None unless asked for.
+    model : str
+    budget_eur, budget_risk : float
+    seed : int or None
+    data_dir : str or None
+    """
+
+    #: How :attr:`comparison` columns are shown in tables (``eur``: :func:`siteopt.units.eur`).
+    FORMATS = {"capex": "eur", "in-sample mean": ".4f", "mean": ".4f", "95 % CI low": ".4f",
+               "95 % CI high": ".4f", "5 % quantile": ".4f", "over budget in": ".1%",
+               "a member's grid slips in": ".0%", "mean regret": ".4f"}
+
+    choice: Choice
+    chosen: str
+    today: str
+    comparison: pd.DataFrame
+    slip_frequency: pd.Series
+    futures: Draws
+    test_draws: int
+    sampling_gap: SamplingGap | None
+    model: str
+    budget_eur: float
+    budget_risk: float
+    seed: int | None
+    data_dir: str | None = None
+
+    def table(self) -> pd.DataFrame:
+        """:attr:`comparison`."""
+        return self.comparison
+
+    def shown(self) -> pd.DataFrame:
+        """:attr:`comparison` for reading: one row per measure (``capex`` and the measures on
+        the fresh draws named as such), one column each for the choice and today's optimum,
+        values formatted."""
+        rows = {"portfolio": list(self.comparison["portfolio"])}
+        for column, form in self.FORMATS.items():
+            values = self.comparison[column]
+            label = column if column in ("capex", "in-sample mean") else f"fresh draws: {column}"
+            rows["capex (nominal)" if column == "capex" else label] = [
+                "n/a" if not np.isfinite(v) else eur(v) if form == "eur" else format(v, form)
+                for v in values]
+        return pd.DataFrame(rows, index=self.comparison.index).T.reset_index(names="")
+
+    def summary_lines(self) -> list[str]:
+        """The outcome in plain sentences: what to fund and how it fares on fresh draws
+        against today's optimum, how sure the choice is, and the sampling gap."""
+        mine, today = self.comparison.iloc[0], self.comparison.iloc[1]
+        choice = self.choice
+        proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
+                  else f"not proven: {choice.status.value}, gap {choice.gap:.2%}")
+        against = (" (today's optimum too)" if self.chosen == self.today else
+                   f" against {today['mean']:.3f} for today's optimum ({self.today or 'none'}; "
+                   f"within the budget in {1 - today['over budget in']:.0%})")
+        lines = [
+            f"Fund {self.chosen or 'no gigafactory'}: within the budget of "
+            f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
+            f"{self.test_draws:,} fresh futures, mean score {mine['mean']:.3f}{against}.",
+            f"The robust choice ({proven}; model {self.model}, {self._origin()}) maximises the "
+            f"mean objective over the draws and may be over the budget in at most "
+            f"{self.budget_risk:.0%} of them (it is in {choice.over_budget:.0%}); a member "
+            f"whose grid slips delivers nothing while its capex is spent.",
+            f"On the fresh draws: the choice scores {mine['mean']:.4f} (95 % CI "
+            f"{mine['95 % CI low']:.4f}-{mine['95 % CI high']:.4f}, 5 % quantile "
+            f"{mine['5 % quantile']:.4f}, mean regret {mine['mean regret']:.4f}); today's "
+            f"optimum {today['mean']:.4f} ({today['95 % CI low']:.4f}-"
+            f"{today['95 % CI high']:.4f}, 5 % quantile {today['5 % quantile']:.4f}, mean regret "
+            f"{today['mean regret']:.4f})."]
+        gap = self.sampling_gap
+        if gap is None:
+            lines.append("Sampling gap not estimated (--gap-samples K solves K more samples).")
+        else:
+            more = ("more draws would change the score by little" if gap.gap_high
+                    <= 0.01 * abs(mine["mean"]) else "more draws could still change the choice")
+            lines.append(
+                f"Sampling gap (Mak, Morton and Wood; {len(gap.optima)} more samples of "
+                f"{len(self.futures):,} draws): {gap.gap:.4f} points, at most "
+                f"{gap.gap_high:.4f} with 95 % confidence"
+                + (" (few samples: a rough guide)" if len(gap.optima) < 10 else "")
+                + f": {more}.")
+        return lines
+
+    def _origin(self) -> str:
+        return "draws read from a file" if self.seed is None else f"seed {self.seed}"
+
+    def summary(self) -> str:
+        """:meth:`summary_lines` as one paragraph."""
+        return " ".join(self.summary_lines())
+
+    def plot_map(self, dataset=None, ax=None):
+        """Map of the robust choice's members, each marked by how often its grid slips in
+        the draws.
+
+        Parameters
+        ----------
+        dataset : Dataset, optional
+            The data the draws came from (by default loaded from :attr:`data_dir`).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from siteopt.analysis.robust import base_data
+        from siteopt.report.maps import plot_frequency
+
+        return plot_frequency(dataset if dataset is not None else base_data(self.data_dir),
+                              self.slip_frequency,
+                              f"The robust choice ({len(self.futures):,} draws, "
+                              f"{self._origin()}): how often each member's grid slips\n"
+                              f"{self.model}", ax=ax, label_at=0.0, event="slips",
+                              others="not in the robust choice", zero_shown=True)
+
+    def to_json(self) -> str:
+        choice = self.choice
+        gap = self.sampling_gap
+        return json.dumps({
+            "model": self.model, "seed": self.seed, "draws": len(self.futures),
+            "test_draws": self.test_draws, "budget_eur": self.budget_eur,
+            "budget_risk": self.budget_risk, "summary": self.summary_lines(),
+            "choice": {"status": choice.status.value, "gap": choice.gap,
+                       "gigafactories": _portfolio(self.chosen),
+                       "mean_objective": choice.mean_objective,
+                       "over_budget_share": choice.over_budget, "seconds": choice.seconds},
+            "today": _portfolio(self.today),
+            "comparison": json.loads(self.comparison.reset_index(names="of").to_json(
+                orient="records", double_precision=15)),
+            "slip_frequency": self.slip_frequency.to_dict(),
+            "sampling_gap": None if gap is None else dataclasses.asdict(gap)}, indent=2)
+
+
+def _portfolio(label: str) -> list[list[str]]:
+    """The gigafactories (member ID lists) of a :func:`~siteopt.analysis.robust.portfolio_label`."""
+    return [g.split("+") for g in label.split(", ")] if label else []
+
+
+def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: int = 1,
+           spread: Spread = Spread(), test_draws: int | None = None, gap_samples: int = 0,
+           scheduler: str | None = None, workers: int | None = None,
+           **overrides) -> RobustChoice:
+    """The robust choice on ``draws`` and its out-of-sample comparison with today's optimum
+    (see the module docstring).
+
+    Parameters
+    ----------
+    model, data, draws, seed, spread, scheduler, workers, **overrides
+        As for :func:`~siteopt.analysis.robust.robust`.
+    test_draws : int, optional
+        M, the fresh draws (default: as many as ``draws``).
+    gap_samples : int
+        K, the further samples of the sampling gap (0: not estimated).
+
+    Raises
+    ------
+    InfeasibleError
+        When no portfolio stays within the budget in enough draws.
+    """
+    from siteopt.analysis.robust import (
+        base_data,
+        portfolio_label,
+        evaluate_on_draws,
+        sampled_draws,
+        solve_each_draw,
+    )
+    from siteopt.api import prepare
+
+    data_dir = None if data is None else str(data)
+    cfg, dataset, prepared = prepare(model, base_data(data_dir), overrides)
+    base = prepared.instance
+    futures = sampled_draws(base, draws, seed, spread)
+    count = len(futures)
+    test_draws = count if test_draws is None else test_draws
+    if not 1 <= test_draws <= MAX_TEST_DRAWS:
+        raise ConfigError(f"--test-draws {test_draws}: give 1 to {MAX_TEST_DRAWS:,}")
+    if not 0 <= gap_samples <= MAX_GAP_SAMPLES:
+        raise ConfigError(f"--gap-samples {gap_samples}: give 0 to {MAX_GAP_SAMPLES}")
+    risk = cfg.robust.budget_risk
+    choice = robust_choice(base, futures, risk, cfg.solver)
+    if choice.status == Status.INFEASIBLE:
+        raise InfeasibleError(
+            f"no portfolio keeps the model's rules and stays within the budget of "
+            f"{eur(base.budget_eur)} in at least {1 - risk:.0%} of the {count:,} draws; raise "
+            f"--budget or robust.budget_risk")
+    # fresh draws: numbered after the choice's (and after any gap samples'), same seed
+    fresh_seed = futures.seed if futures.seed is not None else seed
+    fresh_spread = futures.spread if futures.spread is not None else spread
+    fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=count)
+    today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers)
+    chosen = [[base.site_ids[s] for s in g] for g in choice.gigafactories]
+    on = evaluate_on_draws(base, [chosen, today], fresh)
+    own = np.array([s["objective"] for s in solved], dtype=float)
+    comparison = _comparison(base, [chosen, today], futures, on, own)
+    members = [site for g in chosen for site in g]
+    index = {site: i for i, site in enumerate(base.site_ids)}
+    slips = pd.Series({site: float(futures.slipped[:, index[site]].mean())
+                       for site in sorted(members)}, dtype=float)
+    gap = None
+    if gap_samples:
+        optima = []
+        for k in range(gap_samples):
+            sample = Draws.sample(base.site_ids, count, fresh_seed, fresh_spread,
+                                  first=count + test_draws + k * count)
+            optima.append(robust_choice(base, sample, risk, cfg.solver).mean_objective)
+        gap = _sampling_gap(np.array(optima), on.objective[:, 0])
+    return RobustChoice(choice, portfolio_label(chosen), portfolio_label(today), comparison,
+                        slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
+                        futures.seed, data_dir)
+
+
+def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.DataFrame:
+    """The table of :attr:`RobustChoice.comparison` (``on``: the two portfolios valued on
+    the fresh draws; ``own``: each fresh draw's own optimum, NaN where it has none)."""
+    from siteopt.analysis.robust import evaluate_on_draws, portfolio_label
+
+    index = {site: i for i, site in enumerate(base.site_ids)}
+    in_sample = evaluate_on_draws(base, portfolios, futures).objective.mean(axis=0)
+    value = on.objective
+    mean = value.mean(axis=0)
+    error = value.std(axis=0, ddof=1) / math.sqrt(len(value)) if len(value) > 1 \
+        else np.full(2, np.nan)
+    regret = np.nanmean(own[:, None] - value, axis=0) if np.isfinite(own).any() \
+        else np.full(2, np.nan)
+    capex = [sum(base.capex_eur[index[s]] for g in p for s in g)
+             + base.extra_site_cost_eur * sum(len(g) - 1 for g in p) for p in portfolios]
+    frame = pd.DataFrame({
+        "portfolio": [portfolio_label(p) for p in portfolios], "capex": capex,
+        "in-sample mean": in_sample, "mean": mean, "95 % CI low": mean - Z95 * error,
+        "95 % CI high": mean + Z95 * error, "5 % quantile": np.quantile(value, 0.05, axis=0),
+        "over budget in": on.over_budget.mean(axis=0),
+        "a member's grid slips in": on.slipped.mean(axis=0), "mean regret": regret},
+        index=["robust choice", "today's optimum"])
+    return frame
+
+
+def _sampling_gap(optima: np.ndarray, fresh: np.ndarray) -> SamplingGap:
+    """The Mak-Morton-Wood gap from the further samples' optima and the choice's values on
+    the fresh draws (see the module docstring)."""
+    gap = float(optima.mean() - fresh.mean())
+    spread = (optima.var(ddof=1) / len(optima) if len(optima) > 1 else 0.0) \
+        + (fresh.var(ddof=1) / len(fresh) if len(fresh) > 1 else 0.0)
+    return SamplingGap(tuple(float(v) for v in optima), gap,
+                       float(gap + Z95 * math.sqrt(spread)))

@@ -1,0 +1,130 @@
+"""`siteopt robust --choose`: the robust choice on the shipped data, its fresh-draw comparison
+with today's optimum and the sampling gap, each value recomputed here from its definition."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from siteopt.analysis.choice import robust_choice
+from siteopt.analysis.draws import Draws, Spread
+from siteopt.analysis.robust import evaluate_on_draws, solve_draw
+from siteopt.api import prepare
+from siteopt.cli import cli
+from siteopt.config import Solver
+
+DRAWS, FRESH, SEED = 6, 8, 3
+
+
+@pytest.fixture(scope="module")
+def chosen(tmp_path_factory):
+    """``robust --choose`` on 6 draws of seed 3, 8 fresh draws, 2 gap samples: its JSON and
+    the files it wrote."""
+    folder = tmp_path_factory.mktemp("choose")
+    result = CliRunner().invoke(cli, [
+        "robust", "--choose", "--draws", str(DRAWS), "--seed", str(SEED), "--test-draws",
+        str(FRESH), "--gap-samples", "2", "--workers", "1", "--format", "json",
+        "--draws-out", str(folder / "draws.json"), "--map", str(folder / "map.png")],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), folder
+
+
+@pytest.fixture(scope="module")
+def base():
+    return prepare()[2].instance
+
+
+def _names(base, portfolio):
+    return [[base.site_ids[s] for s in g] for g in portfolio]
+
+
+def test_the_choice_is_the_proven_optimum_of_its_draws(chosen, base):
+    document, folder = chosen
+    draws = Draws.read(folder / "draws.json", base.site_ids)
+    assert len(draws) == DRAWS
+    again = robust_choice(base, draws, 0.05, Solver(), "extensive")   # the other path
+    assert document["choice"]["status"] == "optimal" and document["choice"]["gap"] == 0
+    assert document["choice"]["mean_objective"] == pytest.approx(again.mean_objective,
+                                                                 abs=1e-7)
+    assert document["choice"]["over_budget_share"] <= 0.05
+    on = evaluate_on_draws(base, [document["choice"]["gigafactories"]], draws)
+    assert on.objective.mean() == pytest.approx(document["choice"]["mean_objective"], abs=1e-12)
+
+
+def test_the_comparison_is_on_fresh_draws(chosen, base):
+    document, _ = chosen
+    fresh = Draws.sample(base.site_ids, FRESH, SEED, Spread(), first=DRAWS)
+    portfolios = [document["choice"]["gigafactories"], document["today"]]
+    on = evaluate_on_draws(base, portfolios, fresh)
+    own = np.array([solve_draw(base, Solver(), i, fresh.factors(i))["objective"]
+                    for i in range(FRESH)])
+    for k, row in enumerate(document["comparison"]):
+        values = on.objective[:, k]
+        half = 1.959963984540054 * values.std(ddof=1) / math.sqrt(FRESH)
+        assert row["mean"] == pytest.approx(values.mean(), abs=1e-12)
+        assert row["95 % CI low"] == pytest.approx(values.mean() - half, abs=1e-12)
+        assert row["95 % CI high"] == pytest.approx(values.mean() + half, abs=1e-12)
+        assert row["5 % quantile"] == pytest.approx(np.quantile(values, 0.05), abs=1e-12)
+        assert row["over budget in"] == pytest.approx(on.over_budget[:, k].mean())
+        assert row["mean regret"] == pytest.approx((own - values).mean(), abs=1e-9)
+    assert [row["of"] for row in document["comparison"]] == ["robust choice",
+                                                             "today's optimum"]
+
+
+def test_the_sampling_gap_solves_further_independent_samples(chosen, base):
+    document, _ = chosen
+    gap = document["sampling_gap"]
+    assert len(gap["optima"]) == 2
+    second = Draws.sample(base.site_ids, DRAWS, SEED, Spread(), first=DRAWS + FRESH + DRAWS)
+    assert gap["optima"][1] == pytest.approx(
+        robust_choice(base, second, 0.05, Solver()).mean_objective, abs=1e-12)
+    fresh_mean = document["comparison"][0]["mean"]
+    assert gap["gap"] == pytest.approx(np.mean(gap["optima"]) - fresh_mean, abs=1e-12)
+    assert gap["gap_high"] > gap["gap"]
+
+
+def test_the_headline_names_what_to_fund(chosen, base):
+    document, folder = chosen
+    funded = ", ".join(sorted("+".join(g) for g in document["choice"]["gigafactories"]))
+    mine, today = document["comparison"]
+    assert document["summary"][0].startswith(
+        f"Fund {funded}: within the budget of EUR 20.00 bn in "
+        f"{1 - mine['over budget in']:.0%} of {FRESH} fresh futures, mean score "
+        f"{mine['mean']:.3f} against {today['mean']:.3f} for today's optimum")
+    assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    members = sorted(site for g in document["choice"]["gigafactories"] for site in g)
+    assert sorted(document["slip_frequency"]) == members
+
+
+def test_the_same_draws_file_gives_the_same_choice(chosen, tmp_path):
+    document, folder = chosen
+    again = CliRunner().invoke(cli, ["robust", "--choose", "--draws-in",
+                                     str(folder / "draws.json"), "--test-draws", "2",
+                                     "--workers", "1", "--format", "json"],
+                               catch_exceptions=False)
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["choice"]["gigafactories"] == \
+        document["choice"]["gigafactories"]
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--test-draws", "5"], "--test-draws only go with --choose"),
+    (["--choose", "--plot", "x.png"], "with --choose, --map draws the robust choice"),
+])
+def test_options_that_do_not_fit_are_refused(run_cli, args, said):
+    done = run_cli("robust", "--draws", "2", *args)
+    assert done.exit_code == 2 and said in done.output
+
+
+def test_no_portfolio_within_the_budget_names_the_limits(run_cli):
+    # RO-DOI (EUR 1.23 bn) is over EUR 1.3 bn whenever its capex factor exceeds 1.057
+    done = run_cli("robust", "--choose", "--draws", "20", "--budget", "1.3e9", "--set",
+                   'sites.required=["RO-DOI"]', "--workers", "1")
+    assert done.exit_code == 1
+    assert "stays within the budget of EUR 1.30 bn in at least 95% of the 20 draws" in \
+        done.output
