@@ -135,11 +135,17 @@ def _illustrative_ids(result) -> tuple[list[str], int]:
 
 def _illustrative(result) -> str:
     ids, members = _illustrative_ids(result)
+    return illustrative_sentence(ids, members, result.dataset)
+
+
+def illustrative_sentence(ids: list[str], members: int, dataset) -> str:
+    """The caveat for the member sites ``ids`` (of ``members``) with illustrative figures of
+    ``dataset``; empty without any."""
     if not ids:
         return ""
     return (f"{len(ids)} of the {members} member sites have illustrative figures "
             f"({', '.join(ids)}): each stands for a site of its kind in its region, not for a "
-            f"real bid (how the figures were made: {sources_note(result.dataset)}).")
+            f"real bid (how the figures were made: {sources_note(dataset)}).")
 
 
 def _runner_up(result) -> str:

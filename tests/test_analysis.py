@@ -797,7 +797,8 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     assert ran.exit_code == 0, ran.stderr
     page = out.read_text(encoding="utf-8")
     sections = re.findall(r"<h2 id='([a-z]+)-section'>", page)
-    assert sections == ["alternatives", "explain", "sweep", "pareto", "robust"]  # report order
+    assert sections == ["alternatives", "explain", "sweep", "pareto", "robust",
+                        "choice"]  # report order
 
     def rows(table_id):
         body = re.search(rf"<table id='{table_id}'>.*?<tbody>(.*?)</tbody>", page, re.S)
@@ -811,8 +812,11 @@ def test_report_with_every_analysis(run_cli, tmp_path):
                                                                             "EUR 10 bn"]
     assert len(rows("pareto")) == 3
     assert "4 draws (seed 7;" in page
+    assert re.search(r"<p>Fund [A-Z]{2}-[A-Z]{3}.*: within the budget of EUR 20.00 bn in \d+% "
+                     r"of 4 fresh futures", page)
+    assert len(rows("choice")) == 10   # portfolio, capex, in-sample mean, 7 fresh-draw measures
     for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
-                  "robust-regret"):
+                  "robust-regret", "choice-map"):
         assert re.search(rf"<img class='map' id='{image}' alt='[^']+' src='data:image/png", page)
     wrong = run_cli("report", "--out", str(tmp_path / "x.html"), "--with", "alternativs")
     assert wrong.exit_code == 2 and "unknown analysis alternativs" in wrong.stderr

@@ -99,6 +99,14 @@ def test_the_headline_names_what_to_fund(chosen, base):
     assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     members = sorted(site for g in document["choice"]["gigafactories"] for site in g)
     assert sorted(document["slip_frequency"]) == members
+    sites = prepare()[1].sites.set_index("site_id")["provenance"]
+    illustrative = [site for site in members if sites[site] == "illustrative"]
+    caveat = [line for line in document["summary"] if "illustrative figures" in line]
+    assert caveat == ([f"{len(illustrative)} of the {len(members)} member sites have "
+                       f"illustrative figures ({', '.join(illustrative)}): each stands for a "
+                       f"site of its kind in its region, not for a real bid (how the figures "
+                       f"were made: siteopt/datasets/eu2026/README.md)."] if illustrative
+                      else [])
 
 
 def test_the_same_draws_file_gives_the_same_choice(chosen, tmp_path):

@@ -63,9 +63,12 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
     Returns
     -------
     list
-        Their results (:class:`~siteopt.analysis.Alternatives`, ...).
+        Their results (:class:`~siteopt.analysis.Alternatives`, ...); ``robust`` gives
+        two: the :class:`~siteopt.analysis.Robustness` and the
+        :class:`~siteopt.analysis.choose.RobustChoice` on the same draws.
     """
     from siteopt.analysis import Spread, alternatives, explain, pareto, robust, sweep
+    from siteopt.analysis.choose import choose
 
     results = []
     ranking = None
@@ -87,8 +90,11 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
                                  scheduler=request.scheduler, workers=request.workers))
         elif name == "pareto":
             results.append(pareto(request.x, request.y, request.points, model, data))
-        else:
+        else:   # how sure the optimum is, then the portfolio that is best across the draws
             results.append(robust(model, data, draws=request.draws, seed=request.seed,
+                                  spread=Spread(), scheduler=request.scheduler,
+                                  workers=request.workers))
+            results.append(choose(model, data, draws=request.draws, seed=request.seed,
                                   spread=Spread(), scheduler=request.scheduler,
                                   workers=request.workers))
     return results

@@ -89,6 +89,8 @@ class RobustChoice:
     budget_eur, budget_risk : float
     seed : int or None
     data_dir : str or None
+    illustrative : str
+        The caveat for the choice's members with illustrative figures (empty without any).
     """
 
     #: How :attr:`comparison` columns are shown in tables (``eur``: :func:`siteopt.units.eur`).
@@ -109,6 +111,7 @@ class RobustChoice:
     budget_risk: float
     seed: int | None
     data_dir: str | None = None
+    illustrative: str = ""
 
     def table(self) -> pd.DataFrame:
         """:attr:`comparison`."""
@@ -141,6 +144,7 @@ class RobustChoice:
             f"Fund {self.chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
             f"{self.test_draws:,} fresh futures, mean score {mine['mean']:.3f}{against}.",
+            *([self.illustrative] if self.illustrative else []),
             f"The robust choice ({proven}; model {self.model}, {self._origin()}) maximises the "
             f"mean objective over the draws and may be over the budget in at most "
             f"{self.budget_risk:.0%} of them (it is in {choice.over_budget:.0%}); a member "
@@ -288,7 +292,17 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         gap = _sampling_gap(np.array(optima), on.objective[:, 0])
     return RobustChoice(choice, portfolio_label(chosen), portfolio_label(today), comparison,
                         slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
-                        futures.seed, data_dir)
+                        futures.seed, data_dir, _illustrative(dataset, members))
+
+
+def _illustrative(dataset, members: list[str]) -> str:
+    """The caveat for the ``members`` with illustrative figures in ``dataset``."""
+    from siteopt.summary import illustrative_sentence
+
+    sites = dataset.sites
+    marked = set(sites["site_id"][sites["provenance"] == "illustrative"])
+    return illustrative_sentence(sorted(s for s in members if s in marked), len(members),
+                                 dataset)
 
 
 def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.DataFrame:

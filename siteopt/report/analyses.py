@@ -92,8 +92,21 @@ def _robust(result, dataset) -> str:
     ])
 
 
+def _robust_choice(result, dataset) -> str:
+    return "\n".join([
+        f"<h2 id='choice-section'>The robust choice: best across {len(result.futures)} "
+        f"futures</h2>",
+        "<div id='choice-summary'>" + "".join(f"<p>{html.escape(line)}</p>"
+                                               for line in result.summary_lines()) + "</div>",
+        f"<p>The robust choice and today's optimum on {result.test_draws} fresh draws:</p>",
+        table_html(result.shown(), {}, "choice"),
+        png_img(result.plot_map(dataset), "map of the robust choice with how often each "
+                "member's grid slips", "choice-map"),
+    ])
+
+
 RENDERERS = {"Alternatives": _alternatives, "Explanation": _explain, "Sweep": _sweep,
-             "ParetoFront": _pareto, "Robustness": _robust}
+             "ParetoFront": _pareto, "Robustness": _robust, "RobustChoice": _robust_choice}
 
 
 def analysis_sections(analyses, dataset) -> list[str]:
