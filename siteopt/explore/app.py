@@ -113,7 +113,7 @@ class ExplorerPage:
         self.stop_button.on_click(lambda _: self.explorer.stop(self))
         self.headline = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
         self.map = ResultMap(explorer.dataset)
-        self.map.sites.selected.on_change("indices", self._on_tap)
+        self.map.clicks.on_change("data", self._on_tap)
         self.map_pane = pn.pane.Bokeh(self.map.figure)
         self.legend = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
                                    width=760)
@@ -218,11 +218,11 @@ class ExplorerPage:
         self.request(changed)
 
     def _on_tap(self, attr, old, new) -> None:
-        """A click on a site: free -> required -> excluded -> free."""
-        if not new:
+        """A click on a site (``new``: its row, counted by the page): free -> required ->
+        excluded -> free."""
+        if not new["row"]:
             return
-        site = self.map.site_ids[new[0]]
-        self.map.sites.selected.indices = []
+        site = self.map.site_ids[int(new["row"][0])]
         base = self.explorer.base(self.settings)
         state = site_state(site, self.settings.value(base, REQUIRED),
                            self.settings.value(base, EXCLUDED))

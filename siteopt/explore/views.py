@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass, field
 
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool, Range1d, TapTool
+from bokeh.models import ColumnDataSource, CustomJS, HoverTool, Range1d, TapTool
 from bokeh.plotting import figure
 from pyproj import Transformer
 
@@ -235,6 +235,18 @@ class ResultMap:
                                                    ("setting", "@state")]),
             HoverTool(renderers=[shapes], tooltips=[("", "@name"), ("covered", "@share")]),
             TapTool(renderers=[marks]))
+        # a click on a site: its row and a running count, then the selection cleared in the
+        # page itself, so a second click on the same site is an event too (whatever the
+        # server has sent back meanwhile)
+        self.clicks = ColumnDataSource({"row": [], "count": []})
+        self.sites.selected.js_on_change("indices", CustomJS(
+            args={"clicks": self.clicks, "selected": self.sites.selected}, code="""
+            const rows = selected.indices;
+            if (rows.length === 0) return;
+            const count = clicks.data.count.length ? clicks.data.count[0] + 1 : 1;
+            clicks.data = {row: [rows[0]], count: [count]};
+            selected.indices = [];
+        """))
 
     def show(self, result, required=(), excluded=()) -> None:
         """Draw ``result`` (None: only the site marks) with the required and excluded sites."""
