@@ -618,12 +618,16 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 @click.option("--gap-samples", type=click.IntRange(0, 50), default=0, show_default=True,
               help="With --choose: further samples of as many draws, each solved, for the "
                    "sampling gap (Mak, Morton and Wood).")
+@click.option("--criterion", type=click.Choice(["mean", "regret"]), default="mean",
+              show_default=True,
+              help="With --choose: the best mean objective, or the least largest regret "
+                   "(every draw solved to its own optimum first).")
 @FORMAT_OPTION
 @reports_errors
 def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
                    time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
                    workers, plot_file, map_file, draws_out, draws_in, choose, test_draws,
-                   gap_samples, output_format):
+                   gap_samples, criterion, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
     every draw solved exactly (here, or on Dask when the work pays for it). With --choose:
     the portfolio that is best across the draws, proven on them."""
@@ -634,10 +638,11 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
 
     if not choose:
         context = click.get_current_context()
-        given = [f"--{name.replace('_', '-')}" for name in ("test_draws", "gap_samples")
+        given = [f"--{name.replace('_', '-')}" for name in ("test_draws", "gap_samples",
+                                                             "criterion")
                  if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
         if given:
-            raise ConfigError(f"{', '.join(given)} only go with --choose")
+            raise ConfigError(f"{', '.join(given)}: only with --choose")
     elif plot_file is not None:
         raise ConfigError("--plot draws the regret histogram of robust without --choose; "
                           "with --choose, --map draws the robust choice")
@@ -662,7 +667,7 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
         from siteopt.analysis.choose import choose as robust_choice
 
         result = robust_choice(cfg, data_dir, test_draws=test_draws, gap_samples=gap_samples,
-                               **arguments)
+                               criterion=criterion, **arguments)
     else:
         result = robust(cfg, data_dir, **arguments)
     if draws_out is not None:

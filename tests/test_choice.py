@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from siteopt.analysis.choice import robust_choice
 from siteopt.analysis.draws import Draws, Spread
 from siteopt.analysis.robust import evaluate_on_draws
 from siteopt.config import Solver
+from siteopt.errors import ConfigError
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from tests.instances import every_portfolio, portfolio_value, random_instance
@@ -82,3 +84,43 @@ def test_the_search_completes_the_last_two_gigafactories_exactly(seed):
         assert choice.status == Status.OPTIMAL
         assert choice.mean_objective == pytest.approx(best, abs=1e-7)
         assert choice.over_budget <= risk + 1e-12
+
+
+def own_optima(base, draws):
+    """Each draw's own optimum by brute force (NaN where no portfolio keeps its rules)."""
+    from siteopt.analysis.robust import draw_instance
+
+    own = []
+    for i in range(len(draws)):
+        instance = draw_instance(base, draws.factors(i))
+        values = [v for p in every_portfolio(instance)
+                  if (v := portfolio_value(instance, p)) is not None]
+        own.append(max(values) if values else float("nan"))
+    return np.array(own)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_groups=st.integers(0, 8),
+       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.5]))
+def test_the_least_largest_regret_equals_brute_force(seed, n_sites, n_groups, n_draws, risk):
+    base = random_instance(seed, n_sites, n_groups, 3)
+    draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
+    own = own_optima(base, draws)
+    if not np.isfinite(own).any():
+        with pytest.raises(ConfigError, match="no draw has a portfolio of its own"):
+            robust_choice(base, draws, risk, Solver(), criterion="regret", own=own)
+        return
+    free = dataclasses.replace(base, budget_eur=1e18)
+    feasible = [p for p in every_portfolio(free) if portfolio_value(free, p) is not None]
+    on = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in p]
+                                  for p in feasible], draws)
+    ok = on.over_budget.mean(axis=0) <= risk + 1e-12
+    regret = (own[:, None] - on.objective)[np.isfinite(own)].max(axis=0)
+    choice = robust_choice(base, draws, risk, Solver(), criterion="regret", own=own)
+    if not ok.any():
+        assert choice.status == Status.INFEASIBLE
+        return
+    assert choice.status == Status.OPTIMAL and choice.gap == 0
+    assert choice.largest_regret == pytest.approx(regret[ok].min(), abs=1e-7)
+    assert choice.over_budget <= risk + 1e-12

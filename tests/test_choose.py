@@ -127,8 +127,11 @@ def test_the_same_draws_file_gives_the_same_choice(chosen, tmp_path):
 
 
 @pytest.mark.parametrize("args, said", [
-    (["--test-draws", "5"], "--test-draws only go with --choose"),
+    (["--test-draws", "5"], "--test-draws: only with --choose"),
     (["--choose", "--plot", "x.png"], "with --choose, --map draws the robust choice"),
+    (["--criterion", "regret"], "--criterion: only with --choose"),
+    (["--choose", "--criterion", "regret", "--gap-samples", "2"],
+     "leave it out with --criterion regret"),
 ])
 def test_options_that_do_not_fit_are_refused(run_cli, args, said):
     done = run_cli("robust", "--draws", "2", *args)
@@ -142,3 +145,28 @@ def test_no_portfolio_within_the_budget_names_the_limits(run_cli):
     assert done.exit_code == 1
     assert "stays within the budget of EUR 1.30 bn in at least 95% of the 20 draws" in \
         done.output
+
+
+def test_the_least_largest_regret_on_the_shipped_data(run_cli, base, tmp_path):
+    out = tmp_path / "draws.json"
+    done = run_cli("robust", "--choose", "--criterion", "regret", "--draws", "2", "--seed",
+                   "4", "--test-draws", "2", "--workers", "1", "--format", "json",
+                   "--draws-out", str(out))
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    draws = Draws.read(out, base.site_ids)
+    own = np.array([solve_draw(base, Solver(), i, draws.factors(i))["objective"]
+                    for i in range(2)])
+    on = evaluate_on_draws(base, [document["choice"]["gigafactories"]], draws)
+    assert document["choice"]["criterion"] == "regret"
+    assert document["choice"]["status"] == "optimal"
+    assert document["choice"]["largest_regret"] == pytest.approx(
+        (own - on.objective[:, 0]).max(), abs=1e-12)
+    assert "has the least largest regret over the draws" in document["summary"][-3]
+
+
+def test_an_unproven_choice_says_so_first(run_cli):
+    done = run_cli("robust", "--choose", "--criterion", "regret", "--draws", "6",
+                   "--test-draws", "2", "--workers", "1", "--time-limit", "2")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("Not proven optimal (time limit, gap ")

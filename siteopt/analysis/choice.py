@@ -49,8 +49,12 @@ class Choice:
     over_budget : float
         The share of draws in which its capital cost exceeds the budget.
     bound, gap : float
-        HiGHS's best bound and the relative gap (0 when proven optimal).
+        The best bound (of the mean objective, or of minus the largest regret) and the
+        relative gap (0 when proven optimal).
     seconds : float
+    largest_regret : float
+        With the regret criterion: its largest regret over the draws with an own optimum
+        (valued again from the definitions); NaN otherwise.
     """
 
     status: Status
@@ -60,6 +64,7 @@ class Choice:
     bound: float
     gap: float
     seconds: float
+    largest_regret: float = math.nan
 
 
 def _sets(base, draws, states: bool = False):
@@ -94,7 +99,8 @@ def _sets(base, draws, states: bool = False):
     return [merged[k][0] for k in keys], np.array([merged[k][1] for k in keys])
 
 
-def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto") -> Choice:
+def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto",
+                  criterion: str = "mean", own=None) -> Choice:
     """The portfolio of best mean objective over ``draws`` with the chance constraint (see
     the module docstring), proven on those draws.
 
@@ -112,6 +118,14 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
         (:mod:`~siteopt.solvers.search` with a :class:`~siteopt.solvers.search_chance.ChanceRule`;
         one bid per member state only); ``extensive``: the extensive form, by HiGHS;
         ``auto``: the search where it applies.
+    criterion : {"mean", "regret"}
+        ``regret``: minimise the largest regret over the draws instead (the draw's own
+        optimum ``own[i]`` minus the portfolio's objective in it; draws whose ``own`` is NaN,
+        without a portfolio of their own, do not count); by HiGHS on the extensive form
+        with each draw's objective written out.
+    own : array of float, optional
+        Each draw's own optimum (:func:`~siteopt.analysis.robust.solve_draw`), for
+        ``regret``.
 
     Raises
     ------
@@ -133,22 +147,41 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     free = dataclasses.replace(base, budget_eur=float(
         np.asarray(base.capex_eur, float).sum() * max(1.0, draws.capex_factor.max())
         + base.extra_site_cost_eur * len(base.capex_eur) + 1.0))
-    solve = _by_search if method == "search" or (method == "auto" and base.compact) \
-        else _by_extensive_form
-    status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings)
+    if criterion == "regret":
+        own = np.asarray(own, dtype=float)
+        if own.shape != (len(draws),):
+            raise ConfigError("the regret criterion needs each draw's own optimum")
+        if not np.isfinite(own).any():
+            raise ConfigError("no draw has a portfolio of its own, so no regret can be "
+                              "measured; use the mean criterion")
+        status, chosen, objective, bound = _by_regret(free, base, draws, budget_risk,
+                                                      settings, own)
+    else:
+        solve = _by_search if method == "search" or (method == "auto" and base.compact) \
+            else _by_extensive_form
+        status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings)
     seconds = time.perf_counter() - began
-    if not chosen and status not in (Status.OPTIMAL, Status.TIME_LIMIT, Status.INTERRUPTED):
+    if not math.isfinite(objective):   # no portfolio found (infeasible, or none in time)
         return Choice(status, (), math.nan, math.nan, math.nan, math.nan, seconds)
     names = [[base.site_ids[s] for s in g] for g in chosen]
     on = evaluate_on_draws(base, [names], draws)
     mean = float(on.objective[:, 0].mean())
-    if abs(mean - objective) > 1e-7 * max(1.0, abs(mean)):
-        raise SolverError(f"the robust choice's mean objective is {mean:.9f} on the draws but "
-                          f"the solver reports {objective:.9f}; the answer cannot be trusted")
+    regret = math.nan
+    if criterion == "regret":
+        counted = np.isfinite(own)
+        regret = float((own - on.objective[:, 0])[counted].max()) if counted.any() else 0.0
+        # one row holds t: HiGHS may leave it short by its feasibility tolerance (1e-6)
+        valued, said, tolerance = -regret, "largest regret", 1e-5
+    else:
+        valued, said, tolerance = mean, "mean objective", 1e-7
+    if abs(valued - objective) > tolerance * max(1.0, abs(valued)):
+        raise SolverError(f"the robust choice's {said} is {abs(valued):.9f} on the draws but "
+                          f"the solver reports {abs(objective):.9f}; the answer cannot be "
+                          f"trusted")
     gap = 0.0 if status == Status.OPTIMAL and settings.mip_gap == 0 else relative_gap(
-        mean, bound)
+        valued, bound)
     return Choice(status, tuple(chosen), mean, float(on.over_budget[:, 0].mean()),
-                  mean if gap == 0 else bound, gap, seconds)
+                  valued if gap == 0 else bound, gap, seconds, regret)
 
 
 def _site_values(base, draws) -> np.ndarray:
@@ -207,26 +240,73 @@ def _by_search(free, base, draws, budget_risk, settings):
 
 def _by_extensive_form(free, base, draws, budget_risk, settings):
     """The choice by HiGHS on the extensive form (see the module docstring)."""
-    from siteopt.solvers.direct import layout, load_highs
-    from siteopt.solvers.highs import highs_status, new_highs, run_highs
-    from siteopt.solvers.outcome import portfolio
+    highs, cols = _extensive_model(free, base, draws, budget_risk, settings)
+    width = highs.getNumCol()
+    cost = np.zeros(width)
+    cost[cols.y:cols.y + cols.n_sites] = _site_values(base, draws)
+    index, value = _extra_site_terms(free, base, cols)
+    cost[index] += value
+    highs.changeColsCost(width, np.arange(width, dtype=np.int32), cost)
+    sets, weights = _sets(base, draws)
+    _add_sets(highs, cols, sets, weights)
+    if base.weights.spread > 0:
+        for slipped in draws.slipped:
+            _add_spread(highs, cols, base, slipped, base.weights.spread
+                        / (base.max_gigafactories * len(draws)))
+    return _run(highs, free, settings)
 
-    n, w = len(draws), base.weights
+
+def _by_regret(free, base, draws, budget_risk, settings, own):
+    r"""The least largest regret by HiGHS: maximise :math:`-t` subject to
+    :math:`t \ge o_i - \mathrm{objective}_i(y)` for every draw i with an own optimum
+    :math:`o_i` (``own``, NaN: none), each draw's objective written out with its own
+    coverage-like sets and member states, and the chance constraint."""
+    import highspy
+
+    highs, cols = _extensive_model(free, base, draws, budget_risk, settings)
+    inf = highspy.kHighsInf
+    largest = highs.getNumCol()
+    highs.addCols(1, np.array([-1.0]), np.array([-inf]), np.array([inf]), 0,
+                  np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
+    extra_index, extra_value = _extra_site_terms(free, base, cols)
+    sites = cols.y + np.arange(cols.n_sites)
+    for i in np.flatnonzero(np.isfinite(own)):
+        one = draws.subset([i])
+        sets, weights = _sets(base, one)
+        first = _add_sets(highs, cols, sets, np.zeros(len(weights)))
+        index = [np.array([largest]), sites, extra_index, first + np.arange(len(sets))]
+        value = [np.array([1.0]), _site_values(base, one), extra_value, weights]
+        if base.weights.spread > 0:
+            states = _add_spread(highs, cols, base, one.slipped[0], 0.0)
+            index.append(states)
+            value.append(np.full(len(states),
+                                 base.weights.spread / base.max_gigafactories))
+        row = np.zeros(highs.getNumCol())   # a column may come twice (y: value and extra)
+        np.add.at(row, np.concatenate(index), np.concatenate(value))
+        used = np.flatnonzero(row)
+        highs.addRow(float(own[i]), inf, len(used), used.astype(np.int32), row[used])
+    return _run(highs, free, settings)   # objective and bound: minus the largest regret
+
+
+def _extensive_model(free, base, draws, budget_risk, settings):
+    """HiGHS with the model's rules (budget freed, maximising, every cost 0) and the chance
+    constraint; also the column layout."""
+    from siteopt.solvers.direct import layout, load_highs
+    from siteopt.solvers.highs import new_highs
+
+    n = len(draws)
     capex = np.asarray(base.capex_eur, float)
+    extra = base.extra_site_cost_eur
     cols = layout(free, reach=False)
     highs = new_highs(settings)
     load_highs(highs, free, reach=False)
-    width = highs.getNumCol()
-    cost = np.zeros(width)
-    extra = base.extra_site_cost_eur
-    cost[cols.y:cols.y + cols.n_sites] = _site_values(base, draws)
+    width = highs.getNumCol()   # the nominal objective is not the question
+    highs.changeColsCost(width, np.arange(width, dtype=np.int32), np.zeros(width))
     # capital cost of each integer column in each draw (the extra-site cost committed too)
     if base.compact:
         columns = np.r_[cols.y + np.arange(cols.n_sites), cols.u + np.arange(cols.n_countries)]
         per_draw = np.c_[capex * draws.capex_factor + extra, np.full((n, cols.n_countries),
                                                                      -extra)]
-        cost[cols.y:cols.y + cols.n_sites] -= w.cost * extra / base.cost_reference_eur
-        cost[cols.u:cols.u + cols.n_countries] = w.cost * extra / base.cost_reference_eur
     else:
         candidates = free.candidates
         columns = np.arange(cols.n_candidates)
@@ -234,12 +314,25 @@ def _by_extensive_form(free, base, draws, budget_risk, settings):
         per_draw = np.zeros((n, cols.n_candidates))
         np.add.at(per_draw.T, member, (capex * draws.capex_factor).T[site])
         per_draw += extra * (candidates.size - 1)
-        cost[:cols.n_candidates] = -w.cost * extra * (candidates.size - 1) \
-            / base.cost_reference_eur
-    highs.changeColsCost(width, np.arange(width, dtype=np.int32), cost)
-    _add_sets(highs, cols, *_sets(base, draws))
-    _add_spread(highs, cols, base, draws)
     _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk)
+    return highs, cols
+
+
+def _extra_site_terms(free, base, cols) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted extra-site cost as objective points on the model's columns (the same in
+    every draw): on y and the bids in the compact form, else on the candidates."""
+    per_site = base.weights.cost * base.extra_site_cost_eur / base.cost_reference_eur
+    if base.compact:
+        return (np.r_[cols.y + np.arange(cols.n_sites), cols.u + np.arange(cols.n_countries)],
+                np.r_[np.full(cols.n_sites, -per_site), np.full(cols.n_countries, per_site)])
+    return np.arange(cols.n_candidates), -per_site * (free.candidates.size - 1)
+
+
+def _run(highs, free, settings):
+    """Solve; status, gigafactories, objective and bound (NaN without a solution)."""
+    from siteopt.solvers.highs import highs_status, run_highs
+    from siteopt.solvers.outcome import portfolio
+
     run_highs(highs)
     status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
     if status in (Status.INFEASIBLE, Status.ERROR) or \
@@ -250,42 +343,43 @@ def _by_extensive_form(free, base, draws, budget_risk, settings):
         bound
 
 
-def _add_sets(highs, cols, sets, weights) -> None:
-    """A column per set (its weight in the objective, at most 1) and the row
-    ``z_T - sum of y over T <= 0``."""
+def _add_sets(highs, cols, sets, costs) -> int:
+    """A column per set (``costs``: its objective points, at most 1) and the row
+    ``z_T - sum of y over T <= 0``; the first new column."""
     import highspy
 
     start = highs.getNumCol()
-    highs.addCols(len(sets), weights, np.zeros(len(sets)), np.ones(len(sets)), 0,
+    highs.addCols(len(sets), costs, np.zeros(len(sets)), np.ones(len(sets)), 0,
                   np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
     for k, sites in enumerate(sets):
         highs.addRow(-highspy.kHighsInf, 0.0, len(sites) + 1,
                      np.r_[start + k, cols.y + sites].astype(np.int32),
                      np.r_[1.0, -np.ones(len(sites))])
+    return start
 
 
-def _add_spread(highs, cols, base, draws) -> None:
-    """Per draw and member state: whether a member of the state delivers (at most p states
-    a draw), each worth w_K / (p N)."""
+def _add_spread(highs, cols, base, slipped, cost: float) -> np.ndarray:
+    """For one draw (``slipped``: its slipped sites): per member state whether a member of
+    the state delivers, at most p of them, each worth ``cost`` in the objective; their
+    columns."""
     import highspy
 
-    n, p = len(draws), base.max_gigafactories
-    if base.weights.spread <= 0:
-        return
+    p = base.max_gigafactories
     country = np.asarray(base.site_country)
     states = [np.flatnonzero(country == c) for c in base.countries]
-    for slipped in draws.slipped:
-        start = highs.getNumCol()
-        highs.addCols(len(states), np.full(len(states), base.weights.spread / (p * n)),
-                      np.zeros(len(states)), np.ones(len(states)), 0, np.empty(0, np.int32),
-                      np.empty(0, np.int32), np.empty(0))
-        for k, sites in enumerate(states):
-            kept = sites[~slipped[sites]]
-            highs.addRow(-highspy.kHighsInf, 0.0, len(kept) + 1,
-                         np.r_[start + k, cols.y + kept].astype(np.int32),
-                         np.r_[1.0, -np.ones(len(kept))])
-        highs.addRow(-highspy.kHighsInf, float(p), len(states),
-                     (start + np.arange(len(states))).astype(np.int32), np.ones(len(states)))
+    start = highs.getNumCol()
+    highs.addCols(len(states), np.full(len(states), cost), np.zeros(len(states)),
+                  np.ones(len(states)), 0, np.empty(0, np.int32), np.empty(0, np.int32),
+                  np.empty(0))
+    for k, sites in enumerate(states):
+        kept = sites[~slipped[sites]]
+        highs.addRow(-highspy.kHighsInf, 0.0, len(kept) + 1,
+                     np.r_[start + k, cols.y + kept].astype(np.int32),
+                     np.r_[1.0, -np.ones(len(kept))])
+    columns = start + np.arange(len(states))
+    highs.addRow(-highspy.kHighsInf, float(p), len(states), columns.astype(np.int32),
+                 np.ones(len(states)))
+    return columns
 
 
 def _add_chance(highs, columns, per_draw, budget: float, risk: float) -> None:
@@ -302,8 +396,8 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float) -> None:
                       np.empty(0, np.int32), np.empty(0))
         highs.changeColsIntegrality(n, np.arange(start, start + n, dtype=np.int32),
                                     np.full(n, highspy.HighsVarType.kInteger))
-        highs.addRow(-highspy.kHighsInf, float(allowed), n, np.arange(start, start + n, dtype=np.int32),
-                     np.ones(n))
+        highs.addRow(-highspy.kHighsInf, float(allowed), n,
+                     np.arange(start, start + n, dtype=np.int32), np.ones(n))
     for i in range(n):
         used = np.flatnonzero(per_draw[i])
         index, value = columns[used], per_draw[i][used]

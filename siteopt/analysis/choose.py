@@ -30,12 +30,14 @@ import pandas as pd
 
 from siteopt.analysis.choice import Choice, robust_choice
 from siteopt.analysis.draws import Draws, Spread
-from siteopt.errors import ConfigError, InfeasibleError
+from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.solvers.outcome import Status
 from siteopt.units import eur
 
 #: The normal quantile of a two-sided 95 % interval.
 Z95 = 1.959963984540054
+#: What ``--criterion`` accepts.
+CRITERIA = ("mean", "regret")
 #: Most fresh draws and gap samples.
 MAX_TEST_DRAWS = 100_000
 MAX_GAP_SAMPLES = 50
@@ -91,6 +93,8 @@ class RobustChoice:
     data_dir : str or None
     illustrative : str
         The caveat for the choice's members with illustrative figures (empty without any).
+    criterion : str
+        ``mean`` (the best mean objective) or ``regret`` (the least largest regret).
     """
 
     #: How :attr:`comparison` columns are shown in tables (``eur``: :func:`siteopt.units.eur`).
@@ -112,6 +116,7 @@ class RobustChoice:
     seed: int | None
     data_dir: str | None = None
     illustrative: str = ""
+    criterion: str = "mean"
 
     def table(self) -> pd.DataFrame:
         """:attr:`comparison`."""
@@ -140,13 +145,19 @@ class RobustChoice:
         against = (" (today's optimum too)" if self.chosen == self.today else
                    f" against {today['mean']:.3f} for today's optimum ({self.today or 'none'}; "
                    f"within the budget in {1 - today['over budget in']:.0%})")
+        unproven = ("" if choice.gap == 0 else
+                    f"Not proven optimal ({choice.status.value.replace('_', ' ')}, gap "
+                    f"{choice.gap:.2%}): ")
         lines = [
-            f"Fund {self.chosen or 'no gigafactory'}: within the budget of "
+            f"{unproven}Fund {self.chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
             f"{self.test_draws:,} fresh futures, mean score {mine['mean']:.3f}{against}.",
             *([self.illustrative] if self.illustrative else []),
-            f"The robust choice ({proven}; model {self.model}, {self._origin()}) maximises the "
-            f"mean objective over the draws and may be over the budget in at most "
+            f"The robust choice ({proven}; model {self.model}, {self._origin()}) "
+            + ("maximises the mean objective over the draws" if self.criterion == "mean" else
+               f"has the least largest regret over the draws ({choice.largest_regret:.4f} "
+               f"points below a draw's own optimum at worst)")
+            + f" and may be over the budget in at most "
             f"{self.budget_risk:.0%} of them (it is in {choice.over_budget:.0%}); a member "
             f"whose grid slips delivers nothing while its capex is spent.",
             f"On the fresh draws: the choice scores {mine['mean']:.4f} (95 % CI "
@@ -208,7 +219,10 @@ class RobustChoice:
             "budget_risk": self.budget_risk, "summary": self.summary_lines(),
             "choice": {"status": choice.status.value, "gap": choice.gap,
                        "gigafactories": _portfolio(self.chosen),
+                       "criterion": self.criterion,
                        "mean_objective": choice.mean_objective,
+                       "largest_regret": None if math.isnan(choice.largest_regret)
+                       else choice.largest_regret,
                        "over_budget_share": choice.over_budget, "seconds": choice.seconds},
             "today": _portfolio(self.today),
             "comparison": json.loads(self.comparison.reset_index(names="of").to_json(
@@ -224,7 +238,7 @@ def _portfolio(label: str) -> list[list[str]]:
 
 def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: int = 1,
            spread: Spread = Spread(), test_draws: int | None = None, gap_samples: int = 0,
-           scheduler: str | None = None, workers: int | None = None,
+           scheduler: str | None = None, workers: int | None = None, criterion: str = "mean",
            **overrides) -> RobustChoice:
     """The robust choice on ``draws`` and its out-of-sample comparison with today's optimum
     (see the module docstring).
@@ -237,6 +251,10 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         M, the fresh draws (default: as many as ``draws``).
     gap_samples : int
         K, the further samples of the sampling gap (0: not estimated).
+    criterion : {"mean", "regret"}
+        ``regret``: the portfolio of least largest regret over the draws instead (every draw
+        is then solved to its own optimum first; see
+        :func:`~siteopt.analysis.choice.robust_choice`).
 
     Raises
     ------
@@ -262,8 +280,25 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         raise ConfigError(f"--test-draws {test_draws}: give 1 to {MAX_TEST_DRAWS:,}")
     if not 0 <= gap_samples <= MAX_GAP_SAMPLES:
         raise ConfigError(f"--gap-samples {gap_samples}: give 0 to {MAX_GAP_SAMPLES}")
+    if criterion not in CRITERIA:
+        raise ConfigError(f"--criterion {criterion}: choose {' or '.join(CRITERIA)}")
+    if criterion == "regret" and gap_samples:
+        raise ConfigError("--gap-samples estimates the sampling gap of the mean objective; "
+                          "leave it out with --criterion regret")
     risk = cfg.robust.budget_risk
-    choice = robust_choice(base, futures, risk, cfg.solver)
+
+    def chosen_on(sample: Draws) -> Choice:
+        if criterion == "mean":
+            return robust_choice(base, sample, risk, cfg.solver)
+        _, solved = solve_each_draw(cfg, dataset, base, sample, scheduler, workers)
+        own = np.array([s["objective"] for s in solved], dtype=float)
+        return robust_choice(base, sample, risk, cfg.solver, criterion="regret", own=own)
+
+    choice = chosen_on(futures)
+    if math.isnan(choice.mean_objective) and choice.status != Status.INFEASIBLE:
+        raise SolverError(f"no portfolio found on the {count:,} draws before the solver "
+                          f"stopped ({choice.status.value.replace('_', ' ')}); raise "
+                          f"solver.time_limit_s or use fewer draws")
     if choice.status == Status.INFEASIBLE:
         raise InfeasibleError(
             f"no portfolio keeps the model's rules and stays within the budget of "
@@ -288,11 +323,11 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         for k in range(gap_samples):
             sample = Draws.sample(base.site_ids, count, fresh_seed, fresh_spread,
                                   first=count + test_draws + k * count)
-            optima.append(robust_choice(base, sample, risk, cfg.solver).mean_objective)
+            optima.append(chosen_on(sample).mean_objective)
         gap = _sampling_gap(np.array(optima), on.objective[:, 0])
     return RobustChoice(choice, portfolio_label(chosen), portfolio_label(today), comparison,
                         slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
-                        futures.seed, data_dir, _illustrative(dataset, members))
+                        futures.seed, data_dir, _illustrative(dataset, members), criterion)
 
 
 def _illustrative(dataset, members: list[str]) -> str:

@@ -76,6 +76,12 @@ class Draws:
     def __len__(self) -> int:
         return len(self.capex_factor)
 
+    def subset(self, rows) -> "Draws":
+        """The draws of the given row numbers, in that order (seed and spread kept)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return Draws(self.site_ids, self.capex_factor[rows], self.slipped[rows],
+                     self.price_factor[rows], self.seed, self.spread)
+
     def factors(self, draw: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw ``draw``'s capex factors, slipped sites and price factors, per site."""
         return self.capex_factor[draw], self.slipped[draw], self.price_factor[draw]
