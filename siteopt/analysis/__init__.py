@@ -9,9 +9,11 @@
 - :func:`~siteopt.analysis.robust.robust`: Monte Carlo over capex, grid delays and prices,
   every draw solved exactly (here or on Dask): how often each site is chosen, today's regret, the
   portfolio best on average.
-- :func:`~siteopt.analysis.choice.robust_choice`: the portfolio of best mean objective over
-  given draws within the budget in all but a share of them, proven on those draws (the
-  extensive form; small instances only so far).
+- :func:`~siteopt.analysis.choice.robust_choice`: the portfolio of best mean objective (or
+  least largest regret) over given draws within the budget in all but a share of them,
+  proven on those draws.
+- :func:`~siteopt.analysis.choose.choose`: that choice on sampled draws, compared with today's
+  optimum on fresh draws, with the sampling gap (``siteopt robust --choose``).
 """
 
 import importlib
@@ -26,6 +28,7 @@ _EXPORTS = {
     "FrontPoint": "pareto", "ParetoFront": "pareto", "pareto": "pareto",
     "Robustness": "robust", "Spread": "draws", "Draws": "draws", "robust": "robust",
     "Sweep": "sweep", "sweep": "sweep", "Choice": "choice", "robust_choice": "choice",
+    "RobustChoice": "choose", "SamplingGap": "choose", "choose": "choose",
 }
 
 __all__ = list(_EXPORTS)
@@ -40,7 +43,7 @@ def __getattr__(name: str):
 
 
 class _Package(types.ModuleType):
-    """Five functions share their module's name (``robust`` in ``robust.py``): importing the
+    """Six functions share their module's name (``robust`` in ``robust.py``): importing the
     module would make ``siteopt.analysis.robust`` the module; this package keeps the name for
     the function (the module stays in ``sys.modules``)."""
 
