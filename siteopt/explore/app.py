@@ -113,6 +113,7 @@ class ExplorerPage:
         self.stop_button.on_click(lambda _: self.explorer.stop(self))
         self.headline = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
         self.map = ResultMap(explorer.dataset)
+        self.clicks_seen = 0
         self.map.clicks.on_change("data", self._on_tap)
         self.map_pane = pn.pane.Bokeh(self.map.figure)
         self.legend = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
@@ -218,15 +219,17 @@ class ExplorerPage:
         self.request(changed)
 
     def _on_tap(self, attr, old, new) -> None:
-        """A click on a site (``new``: its row, counted by the page): free -> required ->
+        """Clicks on sites (``new["row"]``: every site row clicked so far, in order; those
+        beyond :attr:`clicks_seen` are new): each moves its site free -> required ->
         excluded -> free."""
-        if not new["row"]:
-            return
-        site = self.map.site_ids[int(new["row"][0])]
-        base = self.explorer.base(self.settings)
-        state = site_state(site, self.settings.value(base, REQUIRED),
-                           self.settings.value(base, EXCLUDED))
-        self._set_site(site, NEXT_STATE[state])
+        rows = list(new["row"])
+        for row in rows[self.clicks_seen:]:
+            site = self.map.site_ids[int(row)]
+            base = self.explorer.base(self.settings)
+            state = site_state(site, self.settings.value(base, REQUIRED),
+                               self.settings.value(base, EXCLUDED))
+            self._set_site(site, NEXT_STATE[state])
+        self.clicks_seen = len(rows)
 
     # --- solving -------------------------------------------------------------------------
     def request(self, settings: Settings) -> None:

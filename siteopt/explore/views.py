@@ -235,16 +235,15 @@ class ResultMap:
                                                    ("setting", "@state")]),
             HoverTool(renderers=[shapes], tooltips=[("", "@name"), ("covered", "@share")]),
             TapTool(renderers=[marks]))
-        # a click on a site: its row and a running count, then the selection cleared in the
-        # page itself, so a second click on the same site is an event too (whatever the
-        # server has sent back meanwhile)
-        self.clicks = ColumnDataSource({"row": [], "count": []})
+        # every click on a site is appended to the rows clicked, then the selection is cleared
+        # in the page itself: a second click on the same site is an event too (whatever the
+        # server has sent back meanwhile), and clicks the page sends in one message all arrive
+        self.clicks = ColumnDataSource({"row": []})
         self.sites.selected.js_on_change("indices", CustomJS(
             args={"clicks": self.clicks, "selected": self.sites.selected}, code="""
             const rows = selected.indices;
             if (rows.length === 0) return;
-            const count = clicks.data.count.length ? clicks.data.count[0] + 1 : 1;
-            clicks.data = {row: [rows[0]], count: [count]};
+            clicks.data = {row: [...clicks.data.row, rows[0]]};
             selected.indices = [];
         """))
 
