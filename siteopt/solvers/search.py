@@ -379,7 +379,15 @@ class _Search:
         if not allowed.any() or (
                 has_missing and not model.sites[allowed][:, missing].any(axis=0).all()):
             return
-        gains = model.covers @ left + model.value
+        # options sort by group: those of later groups, the only ones allowed, are the rows
+        # from ``first`` on (a view: deep nodes multiply a fraction of the coverage matrix)
+        first = int(np.searchsorted(model.group, last_group, side="right"))
+        # pi <= left at every node (clipped at the root and for each child), so what an
+        # option covers of the weight left is what it covers of pi and of the excess beyond
+        excess = left - pi
+        covered_pi = self._covers_of_later(first, pi)
+        covered_excess = self._covers_of_later(first, excess)
+        gains = covered_pi + covered_excess + model.value
         child_value = value + gains
         if not model.exclusive_groups:
             new_states = model.covers[:, model.states] @ (left[model.states] > 0)
@@ -412,7 +420,7 @@ class _Search:
         slots = instance.max_gigafactories - len(chosen) - 1
         if slots <= 0:
             return
-        bracket = np.where(allowed, model.covers @ pi + model.value, -np.inf)[None, :] \
+        bracket = np.where(allowed, covered_pi + model.value, -np.inf)[None, :] \
             - self.lambdas[:, None] * model.capex_eur[None, :]
         group_max = np.maximum(np.maximum.reduceat(bracket, self.starts, axis=1), 0.0)
         after = group_max[:, None, :] * self.later[None, :, :]
@@ -420,7 +428,6 @@ class _Search:
         rest = -np.partition(-after, take - 1, axis=2)[:, :, :take].sum(axis=2)
         last = self.position[allowed].max()
         # first with the weight this node leaves beyond pi (no less than any child leaves)
-        excess = np.maximum(left - pi, 0.0)
         beyond = excess.sum()
         bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
                                         + rest[:, self.position]).min(axis=0)
@@ -432,7 +439,7 @@ class _Search:
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
         # a child leaves beyond pi what this node leaves, less what the child covers of it
-        bound[order] -= (model.covers @ excess)[order]
+        bound[order] -= covered_excess[order]
         keep = bound[order] >= self.best_value - NEAR_OPTIMAL
         order = order[keep]
         # most promising first: good portfolios early prune the most (a cold sweep of 23
@@ -459,6 +466,13 @@ class _Search:
                         else spent_eur + model.chance.capex_eur[option])
             if self.stopped:
                 return
+
+    def _covers_of_later(self, first: int, weights: np.ndarray) -> np.ndarray:
+        """Per option: the ``weights`` of the elements it covers, for the options from row
+        ``first`` on (0 before it)."""
+        covered = np.zeros(len(self.model.group))
+        covered[first:] = self.model.covers[first:] @ weights
+        return covered
 
     def _last_level(self, chosen: tuple[int, ...], children: np.ndarray, allowed: np.ndarray,
                     child_value: np.ndarray, left: np.ndarray, budget_eur: float,
