@@ -486,8 +486,10 @@ class _Search:
         self.nodes += len(children)
         model = self.model
         options = np.flatnonzero(allowed)
-        child_left = left[None, :] * (1.0 - model.covers[children])
-        completion = model.covers[options] @ child_left.T + model.value[options][:, None]
+        alive = np.flatnonzero(left)   # only the weight left can still be covered
+        child_left = left[alive][None, :] * (1.0 - model.covers[np.ix_(children, alive)])
+        completion = model.covers[np.ix_(options, alive)] @ child_left.T \
+            + model.value[options][:, None]
         fits = ((model.group[options][:, None] > model.group[children][None, :])
                 & (model.capex_eur[options][:, None]
                    <= (budget_eur - model.capex_eur[children])[None, :] * (1 + 1e-12))
