@@ -15,10 +15,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 
 import pytest
 
+import siteopt
 from siteopt import atomic
 from siteopt.atomic import write_directory
 from tests.conftest import OUT_FILES as FILES
@@ -181,16 +183,20 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
 def _in_python_start_up(outcome, signum) -> bool:
     """Whether SIGINT ended the interpreter before siteopt's first instruction: while Python
     was still importing ``site`` (reported as a fatal error), or while ``python -m`` was still
-    finding and reading ``siteopt/__init__.py`` (a traceback of Python's own frozen import
-    frames only). Python ends any program so at that point."""
+    finding and reading ``siteopt/__init__.py`` (a traceback of Python's own frames only: its
+    frozen import frames and the standard library they import, such as ``enum``, which a
+    fresh-clone run once showed). Python ends any program so at that point."""
     code, stdout, stderr = outcome
     if signum != signal.SIGINT or stdout != b"" or not stderr.endswith("KeyboardInterrupt"):
         return False
     if code == 1 and stderr.startswith("Fatal Python error: init_import_site"):
         return True
     frames = re.findall(r'^  File "([^"]*)"', stderr, flags=re.MULTILINE)
+    standard_library = sysconfig.get_paths()["stdlib"] + os.sep
     return (code == -signum and stderr.startswith("Traceback") and bool(frames)
-            and all(frame.startswith("<frozen ") for frame in frames))
+            and all(frame.startswith("<frozen ") or (frame.startswith(standard_library)
+                                                     and "site-packages" not in frame)
+                    for frame in frames))
 
 
 def test_only_python_s_own_start_up_counts_as_before_siteopt():
@@ -203,6 +209,12 @@ def test_only_python_s_own_start_up_counts_as_before_siteopt():
     assert not _in_python_start_up((-15, b"", frozen), signal.SIGTERM)
     ours = frozen.replace('"<frozen runpy>"', '"/x/siteopt/launch.py"')
     assert not _in_python_start_up((-2, b"", ours), signal.SIGINT)
+    enum = os.path.join(sysconfig.get_paths()["stdlib"], "enum.py")
+    standard = frozen.replace('"<frozen importlib._bootstrap_external>"', f'"{enum}"')
+    assert _in_python_start_up((-2, b"", standard), signal.SIGINT)
+    installed = frozen.replace('"<frozen importlib._bootstrap_external>"',
+                               f'"{os.path.dirname(siteopt.__file__)}/__init__.py"')
+    assert not _in_python_start_up((-2, b"", installed), signal.SIGINT)
     assert _in_python_start_up((1, b"", "Fatal Python error: init_import_site: Failed\n"
                                         "KeyboardInterrupt"), signal.SIGINT)
 
