@@ -18,6 +18,7 @@ import siteopt
 from siteopt.data.manifest import shipped_label
 from siteopt.errors import SiteoptError
 from siteopt.interrupt import check as check_interrupted
+from siteopt.interrupt import deliver
 from siteopt.sanitize import error_lines, printable_text
 from siteopt.terms import TERMS
 
@@ -214,6 +215,8 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
         check_interrupted()   # a stop signal Python swallowed still stops the command here
     if out_dir is not None and not interrupted:
         _write_outputs(result, out_dir)
+    if not interrupted:
+        deliver()
     if output_format == "json":
         click.echo(result.to_json())
     else:
@@ -410,7 +413,7 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
 
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     ranking = alternatives(cfg, data_dir, k=k, within=within, diverse=diverse, slack=slack)
-    check_interrupted()
+    deliver()
     if output_format == "json":
         click.echo(ranking.to_json())
         return
@@ -443,7 +446,7 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
 
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     explanation = explain(list(site_ids), cfg, data_dir, scheduler=scheduler, workers=workers)
-    check_interrupted()
+    deliver()
     if output_format == "json":
         click.echo(explanation.to_json())
         return
@@ -703,6 +706,7 @@ def _wrote_json(result, plot_file, output_format) -> bool:
         from siteopt.report.maps import figure_bytes
 
         _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
+    deliver()
     if output_format == "json":
         click.echo(result.to_json())
         return True
@@ -731,7 +735,7 @@ def compare_command(models, data_dir, set_items):
     for model in models:
         cfg = resolve_model(model, {}, set_items)
         results[_unique_name(cfg.source, results)] = solve(cfg, data)
-    check_interrupted()
+    deliver()
     click.echo(compare_text(results, width=terminal_width()), nl=False)
 
 

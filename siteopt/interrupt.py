@@ -4,8 +4,8 @@ Ctrl-C, SIGTERM and SIGHUP all stop siteopt the same way: :func:`on_signal` reco
 and raises ``KeyboardInterrupt``. Python may swallow that exception when it lands in code
 whose exceptions are ignored (a weak-reference callback inside the import system, a
 ``__del__``), or turn it into another error, so the signal is also recorded: :func:`check`
-raises again at each point of no return (before results are printed and before output files
-are put in place).
+raises again at each point of no return (before output files are put in place, and by
+:func:`deliver` before the answer is printed, after which a signal changes nothing).
 
 A solver working in C (HiGHS) cannot take an exception from a signal handler. While it runs,
 :func:`deferred` has the handlers only record the signal; the solver's callback asks
@@ -124,3 +124,16 @@ def check() -> None:
     """Raise ``KeyboardInterrupt`` if a stop signal has arrived (even one Python swallowed)."""
     if _received:
         raise KeyboardInterrupt
+
+
+def deliver() -> None:
+    """The command's answer is complete and its files are written: raise if a stop signal has
+    arrived, else let no later one cut the answer short. On the command line (where
+    :mod:`siteopt.launch` installed :func:`on_signal`, in the main thread) the stop signals are
+    ignored from here on, so a signal while the answer is printed changes nothing: the whole
+    answer, exit code 0. Elsewhere it is :func:`check`."""
+    check()
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is on_signal:
+        for name in SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_IGN)

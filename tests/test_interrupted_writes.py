@@ -254,6 +254,29 @@ def test_a_signal_while_starting_aborts_without_a_traceback(signum):
     assert aborted >= 3   # the signal did land while siteopt ran
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_answer_is_printed_changes_nothing(signum):
+    """Once the answer is complete (``deliver``), a stop signal cannot cut it short: the whole
+    answer and exit code 0 (a fresh-clone run once printed the optimum, then "Aborted!", exit
+    1). Before ``deliver`` the same signal stops the command."""
+    program = ("import os, signal, sys\n"
+               "from siteopt import interrupt\n"
+               "for name in interrupt.SIGNALS:\n"
+               "    signal.signal(getattr(signal, name), interrupt.on_signal)\n"
+               "try:\n"
+               "    os.kill(os.getpid(), %d)\n"
+               "except KeyboardInterrupt:\n"
+               "    print('stopped before')\n"
+               "interrupt._received.clear()\n"
+               "interrupt.deliver()\n"
+               "os.kill(os.getpid(), %d)\n"
+               "print('the whole answer')\n" % (signum, signum))
+    done = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "stopped before\nthe whole answer\n", "")
+
+
 def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(capsys,
                                                                              monkeypatch):
     """A stop signal landing in a weak-reference callback of the import system becomes an
