@@ -271,3 +271,42 @@ def sets_match(flat_sets, set_offsets, point_group, starts, lengths, site_index)
             if flat_sets[offset + k] != site_index[start + k]:
                 return False
     return True
+
+
+@_compiled
+def pairs_within(cost, group, room, allowed):
+    """Per pair of options of different groups: whether the two together cost more than
+    ``room`` in at most ``allowed`` draws (a chance constraint's pair check; False within a
+    group). Each pair once (the result is symmetric), each stopping at the first draw too
+    many; the sum of two costs is NumPy's, bit for bit.
+
+    Parameters
+    ----------
+    cost : float array, shape (options, draws)
+        Each option's cost in each draw, EUR.
+    group : int array
+        Each option's search group.
+    room : float array
+        Per draw, what the pair may cost, EUR.
+    allowed : int
+
+    Returns
+    -------
+    bool array, shape (options, options)
+    """
+    n, draws = cost.shape
+    fits = np.zeros((n, n), np.bool_)
+    for a in range(n):
+        for b in range(a + 1, n):
+            if group[a] == group[b]:
+                continue
+            over = 0
+            for i in range(draws):
+                if cost[a, i] + cost[b, i] > room[i]:
+                    over += 1
+                    if over > allowed:
+                        break
+            if over <= allowed:
+                fits[a, b] = True
+                fits[b, a] = True
+    return fits

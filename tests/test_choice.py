@@ -86,6 +86,43 @@ def test_the_search_completes_the_last_two_gigafactories_exactly(seed):
         assert choice.over_budget <= risk + 1e-12
 
 
+@pytest.mark.parametrize("seed", range(1, 21, 2))
+def test_the_search_s_pair_bound_keeps_the_optimum_four_deep(seed):
+    """Four gigafactories from eight sites in four member states: every node above the last two
+    bounds its children with only the options that fit with each (the chance rule checked
+    per pair), and the optimum is still brute force's."""
+    base = dataclasses.replace(random_instance(seed, 8, 8, 4), max_bids_per_country=1,
+                               cross_border=False, max_gigafactories=4)
+    draws = Draws.sample(base.site_ids, 6, seed, Spread(0.5, 0.3, 0.3))
+    for risk in (0.0, 1 / 3):
+        best = best_by_brute_force(base, draws, risk)
+        choice = robust_choice(base, draws, risk, Solver(), "search")
+        if best is None:
+            assert choice.status == Status.INFEASIBLE
+            continue
+        assert choice.status == Status.OPTIMAL
+        assert choice.mean_objective == pytest.approx(best, abs=1e-7)
+
+
+def test_fitting_pairs_counts_the_draws_over_budget_of_each_pair():
+    """The compiled pair check against the count it replaces: two options fit when their
+    summed cost is over the room in at most ``allowed`` draws; never two of one group."""
+    from siteopt.solvers.search_chance import ChanceRule
+
+    rng = np.random.default_rng(5)
+    cost = rng.uniform(0, 10, (30, 40))
+    group = np.repeat(np.arange(10), 3)
+    spent = rng.uniform(0, 5, 40)
+    rule = ChanceRule(cost, 15.0, 6)
+    options = np.arange(3, 30)
+    fits = rule.fitting_pairs(spent, options, group[options])
+    over = ((cost[options][:, None, :] + cost[options][None, :, :])
+            > (rule.limit_eur - spent)[None, None, :]).sum(axis=2)
+    expected = (over <= 6) & (group[options][:, None] != group[options][None, :])
+    assert expected.any() and not expected.all()
+    assert (fits == expected).all()
+
+
 def own_optima(base, draws):
     """Each draw's own optimum by brute force (NaN where no portfolio keeps its rules)."""
     from siteopt.analysis.robust import draw_instance

@@ -19,8 +19,13 @@ draw i, the same argument leaves the further options at most B less the mean of 
 The relaxation is weak where the factors are independent across sites: the portfolio's
 cost exceeds the budget in a share alpha of the draws near its (1 - alpha) quantile, above
 its trimmed mean. On the shipped data with 100 draws the root bound is 4.8 % above the
-optimum (the nominal model's: 1 %), so the search expands thousands of nodes; the exact
-check at every child keeps the answer exact.
+optimum (the nominal model's: 1 %); the exact check at every child keeps the answer exact.
+Each node therefore also checks every pair of the options it may add
+(:meth:`ChanceRule.fitting_pairs`, draw by draw): a child's bound counts only the later
+options that fit with it, and its last two gigafactories are completed only by pairs that
+fit. Two options that fit alone often do not fit together; on the same 100 draws this cut the
+search from 9,890 nodes to 3,079 (the optimum unchanged), 1,000 draws from about 120 s to
+about 40 s.
 """
 
 from __future__ import annotations
@@ -32,9 +37,6 @@ import numpy as np
 #: A draw is over the budget when its cost exceeds it by more than this share (the tolerance
 #: :meth:`~siteopt.model.SelectionInstance.violations` allows the nominal budget).
 BUDGET_TOLERANCE = 1e-9
-#: :meth:`ChanceRule.pairs_fit` compares at most this many (option, child, draw) cells at
-#: once (memory: one byte each).
-PAIR_CELLS = 20_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,19 +76,17 @@ class ChanceRule:
         over = ((spent_eur[None, :] + self.capex_eur) > self.limit_eur).sum(axis=1)
         return over <= self.allowed
 
-    def pairs_fit(self, spent_eur: np.ndarray, options: np.ndarray,
-                  children: np.ndarray) -> np.ndarray:
-        """Per (option, child) pair: whether adding both to a branch that spent
-        ``spent_eur`` keeps it over the budget in at most ``allowed`` draws."""
-        fits = np.empty((len(options), len(children)), dtype=bool)
-        room = self.limit_eur - spent_eur
-        chunk = max(1, PAIR_CELLS // max(1, len(options) * len(room)))
-        for first in range(0, len(children), chunk):
-            kids = children[first:first + chunk]
-            over = (self.capex_eur[options][:, None, :] + self.capex_eur[kids][None, :, :]
-                    > room[None, None, :]).sum(axis=2)
-            fits[:, first:first + chunk] = over <= self.allowed
-        return fits
+    def fitting_pairs(self, spent_eur: np.ndarray, options: np.ndarray,
+                      group: np.ndarray) -> np.ndarray:
+        """Per pair of ``options`` (indices; ``group``: the search group of each): whether
+        adding both to a branch that spent ``spent_eur`` keeps it over the budget in at most
+        ``allowed`` draws (False for two of one group, which never go together); compiled
+        (:func:`siteopt.compiled.pairs_within`)."""
+        from siteopt import compiled
+
+        return compiled.pairs_within(np.ascontiguousarray(self.capex_eur[options]),
+                                     np.asarray(group, np.int64),
+                                     self.limit_eur - spent_eur, self.allowed)
 
     def relaxed_budget_left(self, spent_eur: np.ndarray) -> float:
         """What the relaxed budget row leaves a branch that spent ``spent_eur`` (per draw):
