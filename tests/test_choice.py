@@ -104,6 +104,31 @@ def test_the_search_s_pair_bound_keeps_the_optimum_four_deep(seed):
         assert choice.mean_objective == pytest.approx(best, abs=1e-7)
 
 
+def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypatch):
+    """``auto`` takes the search only where ``solve`` would (at 500 sites the search's dense
+    matrix of 286,000 options would not fit): beyond the size limit the extensive form gives
+    the same optimum as brute force."""
+    from siteopt.analysis import choice as choice_module
+    from siteopt.solvers import search
+
+    base = dataclasses.replace(random_instance(8, 6, 8, 3), max_bids_per_country=1,
+                               cross_border=False, max_gigafactories=2)
+    draws = Draws.sample(base.site_ids, 5, 8, Spread(0.4, 0.3, 0.3))
+    searched = robust_choice(base, draws, 0.2, Solver())
+    assert searched.status == Status.OPTIMAL
+    monkeypatch.setattr(search, "AUTO_SEARCH_ENTRIES", 0)
+
+    def refuse(*args):
+        raise AssertionError("the search was taken")
+
+    monkeypatch.setattr(choice_module, "_by_search", refuse)
+    extensive = robust_choice(base, draws, 0.2, Solver())
+    assert extensive.status == Status.OPTIMAL
+    assert extensive.mean_objective == pytest.approx(best_by_brute_force(base, draws, 0.2),
+                                                     abs=1e-7)
+    assert extensive.mean_objective == pytest.approx(searched.mean_objective, abs=1e-7)
+
+
 def test_fitting_pairs_counts_the_draws_over_budget_of_each_pair():
     """The compiled pair check against the count it replaces: two options fit when their
     summed cost is over the room in at most ``allowed`` draws; never two of one group."""

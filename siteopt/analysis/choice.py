@@ -117,7 +117,8 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
         ``search``: branch and bound over whole gigafactories
         (:mod:`~siteopt.solvers.search` with a :class:`~siteopt.solvers.search_chance.ChanceRule`;
         one bid per member state only); ``extensive``: the extensive form, by HiGHS;
-        ``auto``: the search where it applies.
+        ``auto``: the search where ``solve`` would take it (the compact form, not too many
+        options), else the extensive form.
     criterion : {"mean", "regret"}
         ``regret``: minimise the largest regret over the draws instead (the draw's own
         optimum ``own[i]`` minus the portfolio's objective in it; draws whose ``own`` is NaN,
@@ -157,8 +158,8 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
         status, chosen, objective, bound = _by_regret(free, base, draws, budget_risk,
                                                       settings, own)
     else:
-        solve = _by_search if method == "search" or (method == "auto" and base.compact) \
-            else _by_extensive_form
+        solve = _by_search if method == "search" or (method == "auto" and _search_applies(
+            base)) else _by_extensive_form
         status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings)
     seconds = time.perf_counter() - began
     if not math.isfinite(objective):   # no portfolio found (infeasible, or none in time)
@@ -182,6 +183,16 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
         valued, bound)
     return Choice(status, tuple(chosen), mean, float(on.over_budget[:, 0].mean()),
                   valued if gap == 0 else bound, gap, seconds, regret)
+
+
+def _search_applies(base) -> bool:
+    """Whether ``method = "auto"`` takes the search: as ``solve`` does, for the compact form
+    of at most :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group)
+    entries (the search holds a dense matrix of options by elements; the shipped data:
+    161 options, 19,630 elements on 100 draws)."""
+    from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
+
+    return base.compact and search_entries(base) <= AUTO_SEARCH_ENTRIES
 
 
 def _site_values(base, draws) -> np.ndarray:
