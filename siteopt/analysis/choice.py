@@ -325,7 +325,8 @@ def _extensive_model(free, base, draws, budget_risk, settings):
         per_draw = np.zeros((n, cols.n_candidates))
         np.add.at(per_draw.T, member, (capex * draws.capex_factor).T[site])
         per_draw += extra * (candidates.size - 1)
-    _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk)
+    _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk,
+                base.max_gigafactories * (base.max_members if base.compact else 1))
     return highs, cols
 
 
@@ -393,14 +394,24 @@ def _add_spread(highs, cols, base, slipped, cost: float) -> np.ndarray:
     return columns
 
 
-def _add_chance(highs, columns, per_draw, budget: float, risk: float) -> None:
-    """K_i <= B + M_i o_i for every draw i, at most floor(alpha N) of the o_i at 1."""
+def _add_chance(highs, columns, per_draw, budget: float, risk: float,
+                most_columns: int) -> None:
+    """K_i <= B + M_i o_i for every draw i, at most floor(alpha N) of the o_i at 1, and the
+    relaxed budget row the search uses (each column's cost averaged over its N - floor(alpha N)
+    cheapest draws; see :mod:`~siteopt.solvers.search_chance`), which the big-M rows alone
+    leave far weaker in the linear relaxation (500 sites, 20 draws: gap 82 % at 300 s).
+
+    ``most_columns``: how many of ``columns`` a portfolio sets at most (its sites, or its
+    gigafactories), so M_i, the largest cost over the budget, is the sum of that many largest
+    costs of the draw less B.
+    """
     import highspy
 
     n = len(per_draw)
     allowed = math.floor(risk * n + 1e-9)
     slack = budget * 1e-9   # the tolerance over_budget and violations() allow
-    big = np.maximum(np.clip(per_draw, 0, None).sum(axis=1) - budget, 0.0)
+    largest = -np.sort(-np.clip(per_draw, 0, None), axis=1)[:, :most_columns]
+    big = np.maximum(largest.sum(axis=1) - budget, 0.0)
     start = highs.getNumCol()
     if allowed:
         highs.addCols(n, np.zeros(n), np.zeros(n), np.ones(n), 0, np.empty(0, np.int32),
@@ -409,6 +420,10 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float) -> None:
                                     np.full(n, highspy.HighsVarType.kInteger))
         highs.addRow(-highspy.kHighsInf, float(allowed), n,
                      np.arange(start, start + n, dtype=np.int32), np.ones(n))
+        relaxed = np.sort(per_draw, axis=0)[:n - allowed].mean(axis=0)
+        used = np.flatnonzero(relaxed)
+        highs.addRow(-highspy.kHighsInf, budget + slack, len(used),
+                     columns[used].astype(np.int32), relaxed[used])
     for i in range(n):
         used = np.flatnonzero(per_draw[i])
         index, value = columns[used], per_draw[i][used]
