@@ -246,6 +246,22 @@ class ResultMap:
             clicks.data = {row: [...clicks.data.row, rows[0]]};
             selected.indices = [];
         """))
+        # Bokeh takes a second click within 300 ms as a double tap, which the tap tool
+        # ignores: it is a second click on the site under the pointer (within its mark)
+        self.figure.js_on_event("doubletap", CustomJS(
+            args={"clicks": self.clicks, "sites": self.sites, "plot": self.figure}, code="""
+            const {x, y} = cb_obj;
+            const per_x = plot.inner_width / (plot.x_range.end - plot.x_range.start);
+            const per_y = plot.inner_height / (plot.y_range.end - plot.y_range.start);
+            const {x: xs, y: ys, size} = sites.data;
+            let hit = -1, nearest = Infinity;
+            for (let i = 0; i < xs.length; i++) {
+              const dx = (xs[i] - x) * per_x, dy = (ys[i] - y) * per_y;
+              const squared = dx * dx + dy * dy, reach = size[i] / 2 + 1;
+              if (squared <= reach * reach && squared < nearest) { hit = i; nearest = squared; }
+            }
+            if (hit >= 0) clicks.data = {row: [...clicks.data.row, hit]};
+        """))
 
     def show(self, result, required=(), excluded=()) -> None:
         """Draw ``result`` (None: only the site marks) with the required and excluded sites."""
