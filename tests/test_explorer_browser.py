@@ -272,6 +272,25 @@ def test_a_bad_value_is_the_command_lines_message_and_the_last_answer_stays_grey
     page.close()
 
 
+def test_the_access_controls_give_solve_s_answers_and_its_messages(browser, served):
+    """Coverage decay is a list of the schema's choices, and the two access limits are
+    numbers: each gives ``siteopt solve``'s portfolio with the same setting, and a limit no
+    portfolio can meet its message, naming the member states left out."""
+    page, _, _ = open_explorer(browser, served)
+    decay = page.get_by_role("combobox", name="Coverage decay")
+    assert decay.locator("option").all_text_contents() == ["step", "linear", "exponential"]
+    decay.select_option("linear")
+    expect_portfolio(page, siteopt.solve(**{"coverage.decay": "linear"}))
+    decay.select_option("step")
+    set_field(page, "Everyone within (km; 0: no limit)", "1500")
+    expect_portfolio(page, siteopt.solve(**{"access.max_km": 1500.0}))
+    set_field(page, "Least share within R per member state (0: no limit)", "0.2")
+    status(page).filter(has_text="cannot be met").wait_for()
+    assert "access.min_country_share = 0.2 cannot be met" in status(page).text_content()
+    assert "CY (0.0%" in status(page).text_content()
+    page.close()
+
+
 def test_a_download_equals_solve_out(browser, served, tmp_path_factory):
     page, _, _ = open_explorer(browser, served)
     set_field(page, "Budget (EUR bn)", "15")
@@ -369,13 +388,14 @@ def test_the_keyboard_reaches_every_control(browser, served):
     page, _, _ = open_explorer(browser, served)
     page.locator("body").click(position={"x": 5, "y": 5})
     reached = set()
-    for _ in range(80):
+    for _ in range(100):
         page.keyboard.press("Tab")
         reached.add(page.evaluate(DEEP_ACTIVE))
     names = {entry.split("|", 1)[1] for entry in reached if "|" in entry}
     for name in ("Scenario", "Budget (EUR bn)", "Gigafactories at most", "Sites per gigafactory",
                  "Across borders", "Bids per member state", "Coverage radius (km)",
-                 "Weight: coverage", "Weight: cost", "Find a site", "Require", "Exclude",
+                 "Coverage decay", "Everyone within (km; 0: no limit)",
+                 "Least share within R per member state (0: no limit)", "Weight: coverage", "Weight: cost", "Find a site", "Require", "Exclude",
                  "Explain", "Reset to the scenario", "Alternatives", "Budget sweep",
                  "Download result.json", "Download siteopt.xlsx", "Download report.html",
                  "Copy model file", "Copy command"):

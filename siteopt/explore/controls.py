@@ -45,21 +45,24 @@ STYLE = """
 
 
 def fields() -> list[dict]:
-    """What each control shows and accepts: model key, label, kind, range."""
+    """What each control shows and accepts: model key, label, kind (``switch``, ``choice``,
+    ``slider`` or ``number``), the choices of a ``choice``, the range of a number."""
     specs = dict(model_keys())
     out = []
     for key, label, _ in CONTROLS:
         spec = specs[key]
-        if isinstance(spec.default, bool):
-            out.append({"key": key, "label": label, "kind": "switch", "min": None, "max": None,
-                        "step": None})
+        if isinstance(spec.default, bool) or spec.metadata["choices"]:
+            out.append({"key": key, "label": label,
+                        "kind": "switch" if isinstance(spec.default, bool) else "choice",
+                        "choices": list(spec.metadata["choices"] or ()),
+                        "min": None, "max": None, "step": None})
             continue
         low, high, step = RANGES.get(key, (spec.metadata["minimum"] or 0,
                                            None, 1 if isinstance(spec.default, int) else 0.05))
         if isinstance(spec.default, int) and low == 0:
             low = 1
         out.append({"key": key, "label": label, "kind": "slider" if key in RANGES else "number",
-                    "min": low, "max": high, "step": step})
+                    "choices": [], "min": low, "max": high, "step": step})
     return out
 
 

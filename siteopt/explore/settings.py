@@ -40,8 +40,13 @@ CONTROLS = (
     ("consolidation.cross_border", "Across borders", 1),
     ("limits.max_bids_per_country", "Bids per member state", 1),
     ("coverage.radius_km", "Coverage radius (km)", 1),
+    ("coverage.decay", "Coverage decay", 1),
+    ("access.max_km", "Everyone within (km; 0: no limit)", 1),
+    ("access.min_country_share", "Least share within R per member state (0: no limit)", 1),
     *((f"weights.{term}", f"Weight: {term}", 1) for term in TERMS),
 )
+#: The controls that offer a list of values (the schema's ``choices``).
+CHOICES = {key for key, _, _ in CONTROLS if dict(settings())[key].metadata["choices"]}
 #: Factor from each control's shown value to its model key's unit, and its label.
 FACTORS = {key: factor for key, _, factor in CONTROLS}
 LABELS = {key: label for key, label, _ in CONTROLS}
@@ -153,9 +158,11 @@ def control_value(key: str, raw):
 
     >>> control_value("budget.total_eur", "12.5"), control_value("consolidation.cross_border", True)
     (12500000000.0, True)
+    >>> control_value("coverage.decay", "linear")
+    'linear'
     """
-    if isinstance(raw, bool):
-        return raw
+    if isinstance(raw, bool) or key in CHOICES:
+        return raw   # a choice: the schema names the allowed ones if it is not one of them
     try:
         return float(str(raw).strip()) * FACTORS[key]
     except ValueError:

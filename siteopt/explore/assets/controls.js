@@ -41,6 +41,14 @@ export function render({ model, el }) {
       box.addEventListener("change", () => send({ kind: "set", key: field.key, value: box.checked }));
       inputs[field.key].push(box);
       row.append(box, label);
+    } else if (field.kind === "choice") {
+      const choice = element("select", { id });
+      for (const value of field.choices) {
+        choice.append(element("option", { value, textContent: value }));
+      }
+      choice.addEventListener("change", () => send({ kind: "set", key: field.key, value: choice.value }));
+      inputs[field.key].push(choice);
+      row.append(label, choice);
     } else {
       const number = element("input", { type: "number", id, min: field.min, step: field.step });
       if (field.max !== null) number.max = field.max;
