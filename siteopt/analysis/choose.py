@@ -71,9 +71,8 @@ class RobustChoice:
     choice : Choice
         The robust choice on the N draws (status, gap, its in-sample mean and share over
         budget).
-    chosen, today : str
-        The robust choice and today's optimum, gigafactories joined with ``+``, listed with
-        ``, ``.
+    chosen, today : tuple of tuple of str
+        The robust choice and today's optimum: the member site IDs of each gigafactory.
     comparison : DataFrame
         One row each for the robust choice and today's optimum: ``portfolio``, ``capex``
         (nominal, EUR), ``in-sample mean``, and on the fresh draws ``mean``, ``95 % CI low``,
@@ -103,8 +102,8 @@ class RobustChoice:
                "a member's grid slips in": ".0%", "mean regret": ".4f"}
 
     choice: Choice
-    chosen: str
-    today: str
+    chosen: tuple
+    today: tuple
     comparison: pd.DataFrame
     slip_frequency: pd.Series
     futures: Draws
@@ -142,14 +141,17 @@ class RobustChoice:
         choice = self.choice
         proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
                   else f"not proven: {choice.status.value}, gap {choice.gap:.2%}")
-        against = (" (today's optimum too)" if self.chosen == self.today else
-                   f" against {today['mean']:.3f} for today's optimum ({self.today or 'none'}; "
+        from siteopt.analysis.robust import portfolio_label
+
+        chosen, today_label = portfolio_label(self.chosen), portfolio_label(self.today)
+        against = (" (today's optimum too)" if chosen == today_label else
+                   f" against {today['mean']:.3f} for today's optimum ({today_label or 'none'}; "
                    f"within the budget in {1 - today['over budget in']:.0%})")
         unproven = ("" if choice.gap == 0 else
                     f"Not proven optimal ({choice.status.value.replace('_', ' ')}, gap "
                     f"{choice.gap:.2%}): ")
         lines = [
-            f"{unproven}Fund {self.chosen or 'no gigafactory'}: within the budget of "
+            f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
             f"{self.test_draws:,} fresh futures, mean score {mine['mean']:.3f}{against}.",
             *([self.illustrative] if self.illustrative else []),
@@ -218,22 +220,23 @@ class RobustChoice:
             "test_draws": self.test_draws, "budget_eur": self.budget_eur,
             "budget_risk": self.budget_risk, "summary": self.summary_lines(),
             "choice": {"status": choice.status.value, "gap": choice.gap,
-                       "gigafactories": _portfolio(self.chosen),
+                       "gigafactories": _listed(self.chosen),
                        "criterion": self.criterion,
                        "mean_objective": choice.mean_objective,
                        "largest_regret": None if math.isnan(choice.largest_regret)
                        else choice.largest_regret,
                        "over_budget_share": choice.over_budget, "seconds": choice.seconds},
-            "today": _portfolio(self.today),
+            "today": _listed(self.today),
             "comparison": json.loads(self.comparison.reset_index(names="of").to_json(
                 orient="records", double_precision=15)),
             "slip_frequency": self.slip_frequency.to_dict(),
             "sampling_gap": None if gap is None else dataclasses.asdict(gap)}, indent=2)
 
 
-def _portfolio(label: str) -> list[list[str]]:
-    """The gigafactories (member ID lists) of a :func:`~siteopt.analysis.robust.portfolio_label`."""
-    return [g.split("+") for g in label.split(", ")] if label else []
+def _listed(portfolio) -> list[list[str]]:
+    """The gigafactories' member ID lists in the order of
+    :func:`~siteopt.analysis.robust.portfolio_label`."""
+    return [list(g) for g in sorted(portfolio, key="+".join)]
 
 
 def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: int = 1,
@@ -263,7 +266,6 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     """
     from siteopt.analysis.robust import (
         base_data,
-        portfolio_label,
         evaluate_on_draws,
         sampled_draws,
         solve_each_draw,
@@ -325,7 +327,7 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
                                   first=count + test_draws + k * count)
             optima.append(chosen_on(sample).mean_objective)
         gap = _sampling_gap(np.array(optima), on.objective[:, 0])
-    return RobustChoice(choice, portfolio_label(chosen), portfolio_label(today), comparison,
+    return RobustChoice(choice, tuple(map(tuple, chosen)), tuple(map(tuple, today)), comparison,
                         slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
                         futures.seed, data_dir, _illustrative(dataset, members), criterion)
 
