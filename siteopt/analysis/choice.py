@@ -155,8 +155,14 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
         if not np.isfinite(own).any():
             raise ConfigError("no draw has a portfolio of its own, so no regret can be "
                               "measured; use the mean criterion")
-        status, chosen, objective, bound = _by_regret(free, base, draws, budget_risk,
-                                                      settings, own)
+        if method == "search" and not _regret_search_applies(base):
+            raise ConfigError("the regret search does not take required sites or excluded "
+                              "portfolios; use method 'extensive'")
+        solve = _by_regret_search if method == "search" or (
+            method == "auto" and _search_applies(base) and _regret_search_applies(base)) \
+            else _by_regret
+        status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings,
+                                                 own)
     else:
         solve = _by_search if method == "search" or (method == "auto" and _search_applies(
             base)) else _by_extensive_form
@@ -195,6 +201,12 @@ def _search_applies(base) -> bool:
     return base.compact and search_entries(base) <= AUTO_SEARCH_ENTRIES
 
 
+def _regret_search_applies(base) -> bool:
+    """Whether the regret search keeps every rule of ``base`` by itself: no required site and
+    no excluded portfolio (those go to HiGHS)."""
+    return not np.asarray(base.required, bool).any() and not base.excludes_any
+
+
 def _site_values(base, draws) -> np.ndarray:
     """Each site's linear objective points, averaged over the draws: power, clean and
     renewable power where it delivers, minus its capex (mean factor) and electricity (where
@@ -210,27 +222,48 @@ def _site_values(base, draws) -> np.ndarray:
             - w.cost * site_cost / base.cost_reference_eur)
 
 
+def _options(free, base, draws, budget_risk):
+    """The search's options (candidate gigafactories, in search order), the linear part of
+    each option's mean value over ``draws`` (a function of the draws, for one draw or all),
+    and the chance rule on their capital cost per draw."""
+    from siteopt.solvers.search import build_search_model
+    from siteopt.solvers.search_chance import ChanceRule
+
+    nominal = build_search_model(free)
+    sites = nominal.sites.astype(float)
+    size = nominal.sites.sum(axis=1)
+    extra = base.extra_site_cost_eur
+    extra_points = base.weights.cost * extra * (size - 1) / base.cost_reference_eur
+
+    def value(some):
+        return sites @ _site_values(base, some) - extra_points
+
+    per_draw = (sites @ (np.asarray(base.capex_eur, float) * draws.capex_factor).T
+                + (extra * (size - 1))[:, None])
+    chance = ChanceRule(per_draw, base.budget_eur, math.floor(budget_risk * len(draws) + 1e-9))
+    return nominal, value, chance
+
+
+def _status(stopped: str, found: bool) -> Status:
+    """The status of a search that stopped as ``stopped`` ("" when it finished)."""
+    if not found:
+        if stopped == "interrupted":
+            raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
+        return Status.TIME_LIMIT if stopped else Status.INFEASIBLE
+    return {"": Status.OPTIMAL, "interrupted": Status.INTERRUPTED}.get(stopped,
+                                                                     Status.TIME_LIMIT)
+
+
 def _by_search(free, base, draws, budget_risk, settings):
     """The choice by the search: options are the candidates, elements the merged sets of
     :func:`_sets` and each draw's member states, the budget a :class:`ChanceRule`."""
-    from siteopt.solvers.search import (Start, build_search_model, covered_by_options,
-                                        run_search)
-    from siteopt.solvers.search_chance import ChanceRule
+    from siteopt.solvers.search import Start, covered_by_options, run_search
     from siteopt.solvers.search_lp import lp_multipliers
 
-    nominal = build_search_model(free)
-    sites = nominal.sites
-    size = sites.sum(axis=1)
-    w = base.weights
-    extra = base.extra_site_cost_eur
-    value = sites.astype(float) @ _site_values(base, draws) \
-        - w.cost * extra * (size - 1) / base.cost_reference_eur
+    nominal, value, chance = _options(free, base, draws, budget_risk)
     sets, weight = _sets(base, draws, states=True)
-    per_draw = (sites.astype(float) @ (np.asarray(base.capex_eur, float)
-                                       * draws.capex_factor).T + (extra * (size - 1))[:, None])
-    chance = ChanceRule(per_draw, base.budget_eur, math.floor(budget_risk * len(draws) + 1e-9))
     model = dataclasses.replace(
-        nominal, value=value, covers=covered_by_options(sites, sets).astype(float),
+        nominal, value=value(draws), covers=covered_by_options(nominal.sites, sets).astype(float),
         weight=weight, states=slice(len(weight), len(weight)),
         capex_eur=chance.relaxed_capex(), chance=chance)
     pi, lam = lp_multipliers(model, base.max_gigafactories, base.budget_eur,
@@ -238,15 +271,36 @@ def _by_search(free, base, draws, budget_risk, settings):
     run = run_search(dataclasses.replace(free, objective_floor=-math.inf), model,
                      base.budget_eur, time.perf_counter() + settings.time_limit_s,
                      start=Start(None, pi, lam))
+    status = _status(run.stopped, run.portfolio is not None)
     if run.portfolio is None:
-        if run.stopped == "interrupted":
-            raise KeyboardInterrupt
-        return (Status.TIME_LIMIT if run.stopped else Status.INFEASIBLE), (), math.nan, \
-            math.nan
-    status = {"": Status.OPTIMAL, "interrupted": Status.INTERRUPTED}.get(run.stopped,
-                                                                          Status.TIME_LIMIT)
+        return status, (), math.nan, math.nan
     return status, run.portfolio, run.value, (run.value if status == Status.OPTIMAL
                                               else max(run.bound, run.value))
+
+
+def _by_regret_search(free, base, draws, budget_risk, settings, own):
+    """The least largest regret by the search (:mod:`~siteopt.solvers.search_regret`):
+    options as for :func:`_by_search`, each draw's own elements and linear values."""
+    from siteopt.solvers.search import covered_by_options
+    from siteopt.solvers.search_regret import RegretSearch
+
+    nominal, value, chance = _options(free, base, draws, budget_risk)
+    each = [draws.subset([i]) for i in range(len(draws))]
+    per_draw = [_sets(base, one, states=True) for one in each]
+    covers = [covered_by_options(nominal.sites, sets) for sets, _ in per_draw]
+    lengths = np.array([len(weight) for _, weight in per_draw])
+    run = RegretSearch(
+        nominal.group, np.stack([value(one) for one in each], axis=1),
+        np.hstack(covers).astype(float) if covers else np.zeros((len(nominal.group), 0)),
+        np.concatenate([weight for _, weight in per_draw]), np.cumsum(lengths) - lengths,
+        np.asarray(own, float), np.asarray(nominal.mw, float), base.total_power_mw,
+        base.max_gigafactories, chance, time.perf_counter() + settings.time_limit_s).run()
+    status = _status(run.stopped, run.options is not None)
+    if run.options is None:
+        return status, (), math.nan, math.nan
+    candidates = free.candidates
+    chosen = tuple(sorted(candidates.member_list(nominal.candidate[o]) for o in run.options))
+    return status, chosen, -run.regret, -run.bound
 
 
 def _by_extensive_form(free, base, draws, budget_risk, settings):
