@@ -85,7 +85,7 @@ bench: $(BENCH)/.installed chromium
 	cd benchmarks && time ../$(BENCH)/bin/python bench_spopt.py
 	time $(BENCH)/bin/python benchmarks/bench_access.py
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
-	time $(BENCH)/bin/python benchmarks/bench_choice.py --runs 1
+	time $(BENCH)/bin/python benchmarks/bench_choice.py --regret-draws 6 20 100 --runs 1
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py
 	time $(BENCH)/bin/python benchmarks/scaling.py
 	time $(BENCH)/bin/python benchmarks/bench_explorer.py
@@ -95,7 +95,7 @@ bench-quick: $(BENCH)/.installed chromium
 	time $(BENCH)/bin/python benchmarks/bench_consolidation.py --runs 1 --skip-generated
 	time $(BENCH)/bin/python benchmarks/run.py --runs 1 --quick
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py --draws 40
-	time $(BENCH)/bin/python benchmarks/bench_choice.py --draws 100 --runs 1
+	time $(BENCH)/bin/python benchmarks/bench_choice.py --draws 100 --regret-draws 6 --runs 1
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py --quick --runs 1
 	time $(BENCH)/bin/python benchmarks/bench_explorer.py --changes 20
 
