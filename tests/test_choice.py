@@ -68,14 +68,13 @@ def test_one_draw_without_spread_is_solve(seed):
             outcome.objective, abs=1e-9))
 
 
-@pytest.mark.parametrize("seed", range(0, 60, 2))
-def test_the_search_completes_the_last_two_gigafactories_exactly(seed):
-    """Three gigafactories from eight sites in four member states: the search checks the
-    last two of a portfolio in one step (every pair against every draw)."""
+def assert_the_search_is_brute_force(seed, gigafactories, n_draws, spread, risks):
+    """On eight sites in four member states (one bid each), ``gigafactories`` at most: the
+    search's choice for each budget risk is brute force's (or infeasible where it is)."""
     base = dataclasses.replace(random_instance(seed, 8, 8, 4), max_bids_per_country=1,
-                               cross_border=False, max_gigafactories=3)
-    draws = Draws.sample(base.site_ids, 8, seed, Spread(0.4, 0.3, 0.3))
-    for risk in (0.0, 0.25):
+                               cross_border=False, max_gigafactories=gigafactories)
+    draws = Draws.sample(base.site_ids, n_draws, seed, spread)
+    for risk in risks:
         best = best_by_brute_force(base, draws, risk)
         choice = robust_choice(base, draws, risk, Solver(), "search")
         if best is None:
@@ -86,22 +85,19 @@ def test_the_search_completes_the_last_two_gigafactories_exactly(seed):
         assert choice.over_budget <= risk + 1e-12
 
 
+@pytest.mark.parametrize("seed", range(0, 60, 2))
+def test_the_search_completes_the_last_two_gigafactories_exactly(seed):
+    """Three gigafactories: the search checks the last two of a portfolio in one step (every
+    pair against every draw)."""
+    assert_the_search_is_brute_force(seed, 3, 8, Spread(0.4, 0.3, 0.3), (0.0, 0.25))
+
+
 @pytest.mark.parametrize("seed", range(1, 21, 2))
 def test_the_search_s_pair_bound_keeps_the_optimum_four_deep(seed):
-    """Four gigafactories from eight sites in four member states: every node above the last two
-    bounds its children with only the options that fit with each (the chance rule checked
-    per pair), and the optimum is still brute force's."""
-    base = dataclasses.replace(random_instance(seed, 8, 8, 4), max_bids_per_country=1,
-                               cross_border=False, max_gigafactories=4)
-    draws = Draws.sample(base.site_ids, 6, seed, Spread(0.5, 0.3, 0.3))
-    for risk in (0.0, 1 / 3):
-        best = best_by_brute_force(base, draws, risk)
-        choice = robust_choice(base, draws, risk, Solver(), "search")
-        if best is None:
-            assert choice.status == Status.INFEASIBLE
-            continue
-        assert choice.status == Status.OPTIMAL
-        assert choice.mean_objective == pytest.approx(best, abs=1e-7)
+    """Four gigafactories: every node above the last two bounds its children with only the
+    options that fit with each (the chance rule checked per pair), and the optimum is still
+    brute force's."""
+    assert_the_search_is_brute_force(seed, 4, 6, Spread(0.5, 0.3, 0.3), (0.0, 1 / 3))
 
 
 def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypatch):
