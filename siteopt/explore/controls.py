@@ -51,10 +51,10 @@ def fields() -> list[dict]:
     out = []
     for key, label, _ in CONTROLS:
         spec = specs[key]
-        if isinstance(spec.default, bool) or spec.metadata["choices"]:
-            out.append({"key": key, "label": label,
-                        "kind": "switch" if isinstance(spec.default, bool) else "choice",
-                        "choices": list(spec.metadata["choices"] or ()),
+        choices = list(spec.metadata["choices"] or ())
+        if isinstance(spec.default, bool) or choices:
+            out.append({"key": key, "label": label, "choices": choices,
+                        "kind": "choice" if choices else "switch",
                         "min": None, "max": None, "step": None})
             continue
         low, high, step = RANGES.get(key, (spec.metadata["minimum"] or 0,

@@ -161,8 +161,10 @@ def control_value(key: str, raw):
     >>> control_value("coverage.decay", "linear")
     'linear'
     """
-    if isinstance(raw, bool) or key in CHOICES:
-        return raw   # a choice: the schema names the allowed ones if it is not one of them
+    if isinstance(raw, bool):
+        return raw
+    if key in CHOICES:
+        return str(raw)   # the schema names the allowed ones if it is not one of them
     try:
         return float(str(raw).strip()) * FACTORS[key]
     except ValueError:

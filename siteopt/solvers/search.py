@@ -89,12 +89,12 @@ MIN_STEP_LENGTH = 1 / 256
 #: 23 budgets in chains of 6 took 0.56 s from scratch and 0.45 s from each point's
 #: predecessor.
 WARM_STEP_LENGTH = 1 / 32
-#: Scalings of the root budget multiplier tried at every node (0 drops the budget).
 #: Under a chance constraint each child's bound takes only the later options that fit with
 #: it (:meth:`_Search._rest_fitting`), this many (multiplier, child, option) cells at once
 #: (8 bytes each). On 100 draws of the shipped data the search went from 9,890 nodes and 7.2 s
 #: to 3,079 nodes and 4.3 s.
 PAIR_RESTS = 2_000_000
+#: Scalings of the root budget multiplier tried at every node (0 drops the budget).
 LAMBDA_SCALES = np.array([0.0, 0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0])
 
 
@@ -252,7 +252,7 @@ def covered_by_options(sites: np.ndarray, site_sets) -> np.ndarray:
     return sites.astype(np.float32) @ block > 0
 
 
-def _group_starts(group: np.ndarray) -> np.ndarray:
+def group_starts(group: np.ndarray) -> np.ndarray:
     """Index of the first option of each run of equal (sorted) groups."""
     return np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
 
@@ -276,7 +276,7 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
         Budget multiplier, objective points per EUR.
     """
     weight, covers = model.weight, model.covers
-    starts = _group_starts(model.group)
+    starts = group_starts(model.group)
     if len(starts) == 0:
         return weight.sum(), weight.copy(), 0.0
     position = np.searchsorted(model.group[starts], model.group)
@@ -354,7 +354,7 @@ class _Search:
     stopped: str = ""
 
     def __post_init__(self):
-        self.starts = _group_starts(self.model.group)
+        self.starts = group_starts(self.model.group)
         n_groups = len(self.starts)
         #: later[k, j]: group j comes after group k
         self.later = np.arange(n_groups)[None, :] > np.arange(n_groups)[:, None]
@@ -497,7 +497,7 @@ class _Search:
         multipliers x chunk x options)."""
         n = len(position)
         later = position[None, :] > position[:, None]   # child x option
-        starts = _group_starts(position)
+        starts = group_starts(position)
         rest = np.empty((bracket.shape[0], n))
         chunk = max(1, PAIR_RESTS // max(1, bracket.shape[0] * n))
         for first in range(0, n, chunk):
@@ -673,7 +673,7 @@ def _candidates_of(instance: SelectionInstance, portfolio) -> list[int] | None:
 def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchModel:
     """Groups renumbered by ascending best root bracket: the strongest groups come last, so the
     bound of a node, which only counts later groups, is tight where the tree is wide."""
-    starts = _group_starts(model.group)
+    starts = group_starts(model.group)
     if len(starts) == 0:
         return model
     bracket = model.covers @ pi + model.value - lam * model.capex_eur

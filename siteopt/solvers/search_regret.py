@@ -28,6 +28,8 @@ import numpy as np
 
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.solvers.outcome import NEAR_OPTIMAL
+from siteopt.solvers.search import group_starts
+from siteopt.solvers.search_chance import ChanceRule
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class RegretSearch:
     mw: np.ndarray
     power_mw: float
     slots: int
-    chance: object
+    chance: ChanceRule
     deadline: float
     best_regret: float = math.inf
     best: tuple | None = None
@@ -105,12 +107,10 @@ class RegretSearch:
         n_draws = len(self.own)
         self.counted = np.isfinite(self.own)
         self.own_counted = self.own[self.counted]
-        self.starts = np.flatnonzero(np.r_[True, self.group[1:] != self.group[:-1]]) \
-            if len(self.group) else np.zeros(0, np.int64)
-        self.position = np.searchsorted(self.group[self.starts], self.group)
+        self.position = np.searchsorted(self.group[group_starts(self.group)], self.group)
         # one zero element after the last: every draw's run of elements starts inside the
         # array, also an empty run at the end (its sum is then set to 0)
-        self.covers = np.hstack([self.covers, np.zeros((len(self.covers), 1))])
+        self.padded = np.hstack([self.covers, np.zeros((len(self.covers), 1))])
         self.empty_draws = np.diff(np.r_[self.draw_starts, len(self.weight)]) == 0
         self.root_bound = -math.inf
         self._consider((), np.zeros(n_draws))
@@ -148,7 +148,7 @@ class RegretSearch:
         if len(rows) == 0:
             return
         # each option's gain in each draw: its linear points and the weight it covers there
-        gain = np.add.reduceat(self.covers[rows] * left[None, :], self.draw_starts, axis=1)
+        gain = np.add.reduceat(self.padded[rows] * left[None, :], self.draw_starts, axis=1)
         gain[:, self.empty_draws] = 0.0
         gain += self.value[rows]
         child_scores = scores[None, :] + gain
@@ -162,7 +162,7 @@ class RegretSearch:
             return
         # per group (position) and draw: the best single gain of the group's options here
         position = self.position[rows]
-        run_starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
+        run_starts = group_starts(position)
         group_best = np.maximum(np.maximum.reduceat(gain, run_starts, axis=0), 0.0)
         run_position = position[run_starts]
         # per child: the r largest of the later groups' best gains, per draw
@@ -182,7 +182,7 @@ class RegretSearch:
             if bound[k] >= self.best_regret - NEAR_OPTIMAL:
                 break
             option = int(rows[k])
-            self._expand(chosen + (option,), left * (1.0 - self.covers[option]),
+            self._expand(chosen + (option,), left * (1.0 - self.padded[option]),
                          child_scores[k], int(self.group[option]), power_mw - self.mw[option],
                          spent + self.chance.capex_eur[option])
             if self.stopped:
