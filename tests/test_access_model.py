@@ -174,3 +174,24 @@ def test_analyses_that_build_the_whole_model_refuse_the_worst_term():
 
     with pytest.raises(ConfigError, match="siteopt pareto does not handle weights.worst"):
         pareto("cost", "coverage", points=2, **{"weights.worst": 0.2})
+
+
+def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
+    """W alone goes to the search (it proves it faster than HiGHS, on W's points only); B, F
+    or a limit go to HiGHS; neither choice builds W's rows for every place."""
+    import siteopt
+    from siteopt.api import prepare
+    from siteopt.solvers import choose_method
+
+    cfg, dataset, prepared = prepare(None, None, {"weights.worst": 0.2})
+    assert prepared.instance.has_access_rows
+    assert choose_method(prepared.instance, cfg.solver) == "search"
+    assert "access_block" not in prepared.instance.__dict__
+    for key in ("weights.backup", "weights.fairness"):
+        cfg, _, other = prepare(None, dataset, {"weights.worst": 0.2, key: 0.1})
+        assert choose_method(other.instance, cfg.solver) == "direct"
+    # within auto's work limit, and proven (every path's W against brute force: above)
+    result = siteopt.solve(None, dataset, **{"weights.worst": 0.2})
+    assert (result.solver["method"], result.status.value) == ("search", "optimal")
+    assert result.terms["worst"] == pytest.approx(
+        1 - result.access.worst_km / prepared.instance.access.reference_km, abs=1e-9)

@@ -224,6 +224,19 @@ class AccessData:
         """Whether the model needs the rows of ``term``: weighted, or asked for."""
         return getattr(weights, term) > 0 or term in self.terms_in_model
 
+    def has_rows(self, weights) -> bool:
+        """Whether W, B, F or an ``access`` limit is on (the model then has an
+        :func:`access_block`, told without building it)."""
+        return (any(self.counts(term, weights) for term in ("worst", "backup", "fairness"))
+                or self.max_km > 0 or self.min_country_share > 0)
+
+    def only_worst(self, weights) -> bool:
+        """Whether W is the only term or limit with rows (no B, F, ``access.max_km`` or
+        ``access.min_country_share``): its rows then need only the points W counts."""
+        return (self.counts("worst", weights) and not self.counts("backup", weights)
+                and not self.counts("fairness", weights) and self.max_km <= 0
+                and self.min_country_share <= 0)
+
     def levels(self, cutoff_km: float) -> LevelRows:
         """The :class:`LevelRows` of the populated points below ``cutoff_km`` (cached)."""
         if ("levels", cutoff_km) not in self._cache:

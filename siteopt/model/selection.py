@@ -158,9 +158,9 @@ class SelectionInstance:
 
     @property
     def has_access_rows(self) -> bool:
-        """Whether the model has rows of W, B, F or the ``access`` limits (those the search
-        path does not handle; see :func:`~siteopt.model.access_rows.access_block`)."""
-        return not self.access_block.empty
+        """Whether the model has rows of W, B, F or the ``access`` limits (see
+        :func:`~siteopt.model.access_rows.access_block`), told without building them (W's rows of a million places would take minutes)."""
+        return self.access is not None and self.access.has_rows(self.weights)
 
     @functools.cached_property
     def access_block(self) -> AccessBlock:

@@ -33,9 +33,10 @@ AUTO_DIRECT_NONZEROS = 40_000
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
     exact one (pulp for CBC, the only path that runs it; search for the compact form up to
-    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless W, B, F or an ``access``
+    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless B, F or an ``access``
     limit is on: its bound for those is weak, 60 s without proof on the shipped data where
-    HiGHS takes 4-25 s; else direct up to
+    HiGHS takes 4-25 s; W alone it proves faster than HiGHS, on a few points at a time
+    (:mod:`~siteopt.solvers.worst`); else direct up to
     :data:`AUTO_DIRECT_NONZEROS`, benders beyond)."""
     if settings.method != "auto":
         return settings.method
@@ -43,8 +44,9 @@ def choose_method(instance, settings: Solver) -> str:
         return "pulp"
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
-    if (instance.compact and not instance.has_access_rows
-            and search_entries(instance) <= AUTO_SEARCH_ENTRIES):
+    access_rows_suit = (not instance.has_access_rows
+                        or instance.access.only_worst(instance.weights))
+    if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
 
@@ -134,11 +136,11 @@ def _with_count(instance, count: int):
 def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
                 incumbent=None):
     """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
-    a feasible portfolio the HiGHS paths start from. With the worst-served term, the HiGHS
-    paths add the points' rows a few at a time (:mod:`~siteopt.solvers.worst`)."""
+    a feasible portfolio the HiGHS paths start from. With the worst-served term, every path
+    adds the points a few at a time (:mod:`~siteopt.solvers.worst`)."""
     from siteopt.solvers.worst import needs_points, solve_adding_points
 
-    if method != "search" and needs_points(instance):
+    if needs_points(instance):
         methods = []
 
         def one(restricted, limited):

@@ -56,11 +56,14 @@ class AccessOptions:
     @classmethod
     def of(cls, instance, members) -> AccessOptions | None:
         """The access data of options with the given member sites (None when the instance
-        has neither W, B, F nor an ``access`` limit)."""
+        has neither W, B, F nor an ``access`` limit). With W alone, only the points W counts
+        (:attr:`~siteopt.model.access_rows.AccessData.worst_rows`) are kept: a search inside
+        :func:`~siteopt.solvers.worst.solve_adding_points` then works on a few points."""
         if not instance.has_access_rows:
             return None
         data, w = instance.access, instance.weights
-        points = data.populated
+        rows = data.worst_rows if data.only_worst(w) else np.arange(len(data.populated))
+        points = data.populated[rows]
         site_distance = data.distances(points, np.arange(len(instance.site_ids)))
         distance = np.stack([site_distance[:, list(m)].min(axis=1) for m in members]) \
             if len(members) else np.empty((0, len(points)))
@@ -72,7 +75,7 @@ class AccessOptions:
         column = np.searchsorted(with_people, state)
         state_share[np.arange(len(points)), column] = people / data.state_people[state]
         worst = np.zeros(len(points), dtype=bool)
-        worst[data.worst_rows] = True
+        worst[np.searchsorted(rows, data.worst_rows)] = True
         return cls(distance, distance <= data.radius_km + DISTANCE_TOLERANCE_KM,
                    people / total if total > 0 else np.zeros(len(points)), state_share, worst,
                    (w.worst, w.backup, w.fairness), data.reference_km, data.max_km,
