@@ -66,6 +66,9 @@ from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish,
 from siteopt.solvers.search_access import AccessOptions
 from siteopt.solvers.search_chance import ChanceRule
 
+#: The last level's W, B and F are computed for at most this many (portfolio, place) entries
+#: at a time (:meth:`_Search._pair_scores`): 8 MB per array.
+PAIR_BLOCK_ENTRIES = 1_000_000
 #: At most this many near-optimal portfolios are kept; beyond, the caller settles ties by
 #: further solves.
 MAX_NEAR = 1_000
@@ -445,8 +448,10 @@ class _Search:
         if access is not None:   # every later group's options at once: no completion does more
             after_distance, after_count = access.best_after(allowed, self.starts, self.position)
             at = self.position[kids]
-            bound[kids] += access.scores(np.minimum(kid_nearest, after_distance[at]),
-                                         kid_count + after_count[at])
+            ceiling = np.zeros(len(child_value))
+            ceiling[kids] = access.scores(np.minimum(kid_nearest, after_distance[at]),
+                                          kid_count + after_count[at])
+            bound += ceiling
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
         # a child leaves beyond pi what this node leaves, less what the child covers of it
@@ -457,9 +462,11 @@ class _Search:
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
         first = np.argsort(-bound[order], kind="stable")
         order = order[first]
-        if slots == 1 and model.exclusive_groups and not has_missing and access is None:
+        if slots == 1 and model.exclusive_groups and not has_missing:
             self._last_level(chosen, order, allowed, child_value, left, budget_eur, power_mw,
-                             pairs)
+                             pairs, None if access is None else (
+                                 kid_nearest[kid_of[order]], kid_count[kid_of[order]],
+                                 ceiling[order]))
             return
         for option in order:
             if bound[option] < self.best_value - NEAR_OPTIMAL:
@@ -511,12 +518,18 @@ class _Search:
 
     def _last_level(self, chosen: tuple[int, ...], children: np.ndarray, allowed: np.ndarray,
                     child_value: np.ndarray, left: np.ndarray, budget_eur: float,
-                    power_mw: float, pairs: np.ndarray | None = None) -> None:
+                    power_mw: float, pairs: np.ndarray | None = None,
+                    reach: tuple | None = None) -> None:
         """The ``children`` (``left``: the weight their parent leaves) of a node with two
         gigafactories left to choose, each completed by its best last gigafactory at once:
         one matrix product instead of a node per child (compact form, nothing required left
         to place; ``pairs``: which allowed options fit together under a chance constraint, as
-        :meth:`~siteopt.solvers.search_chance.ChanceRule.fitting_pairs` gives them)."""
+        :meth:`~siteopt.solvers.search_chance.ChanceRule.fitting_pairs` gives them).
+
+        ``reach`` holds, with W, B, F or an ``access`` limit, the children's branch states
+        (nearest distances and counts, one row per child) and the most those terms can add to
+        each child's completions: only the (child, last option) pairs that bound lets reach
+        the best have their W + B + F computed, exactly, a block at a time."""
         if len(children) == 0:
             return
         self.nodes += len(children)
@@ -534,9 +547,30 @@ class _Search:
         if pairs is not None:
             fits &= pairs[:, np.searchsorted(options, children)]
         total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
-        lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
-        self._improve(total[lasts, kids],
+        if reach is None:
+            lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
+            values = total[lasts, kids]
+        else:
+            nearest, count, ceiling = reach
+            lasts, kids = np.nonzero(total + ceiling[None, :] >= self.best_value - NEAR_OPTIMAL)
+            values = total[lasts, kids] + self._pair_scores(nearest, count, options, lasts, kids)
+        self._improve(values,
                       lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))
+
+    def _pair_scores(self, nearest: np.ndarray, count: np.ndarray, options: np.ndarray,
+                     lasts: np.ndarray, kids: np.ndarray) -> np.ndarray:
+        """W + B + F of each child ``kids[k]`` (its branch state a row of ``nearest`` and
+        ``count``) completed by option ``options[lasts[k]]``, in blocks of at most
+        :data:`PAIR_BLOCK_ENTRIES` (pair, point) entries."""
+        access = self.model.access
+        step = max(1, PAIR_BLOCK_ENTRIES // max(1, nearest.shape[1]))
+        scores = np.empty(len(kids))
+        for start in range(0, len(kids), step):
+            kid, last = kids[start:start + step], options[lasts[start:start + step]]
+            scores[start:start + step] = access.scores(
+                np.minimum(nearest[kid], access.distance[last]),
+                count[kid] + access.within[last])
+        return scores
 
     def _improve(self, values: np.ndarray, portfolio_of) -> None:
         """Keep every portfolio within :data:`NEAR_OPTIMAL` of the best (the instance's
