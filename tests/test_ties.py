@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -120,3 +122,31 @@ def test_the_runner_up_is_the_best_portfolio_on_other_sites(name, method, seed, 
     else:
         assert outcome.runner_up is not None
         assert outcome.runner_up.objective == pytest.approx(best_other, abs=1e-9)
+
+
+def test_the_time_limit_covers_the_solves_that_settle_ties(monkeypatch):
+    """The runner-up's solve gets what is left of ``solver.time_limit_s``, not all of it
+    again; with nothing left, the runner-up is reported unsettled instead of overrunning."""
+    from siteopt import solvers
+    from siteopt.examples import three_sites
+
+    limits, clock = [], iter(range(0, 1000, 20))
+
+    solve_once = solvers._solve_once
+
+    def recorded(instance, settings, *args, **kwargs):
+        limits.append(settings.time_limit_s)
+        return solve_once(instance, settings, *args, **kwargs)
+
+    monkeypatch.setattr(solvers, "_solve_once", recorded)
+    # the clock of solve_instance alone: 20 s pass between its readings
+    monkeypatch.setattr(solvers, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0), {}, runner_up=True)
+    assert limits[0] == 30.0
+    assert limits[1] == pytest.approx(10.0)   # 20 s of the 30 s went to the first solve
+    assert len(limits) == 2
+    assert outcome.status == Status.OPTIMAL and outcome.runner_up is not None
+    limits.clear()
+    clock = iter(range(0, 1000, 40))   # the first solve used it all
+    outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0), {}, runner_up=True)
+    assert limits == [30.0, 0.01]

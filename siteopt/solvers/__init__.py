@@ -75,7 +75,8 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
 
     With ``runner_up``, the best portfolio below the optimum is proven too (one more full
     solve when nothing ties); without, the extra solves only look for ties (each pruned at
-    the optimum's value, so cheap).
+    the optimum's value, so cheap). ``settings.time_limit_s`` covers all of them: the solves
+    after the first get what is left (ties and runner-up are then reported unsettled).
 
     Returns
     -------
@@ -87,6 +88,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     from siteopt.solvers.ties import neighbour_start, settle
 
     method = choose_method(instance, settings)
+    began = time.perf_counter()
     with deferred():   # Ctrl-C stops the solver, which returns its best portfolio
         outcome, method = _solve_once(instance, settings, timings, method, start)
         build = timings.get("build", 0.0)
@@ -94,8 +96,10 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         def again(excluded):
             incumbent = None if method == "search" else neighbour_start(excluded,
                                                                         outcome.gigafactories)
-            return _solve_once(excluded, settings, timings, method, outcome.next_start,
-                               incumbent)[0]
+            # the time limit covers every solve: a tie solve past it leaves ties unsettled
+            left = settings.time_limit_s - (time.perf_counter() - began)
+            return _solve_once(excluded, dataclasses.replace(settings, time_limit_s=max(
+                left, 0.01)), timings, method, outcome.next_start, incumbent)[0]
 
         outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
     timings["build"], timings["solve"] = build, outcome.seconds
