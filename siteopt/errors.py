@@ -110,6 +110,10 @@ class SolverError(SiteoptError):
     exit_code = 1
 
 
+class TimeLimitError(SolverError):
+    """The solver stopped at its time limit without any solution."""
+
+
 class DataWarning(UserWarning):
     """A data value that is valid but looks like a slip (a site of 1.2 MW, 130 accelerators);
     the command line shows it as ``warning: ...`` on stderr."""

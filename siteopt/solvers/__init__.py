@@ -20,9 +20,10 @@ import math
 import time
 
 from siteopt.config import Solver
+from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred
 from siteopt.solvers.highs import model_nonzeros
-from siteopt.solvers.outcome import Status
+from siteopt.solvers.outcome import Status, no_solution
 
 #: With ``solver.method = "auto"``, models with at most this many non-zeros (grouped coverage,
 #: plus three per member of each candidate gigafactory) go to the direct path, larger ones to
@@ -44,8 +45,12 @@ def choose_method(instance, settings: Solver) -> str:
         return "pulp"
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
+    from siteopt.solvers.radius import applies
+
     access_rows_suit = (not instance.has_access_rows
                         or instance.access.only_worst(instance.weights))
+    if applies(instance):   # W alone: the search over radii, on HiGHS
+        return highs_method(instance)
     if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
@@ -98,8 +103,12 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
                                                                         outcome.gigafactories)
             # the time limit covers every solve: a tie solve past it leaves ties unsettled
             left = settings.time_limit_s - (time.perf_counter() - began)
-            return _solve_once(excluded, dataclasses.replace(settings, time_limit_s=max(
-                left, 0.01)), timings, method, outcome.next_start, incumbent)[0]
+            try:
+                return _solve_once(excluded, dataclasses.replace(settings, time_limit_s=max(
+                    left, 0.01)), timings, method, outcome.next_start, incumbent)[0]
+            except TimeLimitError:
+                return no_solution(Status.TIME_LIMIT, len(instance.site_ids), max(left, 0.0),
+                                   outcome.solver)
 
         outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
     timings["build"], timings["solve"] = build, outcome.seconds
@@ -142,8 +151,12 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
     """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
     a feasible portfolio the HiGHS paths start from. With the worst-served term, every path
     adds the points a few at a time (:mod:`~siteopt.solvers.worst`)."""
+    from siteopt.solvers import radius
     from siteopt.solvers.worst import needs_points, solve_adding_points
 
+    if method in ("direct", "benders") and radius.applies(instance):
+        return radius.solve_by_radius(instance, settings, lambda limited, within: _solve_path(
+            limited, within, timings, "direct", start)[0]), method
     if needs_points(instance):
         methods = []
 

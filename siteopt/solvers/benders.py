@@ -41,7 +41,7 @@ import time
 import numpy as np
 
 from siteopt.config import Solver
-from siteopt.errors import SolverError
+from siteopt.errors import TimeLimitError
 from siteopt.incidence import Incidence
 from siteopt.interrupt import stop_requested
 from siteopt.model import TERMS, SelectionInstance, site_objective
@@ -167,7 +167,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
     if master.best is None and status == Status.INTERRUPTED:
         raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
     if master.best is None:
-        raise SolverError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
+        raise TimeLimitError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
     return finish(instance, status, master.best, master.best_value,
                   max(master.bound, master.best_value), settings, seconds, "highs")

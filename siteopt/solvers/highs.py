@@ -10,7 +10,7 @@ import sys
 import threading
 
 from siteopt.config import Solver
-from siteopt.errors import SolverError
+from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred, deferring, stop_requested
 from siteopt.solvers.outcome import Status
 
@@ -140,6 +140,6 @@ def highs_status(highs, sense: float, time_limit_s: float) -> tuple[Status, floa
     if model_status == highspy.HighsModelStatus.kTimeLimit:
         if has_solution:
             return Status.TIME_LIMIT, bound
-        raise SolverError(f"HiGHS stopped at the time limit of {time_limit_s:g} s "
+        raise TimeLimitError(f"HiGHS stopped at the time limit of {time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
     return Status.ERROR, math.nan

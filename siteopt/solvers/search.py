@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.config import Solver
-from siteopt.errors import SolverError
+from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
 from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
@@ -736,7 +736,7 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
         if stopped == "interrupted":
             raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
         if stopped:
-            raise SolverError(f"the search stopped at the time limit of "
+            raise TimeLimitError(f"the search stopped at the time limit of "
                               f"{settings.time_limit_s:g} s without finding a portfolio; raise "
                               f"solver.time_limit_s")
         return no_solution(Status.INFEASIBLE, len(instance.site_ids), seconds, "siteopt")

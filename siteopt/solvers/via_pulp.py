@@ -19,7 +19,7 @@ from pathlib import Path
 import pulp
 
 from siteopt.config import Solver
-from siteopt.errors import SolverError
+from siteopt.errors import SolverError, TimeLimitError
 from siteopt.model.formulation import BuiltModel
 from siteopt.solvers.highs import highs_status, presolve_choice, silence_highs_banner
 from siteopt.solvers.outcome import (
@@ -89,7 +89,7 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver,
     # cut off in its preprocessing says "infeasible" too: an infeasible verdict reached at the
     # deadline is not trusted
     if "stopped on time" in log.lower() or elapsed >= 0.9 * settings.time_limit_s:
-        raise SolverError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
+        raise TimeLimitError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
                           f"without finding a solution; raise solver.time_limit_s")
     if problem.status == pulp.LpStatusInfeasible:
         return Status.INFEASIBLE, math.nan
