@@ -15,6 +15,8 @@ p-median speed target (benchmark env only: it has spopt 0.7.0).
    HiGHS); median of three runs each, target at least 20x.
 3. The shipped data with each access term weighted, and all of them: solver seconds on the
    default path (``auto``), median of three (target under 1 s with every term weighted).
+4. p-center (worst only, p = 5) on generated towns: seconds and peak memory
+   (``--p-center SITES TOWNS``; target (1,000, 1,000,000) under 60 s).
 """
 
 from __future__ import annotations
@@ -186,16 +188,41 @@ def shipped(runs: int = 3) -> None:
               f"{result.solver['method']}, {result.solver['solves']} solves)", flush=True)
 
 
+def p_center(n_sites: int, n_points: int) -> None:
+    """p-center (worst only, p = 5): siteopt's solve seconds and peak memory on generated
+    towns (the search over radii, :mod:`siteopt.solvers.radius`)."""
+    import resource
+
+    site, point, people = towns(0, n_sites, n_points)
+    start = time.perf_counter()
+    instance = siteopt_instance(site, point, people, 5, "worst", 300.0)
+    built = time.perf_counter() - start
+    outcome, method = solve_instance(instance, Solver(time_limit_s=600.0), {})
+    seconds = time.perf_counter() - start - built
+    farthest = instance.access.nearest_km(np.flatnonzero(outcome.selected)).max()
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"p-center ({n_sites:,} sites, {n_points:,} towns, p 5): {outcome.status.value} "
+          f"({method}), farthest town {farthest:,.1f} km, build {built:.1f} s, solve "
+          f"{seconds:.1f} s ({outcome.solves} solves), peak memory {peak_gb:.1f} GB",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--p-center", type=int, nargs=2, metavar=("SITES", "TOWNS"),
+                        action="append", default=None,
+                        help="time the p-center at this size (repeatable; default 50 2000 "
+                             "and 200 5000)")
     args = parser.parse_args()
     equality(args.seeds)
     shipped(args.runs)
     if not args.skip_speed:
         speed(args.runs)
+    for n_sites, n_points in args.p_center or [(50, 2_000), (200, 5_000)]:
+        p_center(n_sites, n_points)
 
 
 if __name__ == "__main__":

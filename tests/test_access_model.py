@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from siteopt.config import Solver
-from siteopt.errors import ConfigError, SolverError
-from siteopt.solvers import solve_instance
+from siteopt.errors import ConfigError, SolverError, TimeLimitError
+from siteopt.solvers import radius, solve_instance
 from siteopt.solvers.outcome import Status
+from siteopt.terms import TERMS
 from tests.instances import (ACCESS_SWITCHES, access_values, brute_force, every_portfolio,
                              portfolio_value, random_access_instance)
 from tests.test_model import solve
@@ -195,3 +198,61 @@ def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
     assert (result.solver["method"], result.status.value) == ("search", "optimal")
     assert result.terms["worst"] == pytest.approx(
         1 - result.access.worst_km / prepared.instance.access.reference_km, abs=1e-9)
+
+
+def _worst_alone(seed, n_sites, n_points):
+    """A random instance whose objective is W alone (the p-center question), D beyond
+    every distance (else most portfolios tie at W = 0)."""
+    instance = random_access_instance(seed, n_sites, n_points, ("worst",))
+    weights = dataclasses.replace(instance.weights, **{
+        term: 0.0 for term in TERMS if term != "worst"})
+    return dataclasses.replace(instance, weights=weights, access=dataclasses.replace(
+        instance.access, reference_km=5000.0))
+
+
+@pytest.mark.parametrize("method", ["direct", "benders", "search", "pulp"])
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6),
+       n_points=st.integers(20, 60))
+def test_w_alone_is_the_nearest_farthest_place_on_every_path(method, seed, n_sites,
+                                                              n_points):
+    # HiGHS paths search over radii (siteopt.solvers.radius); search and pulp add places
+    instance = _worst_alone(seed, n_sites, n_points)
+    assert radius.applies(instance)
+    outcome, used = solve_instance(instance, Solver(name="highs", method=method), {})
+    _check(instance, outcome)
+    if outcome.status == Status.OPTIMAL:   # the farthest place, from the definition
+        nearest = instance.access.nearest_km(np.flatnonzero(outcome.selected))
+        farthest = nearest[instance.access.populated].max(initial=0.0)
+        assert outcome.objective == pytest.approx(instance.weights.worst * (
+            1 - min(farthest, instance.access.reference_km) / instance.access.reference_km),
+            abs=1e-9)
+
+
+def test_the_search_over_radii_stops_at_the_time_limit_with_its_best_and_a_bound(monkeypatch):
+    """A feasibility solve past the time limit ends the search over radii: the best
+    portfolio so far, status time limit, and a bound from the radii proven too small."""
+    instance = _worst_alone(3, 6, 60)
+    full = radius.solve_by_radius(instance, Solver(), _direct)
+    asked = []
+
+    def stops_at_the_third(limited, settings_):
+        asked.append(limited.access.max_km)
+        if len(asked) == 3:
+            raise TimeLimitError("stopped")
+        return _direct(limited, settings_)
+
+    stopped = radius.solve_by_radius(instance, Solver(), stops_at_the_third)
+    assert len(asked) == 3 and asked[0] == 0.0
+    assert stopped.status == Status.TIME_LIMIT
+    assert stopped.objective <= full.objective + 1e-12
+    assert stopped.bound >= full.objective - 1e-12
+    assert stopped.objective == pytest.approx(
+        portfolio_value(instance, stopped.gigafactories), abs=1e-9)
+
+
+def _direct(limited, settings_):
+    from siteopt.solvers.direct import solve_direct
+
+    return solve_direct(limited, settings_)
