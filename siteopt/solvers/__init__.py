@@ -36,8 +36,9 @@ def choose_method(instance, settings: Solver) -> str:
     exact one (pulp for CBC, the only path that runs it; search for the compact form up to
     :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless B, F or an ``access``
     limit is on: its bound for those is weak, 60 s without proof on the shipped data where
-    HiGHS takes 4-25 s; W alone it proves faster than HiGHS, on a few points at a time
-    (:mod:`~siteopt.solvers.worst`); else direct up to
+    HiGHS takes 4-25 s; W with other terms it proves faster than HiGHS, on a few points at a
+    time (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which
+    searches over radii (:mod:`~siteopt.solvers.radius`); else direct up to
     :data:`AUTO_DIRECT_NONZEROS`, benders beyond)."""
     if settings.method != "auto":
         return settings.method
