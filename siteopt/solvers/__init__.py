@@ -91,6 +91,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     method : str
         The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
+    from siteopt.solvers.radius import applies
     from siteopt.solvers.ties import neighbour_start, settle
 
     method = choose_method(instance, settings)
@@ -100,8 +101,9 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         build = timings.get("build", 0.0)
 
         def again(excluded):
-            incumbent = None if method == "search" else neighbour_start(excluded,
-                                                                        outcome.gigafactories)
+            # a start helps HiGHS, not the search, nor the radii's feasibility solves
+            starts = method != "search" and not applies(excluded)
+            incumbent = neighbour_start(excluded, outcome.gigafactories) if starts else None
             # the time limit covers every solve: a tie solve past it leaves ties unsettled
             left = settings.time_limit_s - (time.perf_counter() - began)
             try:
