@@ -52,8 +52,12 @@ def model_nonzeros(instance) -> int:
 
 
 def presolve_choice(instance) -> str:
-    """``"off"`` for a small model (see :data:`PRESOLVE_OFF_NONZEROS`), else ``"on"``."""
-    return "off" if model_nonzeros(instance) <= PRESOLVE_OFF_NONZEROS else "on"
+    """``"off"`` for a small model (see :data:`PRESOLVE_OFF_NONZEROS`; the rows of the access
+    terms and limits count too), else ``"on"``."""
+    nonzeros = model_nonzeros(instance)
+    if instance.has_access_rows:
+        nonzeros += len(instance.access_block.value)
+    return "off" if nonzeros <= PRESOLVE_OFF_NONZEROS else "on"
 
 
 def new_highs(settings: Solver, time_limit_s: float | None = None):
