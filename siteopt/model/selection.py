@@ -159,7 +159,8 @@ class SelectionInstance:
     @property
     def has_access_rows(self) -> bool:
         """Whether the model has rows of W, B, F or the ``access`` limits (see
-        :func:`~siteopt.model.access_rows.access_block`), told without building them (W's rows of a million places would take minutes)."""
+        :func:`~siteopt.model.access_rows.access_block`), told without building them (W's
+        rows of a million places would take minutes)."""
         return self.access is not None and self.access.has_rows(self.weights)
 
     @functools.cached_property

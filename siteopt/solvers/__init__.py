@@ -44,14 +44,13 @@ def choose_method(instance, settings: Solver) -> str:
         return settings.method
     if settings.name != "highs":
         return "pulp"
+    from siteopt.solvers.radius import applies
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
-    from siteopt.solvers.radius import applies
-
-    access_rows_suit = (not instance.has_access_rows
-                        or instance.access.only_worst(instance.weights))
     if applies(instance):   # W alone: the search over radii, on HiGHS
         return highs_method(instance)
+    access_rows_suit = (not instance.has_access_rows
+                        or instance.access.only_worst(instance.weights))
     if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)

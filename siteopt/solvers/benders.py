@@ -168,7 +168,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
         raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
     if master.best is None:
         raise TimeLimitError(f"HiGHS stopped at the time limit of {settings.time_limit_s:g} s "
-                          f"without finding a solution; raise solver.time_limit_s")
+                             f"without finding a solution; raise solver.time_limit_s")
     return finish(instance, status, master.best, master.best_value,
                   max(master.bound, master.best_value), settings, seconds, "highs")
 

@@ -145,5 +145,5 @@ def highs_status(highs, sense: float, time_limit_s: float) -> tuple[Status, floa
         if has_solution:
             return Status.TIME_LIMIT, bound
         raise TimeLimitError(f"HiGHS stopped at the time limit of {time_limit_s:g} s "
-                          f"without finding a solution; raise solver.time_limit_s")
+                             f"without finding a solution; raise solver.time_limit_s")
     return Status.ERROR, math.nan

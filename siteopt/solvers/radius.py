@@ -90,10 +90,11 @@ def solve_by_radius(instance, settings, solve):
     first = ask(0.0)   # any portfolio that keeps the rules
     if first.status != Status.OPTIMAL:
         return dataclasses.replace(first, seconds=time.perf_counter() - began, solves=solves)
-    best, farthest = first, _farthest(data, first.selected)
+    best = last = first
     too_small = -math.inf   # the largest radius no portfolio reaches
-    reached = farthest      # radii from here on need ask no more
-    last = first
+    # radii from here on need not be asked: the farthest place of the best portfolio so far
+    reached = float(data.nearest_km(np.flatnonzero(first.selected), data.populated).max(
+        initial=0.0))
     while True:
         radii = _radii(data, points, too_small, min(reached, reference))
         if not len(radii):
@@ -108,7 +109,7 @@ def solve_by_radius(instance, settings, solve):
         nearest = data.nearest_km(np.flatnonzero(last.selected), data.populated)
         beyond = nearest > max(radius, DISTANCE_TOLERANCE_KM) + DISTANCE_TOLERANCE_KM
         if not beyond.any():
-            best, farthest, reached = last, float(nearest.max(initial=0.0)), radius
+            best, reached = last, radius
             continue
         beyond[points] = False
         order = np.argsort(-np.where(beyond, nearest, -np.inf), kind="stable")[:ADDED_POINTS]
@@ -123,11 +124,6 @@ def solve_by_radius(instance, settings, solve):
         bound=max(bound, objective), gap=relative_gap(objective, max(bound, objective)),
         seconds=time.perf_counter() - began, solves=solves, next_start=None,
         near_optimal=None)
-
-
-def _farthest(data: AccessData, selected: np.ndarray) -> float:
-    """The distance of the farthest populated place from the member sites, km."""
-    return float(data.nearest_km(np.flatnonzero(selected), data.populated).max(initial=0.0))
 
 
 def _radii(data: AccessData, points: np.ndarray, above: float, below: float) -> np.ndarray:

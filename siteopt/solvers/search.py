@@ -737,8 +737,8 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
             raise KeyboardInterrupt   # nothing to report: stop as any interrupted command
         if stopped:
             raise TimeLimitError(f"the search stopped at the time limit of "
-                              f"{settings.time_limit_s:g} s without finding a portfolio; raise "
-                              f"solver.time_limit_s")
+                                 f"{settings.time_limit_s:g} s without finding a portfolio; raise "
+                                 f"solver.time_limit_s")
         return no_solution(Status.INFEASIBLE, len(instance.site_ids), seconds, "siteopt")
     objective = instance.objective(instance.evaluate(portfolio))
     status, bound = (((Status.INTERRUPTED if stopped == "interrupted" else Status.TIME_LIMIT),

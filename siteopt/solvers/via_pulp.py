@@ -90,7 +90,7 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver,
     # deadline is not trusted
     if "stopped on time" in log.lower() or elapsed >= 0.9 * settings.time_limit_s:
         raise TimeLimitError(f"CBC stopped at the time limit of {settings.time_limit_s:g} s "
-                          f"without finding a solution; raise solver.time_limit_s")
+                             f"without finding a solution; raise solver.time_limit_s")
     if problem.status == pulp.LpStatusInfeasible:
         return Status.INFEASIBLE, math.nan
     return Status.ERROR, math.nan
