@@ -282,6 +282,7 @@ def test_the_access_controls_give_solve_s_answers_and_its_messages(browser, serv
     decay.select_option("linear")
     expect_portfolio(page, siteopt.solve(**{"coverage.decay": "linear"}))
     decay.select_option("step")
+    expect_portfolio(page, siteopt.solve())   # back to the default before the next change
     set_field(page, "Everyone within (km; 0: no limit)", "1500")
     expect_portfolio(page, siteopt.solve(**{"access.max_km": 1500.0}))
     set_field(page, "Least share within R per member state (0: no limit)", "0.2")
