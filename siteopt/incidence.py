@@ -193,6 +193,26 @@ class Incidence:
                 np.bincount(columns, weights=np.repeat(values, self.lengths[rows]),
                             minlength=self.shape[1]))
 
+    def per_block_and_column(self, rows: np.ndarray, values: np.ndarray,
+                             blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per (block, column) pair, the sum of ``values`` over those of ``rows`` in the block
+        and the column (``values`` and ``blocks`` one per row of ``rows``); reads only those
+        rows.
+
+        Returns
+        -------
+        block, column, total : ndarray
+            The pairs with at least one row, ordered by block then column.
+        """
+        rows = np.asarray(rows, np.int64)
+        lengths = self.lengths[rows]
+        columns = self.columns[concatenated_ranges(self.row_starts[rows], lengths)]
+        key = np.repeat(np.asarray(blocks, np.int64) * self.shape[1], lengths) + columns
+        keys, inverse = np.unique(key, return_inverse=True)
+        total = np.bincount(inverse, weights=np.repeat(np.asarray(values, float), lengths),
+                            minlength=len(keys))
+        return keys // self.shape[1], keys % self.shape[1], total
+
     def _row_parts(self) -> np.ndarray:
         """Each row's pairs cut into one part per core by column, parts of about equal pairs
         (:func:`siteopt.compiled.row_parts`): a sum over rows runs on every core, each part

@@ -194,10 +194,12 @@ ACCESS_SWITCHES = ("latency", "worst", "backup", "fairness", "decay", "max_km", 
 
 @functools.cache
 def random_access_instance(seed: int, n_sites: int, n_points: int, switches: tuple[str, ...],
-                           consolidation: bool = True) -> SelectionInstance:
+                           consolidation: bool = True,
+                           reference_km: float | None = None) -> SelectionInstance:
     """:func:`random_instance`'s rules and sites with demand points (people, member states) in
     the same box, their coverage groups found here by plain distances, and the access terms
-    and limits named in ``switches`` (see :data:`ACCESS_SWITCHES`) switched on.
+    and limits named in ``switches`` (see :data:`ACCESS_SWITCHES`) switched on; D
+    (``reference_km``) drawn among 400, 800 and 2,000 km unless given.
     """
     base = random_instance(seed, n_sites, 0, 3, consolidation=consolidation)
     rng = np.random.default_rng(seed + 7919)
@@ -207,6 +209,7 @@ def random_access_instance(seed: int, n_sites: int, n_points: int, switches: tup
     state = rng.integers(0, len(states), n_points)
     radius = float(rng.choice([150.0, 300.0, 500.0]))
     reference = float(rng.choice([400.0, 800.0, 2000.0]))
+    reference = reference if reference_km is None else reference_km
     covering = [tuple(s for s in range(n_sites) if base.eligible[s] and _km(
         lat[d], lon[d], base.site_lat[s], base.site_lon[s]) <= radius + DISTANCE_TOLERANCE_KM)
         for d in range(n_points)]

@@ -273,3 +273,44 @@ def test_presolve_counts_the_rows_of_the_access_limits(monkeypatch):
     assert highs.presolve_choice(limited) == "off"
     monkeypatch.setattr(highs, "PRESOLVE_OFF_NONZEROS", total - 1)
     assert highs.presolve_choice(limited) == "on"
+
+
+@pytest.mark.parametrize("method, max_blocks", [("benders", 64), ("benders", 4),
+                                                ("direct", 64)])
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(3, 6),
+       n_points=st.integers(20, 60))
+def test_the_mean_distance_is_exact_with_a_far_reference_distance(method, max_blocks, seed,
+                                                                  n_sites, n_points):
+    """p-median as the benchmark states it (A alone, D = 100,000 km, beyond every distance):
+    the portfolio of least person-km, to the last person-km; Benders with a theta per point
+    (64) and per cell of a 2 x 2 grid (4)."""
+    from unittest import mock
+
+    from siteopt.solvers import benders
+    from tests.instances import feasible_portfolios
+
+    instance = random_access_instance(seed, n_sites, n_points, ("latency",),
+                                      reference_km=1e5)
+    instance = dataclasses.replace(instance, weights=dataclasses.replace(
+        instance.weights, **{t: float(t == "latency") for t in TERMS}))
+    data = instance.access
+    people = np.asarray(data.point_people, float)
+
+    def person_km(portfolio):
+        used = np.array(sorted(s for g in portfolio for s in g), np.int64)
+        return float(people @ data.nearest_km(used)) if len(used) else np.inf
+
+    least = min((person_km(p) for _, p in feasible_portfolios(instance)), default=None)
+    with mock.patch.object(benders, "MAX_CUT_BLOCKS", max_blocks):
+        blocks = benders.cut_blocks(instance)
+        outcome, _ = solve_instance(instance, Solver(name="highs", method=method), {})
+    if least is None:
+        assert outcome.status == Status.INFEASIBLE
+        return
+    assert outcome.status == Status.OPTIMAL
+    assert person_km(outcome.gigafactories) == pytest.approx(least, rel=1e-12, abs=1e-6)
+    # a theta per point that stands for level rows, or per cell of the 2 x 2 grid
+    standing = len(np.unique(instance.level_rows.point))
+    assert blocks.max() == standing if standing <= max_blocks else 2 <= blocks.max() <= 4

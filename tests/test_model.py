@@ -568,6 +568,14 @@ def test_the_incidence_products_equal_the_dense_matrix(seed, n_rows, n_columns):
         assert total.tolist() == pytest.approx(dense[rows].T @ per_row[rows])
         used = rng.random((3, n_columns)) < 0.3
         assert (incidence.touched(used) == ((used.astype(int) @ dense.T) > 0)).all()
+        block = rng.integers(0, 3, len(rows))   # the Benders cut of each region (block)
+        at, column, total = incidence.per_block_and_column(rows, per_row[rows], block)
+        expected = np.zeros((3, n_columns))
+        for b in range(3):
+            expected[b] = dense[rows[block == b]].T @ per_row[rows[block == b]]
+        touched = np.vstack([dense[rows[block == b]].any(axis=0) for b in range(3)])
+        assert (at * n_columns + column).tolist() == np.flatnonzero(touched).tolist()
+        assert total.tolist() == pytest.approx(expected.ravel()[at * n_columns + column])
     # the same sums in the same order: the same bits
     assert by_numpy.per_column(per_row).tolist() == compiled.per_column(per_row).tolist()
     assert (by_numpy.per_column_of_rows(rows, per_row[rows])[1].tolist()
@@ -730,7 +738,8 @@ def test_the_masters_start_columns_keep_every_row(seed, n_sites, n_groups):
     if best is None:
         return
     terms = instance.evaluate(best[1])
-    values = master_columns(instance, layout(instance, reach=False), best[1], terms["coverage"])
+    values = master_columns(instance, layout(instance, reach=False), best[1],
+                            np.array([terms["coverage"]]))
     starts, indices, coefficients, lower, upper = build_rows(instance, reach=False)
     row_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(indices)]))
     activity = np.bincount(row_of, coefficients * values[indices], minlength=len(starts))

@@ -91,6 +91,9 @@ class LevelRows:
         paths write.
     added : tuple of ndarray
         Per row, the sites it has beyond its parent's.
+    point : ndarray of int64
+        Per row, the populated point (index into :attr:`AccessData.populated`) that stands
+        for it: the first of the points whose levels it merges.
     """
 
     sites: tuple
@@ -98,6 +101,7 @@ class LevelRows:
     latency: np.ndarray
     parent: np.ndarray
     added: tuple
+    point: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,7 +371,7 @@ def _level_rows(data: AccessData, cutoff_km: float) -> LevelRows:
         sites=tuple(sites),
         coverage=np.bincount(row_of, weights=a * gain, minlength=n_rows),
         latency=np.bincount(row_of, weights=a * latency_km / reference, minlength=n_rows),
-        parent=parent.astype(np.int64), added=tuple(added))
+        parent=parent.astype(np.int64), added=tuple(added), point=point[where].astype(np.int64))
 
 
 @dataclass(frozen=True, eq=False)

@@ -295,6 +295,14 @@ class SelectionInstance:
         return Incidence(self.group_sites, len(self.site_ids))
 
     @functools.cached_property
+    def coverage_incidence(self) -> Incidence:
+        """The coverage groups x sites incidence: :attr:`group_incidence` without the level
+        rows (they have no people of their own)."""
+        if self.level_rows is None:
+            return self.group_incidence
+        return Incidence(self.group_sites[:self.access.level_offset], len(self.site_ids))
+
+    @functools.cached_property
     def candidate_reach(self) -> tuple[np.ndarray, ...] | None:
         """For each demand group d, the candidates with a member in :math:`N_d`; None when these
         rows would have more than :data:`CANDIDATE_REACH_RATIO` times the non-zeros of the
@@ -407,7 +415,8 @@ class SelectionInstance:
         n_sites = len(self.site_ids)
         states = Incidence([np.flatnonzero(country == c) for c in self.countries],
                            n_sites).touched(used)
-        covered = self.group_incidence.touched(used) @ np.asarray(self.group_population, float)
+        covered = self.coverage_incidence.touched(used) @ np.asarray(
+            self.group_population, float)[:self.coverage_incidence.shape[0]]
         homed = Incidence(self.letter_homes, n_sites).touched(used).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)

@@ -30,6 +30,12 @@ The loop:
 
 A cut needs coefficients only on the columns not fixed at 0, which makes it cheaper once
 most are fixed.
+
+With level rows (the latency term A, gradual coverage: the radius formulation of
+:mod:`siteopt.model.access_rows`) the rows are split into regions, each with its own theta and
+cuts (:func:`cut_blocks`); restricted to one point's levels the cut is the p-median cut of
+García, Labbé and Marín (2011), :math:`\min(n_d, D) \ge r - \sum_s (r - c_{ds})^+ y_s`.
+Such a master's objective is scaled before its MIP phase (:meth:`_Master.scale_objective`).
 """
 
 from __future__ import annotations
@@ -69,6 +75,13 @@ MAX_LP_ROUNDS = 60
 #: 1,000 x 100,000, 0.05 to 0.2 take 8-13 s, within the noise of this machine.
 KERNEL_SHARE = 0.1
 KERNEL_MIN_COLUMNS = 50
+#: The most :meth:`_Master.scale_objective` multiplies the master's objective by.
+MAX_OBJECTIVE_SCALE = 1e4
+#: Level rows get one theta per populated point up to this many points, else one per cell of
+#: a grid of about this many cells (:func:`cut_blocks`). p-median at 200 sites x 5,000 towns
+#: (two solves: optimum and ties): one theta for all, no proof in 60 s; a theta per town
+#: 176 s; grids of 16, 36, 64, 100, 225 and 1,000 cells 12.5, 10.3, 9.8, 10.4, 12.7 and 25 s.
+MAX_CUT_BLOCKS = 64
 
 
 class CoverageOracle:
@@ -88,10 +101,44 @@ class CoverageOracle:
                           if self.on_candidates else instance.group_incidence)
         self.population = instance.group_weights()   # objective points, not people
         self.population_per_column = self.incidence.per_column(self.population)
+        self.block = cut_blocks(instance)
+        self.block_population = np.bincount(self.block, weights=self.population, minlength=1)
+        self.n_blocks = len(self.block_population)
 
-    def value(self, point: np.ndarray) -> float:
-        """People covered by a (possibly fractional) point: :math:`f`."""
-        return float(self.population @ np.minimum(self.incidence.reach(point), 1.0))
+    def values(self, point: np.ndarray) -> np.ndarray:
+        """Per block, the points covered at a (possibly fractional) ``point``."""
+        covered = self.population * np.minimum(self.incidence.reach(point), 1.0)
+        return np.bincount(self.block, weights=covered, minlength=self.n_blocks)
+
+    def cuts(self, point: np.ndarray, blocks: np.ndarray, over: np.ndarray | None = None
+             ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The cut of each of ``blocks`` at ``point`` (see :meth:`cut`).
+
+        Returns
+        -------
+        constants : ndarray
+            Per block of ``blocks``, its fully covered points.
+        coefficients : (position, column, value)
+            The non-zero coefficients: position into ``blocks``, oracle column, points.
+        """
+        if self.n_blocks == 1:
+            constant, coefficients = self.cut(point, over)
+            column = np.flatnonzero(coefficients)
+            return (np.array([constant]),
+                    (np.zeros(len(column), np.int64), column, coefficients[column]))
+        position = np.full(self.n_blocks, -1)
+        position[blocks] = np.arange(len(blocks))
+        full = self.incidence.reach(point) >= 1.0 - 1e-9
+        wanted = position[self.block] >= 0
+        constants = np.bincount(position[self.block[full & wanted]],
+                                weights=self.population[full & wanted], minlength=len(blocks))
+        rows = np.flatnonzero(~full & wanted & (self.population > 0))
+        at, column, total = self.incidence.per_block_and_column(
+            rows, self.population[rows], position[self.block[rows]])
+        if over is not None:
+            keep = np.isin(column, over)
+            at, column, total = at[keep], column[keep], total[keep]
+        return constants, (at, column, total)
 
     def cut(self, point: np.ndarray, over: np.ndarray | None = None
             ) -> tuple[float, np.ndarray]:
@@ -131,6 +178,34 @@ class CoverageOracle:
         return constant, coefficients
 
 
+def cut_blocks(instance: SelectionInstance) -> np.ndarray:
+    """Per row of the cut oracle, the theta that bounds it: 0 for the coverage groups; with
+    level rows (latency, gradual coverage) one more theta per populated point that stands for
+    some (the multi-cut Benders of García, Labbé and Marín 2011 for the p-median) or, beyond
+    :data:`MAX_CUT_BLOCKS` such points, per cell of a grid over their latitudes and
+    longitudes (nearby points have their levels at the same sites).
+
+    Any partition of the rows gives valid cuts: each theta bounds its own rows' points. A
+    theta per region keeps the cut of one region from lending its slack to another, which one
+    theta for all points does not; a theta per point makes each LP of the master slow.
+    """
+    levels = instance.level_rows
+    block = np.zeros(len(instance.group_sites), np.int64)
+    if levels is None or instance.candidate_reach is not None:
+        return block
+    data = instance.access
+    key = levels.point
+    if len(np.unique(key)) > MAX_CUT_BLOCKS:
+        points = data.populated[key]
+        side = int(math.sqrt(MAX_CUT_BLOCKS))
+        cell = [np.minimum(((v - v.min()) / max(np.ptp(v), 1e-9) * side).astype(np.int64),
+                           side - 1)
+                for v in (np.asarray(data.point_lat)[points], np.asarray(data.point_lon)[points])]
+        key = cell[0] * side + cell[1]
+    block[data.level_offset:] = 1 + np.unique(key, return_inverse=True)[1].ravel()
+    return block
+
+
 def solve_benders(instance: SelectionInstance, settings: Solver,
                   incumbent=None) -> SolverOutcome:
     """Solve the model of :mod:`siteopt.model` by Benders decomposition.
@@ -160,6 +235,7 @@ def solve_benders(instance: SelectionInstance, settings: Solver,
         master.fix_columns()
         for point in points:   # the kernel's cuts again, now on every free column
             master.add_cut(point)
+    master.scale_objective()
     status, _ = master.branch_and_cut()
     seconds = time.perf_counter() - master.began
     if status == Status.INFEASIBLE:
@@ -190,20 +266,23 @@ class _Master:
         self.instance, self.settings = instance, settings
         w = instance.weights
         self.oracle = CoverageOracle(instance)
-        # theta is the covered share (0..1) of the groups' objective points (coverage and
-        # latency), so its cost is their sum and the cut coefficients are shares: points
-        # per person would give costs near 1e-9, which HiGHS treats as 0
-        points = float(self.oracle.population.sum())
-        self.people = points if points > 0 else 1.0
+        # each theta is the covered share (0..1) of its block's objective points (coverage
+        # and latency; :func:`cut_blocks`), so its cost is their sum and the cut coefficients
+        # are shares: points per person would give costs near 1e-9, which HiGHS treats as 0
+        points = self.oracle.block_population
+        self.scale = np.where(points > 0, points, 1.0)
         self.cols = cols = layout(instance, reach=False)
-        self.theta = cols.width
+        self.theta = cols.width   # the first theta; one per block
+        self.n_theta = self.oracle.n_blocks
+        self.blocks = np.flatnonzero(points > 0) if points.any() else np.arange(1)
         # every master MIP is solved to a zero gap; settings.mip_gap applies to the whole loop
         self.highs = new_highs(dataclasses.replace(settings, mip_gap=0.0))
         self.inf = highspy.kHighsInf
         self.highs.setOptionValue("presolve", master_presolve(instance, instance.eligible))
         load_highs(self.highs, instance, reach=False,
-                   extra_columns=(np.array([points]), np.zeros(1), np.ones(1)))
+                   extra_columns=(points, np.zeros(self.n_theta), np.ones(self.n_theta)))
         self.cost = np.asarray(self.highs.getLp().col_cost_)   # the master's objective
+        self.objective_scale = 1.0   # HiGHS's objective over the model's (scale_objective)
         self.integer = integer_columns(instance, reach=False)
         if len(self.integer):  # the LP phase works on the relaxation
             self._set_integrality(highspy.HighsVarType.kContinuous)
@@ -220,11 +299,15 @@ class _Master:
         self.offered: set[tuple] = set()
         if not instance.required.any():  # no gigafactory at all is a feasible first incumbent
             self.offer(())
-        self.add_cut(np.zeros(self.width) if self.oracle.on_candidates
-                     else instance.required.astype(float))
         start = greedy_portfolio(instance)
         if start is not None:
             self.offer(start)
+        # the first cuts: at the required sites; with one theta per point at the greedy
+        # portfolio instead (a point's cut then holds only the sites nearer than its
+        # nearest member; at no site it would hold them all)
+        self.add_cut(self.portfolio_point(start) if start is not None and self.n_theta > 1
+                     else np.zeros(self.width) if self.oracle.on_candidates
+                     else instance.required.astype(float))
         # before any LP: every term is at most 1 and cost is subtracted, so the sum of the
         # other weights bounds the optimum
         self.bound = sum(getattr(w, term) for term in TERMS if term != "cost")
@@ -236,14 +319,32 @@ class _Master:
         self.highs.setOptionValue("time_limit", max(self.deadline - time.perf_counter(), 0.01))
         run_highs(self.highs)
 
-    def add_cut(self, point: np.ndarray, over=None) -> None:
-        """Add the cut at ``point`` with coefficients on the oracle's columns ``over`` (by
-        default the free ones; the others must be fixed at 0 while the cut stays)."""
-        constant, coefficients = self.oracle.cut(point, self.free if over is None else over)
-        keep = coefficients > 0
-        self.highs.addRow(-self.inf, constant / self.people, int(keep.sum()) + 1,
-                          np.r_[self.theta, self.columns[keep]].astype(np.int32),
-                          np.r_[1.0, -coefficients[keep] / self.people])
+    def add_cut(self, point: np.ndarray, over=None, blocks=None) -> None:
+        """Add the cut of each of ``blocks`` (by default every block with points) at
+        ``point``, with coefficients on the oracle's columns ``over`` (by default the free
+        ones; the others must be fixed at 0 while the cut stays)."""
+        blocks = self.blocks if blocks is None else blocks
+        constants, (at, column, value) = self.oracle.cuts(point, blocks, self.free
+                                                          if over is None else over)
+        keep = value > 0
+        at, column, value = at[keep], column[keep], value[keep]
+        scale = self.scale[blocks]
+        # row b: theta_b - sum_s (value / scale) y_s <= constant / scale, theta first
+        length = np.bincount(at, minlength=len(blocks)) + 1
+        starts = np.cumsum(length) - length
+        index = np.empty(int(length.sum()), np.int32)
+        entries = np.empty(len(index))
+        index[starts], entries[starts] = self.theta + blocks, 1.0
+        position = np.arange(len(at)) + at + 1   # at is sorted: blocks in order
+        index[position], entries[position] = self.columns[column], -value / scale[at]
+        self.highs.addRows(len(blocks), np.full(len(blocks), -self.inf), constants / scale,
+                           len(index), starts.astype(np.int32), index, entries)
+
+    def overstated(self, solution: np.ndarray, point: np.ndarray) -> np.ndarray:
+        """The blocks whose theta in ``solution`` overstates their cover at ``point``."""
+        covered = self.oracle.values(point) / self.scale
+        theta = solution[self.theta:self.theta + self.n_theta]
+        return np.flatnonzero(theta > self._theta_limit(covered))
 
     def point_of(self, solution: np.ndarray) -> np.ndarray:
         """The oracle's columns of a master solution."""
@@ -267,7 +368,7 @@ class _Master:
 
     def _on_solution(self, event) -> None:
         solution = np.array(event.data_out.mip_solution)
-        if len(solution) == self.theta + 1:   # the master's columns (not a sub-MIP's)
+        if len(solution) == self.theta + self.n_theta:   # the master's, not a sub-MIP's
             self.found.append(solution)
 
     def _choose_presolve(self) -> None:
@@ -301,14 +402,37 @@ class _Master:
             self.duals = np.array(solution.row_dual)
             values = np.asarray(solution.col_value)
             point = self.point_of(values)
-            if values[self.theta] <= self._theta_limit(self.oracle.value(point) / self.people):
+            blocks = self.overstated(values, point)
+            if not len(blocks):
                 return
-            self.add_cut(point)
+            self.add_cut(point, blocks=blocks)
 
     @staticmethod
     def _theta_limit(share: float) -> float:
         """The largest theta that does not overstate a covered ``share``."""
         return share * (1 + CUT_TOLERANCE) + 1e-12
+
+    def scale_objective(self) -> None:
+        """Before the MIP phase of a many-theta master: scale its objective so that the gap
+        between the LP bound and the best portfolio known is about 1 (never down, at most
+        :data:`MAX_OBJECTIVE_SCALE`: larger factors made HiGHS's answers overstate their
+        objective by more than the cut tolerance).
+
+        HiGHS prunes a node whose bound is within its feasibility tolerance (1e-6) of the
+        incumbent, in the objective's own units: with a far ``access.reference_km`` the
+        latency moves the objective by less between near-optimal portfolios (measured with a
+        theta per town, unscaled: the p-median at 200 sites x 5,000 towns with D = 100,000 km
+        was "proven" 4e-7 below its optimum).
+        """
+        gap = self.bound - self.best_value
+        if self.n_theta == 1 or self.best is None or not gap > 0:
+            return
+        self.objective_scale = min(max(1.0, 1.0 / gap), MAX_OBJECTIVE_SCALE)
+        lp = self.highs.getLp()
+        self.cost = np.asarray(lp.col_cost_) * self.objective_scale
+        self.highs.changeColsCost(len(self.cost), np.arange(len(self.cost), dtype=np.int32),
+                                  self.cost)
+        self.highs.changeObjectiveOffset(lp.offset_ * self.objective_scale)
 
     def make_integer(self) -> None:
         """From the LP phase to the MIP phase."""
@@ -404,21 +528,21 @@ class _Master:
             overstated = self._take(solutions)
             if stop_requested():   # Ctrl-C: the best portfolio so far, with the bound
                 if over is None and model_status != highspy.HighsModelStatus.kOptimal:
-                    self.bound = min(self.bound, float(info.mip_dual_bound))
+                    self.bound = min(self.bound, info.mip_dual_bound / self.objective_scale)
                 return Status.INTERRUPTED, points
             if model_status != highspy.HighsModelStatus.kOptimal:   # stopped by the time limit
                 if over is None:
-                    self.bound = min(self.bound, float(info.mip_dual_bound))
+                    self.bound = min(self.bound, info.mip_dual_bound / self.objective_scale)
                 return Status.TIME_LIMIT, points
-            master_bound = float(info.objective_function_value)
+            master_bound = info.objective_function_value / self.objective_scale
             if over is None:
                 self.bound = min(self.bound, master_bound)
             if relative_gap(self.best_value, master_bound) <= max(self.settings.mip_gap,
                                                                   CUT_TOLERANCE):
                 return Status.OPTIMAL, points
             answer = self.portfolio_point(portfolio(self.instance, solutions[-1]))
-            for point in list(overstated.values()) or [answer]:   # at least at the answer
-                self.add_cut(point, over)
+            for point, blocks in list(overstated.values()) or [(answer, None)]:
+                self.add_cut(point, over, blocks)   # at least at the answer
                 points.append(point)
         return Status.TIME_LIMIT, points
 
@@ -431,11 +555,12 @@ class _Master:
         start = self.best
         if start is not None:
             values = master_columns(self.instance, self.cols, start,
-                                    self.oracle.value(self.portfolio_point(start))
-                                    / self.people)
+                                    self.oracle.values(self.portfolio_point(start))
+                                    / self.scale)
             columns = np.arange(len(values), dtype=np.int32)
             if self.cols.n_access:   # HiGHS completes the access block's columns
-                columns = np.r_[self.integer, self.theta].astype(np.int32)
+                columns = np.r_[self.integer, self.theta + np.arange(self.n_theta)
+                                ].astype(np.int32)
             self.highs.setSolution(len(columns), columns, values[columns])
         self.run()
         info = self.highs.getInfo()
@@ -454,9 +579,9 @@ class _Master:
             if gigafactories in overstated:
                 continue
             point = self.portfolio_point(gigafactories)
-            covered = self.oracle.value(point) / self.people
-            if solution[self.theta] > self._theta_limit(covered):
-                overstated[gigafactories] = point
+            blocks = self.overstated(solution, point)
+            if len(blocks):
+                overstated[gigafactories] = (point, blocks)
             self.offer(gigafactories)
         return overstated
 
@@ -535,16 +660,17 @@ def _best_feasible_site(instance: SelectionInstance, chosen, gain: np.ndarray) -
     return None
 
 
-def master_columns(instance: SelectionInstance, cols, gigafactories, theta: float) -> np.ndarray:
-    """The master's columns at a portfolio, with ``theta`` (the covered share) last: a
-    feasible start for the master MIP.
+def master_columns(instance: SelectionInstance, cols, gigafactories,
+                   theta: np.ndarray) -> np.ndarray:
+    """The master's columns at a portfolio, with ``theta`` (each block's covered share) last:
+    a feasible start for the master MIP.
 
     Columns x (candidates) or, in the compact form, y and the bids u; a member state is
     counted (u) for each of the first p states the portfolio uses; a letter has a home (h)
     where one of its home sites is a member.
     """
     mask = instance.site_mask(gigafactories)
-    values = np.zeros(cols.width + 1)
+    values = np.zeros(cols.width + len(theta))
     if not instance.compact:
         values[:cols.n_candidates] = _candidate_vector(instance, gigafactories)
     values[cols.y:cols.y + cols.n_sites] = mask
@@ -552,7 +678,7 @@ def master_columns(instance: SelectionInstance, cols, gigafactories, theta: floa
                     key=instance.countries.index)[:instance.max_gigafactories]
     values[[cols.u + instance.countries.index(c) for c in states]] = 1.0
     values[cols.h:cols.a] = [float(mask[homes].any()) for homes in instance.letter_homes]
-    values[cols.width] = theta
+    values[cols.width:] = theta
     return values
 
 
