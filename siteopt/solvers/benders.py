@@ -189,20 +189,21 @@ def cut_blocks(instance: SelectionInstance) -> np.ndarray:
     theta per region keeps the cut of one region from lending its slack to another, which one
     theta for all points does not; a theta per point makes each LP of the master slow.
     """
-    levels = instance.level_rows
+    levels = instance.level_rows   # (never with reach rows over candidates)
     block = np.zeros(len(instance.group_sites), np.int64)
-    if levels is None or instance.candidate_reach is not None:
+    if levels is None:
         return block
     data = instance.access
-    key = levels.point
-    if len(np.unique(key)) > MAX_CUT_BLOCKS:
-        points = data.populated[key]
+    standing, region = np.unique(levels.point, return_inverse=True)
+    if len(standing) > MAX_CUT_BLOCKS:
+        points = data.populated[levels.point]
         side = int(math.sqrt(MAX_CUT_BLOCKS))
         cell = [np.minimum(((v - v.min()) / max(np.ptp(v), 1e-9) * side).astype(np.int64),
                            side - 1)
-                for v in (np.asarray(data.point_lat)[points], np.asarray(data.point_lon)[points])]
-        key = cell[0] * side + cell[1]
-    block[data.level_offset:] = 1 + np.unique(key, return_inverse=True)[1].ravel()
+                for v in (np.asarray(data.point_lat)[points],
+                          np.asarray(data.point_lon)[points])]
+        region = np.unique(cell[0] * side + cell[1], return_inverse=True)[1]
+    block[data.level_offset:] = 1 + region.ravel()
     return block
 
 
@@ -302,8 +303,8 @@ class _Master:
         start = greedy_portfolio(instance)
         if start is not None:
             self.offer(start)
-        # the first cuts: at the required sites; with one theta per point at the greedy
-        # portfolio instead (a point's cut then holds only the sites nearer than its
+        # the first cuts: at the required sites; with a theta per region at the greedy
+        # portfolio instead (a place's cut then holds only the sites nearer than its
         # nearest member; at no site it would hold them all)
         self.add_cut(self.portfolio_point(start) if start is not None and self.n_theta > 1
                      else np.zeros(self.width) if self.oracle.on_candidates
@@ -415,8 +416,8 @@ class _Master:
     def scale_objective(self) -> None:
         """Before the MIP phase of a many-theta master: scale its objective so that the gap
         between the LP bound and the best portfolio known is about 1 (never down, at most
-        :data:`MAX_OBJECTIVE_SCALE`: larger factors made HiGHS's answers overstate their
-        objective by more than the cut tolerance).
+        :data:`MAX_OBJECTIVE_SCALE`: with 1e6, applied to every master, a fairness example
+        never closed its gap within its time limit).
 
         HiGHS prunes a node whose bound is within its feasibility tolerance (1e-6) of the
         incumbent, in the objective's own units: with a far ``access.reference_km`` the
