@@ -664,6 +664,8 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     given = _candidates_of(instance, None if start is None else start.portfolio)
     root_bound, pi, lam = root_multipliers(model, p, budget_eur, power, start=start)
     model = _in_search_order(model, pi, lam)
+    if model.access is not None:   # W, B and F are outside the multipliers' bound
+        root_bound += model.access.ceiling(group_starts(model.group))
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
     search.best_value = instance.objective_floor   # only portfolios above it count
     reach = None if model.access is None else model.access.root()

@@ -115,6 +115,16 @@ class AccessOptions:
         return (np.minimum(nearest[None, :], self.distance[options]),
                 count[None, :] + self.within[options])
 
+    def ceiling(self, starts: np.ndarray) -> float:
+        """The weighted W + B + F with every option of every group (``starts``: each group's
+        first row) chosen at once: no portfolio scores more (-inf when even that breaks an
+        ``access`` limit)."""
+        if len(starts) == 0:
+            return float(self.scores(*(a[None, :] for a in self.root()))[0])
+        nearest = self.distance.min(axis=0)
+        count = np.logical_or.reduceat(self.within, starts, axis=0).sum(axis=0)
+        return float(self.scores(nearest[None, :], count[None, :])[0])
+
     def best_after(self, allowed: np.ndarray, starts: np.ndarray, position: np.ndarray):
         """Per group position k: the nearest distance and the number of groups within R over
         the allowed options of the groups after k (what every later group could add)."""
