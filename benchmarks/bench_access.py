@@ -10,9 +10,11 @@ p-median speed target (benchmark env only: it has spopt 0.7.0).
    set-covering question, against spopt's MCLP, PMedian, PCenter and LSCP solved with HiGHS.
    The optimal values must agree (covered people, people-weighted km, the largest km, the
    number of facilities); the script stops if not.
-2. Speed: p-median (latency only, p = 5) at (200 sites, 5,000 towns), both end to end from
-   the coordinates (siteopt: groups, level rows, solve; spopt: the distance matrix, the model,
-   HiGHS); median of three runs each, target at least 20x.
+2. Speed: p-median (latency only, p = 5), both end to end from the coordinates (siteopt:
+   groups, level rows, solve; spopt: the distance matrix, the model, HiGHS): at (50 sites,
+   1,000 towns), which spopt proves in seconds (same optimum, ratio), and at the target's
+   (200, 5,000), where spopt's HiGHS gets 20 times siteopt's median (it took over 20 minutes
+   there once): not proven by then means the target (at least 20x) is met.
 3. The shipped data with each access term weighted, and all of them: solver seconds on the
    default path (``auto``), median of three (target under 1 s with every term weighted).
 4. p-center (worst only, p = 5) on generated towns: seconds and peak memory
@@ -25,6 +27,7 @@ import argparse
 import statistics
 import time
 
+import highspy
 import numpy as np
 import pulp
 from spopt.locate import LSCP, MCLP, PCenter, PMedian
@@ -43,6 +46,8 @@ class NotProven(Exception):
 #: D beyond every distance in the box, km: A and W are then the plain p-median and p-center.
 FAR_KM = 100_000.0
 TARGET_RATIO = 20.0
+#: p-median sizes (sites, towns) against spopt: one it proves in seconds, the target's.
+SPEED_SIZES = ((50, 1_000), (200, 5_000))
 
 
 def towns(seed: int, n_sites: int, n_points: int):
@@ -107,10 +112,11 @@ def ours(site, point, people, p, question, radius_km) -> float:
     return float(nearest.max())
 
 
-def theirs(site, point, people, p, question, radius_km) -> float:
-    """spopt's optimal value of ``question``."""
+def theirs(site, point, people, p, question, radius_km,
+           time_limit_s: float | None = None) -> float | None:
+    """spopt's optimal value of ``question`` (None: HiGHS not done within ``time_limit_s``)."""
     cost = distances(site, point)
-    solver = pulp.HiGHS(msg=False)
+    solver = pulp.HiGHS(msg=False, timeLimit=time_limit_s)
     if question == "mclp":
         model = MCLP.from_cost_matrix(cost, people, radius_km, p_facilities=p).solve(solver)
     elif question == "p-median":
@@ -119,6 +125,8 @@ def theirs(site, point, people, p, question, radius_km) -> float:
         model = PCenter.from_cost_matrix(cost, p_facilities=p).solve(solver)
     else:
         model = LSCP.from_cost_matrix(cost, radius_km).solve(solver)
+    if model.problem.solverModel.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
     return float(pulp.value(model.problem.objective))
 
 
@@ -136,29 +144,49 @@ def equality(seeds) -> None:
             print(f"seed {seed} {question:8s}: siteopt = spopt = {a:,.3f}", flush=True)
 
 
+def timed(function, *args):
+    """``function(*args)`` and its wall-clock seconds."""
+    start = time.perf_counter()
+    value = function(*args)
+    return value, time.perf_counter() - start
+
+
 def speed(runs: int = 3) -> None:
-    site, point, people = towns(0, 200, 5_000)
-    mine, others = [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        try:
-            value = ours(site, point, people, 5, "p-median", 300.0)
-        except NotProven as stopped:
-            print(f"p-median (200 sites, 5,000 towns, p 5): {stopped} "
-                  f"({time.perf_counter() - start:.0f} s with building): target MISSED",
-                  flush=True)
-            return
-        mine.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        other = theirs(site, point, people, 5, "p-median", 300.0)
-        others.append(time.perf_counter() - start)
-        if abs(value - other) > 1e-6 * other:
-            raise SystemExit(f"p-median at (200, 5,000): siteopt {value!r}, spopt {other!r}")
-    ratio = statistics.median(others) / statistics.median(mine)
-    print(f"p-median (200 sites, 5,000 towns, p 5): siteopt {statistics.median(mine):.2f} s, "
-          f"spopt PMedian {statistics.median(others):.2f} s (medians of {runs}), same optimum "
-          f"({value:,.0f} person-km): {ratio:.1f}x (target >= {TARGET_RATIO:g}x) "
-          f"{'met' if ratio >= TARGET_RATIO else 'MISSED'}", flush=True)
+    """p-median (p 5) against spopt's PMedian: at a size spopt solves (same optimum, ratio),
+    then at the target's (200 sites, 5,000 towns), spopt given TARGET_RATIO times siteopt's
+    median for its solve (its model built first, not counted against it)."""
+    for n_sites, n_towns in SPEED_SIZES:
+        site, point, people = towns(0, n_sites, n_towns)
+        mine, others, value, other = [], [], None, None
+        for _ in range(runs):
+            try:
+                value, seconds = timed(ours, site, point, people, 5, "p-median", 300.0)
+            except NotProven as stopped:
+                print(f"p-median ({n_sites:,} sites, {n_towns:,} towns, p 5): {stopped}: target "
+                      "MISSED", flush=True)
+                return
+            mine.append(seconds)
+        cap = TARGET_RATIO * statistics.median(mine)
+        for _ in range(runs if (n_sites, n_towns) != SPEED_SIZES[-1] else 1):
+            other, seconds = timed(theirs, site, point, people, 5, "p-median", 300.0, cap)
+            others.append(seconds)
+            if other is None:
+                break
+            if abs(value - other) > 1e-6 * other:
+                raise SystemExit(f"p-median at ({n_sites}, {n_towns}): siteopt {value!r}, "
+                                 f"spopt {other!r}")
+        size = f"p-median ({n_sites:,} sites, {n_towns:,} towns, p 5): siteopt " \
+               f"{statistics.median(mine):.2f} s (median of {runs})"
+        if other is None:
+            print(f"{size}; spopt PMedian not proven within {cap:.0f} s of HiGHS "
+                  f"({TARGET_RATIO:g}x siteopt's; {seconds:.0f} s with building its model): at "
+                  f"least {TARGET_RATIO:g}x, target met; optimum compared at the smaller "
+                  f"size", flush=True)
+            continue
+        ratio = statistics.median(others) / statistics.median(mine)
+        print(f"{size}, spopt PMedian {statistics.median(others):.2f} s, same optimum "
+              f"({value:,.0f} person-km): {ratio:.1f}x (target >= {TARGET_RATIO:g}x at "
+              f"(200, 5,000)){' met' if ratio >= TARGET_RATIO else ''}", flush=True)
 
 
 #: The access questions on the shipped data (model keys changed from the default model).

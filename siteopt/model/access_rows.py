@@ -513,7 +513,9 @@ def _worst_rows(build: _Builder, instance) -> None:
 
 def _backup_rows(build: _Builder, instance) -> None:
     """b_g <= (gigafactories with a member within R of group g) - v_g, v_g at least each of
-    them: b_g is at most the count less one (0 without any), all columns continuous."""
+    them: b_g is at most the count less one (0 without any), all columns continuous; and
+    b_g <= half the count, which no integer point needs but which cuts the relaxation where
+    several gigafactories reach g in part (backup alone on the shipped data: 27.9 -> 25.1 s)."""
     total = instance.total_population
     population = np.asarray(instance.group_population, float)
     country = np.asarray(instance.site_country)
@@ -540,6 +542,8 @@ def _backup_rows(build: _Builder, instance) -> None:
         v = build.column("", 0.0, 1.0, f"backup_any_{g}")
         build.row(np.r_[OWN, OWN, families], np.r_[b, v, counted],
                   np.r_[1.0, 1.0, -np.ones(len(counted))], -math.inf, 0.0, f"backup_{g}")
+        build.row(np.r_[OWN, families], np.r_[b, counted],
+                  np.r_[1.0, -0.5 * np.ones(len(counted))], -math.inf, 0.0, f"backup_half_{g}")
         for k, (family, column) in enumerate(zip(families.tolist(), counted.tolist())):
             build.row(np.array([family, OWN]), np.array([column, v]), np.array([1.0, -1.0]),
                       -math.inf, 0.0, f"backup_any_{g}_{k}")
