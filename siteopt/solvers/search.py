@@ -405,12 +405,14 @@ class _Search:
         complete = allowed & (model.sites[:, missing].all(axis=1) if has_missing else True)
         access = model.access
         score = np.zeros(len(child_value))
+        backup_now, backup_credit = 0.0, np.zeros(len(child_value))   # B's bound
         if access is not None:   # W, B, F of every allowed child, exactly
             kids = np.flatnonzero(allowed)
             kid_nearest, kid_count = access.children(*reach, kids)
             score[kids] = access.scores(kid_nearest, kid_count)
             kid_of = np.full(len(child_value), -1)
             kid_of[kids] = np.arange(len(kids))
+            backup_now, backup_credit[kids] = access.backup_credits(reach[1], kids)
         if complete.any():
             options = np.flatnonzero(complete)
             self._improve(child_value[options] + score[options],
@@ -428,7 +430,7 @@ class _Search:
         slots = instance.max_gigafactories - len(chosen) - 1
         if slots <= 0:
             return
-        bracket = np.where(allowed, covered_pi + model.value, -np.inf)[None, :] \
+        bracket = np.where(allowed, covered_pi + model.value + backup_credit, -np.inf)[None, :] \
             - self.lambdas[:, None] * model.capex_eur[None, :]
         group_max = np.maximum(np.maximum.reduceat(bracket, self.starts, axis=1), 0.0)
         after = group_max[:, None, :] * self.later[None, :, :]
@@ -444,13 +446,13 @@ class _Search:
         # first with the weight this node leaves beyond pi (no less than any child leaves)
         beyond = excess.sum()
         bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
-                                        + rest).min(axis=0)
-        if access is not None:   # every later group's options at once: no completion does more
+                                        + rest).min(axis=0) + backup_now + backup_credit
+        if access is not None:   # W and F: every later group's options at once
             after_distance, after_count = access.best_after(allowed, self.starts, self.position)
             at = self.position[kids]
             ceiling = np.zeros(len(child_value))
             ceiling[kids] = access.scores(np.minimum(kid_nearest, after_distance[at]),
-                                          kid_count + after_count[at])
+                                          kid_count + after_count[at], backup=False)
             bound += ceiling
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
@@ -466,7 +468,8 @@ class _Search:
             self._last_level(chosen, order, allowed, child_value, left, budget_eur, power_mw,
                              pairs, None if access is None else (
                                  kid_nearest[kid_of[order]], kid_count[kid_of[order]],
-                                 ceiling[order]))
+                                 ceiling[order] + backup_now + backup_credit[order],
+                                 backup_credit))
             return
         for option in order:
             if bound[option] < self.best_value - NEAR_OPTIMAL:
@@ -527,9 +530,11 @@ class _Search:
         :meth:`~siteopt.solvers.search_chance.ChanceRule.fitting_pairs` gives them).
 
         ``reach`` holds, with W, B, F or an ``access`` limit, the children's branch states
-        (nearest distances and counts, one row per child) and the most those terms can add to
-        each child's completions: only the (child, last option) pairs that bound lets reach
-        the best have their W + B + F computed, exactly, a block at a time."""
+        (nearest distances and counts, one row per child), the most those terms can add to
+        each child's completions but B's credit for the last option, and that credit per
+        option (:meth:`~siteopt.solvers.search_access.AccessOptions.backup_credits` at the
+        parent's state): only the (child, last option) pairs that bound lets reach the best
+        have their W + B + F computed, exactly, a block at a time."""
         if len(children) == 0:
             return
         self.nodes += len(children)
@@ -551,8 +556,9 @@ class _Search:
             lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
             values = total[lasts, kids]
         else:
-            nearest, count, ceiling = reach
-            lasts, kids = np.nonzero(total + ceiling[None, :] >= self.best_value - NEAR_OPTIMAL)
+            nearest, count, ceiling, backup_credit = reach
+            lasts, kids = np.nonzero(total + ceiling[None, :] + backup_credit[options][:, None]
+                                     >= self.best_value - NEAR_OPTIMAL)
             values = total[lasts, kids] + self._pair_scores(nearest, count, options, lasts, kids)
         self._improve(values,
                       lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))

@@ -7,7 +7,11 @@ member within R; a child's W, B and F follow exactly (as
 :func:`~siteopt.model.access_rows.access_terms` computes them). All three only grow when
 gigafactories are added, so a child's completions score at most what it would score with
 *every* option of every later group (at most one per group is chosen, so at most one more
-gigafactory per such group within R): that is the bound added to the search's own. The same
+gigafactory per such group within R): that is the bound on W and F added to the search's own.
+B's bound is sharper and additive (:meth:`AccessOptions.backup_credits`): each option is
+credited the share of the points it would give a second gigafactory within R, and half the
+share of those with none yet; the search adds those credits to its options' gains, so its
+bound on a completion takes at most as many of them as gigafactories are left. The same
 optimism prunes a branch that cannot meet ``access.max_km`` or ``access.min_country_share``
 even so.
 """
@@ -92,10 +96,11 @@ class AccessOptions:
         n = self.distance.shape[1]
         return np.full(n, np.inf), np.zeros(n, dtype=np.int64)
 
-    def scores(self, nearest: np.ndarray, count: np.ndarray) -> np.ndarray:
+    def scores(self, nearest: np.ndarray, count: np.ndarray, backup: bool = True) -> np.ndarray:
         """The weighted W + B + F of branch states (rows), -inf where an ``access`` limit is
-        broken."""
+        broken (W + F only when not ``backup``)."""
         w_worst, w_backup, w_fairness = self.weights
+        w_backup = w_backup if backup else 0.0
         capped = np.minimum(nearest, self.reference_km)
         worst = (1.0 - capped[:, self.worst].max(axis=1) / self.reference_km
                  if self.worst.any() else np.zeros(len(nearest)))
@@ -124,6 +129,26 @@ class AccessOptions:
         nearest = self.distance.min(axis=0)
         count = np.logical_or.reduceat(self.within, starts, axis=0).sum(axis=0)
         return float(self.scores(nearest[None, :], count[None, :])[0])
+
+    def backup_credits(self, count: np.ndarray,
+                       options: np.ndarray) -> tuple[float, np.ndarray]:
+        """A bound on B after adding options to a branch state (``count`` per point): B of
+        the state, and per option of ``options`` its credit; B after adding any set of them
+        is at most B of the state plus their credits.
+
+        An option is credited the share (times B's weight) of the points it reaches that
+        have one gigafactory within R, and half the share of those that have none: such a
+        point needs two new gigafactories within R, each credited half. This is the
+        relaxation :math:`b_d \\le \\min(1, n_d / 2)` of the count :math:`n_d` of
+        gigafactories within R of point d, the least concave bound on :math:`[n_d \\ge 2]`.
+        """
+        w_backup = self.weights[1]
+        now = w_backup * float(self.share @ (count >= 2))
+        if w_backup == 0:
+            return now, np.zeros(len(options))
+        credit = w_backup * self.share * np.where(count == 1, 1.0, np.where(count == 0, 0.5,
+                                                                              0.0))
+        return now, self.within[options] @ credit
 
     def best_after(self, allowed: np.ndarray, starts: np.ndarray, position: np.ndarray):
         """Per group position k: the nearest distance and the number of groups within R over
