@@ -16,7 +16,7 @@ from siteopt.solvers.outcome import Status
 from siteopt.solvers.search import search_optimum
 from siteopt.terms import TERMS
 from tests.instances import (ACCESS_SWITCHES, access_values, brute_force, every_portfolio,
-                             portfolio_value, random_access_instance)
+                             feasible_portfolios, portfolio_value, random_access_instance)
 from tests.test_model import solve
 
 #: Every path.
@@ -268,6 +268,40 @@ def test_the_search_over_radii_stops_at_the_time_limit_with_its_best_and_a_bound
         portfolio_value(instance, stopped.gigafactories), abs=1e-9)
 
 
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6),
+       n_points=st.integers(2, 30))
+def test_a_tie_solve_over_radii_starts_at_the_optimum(seed, n_sites, n_points):
+    """With the optimum's sites excluded, the search over radii told the optimum's farthest
+    place still proves the best of the other portfolios (brute force), asking that radius
+    first when it is one of the radii."""
+    from siteopt.model import site_set
+
+    instance = _worst_alone(seed, n_sites, n_points)
+    first = radius.solve_by_radius(instance, Solver(), _direct)
+    data = instance.access
+    farthest = data.nearest_km(np.flatnonzero(first.selected), data.populated).max(
+        initial=0.0)
+    excluded = instance.excluding([site_set(first.gigafactories)])
+    asked = []
+
+    def recorded(limited, settings_):
+        asked.append(limited.access.max_km)
+        return _direct(limited, settings_)
+
+    hinted = radius.solve_by_radius(excluded, Solver(), recorded, at_least_km=farthest)
+    others = [value for value, portfolio in feasible_portfolios(instance)
+              if site_set(portfolio) != site_set(first.gigafactories)]
+    if not others:
+        assert hinted.status == Status.INFEASIBLE
+        return
+    assert hinted.status == Status.OPTIMAL
+    assert hinted.objective == pytest.approx(max(others), abs=1e-9)
+    assert site_set(hinted.gigafactories) != site_set(first.gigafactories)
+    assert all(r == 0 or r >= farthest - 1e-5 for r in asked)
+
+
 def _direct(limited, settings_):
     from siteopt.solvers.direct import solve_direct
 
@@ -305,7 +339,6 @@ def test_the_mean_distance_is_exact_with_a_far_reference_distance(method, max_bl
     from unittest import mock
 
     from siteopt.solvers import benders
-    from tests.instances import feasible_portfolios
 
     instance = random_access_instance(seed, n_sites, n_points, ("latency",),
                                       reference_km=1e5)

@@ -19,6 +19,8 @@ import dataclasses
 import math
 import time
 
+import numpy as np
+
 from siteopt.config import Solver
 from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred
@@ -98,6 +100,9 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     with deferred():   # Ctrl-C stops the solver, which returns its best portfolio
         outcome, method = _solve_once(instance, settings, timings, method, start)
         build = timings.get("build", 0.0)
+        # a solve with exclusions cannot bring every place nearer than the optimum does
+        farthest = (_farthest_km(instance, outcome) if outcome.status == Status.OPTIMAL
+                    else None)
 
         def again(excluded):
             # a start helps HiGHS, not the search, nor the radii's feasibility solves
@@ -107,7 +112,8 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
             left = settings.time_limit_s - (time.perf_counter() - began)
             try:
                 return _solve_once(excluded, dataclasses.replace(settings, time_limit_s=max(
-                    left, 0.01)), timings, method, outcome.next_start, incumbent)[0]
+                    left, 0.01)), timings, method, outcome.next_start, incumbent,
+                    farthest)[0]
             except TimeLimitError:
                 return no_solution(Status.TIME_LIMIT, len(instance.site_ids), max(left, 0.0),
                                    outcome.solver)
@@ -148,17 +154,32 @@ def _with_count(instance, count: int):
     return dataclasses.replace(instance, max_gigafactories=count)
 
 
+def _farthest_km(instance, outcome) -> float | None:
+    """The distance from the farthest populated place to the nearest member site of
+    ``outcome``'s portfolio, km, when the search over radii answers ``instance`` (else None)."""
+    from siteopt.solvers import radius
+
+    if not radius.applies(instance):
+        return None
+    data = instance.access
+    return float(data.nearest_km(np.flatnonzero(outcome.selected), data.populated).max(
+        initial=0.0))
+
+
 def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
-                incumbent=None):
+                incumbent=None, at_least_km: float | None = None):
     """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
     a feasible portfolio the HiGHS paths start from. With the worst-served term, every path
-    adds the points a few at a time (:mod:`~siteopt.solvers.worst`)."""
+    adds the points a few at a time (:mod:`~siteopt.solvers.worst`). ``at_least_km``: the
+    farthest place of the optimum of the same question without ``instance``'s exclusions
+    (km; no portfolio of ``instance`` brings every place nearer), where the search over radii
+    starts."""
     from siteopt.solvers import radius
     from siteopt.solvers.worst import needs_points, solve_adding_points
 
     if method in ("direct", "benders") and radius.applies(instance):
         return radius.solve_by_radius(instance, settings, lambda limited, within: _solve_path(
-            limited, within, timings, "direct", start)[0]), method
+            limited, within, timings, "direct", start)[0], at_least_km), method
     if needs_points(instance):
         methods = []
 

@@ -50,7 +50,7 @@ def applies(instance) -> bool:
             and instance.objective_floor == -math.inf)
 
 
-def solve_by_radius(instance, settings, solve):
+def solve_by_radius(instance, settings, solve, at_least_km: float | None = None):
     """The proven optimum of ``instance`` (:func:`applies`) by the search over radii.
 
     Parameters
@@ -60,6 +60,11 @@ def solve_by_radius(instance, settings, solve):
         Its ``time_limit_s`` covers every feasibility solve.
     solve : callable
         ``solve(instance, settings) -> SolverOutcome``: one HiGHS solve.
+    at_least_km : float, optional
+        A distance, km, no portfolio brings every place nearer than (up to
+        :data:`~siteopt.geometry.DISTANCE_TOLERANCE_KM`): the optimum of the same question
+        before the exclusions of a tie solve. The radii below are not asked, and the first
+        radius asked is the least one above (a tie is then found at once).
 
     Returns
     -------
@@ -92,6 +97,9 @@ def solve_by_radius(instance, settings, solve):
         return dataclasses.replace(first, seconds=time.perf_counter() - began, solves=solves)
     best = last = first
     too_small = -math.inf   # the largest radius no portfolio reaches
+    lowest_first = at_least_km is not None   # until the least radius is proven too small
+    if lowest_first:
+        too_small = at_least_km - 2 * DISTANCE_TOLERANCE_KM
     # radii from here on need not be asked: the farthest place of the best portfolio so far
     reached = float(data.nearest_km(np.flatnonzero(first.selected), data.populated).max(
         initial=0.0))
@@ -99,10 +107,10 @@ def solve_by_radius(instance, settings, solve):
         radii = _radii(data, points, too_small, min(reached, reference))
         if not len(radii):
             break
-        radius = float(radii[len(radii) // 2])
+        radius = float(radii[0 if lowest_first else len(radii) // 2])
         last = ask(radius)
         if last.status == Status.INFEASIBLE:
-            too_small = radius
+            too_small, lowest_first = radius, False
             continue
         if last.status != Status.OPTIMAL:
             break
