@@ -274,8 +274,8 @@ def test_the_search_over_radii_stops_at_the_time_limit_with_its_best_and_a_bound
        n_points=st.integers(2, 30))
 def test_a_tie_solve_over_radii_starts_at_the_optimum(seed, n_sites, n_points):
     """With the optimum's sites excluded, the search over radii told the optimum's farthest
-    place still proves the best of the other portfolios (brute force), asking that radius
-    first when it is one of the radii."""
+    place still proves the best of the other portfolios (brute force), asking no radius
+    below it; with the optimum's value as a floor it finds a tie or proves there is none."""
     from siteopt.model import site_set
 
     instance = _worst_alone(seed, n_sites, n_points)
@@ -299,6 +299,15 @@ def test_a_tie_solve_over_radii_starts_at_the_optimum(seed, n_sites, n_points):
     assert hinted.status == Status.OPTIMAL
     assert hinted.objective == pytest.approx(max(others), abs=1e-9)
     assert site_set(hinted.gigafactories) != site_set(first.gigafactories)
+    # with the optimum as a floor (a tie solve without the runner-up): a tie or nothing
+    floored = radius.solve_by_radius(
+        instance.excluding([site_set(first.gigafactories)], floor=first.objective - 1e-9),
+        Solver(), _direct, at_least_km=farthest)
+    if max(others) >= first.objective - 1e-9:
+        assert floored.status == Status.OPTIMAL
+        assert floored.objective == pytest.approx(first.objective, abs=1e-9)
+    else:
+        assert floored.status == Status.INFEASIBLE
     assert all(r == 0 or r >= farthest - 1e-5 for r in asked)
 
 
@@ -363,3 +372,38 @@ def test_the_mean_distance_is_exact_with_a_far_reference_distance(method, max_bl
     # a theta per point that stands for level rows, or per cell of the 2 x 2 grid
     standing = len(np.unique(instance.level_rows.point))
     assert blocks.max() == standing if standing <= max_blocks else 2 <= blocks.max() <= 4
+
+
+@pytest.mark.parametrize("offset_km", [10.0, 0.05])
+def test_the_nearest_site_by_dot_products_is_the_nearest_great_circle(monkeypatch, offset_km):
+    """Beyond the cached distances the nearest site is picked, and the towns beyond a
+    distance found, by dot products: the same as by great-circle distance, also when a second
+    site is 1 mm farther (each town has one site ``offset_km`` north and one ``offset_km`` +
+    1 mm south, plus random sites elsewhere) and at distances within 20 m of ``offset_km``
+    (at 50 m, dot products 1e-13 apart are 80 m apart)."""
+    from siteopt.geometry import EARTH_RADIUS_KM, haversine_km
+    from siteopt.model import access_rows
+
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(38, 58, 200), rng.uniform(-8, 25, 200)
+    km_per_degree = EARTH_RADIUS_KM * np.pi / 180   # along a meridian
+    step = offset_km / km_per_degree
+    site_lat = np.r_[lat + step, lat - step - 1e-6 / km_per_degree, rng.uniform(38, 58, 50)]
+    site_lon = np.r_[lon, lon, rng.uniform(-8, 25, 50)]
+    data = dataclasses.replace(
+        random_access_instance(0, 3, 5, ("worst",)).access, point_lat=lat, point_lon=lon,
+        point_people=np.ones(200), point_state=np.zeros(200, np.int64),
+        point_group=np.full(200, -1), point_ids=tuple(map(str, range(200))),
+        site_lat=site_lat, site_lon=site_lon, eligible=np.ones(len(site_lat), bool),
+        _cache={})   # not the cached instance's distances
+    every = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :])
+    monkeypatch.setattr(access_rows, "CACHED_DISTANCES", 0)
+    for sites in (np.arange(len(site_lat)), np.arange(200, 450), np.array([3, 250])):
+        nearest = data.nearest_km(sites)
+        np.testing.assert_allclose(nearest, every[:, sites].min(axis=1), rtol=0, atol=1e-9)
+        for km in (offset_km - 2e-5, offset_km - 1e-7, offset_km + 5e-7, offset_km + 2e-6,
+                   5.0, 80.0):
+            far, far_km = data.farther_than(sites, km, np.arange(200))
+            expected = np.flatnonzero(every[:, sites].min(axis=1) > km + 1e-6)
+            np.testing.assert_array_equal(far, expected)
+            np.testing.assert_allclose(far_km, every[far][:, sites].min(axis=1), atol=1e-9)

@@ -59,7 +59,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.geometry import (DISTANCE_TOLERANCE_KM, DOT_MARGIN, chord_length, haversine_km,
+                              unit_vectors)
 
 #: Point-site distances computed at once (8 bytes each: 32 MB).
 BLOCK_PAIRS = 4_000_000
@@ -196,17 +197,66 @@ class AccessData:
 
     def nearest_km(self, sites, points: np.ndarray | None = None) -> np.ndarray:
         """Per point (all, or ``points``): the distance to the nearest of ``sites``, km
-        (inf without sites)."""
+        (inf without sites).
+
+        Beyond :data:`CACHED_DISTANCES` pairs the nearest site is found by the largest dot
+        product of unit vectors (one matrix product), and the great-circle distance is
+        computed only for the sites whose dot product is within
+        :data:`~siteopt.geometry.DOT_MARGIN` of it: the least of those is the least of all
+        (1,000,000 points x 1,000 sites: 31 s of distances -> about 3 s)."""
         points = np.arange(len(self.point_lat)) if points is None else points
         sites = np.asarray(sites, np.int64)
         if not len(sites):
             return np.full(len(points), np.inf)
         out = np.empty(len(points))
         step = max(1, BLOCK_PAIRS // len(sites))
+        cached = len(self.point_lat) * len(self.site_lat) <= CACHED_DISTANCES
         for start in range(0, len(points), step):
             part = points[start:start + step]
-            out[start:start + step] = self.distances(part, sites).min(axis=1)
+            out[start:start + step] = (self.distances(part, sites).min(axis=1) if cached
+                                       else self._nearest_by_dot(part, sites))
         return out
+
+    def farther_than(self, sites, km: float, points: np.ndarray) -> tuple[np.ndarray,
+                                                                        np.ndarray]:
+        """The points of ``points`` farther than ``km`` (and
+        :data:`~siteopt.geometry.DISTANCE_TOLERANCE_KM`) from every one of ``sites``: their
+        positions in ``points`` and their distances to the nearest site, km. Beyond
+        :data:`CACHED_DISTANCES` pairs, the points whose largest dot product of unit vectors
+        shows them within ``km`` (by more than :data:`~siteopt.geometry.DOT_MARGIN`) are
+        left out before any distance is computed."""
+        sites = np.asarray(sites, np.int64)
+        candidates = np.arange(len(points))
+        if len(sites) and len(self.point_lat) * len(self.site_lat) > CACHED_DISTANCES:
+            point_xyz, site_xyz = self._unit_vectors()
+            within = 1.0 - chord_length(km) ** 2 / 2   # the dot product at km
+            step = max(1, BLOCK_PAIRS // len(sites))
+            largest = np.concatenate([
+                (point_xyz[points[start:start + step]] @ site_xyz[sites].T).max(axis=1)
+                for start in range(0, len(points), step)]) if len(points) else np.empty(0)
+            candidates = np.flatnonzero(largest < within + DOT_MARGIN)
+        nearest = self.nearest_km(sites, points[candidates])
+        far = nearest > km + DISTANCE_TOLERANCE_KM
+        return candidates[far], nearest[far]
+
+    def _unit_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The points' and the sites' unit vectors (cached)."""
+        if "unit vectors" not in self._cache:
+            self._cache["unit vectors"] = (unit_vectors(self.point_lat, self.point_lon),
+                                           unit_vectors(self.site_lat, self.site_lon))
+        return self._cache["unit vectors"]
+
+    def _nearest_by_dot(self, points: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """:meth:`nearest_km` for one block of points."""
+        point_xyz, site_xyz = self._unit_vectors()
+        dot = point_xyz[points] @ site_xyz[sites].T
+        rows, columns = np.nonzero(dot >= dot.max(axis=1, keepdims=True) - DOT_MARGIN)
+        km = haversine_km(np.asarray(self.point_lat, float)[points[rows]],
+                          np.asarray(self.point_lon, float)[points[rows]],
+                          np.asarray(self.site_lat, float)[sites[columns]],
+                          np.asarray(self.site_lon, float)[sites[columns]])
+        # rows ascend, each point at least once (its largest dot product)
+        return np.minimum.reduceat(km, np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]))
 
     @property
     def model_levels(self) -> LevelRows | None:

@@ -118,7 +118,8 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
                 return no_solution(Status.TIME_LIMIT, len(instance.site_ids), max(left, 0.0),
                                    outcome.solver)
 
-        outcome = settle(instance, outcome, again, runner_up, floor_helps=method == "search")
+        outcome = settle(instance, outcome, again, runner_up,
+                         floor_helps=method == "search" or applies(instance))
     timings["build"], timings["solve"] = build, outcome.seconds
     return outcome, method
 

@@ -46,8 +46,19 @@ def applies(instance) -> bool:
     the question this module answers."""
     weights = instance.weights
     return (needs_points(instance) and instance.access.only_worst(weights)
-            and all(getattr(weights, term) == 0 for term in TERMS if term != "worst")
-            and instance.objective_floor == -math.inf)
+            and all(getattr(weights, term) == 0 for term in TERMS if term != "worst"))
+
+
+def floor_km(instance) -> float:
+    """The farthest a place may be from the nearest member site for W to reach the
+    instance's objective floor, km (inf without a floor or with one W always reaches, -inf
+    with one it never does)."""
+    floor, weight = instance.objective_floor, instance.weights.worst
+    if floor <= 0:
+        return math.inf
+    if floor > weight:
+        return -math.inf
+    return instance.access.reference_km * (1.0 - floor / weight)
 
 
 def solve_by_radius(instance, settings, solve, at_least_km: float | None = None):
@@ -71,7 +82,9 @@ def solve_by_radius(instance, settings, solve, at_least_km: float | None = None)
     SolverOutcome
         The portfolio with the nearest farthest place, its objective and bound for
         ``instance``; ``solves`` counts the feasibility solves. A time limit returns the best
-        portfolio found, with the bound the radii proven too small give.
+        portfolio found, with the bound the radii proven too small give. With an objective
+        floor (a tie solve) only the radii that reach it are asked: none reached is
+        infeasible.
     """
     data = instance.access
     reference = data.reference_km
@@ -92,17 +105,22 @@ def solve_by_radius(instance, settings, solve, at_least_km: float | None = None)
                 raise
             return no_solution(Status.TIME_LIMIT, len(instance.site_ids), left, "highs")
 
-    first = ask(0.0)   # any portfolio that keeps the rules
-    if first.status != Status.OPTIMAL:
-        return dataclasses.replace(first, seconds=time.perf_counter() - began, solves=solves)
-    best = last = first
+    cap = floor_km(instance)
+    if cap < math.inf:   # radii beyond the floor's need not be asked
+        best, last, reached = None, None, cap + DISTANCE_TOLERANCE_KM
+    else:
+        first = ask(0.0)   # any portfolio that keeps the rules
+        if first.status != Status.OPTIMAL:
+            return dataclasses.replace(first, seconds=time.perf_counter() - began,
+                                       solves=solves)
+        best = last = first
+        # radii from here on need not be asked: the farthest place of the best portfolio
+        reached = float(data.nearest_km(np.flatnonzero(first.selected), data.populated).max(
+            initial=0.0))
     too_small = -math.inf   # the largest radius no portfolio reaches
     lowest_first = at_least_km is not None   # until the least radius is proven too small
     if lowest_first:
         too_small = at_least_km - 2 * DISTANCE_TOLERANCE_KM
-    # radii from here on need not be asked: the farthest place of the best portfolio so far
-    reached = float(data.nearest_km(np.flatnonzero(first.selected), data.populated).max(
-        initial=0.0))
     while True:
         radii = _radii(data, points, too_small, min(reached, reference))
         if not len(radii):
@@ -114,17 +132,21 @@ def solve_by_radius(instance, settings, solve, at_least_km: float | None = None)
             continue
         if last.status != Status.OPTIMAL:
             break
-        nearest = data.nearest_km(np.flatnonzero(last.selected), data.populated)
-        beyond = nearest > max(radius, DISTANCE_TOLERANCE_KM) + DISTANCE_TOLERANCE_KM
-        if not beyond.any():
+        beyond, nearest = data.farther_than(np.flatnonzero(last.selected),
+                                            max(radius, DISTANCE_TOLERANCE_KM), data.populated)
+        if not len(beyond):
             best, reached = last, radius
             continue
-        beyond[points] = False
-        order = np.argsort(-np.where(beyond, nearest, -np.inf), kind="stable")[:ADDED_POINTS]
-        points = np.union1d(points, order[beyond[order]])
+        new = ~np.isin(beyond, points)
+        beyond, nearest = beyond[new], nearest[new]
+        order = np.argsort(-nearest, kind="stable")[:ADDED_POINTS]
+        points = np.union1d(points, beyond[order])
         data.learn_worst_points(points)
+    proven = last is None or last.status in (Status.OPTIMAL, Status.INFEASIBLE)
+    if best is None:   # no radius within the floor's reaches every place
+        return no_solution(Status.INFEASIBLE if proven else last.status,
+                           len(instance.site_ids), time.perf_counter() - began, "highs")
     objective = instance.objective(instance.evaluate(best.gigafactories))
-    proven = last.status in (Status.OPTIMAL, Status.INFEASIBLE)
     bound = objective if proven else instance.weights.worst * (
         1.0 - min(max(too_small, 0.0), reference) / reference)
     return dataclasses.replace(
@@ -147,9 +169,11 @@ def _radii(data: AccessData, points: np.ndarray, above: float, below: float) -> 
 
 
 def _feasibility_skeleton(instance):
-    """``instance`` with no objective and no demand groups: what every radius asks of."""
+    """``instance`` with no objective, no objective floor (the radii keep it) and no demand
+    groups: what every radius asks of."""
     zero = dataclasses.replace(instance.weights, **{term: 0.0 for term in TERMS})
-    return dataclasses.replace(instance, weights=zero, group_population=np.zeros(0),
+    return dataclasses.replace(instance, weights=zero, objective_floor=-math.inf,
+                               group_population=np.zeros(0),
                                group_sites=(), group_coverage=np.zeros(0),
                                group_latency=np.zeros(0), access=None)
 
