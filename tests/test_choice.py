@@ -16,7 +16,8 @@ from siteopt.config import Solver
 from siteopt.errors import ConfigError
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
-from tests.instances import every_portfolio, portfolio_value, random_instance
+from tests.instances import (every_portfolio, portfolio_value, random_access_instance,
+                             random_instance)
 
 
 def best_by_brute_force(base, draws, risk):
@@ -50,6 +51,38 @@ def test_the_robust_choice_equals_brute_force(method, seed, n_sites, n_groups, n
     assert choice.status == Status.OPTIMAL and choice.gap == 0
     assert choice.mean_objective == pytest.approx(best, abs=1e-7)
     assert choice.over_budget <= risk + 1e-12
+
+
+@pytest.mark.parametrize("method", ["extensive", "search"])
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_points=st.integers(1, 12),
+       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.5]),
+       limit=st.sampled_from(["max_km", "min_share"]))
+def test_the_robust_choice_keeps_the_access_limits(method, seed, n_sites, n_points, n_draws,
+                                                    risk, limit):
+    """``access.max_km`` and ``access.min_country_share`` are rules like the others: the
+    choice keeps them on the nominal data (brute force over the portfolios that do)."""
+    base = random_access_instance(seed, n_sites, n_points, (limit,))
+    if method == "search" and not base.compact:
+        base = dataclasses.replace(base, max_bids_per_country=1, cross_border=False)
+    draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
+    best = best_by_brute_force(base, draws, risk)
+    choice = robust_choice(base, draws, risk, Solver(), method)
+    if best is None:
+        assert choice.status == Status.INFEASIBLE
+        return
+    assert choice.status == Status.OPTIMAL and choice.gap == 0
+    assert choice.mean_objective == pytest.approx(best, abs=1e-7)
+    free = dataclasses.replace(base, budget_eur=1e18)
+    assert free.violations(choice.gigafactories) == []
+
+
+def test_the_robust_choice_refuses_the_terms_it_does_not_value_per_draw():
+    base = random_access_instance(1, 4, 10, ("backup",))
+    draws = Draws.sample(base.site_ids, 3, 1, Spread(0.4, 0.3, 0.3))
+    with pytest.raises(ConfigError, match="does not handle weights.worst, backup or fairness"):
+        robust_choice(base, draws, 0.0, Solver(), "auto")
 
 
 @pytest.mark.parametrize("seed", [3, 8, 21])

@@ -131,14 +131,15 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     Raises
     ------
     ConfigError
-        For the terms this does not handle yet (W, B, F, the ``access`` limits), or
-        ``search`` across borders.
+        For the terms this does not handle yet (W, B, F), or ``search`` across borders.
+        The ``access`` limits are rules like the others: kept on the nominal data.
     """
     from siteopt.analysis.robust import evaluate_on_draws
 
-    if base.has_access_rows:
-        raise ConfigError("siteopt robust --choose does not handle weights.worst, backup, "
-                          "fairness or the access limits yet; set them to 0")
+    w = base.weights
+    if base.access is not None and (w.worst > 0 or w.backup > 0 or w.fairness > 0):
+        raise ConfigError("siteopt robust --choose does not handle weights.worst, backup or "
+                          "fairness yet; set them to 0")
     if method == "search" and not base.compact:
         raise ConfigError("the robust choice's search needs one bid per member state with "
                           "every gigafactory in one state; use method 'extensive'")
@@ -156,8 +157,8 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
             raise ConfigError("no draw has a portfolio of its own, so no regret can be "
                               "measured; use the mean criterion")
         if method == "search" and not _regret_search_applies(base):
-            raise ConfigError("the regret search does not take required sites or excluded "
-                              "portfolios; use method 'extensive'")
+            raise ConfigError("the regret search does not take required sites, excluded "
+                              "portfolios or access limits; use method 'extensive'")
         solve = _by_regret_search if method == "search" or (
             method == "auto" and _search_applies(base) and _regret_search_applies(base)) \
             else _by_regret
@@ -202,9 +203,10 @@ def _search_applies(base) -> bool:
 
 
 def _regret_search_applies(base) -> bool:
-    """Whether the regret search keeps every rule of ``base`` by itself: no required site and
-    no excluded portfolio (those go to HiGHS)."""
-    return not np.asarray(base.required, bool).any() and not base.excludes_any
+    """Whether the regret search keeps every rule of ``base`` by itself: no required site, no
+    excluded portfolio and no ``access`` limit (those go to HiGHS)."""
+    return (not np.asarray(base.required, bool).any() and not base.excludes_any
+            and not base.has_access_rows)
 
 
 def _site_values(base, draws) -> np.ndarray:
