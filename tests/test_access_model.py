@@ -407,3 +407,30 @@ def test_the_nearest_site_by_dot_products_is_the_nearest_great_circle(monkeypatc
             expected = np.flatnonzero(every[:, sites].min(axis=1) > km + 1e-6)
             np.testing.assert_array_equal(far, expected)
             np.testing.assert_allclose(far_km, every[far][:, sites].min(axis=1), atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_merged_points_score_every_portfolio_as_the_points_do(monkeypatch, seed):
+    """Without W, the search merges the points the same options reach (within R and within
+    access.max_km) in the same member state: B, F and the limits of every set of options
+    are those of the points one by one."""
+    from itertools import combinations
+
+    from siteopt.solvers.search_access import AccessOptions
+
+    instance = random_access_instance(seed, 5, 60, ("backup", "fairness", "max_km",
+                                                    "min_share"))
+    members = [instance.candidates.member_list(g) for g in range(len(instance.candidates))]
+    merged = AccessOptions.of(instance, members)
+    monkeypatch.setattr(AccessOptions, "merged", lambda self, state: self)
+    each = AccessOptions.of(instance, members)
+    assert len(merged.share) < len(each.share)   # some points were merged
+    for size in (1, 2, 3):
+        for options in combinations(range(len(members)), size):
+            states = [a.root() for a in (merged, each)]
+            for option in options:
+                states = [tuple(x[0] for x in a.children(*state, np.array([option])))
+                          for a, state in zip((merged, each), states)]
+            scores = [a.scores(state[0][None, :], state[1][None, :])[0]
+                      for a, state in zip((merged, each), states)]
+            assert scores[0] == pytest.approx(scores[1], abs=1e-12)
