@@ -196,8 +196,9 @@ def test_analyses_that_build_the_whole_model_refuse_the_worst_term():
 
 
 def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
-    """W alone goes to the search (it proves it faster than HiGHS, on W's points only); B, F
-    or a limit go to HiGHS; neither choice builds W's rows for every place."""
+    """W alone goes to the search (it proves it faster than HiGHS, on W's points only); W
+    with B or F, F alone and a limit alone go to HiGHS, B without W to the search; no choice
+    builds W's rows for every place."""
     import siteopt
     from siteopt.api import prepare
     from siteopt.solvers import choose_method
@@ -209,6 +210,12 @@ def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
     for key in ("weights.backup", "weights.fairness"):
         cfg, _, other = prepare(None, dataset, {"weights.worst": 0.2, key: 0.1})
         assert choose_method(other.instance, cfg.solver) == "direct"
+    for keys, method in (({"weights.fairness": 0.1}, "direct"),
+                         ({"access.max_km": 1500.0}, "direct"),
+                         ({"weights.backup": 0.1}, "search"),
+                         ({"weights.backup": 0.1, "weights.fairness": 0.1}, "search")):
+        cfg, _, other = prepare(None, dataset, keys)
+        assert choose_method(other.instance, cfg.solver) == method
     # within auto's work limit, and proven (every path's W against brute force: above)
     result = siteopt.solve(None, dataset, **{"weights.worst": 0.2})
     assert (result.solver["method"], result.status.value) == ("search", "optimal")

@@ -36,10 +36,12 @@ AUTO_DIRECT_NONZEROS = 40_000
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
     exact one (pulp for CBC, the only path that runs it; search for the compact form up to
-    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless B, F or an ``access``
-    limit is on: its bound for those is weak, 60 s without proof on the shipped data where
-    HiGHS takes 4-25 s; W with other terms it proves faster than HiGHS, on a few points at a
-    time (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which
+    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless F or an ``access`` limit is
+    on without B: its bound for those is weak (shipped data: F 11.6 s where HiGHS takes
+    3.3 s, ``access.max_km`` 14.0 s against 4.3 s); with B weighted and W not it is faster
+    (B and F 9.3 s against 24.8 s); W with other terms it proves faster than HiGHS, on a few
+    points at a time (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to
+    HiGHS, which
     searches over radii (:mod:`~siteopt.solvers.radius`); else direct up to
     :data:`AUTO_DIRECT_NONZEROS`, benders beyond)."""
     if settings.method != "auto":
@@ -51,8 +53,10 @@ def choose_method(instance, settings: Solver) -> str:
 
     if applies(instance):   # W alone: the search over radii, on HiGHS
         return highs_method(instance)
+    weights = instance.weights
     access_rows_suit = (not instance.has_access_rows
-                        or instance.access.only_worst(instance.weights))
+                        or instance.access.only_worst(weights)
+                        or (weights.backup > 0 and weights.worst == 0))
     if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
