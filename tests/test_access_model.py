@@ -196,9 +196,9 @@ def test_analyses_that_build_the_whole_model_refuse_the_worst_term():
 
 
 def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
-    """W alone goes to the search (it proves it faster than HiGHS, on W's points only); W
-    with B or F, F alone and a limit alone go to HiGHS, B without W to the search; no choice
-    builds W's rows for every place."""
+    """W alone goes to the search (it proves it faster than HiGHS, on W's points only), and
+    so does B with or without W; F and a limit without B go to HiGHS; no choice builds W's
+    rows for every place."""
     import siteopt
     from siteopt.api import prepare
     from siteopt.solvers import choose_method
@@ -207,9 +207,9 @@ def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
     assert prepared.instance.has_access_rows
     assert choose_method(prepared.instance, cfg.solver) == "search"
     assert "access_block" not in prepared.instance.__dict__
-    for key in ("weights.backup", "weights.fairness"):
+    for key, method in (("weights.backup", "search"), ("weights.fairness", "direct")):
         cfg, _, other = prepare(None, dataset, {"weights.worst": 0.2, key: 0.1})
-        assert choose_method(other.instance, cfg.solver) == "direct"
+        assert choose_method(other.instance, cfg.solver) == method
     for keys, method in (({"weights.fairness": 0.1}, "direct"),
                          ({"access.max_km": 1500.0}, "direct"),
                          ({"weights.backup": 0.1}, "search"),
@@ -416,22 +416,28 @@ def test_the_nearest_site_by_dot_products_is_the_nearest_great_circle(monkeypatc
             np.testing.assert_allclose(far_km, every[far][:, sites].min(axis=1), atol=1e-9)
 
 
-@pytest.mark.parametrize("seed", [3, 11, 29])
-def test_merged_points_score_every_portfolio_as_the_points_do(monkeypatch, seed):
-    """Without W, the search merges the points the same options reach (within R and within
-    access.max_km) in the same member state: B, F and the limits of every set of options
-    are those of the points one by one."""
+@pytest.mark.parametrize("worst", [False, True])
+@pytest.mark.parametrize("seed, n_sites", [(3, 6), (29, 8)])   # 5 and 7 options
+def test_merged_points_score_every_portfolio_as_the_points_do(monkeypatch, seed, n_sites,
+                                                              worst):
+    """The search merges the points W does not count that the same options reach (within R
+    and within access.max_km) in the same member state: W, B, F and the limits of every set
+    of options are those of the points one by one (with W: counting every third place, as the
+    search that adds W's points a few at a time does)."""
     from itertools import combinations
 
     from siteopt.solvers.search_access import AccessOptions
 
-    instance = random_access_instance(seed, 5, 60, ("backup", "fairness", "max_km",
-                                                    "min_share"))
+    instance = random_access_instance(seed, n_sites, 60, ("backup", "fairness", "max_km",
+                                                    "min_share") + (("worst",) if worst else ()))
+    if worst:
+        instance = instance.with_worst_points(np.arange(0, len(instance.access.populated), 3))
     members = [instance.candidates.member_list(g) for g in range(len(instance.candidates))]
     merged = AccessOptions.of(instance, members)
     monkeypatch.setattr(AccessOptions, "merged", lambda self, state: self)
     each = AccessOptions.of(instance, members)
     assert len(merged.share) < len(each.share)   # some points were merged
+    assert merged.worst.sum() == (each.worst.sum() if worst else 0)   # W's each on its own
     for size in (1, 2, 3):
         for options in combinations(range(len(members)), size):
             states = [a.root() for a in (merged, each)]

@@ -84,26 +84,33 @@ class AccessOptions:
                       people / total if total > 0 else np.zeros(len(points)), state_share,
                       worst, (w.worst, w.backup, w.fairness), data.reference_km, data.max_km,
                       data.min_country_share)
-        return options if w.worst > 0 or not len(points) else options.merged(state)
+        return options.merged(state) if len(points) else options
 
     def merged(self, state: np.ndarray) -> AccessOptions:
-        """Without W, the points that the same options reach within R and within
+        """The points W does not count that the same options reach within R and within
         ``access.max_km`` and that lie in the same member state (``state`` per point) as one
-        point with their shares added: B, F and the limits are the same for every portfolio
-        (the shipped data: 5,376 points -> 621). Distances become 0 within ``access.max_km``
-        and inf beyond, all the limit needs."""
+        point with their shares added: W, B, F and the limits are the same for every
+        portfolio (the shipped data without W: 5,376 points -> 621). Their distances become
+        0 within ``access.max_km`` and inf beyond, all the limit needs; W's points keep
+        theirs."""
         limit = (self.distance <= self.max_km + DISTANCE_TOLERANCE_KM if self.max_km > 0
                  else np.zeros_like(self.within))
+        counted = self.worst & (self.weights[0] > 0)   # W's points
+        # each keeps a key of its own (-1 - its index)
+        own = np.where(counted, -1 - np.arange(len(state)), np.asarray(state, np.int64))
         key = np.c_[np.packbits(np.r_[self.within, limit], axis=0).T,
-                    np.asarray(state, np.int64)[:, None].view(np.uint8).reshape(len(state), -1)]
+                    own[:, None].view(np.uint8).reshape(len(state), -1)]
         _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
         state_share = np.zeros((len(first), self.state_share.shape[1]))
         np.add.at(state_share, inverse, self.state_share)
-        return AccessOptions(np.where(limit[:, first], 0.0, np.inf), self.within[:, first],
+        worst = counted[first]
+        distance = np.where(worst[None, :], self.distance[:, first],
+                            np.where(limit[:, first], 0.0, np.inf))
+        return AccessOptions(distance, self.within[:, first],
                              np.bincount(inverse, weights=self.share, minlength=len(first)),
-                             state_share, np.zeros(len(first), dtype=bool), self.weights,
-                             self.reference_km, self.max_km, self.min_share)
+                             state_share, worst, self.weights, self.reference_km, self.max_km,
+                             self.min_share)
 
     def reordered(self, order: np.ndarray) -> AccessOptions:
         """The same options taken in ``order``."""
