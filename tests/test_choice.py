@@ -39,7 +39,13 @@ def best_by_brute_force(base, draws, risk):
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_groups=st.integers(0, 8),
        n_draws=st.integers(1, 12), risk=st.sampled_from([0.0, 0.2, 0.5]))
 def test_the_robust_choice_equals_brute_force(method, seed, n_sites, n_groups, n_draws, risk):
-    base = random_instance(seed, n_sites, n_groups, 3)
+    assert_the_choice_is_brute_force(random_instance(seed, n_sites, n_groups, 3), method, seed,
+                                     n_draws, risk)
+
+
+def assert_the_choice_is_brute_force(base, method, seed, n_draws, risk):
+    """The choice on ``n_draws`` draws of ``base`` (one bid per member state for the search)
+    is proven optimal with the brute-force optimum, within the risk, keeping every rule."""
     if method == "search" and not base.compact:
         base = dataclasses.replace(base, max_bids_per_country=1, cross_border=False)
     draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
@@ -51,6 +57,7 @@ def test_the_robust_choice_equals_brute_force(method, seed, n_sites, n_groups, n
     assert choice.status == Status.OPTIMAL and choice.gap == 0
     assert choice.mean_objective == pytest.approx(best, abs=1e-7)
     assert choice.over_budget <= risk + 1e-12
+    assert dataclasses.replace(base, budget_eur=1e18).violations(choice.gigafactories) == []
 
 
 @pytest.mark.parametrize("method", ["extensive", "search"])
@@ -63,19 +70,8 @@ def test_the_robust_choice_keeps_the_access_limits(method, seed, n_sites, n_poin
                                                     risk, limit):
     """``access.max_km`` and ``access.min_country_share`` are rules like the others: the
     choice keeps them on the nominal data (brute force over the portfolios that do)."""
-    base = random_access_instance(seed, n_sites, n_points, (limit,))
-    if method == "search" and not base.compact:
-        base = dataclasses.replace(base, max_bids_per_country=1, cross_border=False)
-    draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
-    best = best_by_brute_force(base, draws, risk)
-    choice = robust_choice(base, draws, risk, Solver(), method)
-    if best is None:
-        assert choice.status == Status.INFEASIBLE
-        return
-    assert choice.status == Status.OPTIMAL and choice.gap == 0
-    assert choice.mean_objective == pytest.approx(best, abs=1e-7)
-    free = dataclasses.replace(base, budget_eur=1e18)
-    assert free.violations(choice.gigafactories) == []
+    assert_the_choice_is_brute_force(random_access_instance(seed, n_sites, n_points, (limit,)),
+                                     method, seed, n_draws, risk)
 
 
 def test_the_robust_choice_refuses_the_terms_it_does_not_value_per_draw():
