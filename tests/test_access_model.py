@@ -197,8 +197,8 @@ def test_analyses_that_build_the_whole_model_refuse_the_worst_term():
 
 def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
     """W alone goes to the search (it proves it faster than HiGHS, on W's points only), and
-    so does B with or without W; F and a limit without B go to HiGHS; no choice builds W's
-    rows for every place."""
+    so does W with B; F, B or a limit without W go to HiGHS, and so does W with F; no choice
+    builds W's rows for every place."""
     import siteopt
     from siteopt.api import prepare
     from siteopt.solvers import choose_method
@@ -212,8 +212,8 @@ def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
         assert choose_method(other.instance, cfg.solver) == method
     for keys, method in (({"weights.fairness": 0.1}, "direct"),
                          ({"access.max_km": 1500.0}, "direct"),
-                         ({"weights.backup": 0.1}, "search"),
-                         ({"weights.backup": 0.1, "weights.fairness": 0.1}, "search")):
+                         ({"weights.backup": 0.1}, "direct"),
+                         ({"weights.backup": 0.1, "weights.fairness": 0.1}, "direct")):
         cfg, _, other = prepare(None, dataset, keys)
         assert choose_method(other.instance, cfg.solver) == method
     # within auto's work limit, and proven (every path's W against brute force: above)

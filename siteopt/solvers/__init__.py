@@ -35,16 +35,16 @@ AUTO_DIRECT_NONZEROS = 40_000
 
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
-    exact one (pulp for CBC, the only path that runs it; search for the compact form up to
-    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless F or an ``access`` limit is
-    on without B: its bound for those is weak (shipped data: F 11.6 s where HiGHS takes
-    3.3 s, ``access.max_km`` 14.0 s against 4.3 s); with B weighted it is faster, with no
-    work limit (B and F 8.8 s against 24.8 s, W and B 42.8 s against 58.4 s, every access
-    term 30.8 s where HiGHS proves nothing in 120 s); W with other terms it proves faster
-    than HiGHS, on a few points at a time (:mod:`~siteopt.solvers.worst`); W as the only
-    weighted term goes to HiGHS, which
+    exact one: pulp for CBC, the only path that runs it; the search for the compact form up
+    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless B, F or an ``access``
+    limit is on, where its bound is weak (shipped data: F 11.6 s where HiGHS takes 3.3 s,
+    ``access.max_km`` 14.0 s against 4.3 s; B alone on a generated 120-site instance not
+    proven in 90 s where HiGHS takes 89 s), but with W and B together it is faster and has no
+    work limit (42.8 s against 58.4 s; every access term 30.8 s where HiGHS proves nothing in
+    120 s); W with no other access term it proves faster than HiGHS, on a few points at a
+    time (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which
     searches over radii (:mod:`~siteopt.solvers.radius`); else direct up to
-    :data:`AUTO_DIRECT_NONZEROS`, benders beyond)."""
+    :data:`AUTO_DIRECT_NONZEROS`, benders beyond."""
     if settings.method != "auto":
         return settings.method
     if settings.name != "highs":
@@ -57,7 +57,7 @@ def choose_method(instance, settings: Solver) -> str:
     weights = instance.weights
     access_rows_suit = (not instance.has_access_rows
                         or instance.access.only_worst(weights)
-                        or weights.backup > 0)
+                        or (weights.backup > 0 and weights.worst > 0))
     if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
@@ -205,9 +205,10 @@ def _solve_path(instance, settings: Solver, timings: dict[str, float], method: s
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
         timings["build"] = 0.0
-        # with B weighted HiGHS is slower whatever the search's work (benchmarks/README.md)
-        limit = (AUTO_SEARCH_WORK if settings.method == "auto" and instance.weights.backup == 0
-                 else math.inf)
+        # with W and B weighted HiGHS is slower whatever the search's work
+        weights = instance.weights
+        limit = (AUTO_SEARCH_WORK if settings.method == "auto"
+                 and not (weights.worst > 0 and weights.backup > 0) else math.inf)
         outcome = solve_search(instance, settings, start=start, work_limit=limit)
         if outcome is not None:
             return outcome, method
