@@ -33,6 +33,7 @@ import numpy as np
 import pulp
 from spopt.locate import LSCP, MCLP, PCenter, PMedian
 
+from siteopt.analysis.engine import timed
 from siteopt.config import Solver, Weights
 from siteopt.coverage import cover_demand
 from siteopt.geometry import haversine_km
@@ -145,13 +146,6 @@ def equality(seeds) -> None:
             if abs(a - b) > 1e-6 * max(1.0, abs(b)):
                 raise SystemExit(f"seed {seed} {question}: siteopt {a!r}, spopt {b!r}")
             print(f"seed {seed} {question:8s}: siteopt = spopt = {a:,.3f}", flush=True)
-
-
-def timed(function, *args):
-    """``function(*args)`` and its wall-clock seconds."""
-    start = time.perf_counter()
-    value = function(*args)
-    return value, time.perf_counter() - start
 
 
 def speed(runs: int = 3) -> None:

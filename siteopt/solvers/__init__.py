@@ -19,8 +19,6 @@ import dataclasses
 import math
 import time
 
-import numpy as np
-
 from siteopt.config import Solver
 from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred
@@ -54,10 +52,9 @@ def choose_method(instance, settings: Solver) -> str:
 
     if applies(instance):   # W alone: the search over radii, on HiGHS
         return highs_method(instance)
-    weights = instance.weights
     access_rows_suit = (not instance.has_access_rows
-                        or instance.access.only_worst(weights)
-                        or (weights.backup > 0 and weights.worst > 0))
+                        or instance.access.only_worst(instance.weights)
+                        or _worst_and_backup(instance))
     if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
@@ -97,7 +94,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     method : str
         The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
-    from siteopt.solvers.radius import applies
+    from siteopt.solvers.radius import applies, farthest_km
     from siteopt.solvers.ties import neighbour_start, settle
 
     method = choose_method(instance, settings)
@@ -106,8 +103,8 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         outcome, method = _solve_once(instance, settings, timings, method, start)
         build = timings.get("build", 0.0)
         # a solve with exclusions cannot bring every place nearer than the optimum does
-        farthest = (_farthest_km(instance, outcome) if outcome.status == Status.OPTIMAL
-                    else None)
+        farthest = (farthest_km(instance.access, outcome.selected)
+                    if outcome.status == Status.OPTIMAL and applies(instance) else None)
 
         def again(excluded):
             # a start helps HiGHS, not the search, nor the radii's feasibility solves
@@ -160,16 +157,10 @@ def _with_count(instance, count: int):
     return dataclasses.replace(instance, max_gigafactories=count)
 
 
-def _farthest_km(instance, outcome) -> float | None:
-    """The distance from the farthest populated place to the nearest member site of
-    ``outcome``'s portfolio, km, when the search over radii answers ``instance`` (else None)."""
-    from siteopt.solvers import radius
-
-    if not radius.applies(instance):
-        return None
-    data = instance.access
-    return float(data.nearest_km(np.flatnonzero(outcome.selected), data.populated).max(
-        initial=0.0))
+def _worst_and_backup(instance) -> bool:
+    """Whether W and B are both weighted: the search then beats HiGHS whatever its work
+    (benchmarks/README.md), so ``auto`` takes it with no work limit."""
+    return instance.weights.worst > 0 and instance.weights.backup > 0
 
 
 def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
@@ -205,10 +196,8 @@ def _solve_path(instance, settings: Solver, timings: dict[str, float], method: s
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
         timings["build"] = 0.0
-        # with W and B weighted HiGHS is slower whatever the search's work
-        weights = instance.weights
         limit = (AUTO_SEARCH_WORK if settings.method == "auto"
-                 and not (weights.worst > 0 and weights.backup > 0) else math.inf)
+                 and not _worst_and_backup(instance) else math.inf)
         outcome = solve_search(instance, settings, start=start, work_limit=limit)
         if outcome is not None:
             return outcome, method

@@ -49,6 +49,12 @@ def applies(instance) -> bool:
             and all(getattr(weights, term) == 0 for term in TERMS if term != "worst"))
 
 
+def farthest_km(data: AccessData, selected: np.ndarray) -> float:
+    """The distance from the farthest populated place to the nearest selected site (mask
+    ``selected``), km (0 without places)."""
+    return float(data.nearest_km(np.flatnonzero(selected), data.populated).max(initial=0.0))
+
+
 def floor_km(instance) -> float:
     """The farthest a place may be from the nearest member site for W to reach the
     instance's objective floor, km (inf without a floor or with one W always reaches, -inf
@@ -115,8 +121,7 @@ def solve_by_radius(instance, settings, solve, at_least_km: float | None = None)
                                        solves=solves)
         best = last = first
         # radii from here on need not be asked: the farthest place of the best portfolio
-        reached = float(data.nearest_km(np.flatnonzero(first.selected), data.populated).max(
-            initial=0.0))
+        reached = farthest_km(data, first.selected)
     too_small = -math.inf   # the largest radius no portfolio reaches
     lowest_first = at_least_km is not None   # until the least radius is proven too small
     if lowest_first:
