@@ -310,3 +310,165 @@ def pairs_within(cost, group, room, allowed):
                 fits[a, b] = True
                 fits[b, a] = True
     return fits
+
+
+@_compiled
+def _level_gain(km, latency_weight, reference_km, coverage_weight, radius_km, decay):
+    """What a point at ``km`` from its nearest member adds per unit of people share: the
+    latency term's :math:`(D - \\min(n, D)) / D` and gradual coverage's :math:`f(n)`
+    (``decay`` 1 linear, 2 exponential, 0 none), weighted; 0 at an infinite distance."""
+    gain = 0.0
+    if km < reference_km:
+        gain += latency_weight * (reference_km - km) / reference_km
+    if decay == 1 and km < radius_km:
+        gain += coverage_weight * (1.0 - km / radius_km)
+    elif decay == 2:
+        gain += coverage_weight * math.exp(-km / radius_km)
+    return gain
+
+
+@_compiled
+def _chord_squared(a, i, b, j):
+    """Squared straight-line distance between unit vectors ``a[i]`` and ``b[j]``."""
+    x = a[i, 0] - b[j, 0]
+    y = a[i, 1] - b[j, 1]
+    z = a[i, 2] - b[j, 2]
+    return x * x + y * y + z * z
+
+
+@_compiled
+def _chord_km(squared):
+    """Great-circle km of a squared chord on the unit sphere (inf stays inf)."""
+    if squared == np.inf:
+        return np.inf
+    return 2.0 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(squared) / 2.0))
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def level_cuts(points, share, cell_start, block_cell_start, cell_centre, cell_radius, wanted,
+               sites, support, support_y, columns, shape, cutoff_squared):
+    """The Benders cut of the latency term and gradual coverage over every block of points
+    at a (possibly fractional) point ``y`` of the sites, from distances (no level rows).
+
+    For point d let :math:`L^*` be the distance at which the sites nearest d first hold
+    :math:`\\sum y \\ge 1` (infinite if they never do) and g the weighted gain
+    (:func:`_level_gain`): the point's value is :math:`a_d g(L^*) + \\sum_{s: c_{ds} < L^*}
+    a_d (g(c_{ds}) - g(L^*)) y_s`, a cut valid for every y in [0, 1] and tight at this one
+    (García, Labbé and Marín 2011; the level rows of :mod:`siteopt.model.access_rows` give
+    the same numbers). Blocks run in parallel; within one the points are read in order, so
+    the sums do not depend on the number of threads.
+
+    Parameters
+    ----------
+    points : float array (n, 3)
+        Unit vectors of the points, ordered by cell, cells by block.
+    share : float array (n,)
+        Each point's share of all people.
+    cell_start, block_cell_start : int64 arrays
+        Offsets: the points of each cell, the cells of each block.
+    cell_centre : float array (cells, 3)
+    cell_radius : float array (cells,)
+        The largest chord from the centre to a point of the cell.
+    wanted : bool array (blocks,)
+        The blocks to compute (the others come back 0).
+    sites : float array (sites, 3)
+        Unit vectors of every site.
+    support, support_y : arrays
+        The sites with y > 0 and their y.
+    columns : int64 array
+        The sites whose coefficients are wanted (none: values only).
+    shape : float array
+        latency weight, D km, coverage weight, R km, decay code (see :func:`_level_gain`).
+    cutoff_squared : float
+        Squared chord of the distance beyond which g is 0 (inf: never).
+
+    Returns
+    -------
+    constants, values : float arrays (blocks,)
+        Per block, :math:`\\sum_d a_d g(L^*)` and the value at ``y``.
+    coefficients : float array (blocks, columns)
+    """
+    n_blocks = block_cell_start.shape[0] - 1
+    constants = np.zeros(n_blocks)
+    values = np.zeros(n_blocks)
+    coefficients = np.zeros((n_blocks, columns.shape[0]))
+    latency_weight, reference_km, coverage_weight, radius_km = shape[0], shape[1], shape[2], \
+        shape[3]
+    decay = int(shape[4])
+    integral = True
+    for j in range(support.shape[0]):
+        if support_y[j] < 1.0 - 1e-9:
+            integral = False
+    for block in numba.prange(n_blocks):
+        if not wanted[block]:
+            continue
+        from_centre = np.empty(support.shape[0])
+        nearby = np.empty(support.shape[0], np.int64)
+        squared = np.empty(support.shape[0])
+        near = np.empty(columns.shape[0], np.int64)
+        for cell in range(block_cell_start[block], block_cell_start[block + 1]):
+            start, end = cell_start[cell], cell_start[cell + 1]
+            # the support sites that can be nearer to a point of the cell than its L*: L* is
+            # at most the centre's plus the cell radius (chords obey the triangle inequality)
+            for j in range(support.shape[0]):
+                from_centre[j] = math.sqrt(_chord_squared(cell_centre, cell, sites, support[j]))
+            held, centre_full = 0.0, np.inf
+            for j in np.argsort(from_centre):
+                held += support_y[j]
+                if held >= 1.0 - 1e-9:
+                    centre_full = from_centre[j]
+                    break
+            n_nearby = 0
+            for j in range(support.shape[0]):
+                if from_centre[j] < centre_full + 2.0 * cell_radius[cell] + 1e-9:
+                    nearby[n_nearby] = j
+                    n_nearby += 1
+            limit = np.empty(end - start)
+            floor = np.empty(end - start)
+            widest = 0.0
+            for d in range(start, end):
+                for t in range(n_nearby):
+                    squared[t] = _chord_squared(points, d, sites, support[nearby[t]])
+                full = np.inf   # squared chord at which the nearest sites first hold y >= 1
+                if integral:
+                    for t in range(n_nearby):
+                        full = min(full, squared[t])
+                else:
+                    held = 0.0
+                    for t in np.argsort(squared[:n_nearby]):
+                        held += support_y[nearby[t]]
+                        if held >= 1.0 - 1e-9:
+                            full = squared[t]
+                            break
+                gain = _level_gain(_chord_km(full), latency_weight, reference_km,
+                                   coverage_weight, radius_km, decay)
+                value = share[d] * gain
+                constants[block] += value
+                for t in range(n_nearby):
+                    if squared[t] < full:
+                        value += support_y[nearby[t]] * share[d] * (_level_gain(
+                            _chord_km(squared[t]), latency_weight, reference_km,
+                            coverage_weight, radius_km, decay) - gain)
+                values[block] += value
+                limit[d - start] = min(full, cutoff_squared)
+                floor[d - start] = gain
+                widest = max(widest, limit[d - start])
+            if columns.shape[0] == 0:
+                continue
+            # the sites that can be nearer than some point's L*: within reach of the centre
+            reach = math.sqrt(widest) + cell_radius[cell] + 1e-9
+            n_near = 0
+            for k in range(columns.shape[0]):
+                if _chord_squared(cell_centre, cell, sites, columns[k]) < reach * reach:
+                    near[n_near] = k
+                    n_near += 1
+            for d in range(start, end):
+                bound = limit[d - start]
+                for t in range(n_near):
+                    k = near[t]
+                    q = _chord_squared(points, d, sites, columns[k])
+                    if q < bound:
+                        coefficients[block, k] += share[d] * (_level_gain(
+                            _chord_km(q), latency_weight, reference_km, coverage_weight,
+                            radius_km, decay) - floor[d - start])
+    return constants, values, coefficients

@@ -51,6 +51,18 @@ def chord_length(distance_km: float) -> float:
     return 2.0 * np.sin(min(distance_km / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
 
 
+def grid_cells(lat, lon, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's row and column in a ``side`` x ``side`` grid over the latitudes and
+    longitudes the points span (degrees in, cell indices 0 .. side - 1 out); a grid of
+    ``k * side`` nests in it (cell // k)."""
+    cells = []
+    for v in (np.asarray(lat, float), np.asarray(lon, float)):
+        low, span = (v.min(), np.ptp(v)) if len(v) else (0.0, 0.0)
+        cells.append(np.minimum(((v - low) / max(span, 1e-9) * side).astype(np.int64),
+                                side - 1))
+    return tuple(cells)
+
+
 def coverage_pairs(site_lat, site_lon, point_lat, point_lon,
                    radius_km: float) -> tuple[np.ndarray, np.ndarray]:
     """Every (point, site) pair whose great-circle distance is <= ``radius_km``.

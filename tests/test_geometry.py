@@ -13,6 +13,7 @@ from siteopt.geometry import (
     coverage_pairs,
     destination,
     geodesic_circle,
+    grid_cells,
     haversine_km,
 )
 
@@ -96,3 +97,17 @@ def test_points_within_a_millimetre_of_the_circle_are_decided_by_the_exact_dista
         <= radius + geometry.DISTANCE_TOLERANCE_KM
     assert set(zip(points.tolist(), sites.tolist())) == set(zip(*np.nonzero(exact)))
     assert exact[np.arange(120), np.repeat(np.arange(3), 40)][offsets <= 0].all()
+
+
+def test_grid_cells_span_the_points_and_nest():
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(40.0, 50.0, 500), rng.uniform(-5.0, 20.0, 500)
+    row4, column4 = grid_cells(lat, lon, 4)
+    row8, column8 = grid_cells(lat, lon, 8)
+    assert row8[np.argmin(lat)] == 0 and row8[np.argmax(lat)] == 7
+    assert column8[np.argmin(lon)] == 0 and column8[np.argmax(lon)] == 7
+    np.testing.assert_array_equal(row8 // 2, row4)
+    np.testing.assert_array_equal(column8 // 2, column4)
+    # a point a quarter of the way up the latitudes is in the second of four rows
+    assert grid_cells(np.array([0.0, 2.6, 10.0]), np.zeros(3), 4)[0].tolist() == [0, 1, 3]
+    assert [len(a) for a in grid_cells(np.empty(0), np.empty(0), 8)] == [0, 0]

@@ -150,3 +150,24 @@ def test_the_time_limit_covers_the_solves_that_settle_ties(monkeypatch):
     clock = iter(range(0, 1000, 40))   # the first solve used it all
     outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0), {}, runner_up=True)
     assert limits == [30.0, 0.01]
+
+
+def test_the_neighbour_start_is_skipped_where_judging_the_access_terms_costs_too_much(
+        monkeypatch):
+    """The tie solves' start (the best neighbour of the optimum) is a feasible portfolio on
+    other sites; it is not looked for where the access terms of every neighbour would need
+    more than NEIGHBOUR_PAIRS distances (6,000 neighbours x 100,000 places: 139 s)."""
+    from siteopt.model import site_set
+    from siteopt.solvers import ties
+    from tests.instances import brute_force, random_access_instance
+
+    instance = random_access_instance(3, 5, 20, ("latency",))
+    best = brute_force(instance)[1]
+    start = ties.neighbour_start(instance, best)
+    assert start is not None and not instance.violations(start)
+    assert site_set(start) != site_set(best)
+    monkeypatch.setattr(ties, "NEIGHBOUR_PAIRS", len(instance.access.populated) - 1)
+    assert ties.neighbour_start(instance, best) is None
+    # without an access term weighted nothing is measured in distances: the start stays
+    plain = random_instance(3, 5, 6, 2)
+    assert ties.neighbour_start(plain, brute_force(plain)[1]) is not None

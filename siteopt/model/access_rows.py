@@ -66,6 +66,10 @@ from siteopt.geometry import (DISTANCE_TOLERANCE_KM, DOT_MARGIN, chord_length, h
 BLOCK_PAIRS = 4_000_000
 #: The full point x site distance matrix is kept for evaluations up to this many entries.
 CACHED_DISTANCES = 5_000_000
+#: Beyond this many (populated point, eligible site) pairs the level rows are not built: the
+#: Benders path cuts the latency term and gradual coverage from distances instead
+#: (:mod:`siteopt.solvers.distance_cuts`; ``levels_as_cuts``).
+MAX_LEVEL_PAIRS = 2_000_000
 #: The worst-served term starts with the rows of this many points (those farthest from every
 #: eligible site), then adds the points an answer leaves farthest.
 FIRST_WORST_POINTS = 16
@@ -143,6 +147,10 @@ class AccessData:
         in the model).
     level_cutoff_km : float
         The levels in the model are those below this distance, km.
+    levels_as_cuts : bool
+        The latency term and gradual coverage are not in the model as level rows (too many:
+        :data:`MAX_LEVEL_PAIRS`); only the Benders path solves them, by cuts computed from
+        distances (:mod:`siteopt.solvers.distance_cuts`).
     terms_in_model : tuple of str
         Access terms whose rows are in the model even at weight 0 (a Pareto front over
         them).
@@ -166,6 +174,7 @@ class AccessData:
     worst_points: np.ndarray | None = None
     level_offset: int = -1
     level_cutoff_km: float = 0.0
+    levels_as_cuts: bool = False
     terms_in_model: tuple = ()
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -273,6 +282,13 @@ class AccessData:
         if self.decay == "exponential":
             cutoff = math.inf
         return cutoff
+
+    def too_many_levels(self) -> bool:
+        """Whether the level rows would hold more than :data:`MAX_LEVEL_PAIRS` pairs (and no
+        Pareto front needs them as rows)."""
+        return (not self.terms_in_model
+                and len(self.populated) * int(np.count_nonzero(self.eligible))
+                > MAX_LEVEL_PAIRS)
 
     def counts(self, term: str, weights) -> bool:
         """Whether the model needs the rows of ``term``: weighted, or asked for."""

@@ -292,6 +292,7 @@ def build_model(instance: SelectionInstance, name: str = "siteopt") -> BuiltMode
     -------
     BuiltModel
     """
+    instance.require_level_rows("pulp")
     problem = pulp.LpProblem(name, pulp.LpMaximize)
     if instance.compact:
         site_open = define_site_open(problem, instance)

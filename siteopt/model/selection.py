@@ -18,6 +18,7 @@ import numpy as np
 
 from siteopt.candidates import Candidates, enumerate_candidates
 from siteopt.config import Weights
+from siteopt.errors import ConfigError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.incidence import Incidence, concatenated_ranges, sorted_unique
 from siteopt.model.access_rows import AccessBlock, AccessData, access_block, access_terms
@@ -181,7 +182,9 @@ class SelectionInstance:
             coverage = np.zeros(n)
         sites, latency = self.group_sites, np.zeros(n)
         cutoff = data.level_cutoff(self.weights)
-        if cutoff > 0:
+        if cutoff > 0 and data.too_many_levels():
+            data = dataclasses.replace(data, level_cutoff_km=cutoff, levels_as_cuts=True)
+        elif cutoff > 0:
             levels = data.levels(cutoff)
             sites = tuple(self.group_sites) + levels.sites
             population = np.r_[population, np.zeros(len(levels.sites))]
@@ -190,6 +193,33 @@ class SelectionInstance:
             data = dataclasses.replace(data, level_offset=n, level_cutoff_km=cutoff)
         return dataclasses.replace(self, group_sites=sites, group_population=population,
                                    group_coverage=coverage, group_latency=latency, access=data)
+
+    @property
+    def access_in_objective(self) -> bool:
+        """Whether the objective needs each place's distance: an access term weighted, or
+        gradual coverage."""
+        return self.access is not None and (
+            self.access.decay != "step"
+            or any(getattr(self.weights, t) > 0 for t in ACCESS_TERMS))
+
+    @property
+    def levels_as_cuts(self) -> bool:
+        """Whether the latency term or gradual coverage is solved by cuts from distances, not
+        by level rows (only the Benders path: ``access.levels_as_cuts``)."""
+        return self.access is not None and self.access.levels_as_cuts
+
+    def require_level_rows(self, path: str) -> None:
+        """Refuse (:class:`~siteopt.errors.ConfigError`) to solve on ``path`` an instance
+        whose latency term or gradual coverage only the Benders path can solve
+        (:attr:`levels_as_cuts`)."""
+        if self.levels_as_cuts:
+            data = self.access
+            pairs = len(data.populated) * int(np.count_nonzero(data.eligible))
+            raise ConfigError(
+                f"solver.method {path!r} cannot solve the latency term or gradual coverage "
+                f"over {len(data.populated):,} places and {np.count_nonzero(data.eligible):,} "
+                f"sites: its level rows would hold {pairs:,} entries; use solver.method "
+                f"\"benders\" or \"auto\", which cut them from the distances")
 
     def with_worst_points(self, points) -> SelectionInstance:
         """The same instance whose W counts only these populated points (indices into
@@ -314,7 +344,7 @@ class SelectionInstance:
         gigafactory once per member in :math:`N_d`: the relaxation cannot buy coverage twice
         with one fractional multi-site candidate. Both forms give the same optimum.
         """
-        if self.compact or self.level_rows is not None:
+        if self.compact or self.level_rows is not None or self.levels_as_cuts:
             return None
         return cover_sets_over_candidates(self, CANDIDATE_REACH_RATIO)
 
@@ -420,9 +450,8 @@ class SelectionInstance:
         homed = Incidence(self.letter_homes, n_sites).touched(used).sum(axis=1)
         lifetime = (weights @ (np.asarray(self.capex_eur, float) + self.energy_cost_eur)
                     + self.extra_site_cost_eur * extra_sites)
-        needed = self.access is not None and not (
-            weighted_only and self.access.decay == "step"
-            and not any(getattr(self.weights, t) > 0 for t in ACCESS_TERMS))
+        needed = self.access is not None and (not weighted_only
+                                              or self.access_in_objective)
         access = (access_terms(self, portfolios) if needed
                   else {term: np.zeros(len(portfolios)) for term in ACCESS_TERMS})
         if self.access is not None and self.access.decay != "step":

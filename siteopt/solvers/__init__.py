@@ -52,6 +52,8 @@ def choose_method(instance, settings: Solver) -> str:
 
     if applies(instance):   # W alone: the search over radii, on HiGHS
         return highs_method(instance)
+    if instance.levels_as_cuts:   # only Benders cuts the latency term from distances
+        return "benders"
     access_rows_suit = (not instance.has_access_rows
                         or instance.access.only_worst(instance.weights)
                         or _worst_and_backup(instance))

@@ -48,10 +48,12 @@ import numpy as np
 
 from siteopt.config import Solver
 from siteopt.errors import TimeLimitError
+from siteopt.geometry import grid_cells
 from siteopt.incidence import Incidence
 from siteopt.interrupt import stop_requested
 from siteopt.model import TERMS, SelectionInstance, site_objective
 from siteopt.solvers.direct import integer_columns, layout, load_highs
+from siteopt.solvers.distance_cuts import DistanceOracle
 from siteopt.solvers.fixing import fixable, lagrangian_bound
 from siteopt.solvers.highs import new_highs, run_highs
 from siteopt.solvers.outcome import (
@@ -178,6 +180,47 @@ class CoverageOracle:
         return constant, coefficients
 
 
+class JointOracle:
+    """The coverage groups' oracle (:class:`CoverageOracle`, over the sites) and the
+    latency term and gradual coverage cut from distances
+    (:class:`~siteopt.solvers.distance_cuts.DistanceOracle`), as one: the coverage blocks
+    first, then the distance oracle's regions."""
+
+    on_candidates = False
+
+    def __init__(self, instance: SelectionInstance):
+        self.coverage = CoverageOracle(instance)
+        self.distance = DistanceOracle(instance, int(math.sqrt(MAX_CUT_BLOCKS)))
+        self.first_distance = self.coverage.n_blocks
+        self.n_blocks = self.coverage.n_blocks + self.distance.n_blocks
+        self.block_population = np.r_[self.coverage.block_population,
+                                      self.distance.block_population]
+
+    def values(self, point: np.ndarray) -> np.ndarray:
+        """Per block, the objective points at ``point``."""
+        return np.r_[self.coverage.values(point), self.distance.values(point)]
+
+    def cuts(self, point: np.ndarray, blocks: np.ndarray, over: np.ndarray | None = None):
+        """The cut of each of ``blocks`` (ascending) at ``point`` (see
+        :meth:`CoverageOracle.cuts`)."""
+        blocks = np.asarray(blocks)
+        own = blocks[blocks < self.first_distance]
+        constants, (at, column, value) = self.coverage.cuts(point, own, over) if len(own) \
+            else (np.zeros(0), (np.zeros(0, np.int64),) * 2 + (np.zeros(0),))
+        regions = blocks[blocks >= self.first_distance] - self.first_distance
+        if not len(regions):
+            return constants, (at, column, value)
+        more, (at_more, column_more, value_more) = self.distance.cuts(point, regions, over)
+        return np.r_[constants, more], (np.r_[at, at_more + len(own)],
+                                        np.r_[column, column_more], np.r_[value, value_more])
+
+
+def make_oracle(instance: SelectionInstance):
+    """The cut oracle of ``instance``: :class:`JointOracle` where its latency term or gradual
+    coverage is cut from distances, else :class:`CoverageOracle`."""
+    return JointOracle(instance) if instance.levels_as_cuts else CoverageOracle(instance)
+
+
 def cut_blocks(instance: SelectionInstance) -> np.ndarray:
     """Per row of the cut oracle, the theta that bounds it: 0 for the coverage groups; with
     level rows (latency, gradual coverage) one more theta per populated point that stands for
@@ -198,11 +241,9 @@ def cut_blocks(instance: SelectionInstance) -> np.ndarray:
     if len(standing) > MAX_CUT_BLOCKS:
         points = data.populated[levels.point]
         side = int(math.sqrt(MAX_CUT_BLOCKS))
-        cell = [np.minimum(((v - v.min()) / max(np.ptp(v), 1e-9) * side).astype(np.int64),
-                           side - 1)
-                for v in (np.asarray(data.point_lat)[points],
-                          np.asarray(data.point_lon)[points])]
-        region = np.unique(cell[0] * side + cell[1], return_inverse=True)[1]
+        row, column = grid_cells(np.asarray(data.point_lat)[points],
+                                 np.asarray(data.point_lon)[points], side)
+        region = np.unique(row * side + column, return_inverse=True)[1]
     block[data.level_offset:] = 1 + region.ravel()
     return block
 
@@ -266,7 +307,7 @@ class _Master:
         self.deadline = self.began + settings.time_limit_s
         self.instance, self.settings = instance, settings
         w = instance.weights
-        self.oracle = CoverageOracle(instance)
+        self.oracle = make_oracle(instance)
         # each theta is the covered share (0..1) of its block's objective points (coverage
         # and latency; :func:`cut_blocks`), so its cost is their sum and the cut coefficients
         # are shares: points per person would give costs near 1e-9, which HiGHS treats as 0
@@ -300,7 +341,8 @@ class _Master:
         self.offered: set[tuple] = set()
         if not instance.required.any():  # no gigafactory at all is a feasible first incumbent
             self.offer(())
-        start = greedy_portfolio(instance)
+        start = greedy_portfolio(instance, self.oracle.distance.gains
+                                 if instance.levels_as_cuts else None)
         if start is not None:
             self.offer(start)
         # the first cuts: at the required sites; with a theta per region at the greedy
@@ -607,11 +649,14 @@ def master_presolve(instance: SelectionInstance, free_sites: np.ndarray) -> str:
     return "on" if rows <= MASTER_PRESOLVE_MAX_CLIQUES else "off"
 
 
-def greedy_portfolio(instance: SelectionInstance):
+def greedy_portfolio(instance: SelectionInstance, distance_gains=None):
     """A good feasible portfolio to start from: one-site gigafactories added one at a time,
     each time the site whose own terms, new member state and newly covered people weigh most
     among those that keep every rule (:meth:`SelectionInstance.violations`), while the
     objective rises.
+
+    ``distance_gains`` (with ``levels_as_cuts``): per site, the objective points the latency
+    term and gradual coverage would gain from it at a portfolio (a site mask).
 
     Returns
     -------
@@ -633,6 +678,8 @@ def greedy_portfolio(instance: SelectionInstance):
         states = {instance.site_country[g[0]] for g in chosen}
         gain = (own + uncovered_people
                 + np.array([0.0 if c in states else per_state for c in instance.site_country]))
+        if distance_gains is not None:
+            gain = gain + distance_gains(instance.site_mask(chosen).astype(float))
         gain[~instance.eligible | instance.site_mask(chosen)] = -np.inf
         site = _best_feasible_site(instance, chosen, gain)
         if site is None:

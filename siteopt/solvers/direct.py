@@ -397,6 +397,7 @@ def solve_direct(instance: SelectionInstance, settings: Solver,
         the greedy one (:func:`~siteopt.solvers.benders.greedy_portfolio`), so that a run
         stopped early (Ctrl-C) has a portfolio to report.
     """
+    instance.require_level_rows("direct")
     from siteopt.solvers.benders import greedy_portfolio
 
     began = time.perf_counter()

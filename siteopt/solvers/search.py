@@ -734,6 +734,7 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     the outcome's ``next_start`` is this search's); None when the search exceeds
     ``node_limit`` nodes or ``work_limit`` (see :func:`search_optimum`; the caller then
     solves it with HiGHS)."""
+    instance.require_level_rows("search")
     began = time.perf_counter()
     run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit)
     portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped
