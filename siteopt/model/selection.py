@@ -173,7 +173,8 @@ class SelectionInstance:
     def with_access(self, data: AccessData) -> SelectionInstance:
         """This instance (its groups the coverage groups of ``data.point_group``, no level rows
         yet) with the demand points and access settings ``data``: the level rows join the
-        groups when gradual coverage, latency or worst need them."""
+        groups when gradual coverage or latency need them, unless there would be more than
+        :data:`~siteopt.model.access_rows.MAX_LEVEL_PAIRS` (``levels_as_cuts``)."""
         population = np.asarray(self.group_population, float)
         n = len(population)
         coverage = (population / self.total_population if self.total_population > 0

@@ -41,7 +41,9 @@ def choose_method(instance, settings: Solver) -> str:
     work limit (42.8 s against 58.4 s; every access term 30.8 s where HiGHS proves nothing in
     120 s); W with no other access term it proves faster than HiGHS, on a few points at a
     time (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which
-    searches over radii (:mod:`~siteopt.solvers.radius`); else direct up to
+    searches over radii (:mod:`~siteopt.solvers.radius`); the latency term or gradual
+    coverage cut from distances (``levels_as_cuts``) goes to benders, the one path that
+    solves it; else direct up to
     :data:`AUTO_DIRECT_NONZEROS`, benders beyond."""
     if settings.method != "auto":
         return settings.method

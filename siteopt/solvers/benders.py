@@ -36,6 +36,8 @@ With level rows (the latency term A, gradual coverage: the radius formulation of
 cuts (:func:`cut_blocks`); restricted to one point's levels the cut is the p-median cut of
 García, Labbé and Marín (2011), :math:`\min(n_d, D) \ge r - \sum_s (r - c_{ds})^+ y_s`.
 Such a master's objective is scaled before its MIP phase (:meth:`_Master.scale_objective`).
+Where the level rows are too many to build (``levels_as_cuts``), the same regions' cuts come
+from the distances (:class:`JointOracle`, :mod:`siteopt.solvers.distance_cuts`).
 """
 
 from __future__ import annotations
