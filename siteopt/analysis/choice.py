@@ -17,7 +17,10 @@ electricity with the mean of price factor times delivery. Coverage-like terms (c
 latency, letters) are sums of :math:`w_T \min(1, \sum_{s \in T} y_s)` over sets T; in draw i
 a set loses its slipped sites, and equal sets of every group and draw are one column with
 their weights summed, so the mean needs few more columns than one solve. Member states are
-counted per draw (at most p of them). The whole program, the *extensive form*, is solved by
+counted per draw (at most p of them). F (``weights.fairness``) is one column per draw, at
+most each member state's share of people within R of the sets of that draw
+(:func:`_add_fairness`), so the extensive form values it exactly; the search does not. The
+whole program, the *extensive form*, is solved by
 HiGHS to a zero gap; its optimum is then valued again by
 :func:`~siteopt.analysis.robust.evaluate_on_draws` and must agree.
 """
@@ -67,13 +70,15 @@ class Choice:
     largest_regret: float = math.nan
 
 
-def _sets(base, draws, states: bool = False):
+def _sets(base, draws, states: bool = False, fairness: bool = False):
     """The coverage-like sets of the mean objective: (site sets, weights), equal sets merged.
 
     Every demand group (its objective points, :meth:`SelectionInstance.group_weights`) and
     every letter (``w_L / L``) in every draw, less the draw's slipped sites, weighs 1/N of
     itself; with ``states`` also every member state (``w_K / p``; one bid per state, so at
-    most p of them count).
+    most p of them count); with ``fairness`` every coverage group with people in each draw
+    too (weight 0 unless it has some already: F's rows need their columns,
+    :func:`_add_fairness`).
     """
     n = len(draws)
     weights = base.group_weights()
@@ -85,11 +90,16 @@ def _sets(base, draws, states: bool = False):
         sets += [np.flatnonzero(country == c) for c in base.countries]
         points = np.r_[points, np.full(len(base.countries),
                                        base.weights.spread / base.max_gigafactories)]
+    needed = points > 0
+    if fairness:
+        group = np.unique(base.access.state_groups[0])
+        sets += [base.group_sites[g] for g in group]
+        points = np.r_[points, np.zeros(len(group))]
+        needed = np.r_[needed, np.ones(len(group), dtype=bool)]
     merged: dict[bytes, list] = {}
     for slipped in draws.slipped:
-        for sites, value in zip(sets, points):
-            if value <= 0:
-                continue
+        for k in np.flatnonzero(needed):
+            sites, value = sets[k], points[k]
             kept = sites[~slipped[sites]]
             if len(kept):
                 key = kept.astype(np.int64).tobytes()
@@ -131,18 +141,22 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     Raises
     ------
     ConfigError
-        For the terms this does not handle yet (W, B, F), or ``search`` across borders.
+        For the terms this does not handle yet (W, B), ``search`` across borders, or
+        ``search`` with F (valued per draw on the extensive form only).
         The ``access`` limits are rules like the others: kept on the nominal data.
     """
     from siteopt.analysis.robust import evaluate_on_draws
 
     w = base.weights
-    if base.access is not None and (w.worst > 0 or w.backup > 0 or w.fairness > 0):
-        raise ConfigError("siteopt robust --choose does not handle weights.worst, backup or "
-                          "fairness yet; set them to 0")
+    if base.access is not None and (w.worst > 0 or w.backup > 0):
+        raise ConfigError("siteopt robust --choose does not handle weights.worst or backup "
+                          "yet; set them to 0")
     if method == "search" and not base.compact:
         raise ConfigError("the robust choice's search needs one bid per member state with "
                           "every gigafactory in one state; use method 'extensive'")
+    if method == "search" and _values_fairness(base):
+        raise ConfigError("the robust choice's search does not value weights.fairness per "
+                          "draw; use method 'extensive' (or 'auto')")
     began = time.perf_counter()
     # the nominal budget no longer binds (the chance constraint replaces it): above every
     # portfolio's nominal cost and its cost in every draw
@@ -192,6 +206,11 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
                   valued if gap == 0 else bound, gap, seconds, regret)
 
 
+def _values_fairness(base) -> bool:
+    """Whether F is weighted (valued per draw on the extensive form only)."""
+    return base.access is not None and base.weights.fairness > 0
+
+
 def _search_applies(base) -> bool:
     """Whether ``method = "auto"`` takes the search: as ``solve`` does, for the compact form
     of at most :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group)
@@ -199,7 +218,8 @@ def _search_applies(base) -> bool:
     161 options, 19,630 elements on 100 draws)."""
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
-    return base.compact and search_entries(base) <= AUTO_SEARCH_ENTRIES
+    return (base.compact and not _values_fairness(base)
+            and search_entries(base) <= AUTO_SEARCH_ENTRIES)
 
 
 def _regret_search_applies(base) -> bool:
@@ -314,8 +334,11 @@ def _by_extensive_form(free, base, draws, budget_risk, settings):
     index, value = _extra_site_terms(free, base, cols)
     cost[index] += value
     highs.changeColsCost(width, np.arange(width, dtype=np.int32), cost)
-    sets, weights = _sets(base, draws)
-    _add_sets(highs, cols, sets, weights)
+    fairness = _values_fairness(base)
+    sets, weights = _sets(base, draws, fairness=fairness)
+    first = _add_sets(highs, cols, sets, weights)
+    if fairness:
+        _add_fairness(highs, base, draws, sets, first, base.weights.fairness / len(draws))
     if base.weights.spread > 0:
         for slipped in draws.slipped:
             _add_spread(highs, cols, base, slipped, base.weights.spread
@@ -339,10 +362,13 @@ def _by_regret(free, base, draws, budget_risk, settings, own):
     sites = cols.y + np.arange(cols.n_sites)
     for i in np.flatnonzero(np.isfinite(own)):
         one = draws.subset([i])
-        sets, weights = _sets(base, one)
+        sets, weights = _sets(base, one, fairness=_values_fairness(base))
         first = _add_sets(highs, cols, sets, np.zeros(len(weights)))
         index = [np.array([largest]), sites, extra_index, first + np.arange(len(sets))]
         value = [np.array([1.0]), _site_values(base, one), extra_value, weights]
+        if _values_fairness(base):
+            index.append(_add_fairness(highs, base, one, sets, first, 0.0))
+            value.append(np.array([base.weights.fairness]))
         if base.weights.spread > 0:
             states = _add_spread(highs, cols, base, one.slipped[0], 0.0)
             index.append(states)
@@ -424,6 +450,44 @@ def _add_sets(highs, cols, sets, costs) -> int:
                      np.r_[start + k, cols.y + sites].astype(np.int32),
                      np.r_[1.0, -np.ones(len(sites))])
     return start
+
+
+def _add_fairness(highs, base, draws, sets, first: int, cost: float) -> np.ndarray:
+    r"""F in each draw: a column :math:`\varphi_i` worth ``cost`` and, per member state c with
+    people, :math:`\varphi_i \le \sum_g a_{gc} z_{T(g, i)} / A_c`, with :math:`T(g, i)`
+    group g's sites less the draw's slipped ones (its column among ``sets``, the first at
+    ``first``; a group left with no site counts nothing); the columns.
+
+    Every :math:`z_T` is at most :math:`\min(1, \sum_{s \in T} y_s)` and nothing pushes it
+    down, so at a portfolio :math:`\varphi_i` is the lowest state's share within R of the
+    members that deliver in draw i: F as ``solve`` computes it with the draw's sites.
+    """
+    import highspy
+
+    data = base.access
+    group, state, people = data.state_groups
+    column_of = {sites.astype(np.int64).tobytes(): first + k for k, sites in enumerate(sets)}
+    start = highs.getNumCol()
+    n = len(draws)
+    highs.addCols(n, np.full(n, cost), np.zeros(n), np.ones(n), 0, np.empty(0, np.int32),
+                  np.empty(0, np.int32), np.empty(0))
+    for i, slipped in enumerate(draws.slipped):
+        for c in np.flatnonzero(data.state_people > 0):
+            mine = np.flatnonzero(state == c)
+            index, value = [start + i], [1.0]
+            for g, a in zip(group[mine], people[mine] / data.state_people[c]):
+                sites = base.group_sites[g]
+                kept = sites[~slipped[sites]]
+                if len(kept):
+                    index.append(column_of[kept.astype(np.int64).tobytes()])
+                    value.append(-a)
+            # groups with the same sites left share a column: one entry each (HiGHS refuses
+            # a row that names a column twice)
+            columns, where = np.unique(index, return_inverse=True)
+            summed = np.bincount(where.ravel(), weights=value, minlength=len(columns))
+            highs.addRow(-highspy.kHighsInf, 0.0, len(columns), columns.astype(np.int32),
+                         summed)
+    return start + np.arange(n)
 
 
 def _add_spread(highs, cols, base, slipped, cost: float) -> np.ndarray:
