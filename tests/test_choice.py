@@ -74,41 +74,47 @@ def test_the_robust_choice_keeps_the_access_limits(method, seed, n_sites, n_poin
                                      method, seed, n_draws, risk)
 
 
-@pytest.mark.parametrize("term", ["backup", "worst"])
-def test_the_robust_choice_refuses_the_terms_it_does_not_value_per_draw(term):
-    base = random_access_instance(1, 4, 10, (term,))
-    draws = Draws.sample(base.site_ids, 3, 1, Spread(0.4, 0.3, 0.3))
-    with pytest.raises(ConfigError, match="does not handle weights.worst or backup"):
-        robust_choice(base, draws, 0.0, Solver(), "auto")
-
-
 @pytest.mark.parametrize("method", ["extensive", "auto"])
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_points=st.integers(1, 12),
-       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.5]))
-def test_the_robust_choice_values_fairness_in_each_draw(method, seed, n_sites, n_points,
-                                                        n_draws, risk):
-    """F in each draw is the lowest member state's share within R of the members that
-    deliver in it (brute force over every portfolio, valued by robust); the search refuses
-    it."""
-    base = random_access_instance(seed, n_sites, n_points, ("fairness",))
-    assert_the_choice_is_brute_force(base, method, seed, n_draws, risk)
+       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.5]),
+       terms=st.sets(st.sampled_from(["worst", "backup", "fairness"]), min_size=1))
+def test_the_robust_choice_values_w_b_and_f_in_each_draw(method, seed, n_sites, n_points,
+                                                         n_draws, risk, terms):
+    """W, B and F in each draw are those of the members that deliver in it (brute force over
+    every portfolio, valued by robust); W's places are added one at a time (starting from
+    the one farthest from every site: all would fit in the first 16); the search refuses
+    them."""
+    from unittest import mock
+
+    from siteopt.model import access_rows
+
+    base = random_access_instance(seed, n_sites, n_points, tuple(sorted(terms)))
+    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1):
+        assert_the_choice_is_brute_force(base, method, seed, n_draws, risk)
     if base.compact:
         draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
-        with pytest.raises(ConfigError, match="does not value weights.fairness per draw"):
+        with pytest.raises(ConfigError, match="does not value weights.worst, backup or "
+                                              "fairness per draw"):
             robust_choice(base, draws, risk, Solver(), "search")
 
 
 @settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_points=st.integers(1, 12),
-       n_draws=st.integers(1, 6), risk=st.sampled_from([0.0, 0.5]))
-def test_the_least_largest_regret_values_fairness_in_each_draw(seed, n_sites, n_points,
-                                                               n_draws, risk):
-    base = random_access_instance(seed, n_sites, n_points, ("fairness",))
+       n_draws=st.integers(1, 6), risk=st.sampled_from([0.0, 0.5]),
+       terms=st.sets(st.sampled_from(["worst", "backup", "fairness"]), min_size=1))
+def test_the_least_largest_regret_values_w_b_and_f_in_each_draw(seed, n_sites, n_points,
+                                                                n_draws, risk, terms):
+    from unittest import mock
+
+    from siteopt.model import access_rows
+
+    base = random_access_instance(seed, n_sites, n_points, tuple(sorted(terms)))
     draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
-    assert_the_regret_is_brute_force(base, draws, risk, "auto")
+    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1):
+        assert_the_regret_is_brute_force(base, draws, risk, "auto")
 
 
 @pytest.mark.parametrize("seed", [3, 8, 21])

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.errors import ConfigError, SolverError
+from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.solvers.outcome import Status, relative_gap
 
 
@@ -147,16 +148,12 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     """
     from siteopt.analysis.robust import evaluate_on_draws
 
-    w = base.weights
-    if base.access is not None and (w.worst > 0 or w.backup > 0):
-        raise ConfigError("siteopt robust --choose does not handle weights.worst or backup "
-                          "yet; set them to 0")
     if method == "search" and not base.compact:
         raise ConfigError("the robust choice's search needs one bid per member state with "
                           "every gigafactory in one state; use method 'extensive'")
-    if method == "search" and _values_fairness(base):
-        raise ConfigError("the robust choice's search does not value weights.fairness per "
-                          "draw; use method 'extensive' (or 'auto')")
+    if method == "search" and _per_draw_access(base):
+        raise ConfigError("the robust choice's search does not value weights.worst, backup or "
+                          "fairness per draw; use method 'extensive' (or 'auto')")
     began = time.perf_counter()
     # the nominal budget no longer binds (the chance constraint replaces it): above every
     # portfolio's nominal cost and its cost in every draw
@@ -211,6 +208,12 @@ def _values_fairness(base) -> bool:
     return base.access is not None and base.weights.fairness > 0
 
 
+def _per_draw_access(base) -> bool:
+    """Whether W, B or F is weighted: valued per draw on the extensive form only."""
+    w = base.weights
+    return base.access is not None and (w.worst > 0 or w.backup > 0 or w.fairness > 0)
+
+
 def _search_applies(base) -> bool:
     """Whether ``method = "auto"`` takes the search: as ``solve`` does, for the compact form
     of at most :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group)
@@ -218,7 +221,7 @@ def _search_applies(base) -> bool:
     161 options, 19,630 elements on 100 draws)."""
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
-    return (base.compact and not _values_fairness(base)
+    return (base.compact and not _per_draw_access(base)
             and search_entries(base) <= AUTO_SEARCH_ENTRIES)
 
 
@@ -325,8 +328,88 @@ def _by_regret_search(free, base, draws, budget_risk, settings, own):
     return status, chosen, -run.regret, -run.bound
 
 
+def _adding_worst_points(solve, free, base, draws, settings):
+    """Run ``solve(points, settings)`` (one HiGHS path, W's rows in draw i over the places
+    ``points[i]``) until the answer leaves no place of any draw farther from its delivering
+    members than the places counted there: the search over radii of
+    :mod:`siteopt.solvers.worst`, draw by draw. Each round's model relaxes the next, so the
+    last one's optimum is the choice's (its W then the draw's own). Without W, one round.
+    """
+    if not (base.access is not None and base.weights.worst > 0):
+        return solve(None, settings)
+    data = free.access
+    reference = data.reference_km
+    points = [_draw_access(free, slipped).first_worst_points for slipped in draws.slipped]
+    deadline = time.perf_counter() + settings.time_limit_s
+    while True:
+        left = dataclasses.replace(settings, time_limit_s=max(deadline - time.perf_counter(),
+                                                               0.01))
+        status, chosen, objective, bound = solve(points, left)
+        if status != Status.OPTIMAL:
+            return status, chosen, objective, bound
+        used = free.site_mask(chosen)
+        added = False
+        for i, slipped in enumerate(draws.slipped):
+            nearest = np.minimum(data.nearest_km(np.flatnonzero(used & ~slipped),
+                                                 data.populated), reference)
+            farthest = int(np.argmax(nearest)) if len(nearest) else 0
+            if len(nearest) and nearest[farthest] > nearest[points[i]].max(initial=-np.inf) \
+                    + DISTANCE_TOLERANCE_KM:
+                points[i] = np.union1d(points[i], [farthest])
+                added = True
+        if not added:
+            return status, chosen, objective, bound
+
+
+def _draw_access(free, slipped):
+    """The access data of one draw for W's and B's rows: its slipped sites no longer
+    eligible, no limits (they are kept on the nominal data)."""
+    data = free.access
+    return dataclasses.replace(data, eligible=data.eligible & ~slipped, max_km=0.0,
+                               min_country_share=0.0, worst_points=None, _cache={})
+
+
+def _add_draw_access(highs, cols, free, slipped, worst_points, scale: float):
+    """W and B in one draw (``slipped``: its slipped sites): the rows of
+    :func:`~siteopt.model.access_rows.access_block` for the instance whose groups and eligible
+    sites lose the slipped ones, W over the places ``worst_points``; its own columns cost
+    ``scale`` times their weighted objective points. Returns those columns and their points
+    at weight (for a row of the draw's objective)."""
+    from siteopt.model.access_rows import CANDIDATE, OWN, SITE, access_block
+
+    w = free.weights
+    weights = dataclasses.replace(w, latency=0.0, fairness=0.0)
+    data = _draw_access(free, slipped)
+    if worst_points is not None:
+        data = data.with_worst_points(worst_points)
+    instance = dataclasses.replace(free, access=data, group_sites=tuple(
+        sites[~slipped[sites]] for sites in free.group_sites))
+    instance.__dict__["candidates"] = free.candidates   # the same rules: the same candidates
+    block = access_block(instance, weights)
+    points = block.cost(weights)
+    start = highs.getNumCol()
+    highs.addCols(len(points), points * scale, block.lower, block.upper, 0,
+                  np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
+    if len(block.row_lower):
+        offsets = {OWN: start + block.index, SITE: cols.y + block.index,
+                   CANDIDATE: block.index}
+        columns = np.select([block.family == f for f in offsets], list(offsets.values()))
+        order = np.argsort(block.row_of, kind="stable")
+        starts = np.searchsorted(block.row_of[order], np.arange(len(block.row_lower)))
+        highs.addRows(len(block.row_lower), block.row_lower, block.row_upper, len(order),
+                      starts.astype(np.int32), columns[order].astype(np.int32),
+                      block.value[order])
+    return start + np.arange(len(points)), points
+
+
 def _by_extensive_form(free, base, draws, budget_risk, settings):
     """The choice by HiGHS on the extensive form (see the module docstring)."""
+    return _adding_worst_points(lambda points, left: _extensive_mean(
+        free, base, draws, budget_risk, left, points), free, base, draws, settings)
+
+
+def _extensive_mean(free, base, draws, budget_risk, settings, worst_points):
+    """One solve of the extensive form for the mean, W in draw i over ``worst_points[i]``."""
     highs, cols = _extensive_model(free, base, draws, budget_risk, settings)
     width = highs.getNumCol()
     cost = np.zeros(width)
@@ -343,6 +426,10 @@ def _by_extensive_form(free, base, draws, budget_risk, settings):
         for slipped in draws.slipped:
             _add_spread(highs, cols, base, slipped, base.weights.spread
                         / (base.max_gigafactories * len(draws)))
+    if _per_draw_access(base):
+        for i, slipped in enumerate(draws.slipped):
+            _add_draw_access(highs, cols, free, slipped,
+                             None if worst_points is None else worst_points[i], 1 / len(draws))
     return _run(highs, free, settings)
 
 
@@ -351,6 +438,13 @@ def _by_regret(free, base, draws, budget_risk, settings, own):
     :math:`t \ge o_i - \mathrm{objective}_i(y)` for every draw i with an own optimum
     :math:`o_i` (``own``, NaN: none), each draw's objective written out with its own
     coverage-like sets and member states, and the chance constraint."""
+    return _adding_worst_points(lambda points, left: _extensive_regret(
+        free, base, draws, budget_risk, left, own, points), free, base, draws, settings)
+
+
+def _extensive_regret(free, base, draws, budget_risk, settings, own, worst_points):
+    """One solve of the extensive form for the regret, W in draw i over
+    ``worst_points[i]``."""
     import highspy
 
     highs, cols = _extensive_model(free, base, draws, budget_risk, settings)
@@ -374,6 +468,12 @@ def _by_regret(free, base, draws, budget_risk, settings, own):
             index.append(states)
             value.append(np.full(len(states),
                                  base.weights.spread / base.max_gigafactories))
+        if _per_draw_access(base):
+            columns, points = _add_draw_access(highs, cols, free, one.slipped[0], None
+                                               if worst_points is None else worst_points[i],
+                                               0.0)
+            index.append(columns)
+            value.append(points)
         row = np.zeros(highs.getNumCol())   # a column may come twice (y: value and extra)
         np.add.at(row, np.concatenate(index), np.concatenate(value))
         used = np.flatnonzero(row)
@@ -390,9 +490,14 @@ def _extensive_model(free, base, draws, budget_risk, settings):
     n = len(draws)
     capex = np.asarray(base.capex_eur, float)
     extra = base.extra_site_cost_eur
-    cols = layout(free, reach=False)
+    # the rules and limits only: W, B and F come per draw (their nominal rows would be dead
+    # weight, W's for every place)
+    rules = dataclasses.replace(free, weights=dataclasses.replace(
+        free.weights, worst=0.0, backup=0.0, fairness=0.0))
+    rules.__dict__["candidates"] = free.candidates
+    cols = layout(rules, reach=False)
     highs = new_highs(settings)
-    load_highs(highs, free, reach=False)
+    load_highs(highs, rules, reach=False)
     width = highs.getNumCol()   # the nominal objective is not the question
     highs.changeColsCost(width, np.arange(width, dtype=np.int32), np.zeros(width))
     # capital cost of each integer column in each draw (the extra-site cost committed too)
@@ -469,8 +574,9 @@ def _add_fairness(highs, base, draws, sets, first: int, cost: float) -> np.ndarr
     column_of = {sites.astype(np.int64).tobytes(): first + k for k, sites in enumerate(sets)}
     start = highs.getNumCol()
     n = len(draws)
-    highs.addCols(n, np.full(n, cost), np.zeros(n), np.ones(n), 0, np.empty(0, np.int32),
-                  np.empty(0, np.int32), np.empty(0))
+    anybody = float((data.state_people > 0).any())   # nobody anywhere: F is 0
+    highs.addCols(n, np.full(n, cost), np.zeros(n), np.full(n, anybody), 0,
+                  np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
     for i, slipped in enumerate(draws.slipped):
         for c in np.flatnonzero(data.state_people > 0):
             mine = np.flatnonzero(state == c)
