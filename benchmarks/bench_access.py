@@ -271,8 +271,8 @@ def main() -> None:
                         action="append", default=None,
                         help="time p-median or p-center at this size (repeatable; default: "
                              "p-median at 1000 1000000, p-center at 50 2000, 200 5000 and "
-                             "1000 1000000; the (10000, 2000000) p-median takes about "
-                             "TODO)")
+                             "1000 1000000; p-median 10000 2000000 takes about 45 "
+                             "minutes and 9 GB)")
     args = parser.parse_args()
     equality(args.seeds)
     shipped(args.runs)
