@@ -361,6 +361,14 @@ def _adding_worst_points(solve, free, base, draws, settings):
             return status, chosen, objective, bound
 
 
+def _same_candidates(free, **changes):
+    """``free`` with ``changes`` that leave its rules alone (weights, groups, access data),
+    sharing its enumerated candidates instead of enumerating them again."""
+    changed = dataclasses.replace(free, **changes)
+    changed.__dict__["candidates"] = free.candidates
+    return changed
+
+
 def _draw_access(free, slipped):
     """The access data of one draw for W's and B's rows: its slipped sites no longer
     eligible, no limits (they are kept on the nominal data)."""
@@ -382,9 +390,8 @@ def _add_draw_access(highs, cols, free, slipped, worst_points, scale: float):
     data = _draw_access(free, slipped)
     if worst_points is not None:
         data = data.with_worst_points(worst_points)
-    instance = dataclasses.replace(free, access=data, group_sites=tuple(
+    instance = _same_candidates(free, access=data, group_sites=tuple(
         sites[~slipped[sites]] for sites in free.group_sites))
-    instance.__dict__["candidates"] = free.candidates   # the same rules: the same candidates
     block = access_block(instance, weights)
     points = block.cost(weights)
     start = highs.getNumCol()
@@ -492,9 +499,8 @@ def _extensive_model(free, base, draws, budget_risk, settings):
     extra = base.extra_site_cost_eur
     # the rules and limits only: W, B and F come per draw (their nominal rows would be dead
     # weight, W's for every place)
-    rules = dataclasses.replace(free, weights=dataclasses.replace(
+    rules = _same_candidates(free, weights=dataclasses.replace(
         free.weights, worst=0.0, backup=0.0, fairness=0.0))
-    rules.__dict__["candidates"] = free.candidates
     cols = layout(rules, reach=False)
     highs = new_highs(settings)
     load_highs(highs, rules, reach=False)
