@@ -219,7 +219,7 @@ class SelectionInstance:
             raise ConfigError(
                 f"solver.method {path!r} cannot solve the latency term or gradual coverage "
                 f"over {len(data.populated):,} places and {np.count_nonzero(data.eligible):,} "
-                f"sites: its level rows would hold {pairs:,} entries; use solver.method "
+                f"sites: its level rows would hold up to {pairs:,} entries; use solver.method "
                 f"\"benders\" or \"auto\", which cut them from the distances")
 
     def with_worst_points(self, points) -> SelectionInstance:
