@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from siteopt.geometry import EARTH_RADIUS_KM, grid_cells, unit_vectors
+from siteopt.geometry import EARTH_RADIUS_KM, chord_length, grid_cells, unit_vectors
 
 #: Points per cell of the fine grid, about (a cell reads the sites near it once).
 POINTS_PER_CELL = 256
@@ -68,7 +68,7 @@ class DistanceOracle:
         row, column = grid_cells(lat, lon, fine)
         block = (row // (fine // side)) * side + column // (fine // side)
         cell = block * fine * fine + row * fine + column   # cells nest in their block
-        order = np.lexsort((cell, block))
+        order = np.argsort(cell, kind="stable")   # by block, then cell
         cells, cell_of = np.unique(cell[order], return_inverse=True)
         self.blocks_present, block_of_cell = np.unique(cells // (fine * fine),
                                                        return_inverse=True)
@@ -96,8 +96,9 @@ class DistanceOracle:
                      data.radius_km if data.decay == "linear" and coverage_weight > 0
                      else 0.0,
                      math.inf if data.decay == "exponential" and coverage_weight > 0 else 0.0)
+        # beyond half the Earth's circumference every place counts (an antipode too)
         self.cutoff_squared = (math.inf if cutoff >= math.pi * EARTH_RADIUS_KM
-                               else (2.0 * math.sin(cutoff / (2.0 * EARTH_RADIUS_KM))) ** 2)
+                               else chord_length(cutoff) ** 2)
         self.n_blocks = len(self.blocks_present)
         # a point's value at distance 0 is its share times the two weights
         self.block_population = np.add.reduceat(self.share, self.cell_start[
@@ -127,8 +128,9 @@ class DistanceOracle:
         wanted = np.zeros(self.n_blocks, dtype=bool)
         wanted[blocks] = True
         constants, _, coefficients = self._run(point, columns, wanted)
-        at, k = np.nonzero(coefficients[blocks] > 0)
-        return constants[blocks], (at, columns[k], coefficients[blocks][at, k])
+        wanted_coefficients = coefficients[blocks]
+        at, k = np.nonzero(wanted_coefficients > 0)
+        return constants[blocks], (at, columns[k], wanted_coefficients[at, k])
 
     def gains(self, point: np.ndarray) -> np.ndarray:
         """Per site, about the objective points it would add to the portfolio ``point`` on
@@ -136,9 +138,8 @@ class DistanceOracle:
         about :data:`GAIN_POINTS` points)."""
         every = max(1, math.ceil(len(self.points) / GAIN_POINTS))
         sample = self if every == 1 else self._sample(every)
-        gain = np.zeros(len(self.sites))
-        gain[self.eligible] = sample._run(point, self.eligible)[2].sum(axis=0) * (
-            self.block_population.sum() / max(sample.block_population.sum(), 1e-300))
+        gain = np.zeros(len(self.sites))   # (shares of the sample's people: the same scale)
+        gain[self.eligible] = sample._run(point, self.eligible)[2].sum(axis=0)
         return gain
 
     @functools.lru_cache(maxsize=1)
