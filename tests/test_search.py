@@ -72,6 +72,11 @@ def test_a_search_beyond_its_node_limit_hands_over():
     assert run.stopped == "nodes" and run.nodes == 4
     outcome = solve_search(prepared.instance, Solver(), node_limit=math.inf)
     assert outcome.status.value == "optimal" and outcome.gap == 0 and outcome.solver == "siteopt"
+    # the latency term's levels make the coverage matrix wider, not the work limit smaller
+    _, _, with_latency = prepare(None, None, {"weights.latency": 0.3})
+    assert build_search_model(with_latency.instance).covers.size > 20 * entries
+    run = search_optimum(with_latency.instance, 60.0, work_limit=3 * entries)
+    assert run.stopped == "nodes" and run.nodes == 4
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,
@@ -118,3 +123,52 @@ def test_a_start_from_the_same_instance_saves_nodes_and_an_infeasible_one_is_ign
                    np.argsort(-instance.candidates.capex_eur)[:instance.max_gigafactories])
     assert instance.violations(costly)
     assert search_optimum(instance, 60.0, start=Start(costly)).portfolio == cold.portfolio
+
+
+def _options_of(within: np.ndarray, share: np.ndarray):
+    """Access data of options that reach the points in ``within`` (B weighted 1 alone)."""
+    from siteopt.solvers.search_access import AccessOptions
+
+    n_points = within.shape[1]
+    return AccessOptions(np.where(within, 100.0, 900.0), within, share,
+                         np.zeros((n_points, 0)), np.zeros(n_points, bool), (0.0, 1.0, 0.0),
+                         2000.0, 0.0, 0.0)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1), n_options=st.integers(1, 7),
+       n_points=st.integers(1, 6))
+def test_backup_credits_bound_b_for_every_set_of_one_option_per_group(seed, n_options,
+                                                                      n_points):
+    """B after adding any options, one per group, is at most B now plus their credits, with
+    a point that no gigafactory reaches yet credited only where two groups reach it."""
+    rng = np.random.default_rng(seed)
+    within = rng.random((n_options, n_points)) < 0.6
+    share = rng.random(n_points)
+    share /= share.sum()
+    group = np.sort(rng.integers(0, 3, n_options))
+    count = rng.integers(0, 3, n_points)
+    access = _options_of(within, share)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    _, from_count = access.best_after(starts)
+    now, credit = access.backup_credits(count, np.arange(n_options), from_count[0])
+    assert now == pytest.approx(share @ (count >= 2))
+    for chosen in range(1 << n_options):
+        options = [o for o in range(n_options) if chosen >> o & 1]
+        if len(set(group[options])) < len(options):
+            continue   # two options of one group
+        after = count + within[options].sum(axis=0)
+        assert share @ (after >= 2) <= now + credit[options].sum() + 1e-12
+
+
+def test_a_point_one_group_reaches_earns_no_credit_before_its_first_gigafactory():
+    # three options: two of group 0 reach point 0, one of group 1 reaches point 1 too
+    within = np.array([[True, True], [True, False], [False, True]])
+    access = _options_of(within, np.array([0.25, 0.75]))
+    _, from_count = access.best_after(np.array([0, 2]))
+    assert from_count[0].tolist() == [1, 2] and from_count[1].tolist() == [0, 1]
+    _, credit = access.backup_credits(np.array([0, 0]), np.arange(3), from_count[0])
+    # point 0 cannot get two gigafactories (one per group): only point 1 is credited, half
+    assert credit.tolist() == [0.375, 0.0, 0.375]
+    _, credit = access.backup_credits(np.array([1, 0]), np.arange(3), from_count[0])
+    assert credit.tolist() == [0.625, 0.25, 0.375]

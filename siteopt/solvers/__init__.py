@@ -34,17 +34,15 @@ AUTO_DIRECT_NONZEROS = 40_000
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
     exact one: pulp for CBC, the only path that runs it; the search for the compact form up
-    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless B, F or an ``access``
-    limit is on, where its bound is weak (shipped data: F 11.6 s where HiGHS takes 3.3 s,
-    ``access.max_km`` 14.0 s against 4.3 s; B alone on a generated 120-site instance not
-    proven in 90 s where HiGHS takes 89 s), but with W and B together it is faster and has no
-    work limit (42.8 s against 58.4 s; every access term 30.8 s where HiGHS proves nothing in
-    120 s); W with no other access term it proves faster than HiGHS, on a few points at a
-    time (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which
-    searches over radii (:mod:`~siteopt.solvers.radius`); the latency term or gradual
-    coverage cut from distances (``levels_as_cuts``) goes to benders, the one path that
-    solves it; else direct up to
-    :data:`AUTO_DIRECT_NONZEROS`, benders beyond."""
+    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless an ``access`` limit is on,
+    where its bound is weak (shipped data: ``cover-all.toml`` 1.66 s where HiGHS takes 0.41 s,
+    ``access.max_km`` 1,500 4.5 s on both); W, B and F it proves faster (B 0.2 alone 4.4 s
+    against 36.4 s, F 0.3 alone 0.19 s against 2.4 s, every access term 16.3 s where HiGHS
+    proves nothing in 60 s), W with no other access term on a few points at a time
+    (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which searches
+    over radii (:mod:`~siteopt.solvers.radius`); the latency term or gradual coverage cut from
+    distances (``levels_as_cuts``) goes to benders, the one path that solves it; else direct
+    up to :data:`AUTO_DIRECT_NONZEROS`, benders beyond."""
     if settings.method != "auto":
         return settings.method
     if settings.name != "highs":
@@ -56,10 +54,9 @@ def choose_method(instance, settings: Solver) -> str:
         return highs_method(instance)
     if instance.levels_as_cuts:   # only Benders cuts the latency term from distances
         return "benders"
-    access_rows_suit = (not instance.has_access_rows
-                        or instance.access.only_worst(instance.weights)
-                        or _worst_and_backup(instance))
-    if instance.compact and access_rows_suit and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
+    data = instance.access
+    no_limits = data is None or (data.max_km <= 0 and data.min_country_share <= 0)
+    if instance.compact and no_limits and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
 
@@ -161,12 +158,6 @@ def _with_count(instance, count: int):
     return dataclasses.replace(instance, max_gigafactories=count)
 
 
-def _worst_and_backup(instance) -> bool:
-    """Whether W and B are both weighted: the search then beats HiGHS whatever its work
-    (benchmarks/README.md), so ``auto`` takes it with no work limit."""
-    return instance.weights.worst > 0 and instance.weights.backup > 0
-
-
 def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
                 incumbent=None, at_least_km: float | None = None):
     """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
@@ -200,8 +191,7 @@ def _solve_path(instance, settings: Solver, timings: dict[str, float], method: s
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
         timings["build"] = 0.0
-        limit = (AUTO_SEARCH_WORK if settings.method == "auto"
-                 and not _worst_and_backup(instance) else math.inf)
+        limit = AUTO_SEARCH_WORK if settings.method == "auto" else math.inf
         outcome = solve_search(instance, settings, start=start, work_limit=limit)
         if outcome is not None:
             return outcome, method

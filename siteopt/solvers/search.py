@@ -73,9 +73,12 @@ PAIR_BLOCK_ENTRIES = 1_000_000
 #: further solves.
 MAX_NEAR = 1_000
 #: With ``solver.method = "auto"``, the search gives up (returns None, and HiGHS solves the
-#: instance) after this many nodes times the entries of its coverage matrix (options x
-#: elements): 20,000 nodes on the shipped data (86,618 entries; its scenarios need 26 to 250),
-#: 1,500 on a generated 100-site instance (1.15 million; it needs 274), a few seconds at most.
+#: instance) after this many nodes times options x coverage groups (the latency term's levels
+#: do not count: they make a node slower, not the tree larger; counted, the shipped data with
+#: A and B weighted went to HiGHS after 807 nodes and was not proven in 60 s, where the search
+#: proves it in 3.5 s): 20,000 nodes on the shipped data (86,618 entries; its scenarios need
+#: 26 to 250), 1,500 on a generated 100-site instance (1.15 million; it needs 274), a few
+#: seconds at most.
 AUTO_SEARCH_WORK = 20_000 * 86_618
 #: ``auto`` uses this path for models of at most this many (option, demand group) entries as
 #: :func:`search_entries` estimates them (an upper bound; the shipped data: 161,938).
@@ -362,6 +365,9 @@ class _Search:
         #: later[k, j]: group j comes after group k
         self.later = np.arange(n_groups)[None, :] > np.arange(n_groups)[:, None]
         self.position = np.searchsorted(self.model.group[self.starts], self.model.group)
+        #: what the groups after / from each position could add (W, B, F)
+        self.after_distance, self.from_count = (None, None) if self.model.access is None \
+            else self.model.access.best_after(self.starts)
 
     def expand(self, chosen: tuple[int, ...], value: float, left: np.ndarray, pi: np.ndarray,
                last_group: int, budget_eur: float, power_mw: float, used_sites: np.ndarray,
@@ -412,7 +418,9 @@ class _Search:
             score[kids] = access.scores(kid_nearest, kid_count)
             kid_of = np.full(len(child_value), -1)
             kid_of[kids] = np.arange(len(kids))
-            backup_now, backup_credit[kids] = access.backup_credits(reach[1], kids)
+            # (an option is allowed, so row ``first`` is one of a later group)
+            backup_now, backup_credit[kids] = access.backup_credits(
+                reach[1], kids, self.from_count[self.position[first]])
         if complete.any():
             options = np.flatnonzero(complete)
             self._improve(child_value[options] + score[options],
@@ -447,12 +455,11 @@ class _Search:
         beyond = excess.sum()
         bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
                                         + rest).min(axis=0) + backup_now + backup_credit
-        if access is not None:   # W and F: every later group's options at once
-            after_distance, after_count = access.best_after(allowed, self.starts, self.position)
+        ceiling = np.zeros(len(child_value))
+        if access is not None and access.bounded_by_later_groups:   # every later group at once
             at = self.position[kids]
-            ceiling = np.zeros(len(child_value))
-            ceiling[kids] = access.scores(np.minimum(kid_nearest, after_distance[at]),
-                                          kid_count + after_count[at], backup=False)
+            ceiling[kids] = access.scores(np.minimum(kid_nearest, self.after_distance[at]),
+                                          kid_count + self.from_count[at + 1], backup=False)
             bound += ceiling
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
@@ -650,11 +657,13 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
                    node_limit: float = math.inf, start: Start | None = None,
                    work_limit: float = math.inf) -> SearchRun:
     """Branch and bound on ``instance`` (see the module docstring), for at most
-    ``time_limit_s`` seconds, ``node_limit`` nodes and ``work_limit`` nodes times entries of
-    the coverage matrix, from ``start`` if given (see :class:`Start`)."""
+    ``time_limit_s`` seconds, ``node_limit`` nodes and ``work_limit`` nodes times options times
+    coverage groups (:data:`AUTO_SEARCH_WORK`), from ``start`` if given (see
+    :class:`Start`)."""
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
-    node_limit = min(node_limit, work_limit / max(1, model.covers.size))
+    node_limit = min(node_limit, work_limit / max(
+        1, len(model.group) * instance.coverage_incidence.shape[0]))
     return run_search(instance, model, instance.budget_eur, deadline, node_limit, start)
 
 

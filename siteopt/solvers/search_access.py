@@ -10,8 +10,10 @@ gigafactories are added, so a child's completions score at most what it would sc
 gigafactory per such group within R): that is the bound on W and F added to the search's own.
 B's bound is sharper and additive (:meth:`AccessOptions.backup_credits`): each option is
 credited the share of the points it would give a second gigafactory within R, and half the
-share of those with none yet; the search adds those credits to its options' gains, so its
-bound on a completion takes at most as many of them as gigafactories are left. The same
+share of those with none yet that two later groups reach; the search adds those credits to its
+options' gains, so its bound on a completion takes at most as many of them as gigafactories
+are left. What every later group could add is computed once per search
+(:meth:`AccessOptions.best_after`). The same
 optimism prunes a branch that cannot meet ``access.max_km`` or ``access.min_country_share``
 even so.
 """
@@ -123,23 +125,31 @@ class AccessOptions:
         n = self.distance.shape[1]
         return np.full(n, np.inf), np.zeros(n, dtype=np.int64)
 
+    @property
+    def bounded_by_later_groups(self) -> bool:
+        """Whether W, F or an ``access`` limit is on: the terms and limits the search bounds by
+        every later group's options at once (:meth:`best_after`; B has its credits)."""
+        return (self.weights[0] > 0 or self.weights[2] > 0 or self.max_km > 0
+                or self.min_share > 0)
+
     def scores(self, nearest: np.ndarray, count: np.ndarray, backup: bool = True) -> np.ndarray:
         """The weighted W + B + F of branch states (rows), -inf where an ``access`` limit is
-        broken (W + F only when not ``backup``)."""
+        broken (W + F only when not ``backup``); a term of weight 0 is not computed."""
         w_worst, w_backup, w_fairness = self.weights
-        w_backup = w_backup if backup else 0.0
-        capped = np.minimum(nearest, self.reference_km)
-        worst = (1.0 - capped[:, self.worst].max(axis=1) / self.reference_km
-                 if self.worst.any() else np.zeros(len(nearest)))
-        backup = (count >= 2) @ self.share
-        states = (count >= 1) @ self.state_share
-        fairness = states.min(axis=1) if states.shape[1] else np.zeros(len(nearest))
-        score = w_worst * worst + w_backup * backup + w_fairness * fairness
+        score = np.zeros(len(nearest))
+        if w_worst > 0 and self.worst.any():
+            capped = np.minimum(nearest[:, self.worst], self.reference_km)
+            score += w_worst * (1.0 - capped.max(axis=1) / self.reference_km)
+        if backup and w_backup > 0:
+            score += w_backup * ((count >= 2) @ self.share)
         broken = np.zeros(len(nearest), dtype=bool)
+        if (w_fairness > 0 or self.min_share > 0) and self.state_share.shape[1]:
+            lowest = ((count >= 1) @ self.state_share).min(axis=1)
+            score += w_fairness * lowest
+            if self.min_share > 0:
+                broken |= lowest < self.min_share - 1e-12
         if self.max_km > 0:
             broken |= nearest.max(axis=1) > self.max_km + DISTANCE_TOLERANCE_KM
-        if self.min_share > 0 and states.shape[1]:
-            broken |= states.min(axis=1) < self.min_share - 1e-12
         return np.where(broken, -np.inf, score)
 
     def children(self, nearest: np.ndarray, count: np.ndarray, options: np.ndarray):
@@ -157,39 +167,48 @@ class AccessOptions:
         count = np.logical_or.reduceat(self.within, starts, axis=0).sum(axis=0)
         return float(self.scores(nearest[None, :], count[None, :])[0])
 
-    def backup_credits(self, count: np.ndarray,
-                       options: np.ndarray) -> tuple[float, np.ndarray]:
+    def backup_credits(self, count: np.ndarray, options: np.ndarray,
+                       groups_within: np.ndarray) -> tuple[float, np.ndarray]:
         """A bound on B after adding options to a branch state (``count`` per point): B of
-        the state, and per option of ``options`` its credit; B after adding any set of them
-        is at most B of the state plus their credits.
+        the state, and per option of ``options`` its credit; B after adding any set of them,
+        one per group, is at most B of the state plus their credits (``groups_within``: per
+        point, how many of the groups they come from have an option within R).
 
         An option is credited the share (times B's weight) of the points it reaches that
-        have one gigafactory within R, and half the share of those that have none: such a
-        point needs two new gigafactories within R, each credited half. This is the
-        relaxation :math:`b_d \\le \\min(1, n_d / 2)` of the count :math:`n_d` of
-        gigafactories within R of point d, the least concave bound on :math:`[n_d \\ge 2]`.
+        have one gigafactory within R, and half the share of those that have none but two
+        groups that could bring two: such a point needs two new gigafactories within R, each
+        credited half. This is the relaxation :math:`b_d \\le \\min(1, n_d / 2)` of the
+        count :math:`n_d` of gigafactories within R of point d, the least concave bound on
+        :math:`[n_d \\ge 2]`, with :math:`n_d \\le 1` where at most one group reaches d
+        (shipped data, B 0.2 alone: 20,070 nodes without that, 7,322 with it).
         """
         w_backup = self.weights[1]
         now = w_backup * float(self.share @ (count >= 2))
         if w_backup == 0:
             return now, np.zeros(len(options))
-        credit = w_backup * self.share * np.where(count == 1, 1.0, np.where(count == 0, 0.5,
-                                                                              0.0))
+        credit = w_backup * self.share * np.where(
+            count == 1, 1.0, np.where((count == 0) & (groups_within >= 2), 0.5, 0.0))
         return now, self.within[options] @ credit
 
-    def best_after(self, allowed: np.ndarray, starts: np.ndarray, position: np.ndarray):
-        """Per group position k: the nearest distance and the number of groups within R over
-        the allowed options of the groups after k (what every later group could add)."""
+    def best_after(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the groups from each position on could add, over every option (computed once
+        per search: restricting it to the options a node allows, those within its budget and
+        power, left the shipped searches' node counts unchanged at 0.6 ms a node).
+
+        Returns
+        -------
+        after_distance : ndarray, shape (groups, points)
+            Row k: the nearest distance over the options of the groups after position k, km.
+        from_count : ndarray of int, shape (groups + 1, points)
+            Row k: how many groups from position k on have an option within R of the point
+            (row k + 1 counts the groups after k).
+        """
         n_groups, n = len(starts), self.distance.shape[1]
-        distance = np.where(allowed[:, None], self.distance, np.inf)
-        within = self.within & allowed[:, None]
-        group_distance = np.minimum.reduceat(distance, starts, axis=0) if len(starts) \
-            else np.empty((0, n))
-        group_within = np.logical_or.reduceat(within, starts, axis=0) if len(starts) \
-            else np.empty((0, n), bool)
         after_distance = np.full((n_groups, n), np.inf)
-        after_count = np.zeros((n_groups, n), dtype=np.int64)
-        for k in range(n_groups - 2, -1, -1):
-            after_distance[k] = np.minimum(after_distance[k + 1], group_distance[k + 1])
-            after_count[k] = after_count[k + 1] + group_within[k + 1]
-        return after_distance, after_count
+        from_count = np.zeros((n_groups + 1, n), dtype=np.int64)
+        if n_groups:
+            group_distance = np.minimum.reduceat(self.distance, starts, axis=0)
+            group_within = np.logical_or.reduceat(self.within, starts, axis=0)
+            after_distance[:-1] = np.minimum.accumulate(group_distance[:0:-1], axis=0)[::-1]
+            from_count[:-1] = np.cumsum(group_within[::-1], axis=0)[::-1]
+        return after_distance, from_count
