@@ -172,3 +172,27 @@ def test_a_point_one_group_reaches_earns_no_credit_before_its_first_gigafactory(
     assert credit.tolist() == [0.375, 0.0, 0.375]
     _, credit = access.backup_credits(np.array([1, 0]), np.arange(3), from_count[0])
     assert credit.tolist() == [0.625, 0.25, 0.375]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1), n_options=st.integers(1, 7),
+       n_points=st.integers(1, 6))
+def test_worst_credits_bound_w_for_every_set_of_options(seed, n_options, n_points):
+    """W after adding any options is at most W by the farthest-kept point now plus their
+    credits, and never below W's exact value of the state itself (a credit is a gain)."""
+    from siteopt.solvers.search_access import AccessOptions
+
+    rng = np.random.default_rng(seed)
+    distance = rng.uniform(0.0, 2500.0, (n_options, n_points))
+    worst = rng.random(n_points) < 0.7
+    worst[rng.integers(n_points)] = True
+    access = AccessOptions(distance, distance <= 500.0, np.full(n_points, 1 / n_points),
+                           np.zeros((n_points, 0)), worst, (0.3, 0.0, 0.0), 2000.0, 0.0, 0.0)
+    nearest = np.where(rng.random(n_points) < 0.3, np.inf, rng.uniform(0, 2500, n_points))
+    now, credit = access.worst_credits(nearest, np.arange(n_options))
+    assert (credit >= 0).all()
+    assert now >= access.worst_score(nearest[None, :])[0] - 1e-12
+    for chosen in range(1, 1 << n_options):
+        options = [o for o in range(n_options) if chosen >> o & 1]
+        after = np.minimum(nearest, distance[options].min(axis=0))
+        assert access.worst_score(after[None, :])[0] <= now + credit[options].sum() + 1e-12

@@ -171,3 +171,27 @@ def test_the_neighbour_start_is_skipped_where_judging_the_access_terms_costs_too
     # without an access term weighted nothing is measured in distances: the start stays
     plain = random_instance(3, 5, 6, 2)
     assert ties.neighbour_start(plain, brute_force(plain)[1]) is not None
+
+
+def test_the_neighbour_start_keeps_every_rule_in_the_compact_form():
+    """In the compact form (one gigafactory per member state) a set of sites has one
+    grouping; the neighbours of the shipped optimum that break the budget (it spends EUR
+    19.97 bn of 20 bn) are not starts (they were: the best of them broke it)."""
+    import siteopt
+    from siteopt.api import prepare
+    from siteopt.solvers import ties
+
+    _, _, prepared = prepare()
+    instance = prepared.instance
+    assert instance.compact
+    result = siteopt.solve()
+    index = {site: k for k, site in enumerate(instance.site_ids)}
+    best = tuple(tuple(sorted(index[s] for s in g.members)) for g in result.gigafactories)
+    start = ties.neighbour_start(instance, best)
+    assert start is not None and instance.violations(start) == []
+    assert instance.objective(instance.evaluate(start)) < result.objective
+    over = tuple(sorted(set(best) | {(s,) for s in range(len(instance.site_ids))
+                                     if instance.eligible[s]
+                                     and instance.site_country[s] not in
+                                     {instance.site_country[g[0]] for g in best}}))
+    assert ties.groupings(instance, [s for g in over for s in g]) == []

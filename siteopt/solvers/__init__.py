@@ -175,8 +175,12 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
     if needs_points(instance):
         methods = []
 
-        def one(restricted, limited):
-            outcome, used = _solve_path(restricted, limited, timings, method, start, incumbent)
+        def one(restricted, limited, previous):
+            # a round starts from the previous round's answer, feasible for it too
+            outcome, used = _solve_path(
+                restricted, limited, timings, method,
+                start if previous is None else previous.next_start,
+                incumbent if previous is None else previous.gigafactories)
             methods.append(used)
             return outcome
 

@@ -440,10 +440,15 @@ class _Search:
             return
         bracket = np.where(allowed, covered_pi + model.value + backup_credit, -np.inf)[None, :] \
             - self.lambdas[:, None] * model.capex_eur[None, :]
-        group_max = np.maximum(np.maximum.reduceat(bracket, self.starts, axis=1), 0.0)
-        after = group_max[:, None, :] * self.later[None, :, :]
         take = min(slots, len(self.starts))
-        rest = -np.partition(-after, take - 1, axis=2)[:, :, :take].sum(axis=2)[:, self.position]
+        rest = self._rest(bracket, take)
+        worst = None   # W's credits by one point (the bound takes the lower of the two)
+        if access is not None and model.chance is None:
+            worst = access.worst_credits(reach[0], kids)
+        if worst is not None:
+            worst_credit = np.zeros(len(child_value))
+            worst_credit[kids] = worst[1]
+            rest_by_point = self._rest(bracket + worst_credit[None, :], take)
         pairs = None
         if model.chance is not None:   # each child's completions: only options that fit with it
             pairs = model.chance.fitting_pairs(spent_eur, np.flatnonzero(allowed),
@@ -453,13 +458,20 @@ class _Search:
         last = self.position[allowed].max()
         # first with the weight this node leaves beyond pi (no less than any child leaves)
         beyond = excess.sum()
-        bound = child_value + beyond + (self.lambdas[:, None] * (budget_eur - model.capex_eur)
-                                        + rest).min(axis=0) + backup_now + backup_credit
+        spare = self.lambdas[:, None] * (budget_eur - model.capex_eur)
+        bound = child_value + beyond + (spare + rest).min(axis=0) + backup_now + backup_credit
         ceiling = np.zeros(len(child_value))
         if access is not None and access.bounded_by_later_groups:   # every later group at once
             at = self.position[kids]
-            ceiling[kids] = access.scores(np.minimum(kid_nearest, self.after_distance[at]),
-                                          kid_count + self.from_count[at + 1], backup=False)
+            reach_nearest = np.minimum(kid_nearest, self.after_distance[at])
+            ceiling[kids] = access.scores(reach_nearest, kid_count + self.from_count[at + 1],
+                                          backup=False)
+        by_point = ceiling.copy()   # the same with W's credits in place of W's ceiling
+        if worst is not None:
+            by_point[kids] += worst[0] + worst[1] - access.worst_score(reach_nearest)
+            bound += np.minimum(ceiling, by_point + (spare + rest_by_point).min(axis=0)
+                                - (spare + rest).min(axis=0))
+        else:
             bound += ceiling
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound >= self.best_value - NEAR_OPTIMAL))
@@ -476,7 +488,9 @@ class _Search:
                              pairs, None if access is None else (
                                  kid_nearest[kid_of[order]], kid_count[kid_of[order]],
                                  ceiling[order] + backup_now + backup_credit[order],
-                                 backup_credit))
+                                 backup_credit, by_point[order] + backup_now
+                                 + backup_credit[order],
+                                 worst_credit if worst is not None else None))
             return
         for option in order:
             if bound[option] < self.best_value - NEAR_OPTIMAL:
@@ -494,6 +508,14 @@ class _Search:
                         else spent_eur + model.chance.capex_eur[option])
             if self.stopped:
                 return
+
+    def _rest(self, bracket: np.ndarray, take: int) -> np.ndarray:
+        """Per multiplier (row of ``bracket``, one column per option) and option as a child:
+        the sum of the ``take`` largest positive group maxima of ``bracket`` over the groups
+        after the child's."""
+        group_max = np.maximum(np.maximum.reduceat(bracket, self.starts, axis=1), 0.0)
+        after = group_max[:, None, :] * self.later[None, :, :]
+        return -np.partition(-after, take - 1, axis=2)[:, :, :take].sum(axis=2)[:, self.position]
 
     def _covers_of_later(self, first: int, weights: np.ndarray) -> np.ndarray:
         """Per option: the ``weights`` of the elements it covers, for the options from row
@@ -540,8 +562,11 @@ class _Search:
         (nearest distances and counts, one row per child), the most those terms can add to
         each child's completions but B's credit for the last option, and that credit per
         option (:meth:`~siteopt.solvers.search_access.AccessOptions.backup_credits` at the
-        parent's state): only the (child, last option) pairs that bound lets reach the best
-        have their W + B + F computed, exactly, a block at a time."""
+        parent's state); then the same most with W by one point but its credit for the last
+        option, and that credit per option (None without W;
+        :meth:`~siteopt.solvers.search_access.AccessOptions.worst_credits`): only the
+        (child, last option) pairs that the lower of the two bounds lets reach the best have
+        their W + B + F computed, exactly, a block at a time."""
         if len(children) == 0:
             return
         self.nodes += len(children)
@@ -563,8 +588,10 @@ class _Search:
             lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
             values = total[lasts, kids]
         else:
-            nearest, count, ceiling, backup_credit = reach
-            lasts, kids = np.nonzero(total + ceiling[None, :] + backup_credit[options][:, None]
+            nearest, count, ceiling, backup_credit, by_point, worst_credit = reach
+            most = ceiling[None, :] if worst_credit is None else np.minimum(
+                ceiling[None, :], by_point[None, :] + worst_credit[options][:, None])
+            lasts, kids = np.nonzero(total + most + backup_credit[options][:, None]
                                      >= self.best_value - NEAR_OPTIMAL)
             values = total[lasts, kids] + self._pair_scores(nearest, count, options, lasts, kids)
         self._improve(values,

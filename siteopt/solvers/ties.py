@@ -70,7 +70,8 @@ def groupings(instance, sites) -> list[tuple[tuple[int, ...], ...]] | None:
         by_state: dict[str, list[int]] = {}
         for s in sites:
             by_state.setdefault(instance.site_country[s], []).append(s)
-        return [tuple(sorted(tuple(g) for g in by_state.values()))]
+        portfolio = tuple(sorted(tuple(g) for g in by_state.values()))
+        return [] if instance.violations(portfolio) else [portfolio]
     candidates = instance.candidates
     members = candidates.members
     inside = np.all(np.isin(members, sites) | (members < 0), axis=1)
