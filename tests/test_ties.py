@@ -141,14 +141,16 @@ def test_the_time_limit_covers_the_solves_that_settle_ties(monkeypatch):
     monkeypatch.setattr(solvers, "_solve_once", recorded)
     # the clock of solve_instance alone: 20 s pass between its readings
     monkeypatch.setattr(solvers, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
-    outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0), {}, runner_up=True)
+    outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0, method="direct"), {},
+                                runner_up=True)
     assert limits[0] == 30.0
     assert limits[1] == pytest.approx(10.0)   # 20 s of the 30 s went to the first solve
     assert len(limits) == 2
     assert outcome.status == Status.OPTIMAL and outcome.runner_up is not None
     limits.clear()
     clock = iter(range(0, 1000, 40))   # the first solve used it all
-    outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0), {}, runner_up=True)
+    outcome, _ = solve_instance(three_sites(), Solver(time_limit_s=30.0, method="direct"), {},
+                                runner_up=True)
     assert limits == [30.0, 0.01]
 
 
@@ -195,3 +197,37 @@ def test_the_neighbour_start_keeps_every_rule_in_the_compact_form():
                                      and instance.site_country[s] not in
                                      {instance.site_country[g[0]] for g in best}}))
     assert ties.groupings(instance, [s for g in over for s in g]) == []
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_groups=st.integers(0, 8),
+       n_countries=st.integers(1, 4), access=st.booleans())
+def test_the_search_proves_the_runner_up_in_the_same_run(seed, n_sites, n_groups,
+                                                         n_countries, access):
+    """In the compact form (one bid per member state) the search keeps the best portfolio
+    below the near-optimal ones while it searches: one solve gives the optimum and the
+    runner-up, the best portfolio on other sites (brute force), with or without B and F."""
+    import dataclasses
+
+    from tests.instances import random_access_instance
+
+    instance = (random_access_instance(seed, n_sites, 3 * n_groups + 1, ("backup", "fairness"))
+                if access else random_instance(seed, n_sites, n_groups, n_countries))
+    instance = dataclasses.replace(instance, max_bids_per_country=1, cross_border=False)
+    assert instance.compact
+    outcome, method = solve_instance(instance, Solver(method="search"), {}, runner_up=True)
+    assert method == "search"
+    if outcome.status != Status.OPTIMAL:
+        assert not list(feasible_portfolios(instance))
+        return
+    assert outcome.solves == 1
+    used = member_sites(outcome.gigafactories)
+    values = [value for value, portfolio in feasible_portfolios(instance)]
+    assert outcome.objective == pytest.approx(max(values), abs=1e-9)
+    best_other = max((value for value, portfolio in feasible_portfolios(instance)
+                      if member_sites(portfolio) != used), default=None)
+    if best_other is None:
+        assert outcome.runner_up is None
+    else:
+        assert outcome.runner_up.objective == pytest.approx(best_other, abs=1e-9)

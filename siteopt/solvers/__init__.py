@@ -101,7 +101,8 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     method = choose_method(instance, settings)
     began = time.perf_counter()
     with deferred():   # Ctrl-C stops the solver, which returns its best portfolio
-        outcome, method = _solve_once(instance, settings, timings, method, start)
+        outcome, method = _solve_once(instance, settings, timings, method, start,
+                                      runner_up=runner_up)
         build = timings.get("build", 0.0)
         # a solve with exclusions cannot bring every place nearer than the optimum does
         farthest = (farthest_km(instance.access, outcome.selected)
@@ -159,13 +160,14 @@ def _with_count(instance, count: int):
 
 
 def _solve_once(instance, settings: Solver, timings: dict[str, float], method: str, start,
-                incumbent=None, at_least_km: float | None = None):
+                incumbent=None, at_least_km: float | None = None, runner_up: bool = False):
     """One solve on ``method`` (a search past its work limit goes to HiGHS); ``incumbent`` is
     a feasible portfolio the HiGHS paths start from. With the worst-served term, every path
     adds the points a few at a time (:mod:`~siteopt.solvers.worst`). ``at_least_km``: the
     farthest place of the optimum of the same question without ``instance``'s exclusions
     (km; no portfolio of ``instance`` brings every place nearer), where the search over radii
-    starts."""
+    starts. ``runner_up``: the search proves the runner-up in the same run where it can
+    (:func:`~siteopt.solvers.search.run_search`)."""
     from siteopt.solvers import radius
     from siteopt.solvers.worst import needs_points, solve_adding_points
 
@@ -185,18 +187,19 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
             return outcome
 
         return solve_adding_points(instance, settings, one), methods[-1]
-    return _solve_path(instance, settings, timings, method, start, incumbent)
+    return _solve_path(instance, settings, timings, method, start, incumbent, runner_up)
 
 
 def _solve_path(instance, settings: Solver, timings: dict[str, float], method: str, start,
-                incumbent=None):
+                incumbent=None, runner_up: bool = False):
     """One solve on ``method`` (see :func:`_solve_once`)."""
     if method == "search":
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 
         timings["build"] = 0.0
         limit = AUTO_SEARCH_WORK if settings.method == "auto" else math.inf
-        outcome = solve_search(instance, settings, start=start, work_limit=limit)
+        outcome = solve_search(instance, settings, start=start, work_limit=limit,
+                               runner_up=runner_up)
         if outcome is not None:
             return outcome, method
         method = highs_method(instance)

@@ -87,6 +87,10 @@ class SolverOutcome:
     near_optimal : tuple of (float, portfolio) or None
         From the search path: every portfolio within ``NEAR_OPTIMAL`` of the optimum (so ties
         need no further solve); None from the other paths.
+    next_best : tuple or None
+        From the search path asked for the runner-up (compact form): ``(value, portfolio)``
+        of the best portfolio below every near-optimal one, proven (``(-inf, None)``: there
+        is none), so the runner-up needs no further solve; None otherwise.
     """
 
     status: Status
@@ -103,6 +107,7 @@ class SolverOutcome:
     ties_settled: bool = False
     solves: int = 1
     near_optimal: tuple | None = None
+    next_best: tuple | None = None
 
 
 def relative_gap(objective: float, bound: float) -> float:

@@ -358,6 +358,18 @@ class _Search:
     near_complete: bool = True
     nodes: int = 0
     stopped: str = ""
+    #: whether the best portfolio below the near-optimal ones is wanted (compact form only:
+    #: each portfolio there is a set of member sites of its own) and what it is so far
+    runner_up: bool = False
+    runner_value: float = -math.inf
+    runner: tuple[int, ...] | None = None
+
+    def floor(self) -> float:
+        """The value below which a portfolio, and a node bounded there, no longer counts: the
+        best's less :data:`NEAR_OPTIMAL`, or the runner-up's when that is wanted (-inf
+        until there is one)."""
+        near = self.best_value - NEAR_OPTIMAL
+        return min(near, self.runner_value) if self.runner_up else near
 
     def __post_init__(self):
         self.starts = group_starts(self.model.group)
@@ -474,10 +486,10 @@ class _Search:
         else:
             bound += ceiling
         order = np.flatnonzero(allowed & (self.position < last)
-                               & (bound >= self.best_value - NEAR_OPTIMAL))
+                               & (bound >= self.floor()))
         # a child leaves beyond pi what this node leaves, less what the child covers of it
         bound[order] -= covered_excess[order]
-        keep = bound[order] >= self.best_value - NEAR_OPTIMAL
+        keep = bound[order] >= self.floor()
         order = order[keep]
         # most promising first: good portfolios early prune the most (a cold sweep of 23
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
@@ -493,7 +505,7 @@ class _Search:
                                  worst_credit if worst is not None else None))
             return
         for option in order:
-            if bound[option] < self.best_value - NEAR_OPTIMAL:
+            if bound[option] < self.floor():
                 break   # and so are all children after it
             option_left = left * (1.0 - model.covers[option])
             self.expand(chosen + (int(option),), float(child_value[option]), option_left,
@@ -585,14 +597,14 @@ class _Search:
             fits &= pairs[:, np.searchsorted(options, children)]
         total = np.where(fits, child_value[children][None, :] + completion, -np.inf)
         if reach is None:
-            lasts, kids = np.nonzero(total >= self.best_value - NEAR_OPTIMAL)
+            lasts, kids = np.nonzero(total >= self.floor())
             values = total[lasts, kids]
         else:
             nearest, count, ceiling, backup_credit, by_point, worst_credit = reach
             most = ceiling[None, :] if worst_credit is None else np.minimum(
                 ceiling[None, :], by_point[None, :] + worst_credit[options][:, None])
             lasts, kids = np.nonzero(total + most + backup_credit[options][:, None]
-                                     >= self.best_value - NEAR_OPTIMAL)
+                                     >= self.floor())
             values = total[lasts, kids] + self._pair_scores(nearest, count, options, lasts, kids)
         self._improve(values,
                       lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))
@@ -615,17 +627,22 @@ class _Search:
     def _improve(self, values: np.ndarray, portfolio_of) -> None:
         """Keep every portfolio within :data:`NEAR_OPTIMAL` of the best (the instance's
         exclusions and floor aside) and make the best the incumbent if it beats it (the
-        first of equal values wins); ``values[k]`` is the value of portfolio
-        ``portfolio_of(k)`` (a tuple of options)."""
+        first of equal values wins); with ``runner_up``, keep the best portfolio below them
+        too. ``values[k]`` is the value of portfolio ``portfolio_of(k)`` (a tuple of
+        options)."""
         values = np.asarray(values)
-        candidates = np.flatnonzero((values >= self.best_value - NEAR_OPTIMAL)
+        candidates = np.flatnonzero((values >= self.floor())
                                     & (values >= self.instance.objective_floor))
         improved = False
         for k in candidates[np.argsort(-values[candidates], kind="stable")]:
-            if values[k] < self.best_value - NEAR_OPTIMAL:
+            if values[k] < self.floor():
                 break   # and so are the rest (the best may have risen)
             portfolio = portfolio_of(k)
             if self.excluded(portfolio):
+                continue
+            if values[k] < self.best_value - NEAR_OPTIMAL:   # the best below the near ones
+                if values[k] > self.runner_value:
+                    self.runner_value, self.runner = float(values[k]), portfolio
                 continue
             if len(self.near) < MAX_NEAR:
                 self.near[portfolio] = float(values[k])
@@ -634,8 +651,12 @@ class _Search:
             if values[k] > self.best_value:
                 self.best_value, self.best, improved = float(values[k]), portfolio, True
         if improved:
-            self.near = {p: v for p, v in self.near.items()
-                         if v >= self.best_value - NEAR_OPTIMAL}
+            dropped = {p: v for p, v in self.near.items()
+                       if v < self.best_value - NEAR_OPTIMAL}
+            for portfolio, value in dropped.items():
+                del self.near[portfolio]
+                if value > self.runner_value:
+                    self.runner_value, self.runner = value, portfolio
 
     def excluded(self, options: tuple[int, ...]) -> bool:
         """Whether the instance excludes the portfolio of these options."""
@@ -669,6 +690,9 @@ class SearchRun:
         the search stopped early or kept more than :data:`MAX_NEAR`).
     value : float
         The search model's value of ``portfolio``, objective points.
+    next_best : tuple or None
+        With ``runner_up`` and ``near``: ``(value, portfolio)`` of the best portfolio below
+        the near-optimal ones, proven (``(-inf, None)`` when there is none); else None.
     """
 
     portfolio: tuple[tuple[int, ...], ...] | None
@@ -678,28 +702,34 @@ class SearchRun:
     next_start: Start
     near: tuple | None = None
     value: float = math.nan
+    next_best: tuple | None = None
 
 
 def search_optimum(instance: SelectionInstance, time_limit_s: float,
                    node_limit: float = math.inf, start: Start | None = None,
-                   work_limit: float = math.inf) -> SearchRun:
+                   work_limit: float = math.inf, runner_up: bool = False) -> SearchRun:
     """Branch and bound on ``instance`` (see the module docstring), for at most
     ``time_limit_s`` seconds, ``node_limit`` nodes and ``work_limit`` nodes times options times
     coverage groups (:data:`AUTO_SEARCH_WORK`), from ``start`` if given (see
-    :class:`Start`)."""
+    :class:`Start`); with ``runner_up`` (compact form) it proves the best portfolio below the
+    near-optimal ones in the same run (:attr:`SearchRun.next_best`)."""
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
     node_limit = min(node_limit, work_limit / max(
         1, len(model.group) * instance.coverage_incidence.shape[0]))
-    return run_search(instance, model, instance.budget_eur, deadline, node_limit, start)
+    return run_search(instance, model, instance.budget_eur, deadline, node_limit, start,
+                      runner_up)
 
 
 def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: float,
                deadline: float, node_limit: float = math.inf,
-               start: Start | None = None) -> SearchRun:
+               start: Start | None = None, runner_up: bool = False) -> SearchRun:
     """Branch and bound over the options of ``model`` under the rules of ``instance`` and the
     budget row ``model.capex_eur <= budget_eur`` (EUR), until ``deadline``
-    (:func:`time.perf_counter` seconds) or ``node_limit`` nodes."""
+    (:func:`time.perf_counter` seconds) or ``node_limit`` nodes; with ``runner_up`` (in the
+    compact form) the best portfolio below the near-optimal ones too, pruning at its value
+    (one search instead of a second one that excludes the first's answers: on the shipped
+    data, B 0.2 alone, 7,987 nodes against 7,322 + 7,519, 2.9 s against 4.4 s)."""
     p = instance.max_gigafactories
     power = instance.total_power_mw
     required = np.asarray(instance.required, bool)
@@ -708,7 +738,8 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     model = _in_search_order(model, pi, lam)
     if model.access is not None:   # W, B and F are outside the multipliers' bound
         root_bound += model.access.ceiling(group_starts(model.group))
-    search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit)
+    search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit,
+                     runner_up=runner_up and model.exclusive_groups)
     search.best_value = instance.objective_floor   # only portfolios above it count
     reach = None if model.access is None else model.access.root()
     empty = 0.0 if reach is None else float(model.access.scores(reach[0][None, :],
@@ -733,8 +764,12 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     portfolio = None if search.best is None else members(search.best)
     near = (tuple((value, members(options)) for options, value in search.near.items())
             if search.near_complete and not search.stopped else None)
+    next_best = None
+    if search.runner_up and near is not None:
+        next_best = (search.runner_value,
+                     None if search.runner is None else members(search.runner))
     return SearchRun(portfolio, root_bound, search.stopped, search.nodes,
-                     Start(portfolio, pi, lam), near, search.best_value)
+                     Start(portfolio, pi, lam), near, search.best_value, next_best)
 
 
 def _candidates_of(instance: SelectionInstance, portfolio) -> list[int] | None:
@@ -764,15 +799,16 @@ def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchMo
 
 
 def solve_search(instance: SelectionInstance, settings: Solver, node_limit: float = math.inf,
-                 start: Start | None = None,
-                 work_limit: float = math.inf) -> SolverOutcome | None:
+                 start: Start | None = None, work_limit: float = math.inf,
+                 runner_up: bool = False) -> SolverOutcome | None:
     """Solve ``instance`` by branch and bound, from ``start`` if given (see :class:`Start`;
-    the outcome's ``next_start`` is this search's); None when the search exceeds
-    ``node_limit`` nodes or ``work_limit`` (see :func:`search_optimum`; the caller then
-    solves it with HiGHS)."""
+    the outcome's ``next_start`` is this search's; with ``runner_up`` its ``next_best`` is
+    :attr:`SearchRun.next_best`); None when the search exceeds ``node_limit`` nodes or
+    ``work_limit`` (see :func:`search_optimum`; the caller then solves it with HiGHS)."""
     instance.require_level_rows("search")
     began = time.perf_counter()
-    run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit)
+    run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit,
+                         runner_up)
     portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped
     seconds = time.perf_counter() - began
     if stopped == "nodes":
@@ -789,4 +825,5 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     status, bound = (((Status.INTERRUPTED if stopped == "interrupted" else Status.TIME_LIMIT),
                       max(root_bound, objective)) if stopped else (Status.OPTIMAL, objective))
     outcome = finish(instance, status, portfolio, objective, bound, settings, seconds, "siteopt")
-    return dataclasses.replace(outcome, next_start=run.next_start, near_optimal=run.near)
+    return dataclasses.replace(outcome, next_start=run.next_start, near_optimal=run.near,
+                               next_best=run.next_best)

@@ -186,6 +186,12 @@ def settle(instance, first: SolverOutcome, solve, runner_up: bool = True,
                 settled &= found[sites][3]
         if not runner_up:
             return _answer(instance, found, outcomes, None, seconds, solves, settled)
+        if first.next_best is not None:   # and the best below them, in the same search
+            _, portfolio = first.next_best
+            if portfolio is not None:
+                value, grouping, _, _ = best_grouping(instance, site_set(portfolio), portfolio)
+                below = RunnerUp(grouping, value)
+            return _answer(instance, found, outcomes, below, seconds, solves, settled)
     while not stop_requested():
         if len(found) >= MAX_TIES:
             settled = False

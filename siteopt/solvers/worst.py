@@ -83,6 +83,7 @@ def solve_adding_points(instance, settings, solve):
             return dataclasses.replace(outcome, objective=true,
                                        bound=max(outcome.bound, true), seconds=seconds,
                                        solves=solves, next_start=None, near_optimal=None,
+                                       next_best=None,
                                        gap=0.0 if outcome.status == Status.OPTIMAL
                                        else outcome.gap)
         members = np.flatnonzero(outcome.selected)
