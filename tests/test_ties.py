@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from siteopt.config import Solver
@@ -226,6 +226,44 @@ def test_the_search_proves_the_runner_up_in_the_same_run(seed, n_sites, n_groups
     values = [value for value, portfolio in feasible_portfolios(instance)]
     assert outcome.objective == pytest.approx(max(values), abs=1e-9)
     best_other = max((value for value, portfolio in feasible_portfolios(instance)
+                      if member_sites(portfolio) != used), default=None)
+    if best_other is None:
+        assert outcome.runner_up is None
+    else:
+        assert outcome.runner_up.objective == pytest.approx(best_other, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6),
+       n_points=st.integers(20, 40))
+@example(seed=271, n_sites=3, n_points=39)   # the last round's runner-up is worth less on
+@example(seed=289, n_sites=6, n_points=36)   # every point than another portfolio
+def test_the_runner_up_with_w_is_proven_on_every_point(seed, n_sites, n_points):
+    """With W the search works on a few points at a time and values every portfolio at most
+    its worth on every point: its near-optimal portfolios and its runner-up are taken only as
+    they stand on every point, and the runner-up is the best portfolio on other sites."""
+    import dataclasses
+
+    from tests.instances import random_access_instance
+
+    from unittest import mock
+
+    from siteopt.model import access_rows
+
+    # one point to start: the rounds add the others, and the last round's values of the
+    # near-optimal portfolios and the runner-up may still overstate them
+    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1):
+        instance = dataclasses.replace(random_access_instance.__wrapped__(
+            seed, n_sites, n_points, ("worst",)), max_bids_per_country=1, cross_border=False)
+        outcome, _ = solve_instance(instance, Solver(method="search"), {}, runner_up=True)
+    portfolios = list(feasible_portfolios(instance))
+    if outcome.status != Status.OPTIMAL:
+        assert not portfolios
+        return
+    assert outcome.objective == pytest.approx(max(v for v, _ in portfolios), abs=1e-9)
+    used = member_sites(outcome.gigafactories)
+    best_other = max((value for value, portfolio in portfolios
                       if member_sites(portfolio) != used), default=None)
     if best_other is None:
         assert outcome.runner_up is None

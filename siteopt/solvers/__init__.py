@@ -182,7 +182,7 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
             outcome, used = _solve_path(
                 restricted, limited, timings, method,
                 start if previous is None else previous.next_start,
-                incumbent if previous is None else previous.gigafactories)
+                incumbent if previous is None else previous.gigafactories, runner_up)
             methods.append(used)
             return outcome
 

@@ -80,10 +80,12 @@ def solve_adding_points(instance, settings, solve):
             return dataclasses.replace(outcome, seconds=seconds, solves=solves)
         true = instance.objective(instance.evaluate(outcome.gigafactories))
         if outcome.status != Status.OPTIMAL or outcome.objective - true <= NEAR_OPTIMAL:
+            near, next_best = (_on_every_point(instance, outcome, true)
+                               if outcome.status == Status.OPTIMAL else (None, None))
             return dataclasses.replace(outcome, objective=true,
                                        bound=max(outcome.bound, true), seconds=seconds,
-                                       solves=solves, next_start=None, near_optimal=None,
-                                       next_best=None,
+                                       solves=solves, next_start=None, near_optimal=near,
+                                       next_best=next_best,
                                        gap=0.0 if outcome.status == Status.OPTIMAL
                                        else outcome.gap)
         members = np.flatnonzero(outcome.selected)
@@ -92,3 +94,30 @@ def solve_adding_points(instance, settings, solve):
         order = np.argsort(-nearest, kind="stable")[:ADDED_POINTS]
         points = np.union1d(points, order[np.isfinite(nearest[order])])
         data.learn_worst_points(points)
+
+
+def _on_every_point(instance, outcome, best: float) -> tuple:
+    """The near-optimal portfolios and the runner-up the last round's search proved
+    (``outcome.near_optimal`` and ``next_best``, valued on its points), as they stand on
+    every point, where ``best`` is the optimum's value: ``(near, next_best)``, or
+    ``(None, None)`` when that does not prove them (the caller then solves again).
+
+    A portfolio is worth at most its value on fewer points. So the near-optimal ones still
+    within :data:`NEAR_OPTIMAL` of ``best`` tie with it; the best of the others and of the
+    search's runner-up is the runner-up if it is worth at least what the search's runner-up
+    was on the points: no other portfolio is worth more (shipped data, W 0.2: two searches
+    instead of three)."""
+    if outcome.near_optimal is None or outcome.next_best is None:
+        return None, None
+    portfolios = [portfolio for _, portfolio in outcome.near_optimal]
+    bound, runner = outcome.next_best
+    if runner is not None:
+        portfolios.append(runner)
+    values = instance.objective(instance.evaluate_many(portfolios, weighted_only=True))
+    near = tuple((float(v), p) for v, p in zip(values, portfolios)
+                 if v >= best - NEAR_OPTIMAL and p is not runner)
+    below = [(float(v), p) for v, p in zip(values, portfolios) if v < best - NEAR_OPTIMAL]
+    next_best = max(below, key=lambda pair: pair[0], default=(-np.inf, None))
+    if next_best[0] < bound - NEAR_OPTIMAL:
+        return None, None
+    return near, next_best
