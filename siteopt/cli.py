@@ -244,6 +244,8 @@ def _write_outputs(result, out_dir: str) -> None:
 
 
 MAP_FORMATS = (".png", ".svg", ".pdf", ".html")
+#: How often the explorer's server looks for a stop signal Python swallowed, ms.
+SIGNAL_CHECK_MS = 250
 #: ``siteopt map --kind`` -> the kind of :meth:`siteopt.result.Result.plot` it draws.
 MAP_KINDS = {"map": "map", "coverage": "coverage", "access": "distance"}
 
@@ -583,6 +585,13 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 
         server.io_loop.add_callback(webbrowser.open, url)
     server.io_loop.add_callback(warm_up, explorer)
+    # a stop signal whose KeyboardInterrupt Python swallowed (one raised inside a finalizer,
+    # say, as Bokeh drops a closed tab's session) is only recorded: raise it from the loop
+    from tornado.ioloop import PeriodicCallback
+
+    from siteopt.interrupt import check
+
+    PeriodicCallback(check, SIGNAL_CHECK_MS).start()
     server.io_loop.start()
 
 
