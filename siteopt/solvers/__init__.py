@@ -34,10 +34,11 @@ AUTO_DIRECT_NONZEROS = 40_000
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
     exact one: pulp for CBC, the only path that runs it; the search for the compact form up
-    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless an ``access`` limit is on,
-    where its bound is weak (shipped data: ``cover-all.toml`` 1.66 s where HiGHS takes 0.41 s,
-    ``access.max_km`` 1,500 4.5 s on both); W, B and F it proves faster (B 0.2 alone 2.1 s
-    against 36.4 s, F 0.3 alone 0.1 s against 2.4 s, every access term 6.6 s where HiGHS
+    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless an ``access`` limit is on
+    without W, B or F, where its bound is weak (shipped data: ``cover-all.toml`` 1.66 s where
+    HiGHS takes 0.41 s, ``access.max_km`` 1,500 4.5 s on both); W, B and F it proves faster,
+    limits or not (B 0.2 alone 2.1 s against 36.4 s, with ``access.max_km`` 1,500 4.8 s
+    against 35.3 s; F 0.3 alone 0.1 s against 2.4 s; every access term 6.6 s where HiGHS
     proves nothing in 60 s: ``benchmarks/README.md``), W on a few points at a time
     (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which searches
     over radii (:mod:`~siteopt.solvers.radius`); the latency term or gradual coverage cut from
@@ -54,9 +55,10 @@ def choose_method(instance, settings: Solver) -> str:
         return highs_method(instance)
     if instance.levels_as_cuts:   # only Benders cuts the latency term from distances
         return "benders"
-    data = instance.access
-    no_limits = data is None or (data.max_km <= 0 and data.min_country_share <= 0)
-    if instance.compact and no_limits and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
+    data, w = instance.access, instance.weights
+    limits_alone = (data is not None and (data.max_km > 0 or data.min_country_share > 0)
+                    and not (w.worst > 0 or w.backup > 0 or w.fairness > 0))
+    if instance.compact and not limits_alone and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
         return "search"
     return highs_method(instance)
 

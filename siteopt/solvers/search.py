@@ -478,8 +478,9 @@ class _Search:
             reach_nearest = np.minimum(kid_nearest, self.after_distance[at])
             ceiling[kids] = access.scores(reach_nearest, kid_count + self.from_count[at + 1],
                                           backup=False)
-        by_point = ceiling.copy()   # the same with W's credits in place of W's ceiling
+        by_point = ceiling   # the same with W's credits in place of W's ceiling
         if worst is not None:
+            by_point = ceiling.copy()
             by_point[kids] += worst[0] + worst[1] - access.worst_score(reach_nearest)
             bound += np.minimum(ceiling, by_point + (spare + rest_by_point).min(axis=0)
                                 - (spare + rest).min(axis=0))
@@ -499,9 +500,8 @@ class _Search:
             self._last_level(chosen, order, allowed, child_value, left, budget_eur, power_mw,
                              pairs, None if access is None else (
                                  kid_nearest[kid_of[order]], kid_count[kid_of[order]],
-                                 ceiling[order] + backup_now + backup_credit[order],
-                                 backup_credit, by_point[order] + backup_now
-                                 + backup_credit[order],
+                                 backup_now + backup_credit[order], backup_credit,
+                                 ceiling[order], by_point[order],
                                  worst_credit if worst is not None else None))
             return
         for option in order:
@@ -571,11 +571,11 @@ class _Search:
         :meth:`~siteopt.solvers.search_chance.ChanceRule.fitting_pairs` gives them).
 
         ``reach`` holds, with W, B, F or an ``access`` limit, the children's branch states
-        (nearest distances and counts, one row per child), the most those terms can add to
-        each child's completions but B's credit for the last option, and that credit per
-        option (:meth:`~siteopt.solvers.search_access.AccessOptions.backup_credits` at the
-        parent's state); then the same most with W by one point but its credit for the last
-        option, and that credit per option (None without W;
+        (nearest distances and counts, one row per child); the most B can add to each
+        child's completions but the last option's credit, and that credit per option
+        (:meth:`~siteopt.solvers.search_access.AccessOptions.backup_credits` at the parent's
+        state); the most W and F can add (every later group at once), the same with W by one
+        point but the last option's credit, and that credit per option (None without W;
         :meth:`~siteopt.solvers.search_access.AccessOptions.worst_credits`): only the
         (child, last option) pairs that the lower of the two bounds lets reach the best have
         their W + B + F computed, exactly, a block at a time."""
@@ -600,11 +600,11 @@ class _Search:
             lasts, kids = np.nonzero(total >= self.floor())
             values = total[lasts, kids]
         else:
-            nearest, count, ceiling, backup_credit, by_point, worst_credit = reach
+            nearest, count, backup, backup_credit, ceiling, by_point, worst_credit = reach
             most = ceiling[None, :] if worst_credit is None else np.minimum(
                 ceiling[None, :], by_point[None, :] + worst_credit[options][:, None])
-            lasts, kids = np.nonzero(total + most + backup_credit[options][:, None]
-                                     >= self.floor())
+            lasts, kids = np.nonzero(total + most + backup[None, :]
+                                     + backup_credit[options][:, None] >= self.floor())
             values = total[lasts, kids] + self._pair_scores(nearest, count, options, lasts, kids)
         self._improve(values,
                       lambda k: chosen + (int(children[kids[k]]), int(options[lasts[k]])))

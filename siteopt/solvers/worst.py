@@ -102,20 +102,17 @@ def _on_every_point(instance, outcome, best: float) -> tuple:
     every point, where ``best`` is the optimum's value: ``(near, next_best)``, or
     ``(None, None)`` when that does not prove them (the caller then solves again).
 
-    A portfolio is worth at most its value on fewer points. So the near-optimal ones still
-    within :data:`NEAR_OPTIMAL` of ``best`` tie with it; the best of the others and of the
-    search's runner-up is the runner-up if it is worth at least what the search's runner-up
-    was on the points: no other portfolio is worth more (shipped data, W 0.2: two searches
-    instead of three)."""
+    A portfolio is worth at most its value on fewer points. So those of them still within
+    :data:`NEAR_OPTIMAL` of ``best`` tie with it; the best of the rest is the runner-up if it
+    is worth at least what the search's runner-up was on the points: no other portfolio is
+    worth more (shipped data, W 0.2: two searches instead of three)."""
     if outcome.near_optimal is None or outcome.next_best is None:
         return None, None
-    portfolios = [portfolio for _, portfolio in outcome.near_optimal]
     bound, runner = outcome.next_best
-    if runner is not None:
-        portfolios.append(runner)
+    portfolios = [portfolio for _, portfolio in outcome.near_optimal] + (
+        [] if runner is None else [runner])
     values = instance.objective(instance.evaluate_many(portfolios, weighted_only=True))
-    near = tuple((float(v), p) for v, p in zip(values, portfolios)
-                 if v >= best - NEAR_OPTIMAL and p is not runner)
+    near = tuple((float(v), p) for v, p in zip(values, portfolios) if v >= best - NEAR_OPTIMAL)
     below = [(float(v), p) for v, p in zip(values, portfolios) if v < best - NEAR_OPTIMAL]
     next_best = max(below, key=lambda pair: pair[0], default=(-np.inf, None))
     if next_best[0] < bound - NEAR_OPTIMAL:
