@@ -8,21 +8,31 @@ never with a traceback, and an interrupted ``--out`` is undone. Any error that e
 after a stop signal is reported as the interruption it is.
 """
 
-from __future__ import annotations
+import _signal  # built in and loaded with Python: no file is read before the first handler
 
-import os
-import signal
-import sys
+#: The stop signals that arrive while the launcher imports what it needs: recorded by the
+#: first instructions below, acted on by :func:`main` as soon as its handlers are in place.
+_EARLY: list[int] = []
+for _number in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
+    _signal.signal(_number, lambda signum, frame: _EARLY.append(signum))
+# (the first handlers are in place; the tests count a signal above this line as start-up)
 
-from siteopt.interrupt import INTERRUPTED, SIGNALS, on_signal, stop_requested, unraisable
+import os  # noqa: E402 (after the first handlers, on purpose)
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from siteopt.interrupt import (INTERRUPTED, SIGNALS, on_signal, stop_requested,  # noqa: E402
+                               unraisable)
 
 
 def main() -> None:
     """Console-script entry point."""
-    sys.unraisablehook = unraisable
-    for name in SIGNALS:
-        signal.signal(getattr(signal, name), on_signal)
     try:
+        sys.unraisablehook = unraisable
+        for name in SIGNALS:
+            signal.signal(getattr(signal, name), on_signal)
+        if _EARLY:
+            on_signal(_EARLY[0], None)
         from siteopt.cli import cli
 
         cli(prog_name="siteopt")

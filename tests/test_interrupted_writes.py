@@ -180,43 +180,82 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
     assert (out / "a.txt").read_text(encoding="utf-8") == "second"
 
 
+def _launcher_s_first_handler_line() -> int:
+    """The line of ``siteopt/launch.py`` after which its first stop-signal handlers are in
+    place (the comment that says so)."""
+    with open(os.path.join(os.path.dirname(siteopt.__file__), "launch.py")) as source:
+        return next(number for number, line in enumerate(source, 1)
+                    if line.startswith("# (the first handlers are in place"))
+
+
 def _in_python_start_up(outcome, signum) -> bool:
-    """Whether SIGINT ended the interpreter before siteopt's first instruction: while Python
-    was still importing ``site`` (reported as a fatal error), or while ``python -m`` was still
-    finding and reading ``siteopt/__init__.py`` (a traceback of Python's own frames only: its
+    """Whether SIGINT ended the interpreter before siteopt's first handler was in place: while
+    Python was still importing ``site`` (reported as a fatal error), or while ``python -m`` was
+    still finding and reading siteopt's first files (a traceback of Python's own frames: its
     frozen import frames and the standard library they import, such as ``enum``, which a
-    fresh-clone run once showed). Python ends any program so at that point."""
+    fresh-clone run once showed; and, of siteopt, only ``__init__.py``, ``__main__.py`` and
+    the lines of ``launch.py`` before its first handlers, which CI once showed while
+    ``__main__.py`` loaded the launcher). Python ends any program so at that point."""
     code, stdout, stderr = outcome
     if signum != signal.SIGINT or stdout != b"" or not stderr.endswith("KeyboardInterrupt"):
         return False
     if code == 1 and stderr.startswith("Fatal Python error: init_import_site"):
         return True
-    frames = re.findall(r'^  File "([^"]*)"', stderr, flags=re.MULTILINE)
+    frames = re.findall(r'^  File "([^"]*)", line (\d+)', stderr, flags=re.MULTILINE)
     standard_library = sysconfig.get_paths()["stdlib"] + os.sep
+    package = os.path.dirname(siteopt.__file__) + os.sep
+    before_the_handlers = {("__init__.py", None), ("__main__.py", None)} | {
+        ("launch.py", line) for line in range(1, _launcher_s_first_handler_line())}
+
+    def python_s_own(frame, line) -> bool:
+        if frame.startswith("<frozen "):
+            return True
+        if frame.startswith(package):
+            name = frame[len(package):]
+            return (name, None) in before_the_handlers or (name, int(line)) in before_the_handlers
+        return frame.startswith(standard_library) and "site-packages" not in frame
+
     return (code == -signum and stderr.startswith("Traceback") and bool(frames)
-            and all(frame.startswith("<frozen ") or (frame.startswith(standard_library)
-                                                     and "site-packages" not in frame)
-                    for frame in frames))
+            and all(python_s_own(frame, line) for frame, line in frames))
 
 
 def test_only_python_s_own_start_up_counts_as_before_siteopt():
-    """The excuse above covers frozen import frames only: a traceback through any siteopt
-    file (the launcher's job to turn into "Aborted!") is not Python's start-up."""
+    """The excuse above covers frozen import frames, the standard library and siteopt's files
+    before the launcher's first handlers only: a traceback through any other siteopt line (the
+    launcher's job to turn into "Aborted!") is not Python's start-up."""
     frozen = ('Traceback (most recent call last):\n  File "<frozen runpy>", line 198, in _run\n'
               '  File "<frozen importlib._bootstrap_external>", line 134, in _path_split\n'
               'KeyboardInterrupt')
     assert _in_python_start_up((-2, b"", frozen), signal.SIGINT)
     assert not _in_python_start_up((-15, b"", frozen), signal.SIGTERM)
-    ours = frozen.replace('"<frozen runpy>"', '"/x/siteopt/launch.py"')
+    package = os.path.dirname(siteopt.__file__)
+    ours = frozen.replace('"<frozen runpy>"', f'"{package}/cli.py"')
     assert not _in_python_start_up((-2, b"", ours), signal.SIGINT)
     enum = os.path.join(sysconfig.get_paths()["stdlib"], "enum.py")
     standard = frozen.replace('"<frozen importlib._bootstrap_external>"', f'"{enum}"')
     assert _in_python_start_up((-2, b"", standard), signal.SIGINT)
-    installed = frozen.replace('"<frozen importlib._bootstrap_external>"',
-                               f'"{os.path.dirname(siteopt.__file__)}/__init__.py"')
-    assert not _in_python_start_up((-2, b"", installed), signal.SIGINT)
+    first = _launcher_s_first_handler_line()
+    for name, line, before in [("__init__.py", 30, True), ("__main__.py", 1, True),
+                               ("launch.py", first - 2, True), ("launch.py", first, False),
+                               ("launch.py", first + 10, False), ("interrupt.py", 1, False)]:
+        traceback = frozen.replace('"<frozen importlib._bootstrap_external>", line 134',
+                                   f'"{package}/{name}", line {line}')
+        assert _in_python_start_up((-2, b"", traceback), signal.SIGINT) is before, (name, line)
     assert _in_python_start_up((1, b"", "Fatal Python error: init_import_site: Failed\n"
                                         "KeyboardInterrupt"), signal.SIGINT)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_launcher_imports_aborts(signum):
+    """A stop signal that lands after the launcher's first handlers but before :func:`main`
+    has put its own in place (while the launcher imports what it needs) is acted on as soon
+    as they are: "Aborted!", exit 1, no traceback and no answer, the solve never begun."""
+    code = ("import os, signal, sys; import siteopt.launch as launch; "
+            f"os.kill(os.getpid(), {int(signum)}); sys.argv = ['siteopt', 'solve']; "
+            "launch.main()")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         timeout=120)
+    assert (run.returncode, run.stdout, run.stderr.decode().strip()) == (1, b"", "Aborted!")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
