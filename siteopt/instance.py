@@ -199,6 +199,7 @@ def access_data(dataset: Dataset, cfg: ModelConfig, coverage: Coverage,
         eligible=eligible, radius_km=cfg.coverage.radius_km,
         reference_km=cfg.access.reference_km, decay=cfg.coverage.decay,
         max_km=cfg.access.max_km, min_country_share=cfg.access.min_country_share,
+        site_state=tuple(np.asarray(sites["country"], dtype=object).astype(str).tolist()),
         terms_in_model=tuple(t for t in terms if t in ACCESS_TERMS))
 
 

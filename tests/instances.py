@@ -7,6 +7,7 @@ each rule from its plain-words definition and computes the objective from the te
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -17,6 +18,7 @@ import numpy as np
 from siteopt.config import Weights
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import SelectionInstance
+from siteopt.model import access_rows
 from siteopt.model.access_rows import AccessData
 
 EARTH_KM = 6371.0088
@@ -234,12 +236,23 @@ def random_access_instance(seed: int, n_sites: int, n_points: int, switches: tup
         radius_km=radius, reference_km=reference,
         decay=str(rng.choice(["linear", "exponential"])) if "decay" in switches else "step",
         max_km=max_km, min_country_share=float(rng.choice([0.1, 0.3]))
-        if "min_share" in switches else 0.0)
+        if "min_share" in switches else 0.0, site_state=tuple(base.site_country))
     instance = dataclasses.replace(
         base, group_population=group_people, group_sites=tuple(np.array(c) for c in sets),
         total_population=float(people.sum()), weights=weights, access=access,
         group_coverage=None, group_latency=None)
     return instance.with_access(access)
+
+
+@contextlib.contextmanager
+def one_first_worst_point():
+    """W's rounds start from one point, the farthest from every eligible site (none of the
+    points each member state adds by rank): the rounds must add the others."""
+    from unittest import mock
+
+    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1), \
+            mock.patch.object(access_rows, "FIRST_WORST_RANKS", 0):
+        yield
 
 
 def access_values(instance: SelectionInstance, used: list[int], gigafactories) -> dict | None:

@@ -79,6 +79,73 @@ def test_the_worst_served_point_is_found_by_adding_points(method, seed, n_sites,
     assert outcome.runner_up is None or outcome.runner_up.objective <= outcome.objective
 
 
+def _first_worst_points_by_definition(data) -> set:
+    """W's first points from their definition: the 16 farthest from every eligible site and,
+    in each member state with people, the point farthest from its k-th nearest site state's
+    eligible sites, k = 1, 2, 3 (ties to the first point), by plain loops over every distance."""
+    from siteopt.model import access_rows
+
+    eligible = np.flatnonzero(data.eligible)
+    distance = data.distances(data.populated, eligible)
+    nearest = distance.min(axis=1)
+    chosen = set(np.argsort(-nearest, kind="stable")[:access_rows.FIRST_WORST_POINTS].tolist())
+    site_state = [data.site_state[s] for s in eligible]
+    states = sorted(set(site_state))
+    by_state = np.array([[min(distance[d, j] for j in range(len(eligible))
+                              if site_state[j] == state) for state in states]
+                         for d in range(len(data.populated))]).reshape(-1, len(states))
+    ranked = np.sort(by_state, axis=1)
+    point_state = np.asarray(data.point_state)[data.populated]
+    for state in sorted(set(point_state.tolist())):
+        mine = [d for d in range(len(point_state)) if point_state[d] == state]
+        for k in range(min(access_rows.FIRST_WORST_RANKS, len(states))):
+            chosen.add(max(mine, key=lambda d: (ranked[d, k], -d)))
+    return chosen
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6),
+       n_points=st.integers(1, 60))
+def test_w_starts_in_each_member_state_from_the_points_far_from_its_nearest_states(
+        seed, n_sites, n_points):
+    """W's first points are, besides the 16 farthest from every eligible site, in each member
+    state the point farthest from its nearest, second and third nearest site state (each
+    site state's nearest eligible site): random instances against loops over every distance,
+    and on the shipped data the answer of every access term weighted leaves no place farther
+    than those points do, so one round of the search proves it."""
+    data = random_access_instance(seed, n_sites, n_points, ("worst",)).access
+    if not data.eligible.any():
+        return
+    assert set(data.first_worst_points.tolist()) == _first_worst_points_by_definition(data)
+
+
+def test_the_shipped_answer_with_every_access_term_needs_one_round_of_w():
+    """On the shipped data W's first points hold the place that the answer of every access
+    term weighted 0.1 leaves farthest (the 16 farthest from every eligible site, all in the
+    Atlantic islands, do not: Lapland was the second round's), so the search proves it in
+    one round; the first points are those of their definition."""
+    from unittest import mock
+
+    import siteopt
+    from siteopt.api import prepare
+    from siteopt.solvers import search
+
+    keys = {"weights.latency": 0.1, "weights.worst": 0.1, "weights.backup": 0.1,
+            "weights.fairness": 0.1}
+    _, dataset, prepared = prepare(None, None, keys)
+    data = prepared.instance.access
+    first = data.first_worst_points
+    assert set(first.tolist()) == _first_worst_points_by_definition(data)
+    runs = []
+    original = search.run_search
+    with mock.patch.object(search, "run_search",
+                           lambda *a, **k: runs.append(1) or original(*a, **k)):
+        result = siteopt.solve(None, dataset, **keys)
+    assert result.status.value == "optimal" and len(runs) == 1
+    assert result.access.worst_row in set(data.populated[first].tolist())
+
+
 def test_every_access_term_of_every_portfolio_is_its_definition():
     instance = random_access_instance(1, 5, 30, ("backup", "fairness", "latency", "worst"))
     portfolios = list(every_portfolio(instance))   # rules aside: evaluate does not check them

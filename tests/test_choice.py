@@ -16,8 +16,8 @@ from siteopt.config import Solver
 from siteopt.errors import ConfigError
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
-from tests.instances import (every_portfolio, portfolio_value, random_access_instance,
-                             random_instance)
+from tests.instances import (every_portfolio, one_first_worst_point, portfolio_value,
+                             random_access_instance, random_instance)
 
 
 def best_by_brute_force(base, draws, risk):
@@ -86,12 +86,8 @@ def test_the_robust_choice_values_w_b_and_f_in_each_draw(method, seed, n_sites, 
     every portfolio, valued by robust); W's places are added one at a time (starting from
     the one farthest from every site: all would fit in the first 16); the search refuses
     them."""
-    from unittest import mock
-
-    from siteopt.model import access_rows
-
     base = random_access_instance(seed, n_sites, n_points, tuple(sorted(terms)))
-    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1):
+    with one_first_worst_point():
         assert_the_choice_is_brute_force(base, method, seed, n_draws, risk)
     if base.compact:
         draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
@@ -107,13 +103,9 @@ def test_the_robust_choice_values_w_b_and_f_in_each_draw(method, seed, n_sites, 
        terms=st.sets(st.sampled_from(["worst", "backup", "fairness"]), min_size=1))
 def test_the_least_largest_regret_values_w_b_and_f_in_each_draw(seed, n_sites, n_points,
                                                                 n_draws, risk, terms):
-    from unittest import mock
-
-    from siteopt.model import access_rows
-
     base = random_access_instance(seed, n_sites, n_points, tuple(sorted(terms)))
     draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
-    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1):
+    with one_first_worst_point():
         assert_the_regret_is_brute_force(base, draws, risk, "auto")
 
 

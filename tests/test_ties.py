@@ -245,15 +245,11 @@ def test_the_runner_up_with_w_is_proven_on_every_point(seed, n_sites, n_points):
     they stand on every point, and the runner-up is the best portfolio on other sites."""
     import dataclasses
 
-    from tests.instances import random_access_instance
-
-    from unittest import mock
-
-    from siteopt.model import access_rows
+    from tests.instances import one_first_worst_point, random_access_instance
 
     # one point to start: the rounds add the others, and the last round's values of the
     # near-optimal portfolios and the runner-up may still overstate them
-    with mock.patch.object(access_rows, "FIRST_WORST_POINTS", 1):
+    with one_first_worst_point():
         instance = dataclasses.replace(random_access_instance.__wrapped__(
             seed, n_sites, n_points, ("worst",)), max_bids_per_country=1, cross_border=False)
         outcome, _ = solve_instance(instance, Solver(method="search"), {}, runner_up=True)
