@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
 from siteopt.paths import display_path, shipped_data_dir
 from siteopt.sanitize import printable_text
 from siteopt.units import changes, eur, mw, people
@@ -66,7 +67,7 @@ def caveats(result) -> list[str]:
     """The statements that qualify the answer, most important first (empty when none)."""
     lines = [line for line in (_fewest(result), _illustrative(result), _runner_up(result),
                                _ties(result), _limits(result), _access_limits(result),
-                               _weights(result), _status(result)) if line]
+                               _fairness(result), _weights(result), _status(result)) if line]
     return lines
 
 
@@ -122,6 +123,39 @@ def _access_limits(result) -> str:
         return ""
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def _fairness(result) -> str:
+    """Fairness weighted but 0: the member states with nobody within R of a member site, and
+    whether any eligible site could reach them (if none can, F is 0 for every portfolio and
+    its weight changes no answer)."""
+    if result.model.weights.fairness <= 0 or result.terms.get("fairness", 1.0) > 0:
+        return ""
+    radius = result.model.coverage.radius_km
+    states = sorted(str(c.country) for c in result.access.countries
+                    if c.people > 0 and c.share_within_r <= 0)
+    if not states:
+        return ""
+    demand, sites = result.dataset.demand_table, result.site_table
+    eligible = np.asarray(sites["eligible"], dtype=bool)
+    country = np.asarray(demand["country"], dtype=object).astype(str)
+    populated = np.asarray(demand["population"], float) > 0
+    far = []   # of those, the states with nobody within R of any eligible site
+    for state in states:
+        mine = np.flatnonzero((country == state) & populated)
+        distance = haversine_km(np.asarray(demand["lat"], float)[mine][:, None],
+                                np.asarray(demand["lon"], float)[mine][:, None],
+                                np.asarray(sites["lat"], float)[eligible][None, :],
+                                np.asarray(sites["lon"], float)[eligible][None, :])
+        if not (distance <= radius + DISTANCE_TOLERANCE_KM).any():
+            far.append(state)
+    text = (f"Fairness scores 0: nobody in {', '.join(states)} lives within {radius:g} km of "
+            f"a member site")
+    if not far:
+        return text + "."
+    return (text + f", and nobody in {', '.join(far)} within {radius:g} km of any eligible "
+            f"site: no portfolio scores more on fairness, and weights.fairness changes no "
+            f"answer (a larger coverage.radius_km or a site nearer {', '.join(far)} would).")
 
 
 def _illustrative_ids(result) -> tuple[list[str], int]:

@@ -248,6 +248,22 @@ def test_fairness_scenario_lifts_the_lowest_member_state():
     assert fair.terms["fairness"] > plain.terms["fairness"]
 
 
+def test_the_search_does_not_score_a_fairness_no_portfolio_can_lift():
+    """Where some member state has nobody within R of any option (the shipped data: Cyprus
+    and Ireland) F is 0 for every portfolio, and the search's options carry F's weight as 0
+    (it scores nothing); where every state can be reached (the fairness scenario) they carry
+    it; the objective is the same either way (the search's answer: brute force, above)."""
+    from siteopt.api import prepare
+    from siteopt.solvers.search import build_search_model
+
+    for model, keys, weight in ((None, {"weights.fairness": 0.1}, 0.0),
+                                ("fairness", {}, None)):
+        cfg, _, prepared = prepare(model, None, keys)
+        access = build_search_model(prepared.instance).access
+        expected = cfg.weights.fairness if weight is None else weight
+        assert access.weights[2] == expected and cfg.weights.fairness > 0
+
+
 def test_fewest_gigafactories_refuses_the_terms_scaled_by_p():
     import siteopt
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import siteopt
@@ -42,6 +43,35 @@ def test_weights_that_do_not_add_up_to_one_are_noted_with_their_shares():
     note = next(n for n in caveats(result) if n.startswith("The weights add up to"))
     assert note.startswith("The weights add up to 1.45, not 1: only their shares matter "
                            "(coverage 62%, grid 10%, spread 10%, clean 10%, cost 7%)")
+
+
+def test_a_fairness_that_no_portfolio_can_lift_is_said_so():
+    """Fairness weighted on the shipped data scores 0 for every portfolio: nobody in Cyprus or
+    Ireland lives within 500 km of any eligible site (checked here by the nearest eligible
+    site of every place); the caveat names them and says the weight changes no answer. The
+    fairness scenario (a larger radius) lifts every state above 0: no such caveat."""
+    from siteopt.api import prepare
+
+    result = siteopt.solve(**{"weights.fairness": 0.1})
+    assert result.terms["fairness"] == 0.0
+    zero = sorted(str(c.country) for c in result.access.countries
+                  if c.people > 0 and c.share_within_r == 0)
+    _, _, prepared = prepare(None, None, {"weights.fairness": 0.1})
+    data = prepared.instance.access
+    nearest = data.nearest_km(np.flatnonzero(data.eligible), data.populated)
+    state = np.asarray(data.states)[data.point_state[data.populated]]
+    far = sorted(c for c in set(state.tolist()) if nearest[state == c].min() > 500.0)
+    assert far == ["CY", "IE"]
+    note = next(n for n in caveats(result) if n.startswith("Fairness scores 0"))
+    assert note == (f"Fairness scores 0: nobody in {', '.join(zero)} lives within 500 km of a "
+                    f"member site, and nobody in CY, IE within 500 km of any eligible site: no "
+                    f"portfolio scores more on fairness, and weights.fairness changes no answer "
+                    f"(a larger coverage.radius_km or a site nearer CY, IE would).")
+    plain = siteopt.solve()
+    assert plain.gigafactories == result.gigafactories
+    fair = siteopt.solve("fairness")
+    assert fair.terms["fairness"] > 0
+    assert not any(n.startswith("Fairness") for n in caveats(fair))
 
 
 def test_the_json_document_opens_with_headline_and_caveats(default_result):
