@@ -48,8 +48,10 @@ class AccessOptions:
 
     Attributes
     ----------
-    distance : ndarray, shape (options, points)
-        Distance from each populated point to the option's nearest member, km.
+    distance : ndarray, shape (options, distance columns)
+        Distance from populated points to the option's nearest member, km: W's points
+        first, and then, with ``access.max_km``, every other point (only W and that limit
+        read distances; B and F read ``within``).
     within : ndarray of bool, shape (options, points)
         Whether a member lies within R of the point.
     share : ndarray
@@ -57,7 +59,7 @@ class AccessOptions:
     state_share : ndarray, shape (points, states)
         Each point's people over its member state's (states with people).
     worst : ndarray of bool
-        The points W counts.
+        The points W counts, the first columns.
     weights : tuple of float
         The weights of W, B and F.
     reference_km, max_km, min_share : float
@@ -84,6 +86,8 @@ class AccessOptions:
             return None
         data, w = instance.access, instance.weights
         rows = data.worst_rows if data.only_worst(w) else np.arange(len(data.populated))
+        counted = np.isin(rows, data.worst_rows)
+        rows = np.r_[rows[counted], rows[~counted]]   # W's points first
         points = data.populated[rows]
         site_distance = data.distances(points, np.arange(len(instance.site_ids)))
         distance = np.stack([site_distance[:, list(m)].min(axis=1) for m in members]) \
@@ -95,8 +99,7 @@ class AccessOptions:
         state_share = np.zeros((len(points), len(with_people)))
         column = np.searchsorted(with_people, state)
         state_share[np.arange(len(points)), column] = people / data.state_people[state]
-        worst = np.zeros(len(points), dtype=bool)
-        worst[np.searchsorted(rows, data.worst_rows)] = True
+        worst = np.arange(len(points)) < np.count_nonzero(counted)
         within = distance <= data.radius_km + DISTANCE_TOLERANCE_KM
         options = cls(distance, within,
                       people / total if total > 0 else np.zeros(len(points)), state_share,
@@ -109,9 +112,11 @@ class AccessOptions:
         """The points W does not count that the same options reach within R and within
         ``access.max_km`` and that lie in the same member state (``state`` per point) as one
         point with their shares added: W, B, F and the limits are the same for every
-        portfolio (the shipped data without W: 5,376 points -> 621). Their distances become
-        0 within ``access.max_km`` and inf beyond, all the limit needs; W's points keep
-        theirs."""
+        portfolio (the shipped data without W: 5,376 points -> 621). W's points come first
+        and keep their distances; the others' become 0 within ``access.max_km`` and inf
+        beyond, all the limit needs, and without the limit they have none (every access term
+        weighted: a node's nearest distances over 55 points instead of 637, a tenth of the
+        node less)."""
         limit = (self.distance <= self.max_km + DISTANCE_TOLERANCE_KM if self.max_km > 0
                  else np.zeros_like(self.within))
         counted = self.worst & (self.weights[0] > 0)   # W's points
@@ -121,11 +126,15 @@ class AccessOptions:
                     own[:, None].view(np.uint8).reshape(len(state), -1)]
         _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
+        order = np.argsort(~counted[first], kind="stable")   # W's points first
+        first, inverse = first[order], np.argsort(order)[inverse]
         state_share = np.zeros((len(first), self.state_share.shape[1]))
         np.add.at(state_share, inverse, self.state_share)
         worst = counted[first]
         distance = np.where(worst[None, :], self.distance[:, first],
                             np.where(limit[:, first], 0.0, np.inf))
+        if self.max_km <= 0:
+            distance = distance[:, :int(worst.sum())]
         return AccessOptions(distance, self.within[:, first],
                              np.bincount(inverse, weights=self.share, minlength=len(first)),
                              state_share, worst, self.weights, self.reference_km, self.max_km,
@@ -139,8 +148,14 @@ class AccessOptions:
 
     def root(self) -> tuple[np.ndarray, np.ndarray]:
         """The branch state with no option chosen: nearest distances and counts."""
-        n = self.distance.shape[1]
-        return np.full(n, np.inf), np.zeros(n, dtype=np.int64)
+        return (np.full(self.distance.shape[1], np.inf),
+                np.zeros(self.within.shape[1], dtype=np.int64))
+
+    @property
+    def n_worst(self) -> int:
+        """How many points W counts: the first distance columns after :meth:`merged` (0
+        without W)."""
+        return int(np.count_nonzero(self.worst)) if self.weights[0] > 0 else 0
 
     @property
     def bounded_by_later_groups(self) -> bool:
@@ -183,12 +198,11 @@ class AccessOptions:
         (float, ndarray) or None
             None when W is not weighted.
         """
-        w_worst = self.weights[0]
-        points = np.flatnonzero(self.worst)
-        if w_worst <= 0 or not len(points) or not len(options):
+        w_worst, counted = self.weights[0], self.n_worst
+        if w_worst <= 0 or not counted or not len(options):
             return None
-        reach = np.minimum(nearest[points], self.distance[np.ix_(options, points)].min(axis=0))
-        point = points[np.argmax(reach)]
+        reach = np.minimum(nearest[:counted], self.distance[options, :counted].min(axis=0))
+        point = int(np.argmax(reach))
         now = w_worst * (1.0 - min(nearest[point], self.reference_km) / self.reference_km)
         after = np.minimum(np.minimum(self.distance[options, point], nearest[point]),
                            self.reference_km)
@@ -196,9 +210,9 @@ class AccessOptions:
 
     def worst_score(self, nearest: np.ndarray) -> np.ndarray:
         """The weighted W of branch states (rows)."""
-        if self.weights[0] <= 0 or not self.worst.any():
+        if self.weights[0] <= 0 or not self.n_worst:
             return np.zeros(len(nearest))
-        farthest = np.minimum(nearest[:, self.worst].max(axis=1), self.reference_km)
+        farthest = np.minimum(nearest[:, :self.n_worst].max(axis=1), self.reference_km)
         return self.weights[0] * (1.0 - farthest / self.reference_km)
 
     def children(self, nearest: np.ndarray, count: np.ndarray, options: np.ndarray):
@@ -246,15 +260,15 @@ class AccessOptions:
 
         Returns
         -------
-        after_distance : ndarray, shape (groups, points)
+        after_distance : ndarray, shape (groups, distance columns)
             Row k: the nearest distance over the options of the groups after position k, km.
         from_count : ndarray of int, shape (groups + 1, points)
             Row k: how many groups from position k on have an option within R of the point
             (row k + 1 counts the groups after k).
         """
-        n_groups, n = len(starts), self.distance.shape[1]
-        after_distance = np.full((n_groups, n), np.inf)
-        from_count = np.zeros((n_groups + 1, n), dtype=np.int64)
+        n_groups = len(starts)
+        after_distance = np.full((n_groups, self.distance.shape[1]), np.inf)
+        from_count = np.zeros((n_groups + 1, self.within.shape[1]), dtype=np.int64)
         if n_groups:
             group_distance = np.minimum.reduceat(self.distance, starts, axis=0)
             group_within = np.logical_or.reduceat(self.within, starts, axis=0)
