@@ -453,14 +453,16 @@ class _Search:
         bracket = np.where(allowed, covered_pi + model.value + backup_credit, -np.inf)[None, :] \
             - self.lambdas[:, None] * model.capex_eur[None, :]
         take = min(slots, len(self.starts))
-        rest = self._rest(bracket, take)
         worst = None   # W's credits by one point (the bound takes the lower of the two)
         if access is not None and model.chance is None:
             worst = access.worst_credits(reach[0], kids)
-        if worst is not None:
+        if worst is None:
+            rest = self._rest(bracket, take)
+        else:   # both brackets in one pass
             worst_credit = np.zeros(len(child_value))
             worst_credit[kids] = worst[1]
-            rest_by_point = self._rest(bracket + worst_credit[None, :], take)
+            rest, rest_by_point = np.split(
+                self._rest(np.vstack([bracket, bracket + worst_credit[None, :]]), take), 2)
         pairs = None
         if model.chance is not None:   # each child's completions: only options that fit with it
             pairs = model.chance.fitting_pairs(spent_eur, np.flatnonzero(allowed),
@@ -621,7 +623,7 @@ class _Search:
             kid, last = kids[start:start + step], options[lasts[start:start + step]]
             scores[start:start + step] = access.scores(
                 np.minimum(nearest[kid], access.distance[last]),
-                count[kid] + access.within[last])
+                count[kid] + access.within_count[last])
         return scores
 
     def _improve(self, values: np.ndarray, portfolio_of) -> None:
