@@ -17,6 +17,9 @@ so the best child updates the incumbent at once and the last level is never expa
 are searched in the order of their bound, most promising first, so good portfolios come early
 and prune the rest. A :class:`Start` from a similar instance (a sweep's previous point, the
 unperturbed model of a Monte Carlo draw) gives the first incumbent and the first multipliers.
+With W, B or F weighted, whose bounds are loose, the portfolios one swap away from the optimum
+without them, and from each better portfolio found, are valued first
+(:mod:`~siteopt.solvers.search_swaps`): the optimum is then found early and prunes the rest.
 
 Bound
 -----
@@ -63,6 +66,7 @@ from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
 from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
+from siteopt.solvers import search_swaps
 from siteopt.solvers.search_access import AccessOptions
 from siteopt.solvers.search_chance import ChanceRule
 
@@ -363,6 +367,9 @@ class _Search:
     runner_up: bool = False
     runner_value: float = -math.inf
     runner: tuple[int, ...] | None = None
+    #: the budget (EUR) and power (MW) of the root when each better portfolio is to be
+    #: improved by swaps (:mod:`~siteopt.solvers.search_swaps`); None: not
+    swaps: tuple[float, float] | None = None
 
     def floor(self) -> float:
         """The value below which a portfolio, and a node bounded there, no longer counts: the
@@ -659,6 +666,10 @@ class _Search:
                 del self.near[portfolio]
                 if value > self.runner_value:
                     self.runner_value, self.runner = value, portfolio
+            if self.swaps is not None:
+                swaps, self.swaps = self.swaps, None   # (not from within the swaps)
+                search_swaps.improve_by_swaps(self, self.best, *swaps)
+                self.swaps = swaps
 
     def excluded(self, options: tuple[int, ...]) -> bool:
         """Whether the instance excludes the portfolio of these options."""
@@ -753,10 +764,18 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
         search._improve(np.array([instance.objective(instance.evaluate(start.portfolio))]),
                         lambda k: options)
     n_sites, n_countries = model.sites.shape[1], model.country.shape[1]
+    root = (model.weight.copy(), np.minimum(pi, model.weight), -1, budget_eur, power,
+            np.zeros(n_sites, bool), np.zeros(n_countries, np.int64), 0)
     with deferred():
-        search.expand((), 0.0, model.weight.copy(), np.minimum(pi, model.weight), -1,
-                      budget_eur, power, np.zeros(n_sites, bool),
-                      np.zeros(n_countries, np.int64), 0, reach,
+        if search_swaps.applies(search):   # swaps from the optimum without W, B and F
+            plain = _Search(dataclasses.replace(model, access=None), instance, search.lambdas,
+                            required, deadline, node_limit)
+            plain.expand((), 0.0, *root)
+            search.nodes += plain.nodes
+            if plain.best:
+                search_swaps.improve_by_swaps(search, plain.best, budget_eur, power)
+            search.swaps = (budget_eur, power)
+        search.expand((), 0.0, *root, reach,
                       None if model.chance is None else model.chance.root())
     candidates = instance.candidates
 
