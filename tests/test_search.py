@@ -184,8 +184,7 @@ def test_worst_credits_bound_w_for_every_set_of_options(seed, n_options, n_point
 
     rng = np.random.default_rng(seed)
     distance = rng.uniform(0.0, 2500.0, (n_options, n_points))
-    worst = rng.random(n_points) < 0.7
-    worst[rng.integers(n_points)] = True
+    worst = np.arange(n_points) < rng.integers(1, n_points + 1)   # W's points come first
     access = AccessOptions(distance, distance <= 500.0, np.full(n_points, 1 / n_points),
                            np.zeros((n_points, 0)), worst, (0.3, 0.0, 0.0), 2000.0, 0.0, 0.0)
     nearest = np.where(rng.random(n_points) < 0.3, np.inf, rng.uniform(0, 2500, n_points))
@@ -209,7 +208,7 @@ def _swap_search(instance):
     return search
 
 
-def _options_of(search, portfolio) -> tuple[int, ...]:
+def _search_options(search, portfolio) -> tuple[int, ...]:
     """The search's options (sorted) that make up ``portfolio`` (member site tuples)."""
     index_of = search.instance.candidates.index_of
     return tuple(sorted(int(np.flatnonzero(search.model.candidate == index_of[tuple(g)])[0])
@@ -240,7 +239,7 @@ def test_swaps_value_every_portfolio_as_its_objective_and_end_at_a_local_best(
         return
     values = {}
     for value, portfolio in feasible_portfolios(instance):
-        options = _options_of(search, portfolio)
+        options = _search_options(search, portfolio)
         assert search_swaps.value_of(search, options) == pytest.approx(value, abs=1e-9)
         values[options] = value
     if not values:
@@ -273,7 +272,7 @@ def test_one_swap_from_the_optimum_without_w_is_the_optimum_with_it():
         prepared.instance.access.first_worst_points)
     search = _swap_search(instance)
     ids = list(instance.site_ids)
-    start = _options_of(search, [(ids.index(s),) for s in plain.selected])
+    start = _search_options(search, [(ids.index(s),) for s in plain.selected])
     search_swaps.improve_by_swaps(search, start, instance.budget_eur, instance.total_power_mw)
-    assert search.best == _options_of(search, [(ids.index(s),) for s in worst.selected])
+    assert search.best == _search_options(search, [(ids.index(s),) for s in worst.selected])
     assert search.best_value == pytest.approx(worst.objective, abs=1e-9)
