@@ -224,8 +224,8 @@ def test_swaps_value_every_portfolio_as_its_objective_and_end_at_a_local_best(
         seed, n_sites, n_points, terms, latency):
     """The swaps value a portfolio as the objective does (W, B, F, coverage, latency and the
     linear terms; every feasible portfolio of random compact instances), and from any start
-    they stop at a portfolio no single swap, addition or removal improves, having offered
-    every one of those to the search: its incumbent is then at least each of their values."""
+    they stop at a portfolio no single swap or addition improves, having offered every one
+    of those to the search: its incumbent is then at least each of their values."""
     import dataclasses
 
     from siteopt.solvers import search_swaps
@@ -248,7 +248,7 @@ def test_swaps_value_every_portfolio_as_its_objective_and_end_at_a_local_best(
     search_swaps.improve_by_swaps(search, start, instance.budget_eur,
                                   instance.total_power_mw)
     end = search.best
-    neighbours = [p for p in values if len(set(p) ^ set(end)) <= 2 and p != end]
+    neighbours = [p for p in values if len(p) >= len(end) and 0 < len(set(p) ^ set(end)) <= 2]
     assert all(values[p] <= values[end] + 1e-9 for p in neighbours)
     assert search.best_value == pytest.approx(values[end], abs=1e-9)
 
@@ -256,9 +256,8 @@ def test_swaps_value_every_portfolio_as_its_objective_and_end_at_a_local_best(
 def test_one_swap_from_the_optimum_without_w_is_the_optimum_with_it():
     """On the shipped data the optimum with weights.worst 0.2 is the optimum without W with
     ES-NAV in place of ES-ZAZ (it brings the Azores nearer): the swaps from the optimum
-    without W reach it before the search has expanded a node of its own, and the search then
-    proves it (the same answer as the search's brute-force tests; here the node it is found
-    at is what the swaps change)."""
+    without W reach it, so the search has it before its first node (it met it at node 12,883
+    of 13,202 without them)."""
     import siteopt
     from siteopt.api import prepare
     from siteopt.solvers import search_swaps

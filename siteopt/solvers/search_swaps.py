@@ -5,8 +5,8 @@ portfolios (most promising bound first) finds the optimum late: on the shipped d
 every access term weighted 0.1 at node 2,497 of 3,718, with ``weights.worst`` 0.2 at node
 12,883 of 13,202, although each optimum is one gigafactory away from a portfolio the search
 knew much earlier (or from the optimum without those terms). Before the search, and whenever
-it finds a better portfolio, :func:`improve_by_swaps` tries every portfolio that replaces,
-adds or drops one gigafactory, takes the best if it is better, and repeats. Every portfolio
+it finds a better portfolio, :func:`improve_by_swaps` tries every portfolio that replaces or
+adds one gigafactory, takes the best if it is better, and repeats. Every portfolio
 it values goes to the search's incumbent, near-optimal and runner-up bookkeeping, exactly as
 a child's value does, so the proof is unchanged: only the pruning starts earlier.
 
@@ -34,9 +34,9 @@ def applies(search) -> bool:
 def improve_by_swaps(search, start: tuple[int, ...], budget_eur: float,
                      power_mw: float) -> None:
     """From the options ``start`` (a portfolio of the search's options, one per group, within
-    ``budget_eur`` (EUR) and ``power_mw`` (MW)), take the best portfolio that replaces, adds
-    or drops one option while it is better than the last, offering every portfolio valued
-    (the start too) to ``search`` (its ``_improve``)."""
+    ``budget_eur`` (EUR) and ``power_mw`` (MW)), take the best portfolio that replaces or
+    adds one option while it is better than the last, offering every portfolio valued (the
+    start too) to ``search`` (its ``_improve``)."""
     current = tuple(sorted(start))
     value = value_of(search, current)
     search._improve(np.array([value]), lambda k: current)
@@ -49,8 +49,8 @@ def improve_by_swaps(search, start: tuple[int, ...], budget_eur: float,
 
 def _best_neighbour(search, current: tuple[int, ...], budget_eur: float,
                     power_mw: float) -> tuple[tuple[int, ...] | None, float]:
-    """The best portfolio one swap, addition or removal away from ``current`` (each offered to
-    the search), and its value."""
+    """The best portfolio one swap or addition away from ``current`` (each offered to the
+    search), and its value."""
     model = search.model
     keeps = [current[:k] + current[k + 1:] for k in range(len(current))]
     if len(current) < search.instance.max_gigafactories:
@@ -65,9 +65,6 @@ def _best_neighbour(search, current: tuple[int, ...], budget_eur: float,
         added = np.flatnonzero(fits)
         portfolios = [tuple(sorted(kept + (int(o),))) for o in added]
         values = _values_with_one_more(search, kept, added)
-        if kept != current:   # the removal itself
-            portfolios.append(kept)
-            values = np.r_[values, value_of(search, kept)]
         search._improve(values, lambda k: portfolios[k])
         if len(values) and values.max() > best_value:
             k = int(np.argmax(values))
