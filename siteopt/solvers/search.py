@@ -65,8 +65,8 @@ from siteopt.config import Solver
 from siteopt.errors import TimeLimitError
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.model import SelectionInstance, site_objective
-from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
 from siteopt.solvers import search_swaps
+from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
 from siteopt.solvers.search_access import AccessOptions
 from siteopt.solvers.search_chance import ChanceRule
 
