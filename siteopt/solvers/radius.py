@@ -6,7 +6,9 @@ portfolio is the one whose farthest populated place is nearest (capped at D). Th
 is the least radius ``t`` at which some portfolio keeping every rule brings every place
 within ``t``. Each radius is a feasibility question with no objective: the rules, and every
 place of a set S within ``t`` of a member (the ``access.max_km`` rows over S alone), which
-HiGHS answers at once. S starts with the places farthest from every eligible site and grows:
+HiGHS answers at once. S starts with W's first places
+(:attr:`~siteopt.model.access_rows.AccessData.first_worst_points`: those farthest from every
+eligible site and, in each member state, from its nearest member states) and grows:
 
 - no portfolio brings S within ``t``: none brings every place, so the answer is above ``t``;
 - one does, and its farthest place over *all* places is within ``t``: the answer is at most
