@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from siteopt.geometry import DISTANCE_TOLERANCE_KM, haversine_km
+from siteopt.access import nearest_and_reach
 from siteopt.paths import display_path, shipped_data_dir
 from siteopt.sanitize import printable_text
 from siteopt.units import changes, eur, mw, people
@@ -139,16 +139,15 @@ def _fairness(result) -> str:
     demand, sites = result.dataset.demand_table, result.site_table
     eligible = np.asarray(sites["eligible"], dtype=bool)
     country = np.asarray(demand["country"], dtype=object).astype(str)
-    populated = np.asarray(demand["population"], float) > 0
-    far = []   # of those, the states with nobody within R of any eligible site
-    for state in states:
-        mine = np.flatnonzero((country == state) & populated)
-        distance = haversine_km(np.asarray(demand["lat"], float)[mine][:, None],
-                                np.asarray(demand["lon"], float)[mine][:, None],
-                                np.asarray(sites["lat"], float)[eligible][None, :],
-                                np.asarray(sites["lon"], float)[eligible][None, :])
-        if not (distance <= radius + DISTANCE_TOLERANCE_KM).any():
-            far.append(state)
+    mine = np.flatnonzero(np.isin(country, states)
+                          & (np.asarray(demand["population"], float) > 0))
+    _, reached = nearest_and_reach(np.asarray(demand["lat"], float)[mine],
+                                   np.asarray(demand["lon"], float)[mine],
+                                   np.asarray(sites["lat"], float)[eligible],
+                                   np.asarray(sites["lon"], float)[eligible],
+                                   np.zeros(int(eligible.sum()), np.int64), radius)
+    # of those, the states with nobody within R of any eligible site
+    far = [state for state in states if not reached[country[mine] == state].any()]
     text = (f"Fairness scores 0: nobody in {', '.join(states)} lives within {radius:g} km of "
             f"a member site")
     if not far:

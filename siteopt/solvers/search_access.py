@@ -32,7 +32,6 @@ import numpy as np
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 
 
-
 def _fairness_weight(weight: float, within: np.ndarray, state_share: np.ndarray) -> float:
     """F's weight in the search: 0 where some member state with people has nobody within R
     of any option (F is then 0 for every portfolio: on the shipped data Cyprus and Ireland,
