@@ -195,7 +195,9 @@ def _in_python_start_up(outcome, signum) -> bool:
     frozen import frames and the standard library they import, such as ``enum``, which a
     fresh-clone run once showed; and, of siteopt, only ``__init__.py``, ``__main__.py`` and
     the lines of ``launch.py`` before its first handlers, which CI once showed while
-    ``__main__.py`` loaded the launcher). Python ends any program so at that point."""
+    ``__main__.py`` loaded the launcher; or, exit code 1, "Could not import runpy module"
+    and such a traceback, which CI showed once: ``python -m`` had not yet imported its own
+    runner). Python ends any program so at that point."""
     code, stdout, stderr = outcome
     if signum != signal.SIGINT or stdout != b"" or not stderr.endswith("KeyboardInterrupt"):
         return False
@@ -215,7 +217,10 @@ def _in_python_start_up(outcome, signum) -> bool:
             return (name, None) in before_the_handlers or (name, int(line)) in before_the_handlers
         return frame.startswith(standard_library) and "site-packages" not in frame
 
-    return (code == -signum and stderr.startswith("Traceback") and bool(frames)
+    own_traceback = ((code == -signum and stderr.startswith("Traceback"))
+                     or (code == 1 and stderr.startswith("Could not import runpy module\n"
+                                                         "Traceback")))
+    return (own_traceback and bool(frames)
             and all(python_s_own(frame, line) for frame, line in frames))
 
 
@@ -243,6 +248,10 @@ def test_only_python_s_own_start_up_counts_as_before_siteopt():
         assert _in_python_start_up((-2, b"", traceback), signal.SIGINT) is before, (name, line)
     assert _in_python_start_up((1, b"", "Fatal Python error: init_import_site: Failed\n"
                                         "KeyboardInterrupt"), signal.SIGINT)
+    runpy = "Could not import runpy module\n" + frozen
+    assert _in_python_start_up((1, b"", runpy), signal.SIGINT)
+    assert not _in_python_start_up((1, b"", runpy.replace('"<frozen runpy>"',
+                                                          f'"{package}/cli.py"')), signal.SIGINT)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
