@@ -350,6 +350,26 @@ def _greedy_value(model: SearchModel, slots: int, budget_eur: float, power_mw: f
     return value
 
 
+def _worst_and_fair(access, nearest: np.ndarray, count: np.ndarray, worst, credit,
+                    gain) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """W + F (and the ``access`` limits) that branch states (rows of ``nearest`` and
+    ``count``, each with every later option it could still add) allow, bounded two ways
+    (:meth:`_Search.expand`).
+
+    Returns ``(ceiling, by_point), bound``: the ceiling, W + F of the states; the same with
+    W by one point in place of W's ceiling (``worst``: W now and the options' credits, from
+    :meth:`~siteopt.solvers.search_access.AccessOptions.worst_credits`; ``credit``: each
+    child's own; None without W); and each child's bound, the lower of the ceiling and
+    by_point plus ``gain`` (what the credits add to the Lagrangian bound of its
+    completions).
+    """
+    ceiling = access.scores(nearest, count, backup=False)
+    if worst is None:
+        return (ceiling, ceiling), ceiling
+    by_point = ceiling - access.worst_score(nearest) + worst[0] + credit
+    return (ceiling, by_point), np.minimum(ceiling, by_point + gain)
+
+
 @dataclass
 class _Search:
     """The state of one branch and bound run (see the module docstring)."""
@@ -436,20 +456,23 @@ class _Search:
                 np.maximum(0, n_states + new_states - instance.max_gigafactories) - over)
         complete = allowed & (model.sites[:, missing].all(axis=1) if has_missing else True)
         access = model.access
-        score = np.zeros(len(by_pi))
+        most = 0.0   # the most W + B + F a child, or any of its completions, scores
         backup_now, backup_credit = 0.0, np.zeros(len(by_pi))   # B's bound
-        if access is not None:   # W, B, F of every allowed child, exactly
+        if access is not None:
             kids = np.flatnonzero(allowed)
-            kid_nearest, kid_count = access.children(*reach, kids)
-            score[kids] = access.scores(kid_nearest, kid_count)
-            kid_of = np.full(len(by_pi), -1)
-            kid_of[kids] = np.arange(len(kids))
             # (an option is allowed, so row ``first`` is one of a later group)
-            backup_now, backup_credit[kids] = access.backup_credits(
-                reach[1], kids, self.from_count[self.position[first]])
-        options = np.flatnonzero(complete & (by_pi + beyond + score >= self.floor()))
+            groups_within = self.from_count[self.position[first]]
+            # (for every later option: a view of the rows, not a copy of the allowed ones)
+            backup_now, backup_credit[first:] = access.backup_credits(
+                reach[1], slice(first, None), groups_within)
+            every = access.with_every(*reach, kids, groups_within)
+            most = float(access.scores(*every)[0])
+        # W, B and F exactly only for the children that may be kept (shipped data, every
+        # access term weighted: 0.02 of 70 allowed a node)
+        options = np.flatnonzero(complete & (by_pi + beyond + most >= self.floor()))
         if len(options):
-            self._improve(by_pi[options] + model.covers[options] @ excess + score[options],
+            score = 0.0 if access is None else access.scores(*access.children(*reach, options))
+            self._improve(by_pi[options] + model.covers[options] @ excess + score,
                           lambda k: chosen + (int(options[k]),))
         # limits are checked once this node's own portfolios are in: a stopped search keeps
         # the best of them
@@ -484,41 +507,52 @@ class _Search:
             rest[:, allowed] = self._rest_fitting(bracket[:, allowed], pairs,
                                                   self.position[allowed], take)
         last = self.position[allowed].max()
-        # a child leaves beyond pi what this node leaves, less what the child covers of it:
-        # its value and that weight add up to by_pi + beyond
+        # first with the weight this node leaves beyond pi (no less than any child leaves)
         spare = self.lambdas[:, None] * (budget_eur - model.capex_eur)
-        bound = by_pi + beyond + (spare + rest).min(axis=0) + backup_now + backup_credit
-        ceiling = np.zeros(len(by_pi))
-        if access is not None and access.bounded_by_later_groups:   # every later group at once
-            at = self.position[kids]
-            reach_nearest = np.minimum(kid_nearest, self.after_distance[at])
-            ceiling[kids] = access.scores(reach_nearest, kid_count + self.from_count[at + 1],
-                                          backup=False)
-        by_point = ceiling   # the same with W's credits in place of W's ceiling
-        if worst is not None:
-            by_point = ceiling.copy()
-            by_point[kids] += worst[0] + worst[1] - access.worst_score(reach_nearest)
-            bound += np.minimum(ceiling, by_point + (spare + rest_by_point).min(axis=0)
-                                - (spare + rest).min(axis=0))
-        else:
-            bound += ceiling
+        lagrangian = (spare + rest).min(axis=0)
+        bound = by_pi + beyond + lagrangian + backup_now + backup_credit
+        # W and F (and the ``access`` limits) of the children and every later group: first
+        # bounded for all children at once by this node's state with every option allowed
+        # here, then by each child's own state for the children that bound keeps (shipped
+        # data, every access term weighted: 1.6 of 70 allowed a node)
+        bounded = access is not None and access.bounded_by_later_groups
+        by_point_gain = credit = None
+        if worst is not None:   # the same with W's credits in place of W's ceiling
+            by_point_gain = (spare + rest_by_point).min(axis=0) - lagrangian
+            credit = worst_credit
+        access_bound = np.zeros(len(by_pi))
+        if bounded:
+            access_bound[:] = _worst_and_fair(access, *every, worst, credit, by_point_gain)[1]
         order = np.flatnonzero(allowed & (self.position < last)
-                               & (bound >= self.floor()))
+                               & (bound + access_bound >= self.floor()))
+        if access is not None:
+            kid_nearest, kid_count = access.children(*reach, order)
+            ceiling = by_point = np.zeros(len(order))
+        if bounded:
+            at = self.position[order]
+            (ceiling, by_point), access_bound[order] = _worst_and_fair(
+                access, np.minimum(kid_nearest, self.after_distance[at]),
+                kid_count + self.from_count[at + 1], worst,
+                None if credit is None else credit[order],
+                None if by_point_gain is None else by_point_gain[order])
+        bound += access_bound
         # most promising first: good portfolios early prune the most (a cold sweep of 23
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
-        first = np.argsort(-bound[order], kind="stable")
-        order = order[first]
+        kept = np.flatnonzero(bound[order] >= self.floor())
+        kept = kept[np.argsort(-bound[order[kept]], kind="stable")]
+        order = order[kept]
         child_value = by_pi.copy()   # exact for the children searched
         child_value[order] += model.covers[order] @ excess
+        if access is not None:
+            kid_nearest, kid_count = kid_nearest[kept], kid_count[kept]
+            ceiling, by_point = ceiling[kept], by_point[kept]
         if slots == 1 and model.exclusive_groups and not has_missing:
             self._last_level(chosen, order, allowed, child_value, left, budget_eur, power_mw,
                              pairs, None if access is None else (
-                                 kid_nearest[kid_of[order]], kid_count[kid_of[order]],
-                                 backup_now + backup_credit[order], backup_credit,
-                                 ceiling[order], by_point[order],
-                                 worst_credit if worst is not None else None))
+                                 kid_nearest, kid_count, backup_now + backup_credit[order],
+                                 backup_credit, ceiling, by_point, credit))
             return
-        for option in order:
+        for kid, option in enumerate(order):
             if bound[option] < self.floor():
                 break   # and so are all children after it
             option_left = left * (1.0 - model.covers[option])
@@ -528,8 +562,7 @@ class _Search:
                         used_sites | model.sites[option], bids + model.country[option],
                         n_states + int(new_states[option]) if not model.exclusive_groups
                         else n_states + 1,
-                        None if access is None else (kid_nearest[kid_of[option]],
-                                                     kid_count[kid_of[option]]),
+                        None if access is None else (kid_nearest[kid], kid_count[kid]),
                         None if model.chance is None
                         else spent_eur + model.chance.capex_eur[option])
             if self.stopped:
@@ -540,6 +573,10 @@ class _Search:
         the sum of the ``take`` largest positive group maxima of ``bracket`` over the groups
         after the child's."""
         group_max = np.maximum(np.maximum.reduceat(bracket, self.starts, axis=1), 0.0)
+        if take == 1:   # the largest after each group: a running maximum from the last
+            after = np.zeros_like(group_max)
+            after[:, :-1] = np.maximum.accumulate(group_max[:, :0:-1], axis=1)[:, ::-1]
+            return after[:, self.position]
         after = group_max[:, None, :] * self.later[None, :, :]
         return -np.partition(-after, take - 1, axis=2)[:, :, :take].sum(axis=2)[:, self.position]
 

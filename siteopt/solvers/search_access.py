@@ -237,6 +237,16 @@ class AccessOptions:
         return (np.minimum(nearest[None, :], self.distance[options]),
                 count[None, :] + self.within_count[options])
 
+    def with_every(self, nearest: np.ndarray, count: np.ndarray, options: np.ndarray,
+                   groups_within: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The branch state (one row) after adding every option of ``options`` to a branch
+        state (``nearest``, ``count``), one per group (``groups_within``: per point, how many
+        of their groups have an option within R): W, B and F score no more after adding any
+        of them."""
+        if len(options):
+            nearest = np.minimum(nearest, self.distance[options].min(axis=0))
+        return nearest[None, :], (count + groups_within)[None, :]
+
     def ceiling(self, starts: np.ndarray) -> float:
         """The weighted W + B + F with every option of every group (``starts``: each group's
         first row) chosen at once: no portfolio scores more (-inf when even that breaks an
@@ -247,12 +257,13 @@ class AccessOptions:
         count = np.logical_or.reduceat(self.within, starts, axis=0).sum(axis=0)
         return float(self.scores(nearest[None, :], count[None, :])[0])
 
-    def backup_credits(self, count: np.ndarray, options: np.ndarray,
+    def backup_credits(self, count: np.ndarray, options: np.ndarray | slice,
                        groups_within: np.ndarray) -> tuple[float, np.ndarray]:
         """A bound on B after adding options to a branch state (``count`` per point): B of
-        the state, and per option of ``options`` its credit; B after adding any set of them,
-        one per group, is at most B of the state plus their credits (``groups_within``: per
-        point, how many of the groups they come from have an option within R).
+        the state, and per option of ``options`` (rows, or a slice of them) its credit; B
+        after adding any set of them, one per group, is at most B of the state plus their
+        credits (``groups_within``: per point, how many of the groups they come from have an
+        option within R).
 
         An option is credited the share (times B's weight) of the points it reaches that
         have one gigafactory within R, and half the share of those that have none but two
@@ -265,7 +276,7 @@ class AccessOptions:
         w_backup = self.weights[1]
         now = w_backup * float(self.share @ (count >= 2))
         if w_backup == 0:
-            return now, np.zeros(len(options))
+            return now, np.zeros(len(self.within[options]))
         credit = w_backup * self.share * np.where(
             count == 1, 1.0, np.where((count == 0) & (groups_within >= 2), 0.5, 0.0))
         return now, self.within_weight[options] @ credit
