@@ -275,3 +275,57 @@ def test_one_swap_from_the_optimum_without_w_is_the_optimum_with_it():
     search_swaps.improve_by_swaps(search, start, instance.budget_eur, instance.total_power_mw)
     assert search.best == _search_options(search, [(ids.index(s),) for s in worst.selected])
     assert search.best_value == pytest.approx(worst.objective, abs=1e-9)
+
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(3, 8), n_points=st.integers(8, 30),
+       worst=st.booleans(), fairness=st.booleans())
+def test_each_childs_bound_from_its_own_state_is_above_every_completion(
+        seed, n_sites, n_points, worst, fairness):
+    """The bound of a child with B from the child's own state (its B exactly, its
+    completions' credits from there) is at least every portfolio that completes the child
+    with options of later groups (every feasible portfolio of random compact instances, a
+    member state per site, up to four gigafactories, B weighted far above the rest, with and
+    without W and F; no swaps, so that the search bounds many children)."""
+    import dataclasses
+    import sys
+    from unittest import mock
+
+    from siteopt.solvers import search_swaps
+    from siteopt.solvers.search import _Search
+    from tests.instances import feasible_portfolios, random_access_instance
+
+    terms = ("backup",) + (("worst",) if worst else ()) + (("fairness",) if fairness else ())
+    instance = random_access_instance.__wrapped__(seed, n_sites, n_points, terms)
+    instance = dataclasses.replace(
+        instance, site_country=tuple(f"C{s}" for s in range(n_sites)), max_bids_per_country=1,
+        cross_border=False, max_members=1, max_gigafactories=4,
+        weights=dataclasses.replace(instance.weights, backup=4.0))
+    feasible = list(feasible_portfolios(instance))
+    own_state_bound, checked = _Search._own_state_bound, []
+
+    def checked_bound(self, order, *args):
+        bounds = own_state_bound(self, order, *args)
+        chosen = set(sys._getframe(1).f_locals["chosen"])   # the node's, in expand
+        # (the search's options are in its own order)
+        portfolios = [(value, set(_search_options(self, p))) for value, p in feasible]
+        for child, bound in zip(order, bounds):
+            later = self.position[child]
+            best = max((value for value, options in portfolios
+                        if chosen | {child} <= options and all(
+                            self.position[o] > later for o in options - chosen - {child})),
+                       default=-math.inf)
+            assert bound >= best - 1e-9
+            checked.append(best > -math.inf)
+        return bounds
+
+    with mock.patch.object(search_swaps, "applies", lambda search: False), \
+            mock.patch.object(_Search, "_own_state_bound", checked_bound):
+        run = search_optimum(instance, 60.0)
+    assert run.stopped == ""
+    best = max(feasible, default=None)
+    if best is not None:
+        assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
+            best[0], abs=1e-9)

@@ -536,6 +536,13 @@ class _Search:
                 None if credit is None else credit[order],
                 None if by_point_gain is None else by_point_gain[order])
         bound += access_bound
+        if (access is not None and access.weights[1] > 0 and model.chance is None
+                and len(order)):
+            bound[order] = np.minimum(bound[order], self._own_state_bound(
+                order, by_pi[order] + beyond, kid_count,
+                np.where(allowed, covered_pi + model.value, -np.inf),
+                spare[:, order], take, first, worst_credit if worst is not None else None,
+                ceiling, by_point, bounded))
         # most promising first: good portfolios early prune the most (a cold sweep of 23
         # budgets: 13,361 nodes in 1.66 s with the largest gain first, 2,306 in 0.67 s)
         kept = np.flatnonzero(bound[order] >= self.floor())
@@ -567,6 +574,44 @@ class _Search:
                         else spent_eur + model.chance.capex_eur[option])
             if self.stopped:
                 return
+
+    def _own_state_bound(self, order: np.ndarray, start: np.ndarray, kid_count: np.ndarray,
+                         base: np.ndarray, spare: np.ndarray, take: int, first: int,
+                         worst_credit: np.ndarray | None, ceiling: np.ndarray,
+                         by_point: np.ndarray, bounded: bool) -> np.ndarray:
+        """The bound of the children ``order`` (``start``: their ``by_pi`` plus ``beyond``,
+        :meth:`expand`) with B from each child's own state (``kid_count``) instead of its
+        parent's: the child's B exactly, and its completions' credits
+        (:meth:`~siteopt.solvers.search_access.AccessOptions.backup_credits`) where the child
+        leaves one gigafactory within R, and only over the groups after the child's. A place
+        with none that the child reaches is credited half to the child and half to a
+        completion from the parent's state, though no completion may reach it; from the
+        child's, a completion is credited all of it where it does (every access term
+        weighted 0.1 on the shipped data: 2,391 -> 1,047 nodes, 1.4 -> 1.0 s).
+
+        ``base``: per option, what it covers of pi and its value (-inf where not allowed);
+        ``spare``: per multiplier and child, the multiplier times the budget the child leaves;
+        ``worst_credit``: W's credits by one point per option (None without W); ``ceiling``,
+        ``by_point``: per child, W + F and the same with W by one point
+        (:func:`_worst_and_fair`; used when ``bounded``)."""
+        access, n_lambdas, n = self.model.access, len(self.lambdas), len(base)
+        kids = np.arange(len(order))
+        now, credit = access.backup_credits(kid_count, slice(first, None),
+                                            self.from_count[self.position[order] + 1])
+        bracket = np.full((len(order), n), -np.inf)
+        bracket[:, first:] = base[first:] + credit
+        brackets = bracket[None] - self.lambdas[:, None, None] * self.model.capex_eur
+        if worst_credit is not None:
+            brackets = np.concatenate([brackets, brackets + worst_credit])
+        rest = self._rest(brackets.reshape(-1, n), take).reshape(-1, len(order), n)[:, kids, order]
+        lagrangian = (spare + rest[:n_lambdas]).min(axis=0)
+        bound = start + now + lagrangian
+        if bounded and worst_credit is None:
+            bound += ceiling
+        elif bounded:
+            gain = (spare + rest[n_lambdas:]).min(axis=0) - lagrangian
+            bound += np.minimum(ceiling, by_point + gain)
+        return bound
 
     def _rest(self, bracket: np.ndarray, take: int) -> np.ndarray:
         """Per multiplier (row of ``bracket``, one column per option) and option as a child:

@@ -263,7 +263,8 @@ class AccessOptions:
         the state, and per option of ``options`` (rows, or a slice of them) its credit; B
         after adding any set of them, one per group, is at most B of the state plus their
         credits (``groups_within``: per point, how many of the groups they come from have an
-        option within R).
+        option within R). With rows of states (``count`` and ``groups_within`` 2-D), one B
+        and one row of credits per state.
 
         An option is credited the share (times B's weight) of the points it reaches that
         have one gigafactory within R, and half the share of those that have none but two
@@ -274,12 +275,12 @@ class AccessOptions:
         (shipped data, B 0.2 alone: 20,070 nodes without that, 7,322 with it).
         """
         w_backup = self.weights[1]
-        now = w_backup * float(self.share @ (count >= 2))
+        now = w_backup * ((count >= 2) @ self.share)
         if w_backup == 0:
-            return now, np.zeros(len(self.within[options]))
+            return now, np.zeros(count.shape[:-1] + (len(self.within[options]),))
         credit = w_backup * self.share * np.where(
             count == 1, 1.0, np.where((count == 0) & (groups_within >= 2), 0.5, 0.0))
-        return now, self.within_weight[options] @ credit
+        return now, credit @ self.within_weight[options].T
 
     def best_after(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What the groups from each position on could add, over every option (computed once
