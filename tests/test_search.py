@@ -306,8 +306,8 @@ def test_each_childs_bound_from_its_own_state_is_above_every_completion(
     feasible = list(feasible_portfolios(instance))
     own_state_bound, checked = _Search._own_state_bound, []
 
-    def checked_bound(self, order, *args):
-        bounds = own_state_bound(self, order, *args)
+    def checked_bound(self, order, *args, **kwargs):
+        bounds = own_state_bound(self, order, *args, **kwargs)
         chosen = set(sys._getframe(1).f_locals["chosen"])   # the node's, in expand
         # (the search's options are in its own order)
         portfolios = [(value, set(_search_options(self, p))) for value, p in feasible]
