@@ -38,7 +38,10 @@ and the right-hand side is at most the sum of the r largest positive group maxim
 bracket: the Lagrangian relaxation of the reach rows and the budget, solved exactly over the
 groups. :math:`\pi, \lambda` are set at the root by subgradient steps and carried down the
 tree (clipped to the weight left); a few scalings of :math:`\lambda` are tried at every node.
-A child is searched unless its bound is more than
+W, B and F add their own bounds (:mod:`~siteopt.solvers.search_access`); with B weighted, the
+children this bound keeps are bounded again from their own state (their B exactly, and their
+completions' B credits and, for children that are nodes of their own, multipliers from
+there), the lower bound kept. A child is searched unless its bound is more than
 :data:`~siteopt.solvers.outcome.NEAR_OPTIMAL` below the incumbent, and every portfolio that
 close to the incumbent is kept: the answer is the proven optimum (gap 0), and the search also
 returns every portfolio that ties with it, for :mod:`siteopt.solvers.ties`.
