@@ -515,9 +515,9 @@ class _Search:
             rest[:, allowed] = self._rest_fitting(bracket[:, allowed], pairs,
                                                   self.position[allowed], take)
         last = self.position[allowed].max()
-        # first with the weight this node leaves beyond pi (no less than any child leaves)
         spare = self.lambdas[:, None] * (budget_eur - model.capex_eur)
         lagrangian = (spare + rest).min(axis=0)
+        # (a child's value and the weight it leaves beyond pi add up to by_pi + beyond)
         bound = by_pi + beyond + lagrangian + backup_now + backup_credit
         # W and F (and the ``access`` limits) of the children and every later group: first
         # bounded for all children at once by this node's state with every option allowed
