@@ -72,11 +72,19 @@ def test_a_search_beyond_its_node_limit_hands_over():
     assert run.stopped == "nodes" and run.nodes == 4
     outcome = solve_search(prepared.instance, Solver(), node_limit=math.inf)
     assert outcome.status.value == "optimal" and outcome.gap == 0 and outcome.solver == "siteopt"
-    # the latency term's levels make the coverage matrix wider, not the work limit smaller
+    # the latency term's levels make every node's products wider: they count in its work
+    # (20 times the default model's, so the first node is past the limit)...
     _, _, with_latency = prepare(None, None, {"weights.latency": 0.3})
     assert build_search_model(with_latency.instance).covers.size > 20 * entries
     run = search_optimum(with_latency.instance, 60.0, work_limit=3 * entries)
-    assert run.stopped == "nodes" and run.nodes == 4
+    assert run.stopped == "nodes" and run.nodes == 1
+    # ...but not with W, B or F weighted, which HiGHS bounds far worse: options x coverage
+    # groups, the default model's entries (161 x 538), so 3 nodes and the one past them
+    # (those of the search without W, B and F that starts the swaps), and the first of the
+    # search proper
+    _, _, with_backup = prepare(None, None, {"weights.latency": 0.3, "weights.backup": 0.1})
+    run = search_optimum(with_backup.instance, 60.0, work_limit=3 * entries)
+    assert run.stopped == "nodes" and run.nodes == 5
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,

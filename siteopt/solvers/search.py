@@ -81,12 +81,11 @@ PAIR_BLOCK_ENTRIES = 1_000_000
 #: further solves.
 MAX_NEAR = 1_000
 #: With ``solver.method = "auto"``, the search gives up (returns None, and HiGHS solves the
-#: instance) after this many nodes times options x coverage groups (the latency term's levels
-#: do not count: they make a node slower, not the tree larger; counted, the shipped data with
-#: A and B weighted went to HiGHS after 807 nodes and was not proven in 60 s, where the search
-#: proves it in 3.5 s): 20,000 nodes on the shipped data (86,618 entries; its scenarios need
-#: 26 to 250), 1,500 on a generated 100-site instance (1.15 million; it needs 274), a few
-#: seconds at most.
+#: instance) after this many nodes times options x elements (the search's coverage groups,
+#: letters, member states and the latency term's levels), or, with W, B or F weighted, x
+#: coverage groups only (HiGHS bounds those terms far worse: see :func:`search_optimum`):
+#: 20,000 nodes on the shipped data (86,618 entries; its scenarios need 26 to 250), 1,500 on
+#: a generated 100-site instance (1.15 million; it needs 274), a few seconds at most.
 AUTO_SEARCH_WORK = 20_000 * 86_618
 #: ``auto`` uses this path for models of at most this many (option, demand group) entries as
 #: :func:`search_entries` estimates them (an upper bound; the shipped data: 161,938).
@@ -853,13 +852,20 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
                    work_limit: float = math.inf, runner_up: bool = False) -> SearchRun:
     """Branch and bound on ``instance`` (see the module docstring), for at most
     ``time_limit_s`` seconds, ``node_limit`` nodes and ``work_limit`` nodes times options times
-    coverage groups (:data:`AUTO_SEARCH_WORK`), from ``start`` if given (see
+    elements, or coverage groups with W, B or F (:data:`AUTO_SEARCH_WORK`), from ``start`` if
+    given (see
     :class:`Start`); with ``runner_up`` (compact form) it proves the best portfolio below the
     near-optimal ones in the same run (:attr:`SearchRun.next_best`)."""
     deadline = time.perf_counter() + time_limit_s
     model = build_search_model(instance)
-    node_limit = min(node_limit, work_limit / max(
-        1, len(model.group) * instance.coverage_incidence.shape[0]))
+    # a node's products read every element, the latency term's levels too; with W, B or F,
+    # which HiGHS bounds far worse than the search, only the coverage groups count (the
+    # shipped data, latency and backup weighted: HiGHS not proven in 60 s after the search's
+    # first 807 nodes, the search 3.5 s; p-median at 50 sites x 1,000 towns, latency alone:
+    # the search 18,947 nodes and 8-27 s, Benders after its first 1,021 nodes 0.9 s)
+    width = (instance.coverage_incidence.shape[0] if model.access is not None
+             else model.covers.shape[1])
+    node_limit = min(node_limit, work_limit / max(1, len(model.group) * width))
     return run_search(instance, model, instance.budget_eur, deadline, node_limit, start,
                       runner_up)
 
