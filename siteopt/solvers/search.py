@@ -497,7 +497,7 @@ class _Search:
         bracket = np.where(allowed, covered_pi + model.value + backup_credit, -np.inf)[None, :] \
             - self.lambdas[:, None] * model.capex_eur[None, :]
         take = min(slots, len(self.starts))
-        worst = None   # W's credits by one point (the bound takes the lower of the two)
+        worst = worst_credit = None   # W by one point (the bound takes the lower of the two)
         if access is not None and model.chance is None:
             worst = access.worst_credits(reach[0], kids)
         if worst is None:
@@ -523,13 +523,13 @@ class _Search:
         # here, then by each child's own state for the children that bound keeps (shipped
         # data, every access term weighted: 1.6 of 70 allowed a node)
         bounded = access is not None and access.bounded_by_later_groups
-        by_point_gain = credit = None
+        by_point_gain = None
         if worst is not None:   # the same with W's credits in place of W's ceiling
             by_point_gain = (spare + rest_by_point).min(axis=0) - lagrangian
-            credit = worst_credit
         access_bound = np.zeros(len(by_pi))
         if bounded:
-            access_bound[:] = _worst_and_fair(access, *every, worst, credit, by_point_gain)[1]
+            access_bound[:] = _worst_and_fair(access, *every, worst, worst_credit,
+                                             by_point_gain)[1]
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound + access_bound >= self.floor()))
         if access is not None:
@@ -540,7 +540,7 @@ class _Search:
             (ceiling, by_point), access_bound[order] = _worst_and_fair(
                 access, np.minimum(kid_nearest, self.after_distance[at]),
                 kid_count + self.from_count[at + 1], worst,
-                None if credit is None else credit[order],
+                None if worst_credit is None else worst_credit[order],
                 None if by_point_gain is None else by_point_gain[order])
         bound += access_bound
         # with B, each child is bounded again from its own state, first with this node's
@@ -554,7 +554,7 @@ class _Search:
         if own_state:
             own = functools.partial(
                 self._own_state_bound, take=take, first=first,
-                worst_credit=worst_credit if worst is not None else None, bounded=bounded)
+                worst_credit=worst_credit, bounded=bounded)
             bound[order] = np.minimum(bound[order], own(
                 order, by_pi[order] + beyond, kid_count,
                 np.where(allowed, covered_pi + model.value, -np.inf)[None, :],
@@ -588,7 +588,7 @@ class _Search:
             self._last_level(chosen, order, allowed, child_value, left, budget_eur, power_mw,
                              pairs, None if access is None else (
                                  kid_nearest, kid_count, backup_now + backup_credit[order],
-                                 backup_credit, ceiling, by_point, credit))
+                                 backup_credit, ceiling, by_point, worst_credit))
             return
         for kid, option in enumerate(order):
             if bound[option] < self.floor():
