@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from siteopt.analysis.choice import robust_choice
 from siteopt.analysis.draws import Draws, Spread
 from siteopt.analysis.robust import evaluate_on_draws
+from siteopt.api import prepare
 from siteopt.config import Solver
 from siteopt.errors import ConfigError
 from siteopt.solvers import solve_instance
@@ -159,7 +161,7 @@ def test_the_search_s_pair_bound_keeps_the_optimum_four_deep(seed):
 
 def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypatch):
     """``auto`` takes the search only where ``solve`` would (at 500 sites the search's dense
-    matrix of 286,000 options would not fit): beyond the size limit the extensive form gives
+    matrix of 25,147 options would not fit): beyond the size limit the extensive form gives
     the same optimum as brute force."""
     from siteopt.analysis import choice as choice_module
     from siteopt.solvers import search
@@ -180,6 +182,16 @@ def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypa
     assert extensive.mean_objective == pytest.approx(best_by_brute_force(base, draws, 0.2),
                                                      abs=1e-7)
     assert extensive.mean_objective == pytest.approx(searched.mean_objective, abs=1e-7)
+
+
+def test_the_extensive_form_without_a_portfolio_in_time_says_time_limit():
+    """HiGHS stopping at its time limit before any portfolio is a choice without one (status
+    time limit), as the search reports it, not HiGHS's own error naming no step."""
+    base = prepare()[2].instance
+    draws = Draws.sample(base.site_ids, 20, 1, Spread())
+    choice = robust_choice(base, draws, 0.05, Solver(time_limit_s=0.001), method="extensive")
+    assert choice.status == Status.TIME_LIMIT
+    assert choice.gigafactories == () and math.isnan(choice.mean_objective)
 
 
 def test_fitting_pairs_counts_the_draws_over_budget_of_each_pair():

@@ -3,6 +3,8 @@ with today's optimum and the sampling gap, each value recomputed here from its d
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import math
 
@@ -16,6 +18,8 @@ from siteopt.analysis.robust import evaluate_on_draws, solve_draw
 from siteopt.api import prepare
 from siteopt.cli import cli
 from siteopt.config import Solver
+from siteopt.errors import InfeasibleError, SolverError
+from siteopt.solvers.outcome import Status
 
 DRAWS, FRESH, SEED = 6, 8, 3
 
@@ -147,6 +151,16 @@ def test_no_portfolio_within_the_budget_names_the_limits(run_cli):
         done.output
 
 
+def test_no_portfolio_in_time_names_the_step_and_the_fix(run_cli):
+    """B weighted takes the extensive form, which finds nothing in 0.05 s."""
+    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.backup=0.1",
+                   "--time-limit", "0.05", "--workers", "1")
+    assert done.exit_code == 1
+    assert ("no portfolio found on the 5 draws before the solver stopped (time limit); raise "
+            "solver.time_limit_s or use fewer draws") in done.output
+    assert "Traceback" not in done.output
+
+
 def test_the_least_largest_regret_on_the_shipped_data(run_cli, base, tmp_path):
     out = tmp_path / "draws.json"
     done = run_cli("robust", "--choose", "--criterion", "regret", "--draws", "2", "--seed",
@@ -171,3 +185,45 @@ def test_an_unproven_choice_says_so_first(run_cli):
                    "--test-draws", "2", "--workers", "1", "--time-limit", "1")
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith("Not proven optimal (time limit, gap ")
+
+
+def _further_samples_end_as(monkeypatch, change):
+    """``choose`` with 3 draws, 2 fresh and 2 gap samples, each gap sample's choice passed
+    through ``change`` (the first, on the 3 draws, kept)."""
+    choose_module = importlib.import_module("siteopt.analysis.choose")
+    calls = []
+
+    def changed(*args, **kwargs):
+        choice = robust_choice(*args, **kwargs)
+        calls.append(choice)
+        return choice if len(calls) == 1 else change(choice)
+
+    monkeypatch.setattr(choose_module, "robust_choice", changed)
+    return choose_module.choose(draws=3, seed=SEED, test_draws=2, gap_samples=2, workers=1)
+
+
+def test_a_further_sample_without_a_portfolio_is_named(monkeypatch):
+    with pytest.raises(SolverError, match=r"no portfolio found on further sample 1 of 2 "
+                                          r"\(3 draws\) for the sampling gap"):
+        _further_samples_end_as(monkeypatch, lambda c: dataclasses.replace(
+            c, status=Status.TIME_LIMIT, gigafactories=(), mean_objective=math.nan,
+            bound=math.nan))
+
+
+def test_an_unproven_further_sample_counts_its_bound(monkeypatch):
+    """The sampling gap over-estimates the optimum: a sample stopped before its proof counts
+    with its bound (above its optimum), not the portfolio it found."""
+    done = _further_samples_end_as(monkeypatch, lambda c: dataclasses.replace(
+        c, status=Status.TIME_LIMIT, gap=0.01, bound=c.mean_objective + 0.01))
+    first = Draws.sample(done.futures.site_ids, 3, SEED, Spread(), first=3 + 2)
+    proven = robust_choice(prepare()[2].instance, first, 0.05, Solver()).mean_objective
+    assert done.sampling_gap.optima[0] == pytest.approx(proven + 0.01, abs=1e-12)
+
+
+def test_a_further_sample_without_a_feasible_portfolio_is_named(monkeypatch):
+    with pytest.raises(InfeasibleError, match=r"further sample 1 of 2 for the sampling gap has "
+                                              r"no portfolio within the budget in at least "
+                                              r"95% of its draws"):
+        _further_samples_end_as(monkeypatch, lambda c: dataclasses.replace(
+            c, status=Status.INFEASIBLE, gigafactories=(), mean_objective=math.nan,
+            bound=math.nan))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from siteopt.errors import ConfigError, SolverError
+from siteopt.errors import ConfigError, SolverError, TimeLimitError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.solvers.outcome import Status, relative_gap
 
@@ -534,12 +534,16 @@ def _extra_site_terms(free, base, cols) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run(highs, free, settings):
-    """Solve; status, gigafactories, objective and bound (NaN without a solution)."""
+    """Solve; status, gigafactories, objective and bound (NaN without a solution, also when
+    HiGHS stops at its time limit before finding one: the caller names the step)."""
     from siteopt.solvers.highs import highs_status, run_highs
     from siteopt.solvers.outcome import portfolio
 
     run_highs(highs)
-    status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
+    try:
+        status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
+    except TimeLimitError:   # no portfolio in time: reported as the search's (no solution)
+        return Status.TIME_LIMIT, (), math.nan, math.nan
     if status in (Status.INFEASIBLE, Status.ERROR) or \
             highs.getInfo().primal_solution_status != 2:
         return status, (), math.nan, math.nan

@@ -9,7 +9,8 @@ r"""``siteopt robust --choose``: the robust choice on sampled draws
    interval (mean +- 1.96 standard errors), the 5 % quantile, the share of draws over the
    budget and the mean regret (the draw's own optimum minus the portfolio's value in it).
 3. The sampling gap (Mak, Morton and Wood 1999), with ``gap_samples`` = K > 0: K further
-   independent samples of N draws are each solved to their robust optimum :math:`v_k`. Their
+   independent samples of N draws are each solved to their robust optimum :math:`v_k` (where
+   one stops at the time limit unproven, its bound, above its optimum). Their
    mean over-estimates the true optimum in expectation (an optimum over a sample is
    optimistic), the choice's out-of-sample mean under-estimates it (it is one feasible
    portfolio), so the difference bounds how much better a portfolio chosen on infinitely
@@ -50,7 +51,8 @@ class SamplingGap:
     Attributes
     ----------
     optima : tuple of float
-        The robust optimum of each further sample of N draws, objective points.
+        The robust optimum of each further sample of N draws (its bound where the solver
+        stopped before proving it), objective points.
     gap : float
         Mean of ``optima`` minus the choice's out-of-sample mean, objective points.
     gap_high : float
@@ -296,11 +298,14 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         own = np.array([s["objective"] for s in solved], dtype=float)
         return robust_choice(base, sample, risk, cfg.solver, criterion="regret", own=own)
 
-    choice = chosen_on(futures)
-    if math.isnan(choice.mean_objective) and choice.status != Status.INFEASIBLE:
-        raise SolverError(f"no portfolio found on the {count:,} draws before the solver "
-                          f"stopped ({choice.status.value.replace('_', ' ')}); raise "
-                          f"solver.time_limit_s or use fewer draws")
+    def found(choice: Choice, which: str) -> Choice:
+        if math.isnan(choice.mean_objective) and choice.status != Status.INFEASIBLE:
+            raise SolverError(f"no portfolio found on {which} before the solver stopped "
+                              f"({choice.status.value.replace('_', ' ')}); raise "
+                              f"solver.time_limit_s or use fewer draws")
+        return choice
+
+    choice = found(chosen_on(futures), f"the {count:,} draws")
     if choice.status == Status.INFEASIBLE:
         raise InfeasibleError(
             f"no portfolio keeps the model's rules and stays within the budget of "
@@ -325,7 +330,16 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         for k in range(gap_samples):
             sample = Draws.sample(base.site_ids, count, fresh_seed, fresh_spread,
                                   first=count + test_draws + k * count)
-            optima.append(chosen_on(sample).mean_objective)
+            further = found(chosen_on(sample), f"further sample {k + 1} of {gap_samples} "
+                                               f"({count:,} draws) for the sampling gap")
+            if further.status == Status.INFEASIBLE:
+                raise InfeasibleError(
+                    f"further sample {k + 1} of {gap_samples} for the sampling gap has no "
+                    f"portfolio within the budget in at least {1 - risk:.0%} of its draws; "
+                    f"leave out --gap-samples or raise robust.budget_risk")
+            # its bound: the sample's optimum when proven, else above it (the gap stays an
+            # upper estimate)
+            optima.append(further.bound)
         gap = _sampling_gap(np.array(optima), on.objective[:, 0])
     return RobustChoice(choice, tuple(map(tuple, chosen)), tuple(map(tuple, today)), comparison,
                         slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
