@@ -276,11 +276,12 @@ class AccessOptions:
         """
         w_backup = self.weights[1]
         now = w_backup * ((count >= 2) @ self.share)
+        rows = self.within_weight[options]   # a view for a slice
         if w_backup == 0:
-            return now, np.zeros(count.shape[:-1] + (len(self.within[options]),))
+            return now, np.zeros(count.shape[:-1] + (len(rows),))
         credit = w_backup * self.share * np.where(
             count == 1, 1.0, np.where((count == 0) & (groups_within >= 2), 0.5, 0.0))
-        return now, credit @ self.within_weight[options].T
+        return now, credit @ rows.T
 
     def best_after(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What the groups from each position on could add, over every option (computed once
