@@ -560,10 +560,19 @@ def _add_sets(highs, cols, sets, costs) -> int:
     start = highs.getNumCol()
     highs.addCols(len(sets), costs, np.zeros(len(sets)), np.ones(len(sets)), 0,
                   np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
-    for k, sites in enumerate(sets):
-        highs.addRow(-highspy.kHighsInf, 0.0, len(sites) + 1,
-                     np.r_[start + k, cols.y + sites].astype(np.int32),
-                     np.r_[1.0, -np.ones(len(sites))])
+    # one call for every row (a call per row took half the build: 9.0 of 19.1 s on 50 draws
+    # of 500 sites): row k holds z_k first, then its sites
+    lengths = np.fromiter((len(sites) for sites in sets), dtype=np.int64, count=len(sets))
+    firsts = np.cumsum(lengths + 1) - (lengths + 1)
+    index = np.empty(int(lengths.sum()) + len(sets), dtype=np.int32)
+    value = np.full(len(index), -1.0)
+    is_site = np.ones(len(index), dtype=bool)
+    is_site[firsts] = False
+    index[firsts], value[firsts] = start + np.arange(len(sets)), 1.0
+    if len(sets):
+        index[is_site] = cols.y + np.concatenate(sets)
+    highs.addRows(len(sets), np.full(len(sets), -highspy.kHighsInf), np.zeros(len(sets)),
+                  len(index), firsts.astype(np.int32), index, value)
     return start
 
 
