@@ -107,27 +107,33 @@ def access_blocks(instance: SelectionInstance, cols: Layout) -> list:
     blocks = [(block.row_of, columns, block.value, block.row_lower, block.row_upper)]
     if not cols.n_groups and len(copied):
         sites = [instance.group_sites[g] for g in copied.tolist()]
-        rows, columns, values = _grouped(sites, cols.y, cols.c + np.arange(len(copied)))
+        rows, columns, values = grouped_rows(sites, cols.y, cols.c + np.arange(len(copied)))
         blocks.append((rows, columns, values, np.full(len(copied), -np.inf),
                        np.zeros(len(copied))))
     return blocks
 
 
-def _grouped(keys_per_row, offset: int, head_column: np.ndarray | None = None):
-    """Triplets ``(row, column, value)`` for rows ``head - sum(members) <= 0``.
+def grouped_rows(keys_per_row, offset: int, head_column: np.ndarray | None = None):
+    """Triplets ``(row, column, value)`` for rows ``head - sum(members) <= 0``, in row order
+    (each row's head first, then its members): CSR as they are.
 
     ``keys_per_row`` holds the member columns of each row (site indices, offset added).
     """
-    lengths = np.array([len(k) for k in keys_per_row], dtype=np.int64)
-    rows = np.repeat(np.arange(len(keys_per_row), dtype=np.int64), lengths)
-    columns = (np.concatenate(keys_per_row).astype(np.int64) + offset if len(rows)
+    lengths = np.fromiter((len(k) for k in keys_per_row), dtype=np.int64,
+                          count=len(keys_per_row))
+    members = (np.concatenate(keys_per_row).astype(np.int64) + offset if lengths.sum()
                else np.empty(0, dtype=np.int64))
-    values = -np.ones(len(rows))
-    if head_column is not None:
-        rows = np.r_[np.arange(len(keys_per_row)), rows]
-        columns = np.r_[head_column, columns]
-        values = np.r_[np.ones(len(keys_per_row)), values]
-    return rows, columns, values
+    if head_column is None:
+        return np.repeat(np.arange(len(lengths)), lengths), members, -np.ones(len(members))
+    sizes = lengths + 1
+    heads = np.cumsum(sizes) - sizes
+    columns = np.empty(int(sizes.sum()), dtype=np.int64)
+    values = np.full(len(columns), -1.0)
+    is_member = np.ones(len(columns), dtype=bool)
+    is_member[heads] = False
+    columns[heads], values[heads] = head_column, 1.0
+    columns[is_member] = members
+    return np.repeat(np.arange(len(lengths)), sizes), columns, values
 
 
 def build_rows(instance: SelectionInstance, reach: bool = True):
@@ -159,9 +165,9 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
         groups = instance.group_sites[:n_plain]
         over_candidates = instance.candidate_reach
         rows, columns, values = (
-            _grouped(list(over_candidates), 0, cols.z + np.arange(len(groups)))
+            grouped_rows(list(over_candidates), 0, cols.z + np.arange(len(groups)))
             if over_candidates is not None
-            else _grouped(list(groups), cols.y, cols.z + np.arange(len(groups))))
+            else grouped_rows(list(groups), cols.y, cols.z + np.arange(len(groups))))
         blocks.append((rows, columns, values, np.full(len(groups), -np.inf),
                        np.zeros(len(groups))))
         if levels is not None:
@@ -169,8 +175,8 @@ def build_rows(instance: SelectionInstance, reach: bool = True):
         if instance.compact:  # reach_states_d: z_d - sum of b_c over covering states <= 0
             states = instance.country_reach
             fewer = [d for d, (sites, c) in enumerate(zip(groups, states)) if len(c) < len(sites)]
-            rows, columns, values = _grouped([states[d] for d in fewer], cols.u,
-                                             cols.z + np.asarray(fewer, dtype=np.int64))
+            rows, columns, values = grouped_rows([states[d] for d in fewer], cols.u,
+                                                 cols.z + np.asarray(fewer, dtype=np.int64))
             blocks.append((rows, columns, values, np.full(len(fewer), -np.inf),
                            np.zeros(len(fewer))))
     blocks += access_blocks(instance, cols)
@@ -183,7 +189,8 @@ def _chained_level_rows(levels, cols: Layout, offset: int):
     parent (:class:`~siteopt.model.access_rows.LevelRows`): exact at integer y, with a few
     non-zeros per row instead of one per site of N."""
     n = len(levels.added)
-    rows, columns, values = _grouped(list(levels.added), cols.y, cols.z + offset + np.arange(n))
+    rows, columns, values = grouped_rows(list(levels.added), cols.y,
+                                         cols.z + offset + np.arange(n))
     has_parent = np.flatnonzero(levels.parent >= 0)
     return (np.r_[rows, has_parent], np.r_[columns, cols.z + offset + levels.parent[has_parent]],
             np.r_[values, -np.ones(len(has_parent))], np.full(n, -np.inf), np.zeros(n))
@@ -278,7 +285,7 @@ def _candidate_blocks(instance: SelectionInstance, cols: Layout, country_of: np.
                    np.full(n_countries, float(instance.max_bids_per_country))))
     # spread_c: u_c - sum of y_s in c <= 0; spread_cap: sum u_c <= p
     site_rows = [np.flatnonzero(country_of == c) for c in range(n_countries)]
-    rows, columns, values = _grouped(site_rows, cols.y, cols.u + np.arange(n_countries))
+    rows, columns, values = grouped_rows(site_rows, cols.y, cols.u + np.arange(n_countries))
     rows = np.r_[rows, np.full(n_countries, n_countries)]
     columns = np.r_[columns, cols.u + np.arange(n_countries)]
     values = np.r_[values, np.ones(n_countries)]
@@ -286,7 +293,7 @@ def _candidate_blocks(instance: SelectionInstance, cols: Layout, country_of: np.
                    np.r_[np.zeros(n_countries), float(instance.max_gigafactories)]))
     # home_l: h_l - sum of y_s in H_l <= 0
     homes = instance.letter_homes
-    rows, columns, values = _grouped(list(homes), cols.y, cols.h + np.arange(len(homes)))
+    rows, columns, values = grouped_rows(list(homes), cols.y, cols.h + np.arange(len(homes)))
     blocks.append((rows, columns, values, np.full(len(homes), -np.inf), np.zeros(len(homes))))
     return blocks
 
