@@ -15,7 +15,7 @@ from siteopt.analysis.draws import Draws, Spread
 from siteopt.analysis.robust import evaluate_on_draws
 from siteopt.api import prepare
 from siteopt.config import Solver
-from siteopt.errors import ConfigError
+from siteopt.errors import ConfigError, SolverError
 from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from tests.instances import (every_portfolio, one_first_worst_point, portfolio_value,
@@ -184,14 +184,81 @@ def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypa
     assert extensive.mean_objective == pytest.approx(searched.mean_objective, abs=1e-7)
 
 
-def test_the_extensive_form_without_a_portfolio_in_time_says_time_limit():
-    """HiGHS stopping at its time limit before any portfolio is a choice without one (status
-    time limit), as the search reports it, not HiGHS's own error naming no step."""
+def test_the_extensive_form_without_a_portfolio_in_time_says_time_limit(monkeypatch):
+    """HiGHS stopping at its time limit before any portfolio, and without a start, is a
+    choice without one (status time limit), as the search reports it, not HiGHS's own error
+    naming no step."""
+    from siteopt.analysis import choice as choice_module
+
+    monkeypatch.setattr(choice_module, "_chance_start", lambda *args: (None, args[-1]))
     base = prepare()[2].instance
     draws = Draws.sample(base.site_ids, 20, 1, Spread())
     choice = robust_choice(base, draws, 0.05, Solver(time_limit_s=0.001), method="extensive")
     assert choice.status == Status.TIME_LIMIT
     assert choice.gigafactories == () and math.isnan(choice.mean_objective)
+
+
+def test_the_extensive_form_starts_within_the_chance_constraint():
+    """Today's optimum spends EUR 19.97 bn of 20 and is over the budget in most draws; HiGHS
+    starts from today's optimum at a lower budget, over in at most floor(alpha N) draws and
+    keeping every other rule, and the rounds' time comes off the limit."""
+    from siteopt.analysis.choice import _chance_start
+
+    base = prepare()[2].instance
+    draws = Draws.sample(base.site_ids, 20, 1, Spread())
+    start, left = _chance_start(base, draws, 0.05, Solver(time_limit_s=60))
+    today = solve_instance(base, Solver(), {})[0].gigafactories
+    on = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in p]
+                                  for p in (today, start)], draws)
+    assert on.over_budget[:, 0].sum() > 1 >= on.over_budget[:, 1].sum()
+    assert dataclasses.replace(base, budget_eur=1e18).violations(start) == []
+    assert 0 < left.time_limit_s < 60
+
+
+def test_the_extensive_form_stopped_before_a_portfolio_of_its_own_keeps_the_start(
+        monkeypatch):
+    """HiGHS given no time after the start: the choice is the start, valued on the draws,
+    status time limit and gap unknown (no bound yet), not "no portfolio"."""
+    from siteopt.analysis import choice as choice_module
+
+    base = prepare()[2].instance
+    draws = Draws.sample(base.site_ids, 20, 1, Spread())
+    real = choice_module._chance_start
+    start = real(base, draws, 0.05, Solver())[0]
+    monkeypatch.setattr(choice_module, "_chance_start",
+                        lambda *args: (real(*args)[0], Solver(time_limit_s=0.001)))
+    choice = robust_choice(base, draws, 0.05, Solver(), method="extensive")
+    on = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in start]], draws)
+    assert choice.status == Status.TIME_LIMIT and choice.gigafactories == start
+    assert choice.mean_objective == pytest.approx(on.objective[:, 0].mean(), abs=1e-12)
+    assert choice.over_budget <= 0.05 and math.isnan(choice.gap)
+
+
+@pytest.mark.parametrize("status, claimed, trusted", [
+    (Status.TIME_LIMIT, -0.02, True), (Status.TIME_LIMIT, 0.02, False),
+    (Status.OPTIMAL, -0.02, False), (Status.OPTIMAL, 0.0, True)])
+def test_the_solver_may_undercount_an_unproven_portfolio_but_never_overcount(
+        monkeypatch, status, claimed, trusted):
+    """HiGHS stopped before its proof may value its own portfolio below what it is worth (a
+    set's z short of min(1, sum of y)); the choice is then valued from the definitions. A
+    claim above that value, or any difference once proven, is refused."""
+    from siteopt.analysis import choice as choice_module
+
+    base = prepare()[2].instance
+    draws = Draws.sample(base.site_ids, 5, 1, Spread())
+    portfolio = ((0,), (12,))
+    worth = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in portfolio]],
+                              draws).objective[:, 0].mean()
+    monkeypatch.setattr(choice_module, "_by_extensive_form", lambda *args: (
+        status, portfolio, worth + claimed, worth + 0.1))
+    if not trusted:
+        with pytest.raises(SolverError, match="the answer cannot be trusted"):
+            robust_choice(base, draws, 0.2, Solver(), method="extensive")
+        return
+    choice = robust_choice(base, draws, 0.2, Solver(), method="extensive")
+    assert choice.mean_objective == pytest.approx(worth, abs=1e-12)
+    assert choice.gap == (0.0 if status == Status.OPTIMAL else
+                          pytest.approx(0.1 / (worth + 0.1), abs=1e-12))
 
 
 def test_fitting_pairs_counts_the_draws_over_budget_of_each_pair():

@@ -151,8 +151,10 @@ def test_no_portfolio_within_the_budget_names_the_limits(run_cli):
         done.output
 
 
-def test_no_portfolio_in_time_names_the_step_and_the_fix(run_cli):
-    """B weighted takes the extensive form, which finds nothing in 0.05 s."""
+def test_no_portfolio_in_time_names_the_step_and_the_fix(run_cli, monkeypatch):
+    """B weighted takes the extensive form, which finds nothing in 0.05 s without a start."""
+    monkeypatch.setattr(importlib.import_module("siteopt.analysis.choice"), "_chance_start",
+                        lambda *args: (None, args[-1]))
     done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.backup=0.1",
                    "--time-limit", "0.05", "--workers", "1")
     assert done.exit_code == 1
@@ -187,6 +189,22 @@ def test_an_unproven_choice_says_so_first(run_cli):
     assert done.stdout.startswith("Not proven optimal (time limit, gap ")
 
 
+def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):
+    """HiGHS stopped with only its start (B weighted takes the extensive form) has no bound:
+    the headline says so instead of "gap nan%", and the JSON's gap is null."""
+    choice_module = importlib.import_module("siteopt.analysis.choice")
+    real = choice_module._chance_start
+    monkeypatch.setattr(choice_module, "_chance_start",
+                        lambda *args: (real(*args)[0], Solver(time_limit_s=0.001)))
+    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.backup=0.1",
+                   "--test-draws", "2", "--workers", "1", "--format", "json")
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    assert document["choice"]["status"] == "time_limit" and document["choice"]["gap"] is None
+    assert document["summary"][0].startswith(
+        "Not proven optimal (time limit, gap unknown: the solver had no bound yet): Fund ")
+
+
 def _further_samples_end_as(monkeypatch, change):
     """``choose`` with 3 draws, 2 fresh and 2 gap samples, each gap sample's choice passed
     through ``change`` (the first, on the 3 draws, kept)."""
@@ -218,6 +236,13 @@ def test_an_unproven_further_sample_counts_its_bound(monkeypatch):
     first = Draws.sample(done.futures.site_ids, 3, SEED, Spread(), first=3 + 2)
     proven = robust_choice(prepare()[2].instance, first, 0.05, Solver()).mean_objective
     assert done.sampling_gap.optima[0] == pytest.approx(proven + 0.01, abs=1e-12)
+
+
+def test_a_further_sample_without_a_bound_is_named(monkeypatch):
+    with pytest.raises(SolverError, match=r"further sample 1 of 2 \(3 draws\) for the sampling "
+                                          r"gap stopped before the solver had a bound"):
+        _further_samples_end_as(monkeypatch, lambda c: dataclasses.replace(
+            c, status=Status.TIME_LIMIT, gap=math.nan, bound=math.nan))
 
 
 def test_a_further_sample_without_a_feasible_portfolio_is_named(monkeypatch):

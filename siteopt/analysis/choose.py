@@ -141,8 +141,10 @@ class RobustChoice:
         against today's optimum, how sure the choice is, and the sampling gap."""
         mine, today = self.comparison.iloc[0], self.comparison.iloc[1]
         choice = self.choice
+        gap = (f"gap {choice.gap:.2%}" if math.isfinite(choice.gap)
+               else "gap unknown: the solver had no bound yet")
         proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
-                  else f"not proven: {choice.status.value}, gap {choice.gap:.2%}")
+                  else f"not proven: {choice.status.value}, {gap}")
         from siteopt.analysis.robust import portfolio_label
 
         chosen, today_label = portfolio_label(self.chosen), portfolio_label(self.today)
@@ -150,8 +152,7 @@ class RobustChoice:
                    f" against {today['mean']:.3f} for today's optimum ({today_label or 'none'}; "
                    f"within the budget in {1 - today['over budget in']:.0%})")
         unproven = ("" if choice.gap == 0 else
-                    f"Not proven optimal ({choice.status.value.replace('_', ' ')}, gap "
-                    f"{choice.gap:.2%}): ")
+                    f"Not proven optimal ({choice.status.value.replace('_', ' ')}, {gap}): ")
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
@@ -221,7 +222,8 @@ class RobustChoice:
             "model": self.model, "seed": self.seed, "draws": len(self.futures),
             "test_draws": self.test_draws, "budget_eur": self.budget_eur,
             "budget_risk": self.budget_risk, "summary": self.summary_lines(),
-            "choice": {"status": choice.status.value, "gap": choice.gap,
+            "choice": {"status": choice.status.value,
+                       "gap": choice.gap if math.isfinite(choice.gap) else None,
                        "gigafactories": _listed(self.chosen),
                        "criterion": self.criterion,
                        "mean_objective": choice.mean_objective,
@@ -337,6 +339,11 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
                     f"further sample {k + 1} of {gap_samples} for the sampling gap has no "
                     f"portfolio within the budget in at least {1 - risk:.0%} of its draws; "
                     f"leave out --gap-samples or raise robust.budget_risk")
+            if not math.isfinite(further.bound):
+                raise SolverError(f"further sample {k + 1} of {gap_samples} ({count:,} draws) "
+                                  f"for the sampling gap stopped before the solver had a "
+                                  f"bound; raise solver.time_limit_s or leave out "
+                                  f"--gap-samples")
             # its bound: the sample's optimum when proven, else above it (the gap stays an
             # upper estimate)
             optima.append(further.bound)

@@ -377,10 +377,11 @@ def integer_columns(instance: SelectionInstance, reach: bool = True) -> np.ndarr
     return np.arange(cols.n_candidates, dtype=np.int32)
 
 
-def start_columns(instance: SelectionInstance, gigafactories) -> np.ndarray:
+def start_columns(instance: SelectionInstance, gigafactories, reach: bool = True) -> np.ndarray:
     """The integer columns at 1 in a portfolio (HiGHS completes the rest): its candidates,
-    or in the compact form its sites and member states."""
-    cols = layout(instance)
+    or in the compact form its sites and member states (columns of ``layout(instance,
+    reach)``)."""
+    cols = layout(instance, reach)
     if instance.compact:
         sites = [s for g in gigafactories for s in g]
         states = sorted({instance.countries.index(instance.site_country[s]) for s in sites})
