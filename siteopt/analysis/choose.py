@@ -141,10 +141,10 @@ class RobustChoice:
         against today's optimum, how sure the choice is, and the sampling gap."""
         mine, today = self.comparison.iloc[0], self.comparison.iloc[1]
         choice = self.choice
-        gap = (f"gap {choice.gap:.2%}" if math.isfinite(choice.gap)
-               else "gap unknown: the solver had no bound yet")
+        gap_said = (f"gap {choice.gap:.2%}" if math.isfinite(choice.gap)
+                    else "gap unknown: the solver had no bound yet")
         proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
-                  else f"not proven: {choice.status.value}, {gap}")
+                  else f"not proven: {choice.status.value}, {gap_said}")
         from siteopt.analysis.robust import portfolio_label
 
         chosen, today_label = portfolio_label(self.chosen), portfolio_label(self.today)
@@ -152,7 +152,7 @@ class RobustChoice:
                    f" against {today['mean']:.3f} for today's optimum ({today_label or 'none'}; "
                    f"within the budget in {1 - today['over budget in']:.0%})")
         unproven = ("" if choice.gap == 0 else
-                    f"Not proven optimal ({choice.status.value.replace('_', ' ')}, {gap}): ")
+                    f"Not proven optimal ({choice.status.value.replace('_', ' ')}, {gap_said}): ")
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
