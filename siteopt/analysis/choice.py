@@ -436,7 +436,6 @@ def _chance_start(base, draws, budget_risk, settings):
     """
     from siteopt.analysis.robust import evaluate_on_draws
     from siteopt.solvers import solve_instance
-    from siteopt.solvers.search_chance import BUDGET_TOLERANCE
 
     deadline = time.perf_counter() + settings.time_limit_s
     allowed = math.floor(budget_risk * len(draws) + 1e-9)
@@ -455,12 +454,11 @@ def _chance_start(base, draws, budget_risk, settings):
                 not outcome.gigafactories:
             break
         names = [[base.site_ids[s] for s in g] for g in outcome.gigafactories]
-        capital = np.sort(evaluate_on_draws(base, [names], draws).capex_eur[:, 0])
-        deciding = capital[len(capital) - 1 - allowed]
-        if deciding <= base.budget_eur * (1 + BUDGET_TOLERANCE):
+        on = evaluate_on_draws(base, [names], draws)
+        if on.over_budget[:, 0].sum() <= allowed:
             start = outcome.gigafactories
             break
-        budget *= base.budget_eur / deciding
+        budget *= base.budget_eur / np.sort(on.capex_eur[:, 0])[len(draws) - 1 - allowed]
     left = max(deadline - time.perf_counter(), 0.01)
     return start, dataclasses.replace(settings, time_limit_s=left)
 

@@ -41,6 +41,7 @@ import pandas as pd
 
 from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread
 from siteopt.errors import ConfigError, InfeasibleError
+from siteopt.solvers.search_chance import BUDGET_TOLERANCE
 from siteopt.terms import TERMS
 from siteopt.units import changes, eur
 
@@ -162,7 +163,8 @@ def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
                        base.energy_cost_eur * draws.price_factor)        # draws x portfolios
     cost = (capital + energy) / base.cost_reference_eur
     which = which.reshape(delivering.shape[:2])
-    return OnDraws(fixed[which] - w.cost * cost, capital > base.budget_eur * (1 + 1e-9),
+    return OnDraws(fixed[which] - w.cost * cost,
+                   capital > base.budget_eur * (1 + BUDGET_TOLERANCE),
                    (used[None, :, :] & draws.slipped[:, None, :]).any(axis=2), capital,
                    terms["coverage"][which] * base.total_population)
 
