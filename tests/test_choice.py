@@ -331,3 +331,68 @@ def assert_the_regret_is_brute_force(base, draws, risk, method):
     assert choice.status == Status.OPTIMAL and choice.gap == 0
     assert choice.largest_regret == pytest.approx(regret[ok].min(), abs=1e-7)
     assert choice.over_budget <= risk + 1e-12
+
+
+def start_columns_hold(highs, values):
+    """Whether ``values`` keeps every row, bound and integrality of HiGHS's model (1e-9)."""
+    lp = highs.getLp()
+    matrix = lp.a_matrix_
+    starts, index, coefficients = (np.asarray(matrix.start_), np.asarray(matrix.index_),
+                                   np.asarray(matrix.value_))
+    activity = np.zeros(lp.num_row_)
+    np.add.at(activity, index, coefficients * np.repeat(values, np.diff(starts)))
+    tolerance = 1e-9 * np.maximum(1.0, np.abs(activity))
+    integer = np.asarray(lp.integrality_, dtype=int) == 1 if len(lp.integrality_) else \
+        np.zeros(len(values), dtype=bool)
+    return bool((activity >= np.asarray(lp.row_lower_) - tolerance).all()
+                and (activity <= np.asarray(lp.row_upper_) + tolerance).all()
+                and (values >= np.asarray(lp.col_lower_) - 1e-12).all()
+                and (values <= np.asarray(lp.col_upper_) + 1e-12).all()
+                and (values[integer] == np.round(values[integer])).all())
+
+
+@pytest.mark.parametrize("criterion", ["mean", "regret"])
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_groups=st.integers(0, 8),
+       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.2, 0.5]))
+def test_the_extensive_form_gets_its_start_on_every_column(criterion, seed, n_sites, n_groups,
+                                                            n_draws, risk):
+    """HiGHS is given the start on every column (else it completes it with one more presolve
+    of the whole model): each chance-feasible portfolio, so written, keeps every row of the
+    extensive form and is worth there what it is worth on the draws, so HiGHS takes it at
+    its value."""
+    from siteopt.analysis import choice as choice_module
+
+    base = random_instance(seed, n_sites, n_groups, 3)
+    draws = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.3, 0.3))
+    free = dataclasses.replace(base, budget_eur=1e18)
+    feasible = [p for p in every_portfolio(free) if portfolio_value(free, p) is not None]
+    on = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in p]
+                                  for p in feasible], draws)
+    own = own_optima(base, draws)
+    if criterion == "regret" and not np.isfinite(own).any():
+        return
+    written = []
+    real = choice_module._run
+
+    def keep(highs, free, settings, start, deadline, known):
+        written.append((highs, known.complete(highs.getNumCol())))
+        return real(highs, free, settings, start, deadline, known)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(choice_module, "_run", keep)
+        ok = np.flatnonzero(on.over_budget.mean(axis=0) <= risk + 1e-12)
+        # those over the budget in the most draws first (their o_i are 1 there)
+        for k in ok[np.argsort(-on.over_budget[:, ok].sum(axis=0), kind="stable")][:4]:
+            patch.setattr(choice_module, "_chance_start",
+                          lambda *args, start=feasible[k]: (start, args[-1]))
+            robust_choice(base, draws, risk, Solver(), "extensive", criterion=criterion,
+                          own=own)
+            highs, values = written[-1]
+            assert values is not None and start_columns_hold(highs, values)
+            worth = (on.objective[:, k].mean() if criterion == "mean" else
+                     -(own - on.objective[:, k])[np.isfinite(own)].max())
+            lp = highs.getLp()
+            assert np.asarray(lp.col_cost_) @ values + lp.offset_ == pytest.approx(worth,
+                                                                                  abs=1e-9)

@@ -24,7 +24,8 @@ whole program, the *extensive form*, is solved by
 HiGHS to a zero gap; its optimum is then valued again by
 :func:`~siteopt.analysis.robust.evaluate_on_draws` and must agree. HiGHS starts from a
 portfolio that keeps the chance constraint (:func:`_chance_start`), so a run stopped before
-its proof still has one to report.
+its proof still has one to report; it is given on every column (:class:`_StartValues`), so
+HiGHS need not complete it with a presolve of its own.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import numpy as np
 from siteopt.errors import ConfigError, SolverError, TimeLimitError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.solvers.outcome import Status, relative_gap
+from siteopt.solvers.search_chance import BUDGET_TOLERANCE
 
 #: Most solves of today's model :func:`_chance_start` makes.
 START_ROUNDS = 6
@@ -475,7 +477,7 @@ def _extensive_mean(free, base, draws, budget_risk, settings, worst_points, star
     """One solve of the extensive form for the mean, W in draw i over ``worst_points[i]``,
     HiGHS started from ``start`` (a portfolio, or None)."""
     deadline = time.perf_counter() + settings.time_limit_s
-    highs, cols = _extensive_model(free, base, draws, budget_risk, settings)
+    highs, cols, known = _extensive_model(free, base, draws, budget_risk, settings, start)
     width = highs.getNumCol()
     cost = np.zeros(width)
     cost[cols.y:cols.y + cols.n_sites] = _site_values(base, draws)
@@ -485,17 +487,19 @@ def _extensive_mean(free, base, draws, budget_risk, settings, worst_points, star
     fairness = _values_fairness(base)
     sets, weights = _sets(base, draws, fairness=fairness)
     first = _add_sets(highs, cols, sets, weights)
+    known.add_sets(first + np.arange(len(sets)), sets)
     if fairness:
         _add_fairness(highs, base, draws, sets, first, base.weights.fairness / len(draws))
     if base.weights.spread > 0:
         for slipped in draws.slipped:
-            _add_spread(highs, cols, base, slipped, base.weights.spread
-                        / (base.max_gigafactories * len(draws)))
+            states = _add_spread(highs, cols, base, slipped, base.weights.spread
+                                 / (base.max_gigafactories * len(draws)))
+            known.add_states(states, base, slipped)
     if _per_draw_access(base):
         for i, slipped in enumerate(draws.slipped):
             _add_draw_access(highs, cols, free, slipped,
                              None if worst_points is None else worst_points[i], 1 / len(draws))
-    return _run(highs, free, settings, start, deadline)
+    return _run(highs, free, settings, start, deadline, known)
 
 
 def _by_regret(free, base, draws, budget_risk, settings, own):
@@ -514,17 +518,19 @@ def _extensive_regret(free, base, draws, budget_risk, settings, own, worst_point
     import highspy
 
     deadline = time.perf_counter() + settings.time_limit_s
-    highs, cols = _extensive_model(free, base, draws, budget_risk, settings)
+    highs, cols, known = _extensive_model(free, base, draws, budget_risk, settings, start)
     inf = highspy.kHighsInf
     largest = highs.getNumCol()
     highs.addCols(1, np.array([-1.0]), np.array([-inf]), np.array([inf]), 0,
                   np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
     extra_index, extra_value = _extra_site_terms(free, base, cols)
     sites = cols.y + np.arange(cols.n_sites)
+    regrets = []   # the start's regret in each draw, for t
     for i in np.flatnonzero(np.isfinite(own)):
         one = draws.subset([i])
         sets, weights = _sets(base, one, fairness=_values_fairness(base))
         first = _add_sets(highs, cols, sets, np.zeros(len(weights)))
+        known.add_sets(first + np.arange(len(sets)), sets)
         index = [np.array([largest]), sites, extra_index, first + np.arange(len(sets))]
         value = [np.array([1.0]), _site_values(base, one), extra_value, weights]
         if _values_fairness(base):
@@ -532,6 +538,7 @@ def _extensive_regret(free, base, draws, budget_risk, settings, own, worst_point
             value.append(np.array([base.weights.fairness]))
         if base.weights.spread > 0:
             states = _add_spread(highs, cols, base, one.slipped[0], 0.0)
+            known.add_states(states, base, one.slipped[0])
             index.append(states)
             value.append(np.full(len(states),
                                  base.weights.spread / base.max_gigafactories))
@@ -545,13 +552,18 @@ def _extensive_regret(free, base, draws, budget_risk, settings, own, worst_point
         np.add.at(row, np.concatenate(index), np.concatenate(value))
         used = np.flatnonzero(row)
         highs.addRow(float(own[i]), inf, len(used), used.astype(np.int32), row[used])
+        others = used[used != largest]
+        regrets.append(float(own[i]) - row[others] @ known.values_of(others))
+    if regrets:   # t: the start's largest regret (NaN where a column is not known)
+        known.add([largest], [np.max(regrets)])
     # objective and bound: minus the largest regret
-    return _run(highs, free, settings, start, deadline)
+    return _run(highs, free, settings, start, deadline, known)
 
 
-def _extensive_model(free, base, draws, budget_risk, settings):
+def _extensive_model(free, base, draws, budget_risk, settings, start):
     """HiGHS with the model's rules (budget freed, maximising, every cost 0) and the chance
-    constraint; also the column layout."""
+    constraint; also the column layout and the values of ``start`` (a portfolio, or None) on
+    the columns so far (:class:`_StartValues`)."""
     from siteopt.solvers.direct import layout, load_highs
     from siteopt.solvers.highs import new_highs
 
@@ -579,9 +591,85 @@ def _extensive_model(free, base, draws, budget_risk, settings):
         per_draw = np.zeros((n, cols.n_candidates))
         np.add.at(per_draw.T, member, (capex * draws.capex_factor).T[site])
         per_draw += extra * (candidates.size - 1)
-    _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk,
-                base.max_gigafactories * (base.max_members if base.compact else 1))
-    return highs, cols
+    over = _add_chance(highs, columns, per_draw, base.budget_eur, budget_risk,
+                       base.max_gigafactories * (base.max_members if base.compact else 1))
+    known = _StartValues(free, cols, start)
+    if known.mask is not None:   # o_i: the draws its cost exceeds the budget in, by the rows
+        cost = per_draw @ known.values_of(columns)
+        known.add(over, (cost > base.budget_eur * (1 + BUDGET_TOLERANCE))[:len(over)])
+    return highs, cols, known
+
+
+class _StartValues:
+    """A start portfolio's value on each column of the extensive form, added as the columns
+    are, so that HiGHS gets a complete start: given only its integer columns, HiGHS completes
+    them with a presolve of the whole model (7.6 s of a 28.9 s run on 50 draws of the
+    500-site instance). Columns it cannot value here (the access block's, F's, W's places)
+    leave the start to HiGHS to complete.
+
+    Parameters
+    ----------
+    free : SelectionInstance
+        The model with the budget freed.
+    cols : Layout
+        Its columns in the extensive form (without reach).
+    start : portfolio or None
+        Gigafactories as member site indices; None: nothing to value.
+    """
+
+    def __init__(self, free, cols, start):
+        from siteopt.solvers.benders import master_columns
+
+        self.mask = None if start is None else free.site_mask(start)
+        self._values = np.empty(0)
+        if start is not None:   # x, y, u and h; the access block's a and c are left to HiGHS
+            self.add(np.arange(cols.a), master_columns(free, cols, start, np.empty(0))[:cols.a])
+
+    def add(self, columns, values) -> None:
+        """Record the start's ``values`` on ``columns`` (nothing without a start)."""
+        columns = np.asarray(columns, dtype=np.int64)
+        if self.mask is None or not len(columns):
+            return
+        end = int(columns.max()) + 1
+        if end > len(self._values):
+            grown = np.full(max(end, 2 * len(self._values)), np.nan)
+            grown[:len(self._values)] = self._values
+            self._values = grown
+        self._values[columns] = values
+
+    def add_sets(self, columns, sets) -> None:
+        """Each set's column (:func:`_add_sets`): 1 where a member of the start is in it."""
+        if self.mask is None or not len(sets):
+            return
+        lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+        starts = np.cumsum(lengths) - lengths
+        self.add(columns, np.logical_or.reduceat(self.mask[np.concatenate(sets)], starts))
+
+    def add_states(self, columns, base, slipped: np.ndarray) -> None:
+        """One draw's member states (:func:`_add_spread`; ``slipped``: its slipped sites):
+        1 where a member of the start in the state delivers, for the first p such states
+        (the rest count nothing)."""
+        if self.mask is None:
+            return
+        delivering = self.mask & ~slipped
+        country = np.asarray(base.site_country)
+        counted = np.array([delivering[country == c].any() for c in base.countries])
+        self.add(columns, counted & (np.cumsum(counted) <= base.max_gigafactories))
+
+    def values_of(self, columns) -> np.ndarray:
+        """The start's values on ``columns`` (NaN where not known)."""
+        columns = np.asarray(columns, dtype=np.int64)
+        values = np.full(len(columns), np.nan)
+        known = columns < len(self._values)
+        values[known] = self._values[columns[known]]
+        return values
+
+    def complete(self, width: int) -> np.ndarray | None:
+        """The start on every one of the ``width`` columns, or None where one is not known."""
+        if self.mask is None or len(self._values) < width:
+            return None
+        values = self._values[:width]
+        return None if np.isnan(values).any() else values
 
 
 def _extra_site_terms(free, base, cols) -> tuple[np.ndarray, np.ndarray]:
@@ -594,19 +682,25 @@ def _extra_site_terms(free, base, cols) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(cols.n_candidates), -per_site * (free.candidates.size - 1)
 
 
-def _run(highs, free, settings, start, deadline: float):
-    """Solve from ``start`` (a portfolio, or None) until ``deadline`` (``time.perf_counter``
-    seconds: HiGHS's own clock leaves out the build, a minute at 500 sites and 200 draws);
-    status, gigafactories, objective and bound (NaN without a solution, also when HiGHS stops
-    at its time limit before finding one: the caller names the step)."""
+def _run(highs, free, settings, start, deadline: float, known):
+    """Solve from ``start`` (a portfolio, or None; ``known``: its values on the columns)
+    until ``deadline`` (``time.perf_counter`` seconds: HiGHS's own clock leaves out the build,
+    a minute at 500 sites and 200 draws); status, gigafactories, objective and bound (NaN
+    without a solution, also when HiGHS stops at its time limit before finding one: the
+    caller names the step)."""
     from siteopt.solvers.direct import start_columns
     from siteopt.solvers.highs import highs_status, run_highs
     from siteopt.solvers.outcome import portfolio
 
     highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-    if start is not None:   # its integer columns; HiGHS completes the rest
-        columns = start_columns(free, start, reach=False)
-        highs.setSolution(len(columns), columns, np.ones(len(columns)))
+    if start is not None:
+        values = known.complete(highs.getNumCol())
+        if values is not None:   # every column: HiGHS need not complete it
+            columns = np.arange(len(values), dtype=np.int32)
+        else:   # its integer columns; HiGHS completes the rest
+            columns = start_columns(free, start, reach=False)
+            values = np.ones(len(columns))
+        highs.setSolution(len(columns), columns, values)
     run_highs(highs)
     try:
         status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
@@ -713,6 +807,11 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float,
     ``most_columns``: how many of ``columns`` a portfolio sets at most (its sites, or its
     gigafactories), so M_i, the largest cost over the budget, is the sum of that many largest
     costs of the draw less B.
+
+    Returns
+    -------
+    ndarray
+        The columns o_i (none when alpha N < 1: every row holds then).
     """
     import highspy
 
@@ -739,3 +838,4 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float,
         if allowed:
             index, value = np.r_[index, start + i], np.r_[value, -big[i]]
         highs.addRow(-highspy.kHighsInf, budget + slack, len(index), index.astype(np.int32), value)
+    return start + np.arange(n if allowed else 0)
