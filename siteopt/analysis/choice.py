@@ -489,7 +489,8 @@ def _extensive_mean(free, base, draws, budget_risk, settings, worst_points, star
     first = _add_sets(highs, cols, sets, weights)
     known.add_sets(first + np.arange(len(sets)), sets)
     if fairness:
-        _add_fairness(highs, base, draws, sets, first, base.weights.fairness / len(draws))
+        _add_fairness(highs, base, draws, sets, first, base.weights.fairness / len(draws),
+                      known)
     if base.weights.spread > 0:
         for slipped in draws.slipped:
             states = _add_spread(highs, cols, base, slipped, base.weights.spread
@@ -534,7 +535,7 @@ def _extensive_regret(free, base, draws, budget_risk, settings, own, worst_point
         index = [np.array([largest]), sites, extra_index, first + np.arange(len(sets))]
         value = [np.array([1.0]), _site_values(base, one), extra_value, weights]
         if _values_fairness(base):
-            index.append(_add_fairness(highs, base, one, sets, first, 0.0))
+            index.append(_add_fairness(highs, base, one, sets, first, 0.0, known))
             value.append(np.array([base.weights.fairness]))
         if base.weights.spread > 0:
             states = _add_spread(highs, cols, base, one.slipped[0], 0.0)
@@ -604,8 +605,8 @@ class _StartValues:
     """A start portfolio's value on each column of the extensive form, added as the columns
     are, so that HiGHS gets a complete start: given only its integer columns, HiGHS completes
     them with a presolve of the whole model (7.6 s of a 28.9 s run on 50 draws of the
-    500-site instance). Columns it cannot value here (the access block's, F's, W's places)
-    leave the start to HiGHS to complete.
+    500-site instance). Columns it cannot value here (the access block's, W's and B's in
+    each draw) leave the start to HiGHS to complete.
 
     Parameters
     ----------
@@ -702,6 +703,12 @@ def _run(highs, free, settings, start, deadline: float, known):
             values = np.ones(len(columns))
         highs.setSolution(len(columns), columns, values)
     run_highs(highs)
+    if start is not None and _overstated(highs):
+        # HiGHS 1.16 may return the start's columns with the objective of a better optimum
+        # (as in Benders' master): solve again without the start
+        highs.clearSolver()
+        highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        run_highs(highs)
     try:
         status, bound = highs_status(highs, sense=1.0, time_limit_s=settings.time_limit_s)
     except TimeLimitError:   # none of its own in time: the start, else none (as the search)
@@ -713,6 +720,17 @@ def _run(highs, free, settings, start, deadline: float, known):
     values = np.asarray(highs.getSolution().col_value)
     return status, portfolio(free, values), float(highs.getInfo().objective_function_value), \
         bound
+
+
+def _overstated(highs) -> bool:
+    """Whether HiGHS's objective is above what the columns of its solution add up to."""
+    info = highs.getInfo()
+    if info.primal_solution_status != 2:
+        return False
+    width = highs.getNumCol()
+    costs = highs.getCols(width, np.arange(width, dtype=np.int32))[2]
+    worth = float(costs @ np.asarray(highs.getSolution().col_value))
+    return info.objective_function_value > worth + 1e-9 * max(1.0, abs(worth))
 
 
 def _add_sets(highs, cols, sets, costs) -> int:
@@ -734,11 +752,13 @@ def _add_sets(highs, cols, sets, costs) -> int:
     return start
 
 
-def _add_fairness(highs, base, draws, sets, first: int, cost: float) -> np.ndarray:
+def _add_fairness(highs, base, draws, sets, first: int, cost: float,
+                  known: _StartValues) -> np.ndarray:
     r"""F in each draw: a column :math:`\varphi_i` worth ``cost`` and, per member state c with
     people, :math:`\varphi_i \le \sum_g a_{gc} z_{T(g, i)} / A_c`, with :math:`T(g, i)`
     group g's sites less the draw's slipped ones (its column among ``sets``, the first at
-    ``first``; a group left with no site counts nothing); the columns.
+    ``first``; a group left with no site counts nothing); the columns. The start's
+    :math:`\varphi_i` (the least of its rows) goes to ``known``.
 
     Every :math:`z_T` is at most :math:`\min(1, \sum_{s \in T} y_s)` and nothing pushes it
     down, so at a portfolio :math:`\varphi_i` is the lowest state's share within R of the
@@ -754,6 +774,7 @@ def _add_fairness(highs, base, draws, sets, first: int, cost: float) -> np.ndarr
     anybody = float((data.state_people > 0).any())   # nobody anywhere: F is 0
     highs.addCols(n, np.full(n, cost), np.zeros(n), np.full(n, anybody), 0,
                   np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
+    lowest = np.full(n, anybody)   # the start's phi_i
     for i, slipped in enumerate(draws.slipped):
         for c in np.flatnonzero(data.state_people > 0):
             mine = np.flatnonzero(state == c)
@@ -770,6 +791,10 @@ def _add_fairness(highs, base, draws, sets, first: int, cost: float) -> np.ndarr
             summed = np.bincount(where.ravel(), weights=value, minlength=len(columns))
             highs.addRow(-highspy.kHighsInf, 0.0, len(columns), columns.astype(np.int32),
                          summed)
+            others = columns != start + i
+            lowest[i] = np.minimum(lowest[i],
+                                   -summed[others] @ known.values_of(columns[others]))
+    known.add(start + np.arange(n), lowest)
     return start + np.arange(n)
 
 
