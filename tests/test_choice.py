@@ -426,3 +426,23 @@ def test_highs_returning_the_start_with_a_better_objective_is_solved_again():
                                own=own)
     assert choice.status == Status.OPTIMAL and choice.gigafactories == ((3,), (4,))
     assert choice.largest_regret == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [2, 5, 11])
+def test_the_extensive_form_without_probing_is_still_exact(monkeypatch, seed):
+    """Large extensive forms are presolved without probing (it ran past the time limit at 500
+    sites); the answer stays the brute-force optimum, and small ones keep probing."""
+    from siteopt.analysis import choice as choice_module
+    from siteopt.solvers import highs as highs_module
+
+    rules = []
+    real = highs_module.run_highs
+    monkeypatch.setattr(highs_module, "run_highs", lambda highs: (
+        rules.append(highs.getOptionValue("presolve_rule_off")[1]), real(highs))[1])
+    base = random_instance(seed, 5, 6, 3)
+    assert_the_choice_is_brute_force(base, "extensive", seed, 6, 0.2)
+    assert rules and set(rules) == {0}
+    monkeypatch.setattr(choice_module, "PROBING_OFF_NONZEROS", 0)
+    rules.clear()
+    assert_the_choice_is_brute_force(base, "extensive", seed, 6, 0.2)
+    assert rules and set(rules) == {1 << 15}
