@@ -699,9 +699,10 @@ def _extra_site_terms(free, base, cols) -> tuple[np.ndarray, np.ndarray]:
 def _run(highs, free, settings, start, deadline: float, known):
     """Solve from ``start`` (a portfolio, or None; ``known``: its values on the columns)
     until ``deadline`` (``time.perf_counter`` seconds: HiGHS's own clock leaves out the build,
-    a minute at 500 sites and 200 draws); status, gigafactories, objective and bound (NaN
-    without a solution, also when HiGHS stops at its time limit before finding one: the
-    caller names the step)."""
+    a minute at 500 sites and 200 draws), presolving without probing beyond
+    :data:`PROBING_OFF_NONZEROS`; status, gigafactories, objective and bound (NaN without a
+    solution, also when HiGHS stops at its time limit before finding one: the caller names
+    the step)."""
     from siteopt.solvers.direct import start_columns
     from siteopt.solvers.highs import highs_status, run_highs
     from siteopt.solvers.outcome import portfolio
