@@ -394,8 +394,9 @@ def test_the_extensive_form_gets_its_start_on_every_column(criterion, fairness, 
         over = ok[np.argsort(-on.over_budget[:, ok].sum(axis=0), kind="stable")][:2]
         best = ok[np.argsort(-on.objective[:, ok].mean(axis=0), kind="stable")][:2]
         for k in np.unique(np.r_[over, best]):
-            patch.setattr(choice_module, "_chance_start",
-                          lambda *args, start=feasible[k]: (start, args[-1]))
+            # members in any order (the candidates hold them sorted)
+            patch.setattr(choice_module, "_chance_start", lambda *args, start=feasible[k]: (
+                tuple(tuple(reversed(g)) for g in start), args[-1]))
             robust_choice(base, draws, risk, Solver(), "extensive", criterion=criterion,
                           own=own)
             highs, values = written[-1]
