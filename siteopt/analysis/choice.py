@@ -706,7 +706,7 @@ def _run(highs, free, settings, start, deadline: float, known):
     solution, also when HiGHS stops at its time limit before finding one: the caller names
     the step)."""
     from siteopt.solvers.direct import start_columns
-    from siteopt.solvers.highs import highs_status, run_highs
+    from siteopt.solvers.highs import highs_status, objective_overstated, run_highs
     from siteopt.solvers.outcome import portfolio
 
     highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
@@ -721,9 +721,7 @@ def _run(highs, free, settings, start, deadline: float, known):
             values = np.ones(len(columns))
         highs.setSolution(len(columns), columns, values)
     run_highs(highs)
-    if start is not None and _overstated(highs):
-        # HiGHS 1.16 may return the start's columns with the objective of a better optimum
-        # (as in Benders' master): solve again without the start
+    if start is not None and objective_overstated(highs):   # HiGHS 1.16: without the start
         highs.clearSolver()
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
         run_highs(highs)
@@ -738,17 +736,6 @@ def _run(highs, free, settings, start, deadline: float, known):
     values = np.asarray(highs.getSolution().col_value)
     return status, portfolio(free, values), float(highs.getInfo().objective_function_value), \
         bound
-
-
-def _overstated(highs) -> bool:
-    """Whether HiGHS's objective is above what the columns of its solution add up to."""
-    info = highs.getInfo()
-    if info.primal_solution_status != 2:
-        return False
-    width = highs.getNumCol()
-    costs = highs.getCols(width, np.arange(width, dtype=np.int32))[2]
-    worth = float(costs @ np.asarray(highs.getSolution().col_value))
-    return info.objective_function_value > worth + 1e-9 * max(1.0, abs(worth))
 
 
 def _add_sets(highs, cols, sets, costs) -> int:

@@ -57,7 +57,7 @@ from siteopt.model import TERMS, SelectionInstance, site_objective
 from siteopt.solvers.direct import integer_columns, layout, load_highs
 from siteopt.solvers.distance_cuts import DistanceOracle
 from siteopt.solvers.fixing import fixable, lagrangian_bound
-from siteopt.solvers.highs import new_highs, run_highs
+from siteopt.solvers.highs import new_highs, objective_overstated, run_highs
 from siteopt.solvers.outcome import (
     SolverOutcome,
     Status,
@@ -325,7 +325,6 @@ class _Master:
         self.highs.setOptionValue("presolve", master_presolve(instance, instance.eligible))
         load_highs(self.highs, instance, reach=False,
                    extra_columns=(points, np.zeros(self.n_theta), np.ones(self.n_theta)))
-        self.cost = np.asarray(self.highs.getLp().col_cost_)   # the master's objective
         self.objective_scale = 1.0   # HiGHS's objective over the model's (scale_objective)
         self.integer = integer_columns(instance, reach=False)
         if len(self.integer):  # the LP phase works on the relaxation
@@ -474,9 +473,8 @@ class _Master:
             return
         self.objective_scale = min(max(1.0, 1.0 / gap), MAX_OBJECTIVE_SCALE)
         lp = self.highs.getLp()
-        self.cost = np.asarray(lp.col_cost_) * self.objective_scale
-        self.highs.changeColsCost(len(self.cost), np.arange(len(self.cost), dtype=np.int32),
-                                  self.cost)
+        cost = np.asarray(lp.col_cost_) * self.objective_scale
+        self.highs.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
         self.highs.changeObjectiveOffset(lp.offset_ * self.objective_scale)
 
     def make_integer(self) -> None:
@@ -608,10 +606,7 @@ class _Master:
                                 ].astype(np.int32)
             self.highs.setSolution(len(columns), columns, values[columns])
         self.run()
-        info = self.highs.getInfo()
-        if start is not None and info.primal_solution_status == 2 and not math.isclose(
-                self.cost @ np.asarray(self.highs.getSolution().col_value),
-                info.objective_function_value, rel_tol=1e-9, abs_tol=1e-9):
+        if start is not None and objective_overstated(self.highs):
             self.highs.clearSolver()
             self.run()
 

@@ -122,6 +122,23 @@ def run_highs(highs) -> None:
             watcher.join()
 
 
+def objective_overstated(highs) -> bool:
+    """Whether a maximising HiGHS reports an objective above what the columns of its solution
+    add up to: HiGHS 1.16 given a start may return the start's columns with the objective of
+    a better optimum (the caller then solves again without the start). False without a
+    solution."""
+    import numpy as np
+
+    info = highs.getInfo()
+    if info.primal_solution_status != 2:
+        return False
+    width = highs.getNumCol()
+    costs = highs.getCols(width, np.arange(width, dtype=np.int32))[2]
+    worth = float(costs @ np.asarray(highs.getSolution().col_value)) + \
+        highs.getObjectiveOffset()[1]
+    return info.objective_function_value > worth + 1e-9 * max(1.0, abs(worth))
+
+
 def highs_status(highs, sense: float, time_limit_s: float) -> tuple[Status, float]:
     """Status and best bound (in the model's own sense) of a HiGHS run.
 
