@@ -16,7 +16,7 @@ from siteopt.model import SelectionInstance, lp_names
 from siteopt.model.formulation import build_model
 from siteopt.solvers.benders import solve_benders
 from siteopt.solvers.direct import solve_direct
-from siteopt.solvers.highs import new_highs
+from siteopt.solvers.highs import new_highs, objective_overstated, run_highs
 from siteopt.solvers.outcome import Status, chosen_gigafactories, relative_gap
 from siteopt.solvers.search import solve_search
 from siteopt.solvers.via_pulp import solve_model
@@ -261,6 +261,28 @@ def test_time_limited_cbc_is_never_called_optimal():
         return
     assert outcome.status == Status.TIME_LIMIT
     assert outcome.gap > 0 and outcome.bound > outcome.objective
+
+
+@pytest.mark.parametrize("offset", [0.0, 5.0, -5.0])
+def test_an_objective_that_its_columns_add_up_to_is_not_overstated(offset):
+    # a maximising knapsack (best: columns 0 and 2, worth 8) with an objective offset, which
+    # HiGHS counts in its objective and the check must count too; the overstated case (a
+    # start returned with a better optimum's objective) is tests/test_choice.py's
+    import highspy
+
+    highs = new_highs(Solver())
+    highs.addCols(3, np.array([5.0, 4.0, 3.0]), np.zeros(3), np.ones(3), 0,
+                  np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0))
+    highs.addRow(-highspy.kHighsInf, 4.0, 3, np.arange(3, dtype=np.int32),
+                 np.array([2.0, 3.0, 2.0]))
+    highs.changeColsIntegrality(3, np.arange(3, dtype=np.int32),
+                                np.full(3, highspy.HighsVarType.kInteger))
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    highs.changeObjectiveOffset(offset)
+    assert not objective_overstated(highs)   # no solution yet
+    run_highs(highs)
+    assert highs.getInfo().objective_function_value == pytest.approx(8.0 + offset)
+    assert not objective_overstated(highs)
 
 
 def test_relative_gap():
