@@ -637,9 +637,7 @@ class _StartValues:
         self.mask = None if start is None else free.site_mask(start)
         self._values = np.empty(0)
         if start is not None:   # x, y, u and h; the access block's a and c are left to HiGHS
-            members = [tuple(sorted(g)) for g in start]   # as the candidates hold them
-            self.add(np.arange(cols.a),
-                     master_columns(free, cols, members, np.empty(0))[:cols.a])
+            self.add(np.arange(cols.a), master_columns(free, cols, start, np.empty(0))[:cols.a])
 
     def add(self, columns, values) -> None:
         """Record the start's ``values`` on ``columns`` (nothing without a start)."""

@@ -728,8 +728,9 @@ def master_columns(instance: SelectionInstance, cols, gigafactories,
 
 
 def _candidate_vector(instance, gigafactories) -> np.ndarray:
-    """x for a portfolio: 1 at each of its gigafactories' candidate index."""
+    """x for a portfolio: 1 at each of its gigafactories' candidate index (members in any
+    order; the candidates hold them sorted)."""
     candidates = instance.candidates
     x = np.zeros(len(candidates))
-    x[[candidates.index_of[tuple(g)] for g in gigafactories]] = 1.0
+    x[[candidates.index_of[tuple(sorted(g))] for g in gigafactories]] = 1.0
     return x
