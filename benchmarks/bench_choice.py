@@ -12,6 +12,12 @@ Each size runs ``--runs`` times in this process (seed 1, the default spread, bud
 reaches ``--limit`` seconds is reported as not proven. Every line with a target ends with
 ``met`` or ``MISSED``. ``--regret-draws`` times ``--criterion regret`` (the least largest
 regret) the same way, after solving each draw to its own optimum (not counted; no target).
+
+``--own DATA`` times instead what the comparison (and the regret) spends on each draw: the
+draw's own optimum, its value alone (what ``--choose`` asks for) against the optimum with its
+ties settled (what ``robust`` without ``--choose`` needs), draws ``--own-draws`` of seed 1 on
+the data in DATA, e.g. ``benchmarks/generate.py --sites 500 --points 20000 --seed 0``. It
+prints each draw's seconds and the medians and their ratio; the two values must agree.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ import numpy as np
 
 from siteopt.analysis.choice import robust_choice
 from siteopt.analysis.draws import Draws, Spread
-from siteopt.analysis.robust import solve_each_draw
+from siteopt.analysis.robust import base_data, draw_instance, solve_each_draw
 from siteopt.api import prepare
 from siteopt.config import Solver
+from siteopt.solvers import solve_instance
 
 TARGETS_S = {100: 5.0, 1000: 60.0}
 
@@ -38,7 +45,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--limit", type=float, default=600.0,
                         help="time limit of one choice, seconds")
+    parser.add_argument("--own", metavar="DATA", help="time each draw's own optimum on DATA")
+    parser.add_argument("--own-draws", type=int, nargs="+", default=list(range(1, 8)))
     args = parser.parse_args()
+    if args.own:
+        own_optima(args.own, args.own_draws, args.limit)
+        return
     cfg, dataset, prepared = prepare()
     base = prepared.instance
     sizes = [(count, "mean") for count in args.draws] + \
@@ -48,7 +60,8 @@ def main() -> None:
         own = None
         if criterion == "regret":
             own = np.array([s["objective"] for s in
-                            solve_each_draw(cfg, dataset, base, draws, None, 1)[1]], float)
+                            solve_each_draw(cfg, dataset, base, draws, None, 1,
+                                            portfolios=False)[1]], float)
         seconds, statuses, values = [], set(), set()
         for _ in range(args.runs):
             began = time.perf_counter()
@@ -68,6 +81,34 @@ def main() -> None:
               f"{', '.join(map(str, values))})"
               + (f"; target < {target:g} s {'met' if met else 'MISSED'}" if target else ""),
               flush=True)
+
+
+def own_optima(data: str, numbers: list[int], limit: float) -> None:
+    """Each draw's own optimum on ``data``: value alone against ties settled (see the module
+    docstring)."""
+    _, _, prepared = prepare(None, base_data(data))
+    base = prepared.instance
+    draws = Draws.sample(base.site_ids, max(numbers) + 1, 1, Spread())
+    settings = Solver(time_limit_s=limit)
+    seconds = {False: [], True: []}
+    for i in numbers:
+        instance = draw_instance(base, draws.factors(i))
+        values = []
+        for settle in (False, True):
+            began = time.perf_counter()
+            outcome, method = solve_instance(instance, settings, {}, settle_ties=settle)
+            seconds[settle].append(time.perf_counter() - began)
+            values.append(instance.objective(instance.evaluate(outcome.gigafactories)))
+            print(f"draw {i}, {'ties settled' if settle else 'value alone'}: "
+                  f"{seconds[settle][-1]:.1f} s ({method}, {outcome.status.value}, "
+                  f"{outcome.solves} solve{'s' * (outcome.solves != 1)}, objective {values[-1]:.6f})", flush=True)
+        if abs(values[0] - values[1]) > 1e-9:
+            raise SystemExit(f"draw {i}: the value alone {values[0]} is not the settled "
+                             f"optimum's {values[1]}")
+    alone, settled = (statistics.median(seconds[k]) for k in (False, True))
+    print(f"own optima of {len(numbers)} draws: median {alone:.1f} s value alone, "
+          f"{settled:.1f} s ties settled ({settled / alone:.1f}x); in all "
+          f"{sum(seconds[False]):.0f} s against {sum(seconds[True]):.0f} s")
 
 
 if __name__ == "__main__":

@@ -84,8 +84,44 @@ def test_a_twin_site_ties_and_the_first_name_wins():
     for name, method in PATHS:
         outcome = settled(instance, name, method)
         assert outcome.ties >= 2, (name, method)
+        if method != "search":   # the search keeps the tie in its one run
+            assert outcome.solves >= 2
+            alone, _ = solve_instance(instance, Solver(name=name, method=method), {},
+                                      settle_ties=False)
+            assert alone.solves == 1, (name, method)
         assert any(0 in g for g in outcome.gigafactories)
         assert not any(twin in g for g in outcome.gigafactories), (name, method)
+
+
+@pytest.mark.parametrize("name, method", PATHS)
+@settings(max_examples=10, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 6), n_groups=st.integers(0, 8),
+       n_countries=st.integers(1, 3), twin=st.integers(0, 5))
+def test_the_optimal_value_alone_skips_the_tie_solves(name, method, seed, n_sites, n_groups,
+                                                      n_countries, twin):
+    """Without ``settle_ties`` the first proven optimum comes back after one solve: one of
+    the tied optima (brute force), at the optimal value; the robust comparison needs only
+    that value."""
+    instance = with_twin(random_instance(seed, n_sites, n_groups, n_countries),
+                         twin % n_sites)
+    optima = brute_force_optima(instance)
+    outcome, _ = solve_instance(instance, Solver(name=name, method=method), {},
+                                settle_ties=False)
+    if not optima:
+        assert outcome.status == Status.INFEASIBLE
+        return
+    assert outcome.status == Status.OPTIMAL and outcome.solves == 1
+    assert outcome.gigafactories in [portfolio for _, portfolio in optima]
+    value = instance.objective(instance.evaluate(outcome.gigafactories))
+    assert value == pytest.approx(max(v for v, _ in optima), abs=1e-9)
+
+
+def test_the_runner_up_needs_the_ties_settled():
+    from siteopt.examples import three_sites
+
+    with pytest.raises(ValueError, match="settling ties"):
+        solve_instance(three_sites(), Solver(), {}, runner_up=True, settle_ties=False)
 
 
 @pytest.mark.parametrize("seed", range(6))

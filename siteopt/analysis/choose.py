@@ -296,7 +296,8 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     def chosen_on(sample: Draws) -> Choice:
         if criterion == "mean":
             return robust_choice(base, sample, risk, cfg.solver)
-        _, solved = solve_each_draw(cfg, dataset, base, sample, scheduler, workers)
+        _, solved = solve_each_draw(cfg, dataset, base, sample, scheduler, workers,
+                                    portfolios=False)
         own = np.array([s["objective"] for s in solved], dtype=float)
         return robust_choice(base, sample, risk, cfg.solver, criterion="regret", own=own)
 
@@ -317,7 +318,8 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     fresh_seed = futures.seed if futures.seed is not None else seed
     fresh_spread = futures.spread if futures.spread is not None else spread
     fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=count)
-    today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers)
+    today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers,
+                                    portfolios=False)
     chosen = [[base.site_ids[s] for s in g] for g in choice.gigafactories]
     on = evaluate_on_draws(base, [chosen, today], fresh)
     own = np.array([s["objective"] for s in solved], dtype=float)

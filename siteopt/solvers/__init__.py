@@ -70,7 +70,7 @@ def highs_method(instance) -> str:
 
 
 def solve_instance(instance, settings: Solver, timings: dict[str, float], start=None,
-                   runner_up: bool = False):
+                   runner_up: bool = False, settle_ties: bool = True):
     """Build and solve by the path :func:`choose_method` picks, then settle ties and find the
     runner-up on the same path (:mod:`siteopt.solvers.ties`); records ``build`` and ``solve``
     seconds.
@@ -100,12 +100,17 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     from siteopt.solvers.radius import applies, farthest_km
     from siteopt.solvers.ties import neighbour_start, settle
 
+    if runner_up and not settle_ties:
+        raise ValueError("the runner-up is found while settling ties")
     method = choose_method(instance, settings)
     began = time.perf_counter()
     with deferred():   # Ctrl-C stops the solver, which returns its best portfolio
         outcome, method = _solve_once(instance, settings, timings, method, start,
                                       runner_up=runner_up)
         build = timings.get("build", 0.0)
+        if not settle_ties:
+            timings["build"], timings["solve"] = build, outcome.seconds
+            return outcome, method
         # a solve with exclusions cannot bring every place nearer than the optimum does
         farthest = (farthest_km(instance.access, outcome.selected)
                     if outcome.status == Status.OPTIMAL and applies(instance) else None)
