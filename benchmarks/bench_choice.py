@@ -99,9 +99,10 @@ def own_optima(data: str, numbers: list[int], limit: float) -> None:
             outcome, method = solve_instance(instance, settings, {}, settle_ties=settle)
             seconds[settle].append(time.perf_counter() - began)
             values.append(instance.objective(instance.evaluate(outcome.gigafactories)))
+            solves = f"{outcome.solves} solve{'s' * (outcome.solves != 1)}"
             print(f"draw {i}, {'ties settled' if settle else 'value alone'}: "
-                  f"{seconds[settle][-1]:.1f} s ({method}, {outcome.status.value}, "
-                  f"{outcome.solves} solve{'s' * (outcome.solves != 1)}, objective {values[-1]:.6f})", flush=True)
+                  f"{seconds[settle][-1]:.1f} s ({method}, {outcome.status.value}, {solves}, "
+                  f"objective {values[-1]:.6f})", flush=True)
         if abs(values[0] - values[1]) > 1e-9:
             raise SystemExit(f"draw {i}: the value alone {values[0]} is not the settled "
                              f"optimum's {values[1]}")
