@@ -97,9 +97,6 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     method : str
         The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
-    from siteopt.solvers.radius import applies, farthest_km
-    from siteopt.solvers.ties import neighbour_start, settle
-
     if runner_up and not settle_ties:
         raise ValueError("the runner-up is found while settling ties")
     method = choose_method(instance, settings)
@@ -108,31 +105,40 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         outcome, method = _solve_once(instance, settings, timings, method, start,
                                       runner_up=runner_up)
         build = timings.get("build", 0.0)
-        if not settle_ties:
-            timings["build"], timings["solve"] = build, outcome.seconds
-            return outcome, method
-        # a solve with exclusions cannot bring every place nearer than the optimum does
-        farthest = (farthest_km(instance.access, outcome.selected)
-                    if outcome.status == Status.OPTIMAL and applies(instance) else None)
-
-        def again(excluded):
-            # a start helps HiGHS, not the search, nor the radii's feasibility solves
-            starts = method != "search" and not applies(excluded)
-            incumbent = neighbour_start(excluded, outcome.gigafactories) if starts else None
-            # the time limit covers every solve: a tie solve past it leaves ties unsettled
-            left = settings.time_limit_s - (time.perf_counter() - began)
-            try:
-                return _solve_once(excluded, dataclasses.replace(settings, time_limit_s=max(
-                    left, 0.01)), timings, method, outcome.next_start, incumbent,
-                    farthest)[0]
-            except TimeLimitError:
-                return no_solution(Status.TIME_LIMIT, len(instance.site_ids), max(left, 0.0),
-                                   outcome.solver)
-
-        outcome = settle(instance, outcome, again, runner_up,
-                         floor_helps=method == "search" or applies(instance))
+        if settle_ties:
+            outcome = _settled(instance, settings, timings, method, outcome, began, runner_up)
     timings["build"], timings["solve"] = build, outcome.seconds
     return outcome, method
+
+
+def _settled(instance, settings: Solver, timings: dict[str, float], method: str, outcome,
+             began: float, runner_up: bool):
+    """``outcome``, the first solve on ``method`` (begun at ``began``, ``time.perf_counter``
+    seconds), with its ties settled and runner-up found by further solves on the same path
+    (:func:`~siteopt.solvers.ties.settle`), all within ``settings.time_limit_s``."""
+    from siteopt.solvers.radius import applies, farthest_km
+    from siteopt.solvers.ties import neighbour_start, settle
+
+    # a solve with exclusions cannot bring every place nearer than the optimum does
+    farthest = (farthest_km(instance.access, outcome.selected)
+                if outcome.status == Status.OPTIMAL and applies(instance) else None)
+
+    def again(excluded):
+        # a start helps HiGHS, not the search, nor the radii's feasibility solves
+        starts = method != "search" and not applies(excluded)
+        incumbent = neighbour_start(excluded, outcome.gigafactories) if starts else None
+        # the time limit covers every solve: a tie solve past it leaves ties unsettled
+        left = settings.time_limit_s - (time.perf_counter() - began)
+        try:
+            return _solve_once(excluded, dataclasses.replace(settings, time_limit_s=max(
+                left, 0.01)), timings, method, outcome.next_start, incumbent,
+                farthest)[0]
+        except TimeLimitError:
+            return no_solution(Status.TIME_LIMIT, len(instance.site_ids), max(left, 0.0),
+                               outcome.solver)
+
+    return settle(instance, outcome, again, runner_up,
+                  floor_helps=method == "search" or applies(instance))
 
 
 def solve_fewest(instance, settings: Solver, timings: dict[str, float],
