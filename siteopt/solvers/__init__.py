@@ -90,10 +90,16 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     the optimum's value, so cheap). ``settings.time_limit_s`` covers all of them: the solves
     after the first get what is left (ties and runner-up are then reported unsettled).
 
+    Without ``settle_ties`` only the first solve runs: its proven optimum is one of the tied
+    ones, not necessarily the one the documented order picks (for callers that need the
+    optimal value alone, such as each draw of the robust comparison). Asking for the
+    runner-up as well raises ValueError.
+
     Returns
     -------
     outcome : SolverOutcome
-        The optimum the documented order picks among ties, with its runner-up.
+        The optimum the documented order picks among ties, with its runner-up (with
+        ``settle_ties`` off: the first proven optimum, ``ties_settled`` False).
     method : str
         The path that gave the answer (``pulp``, ``direct``, ``benders`` or ``search``).
     """
