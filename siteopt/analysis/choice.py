@@ -437,9 +437,9 @@ def _add_draw_access(highs, cols, free, slipped, worst_points, scale: float):
 def _chance_start(base, draws, budget_risk, settings):
     """A portfolio for HiGHS to start the extensive form from, within the budget in all but
     floor(alpha N) draws and obeying every other rule: today's optimum (``solve``'s, any
-    path) at the budget, then at a budget lowered by the share its cost exceeds the budget
-    in the draw that decides (the floor(alpha N) + 1-th dearest), at most
-    :data:`START_ROUNDS` times. Without it HiGHS may stop with no portfolio at all (500
+    path) at the budget, then at a budget below that portfolio's nominal cost by the share
+    its cost exceeds the budget in the draw that decides (the floor(alpha N) + 1-th
+    dearest), at most :data:`START_ROUNDS` times. Without it HiGHS may stop with no portfolio at all (500
     sites, 200 draws: none in 300 s).
 
     Returns
@@ -473,7 +473,13 @@ def _chance_start(base, draws, budget_risk, settings):
         if on.over_budget[:, 0].sum() <= allowed:
             start = outcome.gigafactories
             break
-        budget *= base.budget_eur / np.sort(on.capex_eur[:, 0])[len(draws) - 1 - allowed]
+        # lowered below this portfolio's own nominal cost, so no round returns it again
+        # (lowering the budget alone crept by 0.03 % a round on the shipped cross-border
+        # scenario: six rounds returned the same portfolio, over in 6 draws of 100, and
+        # the extensive form was left no time)
+        decider = np.sort(on.capex_eur[:, 0])[len(draws) - 1 - allowed]
+        budget = min(budget, base.capital_cost_eur(outcome.gigafactories)) \
+            * base.budget_eur / decider
     left = max(deadline - time.perf_counter(), 0.01)
     return start, dataclasses.replace(settings, time_limit_s=left)
 

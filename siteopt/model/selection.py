@@ -410,6 +410,20 @@ class SelectionInstance:
             mask[list(members)] = True
         return mask
 
+    def capital_cost_eur(self, gigafactories) -> float:
+        """A portfolio's nominal capital cost, EUR: its members' capex plus the extra-site
+        cost of every member beyond each gigafactory's first.
+
+        Parameters
+        ----------
+        gigafactories : iterable of iterable of int
+            Member site indices of each gigafactory.
+        """
+        gigafactories = [list(g) for g in gigafactories]
+        extra_sites = sum(len(g) - 1 for g in gigafactories)
+        return float(np.asarray(self.capex_eur, float)[self.site_mask(gigafactories)].sum()
+                     + self.extra_site_cost_eur * extra_sites)
+
     def evaluate(self, gigafactories) -> dict[str, float]:
         """The un-weighted terms of a portfolio, from the definitions (no solver involved).
 
@@ -488,9 +502,7 @@ class SelectionInstance:
             broken.append(f"{len(gigafactories)} gigafactories > max_gigafactories "
                           f"{self.max_gigafactories}")
         used = self.site_mask(gigafactories)
-        extra = self.extra_site_cost_eur * (len(members) - len(gigafactories))
-        cost = self.capex_eur[used].sum() + extra
-        if budget and cost > self.budget_eur * (1 + 1e-9):
+        if budget and self.capital_cost_eur(gigafactories) > self.budget_eur * (1 + 1e-9):
             broken.append("budget")
         if self.effective_mw[used].sum() > self.total_power_mw * (1 + 1e-9):
             broken.append("total_power")
