@@ -176,8 +176,9 @@ def illustrative_sentence(ids: list[str], members: int, dataset) -> str:
     ``dataset``; empty without any."""
     if not ids:
         return ""
-    return (f"{len(ids)} of the {members} member sites have illustrative figures "
-            f"({', '.join(ids)}): each stands for a site of its kind in its region, not for a "
+    has, each = ("has", "it stands") if len(ids) == 1 else ("have", "each stands")
+    return (f"{len(ids)} of the {members} member sites {has} illustrative figures "
+            f"({', '.join(ids)}): {each} for a site of its kind in its region, not for a "
             f"real bid (how the figures were made: {sources_note(dataset)}).")
 
 

@@ -199,6 +199,8 @@ def test_an_unproven_choice_says_so_first(run_cli):
                    "--test-draws", "2", "--workers", "1", "--time-limit", "1")
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith("Not proven optimal (time limit, gap ")
+    # the status in words in the sentence on the choice too, not its JSON name
+    assert "The robust choice (not proven: time limit, gap " in " ".join(done.stdout.split())
 
 
 def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):

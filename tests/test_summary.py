@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import siteopt
-from siteopt.summary import caveats, headline, short_caveats
+from siteopt.summary import caveats, headline, illustrative_sentence, short_caveats
 
 
 def test_the_headline_says_what_is_funded_in_euros_mw_and_people(default_result):
@@ -27,6 +27,9 @@ def test_the_caveats_name_illustrative_sites_the_runner_up_and_full_limits(defau
     illustrative = sorted(chosen.loc[chosen["provenance"] == "illustrative", "site_id"])
     assert notes[0].startswith(f"{len(illustrative)} of the 5 member sites have illustrative "
                                f"figures ({', '.join(illustrative)})")
+    one = illustrative_sentence(illustrative[:1], 5, default_result.dataset)
+    assert one.startswith(f"1 of the 5 member sites has illustrative figures "
+                          f"({illustrative[0]}): it stands for a site of its kind")
     # the runner-up is the second of the ranking, said in the objective and in things
     second = alternatives(k=2).items[1]
     assert notes[1].startswith(

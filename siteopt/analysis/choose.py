@@ -143,16 +143,16 @@ class RobustChoice:
         choice = self.choice
         gap_said = (f"gap {choice.gap:.2%}" if math.isfinite(choice.gap)
                     else "gap unknown: the solver had no bound yet")
+        stopped = choice.status.value.replace("_", " ")
         proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
-                  else f"not proven: {choice.status.value}, {gap_said}")
+                  else f"not proven: {stopped}, {gap_said}")
         from siteopt.analysis.robust import portfolio_label
 
         chosen, today_label = portfolio_label(self.chosen), portfolio_label(self.today)
         against = (" (today's optimum too)" if chosen == today_label else
                    f" against {today['mean']:.3f} for today's optimum ({today_label or 'none'}; "
                    f"within the budget in {1 - today['over budget in']:.0%})")
-        unproven = ("" if choice.gap == 0 else
-                    f"Not proven optimal ({choice.status.value.replace('_', ' ')}, {gap_said}): ")
+        unproven = "" if choice.gap == 0 else f"Not proven optimal ({stopped}, {gap_said}): "
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
