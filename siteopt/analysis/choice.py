@@ -439,8 +439,8 @@ def _chance_start(base, draws, budget_risk, settings):
     floor(alpha N) draws and obeying every other rule: today's optimum (``solve``'s, any
     path) at the budget, then at a budget below that portfolio's nominal cost by the share
     its cost exceeds the budget in the draw that decides (the floor(alpha N) + 1-th
-    dearest), at most :data:`START_ROUNDS` times. Without it HiGHS may stop with no portfolio at all (500
-    sites, 200 draws: none in 300 s).
+    dearest), at most :data:`START_ROUNDS` times. Without it HiGHS may stop with no
+    portfolio at all (500 sites, 200 draws: none in 300 s).
 
     Returns
     -------

@@ -378,8 +378,7 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
         else np.full(2, np.nan)
     regret = np.nanmean(own[:, None] - value, axis=0) if np.isfinite(own).any() \
         else np.full(2, np.nan)
-    capex = [sum(base.capex_eur[index[s]] for g in p for s in g)
-             + base.extra_site_cost_eur * sum(len(g) - 1 for g in p) for p in portfolios]
+    capex = [base.capital_cost_eur([[index[s] for s in g] for g in p]) for p in portfolios]
     frame = pd.DataFrame({
         "portfolio": [portfolio_label(p) for p in portfolios], "capex": capex,
         "in-sample mean": in_sample, "mean": mean, "95 % CI low": mean - Z95 * error,
