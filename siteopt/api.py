@@ -23,11 +23,11 @@ from siteopt.config import (
 )
 from siteopt.consolidation import gigafactory_id, plan_consolidation
 from siteopt.data import Dataset, load_data
-from siteopt.errors import ConfigError, InfeasibleError, SolverError
+from siteopt.errors import ConfigError
 from siteopt.instance import prepare_instance
 from siteopt.paths import default_model_path, display_path, model_path
 from siteopt.result import Result
-from siteopt.solvers import solve_fewest, solve_instance
+from siteopt.solvers import solve_fewest, solve_instance, trusted
 from siteopt.solvers.outcome import SolverOutcome, Status
 
 #: Short keyword names accepted by :func:`solve`, and the model keys they set.
@@ -140,16 +140,7 @@ def solve_prepared(cfg: ModelConfig, dataset: Dataset, prepared, timings: dict[s
     else:
         outcome, method = solve_instance(prepared.instance, cfg.solver, timings,
                                          runner_up=runner_up)
-    if outcome.status == Status.INFEASIBLE:
-        from siteopt.solvers.infeasibility import conflict_message
-
-        raise InfeasibleError(conflict_message(prepared.instance, cfg.solver))
-    if outcome.status == Status.ERROR:
-        raise SolverError(f"{cfg.solver.name} failed without a solution")
-    broken = prepared.instance.violations(outcome.gigafactories)
-    if broken:
-        raise SolverError(f"{cfg.solver.name} returned a selection that breaks "
-                          f"{', '.join(broken)}; the solution cannot be trusted")
+    trusted(prepared.instance, cfg.solver, outcome)
     return _make_result(dataset, cfg, prepared, outcome, timings, method, fewest)
 
 

@@ -241,6 +241,34 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
         if p != q]
 
 
+def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
+    """HiGHS once let a portfolio through that was over the budget by its own tolerance
+    (about 1e-7 of the row); each solve just below a cost then returned the same portfolio,
+    and the sweep never ended."""
+    from siteopt.analysis.sweep import _budget_changes
+    from siteopt.examples import three_sites
+    from siteopt.solvers import solve_instance
+
+    solves = []
+
+    def solve_at(budget, start=None):
+        assert len(solves) < 10, "the budget search does not move on"
+        instance = three_sites(capex_eur=np.array([3e9, 4e9, 5e9]), budget_eur=budget,
+                               max_bids_per_country=2)
+        outcome, _ = solve_instance(instance, Solver(method="direct"), {})
+        solves.append(budget)
+        names = "+".join(instance.site_ids[s] for g in outcome.gigafactories for s in g)
+        return names, None, instance.capital_cost_eur(outcome.gigafactories)
+
+    low, high = 2e9, 12e9
+    changes = _budget_changes(solve_at, low, solve_at(low), high, solve_at(high))
+    # by hand (siteopt/examples.py): A + B (EUR 7 bn) from 7 up, A (3) below, then nothing
+    assert [(round(a / 1e9, 5), b / 1e9, old, new) for a, b, old, new in changes] == [
+        (3.0, 3.0, "", "A"), (7.0, 7.0, "A", "A+B")]
+    assert [a < b for a, b, _, _ in changes] == [True, True]
+    assert len(solves) == 2 + 2
+
+
 def test_local_workers_run_blas_on_one_thread_each():
     """Forked workers inherit a BLAS pool of one thread per core; two such workers on two
     cores would halve each other's speed."""

@@ -13,7 +13,9 @@ from siteopt.config import SOLVERS, Solver, Weights
 from siteopt.errors import SolverError
 from siteopt.examples import GRID_ONLY, border_sites, national_bid, three_sites
 from siteopt.model import SelectionInstance, lp_names
+from siteopt.model.selection import attainable_limit
 from siteopt.model.formulation import build_model
+from siteopt.solvers import solve_instance
 from siteopt.solvers.benders import solve_benders
 from siteopt.solvers.direct import solve_direct
 from siteopt.solvers.highs import new_highs, objective_overstated, run_highs
@@ -91,6 +93,61 @@ def test_budget_exactly_met_is_allowed(solver):
     instance = three_sites()  # A + C costs exactly 8 = budget
     outcome = solve(instance, solver)
     assert instance.capex_eur[outcome.selected].sum() == instance.budget_eur
+
+
+@paths
+@pytest.mark.parametrize("capex_eur", [[3e9, 4e9, 5e9], [3e9 + 0.5, 4e9, 5e9 - 0.5]],
+                         ids=["whole", "not-whole"])
+def test_a_portfolio_a_solver_tolerance_over_the_budget_is_not_chosen(solver, capex_eur):
+    # capex in euros: A + C costs EUR 8 bn, EUR 800 over a budget 1e-7 below it, which HiGHS's
+    # feasibility tolerance (about 1e-7 of the row) let through on the direct and PuLP paths;
+    # whole euros are kept off it by the row's limit, others by solving again without A + C
+    instance = three_sites(capex_eur=np.array(capex_eur), budget_eur=8e9 * (1 - 1e-7))
+    method = {"cbc": "pulp", "highs": "pulp"}.get(solver, solver)
+    outcome, _ = solve_instance(instance, Solver(name="cbc" if solver == "cbc" else "highs",
+                                                 method=method), {})
+    assert outcome.status == Status.OPTIMAL
+    assert chosen(instance, outcome) == ["A"]
+    assert outcome.objective == pytest.approx(0.4625)
+    assert instance.violations(outcome.gigafactories) == []
+
+
+def test_a_solver_answer_that_breaks_a_rule_is_refused():
+    from siteopt.solvers import trusted
+    from siteopt.solvers.outcome import SolverOutcome
+
+    instance = three_sites(budget_eur=7.0)
+    over = ((0,), (2,))      # A + C costs 8
+    outcome = SolverOutcome(Status.OPTIMAL, over, instance.site_mask(over), 0.6875, 0.6875,
+                            0.0, 0.0, "highs")
+    with pytest.raises(SolverError, match="highs returned a selection that breaks budget"):
+        trusted(instance, Solver(), outcome)
+    within = ((0,),)
+    kept = dataclasses.replace(outcome, gigafactories=within,
+                               selected=instance.site_mask(within))
+    assert trusted(instance, Solver(), kept) is kept
+
+
+@pytest.mark.parametrize("values, limit, expected", [
+    ([3e9, 4e9, 1.5e8], 19.97e9, 19.95e9),   # every sum is a multiple of EUR 50 m
+    ([3e9, 4e9, 1.5e8], 19.95e9, 19.95e9),   # a multiple already
+    ([3e9, 4e9, 1.5e8], 19.95e9 * (1 - 1e-10), 19.95e9),   # within the tolerance of one
+    ([1000.0, 1250.0], 4999.0, 4750.0),      # MW: multiples of 250
+    ([3e9 + 0.5, 4e9], 19.97e9, 19.97e9),    # not whole: the limit as it is
+    ([0.0, 0.0], 7.0, 7.0),                  # nothing to divide by
+])
+def test_attainable_limit_is_the_largest_sum_within_the_limit(values, limit, expected):
+    assert attainable_limit(np.array(values), limit) == expected
+
+
+def test_the_solver_rows_get_the_attainable_limits():
+    instance = three_sites(capex_eur=np.array([3e9, 4e9, 5e9]), budget_eur=8.5e9,
+                           total_power_mw=349.0)
+    assert instance.budget_row_eur == 8e9
+    assert instance.power_row_mw == 300.0    # multiples of 50 MW
+    problem = build_model(instance).problem
+    assert problem.get_constraint_by_name("budget").constant == -8e9
+    assert problem.get_constraint_by_name("total_power").constant == -300.0
 
 
 @paths

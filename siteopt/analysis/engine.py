@@ -99,23 +99,18 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
         For the solve of a similar model (from the search path only).
     """
     from siteopt.api import prepare
-    from siteopt.errors import InfeasibleError, SolverError
-    from siteopt.solvers import solve_instance
-    from siteopt.solvers.infeasibility import conflict_message
-    from siteopt.solvers.outcome import Status
+    from siteopt.errors import InfeasibleError
+    from siteopt.solvers import solve_instance, trusted
 
     try:
         cfg, _, prepared = prepare(model, data, overrides)
         instance = prepared.instance
         outcome, _ = solve_instance(instance, cfg.solver, {}, start)
-        if outcome.status == Status.INFEASIBLE:
-            raise InfeasibleError(conflict_message(instance, cfg.solver))
+        trusted(instance, cfg.solver, outcome)
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
                 "gigafactories": [], "selected": [], "capex_eur": None, "power_mw": None,
                 "people": None}, start
-    if outcome.status == Status.ERROR:
-        raise SolverError(f"{cfg.solver.name} failed without a solution")
     terms = instance.evaluate(outcome.gigafactories)
     names = instance.site_ids
     members = [sorted(names[s] for s in g) for g in outcome.gigafactories]

@@ -144,9 +144,9 @@ def define_portfolio_limits(problem, instance, gigafactory_open, site_open):
     _add_row(problem, ((x, 1) for x in gigafactory_open.values()), pulp.LpConstraintLE,
              instance.max_gigafactories, "max_gigafactories")
     _add_row(problem, zip(gigafactory_open.values(), candidates.capex_eur), pulp.LpConstraintLE,
-             instance.budget_eur, "budget")
+             instance.budget_row_eur, "budget")
     _add_row(problem, zip(site_open.values(), instance.effective_mw), pulp.LpConstraintLE,
-             instance.total_power_mw, "total_power")
+             instance.power_row_mw, "total_power")
 
 
 def define_country_limits(problem, instance, gigafactory_open, site_open, country_used):
@@ -224,8 +224,8 @@ def define_national_bids(problem, instance, site_open, bid):
     _add_row(problem, ((u, 1) for u in bid.values()), le, instance.max_gigafactories,
              "max_gigafactories")
     _add_row(problem, list(zip(site_open.values(), instance.capex_eur + extra))
-             + [(u, -extra) for u in bid.values()], le, instance.budget_eur, "budget")
-    _add_row(problem, zip(site_open.values(), mw), le, instance.total_power_mw, "total_power")
+             + [(u, -extra) for u in bid.values()], le, instance.budget_row_eur, "budget")
+    _add_row(problem, zip(site_open.values(), mw), le, instance.power_row_mw, "total_power")
 
 
 def define_compact_reach(problem, instance, site_open, demand_covered, bid, letter_homed):

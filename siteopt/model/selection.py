@@ -29,6 +29,47 @@ from siteopt.terms import ACCESS_TERMS, TERMS
 CANDIDATE_REACH_RATIO = 8.0
 
 
+#: A portfolio keeps the budget or the total power limit when it is over it by at most this
+#: share of it (floating-point sums of EUR and MW).
+LIMIT_TOLERANCE = 1e-9
+
+#: Integers up to this size are exact in a float, and so are their sums here.
+EXACT_INTEGER = 2.0 ** 52
+
+
+def attainable_limit(values: np.ndarray, limit: float) -> float:
+    """The largest sum of ``values`` (each taken any number of times) that keeps ``limit``
+    within :data:`LIMIT_TOLERANCE`, when ``values`` are whole numbers; else ``limit``.
+
+    Whole capex (EUR) or power (MW) values are all multiples of their greatest common
+    divisor g, and so is every portfolio's sum of them, so a limit can be lowered to the
+    multiple of g at or below it without losing a portfolio. A MIP solver then has to break
+    the row by a whole g (EUR 2 m on the shipped data) to let a portfolio over it through,
+    far beyond its feasibility tolerance; at the limit itself it may break it by about 1e-7
+    of the row (EUR 2,000 at EUR 20 bn).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The row's coefficients (EUR or MW).
+    limit : float
+        The row's limit (EUR or MW).
+
+    Returns
+    -------
+    float
+        The limit to give the solver.
+    """
+    values = np.abs(np.asarray(values, float))
+    allowed = limit * (1 + LIMIT_TOLERANCE)
+    whole = values[values > 0]
+    if (len(whole) == 0 or not np.all(whole == np.round(whole)) or whole.max() > EXACT_INTEGER
+            or not 0 <= allowed < EXACT_INTEGER):
+        return limit
+    unit = float(np.gcd.reduce(whole.astype(np.int64)))
+    return math.floor(allowed / unit) * unit
+
+
 @dataclass(frozen=True, eq=False)
 class SelectionInstance:
     """Everything the integer program needs, as numbers.
@@ -313,6 +354,22 @@ class SelectionInstance:
         return capex[a] + capex[b] + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12)
 
     @functools.cached_property
+    def budget_row_eur(self) -> float:
+        """The right-hand side of the budget row a MIP solver gets (EUR): the budget within
+        the rules' tolerance (:data:`LIMIT_TOLERANCE`), lowered to the largest capital cost a
+        portfolio can have (:func:`attainable_limit`), so that a solver's own feasibility
+        tolerance (about 1e-7 of the row in HiGHS) cannot let a portfolio over the budget
+        through."""
+        return attainable_limit(np.r_[np.asarray(self.capex_eur, float),
+                                      self.extra_site_cost_eur], self.budget_eur)
+
+    @functools.cached_property
+    def power_row_mw(self) -> float:
+        """The right-hand side of the total power row a MIP solver gets (MW), as
+        :attr:`budget_row_eur` is for the budget."""
+        return attainable_limit(np.asarray(self.effective_mw, float), self.total_power_mw)
+
+    @functools.cached_property
     def country_reach(self) -> tuple[np.ndarray, ...]:
         """For each demand group, the member states (indices into :attr:`countries`) with a
         site that covers it."""
@@ -502,9 +559,10 @@ class SelectionInstance:
             broken.append(f"{len(gigafactories)} gigafactories > max_gigafactories "
                           f"{self.max_gigafactories}")
         used = self.site_mask(gigafactories)
-        if budget and self.capital_cost_eur(gigafactories) > self.budget_eur * (1 + 1e-9):
+        if budget and self.capital_cost_eur(gigafactories) > self.budget_eur * (
+                1 + LIMIT_TOLERANCE):
             broken.append("budget")
-        if self.effective_mw[used].sum() > self.total_power_mw * (1 + 1e-9):
+        if self.effective_mw[used].sum() > self.total_power_mw * (1 + LIMIT_TOLERANCE):
             broken.append("total_power")
         bids: dict[str, int] = {}
         lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
@@ -540,6 +598,15 @@ class SelectionInstance:
                 self.objective(self.evaluate(gigafactories)) < self.objective_floor:
             broken.append("the objective floor")
         return broken
+
+    def breaks_only_limits(self, gigafactories) -> bool:
+        """Whether the portfolio breaks the budget or the total power limit and no other
+        rule: the limits a solver's feasibility tolerance (about 1e-7 of the row) may let a
+        portfolio break when the row's values are not whole numbers (see
+        :attr:`budget_row_eur`). Every portfolio on the same member sites and more breaks
+        them too (each site adds capex and power)."""
+        broken = set(self.violations(gigafactories))
+        return bool(broken) and broken <= {"budget", "total_power"}
 
     def _access_violations(self, used: np.ndarray) -> list[str]:
         """``access.max_km`` and ``access.min_country_share``, from the points' distances."""

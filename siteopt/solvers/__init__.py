@@ -16,11 +16,14 @@ limits of an infeasible instance.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 
+import numpy as np
+
 from siteopt.config import Solver
-from siteopt.errors import TimeLimitError
+from siteopt.errors import InfeasibleError, SolverError, TimeLimitError
 from siteopt.interrupt import deferred
 from siteopt.solvers.highs import model_nonzeros
 from siteopt.solvers.outcome import Status, no_solution
@@ -172,6 +175,30 @@ def solve_fewest(instance, settings: Solver, timings: dict[str, float],
     return outcome, method, 0
 
 
+def trusted(instance, settings: Solver, outcome):
+    """``outcome`` of ``instance`` when it holds a portfolio that keeps every rule, checked
+    from the definitions (:meth:`~siteopt.model.SelectionInstance.violations`).
+
+    Raises
+    ------
+    InfeasibleError
+        No portfolio keeps the rules; the message names the conflicting limits.
+    SolverError
+        The solver failed without a portfolio, or returned one that breaks a rule.
+    """
+    if outcome.status == Status.INFEASIBLE:
+        from siteopt.solvers.infeasibility import conflict_message
+
+        raise InfeasibleError(conflict_message(instance, settings))
+    if outcome.status == Status.ERROR:
+        raise SolverError(f"{settings.name} failed without a solution")
+    broken = instance.violations(outcome.gigafactories)
+    if broken:
+        raise SolverError(f"{settings.name} returned a selection that breaks "
+                          f"{', '.join(broken)}; the solution cannot be trusted")
+    return outcome
+
+
 def _with_count(instance, count: int):
     """``instance`` with at most ``count`` gigafactories (the candidates are enumerated
     again: their bound on the count is part of them)."""
@@ -211,7 +238,39 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
 
 def _solve_path(instance, settings: Solver, timings: dict[str, float], method: str, start,
                 incumbent=None, runner_up: bool = False):
-    """One solve on ``method`` (see :func:`_solve_once`)."""
+    """One solve on ``method`` (see :func:`_solve_once`), its answer within the budget and the
+    total power limit.
+
+    HiGHS and CBC keep a row to within their feasibility tolerance (about 1e-7 of it, EUR
+    2,000 at EUR 20 bn). Whole capex and power values leave no portfolio that close to a
+    limit (:attr:`~siteopt.model.SelectionInstance.budget_row_eur`); with others (a draw's
+    capex times its factor) an answer may break it by that much
+    (:meth:`~siteopt.model.SelectionInstance.breaks_only_limits`). Its member sites are then
+    excluded and the model solved again, within what is left of the time limit, until the
+    answer keeps every limit (Benders' master cuts such answers off itself).
+    """
+    spent = 0.0   # s, the solves' own clocks
+    for round_ in itertools.count():
+        outcome, used = _solve_path_once(instance, settings, timings, method, start, incumbent,
+                                         runner_up)
+        spent += outcome.seconds
+        if not outcome.gigafactories or not instance.breaks_only_limits(outcome.gigafactories):
+            if round_:
+                outcome = dataclasses.replace(outcome, seconds=spent)
+            return outcome, used
+        left = settings.time_limit_s - outcome.seconds
+        if left <= 0:
+            return no_solution(Status.TIME_LIMIT, len(instance.site_ids), spent,
+                               outcome.solver), used
+        instance = instance.excluding([np.flatnonzero(outcome.selected)],
+                                      instance.objective_floor)
+        settings = dataclasses.replace(settings, time_limit_s=left)
+        incumbent = None
+
+
+def _solve_path_once(instance, settings: Solver, timings: dict[str, float], method: str,
+                     start, incumbent=None, runner_up: bool = False):
+    """One solve on ``method``, as the solver returns it."""
     if method == "search":
         from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
 

@@ -384,6 +384,16 @@ class _Master:
         self.highs.addRows(len(blocks), np.full(len(blocks), -self.inf), constants / scale,
                            len(index), starts.astype(np.int32), index, entries)
 
+    def add_cover(self, gigafactories) -> None:
+        """Cut off every master answer on all the member sites of ``gigafactories``, a
+        portfolio over the budget or the total power limit by HiGHS's feasibility tolerance
+        (:meth:`~siteopt.model.SelectionInstance.breaks_only_limits`): the sum of their y is
+        at most their number less one. Each further site adds capex and power, so no
+        portfolio that keeps the limits is lost."""
+        sites = np.flatnonzero(self.instance.site_mask(gigafactories))
+        self.highs.addRow(-self.inf, len(sites) - 1.0, len(sites),
+                          (self.cols.y + sites).astype(np.int32), np.ones(len(sites)))
+
     def overstated(self, solution: np.ndarray, point: np.ndarray) -> np.ndarray:
         """The blocks whose theta in ``solution`` overstates their cover at ``point``."""
         covered = self.oracle.values(point) / self.scale
@@ -583,9 +593,14 @@ class _Master:
             if relative_gap(self.best_value, master_bound) <= max(self.settings.mip_gap,
                                                                   CUT_TOLERANCE):
                 return Status.OPTIMAL, points
-            answer = self.portfolio_point(portfolio(self.instance, solutions[-1]))
-            for point, blocks in list(overstated.values()) or [(answer, None)]:
-                self.add_cut(point, over, blocks)   # at least at the answer
+            answer = portfolio(self.instance, solutions[-1])
+            cuts = list(overstated.values())
+            if self.instance.breaks_only_limits(answer):
+                self.add_cover(answer)
+            elif not cuts:
+                cuts = [(self.portfolio_point(answer), None)]   # at least at the answer
+            for point, blocks in cuts:
+                self.add_cut(point, over, blocks)
                 points.append(point)
         return Status.TIME_LIMIT, points
 

@@ -245,8 +245,8 @@ def _national_bid_blocks(instance: SelectionInstance, cols: Layout, country_of: 
                    np.r_[np.ones(n_countries), instance.capex_eur + extra,
                          np.full(n_countries, -extra), mw],
                    np.full(3, -np.inf),
-                   np.array([instance.max_gigafactories, instance.budget_eur,
-                             instance.total_power_mw], dtype=float)))
+                   np.array([instance.max_gigafactories, instance.budget_row_eur,
+                             instance.power_row_mw], dtype=float)))
     # home_l: h_l - b_c(l) <= 0
     n_letters = cols.n_letters
     letters = np.arange(n_letters)
@@ -276,8 +276,8 @@ def _candidate_blocks(instance: SelectionInstance, cols: Layout, country_of: np.
                    np.r_[x, x, cols.y + np.arange(n_sites)],
                    np.r_[np.ones(len(x)), candidates.capex_eur, instance.effective_mw],
                    np.full(3, -np.inf),
-                   np.array([instance.max_gigafactories, instance.budget_eur,
-                             instance.total_power_mw], dtype=float)))
+                   np.array([instance.max_gigafactories, instance.budget_row_eur,
+                             instance.power_row_mw], dtype=float)))
     # bids_c: sum of x_g with a member in c <= q
     g_of, c_of = candidates.country_pairs
     n_countries = cols.n_countries
