@@ -112,6 +112,17 @@ def test_a_portfolio_a_solver_tolerance_over_the_budget_is_not_chosen(solver, ca
     assert instance.violations(outcome.gigafactories) == []
 
 
+@paths
+def test_a_cost_within_the_rules_tolerance_of_the_budget_fits_on_every_path(solver):
+    # A + C costs EUR 8 bn, EUR 0.80 over the budget: within its 1e-9 (EUR 8); the search
+    # once drew the line at 1e-12 of what was left and chose A alone
+    instance = three_sites(capex_eur=np.array([3e9, 4e9, 5e9]), budget_eur=8e9 * (1 - 1e-10))
+    assert instance.violations(((0,), (2,))) == []
+    outcome = solve(instance, solver)
+    assert outcome.status == Status.OPTIMAL
+    assert chosen(instance, outcome) == ["A", "C"]
+
+
 def test_a_solver_answer_that_breaks_a_rule_is_refused():
     from siteopt.solvers import trusted
     from siteopt.solvers.outcome import SolverOutcome

@@ -351,21 +351,22 @@ class SelectionInstance:
     def _over_budget(self, a, b):
         """Whether sites a and b together, with the extra-site cost, are over the budget."""
         capex = np.asarray(self.capex_eur, float)
-        return capex[a] + capex[b] + self.extra_site_cost_eur > self.budget_eur * (1 + 1e-12)
+        return (capex[a] + capex[b] + self.extra_site_cost_eur
+                > self.budget_row_eur * (1 + 1e-12))
 
     @functools.cached_property
     def budget_row_eur(self) -> float:
-        """The right-hand side of the budget row a MIP solver gets (EUR): the budget within
-        the rules' tolerance (:data:`LIMIT_TOLERANCE`), lowered to the largest capital cost a
-        portfolio can have (:func:`attainable_limit`), so that a solver's own feasibility
-        tolerance (about 1e-7 of the row in HiGHS) cannot let a portfolio over the budget
-        through."""
+        """The budget as every solver path applies it (EUR): the budget within the rules'
+        tolerance (:data:`LIMIT_TOLERANCE`), lowered to the largest capital cost a portfolio
+        can have (:func:`attainable_limit`), so that a MIP solver's own feasibility tolerance
+        (about 1e-7 of the row in HiGHS) cannot let a portfolio over the budget through, and
+        the search and the pairs that cannot share a bid draw the line at the same place."""
         return attainable_limit(np.r_[np.asarray(self.capex_eur, float),
                                       self.extra_site_cost_eur], self.budget_eur)
 
     @functools.cached_property
     def power_row_mw(self) -> float:
-        """The right-hand side of the total power row a MIP solver gets (MW), as
+        """The total power limit as every solver path applies it (MW), as
         :attr:`budget_row_eur` is for the budget."""
         return attainable_limit(np.asarray(self.effective_mw, float), self.total_power_mw)
 
