@@ -64,10 +64,12 @@ def headline(result) -> str:
 
 
 def caveats(result) -> list[str]:
-    """The statements that qualify the answer, most important first (empty when none)."""
-    lines = [line for line in (_fewest(result), _illustrative(result), _runner_up(result),
-                               _ties(result), _limits(result), _access_limits(result),
-                               _fairness(result), _weights(result), _status(result)) if line]
+    """The statements that qualify the answer, most important first (empty when none): an
+    answer not proven optimal says so before anything else."""
+    lines = [line for line in (_status(result), _fewest(result), _illustrative(result),
+                               _runner_up(result), _ties(result), _limits(result),
+                               _access_limits(result), _fairness(result), _weights(result))
+             if line]
     return lines
 
 
@@ -75,6 +77,8 @@ def short_caveats(result) -> str:
     """The caveats in a few words each, for a map title: ``3 of 5 sites illustrative;
     next best 0.16 % behind; budget 99.8 % used``."""
     parts = []
+    if result.status.value != "optimal":
+        parts.append(f"{result.status.value.replace('_', ' ')}, not proven optimal")
     illustrative, members = _illustrative_ids(result)
     if illustrative:
         parts.append(f"{len(illustrative)} of {members} sites illustrative")
@@ -85,8 +89,6 @@ def short_caveats(result) -> str:
     full = [(name, share) for name, _, _, share in limits_used(result) if share >= FULL_USE]
     if any(name == "budget" for name, _ in full):
         parts.append(f"budget {dict(full)['budget']:.1%} used")
-    if result.status.value != "optimal":
-        parts.append(f"{result.status.value.replace('_', ' ')}, not proven optimal")
     return "; ".join(parts)
 
 

@@ -41,6 +41,19 @@ def test_the_caveats_name_illustrative_sites_the_runner_up_and_full_limits(defau
                                              f"{second.gap:.2%} behind; budget 99.8% used")
 
 
+def test_an_answer_not_proven_optimal_says_so_before_any_other_caveat():
+    # the search stops after 0.5 s on seven gigafactories (it needs about 60 s to prove it,
+    # HiGHS about 1 s)
+    result = siteopt.solve(model="seven-gigafactories",
+                           **{"solver.method": "search", "solver.time_limit_s": 0.5})
+    assert result.status.value == "time_limit"
+    gap = result.solver["gap"]
+    assert caveats(result)[0] == (f"Not proven optimal (time limit): a better portfolio may "
+                                  f"exist, up to {gap:.2%} better.")
+    assert short_caveats(result).startswith("time limit, not proven optimal; ")
+    assert sum("Not proven" in note for note in caveats(result)) == 1
+
+
 def test_weights_that_do_not_add_up_to_one_are_noted_with_their_shares():
     result = siteopt.solve(**{"weights.coverage": 0.9})
     note = next(n for n in caveats(result) if n.startswith("The weights add up to"))
