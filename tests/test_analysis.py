@@ -241,11 +241,29 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
         if p != q]
 
 
+def test_total_power_changes_are_found_exactly_at_the_new_portfolios_power():
+    import siteopt
+    from siteopt.analysis import sweep
+
+    swept = sweep(["limits.total_power_mw=2000:3000:500"], workers=1)
+    breaks = swept.breakpoints()
+    assert len(breaks) >= 2
+    for row in breaks:
+        at = siteopt.solve(**{"limits.total_power_mw": row["high"]})
+        below = siteopt.solve(**{"limits.total_power_mw": row["low"]})
+        assert ", ".join(sorted(g.id for g in at.gigafactories)) == row["to"]
+        assert ", ".join(sorted(g.id for g in below.gigafactories)) == row["from"]
+        assert at.total_power_mw == row["high"]                 # the new one's power, exactly
+        assert row["low"] == pytest.approx(row["high"] * (1 - 1e-7))
+    first = swept.breakpoint_lines()[0]
+    assert first.startswith(f"limits.total_power_mw from {breaks[0]['high']:,.6g} MW: ")
+
+
 def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
     """HiGHS once let a portfolio through that was over the budget by its own tolerance
     (about 1e-7 of the row); each solve just below a cost then returned the same portfolio,
     and the sweep never ended."""
-    from siteopt.analysis.sweep import _budget_changes
+    from siteopt.analysis.sweep import _limit_changes
     from siteopt.examples import three_sites
     from siteopt.solvers import solve_instance
 
@@ -261,7 +279,7 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
         return names, None, instance.capital_cost_eur(outcome.gigafactories)
 
     low, high = 2e9, 12e9
-    changes = _budget_changes(solve_at, low, solve_at(low), high, solve_at(high))
+    changes = _limit_changes(solve_at, low, solve_at(low), high, solve_at(high))
     # by hand (siteopt/examples.py): A + B (EUR 7 bn) from 7 up, A (3) below, then nothing
     assert [(round(a / 1e9, 5), b / 1e9, old, new) for a, b, old, new in changes] == [
         (3.0, 3.0, "", "A"), (7.0, 7.0, "A", "A+B")]

@@ -6,10 +6,10 @@ every combination. Each point is an exact solve (here or on Dask,
 :mod:`siteopt.analysis.engine`).
 
 A change of portfolio between two neighbouring values of the first key lies somewhere between
-them. With ``refine`` (the default) a budget's changes are found exactly, one solve each (a
-portfolio stays optimal from its own capital cost up, :func:`_budget_changes`); for other keys
-each such interval is bisected by further exact solves until it is at most
-:data:`REFINE_SHARE` of the step wide (for money at least :data:`REFINE_EUR`, EUR 10 m; for
+them. With ``refine`` (the default) the changes along the budget or the total power limit are
+found exactly, one solve each (a portfolio stays optimal from its own capital cost, or power,
+up: :func:`_limit_changes`); for other keys each such interval is bisected by further exact
+solves until it is at most :data:`REFINE_SHARE` of the step wide (for money at least :data:`REFINE_EUR`, EUR 10 m; for
 whole numbers 1); an interval in which the portfolio changes more than once is split until
 each change is found (a change that comes and goes between two solved values is not seen).
 Without it, a breakpoint is reported as lying *between* the two values.
@@ -73,8 +73,16 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
 
 def shown_value(key: str, value) -> str:
     """A swept value as users read it: ``EUR 8 bn`` (``EUR 12.34 bn`` between grid values) for
-    money, else ``0.45``."""
-    return f"EUR {value / 1e9:,.4g} bn" if key.endswith("_eur") else f"{value:g}"
+    money, ``2,262.5 MW`` for power, else ``0.45``."""
+    if key.endswith("_eur"):
+        return f"EUR {value / 1e9:,.4g} bn"
+    return f"{value:,.6g} MW" if key.endswith("_mw") else f"{value:g}"
+
+
+def exact_value(key: str, value) -> str:
+    """Where a change along a limit of :data:`LIMIT_USE` lies, exactly as found:
+    ``EUR 12.234 bn`` (to EUR 1 m) or ``2,262.5 MW``."""
+    return f"EUR {value / 1e9:,.3f} bn" if key.endswith("_eur") else shown_value(key, value)
 
 
 def portfolio_label(summary) -> str:
@@ -151,8 +159,8 @@ class Sweep:
         lines = []
         for row in self.breaks:
             others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
-            if row["refined"] and key == "budget.total_eur":   # exact: the new one's capex
-                where = f"{key} from EUR {row['high'] / 1e9:,.3f} bn"
+            if row["refined"] and key in LIMIT_USE:   # exact: what the new one uses
+                where = f"{key} from {exact_value(key, row['high'])}"
             else:
                 where = (f"{key} between {shown_value(key, row['low'])} and "
                          f"{shown_value(key, row['high'])}")
@@ -278,31 +286,37 @@ def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
     return found
 
 
-#: Just below a portfolio's capital cost, as a share of it: beyond the budget rule's tolerance.
-BELOW_CAPEX = 1e-7
+#: Just below what a portfolio uses of a limit, as a share of it: beyond the rules'
+#: tolerance (:data:`~siteopt.model.selection.LIMIT_TOLERANCE`, 1e-9).
+BELOW_USE = 1e-7
+
+#: The limits a portfolio uses a measured amount of, and the summary field that measures it:
+#: their changes of portfolio are found exactly (:func:`_limit_changes`).
+LIMIT_USE = {"budget.total_eur": "capex_eur", "limits.total_power_mw": "power_mw"}
 
 
-def _budget_changes(solve_at, low, low_end, high, high_end):
-    """The changes of portfolio in (low, high] of the budget, exactly, in one solve each.
+def _limit_changes(solve_at, low, low_end, high, high_end):
+    """The changes of portfolio in (low, high] of a limit of :data:`LIMIT_USE` (the budget,
+    EUR, or the total power, MW), exactly, in one solve each.
 
-    The portfolio optimal at budget b stays optimal for every budget from its own capital cost
-    c up to b (the feasible portfolios only shrink, and it is among them), and is not
-    affordable below c: so the last change in (low, high] is at c exactly, and the ones
-    before it lie in (low, c).
+    The portfolio optimal at limit b stays optimal for every limit from what it uses of it, c
+    (its capital cost, or its power), up to b (the feasible portfolios only shrink, and it is
+    among them), and breaks it below c: so the last change in (low, high] is at c exactly,
+    and the ones before it lie in (low, c).
 
-    ``low_end`` and ``high_end`` are ``(label, start, capex_eur)`` of the solves at ``low`` and
-    ``high``; ``solve_at(value, start)`` solves another budget.
+    ``low_end`` and ``high_end`` are ``(label, start, used)`` of the solves at ``low`` and
+    ``high``; ``solve_at(value, start)`` solves at another value of the limit.
     """
     found = []
     while high_end[0] != low_end[0]:
-        cost = high_end[2]
-        if cost <= low:   # affordable at low too: a tie broken otherwise there; stop here
+        used = high_end[2]
+        if used <= low:   # within the limit at low too: a tie broken otherwise there; stop
             found.append((low, high, low_end[0], high_end[0]))
             break
-        below = cost * (1 - BELOW_CAPEX)
-        found.append((below, cost, None, high_end[0]))
+        below = used * (1 - BELOW_USE)
+        found.append((below, used, None, high_end[0]))
         high, high_end = below, solve_at(below, high_end[1])
-        found[-1] = (below, cost, high_end[0], found[-1][3])
+        found[-1] = (below, used, high_end[0], found[-1][3])
     return found[::-1]
 
 
@@ -365,14 +379,15 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
 
         def solve_at(value, start, fixed=fixed):
             summary, next_start = solve_summary(cfg, dataset, {**fixed, key: value}, start)
-            return portfolio_label(summary), next_start, summary["capex_eur"]
+            return portfolio_label(summary), next_start, summary[used]
 
-        low_end = (before["portfolio"], None, before["capex_eur"])
-        high_end = (after["portfolio"], None, after["capex_eur"])
+        used = LIMIT_USE.get(key, "capex_eur")
+        low_end = (before["portfolio"], None, before[used])
+        high_end = (after["portfolio"], None, after[used])
         if not refine:
             changes = [(before[key], after[key], before["portfolio"], after["portfolio"])]
-        elif key == "budget.total_eur" and after["capex_eur"] is not None:
-            changes = _budget_changes(solve_at, before[key], low_end, after[key], high_end)
+        elif key in LIMIT_USE and after[used] is not None:
+            changes = _limit_changes(solve_at, before[key], low_end, after[key], high_end)
         else:
             changes = _refine(solve_at, before[key], low_end, after[key], high_end, tolerance,
                               whole)
