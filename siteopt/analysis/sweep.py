@@ -215,7 +215,9 @@ class Sweep:
                         gid=f"term:{term}")
         ax.axhline(0, color="#777777", linewidth=0.6)
         ax.set_ylabel("objective points (weight x term)")
-        ax.set_xlabel(f"{key} (EUR bn)" if money else key)
+        ax.set_xlabel(f"{key} (EUR bn)" if money else f"{key} (MW)" if key.endswith("_mw")
+                      else key)
+        ax.margins(x=0.08)   # room for the names of the first and last portfolios
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         shown = [ax]
         if top is not None:
