@@ -513,9 +513,9 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
               default=None, help="Also draw people within reach, capex used and the weighted "
                                  "terms against the first key (.png, .svg or .pdf).")
 @click.option("--refine/--no-refine", default=True, show_default=True,
-              help="Find where between two values the portfolio changes (along the budget "
-                   "or the total power exactly, other keys by bisection), with further exact "
-                   "solves; "
+              help="Find where between two values the portfolio changes (along the budget, "
+                   "the total power or access.max_km exactly, other keys by bisection), with "
+                   "further exact solves; "
                    "--no-refine says only between which values.")
 @FORMAT_OPTION
 @reports_errors

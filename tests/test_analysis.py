@@ -259,6 +259,31 @@ def test_total_power_changes_are_found_exactly_at_the_new_portfolios_power():
     assert first.startswith(f"limits.total_power_mw from {breaks[0]['high']:,.6g} MW: ")
 
 
+def test_max_km_changes_are_found_exactly_at_the_new_portfolios_farthest_place():
+    """The first change is the least access.max_km any portfolio meets (the Azores' nearest
+    eligible site, PT-LIS, at 1,446 km)."""
+    from siteopt.analysis import sweep
+    from siteopt.analysis.engine import solve_summary
+    from siteopt.analysis.sweep import portfolio_label
+    from siteopt.api import resolve_model
+    from siteopt.data import load_data
+
+    swept = sweep(["access.max_km=1440:1460:20"], workers=1)
+    assert [p["status"] for p in swept.points] == ["infeasible", "optimal"]
+    first, second = swept.breakpoints()
+    assert first["from"] == "" and first["to"] == second["from"]
+    assert second["to"] == swept.points[1]["portfolio"]
+    model, dataset = resolve_model(None, {}), load_data(None).without_geometry()
+    for row in (first, second):
+        at, _ = solve_summary(model, dataset, {"access.max_km": row["high"]})
+        below, _ = solve_summary(model, dataset, {"access.max_km": row["low"]})
+        assert portfolio_label(at) == row["to"] and portfolio_label(below) == row["from"]
+        assert at["farthest_km"] == row["high"]       # the new one's farthest place, exactly
+        assert row["high"] - row["low"] == pytest.approx(row["high"] * 1e-7)
+    assert first["high"] == pytest.approx(1445.94, abs=0.01)
+    assert swept.breakpoint_lines()[0].startswith("access.max_km from 1,445.94 km: none -> ")
+
+
 def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
     """HiGHS once let a portfolio through that was over the budget by its own tolerance
     (about 1e-7 of the row); each solve just below a cost then returned the same portfolio,

@@ -94,13 +94,15 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
     summary : dict
         ``status``, ``objective``, ``terms``, ``gigafactories`` (member ID lists), ``selected``,
         ``capex_eur`` (EUR, extra-site cost included), ``power_mw`` (MW), ``people`` (within
-        R) and, for a model with no portfolio, ``error``.
+        R), ``farthest_km`` (the farthest populated place from its nearest member site, km;
+        None without the demand points) and, for a model with no portfolio, ``error``.
     next_start : Start or None
         For the solve of a similar model (from the search path only).
     """
     from siteopt.api import prepare
     from siteopt.errors import InfeasibleError
     from siteopt.solvers import solve_instance, trusted
+    from siteopt.solvers.radius import farthest_km
 
     try:
         cfg, _, prepared = prepare(model, data, overrides)
@@ -110,18 +112,19 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
                 "gigafactories": [], "selected": [], "capex_eur": None, "power_mw": None,
-                "people": None}, start
+                "people": None, "farthest_km": None}, start
     terms = instance.evaluate(outcome.gigafactories)
     names = instance.site_ids
     members = [sorted(names[s] for s in g) for g in outcome.gigafactories]
     used = instance.site_mask(outcome.gigafactories)
-    extra = instance.extra_site_cost_eur * (int(used.sum()) - len(outcome.gigafactories))
+    farthest = None if instance.access is None else farthest_km(instance.access, used)
     return {"status": outcome.status.value, "objective": instance.objective(terms),
             "terms": terms, "selected": sorted(s for g in members for s in g),
             "gigafactories": members,
-            "capex_eur": float(instance.capex_eur[used].sum()) + extra,
+            "capex_eur": instance.capital_cost_eur(outcome.gigafactories),
             "power_mw": float(instance.effective_mw[used].sum()),
-            "people": terms["coverage"] * instance.total_population}, outcome.next_start
+            "people": terms["coverage"] * instance.total_population,
+            "farthest_km": farthest}, outcome.next_start
 
 
 def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:

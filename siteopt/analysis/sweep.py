@@ -6,13 +6,14 @@ every combination. Each point is an exact solve (here or on Dask,
 :mod:`siteopt.analysis.engine`).
 
 A change of portfolio between two neighbouring values of the first key lies somewhere between
-them. With ``refine`` (the default) the changes along the budget or the total power limit are
-found exactly, one solve each (a portfolio stays optimal from its own capital cost, or power,
-up: :func:`_limit_changes`); for other keys each such interval is bisected by further exact
-solves until it is at most :data:`REFINE_SHARE` of the step wide (for money at least :data:`REFINE_EUR`, EUR 10 m; for
-whole numbers 1); an interval in which the portfolio changes more than once is split until
-each change is found (a change that comes and goes between two solved values is not seen).
-Without it, a breakpoint is reported as lying *between* the two values.
+them. With ``refine`` (the default) the changes along the budget, the total power limit or
+``access.max_km`` are found exactly, one solve each (a portfolio stays optimal from what it
+uses of the limit up: :func:`_limit_changes`); for other keys each such interval is bisected
+by further exact solves until it is at most :data:`REFINE_SHARE` of the step wide (for money
+at least :data:`REFINE_EUR`, EUR 10 m; for whole numbers 1); an interval in which the
+portfolio changes more than once is split until each change is found (a change that comes and
+goes between two solved values is not seen). Without it, a breakpoint is reported as lying
+*between* the two values.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 
 from siteopt.config import settings
 from siteopt.errors import ConfigError
+from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import TERMS
 from siteopt.terms import TERM_COLOURS
 
@@ -71,17 +73,27 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     return key, values
 
 
+#: The units of keys other than money, by the end of their names.
+UNITS = {"_mw": "MW", "_km": "km"}
+
+
 def shown_value(key: str, value) -> str:
     """A swept value as users read it: ``EUR 8 bn`` (``EUR 12.34 bn`` between grid values) for
-    money, ``2,262.5 MW`` for power, else ``0.45``."""
+    money, ``2,262.5 MW`` for power, ``1,250 km`` for distance, else ``0.45``."""
     if key.endswith("_eur"):
         return f"EUR {value / 1e9:,.4g} bn"
-    return f"{value:,.6g} MW" if key.endswith("_mw") else f"{value:g}"
+    unit = unit_of(key)
+    return f"{value:,.6g} {unit}" if unit else f"{value:g}"
+
+
+def unit_of(key: str) -> str | None:
+    """``MW`` or ``km`` for a key of power or distance (:data:`UNITS`), else None."""
+    return next((unit for suffix, unit in UNITS.items() if key.endswith(suffix)), None)
 
 
 def exact_value(key: str, value) -> str:
     """Where a change along a limit of :data:`LIMIT_USE` lies, exactly as found:
-    ``EUR 12.234 bn`` (to EUR 1 m) or ``2,262.5 MW``."""
+    ``EUR 12.234 bn`` (to EUR 1 m), ``2,262.5 MW`` or ``1,234.56 km``."""
     return f"EUR {value / 1e9:,.3f} bn" if key.endswith("_eur") else shown_value(key, value)
 
 
@@ -215,8 +227,8 @@ class Sweep:
                         gid=f"term:{term}")
         ax.axhline(0, color="#777777", linewidth=0.6)
         ax.set_ylabel("objective points (weight x term)")
-        ax.set_xlabel(f"{key} (EUR bn)" if money else f"{key} (MW)" if key.endswith("_mw")
-                      else key)
+        unit = unit_of(key)
+        ax.set_xlabel(f"{key} (EUR bn)" if money else f"{key} ({unit})" if unit else key)
         ax.margins(x=0.08)   # room for the names of the first and last portfolios
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         shown = [ax]
@@ -289,22 +301,27 @@ def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
 
 
 #: Just below what a portfolio uses of a limit, as a share of it: beyond the rules'
-#: tolerance (:data:`~siteopt.model.selection.LIMIT_TOLERANCE`, 1e-9).
+#: tolerance (:data:`~siteopt.model.selection.LIMIT_TOLERANCE`, 1e-9) ...
 BELOW_USE = 1e-7
+#: ... and, for a distance, beyond :data:`~siteopt.geometry.DISTANCE_TOLERANCE_KM` (km).
+BELOW_KM = 10 * DISTANCE_TOLERANCE_KM
 
-#: The limits a portfolio uses a measured amount of, and the summary field that measures it:
-#: their changes of portfolio are found exactly (:func:`_limit_changes`).
-LIMIT_USE = {"budget.total_eur": "capex_eur", "limits.total_power_mw": "power_mw"}
+#: The limits a portfolio uses a measured amount of, and the summary field that measures it
+#: (EUR, MW, km): their changes of portfolio are found exactly (:func:`_limit_changes`).
+#: ``access.max_km`` only from a value above 0 (0: no limit).
+LIMIT_USE = {"budget.total_eur": "capex_eur", "limits.total_power_mw": "power_mw",
+             "access.max_km": "farthest_km"}
 
 
 def _limit_changes(solve_at, low, low_end, high, high_end):
     """The changes of portfolio in (low, high] of a limit of :data:`LIMIT_USE` (the budget,
-    EUR, or the total power, MW), exactly, in one solve each.
+    EUR, the total power, MW, or the farthest place from a member site, km), exactly, in one
+    solve each.
 
     The portfolio optimal at limit b stays optimal for every limit from what it uses of it, c
-    (its capital cost, or its power), up to b (the feasible portfolios only shrink, and it is
-    among them), and breaks it below c: so the last change in (low, high] is at c exactly,
-    and the ones before it lie in (low, c).
+    (its capital cost, its power, or its farthest place's distance), up to b (the feasible
+    portfolios only shrink, and it is among them), and breaks it below c: so the last change
+    in (low, high] is at c exactly, and the ones before it lie in (low, c).
 
     ``low_end`` and ``high_end`` are ``(label, start, used)`` of the solves at ``low`` and
     ``high``; ``solve_at(value, start)`` solves at another value of the limit.
@@ -315,7 +332,7 @@ def _limit_changes(solve_at, low, low_end, high, high_end):
         if used <= low:   # within the limit at low too: a tie broken otherwise there; stop
             found.append((low, high, low_end[0], high_end[0]))
             break
-        below = used * (1 - BELOW_USE)
+        below = min(used * (1 - BELOW_USE), used - BELOW_KM)
         found.append((below, used, None, high_end[0]))
         high, high_end = below, solve_at(below, high_end[1])
         found[-1] = (below, used, high_end[0], found[-1][3])
@@ -368,7 +385,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         points.append({**task, "status": summary["status"], "objective": summary["objective"],
                        **{t: summary["terms"].get(t) for t in TERMS}, "portfolio": portfolio,
                        "capex_eur": summary["capex_eur"], "power_mw": summary["power_mw"],
-                       "people": summary["people"],
+                       "people": summary["people"], "farthest_km": summary["farthest_km"],
                        "changed": bool(same_line and previous["portfolio"] != portfolio)})
     key, tolerance = keys[0], _tolerance(keys[0], parsed[0][1])
     whole = isinstance(parsed[0][1][0], int)
@@ -388,7 +405,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         high_end = (after["portfolio"], None, after[used])
         if not refine:
             changes = [(before[key], after[key], before["portfolio"], after["portfolio"])]
-        elif key in LIMIT_USE and after[used] is not None:
+        elif key in LIMIT_USE and after[used] is not None and before[key] > 0:
             changes = _limit_changes(solve_at, before[key], low_end, after[key], high_end)
         else:
             changes = _refine(solve_at, before[key], low_end, after[key], high_end, tolerance,
