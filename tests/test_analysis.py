@@ -284,6 +284,39 @@ def test_max_km_changes_are_found_exactly_at_the_new_portfolios_farthest_place()
     assert swept.breakpoint_lines()[0].startswith("access.max_km from 1,445.94 km: none -> ")
 
 
+@pytest.mark.parametrize("method", ["direct", "benders"])
+def test_a_state_share_floor_just_above_a_portfolios_share_is_kept(method):
+    """HiGHS keeps the share rows to within its tolerance (about 1e-7): a floor 1e-7 above
+    the optimum's least share once got the optimum back, which solve then refused."""
+    import siteopt
+
+    wide = {"coverage.radius_km": 1000.0, "solver.method": method}
+    base = siteopt.solve(**wide)
+    floor = base.terms["fairness"] * (1 + 1e-7)
+    above = siteopt.solve(**wide, **{"access.min_country_share": floor})
+    assert above.status.value == "optimal"
+    assert above.terms["fairness"] >= floor - 1e-12
+    assert above.objective < base.objective
+    assert sorted(g.id for g in above.gigafactories) != sorted(g.id for g in base.gigafactories)
+
+
+def test_state_share_changes_are_found_exactly_just_above_the_old_portfolios_share():
+    import siteopt
+    from siteopt.analysis import sweep
+
+    wide = {"coverage.radius_km": 1000.0}
+    swept = sweep(["access.min_country_share=0.6:0.7:0.1"], workers=1, **wide)
+    (row,) = swept.breakpoints()
+    below = siteopt.solve(**wide, **{"access.min_country_share": row["low"]})
+    above = siteopt.solve(**wide, **{"access.min_country_share": row["high"]})
+    assert ", ".join(sorted(g.id for g in below.gigafactories)) == row["from"]
+    assert ", ".join(sorted(g.id for g in above.gigafactories)) == row["to"]
+    assert below.terms["fairness"] == row["low"]          # what the old one keeps, exactly
+    assert row["high"] == pytest.approx(row["low"] * (1 + 1e-7))
+    assert swept.breakpoint_lines()[0].startswith(
+        f"access.min_country_share above {row['low']:.6g}: ")
+
+
 def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
     """HiGHS once let a portfolio through that was over the budget by its own tolerance
     (about 1e-7 of the row); each solve just below a cost then returned the same portfolio,

@@ -94,8 +94,10 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
     summary : dict
         ``status``, ``objective``, ``terms``, ``gigafactories`` (member ID lists), ``selected``,
         ``capex_eur`` (EUR, extra-site cost included), ``power_mw`` (MW), ``people`` (within
-        R), ``farthest_km`` (the farthest populated place from its nearest member site, km;
-        None without the demand points) and, for a model with no portfolio, ``error``.
+        R), ``farthest_km`` (the farthest populated place from its nearest member site, km)
+        and ``least_share`` (the lowest share of a member state's people within R, as
+        ``access.min_country_share`` counts it), both None without the demand points, and,
+        for a model with no portfolio, ``error``.
     next_start : Start or None
         For the solve of a similar model (from the search path only).
     """
@@ -112,7 +114,7 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
     except InfeasibleError as err:
         return {"status": "infeasible", "error": str(err), "objective": None, "terms": {},
                 "gigafactories": [], "selected": [], "capex_eur": None, "power_mw": None,
-                "people": None, "farthest_km": None}, start
+                "people": None, "farthest_km": None, "least_share": None}, start
     terms = instance.evaluate(outcome.gigafactories)
     names = instance.site_ids
     members = [sorted(names[s] for s in g) for g in outcome.gigafactories]
@@ -124,7 +126,9 @@ def solve_summary(model, data, overrides: dict[str, Any], start=None):
             "capex_eur": instance.capital_cost_eur(outcome.gigafactories),
             "power_mw": float(instance.effective_mw[used].sum()),
             "people": terms["coverage"] * instance.total_population,
-            "farthest_km": farthest}, outcome.next_start
+            "farthest_km": farthest,
+            "least_share": None if instance.access is None else terms["fairness"]
+            }, outcome.next_start
 
 
 def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,9 +6,10 @@ every combination. Each point is an exact solve (here or on Dask,
 :mod:`siteopt.analysis.engine`).
 
 A change of portfolio between two neighbouring values of the first key lies somewhere between
-them. With ``refine`` (the default) the changes along the budget, the total power limit or
-``access.max_km`` are found exactly, one solve each (a portfolio stays optimal from what it
-uses of the limit up: :func:`_limit_changes`); for other keys each such interval is bisected
+them. With ``refine`` (the default) the changes along the budget, the total power limit,
+``access.max_km`` or ``access.min_country_share`` are found exactly, one solve each (a
+portfolio stays optimal from what it uses of a limit up, or up to what it keeps of a floor:
+:func:`_limit_changes`, :func:`_floor_changes`); for other keys each such interval is bisected
 by further exact solves until it is at most :data:`REFINE_SHARE` of the step wide (for money
 at least :data:`REFINE_EUR`, EUR 10 m; for whole numbers 1); an interval in which the
 portfolio changes more than once is split until each change is found (a change that comes and
@@ -173,6 +174,8 @@ class Sweep:
             others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
             if row["refined"] and key in LIMIT_USE:   # exact: what the new one uses
                 where = f"{key} from {exact_value(key, row['high'])}"
+            elif row["refined"] and key in FLOOR_KEPT:   # exact: what the old one keeps
+                where = f"{key} above {row['low']:.6g}"
             else:
                 where = (f"{key} between {shown_value(key, row['low'])} and "
                          f"{shown_value(key, row['high'])}")
@@ -339,6 +342,36 @@ def _limit_changes(solve_at, low, low_end, high, high_end):
     return found[::-1]
 
 
+#: The floors a portfolio keeps a measured amount above, and the summary field that measures
+#: it (a share of people): their changes are found exactly too (:func:`_floor_changes`).
+FLOOR_KEPT = {"access.min_country_share": "least_share"}
+#: Just above what a portfolio keeps of a floor: beyond the rule's tolerance (1e-12).
+ABOVE_SHARE = 1e-10
+
+
+def _floor_changes(solve_at, low, low_end, high, high_end):
+    """The changes of portfolio in (low, high] of a floor of :data:`FLOOR_KEPT` (the share of
+    every member state's people within R), exactly, in one solve each.
+
+    The portfolio optimal at floor a stays optimal for every floor from a up to what it
+    keeps, k (the feasible portfolios only shrink, and it is among them), and breaks any
+    floor above k: so the first change in (low, high] is just above k, and the ones after it
+    lie beyond. The mirror of :func:`_limit_changes`; the rows are ``(k, just above k, from,
+    to)``.
+    """
+    found = []
+    while low_end[0] != high_end[0]:
+        kept = low_end[2]
+        if kept >= high:   # keeps the floor at high too: a tie broken otherwise there; stop
+            found.append((low, high, low_end[0], high_end[0]))
+            break
+        above = max(kept * (1 + BELOW_USE), kept + ABOVE_SHARE)
+        found.append((kept, above, low_end[0], None))
+        low, low_end = above, solve_at(above, low_end[1])
+        found[-1] = (kept, above, found[-1][2], low_end[0])
+    return found
+
+
 def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None,
           workers: int | None = None, refine: bool = True, **overrides) -> Sweep:
     """Solve every combination of the ``--vary`` values (see the module docstring).
@@ -386,6 +419,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
                        **{t: summary["terms"].get(t) for t in TERMS}, "portfolio": portfolio,
                        "capex_eur": summary["capex_eur"], "power_mw": summary["power_mw"],
                        "people": summary["people"], "farthest_km": summary["farthest_km"],
+                       "least_share": summary["least_share"],
                        "changed": bool(same_line and previous["portfolio"] != portfolio)})
     key, tolerance = keys[0], _tolerance(keys[0], parsed[0][1])
     whole = isinstance(parsed[0][1][0], int)
@@ -400,13 +434,15 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
             summary, next_start = solve_summary(cfg, dataset, {**fixed, key: value}, start)
             return portfolio_label(summary), next_start, summary[used]
 
-        used = LIMIT_USE.get(key, "capex_eur")
+        used = {**LIMIT_USE, **FLOOR_KEPT}.get(key, "capex_eur")
         low_end = (before["portfolio"], None, before[used])
         high_end = (after["portfolio"], None, after[used])
         if not refine:
             changes = [(before[key], after[key], before["portfolio"], after["portfolio"])]
         elif key in LIMIT_USE and after[used] is not None and before[key] > 0:
             changes = _limit_changes(solve_at, before[key], low_end, after[key], high_end)
+        elif key in FLOOR_KEPT and before[used] is not None:
+            changes = _floor_changes(solve_at, before[key], low_end, after[key], high_end)
         else:
             changes = _refine(solve_at, before[key], low_end, after[key], high_end, tolerance,
                               whole)

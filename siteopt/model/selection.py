@@ -33,6 +33,13 @@ CANDIDATE_REACH_RATIO = 8.0
 #: share of it (floating-point sums of EUR and MW).
 LIMIT_TOLERANCE = 1e-9
 
+#: The rules a MIP solver's feasibility tolerance may let a portfolio break by a hair: the
+#: budget and the total power (every further site uses more of them) and the least share of
+#: a member state's people within R (further sites may meet it).
+TOLERANCE_RULES = {"budget", "total_power", "access.min_country_share"}
+#: Those of them that every portfolio on the same sites and more breaks too.
+GROWING_RULES = {"budget", "total_power"}
+
 #: Integers up to this size are exact in a float, and so are their sums here.
 EXACT_INTEGER = 2.0 ** 52
 
@@ -600,14 +607,13 @@ class SelectionInstance:
             broken.append("the objective floor")
         return broken
 
-    def breaks_only_limits(self, gigafactories) -> bool:
-        """Whether the portfolio breaks the budget or the total power limit and no other
-        rule: the limits a solver's feasibility tolerance (about 1e-7 of the row) may let a
-        portfolio break when the row's values are not whole numbers (see
-        :attr:`budget_row_eur`). Every portfolio on the same member sites and more breaks
-        them too (each site adds capex and power)."""
+    def broken_by_tolerance(self, gigafactories) -> set[str]:
+        """The rules of :data:`TOLERANCE_RULES` the portfolio breaks, when it breaks no other
+        (else the empty set): those a MIP solver's feasibility tolerance (about 1e-7 of a
+        row) may let a portfolio break by a hair, where the row's values are not whole
+        numbers (see :attr:`budget_row_eur`)."""
         broken = set(self.violations(gigafactories))
-        return bool(broken) and broken <= {"budget", "total_power"}
+        return broken if broken <= TOLERANCE_RULES else set()
 
     def _access_violations(self, used: np.ndarray) -> list[str]:
         """``access.max_km`` and ``access.min_country_share``, from the points' distances."""

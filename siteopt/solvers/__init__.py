@@ -238,23 +238,24 @@ def _solve_once(instance, settings: Solver, timings: dict[str, float], method: s
 
 def _solve_path(instance, settings: Solver, timings: dict[str, float], method: str, start,
                 incumbent=None, runner_up: bool = False):
-    """One solve on ``method`` (see :func:`_solve_once`), its answer within the budget and the
-    total power limit.
+    """One solve on ``method`` (see :func:`_solve_once`), its answer within the budget, the
+    total power limit and ``access.min_country_share``.
 
     HiGHS and CBC keep a row to within their feasibility tolerance (about 1e-7 of it, EUR
     2,000 at EUR 20 bn). Whole capex and power values leave no portfolio that close to a
     limit (:attr:`~siteopt.model.SelectionInstance.budget_row_eur`); with others (a draw's
-    capex times its factor) an answer may break it by that much
-    (:meth:`~siteopt.model.SelectionInstance.breaks_only_limits`). Its member sites are then
-    excluded and the model solved again, within what is left of the time limit, until the
-    answer keeps every limit (Benders' master cuts such answers off itself).
+    capex times its factor), and for ``access.min_country_share`` (a share), an answer may
+    break it by that much (:meth:`~siteopt.model.SelectionInstance.broken_by_tolerance`).
+    That set of member sites is then excluded and the model solved again, within what is
+    left of the time limit, until the answer keeps every rule (Benders' master cuts such
+    answers off itself).
     """
     spent = 0.0   # s, the solves' own clocks
     for round_ in itertools.count():
         outcome, used = _solve_path_once(instance, settings, timings, method, start, incumbent,
                                          runner_up)
         spent += outcome.seconds
-        if not outcome.gigafactories or not instance.breaks_only_limits(outcome.gigafactories):
+        if not outcome.gigafactories or not instance.broken_by_tolerance(outcome.gigafactories):
             if round_:
                 outcome = dataclasses.replace(outcome, seconds=spent)
             return outcome, used

@@ -54,6 +54,7 @@ from siteopt.geometry import grid_cells
 from siteopt.incidence import Incidence
 from siteopt.interrupt import stop_requested
 from siteopt.model import TERMS, SelectionInstance, site_objective
+from siteopt.model.selection import GROWING_RULES
 from siteopt.solvers.direct import integer_columns, layout, load_highs
 from siteopt.solvers.distance_cuts import DistanceOracle
 from siteopt.solvers.fixing import fixable, lagrangian_bound
@@ -384,15 +385,19 @@ class _Master:
         self.highs.addRows(len(blocks), np.full(len(blocks), -self.inf), constants / scale,
                            len(index), starts.astype(np.int32), index, entries)
 
-    def add_cover(self, gigafactories) -> None:
-        """Cut off every master answer on all the member sites of ``gigafactories``, a
-        portfolio over the budget or the total power limit by HiGHS's feasibility tolerance
-        (:meth:`~siteopt.model.SelectionInstance.breaks_only_limits`): the sum of their y is
-        at most their number less one. Each further site adds capex and power, so no
-        portfolio that keeps the limits is lost."""
-        sites = np.flatnonzero(self.instance.site_mask(gigafactories))
-        self.highs.addRow(-self.inf, len(sites) - 1.0, len(sites),
-                          (self.cols.y + sites).astype(np.int32), np.ones(len(sites)))
+    def add_no_good(self, gigafactories, growing: bool) -> None:
+        """Cut off a master answer that breaks a rule by HiGHS's feasibility tolerance
+        (:meth:`~siteopt.model.SelectionInstance.broken_by_tolerance`). With ``growing``
+        (only the budget or total power broken) every answer on all its member sites, S, is
+        cut off: the sum of their y is at most |S| - 1 (each further site adds capex and
+        power, so no portfolio that keeps the rules is lost); else only answers on exactly
+        those sites (the no-good row of :func:`~siteopt.model.exclusion_rows`)."""
+        inside = self.instance.site_mask(gigafactories)
+        sites = np.flatnonzero(inside)
+        others = np.empty(0, np.int64) if growing else np.flatnonzero(~inside)
+        columns = (self.cols.y + np.r_[sites, others]).astype(np.int32)
+        self.highs.addRow(-self.inf, len(sites) - 1.0, len(columns), columns,
+                          np.r_[np.ones(len(sites)), -np.ones(len(others))])
 
     def overstated(self, solution: np.ndarray, point: np.ndarray) -> np.ndarray:
         """The blocks whose theta in ``solution`` overstates their cover at ``point``."""
@@ -595,8 +600,9 @@ class _Master:
                 return Status.OPTIMAL, points
             answer = portfolio(self.instance, solutions[-1])
             cuts = list(overstated.values())
-            if self.instance.breaks_only_limits(answer):
-                self.add_cover(answer)
+            broken = self.instance.broken_by_tolerance(answer)
+            if broken:
+                self.add_no_good(answer, growing=broken <= GROWING_RULES)
             elif not cuts:
                 cuts = [(self.portfolio_point(answer), None)]   # at least at the answer
             for point, blocks in cuts:
