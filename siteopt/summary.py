@@ -78,7 +78,7 @@ def short_caveats(result) -> str:
     next best 0.16 % behind; budget 99.8 % used``."""
     parts = []
     if result.status.value != "optimal":
-        parts.append(f"{result.status.value.replace('_', ' ')}, not proven optimal")
+        parts.append(f"{result.status.words}, not proven optimal")
     illustrative, members = _illustrative_ids(result)
     if illustrative:
         parts.append(f"{len(illustrative)} of {members} sites illustrative")
@@ -246,9 +246,9 @@ def _status(result) -> str:
     if result.status.value == "optimal":
         return ""
     gap = result.solver["gap"]
-    return (f"Not proven optimal ({result.status.value.replace('_', ' ')}): a better portfolio "
+    return (f"Not proven optimal ({result.status.words}): a better portfolio "
             f"may exist, up to {gap:.2%} better." if gap == gap else
-            f"Not proven optimal ({result.status.value.replace('_', ' ')}).")
+            f"Not proven optimal ({result.status.words}).")
 
 
 def sources_note(dataset) -> str:

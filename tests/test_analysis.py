@@ -274,14 +274,24 @@ def test_max_km_changes_are_found_exactly_at_the_new_portfolios_farthest_place()
     assert first["from"] == "" and first["to"] == second["from"]
     assert second["to"] == swept.points[1]["portfolio"]
     model, dataset = resolve_model(None, {}), load_data(None).without_geometry()
+    # three solves check both changes: second's low gives first's new portfolio
+    none, _ = solve_summary(model, dataset, {"access.max_km": first["low"]})
+    middle, _ = solve_summary(model, dataset, {"access.max_km": second["low"]})
+    last, _ = solve_summary(model, dataset, {"access.max_km": second["high"]})
+    assert none["status"] == "infeasible"
+    assert portfolio_label(middle) == first["to"] and portfolio_label(last) == second["to"]
+    # each change at the new one's farthest place, exactly, the old one just below it
+    assert (middle["farthest_km"], last["farthest_km"]) == (first["high"], second["high"])
     for row in (first, second):
-        at, _ = solve_summary(model, dataset, {"access.max_km": row["high"]})
-        below, _ = solve_summary(model, dataset, {"access.max_km": row["low"]})
-        assert portfolio_label(at) == row["to"] and portfolio_label(below) == row["from"]
-        assert at["farthest_km"] == row["high"]       # the new one's farthest place, exactly
         assert row["high"] - row["low"] == pytest.approx(row["high"] * 1e-7)
     assert first["high"] == pytest.approx(1445.94, abs=0.01)
     assert swept.breakpoint_lines()[0].startswith("access.max_km from 1,445.94 km: none -> ")
+    # the figure keeps the value without a portfolio in view, and says why it has none
+    ax = swept.plot()
+    assert ax.get_xlim()[0] < 1440 and ax.get_xlabel() == "access.max_km (km)"
+    names = [t.get_text() for t in ax.figure.findobj(lambda a: a.get_gid() == "portfolio")]
+    assert names[0] == "no portfolio\nkeeps the\nlimits"
+    assert names[1] == second["to"].replace(", ", "\n")
 
 
 @pytest.mark.parametrize("method", ["direct", "benders"])

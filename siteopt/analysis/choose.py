@@ -143,7 +143,7 @@ class RobustChoice:
         choice = self.choice
         gap_said = (f"gap {choice.gap:.2%}" if math.isfinite(choice.gap)
                     else "gap unknown: the solver had no bound yet")
-        stopped = choice.status.value.replace("_", " ")
+        stopped = choice.status.words
         proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
                   else f"not proven: {stopped}, {gap_said}")
         from siteopt.analysis.robust import portfolio_label
@@ -304,7 +304,7 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     def found(choice: Choice, which: str) -> Choice:
         if math.isnan(choice.mean_objective) and choice.status != Status.INFEASIBLE:
             raise SolverError(f"no portfolio found on {which} before the solver stopped "
-                              f"({choice.status.value.replace('_', ' ')}); raise "
+                              f"({choice.status.words}); raise "
                               f"solver.time_limit_s or use fewer draws")
         return choice
 

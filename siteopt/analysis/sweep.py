@@ -232,7 +232,10 @@ class Sweep:
         ax.set_ylabel("objective points (weight x term)")
         unit = unit_of(key)
         ax.set_xlabel(f"{key} (EUR bn)" if money else f"{key} ({unit})" if unit else key)
-        ax.margins(x=0.08)   # room for the names of the first and last portfolios
+        # every swept value in view (one without a portfolio has no line to scale to), with
+        # room for the names of the first and last portfolios
+        pad = 0.08 * (x.max() - x.min()) or 0.5
+        ax.set_xlim(x.min() - pad, x.max() + pad)
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         shown = [ax]
         if top is not None:
@@ -266,12 +269,20 @@ class Sweep:
             if row["changed"] or row.name == frame.index[0]:
                 # two rows of names, alternating, so that neighbours do not overlap
                 label_axes.text(value, high + (high - low) * (0.05 if labelled % 2 else 0.68),
-                                (row["portfolio"] or "none").replace(", ", "\n"), fontsize=6.5,
+                                _portfolio_lines(row), fontsize=6.5,
                                 va="bottom", ha="center", color="#333333", parse_math=False,
                                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
                                       "pad": 1}, gid="portfolio")
                 labelled += 1
         return ax
+
+
+def _portfolio_lines(point) -> str:
+    """A point's portfolio for the figure, a gigafactory a line (``none`` when nothing is
+    funded; a value where no portfolio keeps the rules says so)."""
+    if point["status"] == "infeasible":
+        return "no portfolio\nkeeps the\nlimits"
+    return (point["portfolio"] or "none").replace(", ", "\n")
 
 
 def _tolerance(key: str, values: list[float]) -> float:
@@ -425,6 +436,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     whole = isinstance(parsed[0][1][0], int)
     dataset = load_data(data_dir).without_geometry() if refine else None
     breaks = []
+    used = {**LIMIT_USE, **FLOOR_KEPT}.get(key, "capex_eur")   # what a portfolio uses of key
     for before, after in zip(points, points[1:]):
         if not after["changed"]:
             continue
@@ -434,7 +446,6 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
             summary, next_start = solve_summary(cfg, dataset, {**fixed, key: value}, start)
             return portfolio_label(summary), next_start, summary[used]
 
-        used = {**LIMIT_USE, **FLOOR_KEPT}.get(key, "capex_eur")
         low_end = (before["portfolio"], None, before[used])
         high_end = (after["portfolio"], None, after[used])
         if not refine:

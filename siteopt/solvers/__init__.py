@@ -255,7 +255,8 @@ def _solve_path(instance, settings: Solver, timings: dict[str, float], method: s
         outcome, used = _solve_path_once(instance, settings, timings, method, start, incumbent,
                                          runner_up)
         spent += outcome.seconds
-        if not outcome.gigafactories or not instance.broken_by_tolerance(outcome.gigafactories):
+        if (used == "search" or not outcome.gigafactories   # the search compares exactly
+                or not instance.broken_by_tolerance(outcome.gigafactories)):
             if round_:
                 outcome = dataclasses.replace(outcome, seconds=spent)
             return outcome, used

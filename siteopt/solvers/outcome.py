@@ -32,6 +32,11 @@ class Status(enum.StrEnum):
     INFEASIBLE = "infeasible"    #: no selection satisfies the limits
     ERROR = "error"              #: the solver failed
 
+    @property
+    def words(self) -> str:
+        """The status as a reader says it: ``time limit``."""
+        return self.value.replace("_", " ")
+
 
 @dataclass(frozen=True)
 class RunnerUp:
