@@ -349,10 +349,33 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
     low, high = 2e9, 12e9
     changes = _limit_changes(solve_at, low, solve_at(low), high, solve_at(high))
     # by hand (siteopt/examples.py): A + B (EUR 7 bn) from 7 up, A (3) below, then nothing
-    assert [(round(a / 1e9, 5), b / 1e9, old, new) for a, b, old, new in changes] == [
-        (3.0, 3.0, "", "A"), (7.0, 7.0, "A", "A+B")]
-    assert [a < b for a, b, _, _ in changes] == [True, True]
+    assert [(round(a / 1e9, 5), b / 1e9, old, new, found)
+            for a, b, old, new, found in changes] == [
+        (3.0, 3.0, "", "A", "exact"), (7.0, 7.0, "A", "A+B", "exact")]
+    assert [a < b for a, b, *_ in changes] == [True, True]
     assert len(solves) == 2 + 2
+
+
+def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_values():
+    """The new portfolio within the limit at the lower value too (or the old one keeping the
+    floor at the higher value) scores the same as the other all along: the solver settled a
+    tie differently. The line once said 'from' the higher value, as if the change were there."""
+    from siteopt.analysis.sweep import Sweep, _floor_changes, _limit_changes
+
+    def never(value, start):
+        raise AssertionError("a tie needs no further solve")
+
+    # budget: B (EUR 8 bn) was within EUR 10 bn, where A was chosen
+    limit = _limit_changes(never, 10e9, ("A", None, 9e9), 20e9, ("B", None, 8e9))
+    assert limit == [(10e9, 20e9, "A", "B", "tie")]
+    # floor: A keeps 0.7 of every state's people, so it kept 0.6 too, where B was chosen
+    floor = _floor_changes(never, 0.5, ("A", None, 0.7), 0.6, ("B", None, 0.65))
+    assert floor == [(0.5, 0.6, "A", "B", "tie")]
+    rows = [{"low": low, "high": high, "from": old, "to": new, "refined": True, "found": found}
+            for low, high, old, new, found in limit]
+    (line,) = Sweep(["budget.total_eur"], [], "default", rows).breakpoint_lines()
+    assert line == ("budget.total_eur between EUR 10 bn and EUR 20 bn: A -> B (equal "
+                    "objectives: a tie, settled differently)")
 
 
 def test_local_workers_run_blas_on_one_thread_each():

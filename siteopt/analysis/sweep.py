@@ -118,9 +118,13 @@ class Sweep:
         key).
     breaks : list of dict
         Per change of portfolio along the first key: the other keys' values, ``low`` and
-        ``high`` (the change lies in (low, high]), ``from`` and ``to`` (portfolios) and
-        ``refined`` (whether the interval was bisected to :data:`REFINE_EUR` or
-        :data:`REFINE_SHARE` of the step).
+        ``high`` (the change lies in (low, high]), ``from`` and ``to`` (portfolios),
+        ``refined`` (whether the change was looked for between the grid values) and
+        ``found``: ``"exact"`` (at ``high``, what the new portfolio uses of a limit, or just
+        above ``low``, what the old one keeps of a floor), ``"tie"`` (both portfolios score
+        the same from ``low`` to ``high``; the solver settled the tie differently along it)
+        or ``"between"`` (bisected to :data:`REFINE_EUR` or :data:`REFINE_SHARE` of the
+        step, or not refined).
     model : str
     weights : dict
         The weight of each term (for the plot of weighted contributions).
@@ -167,19 +171,22 @@ class Sweep:
 
     def breakpoint_lines(self) -> list[str]:
         """``budget.total_eur from EUR 12.234 bn: A, B -> A, C``: one line per breakpoint; a
-        change found by bisection, or not refined, lies ``between`` two values."""
+        change found by bisection, or not refined, lies ``between`` two values, and a tie
+        says so."""
         key = self.keys[0]
         lines = []
         for row in self.breaks:
             others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
-            if row["refined"] and key in LIMIT_USE:   # exact: what the new one uses
+            if row["found"] == "exact" and key in LIMIT_USE:   # what the new one uses
                 where = f"{key} from {exact_value(key, row['high'])}"
-            elif row["refined"] and key in FLOOR_KEPT:   # exact: what the old one keeps
+            elif row["found"] == "exact":   # just above what the old one keeps of a floor
                 where = f"{key} above {row['low']:.6g}"
             else:
                 where = (f"{key} between {shown_value(key, row['low'])} and "
                          f"{shown_value(key, row['high'])}")
-            lines.append(f"{where}{others}: {row['from'] or 'none'} -> {row['to'] or 'none'}")
+            tie = " (equal objectives: a tie, settled differently)" * (row["found"] == "tie")
+            lines.append(f"{where}{others}: {row['from'] or 'none'} -> {row['to'] or 'none'}"
+                         f"{tie}")
         return lines
 
     def breakpoint_heading(self) -> str:
@@ -300,10 +307,11 @@ def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
 
     ``low_end`` and ``high_end`` are ``(label, start)`` of the solves at ``low`` and ``high``
     (the portfolio, and what a search of a neighbouring value may start from);
-    ``solve_at(value, start)`` solves another value. Returns a list of (low, high, from, to).
+    ``solve_at(value, start)`` solves another value. Returns a list of (low, high, from, to,
+    ``"between"``).
     """
     if high - low <= tolerance or (whole and high - low <= 1):
-        return [(low, high, low_end[0], high_end[0])]
+        return [(low, high, low_end[0], high_end[0], "between")]
     middle = (low + high) // 2 if whole else (low + high) / 2
     middle_end = solve_at(middle, low_end[1])
     found = []
@@ -337,19 +345,24 @@ def _limit_changes(solve_at, low, low_end, high, high_end):
     portfolios only shrink, and it is among them), and breaks it below c: so the last change
     in (low, high] is at c exactly, and the ones before it lie in (low, c).
 
+    If the new portfolio uses no more than ``low``, it was within the limit at ``low`` too,
+    where the old one was chosen: both score the same on all of (low, high], and the row says
+    ``"tie"`` instead of ``"exact"``.
+
     ``low_end`` and ``high_end`` are ``(label, start, used)`` of the solves at ``low`` and
-    ``high``; ``solve_at(value, start)`` solves at another value of the limit.
+    ``high``; ``solve_at(value, start)`` solves at another value of the limit. Returns a list
+    of (low, high, from, to, ``"exact"`` or ``"tie"``).
     """
     found = []
     while high_end[0] != low_end[0]:
         used = high_end[2]
-        if used <= low:   # within the limit at low too: a tie broken otherwise there; stop
-            found.append((low, high, low_end[0], high_end[0]))
+        if used <= low:
+            found.append((low, high, low_end[0], high_end[0], "tie"))
             break
         below = min(used * (1 - BELOW_USE), used - BELOW_KM)
-        found.append((below, used, None, high_end[0]))
+        new = high_end[0]
         high, high_end = below, solve_at(below, high_end[1])
-        found[-1] = (below, used, high_end[0], found[-1][3])
+        found.append((below, used, high_end[0], new, "exact"))
     return found[::-1]
 
 
@@ -368,18 +381,19 @@ def _floor_changes(solve_at, low, low_end, high, high_end):
     keeps, k (the feasible portfolios only shrink, and it is among them), and breaks any
     floor above k: so the first change in (low, high] is just above k, and the ones after it
     lie beyond. The mirror of :func:`_limit_changes`; the rows are ``(k, just above k, from,
-    to)``.
+    to, "exact")``, or ``(low, high, from, to, "tie")`` where the old portfolio keeps the
+    floor at ``high`` too, so both score the same on all of (low, high].
     """
     found = []
     while low_end[0] != high_end[0]:
         kept = low_end[2]
-        if kept >= high:   # keeps the floor at high too: a tie broken otherwise there; stop
-            found.append((low, high, low_end[0], high_end[0]))
+        if kept >= high:
+            found.append((low, high, low_end[0], high_end[0], "tie"))
             break
         above = max(kept * (1 + BELOW_USE), kept + ABOVE_SHARE)
-        found.append((kept, above, low_end[0], None))
+        old = low_end[0]
         low, low_end = above, solve_at(above, low_end[1])
-        found[-1] = (kept, above, found[-1][2], low_end[0])
+        found.append((kept, above, old, low_end[0], "exact"))
     return found
 
 
@@ -449,7 +463,8 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         low_end = (before["portfolio"], None, before[used])
         high_end = (after["portfolio"], None, after[used])
         if not refine:
-            changes = [(before[key], after[key], before["portfolio"], after["portfolio"])]
+            changes = [(before[key], after[key], before["portfolio"], after["portfolio"],
+                        "between")]
         elif key in LIMIT_USE and after[used] is not None and before[key] > 0:
             changes = _limit_changes(solve_at, before[key], low_end, after[key], high_end)
         elif key in FLOOR_KEPT and before[used] is not None:
@@ -458,6 +473,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
             changes = _refine(solve_at, before[key], low_end, after[key], high_end, tolerance,
                               whole)
         breaks += [{**fixed, "low": low, "high": high, "from": old, "to": new,
-                    "refined": refine} for low, high, old, new in changes]
+                    "refined": refine, "found": found}
+                   for low, high, old, new, found in changes]
     weights = {term: getattr(cfg.weights, term) for term in TERMS}
     return Sweep(keys, points, cfg.description, breaks, weights)
