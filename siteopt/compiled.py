@@ -472,3 +472,50 @@ def level_cuts(points, share, cell_start, block_cell_start, cell_centre, cell_ra
                             _chord_km(q), latency_weight, reference_km, coverage_weight,
                             radius_km, decay) - floor[d - start])
     return constants, values, coefficients
+
+
+@_compiled
+def least_block_shares(count, part, bounds, column_block, complete):
+    """Per row of ``count`` and per block of points: the least share of a member state's
+    people within R of a gigafactory, over the block's member states (F of one draw in the
+    robust choice's search, :meth:`~siteopt.solvers.search_access.AccessOptions.least_shares`).
+    Each state's share is summed in point order.
+
+    Parameters
+    ----------
+    count : int array, shape (rows, points)
+        Per row (a branch state) and point: how many gigafactories have a member within R.
+        The points come in order of (block, member state).
+    part : float array
+        Each point's share of its member state's people.
+    bounds : int64 array
+        The points of (block, state) column c are ``bounds[c]`` to ``bounds[c + 1] - 1``.
+    column_block : int64 array
+        The block of each column.
+    complete : bool array
+        Per block: whether every member state has points in it (else its least share is 0).
+
+    Returns
+    -------
+    float array, shape (rows, blocks)
+    """
+    rows, n_blocks = count.shape[0], complete.shape[0]
+    least = np.empty((rows, n_blocks))
+    for row in range(rows):
+        for block in range(n_blocks):
+            least[row, block] = np.inf if complete[block] else 0.0
+    # the rows side by side: each row's sum is its own chain of additions, in point order,
+    # so the rows' additions overlap (a branch-free add of 0.0 keeps each sum's bits; 60 rows
+    # of 70,000 points: 2.7 ms against 19.5 ms a row at a time)
+    total = np.zeros(rows)
+    for column in range(column_block.shape[0]):
+        total[:] = 0.0
+        for point in range(bounds[column], bounds[column + 1]):
+            share = part[point]
+            for row in range(rows):
+                total[row] += share * (count[row, point] >= 1)
+        block = column_block[column]
+        for row in range(rows):
+            if total[row] < least[row, block]:
+                least[row, block] = total[row]
+    return least

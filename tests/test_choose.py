@@ -164,10 +164,10 @@ def test_no_portfolio_within_the_budget_names_the_limits(run_cli):
 
 
 def test_no_portfolio_in_time_names_the_step_and_the_fix(run_cli, monkeypatch):
-    """B weighted takes the extensive form, which finds nothing in 0.05 s without a start."""
+    """W weighted takes the extensive form, which finds nothing in 0.05 s without a start."""
     monkeypatch.setattr(importlib.import_module("siteopt.analysis.choice"), "_chance_start",
                         lambda *args: (None, args[-1]))
-    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.backup=0.1",
+    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.worst=0.1",
                    "--time-limit", "0.05", "--workers", "1")
     assert done.exit_code == 1
     assert ("no portfolio found on the 5 draws before the solver stopped (time limit); raise "
@@ -204,13 +204,13 @@ def test_an_unproven_choice_says_so_first(run_cli):
 
 
 def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):
-    """HiGHS stopped with only its start (B weighted takes the extensive form) has no bound:
+    """HiGHS stopped with only its start (W weighted takes the extensive form) has no bound:
     the headline says so instead of "gap nan%", and the JSON's gap is null."""
     choice_module = importlib.import_module("siteopt.analysis.choice")
     real = choice_module._chance_start
     monkeypatch.setattr(choice_module, "_chance_start",
                         lambda *args: (real(*args)[0], Solver(time_limit_s=0.001)))
-    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.backup=0.1",
+    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.worst=0.1",
                    "--test-draws", "2", "--workers", "1", "--format", "json")
     assert done.exit_code == 0, done.output
     document = json.loads(done.stdout)

@@ -205,6 +205,43 @@ def test_worst_credits_bound_w_for_every_set_of_options(seed, n_options, n_point
         assert access.worst_score(after[None, :])[0] <= now + credit[options].sum() + 1e-12
 
 
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(1, 6), n_points=st.integers(1, 12),
+       n_draws=st.integers(1, 5))
+def test_fairness_credits_bound_f_over_draws_for_every_set_of_options(seed, n_sites, n_points,
+                                                                      n_draws):
+    """F over draws after adding any options is at most F now (the credits' own 'now', F of
+    the state exactly: each draw's least state) plus their credits."""
+    from siteopt.analysis.draws import Draws, Spread
+    from siteopt.solvers.search_access import AccessOptions
+    from tests.instances import random_access_instance
+
+    base = random_access_instance(seed, n_sites, n_points, ("fairness",))
+    members = [base.candidates.member_list(c) for c in range(len(base.candidates))]
+    slipped = Draws.sample(base.site_ids, n_draws, seed, Spread(0.4, 0.5, 0.3)).slipped
+    access = AccessOptions.over_draws(base, members, slipped)
+    n_options = len(members)
+    rng = np.random.default_rng(seed)
+    count = access.within_count[rng.random(n_options) < 0.3].sum(axis=0)
+    _, from_count = access.best_after(np.arange(n_options))
+
+    def fairness(state):
+        return access.weights[2] * (access.least_shares(state[None, :]) @
+                                    access.block_weight)[0]
+
+    credits = access.fairness_credits(count, np.arange(n_options), from_count[0])
+    if credits is None:   # F 0 for every portfolio (weight 0 then), no state with people
+        assert access.weights[2] == 0 or not access.state_share.shape[1] or not n_options
+        return
+    now, credit = credits
+    assert now == pytest.approx(fairness(count), abs=1e-12) and (credit >= 0).all()
+    for _ in range(100):
+        added = rng.random(n_options) < rng.random()
+        after = count + access.within_count[added].sum(axis=0)
+        assert fairness(after) <= now + credit[added].sum() + 1e-12
+
+
 def _swap_search(instance):
     """A search over ``instance``'s options, ready for :mod:`siteopt.solvers.search_swaps`."""
     from siteopt.solvers.search import _Search, build_search_model

@@ -19,8 +19,10 @@ a set loses its slipped sites, and equal sets of every group and draw are one co
 their weights summed, so the mean needs few more columns than one solve. Member states are
 counted per draw (at most p of them). F (``weights.fairness``) is one column per draw, at
 most each member state's share of people within R of the sets of that draw
-(:func:`_add_fairness`), so the extensive form values it exactly; the search does not. The
-whole program, the *extensive form*, is solved by
+(:func:`_add_fairness`), so the extensive form values it exactly. The search values B and F
+draw by draw too (:meth:`~siteopt.solvers.search_access.AccessOptions.over_draws`: one copy
+of the places per draw, reached by the members that deliver in it), W only the extensive
+form. The whole program, the *extensive form*, is solved by
 HiGHS to a zero gap; its optimum is then valued again by
 :func:`~siteopt.analysis.robust.evaluate_on_draws` and must agree. HiGHS starts from a
 portfolio that keeps the chance constraint (:func:`_chance_start`), so a run stopped before
@@ -54,6 +56,13 @@ START_ROUNDS = 6
 #: million), 60 s: gap 4.9 against 14.3 %. On the shipped data probing pays: 100 draws
 #: (250,000), 60 s: gap 11.7 against 13.6 % without; 20 draws, 120 s: 5.1 against 8.1 %.
 PROBING_OFF_NONZEROS = 500_000
+
+#: With B or F weighted, ``auto`` takes the search up to this many (option, populated place,
+#: draw) entries (estimated before the places of a draw are merged): each draw holds its own
+#: copy of the places. The shipped ``fairness`` model, 100 draws (301 x 5,376 x 100, 1.6e8):
+#: proven in 351 s with F (the extensive form: gap 19.8 % at 60 s, where the search's is
+#: 17.6 %), 176 s and 0.7 GB with B and F at R = 1,000 km.
+AUTO_ACCESS_ENTRIES = 200_000_000
 
 #: HiGHS's ``presolve_rule_off`` bit for probing.
 _PROBING = 1 << 15
@@ -149,7 +158,7 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
         (:mod:`~siteopt.solvers.search` with a :class:`~siteopt.solvers.search_chance.ChanceRule`;
         one bid per member state only); ``extensive``: the extensive form, by HiGHS;
         ``auto``: the search where ``solve`` would take it (the compact form, not too many
-        options), else the extensive form.
+        options) and W is not weighted, else the extensive form.
     criterion : {"mean", "regret"}
         ``regret``: minimise the largest regret over the draws instead (the draw's own
         optimum ``own[i]`` minus the portfolio's objective in it; draws whose ``own`` is NaN,
@@ -162,18 +171,17 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     Raises
     ------
     ConfigError
-        For the terms this does not handle yet (W, B), ``search`` across borders, or
-        ``search`` with F (valued per draw on the extensive form only).
-        The ``access`` limits are rules like the others: kept on the nominal data.
+        For ``search`` across borders, or with W (valued per draw on the extensive form
+        only). The ``access`` limits are rules like the others: kept on the nominal data.
     """
     from siteopt.analysis.robust import evaluate_on_draws
 
     if method == "search" and not base.compact:
         raise ConfigError("the robust choice's search needs one bid per member state with "
                           "every gigafactory in one state; use method 'extensive'")
-    if method == "search" and _per_draw_access(base):
-        raise ConfigError("the robust choice's search does not value weights.worst, backup or "
-                          "fairness per draw; use method 'extensive' (or 'auto')")
+    if method == "search" and _worst_per_draw(base):
+        raise ConfigError("the robust choice's search does not value weights.worst per draw; "
+                          "use method 'extensive' (or 'auto')")
     began = time.perf_counter()
     # the nominal budget no longer binds (the chance constraint replaces it): above every
     # portfolio's nominal cost and its cost in every draw
@@ -191,13 +199,14 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
             raise ConfigError("the regret search does not take required sites, excluded "
                               "portfolios or access limits; use method 'extensive'")
         solve = _by_regret_search if method == "search" or (
-            method == "auto" and _search_applies(base) and _regret_search_applies(base)) \
+            method == "auto" and _search_applies(base, len(draws))
+            and _regret_search_applies(base)) \
             else _by_regret
         status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings,
                                                  own)
     else:
         solve = _by_search if method == "search" or (method == "auto" and _search_applies(
-            base)) else _by_extensive_form
+            base, len(draws))) else _by_extensive_form
         status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings)
     seconds = time.perf_counter() - began
     if not chosen and not math.isfinite(objective):   # none found (infeasible, or not in time)
@@ -234,20 +243,32 @@ def _values_fairness(base) -> bool:
 
 
 def _per_draw_access(base) -> bool:
-    """Whether W, B or F is weighted: valued per draw on the extensive form only."""
+    """Whether W, B or F is weighted: valued per draw."""
     w = base.weights
     return base.access is not None and (w.worst > 0 or w.backup > 0 or w.fairness > 0)
 
 
-def _search_applies(base) -> bool:
+def _worst_per_draw(base) -> bool:
+    """Whether W is weighted: valued per draw on the extensive form only (the search values
+    B and F per draw, :meth:`~siteopt.solvers.search_access.AccessOptions.over_draws`)."""
+    return base.access is not None and base.weights.worst > 0
+
+
+def _search_applies(base, draws: int) -> bool:
     """Whether ``method = "auto"`` takes the search: as ``solve`` does, for the compact form
     of at most :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group)
     entries (the search holds a dense matrix of options by elements; the shipped data:
-    161 options, 19,630 elements on 100 draws)."""
+    161 options, 19,630 elements on 100 draws), W not weighted, and with B or F weighted at
+    most :data:`AUTO_ACCESS_ENTRIES` (option, place, draw) entries."""
     from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
 
-    return (base.compact and not _per_draw_access(base)
-            and search_entries(base) <= AUTO_SEARCH_ENTRIES)
+    entries = search_entries(base)
+    if not base.compact or _worst_per_draw(base) or entries > AUTO_SEARCH_ENTRIES:
+        return False
+    if not _per_draw_access(base):
+        return True
+    options = entries // max(1, len(base.group_population))
+    return options * len(base.access.populated) * draws <= AUTO_ACCESS_ENTRIES
 
 
 def _regret_search_applies(base) -> bool:
@@ -308,19 +329,24 @@ def _by_search(free, base, draws, budget_risk, settings):
     """The choice by the search: options are the candidates, elements the merged sets of
     :func:`_sets` and each draw's member states, the budget a :class:`ChanceRule`."""
     from siteopt.solvers.search import Start, covered_by_options, run_search
+    from siteopt.solvers.search_access import AccessOptions
     from siteopt.solvers.search_lp import lp_multipliers
 
+    deadline = time.perf_counter() + settings.time_limit_s   # the build counts too
     nominal, value, chance = _options(free, base, draws, budget_risk)
     sets, weight = _sets(base, draws, states=True)
+    access = nominal.access
+    if _per_draw_access(base):
+        members = [free.candidates.member_list(c) for c in nominal.candidate]
+        access = AccessOptions.over_draws(free, members, draws.slipped)
     model = dataclasses.replace(
         nominal, value=value(draws), covers=covered_by_options(nominal.sites, sets).astype(float),
         weight=weight, states=slice(len(weight), len(weight)),
-        capex_eur=chance.relaxed_capex(), chance=chance)
+        capex_eur=chance.relaxed_capex(), chance=chance, access=access)
     pi, lam = lp_multipliers(model, base.max_gigafactories, base.budget_eur,
                              base.total_power_mw)
     run = run_search(dataclasses.replace(free, objective_floor=-math.inf), model,
-                     base.budget_eur, time.perf_counter() + settings.time_limit_s,
-                     start=Start(None, pi, lam))
+                     base.budget_eur, deadline, start=Start(None, pi, lam))
     status = _status(run.stopped, run.portfolio is not None)
     if run.portfolio is None:
         return status, (), math.nan, math.nan

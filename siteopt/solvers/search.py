@@ -364,16 +364,17 @@ def _worst_and_fair(access, nearest: np.ndarray, count: np.ndarray, worst, credi
     (:meth:`_Search.expand`).
 
     Returns ``(ceiling, by_point), bound``: the ceiling, W + F of the states; the same with
-    W by one point in place of W's ceiling (``worst``: W now and the options' credits, from
-    :meth:`~siteopt.solvers.search_access.AccessOptions.worst_credits`; ``credit``: each
-    child's own; None without W); and each child's bound, the lower of the ceiling and
+    W by one point (or F over draws by one member state per draw) in place of its ceiling
+    (``worst``: that term now and the options' credits, from
+    :meth:`~siteopt.solvers.search_access.AccessOptions.point_credits`; ``credit``: each
+    child's own; None without credits); and each child's bound, the lower of the ceiling and
     by_point plus ``gain`` (what the credits add to the Lagrangian bound of its
     completions).
     """
     ceiling = access.scores(nearest, count, backup=False)
     if worst is None:
         return (ceiling, ceiling), ceiling
-    by_point = ceiling - access.worst_score(nearest) + worst[0] + credit
+    by_point = access.uncredited(ceiling, nearest) + worst[0] + credit
     return (ceiling, by_point), np.minimum(ceiling, by_point + gain)
 
 
@@ -501,9 +502,11 @@ class _Search:
         bracket = np.where(allowed, covered_pi + model.value + backup_credit, -np.inf)[None, :] \
             - self.lambdas[:, None] * model.capex_eur[None, :]
         take = min(slots, len(self.starts))
-        worst = worst_credit = None   # W by one point (the bound takes the lower of the two)
-        if access is not None and model.chance is None:
-            worst = access.worst_credits(reach[0], kids)
+        # W by one point, or F over draws by one member state per draw, as credits (the bound
+        # takes the lower of the two)
+        worst = worst_credit = None
+        if access is not None:
+            worst = access.point_credits(reach, kids, groups_within)
         if worst is None:
             rest = self._rest(bracket, take)
         else:   # both brackets in one pass
@@ -517,6 +520,10 @@ class _Search:
                                                model.group[allowed])
             rest[:, allowed] = self._rest_fitting(bracket[:, allowed], pairs,
                                                   self.position[allowed], take)
+            if worst is not None:
+                rest_by_point[:, allowed] = self._rest_fitting(
+                    (bracket + worst_credit[None, :])[:, allowed], pairs,
+                    self.position[allowed], take)
         last = self.position[allowed].max()
         spare = self.lambdas[:, None] * (budget_eur - model.capex_eur)
         lagrangian = (spare + rest).min(axis=0)

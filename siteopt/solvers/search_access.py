@@ -20,10 +20,16 @@ are left. What every later group could add is computed once per search
 (:meth:`AccessOptions.best_after`). The same
 optimism prunes a branch that cannot meet ``access.max_km`` or ``access.min_country_share``
 even so.
+
+Over sampled draws (the robust choice, :meth:`AccessOptions.over_draws`) each draw has its own
+copy of the points, reached by the members that deliver in it: B is additive over them (each
+point's share times 1/N), F is the mean of each draw's least state share, and F is bounded a
+second way, by one member state per draw (:meth:`AccessOptions.fairness_credits`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -65,6 +71,14 @@ class AccessOptions:
         The weights of W, B and F.
     reference_km, max_km, min_share : float
         D, ``access.max_km`` (0: off) and ``access.min_country_share`` (0: off).
+    point_block : ndarray of int, optional
+        Over sampled draws (:meth:`over_draws`): the block of each point, one per draw (and
+        block 0 the nominal data where an ``access`` limit needs it); the points are one
+        copy per block, each reached by the members that deliver in that draw. None: one
+        block.
+    block_weight : ndarray, optional
+        F is the sum over blocks of this weight times the block's least state share
+        (default: one block of weight 1); the ``access`` limits read block 0.
     """
 
     distance: np.ndarray
@@ -76,6 +90,8 @@ class AccessOptions:
     reference_km: float
     max_km: float
     min_share: float
+    point_block: np.ndarray | None = None
+    block_weight: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(1))
 
     @classmethod
     def of(cls, instance, members) -> AccessOptions | None:
@@ -109,6 +125,66 @@ class AccessOptions:
                       data.reference_km, data.max_km, data.min_country_share)
         return options.merged(state) if len(points) else options
 
+    @classmethod
+    def over_draws(cls, instance, members, slipped: np.ndarray) -> AccessOptions:
+        """B and F of options with the given member sites, valued in each of the draws
+        (``slipped``: per draw, whether each site's grid slips), as the robust choice values
+        them (:mod:`~siteopt.analysis.choice`): one block of points per draw, reached by the
+        members that deliver in it, each point's share of B and each block's weight in F
+        1/N. Where an ``access`` limit is on, block 0 is the nominal data, weighted 0: the
+        limits are rules on the nominal data. W is not valued here (it is not additive
+        over the draws' points; the extensive form values it).
+        """
+        data, w = instance.access, instance.weights
+        points = data.populated
+        site_distance = data.distances(points, np.arange(len(instance.site_ids)))
+        people = np.asarray(data.point_people, float)[points]
+        total = np.asarray(data.point_people, float).sum()
+        state = data.point_state[points]
+        with_people = np.flatnonzero(data.state_people > 0)
+        state_share = np.zeros((len(points), len(with_people)))
+        state_share[np.arange(len(points)), np.searchsorted(with_people, state)] = (
+            people / data.state_people[state])
+        share = people / total if total > 0 else np.zeros(len(points))
+        limits = data.max_km > 0 or data.min_country_share > 0
+        nothing = np.zeros(len(instance.site_ids), dtype=bool)
+        blocks = ([None] if limits else []) + list(slipped)
+        weight = np.array([0.0 if lost is None else 1.0 / len(slipped) for lost in blocks])
+        merged = []
+        for lost, block_weight in zip(blocks, weight):
+            nominal = lost is None
+            lost = nothing if nominal else lost
+            distance = np.full((len(members), len(points)), np.inf)
+            for row, sites in enumerate(members):
+                kept = [s for s in sites if not lost[s]]
+                if kept:
+                    distance[row] = site_distance[:, kept].min(axis=1)
+            within = distance <= data.radius_km + DISTANCE_TOLERANCE_KM
+            one = cls(distance, within, share * block_weight, state_share,
+                      np.zeros(len(points), dtype=bool), (0.0, w.backup, w.fairness),
+                      data.reference_km, data.max_km if nominal else 0.0,
+                      data.min_country_share if nominal else 0.0)
+            one = one.merged(state) if len(points) else one
+            by_state = np.argsort(one.state_share.argmax(axis=1), kind="stable") \
+                if one.state_share.shape[1] else np.arange(len(one.share))
+            merged.append(dataclasses.replace(   # F sums the points of each state in a row
+                one, distance=one.distance[:, by_state] if one.distance.shape[1]
+                else one.distance, within=one.within[:, by_state], share=one.share[by_state],
+                state_share=one.state_share[by_state], worst=one.worst[by_state]))
+        block = np.concatenate([np.full(len(one.share), b) for b, one in enumerate(merged)])
+        options = cls(merged[0].distance if limits else np.empty((len(members), 0)),
+                      np.hstack([one.within for one in merged]),
+                      np.concatenate([one.share for one in merged]),
+                      np.vstack([one.state_share for one in merged]),
+                      np.zeros(len(block), dtype=bool), (0.0, w.backup, w.fairness),
+                      data.reference_km, data.max_km, data.min_country_share, block, weight)
+        if w.fairness > 0 and len(with_people):   # F 0 in every draw, whatever is chosen?
+            reach = options.within.any(axis=0)[None, :].astype(np.int16)
+            most = options.least_shares(reach)[0]
+            if not (most[weight > 0] > 0).any():
+                options = dataclasses.replace(options, weights=(0.0, w.backup, 0.0))
+        return options
+
     def merged(self, state: np.ndarray) -> AccessOptions:
         """The points W does not count that the same options reach within R and within
         ``access.max_km`` and that lie in the same member state (``state`` per point) as one
@@ -120,6 +196,8 @@ class AccessOptions:
         node less)."""
         limit = (self.distance <= self.max_km + DISTANCE_TOLERANCE_KM if self.max_km > 0
                  else np.zeros_like(self.within))
+        if self.point_block is not None:   # a point of one block stays apart from the others
+            state = self.point_block * self.state_share.shape[1] + state
         counted = self.worst & (self.weights[0] > 0)   # W's points
         # each keeps a key of its own (-1 - its index)
         own = np.where(counted, -1 - np.arange(len(state)), np.asarray(state, np.int64))
@@ -127,25 +205,30 @@ class AccessOptions:
                     own[:, None].view(np.uint8).reshape(len(state), -1)]
         _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
-        order = np.argsort(~counted[first], kind="stable")   # W's points first
+        if self.point_block is None:
+            order = np.argsort(~counted[first], kind="stable")   # W's points first
+        else:   # W's points, then block by block
+            order = np.lexsort((self.point_block[first], ~counted[first]))
         first, inverse = first[order], np.argsort(order)[inverse]
         state_share = np.zeros((len(first), self.state_share.shape[1]))
         np.add.at(state_share, inverse, self.state_share)
         worst = counted[first]
+        block = None if self.point_block is None else self.point_block[first]
         distance = np.where(worst[None, :], self.distance[:, first],
                             np.where(limit[:, first], 0.0, np.inf))
         if self.max_km <= 0:
             distance = distance[:, :int(worst.sum())]
+        elif block is not None:   # the limit reads block 0 only
+            distance = distance[:, :int(np.count_nonzero(worst | (block == 0)))]
         return AccessOptions(distance, self.within[:, first],
                              np.bincount(inverse, weights=self.share, minlength=len(first)),
                              state_share, worst, self.weights, self.reference_km, self.max_km,
-                             self.min_share)
+                             self.min_share, block, self.block_weight)
 
     def reordered(self, order: np.ndarray) -> AccessOptions:
         """The same options taken in ``order``."""
-        return AccessOptions(self.distance[order], self.within[order], self.share,
-                             self.state_share, self.worst, self.weights, self.reference_km,
-                             self.max_km, self.min_share)
+        return dataclasses.replace(self, distance=self.distance[order],
+                                   within=self.within[order])
 
     def root(self) -> tuple[np.ndarray, np.ndarray]:
         """The branch state with no option chosen: nearest distances and counts."""
@@ -181,6 +264,37 @@ class AccessOptions:
         return (self.weights[0] > 0 or self.weights[2] > 0 or self.max_km > 0
                 or self.min_share > 0)
 
+    @functools.cached_property
+    def _point_column(self) -> np.ndarray:
+        """Each point's (block, member state) column of F: block times states plus state."""
+        return self.point_block * self.state_share.shape[1] + self.state_share.argmax(axis=1)
+
+    @functools.cached_property
+    def _block_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For :func:`siteopt.compiled.least_block_shares`: each point's share of its member
+        state's people, where each (block, state) column's points begin and end, the block of
+        each column, and per block whether every state has points in it. The points must
+        come in order of (block, state), as :meth:`over_draws` makes them."""
+        states, column = self.state_share.shape[1], self._point_column
+        if (np.diff(column) < 0).any():
+            raise ValueError("the points are not in order of block and member state")
+        starts = np.flatnonzero(np.r_[True, np.diff(column) != 0]) if len(column) \
+            else np.zeros(0, np.int64)
+        column_block = column[starts] // states
+        complete = np.bincount(column_block, minlength=len(self.block_weight)) == states
+        return (self.state_share.sum(axis=1), np.r_[starts, len(column)].astype(np.int64),
+                column_block.astype(np.int64), complete)
+
+    def least_shares(self, count: np.ndarray) -> np.ndarray:
+        """Per row of ``count`` (rows by points: how many gigafactories have a member within R)
+        and per block: the least share of a member state's people within R, the block's F
+        (compiled over the blocks of :meth:`over_draws`)."""
+        if self.point_block is None:
+            return ((count >= 1) @ self.state_share).min(axis=1)[:, None]
+        from siteopt import compiled
+
+        return compiled.least_block_shares(np.ascontiguousarray(count), *self._block_columns)
+
     def scores(self, nearest: np.ndarray, count: np.ndarray, backup: bool = True) -> np.ndarray:
         """The weighted W + B + F of branch states (rows), -inf where an ``access`` limit is
         broken (W + F only when not ``backup``); a term of weight 0 is not computed."""
@@ -190,10 +304,10 @@ class AccessOptions:
             score += w_backup * ((count >= 2) @ self.share)
         broken = np.zeros(len(nearest), dtype=bool)
         if (w_fairness > 0 or self.min_share > 0) and self.state_share.shape[1]:
-            lowest = ((count >= 1) @ self.state_share).min(axis=1)
-            score += w_fairness * lowest
+            lowest = self.least_shares(count)
+            score += w_fairness * (lowest @ self.block_weight)
             if self.min_share > 0:
-                broken |= lowest < self.min_share - 1e-12
+                broken |= lowest[:, 0] < self.min_share - 1e-12
         if self.max_km > 0:
             broken |= nearest.max(axis=1) > self.max_km + DISTANCE_TOLERANCE_KM
         return np.where(broken, -np.inf, score)
@@ -224,6 +338,67 @@ class AccessOptions:
         after = np.minimum(np.minimum(self.distance[options, point], nearest[point]),
                            self.reference_km)
         return now, w_worst * (1.0 - after / self.reference_km) - now
+
+    def point_credits(self, reach: tuple[np.ndarray, np.ndarray], options: np.ndarray,
+                      groups_within: np.ndarray):
+        """A second bound on W (:meth:`worst_credits`) or, over draws, on F
+        (:meth:`fairness_credits`) after adding options to a branch state ``reach``: the
+        term now and a credit per option of ``options`` (None where neither applies); the
+        part of :meth:`scores` it bounds is left out by :meth:`uncredited`."""
+        if self.point_block is None:
+            return self.worst_credits(reach[0], options)
+        return self.fairness_credits(reach[1], options, groups_within)
+
+    def uncredited(self, ceiling: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+        """``ceiling`` (:meth:`scores` without B, of branch states with ``nearest``) less the
+        term :meth:`point_credits` bounds: W, or over draws F (there, without W, all of it
+        but an ``access`` limit's -inf)."""
+        if self.point_block is None:
+            return ceiling - self.worst_score(nearest)
+        return np.where(np.isfinite(ceiling), 0.0, -np.inf)
+
+    def fairness_credits(self, count: np.ndarray, options: np.ndarray,
+                         groups_within: np.ndarray):
+        """A bound on F over draws after adding options to a branch state (``count`` per
+        point), by one member state per draw: F now as those states have it, and per option
+        of ``options`` its credit; F after adding any set of them is at most the first plus
+        their credits.
+
+        In each draw F is the least state share, so at most the share of any one state: of
+        the state with the least share now (of those, the one with the least share with every
+        option of the later groups, ``groups_within``), which only the options reaching its
+        people not yet within R raise, each by at most the share it reaches. The search
+        weighs those credits against the rest of the portfolio, where the bound by every
+        later group at once gives F to every completion.
+
+        Returns
+        -------
+        (float, ndarray) or None
+            None without F, or over a single block.
+        """
+        w_fairness = self.weights[2]
+        if (self.point_block is None or w_fairness <= 0 or not self.state_share.shape[1]
+                or not len(options)):
+            return None
+        part, bounds, column_block, complete = self._block_columns
+        states = self.state_share.shape[1]
+        starts = bounds[:-1]
+        columns = self._point_column[starts]
+        now = np.full(len(self.block_weight) * states, np.inf)
+        later = np.full(len(now), np.inf)
+        now[columns] = np.add.reduceat((count >= 1) * part, starts)
+        later[columns] = np.add.reduceat((count + groups_within >= 1) * part, starts)
+        now, later = now.reshape(-1, states), later.reshape(-1, states)
+        least = now.min(axis=1)
+        pick = np.argmin(np.where(now == least[:, None], later, np.inf), axis=1)
+        weight = np.where(complete, self.block_weight, 0.0)   # an incomplete block's F is 0
+        chosen = np.arange(len(pick)) * states + pick
+        point_weight = np.where((self._point_column == chosen[self.point_block])
+                                & (count == 0), w_fairness * weight[self.point_block] * part,
+                                0.0)
+        points = np.flatnonzero(point_weight)
+        credit = self.within_weight[np.ix_(options, points)] @ point_weight[points]
+        return w_fairness * float(weight @ np.where(complete, least, 0.0)), credit
 
     def worst_score(self, nearest: np.ndarray) -> np.ndarray:
         """The weighted W of branch states (rows)."""
