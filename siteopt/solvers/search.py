@@ -358,7 +358,8 @@ def _greedy_value(model: SearchModel, slots: int, budget_eur: float, power_mw: f
 
 
 def _worst_and_fair(access, nearest: np.ndarray, count: np.ndarray, worst, credit,
-                    gain) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+                    gain, ceiling: np.ndarray | None = None
+                    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     """W + F (and the ``access`` limits) that branch states (rows of ``nearest`` and
     ``count``, each with every later option it could still add) allow, bounded two ways
     (:meth:`_Search.expand`).
@@ -369,9 +370,10 @@ def _worst_and_fair(access, nearest: np.ndarray, count: np.ndarray, worst, credi
     :meth:`~siteopt.solvers.search_access.AccessOptions.point_credits`; ``credit``: each
     child's own; None without credits); and each child's bound, the lower of the ceiling and
     by_point plus ``gain`` (what the credits add to the Lagrangian bound of its
-    completions).
+    completions). ``ceiling``: the states' W + F if known already.
     """
-    ceiling = access.scores(nearest, count, backup=False)
+    if ceiling is None:
+        ceiling = access.scores(nearest, count, backup=False)
     if worst is None:
         return (ceiling, ceiling), ceiling
     by_point = access.uncredited(ceiling, nearest) + worst[0] + credit
@@ -478,7 +480,8 @@ class _Search:
             backup_now, backup_credit[first:] = access.backup_credits(
                 reach[1], slice(first, None), groups_within)
             every = access.with_every(*reach, kids, groups_within)
-            most = float(access.scores(*every)[0])
+            every_ceiling = access.scores(*every, backup=False)   # W + F, once a node
+            most = float(every_ceiling[0] + access.backup_score(every[1])[0])
         # W, B and F exactly only for the children that may be kept (shipped data, every
         # access term weighted: 0.02 of 70 allowed a node)
         options = np.flatnonzero(complete & (by_pi + beyond + most >= self.floor()))
@@ -540,7 +543,7 @@ class _Search:
         access_bound = np.zeros(len(by_pi))
         if bounded:
             access_bound[:] = _worst_and_fair(access, *every, worst, worst_credit,
-                                             by_point_gain)[1]
+                                             by_point_gain, every_ceiling)[1]
         order = np.flatnonzero(allowed & (self.position < last)
                                & (bound + access_bound >= self.floor()))
         if access is not None:

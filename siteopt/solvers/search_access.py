@@ -295,13 +295,20 @@ class AccessOptions:
 
         return compiled.least_block_shares(np.ascontiguousarray(count), *self._block_columns)
 
+    def backup_score(self, count: np.ndarray) -> np.ndarray:
+        """The weighted B of branch states (rows of ``count``; 0 without B)."""
+        w_backup = self.weights[1]
+        if w_backup <= 0:
+            return np.zeros(count.shape[:-1])
+        return w_backup * ((count >= 2) @ self.share)
+
     def scores(self, nearest: np.ndarray, count: np.ndarray, backup: bool = True) -> np.ndarray:
         """The weighted W + B + F of branch states (rows), -inf where an ``access`` limit is
         broken (W + F only when not ``backup``); a term of weight 0 is not computed."""
-        _, w_backup, w_fairness = self.weights
+        w_fairness = self.weights[2]
         score = self.worst_score(nearest)
-        if backup and w_backup > 0:
-            score += w_backup * ((count >= 2) @ self.share)
+        if backup:
+            score += self.backup_score(count)
         broken = np.zeros(len(nearest), dtype=bool)
         if (w_fairness > 0 or self.min_share > 0) and self.state_share.shape[1]:
             lowest = self.least_shares(count)
@@ -450,7 +457,7 @@ class AccessOptions:
         (shipped data, B 0.2 alone: 20,070 nodes without that, 7,322 with it).
         """
         w_backup = self.weights[1]
-        now = w_backup * ((count >= 2) @ self.share)
+        now = self.backup_score(count)
         rows = self.within_weight[options]   # a view for a slice
         if w_backup == 0:
             return now, np.zeros(count.shape[:-1] + (len(rows),))
