@@ -193,11 +193,9 @@ class AccessOptions:
         and keep their distances; the others' become 0 within ``access.max_km`` and inf
         beyond, all the limit needs, and without the limit they have none (every access term
         weighted: a node's nearest distances over 55 points instead of 637, a tenth of the
-        node less)."""
+        node less). One block of points: :meth:`over_draws` merges each draw's on its own."""
         limit = (self.distance <= self.max_km + DISTANCE_TOLERANCE_KM if self.max_km > 0
                  else np.zeros_like(self.within))
-        if self.point_block is not None:   # a point of one block stays apart from the others
-            state = self.point_block * self.state_share.shape[1] + state
         counted = self.worst & (self.weights[0] > 0)   # W's points
         # each keeps a key of its own (-1 - its index)
         own = np.where(counted, -1 - np.arange(len(state)), np.asarray(state, np.int64))
@@ -205,25 +203,19 @@ class AccessOptions:
                     own[:, None].view(np.uint8).reshape(len(state), -1)]
         _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
-        if self.point_block is None:
-            order = np.argsort(~counted[first], kind="stable")   # W's points first
-        else:   # W's points, then block by block
-            order = np.lexsort((self.point_block[first], ~counted[first]))
+        order = np.argsort(~counted[first], kind="stable")   # W's points first
         first, inverse = first[order], np.argsort(order)[inverse]
         state_share = np.zeros((len(first), self.state_share.shape[1]))
         np.add.at(state_share, inverse, self.state_share)
         worst = counted[first]
-        block = None if self.point_block is None else self.point_block[first]
         distance = np.where(worst[None, :], self.distance[:, first],
                             np.where(limit[:, first], 0.0, np.inf))
         if self.max_km <= 0:
             distance = distance[:, :int(worst.sum())]
-        elif block is not None:   # the limit reads block 0 only
-            distance = distance[:, :int(np.count_nonzero(worst | (block == 0)))]
         return AccessOptions(distance, self.within[:, first],
                              np.bincount(inverse, weights=self.share, minlength=len(first)),
                              state_share, worst, self.weights, self.reference_km, self.max_km,
-                             self.min_share, block, self.block_weight)
+                             self.min_share)
 
     def reordered(self, order: np.ndarray) -> AccessOptions:
         """The same options taken in ``order``."""
