@@ -210,13 +210,17 @@ def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):
     real = choice_module._chance_start
     monkeypatch.setattr(choice_module, "_chance_start",
                         lambda *args: (real(*args)[0], Solver(time_limit_s=0.001)))
-    done = run_cli("robust", "--choose", "--draws", "5", "--set", "weights.worst=0.1",
-                   "--test-draws", "2", "--workers", "1", "--format", "json")
+    done = run_cli("robust", "--choose", "--draws", "2", "--set", "weights.worst=0.1",
+                   "--test-draws", "1", "--workers", "1", "--format", "json")
     assert done.exit_code == 0, done.output
     document = json.loads(done.stdout)
     assert document["choice"]["status"] == "time_limit" and document["choice"]["gap"] is None
     assert document["summary"][0].startswith(
         "Not proven optimal (time limit, gap unknown: the solver had no bound yet): Fund ")
+    # one fresh draw has no confidence interval: said so, not "95 % CI nan-nan"
+    fresh = next(line for line in document["summary"] if line.startswith("On the fresh"))
+    assert fresh.count("no 95 % CI from one fresh draw") == 2 and "nan" not in fresh
+    assert "mean regret 0." in fresh
 
 
 def _further_samples_end_as(monkeypatch, change):
