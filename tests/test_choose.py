@@ -221,6 +221,7 @@ def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):
     fresh = next(line for line in document["summary"] if line.startswith("On the fresh"))
     assert fresh.count("no 95 % CI from one fresh draw") == 2 and "nan" not in fresh
     assert "mean regret 0." in fresh
+    assert " of 1 fresh future, mean score " in document["summary"][0]   # not "futures"
 
 
 def _further_samples_end_as(monkeypatch, change):

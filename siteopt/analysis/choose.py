@@ -33,7 +33,7 @@ from siteopt.analysis.choice import Choice, robust_choice
 from siteopt.analysis.draws import Draws, Spread
 from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.solvers.outcome import Status
-from siteopt.units import eur
+from siteopt.units import count, eur
 
 #: The normal quantile of a two-sided 95 % interval.
 Z95 = 1.959963984540054
@@ -144,7 +144,7 @@ class RobustChoice:
         gap_said = (f"gap {choice.gap:.2%}" if math.isfinite(choice.gap)
                     else "gap unknown: the solver had no bound yet")
         stopped = choice.status.words
-        proven = (f"proven optimal on its {len(self.futures):,} draws" if choice.gap == 0
+        proven = (f"proven optimal on its {count(len(self.futures), 'draw')}" if choice.gap == 0
                   else f"not proven: {stopped}, {gap_said}")
         from siteopt.analysis.robust import portfolio_label
 
@@ -156,7 +156,7 @@ class RobustChoice:
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
-            f"{self.test_draws:,} fresh futures, mean score {mine['mean']:.3f}{against}.",
+            f"{count(self.test_draws, 'fresh future')}, mean score {mine['mean']:.3f}{against}.",
             *([self.illustrative] if self.illustrative else []),
             f"The robust choice ({proven}; model {self.model}, {self._origin()}) "
             + ("maximises the mean objective over the draws" if self.criterion == "mean" else
@@ -276,8 +276,8 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     cfg, dataset, prepared = prepare(model, base_data(data_dir), overrides)
     base = prepared.instance
     futures = sampled_draws(base, draws, seed, spread)
-    count = len(futures)
-    test_draws = count if test_draws is None else test_draws
+    n_draws = len(futures)
+    test_draws = n_draws if test_draws is None else test_draws
     if not 1 <= test_draws <= MAX_TEST_DRAWS:
         raise ConfigError(f"--test-draws {test_draws}: give 1 to {MAX_TEST_DRAWS:,}")
     if not 0 <= gap_samples <= MAX_GAP_SAMPLES:
@@ -304,16 +304,16 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
                               f"solver.time_limit_s or use fewer draws")
         return choice
 
-    choice = found(chosen_on(futures), f"the {count:,} draws")
+    choice = found(chosen_on(futures), f"the {n_draws:,} draws")
     if choice.status == Status.INFEASIBLE:
         raise InfeasibleError(
             f"no portfolio keeps the model's rules and stays within the budget of "
-            f"{eur(base.budget_eur)} in at least {1 - risk:.0%} of the {count:,} draws; raise "
+            f"{eur(base.budget_eur)} in at least {1 - risk:.0%} of the {n_draws:,} draws; raise "
             f"--budget or robust.budget_risk")
     # fresh draws: numbered after the choice's (and after any gap samples'), same seed
     fresh_seed = futures.seed if futures.seed is not None else seed
     fresh_spread = futures.spread if futures.spread is not None else spread
-    fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=count)
+    fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=n_draws)
     today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers,
                                     portfolios=False)
     chosen = [[base.site_ids[s] for s in g] for g in choice.gigafactories]
@@ -328,17 +328,17 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     if gap_samples:
         optima = []
         for k in range(gap_samples):
-            sample = Draws.sample(base.site_ids, count, fresh_seed, fresh_spread,
-                                  first=count + test_draws + k * count)
+            sample = Draws.sample(base.site_ids, n_draws, fresh_seed, fresh_spread,
+                                  first=n_draws + test_draws + k * n_draws)
             further = found(chosen_on(sample), f"further sample {k + 1} of {gap_samples} "
-                                               f"({count:,} draws) for the sampling gap")
+                                               f"({n_draws:,} draws) for the sampling gap")
             if further.status == Status.INFEASIBLE:
                 raise InfeasibleError(
                     f"further sample {k + 1} of {gap_samples} for the sampling gap has no "
                     f"portfolio within the budget in at least {1 - risk:.0%} of its draws; "
                     f"leave out --gap-samples or raise robust.budget_risk")
             if not math.isfinite(further.bound):
-                raise SolverError(f"further sample {k + 1} of {gap_samples} ({count:,} draws) "
+                raise SolverError(f"further sample {k + 1} of {gap_samples} ({n_draws:,} draws) "
                                   f"for the sampling gap stopped before the solver had a "
                                   f"bound; raise solver.time_limit_s or leave out "
                                   f"--gap-samples")
