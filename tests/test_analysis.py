@@ -951,6 +951,8 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     assert "4 draws (seed 7;" in page
     assert re.search(r"<p>Fund [A-Z]{2}-[A-Z]{3}.*: within the budget of EUR 20.00 bn in \d+% "
                      r"of 4 fresh futures", page)
+    # the report has no --gap-samples: its pointer names the command that has it
+    assert "(siteopt robust --choose --gap-samples K solves K more samples)" in page
     assert len(rows("choice")) == 10   # portfolio, capex, in-sample mean, 7 fresh-draw measures
     for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
                   "robust-regret", "choice-map"):

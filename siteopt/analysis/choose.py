@@ -169,7 +169,8 @@ class RobustChoice:
             f"today's optimum {today['mean']:.4f} ({_spread(today)})."]
         gap = self.sampling_gap
         if gap is None:
-            lines.append("Sampling gap not estimated (--gap-samples K solves K more samples).")
+            lines.append("Sampling gap not estimated (siteopt robust --choose --gap-samples K "
+                         "solves K more samples).")
         else:
             more = ("more draws would change the score by little" if gap.gap_high
                     <= 0.01 * abs(mine["mean"]) else "more draws could still change the choice")
