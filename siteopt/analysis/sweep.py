@@ -325,7 +325,8 @@ def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
 #: Just below what a portfolio uses of a limit, as a share of it: beyond the rules'
 #: tolerance (:data:`~siteopt.model.selection.LIMIT_TOLERANCE`, 1e-9) ...
 BELOW_USE = 1e-7
-#: ... and, for a distance, beyond :data:`~siteopt.geometry.DISTANCE_TOLERANCE_KM` (km).
+#: ... and at least this far below it, beyond :data:`~siteopt.geometry.DISTANCE_TOLERANCE_KM`
+#: for a distance (km; EUR and MW are whole, so 0.01 below them changes nothing).
 BELOW_KM = 10 * DISTANCE_TOLERANCE_KM
 
 #: The limits a portfolio uses a measured amount of, and the summary field that measures it

@@ -567,11 +567,7 @@ class SelectionInstance:
             broken.append(f"{len(gigafactories)} gigafactories > max_gigafactories "
                           f"{self.max_gigafactories}")
         used = self.site_mask(gigafactories)
-        if budget and self.capital_cost_eur(gigafactories) > self.budget_eur * (
-                1 + LIMIT_TOLERANCE):
-            broken.append("budget")
-        if self.effective_mw[used].sum() > self.total_power_mw * (1 + LIMIT_TOLERANCE):
-            broken.append("total_power")
+        broken += self._limits_broken(gigafactories, budget)
         bids: dict[str, int] = {}
         lat, lon = np.asarray(self.site_lat, float), np.asarray(self.site_lon, float)
         for g in gigafactories:
@@ -607,11 +603,28 @@ class SelectionInstance:
             broken.append("the objective floor")
         return broken
 
+    def _limits_broken(self, gigafactories, budget: bool = True) -> list[str]:
+        """``budget`` (unless not ``budget``) and ``total_power`` where the portfolio is over
+        them beyond :data:`LIMIT_TOLERANCE`."""
+        broken = []
+        if budget and self.capital_cost_eur(gigafactories) > self.budget_eur * (
+                1 + LIMIT_TOLERANCE):
+            broken.append("budget")
+        used = self.site_mask(gigafactories)
+        if self.effective_mw[used].sum() > self.total_power_mw * (1 + LIMIT_TOLERANCE):
+            broken.append("total_power")
+        return broken
+
     def broken_by_tolerance(self, gigafactories) -> set[str]:
         """The rules of :data:`TOLERANCE_RULES` the portfolio breaks, when it breaks no other
         (else the empty set): those a MIP solver's feasibility tolerance (about 1e-7 of a
         row) may let a portfolio break by a hair, where the row's values are not whole
-        numbers (see :attr:`budget_row_eur`)."""
+        numbers (see :attr:`budget_row_eur`). Every rule is checked only where the budget or
+        the power is over, or ``access.min_country_share`` is on (the caller checks every
+        rule again: at scale the access and objective checks take a pass over the places)."""
+        share_floor = self.access is not None and self.access.min_country_share > 0
+        if not share_floor and not self._limits_broken(gigafactories):
+            return set()
         broken = set(self.violations(gigafactories))
         return broken if broken <= TOLERANCE_RULES else set()
 
