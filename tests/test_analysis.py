@@ -737,6 +737,8 @@ def test_evaluating_every_draw_at_once_equals_each_draw_on_its_own(seed, access)
             assert on.slipped[draw, column] == any(slipped[s] for s in members)
             assert on.people[draw, column] == pytest.approx(
                 terms["coverage"] * base.total_population, rel=1e-12)
+            assert on.power_mw[draw, column] == pytest.approx(
+                sum(base.effective_mw[s] for g in delivering for s in g), rel=1e-12)
             if not on.slipped[draw, column]:   # nothing slipped: the draw's instance's value
                 assert on.objective[draw, column] == pytest.approx(
                     instance.objective(instance.evaluate(portfolio)), abs=1e-12)
@@ -953,7 +955,8 @@ def test_report_with_every_analysis(run_cli, tmp_path):
                      r"of 4 fresh futures", page)
     # the report has no --gap-samples: its pointer names the command that has it
     assert "(siteopt robust --choose --gap-samples K solves K more samples)" in page
-    assert len(rows("choice")) == 10   # portfolio, capex, in-sample mean, 7 fresh-draw measures
+    # portfolio, capex, in-sample mean, 9 fresh-draw measures (people and MW first)
+    assert len(rows("choice")) == 12
     for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
                   "robust-regret", "choice-map"):
         assert re.search(rf"<img class='map' id='{image}' alt='[^']+' src='data:image/png", page)

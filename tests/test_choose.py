@@ -81,6 +81,8 @@ def test_the_comparison_is_on_fresh_draws(chosen, base):
         assert row["95 % CI high"] == pytest.approx(values.mean() + half, abs=1e-12)
         assert row["5 % quantile"] == pytest.approx(np.quantile(values, 0.05), abs=1e-12)
         assert row["over budget in"] == pytest.approx(on.over_budget[:, k].mean())
+        assert row["people within reach"] == pytest.approx(on.people[:, k].mean(), rel=1e-12)
+        assert row["power delivered"] == pytest.approx(on.power_mw[:, k].mean(), rel=1e-12)
         assert row["mean regret"] == pytest.approx((own - values).mean(), abs=1e-9)
     assert [row["of"] for row in document["comparison"]] == ["robust choice",
                                                              "today's optimum"]
@@ -114,10 +116,15 @@ def test_the_headline_names_what_to_fund(chosen, base):
     document, folder = chosen
     funded = ", ".join(sorted("+".join(g) for g in document["choice"]["gigafactories"]))
     mine, today = document["comparison"]
-    assert document["summary"][0].startswith(
+    today_said = ", ".join(sorted("+".join(g) for g in document["today"]))
+    assert document["summary"][0] == (
         f"Fund {funded}: within the budget of EUR 20.00 bn in "
-        f"{1 - mine['over budget in']:.0%} of {FRESH} fresh futures, mean score "
-        f"{mine['mean']:.3f} against {today['mean']:.3f} for today's optimum")
+        f"{1 - mine['over budget in']:.0%} of {FRESH} fresh futures, on average "
+        f"{mine['people within reach'] / 1e6:.1f} m people within 500 km and "
+        f"{mine['power delivered']:,.0f} MW delivered, mean score {mine['mean']:.3f}; today's "
+        f"optimum ({today_said}): within the budget in {1 - today['over budget in']:.0%}, "
+        f"{today['people within reach'] / 1e6:.1f} m people, {today['power delivered']:,.0f} "
+        f"MW, mean score {today['mean']:.3f}.")
     assert (folder / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     members = sorted(site for g in document["choice"]["gigafactories"] for site in g)
     assert sorted(document["slip_frequency"]) == members
@@ -221,7 +228,7 @@ def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):
     fresh = next(line for line in document["summary"] if line.startswith("On the fresh"))
     assert fresh.count("no 95 % CI from one fresh draw") == 2 and "nan" not in fresh
     assert "mean regret 0." in fresh
-    assert " of 1 fresh future, mean score " in document["summary"][0]   # not "futures"
+    assert " of 1 fresh future, on average " in document["summary"][0]   # not "futures"
 
 
 def _further_samples_end_as(monkeypatch, change):

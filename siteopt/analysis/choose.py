@@ -33,7 +33,7 @@ from siteopt.analysis.choice import Choice, robust_choice
 from siteopt.analysis.draws import Draws, Spread
 from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.solvers.outcome import Status
-from siteopt.units import count, eur
+from siteopt.units import count, eur, mw, people
 
 #: The normal quantile of a two-sided 95 % interval.
 Z95 = 1.959963984540054
@@ -77,7 +77,9 @@ class RobustChoice:
         The robust choice and today's optimum: the member site IDs of each gigafactory.
     comparison : DataFrame
         One row each for the robust choice and today's optimum: ``portfolio``, ``capex``
-        (nominal, EUR), ``in-sample mean``, and on the fresh draws ``mean``, ``95 % CI low``,
+        (nominal, EUR), ``in-sample mean``, and on the fresh draws ``people within reach``
+        (mean people within R of a member that delivers), ``power delivered`` (mean effective
+        power of the members that deliver, MW), ``mean`` (objective), ``95 % CI low``,
         ``95 % CI high``, ``5 % quantile``, ``over budget in``, ``a member's grid slips in``,
         ``mean regret``.
     slip_frequency : Series
@@ -96,10 +98,14 @@ class RobustChoice:
         The caveat for the choice's members with illustrative figures (empty without any).
     criterion : str
         ``mean`` (the best mean objective) or ``regret`` (the least largest regret).
+    radius_km : float
+        R, km (the reach of ``people within reach``).
     """
 
-    #: How :attr:`comparison` columns are shown in tables (``eur``: :func:`siteopt.units.eur`).
-    FORMATS = {"capex": "eur", "in-sample mean": ".4f", "mean": ".4f", "95 % CI low": ".4f",
+    #: How :attr:`comparison` columns are shown in tables (``eur``, ``people``, ``mw``: the
+    #: functions of :mod:`siteopt.units`).
+    FORMATS = {"capex": "eur", "in-sample mean": ".4f", "people within reach": "people",
+               "power delivered": "mw", "mean": ".4f", "95 % CI low": ".4f",
                "95 % CI high": ".4f", "5 % quantile": ".4f", "over budget in": ".1%",
                "a member's grid slips in": ".0%", "mean regret": ".4f"}
 
@@ -118,6 +124,7 @@ class RobustChoice:
     data_dir: str | None = None
     illustrative: str = ""
     criterion: str = "mean"
+    radius_km: float = 500.0
 
     def table(self) -> pd.DataFrame:
         """:attr:`comparison`."""
@@ -128,12 +135,17 @@ class RobustChoice:
         the fresh draws named as such), one column each for the choice and today's optimum,
         values formatted."""
         rows = {"portfolio": list(self.comparison["portfolio"])}
+        shown_as = {"eur": eur, "people": people, "mw": mw}
+        labels = {"capex": "capex (nominal)", "in-sample mean": "in-sample mean",
+                  "people within reach": f"fresh draws: people within {self.radius_km:g} km "
+                                         f"(mean)",
+                  "power delivered": "fresh draws: power delivered (mean)",
+                  "mean": "fresh draws: mean score"}
         for column, form in self.FORMATS.items():
             values = self.comparison[column]
-            label = column if column in ("capex", "in-sample mean") else f"fresh draws: {column}"
-            rows["capex (nominal)" if column == "capex" else label] = [
-                "n/a" if not np.isfinite(v) else eur(v) if form == "eur" else format(v, form)
-                for v in values]
+            rows[labels.get(column, f"fresh draws: {column}")] = [
+                "n/a" if not np.isfinite(v) else shown_as[form](v) if form in shown_as
+                else format(v, form) for v in values]
         return pd.DataFrame(rows, index=self.comparison.index).T.reset_index(names="")
 
     def summary_lines(self) -> list[str]:
@@ -150,13 +162,16 @@ class RobustChoice:
 
         chosen, today_label = portfolio_label(self.chosen), portfolio_label(self.today)
         against = (" (today's optimum too)" if chosen == today_label else
-                   f" against {today['mean']:.3f} for today's optimum ({today_label or 'none'}; "
-                   f"within the budget in {1 - today['over budget in']:.0%})")
+                   f"; today's optimum ({today_label or 'none'}): within the budget in "
+                   f"{1 - today['over budget in']:.0%}, {people(today['people within reach'])}, "
+                   f"{mw(today['power delivered'])}, mean score {today['mean']:.3f}")
         unproven = "" if choice.gap == 0 else f"Not proven optimal ({stopped}, {gap_said}): "
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
-            f"{count(self.test_draws, 'fresh future')}, mean score {mine['mean']:.3f}{against}.",
+            f"{count(self.test_draws, 'fresh future')}, on average "
+            f"{people(mine['people within reach'])} within {self.radius_km:g} km and "
+            f"{mw(mine['power delivered'])} delivered, mean score {mine['mean']:.3f}{against}.",
             *([self.illustrative] if self.illustrative else []),
             f"The robust choice ({proven}; model {self.model}, {self._origin()}) "
             + ("maximises the mean objective over the draws" if self.criterion == "mean" else
@@ -349,7 +364,8 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         gap = _sampling_gap(np.array(optima), on.objective[:, 0])
     return RobustChoice(choice, tuple(map(tuple, chosen)), tuple(map(tuple, today)), comparison,
                         slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
-                        futures.seed, data_dir, _illustrative(dataset, members), criterion)
+                        futures.seed, data_dir, _illustrative(dataset, members), criterion,
+                        cfg.coverage.radius_km)
 
 
 def _illustrative(dataset, members: list[str]) -> str:
@@ -378,7 +394,8 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
     capex = [base.capital_cost_eur([[index[s] for s in g] for g in p]) for p in portfolios]
     frame = pd.DataFrame({
         "portfolio": [portfolio_label(p) for p in portfolios], "capex": capex,
-        "in-sample mean": in_sample, "mean": mean, "95 % CI low": mean - Z95 * error,
+        "in-sample mean": in_sample, "people within reach": on.people.mean(axis=0),
+        "power delivered": on.power_mw.mean(axis=0), "mean": mean, "95 % CI low": mean - Z95 * error,
         "95 % CI high": mean + Z95 * error, "5 % quantile": np.quantile(value, 0.05, axis=0),
         "over budget in": on.over_budget.mean(axis=0),
         "a member's grid slips in": on.slipped.mean(axis=0), "mean regret": regret},
@@ -387,10 +404,10 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
 
 
 def _spread(row) -> str:
-    """``95 % CI 0.4273-0.4662, 5 % quantile 0.2695, mean regret 0.1483`` for one row of the
+    """``95 % CI 0.4273 to 0.4662, 5 % quantile 0.2695, mean regret 0.1483`` for one row of the
     comparison; a confidence interval needs two fresh draws, a regret a draw with its own
     optimum, and each says so where it has none."""
-    interval = (f"95 % CI {row['95 % CI low']:.4f}-{row['95 % CI high']:.4f}"
+    interval = (f"95 % CI {row['95 % CI low']:.4f} to {row['95 % CI high']:.4f}"
                 if np.isfinite(row["95 % CI low"]) else "no 95 % CI from one fresh draw")
     regret = (f"mean regret {row['mean regret']:.4f}" if np.isfinite(row["mean regret"])
               else "no regret: no fresh draw has a portfolio of its own")

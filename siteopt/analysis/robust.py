@@ -119,6 +119,8 @@ class OnDraws:
         Its capital cost on the draw, EUR.
     people : ndarray
         People within R of its members that deliver in the draw.
+    power_mw : ndarray
+        Effective power of its members that deliver in the draw, MW.
     """
 
     objective: np.ndarray
@@ -126,6 +128,7 @@ class OnDraws:
     slipped: np.ndarray
     capex_eur: np.ndarray
     people: np.ndarray
+    power_mw: np.ndarray
 
 
 def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
@@ -173,7 +176,8 @@ def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
     return OnDraws(fixed[which] - w.cost * cost,
                    capital > base.budget_eur * (1 + BUDGET_TOLERANCE),
                    (used[None, :, :] & draws.slipped[:, None, :]).any(axis=2), capital,
-                   terms["coverage"][which] * base.total_population)
+                   terms["coverage"][which] * base.total_population,
+                   delivering @ np.asarray(base.effective_mw, float))
 
 
 def portfolio_label(portfolio) -> str:
