@@ -115,11 +115,13 @@ def test_wrong_type_is_named(data_dir):
                                       f"not a finite number (IT power the proposal plans, in MW)")
 
 
-@pytest.mark.parametrize("value", ["", "NaN"])
-def test_empty_and_nan_values(data_dir, value):
+@pytest.mark.parametrize("value, said", [("", "is empty"), ("NaN", "stands for no value"),
+                                         ("N/A", "stands for no value")])
+def test_empty_and_nan_values(data_dir, value, said):
     line = edit_csv(data_dir / "sites.csv", "site_id", "FI-KAJ", "lat", value)
-    assert only_problem(data_dir) == (f"data/sites.csv line {line}, column lat: '{value}' is "
-                                      f"empty; every row needs a value (latitude in WGS84 degrees)")
+    assert only_problem(data_dir) == (f"data/sites.csv line {line}, column lat: '{value}' "
+                                      f"{said}; every row needs a value (latitude in WGS84 "
+                                      f"degrees)")
 
 
 @pytest.mark.parametrize("column, value, bounds", [("lat", "95", "-90 and 90"),

@@ -62,9 +62,11 @@ def check_missing(values: pd.Series, column: Column, where: Located) -> tuple[pd
     problems = []
     if column.required:
         for position in np.flatnonzero(missing.to_numpy()):
+            value = values.iat[position]
+            said = "is empty" if not value.strip() else "stands for no value"
             problems.append(where.problem(position, column.name,
-                                          f"{_quote(values.iat[position])} is empty; every row needs "
-                                          f"a value ({column.description})"))
+                                          f"{_quote(value)} {said}; every row needs a value "
+                                          f"({column.description})"))
     return missing, problems
 
 
