@@ -41,6 +41,23 @@ def test_the_caveats_name_illustrative_sites_the_runner_up_and_full_limits(defau
                                              f"{second.gap:.2%} behind; budget 99.8% used")
 
 
+def test_a_runner_up_of_no_gigafactory_says_no_other_site_fits():
+    """At EUR 2 bn one site fits the budget alone (every other costs more, with or without
+    partners): the best portfolio on other sites is no gigafactory, said as such, not as
+    "scores 100.00% less"."""
+    result = siteopt.solve(**{"budget.total_eur": 2e9})
+    sites = result.dataset.sites
+    chosen = list(result.chosen["site_id"])
+    others = sites.loc[~sites["site_id"].isin(chosen), "capex_eur"]
+    assert len(chosen) == 1 and (others > 2e9).all()
+    runner = result.runner_up
+    assert runner["gigafactories"] == [] and runner["objective"] == 0.0
+    assert [note for note in caveats(result) if "other" in note] == [(
+        f"No other site fits: without {chosen[0]} no gigafactory keeps the rules (the "
+        f"alternative, none at all, scores {result.objective:.4f} points less).")]
+    assert "no other site fits" in short_caveats(result)
+
+
 def test_an_answer_not_proven_optimal_says_so_before_any_other_caveat():
     # the search stops after 0.5 s on seven gigafactories (it needs about 60 s to prove it,
     # HiGHS about 1 s)
