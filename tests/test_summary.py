@@ -56,6 +56,11 @@ def test_a_runner_up_of_no_gigafactory_says_no_other_site_fits():
         f"No other site fits: without {chosen[0]} no gigafactory keeps the rules (the "
         f"alternative, none at all, scores {result.objective:.4f} points less).")]
     assert "no other site fits" in short_caveats(result)
+    # the alternatives list that portfolio as "none", not as an empty cell
+    from siteopt.analysis import alternatives
+
+    ranked = alternatives(k=3, **{"budget.total_eur": 2e9}).table()
+    assert list(ranked["gigafactories"]) == [chosen[0], "none"]
 
 
 def test_an_answer_not_proven_optimal_says_so_before_any_other_caveat():

@@ -67,8 +67,8 @@ class Alternative:
 
     @property
     def label(self) -> str:
-        """``ES-ZAZ, FR-LMX, IT-BLQ+PL-WRO``."""
-        return ", ".join("+".join(members) for members in self.gigafactories)
+        """``ES-ZAZ, FR-LMX, IT-BLQ+PL-WRO``; ``none`` for no gigafactory."""
+        return ", ".join("+".join(members) for members in self.gigafactories) or "none"
 
 
 @dataclass(frozen=True)
