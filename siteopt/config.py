@@ -297,6 +297,14 @@ def _did_you_mean(word: str, options: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(options)}"
 
 
+def _reads_as_number(text: str) -> bool:
+    """Whether ``text`` is a number written as text (``"0.1"``, ``"20e9"``)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
     """Check one value against its field's type and range; return it in canonical form.
 
@@ -326,6 +334,9 @@ def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
                               f"{', '.join(meta['choices'])}")
         return value
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(value, str) and _reads_as_number(value):
+        raise ConfigError(f"{label} = {value!r} is text, not a number; give it without quotes "
+                          f"({value.strip()})")
     if isinstance(default, int):
         if is_number and float(value).is_integer():
             value = int(value)
