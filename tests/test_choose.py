@@ -100,6 +100,24 @@ def test_a_draws_optimal_value_alone_is_its_settled_optimum(base, method):
         assert alone["objective"] == pytest.approx(settled["objective"], abs=1e-9)
 
 
+def test_a_fresh_draw_without_its_proven_optimum_is_named_as_fresh(monkeypatch):
+    """The comparison's draws are fresh draws: one stopped before its proof is named so (not
+    as "draw 1", which reads as one of the choice's draws), with the option that helps."""
+    robust_module = importlib.import_module("siteopt.analysis.robust")
+    real = robust_module.solve_draw
+
+    def stopped(base, settings, draw, factors, start=None, portfolio=True, label="draw"):
+        return real(base, dataclasses.replace(settings, time_limit_s=1e-6), draw, factors,
+                    start, portfolio, label)
+
+    monkeypatch.setattr(robust_module, "solve_draw", stopped)
+    with pytest.raises(SolverError) as caught:
+        importlib.import_module("siteopt.analysis.choose").choose(
+            draws=2, test_draws=2, workers=1)
+    assert str(caught.value) == ("fresh draw 0 stopped without a proven optimum (time_limit); "
+                                 "raise solver.time_limit_s (--time-limit)")
+
+
 def test_the_sampling_gap_solves_further_independent_samples(chosen, base):
     document, _ = chosen
     gap = document["sampling_gap"]

@@ -331,7 +331,7 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     fresh_spread = futures.spread if futures.spread is not None else spread
     fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=n_draws)
     today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers,
-                                    portfolios=False)
+                                    portfolios=False, label="fresh draw")
     chosen = [[base.site_ids[s] for s in g] for g in choice.gigafactories]
     on = evaluate_on_draws(base, [chosen, today], fresh)
     own = np.array([s["objective"] for s in solved], dtype=float)
@@ -395,7 +395,8 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
     frame = pd.DataFrame({
         "portfolio": [portfolio_label(p) for p in portfolios], "capex": capex,
         "in-sample mean": in_sample, "people within reach": on.people.mean(axis=0),
-        "power delivered": on.power_mw.mean(axis=0), "mean": mean, "95 % CI low": mean - Z95 * error,
+        "power delivered": on.power_mw.mean(axis=0), "mean": mean,
+        "95 % CI low": mean - Z95 * error,
         "95 % CI high": mean + Z95 * error, "5 % quantile": np.quantile(value, 0.05, axis=0),
         "over budget in": on.over_budget.mean(axis=0),
         "a member's grid slips in": on.slipped.mean(axis=0), "mean regret": regret},

@@ -65,13 +65,14 @@ def draw_instance(base, factors):
 
 
 def solve_draw(base, settings, draw: int, factors, start=None,
-               portfolio: bool = True) -> dict[str, Any]:
+               portfolio: bool = True, label: str = "draw") -> dict[str, Any]:
     """Solve draw ``draw`` (its ``factors``: :meth:`Draws.factors`) to optimality (on a
     worker; ``base`` is shipped to it once), the search started from ``start``
     (:class:`~siteopt.solvers.search.Start`: today's optimum and multipliers; the same for
     every draw). Without ``portfolio`` only the optimal value is wanted, so ties are not
     settled (:func:`~siteopt.solvers.solve_instance`; at 500 sites a median of 10.5 s
-    instead of 40.7 s).
+    instead of 40.7 s). ``label`` names the draw in the error when it is not proven
+    (``fresh draw`` for the choice's comparison).
 
     Returns
     -------
@@ -92,8 +93,8 @@ def solve_draw(base, settings, draw: int, factors, start=None,
     if outcome.status == Status.INFEASIBLE:
         return none
     if outcome.status != Status.OPTIMAL:
-        raise SolverError(f"draw {draw} stopped without a proven optimum "
-                          f"({outcome.status.value}); raise solver.time_limit_s")
+        raise SolverError(f"{label} {draw} stopped without a proven optimum "
+                          f"({outcome.status.value}); raise solver.time_limit_s (--time-limit)")
     names = instance.site_ids
     found = outcome.gigafactories
     value = {"draw": draw, "objective": instance.objective(instance.evaluate(found))}
@@ -403,11 +404,11 @@ def sampled_draws(base, draws: int | Draws | str | Path, seed: int, spread: Spre
 
 
 def solve_each_draw(cfg, dataset, base, futures: Draws, scheduler: str | None,
-                    workers: int | None, portfolios: bool = True
+                    workers: int | None, portfolios: bool = True, label: str = "draw"
                     ) -> tuple[list, list[dict[str, Any]]]:
     """Today's optimum (its gigafactories as member ID lists) and every draw's own optimum
-    (:func:`solve_draw`; without ``portfolios`` its value only), here or on Dask as
-    :func:`~siteopt.analysis.engine.solve_pool` decides.
+    (:func:`solve_draw`; without ``portfolios`` its value only; ``label`` names a draw in
+    messages), here or on Dask as :func:`~siteopt.analysis.engine.solve_pool` decides.
 
     Raises
     ------
@@ -426,7 +427,7 @@ def solve_each_draw(cfg, dataset, base, futures: Draws, scheduler: str | None,
         solved = gather(client, client.map(
             solve_draw, [shipped] * count, [cfg.solver] * count, range(count),
             [futures.factors(i) for i in range(count)], [start] * count,
-            [portfolios] * count, pure=False),
+            [portfolios] * count, [label] * count, pure=False),
             "draws solved")
     return summary["gigafactories"], solved
 
