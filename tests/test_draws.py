@@ -60,6 +60,10 @@ def _draw(**change):
      "draw 0, column capex_factor: site AA-ONE: '1.1' is not a number above 0"),
     ([_draw(capex_factor={"AA-ONE": True, "AA-TWO": 1, "BB-ONE": 1})],
      "site AA-ONE: True is not a number above 0"),
+    # a factor that would overflow a cost (1e308 x EUR 3.6 bn is infinite)
+    ([_draw(capex_factor={"AA-ONE": 1, "AA-TWO": 1e308, "BB-ONE": 1})],
+     "draw 0, column capex_factor: site AA-TWO: 1e+308 is not a number above 0 and at most "
+     "1,000,000; give each site's factor as such a number (1 keeps the data's value)"),
     ([_draw(capex_factor={"AA-ONE": 1, "AA-TWO": 1, "BB-ONE": 1, "=cmd|'/c calc'!A1": 1})],
      "\"=cmd|'/c calc'!A1\" is not a candidate site of the data"),
     ([_draw(slipped=["ZZ-NONE"])],

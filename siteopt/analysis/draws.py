@@ -14,7 +14,8 @@ reads them instead of sampling::
                 "price_factor": {"ES-NAV": 0.93, ...}}, ...]}
 
 A file comes from outside: every value is checked (a factor for every candidate site and no
-other, each a finite number above 0, slipped sites among the candidates), and a bad one is
+other, each a number above 0 and at most :data:`MAX_FACTOR`, slipped sites among the
+candidates), and a bad one is
 one line naming the file, the draw, the field, the site and the value.
 """
 
@@ -35,6 +36,10 @@ from siteopt.sanitize import printable_text
 MAX_DRAWS = 100_000
 #: Largest draws file read, bytes (1,000 draws of 60 sites take about 3 MB).
 MAX_DRAWS_BYTES = 500_000_000
+#: Largest capex or price factor a draws file may give: far above any sampled one (log
+#: standard deviations of at most 2), far below what overflows a cost (1e308 made every
+#: capital cost infinite and the choice end without a portfolio, said as a time limit).
+MAX_FACTOR = 1e6
 FORMAT, VERSION = "siteopt-draws", 1
 
 
@@ -206,10 +211,10 @@ def _factors(values, index: dict[str, int], bad) -> np.ndarray:
             raise bad(f"{printable_text(repr(site))[:60]} is not a candidate site of the data; "
                       f"give factors for its site IDs only")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                not math.isfinite(value) or value <= 0:
+                not math.isfinite(value) or not 0 < value <= MAX_FACTOR:
             raise bad(f"site {printable_text(site)}: {printable_text(repr(value))[:40]} is not "
-                      f"a number above 0; give each site's factor as a number above 0 "
-                      f"(1 keeps the data's value)")
+                      f"a number above 0 and at most {MAX_FACTOR:,.0f}; give each site's "
+                      f"factor as such a number (1 keeps the data's value)")
         out[index[site]] = float(value)
     return out
 
