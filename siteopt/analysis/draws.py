@@ -15,8 +15,8 @@ reads them instead of sampling::
 
 A file comes from outside: every value is checked (a factor for every candidate site and no
 other, each a number above 0 and at most :data:`MAX_FACTOR`, slipped sites among the
-candidates), and a bad one is
-one line naming the file, the draw, the field, the site and the value.
+candidates), and a bad one is one line naming the file, the draw, the field, the site and the
+value.
 """
 
 from __future__ import annotations
