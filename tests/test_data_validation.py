@@ -413,6 +413,28 @@ def test_capex_must_be_plausible(data_dir, value, message):
     assert message in problem
 
 
+@pytest.mark.parametrize("file, key_column, key, column, value, said", [
+    ("sites.csv", "site_id", "ES-MLN", "power_mw", "1e300",
+     "at most 100,000 MW (100 GW) for one site (IT power the proposal plans, in MW)"),
+    ("sites.csv", "site_id", "ES-MLN", "grid_mw", "200000", "at most 100,000 MW (100 GW)"),
+    ("sites.csv", "site_id", "ES-MLN", "pue", "1e300",
+     "at most 10 (data centres run at about 1.1 to 2) (power usage effectiveness)"),
+    ("sites.csv", "site_id", "ES-MLN", "gpus", "1e300", "at most 100 million (1e8) for one site"),
+    ("sites.csv", "site_id", "ES-MLN", "elec_price_eur_mwh", "1e300", "at most EUR 10,000/MWh"),
+    ("sites.csv", "site_id", "ES-MLN", "co2_g_per_kwh", "5000", "at most 2,000 g/kWh"),
+    ("letters.csv", "letter_id", "L001", "requested_mw", "1e300", "at most 100,000 MW"),
+])
+def test_figures_that_would_overflow_a_cost_are_not_plausible(data_dir, file, key_column, key,
+                                                              column, value, said):
+    """A PUE or power of 1e300 made a site's energy cost infinite and the objective NaN (the
+    search then multiplied NaN into its bounds); each is one line naming cell and range."""
+    line = edit_csv(data_dir / file, key_column, key, column, value)
+    problem = only_problem(data_dir)
+    assert problem.startswith(f"data/{file} line {line}, column {column}: '{value}' is not "
+                              f"plausible: it must be ")
+    assert said in problem
+
+
 def test_population_per_point_must_be_plausible(data_dir):
     line = edit_csv(data_dir / "demand.csv", "point_id", "GN2950159", "population", "1e308")
     assert only_problem(data_dir) == (

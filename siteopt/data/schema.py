@@ -66,6 +66,16 @@ class Column:
         return self.kind in ("float", "int")
 
 
+#: Plausible ranges of the power, price and CO2 columns (and how a message says them): far
+#: beyond any real figure, far below what overflows a cost (a PUE or power of 1e300 made
+#: costs infinite and the objective NaN).
+MAX_SITE_MW = 100_000
+MW_SAID = "at most 100,000 MW (100 GW) for one site"
+MAX_PRICE = 10_000
+PRICE_SAID = "at most EUR 10,000/MWh"
+MAX_CO2 = 2_000
+CO2_SAID = "at most 2,000 g/kWh (coal plants emit about 1,000)"
+
 PROVENANCE = Column("provenance", "choice", "whether the figures are reported by a source or "
                     "illustrative", choices=("reported", "illustrative"))
 
@@ -84,8 +94,10 @@ SITES = (
     Column("country", "country", "ISO 3166-1 alpha-2 member-state code"),
     _lat(),
     _lon(),
-    Column("power_mw", "float", "IT power the proposal plans, in MW", positive=True),
-    Column("grid_mw", "float", "grid connection available by about 2028, in MW", positive=True),
+    Column("power_mw", "float", "IT power the proposal plans, in MW", positive=True,
+           plausible=(0, MAX_SITE_MW, MW_SAID)),
+    Column("grid_mw", "float", "grid connection available by about 2028, in MW", positive=True,
+           plausible=(0, MAX_SITE_MW, MW_SAID)),
     Column("capex_eur", "float", "total capital cost in EUR", positive=True,
            plausible=(1e6, 1e12, "between EUR 1 m (1e6) and EUR 1 tn (1e12)"),
            below_hint="; it looks like billions written as euros: write 4.2e9 for EUR 4.2 bn"),
@@ -93,7 +105,8 @@ SITES = (
            minimum=0, maximum=1),
     PROVENANCE,
     Column("source", "text", "citation or the rule used for illustrative figures"),
-    Column("gpus", "int", "number of AI accelerators planned", required=False, positive=True),
+    Column("gpus", "int", "number of AI accelerators planned", required=False, positive=True,
+           plausible=(0, 1e8, "at most 100 million (1e8) for one site")),
     Column("capex_basis", "choice", "whether capex_eur is reported, a reported project figure "
            "scaled to this site's share, or from the cost rule", required=False,
            choices=("reported", "scaled", "rule")),
@@ -101,10 +114,12 @@ SITES = (
            "the proposal's own supply, its announced target, or an illustration",
            required=False, choices=("country", "own-supply", "target", "illustrative")),
     Column("co2_g_per_kwh", "float", "CO2 intensity of the site's own electricity supply in "
-           "g/kWh (empty: the country's)", required=False, minimum=0),
-    Column("pue", "float", "power usage effectiveness", required=False, minimum=1),
+           "g/kWh (empty: the country's)", required=False, minimum=0,
+           plausible=(0, MAX_CO2, CO2_SAID)),
+    Column("pue", "float", "power usage effectiveness", required=False, minimum=1,
+           plausible=(1, 10, "at most 10 (data centres run at about 1.1 to 2)")),
     Column("elec_price_eur_mwh", "float", "electricity price in EUR/MWh (empty: the country's)",
-           required=False, minimum=0),
+           required=False, minimum=0, plausible=(0, MAX_PRICE, PRICE_SAID)),
     Column("consortium", "text", "backers of the proposal", required=False),
     Column("notes", "text", "free-text notes", required=False),
 )
@@ -113,7 +128,8 @@ LETTERS = (
     Column("letter_id", "id", "unique letter identifier, e.g. L001"),
     Column("site_id", "id", "the site the letter is for", references="sites:site_id"),
     Column("consortium", "text", "who sent the letter"),
-    Column("requested_mw", "float", "IT power the letter asks for, in MW", positive=True),
+    Column("requested_mw", "float", "IT power the letter asks for, in MW", positive=True,
+           plausible=(0, MAX_SITE_MW, MW_SAID)),
     PROVENANCE,
 )
 
@@ -146,10 +162,11 @@ COUNTRIES = (
     Column("name", "text", "country name"),
     Column("population", "float", "population on 1 January 2026 (Eurostat)", minimum=0),
     Column("elec_price_eur_mwh", "float", "non-household electricity price in EUR/MWh",
-           minimum=0),
+           minimum=0, plausible=(0, MAX_PRICE, PRICE_SAID)),
     Column("renewable_share", "float", "renewable share of electricity, 0..1", minimum=0,
            maximum=1),
-    Column("co2_g_per_kwh", "float", "CO2 intensity of electricity in g/kWh", minimum=0),
+    Column("co2_g_per_kwh", "float", "CO2 intensity of electricity in g/kWh", minimum=0,
+           plausible=(0, MAX_CO2, CO2_SAID)),
 )
 
 #: File name -> columns, in the order files are loaded (countries first: other files refer to it).
