@@ -85,7 +85,7 @@ def short_caveats(result) -> str:
     runner = result.runner_up
     if runner is not None:
         parts.append("a tie" if runner["below"] <= 1e-12 else
-                     "no other site fits" if not runner["gigafactories"] else
+                     "next best: no gigafactory" if not runner["gigafactories"] else
                      f"next best {runner['below_share']:.2%} behind")
     full = [(name, share) for name, _, _, share in limits_used(result) if share >= FULL_USE]
     if any(name == "budget" for name, _ in full):
@@ -192,10 +192,10 @@ def _runner_up(result) -> str:
     swap = _swap(runner)
     if runner["below"] <= 1e-12:
         return f"A tie: the portfolio {swap} scores exactly the same."
-    if not runner["gigafactories"]:
-        return (f"No other site fits: without {', '.join(runner['sites_out'])} no gigafactory "
-                f"keeps the rules (the alternative, none at all, scores {runner['below']:.4f} "
-                f"points less).")
+    if not runner["gigafactories"]:   # no other portfolio keeps the rules or scores above 0
+        return (f"Without {', '.join(runner['sites_out'])} the best choice is no gigafactory "
+                f"at all ({runner['below']:.4f} points less): no other portfolio that keeps "
+                f"the rules scores more than funding nothing.")
     said = changes(runner["covered_population"] - result.covered_population,
                    runner["total_capex_eur"] - result.total_capex_eur,
                    runner["total_power_mw"] - result.total_power_mw,

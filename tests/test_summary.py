@@ -41,10 +41,11 @@ def test_the_caveats_name_illustrative_sites_the_runner_up_and_full_limits(defau
                                              f"{second.gap:.2%} behind; budget 99.8% used")
 
 
-def test_a_runner_up_of_no_gigafactory_says_no_other_site_fits():
+def test_a_runner_up_of_no_gigafactory_says_so():
     """At EUR 2 bn one site fits the budget alone (every other costs more, with or without
     partners): the best portfolio on other sites is no gigafactory, said as such, not as
-    "scores 100.00% less"."""
+    "scores 100.00% less" (nor as "no other site fits": with a cost weight a portfolio that
+    fits may score below nothing)."""
     result = siteopt.solve(**{"budget.total_eur": 2e9})
     sites = result.dataset.sites
     chosen = list(result.chosen["site_id"])
@@ -53,9 +54,10 @@ def test_a_runner_up_of_no_gigafactory_says_no_other_site_fits():
     runner = result.runner_up
     assert runner["gigafactories"] == [] and runner["objective"] == 0.0
     assert [note for note in caveats(result) if "other" in note] == [(
-        f"No other site fits: without {chosen[0]} no gigafactory keeps the rules (the "
-        f"alternative, none at all, scores {result.objective:.4f} points less).")]
-    assert "no other site fits" in short_caveats(result)
+        f"Without {chosen[0]} the best choice is no gigafactory at all "
+        f"({result.objective:.4f} points less): no other portfolio that keeps the rules scores "
+        f"more than funding nothing.")]
+    assert "next best: no gigafactory" in short_caveats(result)
     # the alternatives list that portfolio as "none", not as an empty cell
     from siteopt.analysis import alternatives
 
