@@ -746,6 +746,25 @@ def test_sorted_unique_and_ranges_match_numpy():
         [4, 5, 7, 8, 9]
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_unique_rows_gives_numpys_first_rows_and_inverse(seed):
+    """The same indices in the same order as ``np.unique(axis=0)`` (the points' order, and so
+    every sum over them, is unchanged); widths not a multiple of 8 and bytes above 127 too."""
+    from siteopt.incidence import unique_rows
+
+    rng = np.random.default_rng(seed)
+    n, width = int(rng.integers(0, 80)), int(rng.integers(1, 30))
+    rows = (rng.integers(0, 3, (n, width)) * int(rng.integers(1, 128))).astype(np.uint8)
+    first, inverse = unique_rows(rows)
+    if n == 0:
+        assert len(first) == len(inverse) == 0
+        return
+    _, numpy_first, numpy_inverse = np.unique(rows, axis=0, return_index=True,
+                                              return_inverse=True)
+    assert first.tolist() == numpy_first.tolist()
+    assert inverse.tolist() == numpy_inverse.ravel().tolist()
+
+
 def test_the_benders_master_presolves_only_with_a_moderate_number_of_consolidation_rows(
         monkeypatch):
     from siteopt.solvers import benders

@@ -65,6 +65,7 @@ import numpy as np
 
 from siteopt.geometry import (DISTANCE_TOLERANCE_KM, DOT_MARGIN, chord_length, haversine_km,
                               unit_vectors)
+from siteopt.incidence import unique_rows
 
 #: Point-site distances computed at once (8 bytes each: 32 MB).
 BLOCK_PAIRS = 4_000_000
@@ -421,7 +422,7 @@ class AccessData:
             within = self.distances(part, eligible) <= self.max_km + DISTANCE_TOLERANCE_KM
             none += (start + np.flatnonzero(~within.any(axis=1))).tolist()
             packed = np.packbits(within, axis=1)
-            _, first = np.unique(packed, axis=0, return_index=True)
+            first, _ = unique_rows(packed)
             for row in first:
                 if within[row].any():
                     sets.setdefault(packed[row].tobytes(), eligible[within[row]])

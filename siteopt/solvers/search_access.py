@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
+from siteopt.incidence import unique_rows
 
 
 def _fairness_weight(weight: float, within: np.ndarray, state_share: np.ndarray) -> float:
@@ -201,8 +202,7 @@ class AccessOptions:
         own = np.where(counted, -1 - np.arange(len(state)), np.asarray(state, np.int64))
         key = np.c_[np.packbits(np.r_[self.within, limit], axis=0).T,
                     own[:, None].view(np.uint8).reshape(len(state), -1)]
-        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
+        first, inverse = unique_rows(key)
         order = np.argsort(~counted[first], kind="stable")   # W's points first
         first, inverse = first[order], np.argsort(order)[inverse]
         state_share = np.zeros((len(first), self.state_share.shape[1]))
