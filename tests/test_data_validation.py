@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 
@@ -301,11 +302,42 @@ def test_header_without_rows(data_dir, name):
 
 def test_unreadable_csv(data_dir):
     path = data_dir / "letters.csv"
-    path.write_text(path.read_text(encoding="utf-8") + 'L999,ES-MLN,"unclosed,1,reported\n'
+    text = path.read_text(encoding="utf-8")
+    line = text.count("\n") + 1
+    path.write_text(text + 'L999,ES-MLN,"unclosed,1,reported\n'
                     'L998,ES-MLN,x,1,reported,extra,fields\n', encoding="utf-8")
+    assert only_problem(data_dir) == (
+        f"data/letters.csv line {line}: cannot be read as CSV (a quote opened on this line is "
+        f"never closed); check the quoting and that every line has as many fields as the header")
+    path.write_text(text + 'L998,ES-MLN,x,1,reported,extra,fields\n', encoding="utf-8")
+    assert only_problem(data_dir).startswith(
+        f"data/letters.csv line {line}: has 7 fields where the header has 5; check the quoting")
+    path.write_text(text + 'L997,ES-MLN,"x"y,1,reported\n', encoding="utf-8")
+    assert only_problem(data_dir).startswith(
+        f"data/letters.csv line {line}: cannot be read as CSV (',' expected after '\"')")
+
+
+def test_problems_name_the_line_a_record_begins_on(data_dir):
+    """A blank line, a row of separators and a note over two lines (Alt+Enter in Excel) are
+    counted as a text editor counts lines: the bad cell is named on its own line."""
+    path = data_dir / "sites.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows[1][rows[0].index("notes")] = "first line of a note\nits second line"
+    country = rows[4][rows[0].index("country")]
+    rows[4][rows[0].index("country")] = "XX"
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows[:3] + [[]] + [[""] * len(rows[0])]
+                                                    + rows[3:])
+    path.write_text(text.getvalue(), encoding="utf-8")
+    # header 1, row 1 on lines 2-3, row 2 on 4, blank 5, separators 6, row 3 on 7, row 4 on 8
+    assert "XX" in path.read_text(encoding="utf-8").split("\n")[7]
     problem = only_problem(data_dir)
-    assert problem.startswith("data/letters.csv: cannot be read as CSV (")
-    assert problem.endswith("every line has as many fields as the header")
+    assert problem.startswith("data/sites.csv line 8, column country: 'XX' is not a country")
+    path.write_text(path.read_text(encoding="utf-8").replace(",XX,", f",{country},"),
+                    encoding="utf-8")
+    sites = load_data(data_dir).site_table   # the blank records are no sites
+    assert list(sites["site_id"]) == [row[0] for row in rows[1:]]
+    assert sites["notes"][0] == "first line of a note\nits second line"
 
 
 def test_not_utf8(data_dir):

@@ -195,7 +195,7 @@ def frame_of(**columns) -> tuple[pd.DataFrame, tuple[Column, ...]]:
 def test_the_file_decides_what_a_cell_means(cells, other, expected):
     frame, columns = frame_of(a=cells + [""] * (len(other) - len(cells)),
                               b=other + [""] * (len(cells) - len(other)))
-    numbers, problems = read_numbers(frame, columns, "f.csv", 2, "line")
+    numbers, problems = read_numbers(frame, columns, "f.csv", range(2, 2 + len(frame)), "line")
     values, refused = numbers["a"]
     if expected is None:
         assert refused[0] and np.isnan(values[0])
@@ -223,7 +223,7 @@ def test_any_number_in_any_locale_is_read_exactly_or_refused(numbers, locale, gr
                          for n in column] + [""] * (width - len(column))
                for i, column in enumerate(numbers)}
     frame, schema = frame_of(**columns)
-    read, problems = read_numbers(frame, schema, "f.csv", 2, "line")
+    read, problems = read_numbers(frame, schema, "f.csv", range(2, 2 + len(frame)), "line")
     for i, column in enumerate(numbers):
         values, refused = read[f"c{i}"]
         for j, written in enumerate(column):

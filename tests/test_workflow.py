@@ -119,6 +119,14 @@ def test_optional_columns_go_last_first_only_when_needed():
     assert "must" in narrow and "late" in narrow and "later" not in narrow
 
 
+def test_a_table_title_folds_at_the_page_width_not_the_table_width():
+    """``validate``'s title names the data set's path: on a narrow table it stays one line."""
+    title = "Data set eu2026 (2026-12-02), in ../some/longer/path/bids.xlsx: clean"
+    text = render_table({"country": ["AT"], "sites": [2]}, title=title, width=100)
+    assert text.splitlines()[0] == title
+    assert text.splitlines()[2].split() == ["country", "sites"]
+
+
 def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, monkeypatch):
     from siteopt import __version__
 

@@ -241,6 +241,26 @@ def test_a_bad_cell_names_sheet_row_and_column(sites_workbook, tmp_path):
                      r"finite number \(IT power the proposal plans, in MW\)", message), message
 
 
+def test_empty_rows_are_no_records_and_rows_keep_their_numbers(sites_workbook, tmp_path):
+    """An analyst's gap between blocks of bids is no site, and a bad cell below it is named
+    by its row in Excel."""
+    def gap(workbook):
+        workbook["sites"].insert_rows(4, 2)
+        workbook["sites"][f"{_sites_column(workbook, 'power_mw')}8"] = "lots"
+
+    sites = load_data(sites_workbook).site_table
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", gap)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    [problem] = raised.value.problems
+    assert str(problem).endswith(
+        "bids.xlsx (sheet sites) row 8, column power_mw: 'lots' is not a finite number (IT "
+        "power the proposal plans, in MW)")
+    edited = _edited_workbook(sites_workbook, tmp_path / "gap.xlsx",
+                              lambda workbook: workbook["sites"].insert_rows(4, 2))
+    assert list(load_data(edited).site_table["site_id"]) == list(sites["site_id"])
+
+
 def test_formulas_are_read_by_their_saved_value_or_refused(sites_workbook, tmp_path):
     column = None
 
@@ -252,6 +272,7 @@ def test_formulas_are_read_by_their_saved_value_or_refused(sites_workbook, tmp_p
     edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", formula)
     with pytest.raises(InputError) as raised:
         load_data(edited)
+    assert len(raised.value.problems) == 1   # not also "'' is empty": one line, one fix
     assert (f"bids.xlsx (sheet sites) row 3, column grid_mw: the formula '=100*3' in cell "
             f"{column}3 has no saved value; open the workbook in Excel or LibreOffice and save "
             f"it") in str(raised.value)

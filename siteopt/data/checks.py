@@ -26,15 +26,30 @@ EUROPE_CRS = "EPSG:3035"
 
 
 class Located:
-    """Formats problems for one file: row numbers from frame positions."""
+    """Formats problems for one file: row numbers from frame positions.
 
-    def __init__(self, display: str, row_offset: int, row_kind: str):
+    Parameters
+    ----------
+    display : str
+        How messages name the file.
+    lines : sequence of int
+        The row number of each frame position: the line a CSV record begins on, a
+        spreadsheet's row, a GeoJSON feature's number.
+    row_kind : str
+        What the numbers count: ``line``, ``row`` or ``feature``.
+    """
+
+    def __init__(self, display: str, lines, row_kind: str):
         self.display = display
-        self.row_offset = row_offset
+        self.lines = lines
         self.row_kind = row_kind
 
+    def line(self, position: int) -> int:
+        """The row number of frame position ``position``."""
+        return int(self.lines[int(position)])
+
     def problem(self, position: int | None, column: str | None, message: str) -> Problem:
-        row = None if position is None else int(position) + self.row_offset
+        row = None if position is None else self.line(position)
         return Problem(self.display, message, row=row, column=column, row_kind=self.row_kind)
 
 
@@ -126,7 +141,7 @@ def check_ids(values: pd.Series, column: Column, missing: pd.Series,
             first_seen.setdefault(value, position)
         for position in np.flatnonzero(duplicated.to_numpy()):
             value = values.iat[position]
-            first = where.row_offset + first_seen[value]
+            first = where.line(first_seen[value])
             problems.append(where.problem(position, column.name,
                                           f"{_quote(value)} is a duplicate of {where.row_kind} "
                                           f"{first}; IDs must be unique"))
@@ -174,7 +189,7 @@ def check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], where: Locat
     optional values are NaN); text columns keep their stripped strings.
     """
     problems = check_required_columns(frame, columns, where)
-    read, found = read_numbers(frame, columns, where.display, where.row_offset, where.row_kind)
+    read, found = read_numbers(frame, columns, where.display, where.lines, where.row_kind)
     problems += found
     typed = {}
     for column in columns:

@@ -47,7 +47,6 @@ def _load_countries(content: bytes | None, display: str):
 
     from siteopt.data import checks
 
-    where = checks.Located(display, row_offset=1, row_kind="feature")
     if content is None:
         return None, [Problem(display, "file not found; every data directory needs it "
                                        "(siteopt init --empty DIR writes a template)")]
@@ -82,6 +81,7 @@ def _load_countries(content: bytes | None, display: str):
         properties.append(feature["properties"])
         geometries.append(shape_or_none(feature.get("geometry")))
     frame = pd.DataFrame(properties).astype(str)
+    where = checks.Located(display, range(1, len(features) + 1), "feature")
     typed, found = checks.check_columns(frame, schema.COUNTRIES, where)
     countries = gpd.GeoDataFrame(typed, geometry=geometries, crs=WGS84)
     return countries, problems + found + checks.check_geometries(countries, where)
@@ -268,7 +268,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
     if origin.workbook_tables:
         sheets, found = read_workbook(origin.source, display_path(origin.source))
         problems += found
-    frames = {}
+    frames, located = {}, {}
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv"):
         if name in origin.workbook_tables:
             raw = sheets.get(name)
@@ -282,9 +282,10 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
         if raw is None:
             frames[name] = None
             continue
-        where = checks.Located(display[name], row_offset=2, row_kind=row_kind[name])
-        typed, found = checks.check_columns(raw, schema.FILES[name], where, known,
-                                            display["countries.geojson"])
+        # the readers index each record by its line (or row) in the file
+        located[name] = checks.Located(display[name], raw.index.to_numpy(), row_kind[name])
+        typed, found = checks.check_columns(raw.reset_index(drop=True), schema.FILES[name],
+                                            located[name], known, display["countries.geojson"])
         problems += found
         frames[name] = typed
 
@@ -292,8 +293,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
     if sites is not None and letters is not None and "site_id" in letters and "site_id" in sites:
         problems += checks.check_references(letters["site_id"], schema.LETTERS[1],
                                             sites["site_id"], display["sites.csv"],
-                                            checks.Located(display["letters.csv"], 2,
-                                                           row_kind["letters.csv"]))
+                                            located["letters.csv"])
     # geography is checked on every row whose coordinates and country are valid, so range
     # errors elsewhere do not hide a site in the wrong country: one pass reports both
     if countries is not None and known is not None:
@@ -302,13 +302,24 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
                                       ("ai_factories.csv", "factory_id", "AI Factory")):
             frame = frames[name]
             if frame is not None and {id_column, "country", "lat", "lon"} <= set(frame):
-                problems += checks.check_points_in_countries(
-                    frame, id_column, kind, countries,
-                    checks.Located(display[name], 2, row_kind[name]))
+                problems += checks.check_points_in_countries(frame, id_column, kind, countries,
+                                                             located[name])
     if problems:
-        raise InputError(sorted(problems, key=_file_order(display))[:MAX_PROBLEMS])
+        raise InputError(sorted(_one_per_cell(problems), key=_file_order(display))[:MAX_PROBLEMS])
     frames["countries.geojson"] = countries
     return {name: Table.from_frame(frame) for name, frame in frames.items()}
+
+
+def _one_per_cell(problems: list[Problem]) -> list[Problem]:
+    """The first problem found in each cell: a spreadsheet formula with no saved value is
+    also an empty cell, and one line says what to do."""
+    seen, kept = set(), []
+    for problem in problems:
+        cell = (problem.file, problem.row, problem.column)
+        if problem.row is None or problem.column is None or cell not in seen:
+            kept.append(problem)
+            seen.add(cell)
+    return kept
 
 
 def _file_order(display: dict[str, str]):

@@ -270,15 +270,15 @@ def decimal_mark(readings: dict[str, ColumnReading]) -> tuple[str | None, dict[s
     return mark, evidence, grouping and mark is not None
 
 
-def _rows(positions: np.ndarray, offset: int) -> tuple[int, ...]:
-    return tuple(int(p) + offset for p in positions)
+def _rows(positions: np.ndarray, lines) -> tuple[int, ...]:
+    return tuple(int(lines[p]) for p in positions)
 
 
 def _listed(values: list[str]) -> str:
     return listed([f"'{value}'" for value in dict.fromkeys(values)])
 
 
-def read_numbers(frame: pd.DataFrame, columns, display: str, row_offset: int,
+def read_numbers(frame: pd.DataFrame, columns, display: str, lines,
                  row_kind: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
                                           list[Problem]]:
     """Read every numeric column of one file exactly, or refuse what cannot be.
@@ -291,8 +291,8 @@ def read_numbers(frame: pd.DataFrame, columns, display: str, row_offset: int,
         Its schema; the numeric columns present are read.
     display : str
         The file, as messages name it.
-    row_offset : int
-        Row number of the frame's first row (2 for a CSV file with its header).
+    lines : sequence of int
+        The row number of each of the frame's rows (the line a CSV record begins on).
     row_kind : str
         ``line`` (CSV), ``feature`` (GeoJSON) or ``row`` (a spreadsheet).
 
@@ -318,8 +318,8 @@ def read_numbers(frame: pd.DataFrame, columns, display: str, row_offset: int,
         (point_column, point_at), (comma_column, comma_at) = evidence["."], evidence[","]
         problems.append(Problem(
             display, f"mixes decimal points (column {point_column}, {row_kind} "
-                     f"{point_at + row_offset}: '{raw[point_column][point_at]}') and decimal "
-                     f"commas (column {comma_column}, {row_kind} {comma_at + row_offset}: "
+                     f"{lines[point_at]}: '{raw[point_column][point_at]}') and decimal "
+                     f"commas (column {comma_column}, {row_kind} {lines[comma_at]}: "
                      f"'{raw[comma_column][comma_at]}'), so its numbers cannot be read "
                      f"exactly; save it with one decimal mark throughout"))
     described = {column.name: column.description for column in columns}
@@ -348,7 +348,7 @@ def read_numbers(frame: pd.DataFrame, columns, display: str, row_offset: int,
                              f"'{example}' {grouped:.0f} or {decimal:g}? Remove the thousands "
                              f"separators (format the cells as numbers without a 1000 "
                              f"separator) and save again ({described[name]})",
-                    column=name, rows=_rows(found, row_offset), row_kind=row_kind))
+                    column=name, rows=_rows(found, lines), row_kind=row_kind))
         found = np.flatnonzero(reading.kind == "invalid")
         if len(found):
             shown = list(raw[name][found])
@@ -357,7 +357,7 @@ def read_numbers(frame: pd.DataFrame, columns, display: str, row_offset: int,
             fix = f"; {'; '.join(fixes)}" if fixes else ""
             problems.append(Problem(display, f"{_listed(shown)} {verb}{fix} "
                                              f"({described[name]})", column=name,
-                                    rows=_rows(found, row_offset), row_kind=row_kind))
+                                    rows=_rows(found, lines), row_kind=row_kind))
         values[refused] = np.nan
         numbers[name] = (values, refused)
     return numbers, problems

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+
 import pandas as pd
 
 from siteopt.errors import Problem
@@ -56,7 +57,8 @@ def read_csv_table(raw: bytes | None, display: str,
     Returns
     -------
     frame : DataFrame or None
-        All columns as ``str``; row ``i`` is line ``i + 2`` of the file.
+        All columns as ``str``, stripped; its index is the line each record begins on (the
+        header is line 1; a quoted value may span lines, and blank records are left out).
     problems : list of Problem
     """
     text, problems = read_text(raw, display)
@@ -74,19 +76,49 @@ def read_csv_table(raw: bytes | None, display: str,
         where = ", ".join(f"'{name}' (columns {columns(name)})" for name in repeated)
         return None, [Problem(display, f"the header names a column twice: {where}; keep one "
                                        f"column of each name")]
-    if "\n" not in text:  # classic Mac line ends
-        text = text.replace("\r", "\n")
-    try:
-        # lines end at LF only: a CR inside a quoted value stays in it, and the CR of a CRLF
-        # line end is stripped with the other surrounding white space below
-        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False,
-                            na_filter=False, quoting=csv.QUOTE_MINIMAL, engine="c",
-                            lineterminator="\n")
-    except (pd.errors.ParserError, csv.Error) as err:
-        detail = " ".join(str(err).split())
-        return None, [Problem(display, f"cannot be read as CSV ({detail}); check the quoting "
-                                       f"and that every line has as many fields as the header")]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty and not may_be_empty:
+    records, lines, problems = _records(text, separator, display)
+    if problems:
+        return None, problems
+    width = len(names)
+    longer = next((i for i, record in enumerate(records) if len(record) > width), None)
+    if longer is not None:
+        return None, [Problem(display, f"has {len(records[longer])} fields where the header "
+                                       f"has {width}; check the quoting and that every line "
+                                       f"has as many fields as the header", row=lines[longer])]
+    if not records and not may_be_empty:
         return None, [Problem(display, "has a header but no rows")]
-    return frame.apply(lambda s: s.str.strip()), []
+    for record in records:   # a short record ends with empty fields
+        record += [""] * (width - len(record))
+    columns = zip(*records) if records else [()] * width
+    frame = pd.DataFrame({name: pd.Series([cell.strip() for cell in cells], dtype=object)
+                          for name, cells in zip(names, columns)})
+    frame.index = pd.Index(lines, dtype="int64")
+    return frame, []
+
+
+def _records(text: str, separator: str,
+             display: str) -> tuple[list[list[str]], list[int], list[Problem]]:
+    """The records after the header, the line each begins on, and a problem if the text is
+    not CSV from some line on.
+
+    Lines end at LF, CRLF or CR (classic Mac); a line break inside a quoted value stays in it,
+    so a record may span several lines. Records with no text (a blank line, or only
+    separators, as spreadsheets write rows they once formatted) hold no data and are dropped.
+    Quoting is read strictly: a quote left open, or text after a closing quote, is refused.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    records, lines, ended = [], [], 0
+    try:
+        for cells in reader:
+            if ended and "".join(cells).strip():
+                records.append(cells)
+                lines.append(ended + 1)
+            ended = reader.line_num
+    except csv.Error as err:
+        detail = " ".join(str(err).split())
+        if detail == "unexpected end of data":   # the csv module's words for it
+            detail = "a quote opened on this line is never closed"
+        return [], [], [Problem(display, f"cannot be read as CSV ({detail}); check the quoting "
+                                         f"and that every line has as many fields as the "
+                                         f"header", row=ended + 1)]
+    return records, lines, []

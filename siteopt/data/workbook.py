@@ -76,8 +76,8 @@ def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
     Returns
     -------
     frames : dict
-        Data file name -> frame (all columns ``str``; row ``i`` is Excel row ``i + 2``), or
-        None for an optional sheet the workbook does not have.
+        Data file name -> frame (all columns ``str``; its index is each record's Excel row,
+        empty rows left out), or None for an optional sheet the workbook does not have.
     problems : list of Problem
         Each naming the sheet, the Excel row and the column header.
     """
@@ -148,17 +148,17 @@ def _sheet_frame(worksheet, where: str, file_name: str):
         letter = _column_letter(names.index("") + 1)
         return None, [Problem(where, f"the header cell {letter}1 is empty; give every column "
                                      f"a name or delete it")], []
-    width, records, blank = len(names), [], []
+    width, records, numbers, blank = len(names), [], [], []
     for number, row in enumerate(rows, start=2):
         cells = [cell_text(value) for value in row[:width]]
         cells += [""] * (width - len(cells))
         blank += [(number, column + 1, names[column]) for column, text in enumerate(cells)
                   if not text]
-        records.append(cells)
-    while records and not any(records[-1]):   # formatted empty rows at the end: no records
-        records.pop()
-    frame = pd.DataFrame(records, columns=names, dtype=str) if records else \
-        pd.DataFrame({name: pd.Series(dtype=str) for name in names})
+        if any(cells):   # an empty row (a gap, or formatted rows below the table) is no record
+            records.append(cells)
+            numbers.append(number)
+    frame = pd.DataFrame(records, columns=names, index=pd.Index(numbers, dtype="int64"),
+                         dtype=str)
     return frame, [], blank
 
 

@@ -7,8 +7,9 @@ import math
 from numbers import Number
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from siteopt.sanitize import printable_text
 
@@ -65,8 +66,7 @@ def render_table(frame, title: str | None = None,
     formats = formats or {}
     names = list(frame.keys()) if isinstance(frame, dict) else list(frame.columns)
     columns = [list(frame[name]) for name in names]
-    table = Table(title=title, box=box.SIMPLE_HEAVY, title_justify="left", title_style="bold",
-                  pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
     rows = [[cell_text(value, formats.get(name)) for name, value in zip(names, row)]
             for row in zip(*columns)]
     needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows]
@@ -84,7 +84,8 @@ def render_table(frame, title: str | None = None,
                          overflow="fold", min_width=needed[index])
     for cells in rows:
         table.add_row(*[cells[index] for index in keep])
-    return render(table, width)
+    # the title above, folded at the page's width (a table's own title folds at the table's)
+    return render(table if title is None else Group(Text(title), table), width)
 
 
 def _numeric(values) -> bool:
