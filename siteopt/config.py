@@ -433,15 +433,18 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
         if not path.exists():
             raise FileNotFoundError
         if not path.is_file():
-            raise ConfigError(f"{path}: is not a regular file; pass a TOML model file to "
-                              f"--model (the shipped ones are in models/)")
+            raise ConfigError(f"{path}: is not a regular file; pass a TOML model file (the "
+                              f"shipped ones are in models/)")
         if path.stat().st_size > MAX_MODEL_BYTES:
             raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is more than a model file "
                               f"holds (at most {MAX_MODEL_BYTES:,}); pass a TOML model file")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: model file not found; pass an existing file or a shipped "
-                          f"scenario to --model ({', '.join(shipped_scenarios())})") from None
+        scenarios = shipped_scenarios()
+        close = difflib.get_close_matches(path.stem, scenarios, n=1, cutoff=0.7)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ConfigError(f"{path}: model file not found; {hint}pass an existing model file or "
+                          f"the name of a shipped scenario ({', '.join(scenarios)})") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the model file ({err})") from None
     try:

@@ -84,7 +84,7 @@ def test_bad_model_files(tmp_path, text, message):
 
 
 def test_missing_model_file(tmp_path):
-    with pytest.raises(ConfigError, match="model file not found; pass an existing file or a shipped scenario to --model"):
+    with pytest.raises(ConfigError, match="model file not found; pass an existing model file or the name of a shipped scenario"):
         load_model(tmp_path / "none.toml")
 
 
@@ -192,7 +192,7 @@ def test_messages_name_where_a_value_came_from(tmp_path):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda tmp: tmp, "is not a regular file; pass a TOML model file to --model"),
+    (lambda tmp: tmp, "is not a regular file; pass a TOML model file"),
     (lambda tmp: _write(tmp / "big.toml", "# " + "x" * 1_000_001 + "\n"),
      "1,000,004 bytes is more than a model file holds (at most 1,000,000)"),
     (lambda tmp: _write(tmp / "deep.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"),

@@ -25,8 +25,14 @@ def test_model_by_scenario_name_and_from_any_directory(run_cli, tmp_path, monkey
     assert "(model: green-grid; data: eu2026 (2026-12-02))" in relative.stdout.splitlines()[0]
     unknown = run_cli("solve", "--model", "greengrid")
     assert unknown.exit_code == 2
-    assert "pass an existing file or a shipped scenario to --model (cover-all, " \
-           "coverage-first, cross-border, default, fairness, green-grid," in unknown.stderr
+    assert "greengrid: model file not found; did you mean 'green-grid'? pass an existing " \
+           "model file or the name of a shipped scenario (cover-all, coverage-first, " \
+           "cross-border, default, fairness, green-grid," in unknown.stderr
+    # compare takes models as arguments: the message names no option
+    missing = run_cli("compare", "default", "nosuch")
+    assert missing.exit_code == 2
+    assert "error: nosuch: model file not found; pass an existing model file or the name of" \
+           in missing.stderr
 
 
 def test_changes_to_the_model_are_named_in_every_header(run_cli, tmp_path):
