@@ -202,6 +202,8 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
     from siteopt.api import solve
     from siteopt.result import failure_document
 
+    if out_dir is not None:
+        _check_out_directory(out_dir)
     try:
         cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
         result = solve(cfg, data_dir)
@@ -229,6 +231,25 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
                    "portfolio found so far is shown" + (f", nothing was written to {out_dir}"
                                                         if out_dir else ""), err=True)
         sys.exit(1)
+
+
+#: Suffixes of the files ``solve --out`` writes: a directory named like one is a slip.
+OUTPUT_SUFFIXES = (".json", ".geojson", ".gpkg", ".csv", ".xlsx", ".png", ".html")
+
+
+def _check_out_directory(out_dir: str) -> None:
+    """``--out results.xlsx`` means a file: refused (exit 2) before the solve, where it would
+    become a directory of that name that no spreadsheet opens."""
+    from pathlib import Path
+
+    from siteopt.errors import ConfigError
+
+    path = Path(out_dir)
+    if path.suffix.lower() in OUTPUT_SUFFIXES and not path.is_dir():
+        raise ConfigError(f"--out {out_dir}: --out takes a directory and writes every output "
+                          f"into it (result.json, siteopt.xlsx, siteopt.gpkg, map.png, "
+                          f"report.html and more); give a directory, e.g. --out "
+                          f"{path.with_suffix('')}")
 
 
 def _write_outputs(result, out_dir: str) -> None:

@@ -238,6 +238,20 @@ def test_failed_write_leaves_no_file_behind(run_cli, tmp_path):
     assert (out / "result.json").read_text(encoding="utf-8") == "old result"
 
 
+def test_out_named_like_a_file_is_refused_before_the_solve(run_cli, tmp_path):
+    """``--out portfolio.xlsx`` would become a directory no spreadsheet opens."""
+    result = run_cli("solve", "--out", str(tmp_path / "portfolio.xlsx"))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --out {tmp_path / 'portfolio.xlsx'}: --out takes a "
+                             f"directory and writes every output into it (result.json, "
+                             f"siteopt.xlsx, siteopt.gpkg, map.png, report.html and more); give "
+                             f"a directory, e.g. --out {tmp_path / 'portfolio'}\n")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "run.csv").mkdir()   # an existing directory of that name is the user's choice
+    assert run_cli("solve", "--out", str(tmp_path / "run.csv")).exit_code == 0
+    assert (tmp_path / "run.csv" / "siteopt.xlsx").is_file()
+
+
 # --- exit codes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
