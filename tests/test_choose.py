@@ -296,3 +296,43 @@ def test_a_further_sample_without_a_feasible_portfolio_is_named(monkeypatch):
         _further_samples_end_as(monkeypatch, lambda c: dataclasses.replace(
             c, status=Status.INFEASIBLE, gigafactories=(), mean_objective=math.nan,
             bound=math.nan))
+
+
+def test_the_binomial_tail_is_the_sum_of_its_terms():
+    from siteopt.analysis.choose import binomial_tail
+
+    for n in (1, 2, 7, 40, 100):
+        for p in (0.0, 0.05, 0.3, 1.0):
+            for k in range(0, n + 2):
+                exact = sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j)
+                            for j in range(k, n + 1))
+                assert binomial_tail(k, n, p) == pytest.approx(exact, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("over, fresh, today_mean, today_over, same, said", [
+    # 7 of 40 over budget where 5 % may be: P(X >= 7) = 0.003, and today's optimum scores more
+    (7, 40, 0.470, 0.55, False, [
+        "Caution: the choice is over the budget in 18% of the fresh futures, more than the 5% "
+        "it may be on its 40 draws: too few draws to hold the budget risk; choose on more "
+        "(--draws).",
+        "Today's optimum scores more on the fresh futures (0.470 against 0.460), but is over "
+        "the budget in more of them (55% against 18%)."]),
+    # 8 of 100: P(X >= 8) = 0.13, chance; today's optimum scores less
+    (8, 100, 0.450, 0.55, False, []),
+    # 10 of 100: P(X >= 10) = 0.028; today's optimum scores more and is over no more often
+    (10, 100, 0.470, 0.10, False, [
+        "Caution: the choice is over the budget in 10% of the fresh futures, more than the 5% "
+        "it may be on its 40 draws: too few draws to hold the budget risk; choose on more "
+        "(--draws).",
+        "Today's optimum scores more on the fresh futures (0.470 against 0.460) and is over the "
+        "budget no more often: the choice does not hold out of sample; choose on more draws "
+        "(--draws)."]),
+    # the choice is today's optimum: nothing to compare
+    (0, 100, 0.470, 0.0, True, []),
+])
+def test_the_fresh_draws_caveats(over, fresh, today_mean, today_over, same, said):
+    from siteopt.analysis.choose import _fresh_caveats
+
+    mine = {"mean": 0.460, "over budget in": over / fresh}
+    today = {"mean": today_mean, "over budget in": today_over}
+    assert _fresh_caveats(mine, today, 0.05, 40, fresh, same) == said

@@ -172,6 +172,8 @@ class RobustChoice:
             f"{count(self.test_draws, 'fresh future')}, on average "
             f"{people(mine['people within reach'])} within {self.radius_km:g} km and "
             f"{mw(mine['power delivered'])} delivered, mean score {mine['mean']:.3f}{against}.",
+            *_fresh_caveats(mine, today, self.budget_risk, len(self.futures), self.test_draws,
+                            same=chosen == today_label),
             *([self.illustrative] if self.illustrative else []),
             f"The robust choice ({proven}; model {self.model}, {self._origin()}) "
             + ("maximises the mean objective over the draws" if self.criterion == "mean" else
@@ -402,6 +404,55 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
         "a member's grid slips in": on.slipped.mean(axis=0), "mean regret": regret},
         index=["robust choice", "today's optimum"])
     return frame
+
+
+def _fresh_caveats(mine, today, budget_risk: float, draws: int, test_draws: int,
+                   same: bool) -> list[str]:
+    """What the fresh draws say against the choice, in plain words: over the budget more
+    often than its risk allows, beyond chance (too few draws to hold the risk), and today's
+    optimum scoring more there.
+
+    The first is said when, were the choice over the budget with probability ``budget_risk``
+    (alpha), as many fresh draws over it or more would have a chance below 5 % (one-sided
+    binomial test: :func:`binomial_tail`).
+    """
+    lines = []
+    over = int(round(mine["over budget in"] * test_draws))
+    if over and binomial_tail(over, test_draws, budget_risk) < 0.05:
+        lines.append(f"Caution: the choice is over the budget in {over / test_draws:.0%} of the "
+                     f"fresh futures, more than the {budget_risk:.0%} it may be on its "
+                     f"{count(draws, 'draw')}: too few draws to hold the budget risk; choose "
+                     f"on more (--draws).")
+    if not same and today["mean"] > mine["mean"]:
+        scores = f"({today['mean']:.3f} against {mine['mean']:.3f})"
+        lines.append(
+            f"Today's optimum scores more on the fresh futures {scores}, but is over the "
+            f"budget in more of them ({today['over budget in']:.0%} against "
+            f"{mine['over budget in']:.0%})." if today["over budget in"] > mine["over budget in"]
+            else f"Today's optimum scores more on the fresh futures {scores} and is over the "
+                 f"budget no more often: the choice does not hold out of sample; choose on "
+                 f"more draws (--draws).")
+    return lines
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X binomial with ``n`` trials of chance ``p`` (summed from k up, each
+    term from the last; exact to rounding)."""
+    if k <= 0:
+        return 1.0
+    if p <= 0.0 or k > n:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    term = math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                    + k * math.log(p) + (n - k) * math.log1p(-p))
+    total, ratio = 0.0, p / (1.0 - p)
+    for j in range(k, n + 1):
+        total += term
+        if term < 1e-17 * total:
+            break
+        term *= (n - j) / (j + 1) * ratio
+    return min(1.0, total)
 
 
 def _spread(row) -> str:
