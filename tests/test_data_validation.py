@@ -310,11 +310,29 @@ def test_unreadable_csv(data_dir):
         f"data/letters.csv line {line}: cannot be read as CSV (a quote opened on this line is "
         f"never closed); check the quoting and that every line has as many fields as the header")
     path.write_text(text + 'L998,ES-MLN,x,1,reported,extra,fields\n', encoding="utf-8")
-    assert only_problem(data_dir).startswith(
-        f"data/letters.csv line {line}: has 7 fields where the header has 5; check the quoting")
+    assert only_problem(data_dir) == (
+        f"data/letters.csv line {line}: has a value past the header's 5 named columns ('extra' "
+        f"in field 6); check the quoting, or name its column in the header")
     path.write_text(text + 'L997,ES-MLN,"x"y,1,reported\n', encoding="utf-8")
     assert only_problem(data_dir).startswith(
         f"data/letters.csv line {line}: cannot be read as CSV (',' expected after '\"')")
+
+
+def test_unnamed_columns_a_spreadsheet_adds_at_the_end_are_no_columns(data_dir):
+    """Excel writes ``,,`` after the last column where cells beyond it were once formatted."""
+    path = data_dir / "letters.csv"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    path.write_text("\n".join(line + ",," for line in lines) + "\n", encoding="utf-8")
+    letters = load_data(data_dir).letters
+    assert len(letters) == len(lines) - 1
+    assert list(letters["letter_id"]) == [line.split(",")[0] for line in lines[1:]]
+    header = lines[0].split(",")
+    path.write_text("\n".join([",".join(header[:2] + [""] + header[2:])]
+                              + [line.replace(",", ",,", 1) for line in lines[1:]]) + "\n",
+                    encoding="utf-8")
+    assert only_problem(data_dir) == ("data/letters.csv: the header's column 3 has no name; "
+                                      "give every column a name or delete it")
 
 
 def test_problems_name_the_line_a_record_begins_on(data_dir):

@@ -67,6 +67,11 @@ def read_csv_table(raw: bytes | None, display: str,
     header = text.splitlines()[0]
     separator = _detect_separator(header)
     names = [name.strip() for name in next(csv.reader([header], delimiter=separator))]
+    while len(names) > 1 and not names[-1]:   # a spreadsheet's unnamed columns at the end
+        names.pop()
+    if "" in names:
+        return None, [Problem(display, f"the header's column {names.index('') + 1} has no "
+                                       f"name; give every column a name or delete it")]
     repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
     if repeated:
         def columns(name):
@@ -80,11 +85,15 @@ def read_csv_table(raw: bytes | None, display: str,
     if problems:
         return None, problems
     width = len(names)
-    longer = next((i for i, record in enumerate(records) if len(record) > width), None)
-    if longer is not None:
-        return None, [Problem(display, f"has {len(records[longer])} fields where the header "
-                                       f"has {width}; check the quoting and that every line "
-                                       f"has as many fields as the header", row=lines[longer])]
+    for i, record in enumerate(records):   # fields past the header's must be empty
+        extra = [k for k in range(width, len(record)) if record[k].strip()]
+        if extra:
+            value = " ".join(record[extra[0]].split())[:60]
+            return None, [Problem(display, f"has a value past the header's {width} named "
+                                           f"columns ('{value}' in field {extra[0] + 1}); check "
+                                           f"the quoting, or name its column in the header",
+                                  row=lines[i])]
+        del record[width:]
     if not records and not may_be_empty:
         return None, [Problem(display, "has a header but no rows")]
     for record in records:   # a short record ends with empty fields
