@@ -238,6 +238,17 @@ def test_site_far_from_its_country_at_sea(data_dir):
     assert " km from PT; " in problem and "lies in" not in problem
 
 
+def test_swapped_latitude_and_longitude_are_named(data_dir):
+    sites = data_dir / "sites.csv"
+    line = edit_csv(sites, "site_id", "AT-VIE", "lat", "16.3721")
+    edit_csv(sites, "site_id", "AT-VIE", "lon", "48.2085")
+    problem = only_problem(data_dir)
+    assert problem.startswith(f"data/sites.csv line {line}, column country: site AT-VIE at lat "
+                              f"16.3721, lon 48.2085 lies ")
+    assert problem.endswith(" km from AT; 'lat' and 'lon' look swapped: swap them (sites may "
+                            "lie at most 5 km outside their country)")
+
+
 def test_site_just_off_the_coast_is_accepted_further_out_refused(data_dir):
     # Sines (lon -8.87) lies on the coast: 3 km out to sea is accepted, 8 km is not
     edit_csv(data_dir / "sites.csv", "site_id", "PT-SIN", "lon", "-8.91")

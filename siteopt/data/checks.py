@@ -276,12 +276,20 @@ def check_points_in_countries(points: pd.DataFrame, id_column: str, kind: str,
         row = points.iloc[position]
         inside = projected_countries.index[projected_countries.contains(point)]
         actual = f"lies in {names.at[inside[0]]} ({inside[0]}), " if len(inside) else "lies "
+        fix = ("'lat' and 'lon' look swapped: swap them" if _in_country_swapped(
+            shapes.loc[row["country"]], lon[position], lat[position])
+            else "fix 'country', or 'lat' and 'lon'")
         problems.append(where.problem(
             int(position), "country",
             f"{kind} {row[id_column]} at lat {row['lat']:g}, lon {row['lon']:g} {actual}"
-            f"{km:.0f} km from {row['country']}; fix 'country', or 'lat' and 'lon' "
-            f"({kind}s may lie at most {COUNTRY_TOLERANCE_KM:g} km outside their country)"))
+            f"{km:.0f} km from {row['country']}; {fix} ({kind}s may lie at most "
+            f"{COUNTRY_TOLERANCE_KM:g} km outside their country)"))
     return problems
+
+
+def _in_country_swapped(polygon, lon: float, lat: float) -> bool:
+    """Whether the point with latitude and longitude swapped lies in ``polygon`` (degrees)."""
+    return abs(lon) <= 90 and bool(shapely.contains_xy(polygon, lat, lon))
 
 
 def check_geometries(countries: gpd.GeoDataFrame, where: Located) -> list[Problem]:
