@@ -690,6 +690,10 @@ def test_robust_is_seeded_and_independent_of_the_workers():
             (base.capex_eur[today] * capex[today]).sum() > base.budget_eur * (1 + 1e-9))
     assert one.summary_lines()[1].startswith(f"Today's optimum ({one.today}), decided now "
                                              f"and kept in every draw")
+    ranking = next(line for line in one.summary_lines() if line.startswith("Ranked by"))
+    assert ranking.endswith("These are only the draws' own optima and today's: siteopt robust "
+                            "--choose finds the best portfolio of all across the draws within "
+                            "the budget risk, proven.")
     today_row = ranked[ranked["portfolio"] == one.today].iloc[0]
     assert today_row["mean objective"] == pytest.approx(one.draws["today"].mean(), abs=1e-12)
 

@@ -311,7 +311,10 @@ class Robustness:
             f"{top['over budget in']:.0%} of the draws)"
             + ("." if within else f"; none of the {len(self.candidates)} portfolios found "
                f"stays within the budget in at least {1 - self.budget_risk:.0%} of the draws, so "
-               f"the ranking is by the mean alone."))
+               f"the ranking is by the mean alone.")
+            + " These are only the draws' own optima and today's: siteopt robust --choose "
+              "finds the best portfolio of all across the draws within the budget risk, "
+              "proven.")
         lines.append(f"The draws' own optima: objective mean {frame['objective'].mean():.4f}, 5-95 % "
                      f"{frame['objective'].quantile(0.05):.4f}-"
                      f"{frame['objective'].quantile(0.95):.4f}.")
