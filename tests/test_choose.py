@@ -336,3 +336,26 @@ def test_the_fresh_draws_caveats(over, fresh, today_mean, today_over, same, said
     mine = {"mean": 0.460, "over budget in": over / fresh}
     today = {"mean": today_mean, "over budget in": today_over}
     assert _fresh_caveats(mine, today, 0.05, 40, fresh, same) == said
+
+
+@pytest.mark.parametrize("model, national", [("cross-border", True), ("default", False)])
+def test_across_borders_the_choice_gets_the_national_model(monkeypatch, model, national):
+    """``choose`` hands ``robust_choice`` the same model with national gigafactories (its
+    robust choice starts HiGHS; tests/test_choice.py), and only across borders."""
+    choose_module = importlib.import_module("siteopt.analysis.choose")
+
+    class Handed(Exception):
+        pass
+
+    def record(base, *args, **kwargs):
+        raise Handed(base, kwargs.get("national"))
+
+    monkeypatch.setattr(choose_module, "robust_choice", record)
+    with pytest.raises(Handed) as handed:
+        choose_module.choose(model, draws=2, test_draws=1)
+    base, given = handed.value.args
+    if not national:
+        assert given is None
+        return
+    assert base.cross_border and not given.cross_border and given.compact
+    assert given.site_ids == base.site_ids and given.budget_eur == base.budget_eur

@@ -25,9 +25,11 @@ of the places per draw, reached by the members that deliver in it), W only the e
 form. The whole program, the *extensive form*, is solved by
 HiGHS to a zero gap; its optimum is then valued again by
 :func:`~siteopt.analysis.robust.evaluate_on_draws` and must agree. HiGHS starts from a
-portfolio that keeps the chance constraint (:func:`_chance_start`), so a run stopped before
-its proof still has one to report; it is given on every column (:class:`_StartValues`), so
-HiGHS need not complete it with a presolve of its own.
+portfolio that keeps the chance constraint (:func:`_start`: today's optimum at a lowered
+budget or, across borders, the robust choice among national gigafactories, which the search
+proves quickly), so a run stopped before its proof still has one to report; it is given on
+every column (:class:`_StartValues`), so HiGHS need not complete it with a presolve of its
+own.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def _sets(base, draws, states: bool = False, fairness: bool = False):
 
 
 def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto",
-                  criterion: str = "mean", own=None) -> Choice:
+                  criterion: str = "mean", own=None, national=None) -> Choice:
     """The portfolio of best mean objective over ``draws`` with the chance constraint (see
     the module docstring), proven on those draws.
 
@@ -167,6 +169,10 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     own : array of float, optional
         Each draw's own optimum (:func:`~siteopt.analysis.robust.solve_draw`), for
         ``regret``.
+    national : SelectionInstance, optional
+        Across borders, the same model with every gigafactory in one member state
+        (``consolidation.cross_border`` off): its robust choice, which the search proves
+        among national portfolios in seconds, also starts HiGHS (:func:`_start`).
 
     Raises
     ------
@@ -201,16 +207,18 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
             raise ConfigError("the regret search needs one bid per member state and does not "
                               "take required sites, excluded "
                               "portfolios or access limits; use method 'extensive'")
-        solve = _by_regret_search if method == "search" or (
-            method == "auto" and _search_applies(base, len(draws))
-            and _regret_search_applies(base)) \
-            else _by_regret
-        status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings,
-                                                 own)
+        if method == "search" or (method == "auto" and _search_applies(base, len(draws))
+                                  and _regret_search_applies(base)):
+            status, chosen, objective, bound = _by_regret_search(free, base, draws,
+                                                                 budget_risk, settings, own)
+        else:
+            status, chosen, objective, bound = _by_regret(free, base, draws, budget_risk,
+                                                          settings, own, national)
+    elif method == "search" or (method == "auto" and _search_applies(base, len(draws))):
+        status, chosen, objective, bound = _by_search(free, base, draws, budget_risk, settings)
     else:
-        solve = _by_search if method == "search" or (method == "auto" and _search_applies(
-            base, len(draws))) else _by_extensive_form
-        status, chosen, objective, bound = solve(free, base, draws, budget_risk, settings)
+        status, chosen, objective, bound = _by_extensive_form(free, base, draws, budget_risk,
+                                                              settings, national)
     seconds = time.perf_counter() - began
     if not chosen and not math.isfinite(objective):   # none found (infeasible, or not in time)
         return Choice(status, (), math.nan, math.nan, math.nan, math.nan, seconds)
@@ -520,10 +528,54 @@ def _chance_start(base, draws, budget_risk, settings):
     return start, dataclasses.replace(settings, time_limit_s=left)
 
 
-def _by_extensive_form(free, base, draws, budget_risk, settings):
-    """The choice by HiGHS on the extensive form (see the module docstring), started from
-    :func:`_chance_start`."""
+def _start(base, draws, budget_risk, settings, national=None, criterion="mean", own=None):
+    """The portfolio HiGHS starts from, and ``settings`` with the time it took taken off:
+    :func:`_chance_start`'s or, given ``national`` (see :func:`robust_choice`), the robust
+    choice among national gigafactories, whichever does better on ``draws`` (a higher mean,
+    or a lower largest regret). Both keep every rule of ``base``: a national portfolio is
+    one of its portfolios. Across borders HiGHS improves slowly on either (the shipped
+    ``cross-border`` scenario, 100 draws, 60 s: mean 0.4430 found from the first, gap 14 %;
+    the national choice, proven in 2.3 s, scores 0.4757)."""
+    offered = ()
+    if national is not None and _search_applies(national, len(draws)) and (
+            criterion == "mean" or _regret_search_applies(national)):   # else HiGHS: slow
+        began = time.perf_counter()
+        choice = robust_choice(national, draws, budget_risk, settings, criterion=criterion,
+                               own=own)
+        settings = dataclasses.replace(settings, time_limit_s=max(
+            settings.time_limit_s - (time.perf_counter() - began), 0.01))
+        index = {site: i for i, site in enumerate(base.site_ids)}
+        offered = tuple(tuple(sorted(index[national.site_ids[s]] for s in g))
+                        for g in choice.gigafactories)
+        if not (base.compact or all(g in base.candidates.index_of for g in offered)):
+            offered = ()
     start, settings = _chance_start(base, draws, budget_risk, settings)
+    found = [p for p in (start, offered or None) if p is not None]
+    if len(found) < 2:
+        return (found or [None])[0], settings
+    scores = [_start_score(base, draws, budget_risk, p, criterion, own) for p in found]
+    return found[int(np.argmax(scores))], settings
+
+
+def _start_score(base, draws, budget_risk, portfolio, criterion, own) -> float:
+    """How well ``portfolio`` does on ``draws``: its mean objective, or minus its largest
+    regret; -inf where it breaks the chance constraint."""
+    from siteopt.analysis.robust import evaluate_on_draws
+
+    on = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in portfolio]], draws)
+    if on.over_budget[:, 0].sum() > math.floor(budget_risk * len(draws) + 1e-9):
+        return -math.inf
+    values = on.objective[:, 0]
+    if criterion == "mean":
+        return float(values.mean())
+    counted = np.isfinite(own)
+    return -float((own - values)[counted].max()) if counted.any() else 0.0
+
+
+def _by_extensive_form(free, base, draws, budget_risk, settings, national=None):
+    """The choice by HiGHS on the extensive form (see the module docstring), started from
+    :func:`_start`."""
+    start, settings = _start(base, draws, budget_risk, settings, national)
     return _adding_worst_points(lambda points, left: _extensive_mean(
         free, base, draws, budget_risk, left, points, start), free, base, draws, settings)
 
@@ -558,12 +610,13 @@ def _extensive_mean(free, base, draws, budget_risk, settings, worst_points, star
     return _run(highs, free, settings, start, deadline, known)
 
 
-def _by_regret(free, base, draws, budget_risk, settings, own):
+def _by_regret(free, base, draws, budget_risk, settings, own, national=None):
     r"""The least largest regret by HiGHS: maximise :math:`-t` subject to
     :math:`t \ge o_i - \mathrm{objective}_i(y)` for every draw i with an own optimum
     :math:`o_i` (``own``, NaN: none), each draw's objective written out with its own
-    coverage-like sets and member states, and the chance constraint."""
-    start, settings = _chance_start(base, draws, budget_risk, settings)
+    coverage-like sets and member states, and the chance constraint; started from
+    :func:`_start`."""
+    start, settings = _start(base, draws, budget_risk, settings, national, "regret", own)
     return _adding_worst_points(lambda points, left: _extensive_regret(
         free, base, draws, budget_risk, left, own, points, start), free, base, draws, settings)
 

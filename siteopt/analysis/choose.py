@@ -306,14 +306,19 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
         raise ConfigError("--gap-samples estimates the sampling gap of the mean objective; "
                           "leave it out with --criterion regret")
     risk = cfg.robust.budget_risk
+    # across borders, the same model with national gigafactories: its robust choice, found
+    # by the search, starts HiGHS (robust_choice)
+    national = prepare(model, dataset, {**overrides, "consolidation.cross_border": False}
+                       )[2].instance if base.cross_border else None
 
     def chosen_on(sample: Draws) -> Choice:
         if criterion == "mean":
-            return robust_choice(base, sample, risk, cfg.solver)
+            return robust_choice(base, sample, risk, cfg.solver, national=national)
         _, solved = solve_each_draw(cfg, dataset, base, sample, scheduler, workers,
                                     portfolios=False)
         own = np.array([s["objective"] for s in solved], dtype=float)
-        return robust_choice(base, sample, risk, cfg.solver, criterion="regret", own=own)
+        return robust_choice(base, sample, risk, cfg.solver, criterion="regret", own=own,
+                             national=national)
 
     def found(choice: Choice, which: str) -> Choice:
         if math.isnan(choice.mean_objective) and choice.status != Status.INFEASIBLE:
