@@ -344,6 +344,9 @@ def test_unnamed_columns_a_spreadsheet_adds_at_the_end_are_no_columns(data_dir):
                     encoding="utf-8")
     assert only_problem(data_dir) == ("data/letters.csv: the header's column 3 has no name; "
                                       "give every column a name or delete it")
+    path.write_text("\n" + text, encoding="utf-8")
+    assert only_problem(data_dir) == ("data/letters.csv: line 1 is blank; the first line must "
+                                      "be the header with the column names")
 
 
 def test_problems_name_the_line_a_record_begins_on(data_dir):

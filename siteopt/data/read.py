@@ -65,6 +65,9 @@ def read_csv_table(raw: bytes | None, display: str,
     if text is None:
         return None, problems
     header = text.splitlines()[0]
+    if not header.strip():
+        return None, [Problem(display, "line 1 is blank; the first line must be the header "
+                                       "with the column names")]
     separator = _detect_separator(header)
     names = [name.strip() for name in next(csv.reader([header], delimiter=separator))]
     while len(names) > 1 and not names[-1]:   # a spreadsheet's unnamed columns at the end
