@@ -227,8 +227,7 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
     mean = float(on.objective[:, 0].mean())
     regret = math.nan
     if criterion == "regret":
-        counted = np.isfinite(own)
-        regret = float((own - on.objective[:, 0])[counted].max()) if counted.any() else 0.0
+        regret = _largest_regret(own, on.objective[:, 0])
         # one row holds t: HiGHS may leave it short by its feasibility tolerance (1e-6)
         valued, said, tolerance = -regret, "largest regret", 1e-5
     else:
@@ -329,7 +328,7 @@ def _options(free, base, draws, budget_risk):
 
     per_draw = (sites @ (np.asarray(base.capex_eur, float) * draws.capex_factor).T
                 + (extra * (size - 1))[:, None])
-    chance = ChanceRule(per_draw, base.budget_eur, math.floor(budget_risk * len(draws) + 1e-9))
+    chance = ChanceRule(per_draw, base.budget_eur, _allowed_over(budget_risk, len(draws)))
     return nominal, value, chance
 
 
@@ -497,7 +496,7 @@ def _chance_start(base, draws, budget_risk, settings):
     from siteopt.solvers import solve_instance
 
     deadline = time.perf_counter() + settings.time_limit_s
-    allowed = math.floor(budget_risk * len(draws) + 1e-9)
+    allowed = _allowed_over(budget_risk, len(draws))
     budget, start = base.budget_eur, None
     for _ in range(START_ROUNDS):
         left = dataclasses.replace(settings, time_limit_s=deadline - time.perf_counter())
@@ -563,13 +562,21 @@ def _start_score(base, draws, budget_risk, portfolio, criterion, own) -> float:
     from siteopt.analysis.robust import evaluate_on_draws
 
     on = evaluate_on_draws(base, [[[base.site_ids[s] for s in g] for g in portfolio]], draws)
-    if on.over_budget[:, 0].sum() > math.floor(budget_risk * len(draws) + 1e-9):
+    if on.over_budget[:, 0].sum() > _allowed_over(budget_risk, len(draws)):
         return -math.inf
     values = on.objective[:, 0]
-    if criterion == "mean":
-        return float(values.mean())
+    return float(values.mean()) if criterion == "mean" else -_largest_regret(own, values)
+
+
+def _allowed_over(budget_risk: float, draws: int) -> int:
+    """floor(alpha N): how many of ``draws`` a portfolio may be over the budget in."""
+    return math.floor(budget_risk * draws + 1e-9)
+
+
+def _largest_regret(own: np.ndarray, values: np.ndarray) -> float:
+    """The largest of ``own - values`` over the draws with an own optimum (0 without any)."""
     counted = np.isfinite(own)
-    return -float((own - values)[counted].max()) if counted.any() else 0.0
+    return float((own - values)[counted].max()) if counted.any() else 0.0
 
 
 def _by_extensive_form(free, base, draws, budget_risk, settings, national=None):
@@ -944,7 +951,7 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float,
     import highspy
 
     n = len(per_draw)
-    allowed = math.floor(risk * n + 1e-9)
+    allowed = _allowed_over(risk, n)
     slack = budget * 1e-9   # the tolerance over_budget and violations() allow
     largest = -np.sort(-np.clip(per_draw, 0, None), axis=1)[:, :most_columns]
     big = np.maximum(largest.sum(axis=1) - budget, 0.0)
