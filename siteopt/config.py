@@ -39,11 +39,18 @@ METHODS = ("auto", "pulp", "direct", "benders", "search")
 def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
           exclusive_minimum: bool = False, maximum: float | None = None,
           choices: tuple[str, ...] | None = None):
-    """A dataclass field carrying its documentation and its valid range."""
+    """A dataclass field carrying its documentation and its valid range (money and power at
+    most :data:`UNIT_MAXIMUM` unless ``maximum`` says otherwise)."""
     meta = {"doc": doc, "unit": unit, "minimum": minimum, "exclusive_minimum": exclusive_minimum,
-            "maximum": maximum, "choices": choices}
+            "maximum": UNIT_MAXIMUM.get(unit) if maximum is None else maximum,
+            "choices": choices}
     return field(default=default, metadata=meta)
 
+
+#: Largest amount accepted by unit: EUR 1,000,000 bn and 1,000 TW, far beyond any limit that
+#: binds (a budget above the capex of every site together already sets none), so that every
+#: table and page prints a limit in full rather than as a 300-digit number.
+UNIT_MAXIMUM = {"EUR": 1e15, "MW": 1e9}
 
 #: Largest weight accepted: larger ones only break the solver's numerics (terms are 0..1).
 MAX_WEIGHT = 1e6

@@ -202,6 +202,20 @@ def test_explain_in_words_and_on_the_command_line(explained, run_cli):
 
 # --- sweeps on Dask ---------------------------------------------------------------------------
 
+def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_report(run_cli):
+    from siteopt.analysis import sweep
+    from siteopt.report.analyses import analysis_sections
+
+    ran = run_cli("sweep", "--vary", "weights.coverage=0.4,0.5", "--workers", "1")
+    assert ran.exit_code == 0, ran.stderr
+    assert "The portfolio is the same at every point." in ran.stdout
+    assert "changes at 0" not in ran.stdout
+    swept = sweep(["weights.coverage=0.4,0.5"], workers=1)
+    (section,) = analysis_sections([swept], None)
+    assert "Every point solved exactly. The portfolio is the same at every point.</p>" in section
+    assert "<ul id='breakpoints'>" not in section
+
+
 def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     import siteopt
     from siteopt.analysis import sweep

@@ -190,10 +190,12 @@ class Sweep:
         return lines
 
     def breakpoint_heading(self) -> str:
-        """``The portfolio changes at 3 points:`` (``.`` and no colon when it never changes)."""
+        """``The portfolio changes at 3 points:``, or ``The portfolio is the same at every
+        point.`` when it never changes."""
         count = len(self.breaks)
-        return (f"The portfolio changes at {count} point{'s' if count != 1 else ''}"
-                + (":" if count else "."))
+        if not count:
+            return "The portfolio is the same at every point."
+        return f"The portfolio changes at {count} point{'s' if count != 1 else ''}:"
 
     def to_json(self) -> str:
         return json.dumps({"model": self.model, "keys": self.keys, "points": self.points,

@@ -44,13 +44,12 @@ def _explain(explanation, dataset) -> str:
 
 def _sweep(result, dataset) -> str:
     lines = result.breakpoint_lines()
-    changes = ("".join(f"<li>{html.escape(line)}</li>" for line in lines)
-               if lines else "<li>The portfolio is the same at every point.</li>")
+    changes = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     return "\n".join([
         f"<h2 id='sweep-section'>What changes the answer: {html.escape(', '.join(result.keys))}"
         "</h2>",
-        f"<p>Every point solved exactly; the portfolio changes at {len(lines)} "
-        f"point{'s' if len(lines) != 1 else ''}:</p><ul id='breakpoints'>{changes}</ul>",
+        f"<p>Every point solved exactly. {html.escape(result.breakpoint_heading())}</p>"
+        + (f"<ul id='breakpoints'>{changes}</ul>" if lines else ""),
         png_img(result.plot(), "people within reach, capex used and the weighted terms "
                                "against the swept value, breakpoints marked", "sweep-chart"),
         table_html(result.shown_table(), {"objective": ".4f", "capex (EUR bn)": ".2f",
