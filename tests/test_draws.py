@@ -54,7 +54,7 @@ def _draw(**change):
 @pytest.mark.parametrize("draws, said", [
     ([_draw(capex_factor={"AA-ONE": 1.0, "AA-TWO": 1.0})],
      "draw 0, column capex_factor: no factor for BB-ONE; give one for every candidate site"),
-    ([_draw(), _draw(price_factor={"AA-ONE": 1, "AA-TWO": -2, "BB-ONE": 1})],
+    ([_draw(), _draw(draw=1, price_factor={"AA-ONE": 1, "AA-TWO": -2, "BB-ONE": 1})],
      "draw 1, column price_factor: site AA-TWO: -2 is not a number above 0"),
     ([_draw(capex_factor={"AA-ONE": "1.1", "AA-TWO": 1, "BB-ONE": 1})],
      "draw 0, column capex_factor: site AA-ONE: '1.1' is not a number above 0"),
@@ -71,6 +71,10 @@ def _draw(**change):
     ([_draw(slipped="AA-ONE")], "draw 0, column slipped: must be a list of site IDs"),
     ([], "column draws: \"draws\" must be a list of 1 to 100,000 draws"),
     (["not a draw"], "draw 0: each draw must be an object"),
+    # draws merged or cut by hand: their numbers no longer say which draw a message means
+    ([_draw(), _draw()], "draw 1, column draw: numbered 0, but it is draw 1 of the file (draws "
+                         "count from 0, in order); number them 0, 1, 2, ... or leave \"draw\" out"),
+    ([_draw(draw="0")], "draw 0, column draw: numbered '0', but it is draw 0 of the file"),
 ])
 def test_a_bad_draws_file_is_one_line_naming_draw_field_site_and_value(tmp_path, draws, said):
     path = _file(tmp_path, draws)
@@ -79,6 +83,14 @@ def test_a_bad_draws_file_is_one_line_naming_draw_field_site_and_value(tmp_path,
     message = str(raised.value)
     assert "\n" not in message and said in message
     assert message.startswith(display_path(path) + (", column" if not draws else " draw"))
+
+
+def test_draws_without_numbers_are_read_in_their_order(tmp_path):
+    rows = [_draw(), _draw(slipped=["BB-ONE"])]
+    for row in rows:
+        del row["draw"]
+    read = Draws.read(_file(tmp_path, rows), SITES)
+    assert read.slipped.tolist() == [[False, False, False], [False, False, True]]
 
 
 @pytest.mark.parametrize("text, said", [

@@ -15,8 +15,8 @@ reads them instead of sampling::
 
 A file comes from outside: every value is checked (a factor for every candidate site and no
 other, each a number above 0 and at most :data:`MAX_FACTOR`, slipped sites among the
-candidates), and a bad one is one line naming the file, the draw, the field, the site and the
-value.
+candidates, each draw's "draw" number, if given, its place in the list counted from 0), and a
+bad one is one line naming the file, the draw, the field, the site and the value.
 """
 
 from __future__ import annotations
@@ -160,6 +160,11 @@ class Draws:
             if not isinstance(row, dict):
                 raise bad("each draw must be an object with capex_factor, slipped and "
                           "price_factor", number)
+            given = row.get("draw", number)
+            if isinstance(given, bool) or given != number:
+                raise bad(f"numbered {printable_text(repr(given))[:40]}, but it is draw "
+                          f"{number} of the file (draws count from 0, in order); number them "
+                          f"0, 1, 2, ... or leave \"draw\" out", number, "draw")
             for name, target in (("capex_factor", capex), ("price_factor", price)):
                 target[number] = _factors(row.get(name), index, lambda m, c=name, n=number:
                                           bad(m, n, c))
