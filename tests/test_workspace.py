@@ -326,6 +326,26 @@ def test_a_workbook_without_the_sites_sheet_is_refused(sites_workbook, tmp_path)
         str(raised.value)
 
 
+@pytest.mark.parametrize("sheet, typed", [("sites", "Sites"), ("letters", "letters "),
+                                           ("demand", "Demand"), ("ai_factories", "AI factories")])
+def test_a_sheet_named_almost_right_is_named_with_its_fix(sites_workbook, tmp_path, sheet, typed):
+    """Also an optional sheet: under another name its rows would go unused, the shipped data
+    set's read in their place without a word."""
+    def rename(workbook):   # (openpyxl's title setter would number a case-only change)
+        if sheet in workbook.sheetnames:
+            workbook.copy_worksheet(workbook[sheet]).title = "placeholder"
+            workbook.remove(workbook[sheet])
+            workbook["placeholder"].title = typed
+        else:
+            workbook.create_sheet(typed)
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", rename)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert str(raised.value).endswith(
+        f"bids.xlsx: has no sheet '{sheet}' but one named '{typed}': rename it to '{sheet}'")
+
+
 def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):
     assert openpyxl.load_workbook(sites_workbook, read_only=True).sheetnames == \
         ["sites", "letters"]

@@ -14,6 +14,7 @@ refused before it is read.
 from __future__ import annotations
 
 import datetime
+import difflib
 import zipfile
 from pathlib import Path
 
@@ -110,7 +111,11 @@ def _read_sheets(path: Path, display: str) -> tuple[dict, list[Problem]]:
             where = sheet_display(display, sheet)
             if sheet not in values.sheetnames:
                 frames[file_name] = None
-                if sheet not in OPTIONAL_SHEETS:
+                close = _close_sheet(sheet, values.sheetnames)
+                if close:   # also for an optional sheet: its data would go unused unsaid
+                    problems.append(Problem(display, f"has no sheet '{sheet}' but one named "
+                                                     f"'{close}': rename it to '{sheet}'"))
+                elif sheet not in OPTIONAL_SHEETS:
                     problems.append(Problem(display, f"has no sheet '{sheet}'; add one with "
                                                      f"the columns of {file_name} (siteopt "
                                                      f"init --excel writes an example)"))
@@ -125,6 +130,19 @@ def _read_sheets(path: Path, display: str) -> tuple[dict, list[Problem]]:
     if unsaved:
         problems += _unsaved_formulas(path, unsaved)
     return frames, problems
+
+
+def _close_sheet(sheet: str, names: list[str]) -> str | None:
+    """The sheet of ``names`` that was meant to be ``sheet`` (``Sites``, ``letters ``,
+    ``ai factories``, ``site``), or None.
+
+    >>> _close_sheet("ai_factories", ["sites", "AI factories"]), _close_sheet("demand", ["x"])
+    ('AI factories', None)
+    """
+    plain = {"_".join(name.lower().replace("-", " ").replace("_", " ").split()): name
+             for name in names if name not in SHEETS}
+    close = difflib.get_close_matches(sheet, list(plain), n=1, cutoff=0.8)
+    return plain[close[0]] if close else None
 
 
 def _sheet_frame(worksheet, where: str, file_name: str):
