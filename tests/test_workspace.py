@@ -346,6 +346,27 @@ def test_a_sheet_named_almost_right_is_named_with_its_fix(sites_workbook, tmp_pa
         f"bids.xlsx: has no sheet '{sheet}' but one named '{typed}': rename it to '{sheet}'")
 
 
+def test_merged_cells_in_the_table_are_refused_once_each(sites_workbook, tmp_path):
+    """A country merged over its sites shows in every row, yet only its first cell holds it;
+    merged cells beside the table are no part of it."""
+    def merge(workbook):
+        sheet = workbook["sites"]
+        country = _sites_column(workbook, "country")
+        sheet.merge_cells(f"{country}3:{country}5")
+        beside = sheet.max_column + 2
+        sheet.merge_cells(start_row=2, start_column=beside, end_row=4, end_column=beside)
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", merge)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    country = _sites_column(openpyxl.load_workbook(edited), "country")
+    assert str(raised.value).endswith(
+        f"bids.xlsx (sheet sites) row 3, column country: cells {country}3:{country}5 are "
+        f"merged: Excel stores their value in {country}3 only, and the other cells read as "
+        f"empty; unmerge them and fill in every cell")
+    assert "is empty" not in str(raised.value)
+
+
 def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):
     assert openpyxl.load_workbook(sites_workbook, read_only=True).sheetnames == \
         ["sites", "letters"]

@@ -6,7 +6,8 @@ shipped data set's are used when missing); row 1 is the header. A number cell is
 exactly (shortest round-trip decimal, never in a form :mod:`siteopt.data.numbers` could read
 two ways), a text cell is read as written, a date as ``YYYY-MM-DD``. A formula cell is read by
 the value Excel saved with it; a formula with no saved value (a workbook written by a program
-that does not compute formulas) is refused. The workbook is parsed with ``defusedxml``
+that does not compute formulas) is refused, and so are merged cells in the table (Excel keeps
+their value in the top-left cell only). The workbook is parsed with ``defusedxml``
 guarding the XML, and one whose parts would unpack to more than :data:`MAX_UNPACKED_BYTES` is
 refused before it is read.
 """
@@ -175,9 +176,45 @@ def _sheet_frame(worksheet, where: str, file_name: str):
         if any(cells):   # an empty row (a gap, or formatted rows below the table) is no record
             records.append(cells)
             numbers.append(number)
+    merged = _merged_cells(worksheet, where, names)
+    if merged:   # its other cells' "is empty" would only repeat the merge
+        return None, merged, []
     frame = pd.DataFrame(records, columns=names, index=pd.Index(numbers, dtype="int64"),
                          dtype=str)
     return frame, [], blank
+
+
+def _merged_cells(worksheet, where: str, names: list[str]) -> list[Problem]:
+    """A problem for each block of merged cells in the table: Excel shows the block's value
+    in every row it spans, but stores it in its top-left cell only, so the other rows would
+    read as empty (a country merged over its sites) or lose an optional value unsaid."""
+    from defusedxml.ElementTree import iterparse
+
+    problems = []
+    with worksheet._get_source() as source:   # openpyxl's read-only mode keeps no merges
+        for _, element in iterparse(source):
+            if element.tag.endswith("}mergeCell") and element.get("ref", "").count(":") == 1:
+                first, last = (_cell_position(cell) for cell in element.get("ref").split(":"))
+                if None not in (first, last) and first[1] <= len(names) and last[0] >= 2:
+                    problems.append(Problem(
+                        where, f"cells {element.get('ref')} are merged: Excel stores their "
+                               f"value in {element.get('ref').split(':')[0]} only, and the other "
+                               f"cells read as empty; unmerge them and fill in every cell",
+                        row=max(first[0], 2), column=names[first[1] - 1], row_kind="row"))
+            element.clear()
+    return problems
+
+
+def _cell_position(reference: str) -> tuple[int, int] | None:
+    """``(row, column)`` of a cell reference such as ``B3`` (column 2), or None."""
+    letters = reference.rstrip("0123456789")
+    digits = reference[len(letters):]
+    if not letters.isalpha() or not letters.isascii() or not digits.isdigit():
+        return None
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(digits), column
 
 
 def _unsaved_formulas(path: Path, unsaved) -> list[Problem]:
