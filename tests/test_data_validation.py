@@ -169,6 +169,18 @@ def test_malformed_id(data_dir):
                                       f"identifier, e.g. L001)")
 
 
+def test_an_invisible_character_is_shown_by_its_code(data_dir):
+    """A byte-order mark pasted before an ID, a zero-width space inside a number: the value
+    looks right on screen, so the message writes the character out."""
+    line = edit_csv(data_dir / "letters.csv", "letter_id", "L001", "letter_id", "\ufeffL001")
+    power = edit_csv(data_dir / "sites.csv", "site_id", "ES-MLN", "power_mw", "2\u200b00")
+    assert problems_of(data_dir) == [
+        f"data/sites.csv line {power}, column power_mw: '2\\u200b00' is not a finite number "
+        f"(IT power the proposal plans, in MW)",
+        f"data/letters.csv line {line}, column letter_id: '\\ufeffL001' may contain only "
+        f"letters, digits and '-' (unique letter identifier, e.g. L001)"]
+
+
 @pytest.mark.parametrize("value, hint", [
     ("XX", "use an ISO 3166-1 alpha-2 code that data/countries.geojson has"),
     ("EL", "use 'GR'"),

@@ -16,6 +16,7 @@ import shapely
 from siteopt.data.numbers import MISSING, read_numbers
 from siteopt.data.schema import ID_PATTERN, Column, id_hint
 from siteopt.errors import Problem
+from siteopt.sanitize import quoted
 
 #: How far (km) a site, population point or AI Factory may lie outside its declared country's
 #: polygon: Natural Earth 1:10m outlines simplified to about 1 km put some coastal and border
@@ -67,10 +68,6 @@ def check_required_columns(frame: pd.DataFrame, columns: tuple[Column, ...],
     return problems
 
 
-def _quote(value: str) -> str:
-    return f"'{value}'"
-
-
 def check_missing(values: pd.Series, column: Column, where: Located) -> tuple[pd.Series, list[Problem]]:
     """Empty or NaN values in a required column. Returns the mask of missing values."""
     missing = values.isin(MISSING)
@@ -80,7 +77,7 @@ def check_missing(values: pd.Series, column: Column, where: Located) -> tuple[pd
             value = values.iat[position]
             said = "is empty" if not value.strip() else "stands for no value"
             problems.append(where.problem(position, column.name,
-                                          f"{_quote(value)} {said}; every row needs a value "
+                                          f"{quoted(value)} {said}; every row needs a value "
                                           f"({column.description})"))
     return missing, problems
 
@@ -98,7 +95,7 @@ def check_numbers(values: pd.Series, column: Column, read: tuple[np.ndarray, np.
     bad = ~np.isfinite(numbers) & ~missing & ~refused
     for position in np.flatnonzero(bad.to_numpy()):
         problems.append(where.problem(position, column.name,
-                                      f"{_quote(values.iat[position])} is not a finite number "
+                                      f"{quoted(values.iat[position])} is not a finite number "
                                       f"({column.description})"))
     ok = ~bad & ~missing & ~refused
     numbers[~ok] = np.nan
@@ -119,7 +116,7 @@ def check_numbers(values: pd.Series, column: Column, read: tuple[np.ndarray, np.
     for failing, requirement in rules:
         for position in np.flatnonzero((failing & ok).to_numpy()):
             problems.append(where.problem(position, column.name,
-                                          f"{_quote(values.iat[position])} {requirement} "
+                                          f"{quoted(values.iat[position])} {requirement} "
                                           f"({column.description})"))
             ok.iat[position] = False
     return numbers, problems
@@ -132,7 +129,7 @@ def check_ids(values: pd.Series, column: Column, missing: pd.Series,
     malformed = ~values.str.fullmatch(ID_PATTERN) & ~missing
     for position in np.flatnonzero(malformed.to_numpy()):
         problems.append(where.problem(position, column.name,
-                                      f"{_quote(values.iat[position])} may contain only letters, "
+                                      f"{quoted(values.iat[position])} may contain only letters, "
                                       f"digits and '-' ({column.description})"))
     if column.references is None:
         duplicated = values.duplicated(keep="first") & ~missing
@@ -143,7 +140,7 @@ def check_ids(values: pd.Series, column: Column, missing: pd.Series,
             value = values.iat[position]
             first = where.line(first_seen[value])
             problems.append(where.problem(position, column.name,
-                                          f"{_quote(value)} is a duplicate of {where.row_kind} "
+                                          f"{quoted(value)} is a duplicate of {where.row_kind} "
                                           f"{first}; IDs must be unique"))
     return problems
 
@@ -153,7 +150,7 @@ def check_choices(values: pd.Series, column: Column, missing: pd.Series,
     """Values of a ``choice`` column are one of the allowed words."""
     bad = ~values.isin(column.choices) & ~missing
     return [where.problem(position, column.name,
-                          f"{_quote(values.iat[position])} must be one of "
+                          f"{quoted(values.iat[position])} must be one of "
                           f"{', '.join(column.choices)} ({column.description})")
             for position in np.flatnonzero(bad.to_numpy())]
 
@@ -173,7 +170,7 @@ def check_countries(values: pd.Series, column: Column, missing: pd.Series,
         else:
             hint = f"; use an ISO 3166-1 alpha-2 code that {countries_file} has"
         problems.append(where.problem(position, column.name,
-                                      f"{_quote(value)} is not a country in {countries_file}{hint}"))
+                                      f"{quoted(value)} is not a country in {countries_file}{hint}"))
     return problems
 
 
@@ -233,7 +230,7 @@ def check_references(values: pd.Series, column: Column, targets: pd.Series,
         value = values.iat[position]
         hint = id_hint(value, known, f"; add the site to {target_file} first")
         problems.append(where.problem(position, column.name,
-                                      f"{_quote(value)} is not a {column.references.split(':')[1]} "
+                                      f"{quoted(value)} is not a {column.references.split(':')[1]} "
                                       f"in {target_file}{hint}"))
     return problems
 

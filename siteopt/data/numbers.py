@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.errors import Problem, listed
+from siteopt.sanitize import quoted
 
 #: Strings read as a missing value.
 MISSING = frozenset({"", "nan", "NaN", "NA", "N/A", "null", "NULL", "None"})
@@ -275,7 +276,7 @@ def _rows(positions: np.ndarray, lines) -> tuple[int, ...]:
 
 
 def _listed(values: list[str]) -> str:
-    return listed([f"'{value}'" for value in dict.fromkeys(values)])
+    return listed([quoted(value) for value in dict.fromkeys(values)])
 
 
 def read_numbers(frame: pd.DataFrame, columns, display: str, lines,
@@ -318,9 +319,9 @@ def read_numbers(frame: pd.DataFrame, columns, display: str, lines,
         (point_column, point_at), (comma_column, comma_at) = evidence["."], evidence[","]
         problems.append(Problem(
             display, f"mixes decimal points (column {point_column}, {row_kind} "
-                     f"{lines[point_at]}: '{raw[point_column][point_at]}') and decimal "
+                     f"{lines[point_at]}: {quoted(raw[point_column][point_at])}) and decimal "
                      f"commas (column {comma_column}, {row_kind} {lines[comma_at]}: "
-                     f"'{raw[comma_column][comma_at]}'), so its numbers cannot be read "
+                     f"{quoted(raw[comma_column][comma_at])}), so its numbers cannot be read "
                      f"exactly; save it with one decimal mark throughout"))
     described = {column.name: column.description for column in columns}
     numbers = {}
@@ -345,8 +346,8 @@ def read_numbers(frame: pd.DataFrame, columns, display: str, lines,
                            else "no other decimal mark to go by")
                 problems.append(Problem(
                     display, f"{_listed(list(raw[name][found]))} in a file with {context}: is "
-                             f"'{example}' {grouped:.0f} or {decimal:g}? Remove the thousands "
-                             f"separators (format the cells as numbers without a 1000 "
+                             f"{quoted(example)} {grouped:.0f} or {decimal:g}? Remove the "
+                             f"thousands separators (format the cells as numbers without a 1000 "
                              f"separator) and save again ({described[name]})",
                     column=name, rows=_rows(found, lines), row_kind=row_kind))
         found = np.flatnonzero(reading.kind == "invalid")
