@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import textwrap
 import tomllib
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from siteopt.errors import ConfigError
-from siteopt.paths import model_name, shipped_scenarios
+from siteopt.paths import display_path, model_name, shipped_scenarios
 from siteopt.terms import DECAYS, TERMS
 
 #: Solvers siteopt supports, by the name used in model files and on the command line.
@@ -351,7 +352,10 @@ def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
             raise ConfigError(f"{label} = {value!r} must be a whole number")
     else:
         if not is_number or not math.isfinite(value):
-            raise ConfigError(f"{label} = {value!r} must be a finite number")
+            alone = (f"; write the number alone, without quotes or a unit (e.g. "
+                     f"{_literal(default)})"
+                     if isinstance(value, str) else "")
+            raise ConfigError(f"{label} = {value!r} must be a finite number{alone}")
         value = float(value)
     unit = f" {meta['unit']}" if meta["unit"] not in COUNT_UNITS else ""
     low = meta["minimum"]
@@ -391,6 +395,10 @@ def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
         key = RENAMED.get(written, written)
         if key != written:
             notes.append(f"note: {origin}: '{written}' is read as '{key}' (its new name)")
+        if key in SECTIONS:
+            raise ConfigError(f"{origin}: '{key}' is a section, not a key; set one of its keys "
+                              f"(e.g. {next(k for k in specs if k.startswith(key + '.'))}; "
+                              f"`siteopt keys` lists them)")
         if key not in specs:
             raise ConfigError(f"{origin}: unknown key '{key}'{_did_you_mean(key, list(specs))}")
         section, name = key.split(".", 1)
@@ -419,6 +427,10 @@ def _flatten(document: dict[str, Any], origin: str) -> dict[str, Any]:
     return flat
 
 
+#: A TOML line whose number has a decimal comma (``coverage = 0,45``), which TOML refuses.
+DECIMAL_COMMA = re.compile(r"^\s*[\w.-]+\s*=\s*([-+]?\d+,\d+)\s*(#.*)?$")
+
+
 def load_model(path: str | Path | None = None) -> ModelConfig:
     """Read a model file; keys it does not set take their defaults.
 
@@ -436,33 +448,41 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
     if path is None:
         return cfg
     path = Path(path)
+    shown = display_path(path)   # as the headline names it
     try:
         if not path.exists():
             raise FileNotFoundError
         if not path.is_file():
-            raise ConfigError(f"{path}: is not a regular file; pass a TOML model file (the "
+            raise ConfigError(f"{shown}: is not a regular file; pass a TOML model file (the "
                               f"shipped ones are in models/)")
         if path.stat().st_size > MAX_MODEL_BYTES:
-            raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is more than a model file "
+            raise ConfigError(f"{shown}: {path.stat().st_size:,} bytes is more than a model file "
                               f"holds (at most {MAX_MODEL_BYTES:,}); pass a TOML model file")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         scenarios = shipped_scenarios()
         close = difflib.get_close_matches(path.stem, scenarios, n=1, cutoff=0.7)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        raise ConfigError(f"{path}: model file not found; {hint}pass an existing model file or "
+        raise ConfigError(f"{shown}: model file not found; {hint}pass an existing model file or "
                           f"the name of a shipped scenario ({', '.join(scenarios)})") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read the model file ({err})") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{shown}: is not UTF-8 text (byte {err.start}); save it as UTF-8 "
+                          f"(in Notepad: Save as, Encoding UTF-8)") from None
+    except OSError as err:
+        raise ConfigError(f"{shown}: cannot read the model file ({err.strerror})") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err}); see `siteopt keys` "
-                          f"for the format") from None
+        comma = next(((number, found.group(1)) for number, line in
+                      enumerate(text.splitlines(), start=1)
+                      if (found := DECIMAL_COMMA.match(line))), None)
+        fix = (f"line {comma[0]} has a decimal comma: write {comma[1]} as "
+               f"{comma[1].replace(',', '.')}" if comma else "see `siteopt keys` for the format")
+        raise ConfigError(f"{shown}: not valid TOML ({err}); {fix}") from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to be a model file; see "
+        raise ConfigError(f"{shown}: nested too deeply to be a model file; see "
                           f"`siteopt keys` for the keys") from None
-    cfg = apply_overrides(cfg, _flatten(document, str(path)), origin=str(path))
+    cfg = apply_overrides(cfg, _flatten(document, shown), origin=shown)
     return check_consistency(dataclasses.replace(cfg, source=model_name(path)))
 
 

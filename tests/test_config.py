@@ -18,7 +18,7 @@ from siteopt.config import (
     settings,
 )
 from siteopt.errors import ConfigError
-from siteopt.paths import default_model_path
+from siteopt.paths import default_model_path, display_path
 from tests.conftest import REPO, SCENARIOS
 
 
@@ -73,6 +73,11 @@ def test_partial_file_takes_defaults(tmp_path):
     ("[sites]\nrequired = [1, 2]\n", "sites.required = [1, 2] must be a list of site_id strings"),
     ("budget = 5\n", "'budget' must be a table, e.g. [budget]"),
     ("[budget\n", "not valid TOML"),
+    ("[weights]\ncoverage = 0,45  # as typed in Germany\n",
+     "line 2 has a decimal comma: write 0,45 as 0.45"),
+    ("[budget]\ntotal_eur = '20 bn'\n", "budget.total_eur = '20 bn' must be a finite number; "
+                                         "write the number alone, without quotes or a unit "
+                                         "(e.g. 20e9)"),
 ])
 def test_bad_model_files(tmp_path, text, message):
     path = tmp_path / "bad.toml"
@@ -82,8 +87,25 @@ def test_bad_model_files(tmp_path, text, message):
         return
     with pytest.raises(ConfigError) as caught:
         load_model(path)
-    assert str(caught.value).startswith(f"{path}: ")
+    assert str(caught.value).startswith(f"{display_path(path)}: ")   # as the headline names it
     assert message in str(caught.value)
+
+
+def test_a_model_file_not_in_utf8_is_named_with_the_fix(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[weights]\ncoverage = 0.5\n", encoding="utf-16")
+    with pytest.raises(ConfigError) as caught:
+        load_model(path)
+    assert str(caught.value) == (f"{display_path(path)}: is not UTF-8 text (byte 0); save it "
+                                 f"as UTF-8 (in Notepad: Save as, Encoding UTF-8)")
+
+
+def test_a_section_set_as_a_key_is_named_as_such():
+    with pytest.raises(ConfigError) as caught:
+        parse_set_items(["weights=0.5"])   # parsing alone is fine: the key is checked on use
+        load_model_overrides(default_model(), set_items=["weights=0.5"])
+    assert str(caught.value) == ("--set: 'weights' is a section, not a key; set one of its keys "
+                                 "(e.g. weights.coverage; `siteopt keys` lists them)")
 
 
 def test_missing_model_file(tmp_path):
@@ -135,7 +157,7 @@ def test_old_key_names_are_read_with_a_note(tmp_path, old, new):
     cfg = load_model(path)
     section, key = new.split(".")
     assert getattr(getattr(cfg, section), key) == 2
-    assert cfg.notes == (f"note: {path}: '{old}' is read as '{new}' (its new name)",)
+    assert cfg.notes == (f"note: {display_path(path)}: '{old}' is read as '{new}' (its new name)",)
     assert load_model_overrides(default_model(), None, [f"{old}=3"]).notes == (
         f"note: --set: '{old}' is read as '{new}' (its new name)",)
 
@@ -147,10 +169,10 @@ def test_a_bad_value_of_an_old_key_names_the_key_as_written(tmp_path, old, new):
     path.write_text(f"[{section}]\n{key} = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_model(path)
-    assert str(caught.value) == f"{path}: {old} (now called {new}) = 0 must be >= 1"
+    assert str(caught.value) == f"{display_path(path)}: {old} (now called {new}) = 0 must be >= 1"
 
 
-def test_old_model_file_runs_with_a_note_on_stderr(tmp_path):
+def test_old_model_file_runs_with_a_note_on_stderr(tmp_path, monkeypatch):
     """An earlier model file (max_sites, max_sites_per_country) still solves, with notes."""
     import subprocess
     import sys
@@ -161,9 +183,11 @@ def test_old_model_file_runs_with_a_note_on_stderr(tmp_path):
                            "--format", "json", "--max-sites", "2"], capture_output=True,
                           text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
+    monkeypatch.chdir(REPO)   # where the command ran
+    shown = display_path(path)
     assert done.stderr.splitlines()[:2] == [
-        f"note: {path}: 'limits.max_sites' is read as 'limits.max_gigafactories' (its new name)",
-        f"note: {path}: 'limits.max_sites_per_country' is read as 'limits.max_bids_per_country' "
+        f"note: {shown}: 'limits.max_sites' is read as 'limits.max_gigafactories' (its new name)",
+        f"note: {shown}: 'limits.max_sites_per_country' is read as 'limits.max_bids_per_country' "
         f"(its new name)"]
     import json
     assert len(json.loads(done.stdout)["gigafactories"]) <= 2
@@ -185,8 +209,9 @@ def test_messages_name_where_a_value_came_from(tmp_path):
     path = tmp_path / "m.toml"
     path.write_text('[sites]\nexcluded = ["XX-NOPE"]\n', encoding="utf-8")
     cfg = load_model(path)
-    assert cfg.origin("sites.excluded") == str(path) and cfg.origin("budget.total_eur") == cfg.source
-    with pytest.raises(ConfigError, match=rf"^{path}: sites.excluded names unknown site 'XX-NOPE'"):
+    shown = display_path(path)
+    assert cfg.origin("sites.excluded") == shown and cfg.origin("budget.total_eur") == cfg.source
+    with pytest.raises(ConfigError, match=rf"^{shown}: sites.excluded names unknown site 'XX-NOPE'"):
         solve(cfg)
     cfg = load_model_overrides(cfg, {"budget.total_eur": 9e9}, ["sites.excluded=XX-NOT"])
     assert cfg.origin("sites.excluded") == "--set" and cfg.origin("budget.total_eur") == "command line"
