@@ -211,7 +211,8 @@ def test_messages_name_where_a_value_came_from(tmp_path):
     cfg = load_model(path)
     shown = display_path(path)
     assert cfg.origin("sites.excluded") == shown and cfg.origin("budget.total_eur") == cfg.source
-    with pytest.raises(ConfigError, match=rf"^{shown}: sites.excluded names unknown site 'XX-NOPE'"):
+    with pytest.raises(ConfigError,
+                       match=rf"^{shown}: sites.excluded names unknown site 'XX-NOPE'"):
         solve(cfg)
     cfg = load_model_overrides(cfg, {"budget.total_eur": 9e9}, ["sites.excluded=XX-NOT"])
     assert cfg.origin("sites.excluded") == "--set" and cfg.origin("budget.total_eur") == "command line"
