@@ -92,6 +92,9 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
         assert f"{result.covered_population / 1e6:,.1f} m within 500 km" in rows["people"]
         assert f"EUR {result.lifetime_cost_eur / 1e9:,.1f} bn" in rows["lifetime"]
         assert f"{result.annual_co2_t / 1e3:,.0f} kt" in rows["CO2"]
+        # capex as the headline gives it: EUR 19.97 bn of EUR 20.00 bn, not "20.0 of 20.0"
+        assert (f"EUR {result.total_capex_eur / 1e9:.2f} bn of "
+                f"EUR {result.model.budget.total_eur / 1e9:.2f} bn") in rows["capex"]
     assert "its objective is not comparable with default's" in printed
     assert "green-grid, tight-budget" in printed
     # terms divided by each scenario's own p are flagged, with what to compare instead

@@ -317,7 +317,7 @@ def comparison_table(results: dict[str, Result]) -> pd.DataFrame:
     add("people within reach", [f"{people(r.covered_population, 'within')} "
                                 f"{r.model.coverage.radius_km:g} km ({r.terms['coverage']:.1%})"
                                 for r in items])
-    add("capex", [f"{eur(r.total_capex_eur, digits=1)} of {eur(r.model.budget.total_eur, digits=1)}"
+    add("capex", [f"{eur(r.total_capex_eur)} of {eur(r.model.budget.total_eur)}"
                   for r in items])
     add("lifetime cost", [f"{eur(r.lifetime_cost_eur, digits=1)} (capex + {r.model.costs.years:g} y "
                           f"of electricity)" for r in items])
