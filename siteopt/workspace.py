@@ -100,6 +100,9 @@ def init_workspace(directory: str | Path, empty: bool = False, excel: bool = Fal
         files[WORKBOOK] = workbook_bytes(tables)
     else:
         files.update({f"data/{name}": content for name, content in tables.items()})
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{directory}: is a file, not a directory; give a new or existing "
+                          f"directory for the workspace")
     existing = sorted(name for name in files if (root / name).exists())
     if existing and not force:
         raise ConfigError(f"{root / existing[0]} exists"

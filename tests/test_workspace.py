@@ -138,6 +138,16 @@ def test_init_never_overwrites_without_force(workspace, run_cli):
     assert (workspace / "data" / "sites.csv").read_bytes() == (DATA / "sites.csv").read_bytes()
 
 
+def test_init_onto_a_file_says_it_is_a_file(tmp_path, monkeypatch, run_cli):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    done = run_cli("init", "notes.txt", "--force")
+    assert done.exit_code == 2
+    assert done.stderr.strip() == ("error: notes.txt: is a file, not a directory; give a new or "
+                                   "existing directory for the workspace")
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
 def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     monkeypatch.chdir(tmp_path)
     assert run_cli("init", "--empty", "e").exit_code == 0
