@@ -267,6 +267,24 @@ def test_implausible_figures_are_warned_about_with_their_row(data_dir):
     ])
 
 
+def test_a_warning_names_the_line_its_site_is_on_after_blank_lines_cached_or_not(data_dir):
+    """The cached tables keep only the values: a blank line and a note over two lines before
+    the site put it two lines further down than its place in the table says."""
+    edit_csv(data_dir / "sites.csv", "site_id", "DE-LUB", "notes", "first line\nsecond line")
+    record = edit_csv(data_dir / "sites.csv", "site_id", "DE-JUL", "capex_eur", "5000000")
+    text = (data_dir / "sites.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (data_dir / "sites.csv").write_text("".join(text[:1] + ["\n"] + text[1:]), encoding="utf-8")
+    line = record + 2
+    assert (data_dir / "sites.csv").read_text(encoding="utf-8").splitlines()[line - 1] \
+        .startswith("DE-JUL,")
+    for load in ("read and checked", "from the cache"):
+        with pytest.warns(DataWarning) as caught:
+            load_data(data_dir)
+        (message,) = [str(w.message) for w in caught]
+        assert message.startswith(f"data/sites.csv line {line}, column capex_eur: DE-JUL says "
+                                  f"capex_basis = rule, but its capex EUR 5.0 m"), load
+
+
 def test_a_capex_far_from_the_rule_is_warned_about(data_dir):
     line = edit_csv(data_dir / "sites.csv", "site_id", "AT-VIE", "capex_eur", "5000000")
     with pytest.warns(DataWarning) as caught:

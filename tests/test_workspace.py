@@ -19,7 +19,7 @@ from siteopt.config import default_model, load_model, model_template, settings
 from siteopt.data import load_data
 from siteopt.data.manifest import shipped_manifest
 from siteopt.data.schema import FILES, columns_markdown
-from siteopt.errors import InputError
+from siteopt.errors import DataWarning, InputError
 from siteopt.paths import display_path
 from tests.conftest import DATA, REPO, edit_csv
 
@@ -375,6 +375,21 @@ def test_merged_cells_in_the_table_are_refused_once_each(sites_workbook, tmp_pat
         f"merged: Excel stores their value in {country}3 only, and the other cells read as "
         f"empty; unmerge them and fill in every cell")
     assert "is empty" not in str(raised.value)
+
+
+def test_a_warning_names_the_excel_row_after_an_empty_row(sites_workbook, tmp_path):
+    def gap_then_small_capex(workbook):
+        sheet = workbook["sites"]
+        sheet.insert_rows(3)   # an empty row between blocks of bids
+        sheet[f"{_sites_column(workbook, 'capex_eur')}5"] = 5_000_000
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", gap_then_small_capex)
+    site = openpyxl.load_workbook(edited)["sites"]["A5"].value
+    with pytest.warns(DataWarning) as caught:
+        load_data(edited)
+    (where,) = [str(w.message).split(": ")[0] for w in caught]
+    assert where.endswith("bids.xlsx (sheet sites) row 5, column capex_eur")
+    assert f"{site} says capex_basis = rule, but its capex EUR 5.0 m" in str(caught[0].message)
 
 
 def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):

@@ -13,6 +13,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from siteopt.data import cache, schema
 from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
@@ -226,6 +228,7 @@ def load_data(source: str | Path | None = None) -> Dataset:
         if key is not None:
             cache.write_tables(key, tables)
     for warning in site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
+                                 lambda: _record_lines(origin, "sites.csv"),
                                  origin.row_kinds["sites.csv"]):
         warnings.warn(DataWarning(str(warning)), stacklevel=2)
     return Dataset(directory=origin.source, site_table=tables["sites.csv"],
@@ -235,6 +238,19 @@ def load_data(source: str | Path | None = None) -> Dataset:
                    displays=dict(origin.displays),
                    data_set=identify(tables),
                    country_geojson=origin.contents["countries.geojson"])
+
+
+def _record_lines(origin: Origin, name: str) -> np.ndarray:
+    """The line (or Excel row) each record of the checked table ``name`` begins on, read
+    again from its bytes (the cached tables keep only the values; blank lines and rows, and
+    values over several lines, make it differ from the record's place plus 2)."""
+    from siteopt.data.read import read_csv_table
+    from siteopt.data.workbook import SHEETS, sheet_rows
+
+    if name in origin.workbook_tables:
+        return sheet_rows(origin.source, next(s for s, f in SHEETS.items() if f == name))
+    raw, _ = read_csv_table(origin.contents[name], origin.displays[name])
+    return raw.index.to_numpy()
 
 
 def _complete(tables: dict[str, Table]) -> bool:

@@ -33,15 +33,18 @@ def _times(ratio: float) -> str:
     return f"{1 / ratio:,.0f} times less than" if ratio < 1 else f"{ratio:,.0f} times"
 
 
-def site_warnings(sites: Table, display: str, row_kind: str = "line") -> list[Problem]:
+def site_warnings(sites: Table, display: str, lines, row_kind: str = "line") -> list[Problem]:
     """Implausible figures in ``sites.csv``, one warning per row and column.
 
     Parameters
     ----------
     sites : Table
-        The checked site table (row ``i`` is line ``i + 2`` of the file).
+        The checked site table.
     display : str
         The file, as messages name it.
+    lines : callable
+        Returns the line (or Excel row) each record begins on; called only when there is
+        something to say (it reads the file again).
     row_kind : str
         What its rows are called (``line`` of a CSV file, ``row`` of a sheet).
 
@@ -49,23 +52,20 @@ def site_warnings(sites: Table, display: str, row_kind: str = "line") -> list[Pr
     -------
     list of Problem
     """
-    warnings = []
+    found = []   # (record, column, message)
     ids = sites["site_id"]
     for column, what in (("power_mw", "IT power"), ("grid_mw", "grid connection")):
         values = np.asarray(sites[column], dtype=float)
-        for i in np.flatnonzero(values < MIN_PLAUSIBLE_MW):
-            warnings.append(Problem(
-                display, f"{ids[i]} plans {values[i]:g} MW of {what}, under "
-                         f"{MIN_PLAUSIBLE_MW:g} MW: gigafactory sites plan hundreds of MW; "
-                         f"check the unit (MW) and the thousands separator", row=int(i) + 2, row_kind=row_kind,
-                column=column))
+        found += [(i, column, f"{ids[i]} plans {values[i]:g} MW of {what}, under "
+                              f"{MIN_PLAUSIBLE_MW:g} MW: gigafactory sites plan hundreds of MW; "
+                              f"check the unit (MW) and the thousands separator")
+                  for i in np.flatnonzero(values < MIN_PLAUSIBLE_MW)]
     if "gpus" in sites:
         gpus = np.asarray(sites["gpus"], dtype=float)
-        for i in np.flatnonzero(gpus < MIN_PLAUSIBLE_GPUS):
-            warnings.append(Problem(
-                display, f"{ids[i]} plans {gpus[i]:,.0f} accelerators, fewer than "
-                         f"{MIN_PLAUSIBLE_GPUS:,}: a gigafactory plans about 100,000; check the "
-                         f"thousands separator", row=int(i) + 2, row_kind=row_kind, column="gpus"))
+        found += [(i, "gpus", f"{ids[i]} plans {gpus[i]:,.0f} accelerators, fewer than "
+                              f"{MIN_PLAUSIBLE_GPUS:,}: a gigafactory plans about 100,000; check "
+                              f"the thousands separator")
+                  for i in np.flatnonzero(gpus < MIN_PLAUSIBLE_GPUS)]
         capex = np.asarray(sites["capex_eur"], dtype=float)
         rule = gpus * CAPEX_RULE_EUR_PER_GPU + np.asarray(sites["power_mw"], dtype=float) \
             * CAPEX_RULE_EUR_PER_MW
@@ -77,14 +77,16 @@ def site_warnings(sites: Table, display: str, row_kind: str = "line") -> list[Pr
         far = known & ~off_rule & ((ratio > CAPEX_RULE_FACTOR) | (ratio < 1 / CAPEX_RULE_FACTOR))
         rule_text = (f"gpus x EUR {CAPEX_RULE_EUR_PER_GPU:,} + power_mw x EUR "
                      f"{CAPEX_RULE_EUR_PER_MW / 1e6:g} m")
-        for i in np.flatnonzero(off_rule):
-            warnings.append(Problem(
-                display, f"{ids[i]} says capex_basis = rule, but its capex {eur(capex[i])} "
-                         f"is not the rule's {eur(rule[i])} ({rule_text}); correct the "
-                         f"capex or its basis", row=int(i) + 2, row_kind=row_kind, column="capex_eur"))
-        for i in np.flatnonzero(far):
-            warnings.append(Problem(
-                display, f"{ids[i]}'s capex {eur(capex[i])} is {_times(ratio[i])} what the "
-                         f"cost rule gives ({eur(rule[i])}, {rule_text}); check that it is in "
-                         f"EUR (4.2e9 for EUR 4.2 bn)", row=int(i) + 2, row_kind=row_kind, column="capex_eur"))
-    return sorted(warnings, key=lambda w: (w.row, w.column))
+        found += [(i, "capex_eur", f"{ids[i]} says capex_basis = rule, but its capex "
+                                   f"{eur(capex[i])} is not the rule's {eur(rule[i])} "
+                                   f"({rule_text}); correct the capex or its basis")
+                  for i in np.flatnonzero(off_rule)]
+        found += [(i, "capex_eur", f"{ids[i]}'s capex {eur(capex[i])} is {_times(ratio[i])} "
+                                   f"what the cost rule gives ({eur(rule[i])}, {rule_text}); "
+                                   f"check that it is in EUR (4.2e9 for EUR 4.2 bn)")
+                  for i in np.flatnonzero(far)]
+    if not found:
+        return []
+    line = lines()
+    return [Problem(display, message, row=int(line[i]), column=column, row_kind=row_kind)
+            for i, column, message in sorted(found, key=lambda f: (f[0], f[1]))]

@@ -101,6 +101,19 @@ def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
                                      f"it from Excel as 'Excel Workbook (*.xlsx)'")]
 
 
+def sheet_rows(path: Path, sheet: str) -> np.ndarray:
+    """The Excel row of each record of a workbook's ``sheet`` that :func:`read_workbook`
+    accepted (empty rows are no records), for messages about the checked table."""
+    import openpyxl
+
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        frame, _, _ = _sheet_frame(values[sheet], sheet, SHEETS[sheet])
+    finally:
+        values.close()
+    return frame.index.to_numpy()
+
+
 def _read_sheets(path: Path, display: str) -> tuple[dict, list[Problem]]:
     """:func:`read_workbook` once the file is known to be a zip archive of sensible size."""
     import openpyxl
