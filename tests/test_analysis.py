@@ -61,8 +61,9 @@ def test_k_and_within_stop_the_ranking():
     instance = random_instance(10, 6, 6, 3)
     expected = ranking_by_brute_force(instance)
     assert len(expected) == 36
-    ranked, complete = rank_portfolios(instance, Solver(), k=3)
-    assert len(ranked) == 3 and not complete
+    counted = []   # the progress bar's steps: one per portfolio proven
+    ranked, complete = rank_portfolios(instance, Solver(), k=3, advance=lambda: counted.append(1))
+    assert len(ranked) == 3 and not complete and len(counted) == 3
     within = (expected[0] - expected[2]) / abs(expected[0]) + 1e-12  # keeps the first three
     ranked, complete = rank_portfolios(instance, Solver(), k=100, within=within)
     assert [v for v, _ in ranked] == pytest.approx(expected[:3], abs=1e-9) and not complete

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pulp
 
+from siteopt.analysis.engine import progress_bar
 from siteopt.errors import SolverError
 from siteopt.model import site_set
 from siteopt.model.formulation import build_model
@@ -154,7 +155,8 @@ class Alternatives:
         return ax
 
 
-def rank_portfolios(instance, settings, k: int, within: float | None = None):
+def rank_portfolios(instance, settings, k: int, within: float | None = None,
+                    advance=lambda: None):
     """The k best site sets of ``instance`` by repeated exact solves with no-good cuts.
 
     Each solve takes the path ``solve`` would (:func:`~siteopt.solvers.solve_instance`), ties
@@ -169,6 +171,8 @@ def rank_portfolios(instance, settings, k: int, within: float | None = None):
         How many portfolios, at most.
     within : float, optional
         Stop at the first portfolio more than this relative gap below the optimum.
+    advance : callable
+        Called after each portfolio found (a progress bar).
 
     Returns
     -------
@@ -197,6 +201,7 @@ def rank_portfolios(instance, settings, k: int, within: float | None = None):
                 found[0][0] - objective > within * max(abs(found[0][0]), 1e-12):
             return found, False
         found.append((objective, outcome.gigafactories))
+        advance()
     return found, False
 
 
@@ -279,7 +284,8 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
         ranked, complete = [(objective, g) for objective, g, _ in found], False
         within = slack
     else:
-        ranked, complete = rank_portfolios(instance, cfg.solver, k, within)
+        with progress_bar("proving the best portfolios", k) as advance:
+            ranked, complete = rank_portfolios(instance, cfg.solver, k, within, advance)
     if not ranked:
         from siteopt.errors import InfeasibleError
         from siteopt.solvers.infeasibility import conflict_message

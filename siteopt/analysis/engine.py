@@ -193,9 +193,10 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
         yield client
 
 
-def gather(client, futures, label: str) -> list:
-    """The results of ``futures`` in their order, with a progress bar on stderr (done/total,
-    time left) while it is a terminal; a failed task raises its error at once."""
+@contextlib.contextmanager
+def progress_bar(label: str, total: int):
+    """A progress bar on stderr (done/total, time left) while it is a terminal; yields the
+    function that counts one more done."""
     import sys
 
     from rich.console import Console
@@ -210,12 +211,19 @@ def gather(client, futures, label: str) -> list:
                "left", TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True,
                   disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task(label, total=len(futures))
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def gather(client, futures, label: str) -> list:
+    """The results of ``futures`` in their order, with a :func:`progress_bar`; a failed task
+    raises its error at once."""
+    with progress_bar(label, len(futures)) as advance:
         if isinstance(client, InProcess):
             results = []
             for call in futures:
                 results.append(call())
-                progress.advance(task)
+                advance()
             return results
         if isinstance(client, ForkPool):
             finished = client.as_completed(futures)
@@ -225,7 +233,7 @@ def gather(client, futures, label: str) -> list:
             finished = as_completed(futures)
         for future in finished:
             future.result()   # raises the task's error, if any
-            progress.advance(task)
+            advance()
     return client.gather(futures)
 
 
