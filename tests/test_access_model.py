@@ -276,6 +276,11 @@ def test_analyses_that_build_the_whole_model_refuse_the_worst_term():
 
     with pytest.raises(ConfigError, match="siteopt pareto does not handle weights.worst"):
         pareto("cost", "coverage", points=2, **{"weights.worst": 0.2})
+    # as an axis it is named as the axis, not as a weight to set to 0
+    with pytest.raises(ConfigError) as raised:
+        pareto("coverage", "worst", points=2)
+    assert str(raised.value).startswith("--y 'worst': siteopt pareto does not take W (the "
+                                        "worst-served place) as an axis yet")
 
 
 def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():

@@ -384,6 +384,11 @@ def pareto(x: str = "cost", y: str = "coverage", points: int = 20, model=None, d
             raise ConfigError(f"{name} {term!r}: choose one of {', '.join(TERMS)}")
     if x == y:
         raise ConfigError(f"--x and --y are both {x!r}: choose two different terms")
+    if "worst" in (x, y):
+        raise ConfigError(f"{'--x' if x == 'worst' else '--y'} 'worst': siteopt pareto does not "
+                          f"take W (the worst-served place) as an axis yet: its model would "
+                          f"hold a row per populated place; choose another term (latency, the "
+                          f"people-weighted mean distance, for one)")
     if points < 2:
         raise ConfigError(f"--points {points}: a front needs at least 2 points")
     cfg, _, prepared = prepare(model, data, overrides, terms=(x, y))
