@@ -271,11 +271,13 @@ SIGNAL_CHECK_MS = 250
 MAP_KINDS = {"map": "map", "coverage": "coverage", "access": "distance"}
 
 
-def _check_out_suffix(out: str, allowed: tuple[str, ...]) -> None:
+def _check_out_suffix(out: str, allowed: tuple[str, ...], option: str = "--out") -> None:
+    """Refuse a file name ``option`` (``--out``, ``--plot``...) gave without an allowed
+    suffix."""
     from siteopt.errors import ConfigError
 
     if not out.lower().endswith(allowed):
-        raise ConfigError(f"--out {out}: the file name must end in {', '.join(allowed)}")
+        raise ConfigError(f"{option} {out}: the file name must end in {', '.join(allowed)}")
 
 
 FROM_OPTION = click.option(
@@ -508,7 +510,7 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
     from siteopt.report.tables import render_table, terminal_width
 
     if plot_file is not None:
-        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
+        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"), "--plot")
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     front = pareto(x, y, points, cfg, data_dir)
     if _wrote_json(front, plot_file, output_format):
@@ -548,7 +550,7 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
     from siteopt.analysis import sweep
 
     if plot_file is not None:
-        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"))
+        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"), "--plot")
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     result = sweep(list(varies), cfg, data_dir, scheduler=scheduler, workers=workers,
                    refine=refine)
@@ -680,11 +682,11 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     elif plot_file is not None:
         raise ConfigError("--plot draws the regret histogram of robust without --choose; "
                           "with --choose, --map draws the robust choice")
-    for out in (plot_file, map_file):
+    for option, out in (("--plot", plot_file), ("--map", map_file)):
         if out is not None:
-            _check_out_suffix(out, (".png", ".svg", ".pdf"))
+            _check_out_suffix(out, (".png", ".svg", ".pdf"), option)
     if draws_out is not None:
-        _check_out_suffix(draws_out, (".json",))
+        _check_out_suffix(draws_out, (".json",), "--draws-out")
     if draws_in is not None:
         context = click.get_current_context()
         given = [f"--{name.replace('_', '-')}" for name in

@@ -352,6 +352,21 @@ def test_map_rejects_an_unknown_format(run_cli, tmp_path):
     assert not (tmp_path / "m.jpg").exists()
 
 
+@pytest.mark.parametrize("command, option, name", [
+    (("robust", "--draws", "2"), "--draws-out", "draws.txt"),
+    (("robust", "--draws", "2"), "--plot", "regret.jpg"),
+    (("robust", "--draws", "2", "--choose"), "--map", "choice.jpg"),
+    (("sweep", "--vary", "budget.total_eur=8e9,9e9"), "--plot", "sweep.jpg"),
+    (("pareto",), "--plot", "front.jpg"),
+])
+def test_a_wrong_suffix_names_the_option_that_gave_it(run_cli, tmp_path, command, option, name):
+    result = run_cli(*command, option, str(tmp_path / name))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(f"error: {option} {tmp_path / name}: the "
+                                                     f"file name must end in ")
+    assert not (tmp_path / name).exists()
+
+
 def test_report_is_one_html_file(run_cli, tmp_path):
     result = run_cli("report", "--model", str(SCENARIOS / "tight-budget.toml"),
                      "--out", str(tmp_path / "r.html"))
