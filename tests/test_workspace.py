@@ -392,6 +392,25 @@ def test_a_warning_names_the_excel_row_after_an_empty_row(sites_workbook, tmp_pa
     assert f"{site} says capex_basis = rule, but its capex EUR 5.0 m" in str(caught[0].message)
 
 
+def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path):
+    """A filter left on hides rows that are still data; a hidden empty row is nothing."""
+    def hide(workbook):
+        for row in (4, 7, 70):   # 70: below the table, empty
+            workbook["sites"].row_dimensions[row].hidden = True
+        workbook["letters"].row_dimensions[3].hidden = True
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", hide)
+    with pytest.warns(DataWarning) as caught:
+        dataset = load_data(edited)
+    said = [str(w.message).split("bids.xlsx ")[1] for w in caught]
+    assert said == ["(sheet sites) rows 4 and 7: hidden in Excel (a filter, or rows hidden by "
+                    "hand), yet read like every other row; delete them to leave them out",
+                    "(sheet letters) row 3: hidden in Excel (a filter, or rows hidden by hand), "
+                    "yet read like every other row; delete it to leave it out"]
+    assert len(dataset.site_table["site_id"]) == len(load_data(sites_workbook).site_table[
+        "site_id"])   # read, all the same
+
+
 def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):
     assert openpyxl.load_workbook(sites_workbook, read_only=True).sheetnames == \
         ["sites", "letters"]

@@ -227,9 +227,11 @@ def load_data(source: str | Path | None = None) -> Dataset:
         tables = validated_tables(origin)
         if key is not None:
             cache.write_tables(key, tables)
-    for warning in site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
-                                 lambda: _record_lines(origin, "sites.csv"),
-                                 origin.row_kinds["sites.csv"]):
+    found = site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
+                          lambda: _record_lines(origin, "sites.csv"), origin.row_kinds["sites.csv"])
+    if origin.workbook_tables:
+        found += _hidden_row_warnings(origin)
+    for warning in found:
         warnings.warn(DataWarning(str(warning)), stacklevel=2)
     return Dataset(directory=origin.source, site_table=tables["sites.csv"],
                    letter_table=tables["letters.csv"], demand_table=tables["demand.csv"],
@@ -238,6 +240,20 @@ def load_data(source: str | Path | None = None) -> Dataset:
                    displays=dict(origin.displays),
                    data_set=identify(tables),
                    country_geojson=origin.contents["countries.geojson"])
+
+
+def _hidden_row_warnings(origin: Origin) -> list[Problem]:
+    """A warning for each sheet read with hidden rows that hold values (a filter left on, or
+    rows hidden by hand): they are data like every other row."""
+    from siteopt.data.workbook import SHEETS, hidden_rows, sheet_display
+
+    return [Problem(sheet_display(display_path(origin.source), sheet),
+                    "hidden in Excel (a filter, or rows hidden by hand), yet read like every "
+                    f"other row; delete {'it' if len(rows) == 1 else 'them'} to leave "
+                    f"{'it' if len(rows) == 1 else 'them'} out", rows=tuple(rows),
+                    row_kind="row")
+            for sheet, rows in hidden_rows(origin.source).items()
+            if SHEETS[sheet] in origin.workbook_tables]
 
 
 def _record_lines(origin: Origin, name: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 import zipfile
 from pathlib import Path
 
@@ -99,6 +100,42 @@ def read_workbook(path: Path, display: str) -> tuple[dict, list[Problem]]:
         detail = " ".join(str(err).split())[:200]
         return {}, [Problem(display, f"cannot be read as an Excel workbook ({detail}); save "
                                      f"it from Excel as 'Excel Workbook (*.xlsx)'")]
+
+
+#: A row element of a sheet's XML with its attributes and content.
+ROW_XML = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+#: The attribute that hides a row (Excel writes 1; "true" is valid XML too).
+HIDDEN_XML = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
+#: A cell holding a value: a number, a shared or inline string.
+VALUE_XML = re.compile(rb"<(?:\w+:)?(?:v|t)>[^<]")
+
+
+def hidden_rows(path: Path) -> dict[str, list[int]]:
+    """The hidden Excel rows below the header that hold a value, per data sheet: a filter or
+    a hidden row leaves them out of sight, yet they are read like every other row.
+
+    Read from each sheet's XML with a regular expression (no entity is expanded): 0.1 ms
+    for the shipped sites sheet, a few ms for demand."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    found = {}
+    try:
+        for sheet in SHEETS:
+            if sheet not in workbook.sheetnames:
+                continue
+            with workbook[sheet]._get_source() as source:   # no hidden rows in read-only mode
+                text = source.read(MAX_UNPACKED_BYTES)
+            if b"hidden" not in text:
+                continue
+            rows = [int(number.group(1)) for attributes, content in ROW_XML.findall(text)
+                    if HIDDEN_XML.search(attributes) and content and VALUE_XML.search(content)
+                    and (number := re.search(rb"""\br\s*=\s*["'](\d+)["']""", attributes))]
+            if any(row >= 2 for row in rows):
+                found[sheet] = [row for row in rows if row >= 2]
+    finally:
+        workbook.close()
+    return found
 
 
 def sheet_rows(path: Path, sheet: str) -> np.ndarray:
