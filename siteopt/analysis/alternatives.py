@@ -187,9 +187,11 @@ def rank_portfolios(instance, settings, k: int, within: float | None = None,
         If a solve stops short of a proven optimum (the ranking would not be exact).
     """
     found: list[tuple[float, tuple[tuple[int, ...], ...]]] = []
+    start = None
     while len(found) < k:
         excluded = instance.excluding([site_set(g) for _, g in found])
-        outcome, _ = solve_instance(excluded, settings, {})
+        outcome, _ = solve_instance(excluded, settings, {}, start)
+        start = outcome.next_start
         if outcome.status == Status.INFEASIBLE:
             return found, True
         if outcome.status != Status.OPTIMAL:
