@@ -80,9 +80,14 @@ UNITS = {"_mw": "MW", "_km": "km"}
 
 def shown_value(key: str, value) -> str:
     """A swept value as users read it: ``EUR 8 bn`` (``EUR 12.34 bn`` between grid values) for
-    money, ``2,262.5 MW`` for power, ``1,250 km`` for distance, else ``0.45``."""
+    money, ``2,262.5 MW`` for power, ``1,250 km`` for distance, else ``0.45``.
+
+    >>> shown_value("budget.total_eur", 8e9), shown_value("consolidation.extra_site_cost_eur",
+    ...                                                   50e6)
+    ('EUR 8 bn', 'EUR 50 m')
+    """
     if key.endswith("_eur"):
-        return f"EUR {value / 1e9:,.4g} bn"
+        return f"EUR {value / 1e9:,.4g} bn" if value >= 1e8 else f"EUR {value / 1e6:,.4g} m"
     unit = unit_of(key)
     return f"{value:,.6g} {unit}" if unit else f"{value:g}"
 
