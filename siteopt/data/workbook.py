@@ -114,8 +114,9 @@ def hidden_rows(path: Path) -> dict[str, list[int]]:
     """The hidden Excel rows below the header that hold a value, per data sheet: a filter or
     a hidden row leaves them out of sight, yet they are read like every other row.
 
-    Read from each sheet's XML with a regular expression (no entity is expanded): 0.1 ms
-    for the shipped sites sheet, a few ms for demand."""
+    Read from each sheet's XML with a regular expression (no entity is expanded), only
+    where the word ``hidden`` occurs: 15 ms for the shipped data as a workbook, half of it
+    opening the workbook."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(path, read_only=True)
