@@ -169,8 +169,8 @@ def check_countries(values: pd.Series, column: Column, missing: pd.Series,
             hint = f"; use upper case '{value.upper()}'"
         else:
             hint = f"; use an ISO 3166-1 alpha-2 code that {countries_file} has"
-        problems.append(where.problem(position, column.name,
-                                      f"{quoted(value)} is not a country in {countries_file}{hint}"))
+        problems.append(where.problem(position, column.name, f"{quoted(value)} is not a country "
+                                                             f"in {countries_file}{hint}"))
     return problems
 
 
