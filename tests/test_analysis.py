@@ -215,6 +215,30 @@ def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_r
     (section,) = analysis_sections([swept], None)
     assert "Every point solved exactly. The portfolio is the same at every point.</p>" in section
     assert "<ul id='breakpoints'>" not in section
+    titles = [a.get_title(loc="left") for a in swept.plot().figure.axes]
+    assert any(t.endswith("): the portfolio is the same at every value\n(named above the first)")
+               for t in titles) and not any("0 changes" in t for t in titles)
+
+
+def test_no_line_of_the_sweep_figure_crosses_a_change_of_portfolio():
+    """Between two budgets the answer passes through portfolios no grid value was solved at:
+    a straight line from one value to the next would show what no answer gives. Along a
+    budget each portfolio keeps its figures, so its line runs flat to the last budget it is
+    proven at."""
+    from siteopt.analysis import sweep
+
+    swept = sweep(["budget.total_eur=15e9,20e9"], workers=1)
+    changes = [row["high"] / 1e9 for row in swept.breakpoints()]
+    assert len(changes) >= 2
+    top = swept.plot().figure.axes[0]
+    (people,) = [line for line in top.get_lines() if line.get_gid() == "people"]
+    x, y = people.get_xdata(), people.get_ydata()
+    drawn = [(a, b, ya, yb) for a, b, ya, yb in zip(x, x[1:], y, y[1:])
+             if not np.isnan(a) and not np.isnan(b)]
+    assert drawn   # each budget's portfolio drawn on, flat, towards the first change
+    for a, b, ya, yb in drawn:
+        assert not any(a < change <= b for change in changes) and ya == yb
+    assert x[0] == 15 and x[-1] == 20 and np.isnan(x).sum() == 1   # one gap: 15 ... | 20
 
 
 def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():

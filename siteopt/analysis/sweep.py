@@ -231,7 +231,11 @@ class Sweep:
             frame = frame[np.logical_and.reduce([frame[k] == v for k, v in first.items()])]
         scale = 1e9 if money else 1
         x = frame[key] / scale
-        ax.plot(x, frame["objective"], color="#000000", linewidth=2.2, marker="o",
+        changes = [(row["low"] / scale, row["high"] / scale) for row in self.breaks
+                   if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
+        line = _drawn_between(x.to_numpy(dtype=float), changes,
+                              held=key in LIMIT_USE or key in FLOOR_KEPT)
+        ax.plot(*line(frame["objective"]), color="#000000", linewidth=2.2, marker="o",
                 markersize=3, label="objective (sum of the lines below)", gid="objective")
         for term in TERMS:
             weight = self.weights.get(term, 0.0)
@@ -239,7 +243,8 @@ class Sweep:
                 sign = -1.0 if term == "cost" else 1.0
                 label = (f"{term} x {weight:g}" if term != "cost"
                          else f"cost x {weight:g}, subtracted")
-                ax.plot(x, sign * weight * frame[term], color=TERM_COLOURS[term], linewidth=1.2,
+                ax.plot(*line(sign * weight * frame[term]), color=TERM_COLOURS[term],
+                        linewidth=1.2, marker="o", markersize=2,
                         linestyle="--" if term == "cost" else "-", label=label,
                         gid=f"term:{term}")
         ax.axhline(0, color="#777777", linewidth=0.6)
@@ -253,27 +258,29 @@ class Sweep:
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         shown = [ax]
         if top is not None:
-            top.plot(x, frame["people"] / 1e6, color="#0072B2", linewidth=2, marker="o",
+            top.plot(*line(frame["people"] / 1e6), color="#0072B2", linewidth=2, marker="o",
                      markersize=3, gid="people")
             top.set_ylabel("people within reach (m)", color="#0072B2")
             right = top.twinx()
-            right.plot(x, frame["capex_eur"] / 1e9, color="#D55E00", linewidth=1.5,
-                       linestyle="--", gid="capex")
+            right.plot(*line(frame["capex_eur"] / 1e9), color="#D55E00", linewidth=1.5,
+                       marker="o", markersize=3, linestyle="--", gid="capex")
             right.set_ylabel("capex used (EUR bn)", color="#D55E00")
-            top.set_title(f"Sweep of {key} ({self.model}): {len(self.breaks)} changes of "
-                          f"portfolio (dotted lines)\nabove each value, its portfolio where it "
-                          f"differs from the one before", loc="left", fontsize=10,
+            count = len(self.breaks)
+            plural = "s" if count != 1 else ""
+            said = (f"{count} change{plural} of portfolio (dotted line{plural}; no line "
+                    f"crosses one)\nabove each value, its portfolio where it differs from the "
+                    f"one before" if count else
+                    "the portfolio is the same at every value\n(named above the first)")
+            top.set_title(f"Sweep of {key} ({self.model}): {said}", loc="left", fontsize=10,
                           parse_math=False)
             shown.append(top)
         else:
             ax.set_title(f"Sweep of {key} ({self.model})", loc="left", fontsize=10,
                          parse_math=False)
-        for row in self.breaks:
-            if any(row[k] != frame[k].iloc[0] for k in self.keys[1:]):
-                continue
+        for _, change in changes:
             for axes in shown:
-                axes.axvline(row["high"] / scale, color="#aaaaaa", linestyle=":",
-                             linewidth=0.8, gid="breakpoint")
+                axes.axvline(change, color="#aaaaaa", linestyle=":", linewidth=0.8,
+                             gid="breakpoint")
         # the portfolio at each value where it changed, written upwards in a band on top
         label_axes = top if top is not None else ax
         low, high = label_axes.get_ylim()
@@ -289,6 +296,45 @@ class Sweep:
                                       "pad": 1}, gid="portfolio")
                 labelled += 1
         return ax
+
+
+def _drawn_between(x: np.ndarray, changes: list[tuple[float, float]], held: bool):
+    """A function from a series over the swept values ``x`` (in sweep order) to the ``(x, y)``
+    its line is drawn through, given the changes of portfolio ``(low, high)`` (the old
+    portfolio proven at ``low``, the new at ``high``).
+
+    Between two values with a change in between, the values belong to portfolios no grid
+    value was solved at, so no line crosses the change. A constraint that values nothing
+    (``held``: the budget, a power or distance limit, a floor) leaves every term of a
+    portfolio as it is, so each value's line is drawn on, flat, to the last value its
+    portfolio is proven at; for other keys (a weight, the radius) it stops at the value.
+
+    >>> line = _drawn_between(np.array([1.0, 2.0, 3.0]), [(2.4, 2.5)], held=True)
+    >>> [[float(v) for v in part] for part in line(np.array([10.0, 10.0, 20.0]))]
+    [[1.0, 2.0, 2.4, nan, 3.0], [10.0, 10.0, 10.0, nan, 20.0]]
+    >>> line = _drawn_between(np.array([1.0, 2.0, 3.0]), [(2.4, 2.5)], held=False)
+    >>> [[float(v) for v in part] for part in line(np.array([10.0, 10.0, 20.0]))]
+    [[1.0, 2.0, nan, 3.0], [10.0, 10.0, nan, 20.0]]
+    """
+    def line(values) -> tuple[np.ndarray, np.ndarray]:
+        values = np.asarray(values, dtype=float)
+        xs, ys = [], []
+        for i, (at, value) in enumerate(zip(x, values)):
+            xs.append(at)
+            ys.append(value)
+            if i + 1 == len(x):
+                break
+            lo, hi = sorted((at, x[i + 1]))
+            crossed = [low for low, high in changes if lo < high <= hi]
+            if crossed:
+                if held:   # on to where its portfolio is last proven, towards the next value
+                    xs.append(min(crossed) if x[i + 1] > at else max(crossed))
+                    ys.append(value)
+                xs.append(np.nan)
+                ys.append(np.nan)
+        return np.array(xs), np.array(ys)
+
+    return line
 
 
 def _portfolio_lines(point) -> str:
