@@ -233,10 +233,11 @@ class Sweep:
         x = frame[key] / scale
         changes = [(row["low"] / scale, row["high"] / scale) for row in self.breaks
                    if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
-        line = _drawn_between(x.to_numpy(dtype=float), changes,
-                              held=key in LIMIT_USE or key in FLOOR_KEPT)
+        line, marks = _drawn_between(x.to_numpy(dtype=float), changes,
+                                     held=key in LIMIT_USE or key in FLOOR_KEPT)
         ax.plot(*line(frame["objective"]), color="#000000", linewidth=2.2, marker="o",
-                markersize=3, label="objective (sum of the lines below)", gid="objective")
+                markersize=3, markevery=marks, label="objective (sum of the lines below)",
+                gid="objective")
         for term in TERMS:
             weight = self.weights.get(term, 0.0)
             if weight > 0:
@@ -244,7 +245,7 @@ class Sweep:
                 label = (f"{term} x {weight:g}" if term != "cost"
                          else f"cost x {weight:g}, subtracted")
                 ax.plot(*line(sign * weight * frame[term]), color=TERM_COLOURS[term],
-                        linewidth=1.2, marker="o", markersize=2,
+                        linewidth=1.2, marker="o", markersize=2, markevery=marks,
                         linestyle="--" if term == "cost" else "-", label=label,
                         gid=f"term:{term}")
         ax.axhline(0, color="#777777", linewidth=0.6)
@@ -259,11 +260,11 @@ class Sweep:
         shown = [ax]
         if top is not None:
             top.plot(*line(frame["people"] / 1e6), color="#0072B2", linewidth=2, marker="o",
-                     markersize=3, gid="people")
+                     markersize=3, markevery=marks, gid="people")
             top.set_ylabel("people within reach (m)", color="#0072B2")
             right = top.twinx()
             right.plot(*line(frame["capex_eur"] / 1e9), color="#D55E00", linewidth=1.5,
-                       marker="o", markersize=3, linestyle="--", gid="capex")
+                       marker="o", markersize=3, markevery=marks, linestyle="--", gid="capex")
             right.set_ylabel("capex used (EUR bn)", color="#D55E00")
             count = len(self.breaks)
             plural = "s" if count != 1 else ""
@@ -309,32 +310,42 @@ def _drawn_between(x: np.ndarray, changes: list[tuple[float, float]], held: bool
     portfolio as it is, so each value's line is drawn on, flat, to the last value its
     portfolio is proven at; for other keys (a weight, the radius) it stops at the value.
 
-    >>> line = _drawn_between(np.array([1.0, 2.0, 3.0]), [(2.4, 2.5)], held=True)
-    >>> [[float(v) for v in part] for part in line(np.array([10.0, 10.0, 20.0]))]
-    [[1.0, 2.0, 2.4, nan, 3.0], [10.0, 10.0, 10.0, nan, 20.0]]
-    >>> line = _drawn_between(np.array([1.0, 2.0, 3.0]), [(2.4, 2.5)], held=False)
-    >>> [[float(v) for v in part] for part in line(np.array([10.0, 10.0, 20.0]))]
-    [[1.0, 2.0, nan, 3.0], [10.0, 10.0, nan, 20.0]]
+    Returns
+    -------
+    line : callable
+        Series -> ``(x, y)``.
+    marks : list of int
+        Where in those the swept values are (for ``markevery``: a marker at each value, none
+        where a line is drawn on).
+
+    >>> line, marks = _drawn_between(np.array([1.0, 2.0, 3.0]), [(2.4, 2.5)], held=True)
+    >>> [[float(v) for v in part] for part in line(np.array([10.0, 10.0, 20.0]))], marks
+    ([[1.0, 2.0, 2.4, nan, 3.0], [10.0, 10.0, 10.0, nan, 20.0]], [0, 1, 4])
+    >>> line, marks = _drawn_between(np.array([1.0, 2.0, 3.0]), [(2.4, 2.5)], held=False)
+    >>> [[float(v) for v in part] for part in line(np.array([10.0, 10.0, 20.0]))], marks
+    ([[1.0, 2.0, nan, 3.0], [10.0, 10.0, nan, 20.0]], [0, 1, 3])
     """
+    layout: list[tuple[float, int | None]] = []   # (x, the value whose y it takes)
+    for i, at in enumerate(x):
+        layout.append((at, i))
+        if i + 1 == len(x):
+            break
+        lo, hi = sorted((at, x[i + 1]))
+        crossed = [low for low, high in changes if lo < high <= hi]
+        if crossed:
+            if held:   # on to where its portfolio is last proven, towards the next value
+                layout.append((min(crossed) if x[i + 1] > at else max(crossed), i))
+            layout.append((np.nan, None))
+    xs = np.array([at for at, _ in layout])
+    source = [i for _, i in layout]
+    marks = [position for position, (at, i) in enumerate(layout)
+             if i is not None and at == x[i]]
+
     def line(values) -> tuple[np.ndarray, np.ndarray]:
         values = np.asarray(values, dtype=float)
-        xs, ys = [], []
-        for i, (at, value) in enumerate(zip(x, values)):
-            xs.append(at)
-            ys.append(value)
-            if i + 1 == len(x):
-                break
-            lo, hi = sorted((at, x[i + 1]))
-            crossed = [low for low, high in changes if lo < high <= hi]
-            if crossed:
-                if held:   # on to where its portfolio is last proven, towards the next value
-                    xs.append(min(crossed) if x[i + 1] > at else max(crossed))
-                    ys.append(value)
-                xs.append(np.nan)
-                ys.append(np.nan)
-        return np.array(xs), np.array(ys)
+        return xs, np.array([np.nan if i is None else values[i] for i in source])
 
-    return line
+    return line, marks
 
 
 def _portfolio_lines(point) -> str:
