@@ -241,6 +241,21 @@ def test_no_line_of_the_sweep_figure_crosses_a_change_of_portfolio():
     assert x[0] == 15 and x[-1] == 20 and np.isnan(x).sum() == 1   # one gap: 15 ... | 20
 
 
+def test_the_sweep_figures_terms_add_up_to_its_objective_also_when_a_weight_is_swept():
+    """The legend says the objective is the sum of the lines below it: with the coverage
+    weight swept, its line is weighted point by point (it was drawn at the model's 0.45)."""
+    from siteopt.analysis import sweep
+
+    for key in ("weights.coverage=0.2,0.7", "budget.total_eur=12e9,20e9"):
+        swept = sweep([key], workers=1, refine=False)
+        lines = {line.get_gid(): line.get_ydata() for line in swept.plot().get_lines()
+                 if line.get_gid()}
+        terms = sum(y for gid, y in lines.items() if gid.startswith("term:"))
+        values = ~np.isnan(lines["objective"])
+        assert values.sum() >= 2, key
+        assert terms[values] == pytest.approx(lines["objective"][values], abs=1e-9), key
+
+
 def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     import siteopt
     from siteopt.analysis import sweep

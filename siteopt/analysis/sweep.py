@@ -239,11 +239,14 @@ class Sweep:
                 markersize=3, markevery=marks, label="objective (sum of the lines below)",
                 gid="objective")
         for term in TERMS:
-            weight = self.weights.get(term, 0.0)
-            if weight > 0:
+            swept = f"weights.{term}" in frame   # its weight, point by point
+            weight = (frame[f"weights.{term}"].to_numpy(dtype=float) if swept
+                      else self.weights.get(term, 0.0))
+            if np.any(np.asarray(weight) > 0):
                 sign = -1.0 if term == "cost" else 1.0
-                label = (f"{term} x {weight:g}" if term != "cost"
-                         else f"cost x {weight:g}, subtracted")
+                times = "the swept weight" if swept else f"{weight:g}"
+                label = (f"{term} x {times}" if term != "cost"
+                         else f"cost x {times}, subtracted")
                 ax.plot(*line(sign * weight * frame[term]), color=TERM_COLOURS[term],
                         linewidth=1.2, marker="o", markersize=2, markevery=marks,
                         linestyle="--" if term == "cost" else "-", label=label,
