@@ -187,7 +187,8 @@ def unfunded_lines(result: Result) -> str:
     if not total:
         return ""
     if not by_country:
-        return f"Every one of the {total} letters finds a home.\n"
+        return ("The one letter finds a home.\n" if total == 1 else
+                f"Every one of the {total} letters finds a home.\n")
     count = sum(len(v) for v in by_country.values())
     lines = [f"Unfunded letters ({count} of {total}), by member state:"]
     lines += [f"  {country}: {id_list(ids)}" for country, ids in by_country.items()]
