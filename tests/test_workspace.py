@@ -162,8 +162,10 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     result = json.loads(run_cli("solve", "--format", "json").stdout)
     site = (data / "sites.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[0]
     assert result["selected"] == [site]
-    told = run_cli("solve").stdout   # one letter, in words that fit one
+    told = run_cli("solve").stdout   # one site and one letter, in words that fit one
     assert "The one letter finds a home." in told and "Every one of the 1" not in told
+    assert "\nThe site reaches " in told and "Together the sites" not in told
+    assert "* illustrative figures" not in told   # no starred name to explain
 
 
 # --- Excel ----------------------------------------------------------------------------------

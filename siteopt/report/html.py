@@ -252,7 +252,8 @@ def build_report(result, analyses=()) -> str:
         "<h3>Member sites</h3>",
         table_html(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                "portfolio"),
-        f"<p>Together the sites reach <b>{people(result.covered_population)}</b> "
+        f"<p>{'The site reaches' if len(result.selected) == 1 else 'Together the sites reach'} "
+        f"<b>{people(result.covered_population)}</b> "
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km. "
         f"<span id='access'>{html.escape(access_sentence(result))}</span></p>",
         table_html(limits_table(result), {"share used": ".1%"}, "limits"),

@@ -227,6 +227,16 @@ def format_result(result: Result, width: int | None = None) -> str:
             f"{model.consolidation.max_countries_per_gigafactory} member states"
             if model.consolidation.cross_border else "members in one member state")
     notes = caveats(result)
+    sites_table = render_table(chosen_sites_table(result), title="Member sites", width=width,
+                               formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
+                               optional=("CO2 g/kWh", "state"))
+    if (result.chosen["provenance"] == "illustrative").any():   # a starred name to explain
+        sites_table += textwrap.fill(f"* illustrative figures (see "
+                                     f"{sources_note(result.dataset)}); the others are "
+                                     f"reported.", width or DEFAULT_WIDTH)
+    else:
+        sites_table = sites_table.rstrip("\n") + "\n"
+    reach = "The site reaches" if len(result.selected) == 1 else "Together the sites reach"
     parts = [
         textwrap.fill(f"siteopt (model: {model.description}; data: "
                       f"{result.dataset.describe()}): {summary_headline(result)}",
@@ -237,12 +247,8 @@ def format_result(result: Result, width: int | None = None) -> str:
                      f"{rule})",
                      width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},
                      optional=("letters", f"energy {model.costs.years:g} y", "states")),
-        render_table(chosen_sites_table(result), title="Member sites", width=width,
-                     formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
-                     optional=("CO2 g/kWh", "state"))
-        + textwrap.fill(f"* illustrative figures (see {sources_note(result.dataset)}); the "
-                        f"others are reported.", width or DEFAULT_WIDTH),
-        textwrap.fill(f"Together the sites reach {people(result.covered_population)} "
+        sites_table,
+        textwrap.fill(f"{reach} {people(result.covered_population)} "
                       f"({result.terms['coverage']:.1%} of the EU-27) within "
                       f"{radius:g} km, about {round_trip_ms(radius):.0f} ms round trip over fibre. "
                       + access_sentence(result), width or DEFAULT_WIDTH) + "\n",
