@@ -166,6 +166,7 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     assert "The one letter finds a home." in told and "Every one of the 1" not in told
     assert "\nThe site reaches " in told and "Together the sites" not in told
     assert "* illustrative figures" not in told   # no starred name to explain
+    assert "are within 500 km of two gigafactories or more" not in told   # there is one
 
 
 # --- Excel ----------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ def term_label(term: str, result: Result) -> str:
 
 def access_sentence(result: Result) -> str:
     """How far people are from the portfolio, in words: the mean and the worst distance to
-    the nearest member site, and who is within reach of two gigafactories."""
+    the nearest member site, and, with two gigafactories or more, who is within reach of
+    two."""
     access = result.access
     if access.worst_row < 0 or not result.selected:   # no people, or no member site
         return ""
@@ -64,11 +65,11 @@ def access_sentence(result: Result) -> str:
     backup = access.backup_share * float(demand["population"].sum())
     row = access.worst_row
     place = printable_text(f"{demand['name'][row]} ({demand['country'][row]})")
+    two = (f" {people(backup)} ({access.backup_share:.1%}) are within {radius:g} km of two "
+           f"gigafactories or more." if len(result.gigafactories) > 1 else "")
     return (f"On average a person lives {access.mean_km:,.0f} km from the nearest member site "
             f"(about {access.mean_ms:.0f} ms round trip); the farthest place, {place}, "
-            f"{access.worst_km:,.0f} km ({access.worst_ms:.0f} ms). {people(backup)} "
-            f"({access.backup_share:.1%}) are within {radius:g} km of two gigafactories or "
-            f"more.")
+            f"{access.worst_km:,.0f} km ({access.worst_ms:.0f} ms).{two}")
 
 
 def chosen_sites_table(result: Result) -> pd.DataFrame:
