@@ -324,6 +324,7 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
     from pathlib import Path
 
     from siteopt.report.maps import figure_bytes
+    from siteopt.units import count
 
     _check_out_suffix(out_file, MAP_FORMATS)
     suffix = Path(out_file).suffix.lower()
@@ -340,8 +341,8 @@ def map_command(model_path, data_dir, budget, max_gigafactories, set_items, solv
     else:
         content = figure_bytes(result.plot(MAP_KINDS[kind]), suffix.lstrip("."), dpi=dpi)
     _write_file(out_file, content)
-    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
-               f"gigafactories)", err=True)
+    click.echo(f"wrote {out_file} ({result.status.value}, "
+               f"{count(len(result.gigafactories), 'gigafactory', 'gigafactories')})", err=True)
 
 
 SCHEDULER_OPTION = click.option(
@@ -393,6 +394,7 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     """Solve, then write a self-contained HTML report that opens offline; --with adds the
     decision analyses."""
     from siteopt.analysis.bundle import ReportAnalyses, parse_names, run_for_report
+    from siteopt.units import count
 
     _check_out_suffix(out_file, (".html", ".htm", ".pdf"))
     names = parse_names(with_text)
@@ -412,8 +414,9 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
 
         page = html_to_pdf(page)
     _write_file(out_file, page)
-    click.echo(f"wrote {out_file} ({result.status.value}, {len(result.gigafactories)} "
-               f"gigafactories{''.join(f', {name}' for name in names)})", err=True)
+    click.echo(f"wrote {out_file} ({result.status.value}, "
+               f"{count(len(result.gigafactories), 'gigafactory', 'gigafactories')}"
+               f"{''.join(f', {name}' for name in names)})", err=True)
 
 
 @cli.command("alternatives")

@@ -167,6 +167,8 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     assert "\nThe site reaches " in told and "Together the sites" not in told
     assert "* illustrative figures" not in told   # no starred name to explain
     assert "are within 500 km of two gigafactories or more" not in told   # there is one
+    drawn = run_cli("map", "--out", str(tmp_path / "one.png"))
+    assert drawn.stderr.strip().endswith("one.png (optimal, 1 gigafactory)")
 
 
 # --- Excel ----------------------------------------------------------------------------------
