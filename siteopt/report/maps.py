@@ -500,7 +500,8 @@ def _marker(colour, mw, edge="black"):
 
 def _draw_legends(ax, result, colours, radius, full: bool = True):
     """Upper left: one entry per chosen gigafactory in its colour. Upper right, over Russia:
-    what the other symbols mean, with a size key for MW (omitted when ``full`` is False)."""
+    what the other symbols on the map mean (only those it shows), with a size key for MW
+    (omitted when ``full`` is False)."""
     gigafactories = [_marker(colours[g.id], 300) for g in result.gigafactories]
     names = [printable_text(gigafactory_label(result, g).replace("\n", ", "))
              for g in result.gigafactories]
@@ -515,16 +516,20 @@ def _draw_legends(ax, result, colours, radius, full: bool = True):
     ax.add_artist(first)
     handles = [_marker("#ffffff", mw, edge="#333333") for mw in SIZE_KEY_MW]
     texts = [f"{mw:,} MW" for mw in SIZE_KEY_MW]
-    handles += [
-        Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
-               markeredgecolor="white", markersize=5),
-        Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
-               markeredgecolor="white", markersize=7),
-        Patch(facecolor="#0072B2", alpha=0.15, edgecolor="#0072B2"),
-        Line2D([], [], color="#555555", linestyle=(0, (4, 2))),
+    symbols = [   # (handle, meaning, whether the map shows it)
+        (Line2D([], [], marker="o", linestyle="", markerfacecolor=CANDIDATE,
+                markeredgecolor="white", markersize=5), "other candidate site",
+         bool((~result.sites["selected"]).any())),
+        (Line2D([], [], marker="^", linestyle="", markerfacecolor=AI_FACTORY,
+                markeredgecolor="white", markersize=7), "EuroHPC AI Factory",
+         len(result.dataset.ai_factories) > 0),
+        (Patch(facecolor="#0072B2", alpha=0.15, edgecolor="#0072B2"),
+         f"within {radius:g} km of a member site", True),
+        (Line2D([], [], color="#555555", linestyle=(0, (4, 2))), "letter joins as a partner",
+         bool(partner_links(result))),
     ]
-    texts += ["other candidate site", "EuroHPC AI Factory",
-              f"within {radius:g} km of a member site", "letter joins as a partner"]
+    handles += [handle for handle, _, shown in symbols if shown]
+    texts += [meaning for _, meaning, shown in symbols if shown]
     if any(len(g.members) > 1 for g in result.gigafactories):
         handles.append(Line2D([], [], color="#555555", linewidth=3.0))
         texts.append("members of one gigafactory")
