@@ -37,6 +37,21 @@ def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
     assert (tmp_path / "report.png").stat().st_size > 100_000
 
 
+def test_a_one_site_map_offers_no_switch_for_an_empty_layer(browser, run_cli, tmp_path,
+                                                             monkeypatch):
+    """A study of one site with its own letter has no other candidate and no link to draw."""
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("init", "--empty", "one").exit_code == 0
+    monkeypatch.chdir(tmp_path / "one")
+    assert run_cli("map", "--out", "map.html").exit_code == 0
+    page, _, errors = open_offline(browser, tmp_path / "one" / "map.html")
+    assert errors == []
+    layers = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [label.strip() for label in layers] == [
+        "Countries (share covered)", "Coverage (500 km)", "EuroHPC AI Factories",
+        "Chosen sites", "Country names"]
+
+
 def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli, tmp_path):
     page_file = tmp_path / "map.html"
     assert run_cli("map", "--out", str(page_file)).exit_code == 0

@@ -52,11 +52,12 @@
 
   var overlays = [];
 
+  // a layer with nothing in it (no other candidate, no link) gets no switch that does nothing
   function overlay(name, build) {
     var group = L.featureGroup();
     build(group);
     group.addTo(map);
-    overlays.push([name, group]);
+    if (group.getLayers().length) { overlays.push([name, group]); }
   }
 
   overlay(data.layers.countries, function (group) {
