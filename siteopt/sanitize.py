@@ -37,20 +37,17 @@ def printable_text(text: str) -> str:
     return CONTROL.sub("", text)
 
 
-def visible_text(text: str) -> str:
-    r"""``text`` with every character a reader cannot see written as its code: a byte-order
-    mark, a no-break or zero-width space, a direction mark, a control character.
-
-    >>> visible_text("\ufeffES-MLN"), visible_text("200\xa0MW")
-    ('\\ufeffES-MLN', '200\\u00a0MW')
-    """
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
-
-
 def quoted(value) -> str:
-    """A value from a data file as a message shows it: quoted, in :func:`visible_text` (an ID
-    that looks right yet is refused says why: ``'\\ufeffES-MLN'``)."""
-    return f"'{visible_text(str(value))}'"
+    r"""A value from a data file as a message shows it: quoted, with every character a reader
+    cannot see written as its code (a byte-order mark, a no-break or zero-width space, a
+    direction mark, a control character), so that an ID that looks right yet is refused says
+    why.
+
+    >>> quoted("\ufeffES-MLN"), quoted("200\xa0MW")
+    ("'\\ufeffES-MLN'", "'200\\u00a0MW'")
+    """
+    shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in str(value))
+    return f"'{shown}'"
 
 
 def error_lines(error: Exception) -> list[str]:

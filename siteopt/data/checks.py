@@ -62,7 +62,7 @@ def check_required_columns(frame: pd.DataFrame, columns: tuple[Column, ...],
     for column in columns:
         if column.required and column.name not in frame:
             close = difflib.get_close_matches(column.name, present, n=1, cutoff=0.6)
-            hint = (f"; found '{close[0]}': rename it to '{column.name}'" if close
+            hint = (f"; found {quoted(close[0])}: rename it to '{column.name}'" if close
                     else f"; add a '{column.name}' column ({column.description})")
             problems.append(where.problem(None, column.name, f"required column is missing{hint}"))
     return problems
@@ -166,7 +166,7 @@ def check_countries(values: pd.Series, column: Column, missing: pd.Series,
         if aliases.get(value.upper()) in known:
             hint = f"; use '{aliases[value.upper()]}'"
         elif value.upper() in known:
-            hint = f"; use upper case '{value.upper()}'"
+            hint = f"; use upper case {quoted(value.upper())}"
         else:
             hint = f"; use an ISO 3166-1 alpha-2 code that {countries_file} has"
         problems.append(where.problem(position, column.name, f"{quoted(value)} is not a country "

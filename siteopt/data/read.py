@@ -14,6 +14,7 @@ import io
 import pandas as pd
 
 from siteopt.errors import Problem
+from siteopt.sanitize import quoted
 
 #: Separators recognised in a header line, most likely first.
 SEPARATORS = (",", ";", "\t")
@@ -81,7 +82,7 @@ def read_csv_table(raw: bytes | None, display: str,
             numbers = [str(i + 1) for i, n in enumerate(names) if n == name]
             return f"{', '.join(numbers[:-1])} and {numbers[-1]}"
 
-        where = ", ".join(f"'{name}' (columns {columns(name)})" for name in repeated)
+        where = ", ".join(f"{quoted(name)} (columns {columns(name)})" for name in repeated)
         return None, [Problem(display, f"the header names a column twice: {where}; keep one "
                                        f"column of each name")]
     records, lines, problems = _records(text, separator, display)
@@ -93,8 +94,8 @@ def read_csv_table(raw: bytes | None, display: str,
         if extra:
             value = " ".join(record[extra[0]].split())[:60]
             return None, [Problem(display, f"has a value past the header's {width} named "
-                                           f"columns ('{value}' in field {extra[0] + 1}); check "
-                                           f"the quoting, or name its column in the header",
+                                           f"columns ({quoted(value)} in field {extra[0] + 1}); "
+                                           f"check the quoting, or name its column in the header",
                                   row=lines[i])]
         del record[width:]
     if not records and not may_be_empty:

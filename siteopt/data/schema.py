@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from siteopt.sanitize import visible_text
+from siteopt.sanitize import quoted
 
 #: The cost rule of illustrative sites (``capex_basis = rule``, data/README.md): EUR per
 #: accelerator and EUR per MW of IT power.
@@ -190,9 +190,9 @@ def id_hint(value: str, known, otherwise: str) -> str:
     """
     same = [k for k in sorted(known) if k.lower() == value.lower()]
     if same:
-        return f"; did you mean '{visible_text(same[0])}'? IDs are case-sensitive"
+        return f"; did you mean {quoted(same[0])}? IDs are case-sensitive"
     close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
-    return f"; did you mean '{visible_text(close[0])}'?" if close else otherwise
+    return f"; did you mean {quoted(close[0])}?" if close else otherwise
 
 
 #: The data files, in the order a reader meets them, for :func:`columns_markdown`.

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from siteopt.errors import Problem
+from siteopt.sanitize import quoted
 
 #: Sheet name -> the data file whose columns it holds.
 SHEETS = {"sites": "sites.csv", "letters": "letters.csv", "demand": "demand.csv",
@@ -108,6 +109,9 @@ ROW_XML = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 HIDDEN_XML = re.compile(rb"""\bhidden\s*=\s*["'](?:1|true)["']""")
 #: A cell holding a value: a number, a shared or inline string.
 VALUE_XML = re.compile(rb"<(?:\w+:)?(?:v|t)>[^<]")
+#: A block of merged cells: the cell range it spans (``B3:B4``).
+MERGE_XML = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']"
+                       rb"([A-Za-z]+\d+:[A-Za-z]+\d+)[\"']")
 
 
 def hidden_rows(path: Path) -> dict[str, list[int]]:
@@ -125,8 +129,7 @@ def hidden_rows(path: Path) -> dict[str, list[int]]:
         for sheet in SHEETS:
             if sheet not in workbook.sheetnames:
                 continue
-            with workbook[sheet]._get_source() as source:   # no hidden rows in read-only mode
-                text = source.read(MAX_UNPACKED_BYTES)
+            text = _sheet_xml(workbook[sheet])
             if b"hidden" not in text:
                 continue
             rows = [int(number.group(1)) for attributes, content in ROW_XML.findall(text)
@@ -166,7 +169,7 @@ def _read_sheets(path: Path, display: str) -> tuple[dict, list[Problem]]:
                 close = _close_sheet(sheet, values.sheetnames)
                 if close:   # also for an optional sheet: its data would go unused unsaid
                     problems.append(Problem(display, f"has no sheet '{sheet}' but one named "
-                                                     f"'{close}': rename it to '{sheet}'"))
+                                                     f"{quoted(close)}: rename it to '{sheet}'"))
                 elif sheet not in OPTIONAL_SHEETS:
                     problems.append(Problem(display, f"has no sheet '{sheet}'; add one with "
                                                      f"the columns of {file_name} (siteopt "
@@ -239,21 +242,24 @@ def _merged_cells(worksheet, where: str, names: list[str]) -> list[Problem]:
     """A problem for each block of merged cells in the table: Excel shows the block's value
     in every row it spans, but stores it in its top-left cell only, so the other rows would
     read as empty (a country merged over its sites) or lose an optional value unsaid."""
-    from defusedxml.ElementTree import iterparse
-
     problems = []
-    with worksheet._get_source() as source:   # openpyxl's read-only mode keeps no merges
-        for _, element in iterparse(source):
-            if element.tag.endswith("}mergeCell") and element.get("ref", "").count(":") == 1:
-                first, last = (_cell_position(cell) for cell in element.get("ref").split(":"))
-                if None not in (first, last) and first[1] <= len(names) and last[0] >= 2:
-                    problems.append(Problem(
-                        where, f"cells {element.get('ref')} are merged: Excel stores their "
-                               f"value in {element.get('ref').split(':')[0]} only, and the other "
-                               f"cells read as empty; unmerge them and fill in every cell",
-                        row=max(first[0], 2), column=names[first[1] - 1], row_kind="row"))
-            element.clear()
+    for reference in MERGE_XML.findall(_sheet_xml(worksheet)):
+        ref = reference.decode("ascii")
+        first, last = (_cell_position(cell) for cell in ref.split(":"))
+        if None not in (first, last) and first[1] <= len(names) and last[0] >= 2:
+            problems.append(Problem(
+                where, f"cells {ref} are merged: Excel stores their value in "
+                       f"{ref.split(':')[0]} only, and the other cells read as empty; unmerge "
+                       f"them and fill in every cell",
+                row=max(first[0], 2), column=names[first[1] - 1], row_kind="row"))
     return problems
+
+
+def _sheet_xml(worksheet) -> bytes:
+    """The XML of a sheet opened in read-only mode, which keeps neither merged cells nor
+    hidden rows: both are read from it by regular expressions (no entity is expanded)."""
+    with worksheet._get_source() as source:
+        return source.read(MAX_UNPACKED_BYTES)
 
 
 def _cell_position(reference: str) -> tuple[int, int] | None:
