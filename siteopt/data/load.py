@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,9 @@ class Origin:
         File name -> what its rows are called in messages (``line``, ``row``, ``feature``).
     workbook_tables : tuple of str
         The files read from the workbook's sheets (the others are files: ``contents``).
+    hidden_rows : dict
+        Sheet -> its hidden Excel rows that hold values
+        (:func:`~siteopt.data.workbook.hidden_rows`).
     """
 
     source: Path
@@ -114,6 +117,7 @@ class Origin:
     contents: dict[str, bytes | None]
     row_kinds: dict[str, str]
     workbook_tables: tuple[str, ...] = ()
+    hidden_rows: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -137,7 +141,7 @@ def data_origin(source: Path) -> Origin:
         if not source.is_file():
             raise InputError([Problem(display_path(source), "workbook not found; pass an "
                                                             "existing .xlsx file to --data")])
-        sheets = workbook_sheets(source)
+        sheets, hidden = _workbook_sheets(source)
         beside = source.parent / "countries.geojson"
         paths = {"countries.geojson": beside if beside.is_file()
                  else shipped_data_dir() / "countries.geojson"}
@@ -155,7 +159,7 @@ def data_origin(source: Path) -> Origin:
             kinds[name] = "feature" if name.endswith(".geojson") else "line"
         order = list(schema.FILES)
         return Origin(source, dict(sorted(displays.items(), key=lambda i: order.index(i[0]))),
-                      contents, kinds, tuple(tables))
+                      contents, kinds, tuple(tables), hidden)
     if not source.is_dir():
         hint = ("pass a data directory or an Excel workbook (.xlsx)" if source.exists()
                 else "pass an existing directory or .xlsx workbook")
@@ -167,17 +171,22 @@ def data_origin(source: Path) -> Origin:
                   {name: "feature" if name.endswith(".geojson") else "line" for name in paths})
 
 
-def workbook_sheets(path: Path) -> list[str]:
-    """The sheet names of a workbook, or none when it cannot be opened (the reader then
-    reports why)."""
+def _workbook_sheets(path: Path) -> tuple[list[str], dict[str, list[int]]]:
+    """The sheet names of a workbook and its hidden rows that hold values
+    (:func:`~siteopt.data.workbook.hidden_rows`), or none when it cannot be opened (the
+    reader then reports why)."""
     import openpyxl
+
+    from siteopt.data.workbook import hidden_rows
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True)
     except Exception:   # reported with its reason when the sheets are read
-        return []
+        return [], {}
     try:
-        return list(workbook.sheetnames)
+        return list(workbook.sheetnames), hidden_rows(workbook)
+    except Exception:   # damaged XML: the reader reports it
+        return list(workbook.sheetnames), {}
     finally:
         workbook.close()
 
@@ -229,8 +238,7 @@ def load_data(source: str | Path | None = None) -> Dataset:
             cache.write_tables(key, tables)
     found = site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
                           lambda: _record_lines(origin, "sites.csv"), origin.row_kinds["sites.csv"])
-    if origin.workbook_tables:
-        found += _hidden_row_warnings(origin)
+    found += _hidden_row_warnings(origin)
     for warning in found:
         warnings.warn(DataWarning(str(warning)), stacklevel=2)
     return Dataset(directory=origin.source, site_table=tables["sites.csv"],
@@ -245,14 +253,14 @@ def load_data(source: str | Path | None = None) -> Dataset:
 def _hidden_row_warnings(origin: Origin) -> list[Problem]:
     """A warning for each sheet read with hidden rows that hold values (a filter left on, or
     rows hidden by hand): they are data like every other row."""
-    from siteopt.data.workbook import SHEETS, hidden_rows, sheet_display
+    from siteopt.data.workbook import SHEETS, sheet_display
 
     return [Problem(sheet_display(display_path(origin.source), sheet),
                     "hidden in Excel (a filter, or rows hidden by hand), yet read like every "
                     f"other row; delete {'it' if len(rows) == 1 else 'them'} to leave "
                     f"{'it' if len(rows) == 1 else 'them'} out", rows=tuple(rows),
                     row_kind="row")
-            for sheet, rows in hidden_rows(origin.source).items()
+            for sheet, rows in origin.hidden_rows.items()
             if SHEETS[sheet] in origin.workbook_tables]
 
 
