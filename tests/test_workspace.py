@@ -169,6 +169,8 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     assert "are within 500 km of two gigafactories or more" not in told   # there is one
     drawn = run_cli("map", "--out", str(tmp_path / "one.png"))
     assert drawn.stderr.strip().endswith("one.png (optimal, 1 gigafactory)")
+    assert run_cli("report", "--out", str(tmp_path / "one.html")).exit_code == 0
+    assert "<p>The site reaches <b>" in (tmp_path / "one.html").read_text(encoding="utf-8")
     key = siteopt.solve(data=data).plot().get_legend()   # only the symbols the map shows
     assert [t.get_text() for t in key.get_texts()] == [
         "250 MW", "500 MW", "1,000 MW", "EuroHPC AI Factory", "within 500 km of a member site"]

@@ -27,6 +27,7 @@ from siteopt.report.text import (
     gigafactories_table,
     id_list,
     limits_table,
+    reach_subject,
     status_line,
 )
 from siteopt.units import eur, people, round_trip_ms
@@ -252,8 +253,7 @@ def build_report(result, analyses=()) -> str:
         "<h3>Member sites</h3>",
         table_html(chosen_sites_table(result), {"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                "portfolio"),
-        f"<p>{'The site reaches' if len(result.selected) == 1 else 'Together the sites reach'} "
-        f"<b>{people(result.covered_population)}</b> "
+        f"<p>{reach_subject(result)} <b>{people(result.covered_population)}</b> "
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km. "
         f"<span id='access'>{html.escape(access_sentence(result))}</span></p>",
         table_html(limits_table(result), {"share used": ".1%"}, "limits"),

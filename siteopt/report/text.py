@@ -72,6 +72,12 @@ def access_sentence(result: Result) -> str:
             f"{access.worst_km:,.0f} km ({access.worst_ms:.0f} ms).{two}")
 
 
+def reach_subject(result: Result) -> str:
+    """How the coverage sentence begins: ``The site reaches`` for one member site, else
+    ``Together the sites reach``."""
+    return "The site reaches" if len(result.selected) == 1 else "Together the sites reach"
+
+
 def chosen_sites_table(result: Result) -> pd.DataFrame:
     """The member sites as a display table, grouped by gigafactory (one row per site; the
     gigafactory column only when one has several members)."""
@@ -237,7 +243,6 @@ def format_result(result: Result, width: int | None = None) -> str:
                                      f"reported.", width or DEFAULT_WIDTH)
     else:
         sites_table = sites_table.rstrip("\n") + "\n"
-    reach = "The site reaches" if len(result.selected) == 1 else "Together the sites reach"
     parts = [
         textwrap.fill(f"siteopt (model: {model.description}; data: "
                       f"{result.dataset.describe()}): {summary_headline(result)}",
@@ -249,7 +254,7 @@ def format_result(result: Result, width: int | None = None) -> str:
                      width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},
                      optional=("letters", f"energy {model.costs.years:g} y", "states")),
         sites_table,
-        textwrap.fill(f"{reach} {people(result.covered_population)} "
+        textwrap.fill(f"{reach_subject(result)} {people(result.covered_population)} "
                       f"({result.terms['coverage']:.1%} of the EU-27) within "
                       f"{radius:g} km, about {round_trip_ms(radius):.0f} ms round trip over fibre. "
                       + access_sentence(result), width or DEFAULT_WIDTH) + "\n",
