@@ -19,7 +19,7 @@ from siteopt.data.manifest import shipped_label
 from siteopt.errors import SiteoptError
 from siteopt.interrupt import check as check_interrupted
 from siteopt.interrupt import deliver
-from siteopt.sanitize import error_lines, printable_text
+from siteopt.sanitize import error_lines, printable_text, quoted
 from siteopt.terms import TERMS
 
 
@@ -37,6 +37,43 @@ def reports_errors(command):
             sys.exit(err.exit_code)
 
     return wrapper
+
+
+class Number(click.FloatRange):
+    """A number option that says how to write it when it is not one: ``20 bn`` gets "write
+    the number alone (e.g. 20e9 for EUR 20 bn)", ``5%`` gets "write a share as a fraction
+    (0.05 for 5 %)", instead of click's "is not a valid float".
+
+    Parameters
+    ----------
+    example : str
+        How the option's number is written, e.g. ``"20e9 for EUR 20 bn"``.
+    min, max : float, optional
+        The range, as for :class:`click.FloatRange`.
+    """
+
+    def __init__(self, example: str, min: float | None = None, max: float | None = None):
+        super().__init__(min, max)
+        self.example = example
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                self.fail(f"{quoted(value)} is not a number; {self._hint(value)}", param, ctx)
+        return super().convert(value, param, ctx)
+
+    def _hint(self, text: str) -> str:
+        share = text.strip()
+        if share.endswith("%"):
+            try:
+                percent = float(share[:-1])
+            except ValueError:
+                pass
+            else:
+                return f"write a share as a fraction ({percent / 100:g} for {percent:g} %)"
+        return f"write the number alone, without a unit or spaces (e.g. {self.example})"
 
 
 DATA_OPTION = click.option(
@@ -137,7 +174,7 @@ def solve_options(command):
                      help="Model file, or a scenario by name, e.g. green-grid (default: the "
                           "workspace's model, else the shipped default)."),
         DATA_OPTION,
-        click.option("--budget", type=float, default=None, metavar="EUR",
+        click.option("--budget", type=Number("20e9 for EUR 20 bn"), default=None, metavar="EUR",
                      help="Total budget in EUR, e.g. 20e9 (overrides budget.total_eur)."),
         click.option("--max-gigafactories", "--max-sites", "max_gigafactories", type=int,
                      default=None, metavar="N",
@@ -149,7 +186,7 @@ def solve_options(command):
                           "unit)."),
         click.option("--solver", type=click.Choice(["cbc", "highs"]), default=None,
                      help="MILP solver (overrides solver.name)."),
-        click.option("--time-limit", type=float, default=None, metavar="S",
+        click.option("--time-limit", type=Number("300 for five minutes"), default=None, metavar="S",
                      help="Solver time limit in seconds (overrides solver.time_limit_s)."),
         NO_CACHE_OPTION,
     ]
@@ -423,12 +460,12 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
 @solve_options
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many portfolios, best first.")
-@click.option("--within", type=click.FloatRange(0, 1), default=None, metavar="GAP",
+@click.option("--within", type=Number("0.02 for 2 %", 0, 1), default=None, metavar="GAP",
               help="Keep only portfolios within this relative gap of the optimum, e.g. 0.02.")
 @click.option("--diverse", type=click.IntRange(1, 100), default=None, metavar="N",
               help="Instead: N portfolios within --slack of the optimum that differ from it "
                    "and from each other as much as possible.")
-@click.option("--slack", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+@click.option("--slack", type=Number("0.05 for 5 %", 0, 1), default=0.05, show_default=True,
               help="Relative loss allowed for --diverse portfolios.")
 @FORMAT_OPTION
 @reports_errors
@@ -628,11 +665,11 @@ def explore_command(model_path, data_dir, port, host, no_browser):
               help="Monte Carlo draws, each solved to proven optimality.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="Seed: the same seed gives the same numbers whatever the workers.")
-@click.option("--capex-sd", type=click.FloatRange(0, 2), default=0.2, show_default=True,
+@click.option("--capex-sd", type=Number("0.2", 0, 2), default=0.2, show_default=True,
               help="Log standard deviation of each site's capex (median: the data).")
-@click.option("--grid-delay-prob", type=click.FloatRange(0, 1), default=0.2,
+@click.option("--grid-delay-prob", type=Number("0.2 for 20 %", 0, 1), default=0.2,
               show_default=True, help="Chance that a site's grid connection slips past 2028.")
-@click.option("--price-sd", type=click.FloatRange(0, 2), default=0.15, show_default=True,
+@click.option("--price-sd", type=Number("0.15", 0, 2), default=0.15, show_default=True,
               help="Log standard deviation of each site's electricity price.")
 @SCHEDULER_OPTION
 @WORKERS_OPTION

@@ -322,6 +322,25 @@ def test_bad_option_type_is_a_usage_error(run_cli):
     assert result.exit_code == 2 and "Invalid value for '--budget'" in result.stderr
 
 
+@pytest.mark.parametrize("args, hint", [
+    (("solve", "--budget", "20 bn"),
+     "'20 bn' is not a number; write the number alone, without a unit or spaces "
+     "(e.g. 20e9 for EUR 20 bn)"),
+    (("solve", "--time-limit", "5s"), "'5s' is not a number; write the number alone"),
+    (("robust", "--grid-delay-prob", "20%"),
+     "'20%' is not a number; write a share as a fraction (0.2 for 20 %)"),
+    (("alternatives", "--within", "2.5 %"), "write a share as a fraction (0.025 for 2.5 %)"),
+])
+def test_a_number_written_with_its_unit_is_told_how_to_write_it(run_cli, args, hint):
+    result = run_cli(*args)
+    assert result.exit_code == 2 and hint in result.stderr.replace("\n", " ")
+
+
+def test_a_number_option_keeps_its_range(run_cli):
+    result = run_cli("robust", "--grid-delay-prob", "2")
+    assert result.exit_code == 2 and "2.0 is not in the range 0<=x<=1" in result.stderr
+
+
 @pytest.mark.parametrize("model", sorted(p.name for p in SCENARIOS.glob("*.toml")))
 def test_every_shipped_scenario_solves(run_cli, model):
     doc = json.loads(run_cli("solve", "--model", str(SCENARIOS / model),
