@@ -18,6 +18,7 @@ from siteopt.config import Solver
 from siteopt.data.table import Table
 from siteopt.model import TERMS
 from siteopt.terms import ACCESS_TERMS
+from siteopt.units import listed
 from tests.instances import (every_portfolio, feasible_portfolios, member_sites,
                              portfolio_value, random_access_instance, random_instance)
 
@@ -178,6 +179,22 @@ def test_a_boundary_is_exact_whatever_the_guess(guess, most_calls):
     assert _boundary(0.0, 100.0, 1.0, lambda value: False, "false", guess) is None  # no turn
 
 
+@pytest.mark.parametrize("displaced, brought_in, said", [
+    (["ES-ZAZ", "FR-LMX", "PL-POZ"], ["ES-ALV", "NL-SAG"],
+     "Leaving it out replaces ES-ZAZ, FR-LMX and PL-POZ with ES-ALV and NL-SAG, and costs 10.00%"),
+    (["FR-LMX"], [], "Leaving it out drops FR-LMX, and costs 10.00%"),
+    ([], ["ES-NAV"], "Leaving it out adds ES-NAV, and costs 10.00%"),
+])
+def test_explain_names_what_leaves_and_what_enters(displaced, brought_in, said):
+    from siteopt.analysis.explain import SiteExplanation
+
+    explanation = SiteExplanation("FR-LMX", True, 0.5, 0.45, 0.05, displaced, brought_in, [],
+                                  6.5e9, None, None)
+    assert explanation.sentence() == (f"FR-LMX is chosen. {said} of the objective (0.0500 "
+                                      f"points). It stays chosen at any capex the budget allows "
+                                      f"(now EUR 6.50 bn).")
+
+
 def test_explain_in_words_and_on_the_command_line(explained, run_cli):
     out, chosen = explained.sites
     # what insisting costs, in the objective and in the quantities behind it
@@ -187,13 +204,17 @@ def test_explain_in_words_and_on_the_command_line(explained, run_cli):
     people = (forced.covered_population - best.covered_population) / 1e6
     capex = (forced.total_capex_eur - best.total_capex_eur) / 1e9
     assert out.sentence().startswith(
-        f"ES-NAV is not chosen. Forcing it in displaces {', '.join(out.displaced)} and costs "
+        f"ES-NAV is not chosen. Forcing it in replaces {' and '.join(out.displaced)} with "
+        f"{' and '.join(out.brought_in)}, and costs "
         f"{out.regret / out.objective:.2%} of the objective ({out.regret:.4f} points): "
         f"{abs(people):.1f} m {'more' if people > 0 else 'fewer'} people within 500 km, "
         f"EUR {abs(capex):.2f} bn {'more' if capex > 0 else 'less'} capex")
     assert f"It would enter at a capex of EUR {out.threshold_capex_eur / 1e9:,.2f} bn (now " \
         f"EUR 4.20 bn)" in out.sentence()
-    assert chosen.sentence().startswith("RO-CER is chosen. Leaving it out brings in ")
+    assert chosen.sentence().startswith(
+        f"RO-CER is chosen. Leaving it out replaces {listed(chosen.displaced)} with "
+        f"{listed(chosen.brought_in)}, and costs ")
+    assert "RO-CER" in chosen.displaced and "RO-CER" not in chosen.brought_in
     assert "gigafactories" in out.binding
     document = json.loads(explained.to_json())
     assert [s["site_id"] for s in document["sites"]] == ["ES-NAV", "RO-CER"]

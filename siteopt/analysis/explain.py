@@ -21,7 +21,7 @@ import pandas as pd
 from siteopt.data.schema import id_hint
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.paths import display_path
-from siteopt.units import changes, eur
+from siteopt.units import changes, eur, listed
 
 #: Precision of the capex at which a site enters or leaves, EUR.
 CAPEX_STEP_EUR = 10e6
@@ -89,21 +89,30 @@ class SiteExplanation:
                        self.radius_km)
         return f": {', '.join(said)}" if said else ""
 
+    def _swap(self) -> str:
+        """``replaces ES-ZAZ and PL-POZ with DE-LUB and NL-RTM`` (what leaves the optimum,
+        then what enters it), ``drops ...``, ``adds ...`` or ``changes nothing``."""
+        if self.displaced and self.brought_in:
+            return f"replaces {listed(self.displaced)} with {listed(self.brought_in)}"
+        if self.displaced or self.brought_in:
+            return (f"drops {listed(self.displaced)}" if self.displaced
+                    else f"adds {listed(self.brought_in)}")
+        return "changes nothing"
+
     def sentence(self) -> str:
         """The explanation in plain words."""
         bn = eur(self.capex_eur)
         if self.chosen:
-            verb, effect, moved = "Leaving it out", "brings in", self.brought_in
-            impossible = "No portfolio without it meets the limits."
+            verb, impossible = "Leaving it out", "No portfolio without it meets the limits."
         else:
-            verb, effect, moved = "Forcing it in", "displaces", self.displaced
+            verb = "Forcing it in"
             impossible = "It cannot be part of any portfolio that meets the limits."
         text = f"{self.site_id} is {'' if self.chosen else 'not '}chosen. "
         if self.regret is None:
             text += impossible
         else:
-            text += (f"{verb} {effect + ' ' + ', '.join(moved) if moved else 'changes nothing'}"
-                     + (f" and costs {self.regret / abs(self.objective):.2%} of the objective "
+            text += (f"{verb} {self._swap()}"
+                     + (f", and costs {self.regret / abs(self.objective):.2%} of the objective "
                         f"({self.regret:.4f} points)" if self.regret > 0 else "")
                      + self._quantities() + ".")
         threshold = (eur(self.threshold_capex_eur)
