@@ -64,6 +64,10 @@ class Number(click.FloatRange):
                 self.fail(f"{quoted(value)} is not a number; {self._hint(value)}", param, ctx)
         return super().convert(value, param, ctx)
 
+    def _describe_range(self) -> str:
+        """The range as ``--help`` shows it; nothing for a number without one."""
+        return "" if self.min is None and self.max is None else super()._describe_range()
+
     def _hint(self, text: str) -> str:
         share = text.strip()
         if share.endswith("%"):

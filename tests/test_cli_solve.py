@@ -339,6 +339,8 @@ def test_a_number_written_with_its_unit_is_told_how_to_write_it(run_cli, args, h
 def test_a_number_option_keeps_its_range(run_cli):
     result = run_cli("robust", "--grid-delay-prob", "2")
     assert result.exit_code == 2 and "2.0 is not in the range 0<=x<=1" in result.stderr
+    shown = " ".join(run_cli("robust", "--help").stdout.split())
+    assert "[default: 0.2; 0<=x<=1]" in shown and "None" not in shown
 
 
 @pytest.mark.parametrize("model", sorted(p.name for p in SCENARIOS.glob("*.toml")))
