@@ -49,15 +49,6 @@ def count(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
 
 
-def listed(items: list[str]) -> str:
-    """Items as a sentence lists them.
-
-    >>> listed(["ES-ZAZ"]), listed(["ES-ZAZ", "PL-POZ"]), listed(["A", "B", "C"])
-    ('ES-ZAZ', 'ES-ZAZ and PL-POZ', 'A, B and C')
-    """
-    return " and ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
-
-
 def mw(power: float) -> str:
     """``3,150 MW``."""
     return f"{power:,.0f} MW"

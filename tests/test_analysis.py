@@ -16,9 +16,9 @@ from siteopt.analysis.alternatives import rank_portfolios
 from siteopt.analysis.pareto import pareto_front
 from siteopt.config import Solver
 from siteopt.data.table import Table
+from siteopt.errors import listed
 from siteopt.model import TERMS
 from siteopt.terms import ACCESS_TERMS
-from siteopt.units import listed
 from tests.instances import (every_portfolio, feasible_portfolios, member_sites,
                              portfolio_value, random_access_instance, random_instance)
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from siteopt.data.schema import id_hint
-from siteopt.errors import ConfigError, InfeasibleError
+from siteopt.errors import ConfigError, InfeasibleError, listed
 from siteopt.paths import display_path
-from siteopt.units import changes, eur, listed
+from siteopt.units import changes, eur
 
 #: Precision of the capex at which a site enters or leaves, EUR.
 CAPEX_STEP_EUR = 10e6
