@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -160,6 +161,71 @@ def test_duplicate_ids(data_dir):
     problems = problems_of(data_dir)
     assert (f"data/sites.csv line {line}, column site_id: 'DE-LUB' is a duplicate of line "
             f"{first}; IDs must be unique") in problems
+
+
+def _append_copies(path, key: str, copies: dict[str, str], **changed) -> list[int]:
+    """Append to a CSV file a copy of each row ``copies`` names (its ID -> the copy's ID),
+    after a blank line, with ``changed`` columns set; returns the copies' lines."""
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
+    lines = []
+    for row in rows:
+        if row[key] in copies:
+            out = io.StringIO()
+            csv.DictWriter(out, row.keys(), lineterminator="\n").writerow(
+                {**row, key: copies[row[key]], **changed})
+            lines.append(text.count("\n") + 1)
+            text += out.getvalue()
+    path.write_text(text, encoding="utf-8")
+    return lines
+
+
+def _repeat_warnings(directory) -> list[str]:
+    from siteopt.errors import DataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_data(directory)
+    return [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+
+
+def test_a_row_repeated_but_for_its_id_is_warned_of_with_both_lines(data_dir):
+    """A letter pasted twice and given the next number would count twice: accepted (it may be
+    meant), but said, naming the copy's line and the line it repeats."""
+    line, = _append_copies(data_dir / "letters.csv", "letter_id", {"L003": "L999"})
+    original = edit_csv(data_dir / "letters.csv", "letter_id", "L003", "letter_id", "L003")
+    assert _repeat_warnings(data_dir) == [
+        f"data/letters.csv line {line}: L999 repeats L003 (line {original}) in every column but "
+        f"letter_id: a copy? delete it, or correct what differs"]
+
+
+def test_several_repeats_are_one_warning(data_dir):
+    """Rows with empty optional figures (NaN) repeat as well; five copies are one warning that
+    lists three and counts the rest."""
+    ids = ["DE-LUB", "DE-MUC", "ES-NAV", "IT-BLQ", "RO-CER"]
+    lines = _append_copies(data_dir / "sites.csv", "site_id", {i: i + "-2" for i in ids})
+    said, = _repeat_warnings(data_dir)
+    assert said.startswith(f"data/sites.csv lines {', '.join(map(str, lines[:4]))} and "
+                           f"{lines[4]}: ")
+    assert said.count(" repeats ") == 3 and "and 2 more in every column but site_id: copies? " \
+        "delete them, or correct what differs" in said
+
+
+@pytest.mark.parametrize("file, key, row_id, changed", [
+    ("letters.csv", "letter_id", "L003", {"requested_mw": "251"}),
+    ("demand.csv", "point_id", "GN2761369", {"name": "Another place"}),   # the same numbers
+    ("sites.csv", "site_id", "DE-LUB", {"notes": ""}),
+])
+def test_a_copy_that_differs_in_one_value_is_no_repeat(data_dir, file, key, row_id, changed):
+    _append_copies(data_dir / file, key, {row_id: "X-1" if file == "sites.csv" else "X1"},
+                   **changed)
+    assert _repeat_warnings(data_dir) == []
+
+
+def test_a_repeated_population_point_is_warned_of(data_dir):
+    line, = _append_copies(data_dir / "demand.csv", "point_id", {"GN2761369": "GN9"})
+    said, = _repeat_warnings(data_dir)
+    assert said.startswith(f"data/demand.csv line {line}: GN9 repeats GN2761369 (line ")
 
 
 def test_malformed_id(data_dir):

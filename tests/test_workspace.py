@@ -423,6 +423,23 @@ def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path
         "site_id"])   # read, all the same
 
 
+def test_a_row_copied_in_excel_is_warned_of_by_its_sheet_rows(sites_workbook, tmp_path):
+    def copy_letter(workbook):
+        sheet = workbook["letters"]
+        values = [cell.value for cell in sheet[3]]
+        sheet.append([])   # an empty row between: the copy is on row max_row + 2
+        sheet.append(["L999", *values[1:]])
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", copy_letter)
+    copied = openpyxl.load_workbook(edited, read_only=True)["letters"].max_row
+    with pytest.warns(DataWarning) as caught:
+        load_data(edited)
+    original = openpyxl.load_workbook(edited, read_only=True)["letters"]["A3"].value
+    assert [str(w.message).split("bids.xlsx ")[1] for w in caught] == [
+        f"(sheet letters) row {copied}: L999 repeats {original} (row 3) in every column but "
+        f"letter_id: a copy? delete it, or correct what differs"]
+
+
 def test_optional_sheets_come_from_the_shipped_data_set(sites_workbook):
     assert openpyxl.load_workbook(sites_workbook, read_only=True).sheetnames == \
         ["sites", "letters"]

@@ -7,6 +7,7 @@ geopandas and shapely, imported only then.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import warnings
@@ -18,13 +19,16 @@ import numpy as np
 from siteopt.data import cache, schema
 from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
-from siteopt.data.plausible import site_warnings
+from siteopt.data.plausible import repeat_warnings, site_warnings
 from siteopt.errors import DataWarning, InputError, Problem
 from siteopt.paths import default_data_dir, display_path, shipped_data_dir
 
 #: Files that may hold a header and no rows: a study of sites alone, with no letters of
 #: interest or AI Factories.
 MAY_BE_EMPTY = ("letters.csv", "ai_factories.csv")
+#: The tables of records, each keyed by its first column: a row repeating an earlier one in
+#: every other column is warned of (countries are checked against their ISO codes instead).
+RECORD_FILES = ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv")
 #: At most this many problems are listed in one error.
 MAX_PROBLEMS = 50
 
@@ -238,6 +242,10 @@ def load_data(source: str | Path | None = None) -> Dataset:
             cache.write_tables(key, tables)
     found = site_warnings(tables["sites.csv"], origin.displays["sites.csv"],
                           lambda: _record_lines(origin, "sites.csv"), origin.row_kinds["sites.csv"])
+    for name in RECORD_FILES:
+        found += repeat_warnings(tables[name], schema.FILES[name][0].name, origin.displays[name],
+                                 functools.partial(_record_lines, origin, name),
+                                 origin.row_kinds[name])
     found += _hidden_row_warnings(origin)
     for warning in found:
         warnings.warn(DataWarning(str(warning)), stacklevel=2)
