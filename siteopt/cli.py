@@ -525,10 +525,7 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
     click.echo(render_table(explanation.table(), title=f"model: {explanation.model}; regret: "
                                                       f"what the other answer costs (objective "
                                                       f"points), people and capex: its change",
-                            formats={"regret": ".4f", "people (m)": "+.1f",
-                                     "capex (EUR bn)": "+.2f", "capex now (EUR bn)": ".2f",
-                                     "enters/leaves at (EUR bn)": ".2f",
-                                     "extra MW to enter": ",.0f"},
+                            formats=explanation.FORMATS,
                             width=terminal_width()), nl=False)
 
 

@@ -1025,7 +1025,14 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     best = siteopt.solve(**{"limits.max_gigafactories": 2})
     assert len(rows("alternatives")) == 3
     assert f"{best.objective:.4f}" in rows("alternatives")[0]
-    assert "ES-NAV is chosen. Leaving it out brings in" in page and len(rows("explain-table")) == 1
+    assert re.search(r"ES-NAV is chosen\. Leaving it out replaces [A-Za-z, -]*ES-NAV"
+                     r"[A-Za-z, -]* with ", page)
+    explained, = rows("explain-table")   # people and capex as changes, to 0.1 m and EUR 10 m
+    forced = siteopt.solve(**{"limits.max_gigafactories": 2, "sites.excluded": ["ES-NAV"]})
+    people = (forced.covered_population - best.covered_population) / 1e6
+    capex = (forced.total_capex_eur - best.total_capex_eur) / 1e9
+    assert re.findall(r"<td class='num'>([^<]*)</td>", explained)[1:3] == [f"{people:+.1f}",
+                                                                          f"{capex:+.2f}"]
     assert [re.search(r"EUR \d+ bn", r).group() for r in rows("sweep")] == ["EUR 8 bn",
                                                                             "EUR 10 bn"]
     assert len(rows("pareto")) == 3

@@ -143,6 +143,11 @@ class Explanation:
     sites: list[SiteExplanation]
     model: str
 
+    #: How :meth:`table`'s columns are shown (format specifications), in a terminal or a page.
+    FORMATS = {"regret": ".4f", "people (m)": "+.1f", "capex (EUR bn)": "+.2f",
+               "capex now (EUR bn)": ".2f", "enters/leaves at (EUR bn)": ".2f",
+               "extra MW to enter": ",.0f"}
+
     def table(self) -> pd.DataFrame:
         """One row per site: chosen, what the other answer costs (objective points, people,
         EUR), threshold capex (EUR bn), extra MW."""

@@ -35,10 +35,7 @@ def _explain(explanation, dataset) -> str:
         "kept; the regret is what Europe's objective loses by that, and the capex at which the "
         "answer would change is found by exact re-solves to EUR 10 m.</p>",
         f"<ul id='explain'>{sentences}</ul>",
-        table_html(explanation.table(),
-                   {"regret": ".4f", "capex now (EUR bn)": ".2f",
-                    "enters/leaves at (EUR bn)": ".2f", "extra MW to enter": ",.0f"},
-                   "explain-table"),
+        table_html(explanation.table(), explanation.FORMATS, "explain-table"),
     ])
 
 
