@@ -848,15 +848,27 @@ def init_command(directory, empty, excel, force):
 
 
 @cli.command("keys")
-def keys_command():
-    """List every model key --set and model files accept, with its default, unit and meaning."""
+@click.argument("sections", nargs=-1, metavar="[SECTION|KEY]...")
+@reports_errors
+def keys_command(sections):
+    """List every model key --set and model files accept, with its default, unit and meaning;
+    only those of the SECTIONS or KEYS named (``siteopt keys weights access.max_km``)."""
     import pandas as pd
 
     from siteopt.config import settings
+    from siteopt.errors import ConfigError
     from siteopt.report.tables import render_table, terminal_width
 
+    every = list(settings())
+    wanted = [name.strip().rstrip(".") for name in sections]
+    for name in wanted:
+        if not any(key == name or key.startswith(name + ".") for key, _ in every):
+            known = sorted({key.split(".")[0] for key, _ in every})
+            raise ConfigError(f"keys: no section or key {quoted(name)}; the sections are "
+                              f"{', '.join(known)}")
     rows = [{"key": key, "default": _shown(spec.default), "unit": spec.metadata.get("unit", ""),
-             "meaning": spec.metadata.get("doc", "")} for key, spec in settings()]
+             "meaning": spec.metadata.get("doc", "")} for key, spec in every
+            if not wanted or any(key == name or key.startswith(name + ".") for name in wanted)]
     click.echo(render_table(pd.DataFrame(rows), title="Model keys (set them in a model file "
                                                       "or with --set KEY=VALUE)",
                             width=terminal_width()), nl=False)

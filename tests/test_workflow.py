@@ -69,6 +69,16 @@ def test_keys_lists_every_key_with_default_and_unit(run_cli):
     assert "`siteopt keys` lists every key" in " ".join(run_cli("solve", "--help").stdout.split())
 
 
+def test_keys_lists_the_sections_and_keys_named(run_cli):
+    printed = run_cli("keys", "weights", "access.max_km").stdout
+    listed = re.findall(r"^ ([a-z_]+\.[a-z_]+)\s", printed, re.M)
+    assert listed == [key for key, _ in settings()
+                      if key.startswith("weights.") or key == "access.max_km"]
+    unknown = run_cli("keys", "weight")
+    assert unknown.exit_code == 2 and unknown.stderr.startswith(
+        "error: keys: no section or key 'weight'; the sections are access, budget, ")
+
+
 @pytest.mark.parametrize("budget, hint", [("20", "did you mean 20e9 (EUR 20 bn)?"),
                                           ("4.5", "did you mean 4.5e9 (EUR 4.5 bn)?")])
 def test_a_budget_in_billions_by_mistake_gets_a_hint(run_cli, budget, hint):
