@@ -165,6 +165,21 @@ def test_the_first_answer_is_the_default_one_offline_and_without_errors(browser,
     page.close()
 
 
+def test_the_tables_are_styled_and_the_plan_spans_the_page(browser, served):
+    """The tables' style reaches them (each pane draws in its own shadow root); the plan's
+    lists of consortia run under the map and the short tables, across the answer's width."""
+    page, _, _ = open_explorer(browser, served)
+    gigafactories = page.get_by_role("table", name="Gigafactories")
+    assert gigafactories.locator("td.num").first.evaluate(
+        "cell => [getComputedStyle(cell).textAlign, getComputedStyle(cell).borderBottomWidth]"
+    ) == ["right", "1px"]
+    plan = page.get_by_role("table", name="Consolidation plan").bounding_box()
+    below = max(box["y"] + box["height"] for box in (
+        gigafactories.bounding_box(), page.locator(".bk-Canvas").first.bounding_box()))
+    assert plan["y"] > below and plan["width"] > 1_000
+    page.close()
+
+
 def test_moving_the_budget_slider_to_12_gives_the_budget_12e9_portfolio(browser, served):
     page, _, errors = open_explorer(browser, served)
     slider = page.get_by_role("slider", name="Budget (EUR bn)")
@@ -265,6 +280,7 @@ def test_a_bad_value_is_the_command_lines_message_and_the_last_answer_stays_grey
     text = status(page).text_content()
     assert text == "error: --set: limits.max_bids_per_country = 0 must be >= 1"
     assert page.locator(".stale").count() == 1
+    assert page.locator(".stale").evaluate("area => getComputedStyle(area).opacity") == "0.45"
     assert sorted(gigafactories(page)) == sorted(g.id for g in default_result.gigafactories)
     set_field(page, "Bids per member state", "1")
     status(page).filter(has_text="optimal").wait_for()

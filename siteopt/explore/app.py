@@ -39,9 +39,10 @@ from siteopt.explore.views import (
     answer_html,
     legend_html,
     site_state,
+    plan_html,
+    show_terms,
     sweep_figure,
     tables_html,
-    show_terms,
     terms_figure,
 )
 from siteopt.report.text import status_line
@@ -53,18 +54,21 @@ PROGRESS_AFTER_S = 0.3
 PROVING = " Proving the next best portfolio…"
 #: Budgets of the small sweep, EUR bn.
 SWEEP_BUDGETS_BN = (5, 7.5, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40)
+#: The answer area while its answer is not the controls' (greyed), on the area's own host.
+STALE_STYLE = ":host(.stale) { opacity: 0.45; filter: grayscale(0.6); }"
 STYLE = """
 .siteopt-status { font: 600 14px system-ui, sans-serif; padding: 6px 10px; border-radius: 4px;
   background: #e8f1e4; color: #1b4d1b; }
 .siteopt-status.failed { background: #fbe3e1; color: #7a1212; }
 .siteopt-status.working { background: #fff4d6; color: #5c4300; }
-.siteopt-answer { font: 14px/1.4 system-ui, sans-serif; }
-.siteopt-answer table { border-collapse: collapse; margin: 6px 0 14px 0; font-size: 13px; }
-.siteopt-answer caption { text-align: left; font-weight: 700; padding: 2px 0; }
-.siteopt-answer th, .siteopt-answer td { border-bottom: 1px solid #ddd; padding: 3px 8px;
-  text-align: left; }
-.siteopt-answer td.num, .siteopt-answer th.num { text-align: right; }
-.stale { opacity: 0.45; filter: grayscale(0.6); }
+:host(.siteopt-answer) { font: 14px/1.4 system-ui, sans-serif; }
+:host(.siteopt-answer) table { border-collapse: collapse; margin: 6px 0 14px 0;
+  font-size: 13px; }
+:host(.siteopt-answer) caption { text-align: left; font-weight: 700; padding: 2px 0; }
+:host(.siteopt-answer) th, :host(.siteopt-answer) td { border-bottom: 1px solid #ddd;
+  padding: 3px 8px; text-align: left; vertical-align: top; }
+:host(.siteopt-answer) td.num, :host(.siteopt-answer) th.num { text-align: right; }
+#gigafactories td, #limits td { white-space: nowrap; }
 """
 
 
@@ -119,6 +123,8 @@ class ExplorerPage:
         self.legend = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
                                    width=760)
         self.tables = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
+        self.plan = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"],
+                                 sizing_mode="stretch_width")
         self.changes = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
         self.terms_chart, self.terms = terms_figure()
         self.terms_pane = pn.pane.Bokeh(self.terms_chart)
@@ -149,10 +155,10 @@ class ExplorerPage:
         self.copy_command.js_on_click(args={"area": self.command_text}, code=copy)
         self.answer_area = pn.Column(
             self.headline,
-            pn.Row(pn.Column(self.map_pane, self.legend),
-                   pn.Column(self.tables, self.terms_pane, styles={"overflow-x": "auto"},
-                             sizing_mode="stretch_width")),
-            self.changes)
+            pn.FlexBox(pn.Column(self.map_pane, self.legend),
+                       pn.Column(self.tables, self.terms_pane),
+                       flex_wrap="wrap", gap="0 12px", sizing_mode="stretch_width"),
+            self.plan, self.changes, stylesheets=[STALE_STYLE])
         self.layout = pn.Row(
             pn.Column(pn.pane.HTML("<h2 style='font:700 18px system-ui;margin:4px 0'>"
                                    "siteopt explorer</h2>"), self.controls, width=320),
@@ -394,6 +400,7 @@ class ExplorerPage:
         self.legend.object = legend_html(result.model.coverage.radius_km)
         self.map.show(result, settings.value(base, REQUIRED), settings.value(base, EXCLUDED))
         self.tables.object = tables_html(result)
+        self.plan.object = plan_html(result)
         show_terms(self.terms_chart, self.terms, result)
 
     # --- decision help -------------------------------------------------------------------

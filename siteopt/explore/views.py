@@ -390,12 +390,15 @@ def answer_html(result) -> str:
 
 
 def tables_html(result) -> str:
-    """The gigafactories, the limits used and the consolidation plan as tables."""
-    gigafactories = gigafactories_table(result)
-    limits = limits_table(result)
-    plan = consolidation_table(result)
-    return (table_html(gigafactories, {"effective MW": ",.0f", "requested MW": ",.0f"},
-                       "gigafactories", caption="Gigafactories")
-            + table_html(limits, {"share used": ".1%"}, "limits", caption="Limits used")
-            + table_html(plan, {"requested MW": ",.0f", "power MW": ",.0f"}, "plan",
-                         caption="Consolidation plan"))
+    """The gigafactories and the limits used as tables (short figures: beside the map)."""
+    return (table_html(gigafactories_table(result),
+                       {"effective MW": ",.0f", "requested MW": ",.0f"}, "gigafactories",
+                       caption="Gigafactories")
+            + table_html(limits_table(result), {"share used": ".1%"}, "limits",
+                         caption="Limits used"))
+
+
+def plan_html(result) -> str:
+    """The consolidation plan as a table (lists of consortia: the page's full width)."""
+    return table_html(consolidation_table(result), {"requested MW": ",.0f", "power MW": ",.0f"},
+                      "plan", caption="Consolidation plan")
