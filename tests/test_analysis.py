@@ -195,6 +195,37 @@ def test_explain_names_what_leaves_and_what_enters(displaced, brought_in, said):
                                       f"(now EUR 6.50 bn).")
 
 
+def test_a_site_the_model_requires_or_excludes_is_explained_by_that_rule():
+    """No capex or power changes a rule: the answer is the rule, and what the optimum would
+    be without it (every other rule kept)."""
+    import siteopt
+    from siteopt.analysis.explain import explain
+
+    rules = {"sites.required": ["ES-NAV"]}
+    explanation = explain(["ES-NAV"], None, None, **rules)
+    required, = explanation.sites
+    best, free = siteopt.solve(**rules), siteopt.solve()
+    assert (required.imposed, required.chosen, required.threshold_capex_eur) == ("required",
+                                                                                True, None)
+    assert required.regret == pytest.approx(best.objective - free.objective, abs=1e-12)
+    assert required.regret < 0
+    assert required.sentence().startswith(
+        f"ES-NAV is chosen because the model requires it (sites.required). Without that rule "
+        f"the optimum replaces {listed(required.displaced)} with {listed(required.brought_in)}, "
+        f"and scores {-required.regret / best.objective:.2%} more ({-required.regret:.4f} "
+        f"points): ")
+    assert required.brought_in == sorted(set(free.selected) - set(best.selected))
+    assert list(explanation.table()["chosen"]) == ["yes (required)"]
+    rules = {"sites.excluded": ["DE-LUB", "IT-BLQ"]}
+    unused, excluded = explain(["DE-LUB", "IT-BLQ"], None, None, **rules).sites
+    assert unused.sentence().startswith(
+        "DE-LUB is not chosen because the model excludes it (sites.excluded). Without that "
+        "rule the optimum leaves it out too.")
+    without = siteopt.solve(**{"sites.excluded": ["DE-LUB"]})
+    assert "IT-BLQ" in excluded.brought_in and excluded.alternative_objective == pytest.approx(
+        without.objective, abs=1e-12)
+
+
 def test_explain_in_words_and_on_the_command_line(explained, run_cli):
     out, chosen = explained.sites
     # what insisting costs, in the objective and in the quantities behind it

@@ -80,7 +80,7 @@ def test_notebook_runs_and_draws(path):
     if path.stem == "04_decision":   # each analysis printed its answer
         text = "".join("".join(o.get("text", "")) for c in notebook.cells
                        for o in c.get("outputs", []) if o["output_type"] == "stream")
-        assert "Today's optimum: " in text and " is chosen. Leaving it out brings in " in text
+        assert "Today's optimum: " in text and " is chosen. Leaving it out replaces " in text
         assert "8 draws (seed 1; model default)" in text
 
 

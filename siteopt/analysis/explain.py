@@ -63,6 +63,10 @@ class SiteExplanation:
         and power (MW), each the other answer's minus the optimum's (None if impossible).
     radius_km : float
         R, km.
+    imposed : str
+        ``"required"`` or ``"excluded"`` when the model's ``sites.required`` or
+        ``sites.excluded`` names the site: the other answer is then the optimum without that
+        rule (``regret`` is minus what the rule costs), and no capex or power would change it.
     """
 
     site_id: str
@@ -80,6 +84,7 @@ class SiteExplanation:
     capex_change_eur: float | None = None
     power_change_mw: float | None = None
     radius_km: float = 500.0
+    imposed: str = ""
 
     def _quantities(self) -> str:
         """``: 1.6 m more people within 500 km, EUR 0.80 bn less capex, 100 MW less power``."""
@@ -99,8 +104,25 @@ class SiteExplanation:
                     else f"adds {listed(self.brought_in)}")
         return "changes nothing"
 
+    def _imposed_sentence(self) -> str:
+        """``ES-NAV is chosen because the model requires it (sites.required). Without that
+        rule the optimum replaces ES-NAV with ES-ZAZ, and scores 0.16% more ...``."""
+        verb = "requires" if self.imposed == "required" else "excludes"
+        text = (f"{self.site_id} is {'' if self.chosen else 'not '}chosen because the model "
+                f"{verb} it (sites.{self.imposed}). Without that rule the optimum ")
+        if not (self.displaced or self.brought_in):
+            return text + f"{'chooses it too' if self.chosen else 'leaves it out too'}."
+        gain = -self.regret
+        return (text + self._swap()
+                + (f", and scores {gain / abs(self.objective):.2%} more ({gain:.4f} points)"
+                   if gain > 0 else ", and scores the same")
+                + self._quantities() + ".")
+
     def sentence(self) -> str:
         """The explanation in plain words."""
+        if self.imposed:
+            return self._imposed_sentence() + (f" Limits in full use: {', '.join(self.binding)}."
+                                               if self.binding else "")
         bn = eur(self.capex_eur)
         if self.chosen:
             verb, impossible = "Leaving it out", "No portfolio without it meets the limits."
@@ -152,7 +174,8 @@ class Explanation:
         """One row per site: chosen, what the other answer costs (objective points, people,
         EUR), threshold capex (EUR bn), extra MW."""
         return pd.DataFrame([{
-            "site": e.site_id, "chosen": "yes" if e.chosen else "no",
+            "site": e.site_id,
+            "chosen": ("yes" if e.chosen else "no") + (f" ({e.imposed})" if e.imposed else ""),
             "regret": e.regret,
             "people (m)": None if e.people_change is None else e.people_change / 1e6,
             "capex (EUR bn)": (None if e.capex_change_eur is None
@@ -272,15 +295,21 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
 
     site = dataset.sites.set_index("site_id").loc[site_id]
     chosen = site_id in best.selected
+    limits = limits_table(best)
+    binding = list(limits.loc[limits["share used"] >= 1 - 1e-9, "limit"])
+    capex = float(site["capex_eur"])
+    imposed = next((rule for rule in ("required", "excluded")
+                    if site_id in getattr(cfg.sites, rule)), "")
+    if imposed:   # the answer is the rule's: what the optimum would be without it
+        freed = [s for s in getattr(cfg.sites, imposed) if s != site_id]
+        return _explanation(site_id, best, solve(cfg, dataset, **{f"sites.{imposed}": freed}),
+                            binding, capex, None, None, imposed)
     key = "sites.excluded" if chosen else "sites.required"
     forced_list = sorted(set(getattr(cfg.sites, key.split(".")[1])) | {site_id})
     try:
         other = solve(cfg, dataset, **{key: forced_list})
     except InfeasibleError:
         other = None
-    limits = limits_table(best)
-    binding = list(limits.loc[limits["share used"] >= 1 - 1e-9, "limit"])
-    capex = float(site["capex_eur"])
     budget = cfg.budget.total_eur
     def chosen_at(**values) -> bool:
         return _chosen(cfg, _with_site(dataset, site_id, **values), site_id)[0]
@@ -312,9 +341,17 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
             found = _boundary(room, 0.0, POWER_STEP_MW, with_more, "false",
                               _power_guess(cfg, dataset, site_id, best, other))
             extra = None if found is None else found[0]
+    return _explanation(site_id, best, other, binding, capex, threshold, extra)
+
+
+def _explanation(site_id: str, best, other, binding: list[str], capex: float,
+                 threshold: float | None, extra: float | None,
+                 imposed: str = "") -> SiteExplanation:
+    """The explanation of ``site_id`` from the optimum ``best`` and the ``other`` answer (a
+    Result, or None when none meets the limits)."""
     selected, other_selected = set(best.selected), set(other.selected) if other else set()
     return SiteExplanation(
-        site_id, chosen, best.objective,
+        site_id, site_id in best.selected, best.objective,
         other.objective if other else None,
         best.objective - other.objective if other else None,
         sorted(selected - other_selected) if other else [],
@@ -323,7 +360,7 @@ def explain_site(cfg, dataset, site_id: str, best) -> SiteExplanation:
         other.covered_population - best.covered_population if other else None,
         other.total_capex_eur - best.total_capex_eur if other else None,
         other.total_power_mw - best.total_power_mw if other else None,
-        best.model.coverage.radius_km)
+        best.model.coverage.radius_km, imposed)
 
 
 def explain(site_ids, model=None, data=None, scheduler: str | None = None,
