@@ -423,6 +423,20 @@ def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path
         "site_id"])   # read, all the same
 
 
+def test_a_workbook_names_the_sheets_that_differ_from_the_shipped_data(sites_workbook,
+                                                                       tmp_path):
+    assert load_data(sites_workbook).describe().startswith("eu2026 (2026-12-02), in ")
+
+    def rename(workbook):
+        workbook["sites"]["B2"] = "A new name"
+        workbook["letters"]["C2"] = "A new consortium"
+
+    dataset = load_data(_edited_workbook(sites_workbook, tmp_path / "bids.xlsx", rename))
+    assert dataset.describe().startswith("eu2026 (2026-12-02) with sheets sites and letters "
+                                         "changed, in ")
+    assert dataset.data_set["modified"] == ["sites.csv", "letters.csv"]   # JSON: as before
+
+
 def test_a_row_copied_in_excel_is_warned_of_by_its_sheet_rows(sites_workbook, tmp_path):
     def copy_letter(workbook):
         sheet = workbook["letters"]

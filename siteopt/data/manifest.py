@@ -14,6 +14,8 @@ import functools
 import json
 
 from siteopt.data.schema import FILES
+from siteopt.data.workbook import SHEETS
+from siteopt.errors import listed
 from siteopt.paths import SHIPPED_DATA_SET, display_path, shipped_data_dir
 
 #: The manifest's file name in a data set's directory.
@@ -61,12 +63,18 @@ def identify(tables: dict) -> dict:
 def label(data_set: dict, where: str) -> str:
     """One line naming a data set (:func:`identify`) read from ``where`` (as messages name
     it): ``eu2026 (2026-12-02)`` (the shipped files), ``eu2026 (2026-12-02) with sites.csv
-    changed, in w/data``, ``own data in bids.xlsx``."""
+    changed, in w/data`` (``with sheets sites and letters changed, in bids.xlsx`` for a workbook), ``own
+    data in bids.xlsx``."""
     if data_set["version"] is None:
         return f"own data in {where}"
     text = f"{data_set['name']} ({data_set['version']})"
     if data_set["modified"]:
-        text += f" with {', '.join(data_set['modified'])} changed"
+        sheets = {file: sheet for sheet, file in SHEETS.items()} if where.endswith(".xlsx") \
+            else {}
+        in_sheets = [sheets[name] for name in data_set["modified"] if name in sheets]
+        named = ([f"sheet{'s' if len(in_sheets) > 1 else ''} {listed(in_sheets)}"]
+                 if in_sheets else []) + [n for n in data_set["modified"] if n not in sheets]
+        text += f" with {', '.join(named)} changed"
     if where != display_path(shipped_data_dir()):
         text += f", in {where}"
     return text
