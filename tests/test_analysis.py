@@ -694,8 +694,14 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
 @pytest.mark.parametrize("text, message", [
     ("budget.total_eur=8e9", "give START:STOP:STEP"),   # a single value is a list of one
     ("budget.total_eur=9e9:8e9:1e9", "STOP >= START"),
-    ("weights.covrage=0:1:0.1", "with a numeric model key"),
+    ("weights.covrage=0:1:0.1", "with a numeric model key; did you mean weights.coverage?"),
     ("budget.total_eur", "expected KEY=START:STOP:STEP"),
+    ("coverage.decay=step,linear", "coverage.decay takes step, linear or exponential, not a "
+                                   "number; a sweep varies a number key. Solve each value on its "
+                                   "own instead (siteopt solve --set coverage.decay=...)"),
+    ("consolidation.cross_border=false,true", "consolidation.cross_border takes true or false, "
+                                              "not a number"),
+    ("sites.required=ES-NAV", "sites.required takes a list of site IDs, not a number"),
 ])
 def test_bad_vary_is_refused_with_the_fix(text, message, run_cli):
     from siteopt.analysis.sweep import parse_vary

@@ -20,6 +20,7 @@ goes between two solved values is not seen). Without it, a breakpoint is reporte
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 import json
 from dataclasses import dataclass
@@ -53,8 +54,20 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     key = key.strip()
     keys = dict(settings())
     if not sep or key not in keys:
+        close = difflib.get_close_matches(key, sorted(keys), n=1)
         raise ConfigError(f"--vary {text!r}: expected KEY=START:STOP:STEP or KEY=A,B,C with a "
-                          f"numeric model key (see `siteopt keys`)")
+                          f"numeric model key"
+                          + (f"; did you mean {close[0]}?" if sep and close else
+                             " (see `siteopt keys`)"))
+    default = keys[key].default
+    if isinstance(default, (bool, str, tuple)):
+        choices = list(keys[key].metadata.get("choices") or ["text"])
+        takes = ("true or false" if isinstance(default, bool) else "a list of site IDs"
+                 if isinstance(default, tuple) else
+                 " or ".join(filter(None, [", ".join(choices[:-1]), choices[-1]])))
+        raise ConfigError(f"--vary {text!r}: {key} takes {takes}, not a number; a sweep varies "
+                          f"a number key. Solve each value on its own instead (siteopt solve "
+                          f"--set {key}=...)")
     try:
         if ":" in spec:
             start, stop, step = (float(part) for part in spec.split(":"))
