@@ -916,6 +916,8 @@ def test_diverse_portfolios_add_the_most_new_sites_the_slack_allows(seed, slack)
 def test_diverse_on_the_command_line(run_cli):
     printed = run_cli("alternatives", "--diverse", "2", "--slack", "0.05").stdout
     assert printed.startswith("The optimum and 2 diverse portfolios (model: default")
+    header = next(line for line in printed.splitlines() if "gigafactories" in line)
+    assert header.split()[0] == "#"   # the order found: diverse portfolios are not ranked
     gaps = [float(m) for m in __import__("re").findall(r"(\d+\.\d+)%", printed)]
     assert max(gaps) <= 5.0
 

@@ -103,14 +103,16 @@ class Alternatives:
                "gap to best": ".2%"}
 
     def table(self) -> pd.DataFrame:
-        """One row per portfolio: rank, gigafactories, what it gives (people within R in m,
-        capex in EUR bn, MW), objective, gap, sites in and out."""
+        """One row per portfolio: its rank (``#``, the order found, for diverse portfolios,
+        which are not ranked by objective), gigafactories, what it gives (people within R in
+        m, capex in EUR bn, MW), objective, gap, sites in and out."""
+        first = "#" if self.diverse else "rank"
         return pd.DataFrame([{
-            "rank": a.rank, "gigafactories": a.label, "people (m)": a.people / 1e6,
+            first: a.rank, "gigafactories": a.label, "people (m)": a.people / 1e6,
             "capex (EUR bn)": a.capex_eur / 1e9, "MW": a.power_mw, "objective": a.objective,
             "gap to best": a.gap, "sites in": ", ".join(a.sites_in) or "-",
             "sites out": ", ".join(a.sites_out) or "-"} for a in self.items],
-            columns=["rank", "gigafactories", "people (m)", "capex (EUR bn)", "MW",
+            columns=[first, "gigafactories", "people (m)", "capex (EUR bn)", "MW",
                      "objective", "gap to best", "sites in", "sites out"])
 
     def to_json(self) -> str:
