@@ -254,6 +254,10 @@ def test_coverage_map_prints_each_states_share(default_result):
     assert labels["FR"] == f"France\n{table.at['FR', 'share']:.0%}"
     assert labels["BE"] == f"BE\n{table.at['BE', 'share']:.0%}"
     (chosen,) = artists(ax, "chosen")
+    # the values are what the map is read for: no site's mark hides one
+    above = {a.get_zorder() > chosen.get_zorder() for a in ax.get_children()
+             if (a.get_gid() or "").startswith("country_label:")}
+    assert above == {True}
     colours = site_colours(default_result)
     assert [matplotlib.colors.to_hex(c) for c in chosen.get_facecolors()] == [
         colours[s].lower() for s in default_result.chosen["site_id"]]

@@ -228,7 +228,9 @@ SMALL_STATE_M2, TINY_STATE_M2 = 4e10, 5e9
 
 def _draw_country_names(ax, countries: gpd.GeoDataFrame, values: dict[str, str] | None = None):
     """Each member state's name (its code if small), and its value below if given, inside its
-    largest part, with a white halo so it reads on any fill."""
+    largest part, with a white halo so it reads on any fill. Names alone lie under the sites;
+    names with values are what a choropleth is read for, so they lie above the sites' marks
+    (a site in the Netherlands hid "NL 98 km")."""
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     for code, name, shape in zip(countries["iso_a2"], countries["name"], countries.geometry):
         if shape.area < TINY_STATE_M2:
@@ -238,7 +240,8 @@ def _draw_country_names(ax, countries: gpd.GeoDataFrame, values: dict[str, str] 
         if values is not None and code in values:
             text = f"{text}\n{values[code]}"
         ax.text(point.x, point.y, text, fontsize=7 if values is None else 7.5, ha="center",
-                va="center", color="#333333", zorder=1.5, gid=f"country_label:{code}",
+                va="center", color="#333333", zorder=1.5 if values is None else 5.5,
+                gid=f"country_label:{code}",
                 parse_math=False, path_effects=halo,
                 fontstyle="italic" if values is None else "normal",
                 fontweight="normal" if values is None else "bold")
