@@ -102,6 +102,15 @@ def test_workbook_has_a_sheet_per_table_with_numbers_as_numbers(written):
     assert isinstance(rows["RO-CER"]["capex_eur"], int)
     assert rows["RO-CER"]["selected"] is True
     assert book["gigafactories"].max_row == len(doc["gigafactories"]) + 1
+    # shown with separators and as percentages, their values exact; the columns wide enough
+    ro_cer = {name: cell for name, cell in zip(header, next(
+        row for row in sheet.iter_rows(min_row=2) if row[0].value == "RO-CER"))}
+    assert ro_cer["capex_eur"].number_format == "#,##0"
+    assert ro_cer["renewable_share"].number_format == "0.0%"
+    assert ro_cer["power_mw"].number_format == "General"   # small numbers as they are
+    assert ro_cer["lat"].number_format == "General"
+    capex_column = ro_cer["capex_eur"].column_letter
+    assert sheet.column_dimensions[capex_column].width >= len("2,768,000,000")
 
 
 FORMULAS = ['=HYPERLINK("http://127.0.0.1/x","click")', "+cmd|' /C calc'!A0", "-2+3+cmd",
