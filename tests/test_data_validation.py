@@ -386,7 +386,8 @@ def test_header_without_rows(data_dir, name):
     text = (data_dir / name).read_text(encoding="utf-8").split("\n")[0] + "\n"
     (data_dir / name).write_text(text, encoding="utf-8")
     problems = problems_of(data_dir)
-    assert f"data/{name}: has a header but no rows" in problems
+    assert (f"data/{name}: has a header but no rows; add its records below the header, one per "
+            f"row (siteopt init DIR writes a filled-in copy to start from)") in problems
 
 
 def test_unreadable_csv(data_dir):

@@ -302,7 +302,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
         Listing every problem found (up to :data:`MAX_PROBLEMS`).
     """
     from siteopt.data import checks
-    from siteopt.data.read import read_csv_table
+    from siteopt.data.read import NO_ROWS, read_csv_table
     from siteopt.data.workbook import read_workbook
 
     display, row_kind = origin.displays, origin.row_kinds
@@ -321,7 +321,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
         if name in origin.workbook_tables:
             raw = sheets.get(name)
             if raw is not None and raw.empty and name not in MAY_BE_EMPTY:
-                problems.append(Problem(display[name], "has a header but no rows"))
+                problems.append(Problem(display[name], NO_ROWS))
                 raw = None
         else:
             raw, found = read_csv_table(origin.contents[name], display[name],

@@ -18,6 +18,9 @@ from siteopt.sanitize import quoted
 
 #: Separators recognised in a header line, most likely first.
 SEPARATORS = (",", ";", "\t")
+#: What a table with a header and nothing below it is told (a file or a sheet).
+NO_ROWS = ("has a header but no rows; add its records below the header, one per row (siteopt "
+           "init DIR writes a filled-in copy to start from)")
 
 
 def _detect_separator(header: str) -> str:
@@ -99,7 +102,7 @@ def read_csv_table(raw: bytes | None, display: str,
                                   row=lines[i])]
         del record[width:]
     if not records and not may_be_empty:
-        return None, [Problem(display, "has a header but no rows")]
+        return None, [Problem(display, NO_ROWS)]
     for record in records:   # a short record ends with empty fields
         record += [""] * (width - len(record))
     columns = zip(*records) if records else [()] * width
