@@ -44,19 +44,21 @@ ALIASES = {
 
 def resolve_model(model: str | Path | ModelConfig | None = None,
                   overrides: dict[str, Any] | None = None,
-                  set_items: tuple[str, ...] | list[str] = ()) -> ModelConfig:
+                  set_items: tuple[str, ...] | list[str] = (),
+                  origin: str = "keyword argument") -> ModelConfig:
     """The effective model: a file (default: the workspace's model, else the shipped
     ``default``) plus overrides.
 
     Overrides use dotted keys (``"weights.coverage"``), ``section__key`` names
     (``weights__coverage``) or the short names in :data:`ALIASES`; ``None`` values are ignored.
-    ``set_items`` are ``KEY=VALUE`` strings as given to ``--set``, applied last.
+    ``set_items`` are ``KEY=VALUE`` strings as given to ``--set``, applied last. ``origin``
+    names the overrides in messages (``command line`` for the CLI's options).
     """
     if not isinstance(model, ModelConfig):
         model = load_model(model_path(model) if model is not None else default_model_path())
     keyed = {ALIASES.get(key, key.replace("__", ".")): value
              for key, value in (overrides or {}).items() if value is not None}
-    return load_model_overrides(model, keyed, set_items)
+    return load_model_overrides(model, keyed, set_items, origin)
 
 
 def prepare(model=None, data=None, overrides: dict[str, Any] | None = None,

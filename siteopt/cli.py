@@ -204,7 +204,8 @@ def _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     from siteopt.api import resolve_model
 
     cfg = resolve_model(model_path, {"budget": budget, "max_gigafactories": max_gigafactories,
-                                     "solver": solver, "time_limit": time_limit}, set_items)
+                                     "solver": solver, "time_limit": time_limit}, set_items,
+                        origin="command line")
     for note in cfg.notes:
         click.echo(note, err=True)
     return cfg

@@ -245,7 +245,8 @@ class ModelConfig:
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def origin(self, key: str) -> str:
-        """Where ``key`` was last set: a model file, ``command line`` or ``--set``."""
+        """Where ``key`` was last set: a model file, ``command line``, ``keyword argument``
+        or ``--set``."""
         return dict(self.origins).get(key, self.source)
 
     @property
@@ -487,21 +488,24 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
 
 
 def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = None,
-                         set_items: list[str] | tuple[str, ...] = ()) -> ModelConfig:
-    """Apply option overrides (``{"budget.total_eur": 8e9}``), then ``KEY=VALUE`` strings.
+                         set_items: list[str] | tuple[str, ...] = (),
+                         origin: str = "keyword argument") -> ModelConfig:
+    """Apply overrides (``{"budget.total_eur": 8e9}``), then ``KEY=VALUE`` strings.
 
     ``set_items`` values are TOML literals; bare words are taken as strings and
     comma-separated words as lists of strings (``--set sites.required=ES-MLN,DE-LUB``).
+    ``origin`` is where the overrides came from, as messages name it: ``keyword argument``
+    (the Python API) or ``command line`` (an option such as ``--budget``).
     """
     if overrides:
-        cfg = apply_overrides(cfg, overrides, origin="command line")
+        cfg = apply_overrides(cfg, overrides, origin=origin)
     if set_items:
         cfg = apply_overrides(cfg, parse_set_items(set_items), origin="--set")
     return check_consistency(cfg)
 
 
 #: Origins of keys changed after the model file was read (see :attr:`ModelConfig.description`).
-OVERRIDE_ORIGINS = ("command line", "--set")
+OVERRIDE_ORIGINS = ("command line", "keyword argument", "--set")
 
 
 def _literal(value) -> str:

@@ -214,7 +214,8 @@ def test_messages_name_where_a_value_came_from(tmp_path):
     with pytest.raises(ConfigError,
                        match=rf"^{shown}: sites.excluded names unknown site 'XX-NOPE'"):
         solve(cfg)
-    cfg = load_model_overrides(cfg, {"budget.total_eur": 9e9}, ["sites.excluded=XX-NOT"])
+    cfg = load_model_overrides(cfg, {"budget.total_eur": 9e9}, ["sites.excluded=XX-NOT"],
+                               "command line")
     assert cfg.origin("sites.excluded") == "--set" and cfg.origin("budget.total_eur") == "command line"
     with pytest.raises(ConfigError, match=r"^--set: sites.excluded names unknown site 'XX-NOT'"):
         solve(cfg)

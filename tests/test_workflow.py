@@ -88,6 +88,21 @@ def test_a_budget_in_billions_by_mistake_gets_a_hint(run_cli, budget, hint):
                              f"than EUR 1 m, too little for any gigafactory; {hint}\n")
 
 
+def test_python_keyword_arguments_are_named_as_such_in_messages_and_titles():
+    """siteopt.solve(budget=...) is no command line: its errors and titles say where the
+    value came from."""
+    import siteopt
+    from siteopt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        siteopt.solve(budget="20bn")
+    assert str(raised.value).startswith("keyword argument: budget.total_eur = '20bn' must be a "
+                                        "finite number")
+    result = siteopt.solve(weights__coverage=0.7)
+    assert result.model.origin("weights.coverage") == "keyword argument"
+    assert result.model.description == "default + weights.coverage=0.7"
+
+
 def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
     import siteopt
 
