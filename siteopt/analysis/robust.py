@@ -202,8 +202,9 @@ class Robustness:
         ``today_people`` (within R of today's members that deliver), ``capex_eur`` and
         ``today_capex_eur`` (the capital cost on the draw of its optimum and of today's, EUR).
     site_frequency : Series
-        Share of draws (with a portfolio) whose optimum uses each site, every eligible site,
-        most often chosen first (0 for the sites never chosen).
+        Share of all draws whose optimum uses each site (a draw whose optimum is no
+        gigafactory, or that no portfolio meets, uses none), every eligible site, most often
+        chosen first (0 for the sites never chosen).
     gigafactory_frequency : Series
         The same per gigafactory (its members joined with ``+``), of those chosen.
     candidates : DataFrame
@@ -494,7 +495,7 @@ def robust(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
                           for d, label in zip(numbers, frame["portfolio"])]
     frame["today_capex_eur"] = on.capex_eur[:, mine]
     with_portfolio = [s for s in solved if s["portfolio"]]
-    count = max(len(with_portfolio), 1)
+    count = draws   # shares of every draw, as "optimal in" is
     sites = Counter(site for s in with_portfolio for g in s["portfolio"] for site in g)
     factories = Counter("+".join(g) for s in with_portfolio for g in s["portfolio"])
     optimal_in = Counter(frame["portfolio"])
