@@ -121,14 +121,17 @@ def diagnose(cfg: ModelConfig, site_ids: list[str], country: list[str], mw: np.n
         raise InfeasibleError(f"no site is eligible: every site is excluded or has less "
                               f"effective power than limits.min_site_mw = "
                               f"{limits.min_site_mw:g} MW")
-    cheapest = capex[eligible].min()
-    if cheapest > budget:
+    cheapest = np.flatnonzero(eligible)[np.argmin(capex[eligible])]
+    if capex[cheapest] > budget:
         raise InfeasibleError(f"budget {eur(budget)} is below the cheapest eligible site, "
-                              f"{eur(cheapest)}")
-    smallest = mw[eligible].min()
-    if smallest > limits.total_power_mw:
+                              f"{site_ids[cheapest]} at {eur(capex[cheapest])}: no gigafactory "
+                              f"fits; raise budget.total_eur to at least that")
+    smallest = np.flatnonzero(eligible)[np.argmin(mw[eligible])]
+    if mw[smallest] > limits.total_power_mw:
         raise InfeasibleError(f"limits.total_power_mw = {limits.total_power_mw:,.0f} MW is below "
-                              f"the smallest eligible site, {smallest:,.0f} MW")
+                              f"the smallest eligible site, {site_ids[smallest]} with "
+                              f"{mw[smallest]:,.0f} MW: no gigafactory fits; raise "
+                              f"limits.total_power_mw to at least that")
 
 
 def _diagnose_national_bids(cfg, site_ids, country, mw, required, lat, lon) -> None:

@@ -255,7 +255,13 @@ def test_out_named_like_a_file_is_refused_before_the_solve(run_cli, tmp_path):
 # --- exit codes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (["--budget", "1e9"], "budget EUR 1.00 bn is below the cheapest eligible site, EUR 1.23 bn"),
+    (["--budget", "1e9"], "budget EUR 1.00 bn is below the cheapest eligible site, RO-DOI "
+                          "at EUR 1.23 bn: no gigafactory fits; raise budget.total_eur to at "
+                          "least that"),
+    (["--set", "limits.total_power_mw=50"], "limits.total_power_mw = 50 MW is below the "
+                                            "smallest eligible site, DE-FRA with 120 MW: no "
+                                            "gigafactory fits; raise limits.total_power_mw to at "
+                                            "least that"),
     (["--budget", "8e9", "--set", "sites.required=SE-SKE"],
      "required site SE-SKE costs EUR 8.60 bn > budget EUR 8.00 bn"),
     (["--set", "sites.required=ES-MLN,ES-SFH", "--set", "consolidation.link_km=300"],
