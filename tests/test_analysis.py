@@ -993,6 +993,22 @@ def test_a_long_front_whole_and_as_a_sample(name):
     assert all(np.isclose(np.array(expected), point).all(axis=1).any() for point in scores)
 
 
+def test_today_beaten_on_one_term_and_tied_on_the_other_is_said_so():
+    """Every portfolio leaves some member state uncovered (fairness 0 at R = 500 km): the
+    front point beats today's answer on coverage and ties it on fairness, which the sentence
+    must not call beaten on both."""
+    from siteopt.analysis.pareto import FrontPoint, ParetoFront
+
+    units = {"coverage": (451.991, "people within 500 km (m)", "{:.1f} m",
+                          "people within 500 km")}
+    front = ParetoFront("fairness", "coverage", [FrontPoint(0.0, 0.86, 0.57, (("A",),))],
+                        True, 5, "default", FrontPoint(0.0, 0.79, 0.59, (("B",),)), units)
+    assert front.against_today() == (
+        f"Today's answer (B; the other terms weigh in it too) is beaten by front point 1 (A): "
+        f"the same fairness and {0.07 * 451.991:.1f} m more people within 500 km, yet it "
+        f"scores 0.0200 less in the objective, through the other terms.")
+
+
 def test_pareto_on_the_shipped_data(run_cli, tmp_path):
     import matplotlib.pyplot as plt
 

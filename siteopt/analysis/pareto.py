@@ -145,7 +145,8 @@ class ParetoFront:
 
     def against_today(self) -> str:
         """What today's answer gives up against the front, in the quantities: the front point
-        that beats it on both terms by the most, or that it is on the front."""
+        that beats it (as good on both terms, better on one) by the most, or that it is on the
+        front."""
         if self.today is None:
             return ""
         better = [p for p in self.points
@@ -165,19 +166,19 @@ class ParetoFront:
         best = max(better, key=gain)
         number = self.points.index(best) + 1
         parts = [self._change(term, getattr(best, axis) - getattr(self.today, axis))
-                 for term, axis in ((self.x, "x"), (self.y, "y"))]
+                 or f"the same {term}" for term, axis in ((self.x, "x"), (self.y, "y"))]
         return (f"Today's answer ({self.today.label}; the other terms weigh in it too) is "
-                f"beaten on both by front point {number} ({best.label}): "
-                f"{' and '.join(p for p in parts if p)}, yet it scores "
-                f"{self.today.objective - best.objective:.4f} less in the objective, through "
-                f"the other terms." if best.objective < self.today.objective else
-                f"Today's answer ({self.today.label}) is beaten on both by front point "
-                f"{number} ({best.label}): {' and '.join(p for p in parts if p)}.")
+                f"beaten by front point {number} ({best.label}): {' and '.join(parts)}, yet it "
+                f"scores {self.today.objective - best.objective:.4f} less in the objective, "
+                f"through the other terms." if best.objective < self.today.objective else
+                f"Today's answer ({self.today.label}) is beaten by front point "
+                f"{number} ({best.label}): {' and '.join(parts)}.")
 
     def _change(self, term: str, delta: float) -> str:
         """``EUR 24.0 bn less lifetime cost`` / ``12.3 m more people within 500 km``."""
         if term not in self.units:
-            return f"{abs(delta):.3f} {'more' if delta > 0 else 'less'} {term}"
+            return (f"{abs(delta):.3g} {'more' if delta > 0 else 'less'} {term}"
+                    if abs(delta) >= 1e-9 else "")
         factor, _, amount, noun = self.units[term]
         value = factor * abs(delta)
         if value < 1e-9:
