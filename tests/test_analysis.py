@@ -1007,6 +1007,14 @@ def test_today_beaten_on_one_term_and_tied_on_the_other_is_said_so():
         f"Today's answer (B; the other terms weigh in it too) is beaten by front point 1 (A): "
         f"the same fairness and {0.07 * 451.991:.1f} m more people within 500 km, yet it "
         f"scores 0.0200 less in the objective, through the other terms.")
+    # one value of fairness: an axis from 0 up around it (it was -0.04 to 0.04), in words
+    ax = front.plot()
+    low, high = ax.get_xlim()
+    assert -0.1 < low < 0 < 1 <= high
+    assert ax.get_title(loc="left").startswith("Pareto front of fairness and coverage (default): "
+                                               "1 point (complete;")
+    import matplotlib.pyplot as plt
+    plt.close(ax.figure)
 
 
 def test_pareto_on_the_shipped_data(run_cli, tmp_path):

@@ -35,6 +35,7 @@ from siteopt.solvers import solve_instance
 from siteopt.solvers.outcome import Status
 from siteopt.solvers.via_pulp import solve_model
 from siteopt.solvers.worst import refuse_whole_model
+from siteopt.units import count
 
 #: Smallest gain in X between two front points: points closer than this in X are one point
 #: (well above the solvers' feasibility tolerance, 1e-7, and far below any real difference).
@@ -217,15 +218,23 @@ class ParetoFront:
         ax.plot(xs, ys, color="#9ecae1", linewidth=1, zorder=2, drawstyle="default")
         ax.scatter(xs, ys, s=30, color="#0072B2", zorder=3, gid="front",
                    label="front: no portfolio beats a point on both")
-        if self.today is not None:
-            ax.scatter([self.quantity(self.x, self.today.x)],
-                       [self.quantity(self.y, self.today.y)], s=160, marker="*",
+        today = None if self.today is None else (self.quantity(self.x, self.today.x),
+                                                 self.quantity(self.y, self.today.y))
+        if today is not None:
+            ax.scatter([today[0]], [today[1]], s=160, marker="*",
                        color="#D55E00", edgecolor="black", linewidth=0.6, zorder=5,
                        gid="today", label=f"today's answer ({self.model})")
         place_labels(ax, list(zip(xs, ys)), [str(n) for n in range(1, len(xs) + 1)],
                      fontsize=8, sizes=[30] * len(xs))
         ax.set_xlabel(self.unit(self.x))
         ax.set_ylabel(self.unit(self.y))
+        for values, axis, set_limits in ((xs, 0, ax.set_xlim), (ys, 1, ax.set_ylim)):
+            shown = values + ([today[axis]] if today is not None else [])
+            if max(shown) - min(shown) < 1e-9:   # one value: an axis around it, from 0 up
+                middle, half = shown[0], max(abs(shown[0]) * 0.1, 1.0)
+                low = max(middle - half, 0.0) if middle >= 0 else middle - half
+                margin = 0.05 * (middle + half - low)   # off the frame, as matplotlib's own
+                set_limits(low - margin, middle + half + margin)
         left = self.x == "cost"
         down = self.y == "cost"
         ax.annotate("better", xy=(0.05 if left else 0.95, 0.05 if down else 0.95),
@@ -237,7 +246,8 @@ class ParetoFront:
         sample = "complete" if self.complete else "a sample spread along the front"
         note = self.against_today()
         ax.set_title(f"Pareto front of {self.x} and {self.y} ({self.model}): "
-                     f"{len(self.points)} points ({sample}; numbers as in the table)\n"
+                     f"{count(len(self.points), 'point')} ({sample}; numbers as in the "
+                     f"table)\n"
                      + textwrap.fill(note, 110), loc="left", fontsize=8.5, parse_math=False)
         return ax
 
