@@ -270,6 +270,11 @@ def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_r
     titles = [a.get_title(loc="left") for a in swept.plot().figure.axes]
     assert any(t.endswith("): the portfolio is the same at every value\n(named above the first)")
                for t in titles) and not any("0 changes" in t for t in titles)
+    one = sweep(["weights.coverage=0.4"], workers=1)   # a sweep of one value is one solve
+    assert one.breakpoint_heading() == ("The sweep has one point: give more values to see "
+                                        "where the portfolio changes.")
+    assert any(a.get_title(loc="left").endswith("): one value\n(its portfolio named above it)")
+               for a in one.plot().figure.axes)
 
 
 def test_no_line_of_the_sweep_figure_crosses_a_change_of_portfolio():

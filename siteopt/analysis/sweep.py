@@ -209,8 +209,10 @@ class Sweep:
 
     def breakpoint_heading(self) -> str:
         """``The portfolio changes at 3 points:``, or ``The portfolio is the same at every
-        point.`` when it never changes."""
+        point.`` when it never changes (or that the sweep has one point)."""
         count = len(self.breaks)
+        if len(self.points) == 1:
+            return "The sweep has one point: give more values to see where the portfolio changes."
         if not count:
             return "The portfolio is the same at every point."
         return f"The portfolio changes at {count} point{'s' if count != 1 else ''}:"
@@ -287,6 +289,7 @@ class Sweep:
             said = (f"{count} change{plural} of portfolio (dotted line{plural}; no line "
                     f"crosses one)\nabove each value, its portfolio where it differs from the "
                     f"one before" if count else
+                    "one value\n(its portfolio named above it)" if len(frame) == 1 else
                     "the portfolio is the same at every value\n(named above the first)")
             top.set_title(f"Sweep of {key} ({self.model}): {said}", loc="left", fontsize=10,
                           parse_math=False)
