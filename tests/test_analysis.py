@@ -275,6 +275,8 @@ def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_r
                                         "where the portfolio changes.")
     assert any(a.get_title(loc="left").endswith("): one value\n(its portfolio named above it)")
                for a in one.plot().figure.axes)
+    import matplotlib.pyplot as plt
+    plt.close("all")
 
 
 def test_no_line_of_the_sweep_figure_crosses_a_change_of_portfolio():
