@@ -88,6 +88,21 @@ def test_a_budget_in_billions_by_mistake_gets_a_hint(run_cli, budget, hint):
                              f"than EUR 1 m, too little for any gigafactory; {hint}\n")
 
 
+def test_a_result_in_a_notebook_says_what_it_gives_before_its_objective(default_result):
+    import siteopt
+
+    assert repr(default_result) == (
+        f"<siteopt.Result optimal: 5 gigafactories "
+        f"({', '.join(g.id for g in default_result.gigafactories)}): "
+        f"EUR {default_result.total_capex_eur / 1e9:.2f} bn, "
+        f"{default_result.total_power_mw:,.0f} MW, "
+        f"{default_result.covered_population / 1e6:.1f} m people within 500 km; objective "
+        f"{default_result.objective:.4f}, gap 0.00%, {default_result.solver['seconds']:.2f} s "
+        f"with {default_result.solver['name']}>")
+    assert repr(siteopt.solve(max_gigafactories=1)).startswith(
+        "<siteopt.Result optimal: 1 gigafactory (")
+
+
 def test_python_keyword_arguments_are_named_as_such_in_messages_and_titles():
     """siteopt.solve(budget=...) is no command line: its errors and titles say where the
     value came from."""
