@@ -61,6 +61,17 @@ def test_geopackage_reads_back_with_geopandas(written):
     located = sites.set_index("site_id")
     assert list(located.geometry.x) == list(data.loc[located.index, "lon"])
     assert list(located.geometry.y) == list(data.loc[located.index, "lat"])
+    # the member states' outlines with coverage_by_country.csv's columns, for a choropleth
+    countries = gpd.read_file(out / "siteopt.gpkg", layer="coverage_by_country")
+    table = pd.read_csv(out / "coverage_by_country.csv")
+    assert list(countries.columns.drop("geometry")) == list(table.columns)
+    assert list(countries["country"]) == list(table["country"]) and len(countries) == 27
+    assert countries["covered"].sum() == doc["covered_population"]
+    assert (countries.geometry.geom_type == "MultiPolygon").all()
+    outlines = gpd.read_file(DATA / "countries.geojson").set_index("iso_a2")
+    france = countries.set_index("country").geometry["FR"]
+    assert france.area == pytest.approx(outlines.geometry["FR"].area)
+    assert france.contains(sites.set_index("site_id").geometry["FR-LMX"])
 
 
 def test_csv_tables_agree_with_the_result_and_keep_integers(written):

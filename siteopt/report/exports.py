@@ -238,8 +238,11 @@ def sites_geojson(result) -> str:
 
 
 def geopackage_bytes(result) -> bytes:
-    """A GeoPackage with two layers: ``gigafactories`` (one MultiPoint of its members each)
-    and ``sites`` (every candidate, its data and decisions), WGS84."""
+    """A GeoPackage with three layers, WGS84: ``gigafactories`` (one MultiPoint of its
+    members each), ``sites`` (every candidate, its data and decisions) and
+    ``coverage_by_country`` (each member state's outline with the columns of
+    ``coverage_by_country.csv``: people within R, share, mean distance; ready for a
+    choropleth)."""
     import geopandas as gpd
     import pyogrio
     from shapely.geometry import MultiPoint
@@ -248,19 +251,36 @@ def geopackage_bytes(result) -> bytes:
     frame = gigafactories_table(result)
     shapes = [MultiPoint([(located.at[s, "lon"], located.at[s, "lat"]) for s in g.members])
               for g in result.gigafactories]
-    gigafactories = gpd.GeoDataFrame(_whole_numbers(frame), geometry=shapes, crs="EPSG:4326")
-    sites = gpd.GeoDataFrame(_whole_numbers(sites_table(result)),
-                             geometry=result.sites.geometry.to_numpy(), crs="EPSG:4326")
-    for layer in (gigafactories, sites):
+    layers = {
+        "gigafactories": gpd.GeoDataFrame(_whole_numbers(frame), geometry=shapes,
+                                          crs="EPSG:4326"),
+        "sites": gpd.GeoDataFrame(_whole_numbers(sites_table(result)),
+                                  geometry=result.sites.geometry.to_numpy(), crs="EPSG:4326"),
+        "coverage_by_country": _country_layer(result)}
+    for layer in layers.values():
         for column in layer.columns.drop("geometry"):
             layer[column] = layer[column].map(lambda v: printable_text(v)
                                               if isinstance(v, str) else v)
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     with tempfile.TemporaryDirectory(prefix="siteopt-gpkg-") as folder:
         path = Path(folder) / "siteopt.gpkg"
-        pyogrio.write_dataframe(gigafactories, path, layer="gigafactories", driver="GPKG")
-        pyogrio.write_dataframe(sites, path, layer="sites", driver="GPKG", append=True)
+        for number, (name, layer) in enumerate(layers.items()):
+            pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG",
+                                    append=number > 0,   # outlines: Polygon and MultiPolygon
+                                    promote_to_multi=name == "coverage_by_country")
         return path.read_bytes()
+
+
+def _country_layer(result):
+    """``coverage_by_country`` on the member states' outlines (those of the data set's
+    ``countries.geojson``), one row per country of the table."""
+    import geopandas as gpd
+
+    table = _whole_numbers(coverage_table(result))
+    outline = dict(zip(result.dataset.countries["iso_a2"],
+                       result.dataset.countries.geometry.to_numpy()))
+    return gpd.GeoDataFrame(table, geometry=[outline.get(code) for code in table["country"]],
+                            crs="EPSG:4326")
 
 
 def summary(result) -> list[tuple[str, str]]:
@@ -293,8 +313,8 @@ def output_makers(result) -> dict[str, Callable[[], str | bytes]]:
     be made alone (the explorer's downloads).
 
     ``result.json`` (the ``--format json`` document); ``gigafactories.geojson``,
-    ``sites.geojson`` (every candidate) and ``siteopt.gpkg`` (layers ``gigafactories`` and
-    ``sites``); one CSV per table of
+    ``sites.geojson`` (every candidate) and ``siteopt.gpkg`` (layers ``gigafactories``,
+    ``sites`` and ``coverage_by_country``); one CSV per table of
     :func:`tables`; ``siteopt.xlsx`` (a summary sheet and one sheet per table); ``map.png``;
     ``map.html`` (interactive); ``report.html``.
     """
