@@ -143,12 +143,14 @@ def _row(line: str) -> list[str]:
 def workbook_bytes(tables: dict[str, bytes]) -> bytes:
     """The CSV tables (file name -> bytes) as one workbook: a sheet per table (sheet names of
     :data:`siteopt.data.workbook.SHEETS`), numbers as number cells, every other value as text
-    (never as a formula, whatever it starts with)."""
+    (never as a formula, whatever it starts with), each sheet dressed for reading
+    (:func:`siteopt.sheets.dress`)."""
     import openpyxl
     import pandas as pd
 
     from siteopt.data.numbers import read_numbers
     from siteopt.data.workbook import SHEETS
+    from siteopt.sheets import dress
 
     # a normal (not write-only) workbook records each sheet's dimensions, which readers in
     # read-only mode would otherwise find by parsing the whole sheet
@@ -169,6 +171,7 @@ def workbook_bytes(tables: dict[str, bytes]) -> bytes:
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"   # text, even when it starts with an equals sign
+        dress(worksheet)   # amounts readable (3,400,000,000, not 3.4E+09), header frozen
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -423,6 +423,19 @@ def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path
         "site_id"])   # read, all the same
 
 
+def test_the_workbook_to_edit_shows_amounts_readably_and_keeps_them_exact(workbook_dir):
+    """Excel shows a 10-digit number in a narrow General column as 3.4E+09: the init workbook
+    groups thousands, shows shares as percentages and widens its columns; values are exact."""
+    sheet = openpyxl.load_workbook(workbook_dir / "bids.xlsx")["sites"]
+    header = [cell.value for cell in sheet[1]]
+    row = {name: cell for name, cell in zip(header, sheet[2])}
+    assert (row["capex_eur"].value, row["capex_eur"].number_format) == (3_400_000_000, "#,##0")
+    assert (row["renewable_share"].number_format, row["power_mw"].number_format) == (
+        "0.0%", "General")
+    assert sheet.column_dimensions[row["capex_eur"].column_letter].width >= len("3,400,000,000")
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+
+
 def test_a_workbook_names_the_sheets_that_differ_from_the_shipped_data(sites_workbook,
                                                                        tmp_path):
     assert load_data(sites_workbook).describe().startswith("eu2026 (2026-12-02), in ")

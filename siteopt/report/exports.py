@@ -31,8 +31,6 @@ from siteopt.units import eur, round_trip_ms
 
 #: The date written into the workbook and the GeoPackage: outputs may not differ by run date.
 FIXED_DATE = datetime.datetime(2000, 1, 1)
-#: Widest Excel column, in characters.
-MAX_COLUMN_WIDTH = 60
 
 
 def _joined(values) -> str:
@@ -133,32 +131,6 @@ def _cell_value(value):
     return value
 
 
-#: Whole numbers from this size up are shown with thousands separators in a workbook.
-GROUPED_FROM = 10_000
-
-
-def _shown_as(column: str, values: pd.Series) -> str | None:
-    """The Excel number format of a column, for display only (the cells keep their exact
-    values): ``#,##0`` for whole numbers from :data:`GROUPED_FROM` up (EUR, MW, people),
-    ``0.0%`` for a share; None (Excel's General) otherwise."""
-    if str(column) == "share" or str(column).endswith("_share"):
-        return "0.0%"
-    if pd.api.types.is_integer_dtype(values) and values.abs().max() >= GROUPED_FROM:
-        return "#,##0"
-    return None
-
-
-def _shown_width(value, number_format: str | None) -> int:
-    """How many characters ``value`` takes in its column's format."""
-    if value is None:
-        return 0
-    if number_format == "#,##0":
-        return len(f"{value:,}")
-    if number_format == "0.0%" and isinstance(value, (int, float)):
-        return len(f"{value:.1%}")
-    return len(str(value))
-
-
 def workbook_bytes(sheets: dict[str, pd.DataFrame], summary: list[tuple[str, str]]) -> bytes:
     """An Excel workbook: a ``summary`` sheet (label, value), then one sheet per table.
 
@@ -167,8 +139,8 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame], summary: list[tuple[str, str
     separators (EUR, MW, people) or as percentages (shares).
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+
+    from siteopt.sheets import dress
 
     book = Workbook()
     book.remove(book.active)
@@ -176,25 +148,14 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame], summary: list[tuple[str, str
     for name, frame in pages.items():
         sheet = book.create_sheet(name)
         frame = _whole_numbers(frame)
-        formats = [_shown_as(column, frame[column]) for column in frame.columns]
         rows = [list(frame.columns)] + frame.astype(object).to_numpy().tolist()
-        widths = [0] * len(frame.columns)
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
                 value = _cell_value(value)
                 cell = sheet.cell(row=r, column=c, value=value)
-                shown = formats[c - 1] if r > 1 else None
                 if isinstance(value, str):
                     cell.data_type = "s"   # a string, even when it starts with "="
-                elif shown and value is not None:
-                    cell.number_format = shown
-                widths[c - 1] = max(widths[c - 1], _shown_width(value, shown))
-        for c, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(c)].width = min(width + 2,
-                                                                       MAX_COLUMN_WIDTH)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
+        dress(sheet)
     book.properties.creator = "siteopt"
     book.properties.created = book.properties.modified = FIXED_DATE
     buffer = io.BytesIO()
