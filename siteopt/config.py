@@ -477,8 +477,11 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
         comma = next(((number, found.group(1)) for number, line in
                       enumerate(text.splitlines(), start=1)
                       if (found := DECIMAL_COMMA.match(line))), None)
+        twice = "Cannot declare" in str(err) or "Cannot overwrite" in str(err)
         fix = (f"line {comma[0]} has a decimal comma: write {comma[1]} as "
-               f"{comma[1].replace(',', '.')}" if comma else "see `siteopt keys` for the format")
+               f"{comma[1].replace(',', '.')}" if comma else
+               "a section or key is given twice: keep one of them" if twice else
+               "see `siteopt keys` for the format")
         raise ConfigError(f"{shown}: not valid TOML ({err}); {fix}") from None
     except RecursionError:
         raise ConfigError(f"{shown}: nested too deeply to be a model file; see "

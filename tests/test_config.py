@@ -75,6 +75,10 @@ def test_partial_file_takes_defaults(tmp_path):
     ("[budget\n", "not valid TOML"),
     ("[weights]\ncoverage = 0,45  # as typed in Germany\n",
      "line 2 has a decimal comma: write 0,45 as 0.45"),
+    ("[budget]\ntotal_eur = 20e9\n[budget]\ntotal_eur = 15e9\n",
+     "(at line 3, column 8)); a section or key is given twice: keep one of them"),
+    ("[budget]\ntotal_eur = 20e9\ntotal_eur = 15e9\n",
+     "a section or key is given twice: keep one of them"),
     ("[budget]\ntotal_eur = '20 bn'\n", "budget.total_eur = '20 bn' must be a finite number; "
                                          "write the number alone, without quotes or a unit "
                                          "(e.g. 20e9)"),
