@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from siteopt.errors import ConfigError
+from siteopt.sanitize import quoted
 
 #: The name of the shipped data set, a directory of ``siteopt/datasets``.
 SHIPPED_DATA_SET = "eu2026"
@@ -94,7 +95,17 @@ def _read_workspace(root: Path) -> Workspace:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{marker}: cannot be read as a workspace file ({err}); fix it or "
                           f"write a new one with `siteopt init --force`") from None
+    keys = ("data", "model")
+    stray = [key for key in document if key != "workspace"]
+    if stray:
+        where = (f"put {quoted(stray[0])} under [workspace]" if stray[0] in keys else
+                 "a workspace file holds only [workspace] with data and model")
+        raise ConfigError(f"{marker}: unknown key {quoted(stray[0])}; {where}")
     section = document.get("workspace", {})
+    unknown = [key for key in section if key not in keys] if isinstance(section, dict) else []
+    if unknown:
+        raise ConfigError(f"{marker}: unknown key workspace.{unknown[0]}; [workspace] holds "
+                          f"data and model only")
     values = {}
     for key, default in (("data", "data"), ("model", "models/default.toml")):
         value = section.get(key, default) if isinstance(section, dict) else None
@@ -113,6 +124,18 @@ def default_data_dir() -> Path:
         return Path(named)
     workspace = find_workspace()
     return workspace.data if workspace is not None else shipped_data_dir()
+
+
+def default_data_setting() -> str:
+    """What names the data used when none is given, for a message's fix:
+    ``SITEOPT_DATA``, ``workspace.data in w/siteopt.toml``, or ``--data`` (the shipped data
+    set, which another directory replaces with ``--data``)."""
+    if os.environ.get(DATA_VARIABLE, "").strip():
+        return DATA_VARIABLE
+    workspace = find_workspace()
+    if workspace is not None:
+        return f"workspace.data in {display_path(workspace.root / WORKSPACE_FILE)}"
+    return "--data"
 
 
 def default_model_path() -> Path:

@@ -114,6 +114,34 @@ def test_commands_in_a_workspace_use_its_data_and_say_so(workspace, monkeypatch,
         before["selected"]
 
 
+@pytest.mark.parametrize("text, said", [
+    ('data = "elsewhere"\n',   # the key outside its section was silently ignored
+     "siteopt.toml: unknown key 'data'; put 'data' under [workspace]"),
+    ('[workspace]\ndata = "data"\nmodle = "models/x.toml"\n',
+     "siteopt.toml: unknown key workspace.modle; [workspace] holds data and model only"),
+    ('[workspace]\ndata = "elsewhere"\n',   # the fix names the setting, not --data
+     "elsewhere: data directory not found; set workspace.data in siteopt.toml to an existing "
+     "directory or .xlsx workbook"),
+    ('[workspace]\ndata = "bids.xlsx"\n',
+     "bids.xlsx: workbook not found; set workspace.data in siteopt.toml to an existing .xlsx "
+     "file"),
+])
+def test_a_workspace_file_is_read_exactly_or_refused(tmp_path, monkeypatch, run_cli, text,
+                                                     said):
+    (tmp_path / "siteopt.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "default.toml").write_text("", encoding="utf-8")   # every default
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SITEOPT_DATA", raising=False)
+    done = run_cli("solve")
+    assert done.exit_code == 2 and done.stderr.splitlines()[-1].endswith(said)
+    monkeypatch.setenv("SITEOPT_DATA", str(tmp_path / "nowhere"))
+    if "workspace.data" in said:
+        assert run_cli("solve").stderr.splitlines()[-1] == (
+            "error: nowhere: data directory not found; set SITEOPT_DATA to an existing "
+            "directory or .xlsx workbook")
+
+
 def test_model_names_find_the_workspace_models_first(workspace, monkeypatch, run_cli):
     monkeypatch.chdir(workspace)
     (workspace / "models" / "green-grid.toml").write_text("[budget]\ntotal_eur = 8e9\n",

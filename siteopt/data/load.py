@@ -21,7 +21,8 @@ from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
 from siteopt.data.plausible import repeat_warnings, site_warnings
 from siteopt.errors import DataWarning, InputError, Problem
-from siteopt.paths import default_data_dir, display_path, shipped_data_dir
+from siteopt.paths import (default_data_dir, default_data_setting, display_path,
+                           shipped_data_dir)
 
 #: Files that may hold a header and no rows: a study of sites alone, with no letters of
 #: interest or AI Factories.
@@ -128,11 +129,14 @@ def _read_bytes(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def data_origin(source: Path) -> Origin:
+def data_origin(source: Path, named_by: str = "--data") -> Origin:
     """The tables of ``source``: a directory of the five files, or an Excel workbook
     (:mod:`siteopt.data.workbook`) whose missing optional sheets and country shapes come from
     the shipped data set (the shapes from a ``countries.geojson`` beside the workbook if there
     is one).
+
+    ``named_by`` is what named ``source`` (``--data``, ``SITEOPT_DATA``, the workspace
+    file), for the fix of a message.
 
     Raises
     ------
@@ -141,10 +145,14 @@ def data_origin(source: Path) -> Origin:
     """
     from siteopt.data.workbook import OPTIONAL_SHEETS, SHEETS, WORKBOOK_SUFFIXES, sheet_display
 
+    def fix(what: str) -> str:
+        return (f"pass {what} to --data" if named_by == "--data" else
+                f"set {named_by} to {what}")
+
     if source.suffix.lower() in WORKBOOK_SUFFIXES:
         if not source.is_file():
-            raise InputError([Problem(display_path(source), "workbook not found; pass an "
-                                                            "existing .xlsx file to --data")])
+            raise InputError([Problem(display_path(source), "workbook not found; "
+                                                            + fix("an existing .xlsx file"))])
         sheets, hidden = _workbook_sheets(source)
         beside = source.parent / "countries.geojson"
         paths = {"countries.geojson": beside if beside.is_file()
@@ -165,10 +173,9 @@ def data_origin(source: Path) -> Origin:
         return Origin(source, dict(sorted(displays.items(), key=lambda i: order.index(i[0]))),
                       contents, kinds, tuple(tables), hidden)
     if not source.is_dir():
-        hint = ("pass a data directory or an Excel workbook (.xlsx)" if source.exists()
-                else "pass an existing directory or .xlsx workbook")
-        raise InputError([Problem(display_path(source), f"data directory not found; {hint} "
-                                                        f"to --data")])
+        hint = fix("a data directory or an Excel workbook (.xlsx)" if source.exists()
+                   else "an existing directory or .xlsx workbook")
+        raise InputError([Problem(display_path(source), f"data directory not found; {hint}")])
     paths = {name: source / name for name in schema.FILES}
     return Origin(source, {name: display_path(path) for name, path in paths.items()},
                   {name: _read_bytes(path) for name, path in paths.items()},
@@ -230,7 +237,8 @@ def load_data(source: str | Path | None = None) -> Dataset:
     """
     from siteopt.data.manifest import identify
 
-    origin = data_origin(Path(source) if source is not None else default_data_dir())
+    origin = (data_origin(Path(source)) if source is not None else
+              data_origin(default_data_dir(), default_data_setting()))
     hashes = {name: hashlib.sha256(content).hexdigest()
               for name, content in origin.contents.items() if content is not None}
     key = (cache.cache_key({**hashes, "sheets": repr(origin.workbook_tables)},
