@@ -139,9 +139,23 @@ def default_data_setting() -> str:
 
 
 def default_model_path() -> Path:
-    """The model used when none is given: the workspace's, else the shipped ``default``."""
+    """The model used when none is given: the workspace's, else the shipped ``default``.
+
+    Raises
+    ------
+    ConfigError
+        When the workspace's model file is missing: the message names the setting to fix
+        (``workspace.model`` in ``siteopt.toml``), not ``--model``.
+    """
     workspace = find_workspace()
-    return workspace.model if workspace is not None else scenarios_dir() / "default.toml"
+    if workspace is None:
+        return scenarios_dir() / "default.toml"
+    if not workspace.model.exists():
+        raise ConfigError(f"{display_path(workspace.model)}: model file not found; set "
+                          f"workspace.model in {display_path(workspace.root / WORKSPACE_FILE)} "
+                          f"to an existing model file (siteopt init writes "
+                          f"models/default.toml)")
+    return workspace.model
 
 
 def shipped_scenarios() -> list[str]:

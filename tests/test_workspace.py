@@ -125,6 +125,9 @@ def test_commands_in_a_workspace_use_its_data_and_say_so(workspace, monkeypatch,
     ('[workspace]\ndata = "bids.xlsx"\n',
      "bids.xlsx: workbook not found; set workspace.data in siteopt.toml to an existing .xlsx "
      "file"),
+    ('[workspace]\nmodel = "models/x.toml"\n',
+     "x.toml: model file not found; set workspace.model in siteopt.toml to an existing model "
+     "file (siteopt init writes models/default.toml)"),
 ])
 def test_a_workspace_file_is_read_exactly_or_refused(tmp_path, monkeypatch, run_cli, text,
                                                      said):
