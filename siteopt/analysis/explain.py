@@ -99,9 +99,10 @@ class SiteExplanation:
         then what enters it), ``drops ...``, ``adds ...`` or ``changes nothing``."""
         if self.displaced and self.brought_in:
             return f"replaces {listed(self.displaced)} with {listed(self.brought_in)}"
-        if self.displaced or self.brought_in:
-            return (f"drops {listed(self.displaced)}" if self.displaced
-                    else f"adds {listed(self.brought_in)}")
+        if self.displaced:
+            return f"drops {listed(self.displaced)}"
+        if self.brought_in:
+            return f"adds {listed(self.brought_in)}"
         return "changes nothing"
 
     def _imposed_sentence(self) -> str:
