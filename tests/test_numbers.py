@@ -176,6 +176,18 @@ def test_each_form_of_a_cell(cell, kind, value):
     assert reading.value == value or (np.isnan(value) and np.isnan(reading.value))
 
 
+@pytest.mark.parametrize("cell", ["EUR 3.4 bn", "4,2 Mrd", "4,2 mld", "3 billion", "800 Mio",
+                                  "€4.2bn", "4.2bn", "800mio", "300 MW", "1.2 GW", "4.2 M"])
+def test_an_amount_with_its_unit_in_any_language_gets_the_hint(cell):
+    reading = classify(cell)
+    assert reading.kind == "invalid" and reading.reason == (
+        "write the number alone, without a currency or unit (4.2e9 for EUR 4.2 bn)")
+
+
+def test_a_word_that_is_no_unit_gets_no_unit_hint():
+    assert classify("lots").reason == "" and classify("Mrdx").reason == ""
+
+
 def frame_of(**columns) -> tuple[pd.DataFrame, tuple[Column, ...]]:
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in
                           columns.items()})

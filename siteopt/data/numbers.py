@@ -58,7 +58,10 @@ _SINGLE_MARK = re.compile(r"(?P<sign>[+-]?)(?P<whole>\d*)(?P<mark>[.,])(?P<fract
                           r"(?P<exponent>[eE][+-]?\d+)?")
 _PLAIN = re.compile(r"[+-]?\d+(?:[eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
-_CURRENCY = re.compile(r"(?:€|\$|£|\bEUR\b|\bbn\b|\bmn\b|\bMW\b|\bGW\b)", re.IGNORECASE)
+#: A currency or unit written with a number, in the languages bids come in: "bn", "Mrd"
+#: (German), "mld" (Italian, Polish), "Mio", "million", "MW", "GW".
+_CURRENCY = re.compile(r"(?:€|\$|£|(?<![a-z])(?:EUR|bn|bln|billions?|mn|mln|millions?|Mrd|Mio|"
+                       r"mld|md|M|MW|GW|kW)(?![a-z]))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
