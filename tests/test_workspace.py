@@ -399,6 +399,32 @@ def test_a_sheet_named_almost_right_is_named_with_its_fix(sites_workbook, tmp_pa
         f"bids.xlsx: has no sheet '{sheet}' but one named '{typed}': rename it to '{sheet}'")
 
 
+def test_a_value_in_a_column_with_no_header_is_refused_not_dropped(sites_workbook, tmp_path):
+    """As a CSV value past the header: a note typed to the right of the table was dropped
+    without a word."""
+    def note(workbook):
+        sheet = workbook["letters"]
+        sheet.cell(row=5, column=sheet.max_column + 2, value="call back Tuesday")
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", note)
+    width = openpyxl.load_workbook(sites_workbook, read_only=True)["letters"].max_column
+    letter = openpyxl.utils.get_column_letter(width + 2)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert [str(p).split("bids.xlsx ")[1] for p in raised.value.problems] == [
+        f"(sheet letters) row 5: cell {letter}5 holds 'call back Tuesday' in a column with no "
+        f"header; name the column in {letter}1, or delete the value"]
+
+    def named(workbook):
+        note(workbook)
+        sheet = workbook["letters"]
+        sheet.cell(row=1, column=width + 1, value="spare")
+        sheet.cell(row=1, column=width + 2, value="comment")
+
+    assert len(load_data(_edited_workbook(sites_workbook, tmp_path / "named.xlsx",
+                                          named)).letters) == 76   # a named column is read
+
+
 def test_merged_cells_in_the_table_are_refused_once_each(sites_workbook, tmp_path):
     """A country merged over its sites shows in every row, yet only its first cell holds it;
     merged cells beside the table are no part of it."""

@@ -217,6 +217,14 @@ def _sheet_frame(worksheet, where: str, file_name: str):
                                      f"a name or delete it")], []
     width, records, numbers, blank = len(names), [], [], []
     for number, row in enumerate(rows, start=2):
+        past = next((column for column, value in enumerate(row[width:], start=width + 1)
+                     if cell_text(value)), None)
+        if past is not None:   # as a CSV value past the header: refused, never dropped
+            letter = _column_letter(past)
+            return None, [Problem(where, f"cell {letter}{number} holds "
+                                         f"{quoted(cell_text(row[past - 1])[:60])} in a column "
+                                         f"with no header; name the column in {letter}1, or "
+                                         f"delete the value", row=number, row_kind="row")], []
         cells = [cell_text(value) for value in row[:width]]
         cells += [""] * (width - len(cells))
         blank += [(number, column + 1, names[column]) for column, text in enumerate(cells)
