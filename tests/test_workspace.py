@@ -407,7 +407,7 @@ def test_a_value_in_a_column_with_no_header_is_refused_not_dropped(sites_workboo
         sheet.cell(row=5, column=sheet.max_column + 2, value="call back Tuesday")
 
     edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", note)
-    width = openpyxl.load_workbook(sites_workbook, read_only=True)["letters"].max_column
+    width = openpyxl.load_workbook(sites_workbook)["letters"].max_column
     letter = openpyxl.utils.get_column_letter(width + 2)
     with pytest.raises(InputError) as raised:
         load_data(edited)
@@ -444,6 +444,26 @@ def test_merged_cells_in_the_table_are_refused_once_each(sites_workbook, tmp_pat
         f"merged: Excel stores their value in {country}3 only, and the other cells read as "
         f"empty; unmerge them and fill in every cell")
     assert "is empty" not in str(raised.value)
+
+
+def test_a_merge_past_excels_last_column_is_one_line_not_a_traceback(sites_workbook, tmp_path):
+    """A hand-written sheet may merge cells Excel has not (column ABCD): refused as a
+    workbook Excel did not write, before the merged-cell check reads the range."""
+    import zipfile
+
+    target = tmp_path / "bids.xlsx"
+    with zipfile.ZipFile(sites_workbook) as source, zipfile.ZipFile(target, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="1">'
+                                    b'<mergeCell ref="ABCD1:ABCD2"/></mergeCells>')
+            copy.writestr(item, data)
+    with pytest.raises(InputError) as raised:
+        load_data(target)
+    assert str(raised.value).endswith(
+        "bids.xlsx: cannot be read as an Excel workbook (ABCD1:ABCD2 is not a valid coordinate "
+        "or range); save it from Excel as 'Excel Workbook (*.xlsx)'")
 
 
 def test_a_warning_names_the_excel_row_after_an_empty_row(sites_workbook, tmp_path):
@@ -515,10 +535,11 @@ def test_a_row_copied_in_excel_is_warned_of_by_its_sheet_rows(sites_workbook, tm
         sheet.append(["L999", *values[1:]])
 
     edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", copy_letter)
-    copied = openpyxl.load_workbook(edited, read_only=True)["letters"].max_row
+    letters = openpyxl.load_workbook(edited)["letters"]   # not read-only: no file left open
+    copied = letters.max_row
     with pytest.warns(DataWarning) as caught:
         load_data(edited)
-    original = openpyxl.load_workbook(edited, read_only=True)["letters"]["A3"].value
+    original = letters["A3"].value
     assert [str(w.message).split("bids.xlsx ")[1] for w in caught] == [
         f"(sheet letters) row {copied}: L999 repeats {original} (row 3) in every column but "
         f"letter_id: a copy? delete it, or correct what differs"]

@@ -198,6 +198,7 @@ def _sheet_frame(worksheet, where: str, file_name: str):
     """One sheet as a frame of strings, its problems, and the (row, column, header) of its
     empty cells (each may be a formula with no saved value)."""
     import pandas as pd
+    from openpyxl.utils.cell import get_column_letter
 
     rows = worksheet.iter_rows(values_only=True)
     header = next(rows, None)
@@ -212,7 +213,7 @@ def _sheet_frame(worksheet, where: str, file_name: str):
         return None, [Problem(where, f"the header names a column twice: "
                                      f"{', '.join(repeated)}; keep one column of each name")], []
     if "" in names:
-        letter = _column_letter(names.index("") + 1)
+        letter = get_column_letter(names.index("") + 1)
         return None, [Problem(where, f"the header cell {letter}1 is empty; give every column "
                                      f"a name or delete it")], []
     width, records, numbers, blank = len(names), [], [], []
@@ -220,7 +221,7 @@ def _sheet_frame(worksheet, where: str, file_name: str):
         past = next((column for column, value in enumerate(row[width:], start=width + 1)
                      if cell_text(value)), None)
         if past is not None:   # as a CSV value past the header: refused, never dropped
-            letter = _column_letter(past)
+            letter = get_column_letter(past)
             return None, [Problem(where, f"cell {letter}{number} holds "
                                          f"{quoted(cell_text(row[past - 1])[:60])} in a column "
                                          f"with no header; name the column in {letter}1, or "
@@ -244,11 +245,13 @@ def _merged_cells(worksheet, where: str, names: list[str]) -> list[Problem]:
     """A problem for each block of merged cells in the table: Excel shows the block's value
     in every row it spans, but stores it in its top-left cell only, so the other rows would
     read as empty (a country merged over its sites) or lose an optional value unsaid."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
     problems = []
     for reference in MERGE_XML.findall(_sheet_xml(worksheet)):
-        ref = reference.decode("ascii")
-        first, last = (_cell_position(cell) for cell in ref.split(":"))
-        if None not in (first, last) and first[1] <= len(names) and last[0] >= 2:
+        ref = reference.decode("ascii")   # a valid range: openpyxl read the sheet before
+        first, last = (coordinate_to_tuple(cell) for cell in ref.split(":"))
+        if first[1] <= len(names) and last[0] >= 2:
             problems.append(Problem(
                 where, f"cells {ref} are merged: Excel stores their value in "
                        f"{ref.split(':')[0]} only, and the other cells read as empty; unmerge "
@@ -264,22 +267,11 @@ def _sheet_xml(worksheet) -> bytes:
         return source.read(MAX_UNPACKED_BYTES)
 
 
-def _cell_position(reference: str) -> tuple[int, int] | None:
-    """``(row, column)`` of a cell reference such as ``B3`` (column 2), or None."""
-    letters = reference.rstrip("0123456789")
-    digits = reference[len(letters):]
-    if not letters.isalpha() or not letters.isascii() or not digits.isdigit():
-        return None
-    column = 0
-    for letter in letters.upper():
-        column = column * 26 + ord(letter) - ord("A") + 1
-    return int(digits), column
-
-
 def _unsaved_formulas(path: Path, unsaved) -> list[Problem]:
     """The empty cells that are formulas: Excel saves each formula's value, a program that
     writes formulas without computing them does not."""
     import openpyxl
+    from openpyxl.utils.cell import get_column_letter
 
     formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     problems = []
@@ -294,19 +286,10 @@ def _unsaved_formulas(path: Path, unsaved) -> list[Problem]:
                     row, column = cell.row, cell.column
                     problems.append(Problem(
                         where, f"the formula {str(cell.value)[:60]!r} in cell "
-                               f"{_column_letter(column)}{row} has no saved value; open the "
+                               f"{get_column_letter(column)}{row} has no saved value; open the "
                                f"workbook in Excel or LibreOffice and save it (that stores each "
                                f"formula's value), or type the value in", row=row,
                         column=header, row_kind="row"))
     finally:
         formulas.close()
     return problems
-
-
-def _column_letter(number: int) -> str:
-    """Excel's name of column ``number`` (1 -> A, 27 -> AA)."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
