@@ -862,14 +862,18 @@ def keys_command(sections):
 
     every = list(settings())
     wanted = [name.strip().rstrip(".") for name in sections]
+
+    def named(key: str, name: str) -> bool:   # the key, or a key of the section
+        return key == name or key.startswith(name + ".")
+
     for name in wanted:
-        if not any(key == name or key.startswith(name + ".") for key, _ in every):
+        if not any(named(key, name) for key, _ in every):
             known = sorted({key.split(".")[0] for key, _ in every})
             raise ConfigError(f"keys: no section or key {quoted(name)}; the sections are "
                               f"{', '.join(known)}")
     rows = [{"key": key, "default": _shown(spec.default), "unit": spec.metadata.get("unit", ""),
              "meaning": spec.metadata.get("doc", "")} for key, spec in every
-            if not wanted or any(key == name or key.startswith(name + ".") for name in wanted)]
+            if not wanted or any(named(key, name) for name in wanted)]
     click.echo(render_table(pd.DataFrame(rows), title="Model keys (set them in a model file "
                                                       "or with --set KEY=VALUE)",
                             width=terminal_width()), nl=False)

@@ -61,19 +61,20 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-def listed(items: list[str], most: int = Problem.LISTED) -> str:
-    """``a, b and c``; beyond ``most`` items, ``a, b, ... and 12 more``.
+def listed(items: list[str], most: int = Problem.LISTED, last: str = "and") -> str:
+    """``a, b and c`` (``last`` joins the last item: ``a, b or c``); beyond ``most`` items,
+    ``a, b, ... and 12 more``.
 
     Examples
     --------
-    >>> listed(["3", "7", "12"])
-    '3, 7 and 12'
+    >>> listed(["3", "7", "12"]), listed(["step", "linear", "exponential"], last="or")
+    ('3, 7 and 12', 'step, linear or exponential')
     >>> listed([str(n) for n in range(10)], most=3)
     '0, 1, 2 and 7 more'
     """
     if len(items) > most:
         return f"{', '.join(items[:most])} and {len(items) - most} more"
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 class InputError(SiteoptError):

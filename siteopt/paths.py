@@ -88,6 +88,10 @@ def find_workspace(start: str | Path | None = None) -> Workspace | None:
     return None
 
 
+#: The keys of ``[workspace]`` in ``siteopt.toml``, each with its default path.
+WORKSPACE_KEYS = {"data": "data", "model": "models/default.toml"}
+
+
 def _read_workspace(root: Path) -> Workspace:
     marker = root / WORKSPACE_FILE
     try:
@@ -95,19 +99,19 @@ def _read_workspace(root: Path) -> Workspace:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{marker}: cannot be read as a workspace file ({err}); fix it or "
                           f"write a new one with `siteopt init --force`") from None
-    keys = ("data", "model")
     stray = [key for key in document if key != "workspace"]
     if stray:
-        where = (f"put {quoted(stray[0])} under [workspace]" if stray[0] in keys else
-                 "a workspace file holds only [workspace] with data and model")
+        where = (f"put {quoted(stray[0])} under [workspace]" if stray[0] in WORKSPACE_KEYS
+                 else "a workspace file holds only [workspace] with data and model")
         raise ConfigError(f"{marker}: unknown key {quoted(stray[0])}; {where}")
     section = document.get("workspace", {})
-    unknown = [key for key in section if key not in keys] if isinstance(section, dict) else []
+    unknown = [key for key in section if key not in WORKSPACE_KEYS] \
+        if isinstance(section, dict) else []
     if unknown:
         raise ConfigError(f"{marker}: unknown key workspace.{unknown[0]}; [workspace] holds "
                           f"data and model only")
     values = {}
-    for key, default in (("data", "data"), ("model", "models/default.toml")):
+    for key, default in WORKSPACE_KEYS.items():
         value = section.get(key, default) if isinstance(section, dict) else None
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{marker}: workspace.{key} = {value!r} must be a path relative "
@@ -116,26 +120,22 @@ def _read_workspace(root: Path) -> Workspace:
     return Workspace(root, values["data"], values["model"])
 
 
-def default_data_dir() -> Path:
-    """The data used when none is given: ``SITEOPT_DATA``, else the workspace's, else the
-    shipped data set."""
+def default_data() -> tuple[Path, str]:
+    """The data used when none is given, and what names it (for a message's fix):
+    ``SITEOPT_DATA``; else the workspace's (``workspace.data in w/siteopt.toml``); else the
+    shipped data set (``--data``, which another directory replaces it with)."""
     named = os.environ.get(DATA_VARIABLE, "").strip()
     if named:
-        return Path(named)
-    workspace = find_workspace()
-    return workspace.data if workspace is not None else shipped_data_dir()
-
-
-def default_data_setting() -> str:
-    """What names the data used when none is given, for a message's fix:
-    ``SITEOPT_DATA``, ``workspace.data in w/siteopt.toml``, or ``--data`` (the shipped data
-    set, which another directory replaces with ``--data``)."""
-    if os.environ.get(DATA_VARIABLE, "").strip():
-        return DATA_VARIABLE
+        return Path(named), DATA_VARIABLE
     workspace = find_workspace()
     if workspace is not None:
-        return f"workspace.data in {display_path(workspace.root / WORKSPACE_FILE)}"
-    return "--data"
+        return workspace.data, f"workspace.data in {display_path(workspace.root / WORKSPACE_FILE)}"
+    return shipped_data_dir(), "--data"
+
+
+def default_data_dir() -> Path:
+    """The data used when none is given (:func:`default_data`)."""
+    return default_data()[0]
 
 
 def default_model_path() -> Path:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from siteopt.config import settings
-from siteopt.errors import ConfigError
+from siteopt.errors import ConfigError, listed
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import TERMS
 from siteopt.terms import TERM_COLOURS
@@ -61,10 +61,9 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
                              " (see `siteopt keys`)"))
     default = keys[key].default
     if isinstance(default, (bool, str, tuple)):
-        choices = list(keys[key].metadata.get("choices") or ["text"])
         takes = ("true or false" if isinstance(default, bool) else "a list of site IDs"
                  if isinstance(default, tuple) else
-                 " or ".join(filter(None, [", ".join(choices[:-1]), choices[-1]])))
+                 listed(list(keys[key].metadata.get("choices") or ["text"]), last="or"))
         raise ConfigError(f"--vary {text!r}: {key} takes {takes}, not a number; a sweep varies "
                           f"a number key. Solve each value on its own instead (siteopt solve "
                           f"--set {key}=...)")

@@ -21,8 +21,7 @@ from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
 from siteopt.data.plausible import repeat_warnings, site_warnings
 from siteopt.errors import DataWarning, InputError, Problem
-from siteopt.paths import (default_data_dir, default_data_setting, display_path,
-                           shipped_data_dir)
+from siteopt.paths import default_data, display_path, shipped_data_dir
 
 #: Files that may hold a header and no rows: a study of sites alone, with no letters of
 #: interest or AI Factories.
@@ -212,7 +211,7 @@ def load_data(source: str | Path | None = None) -> Dataset:
         and ``countries.geojson``, or an Excel workbook (``.xlsx``) with sheets ``sites``,
         ``letters`` and optionally ``demand`` and ``ai_factories``; by default
         ``SITEOPT_DATA``, the workspace's data or the shipped data set
-        (:func:`siteopt.paths.default_data_dir`).
+        (:func:`siteopt.paths.default_data`).
 
     Returns
     -------
@@ -237,8 +236,7 @@ def load_data(source: str | Path | None = None) -> Dataset:
     """
     from siteopt.data.manifest import identify
 
-    origin = (data_origin(Path(source)) if source is not None else
-              data_origin(default_data_dir(), default_data_setting()))
+    origin = data_origin(Path(source)) if source is not None else data_origin(*default_data())
     hashes = {name: hashlib.sha256(content).hexdigest()
               for name, content in origin.contents.items() if content is not None}
     key = (cache.cache_key({**hashes, "sheets": repr(origin.workbook_tables)},

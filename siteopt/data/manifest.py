@@ -63,8 +63,8 @@ def identify(tables: dict) -> dict:
 def label(data_set: dict, where: str) -> str:
     """One line naming a data set (:func:`identify`) read from ``where`` (as messages name
     it): ``eu2026 (2026-12-02)`` (the shipped files), ``eu2026 (2026-12-02) with sites.csv
-    changed, in w/data`` (``with sheets sites and letters changed, in bids.xlsx`` for a workbook), ``own
-    data in bids.xlsx``."""
+    changed, in w/data`` (``with sheets sites and letters changed, in bids.xlsx`` for a
+    workbook), ``own data in bids.xlsx``."""
     if data_set["version"] is None:
         return f"own data in {where}"
     text = f"{data_set['name']} ({data_set['version']})"
