@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -492,8 +493,8 @@ def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_va
 
 
 def test_local_workers_run_blas_on_one_thread_each():
-    """Forked workers inherit a BLAS pool of one thread per core; two such workers on two
-    cores would halve each other's speed."""
+    """Workers forked with a BLAS pool of one thread per core: two such workers on two cores
+    would halve each other's speed."""
     from threadpoolctl import threadpool_info
 
     from siteopt.analysis.engine import dask_client
@@ -504,6 +505,31 @@ def test_local_workers_run_blas_on_one_thread_each():
     for pool in pools.values():
         blas = [p for p in pool if p["user_api"] == "blas"]
         assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_a_script_that_starts_workers_as_it_is_imported_is_told_to_guard_its_work(tmp_path):
+    """Each worker runs the script again as it starts; unguarded, the script's sweep would
+    ask for workers of its own in every worker."""
+    import subprocess
+
+    script = tmp_path / "sweep_budgets.py"
+    script.write_text("from siteopt.analysis import sweep\n"
+                      "sweep(['budget.total_eur=10e9:14e9:0.5e9'], workers=2)\n")
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"siteopt.errors.ConfigError: {script}: the Dask workers did not start; each worker "
+        f"runs this script again as it starts, so put the script's work under "
+        f"`if __name__ == \"__main__\":`")
+    assert "bootstrapping" not in run.stderr  # the workers left without a word
+
+    script.write_text("from siteopt.analysis import sweep\n"
+                      "if __name__ == '__main__':\n"
+                      "    print(sweep(['budget.total_eur=10e9:14e9:0.5e9'], workers=2).points)\n")
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
 
 
 def test_derived_results_are_reused_while_their_key_stays_and_one_is_kept_per_name():
@@ -561,7 +587,6 @@ def _assert_aborted_and_every_process_ended(process) -> None:
 def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
     import signal
     import subprocess
-    import sys
     import time
 
     from tests.conftest import REPO
@@ -618,7 +643,6 @@ def test_a_small_batch_runs_on_forked_processes_with_the_same_answers(monkeypatc
 def test_where_the_solves_left_run(monkeypatch):
     """Here for little work, one worker, one task or where forking is unsafe (HiGHS loaded);
     on forked processes for a few seconds of work."""
-    import sys
 
     from siteopt.analysis.engine import FORK_POOL_SECONDS, LOCAL_CLUSTER_SECONDS, InProcess, \
         solve_pool
@@ -665,7 +689,6 @@ def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
     import os
     import signal
     import subprocess
-    import sys
     import time
 
     from tests.conftest import REPO
@@ -684,7 +707,6 @@ def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
 
 
 def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch, capsys):
-    import sys
 
     from siteopt.analysis.engine import dask_client, gather
 
@@ -723,7 +745,6 @@ def test_bad_vary_is_refused_with_the_fix(text, message, run_cli):
 def test_a_sweep_runs_on_a_real_scheduler_with_two_workers(tmp_path):
     import socket
     import subprocess
-    import sys
     import time
 
     from tests.conftest import REPO

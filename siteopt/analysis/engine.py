@@ -7,8 +7,8 @@ where they run or on the number of workers. An analysis solves its first piece o
 times it; :func:`solve_pool` then runs the rest here when it would take less than
 :data:`FORK_POOL_SECONDS`; on one forked process per core (:mod:`siteopt.analysis.forked`)
 when it would take less than :data:`LOCAL_CLUSTER_SECONDS` (a sweep of 23 budgets on the
-shipped data: about 1 s of solves after the first six, against about 1 s to start and stop
-two Dask workers); else on a local cluster of one worker per core, unless ``--workers`` or
+shipped data: about 1 s of solves after the first six, against about 1.3 s to start and
+stop two Dask workers); else on a local cluster of one worker per core, unless ``--workers`` or
 ``--scheduler`` say otherwise. The local cluster listens on 127.0.0.1 only; the only other
 machine siteopt ever talks to is a scheduler given with ``--scheduler``.
 """
@@ -32,12 +32,15 @@ from siteopt.errors import ConfigError
 CHAIN_LENGTH = 4
 #: A local cluster pays for itself only when the solves left would take at least this many
 #: seconds here: starting and stopping two workers and shipping them the data costs about
-#: 1 s, and two cores at best halve the rest (benchmarks/README.md).
+#: 1.3 s, and two cores at best halve the rest (benchmarks/README.md).
 LOCAL_CLUSTER_SECONDS = 3.0
 #: Solves left that would take at least this many seconds here (and less than
 #: :data:`LOCAL_CLUSTER_SECONDS`) run on processes forked from this one, where that is safe
 #: (:func:`~siteopt.analysis.forked.can_fork`): forking two costs about 0.05 s.
 FORK_POOL_SECONDS = 0.3
+#: The modules a local Dask worker starts with: imported once a session by the server process
+#: the workers are forked from, so that no worker imports siteopt itself (1-2 s each).
+WORKER_IMPORTS = ("distributed", "siteopt.api", "siteopt.solvers.search")
 
 
 class InProcess:
@@ -153,9 +156,15 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
     """A Dask client: connected to ``scheduler`` (``tcp://host:port``) if given, else to a new
     local cluster of ``workers`` single-threaded processes on 127.0.0.1, closed afterwards.
 
-    Local workers are forked on Linux (spawned elsewhere: macOS frameworks are not safe to
-    fork): they start with every module this process has imported, in about 0.2 s instead of
-    the 1-2 s a fresh interpreter takes to import siteopt (benchmarks/README.md).
+    Local workers start with siteopt imported: on Linux they are forked from a server
+    process that imports it once a session (two workers start in 0.9 s, 0.1-0.2 s after the
+    first cluster of a session, instead of the 1-2 s a fresh interpreter takes to import
+    siteopt; benchmarks/README.md). Each worker runs the ``__main__`` script again as it
+    starts (as Dask's workers always do, except when forked from the script's own process):
+    a script must keep its work under ``if __name__ == "__main__":``, and one that does
+    not gets a :class:`~siteopt.errors.ConfigError` saying so. Each worker runs BLAS on one
+    thread: Dask sets ``OPENBLAS_NUM_THREADS`` and its kin to 1 before the first worker
+    starts (``distributed.nanny.pre-spawn-environ``), and the server inherits them.
     """
     import sys
 
@@ -171,26 +180,48 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
         with client:
             yield client
         return
-    from threadpoolctl import threadpool_limits
+    if _worker_running_the_script():
+        raise SystemExit(2)
+    from distributed.utils import get_mp_context
 
-    import siteopt.api  # noqa: F401  (imported before the fork, so no worker imports it)
-    import siteopt.solvers.search  # noqa: F401
-
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    # Forked workers inherit this process's state as the cluster starts: BLAS on one thread
-    # (a forked worker would otherwise keep the pool of one thread per core set up here, and
-    # two workers on two cores ran every solve at half speed: 0.6 s against 0.3 s for six
-    # searches), and workers that log only what stops them (a task's error reaches the user
-    # through the client; the heartbeat a worker may still send while the cluster closes is
-    # no news to them). A spawned worker gets one BLAS thread from Dask's environment.
-    logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
-    with dask.config.set({"distributed.worker.multiprocessing-method": method}), \
-            threadpool_limits(1):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                               silence_logs=logging.ERROR)
+    # A worker forked from this process, which runs Dask's threads, could inherit a lock one
+    # of them held (a worker hung for 600 s in CI). The server process forks them before any
+    # thread runs in it (it is ready in about 0.55 s, once a session); elsewhere they are
+    # spawned (macOS frameworks are not safe to fork).
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        context = get_mp_context()
+        if method == "forkserver":
+            context.set_forkserver_preload(list(WORKER_IMPORTS))
+        # Workers log only what stops them: a task's error reaches the user through the
+        # client, and the heartbeat a worker may still send while the cluster closes is no
+        # news to them.
+        logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                   silence_logs=logging.ERROR)
+        except Exception as err:
+            script = getattr(sys.modules["__main__"], "__file__", None)
+            if script is None:
+                raise
+            raise ConfigError(
+                f"{script}: the Dask workers did not start; each worker runs this script "
+                f"again as it starts, so put the script's work under "
+                f"`if __name__ == \"__main__\":`") from err
     with cluster, Client(cluster) as client:
         yield client
+
+
+def _worker_running_the_script() -> bool:
+    """Whether this process is a Dask worker starting up, running the user's script again (as
+    ``__mp_main__``, to find the functions it defines) and that script, its work not under
+    ``if __name__ == "__main__":``, asking for workers of its own. The worker then leaves
+    without a word; the script's own process says what to fix."""
+    import sys
+
+    script = sys.modules.get("__mp_main__")
+    return script is not None and script is not sys.modules["__main__"]
 
 
 @contextlib.contextmanager

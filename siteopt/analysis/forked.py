@@ -1,6 +1,6 @@
 """A small batch of solves side by side on processes forked from this one.
 
-A local Dask cluster costs about 1 s to start and stop; a batch of solves that takes a second
+A local Dask cluster costs about 1.3 s to start and stop; a batch of solves that takes a second
 or two here does not pay for it, but still halves on two cores when the work goes to
 processes forked from this one (about 20 ms each: they start with every module and the data
 already loaded). :class:`ForkPool` offers the calls of a Dask client that the analyses use
