@@ -241,7 +241,7 @@ def _legend(result) -> list[dict]:
                                f"{g.effective_mw:,.0f} MW"}
                      for g in result.gigafactories]
     others = [{"shape": "circle", "colour": CANDIDATE, "label": "other candidate site"},
-              {"shape": "circle", "colour": AI_FACTORY, "label": "EuroHPC AI Factory"}]
+              {"shape": "triangle", "colour": AI_FACTORY, "label": "EuroHPC AI Factory"}]
     shares = [{"shape": "square", "colour": share_colour(share / 100), "label": f"{share} %"}
               for share in (0, 25, 50, 75, 100)]
     return [{"title": "Chosen gigafactories (marker size: MW)", "entries": gigafactories},

@@ -83,20 +83,42 @@
     });
   });
 
-  function markers(items) {
+  // the markers' order from the bottom: other sites, AI Factories, chosen sites (each kind in
+  // its own pane, as the static maps draw them)
+  ["others", "factories", "chosen"].forEach(function (name, order) {
+    map.createPane(name).style.zIndex = 410 + 10 * order;
+  });
+
+  function circles(items, pane) {
     return function (group) {
       items.forEach(function (item) {
         bindText(L.circleMarker([item.lat, item.lon], {
           radius: item.radius, color: item.edge, weight: item.edge_width, fill: true,
-          fillColor: item.colour, fillOpacity: 1
+          fillColor: item.colour, fillOpacity: 1, pane: pane
         }), item).addTo(group);
       });
     };
   }
 
-  overlay(data.layers.others, markers(data.others));
-  overlay(data.layers.factories, markers(data.factories));
-  overlay(data.layers.chosen, markers(data.chosen));
+  // triangles, as on the static maps and in the explorer: an element clipped to a triangle in
+  // the item's colour, inside one that outlines it in white
+  function triangles(items, pane) {
+    return function (group) {
+      items.forEach(function (item) {
+        var shape = element("span", "siteopt-triangle-fill");
+        shape.style.backgroundColor = item.colour;
+        var icon = L.divIcon({className: "siteopt-triangle", html: shape,
+                              iconSize: [2 * item.radius + 2, 2 * item.radius],
+                              iconAnchor: [item.radius + 1, item.radius + 2]});
+        bindText(L.marker([item.lat, item.lon], {icon: icon, pane: pane, keyboard: false}),
+                 item).addTo(group);
+      });
+    };
+  }
+
+  overlay(data.layers.others, circles(data.others, "others"));
+  overlay(data.layers.factories, triangles(data.factories, "factories"));
+  overlay(data.layers.chosen, circles(data.chosen, "chosen"));
 
   // country names: permanent labels, text only, that take no clicks
   overlay(data.layers.names, function (group) {
