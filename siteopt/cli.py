@@ -18,7 +18,7 @@ import siteopt
 from siteopt.data.manifest import shipped_label
 from siteopt.errors import SiteoptError
 from siteopt.interrupt import check as check_interrupted
-from siteopt.interrupt import deliver
+from siteopt.interrupt import best_so_far, deliver
 from siteopt.sanitize import error_lines, printable_text, quoted
 from siteopt.terms import TERMS
 
@@ -248,7 +248,8 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
         _check_out_directory(out_dir)
     try:
         cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
-        result = solve(cfg, data_dir)
+        with best_so_far():
+            result = solve(cfg, data_dir)
     except SiteoptError as err:
         check_interrupted()
         if output_format == "json":

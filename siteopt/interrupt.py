@@ -10,12 +10,14 @@ raises again at each point of no return (before output files are put in place, a
 A solver working in C (HiGHS) cannot take an exception from a signal handler. While it runs,
 :func:`deferred` has the handlers only record the signal; the solver's callback asks
 :func:`stop_requested` and stops within a moment, and the command reports the best portfolio
-found so far as ``interrupted``. :mod:`siteopt.launch` installs the handlers.
+found so far as ``interrupted`` (:func:`best_so_far`; an analysis stops instead).
+:mod:`siteopt.launch` installs the handlers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import signal
 import sys
@@ -124,6 +126,31 @@ def check() -> None:
     """Raise ``KeyboardInterrupt`` if a stop signal has arrived (even one Python swallowed)."""
     if _received:
         raise KeyboardInterrupt
+
+
+#: Set within :func:`best_so_far`.
+_keep_best = contextvars.ContextVar("keep_best", default=False)
+
+
+@contextlib.contextmanager
+def best_so_far():
+    """Within this block a solve that a stop signal stopped returns its best portfolio so far,
+    which ``siteopt solve`` prints with its gap. Elsewhere (every analysis, every other
+    command) :func:`after_solve` raises: one interrupted solve among many is of no use, and an
+    analysis that went on to its next solve ran on after SIGTERM."""
+    token = _keep_best.set(True)
+    try:
+        yield
+    finally:
+        _keep_best.reset(token)
+
+
+def after_solve() -> None:
+    """After a solve in the main thread: :func:`check`, except within :func:`best_so_far`.
+    (A solve in another thread, the explorer's, is stopped by :func:`ask_to_stop`; the main
+    thread takes the signal.)"""
+    if not _keep_best.get() and threading.current_thread() is threading.main_thread():
+        check()
 
 
 def deliver() -> None:

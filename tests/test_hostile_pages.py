@@ -75,7 +75,7 @@ def test_no_payload_runs_and_each_shows_literally(browser, run_cli, hostile_data
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     shown = [page.inner_text(".siteopt-legend")]
-    shapes = page.locator("path.leaflet-interactive")
+    shapes = page.locator("path.leaflet-interactive, .leaflet-marker-icon")   # the AI Factories
     # events go to each shape itself (a real pointer would reach only the topmost one)
     for index in range(shapes.count()):
         shapes.nth(index).dispatch_event("mouseover")

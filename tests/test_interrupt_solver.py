@@ -105,3 +105,33 @@ def test_a_stop_signal_python_swallowed_still_ends_the_explorer(tmp_path):
         process.wait()
         for stream in (process.stdin, process.stdout, process.stderr):
             stream.close()
+
+
+@pytest.mark.parametrize("analysis", ["sweep", "alternatives", "explain", "robust"])
+def test_a_stop_signal_ends_the_analysis_not_one_of_its_solves(monkeypatch, analysis):
+    """A stop signal during an analysis's solve raises KeyboardInterrupt once that solve has
+    stopped: it once went on to the next solve (a report's sweep of HiGHS solves in
+    this process ran on after SIGTERM, each point stopped and the next begun). (The Pareto
+    front's own solves refuse an unproven answer, which the command reports as the
+    interruption.)"""
+    from siteopt import interrupt, solvers
+    from siteopt.analysis import alternatives, explain, robust, sweep
+
+    solves = []
+
+    def counted(*arguments, **keywords):
+        solves.append(arguments[0])
+        if len(solves) == 2:   # the analysis's first solve after the model's optimum
+            interrupt._received.append(signal.SIGTERM)
+        return solve_once(*arguments, **keywords)
+
+    solve_once = solvers._solve_once
+    monkeypatch.setattr(solvers, "_solve_once", counted)
+    monkeypatch.setattr(interrupt, "_received", [])
+    run = {"sweep": lambda: sweep(["budget.total_eur=10e9:20e9:1e9"], workers=1),
+           "alternatives": lambda: alternatives(k=3),
+           "explain": lambda: explain(["ES-NAV"], workers=1),
+           "robust": lambda: robust(draws=4, workers=1)}[analysis]
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert len(solves) == 2   # the model's optimum, and the one the signal stopped

@@ -506,8 +506,6 @@ def _chance_start(base, draws, budget_risk, settings):
             outcome, _ = solve_instance(dataclasses.replace(base, budget_eur=budget), left, {})
         except TimeLimitError:
             break
-        if outcome.status == Status.INTERRUPTED:
-            raise KeyboardInterrupt   # nothing to report yet: stop as any interrupted command
         if outcome.status not in (Status.OPTIMAL, Status.TIME_LIMIT) or \
                 not outcome.gigafactories:
             break

@@ -24,7 +24,7 @@ import numpy as np
 
 from siteopt.config import Solver
 from siteopt.errors import InfeasibleError, SolverError, TimeLimitError
-from siteopt.interrupt import deferred
+from siteopt.interrupt import after_solve, deferred
 from siteopt.solvers.highs import model_nonzeros
 from siteopt.solvers.outcome import Status, no_solution
 
@@ -98,6 +98,11 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     optimal value alone, such as each draw of the robust comparison). Asking for the
     runner-up as well raises ValueError.
 
+    A stop signal (Ctrl-C, SIGTERM) stops the solver, and then raises ``KeyboardInterrupt``:
+    an analysis has no use for one interrupted solve among many. Within
+    :func:`siteopt.interrupt.best_so_far` (``siteopt solve``) the solve instead returns its
+    best portfolio so far, status ``interrupted``.
+
     Returns
     -------
     outcome : SolverOutcome
@@ -116,6 +121,7 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
         build = timings.get("build", 0.0)
         if settle_ties:
             outcome = _settled(instance, settings, timings, method, outcome, began, runner_up)
+    after_solve()
     timings["build"], timings["solve"] = build, outcome.seconds
     return outcome, method
 
