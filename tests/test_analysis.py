@@ -518,10 +518,11 @@ def test_a_script_that_starts_workers_as_it_is_imported_is_told_to_guard_its_wor
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 1
-    assert run.stderr.strip().splitlines()[-1] == (
-        f"siteopt.errors.ConfigError: {script}: the Dask workers did not start; each worker "
-        f"runs this script again as it starts, so put the script's work under "
-        f"`if __name__ == \"__main__\":`")
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"siteopt.errors.ConfigError: {script}: the Dask workers did not "
+                           f"start (")   # (Dask's reason)
+    assert last.endswith("; each worker runs this script again as it starts, so the script's "
+                         "work must be under `if __name__ == \"__main__\":`")
     assert "bootstrapping" not in run.stderr  # the workers left without a word
 
     script.write_text("from siteopt.analysis import sweep\n"

@@ -206,8 +206,8 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
             if script is None:
                 raise
             raise ConfigError(
-                f"{script}: the Dask workers did not start; each worker runs this script "
-                f"again as it starts, so put the script's work under "
+                f"{script}: the Dask workers did not start ({err}); each worker runs this "
+                f"script again as it starts, so the script's work must be under "
                 f"`if __name__ == \"__main__\":`") from err
     with cluster, Client(cluster) as client:
         yield client
