@@ -608,37 +608,40 @@ def _square(value):
     return value * value
 
 
-def _apply(function, value):
-    return function(value)
+def _in_a_fresh_process(script: str):
+    """The JSON that ``script`` prints, run in a new Python process: one thread, as on the
+    command line, where forking is safe (this test process runs pytest-xdist's thread, which
+    a forked child could find holding a lock)."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
 
 
-def _fails(value):
-    raise ValueError(f"task {value} failed")
-
-
-def test_a_small_batch_runs_on_forked_processes_with_the_same_answers(monkeypatch):
+def test_a_small_batch_runs_on_forked_processes_with_the_same_answers():
     """Below the cost of a Dask cluster, the solves left run on one forked process per core
     (at most one per task): the same points as one after the other here."""
-    from siteopt.analysis import engine, sweep
-    from siteopt.parallel import cores
-
-    used = []
-
-    def recording(processes):
-        used.append(processes)
-        return real(processes)
-
-    real = engine.fork_pool
-    monkeypatch.setattr(engine, "fork_pool", recording)
-    monkeypatch.setattr(engine, "FORK_POOL_SECONDS", 0.0)
-    # other tests have loaded HiGHS into this process; these children only search
-    monkeypatch.setattr(engine, "can_fork", lambda: True)
-    forked = sweep(["budget.total_eur=6e9:28e9:2e9"], refine=False)
-    assert len(forked.points) == 12 == 3 * engine.CHAIN_LENGTH  # the first chain here, 2 left
-    assert used == ([2] if cores() >= 2 else [])
-    here = sweep(["budget.total_eur=6e9:28e9:2e9"], refine=False, workers=1)
-    assert len(used) == len([2] if cores() >= 2 else [])   # workers=1: nothing forked
-    assert forked.points == here.points
+    seen = _in_a_fresh_process(
+        "import json\n"
+        "from siteopt.analysis import engine, sweep\n"
+        "from siteopt.parallel import cores\n"
+        "used, real = [], engine.fork_pool\n"
+        "def recording(processes):\n"
+        "    used.append(processes)\n"
+        "    return real(processes)\n"
+        "engine.fork_pool, engine.FORK_POOL_SECONDS = recording, 0.0\n"
+        "forked = sweep(['budget.total_eur=6e9:28e9:2e9'], refine=False)\n"
+        "after_forked = list(used)\n"
+        "here = sweep(['budget.total_eur=6e9:28e9:2e9'], refine=False, workers=1)\n"
+        "print(json.dumps({'points': len(forked.points), 'chain': engine.CHAIN_LENGTH,\n"
+        "                  'used': after_forked, 'used_after_here': used, 'cores': cores(),\n"
+        "                  'same': forked.points == here.points}))\n")
+    assert seen["points"] == 12 == 3 * seen["chain"]   # the first chain here, 2 left
+    assert seen["used"] == ([2] if seen["cores"] >= 2 else [])
+    assert seen["used_after_here"] == seen["used"]      # workers=1: nothing forked
+    assert seen["same"]
 
 
 def test_where_the_solves_left_run(monkeypatch):
@@ -672,16 +675,31 @@ def test_where_the_solves_left_run(monkeypatch):
 
 
 def test_a_fork_pool_shares_values_without_pickling_and_keeps_the_task_order():
-    from siteopt.analysis.engine import gather
-    from siteopt.analysis.forked import _SHARED, fork_pool
-
-    with fork_pool(2) as pool:
-        shared = pool.scatter(lambda value: value + 1)   # a lambda cannot be pickled
-        assert gather(pool, pool.map(_apply, [shared] * 5, range(5)), "tasks") == [1, 2, 3, 4, 5]
-        assert gather(pool, pool.map(_square, range(6)), "tasks") == [0, 1, 4, 9, 16, 25]
-        with pytest.raises(ValueError, match="task 3 failed"):
-            gather(pool, pool.map(_fails, [3]), "tasks")
-    assert _SHARED == {}   # nothing left behind
+    seen = _in_a_fresh_process(
+        "import json\n"
+        "from siteopt.analysis.engine import gather\n"
+        "from siteopt.analysis.forked import _SHARED, fork_pool\n"
+        "def apply(function, value):\n"
+        "    return function(value)\n"
+        "def square(value):\n"
+        "    return value * value\n"
+        "def fails(value):\n"
+        "    raise ValueError(f'task {value} failed')\n"
+        "seen = {}\n"
+        "with fork_pool(2) as pool:\n"
+        "    shared = pool.scatter(lambda value: value + 1)   # a lambda cannot be pickled\n"
+        "    seen['shared'] = gather(pool, pool.map(apply, [shared] * 5, range(5)), 'tasks')\n"
+        "    seen['squares'] = gather(pool, pool.map(square, range(6)), 'tasks')\n"
+        "    try:\n"
+        "        gather(pool, pool.map(fails, [3]), 'tasks')\n"
+        "    except ValueError as error:\n"
+        "        seen['error'] = str(error)\n"
+        "seen['left'] = len(_SHARED)\n"
+        "print(json.dumps(seen))\n")
+    assert seen["shared"] == [1, 2, 3, 4, 5]
+    assert seen["squares"] == [0, 1, 4, 9, 16, 25]
+    assert seen["error"] == "task 3 failed"
+    assert seen["left"] == 0   # nothing left behind
 
 
 def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
