@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from siteopt import strict_json
 from siteopt.config import (
     ModelConfig,
     apply_overrides,
@@ -302,7 +303,9 @@ def _read_result(path: Path, shown: str) -> dict:
         raise ConfigError(f"{shown}: too large for a result.json; pass the result.json that "
                           f"siteopt solve --out wrote")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = strict_json.loads(path.read_text(encoding="utf-8"))
+    except strict_json.DuplicateKeyError as err:
+        raise ConfigError(f"{shown}: {err}") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ConfigError(f"{shown}: is not JSON ({err.__class__.__name__}); pass the "
                           f"result.json that siteopt solve --out wrote") from None

@@ -472,6 +472,16 @@ def test_broken_geojson(data_dir):
     assert only_problem(data_dir).startswith("data/countries.geojson: cannot be read as GeoJSON (")
 
 
+def test_a_geojson_key_given_twice_is_refused(data_dir):
+    path = data_dir / "countries.geojson"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"type": "FeatureCollection"',
+                                 '"type": "FeatureCollection", "type": "Feature"', 1),
+                    encoding="utf-8")
+    assert only_problem(data_dir) == ("data/countries.geojson: key 'type' is given twice in one "
+                                      "object; keep one of them")
+
+
 def test_country_property_checked_per_feature(data_dir):
     path = data_dir / "countries.geojson"
     collection = json.loads(path.read_text(encoding="utf-8"))

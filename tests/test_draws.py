@@ -69,6 +69,9 @@ def _draw(**change):
     ([_draw(slipped=["ZZ-NONE"])],
      "draw 0, column slipped: 'ZZ-NONE' is not a candidate site of the data"),
     ([_draw(slipped="AA-ONE")], "draw 0, column slipped: must be a list of site IDs"),
+    # a site listed twice: a slip pasted twice, or another site meant
+    ([_draw(slipped=["AA-TWO", "AA-TWO"])],
+     "draw 0, column slipped: AA-TWO is listed twice; list each slipped site once"),
     ([], "column draws: \"draws\" must be a list of 1 to 100,000 draws"),
     (["not a draw"], "draw 0: each draw must be an object"),
     # draws merged or cut by hand: their numbers no longer say which draw a message means
@@ -83,6 +86,18 @@ def test_a_bad_draws_file_is_one_line_naming_draw_field_site_and_value(tmp_path,
     message = str(raised.value)
     assert "\n" not in message and said in message
     assert message.startswith(display_path(path) + (", column" if not draws else " draw"))
+
+
+def test_a_site_given_twice_in_a_draw_is_refused(tmp_path):
+    """The standard JSON reader would keep the second factor without a word."""
+    path = _file(tmp_path, [_draw()])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"AA-ONE": 1.0', '"AA-ONE": 1.0, "AA-ONE": 3.0', 1),
+                    encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        Draws.read(path, SITES)
+    assert str(raised.value) == (f"{display_path(path)}: key 'AA-ONE' is given twice in one "
+                                 f"object; keep one of them")
 
 
 def test_draws_without_numbers_are_read_in_their_order(tmp_path):

@@ -245,6 +245,9 @@ def test_a_saved_result_must_match_its_data(saved, data_dir, run_cli, tmp_path):
     ("[1, 2]", "is not a result.json written by siteopt"),
     ('{"status": "infeasible"}', "holds no portfolio (status 'infeasible')"),
     ('{"status": "optimal"}', "is not a result.json written by siteopt (KeyError('model')"),
+    # edited by hand: the standard reader would keep the second status without a word
+    ('{"status": "optimal", "status": "infeasible"}',
+     "result.json: key 'status' is given twice in one object; keep one of them"),
 ])
 def test_a_broken_result_file_is_refused_clearly(run_cli, tmp_path, content, message):
     path = tmp_path / "result.json"

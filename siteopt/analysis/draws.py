@@ -30,6 +30,7 @@ import numpy as np
 
 from siteopt.errors import InputError, Problem, listed
 from siteopt.paths import display_path
+from siteopt import strict_json
 from siteopt.sanitize import printable_text
 
 #: Most draws one run may take.
@@ -136,10 +137,12 @@ class Draws:
             raise bad(f"larger than {MAX_DRAWS_BYTES:,} bytes; give at most "
                       f"{MAX_DRAWS:,} draws")
         try:
-            document = json.loads(source.read_text(encoding="utf-8"),
-                                  parse_constant=_no_constant)
+            document = strict_json.loads(source.read_text(encoding="utf-8"),
+                                         parse_constant=_no_constant)
         except OSError as err:
             raise bad(f"cannot be read ({err.strerror}); check its permissions") from None
+        except strict_json.DuplicateKeyError as err:
+            raise bad(str(err)) from None
         except (UnicodeDecodeError, ValueError) as err:
             raise bad(f"not a JSON document ({printable_text(str(err))[:120]}); give the "
                       f"file --draws-out wrote") from None
@@ -175,6 +178,9 @@ class Draws:
                 if not isinstance(site, str) or site not in index:
                     raise bad(f"{printable_text(repr(site))[:60]} is not a candidate site of "
                               f"the data; list only its site IDs", number, "slipped")
+                if slipped[number, index[site]]:
+                    raise bad(f"{site} is listed twice; list each slipped site once", number,
+                              "slipped")
                 slipped[number, index[site]] = True
         seed = document.get("seed")
         spread = document.get("spread")

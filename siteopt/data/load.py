@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from siteopt import strict_json
 from siteopt.data import cache, schema
 from siteopt.data.dataset import WGS84, Dataset, shape_or_none
 from siteopt.data.table import Table
@@ -57,7 +58,9 @@ def _load_countries(content: bytes | None, display: str):
         return None, [Problem(display, "file not found; every data directory needs it "
                                        "(siteopt init --empty DIR writes a template)")]
     try:
-        document = json.loads(content.decode("utf-8-sig"))
+        document = strict_json.loads(content.decode("utf-8-sig"))
+    except strict_json.DuplicateKeyError as err:
+        return None, [Problem(display, str(err))]
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         detail = " ".join(str(err).split())[:200]
         return None, [Problem(display, f"cannot be read as GeoJSON ({detail}); it must be a "
