@@ -92,9 +92,11 @@ def solve(model: str | Path | ModelConfig | None = None,
     Parameters
     ----------
     model : path or ModelConfig, optional
-        A TOML model file or scenario name (default: the workspace's model, else the shipped ``default``) or settings already loaded.
+        A TOML model file or scenario name (default: the workspace's model, else the shipped
+        ``default``) or settings already loaded.
     data : path or Dataset, optional
-        The data directory (default: the shipped ``data/``) or a loaded :class:`Dataset`.
+        The data directory or Excel workbook (default: ``$SITEOPT_DATA``, else the
+        workspace's, else the shipped EU data set) or a loaded :class:`Dataset`.
     **overrides
         Model keys to change: ``budget=8e9``, ``max_gigafactories=3``, ``solver="highs"``,
         ``time_limit=30``, ``weights__coverage=0.7`` or ``**{"weights.coverage": 0.7}``.

@@ -255,7 +255,8 @@ def test_an_invisible_character_is_shown_by_its_code(data_dir):
 def test_unknown_country(data_dir, value, hint):
     line = edit_csv(data_dir / "ai_factories.csv", "factory_id", "AIF-DE-JAIF", "country", value)
     assert only_problem(data_dir) == (f"data/ai_factories.csv line {line}, column country: "
-                                      f"'{value}' is not a country in data/countries.geojson; {hint}")
+                                      f"'{value}' is not a country in data/countries.geojson; "
+                                      f"{hint}")
 
 
 def test_choice_column(data_dir):
@@ -376,7 +377,8 @@ def test_missing_file(data_dir):
 def test_empty_file(data_dir):
     (data_dir / "sites.csv").write_text("", encoding="utf-8")
     assert only_problem(data_dir) == ("data/sites.csv: file is empty; it needs a header line and "
-                                      "one row per record (siteopt init --empty DIR writes a template)")
+                                      "one row per record (siteopt init --empty DIR writes a "
+                                      "template)")
 
 
 @pytest.mark.parametrize("name", ["sites.csv", "demand.csv"])

@@ -40,7 +40,8 @@ def test_changes_to_the_model_are_named_in_every_header(run_cli, tmp_path):
 
     args = ("--set", "weights.coverage=0.7", "--budget", "8e9")
     described = "default + budget.total_eur=8e9 + weights.coverage=0.7"
-    assert f"(model: {described}; data: eu2026 (2026-12-02))" in run_cli("solve", *args).stdout.splitlines()[0]
+    first = run_cli("solve", *args).stdout.splitlines()[0]
+    assert f"(model: {described}; data: eu2026 (2026-12-02))" in first
     assert run_cli("solve", *args, "--out", str(tmp_path / "run")).exit_code == 0
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert f"<code>{described}</code>" in report
