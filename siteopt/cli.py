@@ -397,8 +397,10 @@ SCHEDULER_OPTION = click.option(
 WORKERS_OPTION = click.option(
     "--workers", type=click.IntRange(1, 64), default=None,
     help="Worker processes of a local Dask cluster. By default the solves run in this "
-         "process when they would take under 3 s here, else on one worker per core; 1 runs "
-         "them all here. The numbers are the same either way. Ignored with --scheduler.")
+         "process when they would take under 0.3 s here, else on one process per core "
+         "forked from this one where that is safe; where it is not, here under 3 s and on a "
+         "local cluster beyond. 1 runs them all here. The numbers are the same either way. "
+         "Ignored with --scheduler.")
 FORMAT_OPTION = click.option(
     "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
     help="table: readable text (default); json: one document.")

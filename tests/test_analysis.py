@@ -597,7 +597,7 @@ def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
         [sys.executable, "-m", "siteopt", "sweep", "--vary", "budget.total_eur=8e9:30e9:0.5e9",
          "--vary", "weights.coverage=0.05:1:0.05", "--plot", str(plot), "--format", "json"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    time.sleep(12)   # the local cluster is up and solving (900 points take over a minute)
+    time.sleep(12)   # the forked processes are solving (900 points take over half a minute)
     assert process.poll() is None
     process.send_signal(signal.SIGINT)
     _assert_aborted_and_every_process_ended(process)
@@ -658,8 +658,9 @@ def test_where_the_solves_left_run(monkeypatch):
 
     some = (FORK_POOL_SECONDS + LOCAL_CLUSTER_SECONDS) / 2
     monkeypatch.setattr(engine, "can_fork", lambda: True)
-    with solve_pool(None, None, some, 4) as pool:
-        assert isinstance(pool, ForkPool if cores() >= 2 else InProcess)
+    for seconds in (some, 100 * LOCAL_CLUSTER_SECONDS):   # forked, however long, where safe
+        with solve_pool(None, None, seconds, 4) as pool:
+            assert isinstance(pool, ForkPool if cores() >= 2 else InProcess)
     for workers, seconds, tasks in ((None, FORK_POOL_SECONDS / 2, 4), (1, some, 4),
                                     (None, some, 1)):
         with solve_pool(None, workers, seconds, tasks) as pool:

@@ -5,12 +5,13 @@ Every task is one solve of the same model and data with some keys changed; tasks
 independent and their results come back in task order, so the outcome does not depend on
 where they run or on the number of workers. An analysis solves its first piece of work here and
 times it; :func:`solve_pool` then runs the rest here when it would take less than
-:data:`FORK_POOL_SECONDS`; on one forked process per core (:mod:`siteopt.analysis.forked`)
-when it would take less than :data:`LOCAL_CLUSTER_SECONDS` (a sweep of 23 budgets on the
-shipped data: about 1 s of solves after the first six, against about 1.3 s to start and
-stop two Dask workers); else on a local cluster of one worker per core, unless ``--workers`` or
-``--scheduler`` say otherwise. The local cluster listens on 127.0.0.1 only; the only other
-machine siteopt ever talks to is a scheduler given with ``--scheduler``.
+:data:`FORK_POOL_SECONDS`; else on one forked process per core
+(:mod:`siteopt.analysis.forked`) where forking is safe (on the command line, for models the
+search answers: a sweep of 405 points on the shipped data takes 7.4 s there against 11.5 s
+on a local Dask cluster, which starts its workers from scratch); where it is not, here below
+:data:`LOCAL_CLUSTER_SECONDS` and on a local cluster of one worker per core beyond; unless
+``--workers`` or ``--scheduler`` say otherwise. The local cluster listens on 127.0.0.1 only;
+the only other machine siteopt ever talks to is a scheduler given with ``--scheduler``.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ from siteopt.errors import ConfigError
 #: first chain is solved here and timed before the rest are shared out: 23 budgets took
 #: 1.31-1.44 s in chains of 4 against 1.43-1.58 s in chains of 6 and 1.38-1.53 s of 3.
 CHAIN_LENGTH = 4
-#: A local cluster pays for itself only when the solves left would take at least this many
-#: seconds here: starting and stopping two workers and shipping them the data costs about
-#: 1.3 s, and two cores at best halve the rest (benchmarks/README.md).
+#: Where forking is not safe, a local cluster pays for itself only when the solves left would
+#: take at least this many seconds here: starting and stopping two workers and shipping them
+#: the data costs about 1.3 s, and two cores at best halve the rest (benchmarks/README.md).
 LOCAL_CLUSTER_SECONDS = 3.0
-#: Solves left that would take at least this many seconds here (and less than
-#: :data:`LOCAL_CLUSTER_SECONDS`) run on processes forked from this one, where that is safe
-#: (:func:`~siteopt.analysis.forked.can_fork`): forking two costs about 0.05 s.
+#: Solves left that would take at least this many seconds here run on processes forked from
+#: this one, where that is safe (:func:`~siteopt.analysis.forked.can_fork`): forking two
+#: costs about 0.05 s.
 FORK_POOL_SECONDS = 0.3
 #: The modules a local Dask worker starts with: imported once a session by the server process
 #: the workers are forked from, so that no worker imports siteopt itself (1-2 s each).
@@ -64,22 +65,23 @@ def timed(function, *arguments):
 @contextlib.contextmanager
 def solve_pool(scheduler: str | None = None, workers: int | None = None,
                seconds_left: float = math.inf, tasks: int = 2):
-    """Where the ``tasks`` solves left run: on ``scheduler`` if given; here
-    (:class:`InProcess`) with ``workers = 1``; when ``workers`` is not given and they would
-    take less than :data:`LOCAL_CLUSTER_SECONDS` here (``seconds_left``): here below
-    :data:`FORK_POOL_SECONDS` or where forking is not safe, else on one forked process per
-    core (at most one per task); else on a local cluster of ``workers`` processes (by default
-    one per core, at least two)."""
+    """Where the ``tasks`` solves left run, given the ``seconds_left`` they would take here:
+    on ``scheduler`` if given; here (:class:`InProcess`) with ``workers = 1``; on a local
+    cluster of ``workers`` processes when ``workers`` is given; else here below
+    :data:`FORK_POOL_SECONDS`, on one forked process per core (at most one per task) where
+    forking is safe, here where it is not and they would take less than
+    :data:`LOCAL_CLUSTER_SECONDS`, and on a local cluster of one worker per core (at least
+    two) beyond."""
     from siteopt.parallel import cores
 
-    if scheduler is None and (workers == 1 or (
-            workers is None and seconds_left < LOCAL_CLUSTER_SECONDS)):
+    if scheduler is None and workers is None:
         processes = min(cores(), tasks)
-        if workers is None and seconds_left >= FORK_POOL_SECONDS and processes >= 2 \
-                and can_fork():
+        if seconds_left >= FORK_POOL_SECONDS and processes >= 2 and can_fork():
             with fork_pool(processes) as pool:
                 yield pool
             return
+    if scheduler is None and (workers == 1 or (
+            workers is None and seconds_left < LOCAL_CLUSTER_SECONDS)):
         yield InProcess()
         return
     with dask_client(scheduler, workers or max(2, cores())) as client:
