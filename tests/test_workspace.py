@@ -525,6 +525,13 @@ def test_a_workbook_names_the_sheets_that_differ_from_the_shipped_data(sites_wor
     assert dataset.describe().startswith("eu2026 (2026-12-02) with sheets sites and letters "
                                          "changed, in ")
     assert dataset.data_set["modified"] == ["sites.csv", "letters.csv"]   # JSON: as before
+    from siteopt.data.manifest import label
+
+    for where in ("BIDS.XLSX", "w/bids.xlsm"):   # any workbook Excel saves
+        assert label(dataset.data_set, where).endswith(
+            f"with sheets sites and letters changed, in {where}")
+    assert label(dataset.data_set, "w/data").endswith(
+        "with sites.csv, letters.csv changed, in w/data")
 
 
 def test_a_row_copied_in_excel_is_warned_of_by_its_sheet_rows(sites_workbook, tmp_path):

@@ -14,7 +14,7 @@ import functools
 import json
 
 from siteopt.data.schema import FILES
-from siteopt.data.workbook import SHEETS
+from siteopt.data.workbook import SHEETS, WORKBOOK_SUFFIXES
 from siteopt.errors import listed
 from siteopt.paths import SHIPPED_DATA_SET, display_path, shipped_data_dir
 
@@ -69,8 +69,8 @@ def label(data_set: dict, where: str) -> str:
         return f"own data in {where}"
     text = f"{data_set['name']} ({data_set['version']})"
     if data_set["modified"]:
-        sheets = {file: sheet for sheet, file in SHEETS.items()} if where.endswith(".xlsx") \
-            else {}
+        sheets = ({file: sheet for sheet, file in SHEETS.items()}
+                  if where.lower().endswith(WORKBOOK_SUFFIXES) else {})
         in_sheets = [sheets[name] for name in data_set["modified"] if name in sheets]
         named = ([f"sheet{'s' if len(in_sheets) > 1 else ''} {listed(in_sheets)}"]
                  if in_sheets else []) + [n for n in data_set["modified"] if n not in sheets]
