@@ -67,8 +67,14 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     # the AI Factories are triangles, as on the static maps and in the explorer, named on hover
     factories = page.locator(".leaflet-marker-icon.siteopt-triangle")
     assert factories.count() == 19
+    named = page.locator(".leaflet-tooltip", has_text="EuroHPC AI Factory: ")
     factories.first.hover(force=True)
-    assert page.locator(".leaflet-tooltip", has_text="EuroHPC AI Factory: ").count() == 1
+    hovered = named.all_inner_texts()
+    assert len(hovered) == 1
+    page.mouse.move(1, 1)
+    factories.nth(1).focus()   # reached with Tab like the other markers, named on focus
+    assert page.evaluate("document.activeElement.classList.contains('siteopt-triangle')")
+    named.filter(has_not_text=hovered[0]).wait_for(timeout=5000)
     # the chosen sites are drawn last: click the top one and read its popup
     markers.last.click(force=True)
     popup = page.locator(".leaflet-popup-content")

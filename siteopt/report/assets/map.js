@@ -110,7 +110,7 @@
         var icon = L.divIcon({className: "siteopt-triangle", html: shape,
                               iconSize: [2 * item.radius + 2, 2 * item.radius],
                               iconAnchor: [item.radius + 1, item.radius + 2]});
-        bindText(L.marker([item.lat, item.lon], {icon: icon, pane: pane, keyboard: false}),
+        bindText(L.marker([item.lat, item.lon], {icon: icon, pane: pane}),
                  item).addTo(group);
       });
     };
