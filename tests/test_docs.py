@@ -68,3 +68,28 @@ def test_the_site_reads_offline(site):
         assert (site / "notebooks" / f"{notebook}.html").is_file()
     assert "## [0.3.0]" not in _text(site / "changelog.html")
     assert "0.3.0" in _text(site / "changelog.html")
+
+
+def test_the_python_pages_shown_values_are_what_the_api_returns():
+    """Each line of the Python page's first example whose comment is a Python literal (a
+    tuple or list, as the reader would see it printed) returns that value today."""
+    import ast
+
+    import siteopt
+
+    page = (REPO / "docs" / "python.md").read_text(encoding="utf-8")
+    example = page.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {"siteopt": siteopt, "result": siteopt.solve()}
+    checked = 0
+    for line in example.splitlines():
+        code, _, comment = line.partition("  # ")
+        literal = re.match(r"\s*([(\[].*?[)\]])(?:\s|$)", comment)
+        if not literal or code.startswith(("result =", "from ", "print")):
+            continue
+        shown = ast.literal_eval(literal.group(1))
+        value = eval(code.strip(), namespace)   # the page's own code, not a data file
+        if isinstance(shown, tuple):
+            value = tuple(round(v, 4) if isinstance(v, float) else v for v in value)
+        assert value == shown, (code.strip(), value)
+        checked += 1
+    assert checked == 4
