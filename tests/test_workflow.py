@@ -177,6 +177,19 @@ def test_a_table_title_folds_at_the_page_width_not_the_table_width():
     assert text.splitlines()[2].split() == ["country", "sites"]
 
 
+def test_a_long_model_key_heading_breaks_after_its_dot_not_inside_a_word():
+    """A sweep's column named ``limits.max_gigafactories`` stays whole where the table fits,
+    and reads on two whole lines where it does not."""
+    frame = {"limits.max_gigafactories": [5], "status": ["optimal"]}
+
+    def heading(width):
+        text = render_table(frame, width=width)
+        return [line.split() for line in text.splitlines() if line.strip()][:2]
+
+    assert heading(100)[0] == ["limits.max_gigafactories", "status"]
+    assert heading(30) == [["limits."], ["max_gigafactories", "status"]]
+
+
 def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, monkeypatch):
     from siteopt import __version__
 

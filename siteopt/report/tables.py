@@ -69,9 +69,14 @@ def render_table(frame, title: str | None = None,
     table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
     rows = [[cell_text(value, formats.get(name)) for name, value in zip(names, row)]
             for row in zip(*columns)]
-    needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows]
-                                  + [len(word) for word in str(name).split()]))
-              for index, name in enumerate(names)]
+    cells_needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows], default=0))
+                    for index in range(len(names))]
+    headers = [str(name) for name in names]
+    if sum(max(needed, len(header)) + 3
+           for needed, header in zip(cells_needed, headers)) > (width or DEFAULT_WIDTH):
+        headers = [_header(header) for header in headers]   # long dotted keys over two lines
+    needed = [max([cells] + [len(word) for word in header.split()])
+              for cells, header in zip(cells_needed, headers)]
     keep = list(range(len(names)))
     for name in reversed(optional):
         if sum(needed[i] + 3 for i in keep) <= (width or DEFAULT_WIDTH):  # padding, rule
@@ -79,13 +84,20 @@ def render_table(frame, title: str | None = None,
         keep.remove(names.index(name))
     for index in keep:
         # short values (IDs, numbers, amounts) and header words are never cut; long text folds
-        table.add_column(str(names[index]),
+        table.add_column(headers[index],
                          justify="right" if _numeric(columns[index]) else "left",
                          overflow="fold", min_width=needed[index])
     for cells in rows:
         table.add_row(*[cells[index] for index in keep])
     # the title above, folded at the page's width (a table's own title folds at the table's)
     return render(table if title is None else Group(Text(title), table), width)
+
+
+def _header(name: str) -> str:
+    """A column's name with each long dotted model key broken after its dots
+    (``limits.max_gigafactories`` over two lines, where one would be cut inside a word)."""
+    return " ".join(word.replace(".", ".\n") if len(word) > SHORT_CELL else word
+                    for word in name.split(" "))
 
 
 def _numeric(values) -> bool:
