@@ -765,9 +765,11 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
         click.echo(textwrap.fill(printable_text(line), terminal_width()))
     click.echo("")
     if choose:
+        from siteopt.units import count
+
         click.echo(render_table(result.shown(),
                                 title=f"The robust choice and today's optimum on "
-                                      f"{result.test_draws:,} fresh draws",
+                                      f"{count(result.test_draws, 'fresh draw')}",
                                 width=terminal_width()), nl=False)
         return
     click.echo(render_table(result.candidates.head(10),

@@ -920,6 +920,9 @@ def test_robust_without_spread_reproduces_the_optimum(run_cli, tmp_path):
     assert set(calm.site_frequency[calm.site_frequency > 0].index) == set(best.selected)
     assert (calm.site_frequency[list(best.selected)] == 1.0).all()
     assert calm.candidates["portfolio"].tolist() == [calm.today]
+    assert calm.summary_lines()[0].startswith("3 draws (seed 1; model default)")
+    one = robust(draws=1, spread=Spread(0.0, 0.0, 0.0))
+    assert one.summary_lines()[0].startswith("1 draw (seed 1; model default)")
     document = json.loads(calm.to_json())
     assert document["regret"]["today_optimal_share"] == 1.0
     ax = calm.plot_map()   # every chosen site drawn, each as chosen in every draw

@@ -43,7 +43,7 @@ from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.solvers.search_chance import BUDGET_TOLERANCE
 from siteopt.terms import TERMS
-from siteopt.units import changes, eur
+from siteopt.units import changes, count, eur
 
 @functools.cache
 def base_data(data_dir: str | None):
@@ -275,7 +275,7 @@ class Robustness:
         chosen = self.site_frequency[self.site_frequency > 0]
         never = self.site_frequency[self.site_frequency == 0]
         shown = ", ".join(f"{site} {share:.0%}" for site, share in chosen.head(10).items())
-        lines = [f"{len(frame)} draws ({self.origin}; model {self.model}). How often each "
+        lines = [f"{count(len(frame), 'draw')} ({self.origin}; model {self.model}). How often each "
                  f"site is chosen: {shown}"
                  + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
                  + (f"; never: {len(never)} of the {len(self.site_frequency)} sites." if len(never)
@@ -362,7 +362,7 @@ class Robustness:
 
         return plot_frequency(dataset if dataset is not None else base_data(self.data_dir),
                               self.site_frequency,
-                              f"How often each site is chosen in {len(self.draws)} draws "
+                              f"How often each site is chosen in {count(len(self.draws), 'draw')} "
                               f"({self.origin})\n{self.model}", ax=ax)
 
     def plot(self, ax=None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 
 from siteopt.report.htmlparts import png_img, table_html
+from siteopt.units import count
 
 
 def _alternatives(ranking, dataset) -> str:
@@ -73,7 +74,7 @@ def _pareto(front, dataset) -> str:
 def _robust(result, dataset) -> str:
     spread = result.spread
     return "\n".join([
-        f"<h2 id='robust-section'>How sure: {len(result.draws)} possible futures</h2>",
+        f"<h2 id='robust-section'>How sure: {count(len(result.draws), 'possible future')}</h2>",
         f"<p>Each draw changes the data as the future might: capex times a log-normal factor "
         f"(log standard deviation {spread.capex_sd:g}), each site's grid connection slipping "
         f"past 2028 with probability {spread.grid_delay_prob:.0%}, electricity prices times a "
@@ -90,11 +91,12 @@ def _robust(result, dataset) -> str:
 
 def _robust_choice(result, dataset) -> str:
     return "\n".join([
-        f"<h2 id='choice-section'>The robust choice: best across {len(result.futures)} "
-        f"futures</h2>",
+        f"<h2 id='choice-section'>The robust choice: best across "
+        f"{count(len(result.futures), 'future')}</h2>",
         "<div id='choice-summary'>" + "".join(f"<p>{html.escape(line)}</p>"
                                                for line in result.summary_lines()) + "</div>",
-        f"<p>The robust choice and today's optimum on {result.test_draws} fresh draws:</p>",
+        f"<p>The robust choice and today's optimum on "
+        f"{count(result.test_draws, 'fresh draw')}:</p>",
         table_html(result.shown(), {}, "choice"),
         png_img(result.plot_map(dataset), "map of the robust choice with how often each "
                 "member's grid slips", "choice-map"),
