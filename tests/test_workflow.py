@@ -200,8 +200,8 @@ def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, 
     page = out.read_text(encoding="utf-8")
     changed = re.findall(r"<tr class=changed>(.*?)</tr>", page)
     assert len(changed) == 2
-    assert "<td>EUR 8 bn</td><td>EUR 20 bn</td>" in changed[0]
-    assert "<td>0.6</td><td>0.45</td>" in changed[1]
+    assert "<td class=short>EUR 8 bn</td><td class=short>EUR 20 bn</td>" in changed[0]
+    assert "<td class=short>0.6</td><td class=short>0.45</td>" in changed[1]
     assert "2 settings differ from the default model" in page
     footer = page[page.index("<footer"):]
     assert f"Run 2027-01-01 with siteopt {__version__}" in footer

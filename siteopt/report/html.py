@@ -15,6 +15,7 @@ from siteopt.report.analyses import analysis_sections
 from siteopt.report.exports import coverage_table
 from siteopt.report.htmlparts import png_bytes_img, png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_access_curve, plot_coverage_choropleth
+from siteopt.report.tables import SHORT_CELL
 from siteopt.summary import caveats, sources_note
 from siteopt.summary import headline as summary_headline
 from siteopt.terms import TERM_COLOURS
@@ -43,7 +44,7 @@ h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #0072B2; pad
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #d9dee4; text-align: left; vertical-align: top; }
 th { background: #f1f4f7; }
-td:first-child { white-space: nowrap; }
+td:first-child, td.short { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { padding: 10px 14px; border-radius: 6px; background: #e8f3ec; border: 1px solid #9cc9ab; }
 .status.time_limit, .status.interrupted { background: #fff4e0; border-color: #e6b35c; }
@@ -52,8 +53,8 @@ tr.changed td { background: #fff4e0; font-weight: 600; }
 #settings td:first-child { white-space: normal; }
 footer { margin-top: 2.5em; padding-top: 8px; border-top: 1px solid #d9dee4; font-size: 0.8em;
          color: #5b6875; }
-@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; }
-               img.map, table { break-inside: avoid; } }
+@media print { body { max-width: none; padding: 0; } h2, h3 { break-after: avoid; }
+               img.map, table, tr { break-inside: avoid; } }
 .small { font-size: 0.85em; color: #5b6875; }
 code { background: #f1f4f7; padding: 1px 4px; border-radius: 3px; }
 """
@@ -142,8 +143,8 @@ def _settings_html(result) -> str:
     changed = int((frame["default"] != "").sum())
     rows = "".join(
         f"<tr{' class=changed' if row.default else ''}><td>{html.escape(row.setting)}</td>"
-        f"<td><code>{html.escape(row.key)}</code></td><td>{html.escape(row.value)}</td>"
-        + (f"<td>{html.escape(row.default)}</td>" if changed else "") + "</tr>"
+        f"<td><code>{html.escape(row.key)}</code></td>{_value_cell(row.value)}"
+        + (_value_cell(row.default) if changed else "") + "</tr>"
         for row in frame.itertuples())
     note = (f"<p class='small'>{changed} setting{'s differ' if changed != 1 else ' differs'} "
             f"from the default model (highlighted, with the default beside it).</p>"
@@ -151,6 +152,11 @@ def _settings_html(result) -> str:
     default = "<th>default (where changed)</th>" if changed else ""
     return (note + "<table id='settings'><thead><tr><th>setting</th><th>key</th><th>value</th>"
             f"{default}</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _value_cell(text: str) -> str:
+    """A setting's value as a table cell, kept on one line when short (``EUR 20 bn``)."""
+    return f"<td{' class=short' if len(text) <= SHORT_CELL else ''}>{html.escape(text)}</td>"
 
 
 def run_date() -> str:

@@ -8,7 +8,7 @@ import html
 import pandas as pd
 
 from siteopt.report.maps import figure_bytes
-from siteopt.report.tables import cell_text
+from siteopt.report.tables import SHORT_CELL, cell_text
 
 
 def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table_id: str = "",
@@ -22,8 +22,10 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
                    for c, a in zip(frame.columns, align))
     rows = []
     for row in frame.itertuples(index=False):
-        cells = "".join(f"<td class='{a}'>{html.escape(cell_text(value, formats.get(c)))}</td>"
-                        for c, a, value in zip(frame.columns, align, row))
+        texts = [cell_text(value, formats.get(c)) for c, value in zip(frame.columns, row)]
+        # a short value (an amount such as "EUR 5.0 bn", an ID) is never split over two lines
+        cells = "".join(f"<td class='{a}{' short' if len(text) <= SHORT_CELL else ''}'>"
+                        f"{html.escape(text)}</td>" for a, text in zip(align, texts))
         rows.append(f"<tr>{cells}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
