@@ -1144,7 +1144,7 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     forced = siteopt.solve(**{"limits.max_gigafactories": 2, "sites.excluded": ["ES-NAV"]})
     people = (forced.covered_population - best.covered_population) / 1e6
     capex = (forced.total_capex_eur - best.total_capex_eur) / 1e9
-    assert re.findall(r"<td class='num'>([^<]*)</td>", explained)[1:3] == [f"{people:+.1f}",
+    assert re.findall(r"<td class='num[ a-z]*'>([^<]*)</td>", explained)[1:3] == [f"{people:+.1f}",
                                                                           f"{capex:+.2f}"]
     assert [re.search(r"EUR \d+ bn", r).group() for r in rows("sweep")] == ["EUR 8 bn",
                                                                             "EUR 10 bn"]
@@ -1175,7 +1175,7 @@ def test_a_missing_value_is_an_empty_cell_in_every_table():
     frame = pd.DataFrame({"site": ["A", "B"], "extra MW": [None, 25.0]}, dtype=object)
     text = render_table(frame, formats={"extra MW": ",.0f"}, width=80)
     assert re.search(r"^ A *$", text, re.M) and re.search(r"^ B +25$", text, re.M)
-    assert "<td class=''></td>" in table_html(frame, {"extra MW": ",.0f"})
+    assert "<td class='short'></td>" in table_html(frame, {"extra MW": ",.0f"})
 
 
 @pytest.mark.parametrize("model", ["models/$\\frac.toml", "a $5 and $6 plan"])

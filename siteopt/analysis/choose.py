@@ -193,7 +193,7 @@ class RobustChoice:
                     <= 0.01 * abs(mine["mean"]) else "more draws could still change the choice")
             lines.append(
                 f"Sampling gap (Mak, Morton and Wood; {len(gap.optima)} more samples of "
-                f"{len(self.futures):,} draws): {gap.gap:.4f} points, at most "
+                f"{count(len(self.futures), 'draw')}): {gap.gap:.4f} points, at most "
                 f"{gap.gap_high:.4f} with 95 % confidence"
                 + (" (few samples: a rough guide)" if len(gap.optima) < 10 else "")
                 + f": {more}.")
@@ -224,9 +224,9 @@ class RobustChoice:
 
         return plot_frequency(dataset if dataset is not None else base_data(self.data_dir),
                               self.slip_frequency,
-                              f"The robust choice ({len(self.futures):,} draws, "
+                              f"The robust choice ({count(len(self.futures), 'draw')}, "
                               f"{self._origin()}): how often each member's grid slips\n"
-                              f"{self.model}", ax=ax, label_at=0.0, event="slips",
+                              f"model: {self.model}", ax=ax, label_at=0.0, event="slips",
                               others="not in the robust choice", zero_shown=True)
 
     def to_json(self) -> str:
@@ -327,12 +327,12 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
                               f"solver.time_limit_s or use fewer draws")
         return choice
 
-    choice = found(chosen_on(futures), f"the {n_draws:,} draws")
+    choice = found(chosen_on(futures), f"the {count(n_draws, 'draw')}")
     if choice.status == Status.INFEASIBLE:
         raise InfeasibleError(
             f"no portfolio keeps the model's rules and stays within the budget of "
-            f"{eur(base.budget_eur)} in at least {1 - risk:.0%} of the {n_draws:,} draws; raise "
-            f"--budget or robust.budget_risk")
+            f"{eur(base.budget_eur)} in at least {1 - risk:.0%} of the "
+            f"{count(n_draws, 'draw')}; raise --budget or robust.budget_risk")
     # fresh draws: numbered after the choice's (and after any gap samples'), same seed
     fresh_seed = futures.seed if futures.seed is not None else seed
     fresh_spread = futures.spread if futures.spread is not None else spread
@@ -354,17 +354,17 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
             sample = Draws.sample(base.site_ids, n_draws, fresh_seed, fresh_spread,
                                   first=n_draws + test_draws + k * n_draws)
             further = found(chosen_on(sample), f"further sample {k + 1} of {gap_samples} "
-                                               f"({n_draws:,} draws) for the sampling gap")
+                                               f"({count(n_draws, 'draw')}) for the sampling gap")
             if further.status == Status.INFEASIBLE:
                 raise InfeasibleError(
                     f"further sample {k + 1} of {gap_samples} for the sampling gap has no "
                     f"portfolio within the budget in at least {1 - risk:.0%} of its draws; "
                     f"leave out --gap-samples or raise robust.budget_risk")
             if not math.isfinite(further.bound):
-                raise SolverError(f"further sample {k + 1} of {gap_samples} ({n_draws:,} draws) "
-                                  f"for the sampling gap stopped before the solver had a "
-                                  f"bound; raise solver.time_limit_s or leave out "
-                                  f"--gap-samples")
+                raise SolverError(f"further sample {k + 1} of {gap_samples} "
+                                  f"({count(n_draws, 'draw')}) for the sampling gap stopped "
+                                  f"before the solver had a bound; raise solver.time_limit_s "
+                                  f"or leave out --gap-samples")
             # its bound: the sample's optimum when proven, else above it (the gap stays an
             # upper estimate)
             optima.append(further.bound)

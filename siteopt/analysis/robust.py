@@ -362,8 +362,9 @@ class Robustness:
 
         return plot_frequency(dataset if dataset is not None else base_data(self.data_dir),
                               self.site_frequency,
-                              f"How often each site is chosen in {count(len(self.draws), 'draw')} "
-                              f"({self.origin})\n{self.model}", ax=ax)
+                              f"How often each site is chosen in "
+                              f"{count(len(self.draws), 'draw')} ({self.origin})\n"
+                              f"model: {self.model}", ax=ax)
 
     def plot(self, ax=None):
         """Histogram of today's optimum's regret over the draws.

@@ -24,8 +24,10 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
     for row in frame.itertuples(index=False):
         texts = [cell_text(value, formats.get(c)) for c, value in zip(frame.columns, row)]
         # a short value (an amount such as "EUR 5.0 bn", an ID) is never split over two lines
-        cells = "".join(f"<td class='{a}{' short' if len(text) <= SHORT_CELL else ''}'>"
-                        f"{html.escape(text)}</td>" for a, text in zip(align, texts))
+        kinds = [" ".join(filter(None, (a, "short" if len(text) <= SHORT_CELL else "")))
+                 for a, text in zip(align, texts)]
+        cells = "".join(f"<td class='{kind}'>{html.escape(text)}</td>"
+                        for kind, text in zip(kinds, texts))
         rows.append(f"<tr>{cells}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
