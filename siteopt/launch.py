@@ -42,12 +42,46 @@ def main() -> None:
             # nothing left to stop (it would end the process by the signal, not the code)
             for name in SIGNALS:
                 signal.signal(getattr(signal, name), signal.SIG_IGN)
+            try:
+                sys.stdout.flush()   # here, not at Python's exit: a failure is still reported
+            except OSError as err:
+                _output_failed(err)
             raise
         _stop(report=done.code == 0)  # click has said "Aborted!" unless the command finished
+    except OSError as err:
+        if stop_requested():
+            _stop(report=True)
+        if not _writing_output(err):
+            raise
+        _output_failed(err)
     except BaseException:
         if not stop_requested():
             raise
         _stop(report=True)
+
+
+def _writing_output(err: OSError) -> bool:
+    """Whether ``err`` came from writing what the command prints: all of it goes through
+    click's ``echo`` (files under ``--out`` are written by :mod:`siteopt.atomic`, which names
+    them in its own messages)."""
+    trace = err.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    code = trace.tb_frame.f_code if trace is not None else None
+    return (code is not None and code.co_name == "echo"
+            and os.path.basename(os.path.dirname(code.co_filename)) == "click")
+
+
+def _output_failed(err: OSError) -> None:
+    """End a command whose output could not be written (a full disk, a closed terminal) with
+    one line on stderr and exit code 1, not a traceback."""
+    try:
+        sys.stderr.write(f"error: cannot write siteopt's output ({err.strerror or err}); "
+                         f"free some space or send the output elsewhere\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(1)
 
 
 def _stop(report: bool) -> None:

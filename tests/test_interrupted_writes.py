@@ -344,3 +344,15 @@ def test_an_interruption_python_cannot_raise_is_not_reported_as_a_traceback(caps
     assert capsys.readouterr().err == ""
     RaisesWhenCollected(ValueError("kept"))
     assert "ValueError: kept" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["--version"], ["solve", "--format", "json"]])
+def test_output_that_cannot_be_written_ends_in_one_line_not_a_traceback(tmp_path, args):
+    """A full disk under stdout: --version fails as Python flushes at the end, the JSON (larger
+    than the buffer) while it is written; either way one line and exit code 1."""
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run([sys.executable, "-m", "siteopt", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=300)
+    assert done.stderr == ("error: cannot write siteopt's output (No space left on device); "
+                           "free some space or send the output elsewhere\n")
+    assert done.returncode == 1
