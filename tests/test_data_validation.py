@@ -607,6 +607,25 @@ def test_duplicate_column_headers_are_refused(data_dir):
         "one column of each name")
 
 
+@pytest.mark.parametrize("first, said", [("Candidate sites, December 2026",
+                                           "'Candidate sites, December 2026' is"),
+                                          (",,,,", "is empty,")])
+def test_a_title_line_above_the_header_is_named_with_its_fix(data_dir, first, said):
+    """Not 'a value past the header's 2 named columns' (the title's comma made two) nor 'the
+    header's column 1 has no name'."""
+    path = data_dir / "sites.csv"
+    path.write_text(first + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert only_problem(data_dir) == (
+        f"data/sites.csv line 1: {said} not the header: the header (site_id, name, country, "
+        f"...) is in line 2; delete the lines above it")
+
+
+def test_a_header_in_other_case_is_named_as_the_column_meant(data_dir):
+    rename_column(data_dir / "letters.csv", "site_id", "Site_ID")
+    assert only_problem(data_dir) == ("data/letters.csv, column site_id: required column is "
+                                      "missing; found 'Site_ID': rename it to 'site_id'")
+
+
 def test_one_pass_reports_range_and_geography_problems_together(data_dir):
     capex_line = edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "capex_eur", "1e15")
     country_line = edit_csv(data_dir / "sites.csv", "site_id", "AT-VIE", "country", "DE")

@@ -399,6 +399,36 @@ def test_a_sheet_named_almost_right_is_named_with_its_fix(sites_workbook, tmp_pa
         f"bids.xlsx: has no sheet '{sheet}' but one named '{typed}': rename it to '{sheet}'")
 
 
+@pytest.mark.parametrize("title", ["Candidate letters, December 2026", None])
+def test_a_title_above_the_header_is_named_with_its_fix(sites_workbook, tmp_path, title):
+    """A title (or an empty row) above the table: the header's row is named, not a cell of it
+    said to lack a header."""
+    def titled(workbook):
+        workbook["letters"].insert_rows(1, amount=2)
+        workbook["letters"].cell(row=1, column=1, value=title)
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", titled)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    held = f"{title!r} is" if title else "is empty,"
+    assert [str(p).split("bids.xlsx ")[1] for p in raised.value.problems] == [
+        f"(sheet letters) row 1: {held} not the header: the header (letter_id, site_id, "
+        f"consortium, ...) is in row 3; delete the rows above it"]
+
+
+def test_a_header_in_other_case_is_named_not_a_neighbouring_column(sites_workbook, tmp_path):
+    """'Capex_EUR' is the column meant, not 'capex_basis' (a column of its own, and closer
+    by spelling to 'capex_eur' than the capitalised name is)."""
+    def capitalised(workbook):
+        workbook["sites"][f"{_sites_column(workbook, 'capex_eur')}1"].value = "Capex_EUR"
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", capitalised)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert str(raised.value).endswith("(sheet sites), column capex_eur: required column is "
+                                      "missing; found 'Capex_EUR': rename it to 'capex_eur'")
+
+
 def test_a_value_in_a_column_with_no_header_is_refused_not_dropped(sites_workbook, tmp_path):
     """As a CSV value past the header: a note typed to the right of the table was dropped
     without a word."""

@@ -58,11 +58,13 @@ def check_required_columns(frame: pd.DataFrame, columns: tuple[Column, ...],
                            where: Located) -> list[Problem]:
     """A required column is missing (suggest the closest existing name when it looks like a typo)."""
     problems = []
-    present = list(frame.columns)
+    known = {column.name for column in columns}
+    # a column of the file's own (capex_basis) is never the misspelling of another (capex_eur)
+    others = {str(name).strip().lower(): name for name in frame.columns if name not in known}
     for column in columns:
         if column.required and column.name not in frame:
-            close = difflib.get_close_matches(column.name, present, n=1, cutoff=0.6)
-            hint = (f"; found {quoted(close[0])}: rename it to '{column.name}'" if close
+            close = difflib.get_close_matches(column.name, list(others), n=1, cutoff=0.6)
+            hint = (f"; found {quoted(others[close[0]])}: rename it to '{column.name}'" if close
                     else f"; add a '{column.name}' column ({column.description})")
             problems.append(where.problem(None, column.name, f"required column is missing{hint}"))
     return problems

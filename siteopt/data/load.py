@@ -334,7 +334,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
                 raw = None
         else:
             raw, found = read_csv_table(origin.contents[name], display[name],
-                                        may_be_empty=name in MAY_BE_EMPTY)
+                                        may_be_empty=name in MAY_BE_EMPTY, file_name=name)
             problems += found
         if raw is None:
             frames[name] = None

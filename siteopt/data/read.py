@@ -13,6 +13,7 @@ import io
 
 import pandas as pd
 
+from siteopt.data.schema import header_below
 from siteopt.errors import Problem
 from siteopt.sanitize import quoted
 
@@ -45,8 +46,8 @@ def read_text(raw: bytes | None, display: str) -> tuple[str | None, list[Problem
     return text, []
 
 
-def read_csv_table(raw: bytes | None, display: str,
-                   may_be_empty: bool = False) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_csv_table(raw: bytes | None, display: str, may_be_empty: bool = False,
+                   file_name: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read a CSV file into a frame of stripped strings.
 
     Parameters
@@ -57,6 +58,8 @@ def read_csv_table(raw: bytes | None, display: str,
         How to name the file in messages.
     may_be_empty : bool
         Whether a header without rows is a valid table (letters, AI Factories).
+    file_name : str, optional
+        Which data file it is (``sites.csv``): a title line above its header is then named.
 
     Returns
     -------
@@ -76,6 +79,12 @@ def read_csv_table(raw: bytes | None, display: str,
     names = [name.strip() for name in next(csv.reader([header], delimiter=separator))]
     while len(names) > 1 and not names[-1]:   # a spreadsheet's unnamed columns at the end
         names.pop()
+    records, lines, problems = _records(text, separator, display)
+    if problems:
+        return None, problems
+    below = header_below(names, zip(lines, records), file_name, "line") if file_name else None
+    if below is not None:   # a title above the table
+        return None, [Problem(display, below, row=1)]
     if "" in names:
         return None, [Problem(display, f"the header's column {names.index('') + 1} has no "
                                        f"name; give every column a name or delete it")]
@@ -88,9 +97,6 @@ def read_csv_table(raw: bytes | None, display: str,
         where = ", ".join(f"{quoted(name)} (columns {columns(name)})" for name in repeated)
         return None, [Problem(display, f"the header names a column twice: {where}; keep one "
                                        f"column of each name")]
-    records, lines, problems = _records(text, separator, display)
-    if problems:
-        return None, problems
     width = len(names)
     for i, record in enumerate(records):   # fields past the header's must be empty
         extra = [k for k in range(width, len(record)) if record[k].strip()]

@@ -195,6 +195,43 @@ def id_hint(value: str, known, otherwise: str) -> str:
     return f"; did you mean {quoted(close[0])}?" if close else otherwise
 
 
+#: How many rows (lines) below the first a header under a title is looked for.
+HEADER_SEARCH_ROWS = 10
+
+
+def header_below(names: list[str], rows, file_name: str, row_kind: str) -> str | None:
+    """What to say when the first row is not ``file_name``'s header but one below it is (a
+    title above the table, or an empty first row), or None.
+
+    Parameters
+    ----------
+    names : list of str
+        The first row's cells (the header as read).
+    rows : iterable of (int, list of str)
+        The rows after it: each one's number in the file and its cells.
+    file_name : str
+        Which file of :data:`FILES` the table is.
+    row_kind : str
+        ``row`` (a sheet) or ``line`` (a CSV file).
+
+    >>> header_below(["Letters"], [(2, ["letter_id", "site_id"])], "letters.csv", "line")
+    "'Letters' is not the header: the header (letter_id, site_id, ...) is in line 2; delete the lines above it"
+    """
+    required = [column.name for column in FILES[file_name] if column.required]
+    if set(required) & set(names):
+        return None
+    for index, (number, cells) in enumerate(rows):
+        if index >= HEADER_SEARCH_ROWS:
+            return None
+        found = [name for name in required if name in {str(cell).strip() for cell in cells}]
+        if len(found) >= 2:
+            held = (quoted(", ".join(filter(None, names))[:60]) + " is" if any(names)
+                    else "is empty,")
+            return (f"{held} not the header: the header ({', '.join(found[:3])}, ...) is in "
+                    f"{row_kind} {number}; delete the {row_kind}s above it")
+    return None
+
+
 #: The data files, in the order a reader meets them, for :func:`columns_markdown`.
 DOCUMENTED = ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv", "countries.geojson")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from siteopt.data.schema import header_below
 from siteopt.errors import Problem
 from siteopt.sanitize import quoted
 
@@ -201,13 +202,17 @@ def _sheet_frame(worksheet, where: str, file_name: str):
     from openpyxl.utils.cell import get_column_letter
 
     rows = worksheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None or all(value is None for value in header):
-        return None, [Problem(where, f"is empty; row 1 must be the header of {file_name}'s "
-                                     f"columns")], []
-    names = [cell_text(value) for value in header]
+    names = [cell_text(value) for value in next(rows, ())]
     while names and not names[-1]:
         names.pop()
+    below = header_below(names, ((number, [cell_text(value) for value in row])
+                                 for number, row in enumerate(rows, start=2)),
+                         file_name, "row")
+    if below is not None:   # a title above the table
+        return None, [Problem(where, below, row=1, row_kind="row")], []
+    if not names:
+        return None, [Problem(where, f"is empty; row 1 must be the header of {file_name}'s "
+                                     f"columns")], []
     repeated = [name for name in dict.fromkeys(names) if name and names.count(name) > 1]
     if repeated:
         return None, [Problem(where, f"the header names a column twice: "
