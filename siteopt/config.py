@@ -430,6 +430,34 @@ def _flatten(document: dict[str, Any], origin: str) -> dict[str, Any]:
 
 #: A TOML line whose number has a decimal comma (``coverage = 0,45``), which TOML refuses.
 DECIMAL_COMMA = re.compile(r"^\s*[\w.-]+\s*=\s*([-+]?\d+,\d+)\s*(#.*)?$")
+#: A model file's line giving a percentage (``coverage = 45%``).
+PERCENT = re.compile(r"^\s*[\w.-]+\s*=\s*([-+]?\d+(?:\.\d+)?)\s*%\s*(#.*)?$")
+#: A model file's line giving a number with a currency or unit (``total_eur = 20 bn``).
+_NUMBER, _UNIT = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?", r"(?:EUR|€|bn|billion|m|million|MW|GW|km)"
+WITH_UNIT = re.compile(rf"^\s*[\w.-]+\s*=\s*(?:(?:EUR|€)\s*{_NUMBER}(?:\s*{_UNIT})?|"
+                       rf"{_NUMBER}\s*{_UNIT})\s*(#.*)?$", re.IGNORECASE)
+
+
+def _toml_fix(text: str, err: tomllib.TOMLDecodeError) -> str:
+    """How to fix a model file TOML cannot read: a decimal comma, a percentage or a unit on
+    some line, a key given twice, else where the format is described.
+
+    >>> _toml_fix("[weights]\\ncoverage = 45%", tomllib.TOMLDecodeError("x"))
+    'line 2 gives a percentage: write 45% as 0.45 (a share as a fraction)'
+    """
+    for number, line in enumerate(text.splitlines(), start=1):
+        if found := DECIMAL_COMMA.match(line):
+            return (f"line {number} has a decimal comma: write {found.group(1)} as "
+                    f"{found.group(1).replace(',', '.')}")
+        if found := PERCENT.match(line):
+            return (f"line {number} gives a percentage: write {found.group(1)}% as "
+                    f"{float(found.group(1)) / 100:g} (a share as a fraction)")
+        if WITH_UNIT.match(line):
+            return (f"line {number} gives a number with a unit or currency: write the number "
+                    f"alone, in the key's unit (20e9 for EUR 20 bn; `siteopt keys` lists them)")
+    if "Cannot declare" in str(err) or "Cannot overwrite" in str(err):
+        return "a section or key is given twice: keep one of them"
+    return "see `siteopt keys` for the format"
 
 
 def load_model(path: str | Path | None = None) -> ModelConfig:
@@ -474,15 +502,7 @@ def load_model(path: str | Path | None = None) -> ModelConfig:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        comma = next(((number, found.group(1)) for number, line in
-                      enumerate(text.splitlines(), start=1)
-                      if (found := DECIMAL_COMMA.match(line))), None)
-        twice = "Cannot declare" in str(err) or "Cannot overwrite" in str(err)
-        fix = (f"line {comma[0]} has a decimal comma: write {comma[1]} as "
-               f"{comma[1].replace(',', '.')}" if comma else
-               "a section or key is given twice: keep one of them" if twice else
-               "see `siteopt keys` for the format")
-        raise ConfigError(f"{shown}: not valid TOML ({err}); {fix}") from None
+        raise ConfigError(f"{shown}: not valid TOML ({err}); {_toml_fix(text, err)}") from None
     except RecursionError:
         raise ConfigError(f"{shown}: nested too deeply to be a model file; see "
                           f"`siteopt keys` for the keys") from None

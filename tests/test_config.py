@@ -79,6 +79,12 @@ def test_partial_file_takes_defaults(tmp_path):
      "(at line 3, column 8)); a section or key is given twice: keep one of them"),
     ("[budget]\ntotal_eur = 20e9\ntotal_eur = 15e9\n",
      "a section or key is given twice: keep one of them"),
+    ("[weights]\ncoverage = 45 %\n",
+     "line 2 gives a percentage: write 45% as 0.45 (a share as a fraction)"),
+    ("[budget]\ntotal_eur = 20 bn\n", "line 2 gives a number with a unit or currency: write "
+                                       "the number alone, in the key's unit (20e9 for EUR 20 bn"),
+    ("[budget]\ntotal_eur = EUR 20e9\n", "line 2 gives a number with a unit or currency"),
+    ("[coverage]\nradius_km = 500km\n", "line 2 gives a number with a unit or currency"),
     ("[budget]\ntotal_eur = '20 bn'\n", "budget.total_eur = '20 bn' must be a finite number; "
                                          "write the number alone, without quotes or a unit "
                                          "(e.g. 20e9)"),
