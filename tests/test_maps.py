@@ -179,6 +179,18 @@ def test_unknown_plot_kind(default_result):
         default_result.plot("pie")
 
 
+def test_the_interactive_map_saves_whole_and_says_what_it_is(default_result, tmp_path):
+    """In a script or console ``Result.explore()`` names itself in one line (its repr was
+    the whole page, 0.8 MB of HTML) and ``save`` writes the page as ``map --out`` does."""
+    shown = default_result.explore()
+    size = len(shown.html.encode("utf-8")) / 1e6
+    assert repr(shown) == (f"<siteopt.InteractiveMap: a {size:.1f} MB page; .save('map.html') "
+                           f"writes it, a notebook shows it inline>")
+    assert shown.save(tmp_path / "m.html") == tmp_path / "m.html"
+    assert (tmp_path / "m.html").read_text(encoding="utf-8") == shown.html
+    assert [p.name for p in tmp_path.iterdir()] == ["m.html"]   # no temporary file left
+
+
 def test_interactive_map_layers_and_offline(default_result):
     page = explore_result(default_result).html
     # no script, stylesheet or image is loaded from the network; Leaflet is inline

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import to_hex
 
+from siteopt.atomic import write_file
 from siteopt.report.maps import (
     AI_FACTORY,
     CANDIDATE,
@@ -299,7 +300,7 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class InteractiveMap:
     """A self-contained interactive map page.
 
@@ -312,9 +313,14 @@ class InteractiveMap:
 
     html: str
 
-    def save(self, path) -> None:
-        """Write the page to ``path`` (UTF-8)."""
-        Path(path).write_text(self.html, encoding="utf-8")
+    def save(self, path) -> Path:
+        """Write the page to ``path`` (UTF-8, all or nothing, as ``siteopt map --out``);
+        return the path."""
+        return write_file(path, self.html)
+
+    def __repr__(self) -> str:
+        return (f"<siteopt.InteractiveMap: a {len(self.html.encode('utf-8')) / 1e6:.1f} MB "
+                f"page; .save('map.html') writes it, a notebook shows it inline>")
 
     def _repr_html_(self) -> str:
         return (f'<iframe sandbox="allow-scripts" srcdoc="{html.escape(self.html)}" '
