@@ -66,6 +66,7 @@ def test_the_site_reads_offline(site):
         assert sources == [], (page.name, sources)
     for notebook in ("01_candidates", "04_decision"):
         assert (site / "notebooks" / f"{notebook}.html").is_file()
+    assert list(site.rglob("*.py*")) == []   # nothing of hooks.py, nor its bytecode
     assert "## [0.3.0]" not in _text(site / "changelog.html")
     assert "0.3.0" in _text(site / "changelog.html")
 
