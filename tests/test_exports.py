@@ -122,6 +122,13 @@ def test_workbook_has_a_sheet_per_table_with_numbers_as_numbers(written):
     assert ro_cer["lat"].number_format == "General"
     capex_column = ro_cer["capex_eur"].column_letter
     assert sheet.column_dimensions[capex_column].width >= len("2,768,000,000")
+    # every table can be sorted and filtered from its header; distances shown to 0.1 km
+    assert {book[name].auto_filter.ref for name in book.sheetnames} == {
+        book[name].dimensions for name in book.sheetnames}
+    countries = book["coverage_by_country"]
+    column = {cell.value: cell.column_letter for cell in countries[1]}
+    assert countries[f"{column['mean_km']}2"].number_format == "#,##0.0"
+    assert countries.column_dimensions[column["mean_km"]].width < 12   # not 17 digits wide
 
 
 FORMULAS = ['=HYPERLINK("http://127.0.0.1/x","click")', "+cmd|' /C calc'!A0", "-2+3+cmd",
