@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import textwrap
 import warnings
 
 import click
@@ -495,6 +494,7 @@ def alternatives_command(model_path, data_dir, budget, max_gigafactories, set_it
            "every portfolio the rules allow is listed" if ranking.complete else
            f"the {k} asked for; more with --k" if within is None or len(ranking.items) == k
            else f"the next one is more than {within:.1%} below")
+    _echo_caveat(ranking, data_dir)
     heading = (f"The optimum and {len(ranking.items) - 1} diverse portfolios"
                if diverse is not None else f"The {len(ranking.items)} best portfolios")
     click.echo(render_table(ranking.table(), title=f"{heading} (model: {ranking.model}; {end})",
@@ -523,8 +523,9 @@ def explain_command(site_ids, model_path, data_dir, budget, max_gigafactories, s
     if output_format == "json":
         click.echo(explanation.to_json())
         return
+    _echo_caveat(explanation, data_dir)
     for site in explanation.sites:
-        click.echo(textwrap.fill(printable_text(site.sentence()), terminal_width()))
+        click.echo(_filled(site.sentence()))
     click.echo("")
     click.echo(render_table(explanation.table(), title=f"model: {explanation.model}; regret: "
                                                       f"what the other answer costs (objective "
@@ -560,6 +561,7 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
     front = pareto(x, y, points, cfg, data_dir)
     if _wrote_json(front, plot_file, output_format):
         return
+    _echo_caveat(front, data_dir)
     table = front.table()
     table.insert(0, "#", range(1, len(table) + 1))
     end = ("complete: no other portfolio is on the front" if front.complete else
@@ -567,7 +569,7 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
     click.echo(render_table(table, title=f"Pareto front of {x} and {y} (model: {front.model}; "
                                          f"{end})",
                             formats=front.formats(), width=terminal_width()), nl=False)
-    click.echo(textwrap.fill(printable_text(front.against_today()), terminal_width()))
+    click.echo(_filled(front.against_today()))
 
 
 @cli.command("sweep")
@@ -603,6 +605,7 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
         return
     from siteopt.report.tables import render_table, terminal_width
 
+    _echo_caveat(result, data_dir)
     click.echo(render_table(result.shown_columns(), title=f"Sweep of {', '.join(result.keys)} "
                                                         f"(model: {result.model})",
                             formats={"objective": ".4f", "capex (EUR bn)": ".2f",
@@ -761,8 +764,10 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
         _write_file(map_file, figure_bytes(result.plot_map(), Path(map_file).suffix.lstrip(".")))
     if _wrote_json(result, plot_file, output_format):
         return
+    if not choose:   # the choice's own lines name its members with illustrative figures
+        _echo_caveat(result, data_dir)
     for line in result.summary_lines():
-        click.echo(textwrap.fill(printable_text(line), terminal_width()))
+        click.echo(_filled(line))
     click.echo("")
     if choose:
         from siteopt.units import count
@@ -775,6 +780,24 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     click.echo(render_table(result.candidates.head(10),
                             title=f"The draws' optima and today's, ranked by {result.ranking}",
                             formats=result.FORMATS, width=terminal_width()), nl=False)
+
+
+def _filled(text: str) -> str:
+    """A paragraph wrapped at the terminal's width, never inside an ID (``PL-`` / ``POZ``)."""
+    from siteopt.report.tables import fill, terminal_width
+
+    return fill(printable_text(text), terminal_width())
+
+
+def _echo_caveat(analysis, data_dir) -> None:
+    """Say first which of the sites an analysis names have illustrative figures (as ``solve``
+    says it of its member sites), wrapped at the terminal's width."""
+    from siteopt.data import load_data
+    from siteopt.summary import named_sites_caveat
+
+    caveat = named_sites_caveat(analysis.named_sites(), load_data(data_dir))
+    if caveat:
+        click.echo(_filled(caveat))
 
 
 def _wrote_json(result, plot_file, output_format) -> bool:

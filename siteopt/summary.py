@@ -174,15 +174,32 @@ def _illustrative(result) -> str:
     return illustrative_sentence(ids, members, result.dataset)
 
 
-def illustrative_sentence(ids: list[str], members: int, dataset) -> str:
-    """The caveat for the member sites ``ids`` (of ``members``) with illustrative figures of
+def illustrative_sentence(ids: list[str], members: int, dataset,
+                          sites: str = "member sites") -> str:
+    """The caveat for the ``sites`` ``ids`` (of ``members``) with illustrative figures of
     ``dataset``; empty without any."""
     if not ids:
         return ""
     has, each = ("has", "it stands") if len(ids) == 1 else ("have", "each stands")
-    return (f"{len(ids)} of the {members} member sites {has} illustrative figures "
+    return (f"{len(ids)} of the {members} {sites} {has} illustrative figures "
             f"({', '.join(ids)}): {each} for a site of its kind in its region, not for a "
             f"real bid (how the figures were made: {sources_note(dataset)}).")
+
+
+def named_sites_caveat(site_ids, dataset) -> str:
+    """The caveat for an analysis that names ``site_ids`` (its portfolios' members): those of
+    them with illustrative figures in ``dataset``; empty without any.
+
+    >>> from siteopt.data import load_data
+    >>> named_sites_caveat(["RO-CER", "NL-SAG"], load_data()).split(": it stands")[0]
+    'Caution: 1 of the 2 sites named below has illustrative figures (NL-SAG)'
+    """
+    named = sorted(set(site_ids))
+    sites = dataset.sites
+    marked = set(sites["site_id"][sites["provenance"] == "illustrative"])
+    sentence = illustrative_sentence([site for site in named if site in marked], len(named),
+                                     dataset, "sites named below")
+    return f"Caution: {sentence}" if sentence else ""
 
 
 def _runner_up(result) -> str:

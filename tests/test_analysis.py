@@ -107,10 +107,48 @@ def test_alternatives_outputs(shipped, run_cli):
     ax = shipped.plot()
     assert len(ax.patches) == 4
     printed = run_cli("alternatives", "--k", "3").stdout
-    assert printed.startswith("The 3 best portfolios (model: default; the 3 asked for; "
-                            "more with --k)")
+    caution, title = printed.split("\n\n", 1)[0].rsplit("\n", 1)
+    assert caution.startswith("Caution: ")
+    assert title == "The 3 best portfolios (model: default; the 3 asked for; more with --k)"
     assert f"{shipped.items[1].objective:.4f}" in printed
     assert run_cli("alternatives", "--k", "0").exit_code == 2
+
+
+@pytest.mark.parametrize("args", [["alternatives", "--k", "3"],
+                                  ["sweep", "--vary", "budget.total_eur=15e9,20e9"],
+                                  ["explain", "RO-CER"], ["pareto", "--points", "3"],
+                                  ["robust", "--draws", "3"]])
+def test_an_analysis_says_first_which_sites_it_names_are_illustrative(data_dir, run_cli,
+                                                                       args):
+    """As `solve` says it of its member sites; the IDs are never split over two lines."""
+    import pandas as pd
+
+    from siteopt.analysis import explain, pareto, robust, sweep
+
+    analysis = {"alternatives": lambda: alternatives(data=data_dir, k=3),
+                "sweep": lambda: sweep(["budget.total_eur=15e9,20e9"], data=data_dir),
+                "explain": lambda: explain(["RO-CER"], data=data_dir),
+                "pareto": lambda: pareto("cost", "coverage", points=3, data=data_dir),
+                "robust": lambda: robust(draws=3, data=data_dir)}[args[0]]()
+    named = analysis.named_sites()
+    sites = pd.read_csv(data_dir / "sites.csv")
+    illustrative = sorted(set(named) & set(sites["site_id"][sites["provenance"]
+                                                            == "illustrative"]))
+    assert 0 < len(illustrative) < len(named)   # both kinds among them on the shipped data
+    printed = run_cli(*args, "--data", str(data_dir)).stdout
+    paragraph = printed.split("\n\n", 1)[0]
+    assert " ".join(paragraph.split()).startswith(
+        f"Caution: {len(illustrative)} of the {len(named)} sites named below have "
+        f"illustrative figures ({', '.join(illustrative)}): each stands for a site of its "
+        f"kind in its region, not for a real bid")
+    assert not re.search(r"[A-Z]-\n", paragraph)
+    # every site the analysis names is among those counted
+    shown = set(re.findall(r"\b[A-Z]{2}-[A-Z]{3}\b", printed.split("\n\n", 1)[1]))
+    assert shown <= set(named)
+    # with every site reported, nothing to say
+    sites["provenance"] = "reported"
+    sites.to_csv(data_dir / "sites.csv", index=False)
+    assert "Caution" not in run_cli(*args, "--data", str(data_dir)).stdout
 
 
 @pytest.fixture(scope="module")

@@ -102,6 +102,10 @@ class Alternatives:
     FORMATS = {"people (m)": ".1f", "capex (EUR bn)": ".2f", "MW": ",.0f", "objective": ".4f",
                "gap to best": ".2%"}
 
+    def named_sites(self) -> list[str]:
+        """Every member site of a portfolio listed."""
+        return sorted({site for item in self.items for g in item.gigafactories for site in g})
+
     def table(self) -> pd.DataFrame:
         """One row per portfolio: its rank (``#``, the order found, for diverse portfolios,
         which are not ranked by objective), gigafactories, what it gives (people within R in

@@ -171,6 +171,12 @@ class Explanation:
                "capex now (EUR bn)": ".2f", "enters/leaves at (EUR bn)": ".2f",
                "extra MW to enter": ",.0f"}
 
+    def named_sites(self) -> list[str]:
+        """Every site the sentences name: those explained, and those each swap brings in or
+        leaves out."""
+        return sorted({name for site in self.sites
+                       for name in (site.site_id, *site.displaced, *site.brought_in)})
+
     def table(self) -> pd.DataFrame:
         """One row per site: chosen, what the other answer costs (objective points, people,
         EUR), threshold capex (EUR bn), extra MW."""

@@ -121,6 +121,11 @@ class ParetoFront:
     today: FrontPoint | None = None
     units: dict = dataclasses.field(default_factory=dict)
 
+    def named_sites(self) -> list[str]:
+        """Every member site of a front point or of today's answer."""
+        points = self.points + ([self.today] if self.today is not None else [])
+        return sorted({site for point in points for g in point.gigafactories for site in g})
+
     def quantity(self, term: str, value: float) -> float:
         """A term's value as the quantity it measures (see :attr:`units`)."""
         return value * self.units[term][0] if term in self.units else value

@@ -267,6 +267,12 @@ class Robustness:
         """The distinct optima, ranked by :attr:`ranking`."""
         return self.candidates
 
+    def named_sites(self) -> list[str]:
+        """Every site chosen in some draw's optimum, and today's optimum's members."""
+        today = {site for g in self.today.split(", ") for site in g.split("+")} \
+            if self.today else set()
+        return sorted(set(self.site_frequency[self.site_frequency > 0].index) | today)
+
     def summary_lines(self) -> list[str]:
         """The outcome in plain sentences: how often each site is chosen, how today's optimum
         fares (which limit breaks how often; its regret in things), the ranking and the

@@ -186,6 +186,13 @@ class Sweep:
 
         return pd.DataFrame(self.shown_columns())
 
+    def named_sites(self) -> list[str]:
+        """Every site in a portfolio of the sweep or of its breakpoints."""
+        labels = [point["portfolio"] for point in self.points]
+        labels += [row[end] for row in self.breaks for end in ("from", "to")]
+        return sorted({site for label in labels if label
+                       for gigafactory in label.split(", ") for site in gigafactory.split("+")})
+
     def breakpoint_lines(self) -> list[str]:
         """``budget.total_eur from EUR 12.234 bn: A, B -> A, C``: one line per breakpoint; a
         change found by bisection, or not refined, lies ``between`` two values, and a tie

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from numbers import Number
 
 from rich import box
@@ -28,6 +29,18 @@ def terminal_width() -> int:
     if not sys.stdout.isatty():
         return DEFAULT_WIDTH
     return max(80, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def fill(text: str, width: int | None = None, **options) -> str:
+    """A paragraph wrapped at ``width`` characters (default :data:`DEFAULT_WIDTH`), never
+    inside a hyphenated ID (``PL-POZ``, not ``PL-`` / ``POZ``); ``options`` as for
+    :func:`textwrap.fill` (indents)."""
+    return "\n".join(wrap(text, width, **options))
+
+
+def wrap(text: str, width: int | None = None, **options) -> list[str]:
+    """:func:`fill`'s lines."""
+    return textwrap.wrap(text, width or DEFAULT_WIDTH, break_on_hyphens=False, **options)
 
 
 def cell_text(value, fmt: str | None = None) -> str:

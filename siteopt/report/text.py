@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 import pandas as pd
 
 from siteopt.model import TERMS
 from siteopt.summary import caveats, limits_used, sources_note
 from siteopt.summary import headline as summary_headline
-from siteopt.report.tables import DEFAULT_WIDTH, render_table
+from siteopt.report.tables import fill, render_table, wrap
 from siteopt.result import Result, short_name
 from siteopt.sanitize import printable_text
 from siteopt.units import eur, people, round_trip_ms
@@ -173,16 +172,16 @@ NO_LETTERS = ("Consolidation plan: the data hold no letters of interest (letters
 def consolidation_text(result: Result, width: int) -> str:
     """The consolidation plan as paragraphs, one per gigafactory, wrapped to ``width``."""
     if not len(result.consolidation.letters):
-        return "\n".join(textwrap.wrap(NO_LETTERS, width)) + "\n"
+        return "\n".join(wrap(NO_LETTERS, width)) + "\n"
     consortium_of = consortia_by_letter(result)
-    lines = textwrap.wrap("Consolidation plan (merged: letters for member sites; partners: "
+    lines = wrap("Consolidation plan (merged: letters for member sites; partners: "
                           "letters that join without their site)", width) + [""]
     for g in result.gigafactories:
         lines.append(f"{g.id}: {g.effective_mw:,.0f} MW; its letters request "
                      f"{g.requested_mw:,.0f} MW")
         for role, ids in (("merged", g.merged_letters), ("partners", g.partner_letters)):
             text = consortia_text(ids, consortium_of) if ids else "none"
-            lines += textwrap.wrap(text, width, initial_indent=f"  {role + ':':10}",
+            lines += wrap(text, width, initial_indent=f"  {role + ':':10}",
                                    subsequent_indent=" " * 12)
     return "\n".join(lines) + "\n"
 
@@ -238,31 +237,31 @@ def format_result(result: Result, width: int | None = None) -> str:
                                formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                                optional=("CO2 g/kWh", "state"))
     if (result.chosen["provenance"] == "illustrative").any():   # a starred name to explain
-        sites_table += textwrap.fill(f"* illustrative figures (see "
+        sites_table += fill(f"* illustrative figures (see "
                                      f"{sources_note(result.dataset)}); the others are "
-                                     f"reported.", width or DEFAULT_WIDTH)
+                                     f"reported.", width)
     else:
         sites_table = sites_table.rstrip("\n") + "\n"
     parts = [
-        textwrap.fill(f"siteopt (model: {model.description}; data: "
+        fill(f"siteopt (model: {model.description}; data: "
                       f"{result.dataset.describe()}): {summary_headline(result)}",
-                      width or DEFAULT_WIDTH) + "\n"
-        + ("".join(textwrap.fill(note, width or DEFAULT_WIDTH, initial_indent="  - ",
+                      width) + "\n"
+        + ("".join(fill(note, width, initial_indent="  - ",
                                  subsequent_indent="    ") + "\n" for note in notes)),
         render_table(gigafactories_table(result), title=f"Gigafactories ({members_rule(model)}, "
                      f"{rule})",
                      width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},
                      optional=("letters", f"energy {model.costs.years:g} y", "states")),
         sites_table,
-        textwrap.fill(f"{reach_subject(result)} {people(result.covered_population)} "
+        fill(f"{reach_subject(result)} {people(result.covered_population)} "
                       f"({result.terms['coverage']:.1%} of the EU-27) within "
                       f"{radius:g} km, about {round_trip_ms(radius):.0f} ms round trip over fibre. "
-                      + access_sentence(result), width or DEFAULT_WIDTH) + "\n",
+                      + access_sentence(result), width) + "\n",
         render_table(limits_table(result), title="Limits", width=width,
                      formats={"share used": ".1%"}),
         render_table(terms_table(result), title="Objective", width=width,
                      formats={"value": ".4f", "weight": ".2f", "contribution": ".4f"}),
-        consolidation_text(result, width or DEFAULT_WIDTH),
+        consolidation_text(result, width),
         unfunded_lines(result),
         status_line(result),
     ]
