@@ -410,9 +410,9 @@ FORMAT_OPTION = click.option(
 @FROM_OPTION
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Where to write the report: .html, or .pdf (printed by Chromium).")
-@click.option("--with", "with_text", default="", metavar="LIST",
-              help="Add decision analyses, comma-separated: alternatives, explain, sweep, "
-                   "pareto, robust (each as its command; the options below set them).")
+@click.option("--with", "with_text", multiple=True, metavar="LIST",
+              help="Add decision analyses, comma-separated or repeated: alternatives, explain, "
+                   "sweep, pareto, robust (each as its command; the options below set them).")
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="alternatives: how many portfolios.")
 @click.option("--explain-site", "explain_sites", multiple=True, metavar="SITE",
@@ -441,7 +441,7 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     from siteopt.units import count
 
     _check_out_suffix(out_file, (".html", ".htm", ".pdf"))
-    names = parse_names(with_text)
+    names = parse_names(",".join(with_text))
     if out_file.lower().endswith(".pdf"):
         from siteopt.report.pdf import browser
 

@@ -1003,7 +1003,9 @@ def test_diverse_portfolios_add_the_most_new_sites_the_slack_allows(seed, slack)
 
 def test_diverse_on_the_command_line(run_cli):
     printed = run_cli("alternatives", "--diverse", "2", "--slack", "0.05").stdout
-    assert printed.startswith("The optimum and 2 diverse portfolios (model: default")
+    caution, title = printed.split("\nThe optimum and ", 1)
+    assert caution.startswith("Caution: ") and "\n\n" not in caution
+    assert title.startswith("2 diverse portfolios (model: default")
     header = next(line for line in printed.splitlines() if "gigafactories" in line)
     assert header.split()[0] == "#"   # the order found: diverse portfolios are not ranked
     gaps = [float(m) for m in __import__("re").findall(r"(\d+\.\d+)%", printed)]
@@ -1160,7 +1162,8 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     two = "limits.max_gigafactories=2"
     out = tmp_path / "report.html"
     ran = run_cli("report", "--set", two, "--out", str(out), "--with",
-                  "robust, pareto,sweep,explain,alternatives", "--k", "3", "--explain-site",
+                  "robust, pareto,sweep", "--with", "explain,alternatives", "--k", "3",
+                  "--explain-site",
                   "ES-NAV", "--vary", "budget.total_eur=8e9,10e9", "--points", "3",
                   "--draws", "4", "--seed", "7", "--workers", "1")
     assert ran.exit_code == 0, ran.stderr
@@ -1168,6 +1171,11 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     sections = re.findall(r"<h2 id='([a-z]+)-section'>", page)
     assert sections == ["alternatives", "explain", "sweep", "pareto", "robust",
                         "choice"]  # report order
+    # each section naming illustrative sites says so under its heading (the robust choice
+    # in its own summary, for its members)
+    cautioned = re.findall(r"<h2 id='([a-z]+)-section'>[^\n]*\n<p class='caveats'>Caution: "
+                           r"\d+ of the \d+ sites named below ha", page)
+    assert cautioned == ["alternatives", "explain", "sweep", "pareto", "robust"]
 
     def rows(table_id):
         body = re.search(rf"<table id='{table_id}'>.*?<tbody>(.*?)</tbody>", page, re.S)
