@@ -44,6 +44,13 @@ def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
         " range.selectNodeContents(cell); return new Set(Array.from(range.getClientRects(),"
         " box => Math.round(box.top))).size; })")
     assert len(lines) > 5 * 5 and set(lines) == {1}
+    # nor is a hyphenated word in longer text (a site ID, "multi-site") split at its hyphen,
+    # even on a phone's width
+    page.set_viewport_size({"width": 360, "height": 900})
+    words = page.eval_on_selector_all(
+        "td .id", "spans => spans.map(span => new Set(Array.from(span.getClientRects(),"
+        " box => Math.round(box.top))).size)")
+    assert len(words) > 3 and set(words) == {1}
 
 
 def test_a_one_site_map_offers_no_switch_for_an_empty_layer(browser, run_cli, tmp_path,

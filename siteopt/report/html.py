@@ -44,7 +44,7 @@ h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #0072B2; pad
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #d9dee4; text-align: left; vertical-align: top; }
 th { background: #f1f4f7; }
-td:first-child, td.short { white-space: nowrap; }
+td:first-child, td.short, td .id { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { padding: 10px 14px; border-radius: 6px; background: #e8f3ec; border: 1px solid #9cc9ab; }
 .status.time_limit, .status.interrupted { background: #fff4e0; border-color: #e6b35c; }
