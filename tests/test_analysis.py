@@ -303,7 +303,9 @@ def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_r
     assert "The portfolio is the same at every point." in ran.stdout
     assert "changes at 0" not in ran.stdout
     swept = sweep(["weights.coverage=0.4,0.5"], workers=1)
-    (section,) = analysis_sections([swept], None)
+    from siteopt.data import load_data
+
+    (section,) = analysis_sections([swept], load_data())
     assert "Every point solved exactly. The portfolio is the same at every point.</p>" in section
     assert "<ul id='breakpoints'>" not in section
     titles = [a.get_title(loc="left") for a in swept.plot().figure.axes]
