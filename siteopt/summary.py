@@ -195,11 +195,16 @@ def named_sites_caveat(site_ids, dataset) -> str:
     'Caution: 1 of the 2 sites named below has illustrative figures (NL-SAG)'
     """
     named = sorted(set(site_ids))
+    sentence = illustrative_sentence(illustrative_among(named, dataset), len(named), dataset,
+                                     "sites named below")
+    return f"Caution: {sentence}" if sentence else ""
+
+
+def illustrative_among(site_ids, dataset) -> list[str]:
+    """The sites of ``site_ids`` whose figures in ``dataset`` are illustrative, sorted."""
     sites = dataset.sites
     marked = set(sites["site_id"][sites["provenance"] == "illustrative"])
-    sentence = illustrative_sentence([site for site in named if site in marked], len(named),
-                                     dataset, "sites named below")
-    return f"Caution: {sentence}" if sentence else ""
+    return sorted(set(site_ids) & marked)
 
 
 def _runner_up(result) -> str:

@@ -377,12 +377,9 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
 
 def _illustrative(dataset, members: list[str]) -> str:
     """The caveat for the ``members`` with illustrative figures in ``dataset``."""
-    from siteopt.summary import illustrative_sentence
+    from siteopt.summary import illustrative_among, illustrative_sentence
 
-    sites = dataset.sites
-    marked = set(sites["site_id"][sites["provenance"] == "illustrative"])
-    return illustrative_sentence(sorted(s for s in members if s in marked), len(members),
-                                 dataset)
+    return illustrative_sentence(illustrative_among(members, dataset), len(members), dataset)
 
 
 def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.DataFrame:
