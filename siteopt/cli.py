@@ -832,6 +832,7 @@ def compare_command(models, data_dir, set_items):
     from siteopt.data import load_data
     from siteopt.report.tables import terminal_width
     from siteopt.report.text import compare_text
+    from siteopt.summary import named_sites_caveat
 
     data = load_data(data_dir)
     results = {}
@@ -839,6 +840,10 @@ def compare_command(models, data_dir, set_items):
         cfg = resolve_model(model, {}, set_items)
         results[_unique_name(cfg.source, results)] = solve(cfg, data)
     deliver()
+    caveat = named_sites_caveat([site for result in results.values()
+                                 for site in result.selected], data)
+    if caveat:
+        click.echo(_filled(caveat))
     click.echo(compare_text(results, width=terminal_width()), nl=False)
 
 

@@ -122,7 +122,17 @@ def test_python_keyword_arguments_are_named_as_such_in_messages_and_titles():
 def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
     import siteopt
 
-    printed = run_cli("compare", "default", "green-grid", "tight-budget").stdout
+    said = run_cli("compare", "default", "green-grid", "tight-budget").stdout
+    # first which of the sites the scenarios choose are illustrative, as each solve says
+    caution, printed = said.split("\nScenarios side by side\n")
+    members = sorted({site for name in ("default", "green-grid", "tight-budget")
+                      for site in siteopt.solve(SCENARIOS / f"{name}.toml").selected})
+    sites = siteopt.load_data().sites.set_index("site_id")
+    marked = [site for site in members if sites.at[site, "provenance"] == "illustrative"]
+    assert " ".join(caution.split()).startswith(
+        f"Caution: {len(marked)} of the {len(members)} sites named below have illustrative "
+        f"figures ({', '.join(marked)})")
+    printed = "Scenarios side by side\n" + printed
     header = printed.splitlines()[2].split()
     assert header == ["default", "green-grid", "tight-budget"]
     rows = {line.split()[0]: line for line in printed.splitlines() if line.strip()}
