@@ -24,7 +24,7 @@ import siteopt
 from siteopt.analysis import explain, sweep
 from siteopt.explore.app import PROVING, SWEEP_BUDGETS_BN
 from siteopt.report.text import access_sentence
-from siteopt.summary import caveats
+from siteopt.summary import caveats, named_sites_caveat
 from tests.conftest import solve_out
 from tests.test_hostile_pages import PAYLOADS, _rewrite_csv
 
@@ -375,13 +375,23 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
     labels = choice.locator("option").all_text_contents()
     assert [label.split(" (")[0] for label in labels] == \
         [f"{a.rank}. {a.label}" for a in ranked.items]
+    # each answer of the decision help says first which sites it names are illustrative
+    data = siteopt.load_data()
+
+    def caution(analysis):
+        said = named_sites_caveat(analysis.named_sites(), data)
+        assert said.startswith("Caution: ")
+        return page.locator(".caveats").filter(has_text=said)
+
+    caution(ranked).wait_for()
     choice.select_option(index=1)
     status(page).filter(has_text="Showing alternative 2 of 5").wait_for()
     second = ranked.items[1]
     assert sorted(gigafactories(page)) == sorted("+".join(g) for g in second.gigafactories)
     choose_site(page, "NL-SAG", "Explain")
-    sentence = explain(["NL-SAG"]).sites[0].sentence()
-    page.get_by_text(sentence[:60]).wait_for(timeout=120_000)
+    explained = explain(["NL-SAG"])
+    page.get_by_text(explained.sites[0].sentence()[:60]).wait_for(timeout=120_000)
+    caution(explained).wait_for()
     page.get_by_role("button", name="Budget sweep").click()
     swept = sweep(["budget.total_eur=" + ",".join(f"{b * 1e9:.6g}" for b in SWEEP_BUDGETS_BN)],
                   refine=False)
@@ -389,6 +399,7 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
     shown.wait_for(timeout=120_000)
     assert shown.inner_text().splitlines() == [swept.breakpoint_heading(),
                                                *swept.breakpoint_lines()]
+    caution(swept).wait_for()
     assert len(swept.breakpoint_lines()) >= 2   # the budgets span several portfolios
     assert errors == []
     page.close()

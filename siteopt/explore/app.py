@@ -414,8 +414,9 @@ class ExplorerPage:
                 f"{a.rank}. {a.label} ({a.objective:.4f}, {a.gap:.2%} below)": a.rank
                 for a in found.items}
             self.alternative_choice.disabled = False
-            self.help_text.object = (f"<p>The {len(found.items)} best portfolios of these "
-                                     f"settings, each proven; choose one to show it.</p>")
+            self.help_text.object = (self._caution(found)
+                                     + f"<p>The {len(found.items)} best portfolios of these "
+                                       f"settings, each proven; choose one to show it.</p>")
         return apply
 
     def _show_alternative(self, event) -> None:
@@ -434,10 +435,11 @@ class ExplorerPage:
                          f"choose 1 for the optimum")
 
     def _explain(self, site: str):
-        sentence = self.explorer.explain(self.settings, site)
+        found = self.explorer.explain(self.settings, site)
 
         def apply():
-            self.help_text.object = f"<p>{html.escape(sentence)}</p>"
+            self.help_text.object = (self._caution(found)
+                                     + f"<p>{html.escape(found.sites[0].sentence())}</p>")
         return apply
 
     def _sweep(self):
@@ -446,10 +448,15 @@ class ExplorerPage:
 
         def apply():
             self.sweep_area.objects = [pn.pane.Bokeh(sweep_figure(swept))]
-            self.help_text.object = "<p id='sweep-changes'>" + "<br>".join(
+            self.help_text.object = self._caution(swept) + "<p id='sweep-changes'>" + "<br>".join(
                 html.escape(line) for line in [swept.breakpoint_heading(),
                                                *swept.breakpoint_lines()]) + "</p>"
         return apply
+
+    def _caution(self, analysis) -> str:
+        """The caveat paragraph for the illustrative sites ``analysis`` names, or nothing."""
+        caveat = self.explorer.caveat(analysis)
+        return f"<p class='caveats'>{html.escape(caveat)}</p>" if caveat else ""
 
     # --- take it further -----------------------------------------------------------------
     async def _download(self, name: str):

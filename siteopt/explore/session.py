@@ -225,13 +225,19 @@ class Explorer:
         with self._solving():
             return alternatives(model_for(self.base(settings), settings), self.dataset, k=k)
 
-    def explain(self, settings: Settings, site_id: str) -> str:
-        """The sentence of ``siteopt explain SITE`` for the settings."""
+    def explain(self, settings: Settings, site_id: str):
+        """``siteopt explain SITE`` for the settings (:func:`siteopt.analysis.explain`)."""
         from siteopt.analysis.explain import explain
 
         with self._solving():
-            found = explain([site_id], model_for(self.base(settings), settings), self.dataset)
-        return found.sites[0].sentence()
+            return explain([site_id], model_for(self.base(settings), settings), self.dataset)
+
+    def caveat(self, analysis) -> str:
+        """Which sites ``analysis`` names have illustrative figures, as the command line says
+        it first (empty without any)."""
+        from siteopt.summary import named_sites_caveat
+
+        return named_sites_caveat(analysis.named_sites(), self.dataset)
 
     def budget_sweep(self, settings: Settings, budgets_eur: list[float]):
         """The optimum at each budget (EUR), the rest of the settings kept
