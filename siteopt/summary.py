@@ -186,9 +186,10 @@ def illustrative_sentence(ids: list[str], members: int, dataset,
             f"real bid (how the figures were made: {sources_note(dataset)}).")
 
 
-def named_sites_caveat(site_ids, dataset) -> str:
+def named_sites_caveat(site_ids, dataset, where: str = "below") -> str:
     """The caveat for an analysis that names ``site_ids`` (its portfolios' members): those of
-    them with illustrative figures in ``dataset``; empty without any.
+    them with illustrative figures in ``dataset``; empty without any. ``where`` the sites are
+    named, seen from the caveat (``below``, ``here``).
 
     >>> from siteopt.data import load_data
     >>> named_sites_caveat(["RO-CER", "NL-SAG"], load_data()).split(": it stands")[0]
@@ -196,7 +197,7 @@ def named_sites_caveat(site_ids, dataset) -> str:
     """
     named = sorted(set(site_ids))
     sentence = illustrative_sentence(illustrative_among(named, dataset), len(named), dataset,
-                                     "sites named below")
+                                     f"sites named {where}")
     return f"Caution: {sentence}" if sentence else ""
 
 

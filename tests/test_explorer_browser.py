@@ -379,7 +379,7 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
     data = siteopt.load_data()
 
     def caution(analysis):
-        said = named_sites_caveat(analysis.named_sites(), data)
+        said = named_sites_caveat(analysis.named_sites(), data, "here")
         assert said.startswith("Caution: ")
         return page.locator(".caveats").filter(has_text=said)
 

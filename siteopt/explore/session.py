@@ -237,7 +237,7 @@ class Explorer:
         it first (empty without any)."""
         from siteopt.summary import named_sites_caveat
 
-        return named_sites_caveat(analysis.named_sites(), self.dataset)
+        return named_sites_caveat(analysis.named_sites(), self.dataset, "here")
 
     def budget_sweep(self, settings: Settings, budgets_eur: list[float]):
         """The optimum at each budget (EUR), the rest of the settings kept
