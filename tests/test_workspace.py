@@ -198,6 +198,16 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     assert "\nThe site reaches " in told and "Together the sites" not in told
     assert "* illustrative figures" not in told   # no starred name to explain
     assert "are within 500 km of two gigafactories or more" not in told   # there is one
+    # the robustness study says in how many draws funding nothing scores best: here, where
+    # the one site's grid slips (its capex is spent and it delivers nothing)
+    from siteopt.analysis import robust
+
+    study = robust(draws=20, seed=1, data=data)
+    slipped = study.draws["today_slipped"].mean()
+    assert 0 < slipped < 1
+    said = " ".join(run_cli("robust", "--draws", "20", "--seed", "1").stdout.split())
+    assert f"How often each site is chosen: {site} {1 - slipped:.0%}; no gigafactory at all " \
+           f"in {slipped:.0%} of the draws (funding nothing scores best there)." in said
     drawn = run_cli("map", "--out", str(tmp_path / "one.png"))
     assert drawn.stderr.strip().endswith("one.png (optimal, 1 gigafactory)")
     assert run_cli("report", "--out", str(tmp_path / "one.html")).exit_code == 0

@@ -281,11 +281,14 @@ class Robustness:
         chosen = self.site_frequency[self.site_frequency > 0]
         never = self.site_frequency[self.site_frequency == 0]
         shown = ", ".join(f"{site} {share:.0%}" for site, share in chosen.head(10).items())
-        lines = [f"{count(len(frame), 'draw')} ({self.origin}; model {self.model}). How often each "
-                 f"site is chosen: {shown}"
+        nothing = float((frame["portfolio"] == "none").mean())
+        lines = [f"{count(len(frame), 'draw')} ({self.origin}; model {self.model}). How often "
+                 f"each site is chosen: {shown}"
                  + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
-                 + (f"; never: {len(never)} of the {len(self.site_frequency)} sites." if len(never)
-                    else ".")]
+                 + (f"; never: {len(never)} of the {len(self.site_frequency)} sites" if len(never)
+                    else "")
+                 + (f"; no gigafactory at all in {nothing:.0%} of the draws (funding nothing "
+                    f"scores best there)" if nothing else "") + "."]
         today, over, slipped = frame["today"], frame["today_over_budget"], \
             frame["today_slipped"]
         overrun = (frame["today_capex_eur"] - self.budget_eur)[over]
