@@ -215,6 +215,10 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     key = siteopt.solve(data=data).plot().get_legend()   # only the symbols the map shows
     assert [t.get_text() for t in key.get_texts()] == [
         "250 MW", "500 MW", "1,000 MW", "EuroHPC AI Factory", "within 500 km of a member site"]
+    # outside the workspace, the same process's next study is on the shipped data again (a
+    # per-process copy answered with the workspace's one site after it had been asked there)
+    monkeypatch.chdir(tmp_path)
+    assert len(robust(draws=2, seed=1).site_frequency) == 60
 
 
 # --- Excel ----------------------------------------------------------------------------------
