@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from siteopt import strict_json
 from siteopt.errors import InputError, Problem, listed
 from siteopt.paths import display_path
-from siteopt import strict_json
 from siteopt.sanitize import printable_text
 
 #: Most draws one run may take.

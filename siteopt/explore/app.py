@@ -45,6 +45,7 @@ from siteopt.explore.views import (
     tables_html,
     terms_figure,
 )
+from siteopt.report.analyses import caution_html
 from siteopt.report.text import status_line
 from siteopt.sanitize import error_lines, printable_text
 
@@ -454,9 +455,9 @@ class ExplorerPage:
         return apply
 
     def _caution(self, analysis) -> str:
-        """The caveat paragraph for the illustrative sites ``analysis`` names, or nothing."""
-        caveat = self.explorer.caveat(analysis)
-        return f"<p class='caveats'>{html.escape(caveat)}</p>" if caveat else ""
+        """The caveat paragraph for the illustrative sites ``analysis`` names (in the list
+        above it, or the lines below), or nothing."""
+        return caution_html(analysis, self.explorer.dataset, "here")
 
     # --- take it further -----------------------------------------------------------------
     async def _download(self, name: str):

@@ -232,13 +232,6 @@ class Explorer:
         with self._solving():
             return explain([site_id], model_for(self.base(settings), settings), self.dataset)
 
-    def caveat(self, analysis) -> str:
-        """Which sites ``analysis`` names have illustrative figures, as the command line says
-        it first (empty without any)."""
-        from siteopt.summary import named_sites_caveat
-
-        return named_sites_caveat(analysis.named_sites(), self.dataset, "here")
-
     def budget_sweep(self, settings: Settings, budgets_eur: list[float]):
         """The optimum at each budget (EUR), the rest of the settings kept
         (:func:`siteopt.analysis.sweep`, without bisecting the changes)."""

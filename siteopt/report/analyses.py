@@ -13,9 +13,10 @@ from siteopt.summary import named_sites_caveat
 from siteopt.units import count
 
 
-def _caution(analysis, dataset) -> str:
-    """The section's caveat: which sites it names have illustrative figures (or nothing)."""
-    caveat = named_sites_caveat(analysis.named_sites(), dataset)
+def caution_html(analysis, dataset, where: str = "below") -> str:
+    """An analysis's caveat as a paragraph: which of the sites it names (``where``, seen from
+    the paragraph) have illustrative figures in ``dataset``; empty without any."""
+    caveat = named_sites_caveat(analysis.named_sites(), dataset, where)
     return f"<p class='caveats'>{html.escape(caveat)}</p>" if caveat else ""
 
 
@@ -25,7 +26,7 @@ def _alternatives(ranking, dataset) -> str:
             "are the next best, each proven: no portfolio lies between two rows")
     return "\n".join([
         "<h2 id='alternatives-section'>What else is nearly as good</h2>",
-        _caution(ranking, dataset),
+        caution_html(ranking, dataset),
         f"<p>The optimum and the portfolios that {what}. <i>Gap to best</i> is how much lower "
         "each objective is; <i>sites in/out</i> are the member sites each adds to or drops "
         "from the optimum.</p>",
@@ -40,7 +41,7 @@ def _explain(explanation, dataset) -> str:
                         for site in explanation.sites)
     return "\n".join([
         "<h2 id='explain-section'>Why these sites are in or out</h2>",
-        _caution(explanation, dataset),
+        caution_html(explanation, dataset),
         "<p>Each site forced the other way (in if it is out, out if it is in), every limit "
         "kept; the regret is what Europe's objective loses by that, and the capex at which the "
         "answer would change is found by exact re-solves to EUR 10 m.</p>",
@@ -55,7 +56,7 @@ def _sweep(result, dataset) -> str:
     return "\n".join([
         f"<h2 id='sweep-section'>What changes the answer: {html.escape(', '.join(result.keys))}"
         "</h2>",
-        _caution(result, dataset),
+        caution_html(result, dataset),
         f"<p>Every point solved exactly. {html.escape(result.breakpoint_heading())}</p>"
         + (f"<ul id='breakpoints'>{changes}</ul>" if lines else ""),
         png_img(result.plot(), "people within reach, capex used and the weighted terms "
@@ -72,7 +73,7 @@ def _pareto(front, dataset) -> str:
              f"It is a sample of {len(table)} points spread along it.")
     return "\n".join([
         f"<h2 id='pareto-section'>Trade-off: {front.x} against {front.y}</h2>",
-        _caution(front, dataset),
+        caution_html(front, dataset),
         f"<p>Every portfolio that no other beats on both {front.x} and {front.y}, every rule "
         f"and limit kept (the other terms play no part; the objective column weighs all terms "
         f"as the model does). {whole}</p>",
@@ -86,7 +87,7 @@ def _robust(result, dataset) -> str:
     spread = result.spread
     return "\n".join([
         f"<h2 id='robust-section'>How sure: {count(len(result.draws), 'possible future')}</h2>",
-        _caution(result, dataset),
+        caution_html(result, dataset),
         f"<p>Each draw changes the data as the future might: capex times a log-normal factor "
         f"(log standard deviation {spread.capex_sd:g}), each site's grid connection slipping "
         f"past 2028 with probability {spread.grid_delay_prob:.0%}, electricity prices times a "

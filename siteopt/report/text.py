@@ -175,14 +175,14 @@ def consolidation_text(result: Result, width: int) -> str:
         return "\n".join(wrap(NO_LETTERS, width)) + "\n"
     consortium_of = consortia_by_letter(result)
     lines = wrap("Consolidation plan (merged: letters for member sites; partners: "
-                          "letters that join without their site)", width) + [""]
+                 "letters that join without their site)", width) + [""]
     for g in result.gigafactories:
         lines.append(f"{g.id}: {g.effective_mw:,.0f} MW; its letters request "
                      f"{g.requested_mw:,.0f} MW")
         for role, ids in (("merged", g.merged_letters), ("partners", g.partner_letters)):
             text = consortia_text(ids, consortium_of) if ids else "none"
             lines += wrap(text, width, initial_indent=f"  {role + ':':10}",
-                                   subsequent_indent=" " * 12)
+                          subsequent_indent=" " * 12)
     return "\n".join(lines) + "\n"
 
 
@@ -237,26 +237,24 @@ def format_result(result: Result, width: int | None = None) -> str:
                                formats={"effective MW": ",.0f", "CO2 g/kWh": ",.0f"},
                                optional=("CO2 g/kWh", "state"))
     if (result.chosen["provenance"] == "illustrative").any():   # a starred name to explain
-        sites_table += fill(f"* illustrative figures (see "
-                                     f"{sources_note(result.dataset)}); the others are "
-                                     f"reported.", width)
+        sites_table += fill(f"* illustrative figures (see {sources_note(result.dataset)}); "
+                            f"the others are reported.", width)
     else:
         sites_table = sites_table.rstrip("\n") + "\n"
     parts = [
         fill(f"siteopt (model: {model.description}; data: "
-                      f"{result.dataset.describe()}): {summary_headline(result)}",
-                      width) + "\n"
-        + ("".join(fill(note, width, initial_indent="  - ",
-                                 subsequent_indent="    ") + "\n" for note in notes)),
+             f"{result.dataset.describe()}): {summary_headline(result)}", width) + "\n"
+        + "".join(fill(note, width, initial_indent="  - ", subsequent_indent="    ") + "\n"
+                  for note in notes),
         render_table(gigafactories_table(result), title=f"Gigafactories ({members_rule(model)}, "
                      f"{rule})",
                      width=width, formats={"effective MW": ",.0f", "requested MW": ",.0f"},
                      optional=("letters", f"energy {model.costs.years:g} y", "states")),
         sites_table,
         fill(f"{reach_subject(result)} {people(result.covered_population)} "
-                      f"({result.terms['coverage']:.1%} of the EU-27) within "
-                      f"{radius:g} km, about {round_trip_ms(radius):.0f} ms round trip over fibre. "
-                      + access_sentence(result), width) + "\n",
+             f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km, about "
+             f"{round_trip_ms(radius):.0f} ms round trip over fibre. "
+             + access_sentence(result), width) + "\n",
         render_table(limits_table(result), title="Limits", width=width,
                      formats={"share used": ".1%"}),
         render_table(terms_table(result), title="Objective", width=width,
