@@ -343,8 +343,8 @@ class ExplorerPage:
 
     def _fail(self, message: str) -> None:
         """Say what is wrong; the last good answer stays, greyed."""
-        self._set_status(message, "failed")
         self.answer_area.css_classes = ["stale"]
+        self._set_status(message, "failed")
 
     def _show(self, answer: Answer) -> None:
         self.stop_button.disabled = True
