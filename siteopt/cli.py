@@ -901,15 +901,33 @@ def keys_command(sections):
 
     for name in wanted:
         if not any(named(key, name) for key, _ in every):
-            known = sorted({key.split(".")[0] for key, _ in every})
-            raise ConfigError(f"keys: no section or key {quoted(name)}; the sections are "
-                              f"{', '.join(known)}")
+            raise ConfigError(f"keys: no section or key {quoted(name)}; "
+                              f"{_keys_hint(name, [key for key, _ in every])}")
     rows = [{"key": key, "default": _shown(spec.default), "unit": spec.metadata.get("unit", ""),
              "meaning": spec.metadata.get("doc", "")} for key, spec in every
             if not wanted or any(named(key, name) for name in wanted)]
     click.echo(render_table(pd.DataFrame(rows), title="Model keys (set them in a model file "
                                                       "or with --set KEY=VALUE)",
                             width=terminal_width()), nl=False)
+
+
+def _keys_hint(name: str, keys: list[str]) -> str:
+    """What to write instead of ``name``, which names no section or key: the keys of its
+    section, else the closest section or key, else every section."""
+    import difflib
+
+    sections = sorted({key.split(".")[0] for key in keys})
+    section, _, rest = name.partition(".")
+    if rest and section in sections:
+        own = [key.split(".", 1)[1] for key in keys if key.startswith(section + ".")]
+        close = difflib.get_close_matches(rest.lower(), own, n=1, cutoff=0.6)
+        if close:
+            return f"did you mean '{section}.{close[0]}'?"
+        return f"the keys of {section} are {', '.join(own)}"
+    close = difflib.get_close_matches(name.lower(), sections + keys, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"the sections are {', '.join(sections)}"
 
 
 def _shown(value) -> str:

@@ -75,9 +75,20 @@ def test_keys_lists_the_sections_and_keys_named(run_cli):
     listed = re.findall(r"^ ([a-z_]+\.[a-z_]+)\s", printed, re.M)
     assert listed == [key for key, _ in settings()
                       if key.startswith("weights.") or key == "access.max_km"]
-    unknown = run_cli("keys", "weight")
-    assert unknown.exit_code == 2 and unknown.stderr.startswith(
-        "error: keys: no section or key 'weight'; the sections are access, budget, ")
+
+
+
+@pytest.mark.parametrize("name, hint", [
+    ("weight", "did you mean 'weights'?"),
+    ("Weights", "did you mean 'weights'?"),
+    ("weights.covrage", "did you mean 'weights.coverage'?"),
+    ("budget.nosuch", "the keys of budget are total_eur"),
+    ("nosuch", "the sections are access, budget, consolidation, costs, coverage, limits, "
+               "robust, sites, solver, weights")])
+def test_keys_names_what_was_meant_when_a_name_is_unknown(run_cli, name, hint):
+    unknown = run_cli("keys", name)
+    assert unknown.exit_code == 2
+    assert unknown.stderr == f"error: keys: no section or key '{name}'; {hint}\n"
 
 
 @pytest.mark.parametrize("budget, hint", [("20", "did you mean 20e9 (EUR 20 bn)?"),
