@@ -405,6 +405,59 @@ FORMAT_OPTION = click.option(
     help="table: readable text (default); json: one document.")
 
 
+def draw_options(draws: int, prefix: str = ""):
+    """The options that set the Monte Carlo draws of ``robust`` (``--draws`` defaulting to
+    ``draws``), their help texts starting with ``prefix``: ``--draws-in`` takes them from a
+    file instead."""
+    def said(text: str) -> str:
+        return prefix + (text[0].lower() + text[1:] if prefix else text)
+
+    options = [
+        click.option("--draws", type=click.IntRange(1, 100_000), default=draws,
+                     show_default=True,
+                     help=said("Monte Carlo draws, each solved to proven optimality.")),
+        click.option("--seed", type=int, default=1, show_default=True,
+                     help=said("Seed of the draws: the same seed gives the same numbers "
+                               "whatever the workers.")),
+        click.option("--capex-sd", type=Number("0.2", 0, 2), default=0.2, show_default=True,
+                     help=said("Log standard deviation of each site's capex (median: the "
+                               "data).")),
+        click.option("--grid-delay-prob", type=Number("0.2 for 20 %", 0, 1), default=0.2,
+                     show_default=True,
+                     help=said("Chance that a site's grid connection slips past 2028.")),
+        click.option("--price-sd", type=Number("0.15", 0, 2), default=0.15, show_default=True,
+                     help=said("Log standard deviation of each site's electricity price.")),
+        click.option("--draws-in", "draws_in", type=click.Path(dir_okay=False, path_type=str),
+                     default=None,
+                     help=said("Take the draws from this file (written by robust --draws-out) "
+                               "instead of sampling: the same draws give the same answer.")),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+def _draws(draws, seed, capex_sd, grid_delay_prob, price_sd, draws_in):
+    """The draws the options of :func:`draw_options` ask for: their number (sampled with the
+    seed and the spread) or the file's path; a file with any of the others is refused."""
+    from siteopt.analysis import Spread
+    from siteopt.errors import ConfigError
+
+    if draws_in is None:
+        return dict(draws=draws, seed=seed, spread=Spread(capex_sd, grid_delay_prob, price_sd))
+    context = click.get_current_context()
+    given = [f"--{name.replace('_', '-')}" for name in
+             ("draws", "seed", "capex_sd", "grid_delay_prob", "price_sd")
+             if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+    if given:
+        raise ConfigError(f"--draws-in {draws_in}: the file sets the draws; leave out "
+                          f"{', '.join(given)}")
+    return dict(draws=draws_in, seed=seed, spread=Spread())
+
+
 @cli.command("report")
 @solve_options
 @FROM_OPTION
@@ -426,15 +479,13 @@ FORMAT_OPTION = click.option(
               help="pareto: the vertical term.")
 @click.option("--points", type=click.IntRange(2, 500), default=8, show_default=True,
               help="pareto: most front points.")
-@click.option("--draws", type=click.IntRange(1, 100_000), default=100, show_default=True,
-              help="robust: Monte Carlo draws (default spreads of siteopt robust).")
-@click.option("--seed", type=int, default=1, show_default=True, help="robust: the seed.")
+@draw_options(100, prefix="robust: ")
 @SCHEDULER_OPTION
 @WORKERS_OPTION
 @reports_errors
 def report_command(model_path, data_dir, budget, max_gigafactories, set_items, solver, time_limit,
                    from_file, out_file, with_text, k, explain_sites, varies, x, y, points, draws,
-                   seed, scheduler, workers):
+                   seed, capex_sd, grid_delay_prob, price_sd, draws_in, scheduler, workers):
     """Solve, then write a self-contained HTML report that opens offline; --with adds the
     decision analyses."""
     from siteopt.analysis.bundle import ReportAnalyses, parse_names, run_for_report
@@ -442,6 +493,7 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
 
     _check_out_suffix(out_file, (".html", ".htm", ".pdf"))
     names = parse_names(",".join(with_text))
+    futures = _draws(draws, seed, capex_sd, grid_delay_prob, price_sd, draws_in)
     if out_file.lower().endswith(".pdf"):
         from siteopt.report.pdf import browser
 
@@ -449,7 +501,8 @@ def report_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     result = _result(from_file, model_path, data_dir, budget, max_gigafactories, set_items,
                      solver, time_limit)
     request = ReportAnalyses(names, k, tuple(explain_sites), tuple(varies) or
-                             ReportAnalyses.varies, x, y, points, draws, seed, scheduler, workers)
+                             ReportAnalyses.varies, x, y, points, scheduler=scheduler,
+                             workers=workers, **futures)
     analyses = run_for_report(request, result.model, data_dir) if names else []
     check_interrupted()
     page = result.report_html(analyses)
@@ -669,16 +722,7 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 
 @cli.command("robust")
 @solve_options
-@click.option("--draws", type=click.IntRange(1, 100_000), default=1000, show_default=True,
-              help="Monte Carlo draws, each solved to proven optimality.")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="Seed: the same seed gives the same numbers whatever the workers.")
-@click.option("--capex-sd", type=Number("0.2", 0, 2), default=0.2, show_default=True,
-              help="Log standard deviation of each site's capex (median: the data).")
-@click.option("--grid-delay-prob", type=Number("0.2 for 20 %", 0, 1), default=0.2,
-              show_default=True, help="Chance that a site's grid connection slips past 2028.")
-@click.option("--price-sd", type=Number("0.15", 0, 2), default=0.15, show_default=True,
-              help="Log standard deviation of each site's electricity price.")
+@draw_options(1000)
 @SCHEDULER_OPTION
 @WORKERS_OPTION
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
@@ -689,9 +733,6 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 @click.option("--draws-out", "draws_out", type=click.Path(dir_okay=False, path_type=str),
               default=None, help="Also write the draws (capex and price factor per site, the "
                                  "sites whose grid slips) to this JSON file, for audit.")
-@click.option("--draws-in", "draws_in", type=click.Path(dir_okay=False, path_type=str),
-              default=None, help="Take the draws from this file (written by --draws-out) "
-                                 "instead of sampling: the same draws give the same answer.")
 @click.option("--choose", is_flag=True,
               help="Choose the portfolio of best mean objective over the draws, over the "
                    "budget in at most robust.budget_risk of them, proven optimal on them, "
@@ -709,14 +750,14 @@ def explore_command(model_path, data_dir, port, host, no_browser):
 @FORMAT_OPTION
 @reports_errors
 def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                   time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, scheduler,
-                   workers, plot_file, map_file, draws_out, draws_in, choose, test_draws,
+                   time_limit, draws, seed, capex_sd, grid_delay_prob, price_sd, draws_in,
+                   scheduler, workers, plot_file, map_file, draws_out, choose, test_draws,
                    gap_samples, criterion, output_format):
     """How sure is the optimum: Monte Carlo over capex, grid delays and electricity prices,
     every draw solved exactly (here, or on Dask when the work pays for it). With --choose:
     the portfolio that is best across the draws, proven on them."""
 
-    from siteopt.analysis import Spread, robust
+    from siteopt.analysis import robust
     from siteopt.errors import ConfigError
     from siteopt.report.tables import render_table, terminal_width
 
@@ -735,18 +776,9 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
             _check_out_suffix(out, (".png", ".svg", ".pdf"), option)
     if draws_out is not None:
         _check_out_suffix(draws_out, (".json",), "--draws-out")
-    if draws_in is not None:
-        context = click.get_current_context()
-        given = [f"--{name.replace('_', '-')}" for name in
-                 ("draws", "seed", "capex_sd", "grid_delay_prob", "price_sd")
-                 if context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
-        if given:
-            raise ConfigError(f"--draws-in {draws_in}: the file sets the draws; leave out "
-                              f"{', '.join(given)}")
+    arguments = _draws(draws, seed, capex_sd, grid_delay_prob, price_sd, draws_in)
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
-    arguments = dict(draws=draws if draws_in is None else draws_in, seed=seed,
-                     spread=Spread(capex_sd, grid_delay_prob, price_sd), scheduler=scheduler,
-                     workers=workers)
+    arguments.update(scheduler=scheduler, workers=workers)
     if choose:
         from siteopt.analysis.choose import choose as robust_choice
 

@@ -200,3 +200,27 @@ def test_a_draws_file_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
         Draws.read(path, SITES)
     assert str(raised.value) == f"{display_path(path)}: cannot be read (Permission denied); " \
                                 "check its permissions"
+
+
+def test_a_report_on_a_draws_file_shows_the_same_futures_as_on_their_seed(run_cli, tmp_path):
+    """``report --with robust --draws-in`` reads the draws ``robust --draws-out`` wrote (their
+    spread too): its robust sections equal those of a report sampling the same draws."""
+    draws = tmp_path / "draws.json"
+    sampled = ("--draws", "4", "--seed", "2", "--capex-sd", "0.3", "--grid-delay-prob", "0.1")
+    assert run_cli("robust", *sampled, "--workers", "1", "--draws-out", str(draws),
+                   "--format", "json").exit_code == 0
+    pages = []
+    for options in (sampled, ("--draws-in", str(draws))):
+        out = tmp_path / f"report{len(pages)}.html"
+        ran = run_cli("report", "--with", "robust", "--workers", "1", *options, "--out",
+                      str(out))
+        assert ran.exit_code == 0, ran.stderr
+        page = out.read_text(encoding="utf-8")
+        pages.append(page[page.index("<h2 id='robust-section'>"):page.index("<h2>Model settings")])
+    assert pages[0] == pages[1]
+    assert "log standard deviation 0.3" in pages[1] and "probability 10%" in pages[1]
+    both = run_cli("report", "--with", "robust", "--draws-in", str(draws), "--draws", "5",
+                   "--out", str(tmp_path / "never.html"))
+    assert both.exit_code == 2 and not (tmp_path / "never.html").exists()
+    assert both.stderr == (f"error: --draws-in {draws}: the file sets the draws; leave out "
+                           f"--draws\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from siteopt.analysis.draws import Spread
 from siteopt.errors import ConfigError
 
 #: The analyses ``--with`` accepts, in the order the report shows them.
@@ -28,8 +29,11 @@ class ReportAnalyses:
         Terms of the Pareto front.
     points : int
         Most Pareto points.
-    draws, seed : int
-        Monte Carlo draws and seed (default spreads, see :class:`siteopt.analysis.Spread`).
+    draws : int or str
+        How many Monte Carlo draws to sample with ``seed`` and ``spread``, or the path of a
+        file of draws (``robust --draws-out``; then the file's seed and spread hold).
+    seed : int
+    spread : Spread
     scheduler : str, optional
     workers : int
     """
@@ -41,8 +45,9 @@ class ReportAnalyses:
     x: str = "cost"
     y: str = "coverage"
     points: int = 8
-    draws: int = 100
+    draws: int | str = 100
     seed: int = 1
+    spread: Spread = Spread()
     scheduler: str | None = None
     workers: int | None = None
 
@@ -67,7 +72,7 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
         two: the :class:`~siteopt.analysis.Robustness` and the
         :class:`~siteopt.analysis.choose.RobustChoice` on the same draws.
     """
-    from siteopt.analysis import Spread, alternatives, explain, pareto, robust, sweep
+    from siteopt.analysis import alternatives, explain, pareto, robust, sweep
     from siteopt.analysis.choose import choose
 
     results = []
@@ -92,9 +97,9 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
             results.append(pareto(request.x, request.y, request.points, model, data))
         else:   # how sure the optimum is, then the portfolio that is best across the draws
             results.append(robust(model, data, draws=request.draws, seed=request.seed,
-                                  spread=Spread(), scheduler=request.scheduler,
+                                  spread=request.spread, scheduler=request.scheduler,
                                   workers=request.workers))
             results.append(choose(model, data, draws=request.draws, seed=request.seed,
-                                  spread=Spread(), scheduler=request.scheduler,
+                                  spread=request.spread, scheduler=request.scheduler,
                                   workers=request.workers))
     return results
