@@ -4,6 +4,8 @@ that reproduce them, exact answers, messages, downloads and the server's request
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 import tomllib
 from pathlib import Path
@@ -249,3 +251,44 @@ def test_a_stop_signal_received_during_a_solve_ends_the_explorer(explorer, monke
         explorer.answer(chosen)
     monkeypatch.setattr(interrupt, "_received", [])
     assert explorer.answer(chosen).ok   # without the signal the same settings are answered
+
+
+def _touched(path: Path) -> None:
+    """``path`` edited: a byte more, a later modification time."""
+    stat = path.stat()
+    with path.open("ab") as file:
+        file.write(b"\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_page_says_when_a_data_file_changed_after_the_explorer_read_it(data_dir):
+    """The answers stay those of the data as read; the page says which file changed and how
+    to use the edits (in a notebook: run siteopt.explorer() again)."""
+    from siteopt.explore.app import ExplorerPage
+
+    explorer = Explorer(data=data_dir)
+    page = ExplorerPage(explorer, served=False)
+    assert page.notice.object == ""
+    before = page.shown.result.selected
+    _touched(data_dir / "sites.csv")
+    (data_dir / "letters.csv").unlink()
+    page.request(page.settings.changed(explorer.base(page.settings), "budget.total_eur", 15e9))
+    shown = explorer.dataset.displays
+    said = re.fullmatch(
+        "<div role='alert' class='siteopt-notice'>(.*) changed after the explorer read them at "
+        r"\d\d:\d\d: the answers here use the data as read then. To use the edits, run "
+        r"siteopt.explorer\(\) again.</div>", page.notice.object)
+    assert said and said.group(1) == f"{shown['letters.csv']}, {shown['sites.csv']}"
+    assert page.shown.result.selected == siteopt.solve(budget=15e9).selected != before
+
+
+def test_an_edited_workbook_is_named_and_an_untouched_one_is_not(tmp_path, run_cli):
+    assert run_cli("init", str(tmp_path / "ws"), "--excel").exit_code == 0
+    workbook = tmp_path / "ws" / "bids.xlsx"
+    explorer = Explorer(data=workbook)
+    fix = "stop siteopt explore (Ctrl-C) and start it again"
+    assert explorer.data_edited(fix) is None
+    _touched(workbook)
+    said = explorer.data_edited(fix)
+    assert said.startswith("bids.xlsx changed after the explorer read it at ")
+    assert said.endswith(f"To use the edits, {fix}.")

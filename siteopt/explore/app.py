@@ -62,6 +62,8 @@ STYLE = """
   background: #e8f1e4; color: #1b4d1b; }
 .siteopt-status.failed { background: #fbe3e1; color: #7a1212; }
 .siteopt-status.working { background: #fff4d6; color: #5c4300; }
+.siteopt-notice { font: 14px/1.4 system-ui, sans-serif; padding: 6px 10px; border-radius: 4px;
+  background: #fff4d6; color: #5c4300; border-left: 4px solid #b58100; }
 :host(.siteopt-answer) { font: 14px/1.4 system-ui, sans-serif; }
 :host(.siteopt-answer) table { border-collapse: collapse; margin: 6px 0 14px 0;
   font-size: 13px; }
@@ -113,6 +115,7 @@ class ExplorerPage:
             width=300)
         self.controls.param.watch(self._on_event, "event")
         self.status = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width")
+        self.notice = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width")
         self.stop_button = pn.widgets.Button(label="Stop", color="warning", disabled=True,
                                              width=90)
         self.stop_button.on_click(lambda _: self.explorer.stop(self))
@@ -164,6 +167,7 @@ class ExplorerPage:
             pn.Column(pn.pane.HTML("<h2 style='font:700 18px system-ui;margin:4px 0'>"
                                    "siteopt explorer</h2>"), self.controls, width=320),
             pn.Column(
+                self.notice,
                 pn.Row(self.status, self.stop_button, sizing_mode="stretch_width"),
                 self.answer_area,
                 pn.pane.HTML("<h3 style='font:700 15px system-ui'>Decision help</h3>"),
@@ -348,6 +352,11 @@ class ExplorerPage:
 
     def _show(self, answer: Answer) -> None:
         self.stop_button.disabled = True
+        edited = self.explorer.data_edited(
+            "stop siteopt explore (Ctrl-C) and start it again" if self.served else
+            "run siteopt.explorer() again")
+        self.notice.object = "" if edited is None else (
+            f"<div role='alert' class='siteopt-notice'>{html.escape(edited)}</div>")
         if not answer.ok:   # the last answer stays; the sites' marks follow the settings
             base = self.explorer.base(answer.settings)
             self.map.show_sites(answer.settings.value(base, REQUIRED),

@@ -103,6 +103,26 @@ def difference(before, after) -> Difference:
                       words)
 
 
+def _file_states(dataset) -> dict[str, tuple[int, int] | None]:
+    """How each file the data set was read from names itself in messages -> its modification
+    time (ns) and size in bytes, None when it is gone: the workbook, or each file of the
+    directory."""
+    source = Path(dataset.directory)
+    if source.is_file():
+        files = {source.name: source}
+    else:
+        files = {dataset.displays[name]: source / name for name in sorted(dataset.sha256)}
+    states = {}
+    for shown, path in files.items():
+        try:
+            stat = path.stat()
+        except OSError:
+            states[shown] = None
+        else:
+            states[shown] = (stat.st_mtime_ns, stat.st_size)
+    return states
+
+
 class Explorer:
     """The data, the scenarios and the answers of one explorer (shared by its browser tabs).
 
@@ -120,6 +140,8 @@ class Explorer:
 
         self.data = None if data is None else str(data)
         self.dataset = load_data(data)
+        self._read_at = time.strftime("%H:%M")
+        self._files = _file_states(self.dataset)
         start = model_path(model) if model is not None else default_model_path()
         first = load_model(start)
         self.scenarios: dict[str, ModelConfig] = {first.source: first}
@@ -134,6 +156,19 @@ class Explorer:
         self._owner: object = None   # who asked for the solve running now
         self._kept: OrderedDict[str, object] = OrderedDict()
         self._kept_lock = threading.Lock()
+
+    def data_edited(self, fix: str) -> str | None:
+        """What to tell the user when a data file changed (or went) since the explorer read
+        it, ending with ``fix`` (how to read it again); None while none has. The answers stay
+        those of the data as read: an edited workbook is not read again halfway through a
+        meeting, nor for one tab and not another."""
+        edited = [name for name, state in _file_states(self.dataset).items()
+                  if state != self._files[name]]
+        if not edited:
+            return None
+        return (f"{', '.join(edited)} changed after the explorer read "
+                f"{'it' if len(edited) == 1 else 'them'} at {self._read_at}: the answers "
+                f"here use the data as read then. To use the edits, {fix}.")
 
     def base(self, settings: Settings) -> ModelConfig:
         """The scenario the settings start from."""
