@@ -53,9 +53,14 @@ def scenarios_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+#: The width of a command's output on a page: what a code box shows without scrolling sideways
+#: (84 characters of MkDocs Material's code font in its content column).
+RUN_COLUMNS = "80"
+
+
 def run_markdown(arguments: str) -> str:
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in ("SITEOPT_DATA", "COLUMNS")}
+    environment = {name: value for name, value in os.environ.items() if name != "SITEOPT_DATA"}
+    environment["COLUMNS"] = RUN_COLUMNS
     with tempfile.TemporaryDirectory() as empty:   # no workspace around it
         done = subprocess.run([sys.executable, "-m", "siteopt", *shlex.split(arguments)],
                               cwd=empty, capture_output=True, text=True, check=True,

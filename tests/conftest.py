@@ -28,6 +28,8 @@ matplotlib.use("Agg")  # no display in tests
 # the data cache of this test session (inherited by every command the tests start), never the
 # user's own ~/.cache
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="siteopt-test-cache-")
+# text at the width of a pipe (report.tables.DEFAULT_WIDTH), whatever the shell exported
+os.environ.pop("COLUMNS", None)
 
 
 #: Test modules whose module-scoped fixtures are expensive (full runs with --out, the docs

@@ -49,10 +49,17 @@ def test_every_key_and_every_column_is_on_the_site(site):
             assert column.name in columns, (name, column.name)
 
 
-def test_outputs_on_the_site_are_run_when_it_is_built(site, run_cli):
+def test_outputs_on_the_site_are_run_when_it_is_built(site, run_cli, monkeypatch):
+    """At 80 characters, so that a code box shows them without scrolling sideways."""
     page = _text(site / "model.html")
+    monkeypatch.setenv("COLUMNS", "80")
     headline = run_cli("solve", "--budget", "20e9").stdout.splitlines()[0]
-    assert headline in page
+    assert len(headline) > 70 and headline in page
+    boxes = [html.unescape(re.sub(r"<[^>]+>", "", box)) for box in re.findall(
+        r"<pre.*?</pre>", (site / "model.html").read_text(encoding="utf-8"), re.S)]
+    runs = [box for box in boxes if box.startswith("$ siteopt ")]
+    assert len(runs) == 2
+    assert max(len(line) for box in runs for line in box.splitlines()) == 80
     cross_border = run_cli("solve", "--model", "cross-border").stdout
     assert "IT-BLQ+PL-WRO" in cross_border and "IT-BLQ+PL-WRO" in page
     assert "4 portfolios tie for the optimum" in " ".join(page.split())

@@ -321,3 +321,13 @@ def test_annual_co2_and_lifetime_cost_follow_their_definitions(default_result):
                                                         / 1000)
     assert default_result.lifetime_cost_eur == pytest.approx(
         default_result.total_capex_eur + chosen["energy_cost_eur"].sum())
+
+
+@pytest.mark.parametrize("columns, width", [("100", 100), ("40", 80), ("wide", 120), ("", 120)])
+def test_columns_sets_the_width_of_the_text_written_to_a_file(run_cli, monkeypatch, columns,
+                                                               width):
+    """``COLUMNS=100 siteopt solve > answer.txt``: tables and paragraphs as wide as asked, at
+    least 80 characters; without a number, as wide as a pipe's (120)."""
+    monkeypatch.setenv("COLUMNS", columns)
+    printed = run_cli("solve").stdout.splitlines()
+    assert max(len(line) for line in printed) == width

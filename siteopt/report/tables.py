@@ -21,11 +21,16 @@ SHORT_CELL = 14
 
 
 def terminal_width() -> int:
-    """The width to render for: the terminal's (at least 80) when stdout is one, else
-    :data:`DEFAULT_WIDTH`."""
+    """The width to render for, at least 80 characters: ``COLUMNS`` when it is set to a
+    number (``COLUMNS=100 siteopt solve > answer.txt``), else the terminal's when stdout is
+    one, else :data:`DEFAULT_WIDTH`."""
+    import os
     import shutil
     import sys
 
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit():
+        return max(80, int(columns))
     if not sys.stdout.isatty():
         return DEFAULT_WIDTH
     return max(80, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
