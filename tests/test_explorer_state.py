@@ -276,19 +276,23 @@ def test_a_page_says_when_a_data_file_changed_after_the_explorer_read_it(data_di
     shown = explorer.dataset.displays
     said = re.fullmatch(
         "<div role='alert' class='siteopt-notice'>(.*) changed after the explorer read them at "
-        r"\d\d:\d\d: the answers here use the data as read then. To use the edits, run "
+        r"\d\d:\d\d: the answers here use the files as read then. To use the edits, run "
         r"siteopt.explorer\(\) again.</div>", page.notice.object)
     assert said and said.group(1) == f"{shown['letters.csv']}, {shown['sites.csv']}"
     assert page.shown.result.selected == siteopt.solve(budget=15e9).selected != before
 
 
-def test_an_edited_workbook_is_named_and_an_untouched_one_is_not(tmp_path, run_cli):
+def test_an_edited_workbook_or_model_file_is_named_and_an_untouched_one_is_not(
+        tmp_path, run_cli, monkeypatch):
     assert run_cli("init", str(tmp_path / "ws"), "--excel").exit_code == 0
-    workbook = tmp_path / "ws" / "bids.xlsx"
-    explorer = Explorer(data=workbook)
+    monkeypatch.chdir(tmp_path / "ws")
+    explorer = Explorer()   # the workspace's workbook and model
     fix = "stop siteopt explore (Ctrl-C) and start it again"
-    assert explorer.data_edited(fix) is None
-    _touched(workbook)
-    said = explorer.data_edited(fix)
+    assert explorer.files_edited(fix) is None
+    _touched(Path("bids.xlsx"))
+    said = explorer.files_edited(fix)
     assert said.startswith("bids.xlsx changed after the explorer read it at ")
     assert said.endswith(f"To use the edits, {fix}.")
+    _touched(Path("models", "default.toml"))
+    assert explorer.files_edited(fix).startswith(
+        "bids.xlsx, models/default.toml changed after the explorer read them at ")

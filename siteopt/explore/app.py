@@ -352,7 +352,7 @@ class ExplorerPage:
 
     def _show(self, answer: Answer) -> None:
         self.stop_button.disabled = True
-        edited = self.explorer.data_edited(
+        edited = self.explorer.files_edited(
             "stop siteopt explore (Ctrl-C) and start it again" if self.served else
             "run siteopt.explorer() again")
         self.notice.object = "" if edited is None else (

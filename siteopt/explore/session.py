@@ -25,7 +25,8 @@ from siteopt.config import ModelConfig, load_model
 from siteopt.errors import SiteoptError
 from siteopt.explore.settings import Settings, model_for
 from siteopt.interrupt import ask_to_stop, check
-from siteopt.paths import default_model_path, model_name, model_path, shipped_scenarios
+from siteopt.paths import (default_model_path, display_path, model_name, model_path,
+                           shipped_scenarios)
 from siteopt.sanitize import error_lines
 from siteopt.units import changes
 
@@ -103,15 +104,17 @@ def difference(before, after) -> Difference:
                       words)
 
 
-def _file_states(dataset) -> dict[str, tuple[int, int] | None]:
-    """How each file the data set was read from names itself in messages -> its modification
-    time (ns) and size in bytes, None when it is gone: the workbook, or each file of the
-    directory."""
+def _data_files(dataset) -> dict[str, Path]:
+    """The files a data set was read from, by how messages name them: the workbook, or each
+    file of the directory."""
     source = Path(dataset.directory)
     if source.is_file():
-        files = {source.name: source}
-    else:
-        files = {dataset.displays[name]: source / name for name in sorted(dataset.sha256)}
+        return {source.name: source}
+    return {dataset.displays[name]: source / name for name in sorted(dataset.sha256)}
+
+
+def _file_states(files: dict[str, Path]) -> dict[str, tuple[int, int] | None]:
+    """Each file's modification time (ns) and size in bytes, None when it is gone."""
     states = {}
     for shown, path in files.items():
         try:
@@ -141,14 +144,17 @@ class Explorer:
         self.data = None if data is None else str(data)
         self.dataset = load_data(data)
         self._read_at = time.strftime("%H:%M")
-        self._files = _file_states(self.dataset)
+        self._watched = _data_files(self.dataset)
         start = model_path(model) if model is not None else default_model_path()
         first = load_model(start)
+        self._watched[display_path(start)] = start
         self.scenarios: dict[str, ModelConfig] = {first.source: first}
         for name in shipped_scenarios():
             if name not in self.scenarios and model_name(model_path(name)) not in self.scenarios:
                 cfg = load_model(model_path(name))
                 self.scenarios[cfg.source] = cfg
+                self._watched[display_path(model_path(name))] = model_path(name)
+        self._states = _file_states(self._watched)
         self.initial = first.source
         #: Every candidate site's ID, sorted.
         self.site_ids: list[str] = sorted(self.dataset.sites["site_id"])
@@ -157,18 +163,18 @@ class Explorer:
         self._kept: OrderedDict[str, object] = OrderedDict()
         self._kept_lock = threading.Lock()
 
-    def data_edited(self, fix: str) -> str | None:
-        """What to tell the user when a data file changed (or went) since the explorer read
-        it, ending with ``fix`` (how to read it again); None while none has. The answers stay
-        those of the data as read: an edited workbook is not read again halfway through a
-        meeting, nor for one tab and not another."""
-        edited = [name for name, state in _file_states(self.dataset).items()
-                  if state != self._files[name]]
+    def files_edited(self, fix: str) -> str | None:
+        """What to tell the user when a data or model file changed (or went) since the
+        explorer read it, ending with ``fix`` (how to read it again); None while none has.
+        The answers stay those of the files as read: an edited workbook or model file is not
+        read again halfway through a meeting, nor for one tab and not another."""
+        edited = [name for name, state in _file_states(self._watched).items()
+                  if state != self._states[name]]
         if not edited:
             return None
         return (f"{', '.join(edited)} changed after the explorer read "
                 f"{'it' if len(edited) == 1 else 'them'} at {self._read_at}: the answers "
-                f"here use the data as read then. To use the edits, {fix}.")
+                f"here use the files as read then. To use the edits, {fix}.")
 
     def base(self, settings: Settings) -> ModelConfig:
         """The scenario the settings start from."""
