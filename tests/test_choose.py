@@ -84,6 +84,7 @@ def test_the_comparison_is_on_fresh_draws(chosen, base):
         assert row["people within reach"] == pytest.approx(on.people[:, k].mean(), rel=1e-12)
         assert row["power delivered"] == pytest.approx(on.power_mw[:, k].mean(), rel=1e-12)
         assert row["mean regret"] == pytest.approx((own - values).mean(), abs=1e-9)
+        assert row["largest regret"] == pytest.approx((own - values).max(), abs=1e-9)
     assert [row["of"] for row in document["comparison"]] == ["robust choice",
                                                              "today's optimum"]
 
@@ -336,6 +337,37 @@ def test_the_fresh_draws_caveats(over, fresh, today_mean, today_over, same, said
     mine = {"mean": 0.460, "over budget in": over / fresh}
     today = {"mean": today_mean, "over budget in": today_over}
     assert _fresh_caveats(mine, today, 0.05, 40, fresh, same) == said
+
+
+@pytest.mark.parametrize("today_regret, today_over, said", [
+    (0.40, 0.70, ["Today's optimum has a smaller largest regret on the fresh futures (0.400 "
+                  "against 0.530), but is over the budget in more of them (70% against 0%)."]),
+    (0.40, 0.0, ["Today's optimum has a smaller largest regret on the fresh futures (0.400 "
+                 "against 0.530) and is over the budget no more often: the choice does not "
+                 "hold out of sample; choose on more draws (--draws)."]),
+    (0.60, 0.70, []),   # a larger largest regret: today's higher mean score is not the criterion
+])
+def test_chosen_by_regret_the_fresh_draws_are_read_by_the_largest_regret(today_regret,
+                                                                        today_over, said):
+    from siteopt.analysis.choose import _fresh_caveats
+
+    mine = {"mean": 0.40, "over budget in": 0.0, "largest regret": 0.53}
+    today = {"mean": 0.45, "over budget in": today_over, "largest regret": today_regret}
+    assert _fresh_caveats(mine, today, 0.05, 10, 10, False, criterion="regret") == said
+
+
+def test_chosen_by_regret_the_headline_gives_both_largest_regrets(run_cli):
+    done = run_cli("robust", "--choose", "--criterion", "regret", "--draws", "3",
+                   "--test-draws", "3", "--workers", "1", "--format", "json")
+    assert done.exit_code == 0, done.output
+    document = json.loads(done.stdout)
+    mine, today = document["comparison"]
+    headline = " ".join(document["summary"][0].split())
+    assert f"mean score {mine['mean']:.3f}, largest regret {mine['largest regret']:.3f}; " \
+        in headline
+    assert headline.endswith(f"mean score {today['mean']:.3f}, largest regret "
+                             f"{today['largest regret']:.3f}.")
+    assert mine["largest regret"] >= mine["mean regret"] > 0
 
 
 @pytest.mark.parametrize("model, national", [("cross-border", True), ("default", False)])

@@ -81,7 +81,8 @@ class RobustChoice:
         (mean people within R of a member that delivers), ``power delivered`` (mean effective
         power of the members that deliver, MW), ``mean`` (objective), ``95 % CI low``,
         ``95 % CI high``, ``5 % quantile``, ``over budget in``, ``a member's grid slips in``,
-        ``mean regret``.
+        ``mean regret`` and ``largest regret`` (each fresh draw's own optimum less the
+        portfolio's score in it, over the draws that have one).
     slip_frequency : Series
         Per member site of the choice: the share of the N draws in which its grid slips.
     futures : Draws
@@ -107,7 +108,8 @@ class RobustChoice:
     FORMATS = {"capex": "eur", "in-sample mean": ".4f", "people within reach": "people",
                "power delivered": "mw", "mean": ".4f", "95 % CI low": ".4f",
                "95 % CI high": ".4f", "5 % quantile": ".4f", "over budget in": ".1%",
-               "a member's grid slips in": ".0%", "mean regret": ".4f"}
+               "a member's grid slips in": ".0%", "mean regret": ".4f",
+               "largest regret": ".4f"}
 
     choice: Choice
     chosen: tuple
@@ -164,16 +166,16 @@ class RobustChoice:
         against = (" (today's optimum too)" if chosen == today_label else
                    f"; today's optimum ({today_label or 'none'}): within the budget in "
                    f"{1 - today['over budget in']:.0%}, {people(today['people within reach'])}, "
-                   f"{mw(today['power delivered'])}, mean score {today['mean']:.3f}")
+                   f"{mw(today['power delivered'])}, {self._scores(today)}")
         unproven = "" if choice.gap == 0 else f"Not proven optimal ({stopped}, {gap_said}): "
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "
             f"{count(self.test_draws, 'fresh future')}, on average "
             f"{people(mine['people within reach'])} within {self.radius_km:g} km and "
-            f"{mw(mine['power delivered'])} delivered, mean score {mine['mean']:.3f}{against}.",
+            f"{mw(mine['power delivered'])} delivered, {self._scores(mine)}{against}.",
             *_fresh_caveats(mine, today, self.budget_risk, len(self.futures), self.test_draws,
-                            same=chosen == today_label),
+                            same=chosen == today_label, criterion=self.criterion),
             *([self.illustrative] if self.illustrative else []),
             f"The robust choice ({proven}; model {self.model}, {self._origin()}) "
             + ("maximises the mean objective over the draws" if self.criterion == "mean" else
@@ -198,6 +200,14 @@ class RobustChoice:
                 + (" (few samples: a rough guide)" if len(gap.optima) < 10 else "")
                 + f": {more}.")
         return lines
+
+    def _scores(self, row) -> str:
+        """``mean score 0.472`` of a comparison row; chosen by the least largest regret, that
+        regret on the fresh draws too (where a fresh draw has an optimum of its own)."""
+        said = f"mean score {row['mean']:.3f}"
+        if self.criterion == "regret" and np.isfinite(row["largest regret"]):
+            said += f", largest regret {row['largest regret']:.3f}"
+        return said
 
     def _origin(self) -> str:
         return "draws read from a file" if self.seed is None else f"seed {self.seed}"
@@ -393,8 +403,10 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
     mean = value.mean(axis=0)
     error = value.std(axis=0, ddof=1) / math.sqrt(len(value)) if len(value) > 1 \
         else np.full(2, np.nan)
-    regret = np.nanmean(own[:, None] - value, axis=0) if np.isfinite(own).any() \
-        else np.full(2, np.nan)
+    regrets = own[:, None] - value
+    has_own = np.isfinite(own).any()
+    regret = np.nanmean(regrets, axis=0) if has_own else np.full(2, np.nan)
+    largest = np.nanmax(regrets, axis=0) if has_own else np.full(2, np.nan)
     capex = [base.capital_cost_eur([[index[s] for s in g] for g in p]) for p in portfolios]
     frame = pd.DataFrame({
         "portfolio": [portfolio_label(p) for p in portfolios], "capex": capex,
@@ -403,16 +415,18 @@ def _comparison(base, portfolios, futures: Draws, on, own: np.ndarray) -> pd.Dat
         "95 % CI low": mean - Z95 * error,
         "95 % CI high": mean + Z95 * error, "5 % quantile": np.quantile(value, 0.05, axis=0),
         "over budget in": on.over_budget.mean(axis=0),
-        "a member's grid slips in": on.slipped.mean(axis=0), "mean regret": regret},
+        "a member's grid slips in": on.slipped.mean(axis=0), "mean regret": regret,
+        "largest regret": largest},
         index=["robust choice", "today's optimum"])
     return frame
 
 
 def _fresh_caveats(mine, today, budget_risk: float, draws: int, test_draws: int,
-                   same: bool) -> list[str]:
+                   same: bool, criterion: str = "mean") -> list[str]:
     """What the fresh draws say against the choice, in plain words: over the budget more
     often than its risk allows, beyond chance (too few draws to hold the risk), and today's
-    optimum scoring more there.
+    optimum doing better there by the criterion of the choice (a higher mean score, or a
+    smaller largest regret).
 
     The first is said when, were the choice over the budget with probability ``budget_risk``
     (alpha), as many fresh draws over it or more would have a chance below 5 % (one-sided
@@ -425,15 +439,20 @@ def _fresh_caveats(mine, today, budget_risk: float, draws: int, test_draws: int,
                      f"fresh futures, more than the {budget_risk:.0%} it may be on its "
                      f"{count(draws, 'draw')}: too few draws to hold the budget risk; choose "
                      f"on more (--draws).")
-    if not same and today["mean"] > mine["mean"]:
-        scores = f"({today['mean']:.3f} against {mine['mean']:.3f})"
+    if criterion == "regret":
+        better = today["largest regret"] < mine["largest regret"]
+        does = (f"has a smaller largest regret on the fresh futures "
+                f"({today['largest regret']:.3f} against {mine['largest regret']:.3f})")
+    else:
+        better = today["mean"] > mine["mean"]
+        does = f"scores more on the fresh futures ({today['mean']:.3f} against {mine['mean']:.3f})"
+    if not same and better:
         lines.append(
-            f"Today's optimum scores more on the fresh futures {scores}, but is over the "
-            f"budget in more of them ({today['over budget in']:.0%} against "
-            f"{mine['over budget in']:.0%})." if today["over budget in"] > mine["over budget in"]
-            else f"Today's optimum scores more on the fresh futures {scores} and is over the "
-                 f"budget no more often: the choice does not hold out of sample; choose on "
-                 f"more draws (--draws).")
+            f"Today's optimum {does}, but is over the budget in more of them "
+            f"({today['over budget in']:.0%} against {mine['over budget in']:.0%})."
+            if today["over budget in"] > mine["over budget in"]
+            else f"Today's optimum {does} and is over the budget no more often: the choice "
+                 f"does not hold out of sample; choose on more draws (--draws).")
     return lines
 
 
@@ -458,12 +477,13 @@ def binomial_tail(k: int, n: int, p: float) -> float:
 
 
 def _spread(row) -> str:
-    """``95 % CI 0.4273 to 0.4662, 5 % quantile 0.2695, mean regret 0.1483`` for one row of the
-    comparison; a confidence interval needs two fresh draws, a regret a draw with its own
-    optimum, and each says so where it has none."""
+    """``95 % CI 0.4273 to 0.4662, 5 % quantile 0.2695, mean regret 0.1483, largest 0.3120``
+    for one row of the comparison; a confidence interval needs two fresh draws, a regret a
+    draw with its own optimum, and each says so where it has none."""
     interval = (f"95 % CI {row['95 % CI low']:.4f} to {row['95 % CI high']:.4f}"
                 if np.isfinite(row["95 % CI low"]) else "no 95 % CI from one fresh draw")
-    regret = (f"mean regret {row['mean regret']:.4f}" if np.isfinite(row["mean regret"])
+    regret = (f"mean regret {row['mean regret']:.4f}, largest {row['largest regret']:.4f}"
+              if np.isfinite(row["mean regret"])
               else "no regret: no fresh draw has a portfolio of its own")
     return f"{interval}, 5 % quantile {row['5 % quantile']:.4f}, {regret}"
 
