@@ -1202,8 +1202,9 @@ def test_report_with_every_analysis(run_cli, tmp_path):
                      r"of 4 fresh futures", page)
     # the report has no --gap-samples: its pointer names the command that has it
     assert "(siteopt robust --choose --gap-samples K solves K more samples)" in page
-    # portfolio, capex, in-sample mean, 9 fresh-draw measures (people and MW first)
-    assert len(rows("choice")) == 12
+    # portfolio, capex, in-sample mean, 10 fresh-draw measures (people and MW first, the
+    # largest regret last)
+    assert len(rows("choice")) == 13
     for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
                   "robust-regret", "choice-map"):
         assert re.search(rf"<img class='map' id='{image}' alt='[^']+' src='data:image/png", page)

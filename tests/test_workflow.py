@@ -211,6 +211,25 @@ def test_a_long_model_key_heading_breaks_after_its_dot_not_inside_a_word():
     assert heading(30) == [["limits."], ["max_gigafactories", "status"]]
 
 
+def test_a_crowded_table_wraps_a_long_number_heading_before_the_text_beside_it():
+    """The draws' table of ``robust``: where the portfolios will not fit on one line, the
+    heading ``a member's grid slips in`` of a column of shares takes two lines, so each
+    portfolio keeps one; where everything fits, nothing wraps."""
+    portfolio = "ES-MLN+ES-SFH, FR-FSH, NL-EEM, PL-WRO, RO-CER"
+    frame = {"portfolio": [portfolio], "a member's grid slips in": [0.72],
+             "over budget in": [0.98]}
+    formats = {"a member's grid slips in": ".0%", "over budget in": ".0%"}
+    lines = [line for line in render_table(frame, formats=formats, width=80).splitlines()
+             if line.strip()]
+    assert lines[0].split() == ["a", "member's", "over"]
+    assert lines[1].split() == ["portfolio", "grid", "slips", "in", "budget", "in"]
+    assert lines[3].split() == portfolio.split() + ["72%", "98%"]
+    wide = [line for line in render_table(frame, formats=formats, width=120).splitlines()
+            if line.strip()]
+    assert wide[0].split() == ["portfolio", "a", "member's", "grid", "slips", "in", "over",
+                               "budget", "in"]
+
+
 def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, monkeypatch):
     from siteopt import __version__
 

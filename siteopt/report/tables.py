@@ -95,6 +95,12 @@ def render_table(frame, title: str | None = None,
         headers = [_header(header) for header in headers]   # long dotted keys over two lines
     needed = [max([cells] + [len(word) for word in header.split()])
               for cells, header in zip(cells_needed, headers)]
+    # where the text will not fit on one line, a column of numbers under a long name gives
+    # way first: its name over two lines rather than the other columns' text over several
+    crowded = sum(max([len(header)] + [len(cells[index]) for cells in rows]) + 3
+                  for index, header in enumerate(headers)) > (width or DEFAULT_WIDTH)
+    widest = [max(needed[i], _two_lines(headers[i])) if crowded and _numeric(columns[i])
+              else None for i in range(len(names))]
     keep = list(range(len(names)))
     for name in reversed(optional):
         if sum(needed[i] + 3 for i in keep) <= (width or DEFAULT_WIDTH):  # padding, rule
@@ -104,7 +110,7 @@ def render_table(frame, title: str | None = None,
         # short values (IDs, numbers, amounts) and header words are never cut; long text folds
         table.add_column(headers[index],
                          justify="right" if _numeric(columns[index]) else "left",
-                         overflow="fold", min_width=needed[index])
+                         overflow="fold", min_width=needed[index], max_width=widest[index])
     for cells in rows:
         table.add_row(*[cells[index] for index in keep])
     # the title above, folded at the page's width (a table's own title folds at the table's)
@@ -116,6 +122,13 @@ def _header(name: str) -> str:
     (``limits.max_gigafactories`` over two lines, where one would be cut inside a word)."""
     return " ".join(word.replace(".", ".\n") if len(word) > SHORT_CELL else word
                     for word in name.split(" "))
+
+
+def _two_lines(header: str) -> int:
+    """The least width at which ``header`` takes two lines at most, broken between words."""
+    words = header.split()
+    return min((max(len(" ".join(words[:cut])), len(" ".join(words[cut:])))
+                for cut in range(1, len(words))), default=len(header))
 
 
 def _numeric(values) -> bool:
