@@ -365,6 +365,7 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
     two = sweep(["budget.total_eur=6e9:20e9:2e9"], workers=2)
     assert len(one.points) == 8 > CHAIN_LENGTH   # two chains, each point after the first
     assert one.points == two.points               # started from the one before it
+    assert one.breakpoints() == two.breakpoints()  # each interval refined on a worker
     for point in one.points:
         alone = siteopt.solve(budget=point["budget.total_eur"])
         assert point["objective"] == pytest.approx(alone.objective, abs=1e-12)
@@ -837,6 +838,11 @@ def test_a_sweep_runs_on_a_real_scheduler_with_two_workers(tmp_path):
         document = json.loads(done.stdout)
         assert [p["budget.total_eur"] for p in document["points"]] == [6e9, 8e9]
         assert all(p["status"] == "optimal" for p in document["points"])
+        # the changes between the points are refined on the scheduler's workers too
+        from siteopt.analysis import sweep
+
+        here = sweep(["budget.total_eur=6e9:8e9:2e9"], workers=1).breakpoints()
+        assert len(here) >= 1 and document["breakpoints"] == json.loads(json.dumps(here))
         refused = subprocess.run([sys.executable, "-m", "siteopt", "sweep", "--vary",
                                   "budget.total_eur=6e9:8e9:2e9", "--scheduler",
                                   "tcp://127.0.0.1:1"], cwd=REPO, capture_output=True,

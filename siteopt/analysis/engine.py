@@ -293,11 +293,27 @@ def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | No
     if scheduler is None:   # a scheduler the user names gets all the work
         first, seconds = timed(solve_chain, model, dataset, chains[0])
         rest = chains[1:]
-    if not rest:
-        return first
-    with solve_pool(scheduler, workers, seconds * len(rest), len(rest)) as client:
+    label = "solves" if chain == 1 else f"groups of {chain} solves"
+    done = run_tasks(solve_chain, model, dataset, rest, scheduler, workers, seconds, label)
+    return first + [summary for part in done for summary in part]
+
+
+def run_tasks(function, model, dataset, items: list, scheduler: str | None = None,
+              workers: int | None = None, seconds_each: float = math.inf,
+              label: str = "tasks") -> list:
+    """``function(model, dataset, item)`` for each of ``items``, where :func:`solve_pool`
+    decides given that each would take ``seconds_each`` here (on Dask, ``dataset`` is
+    shipped to each worker once).
+
+    Returns
+    -------
+    list
+        The results, in item order.
+    """
+    if not items:
+        return []
+    with solve_pool(scheduler, workers, seconds_each * len(items), len(items)) as client:
         shipped = client.scatter(dataset, broadcast=True)
-        futures = client.map(solve_chain, [model] * len(rest), [shipped] * len(rest), rest,
+        futures = client.map(function, [model] * len(items), [shipped] * len(items), items,
                              pure=False)
-        label = "solves" if chain == 1 else f"groups of {chain} solves"
-        return first + [summary for part in gather(client, futures, label) for summary in part]
+        return gather(client, futures, label)

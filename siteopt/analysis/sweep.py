@@ -487,6 +487,54 @@ def _floor_changes(solve_at, low, low_end, high, high_end):
     return found
 
 
+#: Solves to expect in refining one interval in which the portfolio changes (to decide where
+#: the intervals run: :func:`~siteopt.analysis.engine.run_tasks`).
+REFINE_SOLVES = 2
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Two neighbouring points of a sweep along its first key, ``key``, between which the
+    portfolio changes: ``before`` and ``after`` (their rows of :attr:`Sweep.points`), with
+    the other keys at ``fixed``; ``tolerance`` and ``whole`` as for :func:`_refine`."""
+
+    key: str
+    fixed: dict[str, Any]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    tolerance: float
+    whole: bool
+
+
+def interval_changes(model, data, interval: Interval) -> list[tuple]:
+    """The changes of portfolio in an :class:`Interval`, each found by exact solves of
+    ``model`` on ``data`` (the loaded data set): exactly along a limit or floor
+    (:func:`_limit_changes`, :func:`_floor_changes`), else by bisection (:func:`_refine`).
+
+    Returns
+    -------
+    list of tuple
+        (low, high, from, to, how found) of each change, in order.
+    """
+    from siteopt.analysis.engine import solve_summary
+
+    key, before, after = interval.key, interval.before, interval.after
+    used = {**LIMIT_USE, **FLOOR_KEPT}.get(key, "capex_eur")   # what a portfolio uses of key
+
+    def solve_at(value, start):
+        summary, next_start = solve_summary(model, data, {**interval.fixed, key: value}, start)
+        return portfolio_label(summary), next_start, summary[used]
+
+    low_end = (before["portfolio"], None, before[used])
+    high_end = (after["portfolio"], None, after[used])
+    if key in LIMIT_USE and after[used] is not None and before[key] > 0:
+        return _limit_changes(solve_at, before[key], low_end, after[key], high_end)
+    if key in FLOOR_KEPT and before[used] is not None:
+        return _floor_changes(solve_at, before[key], low_end, after[key], high_end)
+    return _refine(solve_at, before[key], low_end, after[key], high_end, interval.tolerance,
+                   interval.whole)
+
+
 def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None,
           workers: int | None = None, refine: bool = True, **overrides) -> Sweep:
     """Solve every combination of the ``--vary`` values (see the module docstring).
@@ -507,7 +555,7 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     -------
     Sweep
     """
-    from siteopt.analysis.engine import CHAIN_LENGTH, run_solves, solve_summary
+    from siteopt.analysis.engine import CHAIN_LENGTH, run_solves, run_tasks, timed
     from siteopt.api import resolve_model
     from siteopt.data import load_data
 
@@ -524,7 +572,8 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
                           f"larger steps")
     tasks = [dict(zip(keys, values)) for values in grid]
     data_dir = None if data is None else str(data)
-    summaries = run_solves(cfg, data_dir, tasks, scheduler, workers, CHAIN_LENGTH)
+    summaries, seconds = timed(run_solves, cfg, data_dir, tasks, scheduler, workers,
+                               CHAIN_LENGTH)
     points = []
     for task, summary in zip(tasks, summaries):
         portfolio = portfolio_label(summary)
@@ -538,32 +587,18 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
                        "changed": bool(same_line and previous["portfolio"] != portfolio)})
     key, tolerance = keys[0], _tolerance(keys[0], parsed[0][1])
     whole = isinstance(parsed[0][1][0], int)
-    dataset = load_data(data_dir).without_geometry() if refine else None
-    breaks = []
-    used = {**LIMIT_USE, **FLOOR_KEPT}.get(key, "capex_eur")   # what a portfolio uses of key
-    for before, after in zip(points, points[1:]):
-        if not after["changed"]:
-            continue
-        fixed = {k: after[k] for k in keys[1:]}
-
-        def solve_at(value, start, fixed=fixed):
-            summary, next_start = solve_summary(cfg, dataset, {**fixed, key: value}, start)
-            return portfolio_label(summary), next_start, summary[used]
-
-        low_end = (before["portfolio"], None, before[used])
-        high_end = (after["portfolio"], None, after[used])
-        if not refine:
-            changes = [(before[key], after[key], before["portfolio"], after["portfolio"],
-                        "between")]
-        elif key in LIMIT_USE and after[used] is not None and before[key] > 0:
-            changes = _limit_changes(solve_at, before[key], low_end, after[key], high_end)
-        elif key in FLOOR_KEPT and before[used] is not None:
-            changes = _floor_changes(solve_at, before[key], low_end, after[key], high_end)
-        else:
-            changes = _refine(solve_at, before[key], low_end, after[key], high_end, tolerance,
-                              whole)
-        breaks += [{**fixed, "low": low, "high": high, "from": old, "to": new,
-                    "refined": refine, "found": found}
-                   for low, high, old, new, found in changes]
+    intervals = [Interval(key, {k: after[k] for k in keys[1:]}, before, after, tolerance,
+                          whole) for before, after in zip(points, points[1:]) if after["changed"]]
+    if refine:   # each interval on its own (independent: the same changes wherever it runs)
+        dataset = load_data(data_dir).without_geometry()
+        found = run_tasks(interval_changes, cfg, dataset, intervals, scheduler, workers,
+                          REFINE_SOLVES * seconds / len(tasks), "changes of portfolio")
+    else:
+        found = [[(i.before[key], i.after[key], i.before["portfolio"], i.after["portfolio"],
+                   "between")] for i in intervals]
+    breaks = [{**interval.fixed, "low": low, "high": high, "from": old, "to": new,
+               "refined": refine, "found": how}
+              for interval, changes in zip(intervals, found)
+              for low, high, old, new, how in changes]
     weights = {term: getattr(cfg.weights, term) for term in TERMS}
     return Sweep(keys, points, cfg.description, breaks, weights)
