@@ -38,6 +38,64 @@ def reports_errors(command):
     return wrapper
 
 
+class UsageLine(click.ClickException):
+    """A mistake on the command line, said in one line on stderr (``error: siteopt solve:
+    no such option '--bugdet'; did you mean '--budget'?``), exit code 2: click says it in
+    four, usage and hint first."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {printable_text(self.message)}", err=True)
+
+
+def usage_line(err: click.UsageError, path: str = "siteopt",
+               command: click.Command | None = None) -> UsageLine:
+    """``err`` as one line: the command (``path`` and ``command`` where the error does not
+    say), what is wrong (with the closest option or command for an unknown one), and where to
+    read more."""
+    import difflib
+
+    if err.ctx is not None:
+        path, command = err.ctx.command_path, err.ctx.command
+    names = []
+    if isinstance(err, click.NoSuchOption) and command is not None:
+        names = sorted({"--help", *(name for param in command.params
+                                    for name in (*param.opts, *param.secondary_opts)
+                                    if name.startswith("--"))})
+        wrong, what = err.option_name, "option"
+    elif isinstance(command, click.Group) and err.message.startswith("No such command"):
+        names = command.list_commands(err.ctx)
+        wrong, what = err.message.split("'")[1], "command"
+    if names:
+        close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else f"{path} --help lists them"
+        return UsageLine(f"{path}: no such {what} {wrong}; {hint}")
+    said = err.format_message().rstrip(".")
+    return UsageLine(f"{path}: {said[:1].lower() + said[1:]}; {path} --help says more")
+
+
+class Commands(click.Group):
+    """siteopt's command group: every mistake on the command line in one line
+    (:func:`usage_line`)."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as err:
+            raise usage_line(err) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:   # a subcommand's parser may not say which it is
+            name = ctx.invoked_subcommand
+            if name is None:
+                raise usage_line(err) from None
+            raise usage_line(err, f"{ctx.command_path} {name}",
+                             self.get_command(ctx, name)) from None
+
+
 class Number(click.FloatRange):
     """A number option that says how to write it when it is not one: ``20 bn`` gets "write
     the number alone (e.g. 20e9 for EUR 20 bn)", ``5%`` gets "write a share as a fraction
@@ -85,7 +143,8 @@ DATA_OPTION = click.option(
          "else the shipped EU data set).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group("siteopt", cls=Commands,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(siteopt.__version__, prog_name="siteopt",
                       message=f"%(prog)s %(version)s, data set {shipped_label()}")
 @click.pass_context

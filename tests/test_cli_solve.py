@@ -323,9 +323,30 @@ def test_bad_input_exits_2_with_one_line(run_cli, args, message):
     assert doc["status"] == "error" and doc["exit_code"] == 2 and message in doc["error"]
 
 
-def test_bad_option_type_is_a_usage_error(run_cli):
-    result = run_cli("solve", "--budget", "lots")
-    assert result.exit_code == 2 and "Invalid value for '--budget'" in result.stderr
+@pytest.mark.parametrize("args, line", [
+    (("solve", "--budget", "lots"),
+     "siteopt solve: invalid value for '--budget': 'lots' is not a number; write the number "
+     "alone, without a unit or spaces (e.g. 20e9 for EUR 20 bn); siteopt solve --help says "
+     "more"),
+    (("solve", "--bugdet", "20e9"), "siteopt solve: no such option --bugdet; did you mean "
+                                    "--budget?"),
+    (("robust", "--chose"), "siteopt robust: no such option --chose; did you mean --choose?"),
+    (("solve", "--zzzz"), "siteopt solve: no such option --zzzz; siteopt solve --help lists "
+                          "them"),
+    (("keys", "--hlep"), "siteopt keys: no such option --hlep; did you mean --help?"),
+    (("solv",), "siteopt: no such command solv; did you mean solve?"),
+    (("--bogus",), "siteopt: no such option --bogus; siteopt --help lists them"),
+    (("report",), "siteopt report: missing option '--out'; siteopt report --help says more"),
+    (("explain",), "siteopt explain: missing argument 'SITE...'; siteopt explain --help says "
+                   "more"),
+    (("sweep", "--vary"), "siteopt sweep: option '--vary' requires an argument; siteopt sweep "
+                          "--help says more"),
+])
+def test_a_mistake_on_the_command_line_is_one_line_naming_the_command(run_cli, args, line):
+    """Not click's four lines (usage, hint, blank, error): one, as for bad data, exit 2."""
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {line}\n" and result.stdout == ""
 
 
 @pytest.mark.parametrize("args, hint", [
