@@ -200,22 +200,23 @@ def validate(data_dir):
     checked in full, cached or not; a clean data set is then cached for later commands.
     """
     from siteopt.data import load_data
-    from siteopt.report.tables import render_table
+    from siteopt.report.tables import render_table, terminal_width
     from siteopt.units import count
 
     os.environ["SITEOPT_NO_CACHE"] = "1"   # check in full, then store the result
     dataset = load_data(data_dir)
     summary = dataset.summary()
     title = printable_text(f"Data set {dataset.describe()}: clean")
-    click.echo(render_table(summary, title=title, formats={"population": ",d"}), nl=False)
+    click.echo(render_table(summary, title=title, formats={"population": ",d"},
+                            width=terminal_width()), nl=False)
     reported = int((dataset.sites["provenance"] == "reported").sum())
-    click.echo(f"{count(len(dataset.sites), 'site')} ({reported} reported, "
+    click.echo(_filled(f"{count(len(dataset.sites), 'site')} ({reported} reported, "
                f"{len(dataset.sites) - reported} illustrative) in "
                f"{count(dataset.sites['country'].nunique(), 'country', 'countries')}; "
                f"{count(len(dataset.letters), 'letter')}; "
                f"{count(len(dataset.demand), 'population point')}, "
                f"{int(dataset.demand['population'].sum()):,} people; "
-               f"{count(len(dataset.ai_factories), 'AI Factory', 'AI Factories')}.")
+               f"{count(len(dataset.ai_factories), 'AI Factory', 'AI Factories')}."))
 
 
 def _no_cache(ctx, param, value) -> None:
@@ -723,9 +724,9 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
                             formats={"objective": ".4f", "capex (EUR bn)": ".2f",
                                      "MW": ",.0f", "people (m)": ".1f"},
                             width=terminal_width()), nl=False)
-    click.echo(result.breakpoint_heading())
+    click.echo(_filled(result.breakpoint_heading()))
     for line in result.breakpoint_lines():
-        click.echo(printable_text(f"  {line}"))
+        click.echo(_filled(line, indent="  "))
 
 
 @cli.command("explore")
@@ -873,11 +874,13 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
                             formats=result.FORMATS, width=terminal_width()), nl=False)
 
 
-def _filled(text: str) -> str:
-    """A paragraph wrapped at the terminal's width, never inside an ID (``PL-`` / ``POZ``)."""
+def _filled(text: str, indent: str = "") -> str:
+    """A paragraph wrapped at the terminal's width, never inside an ID (``PL-`` / ``POZ``);
+    with ``indent`` before its first line and two spaces more before the others."""
     from siteopt.report.tables import fill, terminal_width
 
-    return fill(printable_text(text), terminal_width())
+    return fill(printable_text(text), terminal_width(), initial_indent=indent,
+                subsequent_indent=indent + "  " if indent else "")
 
 
 def _echo_caveat(analysis, data_dir) -> None:

@@ -14,7 +14,7 @@ def test_validate_prints_a_clean_summary(run_cli):
     assert result.exit_code == 0
     assert "clean" in result.stdout
     assert ("60 sites (25 reported, 35 illustrative) in 16 countries; 76 letters; 5,376 population "
-            "points, 451,991,000 people; 19 AI Factories.") in result.stdout
+            "points, 451,991,000 people; 19 AI Factories.") in " ".join(result.stdout.split())
     assert "Germany" in result.stdout and "451,991,000" in result.stdout
 
 

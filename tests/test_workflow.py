@@ -161,7 +161,9 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
     assert "green-grid, tight-budget" in printed
     # terms divided by each scenario's own p are flagged, with what to compare instead
     assert "G grid (per p)" in printed and "C coverage (weight)" in printed
-    assert printed.splitlines()[-1].startswith("(per p): divided by each scenario's own p")
+    last = " ".join(printed.split("\n(per p): ")[-1].split())   # its own paragraph, last
+    assert last == ("divided by each scenario's own p, so a scenario with fewer gigafactories "
+                    "scores higher for less; compare the MW and member states above instead.")
     same = run_cli("compare", "default", str(SCENARIOS / "default.toml")).stdout
     assert "not comparable" not in same and " *" not in same
 
@@ -350,3 +352,21 @@ def test_columns_sets_the_width_of_the_text_written_to_a_file(run_cli, monkeypat
     monkeypatch.setenv("COLUMNS", columns)
     printed = run_cli("solve").stdout.splitlines()
     assert max(len(line) for line in printed) == width
+
+
+@pytest.mark.parametrize("args", [
+    ("solve",), ("compare", "default", "green-grid", "tight-budget"),
+    ("alternatives", "--k", "3"), ("explain", "NL-SAG"), ("keys",), ("validate",),
+    ("sweep", "--vary", "budget.total_eur=15e9,20e9", "--workers", "1"),
+    ("pareto", "--points", "3"), ("robust", "--draws", "3", "--workers", "1"),
+    ("robust", "--choose", "--draws", "3", "--workers", "1")])
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_every_command_keeps_its_text_within_the_width(run_cli, monkeypatch, args, columns):
+    """Tables, sentences and footnotes all wrap at the width (the terminal's, or COLUMNS):
+    none runs past the edge of a terminal or a documentation box. (A line of dashes under a
+    title or a long ID that cannot break would be the only excuse; there is none.)"""
+    monkeypatch.setenv("COLUMNS", columns)
+    done = run_cli(*args)
+    assert done.exit_code == 0, done.stderr
+    longest = max(done.stdout.splitlines(), key=len)
+    assert len(longest) <= int(columns), longest

@@ -351,12 +351,12 @@ def compare_text(results: dict[str, Result], width: int | None = None) -> str:
     differ = [name for name, r in results.items()
               if _weights(r) != _weights(results[first_name])]
     if differ:
-        text += (f"* weighted with other weights than {first_name}: its objective is not "
-                 f"comparable with {first_name}'s; compare what the scenarios give (MW, member "
-                 f"states, people, EUR, CO2): {', '.join(differ)}\n")
+        text += fill(f"* weighted with other weights than {first_name}: its objective is not "
+                     f"comparable with {first_name}'s; compare what the scenarios give (MW, "
+                     f"member states, people, EUR, CO2): {', '.join(differ)}", width) + "\n"
     sizes = {r.model.limits.max_gigafactories for r in results.values()}
     if len(sizes) > 1:
-        text += ("(per p): divided by each scenario's own p, so a scenario with fewer "
-                 "gigafactories scores higher for less; compare the MW and member states "
-                 "above instead.\n")
+        text += fill("(per p): divided by each scenario's own p, so a scenario with fewer "
+                     "gigafactories scores higher for less; compare the MW and member states "
+                     "above instead.", width) + "\n"
     return printable_text(text)
