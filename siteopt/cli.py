@@ -86,14 +86,30 @@ class Commands(click.Group):
             raise usage_line(err) from None
 
     def invoke(self, ctx):
+        arguments = list(ctx.args)   # the subcommand's, before it reads them
         try:
             return super().invoke(ctx)
         except click.UsageError as err:   # a subcommand's parser may not say which it is
             name = ctx.invoked_subcommand
             if name is None:
                 raise usage_line(err) from None
-            raise usage_line(err, f"{ctx.command_path} {name}",
-                             self.get_command(ctx, name)) from None
+            line = usage_line(err, f"{ctx.command_path} {name}", self.get_command(ctx, name))
+            if name == "solve" and _asks_for_json(arguments):   # scripts parse every outcome
+                import json
+
+                from siteopt.errors import ConfigError
+                from siteopt.result import failure_document
+
+                click.echo(json.dumps(failure_document(ConfigError(line.message)), indent=2,
+                                      ensure_ascii=False))
+            raise line from None
+
+
+def _asks_for_json(arguments: list[str]) -> bool:
+    """Whether command-line ``arguments`` say ``--format json`` (or ``--format=json``)."""
+    return "--format=json" in arguments or any(
+        word == "--format" and following == "json"
+        for word, following in zip(arguments, arguments[1:]))
 
 
 class Number(click.FloatRange):

@@ -349,6 +349,19 @@ def test_a_mistake_on_the_command_line_is_one_line_naming_the_command(run_cli, a
     assert result.stderr == f"error: {line}\n" and result.stdout == ""
 
 
+@pytest.mark.parametrize("asked", [("--format", "json"), ("--format=json",)])
+def test_solve_with_json_asked_prints_a_document_for_a_command_line_mistake_too(run_cli, asked):
+    """``solve --format json`` gives scripts a document for every outcome: an option it
+    cannot read as well."""
+    result = run_cli("solve", *asked, "--budget", "lots")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["status"] == "error" and document["exit_code"] == 2
+    assert document["error"] == result.stderr.removeprefix("error: ").rstrip("\n")
+    assert document["error"].startswith("siteopt solve: invalid value for '--budget': 'lots'")
+    assert run_cli("solve", "--budget", "lots", "--format", "table").stdout == ""
+
+
 @pytest.mark.parametrize("args, hint", [
     (("solve", "--budget", "20 bn"),
      "'20 bn' is not a number; write the number alone, without a unit or spaces "
