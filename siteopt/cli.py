@@ -300,7 +300,7 @@ def _run_solve(model_path, data_dir, budget, max_gigafactories, set_items, solve
 @solve_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               help="table: readable text (default); json: one JSON document on stdout.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
               help="Also write every output here: result.json, GeoJSON, GeoPackage, CSV tables, an "
                    "Excel workbook, map.png, map.html and report.html.")
 @reports_errors
@@ -319,9 +319,9 @@ def solve_command(model_path, data_dir, budget, max_gigafactories, set_items, so
     from siteopt.api import solve
     from siteopt.result import failure_document
 
-    if out_dir is not None:
-        _check_out_directory(out_dir)
     try:
+        if out_dir is not None:
+            _check_out_directory(out_dir)
         cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
         with best_so_far():
             result = solve(cfg, data_dir)
@@ -363,6 +363,10 @@ def _check_out_directory(out_dir: str) -> None:
     from siteopt.errors import ConfigError
 
     path = Path(out_dir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {out_dir}: is a file; --out takes a directory and writes "
+                          f"every output into it (made if missing); give a directory, e.g. "
+                          f"--out {path.with_suffix('')}-results")
     if path.suffix.lower() in OUTPUT_SUFFIXES and not path.is_dir():
         raise ConfigError(f"--out {out_dir}: --out takes a directory and writes every output "
                           f"into it (result.json, siteopt.xlsx, siteopt.gpkg, map.png, "

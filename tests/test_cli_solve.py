@@ -252,6 +252,20 @@ def test_out_named_like_a_file_is_refused_before_the_solve(run_cli, tmp_path):
     assert (tmp_path / "run.csv" / "siteopt.xlsx").is_file()
 
 
+def test_out_naming_an_existing_file_is_refused_and_says_what_out_takes(run_cli, tmp_path):
+    notes = tmp_path / "notes"
+    notes.write_text("mine", encoding="utf-8")
+    result = run_cli("solve", "--out", str(notes))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --out {notes}: is a file; --out takes a directory and "
+                             f"writes every output into it (made if missing); give a "
+                             f"directory, e.g. --out {notes}-results\n")
+    assert notes.read_text(encoding="utf-8") == "mine"
+    # with --format json, scripts get the failure document for it too
+    document = json.loads(run_cli("solve", "--out", str(notes), "--format", "json").stdout)
+    assert document["exit_code"] == 2 and document["error"].startswith(f"--out {notes}: is a ")
+
+
 # --- exit codes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
