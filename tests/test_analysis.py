@@ -785,6 +785,7 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
     ("budget.total_eur=8e9", "give START:STOP:STEP"),   # a single value is a list of one
     ("budget.total_eur=9e9:8e9:1e9", "STOP >= START"),
     ("weights.covrage=0:1:0.1", "with a numeric model key; did you mean weights.coverage?"),
+    ("budget=10e9:20e9:5e9", "with a numeric model key; did you mean budget.total_eur?"),
     ("budget.total_eur", "expected KEY=START:STOP:STEP"),
     ("coverage.decay=step,linear", "coverage.decay takes step, linear or exponential, not a "
                                    "number; a sweep varies a number key. Solve each value on its "

@@ -54,7 +54,8 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     key = key.strip()
     keys = dict(settings())
     if not sep or key not in keys:
-        close = difflib.get_close_matches(key, sorted(keys), n=1)
+        close = ([name for name in keys if name.startswith(key + ".")][:1]
+                 or difflib.get_close_matches(key, sorted(keys), n=1))   # a section: its key
         raise ConfigError(f"--vary {text!r}: expected KEY=START:STOP:STEP or KEY=A,B,C with a "
                           f"numeric model key"
                           + (f"; did you mean {close[0]}?" if sep and close else
