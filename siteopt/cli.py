@@ -40,8 +40,8 @@ def reports_errors(command):
 
 class UsageLine(click.ClickException):
     """A mistake on the command line, said in one line on stderr (``error: siteopt solve:
-    no such option '--bugdet'; did you mean '--budget'?``), exit code 2: click says it in
-    four, usage and hint first."""
+    no such option --bugdet; did you mean --budget?``), exit code 2: click says it in four,
+    usage and hint first."""
 
     exit_code = 2
 
@@ -227,12 +227,12 @@ def validate(data_dir):
                             width=terminal_width()), nl=False)
     reported = int((dataset.sites["provenance"] == "reported").sum())
     click.echo(_filled(f"{count(len(dataset.sites), 'site')} ({reported} reported, "
-               f"{len(dataset.sites) - reported} illustrative) in "
-               f"{count(dataset.sites['country'].nunique(), 'country', 'countries')}; "
-               f"{count(len(dataset.letters), 'letter')}; "
-               f"{count(len(dataset.demand), 'population point')}, "
-               f"{int(dataset.demand['population'].sum()):,} people; "
-               f"{count(len(dataset.ai_factories), 'AI Factory', 'AI Factories')}."))
+                       f"{len(dataset.sites) - reported} illustrative) in "
+                       f"{count(dataset.sites['country'].nunique(), 'country', 'countries')}; "
+                       f"{count(len(dataset.letters), 'letter')}; "
+                       f"{count(len(dataset.demand), 'population point')}, "
+                       f"{int(dataset.demand['population'].sum()):,} people; "
+                       f"{count(len(dataset.ai_factories), 'AI Factory', 'AI Factories')}."))
 
 
 def _no_cache(ctx, param, value) -> None:
