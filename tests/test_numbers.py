@@ -157,6 +157,14 @@ def test_a_share_in_percent_says_how_to_write_it(data_dir):
         f"renewables, 0..1)")
 
 
+@pytest.mark.parametrize("cell", ["2026-01-05", "2026-01-05 00:00:00", "05.01.2026",
+                                  "05/01/2026", "1/5/26"])
+def test_a_date_in_a_number_column_is_named_as_a_date(cell):
+    reading = classify(cell)
+    assert reading.kind == "invalid"
+    assert reading.reason.startswith("a date in a number's place: ")
+
+
 # --- each cell, and the file's decision ------------------------------------------------------
 
 @pytest.mark.parametrize("cell, kind, value", [

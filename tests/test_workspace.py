@@ -308,6 +308,21 @@ def test_a_bad_cell_names_sheet_row_and_column(sites_workbook, tmp_path):
                      r"finite number \(IT power the proposal plans, in MW\)", message), message
 
 
+def test_a_cell_excel_made_a_date_says_so_and_how_to_fix_it(sites_workbook, tmp_path):
+    """A capex typed as 3.4.2026 that Excel stored as a date is named as a date."""
+    def dated(workbook):
+        workbook["sites"][f"{_sites_column(workbook, 'capex_eur')}3"] = \
+            datetime.datetime(2026, 4, 3)
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", dated)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert str(raised.value.problems[0]).endswith(
+        "bids.xlsx (sheet sites) row 3, column capex_eur: '2026-04-03' is not a finite number; "
+        "a date in a number's place: the spreadsheet may have formatted the cells as dates; "
+        "format them as numbers and type the values again (total capital cost in EUR)")
+
+
 def test_empty_rows_are_no_records_and_rows_keep_their_numbers(sites_workbook, tmp_path):
     """An analyst's gap between blocks of bids is no site, and a bad cell below it is named
     by its row in Excel."""

@@ -62,6 +62,10 @@ _NON_FINITE = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
 #: (German), "mld" (Italian, Polish), "Mio", "million", "MW", "GW".
 _CURRENCY = re.compile(r"(?:€|\$|£|(?<![a-z])(?:EUR|bn|bln|billions?|mn|mln|millions?|Mrd|Mio|"
                        r"mld|md|M|MW|GW|kW)(?![a-z]))", re.IGNORECASE)
+#: A date as a spreadsheet writes one in a number's place: 2026-01-05 (Excel's cells, read as
+#: ISO dates), 05/01/2026, 05.01.2026, 1/5/26; with a time of day or not.
+_DATE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2}(\d{2})?)"
+                   r"([ T]\d{1,2}:\d{2}(:\d{2})?)?")
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,9 @@ def classify(text: str) -> Reading:
 def _invalid_reason(text: str) -> str:
     if text.endswith("%"):
         return "write a share as a fraction (0.45 for 45 %)"
+    if _DATE.fullmatch(text):
+        return ("a date in a number's place: the spreadsheet may have formatted the cells as "
+                "dates; format them as numbers and type the values again")
     if _CURRENCY.search(text):
         return "write the number alone, without a currency or unit (4.2e9 for EUR 4.2 bn)"
     return ""
