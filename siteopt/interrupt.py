@@ -28,9 +28,41 @@ INTERRUPTED = 1
 _received: list[int] = []
 
 
+#: A stop signal that lands while the main thread imports a module is acted on when the import
+#: is over: checked again every this many seconds (by SIGALRM).
+IMPORT_RETRY_S = 0.02
+
+
 def on_signal(signum, frame):
-    """Ctrl-C, SIGTERM and SIGHUP all stop siteopt the same way."""
+    """Ctrl-C, SIGTERM and SIGHUP all stop siteopt the same way: ``KeyboardInterrupt``, at
+    once or, landing inside an import, as soon as it is over (an exception raised while a
+    compiled module initialises can leave it half made, and the process crashed once so on
+    its way out)."""
     _received.append(signum)
+    if _importing(frame) and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _after_import)
+        signal.setitimer(signal.ITIMER_REAL, IMPORT_RETRY_S)
+        return
+    raise KeyboardInterrupt
+
+
+def _importing(frame) -> bool:
+    """Whether ``frame`` runs inside Python's import machinery."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib."):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _after_import(signum, frame):
+    """The stop signal :func:`on_signal` put off: raised once the import is over, unless the
+    handlers only record signals by then (:func:`deferred`: the solver asks for them)."""
+    if signal.getsignal(_received[-1]) is not on_signal:
+        return
+    if _importing(frame):
+        signal.setitimer(signal.ITIMER_REAL, IMPORT_RETRY_S)
+        return
     raise KeyboardInterrupt
 
 

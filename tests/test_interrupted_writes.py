@@ -356,3 +356,28 @@ def test_output_that_cannot_be_written_ends_in_one_line_not_a_traceback(tmp_path
     assert done.stderr == ("error: cannot write siteopt's output (No space left on device); "
                            "free some space or send the output elsewhere\n")
     assert done.returncode == 1
+
+
+def test_a_stop_signal_inside_an_import_waits_for_the_import_to_finish(tmp_path):
+    """A module whose import is interrupted half-way may be left half made (a compiled one
+    crashed the process once): the signal is acted on as soon as the import is over, and it
+    still stops the command."""
+    (tmp_path / "slow_module.py").write_text(
+        "import os, signal, time\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(0.2)   # the handler runs in here, inside the import\n"
+        "finished = True\n", encoding="utf-8")
+    code = ("import signal, sys, time\n"
+            "from siteopt.interrupt import on_signal\n"
+            "signal.signal(signal.SIGTERM, on_signal)\n"
+            f"sys.path.insert(0, {str(tmp_path)!r})\n"
+            "try:\n"
+            "    import slow_module\n"
+            "    time.sleep(5)\n"
+            "    print('not stopped')\n"
+            "except KeyboardInterrupt:\n"
+            "    print('stopped', sys.modules.get('slow_module') is not None and\n"
+            "          getattr(sys.modules['slow_module'], 'finished', False))\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "stopped True\n", "")
