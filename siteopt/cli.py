@@ -356,22 +356,21 @@ OUTPUT_SUFFIXES = (".json", ".geojson", ".gpkg", ".csv", ".xlsx", ".png", ".html
 
 
 def _check_out_directory(out_dir: str) -> None:
-    """``--out results.xlsx`` means a file: refused (exit 2) before the solve, where it would
-    become a directory of that name that no spreadsheet opens."""
+    """``--out results.xlsx`` means a file, and ``--out notes`` where notes is one cannot be
+    a directory: refused (exit 2) before the solve, where the first would become a directory
+    of that name that no spreadsheet opens."""
     from pathlib import Path
 
     from siteopt.errors import ConfigError
 
     path = Path(out_dir)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"--out {out_dir}: is a file; --out takes a directory and writes "
-                          f"every output into it (made if missing); give a directory, e.g. "
-                          f"--out {path.with_suffix('')}-results")
-    if path.suffix.lower() in OUTPUT_SUFFIXES and not path.is_dir():
-        raise ConfigError(f"--out {out_dir}: --out takes a directory and writes every output "
-                          f"into it (result.json, siteopt.xlsx, siteopt.gpkg, map.png, "
-                          f"report.html and more); give a directory, e.g. --out "
-                          f"{path.with_suffix('')}")
+    if path.is_dir() or not (path.exists() or path.suffix.lower() in OUTPUT_SUFFIXES):
+        return
+    instead = path.with_suffix("") if path.suffix else f"{path}-results"
+    raise ConfigError(f"--out {out_dir}: {'is a file; ' if path.exists() else ''}--out takes "
+                      f"a directory and writes every output into it (result.json, "
+                      f"siteopt.xlsx, siteopt.gpkg, map.png, report.html and more); give a "
+                      f"directory, e.g. --out {instead}")
 
 
 def _write_outputs(result, out_dir: str) -> None:

@@ -301,6 +301,20 @@ def default_model() -> ModelConfig:
     return ModelConfig()
 
 
+def suggested_key(name: str) -> str | None:
+    """The model key meant by ``name``, which is none: a section's first key (``budget`` ->
+    ``budget.total_eur``), else the closest key, else None.
+
+    >>> suggested_key("budget"), suggested_key("weights.covrage"), suggested_key("zzz")
+    ('budget.total_eur', 'weights.coverage', None)
+    """
+    keys = [key for key, _ in settings()]
+    if name in SECTIONS:
+        return next(key for key in keys if key.startswith(name + "."))
+    close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _did_you_mean(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(options)}"
@@ -398,8 +412,7 @@ def apply_overrides(cfg: ModelConfig, overrides: dict[str, Any],
             notes.append(f"note: {origin}: '{written}' is read as '{key}' (its new name)")
         if key in SECTIONS:
             raise ConfigError(f"{origin}: '{key}' is a section, not a key; set one of its keys "
-                              f"(e.g. {next(k for k in specs if k.startswith(key + '.'))}; "
-                              f"`siteopt keys` lists them)")
+                              f"(e.g. {suggested_key(key)}; `siteopt keys` lists them)")
         if key not in specs:
             raise ConfigError(f"{origin}: unknown key '{key}'{_did_you_mean(key, list(specs))}")
         section, name = key.split(".", 1)

@@ -258,7 +258,8 @@ def test_out_naming_an_existing_file_is_refused_and_says_what_out_takes(run_cli,
     result = run_cli("solve", "--out", str(notes))
     assert result.exit_code == 2
     assert result.stderr == (f"error: --out {notes}: is a file; --out takes a directory and "
-                             f"writes every output into it (made if missing); give a "
+                             f"writes every output into it (result.json, siteopt.xlsx, "
+                             f"siteopt.gpkg, map.png, report.html and more); give a "
                              f"directory, e.g. --out {notes}-results\n")
     assert notes.read_text(encoding="utf-8") == "mine"
     # with --format json, scripts get the failure document for it too

@@ -270,24 +270,21 @@ def gather(client, futures, label: str) -> list:
     return client.gather(futures)
 
 
-def run_solves(model, data_dir, tasks: list[dict[str, Any]], scheduler: str | None = None,
+def run_solves(model, dataset, tasks: list[dict[str, Any]], scheduler: str | None = None,
                workers: int | None = None, chain: int = 1) -> list[dict[str, Any]]:
-    """Solve ``model`` on ``data_dir`` once per task (a dict of changed keys).
+    """Solve ``model`` on ``dataset`` (loaded, best without its shapes:
+    :meth:`~siteopt.data.Dataset.without_geometry`) once per task (a dict of changed keys).
 
-    The data is loaded once here. Without ``scheduler``, the first group of ``chain`` tasks
-    (:func:`solve_chain`) is solved here and timed; the others run where :func:`solve_pool`
-    decides (on Dask, the data
-    is shipped to each worker once, without its shapes and with the coverage of the first
-    task, :meth:`~siteopt.data.Dataset.derive`).
+    Without ``scheduler``, the first group of ``chain`` tasks (:func:`solve_chain`) is solved
+    here and timed; the others run where :func:`solve_pool` decides (on Dask, the data is
+    shipped to each worker once, with the coverage of the first task,
+    :meth:`~siteopt.data.Dataset.derive`).
 
     Returns
     -------
     list of dict
         :func:`solve_summary` of each task, in task order.
     """
-    from siteopt.data import load_data
-
-    dataset = load_data(data_dir).without_geometry()
     chains = [tasks[i:i + chain] for i in range(0, len(tasks), chain)]
     first, seconds, rest = [], math.inf, chains
     if scheduler is None:   # a scheduler the user names gets all the work

@@ -20,7 +20,6 @@ goes between two solved values is not seen). Without it, a breakpoint is reporte
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import json
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from siteopt.config import settings
+from siteopt.config import settings, suggested_key
 from siteopt.errors import ConfigError, listed
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import TERMS
@@ -54,12 +53,10 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     key = key.strip()
     keys = dict(settings())
     if not sep or key not in keys:
-        close = ([name for name in keys if name.startswith(key + ".")][:1]
-                 or difflib.get_close_matches(key, sorted(keys), n=1))   # a section: its key
+        meant = suggested_key(key) if sep else None
         raise ConfigError(f"--vary {text!r}: expected KEY=START:STOP:STEP or KEY=A,B,C with a "
                           f"numeric model key"
-                          + (f"; did you mean {close[0]}?" if sep and close else
-                             " (see `siteopt keys`)"))
+                          + (f"; did you mean {meant}?" if meant else " (see `siteopt keys`)"))
     default = keys[key].default
     if isinstance(default, (bool, str, tuple)):
         takes = ("true or false" if isinstance(default, bool) else "a list of site IDs"
@@ -572,8 +569,8 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         raise ConfigError(f"the sweep has {len(grid):,} points, more than {MAX_POINTS:,}; use "
                           f"larger steps")
     tasks = [dict(zip(keys, values)) for values in grid]
-    data_dir = None if data is None else str(data)
-    summaries, seconds = timed(run_solves, cfg, data_dir, tasks, scheduler, workers,
+    dataset = load_data(data).without_geometry()   # for the points and the refinement
+    summaries, seconds = timed(run_solves, cfg, dataset, tasks, scheduler, workers,
                                CHAIN_LENGTH)
     points = []
     for task, summary in zip(tasks, summaries):
@@ -591,7 +588,6 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     intervals = [Interval(key, {k: after[k] for k in keys[1:]}, before, after, tolerance,
                           whole) for before, after in zip(points, points[1:]) if after["changed"]]
     if refine:   # each interval on its own (independent: the same changes wherever it runs)
-        dataset = load_data(data_dir).without_geometry()
         found = run_tasks(interval_changes, cfg, dataset, intervals, scheduler, workers,
                           REFINE_SOLVES * seconds / len(tasks), "changes of portfolio")
     else:

@@ -82,8 +82,10 @@ def render_table(frame, title: str | None = None,
     str
     """
     formats = formats or {}
+    width = width or DEFAULT_WIDTH
     names = list(frame.keys()) if isinstance(frame, dict) else list(frame.columns)
     columns = [list(frame[name]) for name in names]
+    numeric = [_numeric(values) for values in columns]
     table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
     rows = [[cell_text(value, formats.get(name)) for name, value in zip(names, row)]
             for row in zip(*columns)]
@@ -91,25 +93,25 @@ def render_table(frame, title: str | None = None,
                     for index in range(len(names))]
     headers = [str(name) for name in names]
     if sum(max(needed, len(header)) + 3
-           for needed, header in zip(cells_needed, headers)) > (width or DEFAULT_WIDTH):
+           for needed, header in zip(cells_needed, headers)) > width:
         headers = [_header(header) for header in headers]   # long dotted keys over two lines
     needed = [max([cells] + [len(word) for word in header.split()])
               for cells, header in zip(cells_needed, headers)]
     # where the text will not fit on one line, a column of numbers under a long name gives
     # way first: its name over two lines rather than the other columns' text over several
     crowded = sum(max([len(header)] + [len(cells[index]) for cells in rows]) + 3
-                  for index, header in enumerate(headers)) > (width or DEFAULT_WIDTH)
-    widest = [max(needed[i], _two_lines(headers[i])) if crowded and _numeric(columns[i])
-              else None for i in range(len(names))]
+                  for index, header in enumerate(headers)) > width
+    widest = [max(needed[i], _two_lines(headers[i])) if crowded and numeric[i] else None
+              for i in range(len(names))]
     keep = list(range(len(names)))
     for name in reversed(optional):
-        if sum(needed[i] + 3 for i in keep) <= (width or DEFAULT_WIDTH):  # padding, rule
+        if sum(needed[i] + 3 for i in keep) <= width:  # padding, rule
             break
         keep.remove(names.index(name))
     for index in keep:
         # short values (IDs, numbers, amounts) and header words are never cut; long text folds
         table.add_column(headers[index],
-                         justify="right" if _numeric(columns[index]) else "left",
+                         justify="right" if numeric[index] else "left",
                          overflow="fold", min_width=needed[index], max_width=widest[index])
     for cells in rows:
         table.add_row(*[cells[index] for index in keep])

@@ -172,7 +172,7 @@ NO_LETTERS = ("Consolidation plan: the data hold no letters of interest (letters
 def consolidation_text(result: Result, width: int) -> str:
     """The consolidation plan as paragraphs, one per gigafactory, wrapped to ``width``."""
     if not len(result.consolidation.letters):
-        return "\n".join(wrap(NO_LETTERS, width)) + "\n"
+        return fill(NO_LETTERS, width) + "\n"
     consortium_of = consortia_by_letter(result)
     lines = wrap("Consolidation plan (merged: letters for member sites; partners: "
                  "letters that join without their site)", width) + [""]
