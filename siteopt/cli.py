@@ -55,6 +55,7 @@ def usage_line(err: click.UsageError, path: str = "siteopt",
     say), what is wrong (with the closest option or command for an unknown one), and where to
     read more."""
     import difflib
+    import re
 
     if err.ctx is not None:
         path, command = err.ctx.command_path, err.ctx.command
@@ -64,9 +65,10 @@ def usage_line(err: click.UsageError, path: str = "siteopt",
                                     for name in (*param.opts, *param.secondary_opts)
                                     if name.startswith("--"))})
         wrong, what = err.option_name, "option"
-    elif isinstance(command, click.Group) and err.message.startswith("No such command"):
+    elif isinstance(command, click.Group) and \
+            (quoted_name := re.match(r"No such command '(.*)'", err.message)):
         names = command.list_commands(err.ctx)
-        wrong, what = err.message.split("'")[1], "command"
+        wrong, what = quoted_name.group(1), "command"
     if names:
         close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]}?" if close else f"{path} --help lists them"
