@@ -496,7 +496,8 @@ def draw_options(draws: int, prefix: str = ""):
     options = [
         click.option("--draws", type=click.IntRange(1, 100_000), default=draws,
                      show_default=True,
-                     help=said("Monte Carlo draws, each solved to proven optimality.")),
+                     help=said("How many Monte Carlo draws, each solved to proven "
+                               "optimality.")),
         click.option("--seed", type=int, default=1, show_default=True,
                      help=said("Seed of the draws: the same seed gives the same numbers "
                                "whatever the workers.")),

@@ -91,8 +91,8 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     factories.nth(1).focus()   # reached with Tab like the other markers, named on focus
     assert page.evaluate("document.activeElement.classList.contains('siteopt-triangle')")
     named.filter(has_not_text=hovered[0]).wait_for(timeout=5000)
-    # the chosen sites are drawn last: click the top one and read its popup
-    markers.last.click(force=True)
+    # the chosen sites are drawn on top: click one and read its popup
+    page.locator(".leaflet-chosen-pane path.leaflet-interactive").last.click(force=True)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
     text = popup.inner_text()
@@ -102,8 +102,8 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     assert len(re.findall(r"\d MW", legend)) == 5 and "Population within 500 km" in legend
     assert page.inner_text("header h1").startswith("5 AI Gigafactories")
     # the countries layer is coloured by share covered: not one fill for all
-    fills = page.eval_on_selector_all("path.leaflet-interactive", "ps => ps.map(p => "
-                                      "p.getAttribute('fill'))")
+    fills = page.eval_on_selector_all(".leaflet-overlay-pane path.leaflet-interactive",
+                                      "ps => ps.map(p => p.getAttribute('fill'))")
     assert len(set(fills[:27])) >= 4
     # ... in greys only: no gigafactory's colour ever sits on its own hue
     assert all(len({fill[1:3], fill[3:5], fill[5:7]}) == 1 for fill in fills[:27]), fills[:27]
@@ -115,13 +115,41 @@ def test_interactive_map_renders_offline_with_layers_and_popups(browser, run_cli
     # it opens with the EU filling the window: Lapland to Malta spans most of the map's height
     box = page.evaluate("""() => {
         const map = document.getElementById('map').getBoundingClientRect();
-        const paths = [...document.querySelectorAll('path.leaflet-interactive')].slice(0, 27)
+        const paths = [...document.querySelectorAll(
+            '.leaflet-overlay-pane path.leaflet-interactive')].slice(0, 27)
             .map(p => p.getBoundingClientRect());
         return {map: map.height, top: Math.min(...paths.map(r => r.top)),
                 bottom: Math.max(...paths.map(r => r.bottom)), mapTop: map.top};
     }""")
     assert (min(box["bottom"], box["mapTop"] + box["map"]) - max(box["top"], box["mapTop"])) \
         >= 0.85 * box["map"], box
+    # by keyboard: from the map, Tab reaches the zoom buttons and the layer switches, then the
+    # chosen sites; Enter opens a site's popup, Escape closes it. Every other stop is a site,
+    # an AI Factory or a country: the coverage rings and the links, whose tooltips repeat the
+    # popups, are skipped, also once switched off and on again.
+    rings = page.locator(".leaflet-control-layers-overlays label", has_text="Coverage") \
+        .locator("input")
+    rings.uncheck()
+    rings.check()
+    page.focus("#map")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.title") == "Zoom in"
+    for _ in range(1 + len(layers) + 1):
+        page.keyboard.press("Tab")
+    chosen = page.locator(".leaflet-tooltip").last.inner_text()
+    assert re.fullmatch(r"[A-Z]{2}-[A-Z]{3} .+: [\d,]+ MW", chosen), chosen
+    assert page.evaluate("document.activeElement.closest('.leaflet-chosen-pane') !== null")
+    page.keyboard.press("Enter")
+    opened = popup.filter(has_text=chosen.split()[0])   # the clicked one may still fade out
+    opened.wait_for(timeout=5000)
+    assert "Capital cost" in opened.inner_text()
+    page.keyboard.press("Escape")
+    opened.wait_for(state="detached", timeout=5000)
+    stops = 0
+    while not page.evaluate("document.activeElement.matches('body, #map')") and stops < 500:
+        page.keyboard.press("Tab")
+        stops += 1
+    assert stops == 60 + 19 + 27, stops   # from the first chosen site out of the map
     # a layer can be switched off
     before = markers.count()
     page.locator(".leaflet-control-layers-overlays label", has_text="Other candidate sites") \

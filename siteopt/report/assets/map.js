@@ -32,11 +32,34 @@
     return box;
   }
 
+  // each time a shape is drawn (again after its layer is switched back on, as a new element)
+  function onDrawn(layer, prepare) {
+    layer.on("add", function () { prepare(layer.getElement()); });
+  }
+
   function bindText(layer, item, sticky) {
     layer.bindTooltip(element("span", null, item.tooltip), {sticky: !!sticky});
     if (item.popup) {
       layer.bindPopup(popupContent(item.popup), {maxWidth: 420});
+      // a shape reached with Tab opens its popup with Enter or Space, closes it with Escape
+      onDrawn(layer, function (shape) {
+        L.DomEvent.on(shape, "keydown", function (event) {
+          if (event.key === "Enter" || event.key === " ") {
+            layer.openPopup();
+            L.DomEvent.preventDefault(event);
+          } else if (event.key === "Escape") {
+            layer.closePopup();
+          }
+        });
+      });
     }
+    return layer;
+  }
+
+  // a shape whose tooltip only repeats what the chosen sites' popups say (the coverage rings,
+  // the consolidation links) is left out of the Tab order; the mouse still names it
+  function outOfTabOrder(layer) {
+    onDrawn(layer, function (shape) { shape.setAttribute("tabindex", "-1"); });
     return layer;
   }
 
@@ -71,15 +94,17 @@
 
   overlay(data.layers.coverage, function (group) {
     data.coverage.forEach(function (area) {
-      bindText(L.polygon(area.ring, {color: area.colour, weight: 1, fill: true,
-                                     fillOpacity: 0.12}), area, true).addTo(group);
+      outOfTabOrder(bindText(L.polygon(area.ring, {color: area.colour, weight: 1, fill: true,
+                                                   fillOpacity: 0.12}), area, true))
+        .addTo(group);
     });
   });
 
   overlay(data.layers.links, function (group) {
     data.links.forEach(function (link) {
-      bindText(L.polyline(link.path, {color: link.colour, weight: link.weight,
-                                      dashArray: link.dash || null}), link, true).addTo(group);
+      outOfTabOrder(bindText(L.polyline(link.path, {color: link.colour, weight: link.weight,
+                                                    dashArray: link.dash || null}), link, true))
+        .addTo(group);
     });
   });
 
@@ -154,6 +179,17 @@
     return box;
   };
   legend.addTo(map);
+
+  // Tab follows the page's order, not the drawing's: from the map it reaches its switches
+  // (zoom, layers) first, then the chosen sites, the other candidates, the AI Factories and
+  // the countries. Each pane keeps its z-index, so what is drawn on top does not change.
+  var container = map.getContainer();
+  container.insertBefore(container.querySelector(".leaflet-control-container"),
+                         container.firstChild);
+  var mapPane = map.getPane("mapPane");
+  ["overlayPane", "factories", "others", "chosen"].forEach(function (name) {
+    mapPane.insertBefore(map.getPane(name), mapPane.firstChild);
+  });
 
   document.getElementById("siteopt-credit").textContent = data.credit;
 
