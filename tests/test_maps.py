@@ -237,6 +237,39 @@ def test_dollar_signs_in_names_are_drawn_literally(data_dir, run_cli, tmp_path, 
         assert run_cli(command, "--data", str(data_dir), "--out", str(tmp_path / out)).exit_code == 0
 
 
+def test_a_long_name_is_cut_on_the_maps_and_whole_in_the_popup(data_dir):
+    """A site's name of 120 characters pushed its label off the map and the legend over the
+    key; the labels and legends cut it at a word, the popup keeps it whole."""
+    import siteopt
+    from tests.conftest import edit_csv
+
+    name = ("Centrale Nucléaire de Cattenom Campus Nord-Est Phase I-III Bâtiments A B C "
+            "Zone d'Activité Économique de la Grande Région Moselle")
+    edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "name", name)
+    result = siteopt.solve(data=data_dir)
+    assert "RO-CER" in result.selected
+    ax = result.plot()
+    labels = [a.get_text() for a in artists(ax, "site_label")]
+    assert "RO-CER Centrale Nucléaire de Cattenom…\n1,000 MW" in labels
+    figure = ax.figure
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    gigafactories, key = (legend.get_window_extent(renderer) for legend in
+                          (artists(ax, "gigafactory_legend")[0], ax.get_legend()))
+    assert gigafactories.x1 < key.x0 and frame.x0 <= gigafactories.x0
+    assert all(frame.x0 <= box.x0 and box.x1 <= frame.x1 for box in
+               (label.get_window_extent(renderer) for label in artists(ax, "site_label")))
+    matplotlib.pyplot.close(figure)
+    page = explore_result(result).html
+    data = json.loads(page.split('<script type="application/json" id="siteopt-data">')[1]
+                      .split("</script>")[0])
+    assert "RO-CER Centrale Nucléaire de Cattenom…, 1,000 MW" in \
+        [entry["label"] for entry in data["legend"][0]["entries"]]
+    popup, = (item["popup"] for item in data["chosen"] if item["popup"]["rows"][0][1] == "RO-CER")
+    assert popup["title"] == name
+
+
 def test_a_site_keeps_its_colour_across_small_multiples():
     import siteopt
 

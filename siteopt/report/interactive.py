@@ -41,6 +41,7 @@ from siteopt.report.maps import (
     coverage_circles,
     data_box,
     default_title,
+    gigafactory_label,
     member_lines,
     share_colour_map,
     site_colours,
@@ -238,8 +239,7 @@ def _legend(result) -> list[dict]:
     colours = site_colours(result)
     radius = result.model.coverage.radius_km
     gigafactories = [{"shape": "circle", "colour": colours[g.id],
-                      "label": f"{' + '.join(g.members)} {_text(g.name)}, "
-                               f"{g.effective_mw:,.0f} MW"}
+                      "label": _text(gigafactory_label(result, g).replace("\n", ", "))}
                      for g in result.gigafactories]
     others = [{"shape": "circle", "colour": CANDIDATE, "label": "other candidate site"},
               {"shape": "triangle", "colour": AI_FACTORY, "label": "EuroHPC AI Factory"}]

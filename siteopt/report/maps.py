@@ -172,10 +172,40 @@ def consolidation_lines(result) -> gpd.GeoDataFrame:
                                       for site, _, end in links], crs="EPSG:4326")
 
 
+#: Most characters of a site's name in a map's label or legend: a longer name from the data
+#: would push the label off the map and the legend over the key. Tables and popups show it
+#: whole.
+MAP_NAME_CHARS = 32
+
+
+def map_name(name: str) -> str:
+    """``name`` as a map label shows it: whole up to :data:`MAP_NAME_CHARS` characters, else
+    cut after its last whole word (or hyphenated part) that fits, else inside a word, and
+    marked with "…".
+
+    >>> map_name("Cernavodă")
+    'Cernavodă'
+    >>> map_name("Centrale de Cattenom Campus Nord-Est Phase I-III Bâtiments A B C")
+    'Centrale de Cattenom Campus…'
+    >>> map_name("Tecnopolo-Manifattura-Data-Valley-Bologna")
+    'Tecnopolo-Manifattura-Data…'
+    """
+    if len(name) <= MAP_NAME_CHARS:
+        return name
+    cut = name[:MAP_NAME_CHARS - 1]
+    if name[MAP_NAME_CHARS - 1] not in " -":
+        last_break = max(cut.rfind(" "), cut.rfind("-"))
+        if last_break >= MAP_NAME_CHARS // 2:
+            cut = cut[:last_break]
+    return cut.rstrip(" ,;:-–—/") + "…"
+
+
 def gigafactory_label(result, gigafactory) -> str:
-    """``RO-CER Cernavodă / 1,000 MW`` or, for several members, ``ES-MLN + ES-SFH / 900 MW``."""
+    """``RO-CER Cernavodă / 1,000 MW`` or, for several members, ``ES-MLN + ES-SFH / 900 MW``
+    (a long name cut by :func:`map_name`)."""
     if len(gigafactory.members) == 1:
-        return f"{gigafactory.id} {gigafactory.name}\n{gigafactory.effective_mw:,.0f} MW"
+        return (f"{gigafactory.id} {map_name(gigafactory.name)}\n"
+                f"{gigafactory.effective_mw:,.0f} MW")
     return f"{' + '.join(gigafactory.members)}\n{gigafactory.effective_mw:,.0f} MW"
 
 
