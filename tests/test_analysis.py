@@ -486,7 +486,7 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
     """HiGHS once let a portfolio through that was over the budget by its own tolerance
     (about 1e-7 of the row); each solve just below a cost then returned the same portfolio,
     and the sweep never ended."""
-    from siteopt.analysis.sweep import _limit_changes
+    from siteopt.analysis.sweep import End, _limit_changes
     from siteopt.examples import three_sites
     from siteopt.solvers import solve_instance
 
@@ -499,35 +499,41 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
         outcome, _ = solve_instance(instance, Solver(method="direct"), {})
         solves.append(budget)
         names = "+".join(instance.site_ids[s] for g in outcome.gigafactories for s in g)
-        return names, None, instance.capital_cost_eur(outcome.gigafactories)
+        return End(names, None, instance.capital_cost_eur(outcome.gigafactories),
+                   outcome.objective)
 
     low, high = 2e9, 12e9
     changes = _limit_changes(solve_at, low, solve_at(low), high, solve_at(high))
     # by hand (siteopt/examples.py): A + B (EUR 7 bn) from 7 up, A (3) below, then nothing
     assert [(round(a / 1e9, 5), b / 1e9, old, new, found)
-            for a, b, old, new, found in changes] == [
+            for a, b, old, new, found, *_ in changes] == [
         (3.0, 3.0, "", "A", "exact"), (7.0, 7.0, "A", "A+B", "exact")]
     assert [a < b for a, b, *_ in changes] == [True, True]
     assert len(solves) == 2 + 2
+    # each change carries both portfolios' objectives, as solved on either side of it
+    assert changes[1].old_objective == changes[0].new_objective == solve_at(5e9).objective
+    assert changes[1].new_objective == solve_at(high).objective > changes[1].old_objective
 
 
 def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_values():
     """The new portfolio within the limit at the lower value too (or the old one keeping the
     floor at the higher value) scores the same as the other all along: the solver settled a
     tie differently. The line once said 'from' the higher value, as if the change were there."""
-    from siteopt.analysis.sweep import Sweep, _floor_changes, _limit_changes
+    from siteopt.analysis.sweep import End, Sweep, _floor_changes, _limit_changes
 
     def never(value, start):
         raise AssertionError("a tie needs no further solve")
 
     # budget: B (EUR 8 bn) was within EUR 10 bn, where A was chosen
-    limit = _limit_changes(never, 10e9, ("A", None, 9e9), 20e9, ("B", None, 8e9))
-    assert limit == [(10e9, 20e9, "A", "B", "tie")]
+    limit = _limit_changes(never, 10e9, End("A", None, 9e9, 0.5), 20e9,
+                           End("B", None, 8e9, 0.5))
+    assert limit == [(10e9, 20e9, "A", "B", "tie", 0.5, 0.5)]
     # floor: A keeps 0.7 of every state's people, so it kept 0.6 too, where B was chosen
-    floor = _floor_changes(never, 0.5, ("A", None, 0.7), 0.6, ("B", None, 0.65))
-    assert floor == [(0.5, 0.6, "A", "B", "tie")]
+    floor = _floor_changes(never, 0.5, End("A", None, 0.7, 0.4), 0.6,
+                           End("B", None, 0.65, 0.4))
+    assert floor == [(0.5, 0.6, "A", "B", "tie", 0.4, 0.4)]
     rows = [{"low": low, "high": high, "from": old, "to": new, "refined": True, "found": found}
-            for low, high, old, new, found in limit]
+            for low, high, old, new, found, *_ in limit]
     (line,) = Sweep(["budget.total_eur"], [], "default", rows).breakpoint_lines()
     assert line == ("budget.total_eur between EUR 10 bn and EUR 20 bn: A -> B (equal "
                     "objectives: a tie, settled differently)")

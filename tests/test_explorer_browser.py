@@ -386,22 +386,32 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
 
     caution(ranked).wait_for()
     choice.select_option(index=1)
-    status(page).filter(has_text="Showing alternative 2 of 5").wait_for()
+    status(page).filter(has_text="Showing alternative 2 of 5: ").wait_for()
     second = ranked.items[1]
     assert sorted(gigafactories(page)) == sorted("+".join(g) for g in second.gigafactories)
+    choice.select_option(index=0)
+    status(page).filter(has_text="Showing alternative 1 of 5, the optimum (each").wait_for()
+    assert sorted(gigafactories(page)) == sorted("+".join(g) for g in ranked.items[0]
+                                                 .gigafactories)
     choose_site(page, "NL-SAG", "Explain")
     explained = explain(["NL-SAG"])
     page.get_by_text(explained.sites[0].sentence()[:60]).wait_for(timeout=120_000)
     caution(explained).wait_for()
     page.get_by_role("button", name="Budget sweep").click()
-    swept = sweep(["budget.total_eur=" + ",".join(f"{b * 1e9:.6g}" for b in SWEEP_BUDGETS_BN)],
-                  refine=False)
+    # every change of portfolio exactly where siteopt sweep finds it, in a box that scrolls
+    swept = sweep(["budget.total_eur=" + ",".join(f"{b * 1e9:.6g}" for b in SWEEP_BUDGETS_BN)])
     shown = page.locator("#sweep-changes")
     shown.wait_for(timeout=120_000)
-    assert shown.inner_text().splitlines() == [swept.breakpoint_heading(),
-                                               *swept.breakpoint_lines()]
+    assert shown.locator("p").inner_text() == swept.breakpoint_heading()
+    lines = page.locator("#sweep-lines")
+    assert lines.inner_text().splitlines() == swept.breakpoint_lines()
+    assert sum(" from EUR " in line for line in swept.breakpoint_lines()) >= 20
     caution(swept).wait_for()
-    assert len(swept.breakpoint_lines()) >= 2   # the budgets span several portfolios
+    assert lines.evaluate("box => box.scrollHeight > box.clientHeight")
+    lines.focus()
+    page.keyboard.press("End")   # scrolls smoothly: wait for it
+    lines.evaluate("box => new Promise(done => { const check = () => box.scrollTop > 0 ? "
+                   "done() : requestAnimationFrame(check); check(); })")
     assert errors == []
     page.close()
 

@@ -10,6 +10,7 @@ import shlex
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
@@ -296,3 +297,32 @@ def test_an_edited_workbook_or_model_file_is_named_and_an_untouched_one_is_not(
     _touched(Path("models", "default.toml"))
     assert explorer.files_edited(fix).startswith(
         "bids.xlsx, models/default.toml changed after the explorer read them at ")
+
+
+def test_the_budget_sweeps_chart_is_the_optimum_at_every_budget(explorer):
+    """The explorer's sweep finds every change exactly, as siteopt sweep does, and draws the
+    optimum as steps: flat while a portfolio stays optimal, a step at each change. It drew
+    straight lines from budget to budget through portfolios no one had solved."""
+    from siteopt.explore.views import sweep_data
+
+    settings = Settings(explorer.initial)
+    swept = explorer.budget_sweep(settings, [15e9, 17.5e9, 20e9])
+    assert [row["found"] for row in swept.breaks] == ["exact"] * len(swept.breaks)
+    assert len(swept.breaks) >= 2
+    line, points = sweep_data(swept)
+    assert points["budget"] == [15.0, 17.5, 20.0]
+    budgets, objectives = line["budget"], line["objective"]
+    assert not np.isnan(budgets).any() and budgets == sorted(budgets)
+    assert objectives == sorted(objectives)   # more money never scores less
+    vertices = set(zip(budgets, objectives))
+    for row in swept.breaks:   # a step at each change, from the old portfolio to the new
+        assert (row["low"] / 1e9, row["from_objective"]) in vertices
+        assert (row["high"] / 1e9, row["to_objective"]) in vertices
+    # between two changes the line is the optimum there: solve it afresh
+    base = model_for(explorer.base(settings), settings)
+    for left, right in zip(swept.breaks, swept.breaks[1:]):
+        middle = (left["high"] + right["low"]) / 2
+        solved = siteopt.solve(base, budget=middle)
+        step = np.interp(middle / 1e9, budgets, objectives)
+        assert solved.objective == pytest.approx(step, abs=1e-9)
+        assert solved.objective == pytest.approx(left["to_objective"], abs=1e-9)

@@ -23,7 +23,7 @@ import dataclasses
 import itertools
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -134,7 +134,7 @@ class Sweep:
     breaks : list of dict
         Per change of portfolio along the first key: the other keys' values, ``low`` and
         ``high`` (the change lies in (low, high]), ``from`` and ``to`` (portfolios),
-        ``refined`` (whether the change was looked for between the grid values) and
+        ``from_objective`` and ``to_objective`` (theirs), ``refined`` (whether the change was looked for between the grid values) and
         ``found``: ``"exact"`` (at ``high``, what the new portfolio uses of a limit, or just
         above ``low``, what the old one keeps of a floor), ``"tie"`` (both portfolios score
         the same from ``low`` to ``high``; the solver settled the tie differently along it)
@@ -225,6 +225,72 @@ class Sweep:
         return json.dumps({"model": self.model, "keys": self.keys, "points": self.points,
                            "breakpoints": self.breaks}, indent=2)
 
+    def drawn(self):
+        """How a figure draws the points along the first key (for the first value of each
+        other key; EUR in bn).
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Those points, in sweep order (:meth:`table`'s rows).
+        x : pandas.Series
+            Their values of the first key (EUR bn for money).
+        changes : list of tuple
+            ``(low, high)`` of each change of portfolio among them, in the same unit.
+        line, marks
+            As :func:`_drawn_between` gives them: no line crosses a change of portfolio.
+        """
+        key = self.keys[0]
+        frame = self.table()
+        if len(self.keys) > 1:  # one line per first-key run: show the first value of the others
+            first = {k: frame[k].iloc[0] for k in self.keys[1:]}
+            frame = frame[np.logical_and.reduce([frame[k] == v for k, v in first.items()])]
+        scale = 1e9 if key.endswith("_eur") else 1
+        x = frame[key] / scale
+        changes = [(row["low"] / scale, row["high"] / scale) for row in self.breaks
+                   if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
+        line, marks = _drawn_between(x.to_numpy(dtype=float), changes,
+                                     held=key in LIMIT_USE or key in FLOOR_KEPT)
+        return frame, x, changes, line, marks
+
+    def optimum_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The optimum's objective along the first key (for the first value of each other
+        key; EUR in bn), as a line through every portfolio proven on the way.
+
+        Along a limit or a floor (the budget, the total power, ``access.max_km``,
+        ``access.min_country_share``) a portfolio's objective does not depend on the key, so
+        each is drawn flat over the values it is optimal at, and a change found exactly (or
+        a tie) is a step: the line is the optimum at every value, exact. Where a change was
+        only placed between two values, and along other keys (a weight, the radius: the
+        objective of a portfolio moves with them), the line is :meth:`drawn`'s, which breaks
+        where nothing was solved.
+
+        Returns
+        -------
+        x, objective : ndarray
+            The line's vertices, NaN where it breaks.
+        """
+        frame, x, changes, line, _ = self.drawn()
+        key = self.keys[0]
+        rows = [row for row in self.breaks
+                if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
+        if key not in LIMIT_USE and key not in FLOOR_KEPT:
+            return line(frame["objective"].astype(float))
+        scale = 1e9 if key.endswith("_eur") else 1
+        # the solved values, and each change's two ends, in order along the key
+        ends = [(at, 0, objective) for at, objective in
+                zip(x.to_numpy(dtype=float), frame["objective"].astype(float))]
+        for row in rows:
+            ends.append((row["low"] / scale, 1, row["from_objective"]))
+            if row["found"] == "between":   # nothing is known inside (low, high)
+                ends.append((row["low"] / scale, 2, np.nan))
+            ends.append((row["high"] / scale, 3, row["to_objective"]))
+        ends.sort(key=lambda end: end[:2])
+        xs = [np.nan if objective is None or np.isnan(objective) else at
+              for at, _, objective in ends]
+        ys = [np.nan if objective is None else objective for _, _, objective in ends]
+        return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
     def plot(self, ax=None):
         """What the answer gives (people within reach, capex used) and its objective, term by
         term as weighted (cost subtracted), against the first key; each breakpoint a dotted
@@ -244,16 +310,7 @@ class Sweep:
             top = None
         key = self.keys[0]
         money = key.endswith("_eur")
-        frame = self.table()
-        if len(self.keys) > 1:  # one line per first-key run: show the first value of the others
-            first = {k: frame[k].iloc[0] for k in self.keys[1:]}
-            frame = frame[np.logical_and.reduce([frame[k] == v for k, v in first.items()])]
-        scale = 1e9 if money else 1
-        x = frame[key] / scale
-        changes = [(row["low"] / scale, row["high"] / scale) for row in self.breaks
-                   if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
-        line, marks = _drawn_between(x.to_numpy(dtype=float), changes,
-                                     held=key in LIMIT_USE or key in FLOOR_KEPT)
+        frame, x, changes, line, marks = self.drawn()
         ax.plot(*line(frame["objective"]), color="#000000", linewidth=2.2, marker="o",
                 markersize=3, markevery=marks, label="objective (sum of the lines below)",
                 gid="objective")
@@ -389,22 +446,50 @@ def _tolerance(key: str, values: list[float]) -> float:
     return max(REFINE_EUR, share) if key.endswith("_eur") else share
 
 
+class End(NamedTuple):
+    """One solve at a value of the swept key: the portfolio's ``label``, what a search of a
+    neighbouring value may ``start`` from, what the portfolio ``uses`` of the key (its
+    field of :data:`LIMIT_USE` or :data:`FLOOR_KEPT`; EUR, MW, km or a share) and its
+    ``objective``."""
+
+    label: str
+    start: Any
+    uses: float | None
+    objective: float | None
+
+
+class Change(NamedTuple):
+    """A change of portfolio in (``low``, ``high``] from ``old`` to ``new`` (labels), found
+    ``how`` (``"exact"``, ``"tie"`` or ``"between"``), with the objective of each."""
+
+    low: float
+    high: float
+    old: str
+    new: str
+    how: str
+    old_objective: float | None
+    new_objective: float | None
+
+
+def _change(low, high, old: End, new: End, how: str) -> Change:
+    return Change(low, high, old.label, new.label, how, old.objective, new.objective)
+
+
 def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
     """The changes of portfolio in (low, high], each narrowed to ``tolerance`` by bisection.
 
-    ``low_end`` and ``high_end`` are ``(label, start)`` of the solves at ``low`` and ``high``
-    (the portfolio, and what a search of a neighbouring value may start from);
-    ``solve_at(value, start)`` solves another value. Returns a list of (low, high, from, to,
-    ``"between"``).
+    ``low_end`` and ``high_end`` are the :class:`End` of the solves at ``low`` and ``high``;
+    ``solve_at(value, start)`` solves another value. Returns a list of :class:`Change`, each
+    ``"between"``.
     """
     if high - low <= tolerance or (whole and high - low <= 1):
-        return [(low, high, low_end[0], high_end[0], "between")]
+        return [_change(low, high, low_end, high_end, "between")]
     middle = (low + high) // 2 if whole else (low + high) / 2
-    middle_end = solve_at(middle, low_end[1])
+    middle_end = solve_at(middle, low_end.start)
     found = []
-    if middle_end[0] != low_end[0]:
+    if middle_end.label != low_end.label:
         found += _refine(solve_at, low, low_end, middle, middle_end, tolerance, whole)
-    if middle_end[0] != high_end[0]:
+    if middle_end.label != high_end.label:
         found += _refine(solve_at, middle, middle_end, high, high_end, tolerance, whole)
     return found
 
@@ -437,20 +522,20 @@ def _limit_changes(solve_at, low, low_end, high, high_end):
     where the old one was chosen: both score the same on all of (low, high], and the row says
     ``"tie"`` instead of ``"exact"``.
 
-    ``low_end`` and ``high_end`` are ``(label, start, used)`` of the solves at ``low`` and
-    ``high``; ``solve_at(value, start)`` solves at another value of the limit. Returns a list
-    of (low, high, from, to, ``"exact"`` or ``"tie"``).
+    ``low_end`` and ``high_end`` are the :class:`End` of the solves at ``low`` and ``high``;
+    ``solve_at(value, start)`` solves at another value of the limit. Returns a list of
+    :class:`Change`, each ``"exact"`` or ``"tie"``.
     """
     found = []
-    while high_end[0] != low_end[0]:
-        used = high_end[2]
+    while high_end.label != low_end.label:
+        used = high_end.uses
         if used <= low:
-            found.append((low, high, low_end[0], high_end[0], "tie"))
+            found.append(_change(low, high, low_end, high_end, "tie"))
             break
         below = min(used * (1 - BELOW_USE), used - BELOW_KM)
-        new = high_end[0]
-        high, high_end = below, solve_at(below, high_end[1])
-        found.append((below, used, high_end[0], new, "exact"))
+        new_end = high_end
+        high, high_end = below, solve_at(below, new_end.start)
+        found.append(_change(below, used, high_end, new_end, "exact"))
     return found[::-1]
 
 
@@ -468,20 +553,20 @@ def _floor_changes(solve_at, low, low_end, high, high_end):
     The portfolio optimal at floor a stays optimal for every floor from a up to what it
     keeps, k (the feasible portfolios only shrink, and it is among them), and breaks any
     floor above k: so the first change in (low, high] is just above k, and the ones after it
-    lie beyond. The mirror of :func:`_limit_changes`; the rows are ``(k, just above k, from,
-    to, "exact")``, or ``(low, high, from, to, "tie")`` where the old portfolio keeps the
+    lie beyond. The mirror of :func:`_limit_changes`; each :class:`Change` lies in (k, just
+    above k], ``"exact"``, or in (low, high], ``"tie"``, where the old portfolio keeps the
     floor at ``high`` too, so both score the same on all of (low, high].
     """
     found = []
-    while low_end[0] != high_end[0]:
-        kept = low_end[2]
+    while low_end.label != high_end.label:
+        kept = low_end.uses
         if kept >= high:
-            found.append((low, high, low_end[0], high_end[0], "tie"))
+            found.append(_change(low, high, low_end, high_end, "tie"))
             break
         above = max(kept * (1 + BELOW_USE), kept + ABOVE_SHARE)
-        old = low_end[0]
-        low, low_end = above, solve_at(above, low_end[1])
-        found.append((kept, above, old, low_end[0], "exact"))
+        old_end = low_end
+        low, low_end = above, solve_at(above, old_end.start)
+        found.append(_change(kept, above, old_end, low_end, "exact"))
     return found
 
 
@@ -511,8 +596,8 @@ def interval_changes(model, data, interval: Interval) -> list[tuple]:
 
     Returns
     -------
-    list of tuple
-        (low, high, from, to, how found) of each change, in order.
+    list of Change
+        Each change, in order.
     """
     from siteopt.analysis.engine import solve_summary
 
@@ -521,10 +606,10 @@ def interval_changes(model, data, interval: Interval) -> list[tuple]:
 
     def solve_at(value, start):
         summary, next_start = solve_summary(model, data, {**interval.fixed, key: value}, start)
-        return portfolio_label(summary), next_start, summary[used]
+        return End(portfolio_label(summary), next_start, summary[used], summary["objective"])
 
-    low_end = (before["portfolio"], None, before[used])
-    high_end = (after["portfolio"], None, after[used])
+    low_end = End(before["portfolio"], None, before[used], before["objective"])
+    high_end = End(after["portfolio"], None, after[used], after["objective"])
     if key in LIMIT_USE and after[used] is not None and before[key] > 0:
         return _limit_changes(solve_at, before[key], low_end, after[key], high_end)
     if key in FLOOR_KEPT and before[used] is not None:
@@ -591,11 +676,12 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         found = run_tasks(interval_changes, cfg, dataset, intervals, scheduler, workers,
                           REFINE_SOLVES * seconds / len(tasks), "changes of portfolio")
     else:
-        found = [[(i.before[key], i.after[key], i.before["portfolio"], i.after["portfolio"],
-                   "between")] for i in intervals]
-    breaks = [{**interval.fixed, "low": low, "high": high, "from": old, "to": new,
-               "refined": refine, "found": how}
-              for interval, changes in zip(intervals, found)
-              for low, high, old, new, how in changes]
+        found = [[Change(i.before[key], i.after[key], i.before["portfolio"],
+                         i.after["portfolio"], "between", i.before["objective"],
+                         i.after["objective"])] for i in intervals]
+    breaks = [{**interval.fixed, "low": change.low, "high": change.high, "from": change.old,
+               "to": change.new, "from_objective": change.old_objective,
+               "to_objective": change.new_objective, "refined": refine, "found": change.how}
+              for interval, changes in zip(intervals, found) for change in changes]
     weights = {term: getattr(cfg.weights, term) for term in TERMS}
     return Sweep(keys, points, cfg.description, breaks, weights)

@@ -72,6 +72,9 @@ STYLE = """
   padding: 3px 8px; text-align: left; vertical-align: top; }
 :host(.siteopt-answer) td.num, :host(.siteopt-answer) th.num { text-align: right; }
 #gigafactories td, #limits td { white-space: nowrap; }
+#sweep-lines { max-height: 14em; overflow-y: auto; border: 1px solid #ddd; padding: 4px 8px;
+  font-size: 13px; }
+#sweep-lines:focus-visible { outline: 2px solid #0072B2; }
 """
 
 
@@ -440,9 +443,11 @@ class ExplorerPage:
         result = portfolio_result(cfg, self.explorer.dataset, item.gigafactories,
                                   found.items[0].objective)
         self._draw(result, settings)
-        self._set_status(f"Showing alternative {item.rank} of {len(found.items)}: objective "
-                         f"{item.objective:.4f}, {item.gap:.2%} below the optimum (each proven); "
-                         f"choose 1 for the optimum")
+        shown = f"Showing alternative {item.rank} of {len(found.items)}"
+        self._set_status(f"{shown}, the optimum (each proven)" if item.rank == 1 else
+                         f"{shown}: {item.gap:.2%} below the optimum (objective "
+                         f"{item.objective:.4f} against {found.items[0].objective:.4f}; each "
+                         f"proven); choose 1 for the optimum")
 
     def _explain(self, site: str):
         found = self.explorer.explain(self.settings, site)
@@ -458,9 +463,14 @@ class ExplorerPage:
 
         def apply():
             self.sweep_area.objects = [pn.pane.Bokeh(sweep_figure(swept))]
-            self.help_text.object = self._caution(swept) + "<p id='sweep-changes'>" + "<br>".join(
-                html.escape(line) for line in [swept.breakpoint_heading(),
-                                               *swept.breakpoint_lines()]) + "</p>"
+            # every change, exact, as siteopt sweep finds it: dozens along the budget, so in
+            # a box that scrolls (by keyboard too: it takes the focus)
+            lines = "<br>".join(html.escape(line) for line in swept.breakpoint_lines())
+            self.help_text.object = (
+                self._caution(swept) + "<div id='sweep-changes'><p>"
+                + html.escape(swept.breakpoint_heading()) + "</p>"
+                + (f"<div id='sweep-lines' tabindex='0' role='region' aria-label='Changes of "
+                   f"portfolio'>{lines}</div>" if lines else "") + "</div>")
         return apply
 
     def _caution(self, analysis) -> str:

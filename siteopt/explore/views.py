@@ -348,26 +348,35 @@ def show_terms(chart, source, result) -> None:
 
 def sweep_figure(swept):
     """A chart of the optimum against the budget, from a
-    :class:`~siteopt.analysis.sweep.Sweep` over ``budget.total_eur``."""
-    source = ColumnDataSource(sweep_data(swept))
+    :class:`~siteopt.analysis.sweep.Sweep` over ``budget.total_eur``: a step at each change
+    of portfolio, found exactly (:meth:`~siteopt.analysis.sweep.Sweep.optimum_steps`), and a
+    dot at each budget solved."""
+    line, points = sweep_data(swept)
     chart = figure(width=480, height=260, tools="", toolbar_location=None,
-                   title="The optimum at each budget (the rest as set)")
-    chart.line("budget", "objective", source=source, line_width=2)
-    chart.scatter("budget", "objective", source=source, size=7)
-    chart.add_tools(HoverTool(tooltips=[("budget", "EUR @budget bn"), ("objective", "@objective"),
+                   title="The optimum at every budget (the rest as set)")
+    chart.line("budget", "objective", source=ColumnDataSource(line), line_width=2)
+    dots = chart.scatter("budget", "objective", source=ColumnDataSource(points), size=7)
+    chart.add_tools(HoverTool(renderers=[dots],
+                              tooltips=[("budget", "EUR @budget bn"), ("objective", "@objective"),
                                         ("people", "@people"), ("sites", "@portfolio")]))
     chart.xaxis.axis_label = "budget, EUR bn"
     chart.yaxis.axis_label = "objective"
     return chart
 
 
-def sweep_data(swept) -> dict:
-    """The points of :func:`sweep_figure` from a :class:`~siteopt.analysis.sweep.Sweep`."""
-    points = [p for p in swept.points if p["objective"] is not None]
-    return {"budget": [p["budget.total_eur"] / 1e9 for p in points],
-            "objective": [round(p["objective"], 4) for p in points],
-            "people": [f"{p['people'] / 1e6:,.1f} m" for p in points],
-            "portfolio": [p["portfolio"] for p in points]}
+def sweep_data(swept) -> tuple[dict, dict]:
+    """The line and the dots of :func:`sweep_figure` from a
+    :class:`~siteopt.analysis.sweep.Sweep`: the optimum's steps (budgets in EUR bn,
+    objectives; NaN where the line breaks), and each solved budget's objective, people and
+    portfolio."""
+    budgets, objectives = swept.optimum_steps()
+    frame, x, *_ = swept.drawn()
+    solved = frame["objective"].notna().to_numpy()
+    return ({"budget": budgets.tolist(), "objective": objectives.tolist()},
+            {"budget": x[solved].tolist(),
+             "objective": [round(v, 4) for v in frame["objective"][solved]],
+             "people": [f"{v / 1e6:,.1f} m" for v in frame["people"][solved]],
+             "portfolio": frame["portfolio"][solved].tolist()})
 
 
 def legend_html(radius_km: float) -> str:
