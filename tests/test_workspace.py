@@ -364,6 +364,43 @@ def test_formulas_are_read_by_their_saved_value_or_refused(sites_workbook, tmp_p
     assert load_data(saved).site_table["grid_mw"][1] == 300
 
 
+def test_a_totals_row_below_the_bids_is_one_line(sites_workbook, tmp_path, data_dir):
+    """An analyst's "Total" row with sums under the sites gave ten lines (every empty cell,
+    each formula); it is one line naming the row and the fix, in a workbook and in CSV."""
+    sums = {}
+
+    def totals(workbook):
+        sheet = workbook["sites"]
+        row = sheet.max_row + 2   # after a blank row, as people leave one
+        sheet[f"A{row}"] = "Total:"
+        for name in ("power_mw", "capex_eur"):
+            column = _sites_column(workbook, name)
+            sheet[f"{column}{row}"] = sums[name] = f"=SUM({column}2:{column}{row - 2})"
+        sums["row"] = row
+
+    edited = _edited_workbook(sites_workbook, tmp_path / "bids.xlsx", totals)
+    with pytest.raises(InputError) as raised:
+        load_data(edited)
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"bids.xlsx (sheet sites) row {sums['row']}, column site_id: 'Total:' starts a totals "
+        f"row, not data: delete the row (siteopt adds up the rows itself), or keep the totals "
+        f"on a sheet of their own"]
+    # the same in a CSV file, with every other mistake of the data still said
+    from tests.conftest import edit_csv
+
+    header = (data_dir / "sites.csv").read_text(encoding="utf-8").splitlines()[0]
+    with open(data_dir / "sites.csv", "a", encoding="utf-8") as sites:
+        sites.write("TOTAL" + "," * header.count(",") + "\n")
+    edit_csv(data_dir / "sites.csv", "site_id", "RO-CER", "power_mw", "lots")
+    with pytest.raises(InputError) as raised:
+        load_data(data_dir)
+    said = [str(problem) for problem in raised.value.problems]
+    assert len(said) == 2 and "column power_mw: 'lots' is not a finite number" in said[0]
+    assert said[1].endswith("column site_id: 'TOTAL' starts a totals row, not data: delete "
+                            "the row (siteopt adds up the rows itself), or keep the totals on "
+                            "a sheet of their own")
+
+
 def _with_sheet_xml(source: Path, target: Path, sheet: str, edit) -> None:
     """Copy a workbook with the XML of one sheet changed by ``edit`` (text -> text)."""
     import zipfile

@@ -176,6 +176,30 @@ def check_countries(values: pd.Series, column: Column, missing: pd.Series,
     return problems
 
 
+#: What the ID cell of a spreadsheet's totals row says (compared without case, spaces at the
+#: ends or a closing colon).
+TOTALS_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sum", "summe",
+                          "gesamt", "totale", "totaal", "somme"})
+
+
+def totals_rows(frame: pd.DataFrame, columns: tuple[Column, ...],
+                where: Located) -> tuple[set[int], list[Problem]]:
+    """The rows whose first ID column says "Total" (or :data:`TOTALS_WORDS`): a totals row
+    kept below a spreadsheet's data, with one problem each, so that its empty and summed
+    cells are not reported one by one. Returns their row numbers and the problems."""
+    ids = [column.name for column in columns if column.kind == "id" and column.name in frame]
+    if not ids:
+        return set(), []
+    said = frame[ids[0]].astype(str).str.strip().str.rstrip(":").str.strip().str.lower()
+    positions = np.flatnonzero(said.isin(TOTALS_WORDS).to_numpy())
+    problems = [where.problem(position, ids[0],
+                              f"{quoted(frame[ids[0]].iloc[position])} starts a totals row, "
+                              f"not data: delete the row (siteopt adds up the rows itself), or "
+                              f"keep the totals on a sheet of their own")
+                for position in positions]
+    return {where.line(position) for position in positions}, problems
+
+
 def check_columns(frame: pd.DataFrame, columns: tuple[Column, ...], where: Located,
                   countries: frozenset[str] | None = None,
                   countries_file: str = "countries.geojson") -> tuple[pd.DataFrame, list[Problem]]:

@@ -325,7 +325,7 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
     if origin.workbook_tables:
         sheets, found = read_workbook(origin.source, display_path(origin.source))
         problems += found
-    frames, located = {}, {}
+    frames, located, totals, totals_said = {}, {}, set(), []
     for name in ("sites.csv", "letters.csv", "demand.csv", "ai_factories.csv"):
         if name in origin.workbook_tables:
             raw = sheets.get(name)
@@ -345,6 +345,9 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
                                             located[name], known, display["countries.geojson"])
         problems += found
         frames[name] = typed
+        rows, found = checks.totals_rows(typed, schema.FILES[name], located[name])
+        totals_said += found
+        totals.update((display[name], row) for row in rows)
 
     sites, letters = frames["sites.csv"], frames["letters.csv"]
     if sites is not None and letters is not None and "site_id" in letters and "site_id" in sites:
@@ -361,6 +364,9 @@ def validated_tables(origin: Origin) -> dict[str, Table]:
             if frame is not None and {id_column, "country", "lat", "lon"} <= set(frame):
                 problems += checks.check_points_in_countries(frame, id_column, kind, countries,
                                                              located[name])
+    # a totals row is one line, not one for each of its cells
+    problems = totals_said + [problem for problem in problems
+                              if (problem.file, problem.row) not in totals]
     if problems:
         raise InputError(sorted(_one_per_cell(problems), key=_file_order(display))[:MAX_PROBLEMS])
     frames["countries.geojson"] = countries
