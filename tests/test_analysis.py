@@ -320,25 +320,38 @@ def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_r
     plt.close("all")
 
 
-def test_no_line_of_the_sweep_figure_crosses_a_change_of_portfolio():
-    """Between two budgets the answer passes through portfolios no grid value was solved at:
-    a straight line from one value to the next would show what no answer gives. Along a
-    budget each portfolio keeps its figures, so its line runs flat to the last budget it is
-    proven at."""
+def test_the_sweep_figure_draws_the_optimum_at_every_budget():
+    """Along the budget each portfolio keeps its figures from one change to the next, and the
+    changes are found exactly: the figure's lines are the optimum at every budget, flat while
+    a portfolio stays optimal and a step at each change. They stopped short of the first
+    change after each budget, leaving most of the range blank."""
+    import siteopt
     from siteopt.analysis import sweep
 
     swept = sweep(["budget.total_eur=15e9,20e9"], workers=1)
-    changes = [row["high"] / 1e9 for row in swept.breakpoints()]
-    assert len(changes) >= 2
-    top = swept.plot().figure.axes[0]
-    (people,) = [line for line in top.get_lines() if line.get_gid() == "people"]
+    steps = {(row["low"] / 1e9, row["high"] / 1e9) for row in swept.breakpoints()}
+    assert len(steps) >= 2
+    axes = swept.plot().figure.axes
+    (people,) = [line for line in axes[0].get_lines() if line.get_gid() == "people"]
     x, y = people.get_xdata(), people.get_ydata()
-    drawn = [(a, b, ya, yb) for a, b, ya, yb in zip(x, x[1:], y, y[1:])
-             if not np.isnan(a) and not np.isnan(b)]
-    assert drawn   # each budget's portfolio drawn on, flat, towards the first change
-    for a, b, ya, yb in drawn:
-        assert not any(a < change <= b for change in changes) and ya == yb
-    assert x[0] == 15 and x[-1] == 20 and np.isnan(x).sum() == 1   # one gap: 15 ... | 20
+    assert not np.isnan(x).any() and x[0] == 15 and x[-1] == 20 and list(x) == sorted(x)
+    segments = list(zip(x, x[1:], y, y[1:]))
+    assert {(a, b) for a, b, *_ in segments} >= steps   # a step at every change
+    flat = [(a, b, ya) for a, b, ya, yb in segments if (a, b) not in steps]
+    assert all(ya == yb for a, b, ya, yb in segments if (a, b) not in steps)
+    assert len([a for a, b, _ in flat if b > a]) >= len(steps)
+    for a, b, people_m in flat:   # the optimum in the middle of each flat part, solved alone
+        if b > a:
+            alone = siteopt.solve(budget=(a + b) / 2 * 1e9)
+            assert alone.covered_population / 1e6 == pytest.approx(people_m, rel=1e-9)
+    assert [a for a in axes[1].get_children() if a.get_gid() == "breakpoint"] == []
+    # along a weight a portfolio's objective moves with it: no line crosses a change there
+    swept = sweep(["weights.coverage=0.2,0.7"], workers=1)
+    changes = [row["high"] for row in swept.breakpoints()]
+    (objective,) = [line for line in swept.plot().get_lines() if line.get_gid() == "objective"]
+    x = objective.get_xdata()
+    assert changes and np.isnan(x).sum() == 1
+    assert not any(a < change <= b for a, b in zip(x, x[1:]) for change in changes)
 
 
 def test_the_sweep_figures_terms_add_up_to_its_objective_also_when_a_weight_is_swept():
@@ -386,8 +399,10 @@ def test_every_sweep_point_equals_a_separate_solve_whatever_the_workers():
         assert ", ".join(sorted(g.id for g in at.gigafactories)) == row["to"]
         assert ", ".join(sorted(g.id for g in below.gigafactories)) == row["from"]
         assert at.total_capex_eur == pytest.approx(row["high"])
-    ax = one.plot()
-    assert len([a for a in ax.get_children() if a.get_gid() == "breakpoint"]) == len(breaks)
+    (drawn,) = [line for line in one.plot().get_lines() if line.get_gid() == "objective"]
+    vertices = set(zip(drawn.get_xdata(), drawn.get_ydata()))
+    assert all({(row["low"] / 1e9, row["from_objective"]),
+                (row["high"] / 1e9, row["to_objective"])} <= vertices for row in breaks)
     # unrefined, a change is only placed between two grid values
     rough = sweep(["budget.total_eur=6e9:20e9:2e9"], refine=False)
     grid = [p["budget.total_eur"] for p in one.points]
@@ -500,7 +515,7 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
         solves.append(budget)
         names = "+".join(instance.site_ids[s] for g in outcome.gigafactories for s in g)
         return End(names, None, instance.capital_cost_eur(outcome.gigafactories),
-                   outcome.objective)
+                   {"objective": outcome.objective})
 
     low, high = 2e9, 12e9
     changes = _limit_changes(solve_at, low, solve_at(low), high, solve_at(high))
@@ -511,8 +526,9 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
     assert [a < b for a, b, *_ in changes] == [True, True]
     assert len(solves) == 2 + 2
     # each change carries both portfolios' objectives, as solved on either side of it
-    assert changes[1].old_objective == changes[0].new_objective == solve_at(5e9).objective
-    assert changes[1].new_objective == solve_at(high).objective > changes[1].old_objective
+    assert changes[1].old_point == changes[0].new_point == solve_at(5e9).point
+    assert changes[1].new_point == solve_at(high).point
+    assert changes[1].new_point["objective"] > changes[1].old_point["objective"]
 
 
 def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_values():
@@ -525,13 +541,12 @@ def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_va
         raise AssertionError("a tie needs no further solve")
 
     # budget: B (EUR 8 bn) was within EUR 10 bn, where A was chosen
-    limit = _limit_changes(never, 10e9, End("A", None, 9e9, 0.5), 20e9,
-                           End("B", None, 8e9, 0.5))
-    assert limit == [(10e9, 20e9, "A", "B", "tie", 0.5, 0.5)]
+    a, b = {"objective": 0.5}, {"objective": 0.5}
+    limit = _limit_changes(never, 10e9, End("A", None, 9e9, a), 20e9, End("B", None, 8e9, b))
+    assert limit == [(10e9, 20e9, "A", "B", "tie", a, b)]
     # floor: A keeps 0.7 of every state's people, so it kept 0.6 too, where B was chosen
-    floor = _floor_changes(never, 0.5, End("A", None, 0.7, 0.4), 0.6,
-                           End("B", None, 0.65, 0.4))
-    assert floor == [(0.5, 0.6, "A", "B", "tie", 0.4, 0.4)]
+    floor = _floor_changes(never, 0.5, End("A", None, 0.7, a), 0.6, End("B", None, 0.65, b))
+    assert floor == [(0.5, 0.6, "A", "B", "tie", a, b)]
     rows = [{"low": low, "high": high, "from": old, "to": new, "refined": True, "found": found}
             for low, high, old, new, found, *_ in limit]
     (line,) = Sweep(["budget.total_eur"], [], "default", rows).breakpoint_lines()

@@ -143,6 +143,11 @@ class Sweep:
     model : str
     weights : dict
         The weight of each term (for the plot of weighted contributions).
+    ends : list of tuple of dict
+        Per breakpoint, in the order of ``breaks``: the rows (as :attr:`points`' rows) of
+        the portfolio before the change, at ``low``, and of the one after it, at ``high``,
+        each as solved on the way (for the figures: along a limit or a floor every
+        portfolio's figures hold from one change to the next).
     """
 
     keys: list[str]
@@ -150,6 +155,7 @@ class Sweep:
     model: str
     breaks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     weights: dict[str, float] = dataclasses.field(default_factory=dict)
+    ends: list[tuple[dict[str, Any], dict[str, Any]]] = dataclasses.field(default_factory=list)
 
     def table(self):
         """One row per point: the values, objective, terms, portfolio and quantities."""
@@ -229,17 +235,33 @@ class Sweep:
         """How a figure draws the points along the first key (for the first value of each
         other key; EUR in bn).
 
+        Along a limit or a floor (the budget, the total power, ``access.max_km``,
+        ``access.min_country_share``) a portfolio's figures do not depend on the key, so
+        with the :attr:`ends` of each change each portfolio is drawn flat over the values it
+        is optimal at and each change found exactly is a step: the lines give the optimum at
+        every value. A change placed only between two values (or a tie, settled either way
+        along it) breaks them there. Along other keys, or without the ends, the lines are
+        :func:`_drawn_between`'s: none crosses a change of portfolio.
+
         Returns
         -------
         frame : pandas.DataFrame
-            Those points, in sweep order (:meth:`table`'s rows).
+            The points drawn, in sweep order (:meth:`table`'s rows).
         x : pandas.Series
             Their values of the first key (EUR bn for money).
         changes : list of tuple
             ``(low, high)`` of each change of portfolio among them, in the same unit.
-        line, marks
-            As :func:`_drawn_between` gives them: no line crosses a change of portfolio.
+        line : callable
+            From a function of a table of rows (``frame``'s columns) to its values, to the
+            ``(x, y)`` a line is drawn through (NaN where it breaks).
+        marks : list of int
+            Where in those the points of ``frame`` are (for ``markevery``).
+        stepped : bool
+            Whether the lines are the steps of the optimum (else they stop short of each
+            change).
         """
+        import pandas as pd
+
         key = self.keys[0]
         frame = self.table()
         if len(self.keys) > 1:  # one line per first-key run: show the first value of the others
@@ -247,54 +269,40 @@ class Sweep:
             frame = frame[np.logical_and.reduce([frame[k] == v for k, v in first.items()])]
         scale = 1e9 if key.endswith("_eur") else 1
         x = frame[key] / scale
-        changes = [(row["low"] / scale, row["high"] / scale) for row in self.breaks
-                   if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
-        line, marks = _drawn_between(x.to_numpy(dtype=float), changes,
-                                     held=key in LIMIT_USE or key in FLOOR_KEPT)
-        return frame, x, changes, line, marks
+        shown = [index for index, row in enumerate(self.breaks)
+                 if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
+        changes = [(self.breaks[i]["low"] / scale, self.breaks[i]["high"] / scale)
+                   for i in shown]
+        held = key in LIMIT_USE or key in FLOOR_KEPT
+        if not (held and len(self.ends) == len(self.breaks)):
+            between, marks = _drawn_between(x.to_numpy(dtype=float), changes, held)
+            return (frame, x, changes, lambda of: between(of(frame)), marks, False)
+        # the points and each change's two ends, in order along the key; a row of None
+        # breaks the line
+        drawn = [(at, 0, row) for at, (_, row) in zip(x, frame.iterrows())]
+        for index, (low, high) in zip(shown, changes):
+            old, new = self.ends[index]
+            drawn.append((low, 1, old))
+            if self.breaks[index]["found"] != "exact":
+                drawn.append((low, 2, None))
+            drawn.append((high, 3, new))
+        drawn.sort(key=lambda item: item[:2])
+        rows = pd.DataFrame([{} if row is None else dict(row) for _, _, row in drawn],
+                            columns=frame.columns)
+        xs = np.array([np.nan if row is None else at for at, _, row in drawn], dtype=float)
+        marks = [position for position, (_, order, _) in enumerate(drawn) if order == 0]
 
-    def optimum_steps(self) -> tuple[np.ndarray, np.ndarray]:
-        """The optimum's objective along the first key (for the first value of each other
-        key; EUR in bn), as a line through every portfolio proven on the way.
+        def line(of) -> tuple[np.ndarray, np.ndarray]:
+            return xs, pd.to_numeric(of(rows), errors="coerce").to_numpy(dtype=float)
 
-        Along a limit or a floor (the budget, the total power, ``access.max_km``,
-        ``access.min_country_share``) a portfolio's objective does not depend on the key, so
-        each is drawn flat over the values it is optimal at, and a change found exactly (or
-        a tie) is a step: the line is the optimum at every value, exact. Where a change was
-        only placed between two values, and along other keys (a weight, the radius: the
-        objective of a portfolio moves with them), the line is :meth:`drawn`'s, which breaks
-        where nothing was solved.
-
-        Returns
-        -------
-        x, objective : ndarray
-            The line's vertices, NaN where it breaks.
-        """
-        frame, x, changes, line, _ = self.drawn()
-        key = self.keys[0]
-        rows = [row for row in self.breaks
-                if all(row[k] == frame[k].iloc[0] for k in self.keys[1:])]
-        if key not in LIMIT_USE and key not in FLOOR_KEPT:
-            return line(frame["objective"].astype(float))
-        scale = 1e9 if key.endswith("_eur") else 1
-        # the solved values, and each change's two ends, in order along the key
-        ends = [(at, 0, objective) for at, objective in
-                zip(x.to_numpy(dtype=float), frame["objective"].astype(float))]
-        for row in rows:
-            ends.append((row["low"] / scale, 1, row["from_objective"]))
-            if row["found"] == "between":   # nothing is known inside (low, high)
-                ends.append((row["low"] / scale, 2, np.nan))
-            ends.append((row["high"] / scale, 3, row["to_objective"]))
-        ends.sort(key=lambda end: end[:2])
-        xs = [np.nan if objective is None or np.isnan(objective) else at
-              for at, _, objective in ends]
-        ys = [np.nan if objective is None else objective for _, _, objective in ends]
-        return np.array(xs, dtype=float), np.array(ys, dtype=float)
+        return frame, x, changes, line, marks, True
 
     def plot(self, ax=None):
         """What the answer gives (people within reach, capex used) and its objective, term by
-        term as weighted (cost subtracted), against the first key; each breakpoint a dotted
-        line with the new portfolio named.
+        term as weighted (cost subtracted), against the first key, drawn as :meth:`drawn`
+        says (along a limit or a floor, the optimum at every value: a step at each change of
+        portfolio; else a dotted line at each change, which no line crosses), with the
+        portfolio named above each value where it differs from the one before.
 
         Returns
         -------
@@ -310,8 +318,8 @@ class Sweep:
             top = None
         key = self.keys[0]
         money = key.endswith("_eur")
-        frame, x, changes, line, marks = self.drawn()
-        ax.plot(*line(frame["objective"]), color="#000000", linewidth=2.2, marker="o",
+        frame, x, changes, line, marks, stepped = self.drawn()
+        ax.plot(*line(lambda rows: rows["objective"]), color="#000000", linewidth=2.2, marker="o",
                 markersize=3, markevery=marks, label="objective (sum of the lines below)",
                 gid="objective")
         for term in TERMS:
@@ -323,7 +331,13 @@ class Sweep:
                 times = "the swept weight" if swept else f"{weight:g}"
                 label = (f"{term} x {times}" if term != "cost"
                          else f"cost x {times}, subtracted")
-                ax.plot(*line(sign * weight * frame[term]), color=TERM_COLOURS[term],
+                if swept:
+                    def weighted(rows, term=term, sign=sign):
+                        return sign * rows[f"weights.{term}"].astype(float) * rows[term]
+                else:
+                    def weighted(rows, term=term, factor=sign * weight):
+                        return factor * rows[term].astype(float)
+                ax.plot(*line(weighted), color=TERM_COLOURS[term],
                         linewidth=1.2, marker="o", markersize=2, markevery=marks,
                         linestyle="--" if term == "cost" else "-", label=label,
                         gid=f"term:{term}")
@@ -338,18 +352,19 @@ class Sweep:
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         shown = [ax]
         if top is not None:
-            top.plot(*line(frame["people"] / 1e6), color="#0072B2", linewidth=2, marker="o",
+            top.plot(*line(lambda rows: rows["people"] / 1e6), color="#0072B2", linewidth=2, marker="o",
                      markersize=3, markevery=marks, gid="people")
             top.set_ylabel("people within reach (m)", color="#0072B2")
             right = top.twinx()
-            right.plot(*line(frame["capex_eur"] / 1e9), color="#D55E00", linewidth=1.5,
+            right.plot(*line(lambda rows: rows["capex_eur"] / 1e9), color="#D55E00", linewidth=1.5,
                        marker="o", markersize=3, markevery=marks, linestyle="--", gid="capex")
             right.set_ylabel("capex used (EUR bn)", color="#D55E00")
             count = len(self.breaks)
             plural = "s" if count != 1 else ""
-            said = (f"{count} change{plural} of portfolio (dotted line{plural}; no line "
-                    f"crosses one)\nabove each value, its portfolio where it differs from the "
-                    f"one before" if count else
+            how = ("each a step of the lines" if stepped else
+                   f"dotted line{plural}; no line crosses one")
+            said = (f"{count} change{plural} of portfolio ({how})\nabove each value, its "
+                    f"portfolio where it differs from the one before" if count else
                     "one value\n(its portfolio named above it)" if len(frame) == 1 else
                     "the portfolio is the same at every value\n(named above the first)")
             top.set_title(f"Sweep of {key} ({self.model}): {said}", loc="left", fontsize=10,
@@ -358,7 +373,7 @@ class Sweep:
         else:
             ax.set_title(f"Sweep of {key} ({self.model})", loc="left", fontsize=10,
                          parse_math=False)
-        for _, change in changes:
+        for _, change in changes if not stepped else ():
             for axes in shown:
                 axes.axvline(change, color="#aaaaaa", linestyle=":", linewidth=0.8,
                              gid="breakpoint")
@@ -450,29 +465,40 @@ class End(NamedTuple):
     """One solve at a value of the swept key: the portfolio's ``label``, what a search of a
     neighbouring value may ``start`` from, what the portfolio ``uses`` of the key (its
     field of :data:`LIMIT_USE` or :data:`FLOOR_KEPT`; EUR, MW, km or a share) and its
-    ``objective``."""
+    ``point`` (a row as :attr:`Sweep.points` has them, :func:`_point`)."""
 
     label: str
     start: Any
     uses: float | None
-    objective: float | None
+    point: dict[str, Any]
 
 
 class Change(NamedTuple):
     """A change of portfolio in (``low``, ``high``] from ``old`` to ``new`` (labels), found
-    ``how`` (``"exact"``, ``"tie"`` or ``"between"``), with the objective of each."""
+    ``how`` (``"exact"``, ``"tie"`` or ``"between"``), with the row of each
+    (``old_point``, ``new_point``: :func:`_point`)."""
 
     low: float
     high: float
     old: str
     new: str
     how: str
-    old_objective: float | None
-    new_objective: float | None
+    old_point: dict[str, Any]
+    new_point: dict[str, Any]
 
 
 def _change(low, high, old: End, new: End, how: str) -> Change:
-    return Change(low, high, old.label, new.label, how, old.objective, new.objective)
+    return Change(low, high, old.label, new.label, how, old.point, new.point)
+
+
+def _point(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The row of one solve at the keys' ``values``: status, objective, terms, portfolio and
+    what it gives and uses (:func:`~siteopt.analysis.engine.solve_summary`)."""
+    return {**values, "status": summary["status"], "objective": summary["objective"],
+            **{t: summary["terms"].get(t) for t in TERMS}, "portfolio": portfolio_label(summary),
+            "capex_eur": summary["capex_eur"], "power_mw": summary["power_mw"],
+            "people": summary["people"], "farthest_km": summary["farthest_km"],
+            "least_share": summary["least_share"]}
 
 
 def _refine(solve_at, low, low_end, high, high_end, tolerance, whole: bool):
@@ -605,11 +631,12 @@ def interval_changes(model, data, interval: Interval) -> list[tuple]:
     used = {**LIMIT_USE, **FLOOR_KEPT}.get(key, "capex_eur")   # what a portfolio uses of key
 
     def solve_at(value, start):
-        summary, next_start = solve_summary(model, data, {**interval.fixed, key: value}, start)
-        return End(portfolio_label(summary), next_start, summary[used], summary["objective"])
+        values = {**interval.fixed, key: value}
+        summary, next_start = solve_summary(model, data, values, start)
+        return End(portfolio_label(summary), next_start, summary[used], _point(values, summary))
 
-    low_end = End(before["portfolio"], None, before[used], before["objective"])
-    high_end = End(after["portfolio"], None, after[used], after["objective"])
+    low_end = End(before["portfolio"], None, before[used], before)
+    high_end = End(after["portfolio"], None, after[used], after)
     if key in LIMIT_USE and after[used] is not None and before[key] > 0:
         return _limit_changes(solve_at, before[key], low_end, after[key], high_end)
     if key in FLOOR_KEPT and before[used] is not None:
@@ -659,15 +686,11 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
                                CHAIN_LENGTH)
     points = []
     for task, summary in zip(tasks, summaries):
-        portfolio = portfolio_label(summary)
+        point = _point(task, summary)
         previous = points[-1] if points else None
         same_line = previous is not None and all(previous[k] == task[k] for k in keys[1:])
-        points.append({**task, "status": summary["status"], "objective": summary["objective"],
-                       **{t: summary["terms"].get(t) for t in TERMS}, "portfolio": portfolio,
-                       "capex_eur": summary["capex_eur"], "power_mw": summary["power_mw"],
-                       "people": summary["people"], "farthest_km": summary["farthest_km"],
-                       "least_share": summary["least_share"],
-                       "changed": bool(same_line and previous["portfolio"] != portfolio)})
+        points.append({**point, "changed": bool(same_line
+                                                and previous["portfolio"] != point["portfolio"])})
     key, tolerance = keys[0], _tolerance(keys[0], parsed[0][1])
     whole = isinstance(parsed[0][1][0], int)
     intervals = [Interval(key, {k: after[k] for k in keys[1:]}, before, after, tolerance,
@@ -677,11 +700,15 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
                           REFINE_SOLVES * seconds / len(tasks), "changes of portfolio")
     else:
         found = [[Change(i.before[key], i.after[key], i.before["portfolio"],
-                         i.after["portfolio"], "between", i.before["objective"],
-                         i.after["objective"])] for i in intervals]
+                         i.after["portfolio"], "between", i.before, i.after)]
+                 for i in intervals]
+    changes = [(interval, change) for interval, changes in zip(intervals, found)
+               for change in changes]
     breaks = [{**interval.fixed, "low": change.low, "high": change.high, "from": change.old,
-               "to": change.new, "from_objective": change.old_objective,
-               "to_objective": change.new_objective, "refined": refine, "found": change.how}
-              for interval, changes in zip(intervals, found) for change in changes]
+               "to": change.new, "from_objective": change.old_point["objective"],
+               "to_objective": change.new_point["objective"], "refined": refine,
+               "found": change.how} for interval, change in changes]
+    ends = [({**change.old_point, key: change.low, "changed": False},
+             {**change.new_point, key: change.high, "changed": True}) for _, change in changes]
     weights = {term: getattr(cfg.weights, term) for term in TERMS}
-    return Sweep(keys, points, cfg.description, breaks, weights)
+    return Sweep(keys, points, cfg.description, breaks, weights, ends)

@@ -349,8 +349,8 @@ def show_terms(chart, source, result) -> None:
 def sweep_figure(swept):
     """A chart of the optimum against the budget, from a
     :class:`~siteopt.analysis.sweep.Sweep` over ``budget.total_eur``: a step at each change
-    of portfolio, found exactly (:meth:`~siteopt.analysis.sweep.Sweep.optimum_steps`), and a
-    dot at each budget solved."""
+    of portfolio, found exactly (:meth:`~siteopt.analysis.sweep.Sweep.drawn`), and a dot at
+    each budget solved."""
     line, points = sweep_data(swept)
     chart = figure(width=480, height=260, tools="", toolbar_location=None,
                    title="The optimum at every budget (the rest as set)")
@@ -369,8 +369,8 @@ def sweep_data(swept) -> tuple[dict, dict]:
     :class:`~siteopt.analysis.sweep.Sweep`: the optimum's steps (budgets in EUR bn,
     objectives; NaN where the line breaks), and each solved budget's objective, people and
     portfolio."""
-    budgets, objectives = swept.optimum_steps()
-    frame, x, *_ = swept.drawn()
+    frame, x, _, line, _, _ = swept.drawn()
+    budgets, objectives = line(lambda rows: rows["objective"])
     solved = frame["objective"].notna().to_numpy()
     return ({"budget": budgets.tolist(), "objective": objectives.tolist()},
             {"budget": x[solved].tolist(),
