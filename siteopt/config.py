@@ -373,15 +373,14 @@ def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
             raise ConfigError(f"{label} = {value!r} must be a finite number{alone}")
         value = float(value)
     unit = f" {meta['unit']}" if meta["unit"] not in COUNT_UNITS else ""
-    low = meta["minimum"]
+    low, high, typed = meta["minimum"], meta["maximum"], _literal(value)  # as a user types
     if low is not None:
         if meta["exclusive_minimum"] and value <= low:
-            raise ConfigError(f"{label} = {value!r} must be > {low:g}{unit}")
+            raise ConfigError(f"{label} = {typed} must be > {_literal(low)}{unit}")
         if not meta["exclusive_minimum"] and value < low:
-            raise ConfigError(f"{label} = {value!r} must be >= {low:g}{unit}")
-    high = meta["maximum"]
+            raise ConfigError(f"{label} = {typed} must be >= {_literal(low)}{unit}")
     if high is not None and value > high:
-        raise ConfigError(f"{label} = {value!r} must be <= {high:g}{unit}")
+        raise ConfigError(f"{label} = {typed} must be <= {_literal(high)}{unit}")
     return value
 
 

@@ -320,7 +320,7 @@ def test_infeasible_models_exit_1_naming_the_conflict(run_cli, args, message):
 
 @pytest.mark.parametrize("args, message", [
     (["--set", "weights.covrage=0.7"], "unknown key 'weights.covrage'; did you mean 'weights.coverage'?"),
-    (["--set", "weights.grid=-1"], "weights.grid = -1.0 must be >= 0"),
+    (["--set", "weights.grid=-1"], "weights.grid = -1 must be >= 0"),
     (["--max-gigafactories", "0"], "limits.max_gigafactories = 0 must be >= 1"),
     (["--set", "sites.required=ES-MLX"],
      "--set: sites.required names unknown site 'ES-MLX'; did you mean 'ES-MLN'?"),

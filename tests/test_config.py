@@ -63,12 +63,12 @@ def test_partial_file_takes_defaults(tmp_path):
     ("[limits]\nmax_gigafactories = 0\n", "limits.max_gigafactories = 0 must be >= 1"),
     ("[limits]\nmax_gigafactories = 2.5\n", "limits.max_gigafactories = 2.5 must be a whole number"),
     ("[consolidation]\ncross_border = 1\n", "consolidation.cross_border = 1 must be true or false"),
-    ("[budget]\ntotal_eur = 0\n", "budget.total_eur = 0.0 must be > 0 EUR"),
-    ("[budget]\ntotal_eur = 1e300\n", "budget.total_eur = 1e+300 must be <= 1e+15 EUR"),
+    ("[budget]\ntotal_eur = 0\n", "budget.total_eur = 0 must be > 0 EUR"),
+    ("[budget]\ntotal_eur = 1e300\n", "budget.total_eur = 1e300 must be <= 1e15 EUR"),
     ("[limits]\ntotal_power_mw = 2e9\n",
-     "limits.total_power_mw = 2000000000.0 must be <= 1e+09 MW"),
+     "limits.total_power_mw = 2e9 must be <= 1e9 MW"),
     ("[solver]\nname = 'gurobi'\n", "solver.name = 'gurobi' is not supported; choose one of cbc, highs"),
-    ("[solver]\nmip_gap = 2\n", "solver.mip_gap = 2.0 must be <= 1"),
+    ("[solver]\nmip_gap = 2\n", "solver.mip_gap = 2 must be <= 1"),
     ("[sites]\nrequired = 'ES-MLN'\n", None),  # a bare string is read as a one-item list
     ("[sites]\nrequired = [1, 2]\n", "sites.required = [1, 2] must be a list of site_id strings"),
     ("budget = 5\n", "'budget' must be a table, e.g. [budget]"),
@@ -259,6 +259,6 @@ def _write(path, text):
 
 
 def test_weights_beyond_a_million_are_refused():
-    with pytest.raises(ConfigError, match=r"weights.coverage = 1e\+300 must be <= 1e\+06"):
+    with pytest.raises(ConfigError, match=r"weights.coverage = 1e300 must be <= 1e6"):
         load_model_overrides(default_model(), None, ["weights.coverage=1e300"])
     assert load_model_overrides(default_model(), None, ["weights.coverage=1e6"]).weights.coverage == 1e6

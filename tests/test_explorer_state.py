@@ -87,7 +87,7 @@ def test_a_value_out_of_range_is_the_command_lines_message():
 @pytest.mark.parametrize(("key", "typed", "said"), [
     ("budget.total_eur", "twelve", "Budget (EUR bn): 'twelve' is not a number; enter a number"),
     ("budget.total_eur", "nan", "--set: budget.total_eur = nan must be a finite number"),
-    ("budget.total_eur", "-3", "--set: budget.total_eur = -3000000000.0 must be > 0 EUR"),
+    ("budget.total_eur", "-3", "--set: budget.total_eur = -3e9 must be > 0 EUR"),
     ("limits.max_gigafactories", "2.5", "--set: limits.max_gigafactories = 2.5 must be a whole "
                                         "number"),
     ("limits.max_gigafactories", "inf", "--set: limits.max_gigafactories = inf must be a whole "
