@@ -213,6 +213,52 @@ def test_a_long_model_key_heading_breaks_after_its_dot_not_inside_a_word():
     assert heading(30) == [["limits."], ["max_gigafactories", "status"]]
 
 
+def test_an_amount_is_never_broken_over_two_lines_in_a_table_or_a_paragraph():
+    """``compare``'s capex row read "EUR 19.87 bn of EUR 20.00" on one line and "bn" on the
+    next; where a line must break, it breaks before the amount."""
+    from siteopt.report.tables import HELD_SPACE, fill
+
+    cell = "EUR 19.87 bn of EUR 20.00 bn"
+    frame = {"row": ["capex"], "a": [cell], "b": [cell], "c": [cell]}
+    for width in range(40, 110, 3):
+        text = render_table(frame, width=width)
+        lines = [line.split() for line in text.splitlines()[2:] if line.strip()]
+        assert ["bn"] not in [line[-1:] and line[:1] for line in lines], (width, text)
+        words = [word for line in lines for word in line]
+        assert words.count("EUR") == 6 and HELD_SPACE not in text
+        for line in lines:   # each EUR is followed by its number and unit on its line
+            for at, word in enumerate(line):
+                if word == "EUR":
+                    assert line[at + 2] == "bn", (width, text)
+    paragraph = "The answer spends " + ", ".join(["EUR 19.97 bn of EUR 20.00 bn"] * 4)
+    for width in range(30, 90, 7):
+        for line in fill(paragraph, width).splitlines():
+            words = line.split()
+            assert words[0] not in ("bn", "20.00", "19.97"), (width, line)
+            assert words[-1] != "EUR" and HELD_SPACE not in line
+
+
+def test_columns_too_many_for_the_line_are_shown_in_turns_never_cut_short():
+    """``compare`` of four scenarios at 80 characters cut its last column short ("3,800 of
+    7,", "AT-LNZ, DK-"): the columns that do not fit come in a second table beside the first
+    column again, every value whole."""
+    scenarios = ["default", "green-grid", "cross-border", "seven-gigafactories"]
+    frame = {"": ["gigafactories", "effective MW", "capex"],
+             **{name: ["AT-LNZ, DK-EBJ, ES-NAV, FR-MRS+FR-MTR, IT-GRO", "3,800 of 7,000",
+                       f"EUR {n}9.42 bn of EUR {n}0.00 bn"] for n, name in
+                enumerate(scenarios, 1)}}
+    for width in (80, 100):
+        text = render_table(frame, title="Scenarios side by side", width=width)
+        lines = text.splitlines()
+        assert lines[0] == "Scenarios side by side" and max(map(len, lines)) <= width
+        words = text.split()
+        for n, name in enumerate(scenarios, 1):
+            assert words.count(name) == 1
+            assert f"{n}9.42" in words and f"{n}0.00" in words
+        assert words.count("7,000") == 4 and words.count("DK-EBJ,") == 4
+        assert words.count("capex") == (2 if width == 80 else 1)   # the first column again
+
+
 def test_a_crowded_table_wraps_a_long_number_heading_before_the_text_beside_it():
     """The draws' table of ``robust``: where the portfolios will not fit on one line, the
     heading ``a member's grid slips in`` of a column of shares takes two lines, so each

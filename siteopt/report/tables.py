@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import textwrap
 from numbers import Number
 
@@ -18,6 +19,17 @@ from siteopt.sanitize import printable_text
 DEFAULT_WIDTH = 120
 #: Cells up to this many characters (IDs, numbers, "EUR 2.77 bn") are kept on one line.
 SHORT_CELL = 14
+#: An amount with its unit ("EUR 20.00 bn", "3,150 MW", "357.4 m"): text and table cells
+#: are never broken inside one ("EUR 20.00" at the end of a line, "bn" on the next).
+AMOUNT = re.compile(r"\bEUR [\d.,]+(?: (?:bn|m))?|\b\d[\d.,]* (?:bn|m|MW|GW|km|kt|ms|y)\b")
+#: Holds an amount's spaces while a paragraph or table is laid out: a blank that neither
+#: textwrap nor rich breaks at (U+2800), a space again in the text they return.
+HELD_SPACE = "\u2800"
+
+
+def _held(text: str) -> str:
+    """``text`` with the spaces inside each :data:`AMOUNT` held (:data:`HELD_SPACE`)."""
+    return AMOUNT.sub(lambda amount: amount.group(0).replace(" ", HELD_SPACE), text)
 
 
 def terminal_width() -> int:
@@ -38,14 +50,16 @@ def terminal_width() -> int:
 
 def fill(text: str, width: int | None = None, **options) -> str:
     """A paragraph wrapped at ``width`` characters (default :data:`DEFAULT_WIDTH`), never
-    inside a hyphenated ID (``PL-POZ``, not ``PL-`` / ``POZ``); ``options`` as for
-    :func:`textwrap.fill` (indents)."""
+    inside a hyphenated ID (``PL-POZ``, not ``PL-`` / ``POZ``) or an amount (``EUR 20.00
+    bn``); ``options`` as for :func:`textwrap.fill` (indents)."""
     return "\n".join(wrap(text, width, **options))
 
 
 def wrap(text: str, width: int | None = None, **options) -> list[str]:
     """:func:`fill`'s lines."""
-    return textwrap.wrap(text, width or DEFAULT_WIDTH, break_on_hyphens=False, **options)
+    return [line.replace(HELD_SPACE, " ") for line in
+            textwrap.wrap(_held(text), width or DEFAULT_WIDTH, break_on_hyphens=False,
+                          **options)]
 
 
 def cell_text(value, fmt: str | None = None) -> str:
@@ -87,7 +101,7 @@ def render_table(frame, title: str | None = None,
     columns = [list(frame[name]) for name in names]
     numeric = [_numeric(values) for values in columns]
     table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
-    rows = [[cell_text(value, formats.get(name)) for name, value in zip(names, row)]
+    rows = [[_held(cell_text(value, formats.get(name))) for name, value in zip(names, row)]
             for row in zip(*columns)]
     cells_needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows], default=0))
                     for index in range(len(names))]
@@ -108,6 +122,13 @@ def render_table(frame, title: str | None = None,
         if sum(needed[i] + 3 for i in keep) <= width:  # padding, rule
             break
         keep.remove(names.index(name))
+    if sum(needed[i] + 3 for i in keep) > width and len(keep) > 2:
+        # too many columns for the line even at their narrowest (rich would cut the last
+        # ones short: "3,800 of 7,"): the columns in turns, each turn beside the first
+        turns = _turns(keep[1:], needed, width - needed[keep[0]] - 3)
+        parts = [render_table({names[i]: columns[i] for i in (keep[0], *turn)},
+                              formats=formats, width=width) for turn in turns]
+        return (render(Text(title), width) if title is not None else "") + "".join(parts)
     for index in keep:
         # short values (IDs, numbers, amounts) and header words are never cut; long text folds
         table.add_column(headers[index],
@@ -117,6 +138,17 @@ def render_table(frame, title: str | None = None,
         table.add_row(*[cells[index] for index in keep])
     # the title above, folded at the page's width (a table's own title folds at the table's)
     return render(table if title is None else Group(Text(title), table), width)
+
+
+def _turns(columns: list[int], needed: list[int], width: int) -> list[list[int]]:
+    """``columns`` in order, grouped so that each group's ``needed`` widths (plus padding)
+    fit ``width`` characters (a column wider than that alone)."""
+    turns: list[list[int]] = [[]]
+    for column in columns:
+        if turns[-1] and sum(needed[i] + 3 for i in turns[-1] + [column]) > width:
+            turns.append([])
+        turns[-1].append(column)
+    return turns
 
 
 def _header(name: str) -> str:
@@ -147,4 +179,4 @@ def render(renderable, width: int | None = None) -> str:
                       highlight=False, soft_wrap=False)
     console.print(renderable)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
-    return printable_text(text)
+    return printable_text(text.replace(HELD_SPACE, " "))
