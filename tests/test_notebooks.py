@@ -67,6 +67,15 @@ def test_notebook_runs_and_draws(path):
         html = "".join(o["data"]["text/html"] for o in outputs(notebook, "text/html"))
         assert "leaflet" in html.lower()  # the interactive map is shown inline
         assert "ES-SFH" in html
+        # print(result) reads as on a terminal: the headline, then each table whole, in
+        # order (rich showed the tables apart, before the headline, cut at 115 characters)
+        printed = "".join("".join(o.get("text", "")) for c in notebook.cells
+                          for o in c.get("outputs", []) if o["output_type"] == "stream")
+        assert (printed.index("5 gigafactories in 5 member states") < printed.index(
+            "Member sites") < printed.index("Objective"))
+        header = printed.split("Member sites")[1].split("━")[0]
+        assert header.split() == ["site", "name", "state", "effective", "MW", "capex", "CO2",
+                                  "g/kWh", "within", "500", "km"]
     if path.stem == "05_explorer":   # the app inline: its first answers, its scripts inline
         import siteopt
 

@@ -257,6 +257,15 @@ def test_columns_too_many_for_the_line_are_shown_in_turns_never_cut_short():
             assert f"{n}9.42" in words and f"{n}0.00" in words
         assert words.count("7,000") == 4 and words.count("DK-EBJ,") == 4
         assert words.count("capex") == (2 if width == 80 else 1)   # the first column again
+    # numbers under long headings (explain's table): rich laid it out 84 characters wide for
+    # 80 and cut "extra MW to enter" and its values off
+    explained = {"site": ["ES-NAV", "NL-SAG"], "chosen": ["no", "no"],
+                 "regret": [0.0009, 0.0045], "people (m)": [1.6, 17.8],
+                 "capex (EUR bn)": [-0.8, -1.05], "capex now (EUR bn)": [4.2, 2.2],
+                 "enters/leaves at (EUR bn)": [3.68, 1.07], "extra MW to enter": [25, 167]}
+    text = render_table(explained, width=80)
+    assert max(map(len, text.splitlines())) <= 80
+    assert {"25", "167", "enter", "3.68", "1.07"} <= set(text.split())
 
 
 def test_a_crowded_table_wraps_a_long_number_heading_before_the_text_beside_it():

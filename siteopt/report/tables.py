@@ -100,7 +100,6 @@ def render_table(frame, title: str | None = None,
     names = list(frame.keys()) if isinstance(frame, dict) else list(frame.columns)
     columns = [list(frame[name]) for name in names]
     numeric = [_numeric(values) for values in columns]
-    table = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
     rows = [[_held(cell_text(value, formats.get(name))) for name, value in zip(names, row)]
             for row in zip(*columns)]
     cells_needed = [min(SHORT_CELL, max([len(cells[index]) for cells in rows], default=0))
@@ -117,38 +116,58 @@ def render_table(frame, title: str | None = None,
                   for index, header in enumerate(headers)) > width
     widest = [max(needed[i], _two_lines(headers[i])) if crowded and numeric[i] else None
               for i in range(len(names))]
+
+    def table(shown: list[int], lines=rows) -> Table:
+        laid = Table(box=box.SIMPLE_HEAVY, pad_edge=False)
+        for index in shown:
+            # short values (IDs, numbers, amounts) and header words are never cut; long
+            # text folds
+            laid.add_column(headers[index], justify="right" if numeric[index] else "left",
+                            overflow="fold", min_width=needed[index], max_width=widest[index])
+        for cells in lines:
+            laid.add_row(*[cells[index] for index in shown])
+        return laid
+
+    # the rows that set the columns' widths: each column's longest cell and longest word
+    widths_set_by = [rows[r] for r in sorted(
+        {max(range(len(rows)), key=lambda r, i=i: max(map(len, rows[r][i].split("\n"))))
+         for i in range(len(names))}
+        | {max(range(len(rows)), key=lambda r, i=i: max(map(len, rows[r][i].split()),
+                                                        default=0))
+           for i in range(len(names))})] if rows else []
+
+    def fits(shown: list[int]) -> bool:
+        return _laid_width(table(shown, widths_set_by), width) <= width
+
     keep = list(range(len(names)))
     for name in reversed(optional):
-        if sum(needed[i] + 3 for i in keep) <= width:  # padding, rule
+        if fits(keep):
             break
         keep.remove(names.index(name))
-    if sum(needed[i] + 3 for i in keep) > width and len(keep) > 2:
+    if not fits(keep) and len(keep) > 2:
         # too many columns for the line even at their narrowest (rich would cut the last
         # ones short: "3,800 of 7,"): the columns in turns, each turn beside the first
-        turns = _turns(keep[1:], needed, width - needed[keep[0]] - 3)
+        turns: list[list[int]] = [[]]
+        for index in keep[1:]:
+            if turns[-1] and not fits([keep[0], *turns[-1], index]):
+                turns.append([])
+            turns[-1].append(index)
         parts = [render_table({names[i]: columns[i] for i in (keep[0], *turn)},
                               formats=formats, width=width) for turn in turns]
         return (render(Text(title), width) if title is not None else "") + "".join(parts)
-    for index in keep:
-        # short values (IDs, numbers, amounts) and header words are never cut; long text folds
-        table.add_column(headers[index],
-                         justify="right" if numeric[index] else "left",
-                         overflow="fold", min_width=needed[index], max_width=widest[index])
-    for cells in rows:
-        table.add_row(*[cells[index] for index in keep])
     # the title above, folded at the page's width (a table's own title folds at the table's)
-    return render(table if title is None else Group(Text(title), table), width)
+    laid = table(keep)
+    return render(laid if title is None else Group(Text(title), laid), width)
 
 
-def _turns(columns: list[int], needed: list[int], width: int) -> list[list[int]]:
-    """``columns`` in order, grouped so that each group's ``needed`` widths (plus padding)
-    fit ``width`` characters (a column wider than that alone)."""
-    turns: list[list[int]] = [[]]
-    for column in columns:
-        if turns[-1] and sum(needed[i] + 3 for i in turns[-1] + [column]) > width:
-            turns.append([])
-        turns[-1].append(column)
-    return turns
+def _laid_width(table: Table, width: int) -> int:
+    """How many characters the widest line of ``table`` takes when rich lays it out for
+    ``width``: more where its columns cannot shrink enough, and rich would then cut the
+    last ones short."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False,
+            force_jupyter=False).print(table, crop=False)   # to the buffer, also in Jupyter
+    return max((len(line.rstrip()) for line in buffer.getvalue().splitlines()), default=0)
 
 
 def _header(name: str) -> str:
@@ -176,7 +195,7 @@ def render(renderable, width: int | None = None) -> str:
     """Any rich renderable as plain text (no colour codes)."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or DEFAULT_WIDTH, color_system=None,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=False, force_jupyter=False)
     console.print(renderable)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
     return printable_text(text.replace(HELD_SPACE, " "))
