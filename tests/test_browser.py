@@ -45,10 +45,11 @@ def test_report_renders_offline_with_every_section(browser, run_cli, tmp_path):
         " box => Math.round(box.top))).size; })")
     assert len(lines) > 5 * 5 and set(lines) == {1}
     # nor is a hyphenated word in longer text (a site ID, "multi-site") split at its hyphen,
-    # even on a phone's width
+    # even on a phone's width: in the tables and in the prose (the caveats name sites too)
+    assert page.locator("#caveats .id").count() >= 3
     page.set_viewport_size({"width": 360, "height": 900})
     words = page.eval_on_selector_all(
-        "td .id", "spans => spans.map(span => new Set(Array.from(span.getClientRects(),"
+        ".id", "spans => spans.map(span => new Set(Array.from(span.getClientRects(),"
         " box => Math.round(box.top))).size)")
     assert len(words) > 3 and set(words) == {1}
 

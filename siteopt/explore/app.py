@@ -46,6 +46,7 @@ from siteopt.explore.views import (
     terms_figure,
 )
 from siteopt.report.analyses import caution_html
+from siteopt.report.htmlparts import kept_whole
 from siteopt.report.text import status_line
 from siteopt.sanitize import error_lines, printable_text
 
@@ -71,7 +72,7 @@ STYLE = """
 :host(.siteopt-answer) th, :host(.siteopt-answer) td { border-bottom: 1px solid #ddd;
   padding: 3px 8px; text-align: left; vertical-align: top; }
 :host(.siteopt-answer) td.num, :host(.siteopt-answer) th.num { text-align: right; }
-#gigafactories td, #limits td { white-space: nowrap; }
+#gigafactories td, #limits td, .id { white-space: nowrap; }
 #sweep-lines { max-height: 14em; overflow-y: auto; border: 1px solid #ddd; padding: 4px 8px;
   font-size: 13px; }
 #sweep-lines:focus-visible { outline: 2px solid #0072B2; }
@@ -390,7 +391,7 @@ class ExplorerPage:
         if scenario is not None:
             said.append(difference(scenario, result).sentence(
                 f"the scenario's own answer ({answer.settings.scenario})"))
-        self.changes.object = "".join(f"<p>{html.escape(line)}</p>" for line in said)
+        self.changes.object = "".join(f"<p>{kept_whole(line)}</p>" for line in said)
         self.shown = answer
         self.alternatives = None
         self.alternative_choice.options = []
@@ -454,7 +455,7 @@ class ExplorerPage:
 
         def apply():
             self.help_text.object = (self._caution(found)
-                                     + f"<p>{html.escape(found.sites[0].sentence())}</p>")
+                                     + f"<p>{kept_whole(found.sites[0].sentence())}</p>")
         return apply
 
     def _sweep(self):
@@ -465,7 +466,7 @@ class ExplorerPage:
             self.sweep_area.objects = [pn.pane.Bokeh(sweep_figure(swept))]
             # every change, exact, as siteopt sweep finds it: dozens along the budget, so in
             # a box that scrolls (by keyboard too: it takes the focus)
-            lines = "<br>".join(html.escape(line) for line in swept.breakpoint_lines())
+            lines = "<br>".join(kept_whole(line) for line in swept.breakpoint_lines())
             self.help_text.object = (
                 self._caution(swept) + "<div id='sweep-changes'><p>"
                 + html.escape(swept.breakpoint_heading()) + "</p>"

@@ -8,7 +8,6 @@ the HTML parts escape every value (:func:`~siteopt.report.htmlparts.table_html`)
 from __future__ import annotations
 
 import functools
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +35,7 @@ from siteopt.report.text import (
     gigafactories_table,
     limits_table,
 )
-from siteopt.report.htmlparts import table_html
+from siteopt.report.htmlparts import kept_whole, table_html
 from siteopt.sanitize import printable_text
 from siteopt.summary import caveats, headline
 from siteopt.terms import TERMS
@@ -392,10 +391,10 @@ def legend_html(radius_km: float) -> str:
 
 def answer_html(result) -> str:
     """The headline and caveats of ``result``, then how far people are from it, escaped."""
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in caveats(result))
-    return (f"<p class='headline'><strong>{html.escape(headline(result))}</strong></p>"
+    items = "".join(f"<li>{kept_whole(line)}</li>" for line in caveats(result))
+    return (f"<p class='headline'><strong>{kept_whole(headline(result))}</strong></p>"
             + (f"<ul class='caveats'>{items}</ul>" if items else "")
-            + f"<p class='access'>{html.escape(access_sentence(result))}</p>")
+            + f"<p class='access'>{kept_whole(access_sentence(result))}</p>")
 
 
 def tables_html(result) -> str:

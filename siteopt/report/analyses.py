@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from siteopt.report.htmlparts import png_img, table_html
+from siteopt.report.htmlparts import kept_whole, png_img, table_html
 from siteopt.summary import named_sites_caveat
 from siteopt.units import count
 
@@ -17,7 +17,7 @@ def caution_html(analysis, dataset, where: str = "below") -> str:
     """An analysis's caveat as a paragraph: which of the sites it names (``where``, seen from
     the paragraph) have illustrative figures in ``dataset``; empty without any."""
     caveat = named_sites_caveat(analysis.named_sites(), dataset, where)
-    return f"<p class='caveats'>{html.escape(caveat)}</p>" if caveat else ""
+    return f"<p class='caveats'>{kept_whole(caveat)}</p>" if caveat else ""
 
 
 def _alternatives(ranking, dataset) -> str:
@@ -37,7 +37,7 @@ def _alternatives(ranking, dataset) -> str:
 
 
 def _explain(explanation, dataset) -> str:
-    sentences = "".join(f"<li>{html.escape(site.sentence())}</li>"
+    sentences = "".join(f"<li>{kept_whole(site.sentence())}</li>"
                         for site in explanation.sites)
     return "\n".join([
         "<h2 id='explain-section'>Why these sites are in or out</h2>",
@@ -52,7 +52,7 @@ def _explain(explanation, dataset) -> str:
 
 def _sweep(result, dataset) -> str:
     lines = result.breakpoint_lines()
-    changes = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    changes = "".join(f"<li>{kept_whole(line)}</li>" for line in lines)
     return "\n".join([
         f"<h2 id='sweep-section'>What changes the answer: {html.escape(', '.join(result.keys))}"
         "</h2>",
@@ -77,7 +77,7 @@ def _pareto(front, dataset) -> str:
         f"<p>Every portfolio that no other beats on both {front.x} and {front.y}, every rule "
         f"and limit kept (the other terms play no part; the objective column weighs all terms "
         f"as the model does). {whole}</p>",
-        f"<p id='pareto-today'>{html.escape(front.against_today())}</p>",
+        f"<p id='pareto-today'>{kept_whole(front.against_today())}</p>",
         png_img(front.plot(), f"Pareto front of {front.x} and {front.y}", "pareto-chart"),
         table_html(table, front.formats(), "pareto"),
     ])
@@ -92,7 +92,7 @@ def _robust(result, dataset) -> str:
         f"(log standard deviation {spread.capex_sd:g}), each site's grid connection slipping "
         f"past 2028 with probability {spread.grid_delay_prob:.0%}, electricity prices times a "
         f"log-normal factor ({spread.price_sd:g}); every draw is solved exactly.</p>",
-        "<div id='robust-summary'>" + "".join(f"<p>{html.escape(line)}</p>"
+        "<div id='robust-summary'>" + "".join(f"<p>{kept_whole(line)}</p>"
                                                for line in result.summary_lines()) + "</div>",
         f"<p>The draws' optima and today's, ranked by {html.escape(result.ranking)}:</p>",
         table_html(result.candidates.head(10), result.FORMATS, "robust"),
@@ -106,7 +106,7 @@ def _robust_choice(result, dataset) -> str:
     return "\n".join([
         f"<h2 id='choice-section'>The robust choice: best across "
         f"{count(len(result.futures), 'future')}</h2>",
-        "<div id='choice-summary'>" + "".join(f"<p>{html.escape(line)}</p>"
+        "<div id='choice-summary'>" + "".join(f"<p>{kept_whole(line)}</p>"
                                                for line in result.summary_lines()) + "</div>",
         f"<p>The robust choice and today's optimum on "
         f"{count(result.test_draws, 'fresh draw')}:</p>",

@@ -13,7 +13,7 @@ from siteopt.config import COUNT_UNITS, default_model, settings
 from siteopt.model import TERMS
 from siteopt.report.analyses import analysis_sections
 from siteopt.report.exports import coverage_table
-from siteopt.report.htmlparts import png_bytes_img, png_img, table_html
+from siteopt.report.htmlparts import kept_whole, png_bytes_img, png_img, table_html
 from siteopt.report.maps import figure_bytes, plot_access_curve, plot_coverage_choropleth
 from siteopt.report.tables import SHORT_CELL
 from siteopt.summary import caveats, sources_note
@@ -44,7 +44,7 @@ h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 2px solid #0072B2; pad
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.92em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #d9dee4; text-align: left; vertical-align: top; }
 th { background: #f1f4f7; }
-td:first-child, td.short, td .id { white-space: nowrap; }
+td:first-child, td.short, .id { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status { padding: 10px 14px; border-radius: 6px; background: #e8f3ec; border: 1px solid #9cc9ab; }
 .status.time_limit, .status.interrupted { background: #fff4e0; border-color: #e6b35c; }
@@ -208,7 +208,7 @@ def _caveats_html(result) -> str:
     notes = caveats(result)
     if not notes:
         return ""
-    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    items = "".join(f"<li>{kept_whole(note)}</li>" for note in notes)
     return f"<div id='caveats' class='caveats'><b>Before you quote it</b><ul>{items}</ul></div>"
 
 
@@ -248,7 +248,7 @@ def build_report(result, analyses=()) -> str:
     inputs = pd.DataFrame(sorted(result.inputs.items()), columns=["input", "sha256"])
     sections = [
         "<h1>Where should Europe build its AI Gigafactories?</h1>",
-        f"<p class='lead' id='headline'>{html.escape(summary_headline(result))} (model "
+        f"<p class='lead' id='headline'>{kept_whole(summary_headline(result))} (model "
         f"<code>{html.escape(model.description)}</code>; objective "
         f"{result.objective:.4f}).</p>",
         _caveats_html(result),
@@ -261,7 +261,7 @@ def build_report(result, analyses=()) -> str:
                "portfolio"),
         f"<p>{reach_subject(result)} <b>{people(result.covered_population)}</b> "
         f"({result.terms['coverage']:.1%} of the EU-27) within {radius:g} km. "
-        f"<span id='access'>{html.escape(access_sentence(result))}</span></p>",
+        f"<span id='access'>{kept_whole(access_sentence(result))}</span></p>",
         table_html(limits_table(result), {"share used": ".1%"}, "limits"),
         f"<h2>Why: the objective, term by term</h2><div id='terms'>{terms_chart_svg(result)}</div>",
         "<h2>Map</h2>",

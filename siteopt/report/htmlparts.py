@@ -27,7 +27,7 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
         # a short value (an amount such as "EUR 5.0 bn", an ID) is never split over two lines
         kinds = [" ".join(filter(None, (a, "short" if len(text) <= SHORT_CELL else "")))
                  for a, text in zip(align, texts)]
-        cells = "".join(f"<td class='{kind}'>{_kept_whole(text)}</td>"
+        cells = "".join(f"<td class='{kind}'>{kept_whole(text)}</td>"
                         for kind, text in zip(kinds, texts))
         rows.append(f"<tr>{cells}</tr>")
     ident = f" id='{table_id}'" if table_id else ""
@@ -40,10 +40,10 @@ def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, table
 HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 
 
-def _kept_whole(text: str) -> str:
+def kept_whole(text: str) -> str:
     """``text`` escaped for HTML, each hyphenated word in a span kept on one line.
 
-    >>> _kept_whole("PL-POZ, <b>")
+    >>> kept_whole("PL-POZ, <b>")
     "<span class='id'>PL-POZ</span>, &lt;b&gt;"
     """
     # an escaped entity (&amp;, &#x27;) has no hyphen, so only the text's own words match
