@@ -1214,8 +1214,10 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     best = siteopt.solve(**{"limits.max_gigafactories": 2})
     assert len(rows("alternatives")) == 3
     assert f"{best.objective:.4f}" in rows("alternatives")[0]
+    prose = re.sub(r"<span class='id'>([^<]*)</span>", r"\1", page)   # IDs kept whole
+    assert page.count("<span class='id'>ES-NAV</span>") >= 2
     assert re.search(r"ES-NAV is chosen\. Leaving it out replaces [A-Za-z, -]*ES-NAV"
-                     r"[A-Za-z, -]* with ", page)
+                     r"[A-Za-z, -]* with ", prose)
     explained, = rows("explain-table")   # people and capex as changes, to 0.1 m and EUR 10 m
     forced = siteopt.solve(**{"limits.max_gigafactories": 2, "sites.excluded": ["ES-NAV"]})
     people = (forced.covered_population - best.covered_population) / 1e6
@@ -1227,9 +1229,9 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     assert len(rows("pareto")) == 3
     assert "4 draws (seed 7;" in page
     assert re.search(r"<p>Fund [A-Z]{2}-[A-Z]{3}.*: within the budget of EUR 20.00 bn in \d+% "
-                     r"of 4 fresh futures", page)
+                     r"of 4 fresh futures", prose)
     # the report has no --gap-samples: its pointer names the command that has it
-    assert "(siteopt robust --choose --gap-samples K solves K more samples)" in page
+    assert "(siteopt robust --choose --gap-samples K solves K more samples)" in prose
     # portfolio, capex, in-sample mean, 10 fresh-draw measures (people and MW first, the
     # largest regret last)
     assert len(rows("choice")) == 13
