@@ -134,7 +134,8 @@ class Sweep:
     breaks : list of dict
         Per change of portfolio along the first key: the other keys' values, ``low`` and
         ``high`` (the change lies in (low, high]), ``from`` and ``to`` (portfolios),
-        ``from_objective`` and ``to_objective`` (theirs), ``refined`` (whether the change was looked for between the grid values) and
+        ``from_objective`` and ``to_objective`` (theirs), ``refined`` (whether the change
+        was looked for between the grid values) and
         ``found``: ``"exact"`` (at ``high``, what the new portfolio uses of a limit, or just
         above ``low``, what the old one keeps of a floor), ``"tie"`` (both portfolios score
         the same from ``low`` to ``high``; the solver settled the tie differently along it)
@@ -319,9 +320,9 @@ class Sweep:
         key = self.keys[0]
         money = key.endswith("_eur")
         frame, x, changes, line, marks, stepped = self.drawn()
-        ax.plot(*line(lambda rows: rows["objective"]), color="#000000", linewidth=2.2, marker="o",
-                markersize=3, markevery=marks, label="objective (sum of the lines below)",
-                gid="objective")
+        ax.plot(*line(lambda rows: rows["objective"]), color="#000000", linewidth=2.2,
+                marker="o", markersize=3, markevery=marks,
+                label="objective (sum of the lines below)", gid="objective")
         for term in TERMS:
             swept = f"weights.{term}" in frame   # its weight, point by point
             weight = (frame[f"weights.{term}"].to_numpy(dtype=float) if swept

@@ -165,9 +165,15 @@ def _laid_width(table: Table, width: int) -> int:
     ``width``: more where its columns cannot shrink enough, and rich would then cut the
     last ones short."""
     buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False,
-            force_jupyter=False).print(table, crop=False)   # to the buffer, also in Jupyter
+    _console(buffer, width).print(table, crop=False)
     return max((len(line.rstrip()) for line in buffer.getvalue().splitlines()), default=0)
+
+
+def _console(buffer: io.StringIO, width: int) -> Console:
+    """A console that writes plain text of ``width`` characters into ``buffer`` (also in
+    Jupyter, where rich would otherwise show it apart)."""
+    return Console(file=buffer, width=width, color_system=None, highlight=False,
+                   soft_wrap=False, force_jupyter=False)
 
 
 def _header(name: str) -> str:
@@ -194,8 +200,6 @@ def _numeric(values) -> bool:
 def render(renderable, width: int | None = None) -> str:
     """Any rich renderable as plain text (no colour codes)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or DEFAULT_WIDTH, color_system=None,
-                      highlight=False, soft_wrap=False, force_jupyter=False)
-    console.print(renderable)
+    _console(buffer, width or DEFAULT_WIDTH).print(renderable)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
     return printable_text(text.replace(HELD_SPACE, " "))
