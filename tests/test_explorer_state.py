@@ -3,6 +3,7 @@ that reproduce them, exact answers, messages, downloads and the server's request
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -326,3 +327,21 @@ def test_the_budget_sweeps_chart_is_the_optimum_at_every_budget(explorer):
         step = np.interp(middle / 1e9, budgets, objectives)
         assert solved.objective == pytest.approx(step, abs=1e-9)
         assert solved.objective == pytest.approx(left["to_objective"], abs=1e-9)
+
+
+def test_decision_help_answers_in_a_notebook_too(explorer):
+    """Inline in a notebook the explorer answers before the cell returns: its Alternatives,
+    Explain and Budget sweep said "working…" for ever and showed nothing."""
+    from siteopt.explore.app import ExplorerPage
+
+    page = ExplorerPage(explorer, served=False)
+    page._run(page._alternatives)
+    ranked = siteopt.analysis.alternatives(k=5)
+    assert list(page.alternative_choice.options.values()) == [1, 2, 3, 4, 5]
+    assert list(page.alternative_choice.options)[1].startswith(f"2. {ranked.items[1].label} (")
+    assert "The 5 best portfolios of these settings" in page.help_text.object
+    page._run(lambda: page._explain("NL-SAG"))
+    explained = siteopt.analysis.explain(["NL-SAG"]).sites[0].sentence()
+    assert explained in html.unescape(re.sub(r"<[^>]+>", "", page.help_text.object))
+    page._run(lambda: page._explain("XX-NOPE"))   # a task's error is said, not raised
+    assert "XX-NOPE" in page.help_text.object and "working" not in page.help_text.object

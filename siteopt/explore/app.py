@@ -309,18 +309,20 @@ class ExplorerPage:
     def _run(self, task) -> None:
         """Run a decision-help task (alternatives, explain, sweep) without blocking the page."""
         self.help_text.object = "<p>working…</p>"
-        if not self.served:
-            task()
+        if not self.served:   # in a notebook: answered before the cell returns
+            self._help_done(task)
             return
 
         def done(future):
-            self.document.add_next_tick_callback(partial(self._help_done, future))
+            self.document.add_next_tick_callback(partial(self._help_done, future.result))
 
         self.pool.submit(task).add_done_callback(done)
 
-    def _help_done(self, future) -> None:
+    def _help_done(self, outcome) -> None:
+        """Show a decision-help task's answer: ``outcome()`` gives the function that shows
+        it, or raises the task's error."""
         try:
-            apply = future.result()
+            apply = outcome()
         except SiteoptError as err:
             self.help_text.object = f"<p>{html.escape(str(err))}</p>"
             return
