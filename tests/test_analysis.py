@@ -354,6 +354,21 @@ def test_the_sweep_figure_draws_the_optimum_at_every_budget():
     assert not any(a < change <= b for a, b in zip(x, x[1:]) for change in changes)
 
 
+def test_a_sweep_figure_of_two_keys_says_which_run_it_draws():
+    """With a second --vary the figure draws the run at the other key's first value: its
+    title said the changes of every run (16) above the 8 it drew."""
+    from siteopt.analysis import sweep
+
+    swept = sweep(["budget.total_eur=10e9,15e9,20e9", "weights.coverage=0.45,0.6"],
+                  workers=1, refine=False)
+    drawn = [row for row in swept.breakpoints() if row["weights.coverage"] == 0.45]
+    assert 0 < len(drawn) < len(swept.breakpoints())
+    title = swept.plot().figure.axes[0].get_title(loc="left")
+    assert title.startswith(f"Sweep of budget.total_eur (default; weights.coverage = 0.45): "
+                            f"{len(drawn)} changes of portfolio (a step of the lines where "
+                            f"found exactly, else a gap)")   # unrefined: each between values
+
+
 def test_the_sweep_figures_terms_add_up_to_its_objective_also_when_a_weight_is_swept():
     """The legend says the objective is the sum of the lines below it: with the coverage
     weight swept, its line is weighted point by point (it was drawn at the model's 0.45)."""

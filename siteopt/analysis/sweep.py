@@ -257,9 +257,9 @@ class Sweep:
             ``(x, y)`` a line is drawn through (NaN where it breaks).
         marks : list of int
             Where in those the points of ``frame`` are (for ``markevery``).
-        stepped : bool
-            Whether the lines are the steps of the optimum (else they stop short of each
-            change).
+        found : list of str or None
+            How each change among them was found (``"exact"``: a step of the lines, else a
+            gap in them), or None where the lines stop short of each change instead.
         """
         import pandas as pd
 
@@ -277,7 +277,7 @@ class Sweep:
         held = key in LIMIT_USE or key in FLOOR_KEPT
         if not (held and len(self.ends) == len(self.breaks)):
             between, marks = _drawn_between(x.to_numpy(dtype=float), changes, held)
-            return (frame, x, changes, lambda of: between(of(frame)), marks, False)
+            return (frame, x, changes, lambda of: between(of(frame)), marks, None)
         # the points and each change's two ends, in order along the key; a row of None
         # breaks the line
         drawn = [(at, 0, row) for at, (_, row) in zip(x, frame.iterrows())]
@@ -296,7 +296,7 @@ class Sweep:
         def line(of) -> tuple[np.ndarray, np.ndarray]:
             return xs, pd.to_numeric(of(rows), errors="coerce").to_numpy(dtype=float)
 
-        return frame, x, changes, line, marks, True
+        return frame, x, changes, line, marks, [self.breaks[i]["found"] for i in shown]
 
     def plot(self, ax=None):
         """What the answer gives (people within reach, capex used) and its objective, term by
@@ -319,7 +319,9 @@ class Sweep:
             top = None
         key = self.keys[0]
         money = key.endswith("_eur")
-        frame, x, changes, line, marks, stepped = self.drawn()
+        frame, x, changes, line, marks, found = self.drawn()
+        drawn_for = "; ".join([self.model] + [f"{k} = {shown_value(k, frame[k].iloc[0])}"
+                                              for k in self.keys[1:]])
         ax.plot(*line(lambda rows: rows["objective"]), color="#000000", linewidth=2.2,
                 marker="o", markersize=3, markevery=marks,
                 label="objective (sum of the lines below)", gid="objective")
@@ -360,21 +362,22 @@ class Sweep:
             right.plot(*line(lambda rows: rows["capex_eur"] / 1e9), color="#D55E00", linewidth=1.5,
                        marker="o", markersize=3, markevery=marks, linestyle="--", gid="capex")
             right.set_ylabel("capex used (EUR bn)", color="#D55E00")
-            count = len(self.breaks)
+            count = len(changes)   # those drawn: along the first value of the other keys
             plural = "s" if count != 1 else ""
-            how = ("each a step of the lines" if stepped else
-                   f"dotted line{plural}; no line crosses one")
+            how = (f"dotted line{plural}; no line crosses one" if found is None else
+                   "each a step of the lines" if set(found) <= {"exact"} else
+                   "a step of the lines where found exactly, else a gap")
             said = (f"{count} change{plural} of portfolio ({how})\nabove each value, its "
                     f"portfolio where it differs from the one before" if count else
                     "one value\n(its portfolio named above it)" if len(frame) == 1 else
                     "the portfolio is the same at every value\n(named above the first)")
-            top.set_title(f"Sweep of {key} ({self.model}): {said}", loc="left", fontsize=10,
+            top.set_title(f"Sweep of {key} ({drawn_for}): {said}", loc="left", fontsize=10,
                           parse_math=False)
             shown.append(top)
         else:
-            ax.set_title(f"Sweep of {key} ({self.model})", loc="left", fontsize=10,
+            ax.set_title(f"Sweep of {key} ({drawn_for})", loc="left", fontsize=10,
                          parse_math=False)
-        for _, change in changes if not stepped else ():
+        for _, change in changes if found is None else ():
             for axes in shown:
                 axes.axvline(change, color="#aaaaaa", linestyle=":", linewidth=0.8,
                              gid="breakpoint")
