@@ -745,7 +745,7 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
                                                         f"(model: {result.model})",
                             formats={"objective": ".4f", "capex (EUR bn)": ".2f",
                                      "MW": ",.0f", "people (m)": ".1f"},
-                            width=terminal_width()), nl=False)
+                            width=terminal_width(), repeat=len(result.keys)), nl=False)
     click.echo(_filled(result.breakpoint_heading()))
     for line in result.breakpoint_lines():
         click.echo(_filled(line, indent="  "))

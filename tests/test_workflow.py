@@ -266,6 +266,10 @@ def test_columns_too_many_for_the_line_are_shown_in_turns_never_cut_short():
     text = render_table(explained, width=80)
     assert max(map(len, text.splitlines())) <= 80
     assert {"25", "167", "enter", "3.68", "1.07"} <= set(text.split())
+    # a sweep of two keys repeats both in each turn: a budget alone names no row
+    text = render_table(explained, width=80, repeat=2)
+    second = text.split("\n\n\n")[1]
+    assert second.split()[:2] == ["site", "chosen"] and "enter" in second
 
 
 def test_a_crowded_table_wraps_a_long_number_heading_before_the_text_beside_it():

@@ -72,7 +72,7 @@ def cell_text(value, fmt: str | None = None) -> str:
 
 def render_table(frame, title: str | None = None,
                  formats: dict[str, str] | None = None, width: int | None = None,
-                 optional: tuple[str, ...] = ()) -> str:
+                 optional: tuple[str, ...] = (), repeat: int = 1) -> str:
     """Render a table as boxed text.
 
     Parameters
@@ -90,6 +90,9 @@ def render_table(frame, title: str | None = None,
     optional : tuple of str
         Columns left out, last first, while the table would not fit ``width`` with every short
         value on one line (the JSON and CSV outputs keep them all).
+    repeat : int
+        How many leading columns say what a row is (a sweep's keys): where the columns do
+        not fit the line, the rest come in turns, each beside these.
 
     Returns
     -------
@@ -144,16 +147,17 @@ def render_table(frame, title: str | None = None,
         if fits(keep):
             break
         keep.remove(names.index(name))
-    if not fits(keep) and len(keep) > 2:
+    lead = keep[:repeat]
+    if not fits(keep) and len(keep) > len(lead) + 1:
         # too many columns for the line even at their narrowest (rich would cut the last
-        # ones short: "3,800 of 7,"): the columns in turns, each turn beside the first
+        # ones short: "3,800 of 7,"): the columns in turns, each beside the leading ones
         turns: list[list[int]] = [[]]
-        for index in keep[1:]:
-            if turns[-1] and not fits([keep[0], *turns[-1], index]):
+        for index in keep[len(lead):]:
+            if turns[-1] and not fits([*lead, *turns[-1], index]):
                 turns.append([])
             turns[-1].append(index)
-        parts = [render_table({names[i]: columns[i] for i in (keep[0], *turn)},
-                              formats=formats, width=width) for turn in turns]
+        parts = [render_table({names[i]: columns[i] for i in (*lead, *turn)},
+                              formats=formats, width=width, repeat=repeat) for turn in turns]
         return (render(Text(title), width) if title is not None else "") + "".join(parts)
     # the title above, folded at the page's width (a table's own title folds at the table's)
     laid = table(keep)
