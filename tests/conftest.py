@@ -38,6 +38,14 @@ WHOLE_MODULES = ("test_docs.py", "test_explorer_browser.py", "test_exports.py", 
                  "test_ties_cross_border.py", "test_workspace.py")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The modules of :data:`WHOLE_MODULES` first (each is one long unit of work for one
+    worker): handed out early, while the other worker takes the short tests, neither waits
+    for the other at the end."""
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+               not in WHOLE_MODULES)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Tests go to whichever worker is free, but those of :data:`WHOLE_MODULES` go together
     (``--dist loadgroup`` with module-level marks did not group them under pytest 9)."""
