@@ -529,14 +529,14 @@ def test_budget_changes_sit_at_the_portfolio_costs_in_one_highs_solve_each():
         outcome, _ = solve_instance(instance, Solver(method="direct"), {})
         solves.append(budget)
         names = "+".join(instance.site_ids[s] for g in outcome.gigafactories for s in g)
-        return End(names, None, instance.capital_cost_eur(outcome.gigafactories),
-                   {"objective": outcome.objective})
+        return End(None, instance.capital_cost_eur(outcome.gigafactories),
+                   {"portfolio": names, "objective": outcome.objective})
 
     low, high = 2e9, 12e9
     changes = _limit_changes(solve_at, low, solve_at(low), high, solve_at(high))
     # by hand (siteopt/examples.py): A + B (EUR 7 bn) from 7 up, A (3) below, then nothing
-    assert [(round(a / 1e9, 5), b / 1e9, old, new, found)
-            for a, b, old, new, found, *_ in changes] == [
+    assert [(round(c.low / 1e9, 5), c.high / 1e9, c.old_point["portfolio"],
+             c.new_point["portfolio"], c.how) for c in changes] == [
         (3.0, 3.0, "", "A", "exact"), (7.0, 7.0, "A", "A+B", "exact")]
     assert [a < b for a, b, *_ in changes] == [True, True]
     assert len(solves) == 2 + 2
@@ -556,14 +556,14 @@ def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_va
         raise AssertionError("a tie needs no further solve")
 
     # budget: B (EUR 8 bn) was within EUR 10 bn, where A was chosen
-    a, b = {"objective": 0.5}, {"objective": 0.5}
-    limit = _limit_changes(never, 10e9, End("A", None, 9e9, a), 20e9, End("B", None, 8e9, b))
-    assert limit == [(10e9, 20e9, "A", "B", "tie", a, b)]
+    a, b = {"portfolio": "A", "objective": 0.5}, {"portfolio": "B", "objective": 0.5}
+    limit = _limit_changes(never, 10e9, End(None, 9e9, a), 20e9, End(None, 8e9, b))
+    assert limit == [(10e9, 20e9, "tie", a, b)]
     # floor: A keeps 0.7 of every state's people, so it kept 0.6 too, where B was chosen
-    floor = _floor_changes(never, 0.5, End("A", None, 0.7, a), 0.6, End("B", None, 0.65, b))
-    assert floor == [(0.5, 0.6, "A", "B", "tie", a, b)]
-    rows = [{"low": low, "high": high, "from": old, "to": new, "refined": True, "found": found}
-            for low, high, old, new, found, *_ in limit]
+    floor = _floor_changes(never, 0.5, End(None, 0.7, a), 0.6, End(None, 0.65, b))
+    assert floor == [(0.5, 0.6, "tie", a, b)]
+    rows = [{"low": c.low, "high": c.high, "from": c.old_point["portfolio"],
+             "to": c.new_point["portfolio"], "refined": True, "found": c.how} for c in limit]
     (line,) = Sweep(["budget.total_eur"], [], "default", rows).breakpoint_lines()
     assert line == ("budget.total_eur between EUR 10 bn and EUR 20 bn: A -> B (equal "
                     "objectives: a tie, settled differently)")

@@ -223,7 +223,7 @@ def test_an_amount_is_never_broken_over_two_lines_in_a_table_or_a_paragraph():
     for width in range(40, 110, 3):
         text = render_table(frame, width=width)
         lines = [line.split() for line in text.splitlines()[2:] if line.strip()]
-        assert ["bn"] not in [line[-1:] and line[:1] for line in lines], (width, text)
+        assert all(line[0] != "bn" for line in lines), (width, text)
         words = [word for line in lines for word in line]
         assert words.count("EUR") == 6 and HELD_SPACE not in text
         for line in lines:   # each EUR is followed by its number and unit on its line

@@ -355,12 +355,13 @@ class Sweep:
         ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
         shown = [ax]
         if top is not None:
-            top.plot(*line(lambda rows: rows["people"] / 1e6), color="#0072B2", linewidth=2, marker="o",
-                     markersize=3, markevery=marks, gid="people")
+            top.plot(*line(lambda rows: rows["people"] / 1e6), color="#0072B2", linewidth=2,
+                     marker="o", markersize=3, markevery=marks, gid="people")
             top.set_ylabel("people within reach (m)", color="#0072B2")
             right = top.twinx()
-            right.plot(*line(lambda rows: rows["capex_eur"] / 1e9), color="#D55E00", linewidth=1.5,
-                       marker="o", markersize=3, markevery=marks, linestyle="--", gid="capex")
+            right.plot(*line(lambda rows: rows["capex_eur"] / 1e9), color="#D55E00",
+                       linewidth=1.5, marker="o", markersize=3, markevery=marks,
+                       linestyle="--", gid="capex")
             right.set_ylabel("capex used (EUR bn)", color="#D55E00")
             count = len(changes)   # those drawn: along the first value of the other keys
             plural = "s" if count != 1 else ""
@@ -466,33 +467,35 @@ def _tolerance(key: str, values: list[float]) -> float:
 
 
 class End(NamedTuple):
-    """One solve at a value of the swept key: the portfolio's ``label``, what a search of a
-    neighbouring value may ``start`` from, what the portfolio ``uses`` of the key (its
-    field of :data:`LIMIT_USE` or :data:`FLOOR_KEPT`; EUR, MW, km or a share) and its
-    ``point`` (a row as :attr:`Sweep.points` has them, :func:`_point`)."""
+    """One solve at a value of the swept key: what a search of a neighbouring value may
+    ``start`` from, what the portfolio ``uses`` of the key (its field of :data:`LIMIT_USE`
+    or :data:`FLOOR_KEPT`; EUR, MW, km or a share) and its ``point`` (a row as
+    :attr:`Sweep.points` has them, :func:`_point`)."""
 
-    label: str
     start: Any
     uses: float | None
     point: dict[str, Any]
 
+    @property
+    def label(self) -> str:
+        """The portfolio (:func:`portfolio_label`)."""
+        return self.point["portfolio"]
+
 
 class Change(NamedTuple):
-    """A change of portfolio in (``low``, ``high``] from ``old`` to ``new`` (labels), found
-    ``how`` (``"exact"``, ``"tie"`` or ``"between"``), with the row of each
-    (``old_point``, ``new_point``: :func:`_point`)."""
+    """A change of portfolio in (``low``, ``high``], found ``how`` (``"exact"``, ``"tie"``
+    or ``"between"``), from the portfolio of the row ``old_point`` to that of ``new_point``
+    (rows of :func:`_point`)."""
 
     low: float
     high: float
-    old: str
-    new: str
     how: str
     old_point: dict[str, Any]
     new_point: dict[str, Any]
 
 
 def _change(low, high, old: End, new: End, how: str) -> Change:
-    return Change(low, high, old.label, new.label, how, old.point, new.point)
+    return Change(low, high, how, old.point, new.point)
 
 
 def _point(values: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
@@ -637,10 +640,9 @@ def interval_changes(model, data, interval: Interval) -> list[tuple]:
     def solve_at(value, start):
         values = {**interval.fixed, key: value}
         summary, next_start = solve_summary(model, data, values, start)
-        return End(portfolio_label(summary), next_start, summary[used], _point(values, summary))
+        return End(next_start, summary[used], _point(values, summary))
 
-    low_end = End(before["portfolio"], None, before[used], before)
-    high_end = End(after["portfolio"], None, after[used], after)
+    low_end, high_end = End(None, before[used], before), End(None, after[used], after)
     if key in LIMIT_USE and after[used] is not None and before[key] > 0:
         return _limit_changes(solve_at, before[key], low_end, after[key], high_end)
     if key in FLOOR_KEPT and before[used] is not None:
@@ -703,13 +705,13 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
         found = run_tasks(interval_changes, cfg, dataset, intervals, scheduler, workers,
                           REFINE_SOLVES * seconds / len(tasks), "changes of portfolio")
     else:
-        found = [[Change(i.before[key], i.after[key], i.before["portfolio"],
-                         i.after["portfolio"], "between", i.before, i.after)]
+        found = [[Change(i.before[key], i.after[key], "between", i.before, i.after)]
                  for i in intervals]
     changes = [(interval, change) for interval, changes in zip(intervals, found)
                for change in changes]
-    breaks = [{**interval.fixed, "low": change.low, "high": change.high, "from": change.old,
-               "to": change.new, "from_objective": change.old_point["objective"],
+    breaks = [{**interval.fixed, "low": change.low, "high": change.high,
+               "from": change.old_point["portfolio"], "to": change.new_point["portfolio"],
+               "from_objective": change.old_point["objective"],
                "to_objective": change.new_point["objective"], "refined": refine,
                "found": change.how} for interval, change in changes]
     ends = [({**change.old_point, key: change.low, "changed": False},
