@@ -1247,9 +1247,16 @@ def test_report_with_every_analysis(run_cli, tmp_path):
                      r"of 4 fresh futures", prose)
     # the report has no --gap-samples: its pointer names the command that has it
     assert "(siteopt robust --choose --gap-samples K solves K more samples)" in prose
-    # portfolio, capex, in-sample mean, 10 fresh-draw measures (people and MW first, the
-    # largest regret last)
-    assert len(rows("choice")) == 13
+    # portfolio, capex, the in-sample mean, 10 fresh-draw measures (people and MW first, the
+    # largest regret last); the caption says they are on the fresh draws, the two rows that
+    # are not say what they are on
+    assert "<p>The robust choice and today's optimum on 4 fresh draws:</p>" in page
+    labels = [re.match(r"<td[^>]*>(.*?)</td>", re.sub(r"</?span[^>]*>", "", row)).group(1)
+              for row in rows("choice")]
+    assert labels == ["portfolio", "capex (nominal)", "mean score on the choice&#x27;s 4 draws",
+                      "people within 500 km (mean)", "power delivered (mean)", "mean score",
+                      "95 % CI low", "95 % CI high", "5 % quantile", "over budget in",
+                      "a member&#x27;s grid slips in", "mean regret", "largest regret"]
     for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
                   "robust-regret", "choice-map"):
         assert re.search(rf"<img class='map' id='{image}' alt='[^']+' src='data:image/png", page)

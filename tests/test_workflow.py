@@ -236,6 +236,10 @@ def test_an_amount_is_never_broken_over_two_lines_in_a_table_or_a_paragraph():
             words = line.split()
             assert words[0] not in ("bn", "20.00", "19.97"), (width, line)
             assert words[-1] != "EUR" and HELD_SPACE not in line
+    # a share with its space ("95 % CI" of robust --choose broke as "(95" / "% CI")
+    spread = "On the fresh draws: the choice scores 0.4702 " + "(95 % CI 0.4494 to 0.4909), " * 3
+    for width in range(30, 90):
+        assert not any(line.startswith("% ") for line in fill(spread, width).splitlines())
 
 
 def test_columns_too_many_for_the_line_are_shown_in_turns_never_cut_short():

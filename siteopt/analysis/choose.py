@@ -133,19 +133,19 @@ class RobustChoice:
         return self.comparison
 
     def shown(self) -> pd.DataFrame:
-        """:attr:`comparison` for reading: one row per measure (``capex`` and the measures on
-        the fresh draws named as such), one column each for the choice and today's optimum,
-        values formatted."""
+        """:attr:`comparison` for reading: one row per measure, one column each for the
+        choice and today's optimum, values formatted. The measures are on the fresh draws (as
+        the table's title says) except the two named otherwise: the nominal capex and the
+        mean score on the draws the choice was made on."""
         rows = {"portfolio": list(self.comparison["portfolio"])}
         shown_as = {"eur": eur, "people": people, "mw": mw}
-        labels = {"capex": "capex (nominal)", "in-sample mean": "in-sample mean",
-                  "people within reach": f"fresh draws: people within {self.radius_km:g} km "
-                                         f"(mean)",
-                  "power delivered": "fresh draws: power delivered (mean)",
-                  "mean": "fresh draws: mean score"}
+        labels = {"capex": "capex (nominal)",
+                  "in-sample mean": f"mean score on the choice's {len(self.futures):,} draws",
+                  "people within reach": f"people within {self.radius_km:g} km (mean)",
+                  "power delivered": "power delivered (mean)", "mean": "mean score"}
         for column, form in self.FORMATS.items():
             values = self.comparison[column]
-            rows[labels.get(column, f"fresh draws: {column}")] = [
+            rows[labels.get(column, column)] = [
                 "n/a" if not np.isfinite(v) else shown_as[form](v) if form in shown_as
                 else format(v, form) for v in values]
         return pd.DataFrame(rows, index=self.comparison.index).T.reset_index(names="")

@@ -19,9 +19,10 @@ from siteopt.sanitize import printable_text
 DEFAULT_WIDTH = 120
 #: Cells up to this many characters (IDs, numbers, "EUR 2.77 bn") are kept on one line.
 SHORT_CELL = 14
-#: An amount with its unit ("EUR 20.00 bn", "3,150 MW", "357.4 m"): text and table cells
-#: are never broken inside one ("EUR 20.00" at the end of a line, "bn" on the next).
-AMOUNT = re.compile(r"\bEUR [\d.,]+(?: (?:bn|m))?|\b\d[\d.,]* (?:bn|m|MW|GW|km|kt|ms|y)\b")
+#: An amount with its unit ("EUR 20.00 bn", "3,150 MW", "357.4 m", "95 %"): text and table
+#: cells are never broken inside one ("EUR 20.00" at the end of a line, "bn" on the next).
+AMOUNT = re.compile(r"\bEUR [\d.,]+(?: (?:bn|m))?|\b\d[\d.,]* (?:bn|m|MW|GW|km|kt|ms|y)\b"
+                    r"|\b\d[\d.,]* %")
 #: Holds an amount's spaces while a paragraph or table is laid out: a blank that neither
 #: textwrap nor rich breaks at (U+2800), a space again in the text they return.
 HELD_SPACE = "\u2800"
