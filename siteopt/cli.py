@@ -89,6 +89,7 @@ class Commands(click.Group):
 
     def invoke(self, ctx):
         arguments = list(ctx.args)   # the subcommand's, before it reads them
+        ctx.meta["siteopt.arguments"] = arguments
         try:
             return super().invoke(ctx)
         except click.UsageError as err:   # a subcommand's parser may not say which it is
@@ -178,23 +179,39 @@ def cli(ctx):
     Run in a workspace (siteopt init DIR), every command uses its data and models.
     """
     warnings.showwarning = _show_warning
-    if ctx.invoked_subcommand not in ("init", "keys"):
-        _workspace_note()
+    name = ctx.invoked_subcommand
+    if name is not None:
+        command = ctx.command.get_command(ctx, name)
+        options = {option for parameter in command.params for option in parameter.opts}
+        _workspace_note(options, ctx.meta.get("siteopt.arguments", []))
 
 
-def _workspace_note() -> None:
-    """Say on stderr which workspace, data and model the command uses when a workspace
-    supplies them."""
+def _workspace_note(options: set[str], arguments: list[str]) -> None:
+    """Say on stderr which workspace the command runs in and what it takes from it: its data
+    and its model where the command has ``--data`` and ``--model`` (``options``) and the
+    command line (``arguments``) gives neither (nor ``$SITEOPT_DATA`` the data)."""
     from siteopt.paths import DATA_VARIABLE, display_path, find_workspace
+
+    def given(option: str) -> bool:
+        return any(word == option or word.startswith(f"{option}=") for word in arguments)
 
     workspace = find_workspace()
     if workspace is None:
         return
-    data = (f"${DATA_VARIABLE}" if os.environ.get(DATA_VARIABLE, "").strip()
-            else display_path(workspace.data))
-    click.echo(printable_text(f"workspace {display_path(workspace.root)}: using its data "
-                              f"({data}) and model ({display_path(workspace.model)}) unless "
-                              f"--data or --model say otherwise"), err=True)
+    supplied = [(option, f"{what} ({display_path(path)})") for option, what, path in (
+        ("--data", "data", workspace.data), ("--model", "model", workspace.model))
+        if option in options and not given(option)
+        and not (option == "--data" and os.environ.get(DATA_VARIABLE, "").strip())]
+    if supplied:
+        flags = [option for option, _ in supplied]
+        click.echo(printable_text(
+            f"workspace {display_path(workspace.root)}: using its "
+            f"{' and '.join(what for _, what in supplied)} unless {' or '.join(flags)} "
+            f"{'say' if len(flags) > 1 else 'says'} otherwise"), err=True)
+
+
+#: The data warnings said so far (:func:`_show_warning`), for ``validate``'s count.
+_said_warnings: list[str] = []
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -203,6 +220,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     from siteopt.errors import DataWarning
 
     if issubclass(category, DataWarning):
+        _said_warnings.append(str(message))
         click.echo(f"warning: {printable_text(str(message))}", err=True)
     else:
         warnings._showwarning_orig(message, category, filename, lineno, file, line)
@@ -222,9 +240,13 @@ def validate(data_dir):
     from siteopt.units import count
 
     os.environ["SITEOPT_NO_CACHE"] = "1"   # check in full, then store the result
+    said_before = len(_said_warnings)
     dataset = load_data(data_dir)
     summary = dataset.summary()
-    title = printable_text(f"Data set {dataset.describe()}: clean")
+    warned = len(_said_warnings) - said_before
+    title = printable_text(f"Data set {dataset.describe()}: "
+                           + (f"no errors, {count(warned, 'warning')} (above)" if warned
+                              else "clean"))
     click.echo(render_table(summary, title=title, formats={"population": ",d"},
                             width=terminal_width()), nl=False)
     reported = int((dataset.sites["provenance"] == "reported").sum())

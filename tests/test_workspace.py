@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import openpyxl
@@ -109,6 +110,15 @@ def test_commands_in_a_workspace_use_its_data_and_say_so(workspace, monkeypatch,
     # --data and SITEOPT_DATA win over the workspace
     assert json.loads(run_cli("solve", "--format", "json", "--data", str(DATA)).stdout)[
         "selected"] == before["selected"]
+    # the note names only what the workspace gives the command (it said "using its data"
+    # with --data given, and "and model" to validate, which takes no model)
+    root, model = display_path(workspace), display_path(workspace / "models" / "default.toml")
+    assert run_cli("solve", "--data", str(DATA)).stderr.startswith(
+        f"workspace {root}: using its model ({model}) unless --model says otherwise\n")
+    assert run_cli("validate").stderr.startswith(
+        f"workspace {root}: using its data ({display_path(workspace / 'data')}) unless --data "
+        f"says otherwise\n")
+    assert "workspace" not in run_cli("solve", "--model=default", "--data", str(DATA)).stderr
     monkeypatch.setenv("SITEOPT_DATA", str(DATA))
     assert json.loads(run_cli("solve", "--format", "json").stdout)["selected"] == \
         before["selected"]
@@ -577,7 +587,7 @@ def test_a_warning_names_the_excel_row_after_an_empty_row(sites_workbook, tmp_pa
     assert f"{site} says capex_basis = rule, but its capex EUR 5.0 m" in str(caught[0].message)
 
 
-def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path):
+def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path, run_cli):
     """A filter left on hides rows that are still data; a hidden empty row is nothing."""
     def hide(workbook):
         for row in (4, 7, 70):   # 70: below the table, empty
@@ -594,6 +604,13 @@ def test_hidden_rows_that_hold_data_are_said_to_be_read(sites_workbook, tmp_path
                     "yet read like every other row; delete it to leave it out"]
     assert len(dataset.site_table["site_id"]) == len(load_data(sites_workbook).site_table[
         "site_id"])   # read, all the same
+    # validate counts them in its title (it said "clean" below the warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataWarning)
+        done = run_cli("validate", "--data", str(edited))
+    assert done.exit_code == 0 and done.stderr.count("warning: ") == 2
+    assert " ".join(done.stdout.split()).startswith(
+        f"Data set {dataset.describe()}: no errors, 2 warnings (above) ")
 
 
 def test_the_workbook_to_edit_shows_amounts_readably_and_keeps_them_exact(workbook_dir):
