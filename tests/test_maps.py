@@ -16,6 +16,7 @@ from siteopt.report.interactive import explore_result, share_colour
 from siteopt.report.maps import (
     EUROPE_CRS,
     consolidation_lines,
+    default_title,
     figure_bytes,
     gigafactory_label,
     marker_area,
@@ -165,6 +166,11 @@ def test_choropleth_colours_countries_by_share(default_result):
     assert np.allclose(np.asarray(countries.get_array()), expected)
     colourbar_label = ax.figure.axes[-1].get_ylabel()
     assert colourbar_label == "% of population within 500 km of a member site"
+    # the title carries the answer's caveats and model, as the map's does (it had the
+    # headline alone)
+    assert ax.get_title(loc="left") == f"Population coverage by member state\n" \
+        f"{default_title(default_result)}"
+    assert "3 of 5 sites illustrative; next best" in ax.get_title(loc="left")
     matplotlib.pyplot.close(ax.figure)
 
 

@@ -624,7 +624,8 @@ def plot_access_choropleth(result, ax=None):
 def _country_choropleth(result, ax, values: dict[str, float], limits: tuple[float, float],
                         label: str, texts: dict[str, str], title: str):
     """Member states shaded by ``values`` (by ISO code, between ``limits``), each with its
-    text, the chosen sites, the legends and ``title`` over the answer's headline."""
+    text, the chosen sites, the legends and ``title`` over the answer's headline, caveats
+    and model (:func:`default_title`)."""
     data = result.dataset
     ax = _axes(ax)
     countries = data.countries.to_crs(EUROPE_CRS).copy()
@@ -638,7 +639,7 @@ def _country_choropleth(result, ax, values: dict[str, float], limits: tuple[floa
                gid="chosen", zorder=5)
     _draw_legends(ax, result, colours, result.model.coverage.radius_km, full=False)
     _draw_scale_bar(ax)
-    ax.set_title(title + "\n" + default_title(result).split("\n")[0], fontsize=11, loc="left",
+    ax.set_title(title + "\n" + default_title(result), fontsize=11, loc="left",
                  parse_math=False)
     return ax
 
