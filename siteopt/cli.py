@@ -741,8 +741,8 @@ def pareto_command(x, y, points, model_path, data_dir, budget, max_gigafactories
                                  "terms against the first key (.png, .svg or .pdf).")
 @click.option("--refine/--no-refine", default=True, show_default=True,
               help="Find where between two values the portfolio changes (along the budget, "
-                   "the total power, access.max_km or access.min_country_share exactly, "
-                   "other keys by bisection), with further exact solves; "
+                   "the total power, access.max_km, access.min_country_share or a term's "
+                   "weight exactly, other keys by bisection), with further exact solves; "
                    "--no-refine says only between which values.")
 @FORMAT_OPTION
 @reports_errors

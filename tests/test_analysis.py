@@ -345,8 +345,9 @@ def test_the_sweep_figure_draws_the_optimum_at_every_budget():
             alone = siteopt.solve(budget=(a + b) / 2 * 1e9)
             assert alone.covered_population / 1e6 == pytest.approx(people_m, rel=1e-9)
     assert [a for a in axes[1].get_children() if a.get_gid() == "breakpoint"] == []
-    # along a weight a portfolio's objective moves with it: no line crosses a change there
-    swept = sweep(["weights.coverage=0.2,0.7"], workers=1)
+    # along the radius a portfolio's figures move with it, and a change is only bisected:
+    # no line crosses a change there
+    swept = sweep(["coverage.radius_km=400,600"], workers=1)
     changes = [row["high"] for row in swept.breakpoints()]
     (objective,) = [line for line in swept.plot().get_lines() if line.get_gid() == "objective"]
     x = objective.get_xdata()
@@ -477,6 +478,75 @@ def test_max_km_changes_are_found_exactly_at_the_new_portfolios_farthest_place()
     names = [t.get_text() for t in ax.figure.findobj(lambda a: a.get_gid() == "portfolio")]
     assert names[0] == "no portfolio\nkeeps the\nlimits"
     assert names[1] == second["to"].replace(", ", "\n")
+
+
+def test_weight_changes_are_found_exactly_where_two_portfolios_score_the_same():
+    """Along a term's weight each portfolio's objective is a straight line (the cost's slopes
+    down): from two values the sweep finds every change between them, each where the lines
+    of the portfolios on either side cross; it once bisected them to 1 % of the step."""
+    import siteopt
+    from siteopt.analysis import sweep
+
+    def label(result):
+        return ", ".join(sorted(g.id for g in result.gigafactories))
+
+    swept = sweep(["weights.cost=0,0.6"], workers=1)
+    breaks = swept.breakpoints()
+    assert len(breaks) >= 5 and {row["found"] for row in breaks} == {"exact"}
+    assert [row["to"] for row in breaks[:-1]] == [row["from"] for row in breaks[1:]]
+    assert breaks[0]["from"] == swept.points[0]["portfolio"]
+    assert breaks[-1]["to"] == swept.points[-1]["portfolio"]
+    for row in breaks:
+        at = row["low"]
+        assert row["high"] == at and 0 < at < 0.6
+        assert row["from_objective"] == pytest.approx(row["to_objective"], abs=1e-12)
+        below = siteopt.solve(**{"weights.cost": at - 1e-6})
+        above = siteopt.solve(**{"weights.cost": at + 1e-6})
+        assert (label(below), label(above)) == (row["from"], row["to"])
+        assert siteopt.solve(**{"weights.cost": at}).objective == pytest.approx(
+            row["to_objective"], abs=1e-9)
+    line = swept.breakpoint_lines()[0]
+    assert line.startswith(f"weights.cost from {breaks[0]['high']:.6g} (both score the same "
+                           f"there): {breaks[0]['from']} -> ")
+    # the figure draws the optimum at every weight: each change a point of the objective line
+    (drawn,) = [line for line in swept.plot().get_lines() if line.get_gid() == "objective"]
+    vertices = set(zip(drawn.get_xdata(), drawn.get_ydata()))
+    assert all((row["low"], row["from_objective"]) in vertices for row in breaks)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_weight_changes_are_the_upper_envelope_of_every_portfolios_line(seed):
+    """Against brute force: random portfolios, each a line in the weight (its objective at 0
+    and its term); a solve is the best line at a weight (the first on a tie). The changes
+    found from the two ends are the corners of the upper envelope, in order."""
+    from siteopt.analysis.sweep import End, _weight_changes
+
+    rng = np.random.default_rng(seed)
+    key, term = ("weights.cost", "cost") if seed % 2 else ("weights.coverage", "coverage")
+    sign = -1.0 if term == "cost" else 1.0
+    at_zero, terms = rng.uniform(0, 1, 12), rng.uniform(0, 1, 12)
+
+    def solve_at(weight, start=None):
+        values = at_zero + sign * terms * weight
+        best = int(np.argmax(values))
+        return End(None, None, {key: weight, term: terms[best], "objective": values[best],
+                                "portfolio": f"P{best}"})
+
+    low, high = 0.0, 3.0
+    changes = _weight_changes(solve_at, key, solve_at(low), solve_at(high))
+    # by brute force: the best line on a fine grid changes where the corners say
+    grid = np.linspace(low, high, 30_001)
+    best = np.argmax(at_zero[:, None] + sign * terms[:, None] * grid[None, :], axis=0)
+    switches = np.flatnonzero(best[1:] != best[:-1])
+    assert [(c.old_point["portfolio"], c.new_point["portfolio"]) for c in changes] == [
+        (f"P{best[i]}", f"P{best[i + 1]}") for i in switches]
+    for change, i in zip(changes, switches):
+        assert change.how == "exact" and change.low == change.high
+        assert grid[i] <= change.low <= grid[i + 1]
+        old, new = int(change.old_point["portfolio"][1:]), int(change.new_point["portfolio"][1:])
+        crossing = (at_zero[new] - at_zero[old]) / (sign * (terms[old] - terms[new]))
+        assert change.low == pytest.approx(crossing, abs=1e-12)
+        assert change.old_point["objective"] == pytest.approx(change.new_point["objective"])
 
 
 @pytest.mark.parametrize("method", ["direct", "benders"])

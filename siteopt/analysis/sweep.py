@@ -9,7 +9,10 @@ A change of portfolio between two neighbouring values of the first key lies some
 them. With ``refine`` (the default) the changes along the budget, the total power limit,
 ``access.max_km`` or ``access.min_country_share`` are found exactly, one solve each (a
 portfolio stays optimal from what it uses of a limit up, or up to what it keeps of a floor:
-:func:`_limit_changes`, :func:`_floor_changes`); for other keys each such interval is bisected
+:func:`_limit_changes`, :func:`_floor_changes`), and so are those along a term's weight
+(``weights.coverage``...: each portfolio's objective is a straight line in it, and the
+optimum changes where two lines cross: :func:`_weight_changes`); for other keys each such
+interval is bisected
 by further exact solves until it is at most :data:`REFINE_SHARE` of the step wide (for money
 at least :data:`REFINE_EUR`, EUR 10 m; for whole numbers 1); an interval in which the
 portfolio changes more than once is split until each change is found (a change that comes and
@@ -31,6 +34,7 @@ from siteopt.config import settings, suggested_key
 from siteopt.errors import ConfigError, listed
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import TERMS
+from siteopt.solvers.outcome import NEAR_OPTIMAL
 from siteopt.terms import TERM_COLOURS
 
 #: Most points one sweep may solve.
@@ -136,8 +140,9 @@ class Sweep:
         ``high`` (the change lies in (low, high]), ``from`` and ``to`` (portfolios),
         ``from_objective`` and ``to_objective`` (theirs), ``refined`` (whether the change
         was looked for between the grid values) and
-        ``found``: ``"exact"`` (at ``high``, what the new portfolio uses of a limit, or just
-        above ``low``, what the old one keeps of a floor), ``"tie"`` (both portfolios score
+        ``found``: ``"exact"`` (at ``high``, what the new portfolio uses of a limit, just
+        above ``low``, what the old one keeps of a floor, or along a term's weight at ``low``
+        = ``high``, where both score the same), ``"tie"`` (both portfolios score
         the same from ``low`` to ``high``; the solver settled the tie differently along it)
         or ``"between"`` (bisected to :data:`REFINE_EUR` or :data:`REFINE_SHARE` of the
         step, or not refined).
@@ -148,7 +153,8 @@ class Sweep:
         Per breakpoint, in the order of ``breaks``: the rows (as :attr:`points`' rows) of
         the portfolio before the change, at ``low``, and of the one after it, at ``high``,
         each as solved on the way (for the figures: along a limit or a floor every
-        portfolio's figures hold from one change to the next).
+        portfolio's figures hold from one change to the next; along a weight its objective
+        is valued at the change).
     """
 
     keys: list[str]
@@ -208,6 +214,8 @@ class Sweep:
             others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
             if row["found"] == "exact" and key in LIMIT_USE:   # what the new one uses
                 where = f"{key} from {exact_value(key, row['high'])}"
+            elif row["found"] == "exact" and key in WEIGHT_TERM:   # where both score the same
+                where = f"{key} from {row['high']:.6g} (both score the same there)"
             elif row["found"] == "exact":   # just above what the old one keeps of a floor
                 where = f"{key} above {row['low']:.6g}"
             else:
@@ -240,9 +248,12 @@ class Sweep:
         ``access.min_country_share``) a portfolio's figures do not depend on the key, so
         with the :attr:`ends` of each change each portfolio is drawn flat over the values it
         is optimal at and each change found exactly is a step: the lines give the optimum at
-        every value. A change placed only between two values (or a tie, settled either way
-        along it) breaks them there. Along other keys, or without the ends, the lines are
-        :func:`_drawn_between`'s: none crosses a change of portfolio.
+        every value. Along a term's weight a portfolio's objective is a straight line in
+        it, so with the ends the lines are again the optimum at every value, a change a kink
+        of the objective and a step of the other figures. A change placed only between two
+        values (or a tie, settled either way along it) breaks them there. Along other keys,
+        or without the ends, the lines are :func:`_drawn_between`'s: none crosses a change of
+        portfolio.
 
         Returns
         -------
@@ -275,7 +286,7 @@ class Sweep:
         changes = [(self.breaks[i]["low"] / scale, self.breaks[i]["high"] / scale)
                    for i in shown]
         held = key in LIMIT_USE or key in FLOOR_KEPT
-        if not (held and len(self.ends) == len(self.breaks)):
+        if not ((held or key in WEIGHT_TERM) and len(self.ends) == len(self.breaks)):
             between, marks = _drawn_between(x.to_numpy(dtype=float), changes, held)
             return (frame, x, changes, lambda of: between(of(frame)), marks, None)
         # the points and each change's two ends, in order along the key; a row of None
@@ -301,8 +312,9 @@ class Sweep:
     def plot(self, ax=None):
         """What the answer gives (people within reach, capex used) and its objective, term by
         term as weighted (cost subtracted), against the first key, drawn as :meth:`drawn`
-        says (along a limit or a floor, the optimum at every value: a step at each change of
-        portfolio; else a dotted line at each change, which no line crosses), with the
+        says (along a limit, a floor or a term's weight, the optimum at every value: a step
+        at each change of portfolio; else a dotted line at each change, which no line
+        crosses), with the
         portfolio named above each value where it differs from the one before.
 
         Returns
@@ -603,6 +615,55 @@ def _floor_changes(solve_at, low, low_end, high, high_end):
     return found
 
 
+#: The term weights: a portfolio's objective is a straight line in each, its slope the term
+#: (less the term for cost), so their changes are found exactly (:func:`_weight_changes`).
+WEIGHT_TERM = {f"weights.{term}": term for term in TERMS}
+
+
+def _weight_changes(solve_at, key, low_end, high_end):
+    """The changes of portfolio between the :class:`End` ``low_end`` and ``high_end`` of
+    two solves along the term weight ``key`` (of :data:`WEIGHT_TERM`), exactly.
+
+    Every other number of the model held, a portfolio's objective at weight w is
+    :math:`v + s t (w - w_0)` (t its term, s = -1 for cost, else 1; v its objective at
+    :math:`w_0`), and the optimum, the largest of these lines over the portfolios, is convex
+    in w (Eisner and Severance 1976). The lines of the two ends cross at one weight c. A solve
+    at c scoring no more than their value there proves the change is at c (between two points
+    of a convex function each line bounds it from above on its side, so the old portfolio is
+    optimal up to c and the new one from c on, both at c); else the portfolio found at c is
+    optimal between them, and both sides are looked at again. Parallel lines score the same
+    all along: a tie.
+
+    ``solve_at(value, start)`` solves at another weight. Returns a list of :class:`Change`,
+    each ``"exact"`` (``low`` = ``high`` = c, each portfolio's row valued there) or ``"tie"``.
+    """
+    sign = -1.0 if WEIGHT_TERM[key] == "cost" else 1.0
+
+    def slope(end: End) -> float:
+        return sign * end.point[WEIGHT_TERM[key]]
+
+    def value(end: End, at: float) -> float:   # its objective at weight ``at``
+        return end.point["objective"] + slope(end) * (at - end.point[key])
+
+    low, high = low_end.point[key], high_end.point[key]
+    if low_end.label == high_end.label:
+        return []
+    if abs(slope(low_end) - slope(high_end)) <= NEAR_OPTIMAL:
+        return [_change(low, high, low_end, high_end, "tie")]
+    crossing = (value(high_end, 0.0) - value(low_end, 0.0)) / (slope(low_end) - slope(high_end))
+    crossing = min(max(crossing, low), high)
+    middle_end = solve_at(crossing, low_end.start)
+    level = max(value(low_end, crossing), value(high_end, crossing))
+    if middle_end.point["objective"] <= level + NEAR_OPTIMAL * max(1.0, abs(level)):
+        def at_crossing(end: End) -> dict[str, Any]:
+            return {**end.point, key: crossing, "objective": value(end, crossing)}
+
+        return [Change(crossing, crossing, "exact", at_crossing(low_end),
+                       at_crossing(high_end))]
+    return (_weight_changes(solve_at, key, low_end, middle_end)
+            + _weight_changes(solve_at, key, middle_end, high_end))
+
+
 #: Solves to expect in refining one interval in which the portfolio changes (to decide where
 #: the intervals run: :func:`~siteopt.analysis.engine.run_tasks`).
 REFINE_SOLVES = 2
@@ -625,7 +686,8 @@ class Interval:
 def interval_changes(model, data, interval: Interval) -> list[tuple]:
     """The changes of portfolio in an :class:`Interval`, each found by exact solves of
     ``model`` on ``data`` (the loaded data set): exactly along a limit or floor
-    (:func:`_limit_changes`, :func:`_floor_changes`), else by bisection (:func:`_refine`).
+    (:func:`_limit_changes`, :func:`_floor_changes`) or a term's weight
+    (:func:`_weight_changes`), else by bisection (:func:`_refine`).
 
     Returns
     -------
@@ -647,6 +709,8 @@ def interval_changes(model, data, interval: Interval) -> list[tuple]:
         return _limit_changes(solve_at, before[key], low_end, after[key], high_end)
     if key in FLOOR_KEPT and before[used] is not None:
         return _floor_changes(solve_at, before[key], low_end, after[key], high_end)
+    if key in WEIGHT_TERM and before["status"] == after["status"] == "optimal":
+        return _weight_changes(solve_at, key, low_end, high_end)
     return _refine(solve_at, before[key], low_end, after[key], high_end, interval.tolerance,
                    interval.whole)
 
