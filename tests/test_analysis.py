@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import sys
@@ -526,11 +527,11 @@ def test_weight_changes_are_the_upper_envelope_of_every_portfolios_line(seed):
     sign = -1.0 if term == "cost" else 1.0
     at_zero, terms = rng.uniform(0, 1, 12), rng.uniform(0, 1, 12)
 
-    def solve_at(weight, start=None):
+    def solve_at(weight, start=None, status="optimal"):
         values = at_zero + sign * terms * weight
         best = int(np.argmax(values))
         return End(None, None, {key: weight, term: terms[best], "objective": values[best],
-                                "portfolio": f"P{best}"})
+                                "portfolio": f"P{best}", "status": status})
 
     low, high = 0.0, 3.0
     changes = _weight_changes(solve_at, key, solve_at(low), solve_at(high))
@@ -547,6 +548,11 @@ def test_weight_changes_are_the_upper_envelope_of_every_portfolios_line(seed):
         crossing = (at_zero[new] - at_zero[old]) / (sign * (terms[old] - terms[new]))
         assert change.low == pytest.approx(crossing, abs=1e-12)
         assert change.old_point["objective"] == pytest.approx(change.new_point["objective"])
+    # a solve stopped by its time limit proves nothing: the change is only said to lie between
+    if changes:
+        stopped = _weight_changes(functools.partial(solve_at, status="time_limit"), key,
+                                  solve_at(low), solve_at(high))
+        assert [(c.low, c.high, c.how) for c in stopped] == [(low, high, "between")]
 
 
 @pytest.mark.parametrize("method", ["direct", "benders"])

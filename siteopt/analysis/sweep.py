@@ -635,7 +635,9 @@ def _weight_changes(solve_at, key, low_end, high_end):
     all along: a tie.
 
     ``solve_at(value, start)`` solves at another weight. Returns a list of :class:`Change`,
-    each ``"exact"`` (``low`` = ``high`` = c, each portfolio's row valued there) or ``"tie"``.
+    each ``"exact"`` (``low`` = ``high`` = c, each portfolio's row valued there), ``"tie"``,
+    or ``"between"`` the two ends where the solve at c was not proven optimal (a time
+    limit).
     """
     sign = -1.0 if WEIGHT_TERM[key] == "cost" else 1.0
 
@@ -653,6 +655,8 @@ def _weight_changes(solve_at, key, low_end, high_end):
     crossing = (value(high_end, 0.0) - value(low_end, 0.0)) / (slope(low_end) - slope(high_end))
     crossing = min(max(crossing, low), high)
     middle_end = solve_at(crossing, low_end.start)
+    if middle_end.point["status"] != "optimal":   # no proof there: say only where it lies
+        return [_change(low, high, low_end, high_end, "between")]
     level = max(value(low_end, crossing), value(high_end, crossing))
     if middle_end.point["objective"] <= level + NEAR_OPTIMAL * max(1.0, abs(level)):
         def at_crossing(end: End) -> dict[str, Any]:
