@@ -211,17 +211,19 @@ class Sweep:
         key = self.keys[0]
         lines = []
         for row in self.breaks:
-            others = "".join(f" (with {k} = {shown_value(k, row[k])})" for k in self.keys[1:])
+            notes = [f"with {k} = {shown_value(k, row[k])}" for k in self.keys[1:]]
             if row["found"] == "exact" and key in LIMIT_USE:   # what the new one uses
                 where = f"{key} from {exact_value(key, row['high'])}"
             elif row["found"] == "exact" and key in WEIGHT_TERM:   # where both score the same
-                where = f"{key} from {row['high']:.6g} (both score the same there)"
+                where = f"{key} from {row['high']:.6g}"
+                notes.append("both score the same there")
             elif row["found"] == "exact":   # just above what the old one keeps of a floor
                 where = f"{key} above {row['low']:.6g}"
             else:
                 where = (f"{key} between {shown_value(key, row['low'])} and "
                          f"{shown_value(key, row['high'])}")
             tie = " (equal objectives: a tie, settled differently)" * (row["found"] == "tie")
+            others = f" ({'; '.join(notes)})" if notes else ""
             lines.append(f"{where}{others}: {row['from'] or 'none'} -> {row['to'] or 'none'}"
                          f"{tie}")
         return lines
