@@ -773,6 +773,36 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
         click.echo(_filled(line, indent="  "))
 
 
+@cli.command("weights")
+@solve_options
+@SCHEDULER_OPTION
+@WORKERS_OPTION
+@click.option("--upto", type=Number("2", 1e-6, 1e6), default=1.0,
+              show_default=True, metavar="W",
+              help="Look at each weight from 0 up to this value (a weight above it: its own).")
+@FORMAT_OPTION
+@reports_errors
+def weights_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
+                    time_limit, scheduler, workers, upto, output_format):
+    """How far each weight may move, the others held, before the answer changes: for every
+    term's weight the range over which today's optimum stays optimal, each end proven by
+    exact solves where two portfolios score the same, and what is optimal beyond it."""
+    from siteopt.analysis import weight_ranges
+
+    cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
+    result = weight_ranges(cfg, data_dir, upto=upto, scheduler=scheduler, workers=workers)
+    if _wrote_json(result, None, output_format):
+        return
+    from siteopt.report.tables import render_table, terminal_width
+
+    _echo_caveat(result, data_dir)
+    for line in result.summary_lines():
+        click.echo(_filled(line))
+    click.echo("")
+    click.echo(render_table(result.shown(), title="Where today's answer holds, one weight at "
+                                                  "a time", width=terminal_width()), nl=False)
+
+
 @cli.command("explore")
 @click.option("--model", "model_path", type=str, default=None, metavar="FILE|NAME",
               help="The scenario to start from (default: the workspace's model, else the "

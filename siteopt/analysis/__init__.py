@@ -6,6 +6,8 @@
 - :func:`~siteopt.analysis.sweep.sweep`: every combination of values of some keys, solved on
   Dask (:mod:`~siteopt.analysis.engine`), with the breakpoints where the portfolio changes.
 - :func:`~siteopt.analysis.pareto.pareto`: the exact Pareto front of two terms.
+- :func:`~siteopt.analysis.weights.weight_ranges`: how far each weight may move before the
+  answer changes, each end proven.
 - :func:`~siteopt.analysis.robust.robust`: Monte Carlo over capex, grid delays and prices,
   every draw solved exactly (here or on Dask): how often each site is chosen, today's regret, the
   portfolio best on average.
@@ -29,6 +31,7 @@ _EXPORTS = {
     "Robustness": "robust", "Spread": "draws", "Draws": "draws", "robust": "robust",
     "Sweep": "sweep", "sweep": "sweep", "Choice": "choice", "robust_choice": "choice",
     "RobustChoice": "choose", "SamplingGap": "choose", "choose": "choose",
+    "WeightRanges": "weights", "weight_ranges": "weights",
 }
 
 __all__ = list(_EXPORTS)

@@ -622,9 +622,10 @@ def _floor_changes(solve_at, low, low_end, high, high_end):
 WEIGHT_TERM = {f"weights.{term}": term for term in TERMS}
 
 
-def _weight_changes(solve_at, key, low_end, high_end):
+def _weight_changes(solve_at, key, low_end, high_end, only: str | None = None):
     """The changes of portfolio between the :class:`End` ``low_end`` and ``high_end`` of
-    two solves along the term weight ``key`` (of :data:`WEIGHT_TERM`), exactly.
+    two solves along the term weight ``key`` (of :data:`WEIGHT_TERM`), exactly; with
+    ``only`` = ``"first"`` or ``"last"``, the first or the last of them alone (fewer solves).
 
     Every other number of the model held, a portfolio's objective at weight w is
     :math:`v + s t (w - w_0)` (t its term, s = -1 for cost, else 1; v its objective at
@@ -666,8 +667,10 @@ def _weight_changes(solve_at, key, low_end, high_end):
 
         return [Change(crossing, crossing, "exact", at_crossing(low_end),
                        at_crossing(high_end))]
-    return (_weight_changes(solve_at, key, low_end, middle_end)
-            + _weight_changes(solve_at, key, middle_end, high_end))
+    return ((_weight_changes(solve_at, key, low_end, middle_end, only)
+             if only != "last" else [])
+            + (_weight_changes(solve_at, key, middle_end, high_end, only)
+               if only != "first" else []))
 
 
 #: Solves to expect in refining one interval in which the portfolio changes (to decide where

@@ -1,0 +1,107 @@
+"""How far each weight may move before the answer changes (``siteopt weights``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import siteopt
+from siteopt.analysis import weight_ranges
+from siteopt.analysis.sweep import End, _weight_changes
+from siteopt.terms import TERMS
+
+TWO = {"limits.max_gigafactories": 2}
+
+
+@pytest.fixture(scope="module")
+def ranges():
+    return weight_ranges(workers=1, **TWO)
+
+
+def _label(result) -> str:
+    return ", ".join(sorted("+".join(g.members) for g in result.gigafactories))
+
+
+def _solved(key: str, value: float) -> str:
+    return _label(siteopt.solve(**TWO, **{key: value}))
+
+
+def test_each_end_is_where_the_answer_changes(ranges):
+    """Just inside each end the answer is today's, just beyond it the one named: checked by
+    solves on either side of every end found exactly."""
+    today = _label(siteopt.solve(**TWO))
+    assert ranges.portfolio == today
+    assert [row["key"] for row in ranges.rows] == [f"weights.{t}" for t in TERMS]
+    exact = 0
+    for row in ranges.rows:
+        key = row["key"]
+        assert row["low"] <= row["weight"] <= row["high"]
+        for side, beyond, step in (("low", "below", -1e-6), ("high", "above", 1e-6)):
+            if row[f"{side}_found"] == "end":
+                assert row[side] == (0.0 if side == "low" else max(1.0, row["weight"]))
+                assert row[beyond] is None
+                assert _solved(key, row[side]) == today
+                continue
+            assert row[f"{side}_found"] == "exact", row
+            assert row[f"{side}_change"] == [row[side], row[side]]
+            assert _solved(key, row[side] - step) == today
+            assert _solved(key, row[side] + step) == row[beyond] != today
+            exact += 1
+    assert exact >= 6
+
+
+def test_the_nearest_change_is_said_first(ranges):
+    moves = [(abs(row[side] - row["weight"]), row["key"], row[side]) for row in ranges.rows
+             for side in ("low", "high") if row[f"{side}_found"] == "exact"]
+    distance, key, at = min(moves)
+    lines = ranges.summary_lines()
+    assert lines[0].startswith(f"Today's answer ({ranges.portfolio}; model default + "
+                               f"limits.max_gigafactories=2) stays optimal while one weight")
+    assert lines[1].startswith(f"The nearest change: {key} ") and f"to {at:.4f}" in lines[1]
+    assert f"by {distance:.4f}" in lines[1]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_first_and_last_change_alone_are_those_of_the_whole_search(seed):
+    """``only`` stops the search of every change at the first or the last, with the same
+    answer as the whole search (random lines, as in the sweep's brute-force test)."""
+    rng = np.random.default_rng(seed)
+    at_zero, terms = rng.uniform(0, 1, 15), rng.uniform(0, 1, 15)
+    solves = []
+
+    def solve_at(weight, start=None):
+        values = at_zero + terms * weight
+        best = int(np.argmax(values))
+        solves.append(weight)
+        return End(None, None, {"weights.grid": weight, "grid": terms[best],
+                                "objective": values[best], "portfolio": f"P{best}",
+                                "status": "optimal"})
+
+    ends = solve_at(0.0), solve_at(4.0)
+    every = _weight_changes(solve_at, "weights.grid", *ends)
+    whole = len(solves)
+    for only, expected in (("first", every[:1]), ("last", every[-1:])):
+        del solves[:]
+        assert _weight_changes(solve_at, "weights.grid", *ends, only=only) == expected
+        assert len(solves) <= whole
+
+
+def test_the_command_prints_the_ranges_and_their_json(run_cli, ranges):
+    done = run_cli("weights", "--set", "limits.max_gigafactories=2", "--workers", "1")
+    assert done.exit_code == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert " ".join(ranges.summary_lines()) in text
+    coverage = ranges.rows[0]
+    assert (f"coverage {coverage['weight']:g} {coverage['low']:.4f} {coverage['high']:.4f} "
+            f"{coverage['below']}") in text
+    document = json.loads(run_cli("weights", "--set", "limits.max_gigafactories=2",
+                                  "--workers", "1", "--format", "json").stdout)
+    assert document["weights"] == ranges.rows and document["portfolio"] == ranges.portfolio
+
+
+def test_a_model_without_a_portfolio_is_the_solve_message(run_cli):
+    done = run_cli("weights", "--budget", "1e9")
+    assert done.exit_code == 1
+    assert "budget EUR 1.00 bn is below the cheapest eligible site" in done.stderr
