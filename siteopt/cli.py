@@ -569,7 +569,8 @@ def _draws(draws, seed, capex_sd, grid_delay_prob, price_sd, draws_in):
               help="Where to write the report: .html, or .pdf (printed by Chromium).")
 @click.option("--with", "with_text", multiple=True, metavar="LIST",
               help="Add decision analyses, comma-separated or repeated: alternatives, explain, "
-                   "sweep, pareto, robust (each as its command; the options below set them).")
+                   "sweep, weights, pareto, robust (each as its command; the options below set "
+                   "them).")
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True,
               help="alternatives: how many portfolios.")
 @click.option("--explain-site", "explain_sites", multiple=True, metavar="SITE",

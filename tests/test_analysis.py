@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 import json
 import re
 import sys
@@ -1283,20 +1284,20 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     two = "limits.max_gigafactories=2"
     out = tmp_path / "report.html"
     ran = run_cli("report", "--set", two, "--out", str(out), "--with",
-                  "robust, pareto,sweep", "--with", "explain,alternatives", "--k", "3",
+                  "robust, pareto,sweep", "--with", "explain,alternatives,weights", "--k", "3",
                   "--explain-site",
                   "ES-NAV", "--vary", "budget.total_eur=8e9,10e9", "--points", "3",
                   "--draws", "4", "--seed", "7", "--workers", "1")
     assert ran.exit_code == 0, ran.stderr
     page = out.read_text(encoding="utf-8")
     sections = re.findall(r"<h2 id='([a-z]+)-section'>", page)
-    assert sections == ["alternatives", "explain", "sweep", "pareto", "robust",
+    assert sections == ["alternatives", "explain", "sweep", "weights", "pareto", "robust",
                         "choice"]  # report order
     # each section naming illustrative sites says so under its heading (the robust choice
     # in its own summary, for its members)
     cautioned = re.findall(r"<h2 id='([a-z]+)-section'>[^\n]*\n<p class='caveats'>Caution: "
                            r"\d+ of the \d+ sites named below ha", page)
-    assert cautioned == ["alternatives", "explain", "sweep", "pareto", "robust"]
+    assert cautioned == ["alternatives", "explain", "sweep", "weights", "pareto", "robust"]
 
     def rows(table_id):
         body = re.search(rf"<table id='{table_id}'>.*?<tbody>(.*?)</tbody>", page, re.S)
@@ -1318,6 +1319,9 @@ def test_report_with_every_analysis(run_cli, tmp_path):
     assert [re.search(r"EUR \d+ bn", r).group() for r in rows("sweep")] == ["EUR 8 bn",
                                                                             "EUR 10 bn"]
     assert len(rows("pareto")) == 3
+    ranges = siteopt.analysis.weight_ranges(**{"limits.max_gigafactories": 2}, workers=1)
+    assert len(rows("weights")) == len(ranges.rows)
+    assert all(f"<p>{html.escape(line)}</p>" in prose for line in ranges.summary_lines())
     assert "4 draws (seed 7;" in page
     assert re.search(r"<p>Fund [A-Z]{2}-[A-Z]{3}.*: within the budget of EUR 20.00 bn in \d+% "
                      r"of 4 fresh futures", prose)

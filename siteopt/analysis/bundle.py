@@ -8,7 +8,7 @@ from siteopt.analysis.draws import Spread
 from siteopt.errors import ConfigError
 
 #: The analyses ``--with`` accepts, in the order the report shows them.
-ANALYSES = ("alternatives", "explain", "sweep", "pareto", "robust")
+ANALYSES = ("alternatives", "explain", "sweep", "weights", "pareto", "robust")
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
         two: the :class:`~siteopt.analysis.Robustness` and the
         :class:`~siteopt.analysis.choose.RobustChoice` on the same draws.
     """
-    from siteopt.analysis import alternatives, explain, pareto, robust, sweep
+    from siteopt.analysis import alternatives, explain, pareto, robust, sweep, weight_ranges
     from siteopt.analysis.choose import choose
 
     results = []
@@ -93,6 +93,9 @@ def run_for_report(request: ReportAnalyses, model, data) -> list:
         elif name == "sweep":
             results.append(sweep(list(request.varies), model, data,
                                  scheduler=request.scheduler, workers=request.workers))
+        elif name == "weights":
+            results.append(weight_ranges(model, data, scheduler=request.scheduler,
+                                         workers=request.workers))
         elif name == "pareto":
             results.append(pareto(request.x, request.y, request.points, model, data))
         else:   # how sure the optimum is, then the portfolio that is best across the draws

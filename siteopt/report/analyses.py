@@ -66,6 +66,17 @@ def _sweep(result, dataset) -> str:
     ])
 
 
+def _weights(ranges, dataset) -> str:
+    return "\n".join([
+        "<h2 id='weights-section'>How far each weight may move</h2>",
+        caution_html(ranges, dataset),
+        "<div id='weights-summary'>" + "".join(f"<p>{kept_whole(line)}</p>"
+                                               for line in ranges.summary_lines()) + "</div>",
+        table_html(ranges.shown(), {}, "weights",
+                   "Where today's answer holds, one weight at a time"),
+    ])
+
+
 def _pareto(front, dataset) -> str:
     table = front.table()
     table.insert(0, "#", range(1, len(table) + 1))
@@ -117,7 +128,8 @@ def _robust_choice(result, dataset) -> str:
 
 
 RENDERERS = {"Alternatives": _alternatives, "Explanation": _explain, "Sweep": _sweep,
-             "ParetoFront": _pareto, "Robustness": _robust, "RobustChoice": _robust_choice}
+             "WeightRanges": _weights, "ParetoFront": _pareto, "Robustness": _robust,
+             "RobustChoice": _robust_choice}
 
 
 def analysis_sections(analyses, dataset) -> list[str]:
