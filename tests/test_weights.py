@@ -105,3 +105,25 @@ def test_a_model_without_a_portfolio_is_the_solve_message(run_cli):
     done = run_cli("weights", "--budget", "1e9")
     assert done.exit_code == 1
     assert "budget EUR 1.00 bn is below the cheapest eligible site" in done.stderr
+
+
+def test_an_end_without_a_proof_is_said_first_and_never_as_the_nearest_change():
+    """A solve stopped at its time limit only places a change between two weights: the lines
+    say so first, and the nearest change is one proven (it once read "up by 0.0000")."""
+    from siteopt.analysis.weights import WeightRanges
+
+    def row(key, weight, high, found):
+        return {"key": key, "weight": weight, "low": 0.0, "below": None, "low_found": "end",
+                "low_change": None, "high": high, "above": "B", "high_found": found,
+                "high_change": [weight, 0.7] if found == "between" else [high, high]}
+
+    ranges = WeightRanges("A", [row("weights.grid", 0.15, 0.15, "between"),
+                                row("weights.cost", 0.1, 0.3, "exact")], "default", 1.0)
+    lines = ranges.summary_lines()
+    assert lines[0] == ("Not proven: a solve stopped at its time limit, so these changes are "
+                        "only placed: weights.grid up (somewhere between 0.1500 and 0.7000); "
+                        "raise solver.time_limit_s.")
+    assert lines[2] == ("The nearest change: weights.cost up by 0.2000, from 0.1 to 0.3000, "
+                        "makes B optimal.")
+    assert ranges.shown()["to"].tolist() == ["between 0.1500 and 0.7000", "0.3000"]
+    assert ranges.named_sites() == ["A", "B"]

@@ -122,6 +122,17 @@ def portfolio_label(summary) -> str:
     return ", ".join("+".join(g) for g in sorted(summary["gigafactories"]))
 
 
+def labelled_sites(labels) -> list[str]:
+    """Every member site of the portfolios ``labels`` (:func:`portfolio_label`'s; empty ones
+    skipped), sorted.
+
+    >>> labelled_sites(["A, B+C", "", "C, D"])
+    ['A', 'B', 'C', 'D']
+    """
+    return sorted({site for label in labels if label
+                   for gigafactory in label.split(", ") for site in gigafactory.split("+")})
+
+
 @dataclass(frozen=True)
 class Sweep:
     """Every point of a sweep, and the breakpoints along its first key.
@@ -200,9 +211,7 @@ class Sweep:
     def named_sites(self) -> list[str]:
         """Every site in a portfolio of the sweep or of its breakpoints."""
         labels = [point["portfolio"] for point in self.points]
-        labels += [row[end] for row in self.breaks for end in ("from", "to")]
-        return sorted({site for label in labels if label
-                       for gigafactory in label.split(", ") for site in gigafactory.split("+")})
+        return labelled_sites(labels + [row[end] for row in self.breaks for end in ("from", "to")])
 
     def breakpoint_lines(self) -> list[str]:
         """``budget.total_eur from EUR 12.234 bn: A, B -> A, C``: one line per breakpoint; a

@@ -82,10 +82,10 @@ class WeightRanges:
 
     def named_sites(self) -> list[str]:
         """Every site of today's optimum and of the portfolios beyond the ranges."""
-        labels = [self.portfolio] + [row[side] for row in self.rows
-                                     for side in ("below", "above") if row[side]]
-        return sorted({site for label in labels if label
-                       for gigafactory in label.split(", ") for site in gigafactory.split("+")})
+        from siteopt.analysis.sweep import labelled_sites
+
+        return labelled_sites([self.portfolio] + [row[side] for row in self.rows
+                                                  for side in ("below", "above")])
 
     def summary_lines(self) -> list[str]:
         """What the ranges say, in plain sentences: the answer, how far each weight may
@@ -95,15 +95,23 @@ class WeightRanges:
                  f"held (each weight looked at from 0 to {self.upto:g}; each end proven by "
                  f"exact solves where two portfolios score the same)."]
         moves = [(abs(row[side] - row["weight"]), row, side) for row in self.rows
-                 for side in ("low", "high") if row[f"{side}_found"] != "end"]
+                 for side in ("low", "high") if row[f"{side}_found"] == "exact"]
+        unproven = [f"{row['key']} {'down' if side == 'low' else 'up'} (somewhere between "
+                    f"{row[f'{side}_change'][0]:.4f} and {row[f'{side}_change'][1]:.4f})"
+                    for row in self.rows for side in ("low", "high")
+                    if row[f"{side}_found"] == "between"]
         if moves:
             distance, row, side = min(moves, key=lambda move: move[0])
             other = row["below" if side == "low" else "above"]
             lines.append(f"The nearest change: {row['key']} {'down' if side == 'low' else 'up'}"
                          f" by {distance:.4f}, from {row['weight']:g} to {row[side]:.4f}, "
                          f"makes {other} optimal.")
-        else:
+        elif not unproven:
             lines.append("No weight changes the answer within the range looked at.")
+        if unproven:
+            lines.insert(0, f"Not proven: a solve stopped at its time limit, so these changes "
+                            f"are only placed: {', '.join(unproven)}; raise "
+                            f"solver.time_limit_s.")
         return lines
 
     def to_json(self) -> str:
