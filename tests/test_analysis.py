@@ -554,6 +554,10 @@ def test_weight_changes_are_the_upper_envelope_of_every_portfolios_line(seed):
         stopped = _weight_changes(functools.partial(solve_at, status="time_limit"), key,
                                   solve_at(low), solve_at(high))
         assert [(c.low, c.high, c.how) for c in stopped] == [(low, high, "between")]
+        # nor does an end solved so (siteopt weights solves its ends itself)
+        unproven_end = solve_at(high, status="time_limit")
+        assert [(c.low, c.high, c.how) for c in _weight_changes(
+            solve_at, key, solve_at(low), unproven_end)] == [(low, high, "between")]
 
 
 @pytest.mark.parametrize("method", ["direct", "benders"])

@@ -114,7 +114,8 @@ def test_an_end_without_a_proof_is_said_first_and_never_as_the_nearest_change():
 
     def row(key, weight, high, found):
         return {"key": key, "weight": weight, "low": 0.0, "below": None, "low_found": "end",
-                "low_change": None, "high": high, "above": "B", "high_found": found,
+                "low_change": None, "high": high, "above": "B" if found == "exact" else None,
+                "high_found": found,
                 "high_change": [weight, 0.7] if found == "between" else [high, high]}
 
     ranges = WeightRanges("A", [row("weights.grid", 0.15, 0.15, "between"),
@@ -126,4 +127,5 @@ def test_an_end_without_a_proof_is_said_first_and_never_as_the_nearest_change():
     assert lines[2] == ("The nearest change: weights.cost up by 0.2000, from 0.1 to 0.3000, "
                         "makes B optimal.")
     assert ranges.shown()["to"].tolist() == ["between 0.1500 and 0.7000", "0.3000"]
+    assert ranges.shown()["optimal above"].tolist() == ["not proven", "B"]
     assert ranges.named_sites() == ["A", "B"]

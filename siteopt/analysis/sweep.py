@@ -325,8 +325,8 @@ class Sweep:
         term as weighted (cost subtracted), against the first key, drawn as :meth:`drawn`
         says (along a limit, a floor or a term's weight, the optimum at every value: a step
         at each change of portfolio; else a dotted line at each change, which no line
-        crosses), with the
-        portfolio named above each value where it differs from the one before.
+        crosses), with the portfolio named above each value where it differs from the one
+        before.
 
         Returns
         -------
@@ -648,8 +648,8 @@ def _weight_changes(solve_at, key, low_end, high_end, only: str | None = None):
 
     ``solve_at(value, start)`` solves at another weight. Returns a list of :class:`Change`,
     each ``"exact"`` (``low`` = ``high`` = c, each portfolio's row valued there), ``"tie"``,
-    or ``"between"`` the two ends where the solve at c was not proven optimal (a time
-    limit).
+    or ``"between"`` the two ends where an end or the solve at c was not proven optimal (a
+    time limit).
     """
     sign = -1.0 if WEIGHT_TERM[key] == "cost" else 1.0
 
@@ -660,6 +660,9 @@ def _weight_changes(solve_at, key, low_end, high_end, only: str | None = None):
         return end.point["objective"] + slope(end) * (at - end.point[key])
 
     low, high = low_end.point[key], high_end.point[key]
+    if not low_end.point["status"] == high_end.point["status"] == "optimal":
+        # an end not proven optimal proves nothing: say only where the change may lie
+        return [_change(low, high, low_end, high_end, "between")]
     if low_end.label == high_end.label:
         return []
     if abs(slope(low_end) - slope(high_end)) <= NEAR_OPTIMAL:
@@ -701,7 +704,7 @@ class Interval:
     whole: bool
 
 
-def interval_changes(model, data, interval: Interval) -> list[tuple]:
+def interval_changes(model, data, interval: Interval) -> list[Change]:
     """The changes of portfolio in an :class:`Interval`, each found by exact solves of
     ``model`` on ``data`` (the loaded data set): exactly along a limit or floor
     (:func:`_limit_changes`, :func:`_floor_changes`) or a term's weight
@@ -727,7 +730,7 @@ def interval_changes(model, data, interval: Interval) -> list[tuple]:
         return _limit_changes(solve_at, before[key], low_end, after[key], high_end)
     if key in FLOOR_KEPT and before[used] is not None:
         return _floor_changes(solve_at, before[key], low_end, after[key], high_end)
-    if key in WEIGHT_TERM and before["status"] == after["status"] == "optimal":
+    if key in WEIGHT_TERM:
         return _weight_changes(solve_at, key, low_end, high_end)
     return _refine(solve_at, before[key], low_end, after[key], high_end, interval.tolerance,
                    interval.whole)

@@ -37,7 +37,8 @@ class WeightRanges:
         Per weight (``weights.coverage``...): ``weight`` (its value in the model), ``low``
         and ``high`` (today's optimum is optimal for every value from ``low`` to ``high``,
         the other weights held), ``below`` and ``above`` (the portfolio optimal just beyond
-        each end; None where the end is the end of the range looked at), ``low_found``
+        each end; None where the end is the end of the range looked at, or not proven),
+        ``low_found``
         and ``high_found``: ``"exact"`` (two portfolios score the same there), ``"end"``
         (the end of the range looked at, 0 or ``upto``) or ``"between"`` (a solve on the
         way was not proven optimal: the change lies somewhere in ``low_change`` or
@@ -61,7 +62,8 @@ class WeightRanges:
 
     def shown(self):
         """The ranges for reading: one row per weight, values to 4 decimals, the portfolios
-        beyond each end (``-`` where none changes it within the range looked at)."""
+        beyond each end (``-`` where none changes it within the range looked at, ``not
+        proven`` where a solve stopped at its time limit)."""
         import pandas as pd
 
         def end(row, side):
@@ -72,13 +74,18 @@ class WeightRanges:
                 return f"{row[side]:g} (end)"
             return f"{row[side]:.4f}"
 
+        def beyond(row, side):
+            if row[f"{side}_found"] == "between":
+                return "not proven"
+            return row["below" if side == "low" else "above"] or "-"
+
         return pd.DataFrame({
             "weight": [row["key"].removeprefix("weights.") for row in self.rows],
             "now": [f"{row['weight']:g}" for row in self.rows],
             "holds from": [end(row, "low") for row in self.rows],
             "to": [end(row, "high") for row in self.rows],
-            "optimal below": [row["below"] or "-" for row in self.rows],
-            "optimal above": [row["above"] or "-" for row in self.rows]})
+            "optimal below": [beyond(row, "low") for row in self.rows],
+            "optimal above": [beyond(row, "high") for row in self.rows]})
 
     def named_sites(self) -> list[str]:
         """Every site of today's optimum and of the portfolios beyond the ranges."""
@@ -182,15 +189,18 @@ def _range_of(model, data, item) -> dict[str, Any]:
             changes = (_weight_changes(solve_at, key, other, today, only="last")
                        if side == "low" else
                        _weight_changes(solve_at, key, today, other, only="first"))
+        # a tie scores the same all along: today's optimum holds to that end too
+        changes = [change for change in changes if change.how != "tie"]
         if not changes:   # today's optimum all the way to the end looked at
             row.update({side: end_value, beyond: None, f"{side}_found": "end",
                         f"{side}_change": None})
             continue
         (change,) = changes
         exact = change.how == "exact"
-        row.update({side: change.low if exact or side == "high" else change.high,
+        row.update({side: change.low if exact else weight,   # else proven at its own value
+                    # past an end not proven, what is optimal is not known either
                     beyond: (change.old_point if side == "low" else change.new_point)[
-                        "portfolio"],
+                        "portfolio"] if exact else None,
                     f"{side}_found": "exact" if exact else "between",
                     f"{side}_change": [change.low, change.high]})
     return row

@@ -46,7 +46,7 @@ from siteopt.explore.views import (
     terms_figure,
 )
 from siteopt.report.analyses import caution_html
-from siteopt.report.htmlparts import kept_whole
+from siteopt.report.htmlparts import kept_whole, paragraphs
 from siteopt.report.text import status_line
 from siteopt.sanitize import error_lines, printable_text
 
@@ -393,7 +393,7 @@ class ExplorerPage:
         if scenario is not None:
             said.append(difference(scenario, result).sentence(
                 f"the scenario's own answer ({answer.settings.scenario})"))
-        self.changes.object = "".join(f"<p>{kept_whole(line)}</p>" for line in said)
+        self.changes.object = paragraphs(said)
         self.shown = answer
         self.alternatives = None
         self.alternative_choice.options = []
@@ -457,7 +457,7 @@ class ExplorerPage:
 
         def apply():
             self.help_text.object = (self._caution(found)
-                                     + f"<p>{kept_whole(found.sites[0].sentence())}</p>")
+                                     + paragraphs([found.sites[0].sentence()]))
         return apply
 
     def _sweep(self):

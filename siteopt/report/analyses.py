@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from siteopt.report.htmlparts import kept_whole, png_img, table_html
+from siteopt.report.htmlparts import kept_whole, paragraphs, png_img, table_html
 from siteopt.summary import named_sites_caveat
 from siteopt.units import count
 
@@ -70,8 +70,7 @@ def _weights(ranges, dataset) -> str:
     return "\n".join([
         "<h2 id='weights-section'>How far each weight may move</h2>",
         caution_html(ranges, dataset),
-        "<div id='weights-summary'>" + "".join(f"<p>{kept_whole(line)}</p>"
-                                               for line in ranges.summary_lines()) + "</div>",
+        f"<div id='weights-summary'>{paragraphs(ranges.summary_lines())}</div>",
         table_html(ranges.shown(), {}, "weights",
                    "Where today's answer holds, one weight at a time"),
     ])
@@ -103,8 +102,7 @@ def _robust(result, dataset) -> str:
         f"(log standard deviation {spread.capex_sd:g}), each site's grid connection slipping "
         f"past 2028 with probability {spread.grid_delay_prob:.0%}, electricity prices times a "
         f"log-normal factor ({spread.price_sd:g}); every draw is solved exactly.</p>",
-        "<div id='robust-summary'>" + "".join(f"<p>{kept_whole(line)}</p>"
-                                               for line in result.summary_lines()) + "</div>",
+        f"<div id='robust-summary'>{paragraphs(result.summary_lines())}</div>",
         f"<p>The draws' optima and today's, ranked by {html.escape(result.ranking)}:</p>",
         table_html(result.candidates.head(10), result.FORMATS, "robust"),
         png_img(result.plot_map(dataset), "map of how often each site is chosen",
@@ -117,8 +115,7 @@ def _robust_choice(result, dataset) -> str:
     return "\n".join([
         f"<h2 id='choice-section'>The robust choice: best across "
         f"{count(len(result.futures), 'future')}</h2>",
-        "<div id='choice-summary'>" + "".join(f"<p>{kept_whole(line)}</p>"
-                                               for line in result.summary_lines()) + "</div>",
+        f"<div id='choice-summary'>{paragraphs(result.summary_lines())}</div>",
         f"<p>The robust choice and today's optimum on "
         f"{count(result.test_draws, 'fresh draw')}:</p>",
         table_html(result.shown(), {}, "choice"),

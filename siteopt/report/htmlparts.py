@@ -51,6 +51,15 @@ def kept_whole(text: str) -> str:
                           html.escape(text))
 
 
+def paragraphs(lines) -> str:
+    """Each line a paragraph, escaped and its IDs kept whole (:func:`kept_whole`).
+
+    >>> paragraphs(["PL-POZ", "<b>"])
+    "<p><span class='id'>PL-POZ</span></p><p>&lt;b&gt;</p>"
+    """
+    return "".join(f"<p>{kept_whole(line)}</p>" for line in lines)
+
+
 def png_img(ax, alt: str, ident: str) -> str:
     """A figure as an inline PNG image (130 dpi) with its alternative text; the figure is closed."""
     return png_bytes_img(figure_bytes(ax, "png", dpi=130), alt, ident)
