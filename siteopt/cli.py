@@ -189,14 +189,16 @@ def cli(ctx):
 def _workspace_note(options: set[str], arguments: list[str]) -> None:
     """Say on stderr which workspace the command runs in and what it takes from it: its data
     and its model where the command has ``--data`` and ``--model`` (``options``) and the
-    command line (``arguments``) gives neither (nor ``$SITEOPT_DATA`` the data)."""
+    command line (``arguments``) gives neither (nor ``$SITEOPT_DATA`` the data); nothing
+    when it asks for the command's help."""
     from siteopt.paths import DATA_VARIABLE, display_path, find_workspace
 
     def given(option: str) -> bool:
         return any(word == option or word.startswith(f"{option}=") for word in arguments)
 
+    before_operands = arguments[:arguments.index("--")] if "--" in arguments else arguments
     workspace = find_workspace()
-    if workspace is None:
+    if workspace is None or {"-h", "--help"} & set(before_operands):   # help uses neither
         return
     supplied = [(option, f"{what} ({display_path(path)})") for option, what, path in (
         ("--data", "data", workspace.data), ("--model", "model", workspace.model))

@@ -119,6 +119,9 @@ def test_commands_in_a_workspace_use_its_data_and_say_so(workspace, monkeypatch,
         f"workspace {root}: using its data ({display_path(workspace / 'data')}) unless --data "
         f"says otherwise\n")
     assert "workspace" not in run_cli("solve", "--model=default", "--data", str(DATA)).stderr
+    for asks in (["solve", "--help"], ["weights", "-h"], ["validate", "--data", "x", "--help"]):
+        helped = run_cli(*asks)   # help reads no data and no model
+        assert (helped.exit_code, helped.stderr) == (0, "") and "Usage: siteopt" in helped.stdout
     monkeypatch.setenv("SITEOPT_DATA", str(DATA))
     assert json.loads(run_cli("solve", "--format", "json").stdout)["selected"] == \
         before["selected"]
