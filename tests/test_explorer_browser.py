@@ -449,9 +449,32 @@ def test_the_keyboard_reaches_every_control(browser, served):
                  "Coverage decay", "Everyone within (km; 0: no limit)",
                  "Least share within R per member state (0: no limit)", "Weight: coverage", "Weight: cost", "Find a site", "Require", "Exclude",
                  "Explain", "Reset to the scenario", "Alternatives", "Budget sweep",
-                 "Download result.json", "Download siteopt.xlsx", "Download report.html",
+                 "Weight ranges", "Download result.json", "Download siteopt.xlsx", "Download report.html",
                  "Copy model file", "Copy command"):
         assert name in names, (name, sorted(names))
+    page.close()
+
+
+def test_weight_ranges_by_keyboard(browser, served):
+    """Enter on Weight ranges shows how far each weight may move for the answer on screen:
+    the summary names that answer, the table has a row per term, each end as siteopt weights
+    finds it (compared in full in test_explorer_state)."""
+    from siteopt.terms import TERMS
+
+    page, _, errors = open_explorer(browser, served)
+    shown = sorted(gigafactories(page))
+    page.get_by_role("button", name="Weight ranges").focus()
+    page.keyboard.press("Enter")
+    table = page.locator("#weights-table")
+    table.wait_for(timeout=120_000)
+    assert table.locator("caption").inner_text() == \
+        "Where this answer holds, one weight at a time"
+    assert table.locator("tbody tr td:first-child").all_inner_texts() == list(TERMS)
+    summary = page.locator("#weight-ranges p").first.inner_text()
+    assert summary.startswith(f"The answer on screen ({', '.join(shown)}; model default)")
+    assert page.locator("#weight-ranges p").nth(1).inner_text().startswith(
+        "The nearest change: weights.")
+    assert errors == []
     page.close()
 
 

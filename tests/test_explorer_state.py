@@ -345,3 +345,28 @@ def test_decision_help_answers_in_a_notebook_too(explorer):
     assert explained in html.unescape(re.sub(r"<[^>]+>", "", page.help_text.object))
     page._run(lambda: page._explain("XX-NOPE"))   # a task's error is said, not raised
     assert "XX-NOPE" in page.help_text.object and "working" not in page.help_text.object
+
+
+def test_weight_ranges_are_those_of_the_settings_on_screen(explorer):
+    """Decision help's Weight ranges answers for the settings shown (here a EUR 15 bn
+    budget), as ``siteopt weights --budget 15e9`` does, and clears the budget sweep's chart."""
+    from siteopt.analysis import weight_ranges
+    from siteopt.explore.app import ExplorerPage
+
+    page = ExplorerPage(explorer, served=False)
+    page.request(page.settings.changed(explorer.base(page.settings), "budget.total_eur", 15e9))
+    page._run(page._sweep)
+    assert page.sweep_area.objects   # the sweep's chart
+    page._run(page._weights)
+    assert page.sweep_area.objects == []   # not beside another analysis' text
+    expected = weight_ranges(budget=15e9)
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.help_text.object))
+    nearest = expected.summary_lines()[1]
+    assert nearest.startswith("The nearest change: ") and nearest in text
+    assert f"The answer on screen ({expected.portfolio}; model default + budget.total_eur=" \
+        in text
+    table = re.search(r"<table id='weights-table'>.*?<tbody>(.*?)</tbody>",
+                      page.help_text.object).group(1)
+    shown = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(
+        r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", table)]
+    assert shown == expected.shown().astype(str).values.tolist()

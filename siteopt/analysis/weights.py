@@ -94,10 +94,10 @@ class WeightRanges:
         return labelled_sites([self.portfolio] + [row[side] for row in self.rows
                                                   for side in ("below", "above")])
 
-    def summary_lines(self) -> list[str]:
-        """What the ranges say, in plain sentences: the answer, how far each weight may
-        move, and the nearest change."""
-        lines = [f"Today's answer ({self.portfolio or 'no gigafactory'}; model {self.model}) "
+    def summary_lines(self, answer: str = "Today's answer") -> list[str]:
+        """What the ranges say, in plain sentences: the answer (called ``answer``), how far
+        each weight may move, and the nearest change."""
+        lines = [f"{answer} ({self.portfolio or 'no gigafactory'}; model {self.model}) "
                  f"stays optimal while one weight moves within its range below, the others "
                  f"held (each weight looked at from 0 to {self.upto:g}; each end proven by "
                  f"exact solves where two portfolios score the same)."]

@@ -46,7 +46,7 @@ from siteopt.explore.views import (
     terms_figure,
 )
 from siteopt.report.analyses import caution_html
-from siteopt.report.htmlparts import kept_whole, paragraphs
+from siteopt.report.htmlparts import kept_whole, paragraphs, table_html
 from siteopt.report.text import status_line
 from siteopt.sanitize import error_lines, printable_text
 
@@ -146,6 +146,8 @@ class ExplorerPage:
                                       sizing_mode="stretch_width")
         self.sweep_button = pn.widgets.Button(label="Budget sweep", width=130)
         self.sweep_button.on_click(lambda _: self._run(self._sweep))
+        self.weights_button = pn.widgets.Button(label="Weight ranges", width=130)
+        self.weights_button.on_click(lambda _: self._run(self._weights))
         self.sweep_area = pn.Column()
         # take it further
         self.download_buttons = [
@@ -175,7 +177,8 @@ class ExplorerPage:
                 pn.Row(self.status, self.stop_button, sizing_mode="stretch_width"),
                 self.answer_area,
                 pn.pane.HTML("<h3 style='font:700 15px system-ui'>Decision help</h3>"),
-                pn.Row(self.alternatives_button, self.alternative_choice, self.sweep_button),
+                pn.Row(self.alternatives_button, self.alternative_choice, self.sweep_button,
+                       self.weights_button),
                 self.help_text, self.sweep_area,
                 pn.pane.HTML("<h3 style='font:700 15px system-ui'>Take it further</h3>"),
                 pn.Row(*self.download_buttons),
@@ -307,7 +310,8 @@ class ExplorerPage:
         self.document.add_timeout_callback(partial(self._progress, settings), 500)
 
     def _run(self, task) -> None:
-        """Run a decision-help task (alternatives, explain, sweep) without blocking the page."""
+        """Run a decision-help task (alternatives, explain, sweep, weight ranges) without
+        blocking the page."""
         self.help_text.object = "<p>working…</p>"
         if not self.served:   # in a notebook: answered before the cell returns
             self._help_done(task)
@@ -425,6 +429,7 @@ class ExplorerPage:
         found = self.explorer.alternatives(settings, 5)
 
         def apply():
+            self.sweep_area.objects = []
             self.alternatives = (settings, found)
             self.alternative_choice.options = {
                 f"{a.rank}. {a.label} ({a.objective:.4f}, {a.gap:.2%} below)": a.rank
@@ -456,8 +461,21 @@ class ExplorerPage:
         found = self.explorer.explain(self.settings, site)
 
         def apply():
+            self.sweep_area.objects = []
             self.help_text.object = (self._caution(found)
                                      + paragraphs([found.sites[0].sentence()]))
+        return apply
+
+    def _weights(self):
+        ranges = self.explorer.weight_ranges(self.settings)
+
+        def apply():
+            self.sweep_area.objects = []
+            self.help_text.object = (
+                self._caution(ranges) + "<div id='weight-ranges'>"
+                + paragraphs(ranges.summary_lines("The answer on screen"))
+                + table_html(ranges.shown(), {}, "weights-table",
+                             "Where this answer holds, one weight at a time") + "</div>")
         return apply
 
     def _sweep(self):

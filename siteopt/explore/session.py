@@ -284,6 +284,15 @@ class Explorer:
             return sweep([f"budget.total_eur={values}"], model_for(self.base(settings), settings),
                          self.data)
 
+    def weight_ranges(self, settings: Settings):
+        """How far each weight may move, the others held, before the settings' answer
+        changes (:func:`siteopt.analysis.weight_ranges`, as ``siteopt weights`` finds them:
+        about 6 s on the shipped data)."""
+        from siteopt.analysis.weights import weight_ranges
+
+        with self._solving():
+            return weight_ranges(model_for(self.base(settings), settings), self.data)
+
     @staticmethod
     def download(result, name: str) -> bytes:
         """One of the files of ``siteopt solve --out`` (:data:`DOWNLOADS`), as bytes."""
