@@ -783,18 +783,22 @@ def sweep_command(varies, model_path, data_dir, budget, max_gigafactories, set_i
 @click.option("--upto", type=Number("2", 1e-6, 1e6), default=1.0,
               show_default=True, metavar="W",
               help="Look at each weight from 0 up to this value (a weight above it: its own).")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="Also draw each weight's range as a bar (.png, .svg or .pdf).")
 @FORMAT_OPTION
 @reports_errors
 def weights_command(model_path, data_dir, budget, max_gigafactories, set_items, solver,
-                    time_limit, scheduler, workers, upto, output_format):
+                    time_limit, scheduler, workers, upto, plot_file, output_format):
     """How far each weight may move, the others held, before the answer changes: for every
     term's weight the range over which today's optimum stays optimal, each end proven by
     exact solves where two portfolios score the same, and what is optimal beyond it."""
     from siteopt.analysis import weight_ranges
 
+    if plot_file is not None:
+        _check_out_suffix(plot_file, (".png", ".svg", ".pdf"), "--plot")
     cfg = _model(model_path, budget, max_gigafactories, set_items, solver, time_limit)
     result = weight_ranges(cfg, data_dir, upto=upto, scheduler=scheduler, workers=workers)
-    if _wrote_json(result, None, output_format):
+    if _wrote_json(result, plot_file, output_format):
         return
     from siteopt.report.tables import render_table, terminal_width
 

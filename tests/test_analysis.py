@@ -1341,8 +1341,8 @@ def test_report_with_every_analysis(run_cli, tmp_path):
                       "people within 500 km (mean)", "power delivered (mean)", "mean score",
                       "95 % CI low", "95 % CI high", "5 % quantile", "over budget in",
                       "a member&#x27;s grid slips in", "mean regret", "largest regret"]
-    for image in ("alternatives-chart", "sweep-chart", "pareto-chart", "robust-map",
-                  "robust-regret", "choice-map"):
+    for image in ("alternatives-chart", "sweep-chart", "weights-chart", "pareto-chart",
+                  "robust-map", "robust-regret", "choice-map"):
         assert re.search(rf"<img class='map' id='{image}' alt='[^']+' src='data:image/png", page)
     wrong = run_cli("report", "--out", str(tmp_path / "x.html"), "--with", "alternativs")
     assert wrong.exit_code == 2 and "unknown analysis alternativs" in wrong.stderr

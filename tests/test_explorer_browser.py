@@ -474,6 +474,9 @@ def test_weight_ranges_by_keyboard(browser, served):
     assert summary.startswith(f"The answer on screen ({', '.join(shown)}; model default)")
     assert page.locator("#weight-ranges p").nth(1).inner_text().startswith(
         "The nearest change: weights.")
+    chart = page.locator("#weights-chart")   # drawn, in full, in the answer's width
+    assert chart.evaluate("image => image.complete && image.naturalWidth > 600")
+    assert chart.bounding_box()["width"] <= page.locator("#weight-ranges").bounding_box()["width"]
     assert errors == []
     page.close()
 

@@ -370,3 +370,18 @@ def test_weight_ranges_are_those_of_the_settings_on_screen(explorer):
     shown = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(
         r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", table)]
     assert shown == expected.shown().astype(str).values.tolist()
+
+
+def test_the_server_draws_without_a_window_toolkit():
+    """The server draws in worker threads: whatever backend the user's matplotlib has
+    (MPLBACKEND here; TkAgg on a desktop needs the main thread), it switches to Agg."""
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; from siteopt.explore.server import make_server; "
+            "from siteopt.explore.session import Explorer; "
+            "before = matplotlib.get_backend(); make_server(Explorer()); "
+            "print(before, matplotlib.get_backend())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "template"}, timeout=120)
+    assert done.stdout.lower().split() == ["template", "agg"], done.stderr

@@ -88,9 +88,11 @@ def test_the_first_and_last_change_alone_are_those_of_the_whole_search(seed):
         assert len(solves) <= whole
 
 
-def test_the_command_prints_the_ranges_and_their_json(run_cli, ranges):
-    done = run_cli("weights", "--set", "limits.max_gigafactories=2", "--workers", "1")
+def test_the_command_prints_the_ranges_and_their_json(run_cli, ranges, tmp_path):
+    done = run_cli("weights", "--set", "limits.max_gigafactories=2", "--workers", "1",
+                   "--plot", str(tmp_path / "weights.png"))
     assert done.exit_code == 0, done.stderr
+    assert (tmp_path / "weights.png").read_bytes().startswith(b"\x89PNG")
     text = " ".join(done.stdout.split())
     assert " ".join(ranges.summary_lines()) in text
     coverage = ranges.rows[0]
@@ -129,3 +131,49 @@ def test_an_end_without_a_proof_is_said_first_and_never_as_the_nearest_change():
     assert ranges.shown()["to"].tolist() == ["between 0.1500 and 0.7000", "0.3000"]
     assert ranges.shown()["optimal above"].tolist() == ["not proven", "B"]
     assert ranges.named_sites() == ["A", "B"]
+
+
+def test_the_chart_draws_each_range_its_ends_and_the_weight_now():
+    """Hand-made ranges: a bar from low to high per weight (first weight on top), the dot at
+    the weight, a line at each proven change (the nearest in vermilion), a hatched stretch
+    where a change was not proven, and a legend naming only what is drawn."""
+    import matplotlib
+
+    from siteopt.analysis.weights import WeightRanges
+
+    matplotlib.use("Agg")
+    rows = [
+        {"key": "weights.coverage", "weight": 0.45, "low": 0.2, "below": "C", "low_found":
+         "exact", "low_change": [0.2, 0.2], "high": 0.6, "above": "B", "high_found": "exact",
+         "high_change": [0.6, 0.6]},
+        {"key": "weights.grid", "weight": 0.15, "low": 0.0, "below": None, "low_found": "end",
+         "low_change": None, "high": 0.15, "above": None, "high_found": "between",
+         "high_change": [0.15, 0.7]},
+        {"key": "weights.cost", "weight": 0.1, "low": 0.0, "below": None, "low_found": "end",
+         "low_change": None, "high": 0.13, "above": "D", "high_found": "exact",
+         "high_change": [0.13, 0.13]}]
+    ax = WeightRanges("A", rows, "default", 1.0).plot()
+
+    def drawn(gid):
+        return [artist for artist in ax.findobj(lambda a: a.get_gid() == gid)]
+
+    bars = sorted(((b.get_y() + b.get_height() / 2, b.get_x(), b.get_x() + b.get_width())
+                   for b in drawn("weight-range")), reverse=True)
+    assert [(round(x0, 9), round(x1, 9)) for _, x0, x1 in bars] == [(0.2, 0.6), (0.0, 0.15),
+                                                                    (0.0, 0.13)]
+    assert [(line.get_xdata()[0], line.get_ydata()[0]) for line in drawn("weight-now")] == [
+        (0.45, 2), (0.15, 1), (0.1, 0)]
+    nearest, = drawn("nearest-change")   # cost up by 0.03, nearer than coverage's 0.15
+    assert list(nearest.get_xdata()) == [0.13, 0.13] and nearest.get_color() == "#D55E00"
+    assert sorted(line.get_xdata()[0] for line in drawn("change")) == [0.2, 0.6]
+    hatched, = drawn("not-proven")
+    assert (hatched.get_x(), hatched.get_x() + hatched.get_width()) == pytest.approx((0.15, 0.7))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["coverage (now 0.45)",
+                                                            "grid (now 0.15)", "cost (now 0.1)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "today's answer stays optimal", "the weight now", "the answer changes",
+        "the nearest change", "a change in here, not proven"]
+    assert "0.1300 nearest change" in [t.get_text() for t in ax.texts]
+    lone = WeightRanges("A", rows[1:2], "default", 1.0).plot()   # nothing proven to change
+    assert [t.get_text() for t in lone.get_legend().get_texts()] == [
+        "today's answer stays optimal", "the weight now", "a change in here, not proven"]

@@ -87,6 +87,82 @@ class WeightRanges:
             "optimal below": [beyond(row, "low") for row in self.rows],
             "optimal above": [beyond(row, "high") for row in self.rows]})
 
+    def nearest(self) -> tuple[float, dict, str] | None:
+        """The smallest proven move of one weight that changes the answer: (its size, the
+        weight's row, ``"low"`` or ``"high"``), or None when no end is a proven change."""
+        moves = [(abs(row[side] - row["weight"]), row, side) for row in self.rows
+                 for side in ("low", "high") if row[f"{side}_found"] == "exact"]
+        return min(moves, key=lambda move: move[0]) if moves else None
+
+    def plot(self, ax=None, answer: str = "today's answer"):
+        """Each weight's range as a bar: today's answer (called ``answer``) stays optimal
+        for every value the bar covers (the other weights held), the dot is the weight now,
+        a dark end is a proven change (its value written beside it), an open end the end of
+        the range looked at, a hatched stretch where a solve was not proven, and the nearest
+        change in vermilion.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        rows = self.rows
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 0.42 * len(rows) + 1.9), layout="constrained")
+        nearest = self.nearest()
+        right = max([self.upto] + [row["high"] for row in self.rows])
+        for y, row in zip(range(len(rows) - 1, -1, -1), rows):
+            ax.barh(y, row["high"] - row["low"], left=row["low"], height=0.5,
+                    color="#56B4E9", gid="weight-range")
+            for side, align in (("low", "right"), ("high", "left")):
+                found = row[f"{side}_found"]
+                if found == "between":
+                    start, stop = row[f"{side}_change"]
+                    ax.barh(y, stop - start, left=start, height=0.5, color="none",
+                            edgecolor="#999999", hatch="///", gid="not-proven")
+                    continue
+                if found != "exact":
+                    continue
+                first = nearest is not None and nearest[1] is row and nearest[2] == side
+                colour = "#D55E00" if first else "#0B3C5D"
+                ax.plot([row[side]] * 2, [y - 0.3, y + 0.3], color=colour, linewidth=2.5,
+                        gid="nearest-change" if first else "change")
+                gap = 0.008 * right * (-1 if side == "low" else 1)
+                ax.text(row[side] + gap, y, f"{row[side]:.4f}" + (" nearest change"
+                                                                   if first else ""),
+                        ha=align, va="center", fontsize=8, color=colour, parse_math=False)
+            ax.plot([row["weight"]], [y], "o", color="black", markersize=5, gid="weight-now")
+        ax.set_yticks(range(len(rows) - 1, -1, -1),
+                      [f"{row['key'].removeprefix('weights.')} (now {row['weight']:g})"
+                       for row in rows])
+        ax.set_xlim(-0.1 * right, right * 1.1)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel(f"weight (the other weights held; each looked at from 0 to "
+                      f"{self.upto:g}: a bar's end without a line is no change up to there)")
+        found = {row[f"{side}_found"] for row in rows for side in ("low", "high")}
+        handles = [Patch(color="#56B4E9", label=f"{answer} stays optimal"),
+                   Line2D([], [], marker="o", color="black", linestyle="none",
+                          label="the weight now")]
+        for colour, label, shown in (("#0B3C5D", "the answer changes", "exact" in found),
+                                     ("#D55E00", "the nearest change", nearest is not None)):
+            if shown:
+                handles.append(Line2D([], [], marker="|", color=colour, linestyle="none",
+                                      markersize=12, markeredgewidth=2.5, label=label))
+        if "between" in found:
+            handles.append(Patch(facecolor="none", edgecolor="#999999", hatch="///",
+                                 label="a change in here, not proven"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+                  ncol=len(handles), frameon=False, fontsize=8)
+        ax.set_title(f"Where {answer} stays optimal, one weight at a time\n"
+                     f"{self.portfolio or 'no gigafactory'} (model {self.model})", loc="left",
+                     fontsize=10, parse_math=False)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        return ax
+
     def named_sites(self) -> list[str]:
         """Every site of today's optimum and of the portfolios beyond the ranges."""
         from siteopt.analysis.sweep import labelled_sites
@@ -101,14 +177,13 @@ class WeightRanges:
                  f"stays optimal while one weight moves within its range below, the others "
                  f"held (each weight looked at from 0 to {self.upto:g}; each end proven by "
                  f"exact solves where two portfolios score the same)."]
-        moves = [(abs(row[side] - row["weight"]), row, side) for row in self.rows
-                 for side in ("low", "high") if row[f"{side}_found"] == "exact"]
+        nearest = self.nearest()
         unproven = [f"{row['key']} {'down' if side == 'low' else 'up'} (somewhere between "
                     f"{row[f'{side}_change'][0]:.4f} and {row[f'{side}_change'][1]:.4f})"
                     for row in self.rows for side in ("low", "high")
                     if row[f"{side}_found"] == "between"]
-        if moves:
-            distance, row, side = min(moves, key=lambda move: move[0])
+        if nearest is not None:
+            distance, row, side = nearest
             other = row["below" if side == "low" else "above"]
             lines.append(f"The nearest change: {row['key']} {'down' if side == 'low' else 'up'}"
                          f" by {distance:.4f}, from {row['weight']:g} to {row[side]:.4f}, "

@@ -46,7 +46,7 @@ from siteopt.explore.views import (
     terms_figure,
 )
 from siteopt.report.analyses import caution_html
-from siteopt.report.htmlparts import kept_whole, paragraphs, table_html
+from siteopt.report.htmlparts import kept_whole, paragraphs, png_img, table_html
 from siteopt.report.text import status_line
 from siteopt.sanitize import error_lines, printable_text
 
@@ -76,6 +76,7 @@ STYLE = """
 #sweep-lines { max-height: 14em; overflow-y: auto; border: 1px solid #ddd; padding: 4px 8px;
   font-size: 13px; }
 #sweep-lines:focus-visible { outline: 2px solid #0072B2; }
+#weights-chart { display: block; max-width: min(100%, 900px); height: auto; }
 """
 
 
@@ -474,6 +475,8 @@ class ExplorerPage:
             self.help_text.object = (
                 self._caution(ranges) + "<div id='weight-ranges'>"
                 + paragraphs(ranges.summary_lines("The answer on screen"))
+                + png_img(ranges.plot(answer="the answer on screen"), "Each weight's range over which the answer on screen "
+                          "stays optimal", "weights-chart")
                 + table_html(ranges.shown(), {}, "weights-table",
                              "Where this answer holds, one weight at a time") + "</div>")
         return apply

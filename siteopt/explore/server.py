@@ -119,12 +119,19 @@ def host_warning(address: str) -> str:
 def make_server(explorer, address: str = "127.0.0.1", port: int = 0):
     """A Bokeh server for the explorer (not started), guarded by :class:`OriginGuard`.
 
+    The server draws its figures (report.html's maps, the weight ranges) in worker threads,
+    so matplotlib is switched to its Agg backend: a window toolkit's backend (TkAgg, QtAgg,
+    macOS), which a desktop's matplotlib may pick, needs the main thread.
+
     Returns
     -------
     bokeh.server.server.Server
         Its ``port`` is the port it listens on (a free one for ``port=0``).
     """
+    import matplotlib
     import panel as pn
+
+    matplotlib.use("Agg")
 
     from siteopt.explore.app import ExplorerPage
 

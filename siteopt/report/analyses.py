@@ -71,6 +71,8 @@ def _weights(ranges, dataset) -> str:
         "<h2 id='weights-section'>How far each weight may move</h2>",
         caution_html(ranges, dataset),
         f"<div id='weights-summary'>{paragraphs(ranges.summary_lines())}</div>",
+        png_img(ranges.plot(), "Each weight's range over which today's answer stays optimal",
+                "weights-chart"),
         table_html(ranges.shown(), {}, "weights",
                    "Where today's answer holds, one weight at a time"),
     ])
