@@ -61,7 +61,7 @@ def test_notebook_runs_and_draws(path):
     assert errors == []
     images = outputs(notebook, "image/png")
     expected_images = {"01_candidates": 4, "02_solve": 3, "03_scenarios": 1,
-                       "04_decision": 4, "05_explorer": 0}[path.stem]
+                       "04_decision": 5, "05_explorer": 0}[path.stem]
     assert len(images) == expected_images
     if path.stem == "02_solve":
         html = "".join(o["data"]["text/html"] for o in outputs(notebook, "text/html"))
@@ -91,6 +91,7 @@ def test_notebook_runs_and_draws(path):
                        for o in c.get("outputs", []) if o["output_type"] == "stream")
         assert "Today's optimum: " in text and " is chosen. Leaving it out replaces " in text
         assert "8 draws (seed 1; model default)" in text
+        assert "\nThe nearest change: weights." in text   # the weight ranges
 
 
 def test_committed_notebooks_have_no_outputs():
