@@ -6,12 +6,14 @@ and the Gigafactories table showing the new answer's budget):
 
 - app start to first answer: from opening the page to the first proven answer on screen (the
   target), and from the command's start (Python's imports and the browser's launch included);
-- each change of the budget field to a value not seen before (a real exact solve each time).
+- each change of the budget field to a value not seen before (a real exact solve each time);
+- each decision-help button (Alternatives, Budget sweep, Weight ranges), from the click to its
+  answer on the page, taken in turn ``--help-runs`` times (each answer replaces the last).
 
 Prints the medians, 95th percentiles and the targets of issue 26 (median under 150 ms, 95th
 percentile under 300 ms, first answer under 3 s).
 
-Run: ``.venv/bin/python benchmarks/bench_explorer.py [--changes 40]``
+Run: ``.venv/bin/python benchmarks/bench_explorer.py [--changes 40] [--help-runs 3]``
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ ANSWERED = "([budget]) => {" + FIND + """
 }"""
 
 
+#: Each decision-help button and the element its answer brings (absent from the others').
+HELP = {"Alternatives": "text=The 5 best portfolios of these settings",
+        "Budget sweep": "#sweep-changes", "Weight ranges": "#weights-table"}
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -61,6 +68,7 @@ def percentile(values, share):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=40)
+    parser.add_argument("--help-runs", type=int, default=3)
     args = parser.parse_args()
     siteopt = str(Path(sys.executable).with_name("siteopt"))
     start = time.perf_counter()
@@ -83,6 +91,13 @@ def main() -> None:
                 waited = page.wait_for_function(ANSWERED, arg=[f"EUR {budget:.2f} bn"],
                                                 polling="raf", timeout=60_000)
                 seconds.append(waited.json_value() / 1000)
+            helped = {name: [] for name in HELP}
+            for _ in range(args.help_runs):
+                for name, answer in HELP.items():
+                    clicked = time.perf_counter()
+                    page.get_by_role("button", name=name).click()
+                    page.locator(answer).wait_for(timeout=300_000)
+                    helped[name].append(time.perf_counter() - clicked)
             browser.close()
     finally:
         server.terminate()
@@ -93,6 +108,9 @@ def main() -> None:
     print(f"{len(seconds)} budget changes, input to redrawn answer: median {median * 1000:.0f} ms "
           f"(target < 150 ms), 95th percentile {p95 * 1000:.0f} ms (target < 300 ms), "
           f"max {max(seconds) * 1000:.0f} ms")
+    for name, taken in helped.items():
+        print(f"{name}: click to answer, median {statistics.median(taken):.2f} s of "
+              f"{len(taken)} ({', '.join(f'{t:.2f}' for t in taken)})")
 
 
 if __name__ == "__main__":

@@ -481,6 +481,38 @@ def test_weight_ranges_by_keyboard(browser, served):
     page.close()
 
 
+def test_stop_or_a_new_setting_stops_a_long_decision_help_task(browser, served):
+    """Weight ranges at EUR 29.5 bn takes over a minute: it counts its seconds, Stop ends it
+    (by keyboard), and a change of the settings ends it too and is answered at once."""
+    page, _, errors = open_explorer(browser, served)
+    budget = page.get_by_role("spinbutton", name="Budget (EUR bn)")
+    budget.fill("29.5")
+    budget.press("Enter")
+    expect_portfolio(page, siteopt.solve(budget=29.5e9))
+    # its runner-up proven too: Stop is then for the decision-help task alone
+    expect(status(page)).not_to_contain_text("Proving", timeout=60_000)
+    stop = page.get_by_role("button", name="Stop")
+    asked = page.get_by_role("button", name="Weight ranges")
+    for ending in ("Stop", "a new setting"):
+        asked.click()
+        page.get_by_text("s (Stop, or any change of the settings, stops it)").wait_for(
+            timeout=30_000)
+        expect(stop).to_be_enabled()
+        if ending == "Stop":
+            stop.focus()
+            page.keyboard.press("Enter")
+        else:
+            budget.fill("20")
+            budget.press("Enter")
+        page.get_by_text("Stopped before it had an answer; ask again for one.").wait_for(
+            timeout=30_000)
+        expect(stop).to_be_disabled()
+    expect_portfolio(page, siteopt.solve())
+    assert page.locator("#weights-table").count() == 0
+    assert errors == []
+    page.close()
+
+
 def test_requests_from_other_origins_are_refused(served):
     port = served.rsplit(":", 1)[1].strip("/")
     with urllib.request.urlopen(served) as response:

@@ -248,26 +248,55 @@ def progress_bar(label: str, total: int):
         yield lambda: progress.advance(task)
 
 
+#: How often (s) :func:`gather` looks for a stop request while tasks run elsewhere.
+STOP_POLL_SECONDS = 0.1
+
+
 def gather(client, futures, label: str) -> list:
     """The results of ``futures`` in their order, with a :func:`progress_bar`; a failed task
-    raises its error at once."""
+    raises its error at once, and a stop request (:func:`siteopt.interrupt.stop_requested`:
+    Ctrl-C, or the explorer's Stop from another thread, which no worker process sees)
+    raises ``KeyboardInterrupt`` within :data:`STOP_POLL_SECONDS`, the pool then ending its
+    workers."""
+    from siteopt.interrupt import stop_requested
+
     with progress_bar(label, len(futures)) as advance:
-        if isinstance(client, InProcess):
+        if isinstance(client, InProcess):   # each solve here stops itself
             results = []
             for call in futures:
                 results.append(call())
                 advance()
             return results
-        if isinstance(client, ForkPool):
-            finished = client.as_completed(futures)
-        else:
-            from distributed import as_completed
-
-            finished = as_completed(futures)
-        for future in finished:
+        for future in _finished(client, futures):
+            if future is None:
+                if stop_requested():
+                    raise KeyboardInterrupt
+                continue
             future.result()   # raises the task's error, if any
             advance()
     return client.gather(futures)
+
+
+def _finished(client, futures):
+    """The futures as they finish, and None every :data:`STOP_POLL_SECONDS` while none
+    does."""
+    if isinstance(client, ForkPool):
+        import concurrent.futures
+
+        pending = set(futures)
+        while pending:
+            done, pending = concurrent.futures.wait(
+                pending, STOP_POLL_SECONDS, return_when=concurrent.futures.FIRST_COMPLETED)
+            yield from done or [None]
+        return
+    from distributed import as_completed
+
+    finished = as_completed(futures)
+    while not finished.is_empty():
+        batch = finished.next_batch(block=False)
+        if not batch:
+            time.sleep(STOP_POLL_SECONDS)
+        yield from batch or [None]
 
 
 def run_solves(model, dataset, tasks: list[dict[str, Any]], scheduler: str | None = None,

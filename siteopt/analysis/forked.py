@@ -4,8 +4,8 @@ A local Dask cluster costs about 1.3 s to start and stop, and its workers start 
 processes forked from this one start in about 20 ms each, with every module and the data
 already loaded (a sweep of 405 points on the shipped data: 7.4 s forked, 11.5 s on a local
 cluster of two workers). :class:`ForkPool` offers the calls of a Dask client that the
-analyses use (``scatter``, ``map``, ``as_completed``, ``gather``), so an analysis runs the
-same code on it.
+analyses use (``scatter``, ``map``, ``gather``; its futures are those of
+:mod:`concurrent.futures`), so an analysis runs the same code on it.
 
 Forking is safe only where this process holds no thread that a child would need: on Linux,
 while HiGHS has not been loaded here (its thread pool does not survive a fork; the search
@@ -97,11 +97,6 @@ class ForkPool:
                 initializer=_start_child)
         return [self.executor.submit(_run, function, *arguments)
                 for arguments in zip(*iterables)]
-
-    @staticmethod
-    def as_completed(futures):
-        """The futures as they finish."""
-        return concurrent.futures.as_completed(futures)
 
     @staticmethod
     def gather(futures) -> list:

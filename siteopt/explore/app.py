@@ -55,6 +55,8 @@ PROGRESS_AFTER_S = 0.3
 #: What the status line adds while the runner-up of the answer on screen is being proven.
 PROVING = " Proving the next best portfolio…"
 #: Budgets of the small sweep, EUR bn.
+#: How often (ms) a running decision-help task says how long it has run.
+HELP_PROGRESS_MS = 1000
 SWEEP_BUDGETS_BN = (5, 7.5, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40)
 #: The answer area while its answer is not the controls' (greyed), on the area's own host.
 STALE_STYLE = ":host(.stale) { opacity: 0.45; filter: grayscale(0.6); }"
@@ -99,6 +101,7 @@ class ExplorerPage:
         self.pool = concurrent.futures.ThreadPoolExecutor(1) if served else None
         self.wanted: Settings | None = None
         self.running: Settings | None = None
+        self.helping: float | None = None   # when the decision-help task running began
         self.started = 0.0
         self.shown: Answer | None = None
         self.before = None   # the result shown before the answer on screen
@@ -256,6 +259,8 @@ class ExplorerPage:
         self.settings = settings
         self.wanted = settings
         self._show_settings()
+        if self.helping is not None:   # its answer would be for the settings before
+            self.explorer.stop(self)
         if not self.served:
             self._show(self.explorer.answer(settings, owner=self))
             return
@@ -312,7 +317,8 @@ class ExplorerPage:
 
     def _run(self, task) -> None:
         """Run a decision-help task (alternatives, explain, sweep, weight ranges) without
-        blocking the page."""
+        blocking the page: it counts its seconds, and Stop or a new setting stops it (a
+        weight range at a large budget with access terms can take a minute or more)."""
         self.help_text.object = "<p>working…</p>"
         if not self.served:   # in a notebook: answered before the cell returns
             self._help_done(task)
@@ -321,15 +327,33 @@ class ExplorerPage:
         def done(future):
             self.document.add_next_tick_callback(partial(self._help_done, future.result))
 
+        self.helping = time.perf_counter()
+        self.stop_button.disabled = False
         self.pool.submit(task).add_done_callback(done)
+        self.document.add_timeout_callback(self._help_progress, HELP_PROGRESS_MS)
+
+    def _help_progress(self) -> None:
+        if self.helping is None:
+            return
+        seconds = time.perf_counter() - self.helping
+        self.help_text.object = (f"<p>working… {seconds:.0f} s (Stop, or any "
+                                 f"change of the settings, stops it)</p>")
+        self.document.add_timeout_callback(self._help_progress, HELP_PROGRESS_MS)
 
     def _help_done(self, outcome) -> None:
         """Show a decision-help task's answer: ``outcome()`` gives the function that shows
-        it, or raises the task's error."""
+        it, or raises the task's error (``KeyboardInterrupt`` when it was stopped)."""
+        self.helping = None
+        if self.running is None:
+            self.stop_button.disabled = True
         try:
             apply = outcome()
         except SiteoptError as err:
             self.help_text.object = f"<p>{html.escape(str(err))}</p>"
+            return
+        except KeyboardInterrupt:
+            self.help_text.object = ("<p>Stopped before it had an answer; ask again for "
+                                     "one.</p>")
             return
         if apply is not None:
             apply()
@@ -362,7 +386,7 @@ class ExplorerPage:
         self._set_status(message, "failed")
 
     def _show(self, answer: Answer) -> None:
-        self.stop_button.disabled = True
+        self.stop_button.disabled = self.helping is None   # a decision-help task may run on
         edited = self.explorer.files_edited(
             "stop siteopt explore (Ctrl-C) and start it again" if self.served else
             "run siteopt.explorer() again")
@@ -427,7 +451,7 @@ class ExplorerPage:
     # --- decision help -------------------------------------------------------------------
     def _alternatives(self):
         settings = self.settings
-        found = self.explorer.alternatives(settings, 5)
+        found = self.explorer.alternatives(settings, 5, owner=self)
 
         def apply():
             self.sweep_area.objects = []
@@ -459,7 +483,7 @@ class ExplorerPage:
                          f"proven); choose 1 for the optimum")
 
     def _explain(self, site: str):
-        found = self.explorer.explain(self.settings, site)
+        found = self.explorer.explain(self.settings, site, owner=self)
 
         def apply():
             self.sweep_area.objects = []
@@ -468,7 +492,7 @@ class ExplorerPage:
         return apply
 
     def _weights(self):
-        ranges = self.explorer.weight_ranges(self.settings)
+        ranges = self.explorer.weight_ranges(self.settings, owner=self)
 
         def apply():
             self.sweep_area.objects = []
@@ -483,7 +507,7 @@ class ExplorerPage:
 
     def _sweep(self):
         swept = self.explorer.budget_sweep(self.settings,
-                                           [b * 1e9 for b in SWEEP_BUDGETS_BN])
+                                           [b * 1e9 for b in SWEEP_BUDGETS_BN], owner=self)
 
         def apply():
             self.sweep_area.objects = [pn.pane.Bokeh(sweep_figure(swept))]

@@ -259,38 +259,42 @@ class Explorer:
         if owner is not None and self._owner is owner:
             ask_to_stop()
 
-    def alternatives(self, settings: Settings, k: int = 5):
-        """The ``k`` best portfolios of the settings (:func:`siteopt.analysis.alternatives`)."""
+    def alternatives(self, settings: Settings, k: int = 5, owner: object = None):
+        """The ``k`` best portfolios of the settings (:func:`siteopt.analysis.alternatives`).
+
+        Like every decision-help method here, it runs for ``owner`` (:meth:`stop` stops it
+        with ``KeyboardInterrupt``)."""
         from siteopt.analysis.alternatives import alternatives
 
-        with self._solving():
+        with self._solving(owner):
             return alternatives(model_for(self.base(settings), settings), self.dataset, k=k)
 
-    def explain(self, settings: Settings, site_id: str):
+    def explain(self, settings: Settings, site_id: str, owner: object = None):
         """``siteopt explain SITE`` for the settings (:func:`siteopt.analysis.explain`)."""
         from siteopt.analysis.explain import explain
 
-        with self._solving():
+        with self._solving(owner):
             return explain([site_id], model_for(self.base(settings), settings), self.dataset)
 
-    def budget_sweep(self, settings: Settings, budgets_eur: list[float]):
+    def budget_sweep(self, settings: Settings, budgets_eur: list[float],
+                     owner: object = None):
         """The optimum at each budget (EUR), the rest of the settings kept, and exactly
         where between them the portfolio changes (:func:`siteopt.analysis.sweep`, as
         ``siteopt sweep`` finds it: about 1.5 s on the shipped data)."""
         from siteopt.analysis.sweep import sweep
 
         values = ",".join(f"{b:.6g}" for b in budgets_eur)
-        with self._solving():
+        with self._solving(owner):
             return sweep([f"budget.total_eur={values}"], model_for(self.base(settings), settings),
                          self.data)
 
-    def weight_ranges(self, settings: Settings):
+    def weight_ranges(self, settings: Settings, owner: object = None):
         """How far each weight may move, the others held, before the settings' answer
         changes (:func:`siteopt.analysis.weight_ranges`, as ``siteopt weights`` finds them:
         about 6 s on the shipped data)."""
         from siteopt.analysis.weights import weight_ranges
 
-        with self._solving():
+        with self._solving(owner):
             return weight_ranges(model_for(self.base(settings), settings), self.data)
 
     @staticmethod
