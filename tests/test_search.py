@@ -79,12 +79,14 @@ def test_a_search_beyond_its_node_limit_hands_over():
     run = search_optimum(with_latency.instance, 60.0, work_limit=3 * entries)
     assert run.stopped == "nodes" and run.nodes == 1
     # ...but not with W, B or F weighted, which HiGHS bounds far worse: options x coverage
-    # groups, the default model's entries (161 x 538), so 3 nodes and the one past them
-    # (those of the search without W, B and F that starts the swaps), and the first of the
-    # search proper
+    # groups, the default model's entries (161 x 538), and ACCESS_WORK_FACTOR times more
+    # work: past 3 x 4 = 12 nodes (with 1 it stopped at 5), at the first check after them
+    # (a node counts each of its children)
+    from siteopt.solvers.search import ACCESS_WORK_FACTOR
+
     _, _, with_backup = prepare(None, None, {"weights.latency": 0.3, "weights.backup": 0.1})
     run = search_optimum(with_backup.instance, 60.0, work_limit=3 * entries)
-    assert run.stopped == "nodes" and run.nodes == 5
+    assert ACCESS_WORK_FACTOR == 4 and run.stopped == "nodes" and run.nodes == 16
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,

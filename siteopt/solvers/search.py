@@ -87,6 +87,11 @@ MAX_NEAR = 1_000
 #: 20,000 nodes on the shipped data (86,618 entries; its scenarios need 26 to 250), 1,500 on
 #: a generated 100-site instance (1.15 million; it needs 274), a few seconds at most.
 AUTO_SEARCH_WORK = 20_000 * 86_618
+#: With W, B or F weighted, HiGHS's fallback is slower still, so the search may do this many
+#: times more work first (shipped data at EUR 29.5 bn, weights.worst 0.3: the search proves
+#: it in 24,511 nodes and 2.3 s; after 20,000 nodes ``auto`` handed it to HiGHS: 16 s;
+#: weights.backup 1.0: 37,993 nodes).
+ACCESS_WORK_FACTOR = 4
 #: ``auto`` uses this path for models of at most this many (option, demand group) entries as
 #: :func:`search_entries` estimates them (an upper bound; the shipped data: 161,938).
 #: Generated instances, search against HiGHS: 60 sites (estimate 505,215) 0.03 s against 1.0 s,
@@ -866,7 +871,8 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
                    work_limit: float = math.inf, runner_up: bool = False) -> SearchRun:
     """Branch and bound on ``instance`` (see the module docstring), for at most
     ``time_limit_s`` seconds, ``node_limit`` nodes and ``work_limit`` nodes times options times
-    elements, or coverage groups with W, B or F (:data:`AUTO_SEARCH_WORK`), from ``start`` if
+    elements, or coverage groups with W, B or F (:data:`AUTO_SEARCH_WORK`, with W, B or F
+    times :data:`ACCESS_WORK_FACTOR`), from ``start`` if
     given (see
     :class:`Start`); with ``runner_up`` (compact form) it proves the best portfolio below the
     near-optimal ones in the same run (:attr:`SearchRun.next_best`)."""
@@ -877,8 +883,8 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
     # shipped data, latency and backup weighted: HiGHS not proven in 60 s after the search's
     # first 807 nodes, the search 3.5 s; p-median at 50 sites x 1,000 towns, latency alone:
     # the search 18,947 nodes and 8-27 s, Benders after its first 1,021 nodes 0.9 s)
-    width = (instance.coverage_incidence.shape[0] if model.access is not None
-             else model.covers.shape[1])
+    width = (instance.coverage_incidence.shape[0] / ACCESS_WORK_FACTOR
+             if model.access is not None else model.covers.shape[1])
     node_limit = min(node_limit, work_limit / max(1, len(model.group) * width))
     return run_search(instance, model, instance.budget_row_eur, deadline, node_limit, start,
                       runner_up)
