@@ -54,9 +54,9 @@ from siteopt.sanitize import error_lines, printable_text
 PROGRESS_AFTER_S = 0.3
 #: What the status line adds while the runner-up of the answer on screen is being proven.
 PROVING = " Proving the next best portfolio…"
-#: Budgets of the small sweep, EUR bn.
 #: How often (ms) a running decision-help task says how long it has run.
 HELP_PROGRESS_MS = 1000
+#: Budgets of the small sweep, EUR bn.
 SWEEP_BUDGETS_BN = (5, 7.5, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40)
 #: The answer area while its answer is not the controls' (greyed), on the area's own host.
 STALE_STYLE = ":host(.stale) { opacity: 0.45; filter: grayscale(0.6); }"
@@ -324,10 +324,12 @@ class ExplorerPage:
             self._help_done(task)
             return
 
-        def done(future):
-            self.document.add_next_tick_callback(partial(self._help_done, future.result))
+        began = self.helping = time.perf_counter()
 
-        self.helping = time.perf_counter()
+        def done(future):
+            self.document.add_next_tick_callback(partial(self._help_done, future.result,
+                                                         began))
+
         self.stop_button.disabled = False
         self.pool.submit(task).add_done_callback(done)
         self.document.add_timeout_callback(self._help_progress, HELP_PROGRESS_MS)
@@ -340,12 +342,14 @@ class ExplorerPage:
                                  f"change of the settings, stops it)</p>")
         self.document.add_timeout_callback(self._help_progress, HELP_PROGRESS_MS)
 
-    def _help_done(self, outcome) -> None:
+    def _help_done(self, outcome, began: float | None = None) -> None:
         """Show a decision-help task's answer: ``outcome()`` gives the function that shows
-        it, or raises the task's error (``KeyboardInterrupt`` when it was stopped)."""
-        self.helping = None
-        if self.running is None:
-            self.stop_button.disabled = True
+        it, or raises the task's error (``KeyboardInterrupt`` when it was stopped); the
+        task begun at ``began`` is no longer running, unless one asked for later is."""
+        if began is None or self.helping == began:
+            self.helping = None
+            if self.running is None:
+                self.stop_button.disabled = True
         try:
             apply = outcome()
         except SiteoptError as err:
@@ -493,14 +497,16 @@ class ExplorerPage:
 
     def _weights(self):
         ranges = self.explorer.weight_ranges(self.settings, owner=self)
+        shown = "the answer on screen"   # drawn here, in the task's thread
+        chart = png_img(ranges.plot(answer=shown),
+                        f"Each weight's range over which {shown} stays optimal",
+                        "weights-chart")
 
         def apply():
             self.sweep_area.objects = []
             self.help_text.object = (
                 self._caution(ranges) + "<div id='weight-ranges'>"
-                + paragraphs(ranges.summary_lines("The answer on screen"))
-                + png_img(ranges.plot(answer="the answer on screen"), "Each weight's range over which the answer on screen "
-                          "stays optimal", "weights-chart")
+                + paragraphs(ranges.summary_lines(shown.capitalize())) + chart
                 + table_html(ranges.shown(), {}, "weights-table",
                              "Where this answer holds, one weight at a time") + "</div>")
         return apply
