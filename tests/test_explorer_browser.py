@@ -462,6 +462,10 @@ def test_weight_ranges_by_keyboard(browser, served):
     from siteopt.terms import TERMS
 
     page, _, errors = open_explorer(browser, served)
+    most = page.get_by_role("spinbutton", name="Gigafactories at most")   # fewer: quicker
+    most.fill("2")
+    most.press("Enter")
+    expect_portfolio(page, siteopt.solve(**{"limits.max_gigafactories": 2}))
     shown = sorted(gigafactories(page))
     page.get_by_role("button", name="Weight ranges").focus()
     page.keyboard.press("Enter")
@@ -471,7 +475,8 @@ def test_weight_ranges_by_keyboard(browser, served):
         "Where this answer holds, one weight at a time"
     assert table.locator("tbody tr td:first-child").all_inner_texts() == list(TERMS)
     summary = page.locator("#weight-ranges p").first.inner_text()
-    assert summary.startswith(f"The answer on screen ({', '.join(shown)}; model default)")
+    assert summary.startswith(f"The answer on screen ({', '.join(shown)}; model default + "
+                              f"limits.max_gigafactories=2)")
     assert page.locator("#weight-ranges p").nth(1).inner_text().startswith(
         "The nearest change: weights.")
     chart = page.locator("#weights-chart")   # drawn, in full, in the answer's width

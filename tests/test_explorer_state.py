@@ -348,23 +348,25 @@ def test_decision_help_answers_in_a_notebook_too(explorer):
 
 
 def test_weight_ranges_are_those_of_the_settings_on_screen(explorer):
-    """Decision help's Weight ranges answers for the settings shown (here a EUR 15 bn
-    budget), as ``siteopt weights --budget 15e9`` does, and clears the budget sweep's chart."""
+    """Decision help's Weight ranges answers for the settings shown (here at most two
+    gigafactories), as ``siteopt weights --max-gigafactories 2`` does, and clears the budget
+    sweep's chart."""
     from siteopt.analysis import weight_ranges
     from siteopt.explore.app import ExplorerPage
 
     page = ExplorerPage(explorer, served=False)
-    page.request(page.settings.changed(explorer.base(page.settings), "budget.total_eur", 15e9))
+    page.request(page.settings.changed(explorer.base(page.settings),
+                                       "limits.max_gigafactories", 2))
     page._run(page._sweep)
     assert page.sweep_area.objects   # the sweep's chart
     page._run(page._weights)
     assert page.sweep_area.objects == []   # not beside another analysis' text
-    expected = weight_ranges(budget=15e9)
+    expected = weight_ranges(**{"limits.max_gigafactories": 2})
     text = html.unescape(re.sub(r"<[^>]+>", "", page.help_text.object))
     nearest = expected.summary_lines()[1]
     assert nearest.startswith("The nearest change: ") and nearest in text
-    assert f"The answer on screen ({expected.portfolio}; model default + budget.total_eur=" \
-        in text
+    assert f"The answer on screen ({expected.portfolio}; model default + " \
+           f"limits.max_gigafactories=2)" in text
     table = re.search(r"<table id='weights-table'>.*?<tbody>(.*?)</tbody>",
                       page.help_text.object).group(1)
     shown = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(
