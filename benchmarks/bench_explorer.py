@@ -57,7 +57,7 @@ ANSWERED = "([budget]) => {" + FIND + """
 
 #: Each decision-help button and the element its answer brings (absent from the others').
 HELP = {"Alternatives": "text=The 5 best portfolios of these settings",
-        "Budget sweep": "#sweep-changes", "Weight ranges": "#weights-table"}
+        "Budget sweep": "#sweep-changes", "Weight ranges": "#weights"}
 
 
 def percentile(values, share):

@@ -196,9 +196,8 @@ def _workspace_note(options: set[str], arguments: list[str]) -> None:
     def given(option: str) -> bool:
         return any(word == option or word.startswith(f"{option}=") for word in arguments)
 
-    before_operands = arguments[:arguments.index("--")] if "--" in arguments else arguments
     workspace = find_workspace()
-    if workspace is None or {"-h", "--help"} & set(before_operands):   # help uses neither
+    if workspace is None or given("--help") or given("-h"):   # help uses neither
         return
     supplied = [(option, f"{what} ({display_path(path)})") for option, what, path in (
         ("--data", "data", workspace.data), ("--model", "model", workspace.model))

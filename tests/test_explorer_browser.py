@@ -447,9 +447,10 @@ def test_the_keyboard_reaches_every_control(browser, served):
     for name in ("Scenario", "Budget (EUR bn)", "Gigafactories at most", "Sites per gigafactory",
                  "Across borders", "Bids per member state", "Coverage radius (km)",
                  "Coverage decay", "Everyone within (km; 0: no limit)",
-                 "Least share within R per member state (0: no limit)", "Weight: coverage", "Weight: cost", "Find a site", "Require", "Exclude",
-                 "Explain", "Reset to the scenario", "Alternatives", "Budget sweep",
-                 "Weight ranges", "Download result.json", "Download siteopt.xlsx", "Download report.html",
+                 "Least share within R per member state (0: no limit)", "Weight: coverage",
+                 "Weight: cost", "Find a site", "Require", "Exclude", "Explain",
+                 "Reset to the scenario", "Alternatives", "Budget sweep", "Weight ranges",
+                 "Download result.json", "Download siteopt.xlsx", "Download report.html",
                  "Copy model file", "Copy command"):
         assert name in names, (name, sorted(names))
     page.close()
@@ -469,19 +470,20 @@ def test_weight_ranges_by_keyboard(browser, served):
     shown = sorted(gigafactories(page))
     page.get_by_role("button", name="Weight ranges").focus()
     page.keyboard.press("Enter")
-    table = page.locator("#weights-table")
+    table = page.locator("#weights")
     table.wait_for(timeout=120_000)
     assert table.locator("caption").inner_text() == \
-        "Where this answer holds, one weight at a time"
+        "Where the answer on screen holds, one weight at a time"
     assert table.locator("tbody tr td:first-child").all_inner_texts() == list(TERMS)
-    summary = page.locator("#weight-ranges p").first.inner_text()
+    summary = page.locator("#weights-summary p").first.inner_text()
     assert summary.startswith(f"The answer on screen ({', '.join(shown)}; model default + "
                               f"limits.max_gigafactories=2)")
-    assert page.locator("#weight-ranges p").nth(1).inner_text().startswith(
+    assert page.locator("#weights-summary p").nth(1).inner_text().startswith(
         "The nearest change: weights.")
     chart = page.locator("#weights-chart")   # drawn, in full, in the answer's width
     assert chart.evaluate("image => image.complete && image.naturalWidth > 600")
-    assert chart.bounding_box()["width"] <= page.locator("#weight-ranges").bounding_box()["width"]
+    summary_box = page.locator("#weights-summary").bounding_box()
+    assert chart.bounding_box()["width"] <= summary_box["width"]
     assert errors == []
     page.close()
 
@@ -513,7 +515,7 @@ def test_stop_or_a_new_setting_stops_a_long_decision_help_task(browser, served):
             timeout=30_000)
         expect(stop).to_be_disabled()
     expect_portfolio(page, siteopt.solve())
-    assert page.locator("#weights-table").count() == 0
+    assert page.locator("#weights").count() == 0
     assert errors == []
     page.close()
 

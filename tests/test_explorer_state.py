@@ -367,7 +367,7 @@ def test_weight_ranges_are_those_of_the_settings_on_screen(explorer):
     assert nearest.startswith("The nearest change: ") and nearest in text
     assert f"The answer on screen ({expected.portfolio}; model default + " \
            f"limits.max_gigafactories=2)" in text
-    table = re.search(r"<table id='weights-table'>.*?<tbody>(.*?)</tbody>",
+    table = re.search(r"<table id='weights'>.*?<tbody>(.*?)</tbody>",
                       page.help_text.object).group(1)
     shown = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(
         r"<td[^>]*>(.*?)</td>", row)] for row in re.findall(r"<tr>(.*?)</tr>", table)]

@@ -45,8 +45,8 @@ from siteopt.explore.views import (
     tables_html,
     terms_figure,
 )
-from siteopt.report.analyses import caution_html
-from siteopt.report.htmlparts import kept_whole, paragraphs, png_img, table_html
+from siteopt.report.analyses import caution_html, weights_html
+from siteopt.report.htmlparts import kept_whole, paragraphs
 from siteopt.report.text import status_line
 from siteopt.sanitize import error_lines, printable_text
 
@@ -497,18 +497,12 @@ class ExplorerPage:
 
     def _weights(self):
         ranges = self.explorer.weight_ranges(self.settings, owner=self)
-        shown = "the answer on screen"   # drawn here, in the task's thread
-        chart = png_img(ranges.plot(answer=shown),
-                        f"Each weight's range over which {shown} stays optimal",
-                        "weights-chart")
+        # the page drawn here, in the task's thread, not the page's
+        shown = self._caution(ranges) + weights_html(ranges, "the answer on screen")
 
         def apply():
             self.sweep_area.objects = []
-            self.help_text.object = (
-                self._caution(ranges) + "<div id='weight-ranges'>"
-                + paragraphs(ranges.summary_lines(shown.capitalize())) + chart
-                + table_html(ranges.shown(), {}, "weights-table",
-                             "Where this answer holds, one weight at a time") + "</div>")
+            self.help_text.object = shown
         return apply
 
     def _sweep(self):

@@ -67,14 +67,21 @@ def _sweep(result, dataset) -> str:
 
 
 def _weights(ranges, dataset) -> str:
+    return "\n".join(["<h2 id='weights-section'>How far each weight may move</h2>",
+                      caution_html(ranges, dataset), weights_html(ranges)])
+
+
+def weights_html(ranges, answer: str = "today's answer") -> str:
+    """The weight ranges (:class:`~siteopt.analysis.weights.WeightRanges`) as the report and
+    the explorer show them: the summary, the chart and the table, the ranges' answer called
+    ``answer``."""
     return "\n".join([
-        "<h2 id='weights-section'>How far each weight may move</h2>",
-        caution_html(ranges, dataset),
-        f"<div id='weights-summary'>{paragraphs(ranges.summary_lines())}</div>",
-        png_img(ranges.plot(), "Each weight's range over which today's answer stays optimal",
-                "weights-chart"),
+        f"<div id='weights-summary'>{paragraphs(ranges.summary_lines(answer.capitalize()))}"
+        f"</div>",
+        png_img(ranges.plot(answer=answer),
+                f"Each weight's range over which {answer} stays optimal", "weights-chart"),
         table_html(ranges.shown(), {}, "weights",
-                   "Where today's answer holds, one weight at a time"),
+                   f"Where {answer} holds, one weight at a time"),
     ])
 
 
