@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from siteopt.analysis.robust import evaluate_on_draws
 from siteopt.api import prepare
 from siteopt.config import Solver
 from siteopt.errors import ConfigError, SolverError
-from siteopt.solvers import solve_instance
+from siteopt.solvers import search, solve_instance
 from siteopt.solvers.outcome import Status
 from tests.instances import (every_portfolio, one_first_worst_point, portfolio_value,
                              random_access_instance, random_instance)
@@ -114,9 +115,10 @@ def test_the_search_values_b_and_f_in_each_draw(seed, n_sites, n_points, n_draws
 @settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_groups=st.integers(0, 8),
-       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.5]), access=st.booleans())
+       n_draws=st.integers(1, 8), risk=st.sampled_from([0.0, 0.5]), access=st.booleans(),
+       own_multipliers=st.booleans())
 def test_the_search_keeps_two_bids_per_member_state(seed, n_sites, n_groups, n_draws, risk,
-                                                    access):
+                                                    access, own_multipliers):
     """Two bids per member state, each gigafactory in one: the search checks the sites and
     bids left at every node (brute force over every portfolio; with B and F weighted too).
     The sites are in one or two states, with power worth more and cost less than drawn, so
@@ -131,7 +133,10 @@ def test_the_search_keeps_two_bids_per_member_state(seed, n_sites, n_groups, n_d
         budget_eur=2 * base.budget_eur, total_power_mw=5000.0, min_gigafactory_mw=0.0,
         max_members=1 + seed % 3 // 2,
         weights=dataclasses.replace(w, grid=w.grid + 0.5, cost=0.2 * w.cost))
-    assert_the_choice_is_brute_force(base, "search", seed, n_draws, risk)
+    # with ``own_multipliers`` every node below the root sets its own multipliers
+    slots = 1 if own_multipliers else search.CHANCE_NODE_SLOTS
+    with mock.patch.object(search, "CHANCE_NODE_SLOTS", slots):
+        assert_the_choice_is_brute_force(base, "search", seed, n_draws, risk)
 
 
 @settings(max_examples=20, deadline=None, derandomize=True,

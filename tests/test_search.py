@@ -119,6 +119,54 @@ def test_any_start_leads_to_the_brute_force_optimum(seed, n_sites, n_groups, n_c
         assert run.bound >= best[0] - 1e-12
 
 
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 8), n_groups=st.integers(0, 12),
+       n_countries=st.integers(1, 3), access=st.booleans())
+def test_nodes_that_set_their_own_multipliers_keep_the_brute_force_optimum(
+        seed, n_sites, n_groups, n_countries, access):
+    """Every node below the root sets its own multipliers and is pruned by their bound
+    (otherwise only nodes with NODE_SLOTS gigafactories left or more do): the optimum stays
+    the brute force's, with W, B and F weighted too, and across borders."""
+    import dataclasses
+    from unittest import mock
+
+    from siteopt.solvers import search
+    from tests.instances import random_access_instance
+
+    instance = (random_access_instance(seed, n_sites, n_groups + 1, ("backup", "fairness"))
+                if access else random_instance(seed, n_sites, n_groups, n_countries,
+                                               people_scale=1e6, capex_scale=1e9))
+    instance = dataclasses.replace(instance, max_gigafactories=1 + seed % 4)
+    best = brute_force(instance)
+    with mock.patch.object(search, "NODE_SLOTS", 1):
+        run = search_optimum(instance, 60.0)
+    assert run.stopped == ""
+    if best is None:
+        assert run.portfolio is None
+    else:
+        assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
+            best[0], abs=1e-9)
+
+
+def test_nodes_with_many_gigafactories_left_set_their_own_multipliers():
+    """Seven gigafactories, two bids per member state (groups by first site): the root's
+    multipliers carried down left the search 327,257 nodes and 49 s; with nodes of four
+    gigafactories left or more setting their own, 2,209 nodes. The optimum is HiGHS's."""
+    from siteopt.api import prepare
+    from siteopt.solvers import solve_instance
+
+    _, _, prepared = prepare("seven-gigafactories")
+    instance = prepared.instance
+    run = search_optimum(instance, 120.0)
+    assert run.stopped == "" and run.nodes < 10_000
+
+    highs, _ = solve_instance(instance, Solver(method="direct"), {}, settle_ties=False)
+    assert highs.status.value == "optimal" and highs.solver == "highs"
+    assert run.value == pytest.approx(highs.objective, abs=1e-9)
+    assert run.value == pytest.approx(0.5933049742132589, abs=1e-9)
+
+
 def test_a_start_from_the_same_instance_saves_nodes_and_an_infeasible_one_is_ignored():
     from siteopt.api import prepare
 

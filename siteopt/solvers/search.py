@@ -36,8 +36,12 @@ one per later group, satisfies
 
 and the right-hand side is at most the sum of the r largest positive group maxima of the
 bracket: the Lagrangian relaxation of the reach rows and the budget, solved exactly over the
-groups. :math:`\pi, \lambda` are set at the root by subgradient steps and carried down the
-tree (clipped to the weight left); a few scalings of :math:`\lambda` are tried at every node.
+groups. :math:`\pi, \lambda` are set at the root by subgradient steps
+(:mod:`~siteopt.solvers.search_multipliers`) and carried down the tree (clipped to the weight
+left); nodes with :data:`NODE_SLOTS` gigafactories or more still to choose set their own by
+the same steps from their parent's, over the weight they leave and the options they allow,
+and are pruned at once when that bound is below the floor. A few scalings of
+:math:`\lambda` are tried at every node.
 W, B and F add their own bounds (:mod:`~siteopt.solvers.search_access`); with B weighted, the
 children this bound keeps are bounded again from their own state (their B exactly, and their
 completions' B credits and, for children that are nodes of their own, multipliers from
@@ -73,6 +77,7 @@ from siteopt.solvers import search_swaps
 from siteopt.solvers.outcome import NEAR_OPTIMAL, SolverOutcome, Status, finish, no_solution
 from siteopt.solvers.search_access import AccessOptions
 from siteopt.solvers.search_chance import ChanceRule
+from siteopt.solvers.search_multipliers import Options, Steps, group_starts, subgradient
 
 #: The last level's W, B and F are computed for at most this many (portfolio, place) entries
 #: at a time (:meth:`_Search._pair_scores`): 8 MB per array.
@@ -116,6 +121,22 @@ PAIR_RESTS = 2_000_000
 #: nodes (the shipped data needs 80), to start its swaps from (:mod:`search_swaps`): a start
 #: that is hard to prove does not hold up the search.
 START_NODES = 1_000
+#: Nodes with at least this many gigafactories still to choose (the root aside) set their own
+#: multipliers by :data:`NODE_STEPS` subgradient steps from their parent's, and are pruned
+#: once that bound is below the floor (one run each, 2 cores): ``seven-gigafactories.toml``
+#: (p = 7, groups by first site) 327,257 nodes and 49 s with the root's multipliers carried
+#: down, 2,209 nodes and 1.4 s; a generated 100-site instance 25,525 nodes and 2.0 s, 6,718
+#: and 0.8 s. Nodes with fewer left have small subtrees (every node with 3 left too: the
+#: seven 9,414 nodes).
+NODE_SLOTS = 4
+#: The same under a chance constraint, where each step multiplies every draw's elements
+#: (108,473 on 1,000 draws of the shipped data) and a node's own bound already checks its
+#: options' pairs against every draw: there 1,000 draws of the default model (p = 5) took
+#: 39.2 s instead of 28.3 s with the 123 nodes of 4 left setting their own (10.9 s of steps
+#: for 1,300 nodes fewer); the robust choice of ``seven-gigafactories`` on 10 draws, not
+#: proven in 120 s before, is proven in 97 s with 5 (41 s with 4).
+CHANCE_NODE_SLOTS = 5
+NODE_STEPS = Steps(30, 0.25, patience=5, least_length=MIN_STEP_LENGTH)
 #: Scalings of the root budget multiplier tried at every node (0 drops the budget).
 LAMBDA_SCALES = np.array([0.0, 0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0])
 
@@ -278,16 +299,11 @@ def covered_by_options(sites: np.ndarray, site_sets) -> np.ndarray:
         return sites.astype(np.float32) @ block > 0
 
 
-def group_starts(group: np.ndarray) -> np.ndarray:
-    """Index of the first option of each run of equal (sorted) groups."""
-    return np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
-
-
 def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw: float,
                      steps: int = ROOT_STEPS,
                      start: Start | None = None) -> tuple[float, np.ndarray, float]:
     """Multipliers :math:`\\pi, \\lambda` of the bound at the root, by projected subgradient
-    steps of Polyak's length towards the value of a greedy portfolio.
+    steps (:func:`~siteopt.solvers.search_multipliers.subgradient`).
 
     The steps begin at :math:`\\pi = w, \\lambda = 0` with length 2, or at the multipliers of
     ``start`` (if it has as many elements) with length :data:`WARM_STEP_LENGTH`.
@@ -301,65 +317,24 @@ def root_multipliers(model: SearchModel, slots: int, budget_eur: float, power_mw
     lam : float
         Budget multiplier, objective points per EUR.
     """
-    weight, covers = model.weight, model.covers
-    starts = group_starts(model.group)
-    if len(starts) == 0:
+    weight = model.weight
+    if len(model.group) == 0:
         return weight.sum(), weight.copy(), 0.0
-    position = np.searchsorted(model.group[starts], model.group)
-    budget = max(budget_eur, 1.0)
-    target = _greedy_value(model, slots, budget_eur, power_mw)
-    pi, price, length = weight.copy(), 0.0, 2.0   # price = lambda x budget, objective points
+    pi, lam, length = weight, 0.0, 2.0
     if start is not None and start.pi is not None and start.pi.shape == weight.shape:
-        pi, price = np.clip(start.pi, 0.0, weight), max(0.0, start.lam * budget)
-        length = WARM_STEP_LENGTH
-    best = (math.inf, pi, 0.0)
-    since_best = 0
-    for _ in range(steps):
-        bracket = covers @ pi + model.value - price * model.capex_eur / budget
-        group_max = np.maximum.reduceat(bracket, starts)
-        positive = np.flatnonzero(group_max > 0)
-        top = positive[np.argsort(-group_max[positive], kind="stable")[:slots]]
-        bound = (weight - pi).sum() + price + group_max[top].sum()
-        if bound < best[0] - 1e-12:
-            best, since_best = (bound, pi, price / budget), 0
-        else:
-            since_best += 1
-            if since_best >= 10:
-                length, since_best = length / 2, 0
-                if length < MIN_STEP_LENGTH:
-                    break
-        hits = np.flatnonzero(bracket == group_max[position])  # each group's best options
-        chosen = hits[np.searchsorted(position[hits], top)]
-        step_pi = covers[chosen].sum(axis=0) - 1.0
-        step_pi[((pi <= 0) & (step_pi > 0)) | ((pi >= weight) & (step_pi < 0))] = 0.0
-        step_price = 1.0 - model.capex_eur[chosen].sum() / budget
-        if price <= 0 and step_price > 0:
-            step_price = 0.0
-        norm = float(step_pi @ step_pi) + step_price ** 2
-        if norm <= 0 or bound - target <= 1e-12 or stop_requested():
-            break   # (any multipliers give a valid bound)
-        t = length * (bound - target) / norm
-        pi = np.clip(pi - t * step_pi, 0.0, weight)
-        price = max(0.0, price - t * step_price)
-    return best
+        pi, lam, length = start.pi, max(0.0, start.lam), WARM_STEP_LENGTH
+    return subgradient(_options_of(model), weight, slots, budget_eur, power_mw, pi, lam,
+                       Steps(steps, length, patience=10, least_length=MIN_STEP_LENGTH))
 
 
-def _greedy_value(model: SearchModel, slots: int, budget_eur: float, power_mw: float) -> float:
-    """The value of a greedy portfolio (best gain first, one option per group, within budget
-    and power; sites and bids unchecked): only the target of the multipliers' step length."""
-    left, value, used = model.weight.copy(), 0.0, np.zeros(len(model.group), dtype=bool)
-    for _ in range(slots):
-        gain = model.covers @ left + model.value
-        fits = ~used & (model.capex_eur <= budget_eur) & (model.mw <= power_mw) & (gain > 0)
-        if not fits.any():
-            break
-        pick = np.flatnonzero(fits)[np.argmax(gain[fits])]
-        value += gain[pick]
-        left = left * (1.0 - model.covers[pick])
-        used |= model.group == model.group[pick]
-        budget_eur -= model.capex_eur[pick]
-        power_mw -= model.mw[pick]
-    return value
+def _options_of(model: SearchModel, first: int = 0, allowed: np.ndarray | None = None) -> Options:
+    """The options of ``model`` from row ``first`` on (views, not copies), those not
+    ``allowed`` (a mask over those rows) valued -inf."""
+    value = model.value[first:]
+    if allowed is not None:
+        value = np.where(allowed, value, -np.inf)
+    return Options(model.covers[first:], value, model.capex_eur[first:], model.mw[first:],
+                   model.group[first:])
 
 
 def _worst_and_fair(access, nearest: np.ndarray, count: np.ndarray, worst, credit,
@@ -395,6 +370,8 @@ class _Search:
     required: np.ndarray
     deadline: float
     node_limit: float
+    #: the root's budget multiplier, objective points per EUR: where a node's steps begin
+    lam: float = 0.0
     best_value: float = -math.inf
     best: tuple[int, ...] | None = None
     near: dict = dataclasses.field(default_factory=dict)   # options -> value, near the best
@@ -457,6 +434,14 @@ class _Search:
         # options sort by group: those of later groups, the only ones allowed, are the rows
         # from ``first`` on (a view: deep nodes multiply a fraction of the coverage matrix)
         first = int(np.searchsorted(model.group, last_group, side="right"))
+        if chosen and instance.max_gigafactories - len(chosen) >= (
+                NODE_SLOTS if model.chance is None else CHANCE_NODE_SLOTS):
+            gain_bound, pi = self._node_multipliers(first, allowed, left, pi, len(chosen),
+                                                    budget_eur, power_mw, value)
+            covered_pi = None
+            # (with W, B or F the node's bound has their own bounds on top: see below)
+            if model.access is None and value + gain_bound < self.floor():
+                return
         # pi <= left at every node (clipped at the root and for each child), so what an
         # option covers of the weight left is what it covers of pi and of the excess beyond;
         # ``by_pi`` counts only the first: a child's value is by_pi plus what it covers of
@@ -628,6 +613,28 @@ class _Search:
                         else spent_eur + model.chance.capex_eur[option], covered)
             if self.stopped:
                 return
+
+    def _node_multipliers(self, first: int, allowed: np.ndarray, left: np.ndarray,
+                          pi: np.ndarray, depth: int, budget_eur: float, power_mw: float,
+                          value: float) -> tuple[float, np.ndarray]:
+        """The multipliers of a node that has chosen ``depth`` options (``value``: their
+        exact value but W, B and F), by :data:`NODE_STEPS` subgradient steps from ``pi`` and
+        the root's budget multiplier over the weight ``left`` and the ``allowed`` options
+        (rows ``first`` on), the budget (EUR) and power (MW) left; they stop once the node
+        is bounded below the floor.
+
+        Returns
+        -------
+        gain_bound : float
+            What the node's completions add at most (but W, B and F), objective points.
+        pi : ndarray
+            The node's element multipliers (within 0..left).
+        """
+        gain_bound, pi, _ = subgradient(
+            _options_of(self.model, first, allowed[first:]), left,
+            self.instance.max_gigafactories - depth, budget_eur, power_mw, pi, self.lam,
+            NODE_STEPS, enough=self.floor() - value)
+        return gain_bound, pi
 
     def _own_state_bound(self, order: np.ndarray, start: np.ndarray, kid_count: np.ndarray,
                          base: np.ndarray, spare: np.ndarray, take: int, first: int,
@@ -907,7 +914,7 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     model = _in_search_order(model, pi, lam)
     if model.access is not None:   # W, B and F are outside the multipliers' bound
         root_bound += model.access.ceiling(group_starts(model.group))
-    search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit,
+    search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit, lam,
                      runner_up=runner_up and model.exclusive_groups)
     search.best_value = instance.objective_floor   # only portfolios above it count
     reach = None if model.access is None else model.access.root()
@@ -925,7 +932,7 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     with deferred():
         if search_swaps.applies(search):   # swaps from the optimum without W, B and F
             plain = _Search(dataclasses.replace(model, access=None), instance, search.lambdas,
-                            required, deadline, min(node_limit, START_NODES))
+                            required, deadline, min(node_limit, START_NODES), lam)
             plain.expand((), 0.0, *root)
             search.nodes += plain.nodes
             if plain.best:

@@ -28,8 +28,8 @@ import numpy as np
 
 from siteopt.interrupt import deferred, stop_requested
 from siteopt.solvers.outcome import NEAR_OPTIMAL
-from siteopt.solvers.search import group_starts
 from siteopt.solvers.search_chance import ChanceRule
+from siteopt.solvers.search_multipliers import group_starts
 
 
 @dataclass(frozen=True)
