@@ -383,6 +383,10 @@ class _Search:
     runner_up: bool = False
     runner_value: float = -math.inf
     runner: tuple[int, ...] | None = None
+    #: after a stop: the largest bound of the nodes left unsearched (objective points), and
+    #: whether the node that stopped has yet to be counted in it (by its parent's bound)
+    open_bound: float = -math.inf
+    unbounded_stop: bool = False
     #: the budget (EUR) and power (MW) of the root when each better portfolio is to be
     #: improved by swaps (:mod:`~siteopt.solvers.search_swaps`); None: not
     swaps: tuple[float, float] | None = None
@@ -488,6 +492,7 @@ class _Search:
         elif stop_requested():
             self.stopped = "interrupted"
         if self.stopped:
+            self.unbounded_stop = True   # only this node's parent bounds its completions
             return
         slots = instance.max_gigafactories - len(chosen) - 1
         if slots <= 0:
@@ -612,7 +617,18 @@ class _Search:
                         None if model.chance is None
                         else spent_eur + model.chance.capex_eur[option], covered)
             if self.stopped:
+                self._leave_open(bound[option], bound[order[kid + 1:]])
                 return
+
+    def _leave_open(self, child_bound: float, later: np.ndarray) -> None:
+        """On the way out of a stopped search, raise :attr:`open_bound` to the bounds of the
+        children a node leaves unsearched (``later``) and, if the child that stopped left its
+        completions unbounded, to that child's bound (``child_bound``)."""
+        if self.unbounded_stop:
+            self.open_bound = max(self.open_bound, float(child_bound))
+            self.unbounded_stop = False
+        if len(later):
+            self.open_bound = max(self.open_bound, float(later.max()))
 
     def _node_multipliers(self, first: int, allowed: np.ndarray, left: np.ndarray,
                           pi: np.ndarray, depth: int, budget_eur: float, power_mw: float,
@@ -845,7 +861,9 @@ class SearchRun:
         The best portfolio found (optimal unless ``stopped``); None if no portfolio obeys the
         rules.
     bound : float
-        The root bound, objective points (an upper bound on every portfolio).
+        An upper bound on every portfolio, objective points: the root's, or after a stop the
+        largest of the best portfolio's value and the bounds of the nodes left unsearched,
+        if lower.
     stopped : str
         ``""`` when the search finished (the portfolio is optimal), ``"nodes"`` after the
         node limit, ``"time"`` at the time limit, ``"interrupted"`` after a stop signal.
@@ -952,7 +970,10 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     if search.runner_up and near is not None:
         next_best = (search.runner_value,
                      None if search.runner is None else members(search.runner))
-    return SearchRun(portfolio, root_bound, search.stopped, search.nodes,
+    bound = root_bound
+    if search.stopped and not search.unbounded_stop:   # (else the root itself stopped)
+        bound = min(root_bound, max(search.open_bound, search.best_value))
+    return SearchRun(portfolio, bound, search.stopped, search.nodes,
                      Start(portfolio, pi, lam), near, search.best_value, next_best)
 
 
@@ -993,7 +1014,7 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
     began = time.perf_counter()
     run = search_optimum(instance, settings.time_limit_s, node_limit, start, work_limit,
                          runner_up)
-    portfolio, root_bound, stopped = run.portfolio, run.bound, run.stopped
+    portfolio, bound, stopped = run.portfolio, run.bound, run.stopped
     seconds = time.perf_counter() - began
     if stopped == "nodes":
         return None
@@ -1007,7 +1028,7 @@ def solve_search(instance: SelectionInstance, settings: Solver, node_limit: floa
         return no_solution(Status.INFEASIBLE, len(instance.site_ids), seconds, "siteopt")
     objective = instance.objective(instance.evaluate(portfolio))
     status, bound = (((Status.INTERRUPTED if stopped == "interrupted" else Status.TIME_LIMIT),
-                      max(root_bound, objective)) if stopped else (Status.OPTIMAL, objective))
+                      max(bound, objective)) if stopped else (Status.OPTIMAL, objective))
     outcome = finish(instance, status, portfolio, objective, bound, settings, seconds, "siteopt")
     return dataclasses.replace(outcome, next_start=run.next_start, near_optimal=run.near,
                                next_best=run.next_best)
