@@ -152,13 +152,13 @@ def test_nodes_that_set_their_own_multipliers_keep_the_brute_force_optimum(
 def test_a_stopped_search_bounds_every_portfolio_by_the_nodes_it_left():
     """Stopped after a few nodes, the search's bound is the largest of its best portfolio's
     value and the bounds of the nodes it left unsearched: never below the brute-force
-    optimum, never above the root's. (Eighty seeds of eight sites: leaving out the child
+    optimum, never above the root's. (Forty seeds of eight sites: leaving out the child
     that stopped, or the children after it, puts the bound below the optimum in some.)"""
     import dataclasses
 
     from tests.instances import random_access_instance
 
-    for seed in range(80):
+    for seed in range(40):
         for access in (False, True):
             instance = (random_access_instance(seed, 8, 13, ("backup", "fairness")) if access
                         else random_instance(seed, 8, 12, 1 + seed % 3, people_scale=1e6,
