@@ -110,13 +110,33 @@ def test_any_start_leads_to_the_brute_force_optimum(seed, n_sites, n_groups, n_c
     start = Start(portfolios[pick % len(portfolios)], rng.uniform(-0.5, 1.5, elements),
                   float(rng.uniform(-1, 1)) / instance.budget_eur)
     run = search_optimum(instance, 60.0, start=start)
+    assert_brute_force_optimum(instance, run, best)
+    if best is not None:
+        assert run.bound >= best[0] - 1e-12
+
+
+def assert_brute_force_optimum(instance, run, best) -> None:
+    """The search ``run`` finished with the brute force's optimum ``best`` (None: none)."""
     assert run.stopped == ""
     if best is None:
         assert run.portfolio is None
     else:
         assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
             best[0], abs=1e-9)
-        assert run.bound >= best[0] - 1e-12
+
+
+def plain_or_access_instance(seed: int, n_sites: int, n_groups: int, n_countries: int,
+                             access: bool, max_gigafactories: int):
+    """A random instance with ``max_gigafactories``: with ``access`` B and F weighted (over
+    ``n_groups + 1`` points), else coverage only (in ``n_countries`` member states)."""
+    import dataclasses
+
+    from tests.instances import random_access_instance
+
+    instance = (random_access_instance(seed, n_sites, n_groups + 1, ("backup", "fairness"))
+                if access else random_instance(seed, n_sites, n_groups, n_countries,
+                                               people_scale=1e6, capex_scale=1e9))
+    return dataclasses.replace(instance, max_gigafactories=max_gigafactories)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True,
@@ -128,25 +148,15 @@ def test_nodes_that_set_their_own_multipliers_keep_the_brute_force_optimum(
     """Every node below the root sets its own multipliers and is pruned by their bound
     (otherwise only nodes with NODE_SLOTS gigafactories left or more do): the optimum stays
     the brute force's, with W, B and F weighted too, and across borders."""
-    import dataclasses
     from unittest import mock
 
     from siteopt.solvers import search
-    from tests.instances import random_access_instance
 
-    instance = (random_access_instance(seed, n_sites, n_groups + 1, ("backup", "fairness"))
-                if access else random_instance(seed, n_sites, n_groups, n_countries,
-                                               people_scale=1e6, capex_scale=1e9))
-    instance = dataclasses.replace(instance, max_gigafactories=1 + seed % 4)
-    best = brute_force(instance)
+    instance = plain_or_access_instance(seed, n_sites, n_groups, n_countries, access,
+                                        1 + seed % 4)
     with mock.patch.object(search, "NODE_SLOTS", 1):
         run = search_optimum(instance, 60.0)
-    assert run.stopped == ""
-    if best is None:
-        assert run.portfolio is None
-    else:
-        assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
-            best[0], abs=1e-9)
+    assert_brute_force_optimum(instance, run, brute_force(instance))
 
 
 def test_a_stopped_search_bounds_every_portfolio_by_the_nodes_it_left():
@@ -154,16 +164,10 @@ def test_a_stopped_search_bounds_every_portfolio_by_the_nodes_it_left():
     value and the bounds of the nodes it left unsearched: never below the brute-force
     optimum, never above the root's. (Forty seeds of eight sites: leaving out the child
     that stopped, or the children after it, puts the bound below the optimum in some.)"""
-    import dataclasses
-
-    from tests.instances import random_access_instance
-
     for seed in range(40):
         for access in (False, True):
-            instance = (random_access_instance(seed, 8, 13, ("backup", "fairness")) if access
-                        else random_instance(seed, 8, 12, 1 + seed % 3, people_scale=1e6,
-                                             capex_scale=1e9))
-            instance = dataclasses.replace(instance, max_gigafactories=2 + seed % 3)
+            instance = plain_or_access_instance(seed, 8, 12, 1 + seed % 3, access,
+                                                2 + seed % 3)
             best = brute_force(instance)
             root = search_optimum(instance, 60.0, node_limit=0)
             for nodes in (1, 2, 3, 5, 8):
