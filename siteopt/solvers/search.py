@@ -38,9 +38,11 @@ and the right-hand side is at most the sum of the r largest positive group maxim
 bracket: the Lagrangian relaxation of the reach rows and the budget, solved exactly over the
 groups. :math:`\pi, \lambda` are set at the root by subgradient steps
 (:mod:`~siteopt.solvers.search_multipliers`) and carried down the tree (clipped to the weight
-left); nodes with :data:`NODE_SLOTS` gigafactories or more still to choose set their own by
-the same steps from their parent's, over the weight they leave and the options they allow,
-and are pruned at once when that bound is below the floor. A few scalings of
+left); nodes with :data:`NODE_SLOTS` gigafactories or more still to choose
+(:data:`CHANCE_NODE_SLOTS` under a chance constraint) set their own by the same steps from
+their parent's, over the weight they leave and the options they allow, and are pruned at
+once when that bound is below the floor. A search stopped at a limit reports the largest
+bound of the nodes it left unsearched. A few scalings of
 :math:`\lambda` are tried at every node.
 W, B and F add their own bounds (:mod:`~siteopt.solvers.search_access`); with B weighted, the
 children this bound keeps are bounded again from their own state (their B exactly, and their
