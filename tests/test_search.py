@@ -162,15 +162,16 @@ def test_nodes_that_set_their_own_multipliers_keep_the_brute_force_optimum(
 def test_a_stopped_search_bounds_every_portfolio_by_the_nodes_it_left():
     """Stopped after a few nodes, the search's bound is the largest of its best portfolio's
     value and the bounds of the nodes it left unsearched: never below the brute-force
-    optimum, never above the root's. (Forty seeds of eight sites: leaving out the child
-    that stopped, or the children after it, puts the bound below the optimum in some.)"""
+    optimum, never above the root's. (Forty seeds of eight sites, stopped after 1 or 3
+    nodes: leaving out the child that stopped, or the children after it, puts the bound
+    below the optimum in some.)"""
     for seed in range(40):
         for access in (False, True):
             instance = plain_or_access_instance(seed, 8, 12, 1 + seed % 3, access,
                                                 2 + seed % 3)
             best = brute_force(instance)
             root = search_optimum(instance, 60.0, node_limit=0)
-            for nodes in (1, 2, 3, 5, 8):
+            for nodes in (1, 3):
                 run = search_optimum(instance, 60.0, node_limit=nodes)
                 assert run.bound <= root.bound + 1e-12
                 if best is not None:
