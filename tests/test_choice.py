@@ -134,8 +134,8 @@ def test_the_search_keeps_two_bids_per_member_state(seed, n_sites, n_groups, n_d
         max_members=1 + seed % 3 // 2,
         weights=dataclasses.replace(w, grid=w.grid + 0.5, cost=0.2 * w.cost))
     # with ``own_multipliers`` every node below the root sets its own multipliers
-    slots = 1 if own_multipliers else search.CHANCE_NODE_SLOTS
-    with mock.patch.object(search, "CHANCE_NODE_SLOTS", slots):
+    slots, warmup = (1, 0) if own_multipliers else (search.CHANCE_NODE_SLOTS, search.NODE_WARMUP)
+    with mock.patch.multiple(search, CHANCE_NODE_SLOTS=slots, NODE_WARMUP=warmup):
         assert_the_choice_is_brute_force(base, "search", seed, n_draws, risk)
 
 

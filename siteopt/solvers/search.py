@@ -39,7 +39,8 @@ bracket: the Lagrangian relaxation of the reach rows and the budget, solved exac
 groups. :math:`\pi, \lambda` are set at the root by subgradient steps
 (:mod:`~siteopt.solvers.search_multipliers`) and carried down the tree (clipped to the weight
 left); nodes with :data:`NODE_SLOTS` gigafactories or more still to choose
-(:data:`CHANCE_NODE_SLOTS` under a chance constraint) set their own by the same steps from
+(:data:`CHANCE_NODE_SLOTS` under a chance constraint), once the search is past its first
+:data:`NODE_WARMUP` nodes, set their own by the same steps from
 their parent's, over the weight they leave and the options they allow, and are pruned at
 once when that bound is below the floor. A search stopped at a limit reports the largest
 bound of the nodes it left unsearched. A few scalings of
@@ -127,8 +128,8 @@ START_NODES = 1_000
 #: multipliers by :data:`NODE_STEPS` subgradient steps from their parent's, and are pruned
 #: once that bound is below the floor (one run each, 2 cores): ``seven-gigafactories.toml``
 #: (p = 7, groups by first site) 327,257 nodes and 49 s with the root's multipliers carried
-#: down, 2,209 nodes and 1.4 s; a generated 100-site instance 25,525 nodes and 2.0 s, 6,718
-#: and 0.8 s. Nodes with fewer left have small subtrees (every node with 3 left too: the
+#: down, 2,371 nodes and 1.4 s; a generated 100-site instance 25,525 nodes and 2.0 s, 9,068
+#: and 1.0 s (with :data:`NODE_WARMUP`). Nodes with fewer left have small subtrees (every node with 3 left too: the
 #: seven 9,414 nodes).
 NODE_SLOTS = 4
 #: The same under a chance constraint, where each step multiplies every draw's elements
@@ -136,8 +137,11 @@ NODE_SLOTS = 4
 #: options' pairs against every draw: there 1,000 draws of the default model (p = 5) took
 #: 39.2 s instead of 28.3 s with the 123 nodes of 4 left setting their own (10.9 s of steps
 #: for 1,300 nodes fewer); the robust choice of ``seven-gigafactories`` on 10 draws, not
-#: proven in 120 s before, is proven in 97 s with 5 (41 s with 4).
+#: proven in 120 s before, is proven in 110 s with 5 (41 s with 4).
 CHANCE_NODE_SLOTS = 5
+#: ... only once the search has expanded this many nodes: a search that ends within them
+#: (the shipped default model: 64 nodes, 19 ms) would only pay for the steps (25 ms).
+NODE_WARMUP = 200
 NODE_STEPS = Steps(30, 0.25, patience=5, least_length=MIN_STEP_LENGTH)
 #: Scalings of the root budget multiplier tried at every node (0 drops the budget).
 LAMBDA_SCALES = np.array([0.0, 0.25, 0.5, 0.65, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0])
@@ -440,7 +444,7 @@ class _Search:
         # options sort by group: those of later groups, the only ones allowed, are the rows
         # from ``first`` on (a view: deep nodes multiply a fraction of the coverage matrix)
         first = int(np.searchsorted(model.group, last_group, side="right"))
-        if chosen and instance.max_gigafactories - len(chosen) >= (
+        if chosen and self.nodes > NODE_WARMUP and instance.max_gigafactories - len(chosen) >= (
                 NODE_SLOTS if model.chance is None else CHANCE_NODE_SLOTS):
             gain_bound, pi = self._node_multipliers(first, allowed, left, pi, len(chosen),
                                                     budget_eur, power_mw, value)
