@@ -48,7 +48,7 @@ class Steps:
     most: int
     length: float
     patience: int
-    least_length: float = 1 / 256
+    least_length: float
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def subgradient(options: Options, weight: np.ndarray, slots: int, budget_eur: fl
     Parameters
     ----------
     options : Options
+        At least one.
     weight : ndarray
         Objective points of each element still to win (:math:`w`).
     slots : int
@@ -105,7 +106,7 @@ def subgradient(options: Options, weight: np.ndarray, slots: int, budget_eur: fl
     Returns
     -------
     bound : float
-        The least bound seen, objective points (0 with no option: :math:`\\pi = w`).
+        The least bound seen, objective points.
     pi : ndarray
         Its element multipliers (each within 0..its weight).
     lam : float
@@ -113,8 +114,6 @@ def subgradient(options: Options, weight: np.ndarray, slots: int, budget_eur: fl
     """
     covers, value, capex = options.covers, options.value, options.capex_eur
     starts = group_starts(options.group)
-    if len(starts) == 0:
-        return 0.0, weight.copy(), 0.0
     pi = np.clip(pi, 0.0, weight)
     position = np.searchsorted(options.group[starts], options.group)
     budget = max(budget_eur, 1.0)
