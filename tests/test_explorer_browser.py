@@ -436,6 +436,28 @@ def test_a_long_solve_shows_its_progress_and_stop_keeps_the_best_found(browser, 
     page.close()
 
 
+def test_stop_also_stops_a_decision_help_task_waiting_for_the_runner_up(browser, served):
+    """Alternatives asked for while the runner-up is proven wait for it (one solve at a time);
+    Stop then ends both: the answer stays, marked, and the alternatives are not computed."""
+    page, _, errors = open_explorer(browser, served)
+    page.get_by_role("combobox", name="Scenario").select_option("cross-border")
+    status(page).filter(has_text="Proving").wait_for(timeout=60_000)
+    portfolio = gigafactories(page)
+    page.get_by_role("button", name="Alternatives").click()
+    stop = page.get_by_role("button", name="Stop")
+    stop.focus()
+    page.keyboard.press("Enter")
+    status(page).filter(has_text="The next best portfolio was not proven (stopped).").wait_for(
+        timeout=30_000)
+    page.get_by_text("Stopped before it had an answer; ask again for one.").wait_for(
+        timeout=30_000)
+    expect(stop).to_be_disabled()
+    assert gigafactories(page) == portfolio
+    expect(page.get_by_role("combobox", name="Show alternative")).to_be_disabled()
+    assert errors == []
+    page.close()
+
+
 def test_the_keyboard_reaches_every_control(browser, served):
     page, _, _ = open_explorer(browser, served)
     page.locator("body").click(position={"x": 5, "y": 5})

@@ -102,6 +102,7 @@ class ExplorerPage:
         self.wanted: Settings | None = None
         self.running: Settings | None = None
         self.helping: float | None = None   # when the decision-help task running began
+        self.help_task: concurrent.futures.Future | None = None   # the latest asked for
         self.started = 0.0
         self.shown: Answer | None = None
         self.before = None   # the result shown before the answer on screen
@@ -126,7 +127,7 @@ class ExplorerPage:
         self.notice = pn.pane.HTML("", stylesheets=[STYLE], sizing_mode="stretch_width")
         self.stop_button = pn.widgets.Button(label="Stop", color="warning", disabled=True,
                                              width=90)
-        self.stop_button.on_click(lambda _: self.explorer.stop(self))
+        self.stop_button.on_click(lambda _: self._stop())
         self.headline = pn.pane.HTML("", stylesheets=[STYLE], css_classes=["siteopt-answer"])
         self.map = ResultMap(explorer.dataset)
         self.clicks_seen = 0
@@ -260,7 +261,7 @@ class ExplorerPage:
         self.wanted = settings
         self._show_settings()
         if self.helping is not None:   # its answer would be for the settings before
-            self.explorer.stop(self)
+            self._stop()
         if not self.served:
             self._show(self.explorer.answer(settings, owner=self))
             return
@@ -272,6 +273,13 @@ class ExplorerPage:
             self.explorer.stop(self)   # the running solve's settings are out of date
             return
         self._start()
+
+    def _stop(self) -> None:
+        """Stop what this tab runs: the solve or decision-help task running, and a
+        decision-help task still waiting for it (asked for while a runner-up was proven)."""
+        if self.help_task is not None:
+            self.help_task.cancel()   # False, and nothing done, once it has begun
+        self.explorer.stop(self)
 
     def _start(self, runner_up: bool = False) -> None:
         """Solve the latest settings in the worker thread: first the optimum alone (shown at
@@ -331,7 +339,8 @@ class ExplorerPage:
                                                          began))
 
         self.stop_button.disabled = False
-        self.pool.submit(task).add_done_callback(done)
+        self.help_task = self.pool.submit(task)
+        self.help_task.add_done_callback(done)
         self.document.add_timeout_callback(self._help_progress, HELP_PROGRESS_MS)
 
     def _help_progress(self) -> None:
@@ -344,10 +353,11 @@ class ExplorerPage:
 
     def _help_done(self, outcome, began: float | None = None) -> None:
         """Show a decision-help task's answer: ``outcome()`` gives the function that shows
-        it, or raises the task's error (``KeyboardInterrupt`` when it was stopped); the
-        task begun at ``began`` is no longer running, unless one asked for later is."""
+        it, or raises the task's error (``KeyboardInterrupt`` when it was stopped,
+        ``CancelledError`` when it was stopped before it began); the task begun at ``began``
+        is no longer running, unless one asked for later is."""
         if began is None or self.helping == began:
-            self.helping = None
+            self.helping = self.help_task = None
             if self.running is None:
                 self.stop_button.disabled = True
         try:
@@ -355,7 +365,7 @@ class ExplorerPage:
         except SiteoptError as err:
             self.help_text.object = f"<p>{html.escape(str(err))}</p>"
             return
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, concurrent.futures.CancelledError):
             self.help_text.object = ("<p>Stopped before it had an answer; ask again for "
                                      "one.</p>")
             return
