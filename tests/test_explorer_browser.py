@@ -100,14 +100,14 @@ def gigafactories(page) -> list[str]:
     return table.locator("tbody tr td:first-child").all_text_contents()
 
 
-def expect_portfolio(page, result) -> None:
-    """Wait until the page shows ``result``'s gigafactories, proven optimal (on a timeout,
-    say what the page shows instead)."""
+def expect_portfolio(page, result, seconds: int = 60) -> None:
+    """Wait until the page shows ``result``'s gigafactories, proven optimal, for up to
+    ``seconds`` (on a timeout, say what the page shows instead)."""
     wanted = sorted(g.id for g in result.gigafactories)
     try:
-        _wait_for_portfolio(page, wanted)
+        _wait_for_portfolio(page, wanted, seconds)
     except PlaywrightTimeout:
-        raise AssertionError(f"after 60 s the page shows {sorted(gigafactories(page))} "
+        raise AssertionError(f"after {seconds} s the page shows {sorted(gigafactories(page))} "
                              f"(wanted {wanted}); status: {status(page).text_content()!r}"
                              ) from None
     assert sorted(gigafactories(page)) == wanted
@@ -120,7 +120,7 @@ def wait_until_complete(page) -> None:
     expect(status(page)).not_to_contain_text(PROVING.strip(), timeout=60_000)
 
 
-def _wait_for_portfolio(page, wanted: list[str]) -> None:
+def _wait_for_portfolio(page, wanted: list[str], seconds: int) -> None:
     page.wait_for_function(
         """([wanted]) => {
           const find = (root) => {
@@ -144,7 +144,7 @@ def _wait_for_portfolio(page, wanted: list[str]) -> None:
           };
           return JSON.stringify(shown) === JSON.stringify(wanted) &&
             (said(document) || '').includes('optimal');
-        }""", arg=[wanted], timeout=60_000)
+        }""", arg=[wanted], timeout=seconds * 1000)
 
 
 def set_field(page, name: str, value: str) -> None:
@@ -436,14 +436,17 @@ def test_a_long_solve_shows_its_progress_and_stop_keeps_the_best_found(browser, 
     page.close()
 
 
-def test_stop_also_stops_a_decision_help_task_waiting_for_the_runner_up(browser, served):
-    """Alternatives asked for while the runner-up is proven wait for it (one solve at a time);
-    Stop then ends both: the answer stays, marked, and the alternatives are not computed."""
+def test_stop_also_stops_the_decision_help_waiting_for_the_runner_up(browser, served):
+    """Alternatives and the budget sweep asked for while the runner-up is proven wait for it
+    (one solve at a time); Stop then ends all three: the answer stays, marked, neither task
+    is computed (Alternatives here takes about a minute), and a new setting is answered at
+    once."""
     page, _, errors = open_explorer(browser, served)
     page.get_by_role("combobox", name="Scenario").select_option("cross-border")
     status(page).filter(has_text="Proving").wait_for(timeout=60_000)
     portfolio = gigafactories(page)
     page.get_by_role("button", name="Alternatives").click()
+    page.get_by_role("button", name="Budget sweep").click()
     stop = page.get_by_role("button", name="Stop")
     stop.focus()
     page.keyboard.press("Enter")
@@ -454,6 +457,10 @@ def test_stop_also_stops_a_decision_help_task_waiting_for_the_runner_up(browser,
     expect(stop).to_be_disabled()
     assert gigafactories(page) == portfolio
     expect(page.get_by_role("combobox", name="Show alternative")).to_be_disabled()
+    lower = siteopt.solve("cross-border", budget=15e9)
+    set_field(page, "Budget (EUR bn)", "15")
+    expect_portfolio(page, lower, seconds=30)   # not after the alternatives' minute
+    assert page.locator("#sweep-changes").count() == 0
     assert errors == []
     page.close()
 

@@ -102,7 +102,7 @@ class ExplorerPage:
         self.wanted: Settings | None = None
         self.running: Settings | None = None
         self.helping: float | None = None   # when the decision-help task running began
-        self.help_task: concurrent.futures.Future | None = None   # the latest asked for
+        self.help_tasks: list[concurrent.futures.Future] = []   # asked for, maybe not done
         self.started = 0.0
         self.shown: Answer | None = None
         self.before = None   # the result shown before the answer on screen
@@ -275,10 +275,10 @@ class ExplorerPage:
         self._start()
 
     def _stop(self) -> None:
-        """Stop what this tab runs: the solve or decision-help task running, and a
-        decision-help task still waiting for it (asked for while a runner-up was proven)."""
-        if self.help_task is not None:
-            self.help_task.cancel()   # False, and nothing done, once it has begun
+        """Stop what this tab runs: the solve or decision-help task running, and the
+        decision-help tasks still waiting for it (asked for while a runner-up was proven)."""
+        for task in self.help_tasks:
+            task.cancel()   # False, and nothing done, once it has begun or ended
         self.explorer.stop(self)
 
     def _start(self, runner_up: bool = False) -> None:
@@ -339,8 +339,9 @@ class ExplorerPage:
                                                          began))
 
         self.stop_button.disabled = False
-        self.help_task = self.pool.submit(task)
-        self.help_task.add_done_callback(done)
+        future = self.pool.submit(task)
+        self.help_tasks = [asked for asked in self.help_tasks if not asked.done()] + [future]
+        future.add_done_callback(done)
         self.document.add_timeout_callback(self._help_progress, HELP_PROGRESS_MS)
 
     def _help_progress(self) -> None:
@@ -357,7 +358,7 @@ class ExplorerPage:
         ``CancelledError`` when it was stopped before it began); the task begun at ``began``
         is no longer running, unless one asked for later is."""
         if began is None or self.helping == began:
-            self.helping = self.help_task = None
+            self.helping = None
             if self.running is None:
                 self.stop_button.disabled = True
         try:
