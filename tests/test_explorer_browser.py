@@ -326,7 +326,7 @@ def test_a_download_equals_solve_out(browser, served, tmp_path_factory):
     page, _, _ = open_explorer(browser, served)
     set_field(page, "Budget (EUR bn)", "15")
     expect_portfolio(page, siteopt.solve(budget=15e9))
-    with page.expect_download() as waiting:
+    with page.expect_download(timeout=60_000) as waiting:   # 30 s by default
         page.get_by_role("button", name="Download result.json").click()
     mine = json.loads(Path(waiting.value.path()).read_text(encoding="utf-8"))
     line = page.get_by_role("textbox", name="Command").input_value()
@@ -459,7 +459,7 @@ def test_stop_also_stops_the_decision_help_waiting_for_the_runner_up(browser, se
     expect(page.get_by_role("combobox", name="Show alternative")).to_be_disabled()
     lower = siteopt.solve("cross-border", budget=15e9)
     set_field(page, "Budget (EUR bn)", "15")
-    expect_portfolio(page, lower, seconds=30)   # not after the alternatives' minute
+    expect_portfolio(page, lower, seconds=45)   # not after the alternatives' minute
     assert page.locator("#sweep-changes").count() == 0
     assert errors == []
     page.close()
