@@ -40,11 +40,10 @@ groups. :math:`\pi, \lambda` are set at the root by subgradient steps
 (:mod:`~siteopt.solvers.search_multipliers`) and carried down the tree (clipped to the weight
 left); nodes with :data:`NODE_SLOTS` gigafactories or more still to choose
 (:data:`CHANCE_NODE_SLOTS` under a chance constraint), once the search is past its first
-:data:`NODE_WARMUP` nodes, set their own by the same steps from
-their parent's, over the weight they leave and the options they allow, and are pruned at
-once when that bound is below the floor. A search stopped at a limit reports the largest
-bound of the nodes it left unsearched. A few scalings of
-:math:`\lambda` are tried at every node.
+:data:`NODE_WARMUP` nodes, set their own by the same steps from their parent's, over the
+weight they leave and the options they allow, and are pruned at once when that bound is below
+the floor. A few scalings of :math:`\lambda` are tried at every node. A search stopped at a
+limit reports the largest bound of the nodes it left unsearched.
 W, B and F add their own bounds (:mod:`~siteopt.solvers.search_access`); with B weighted, the
 children this bound keeps are bounded again from their own state (their B exactly, and their
 completions' B credits and, for children that are nodes of their own, multipliers from
@@ -129,8 +128,8 @@ START_NODES = 1_000
 #: once that bound is below the floor (one run each, 2 cores): ``seven-gigafactories.toml``
 #: (p = 7, groups by first site) 327,257 nodes and 49 s with the root's multipliers carried
 #: down, 2,371 nodes and 1.4 s; a generated 100-site instance 25,525 nodes and 2.0 s, 9,068
-#: and 1.0 s (with :data:`NODE_WARMUP`). Nodes with fewer left have small subtrees (every node with 3 left too: the
-#: seven 9,414 nodes).
+#: and 1.0 s (with :data:`NODE_WARMUP`). Nodes with fewer left have small subtrees (every
+#: node with 3 left too: the seven 9,414 nodes).
 NODE_SLOTS = 4
 #: The same under a chance constraint, where each step multiplies every draw's elements
 #: (108,473 on 1,000 draws of the shipped data) and a node's own bound already checks its
