@@ -339,6 +339,60 @@ def test_a_download_equals_solve_out(browser, served, tmp_path_factory):
     page.close()
 
 
+class HeldSocket:
+    """A page's WebSocket to the explorer, whose messages to the page can be held back."""
+
+    def __init__(self):
+        self.holding = False
+        self.held: list = []
+        self.page_side = None
+
+    def route(self, page_side) -> None:
+        explorer = page_side.connect_to_server()
+        explorer.on_message(self._to_page)
+        page_side.on_message(explorer.send)
+        self.page_side = page_side
+
+    def _to_page(self, message) -> None:
+        if self.holding:
+            self.held.append(message)
+        else:
+            self.page_side.send(message)
+
+    def release(self) -> None:
+        """Give the page what was held, in order, and hold nothing more."""
+        self.holding = False
+        for message in self.held:
+            self.page_side.send(message)
+        self.held = []
+
+
+def test_an_answer_arriving_while_a_field_is_typed_in_leaves_the_typed_value(browser,
+                                                                            served):
+    """The user changes a limit and, before the page has the answer, types a budget: the
+    answer's values (the budget as before) fill every control but the one typed in, and Enter
+    solves the typed budget. (Messages from the explorer are held to make the order sure; the
+    field is in the component's shadow root, where ``document.activeElement`` is the host.)"""
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    socket = HeldSocket()
+    page.route_web_socket(lambda url: url.endswith("/ws"), socket.route)
+    page.goto(served)
+    status(page).filter(has_text="optimal").wait_for(timeout=60_000)
+    socket.holding = True
+    set_field(page, "Gigafactories at most", "4")
+    while not socket.held:   # the explorer's answer (in milliseconds), held
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(300)
+    budget = page.get_by_role("spinbutton", name="Budget (EUR bn)")
+    budget.fill("14.5")
+    socket.release()
+    expect_portfolio(page, siteopt.solve(**{"limits.max_gigafactories": 4}))
+    assert budget.input_value() == "14.5"
+    budget.press("Enter")
+    expect_portfolio(page, siteopt.solve(budget=14.5e9, **{"limits.max_gigafactories": 4}))
+    page.close()
+
+
 def test_the_copied_command_is_the_settings_command(browser, served):
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()

@@ -107,11 +107,14 @@ export function render({ model, el }) {
   function showValues() {
     // Values Python sent before it saw the user's latest action are out of date: showing
     // them would move a slider back under the user's hand. The next values will be current.
+    // Nor is a value written into the field being typed in (the page's own document, a
+    // shadow root here, knows which: `document.activeElement` is only the shadow's host).
     if (model.answered < counter) return;
+    const focused = form.getRootNode().activeElement;
     for (const [key, value] of Object.entries(model.values)) {
       for (const input of inputs[key] || []) {
         if (input.type === "checkbox") input.checked = Boolean(value);
-        else if (document.activeElement !== input || input.type === "range") input.value = value;
+        else if (focused !== input || input.type === "range") input.value = value;
       }
     }
   }
