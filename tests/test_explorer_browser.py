@@ -251,27 +251,43 @@ def site_on_screen(page, site: str) -> tuple[float, float]:
     return tuple(where)
 
 
+def expect_site_lists(page, required: list[str], excluded: list[str]) -> None:
+    """Wait until the Required and Excluded sites lists show these site IDs (a click handled:
+    its answer may still equal the one before, so a portfolio alone would not tell)."""
+    for name, ids in (("Required sites", required), ("Excluded sites", excluded)):
+        shown = page.get_by_role("list", name=name)
+        if ids:
+            expect(shown.locator("li > span")).to_have_text(ids)
+        else:   # "none"
+            expect(shown.locator("li.empty")).to_have_count(1)
+
+
 def test_clicking_a_site_on_the_map_cycles_it_required_excluded_free(browser, served):
     page, _, _ = open_explorer(browser, served)
     # each click once the answer before it is complete (its runner-up proven): a click that
     # stops a runner-up is the explorer's stop test's, not this one's; and where the site is
     # drawn then (two fresh-clone runs timed out at the second click at the first position)
     page.mouse.click(*site_on_screen(page, "NL-SAG"))
+    expect_site_lists(page, ["NL-SAG"], [])
     expect_portfolio(page, siteopt.solve(**{"sites.required": ["NL-SAG"]}))
     wait_until_complete(page)
     page.mouse.click(*site_on_screen(page, "NL-SAG"))
+    expect_site_lists(page, [], ["NL-SAG"])
     expect_portfolio(page, siteopt.solve(**{"sites.excluded": ["NL-SAG"]}))
     wait_until_complete(page)
     page.mouse.click(*site_on_screen(page, "NL-SAG"))
+    expect_site_lists(page, [], [])
     expect_portfolio(page, siteopt.solve())
     page.close()
 
 
 def test_a_double_click_on_a_site_moves_it_two_steps(browser, served):
     """Two clicks within Bokeh's double-tap time (300 ms) are two clicks: free -> required ->
-    excluded, the answer with the site excluded."""
+    excluded, the answer with the site excluded (here the first answer too: the lists tell
+    that both clicks were handled)."""
     page, _, _ = open_explorer(browser, served)
     page.mouse.dblclick(*site_on_screen(page, "NL-SAG"))
+    expect_site_lists(page, [], ["NL-SAG"])
     expect_portfolio(page, siteopt.solve(**{"sites.excluded": ["NL-SAG"]}))
     page.close()
 
