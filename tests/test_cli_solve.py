@@ -304,6 +304,11 @@ def test_out_naming_an_existing_file_is_refused_and_says_what_out_takes(run_cli,
     (["--max-gigafactories", "1", "--set", "sites.required=ES-MLN,IT-BLQ"],
      "no portfolio meets every rule together; relaxing any one of limits.max_gigafactories, "
      "consolidation.cross_border, sites.required would make one possible"),
+    # two gigafactories within EUR 8.2 bn cannot bring everyone within 1,500 km (the access
+    # limits were not among the rules tried: "relaxing any one of  would")
+    (["--model", "tight-budget", "--set", "access.max_km=1500"],
+     "no portfolio meets every rule together; only relaxing access.max_km would make one "
+     "possible"),
     # ES-MLN + ES-SFH cost EUR 7.0 bn, but one bid means one gigafactory: + EUR 0.15 bn
     (["--set", "sites.required=ES-MLN,ES-SFH", "--budget", "7.1e9"],
      "no portfolio meets every rule together; relaxing any one of budget.total_eur, "

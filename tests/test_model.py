@@ -477,6 +477,33 @@ def test_conflicts_only_the_solver_sees_are_named():
         "sites.required would make one possible")
 
 
+def test_conflicts_with_the_access_limits_are_named_also_where_two_rules_must_give():
+    """The hand-solved access line (towns P0-P4, sites A, B, C): nobody beyond 800 km needs
+    A and C; state Z never gets past 75 % within 500 km."""
+    from siteopt.examples import access_line
+    from siteopt.solvers.infeasibility import conflict_message
+
+    said = "no portfolio meets every rule together"
+    # one gigafactory cannot keep everyone within 800 km
+    assert conflict_message(access_line("latency", 1, max_km=800.0), Solver()) == (
+        f"{said}; relaxing any one of limits.max_gigafactories, access.max_km would make one "
+        f"possible")
+    # and with 80 % per state on top, one rule alone is not enough: the share must give, and
+    # with it the 800 km or the one gigafactory (not these two without the share)
+    both = access_line("latency", 1, max_km=800.0, min_country_share=0.8)
+    assert solve(both, "direct").status == Status.INFEASIBLE
+    assert conflict_message(both, Solver()) == (
+        f"{said}, and relaxing one rule alone would not make one possible; relaxing both "
+        f"limits.max_gigafactories and access.min_country_share, or both access.max_km and "
+        f"access.min_country_share would")
+    # and with site A required under a 50 MW total, no two rules are enough either
+    three = dataclasses.replace(both, total_power_mw=50.0, required=np.array([True, False, False]))
+    assert conflict_message(three, Solver()) == (
+        f"{said}, and relaxing one or two rules alone would not make one possible (the rules in "
+        f"force: limits.total_power_mw, limits.max_gigafactories, limits.max_bids_per_country, "
+        f"sites.required, access.max_km, access.min_country_share)")
+
+
 class CandidateForm(SelectionInstance):
     """The same instance, always solved in the candidate form."""
 
