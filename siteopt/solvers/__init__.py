@@ -38,11 +38,12 @@ def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
     exact one: pulp for CBC, the only path that runs it; the search for the compact form up
     to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless an ``access`` limit is on
-    without W, B or F, where its bound is weak (shipped data: ``cover-all.toml`` 1.66 s where
-    HiGHS takes 0.41 s, ``access.max_km`` 1,500 4.5 s on both); W, B and F it proves faster,
-    limits or not (B 0.2 alone 0.6 s against 36.4 s, with ``access.max_km`` 1,500 4.4 s
-    against 35.3 s; F 0.3 alone 0.1 s against 2.4 s; every access term 0.8 s where HiGHS
-    proves nothing in 60 s: ``benchmarks/README.md``), W on a few points at a time
+    without W, B or F, where neither path is always the faster (shipped data: ``cover-all.toml``
+    1.95 s where HiGHS takes 0.75 s, ``access.max_km`` 1,500 with three gigafactories 5.0
+    against 1.1 s, but with five 0.5 against 3.7 s: ``benchmarks/README.md``); W, B and F it
+    proves faster, limits or not (B 0.2 alone 0.6 s against 36.4 s, with ``access.max_km``
+    1,500 4.4 s against 35.3 s; F 0.3 alone 0.1 s against 2.4 s; every access term 0.8 s
+    where HiGHS proves nothing in 60 s: ``benchmarks/README.md``), W on a few points at a time
     (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which searches
     over radii (:mod:`~siteopt.solvers.radius`); the latency term or gradual coverage cut from
     distances (``levels_as_cuts``) goes to benders, the one path that solves it; else direct
