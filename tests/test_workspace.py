@@ -221,6 +221,11 @@ def test_an_empty_workspace_has_valid_templates(tmp_path, monkeypatch, run_cli):
     said = " ".join(run_cli("robust", "--draws", "20", "--seed", "1").stdout.split())
     assert f"How often each site is chosen: {site} {1 - slipped:.0%}; no gigafactory at all " \
            f"in {slipped:.0%} of the draws (funding nothing scores best there)." in said
+    # with the site required, those draws have no portfolio at all (not an empty one)
+    said = " ".join(run_cli("robust", "--draws", "20", "--seed", "1", "--set",
+                            f"sites.required={site}").stdout.split())
+    assert f"How often each site is chosen: {site} {1 - slipped:.0%}; no portfolio meets the " \
+           f"rules in {slipped:.0%} of the draws (with their slipped sites and capex)." in said
     drawn = run_cli("map", "--out", str(tmp_path / "one.png"))
     assert drawn.stderr.strip().endswith("one.png (optimal, 1 gigafactory)")
     assert run_cli("report", "--out", str(tmp_path / "one.html")).exit_code == 0

@@ -196,7 +196,8 @@ class Robustness:
     ----------
     draws : DataFrame
         Per draw: ``draw``, ``objective`` and ``portfolio`` (the draw's own optimum; NaN and
-        "none" where no portfolio meets the draw's limits), ``today`` (today's optimum valued
+        "none" where no portfolio meets the draw's limits, "none" with its value where funding
+        nothing scores best), ``today`` (today's optimum valued
         on the draw, see the module docstring), ``regret`` (``objective - today``),
         ``today_over_budget`` and ``today_slipped`` (its capex on the draw exceeds the
         budget; a member's grid slips), ``people`` (within R of the draw's optimum),
@@ -282,14 +283,17 @@ class Robustness:
         chosen = self.site_frequency[self.site_frequency > 0]
         never = self.site_frequency[self.site_frequency == 0]
         shown = ", ".join(f"{site} {share:.0%}" for site, share in chosen.head(10).items())
-        nothing = float((frame["portfolio"] == "none").mean())
+        unmet = frame["objective"].isna()
+        nothing = float(((frame["portfolio"] == "none") & ~unmet).mean())
         lines = [f"{count(len(frame), 'draw')} ({self.origin}; model {self.model}). How often "
                  f"each site is chosen: {shown}"
                  + (f" and {len(chosen) - 10} more" if len(chosen) > 10 else "")
                  + (f"; never: {len(never)} of the {len(self.site_frequency)} sites" if len(never)
                     else "")
                  + (f"; no gigafactory at all in {nothing:.0%} of the draws (funding nothing "
-                    f"scores best there)" if nothing else "") + "."]
+                    f"scores best there)" if nothing else "")
+                 + (f"; no portfolio meets the rules in {unmet.mean():.0%} of the draws (with "
+                    f"their slipped sites and capex)" if unmet.any() else "") + "."]
         today, over, slipped = frame["today"], frame["today_over_budget"], \
             frame["today_slipped"]
         overrun = (frame["today_capex_eur"] - self.budget_eur)[over]
