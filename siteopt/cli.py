@@ -1000,10 +1000,11 @@ def compare_command(models, data_dir, set_items):
     """Solve several models (files or scenario names) and show them side by side.
 
     Objectives computed with different weights are marked: they are not comparable; the
-    terms are.
+    terms are. A model without a portfolio ends the command, named with its conflict.
     """
     from siteopt.api import resolve_model, solve
     from siteopt.data import load_data
+    from siteopt.errors import InfeasibleError
     from siteopt.report.tables import terminal_width
     from siteopt.report.text import compare_text
     from siteopt.summary import named_sites_caveat
@@ -1012,7 +1013,11 @@ def compare_command(models, data_dir, set_items):
     results = {}
     for model in models:
         cfg = resolve_model(model, {}, set_items)
-        results[_unique_name(cfg.source, results)] = solve(cfg, data)
+        name = _unique_name(cfg.source, results)
+        try:
+            results[name] = solve(cfg, data)
+        except InfeasibleError as err:
+            raise InfeasibleError(f"{name}: {err}") from None
     deliver()
     caveat = named_sites_caveat([site for result in results.values()
                                  for site in result.selected], data)

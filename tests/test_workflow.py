@@ -166,6 +166,11 @@ def test_compare_shows_scenarios_side_by_side_and_marks_other_weights(run_cli):
                     "scores higher for less; compare the MW and member states above instead.")
     same = run_cli("compare", "default", str(SCENARIOS / "default.toml")).stdout
     assert "not comparable" not in same and " *" not in same
+    # a model without a portfolio is named with its conflict (exit 1)
+    conflict = run_cli("compare", "default", "tight-budget", "--set", "access.max_km=1500")
+    assert conflict.exit_code == 1
+    assert conflict.stderr == ("error: tight-budget: no portfolio meets every rule together; "
+                               "only relaxing access.max_km would make one possible\n")
 
 
 @pytest.mark.parametrize("model", ["default", "cross-border", "seven-gigafactories"])
