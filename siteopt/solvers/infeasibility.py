@@ -21,28 +21,38 @@ from siteopt.errors import SolverError
 from siteopt.model import SelectionInstance
 from siteopt.solvers.outcome import Status
 
-#: Each rule, the model key that sets it, and the instance with the rule relaxed (never
-#: tightened: a limit already wider than the relaxed value stays).
-RELAXATIONS = (
-    ("budget.total_eur", lambda i: {"budget_eur": max(i.budget_eur, float(i.capex_eur.sum())
-                                    + i.extra_site_cost_eur * len(i.site_ids))}),
-    ("limits.total_power_mw", lambda i: {"total_power_mw": max(
-        i.total_power_mw, float(i.effective_mw.sum()))}),
-    ("limits.max_gigafactories", lambda i: {"max_gigafactories": max(i.max_gigafactories,
-                                                                     len(i.site_ids))}),
-    ("limits.max_bids_per_country", lambda i: {"max_bids_per_country": max(
-        i.max_bids_per_country, len(i.site_ids))}),
-    ("limits.min_gigafactory_mw", lambda i: {"min_gigafactory_mw": 0.0}),
-    ("consolidation.link_km", lambda i: {} if i.max_members == 1 else
-     {"link_km": max(i.link_km, 40_000.0)}),
-    ("consolidation.cross_border", lambda i: {} if i.max_members == 1 else
-     {"cross_border": True, "max_countries": i.max_members}),
-    ("sites.required", lambda i: {"required": np.zeros(len(i.site_ids), dtype=bool)}),
-    ("access.max_km", lambda i: {} if i.access is None else
-     {"access": dataclasses.replace(i.access, max_km=0.0)}),
-    ("access.min_country_share", lambda i: {} if i.access is None else
-     {"access": dataclasses.replace(i.access, min_country_share=0.0)}),
+#: Each rule: the model key that sets it, whether it limits anything in an instance (a limit
+#: wider than every site together does not), and the instance's fields with it relaxed.
+RULES = (
+    ("budget.total_eur", lambda i: i.budget_eur < _every_site_eur(i),
+     lambda i: {"budget_eur": _every_site_eur(i)}),
+    ("limits.total_power_mw", lambda i: i.total_power_mw < float(i.effective_mw.sum()),
+     lambda i: {"total_power_mw": float(i.effective_mw.sum())}),
+    ("limits.max_gigafactories", lambda i: i.max_gigafactories < len(i.site_ids),
+     lambda i: {"max_gigafactories": len(i.site_ids)}),
+    ("limits.max_bids_per_country", lambda i: i.max_bids_per_country < len(i.site_ids),
+     lambda i: {"max_bids_per_country": len(i.site_ids)}),
+    ("limits.min_gigafactory_mw", lambda i: i.min_gigafactory_mw > 0,
+     lambda i: {"min_gigafactory_mw": 0.0}),
+    ("consolidation.link_km", lambda i: i.max_members > 1 and i.link_km < LINK_KM_ANY,
+     lambda i: {"link_km": LINK_KM_ANY}),
+    ("consolidation.cross_border",
+     lambda i: i.max_members > 1 and not (i.cross_border and i.max_countries >= i.max_members),
+     lambda i: {"cross_border": True, "max_countries": i.max_members}),
+    ("sites.required", lambda i: i.required is not None and bool(i.required.any()),
+     lambda i: {"required": np.zeros(len(i.site_ids), dtype=bool)}),
+    ("access.max_km", lambda i: i.access is not None and i.access.max_km > 0,
+     lambda i: {"access": dataclasses.replace(i.access, max_km=0.0)}),
+    ("access.min_country_share", lambda i: i.access is not None and i.access.min_country_share > 0,
+     lambda i: {"access": dataclasses.replace(i.access, min_country_share=0.0)}),
 )
+#: km: a link every two sites on Earth keep.
+LINK_KM_ANY = 40_000.0
+
+
+def _every_site_eur(instance: SelectionInstance) -> float:
+    """EUR: the capital cost of every site in one portfolio, extra-site costs included."""
+    return float(instance.capex_eur.sum()) + instance.extra_site_cost_eur * len(instance.site_ids)
 
 
 def feasible(instance: SelectionInstance, settings: Solver) -> bool:
@@ -66,43 +76,24 @@ def conflict_message(instance: SelectionInstance, settings: Solver) -> str:
     """One sentence naming the rules whose relaxation alone would make a portfolio possible;
     if none would, the pairs of rules whose relaxation together would."""
     settings = dataclasses.replace(settings, name="highs", method="direct", mip_gap=0.0)
-    in_force = {key: change for key, relax in RELAXATIONS
-                if _changes(instance, change := relax(instance))}
-    culprits = [key for key, change in in_force.items()
-                if _helps(dataclasses.replace(instance, **change), settings)]
+    in_force = {key: relaxed for key, limits, relaxed in RULES if limits(instance)}
+
+    def helps(*keys: str) -> bool:
+        probe = instance
+        for key in keys:
+            probe = dataclasses.replace(probe, **in_force[key](probe))
+        return _helps(probe, settings)
+
+    culprits = [key for key in in_force if helps(key)]
     said = "no portfolio meets every rule together"
     if len(culprits) == 1:
         return f"{said}; only relaxing {culprits[0]} would make one possible"
     if culprits:
         return f"{said}; relaxing any one of {', '.join(culprits)} would make one possible"
     pairs = [f"{first} and {second}" for first, second in itertools.combinations(in_force, 2)
-             if _helps(_relaxed(instance, in_force[first], in_force[second]), settings)]
+             if helps(first, second)]
     if pairs:
         return (f"{said}, and relaxing one rule alone would not make one possible; relaxing "
                 f"both {', or both '.join(pairs)} would")
     return (f"{said}, and relaxing one or two rules alone would not make one possible (the "
             f"rules in force: {', '.join(in_force)})")
-
-
-def _changes(instance: SelectionInstance, change: dict) -> bool:
-    """Whether ``change`` (instance field -> value) relaxes a rule in force: some value
-    differs from the instance's (an access limit that is off, for one, does not)."""
-    for name, value in change.items():
-        now = getattr(instance, name)
-        if name == "required":
-            if now is not None and now.any():
-                return True
-        elif name == "access":
-            if (now.max_km, now.min_country_share) != (value.max_km, value.min_country_share):
-                return True
-        elif not np.array_equal(now, value):
-            return True
-    return False
-
-
-def _relaxed(instance: SelectionInstance, first: dict, second: dict) -> SelectionInstance:
-    """``instance`` with two relaxations (both access limits: one access without either)."""
-    if "access" in first and "access" in second:
-        access = dataclasses.replace(instance.access, max_km=0.0, min_country_share=0.0)
-        return dataclasses.replace(instance, access=access)
-    return dataclasses.replace(instance, **first, **second)
