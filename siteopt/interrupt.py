@@ -178,10 +178,16 @@ def best_so_far():
 
 
 def after_solve() -> None:
-    """After a solve in the main thread: :func:`check`, except within :func:`best_so_far`.
-    (A solve in another thread, the explorer's, is stopped by :func:`ask_to_stop`; the main
-    thread takes the signal.)"""
-    if not _keep_best.get() and threading.current_thread() is threading.main_thread():
+    """After a solve, except within :func:`best_so_far`: raise ``KeyboardInterrupt`` if it was
+    stopped, by :func:`ask_to_stop` (the explorer's Stop) or, in the main thread, by a stop
+    signal (:func:`check`; the main thread takes the signals). An analysis then stops as a
+    whole, instead of reporting a solve cut short as a failure ("stopped without a proven
+    optimum; raise solver.time_limit_s")."""
+    if _keep_best.get():
+        return
+    if _stop_asked.is_set():
+        raise KeyboardInterrupt
+    if threading.current_thread() is threading.main_thread():
         check()
 
 

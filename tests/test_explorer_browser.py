@@ -57,11 +57,15 @@ def start_explorer(*args: str):
     return process, first.split(" at ", 1)[1].strip()
 
 
-def stop_explorer(process) -> None:
+def stop_explorer(process) -> str:
+    """Stop the explorer; what it logged."""
     process.terminate()
     process.wait(timeout=30)
     process.stdout.close()
+    process.log.seek(0)
+    logged = process.log.read()
     process.log.close()
+    return logged
 
 
 def local(url: str, served: str) -> bool:
@@ -521,6 +525,8 @@ def test_stop_also_stops_the_decision_help_waiting_for_the_runner_up(browser, se
     page.get_by_role("button", name="Alternatives").click()
     page.get_by_role("button", name="Budget sweep").click()
     stop = page.get_by_role("button", name="Stop")
+    # enabled by the server's answer to the clicks (a disabled button takes no key)
+    expect(stop).to_be_enabled()
     stop.focus()
     page.keyboard.press("Enter")
     status(page).filter(has_text="The next best portfolio was not proven (stopped).").wait_for(
@@ -620,6 +626,32 @@ def test_stop_or_a_new_setting_stops_a_long_decision_help_task(browser, served):
     assert page.locator("#weights").count() == 0
     assert errors == []
     page.close()
+
+
+def test_a_closed_tab_stops_its_work_and_leaves_the_server_to_the_others(browser):
+    """A tab closed while it runs Alternatives on cross-border (about a minute) with a budget
+    sweep waiting behind: the server ends its session about 15 s later and stops both, so
+    another tab's new setting is answered within seconds of that, not after the minute; the
+    server logs no error for the answers it no longer has a page to show on."""
+    process, url = start_explorer()
+    try:
+        page, _, _ = open_explorer(browser, url)
+        page.get_by_role("combobox", name="Scenario").select_option("cross-border")
+        status(page).filter(has_text="Proving").wait_for(timeout=60_000)
+        expect(status(page)).not_to_contain_text("Proving", timeout=60_000)
+        page.get_by_role("button", name="Alternatives").click()
+        page.get_by_role("button", name="Budget sweep").click()
+        page.get_by_text("s (Stop, or any change of the settings, stops it)").wait_for(
+            timeout=30_000)
+        page.close()
+        other, _, errors = open_explorer(browser, url)
+        set_field(other, "Budget (EUR bn)", "14.5")
+        expect_portfolio(other, siteopt.solve(budget=14.5e9), seconds=40)
+        assert errors == []
+        other.close()
+    finally:
+        logged = stop_explorer(process)
+    assert "Traceback" not in logged and "exception" not in logged, logged
 
 
 def test_requests_from_other_origins_are_refused(served):

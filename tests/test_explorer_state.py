@@ -3,11 +3,13 @@ that reproduce them, exact answers, messages, downloads and the server's request
 
 from __future__ import annotations
 
+import concurrent.futures
 import html
 import json
 import os
 import re
 import shlex
+import time
 import tomllib
 from pathlib import Path
 
@@ -387,3 +389,37 @@ def test_the_server_draws_without_a_window_toolkit():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "MPLBACKEND": "template"}, timeout=120)
     assert done.stdout.lower().split() == ["template", "agg"], done.stderr
+
+
+def test_stop_ends_a_running_analysis_as_stopped_not_as_a_solver_failure(explorer):
+    """Stop during Alternatives on cross-border (about a minute): the analysis raises
+    ``KeyboardInterrupt`` (the page says it was stopped), not a ``SolverError`` telling the
+    user to raise solver.time_limit_s; the explorer then answers the next question."""
+    owner = object()
+    settings = Settings("cross-border")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(explorer.alternatives, settings, 5, owner)
+        while explorer._owner is not owner:   # until the analysis holds the solver
+            assert not running.done(), running.exception()
+            time.sleep(0.05)
+        time.sleep(1.0)   # inside its solves
+        explorer.stop(owner)
+        with pytest.raises(KeyboardInterrupt):
+            running.result(timeout=60)
+    assert explorer.answer(Settings("default"), owner=owner).result.selected == \
+        siteopt.solve().selected
+
+
+def test_a_closed_tabs_work_stops_at_once_when_it_starts(explorer):
+    """What a closed tab asked for, waiting behind another tab's solve, stops as soon as it
+    starts (:meth:`Explorer.close`); other owners are not affected."""
+    class Tab:   # an owner, as the explorer's pages are
+        pass
+
+    gone, other = Tab(), Tab()
+    explorer.close(gone)
+    with pytest.raises(KeyboardInterrupt):
+        explorer.alternatives(Settings("default"), 3, gone)
+    ranked = explorer.alternatives(Settings("default"), 2, other)
+    best = sorted(site for g in ranked.items[0].gigafactories for site in g)
+    assert (len(ranked.items), best) == (2, siteopt.solve().selected)

@@ -17,6 +17,7 @@ import time
 from functools import partial
 
 import panel as pn
+from tornado.ioloop import IOLoop
 
 from siteopt.errors import SiteoptError
 from siteopt.explore.controls import Controls, fields
@@ -98,6 +99,7 @@ class ExplorerPage:
         self.settings = Settings(explorer.initial)
         self.served = served
         self.document = pn.state.curdoc if served else None
+        self.loop = IOLoop.current() if served else None   # the page's thread
         self.pool = concurrent.futures.ThreadPoolExecutor(1) if served else None
         self.wanted: Settings | None = None
         self.running: Settings | None = None
@@ -112,6 +114,8 @@ class ExplorerPage:
         self.alternatives = None
         self.downloads: dict[str, tuple[object, bytes]] = {}   # name -> (result, bytes)
         self._build()
+        if served:
+            self.document.on_session_destroyed(self._closed)
         self.request(self.settings)
 
     # --- the page ------------------------------------------------------------------------
@@ -281,14 +285,30 @@ class ExplorerPage:
             task.cancel()   # False, and nothing done, once it has begun or ended
         self.explorer.stop(self)
 
+    def _closed(self, session_context) -> None:
+        """The tab is gone (Bokeh ends its session about 15 s after the page closes or
+        reloads): stop what it runs and drop what it asked for, so that other tabs do not wait
+        behind work nobody will see (alternatives on cross-border take about a minute)."""
+        self.explorer.close(self)
+        self.pool.shutdown(wait=False, cancel_futures=True)   # the tasks waiting: dropped
+
+    def _from_worker(self, callback) -> None:
+        """Run ``callback`` on the page's thread, from a worker thread; nothing once the tab
+        is gone (its document is destroyed on the page's thread, so the check there is
+        certain)."""
+        def post():
+            if self.document.session_context is not None:
+                self.document.add_next_tick_callback(callback)
+
+        self.loop.add_callback(post)
+
     def _start(self, runner_up: bool = False) -> None:
         """Solve the latest settings in the worker thread: first the optimum alone (shown at
         once), then again with its runner-up (the close-call caveat and the downloads)."""
         settings = self.running = self.wanted
         self.started = time.perf_counter()
         future = self.pool.submit(self.explorer.answer, settings, self, runner_up)
-        future.add_done_callback(
-            lambda done: self.document.add_next_tick_callback(partial(self._finished, done)))
+        future.add_done_callback(lambda done: self._from_worker(partial(self._finished, done)))
         self.document.add_timeout_callback(partial(self._progress, settings),
                                            int(PROGRESS_AFTER_S * 1000))
 
@@ -335,8 +355,7 @@ class ExplorerPage:
         began = self.helping = time.perf_counter()
 
         def done(future):
-            self.document.add_next_tick_callback(partial(self._help_done, future.result,
-                                                         began))
+            self._from_worker(partial(self._help_done, future.result, began))
 
         self.stop_button.disabled = False
         future = self.pool.submit(task)

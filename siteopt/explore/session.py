@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from siteopt.atomic import as_bytes
 from siteopt.config import ModelConfig, load_model
 from siteopt.errors import SiteoptError
 from siteopt.explore.settings import Settings, model_for
-from siteopt.interrupt import ask_to_stop, check
+from siteopt.interrupt import ask_to_stop, best_so_far, check
 from siteopt.paths import (default_model_path, display_path, model_name, model_path,
                            shipped_scenarios)
 from siteopt.sanitize import error_lines
@@ -160,6 +161,7 @@ class Explorer:
         self.site_ids: list[str] = sorted(self.dataset.sites["site_id"])
         self.lock = threading.Lock()
         self._owner: object = None   # who asked for the solve running now
+        self._gone: weakref.WeakSet = weakref.WeakSet()   # owners closed (browser tabs)
         self._kept: OrderedDict[str, object] = OrderedDict()
         self._kept_lock = threading.Lock()
 
@@ -203,7 +205,9 @@ class Explorer:
             try:
                 timings: dict[str, float] = {}
                 cfg, dataset, prepared = prepare(cfg, self.dataset, {}, timings)
-                result = solve_prepared(cfg, dataset, prepared, timings, runner_up=runner_up)
+                with best_so_far():   # Stop keeps the best portfolio found so far
+                    result = solve_prepared(cfg, dataset, prepared, timings,
+                                            runner_up=runner_up)
             except SiteoptError as err:
                 return _failure(settings, err)
             except KeyboardInterrupt:   # stopped before the solver had any portfolio
@@ -243,9 +247,10 @@ class Explorer:
 
     @contextlib.contextmanager
     def _solving(self, owner: object = None):
-        """Hold the solve lock for ``owner``, with no stop request left from before."""
+        """Hold the solve lock for ``owner``, with no stop request left from before (and one
+        at once for an owner gone since it asked: :meth:`close`)."""
         with self.lock:
-            ask_to_stop(False)
+            ask_to_stop(owner is not None and owner in self._gone)
             self._owner = owner
             try:
                 yield
@@ -258,6 +263,12 @@ class Explorer:
         interrupted); another owner's solve goes on."""
         if owner is not None and self._owner is owner:
             ask_to_stop()
+
+    def close(self, owner: object) -> None:
+        """``owner`` is gone (its tab closed): stop its running solve, and stop at once any
+        it asked for that starts later (waiting for another tab's)."""
+        self._gone.add(owner)
+        self.stop(owner)
 
     def alternatives(self, settings: Settings, k: int = 5, owner: object = None):
         """The ``k`` best portfolios of the settings (:func:`siteopt.analysis.alternatives`).
