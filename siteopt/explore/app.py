@@ -17,6 +17,7 @@ import time
 from functools import partial
 
 import panel as pn
+from bokeh.events import ConnectionLost
 from tornado.ioloop import IOLoop
 
 from siteopt.errors import SiteoptError
@@ -114,8 +115,9 @@ class ExplorerPage:
         self.alternatives = None
         self.downloads: dict[str, tuple[object, bytes]] = {}   # name -> (result, bytes)
         self._build()
-        if served:
-            self.document.on_session_destroyed(self._closed)
+        if served:   # no reconnection (Panel's default): a tab that lost its page is gone
+            self.document.on_event(ConnectionLost, self._closed)
+            self.document.on_session_destroyed(self._closed)   # one that never connected
         self.request(self.settings)
 
     # --- the page ------------------------------------------------------------------------
@@ -285,10 +287,10 @@ class ExplorerPage:
             task.cancel()   # False, and nothing done, once it has begun or ended
         self.explorer.stop(self)
 
-    def _closed(self, session_context) -> None:
-        """The tab is gone (Bokeh ends its session about 15 s after the page closes or
-        reloads): stop what it runs and drop what it asked for, so that other tabs do not wait
-        behind work nobody will see (alternatives on cross-border take about a minute)."""
+    def _closed(self, _) -> None:
+        """The tab is gone (its page closed or reloaded, its connection lost): stop what it
+        runs and drop what it asked for, so that other tabs do not wait behind work nobody
+        will see (alternatives on cross-border take about a minute)."""
         self.explorer.close(self)
         self.pool.shutdown(wait=False, cancel_futures=True)   # the tasks waiting: dropped
 

@@ -116,12 +116,6 @@ def host_warning(address: str) -> str:
             f"you trust, or leave out --host.")
 
 
-#: How often the server looks for closed tabs, ms. Bokeh ends a tab's session 15 s after its
-#: page closed (the time a page may take to connect); the tab's work then stops
-#: (:meth:`siteopt.explore.app.ExplorerPage._closed`). Bokeh's own default is 17 s.
-CHECK_CLOSED_TABS_MS = 1000
-
-
 def make_server(explorer, address: str = "127.0.0.1", port: int = 0):
     """A Bokeh server for the explorer (not started), guarded by :class:`OriginGuard`.
 
@@ -151,8 +145,7 @@ def make_server(explorer, address: str = "127.0.0.1", port: int = 0):
     quiet.setLevel(logging.ERROR)
     try:
         server = pn.serve({"/": page}, port=port, address=address, show=False, start=False,
-                          title="siteopt explorer", websocket_origin=["*"], verbose=False,
-                          check_unused_sessions_milliseconds=CHECK_CLOSED_TABS_MS)
+                          title="siteopt explorer", websocket_origin=["*"], verbose=False)
     finally:
         quiet.setLevel(level)
     hosts = allowed_hosts(address, server.port)
