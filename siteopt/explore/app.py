@@ -105,6 +105,7 @@ class ExplorerPage:
         self.wanted: Settings | None = None
         self.running: Settings | None = None
         self.helping: float | None = None   # when the decision-help task running began
+        self.closed = False   # the tab is gone: nothing more is started or shown
         self.help_tasks: list[concurrent.futures.Future] = []   # asked for, maybe not done
         self.started = 0.0
         self.shown: Answer | None = None
@@ -291,15 +292,17 @@ class ExplorerPage:
         """The tab is gone (its page closed or reloaded, its connection lost): stop what it
         runs and drop what it asked for, so that other tabs do not wait behind work nobody
         will see (alternatives on cross-border take about a minute)."""
+        self.closed = True
+        self.running = self.helping = None   # their progress is no longer counted
         self.explorer.close(self)
         self.pool.shutdown(wait=False, cancel_futures=True)   # the tasks waiting: dropped
 
     def _from_worker(self, callback) -> None:
         """Run ``callback`` on the page's thread, from a worker thread; nothing once the tab
-        is gone (its document is destroyed on the page's thread, so the check there is
-        certain)."""
+        is gone (a finished solve would start the next; the tab is closed, and its document
+        destroyed, on the page's thread, so the check there is certain)."""
         def post():
-            if self.document.session_context is not None:
+            if not self.closed and self.document.session_context is not None:
                 self.document.add_next_tick_callback(callback)
 
         self.loop.add_callback(post)
