@@ -121,23 +121,23 @@ def test_alternatives_outputs(shipped, run_cli):
                                   ["explain", "RO-CER"], ["pareto", "--points", "3"],
                                   ["robust", "--draws", "3"]])
 def test_an_analysis_says_first_which_sites_it_names_are_illustrative(data_dir, run_cli,
-                                                                       args):
+                                                                       args, monkeypatch):
     """As `solve` says it of its member sites; the IDs are never split over two lines."""
     import pandas as pd
 
-    from siteopt.analysis import explain, pareto, robust, sweep
+    import siteopt.analysis
 
-    analysis = {"alternatives": lambda: alternatives(data=data_dir, k=3),
-                "sweep": lambda: sweep(["budget.total_eur=15e9,20e9"], data=data_dir),
-                "explain": lambda: explain(["RO-CER"], data=data_dir),
-                "pareto": lambda: pareto("cost", "coverage", points=3, data=data_dir),
-                "robust": lambda: robust(draws=3, data=data_dir)}[args[0]]()
-    named = analysis.named_sites()
+    made = []   # the analysis the command computes (each is computed once)
+    computed = getattr(siteopt.analysis, args[0])
+    monkeypatch.setattr(siteopt.analysis, args[0],
+                        lambda *given, **named: made.append(computed(*given, **named))
+                        or made[-1])
+    printed = run_cli(*args, "--data", str(data_dir)).stdout
+    named = made[0].named_sites()
     sites = pd.read_csv(data_dir / "sites.csv")
     illustrative = sorted(set(named) & set(sites["site_id"][sites["provenance"]
                                                             == "illustrative"]))
     assert 0 < len(illustrative) < len(named)   # both kinds among them on the shipped data
-    printed = run_cli(*args, "--data", str(data_dir)).stdout
     paragraph = printed.split("\n\n", 1)[0]
     assert " ".join(paragraph.split()).startswith(
         f"Caution: {len(illustrative)} of the {len(named)} sites named below have "
