@@ -21,7 +21,8 @@ import siteopt
 from siteopt.api import resolve_model
 from siteopt.config import load_model, parse_set_items
 from siteopt.errors import ConfigError
-from siteopt.explore.server import allowed_hosts, host_warning, request_allowed
+from siteopt.explore.server import (allowed_hosts, closed_tab_writes_ignored, host_warning,
+                                    request_allowed)
 from siteopt.explore.session import DOWNLOADS, Explorer, difference
 from siteopt.explore.settings import Settings, command_line, model_file, model_for, set_value
 from siteopt.paths import model_path
@@ -376,19 +377,42 @@ def test_weight_ranges_are_those_of_the_settings_on_screen(explorer):
     assert shown == expected.shown().astype(str).values.tolist()
 
 
-def test_the_server_draws_without_a_window_toolkit():
+def test_the_server_draws_without_a_window_toolkit_and_drops_closed_tab_writes():
     """The server draws in worker threads: whatever backend the user's matplotlib has
-    (MPLBACKEND here; TkAgg on a desktop needs the main thread), it switches to Agg."""
+    (MPLBACKEND here; TkAgg on a desktop needs the main thread), it switches to Agg. Its loop
+    drops the errors of messages sent to closed tabs (:func:`closed_tab_writes_ignored`)."""
     import subprocess
     import sys
 
     code = ("import matplotlib; from siteopt.explore.server import make_server; "
             "from siteopt.explore.session import Explorer; "
-            "before = matplotlib.get_backend(); make_server(Explorer()); "
-            "print(before, matplotlib.get_backend())")
+            "before = matplotlib.get_backend(); server = make_server(Explorer()); "
+            "print(before, matplotlib.get_backend(), "
+            "server.io_loop.asyncio_loop.get_exception_handler().__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "MPLBACKEND": "template"}, timeout=120)
-    assert done.stdout.lower().split() == ["template", "agg"], done.stderr
+    assert done.stdout.lower().split() == ["template", "agg", "closed_tab_writes_ignored"], \
+        done.stderr
+
+
+def test_a_message_for_a_closed_tab_prints_no_traceback_but_other_errors_do(caplog):
+    """A tab closed while the server wrote to it left "Task exception was never retrieved"
+    and a traceback in the terminal (a fresh-clone test run, 2026-12-07); other errors that
+    nobody awaited are still reported."""
+    import asyncio
+
+    from tornado.iostream import StreamClosedError
+    from tornado.websocket import WebSocketClosedError
+
+    loop = asyncio.new_event_loop()
+    try:
+        for error in (WebSocketClosedError(), StreamClosedError(), ValueError("a real one")):
+            closed_tab_writes_ignored(loop, {"message": "Task exception was never retrieved",
+                                             "exception": error})
+    finally:
+        loop.close()
+    reported = [record for record in caplog.records if record.name == "asyncio"]
+    assert [str(record.exc_info[1]) for record in reported] == ["a real one"]
 
 
 def test_stop_ends_a_running_analysis_as_stopped_not_as_a_solver_failure(explorer):

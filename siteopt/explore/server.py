@@ -150,4 +150,18 @@ def make_server(explorer, address: str = "127.0.0.1", port: int = 0):
         quiet.setLevel(level)
     hosts = allowed_hosts(address, server.port)
     server._http.request_callback = OriginGuard(server._tornado, hosts)
+    server.io_loop.asyncio_loop.set_exception_handler(closed_tab_writes_ignored)
     return server
+
+
+def closed_tab_writes_ignored(loop, context: dict) -> None:
+    """The server loop's handler of errors nobody awaited: a message still being sent to a tab
+    that closed meanwhile (Tornado's ``WebSocketClosedError``, which asyncio would print as
+    "Task exception was never retrieved" with a traceback in the terminal) is expected, and
+    dropped; anything else is reported as asyncio reports it."""
+    from tornado.iostream import StreamClosedError
+    from tornado.websocket import WebSocketClosedError
+
+    if isinstance(context.get("exception"), (WebSocketClosedError, StreamClosedError)):
+        return
+    loop.default_exception_handler(context)
