@@ -76,7 +76,8 @@ def local(url: str, served: str) -> bool:
 @pytest.fixture(scope="module")
 def served():
     """The explorer every test of the module uses; it must log no error for any of them (a
-    worker's answer posted to a closed tab once logged a traceback)."""
+    message sent to a tab that had just closed once printed Tornado's WebSocketClosedError
+    with a traceback)."""
     process, url = start_explorer()
     yield url
     logged = stop_explorer(process)

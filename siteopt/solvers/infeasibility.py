@@ -21,6 +21,8 @@ from siteopt.errors import SolverError
 from siteopt.model import SelectionInstance
 from siteopt.solvers.outcome import Status
 
+#: km: a link every two sites on Earth keep.
+LINK_KM_ANY = 40_000.0
 #: Each rule: the model key that sets it, whether it limits anything in an instance (a limit
 #: wider than every site together does not), and the instance's fields with it relaxed.
 RULES = (
@@ -46,8 +48,6 @@ RULES = (
     ("access.min_country_share", lambda i: i.access is not None and i.access.min_country_share > 0,
      lambda i: {"access": dataclasses.replace(i.access, min_country_share=0.0)}),
 )
-#: km: a link every two sites on Earth keep.
-LINK_KM_ANY = 40_000.0
 
 
 def _every_site_eur(instance: SelectionInstance) -> float:
