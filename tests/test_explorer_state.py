@@ -447,3 +447,39 @@ def test_a_closed_tabs_work_stops_at_once_when_it_starts(explorer):
     ranked = explorer.alternatives(Settings("default"), 2, other)
     best = sorted(site for g in ranked.items[0].gigafactories for site in g)
     assert (len(ranked.items), best) == (2, siteopt.solve().selected)
+
+
+def test_an_answer_posted_just_before_its_tab_closed_starts_nothing(explorer):
+    """A solve that finished just before its tab closed had its "finished" posted to the
+    page's thread; it ran after the close and started the next solve on the pool already
+    shut down (RuntimeError in the server's log). Posted callbacks check again when they run."""
+    from siteopt.explore.app import ExplorerPage
+
+    class Queue:   # the page's thread: the loop's callbacks, then the document's next ticks
+        session_context = "connected"
+
+        def __init__(self):
+            self.waiting = []
+
+        def add_callback(self, callback):
+            self.waiting.append(callback)
+
+        add_next_tick_callback = add_callback
+
+        def run(self):
+            while self.waiting:
+                self.waiting.pop(0)()
+
+    page = ExplorerPage(explorer, served=False)
+    page.document = page.loop = queue = Queue()
+    page.pool = concurrent.futures.ThreadPoolExecutor(1)
+    ran = []
+    page._from_worker(lambda: ran.append("before the close"))
+    queue.run()
+    page._from_worker(lambda: ran.append("posted, run after the close"))
+    queue.waiting.pop(0)()   # posted: now a next tick of the document
+    page._closed(None)
+    queue.run()
+    assert ran == ["before the close"]
+    with pytest.raises(RuntimeError, match="after shutdown"):   # what the callback would hit
+        page.pool.submit(print)

@@ -299,11 +299,17 @@ class ExplorerPage:
 
     def _from_worker(self, callback) -> None:
         """Run ``callback`` on the page's thread, from a worker thread; nothing once the tab
-        is gone (a finished solve would start the next; the tab is closed, and its document
-        destroyed, on the page's thread, so the check there is certain)."""
+        is gone (a finished solve would start the next on a pool already shut down). The tab
+        is closed, and its document destroyed, on the page's thread, so the checks there are
+        certain: one when the callback is posted, one when it runs (the tab may close in
+        between)."""
+        def run():
+            if not self.closed:
+                callback()
+
         def post():
             if not self.closed and self.document.session_context is not None:
-                self.document.add_next_tick_callback(callback)
+                self.document.add_next_tick_callback(run)
 
         self.loop.add_callback(post)
 
