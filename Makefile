@@ -84,6 +84,7 @@ bench: $(BENCH)/.installed chromium
 	time $(BENCH)/bin/python benchmarks/run.py
 	cd benchmarks && time ../$(BENCH)/bin/python bench_spopt.py
 	time $(BENCH)/bin/python benchmarks/bench_access.py
+	time $(BENCH)/bin/python benchmarks/bench_limits.py
 	time $(BENCH)/bin/python benchmarks/bench_analysis.py
 	time $(BENCH)/bin/python benchmarks/bench_choice.py --regret-draws 6 20 100 --runs 1
 	cd benchmarks && time ../$(BENCH)/bin/python bench_large.py

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from siteopt.config import Solver
@@ -49,6 +49,21 @@ def test_access_terms_and_limits_equal_brute_force(solver, seed, n_sites, n_poin
         assert brute_force(instance) is None and solver == "benders"
         return
     _check(instance, outcome)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_points=st.integers(1, 14))
+def test_the_search_with_access_max_km_alone_equals_brute_force(seed, n_sites, n_points):
+    """``access.max_km`` without W, B or F in the compact form, where the search checks the
+    limit for the last two gigafactories of every node at once (as one product of the points
+    each leaves beyond the limit: :meth:`~siteopt.solvers.search_access.AccessOptions.far_pairs`)
+    and ``auto`` takes the search first."""
+    instance = dataclasses.replace(random_access_instance(seed, n_sites, n_points, ("max_km",)),
+                                   max_bids_per_country=1, cross_border=False)
+    assume(instance.access.max_km > 0)   # (0 where no point has people or a site in reach)
+    assert instance.compact
+    _check(instance, solve(instance, "search"))
 
 
 @settings(max_examples=30, deadline=None, derandomize=True,
@@ -288,10 +303,12 @@ def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
     """W alone goes to the search (it proves it faster than HiGHS, on W's points only), and
     so do B and F, alone, together or with an ``access`` limit (shipped data, B alone: 2.1 s
     against HiGHS's 36 s; with ``access.max_km`` 4.8 s against 35 s); a limit without them
-    goes to HiGHS; no choice builds W's rows for every place."""
+    goes to the search for a short while only (:func:`~siteopt.solvers.auto_work_limit`);
+    no choice builds W's rows for every place."""
     import siteopt
     from siteopt.api import prepare
-    from siteopt.solvers import choose_method
+    from siteopt.solvers import auto_work_limit, choose_method
+    from siteopt.solvers.search import AUTO_LIMITS_WORK, AUTO_SEARCH_WORK
 
     cfg, dataset, prepared = prepare(None, None, {"weights.worst": 0.2})
     assert prepared.instance.has_access_rows
@@ -302,19 +319,23 @@ def test_auto_searches_the_worst_term_alone_a_few_places_at_a_time():
         cfg, _, other = prepare(None, dataset, {"weights.worst": 0.2, key: 1500.0 if
                                                  key == "access.max_km" else 0.1})
         assert choose_method(other.instance, cfg.solver) == method
-    for keys, method in (({"weights.fairness": 0.1}, "search"),
-                         ({"access.max_km": 1500.0}, "direct"),
-                         ({"weights.backup": 0.1}, "search"),
-                         ({"weights.backup": 0.1, "weights.fairness": 0.1}, "search"),
-                         ({"weights.backup": 0.1, "access.max_km": 1500.0}, "search")):
+    for keys, work in (({"weights.fairness": 0.1}, AUTO_SEARCH_WORK),
+                       ({"access.max_km": 1500.0}, AUTO_LIMITS_WORK),
+                       ({"access.min_country_share": 0.3, "coverage.radius_km": 1000.0},
+                        AUTO_LIMITS_WORK),
+                       ({"weights.backup": 0.1}, AUTO_SEARCH_WORK),
+                       ({"weights.backup": 0.1, "weights.fairness": 0.1}, AUTO_SEARCH_WORK),
+                       ({"weights.backup": 0.1, "access.max_km": 1500.0}, AUTO_SEARCH_WORK)):
         cfg, _, other = prepare(None, dataset, keys)
-        assert choose_method(other.instance, cfg.solver) == method
-    for switches, method in ((("min_share",), "direct"), (("max_km",), "direct"),
-                             (("backup",), "search"), (("fairness", "min_share"), "search")):
+        assert (choose_method(other.instance, cfg.solver), auto_work_limit(other.instance)) \
+            == ("search", work)
+    for switches, work in ((("min_share",), AUTO_LIMITS_WORK), (("max_km",), AUTO_LIMITS_WORK),
+                           (("backup",), AUTO_SEARCH_WORK),
+                           (("fairness", "min_share"), AUTO_SEARCH_WORK)):
         compact = dataclasses.replace(random_access_instance(3, 5, 12, switches),
                                       max_bids_per_country=1, cross_border=False)
         assert compact.compact
-        assert choose_method(compact, cfg.solver) == method
+        assert (choose_method(compact, cfg.solver), auto_work_limit(compact)) == ("search", work)
     # within auto's work limit, and proven (every path's W against brute force: above)
     result = siteopt.solve(None, dataset, **{"weights.worst": 0.2})
     assert (result.solver["method"], result.status.value) == ("search", "optimal")

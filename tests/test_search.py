@@ -466,3 +466,28 @@ def test_each_childs_bound_from_its_own_state_is_above_every_completion(
     if best is not None:
         assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
             best[0], abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n_sites=st.integers(2, 7), n_groups=st.integers(0, 10),
+       n_countries=st.integers(1, 3), n_excluded=st.integers(1, 3))
+def test_excluded_portfolios_are_skipped_and_only_they(seed, n_sites, n_groups, n_countries,
+                                                       n_excluded):
+    """With the best portfolios' member-site sets excluded (as the tie and runner-up solves
+    ask), the search proves the best of the others, whichever options make them up."""
+    from tests.instances import feasible_portfolios, member_sites
+
+    instance = random_instance(seed, n_sites, n_groups, n_countries, people_scale=1e6,
+                               capex_scale=1e9)
+    ranked = sorted(feasible_portfolios(instance), key=lambda found: -found[0])
+    excluded = list(dict.fromkeys(member_sites(p) for _, p in ranked))[:n_excluded]
+    rest = [value for value, p in ranked if member_sites(p) not in excluded]
+    run = search_optimum(instance.excluding(excluded), 60.0)
+    assert run.stopped == ""
+    if not rest:
+        assert run.portfolio is None
+    else:
+        assert member_sites(run.portfolio) not in excluded
+        assert instance.objective(instance.evaluate(run.portfolio)) == pytest.approx(
+            rest[0], abs=1e-9)

@@ -37,11 +37,9 @@ AUTO_DIRECT_NONZEROS = 40_000
 def choose_method(instance, settings: Solver) -> str:
     """The path that solves ``instance``: ``settings.method``, or for ``auto`` the fastest
     exact one: pulp for CBC, the only path that runs it; the search for the compact form up
-    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, unless an ``access`` limit is on
-    without W, B or F, where neither path is always the faster (shipped data: ``cover-all.toml``
-    1.95 s where HiGHS takes 0.75 s, ``access.max_km`` 1,500 with three gigafactories 5.0
-    against 1.1 s, but with five 0.5 against 3.7 s: ``benchmarks/README.md``); W, B and F it
-    proves faster, limits or not (B 0.2 alone 0.6 s against 36.4 s, with ``access.max_km``
+    to :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES`, within a work limit
+    (:func:`auto_work_limit`) beyond which HiGHS solves the instance. The search proves W, B
+    and F faster, limits or not (B 0.2 alone 0.6 s against 36.4 s, with ``access.max_km``
     1,500 4.4 s against 35.3 s; F 0.3 alone 0.1 s against 2.4 s; every access term 0.8 s
     where HiGHS proves nothing in 60 s: ``benchmarks/README.md``), W on a few points at a time
     (:mod:`~siteopt.solvers.worst`); W as the only weighted term goes to HiGHS, which searches
@@ -59,12 +57,23 @@ def choose_method(instance, settings: Solver) -> str:
         return highs_method(instance)
     if instance.levels_as_cuts:   # only Benders cuts the latency term from distances
         return "benders"
+    if instance.compact and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
+        return "search"
+    return highs_method(instance)
+
+
+def auto_work_limit(instance) -> float:
+    """The work after which a search ``auto`` chose gives the instance to HiGHS:
+    :data:`~siteopt.solvers.search.AUTO_LIMITS_WORK` for an ``access`` limit without W, B or
+    F weighted (where neither path is always the faster: a short search first proves most such
+    models in under a second, and costs the others a fraction of one), else
+    :data:`~siteopt.solvers.search.AUTO_SEARCH_WORK`."""
+    from siteopt.solvers.search import AUTO_LIMITS_WORK, AUTO_SEARCH_WORK
+
     data, w = instance.access, instance.weights
     limits_alone = (data is not None and (data.max_km > 0 or data.min_country_share > 0)
                     and not (w.worst > 0 or w.backup > 0 or w.fairness > 0))
-    if instance.compact and not limits_alone and search_entries(instance) <= AUTO_SEARCH_ENTRIES:
-        return "search"
-    return highs_method(instance)
+    return AUTO_LIMITS_WORK if limits_alone else AUTO_SEARCH_WORK
 
 
 def highs_method(instance) -> str:
@@ -86,8 +95,8 @@ def solve_instance(instance, settings: Solver, timings: dict[str, float], start=
     The direct and Benders paths build inside the solver call, so their build time counts in
     ``solve`` and ``build`` is 0.
 
-    Under ``auto``, a search that needs more than
-    :data:`~siteopt.solvers.search.AUTO_SEARCH_WORK` hands the instance to HiGHS.
+    Under ``auto``, a search that needs more than :func:`auto_work_limit` hands the instance
+    to HiGHS.
 
     With ``runner_up``, the best portfolio below the optimum is proven too (one more full
     solve when nothing ties); without, the extra solves only look for ties (each pruned at
@@ -281,10 +290,10 @@ def _solve_path_once(instance, settings: Solver, timings: dict[str, float], meth
                      start, incumbent=None, runner_up: bool = False):
     """One solve on ``method``, as the solver returns it."""
     if method == "search":
-        from siteopt.solvers.search import AUTO_SEARCH_WORK, solve_search
+        from siteopt.solvers.search import solve_search
 
         timings["build"] = 0.0
-        limit = AUTO_SEARCH_WORK if settings.method == "auto" else math.inf
+        limit = auto_work_limit(instance) if settings.method == "auto" else math.inf
         outcome = solve_search(instance, settings, start=start, work_limit=limit,
                                runner_up=runner_up)
         if outcome is not None:

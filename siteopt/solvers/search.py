@@ -54,7 +54,8 @@ returns every portfolio that ties with it, for :mod:`siteopt.solvers.ties`.
 
 ``solver.method = "auto"`` picks this path for the compact form (one bid per member state, members
 in one state) with at most :data:`AUTO_SEARCH_ENTRIES` option-group entries, and hands the
-instance to HiGHS if the search needs more work than :data:`AUTO_SEARCH_WORK`. Across borders
+instance to HiGHS if the search needs more work than :data:`AUTO_SEARCH_WORK` (with an
+``access`` limit and none of W, B and F: :data:`AUTO_LIMITS_WORK`). Across borders
 the groups are single sites and the bound is much weaker (the shipped cross-border scenario
 takes HiGHS 1.8 s; this search had not proven its optimum after 231,754 nodes and 120 s, its
 root bound 17 % above the optimum), so ``auto`` leaves those to HiGHS;
@@ -99,6 +100,13 @@ AUTO_SEARCH_WORK = 20_000 * 86_618
 #: it in 24,511 nodes and 2.3 s; after 20,000 nodes ``auto`` handed it to HiGHS: 16 s;
 #: weights.backup 1.0: 37,993 nodes).
 ACCESS_WORK_FACTOR = 4
+#: With an ``access`` limit and none of W, B and F weighted, ``auto`` gives the search this
+#: much work only: 10,000 nodes on the shipped data (21,700 entries a node), 2,237 on a
+#: generated 100-site instance. Most such models it proves far sooner than HiGHS (whole
+#: solves, ``access.max_km`` 1,450-2,000 km: 0.1-0.5 s against 3.3-6.6 s); the rest cost about
+#: a second more (1,700 km: the search alone needs 29,275 nodes; 6.4 s against 5.2 s):
+#: ``benchmarks/README.md``.
+AUTO_LIMITS_WORK = 10_000 * 21_700
 #: ``auto`` uses this path for models of at most this many (option, demand group) entries as
 #: :func:`search_entries` estimates them (an upper bound; the shipped data: 161,938).
 #: Generated instances, search against HiGHS: 60 sites (estimate 505,215) 0.03 s against 1.0 s,
@@ -798,15 +806,20 @@ class _Search:
                      lasts: np.ndarray, kids: np.ndarray) -> np.ndarray:
         """W + B + F of each child ``kids[k]`` (its branch state a row of ``nearest`` and
         ``count``) completed by option ``options[lasts[k]]``, in blocks of at most
-        :data:`PAIR_BLOCK_ENTRIES` (pair, point) entries."""
+        :data:`PAIR_BLOCK_ENTRIES` (pair, point) entries (-inf where an ``access`` limit is
+        broken)."""
         access = self.model.access
         step = max(1, PAIR_BLOCK_ENTRIES // max(1, nearest.shape[1]))
         scores = np.empty(len(kids))
         for start in range(0, len(kids), step):
             kid, last = kids[start:start + step], options[lasts[start:start + step]]
-            scores[start:start + step] = access.scores(
-                np.minimum(nearest[kid], access.distance[last]),
-                count[kid] + access.within_count[last])
+            if access.max_km_alone:
+                scores[start:start + step] = np.where(access.far_pairs(nearest, kid, last),
+                                                      -np.inf, 0.0)
+            else:
+                scores[start:start + step] = access.scores(
+                    np.minimum(nearest[kid], access.distance[last]),
+                    count[kid] + access.within_count[last])
         return scores
 
     def _improve(self, values: np.ndarray, portfolio_of) -> None:
@@ -848,12 +861,29 @@ class _Search:
                 self.swaps = swaps
 
     def excluded(self, options: tuple[int, ...]) -> bool:
-        """Whether the instance excludes the portfolio of these options."""
-        if not self.instance.excludes_any:
+        """Whether the instance excludes the portfolio of these options (first whether each
+        option lies within an excluded member-site set, which rules out nearly all at once:
+        a runner-up search once spent 2.2 s of 4.8 s listing members)."""
+        within = self._within_excluded
+        if within is None or not all(within[o] for o in options):
             return False
         candidates = self.instance.candidates
         return self.instance.excludes(
             [candidates.member_list(self.model.candidate[o]) for o in options])
+
+    @functools.cached_property
+    def _within_excluded(self) -> np.ndarray | None:
+        """Per option, whether all its members lie within one of the instance's excluded
+        member-site sets; None when none is excluded."""
+        if not self.instance.excludes_any:
+            return None
+        members = self.instance.candidates.members[self.model.candidate]   # -1: no member
+        within = np.zeros(len(members), dtype=bool)
+        for sites in self.instance.excluded_site_sets:
+            inside = np.zeros(len(self.instance.site_ids) + 1, dtype=bool)
+            inside[list(sites)] = inside[-1] = True
+            within |= inside[members].all(axis=1)
+        return within
 
 
 @dataclass(frozen=True)

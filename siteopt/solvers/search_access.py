@@ -311,6 +311,26 @@ class AccessOptions:
             broken |= nearest.max(axis=1) > self.max_km + DISTANCE_TOLERANCE_KM
         return np.where(broken, -np.inf, score)
 
+    @property
+    def max_km_alone(self) -> bool:
+        """Whether ``access.max_km`` is all there is (no W, B, F nor member-state share): a
+        branch state then scores 0, or -inf where a point is left beyond the limit."""
+        return self.max_km > 0 and self.min_share <= 0 and max(self.weights) <= 0
+
+    def far_pairs(self, nearest: np.ndarray, rows: np.ndarray, options: np.ndarray
+                  ) -> np.ndarray:
+        """Whether branch state ``rows[k]`` of ``nearest`` completed by option ``options[k]``
+        leaves a point beyond ``access.max_km``: the scores' test, as one product of the
+        points each state and each option leaves far (counts exact in float32), instead of
+        every pair's distances to every point (a three-gigafactory runner-up search spent
+        3.0 s of 4.3 s there)."""
+        limit = self.max_km + DISTANCE_TOLERANCE_KM
+        states, state_at = np.unique(rows, return_inverse=True)
+        lasts, last_at = np.unique(options, return_inverse=True)
+        far_state = (nearest[states] > limit).astype(np.float32)
+        far_last = (self.distance[lasts] > limit).astype(np.float32)
+        return (far_state @ far_last.T)[state_at, last_at] > 0
+
     def worst_credits(self, nearest: np.ndarray, options: np.ndarray):
         """A bound on W after adding options to a branch state (``nearest`` per point), by
         one point: W of the state as that point alone has it, and per option of ``options``
