@@ -177,3 +177,24 @@ def test_the_chart_draws_each_range_its_ends_and_the_weight_now():
     lone = WeightRanges("A", rows[1:2], "default", 1.0).plot()   # nothing proven to change
     assert [t.get_text() for t in lone.get_legend().get_texts()] == [
         "today's answer stays optimal", "the weight now", "a change in here, not proven"]
+
+
+def test_the_access_terms_ranges_are_handed_out_first_and_shown_in_term_order(monkeypatch):
+    """Each access term's range solves with that term weighted up to 1, the longest solves:
+    they go to the workers first (the default model's ranges 5.8 -> 4.8 s on two cores), and
+    the rows still come back in the order of the terms."""
+    from siteopt.analysis import engine
+    from siteopt.terms import ACCESS_TERMS
+
+    handed_out = []
+
+    def recorded(function, model, dataset, items, *rest):
+        handed_out.extend(item[0] for item in items)
+        return delegate(function, model, dataset, items, *rest)
+
+    delegate = engine.run_tasks
+    monkeypatch.setattr(engine, "run_tasks", recorded)
+    found = weight_ranges(budget=8e9, max_gigafactories=2, workers=1)
+    assert handed_out[:len(ACCESS_TERMS)] == [f"weights.{term}" for term in ACCESS_TERMS]
+    assert sorted(handed_out) == sorted(f"weights.{term}" for term in TERMS)
+    assert [row["key"] for row in found.rows] == [f"weights.{term}" for term in TERMS]

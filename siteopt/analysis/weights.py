@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from siteopt.errors import InfeasibleError
-from siteopt.model import TERMS
+from siteopt.terms import ACCESS_TERMS, TERMS
 
 #: By default each weight is looked at up to this value (or its own, when higher).
 UPTO = 1.0
@@ -235,10 +235,13 @@ def weight_ranges(model=None, data=None, upto: float = UPTO, scheduler: str | No
     summary = now[0]
     if summary["status"] == "infeasible":
         raise InfeasibleError(summary["error"])
-    items = [(f"weights.{term}", getattr(cfg.weights, term), summary, upto)
-             for term in TERMS]
-    rows = run_tasks(_range_of, cfg, dataset, items, scheduler, workers,
-                     SOLVES_PER_WEIGHT * seconds, "weight ranges")
+    # the access terms' ranges first: each solves with its term weighted up to 1, the
+    # longest solves, so the workers that take them do not leave the others waiting at the end
+    terms = sorted(TERMS, key=lambda term: term not in ACCESS_TERMS)
+    items = [(f"weights.{term}", getattr(cfg.weights, term), summary, upto) for term in terms]
+    found = run_tasks(_range_of, cfg, dataset, items, scheduler, workers,
+                      SOLVES_PER_WEIGHT * seconds, "weight ranges")
+    rows = sorted(found, key=lambda row: TERMS.index(row["key"].removeprefix("weights.")))
     return WeightRanges(portfolio_label(summary), rows, cfg.description, upto)
 
 
