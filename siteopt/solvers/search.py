@@ -103,7 +103,7 @@ ACCESS_WORK_FACTOR = 4
 #: With an ``access`` limit and none of W, B and F weighted, ``auto`` gives the search this
 #: much work only: 10,000 nodes on the shipped data (21,700 entries a node), 2,237 on a
 #: generated 100-site instance. Most such models it proves far sooner than HiGHS (whole
-#: solves, ``access.max_km`` 1,450-2,000 km: 0.1-0.5 s against 3.3-6.6 s); the rest cost about
+#: solves, ``access.max_km`` 1,450-2,000 km: 0.2-0.7 s against 3.3-6.6 s); the rest cost about
 #: a second more (1,700 km: the search alone needs 29,275 nodes; 6.4 s against 5.2 s):
 #: ``benchmarks/README.md``.
 AUTO_LIMITS_WORK = 10_000 * 21_700
@@ -829,7 +829,9 @@ class _Search:
         too. ``values[k]`` is the value of portfolio ``portfolio_of(k)`` (a tuple of
         options)."""
         values = np.asarray(values)
-        candidates = np.flatnonzero((values >= self.floor())
+        # (-inf: a portfolio that breaks an access limit, never the best nor the runner-up;
+        # while no runner-up is known the floor is -inf too, and they were all looked at)
+        candidates = np.flatnonzero((values >= self.floor()) & (values > -np.inf)
                                     & (values >= self.instance.objective_floor))
         improved = False
         for k in candidates[np.argsort(-values[candidates], kind="stable")]:
