@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import html
 import json
+import logging
 import re
 import sys
 
@@ -650,15 +651,22 @@ def test_a_tie_along_a_limit_or_a_floor_is_said_as_one_and_placed_between_the_va
                     "objectives: a tie, settled differently)")
 
 
-def test_local_workers_run_blas_on_one_thread_each():
+def _worker_log_level() -> int:
+    return logging.getLogger("distributed.worker").getEffectiveLevel()
+
+
+def test_local_workers_run_blas_on_one_thread_each_and_log_only_what_stops_them():
     """Workers forked with a BLAS pool of one thread per core: two such workers on two cores
-    would halve each other's speed."""
+    would halve each other's speed. Each logs only what stops it: a heartbeat it sent while
+    its cluster closed printed an ERROR and a traceback in the explorer's terminal."""
     from threadpoolctl import threadpool_info
 
     from siteopt.analysis.engine import dask_client
 
     with dask_client(workers=2) as client:
         pools = client.run(threadpool_info)
+        levels = client.run(_worker_log_level)
+    assert list(levels.values()) == [logging.CRITICAL] * 2
     assert len(pools) == 2
     for pool in pools.values():
         blas = [p for p in pool if p["user_api"] == "blas"]

@@ -195,14 +195,13 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
         context = get_mp_context()
         if method == "forkserver":
             context.set_forkserver_preload(list(WORKER_IMPORTS))
-        # Workers log only what stops them: a task's error reaches the user through the
-        # client, and the heartbeat a worker may still send while the cluster closes is no
-        # news to them.
+        # workers log only what stops them, here and in each worker (quiet_workers)
         logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
         try:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                   silence_logs=logging.ERROR)
+                                   silence_logs=logging.ERROR,
+                                   preload=["siteopt.analysis.quiet_workers"])
         except Exception as err:
             script = getattr(sys.modules["__main__"], "__file__", None)
             if script is None:
