@@ -195,9 +195,7 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
         context = get_mp_context()
         if method == "forkserver":
             context.set_forkserver_preload(list(WORKER_IMPORTS))
-        # workers log only what stops them, here and in each worker (quiet_workers)
-        logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
-        try:
+        try:   # (each worker loads quiet_workers: it logs only what stops it)
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                    silence_logs=logging.ERROR,
