@@ -513,6 +513,8 @@ def draw_options(draws: int, prefix: str = ""):
     """The options that set the Monte Carlo draws of ``robust`` (``--draws`` defaulting to
     ``draws``), their help texts starting with ``prefix``: ``--draws-in`` takes them from a
     file instead."""
+    from siteopt.analysis.draws import SPREAD_LIMITS
+
     def said(text: str) -> str:
         return prefix + (text[0].lower() + text[1:] if prefix else text)
 
@@ -521,16 +523,19 @@ def draw_options(draws: int, prefix: str = ""):
                      show_default=True,
                      help=said("How many Monte Carlo draws, each solved to proven "
                                "optimality.")),
-        click.option("--seed", type=int, default=1, show_default=True,
+        click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
                      help=said("Seed of the draws: the same seed gives the same numbers "
                                "whatever the workers.")),
-        click.option("--capex-sd", type=Number("0.2", 0, 2), default=0.2, show_default=True,
+        click.option("--capex-sd", type=Number("0.2", *SPREAD_LIMITS["capex_sd"]), default=0.2,
+                     show_default=True,
                      help=said("Log standard deviation of each site's capex (median: the "
                                "data).")),
-        click.option("--grid-delay-prob", type=Number("0.2 for 20 %", 0, 1), default=0.2,
+        click.option("--grid-delay-prob",
+                     type=Number("0.2 for 20 %", *SPREAD_LIMITS["grid_delay_prob"]), default=0.2,
                      show_default=True,
                      help=said("Chance that a site's grid connection slips past 2028.")),
-        click.option("--price-sd", type=Number("0.15", 0, 2), default=0.15, show_default=True,
+        click.option("--price-sd", type=Number("0.15", *SPREAD_LIMITS["price_sd"]),
+                     default=0.15, show_default=True,
                      help=said("Log standard deviation of each site's electricity price.")),
         click.option("--draws-in", "draws_in", type=click.Path(dir_okay=False, path_type=str),
                      default=None,

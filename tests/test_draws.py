@@ -88,6 +88,62 @@ def test_a_bad_draws_file_is_one_line_naming_draw_field_site_and_value(tmp_path,
     assert message.startswith(display_path(path) + (", column" if not draws else " draw"))
 
 
+@pytest.mark.parametrize("top, said", [
+    # robust --choose samples its fresh draws with the file's seed and spread: a negative
+    # seed, a negative spread or a probability above 1 ended in NumPy's traceback, a seed
+    # that is not a number was dropped without a word (the fresh draws then used --seed's)
+    ({"seed": -3}, "column seed: -3 is not a whole number of 0 or more; give the seed the "
+                   "draws were sampled with, or leave \"seed\" out"),
+    ({"seed": "7"}, "column seed: '7' is not a whole number of 0 or more"),
+    ({"seed": 1.5}, "column seed: 1.5 is not a whole number of 0 or more"),
+    ({"seed": True}, "column seed: True is not a whole number of 0 or more"),
+    ({"spread": {"capex_sd": -0.5, "grid_delay_prob": 0.2, "price_sd": 0.1}},
+     "column spread: capex_sd: -0.5 is not a number from 0 to 2; give the spread the draws "
+     "were sampled with, or leave \"spread\" out"),
+    ({"spread": {"capex_sd": 0.2, "grid_delay_prob": 7, "price_sd": 0.1}},
+     "column spread: grid_delay_prob: 7 is not a number from 0 to 1"),
+    ({"spread": {"capex_sd": 0.2, "grid_delay_prob": 0.2, "price_sd": "0.1"}},
+     "column spread: price_sd: '0.1' is not a number from 0 to 2"),
+    ({"spread": {"capex_sd": 0.2, "grid_delay_prob": 0.2}},
+     "column spread: must be an object of capex_sd, grid_delay_prob, price_sd, or null"),
+    ({"spread": [0.2, 0.2, 0.15]}, "column spread: must be an object of capex_sd"),
+])
+def test_a_bad_seed_or_spread_in_a_draws_file_is_refused(tmp_path, top, said):
+    path = _file(tmp_path, [_draw()], **top)
+    with pytest.raises(InputError) as raised:
+        Draws.read(path, SITES)
+    assert str(raised.value).startswith(display_path(path) + ", column ")
+    assert said in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_draws_file_may_leave_out_its_seed_and_spread_or_give_zeros(tmp_path):
+    read = Draws.read(_file(tmp_path, [_draw()], seed=None, spread=None), SITES)
+    assert (read.seed, read.spread) == (None, None)
+    path = _file(tmp_path, [_draw()])
+    document = json.loads(path.read_text(encoding="utf-8"))
+    del document["seed"], document["spread"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    read = Draws.read(path, SITES)
+    assert (read.seed, read.spread) == (None, None)
+    zeros = {"capex_sd": 0, "grid_delay_prob": 0, "price_sd": 0}
+    read = Draws.read(_file(tmp_path, [_draw()], seed=0, spread=zeros), SITES)
+    assert (read.seed, read.spread) == (0, Spread(0.0, 0.0, 0.0))
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda: Spread(-0.1, 0.2, 0.15), "spread capex_sd: -0.1 is not a number from 0 to 2"),
+    (lambda: Spread(0.2, 1.5, 0.15), "spread grid_delay_prob: 1.5 is not a number from 0 to 1"),
+    (lambda: Spread(0.2, 0.2, float("nan")), "spread price_sd: nan is not a number from 0 to 2"),
+    (lambda: Draws.sample(SITES, 2, -1, Spread()), "--seed -1: give a whole number of 0 or more"),
+])
+def test_a_spread_or_seed_that_cannot_sample_draws_is_refused(call, said):
+    from siteopt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        call()
+    assert str(raised.value) == said
+
+
 def test_a_site_given_twice_in_a_draw_is_refused(tmp_path):
     """The standard JSON reader would keep the second factor without a word."""
     path = _file(tmp_path, [_draw()])
@@ -148,6 +204,21 @@ def test_the_command_writes_the_draws_and_reads_them_back(run_cli, tmp_path):
     both = run_cli("robust", "--draws-in", str(out), "--seed", "3")
     assert both.exit_code == 2
     assert "the file sets the draws; leave out --seed" in both.output
+
+
+def test_a_draws_file_whose_seed_cannot_sample_the_fresh_draws_exits_2(run_cli, tmp_path):
+    out = tmp_path / "draws.json"
+    assert run_cli("robust", "--draws", "2", "--workers", "1", "--draws-out", str(out),
+                   "--format", "json").exit_code == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    out.write_text(json.dumps({**document, "seed": -3}), encoding="utf-8")
+    done = run_cli("robust", "--choose", "--draws-in", str(out))
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        f"error: {display_path(out)}, column seed: -3 is not a whole number of 0 or more; "
+        f"give the seed the draws were sampled with, or leave \"seed\" out")
+    negative = run_cli("robust", "--draws", "2", "--seed", "-1")
+    assert negative.exit_code == 2 and "'--seed': -1 is not in the range x>=0" in negative.output
 
 
 def test_a_bad_draws_file_exits_2_with_one_line(tmp_path):

@@ -15,8 +15,10 @@ reads them instead of sampling::
 
 A file comes from outside: every value is checked (a factor for every candidate site and no
 other, each a number above 0 and at most :data:`MAX_FACTOR`, slipped sites among the
-candidates, each draw's "draw" number, if given, its place in the list counted from 0), and a
-bad one is one line naming the file, the draw, the field, the site and the value.
+candidates, each draw's "draw" number, if given, its place in the list counted from 0; the
+seed and the spread, if given, since ``robust --choose`` samples its fresh draws with them: a
+whole number of 0 or more, and each field within :data:`SPREAD_LIMITS`), and a bad one is one
+line naming the file, the draw, the field, the site and the value.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from siteopt import strict_json
-from siteopt.errors import InputError, Problem, listed
+from siteopt.errors import ConfigError, InputError, Problem, listed
 from siteopt.paths import display_path
 from siteopt.sanitize import printable_text
 
@@ -44,14 +46,36 @@ MAX_FACTOR = 1e6
 FORMAT, VERSION = "siteopt-draws", 1
 
 
+#: The range of each field of a :class:`Spread` (``--capex-sd``, ``--grid-delay-prob``,
+#: ``--price-sd``): a log standard deviation beyond 2 makes one draw in twenty cost 27 times
+#: the data's figure, and a probability is at most 1.
+SPREAD_LIMITS = {"capex_sd": (0.0, 2.0), "grid_delay_prob": (0.0, 1.0), "price_sd": (0.0, 2.0)}
+
+
 @dataclass(frozen=True)
 class Spread:
     """How uncertain the inputs are: the log standard deviations of the capex and price
-    factors and the probability that a site's grid connection slips."""
+    factors and the probability that a site's grid connection slips (each within
+    :data:`SPREAD_LIMITS`, else :class:`~siteopt.errors.ConfigError`)."""
 
     capex_sd: float = 0.2
     grid_delay_prob: float = 0.2
     price_sd: float = 0.15
+
+    def __post_init__(self):
+        for name, (low, high) in SPREAD_LIMITS.items():
+            problem = _outside(getattr(self, name), low, high)
+            if problem:
+                raise ConfigError(f"spread {name}: {problem}")
+
+
+def _outside(value, low: float, high: float) -> str:
+    """Why ``value`` is not a number from ``low`` to ``high`` ("" if it is one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not low <= value <= high:   # (NaN fails the comparison)
+        return (f"{printable_text(repr(value))[:40]} is not a number from {low:g} to "
+                f"{high:g}")
+    return ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +122,7 @@ class Draws:
         """``count`` draws, draw ``i`` from the generator seeded with ``(seed, i)``, for
         ``i = first, ..., first + count - 1`` (draws of other numbers are independent of
         them: the robust choice's fresh draws)."""
+        check_seed(seed)
         rows = [sample_factors(len(site_ids), seed, draw, spread)
                 for draw in range(first, first + count)]
         sites = len(site_ids)
@@ -182,11 +207,8 @@ class Draws:
                     raise bad(f"{site} is listed twice; list each slipped site once", number,
                               "slipped")
                 slipped[number, index[site]] = True
-        seed = document.get("seed")
-        spread = document.get("spread")
-        return cls(list(site_ids), capex, slipped, price,
-                   seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-                   _spread(spread))
+        return cls(list(site_ids), capex, slipped, price, _seed(document.get("seed"), bad),
+                   _spread(document.get("spread"), bad))
 
 
 def sample_factors(n_sites: int, seed: int, draw: int, spread: Spread):
@@ -230,15 +252,43 @@ def _factors(values, index: dict[str, int], bad) -> np.ndarray:
     return out
 
 
-def _spread(value) -> Spread | None:
-    """The file's spread, if it is one (it only labels the run)."""
-    if not isinstance(value, dict):
+def check_seed(seed) -> int:
+    """``seed`` if it seeds draws (a whole number of 0 or more), else
+    :class:`~siteopt.errors.ConfigError`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"--seed {printable_text(repr(seed))[:40]}: give a whole number of "
+                          f"0 or more")
+    return seed
+
+
+def _seed(value, bad) -> int | None:
+    """The file's seed: None if left out; the fresh draws of ``robust --choose`` are sampled
+    with it, so a value that cannot seed them is refused (``bad(message, draw, column)``)."""
+    if value is None:
         return None
-    try:
-        numbers = [float(value[k]) for k in ("capex_sd", "grid_delay_prob", "price_sd")]
-    except (KeyError, TypeError, ValueError):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise bad(f"{printable_text(repr(value))[:40]} is not a whole number of 0 or more; "
+                  f"give the seed the draws were sampled with, or leave \"seed\" out",
+                  column="seed")
+    return value
+
+
+def _spread(value, bad) -> Spread | None:
+    """The file's spread: None if left out; the fresh draws of ``robust --choose`` are
+    sampled with it, so each field must be in :data:`SPREAD_LIMITS`
+    (``bad(message, draw, column)``)."""
+    if value is None:
         return None
-    return Spread(*numbers) if all(math.isfinite(n) for n in numbers) else None
+    if not isinstance(value, dict) or set(value) != set(SPREAD_LIMITS):
+        raise bad(f"must be an object of {', '.join(SPREAD_LIMITS)}, or null; give the "
+                  f"spread the draws were sampled with, or leave \"spread\" out",
+                  column="spread")
+    for name, (low, high) in SPREAD_LIMITS.items():
+        problem = _outside(value[name], low, high)
+        if problem:
+            raise bad(f"{name}: {problem}; give the spread the draws were sampled with, or "
+                      f"leave \"spread\" out", column="spread")
+    return Spread(*(float(value[name]) for name in SPREAD_LIMITS))
 
 
 def _no_constant(name: str):

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread
+from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread, check_seed
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.solvers.search_chance import BUDGET_TOLERANCE
 from siteopt.terms import TERMS
@@ -410,6 +410,7 @@ def sampled_draws(base, draws: int | Draws | str | Path, seed: int, spread: Spre
     """The draws an analysis runs on: ``draws`` sampled with ``seed`` and ``spread``, or the
     draws given, or read from the file at ``draws`` (:meth:`Draws.read`), checked against the
     candidate sites of ``base``."""
+    check_seed(seed)
     if isinstance(draws, int) and not 1 <= draws <= MAX_DRAWS:
         raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
     if isinstance(draws, (str, Path)):
