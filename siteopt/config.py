@@ -41,9 +41,13 @@ def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
           exclusive_minimum: bool = False, maximum: float | None = None,
           choices: tuple[str, ...] | None = None):
     """A dataclass field carrying its documentation and its valid range (money and power at
-    most :data:`UNIT_MAXIMUM` unless ``maximum`` says otherwise)."""
+    most :data:`UNIT_MAXIMUM`, counts at most :data:`MAX_COUNT`, unless ``maximum`` says
+    otherwise)."""
+    if maximum is None:
+        is_count = isinstance(default, int) and not isinstance(default, bool)
+        maximum = MAX_COUNT if is_count else UNIT_MAXIMUM.get(unit)
     meta = {"doc": doc, "unit": unit, "minimum": minimum, "exclusive_minimum": exclusive_minimum,
-            "maximum": UNIT_MAXIMUM.get(unit) if maximum is None else maximum,
+            "maximum": maximum,
             "choices": choices}
     return field(default=default, metadata=meta)
 
@@ -52,6 +56,11 @@ def _spec(default, doc: str, unit: str = "", minimum: float | None = None,
 #: binds (a budget above the capex of every site together already sets none), so that every
 #: table and page prints a limit in full rather than as a 300-digit number.
 UNIT_MAXIMUM = {"EUR": 1e15, "MW": 1e9}
+
+#: Largest count accepted (gigafactories, bids, member sites, member states): far above any
+#: data set's sites, so it sets no limit, while a count beyond a machine integer (1e300) ended
+#: in a traceback.
+MAX_COUNT = 1_000_000
 
 #: Largest weight accepted: larger ones only break the solver's numerics (terms are 0..1).
 MAX_WEIGHT = 1e6
@@ -548,9 +557,13 @@ def _literal(value) -> str:
 
     >>> [_literal(v) for v in (8e9, 20e9, 1234567.0, 0.7, 5, ["ES-MLN", "DE-LUB"], True)]
     ['8e9', '20e9', '1.234567e6', '0.7', '5', 'ES-MLN,DE-LUB', 'true']
+    >>> _literal(int(1e300))   # a count read from 1e300: not its 301 digits
+    '1e300'
     """
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, int) and abs(value) >= 10 ** 15:
+        return _literal(float(value))
     if isinstance(value, float) and abs(value) >= 1e6:  # engineering notation, as for EUR
         exponent = int(math.floor(math.log10(abs(value)) / 3) * 3)
         mantissa = f"{value / 10 ** exponent:.12f}".rstrip("0").rstrip(".")

@@ -918,6 +918,18 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
     ("consolidation.cross_border=false,true", "consolidation.cross_border takes true or false, "
                                               "not a number"),
     ("sites.required=ES-NAV", "sites.required takes a list of site IDs, not a number"),
+    # a count between whole numbers was rounded without a word (1.5 and 2.5 solved as 2)
+    ("limits.max_gigafactories=1:5:0.5", "limits.max_gigafactories takes whole numbers, and "
+                                         "1.5 is not one; give whole values"),
+    ("limits.max_gigafactories=2,3.5", "and 3.5 is not one"),
+    ("limits.max_gigafactories=1e300,2", "--vary: limits.max_gigafactories = 1e300 must be <= "
+                                         "1000000"),
+    ("budget.total_eur=0,8e9", "--vary: budget.total_eur = 0 must be > 0 EUR"),
+    # an endless range raised OverflowError; 10^12 values were being listed without end
+    ("budget.total_eur=8e9:inf:1e9", "a comma-separated list of numbers, each finite"),
+    ("weights.coverage=nan,0.5", "a comma-separated list of numbers, each finite"),
+    ("budget.total_eur=1e9:1e12:1", "more than 2,000 values; use a larger STEP"),
+    ("budget.total_eur=0:1e308:1e-300", "more than 2,000 values; use a larger STEP"),
 ])
 def test_bad_vary_is_refused_with_the_fix(text, message, run_cli):
     from siteopt.analysis.sweep import parse_vary
@@ -927,6 +939,22 @@ def test_bad_vary_is_refused_with_the_fix(text, message, run_cli):
         return
     result = run_cli("sweep", "--vary", text)
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_a_sweep_too_large_is_refused_before_its_points_are_listed(run_cli):
+    """Three keys of 1,001 values: a billion points, said at once (listing them first took
+    minutes and gigabytes); whole ranges of a count are read as whole numbers."""
+    from siteopt.analysis.sweep import parse_vary
+
+    result = run_cli("sweep", *(f"--vary=weights.{term}=0:1:0.001"
+                                for term in ("coverage", "grid", "spread")))
+    assert result.exit_code == 2
+    assert "the sweep has 1,003,003,001 points, more than 2,000; use larger steps" \
+        in result.stderr
+    assert parse_vary("limits.max_gigafactories=1:4:1") == ("limits.max_gigafactories",
+                                                           [1, 2, 3, 4])
+    assert parse_vary("limits.max_gigafactories=2,5.0")[1] == [2, 5]
+    assert all(type(v) is int for v in parse_vary("limits.max_gigafactories=2,5.0")[1])
 
 
 def test_a_sweep_runs_on_a_real_scheduler_with_two_workers(tmp_path):

@@ -62,6 +62,12 @@ def test_partial_file_takes_defaults(tmp_path):
     ("[weights]\ncoverage = 'nan'\n", "weights.coverage = 'nan' must be a finite number"),
     ("[limits]\nmax_gigafactories = 0\n", "limits.max_gigafactories = 0 must be >= 1"),
     ("[limits]\nmax_gigafactories = 2.5\n", "limits.max_gigafactories = 2.5 must be a whole number"),
+    # a count past a machine integer ended in NumPy's OverflowError; its 301 digits not shown
+    ("[limits]\nmax_gigafactories = 1e300\n",
+     "limits.max_gigafactories = 1e300 must be <= 1000000"),
+    # (M of 1e9 hung counting the candidates; 1,000,000 sets no limit and solves)
+    ("[consolidation]\nmax_sites_per_gigafactory = 1000001\n",
+     "consolidation.max_sites_per_gigafactory = 1000001 must be <= 1000000"),
     ("[consolidation]\ncross_border = 1\n", "consolidation.cross_border = 1 must be true or false"),
     ("[budget]\ntotal_eur = 0\n", "budget.total_eur = 0 must be > 0 EUR"),
     ("[budget]\ntotal_eur = 1e300\n", "budget.total_eur = 1e300 must be <= 1e15 EUR"),

@@ -25,12 +25,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from siteopt.config import settings, suggested_key
+from siteopt.config import apply_overrides, settings, suggested_key
 from siteopt.errors import ConfigError, listed
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.model import TERMS
@@ -72,19 +73,32 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     try:
         if ":" in spec:
             start, stop, step = (float(part) for part in spec.split(":"))
-            if step <= 0 or stop < start:
+            if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
                 raise ValueError
-            count = int(np.floor((stop - start) / step + 1e-9)) + 1
-            values = [start + i * step for i in range(count)]
+            span = (stop - start) / step + 1e-9   # (inf for a step too small to count)
+            values = ([start + i * step for i in range(math.floor(span) + 1)]
+                      if span < MAX_POINTS else [math.nan] * (MAX_POINTS + 1))
         else:
             values = [float(part) for part in spec.split(",") if part.strip()]
+            if not all(map(math.isfinite, values)):
+                raise ValueError
     except ValueError:
         raise ConfigError(f"--vary {text!r}: give START:STOP:STEP with STEP > 0 and STOP >= "
-                          f"START, or a comma-separated list of numbers") from None
+                          f"START, or a comma-separated list of numbers, each finite") from None
     if not values:
         raise ConfigError(f"--vary {text!r}: no values")
-    if isinstance(keys[key].default, int) and not isinstance(keys[key].default, bool):
-        values = [int(round(v)) for v in values]
+    if len(values) > MAX_POINTS:
+        raise ConfigError(f"--vary {text!r}: more than {MAX_POINTS:,} values; use a larger "
+                          f"STEP")
+    if isinstance(default, int):
+        # (a range's values are sums of floats: 1 + 3 x 0.1 x 10 lands within 1e-9 of 4)
+        whole = [round(v) if math.isfinite(v) and abs(v - round(v)) <= 1e-9 * max(1.0, abs(v))
+                 else None for v in values]
+        if None in whole:
+            raise ConfigError(f"--vary {text!r}: {key} takes whole numbers, and "
+                              f"{values[whole.index(None)]:g} is not one; give whole values "
+                              f"(a whole START and STEP)")
+        values = whole
     return key, values
 
 
@@ -765,12 +779,16 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     keys = [key for key, _ in parsed]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"--vary names a key twice: {', '.join(keys)}")
+    for key, values in parsed:   # each value checked here, before any worker starts
+        for value in values:
+            apply_overrides(cfg, {key: value}, origin="--vary")
+    size = math.prod(len(values) for _, values in parsed)
+    if size > MAX_POINTS:   # (said before the grid is built: three keys of 2,000 are 8 billion)
+        raise ConfigError(f"the sweep has {size:,} points, more than {MAX_POINTS:,}; use "
+                          f"larger steps")
     # the first key varies fastest, so consecutive points differ along it
     grid = [tuple(reversed(values))
             for values in itertools.product(*[values for _, values in reversed(parsed)])]
-    if len(grid) > MAX_POINTS:
-        raise ConfigError(f"the sweep has {len(grid):,} points, more than {MAX_POINTS:,}; use "
-                          f"larger steps")
     tasks = [dict(zip(keys, values)) for values in grid]
     dataset = load_data(data).without_geometry()   # for the points and the refinement
     summaries, seconds = timed(run_solves, cfg, dataset, tasks, scheduler, workers,

@@ -252,7 +252,7 @@ def search_entries(instance: SelectionInstance) -> int:
     country = np.asarray(instance.site_country)[np.asarray(instance.eligible, bool)]
     _, per_state = np.unique(country, return_counts=True)
     options = sum(math.comb(int(n), k) for n in per_state
-                  for k in range(1, instance.max_members + 1))
+                  for k in range(1, min(instance.max_members, int(n)) + 1))
     return options * max(1, len(instance.group_population))
 
 
