@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import json
 import math
+import numbers
 import re
 import textwrap
 import tomllib
@@ -550,6 +551,19 @@ def load_model_overrides(cfg: ModelConfig, overrides: dict[str, Any] | None = No
 
 #: Origins of keys changed after the model file was read (see :attr:`ModelConfig.description`).
 OVERRIDE_ORIGINS = ("command line", "keyword argument", "--set")
+
+
+def whole(value, option: str) -> int:
+    """``value`` if it is a whole number (a Python or NumPy integer, not a bool), else
+    :class:`~siteopt.errors.ConfigError` naming ``option`` (``--k``, ``--draws``): a count
+    given as 2.5 is refused, never rounded.
+
+    >>> whole(3, "--k")
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigError(f"{option} {value!r}: give a whole number")
+    return int(value)
 
 
 def _literal(value) -> str:

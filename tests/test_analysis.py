@@ -295,6 +295,51 @@ def test_explain_in_words_and_on_the_command_line(explained, run_cli):
     assert unknown.exit_code == 2 and "unknown site XX-NOPE" in unknown.stderr
 
 
+def test_explain_takes_one_site_by_its_id_and_each_site_once(monkeypatch):
+    """A site named twice was solved and shown twice; a single ID was read letter by letter
+    ("unknown site E, S, -, ..."); no site at all raised IndexError."""
+    import importlib
+
+    from siteopt.errors import ConfigError
+
+    explaining = importlib.import_module("siteopt.analysis.explain")
+    asked = []
+    monkeypatch.setattr(explaining, "explain_site",
+                        lambda cfg, dataset, site, best: asked.append(site) or site)
+    assert explaining.explain("ES-NAV").sites == ["ES-NAV"]
+    assert explaining.explain(["RO-CER", "RO-CER"], workers=1).sites == ["RO-CER"]
+    assert asked == ["ES-NAV", "RO-CER"]
+    with pytest.raises(ConfigError, match="name at least one site to explain"):
+        explaining.explain([])
+
+
+@pytest.mark.parametrize("call, said", [
+    # counts given as fractions ran (alternatives(k=1.5) listed two) or raised TypeError
+    (lambda a: a.alternatives(k=1.5), "--k 1.5: give a whole number"),
+    (lambda a: a.alternatives(k=True), "--k True: give a whole number"),
+    (lambda a: a.pareto("cost", "coverage", points=2.5), "--points 2.5: give a whole number"),
+    (lambda a: a.robust(draws=2.5), "--draws 2.5: give a whole number"),
+    (lambda a: a.choose(draws=2, test_draws=1.5), "--test-draws 1.5: give a whole number"),
+    (lambda a: a.choose(draws=2, gap_samples=0.5), "--gap-samples 0.5: give a whole number"),
+    # (raised IndexError)
+    (lambda a: a.sweep([]), "give at least one --vary KEY=START:STOP:STEP (or KEY=A,B,C)"),
+])
+def test_the_analyses_refuse_counts_that_are_not_whole_numbers(call, said):
+    import siteopt.analysis
+    from siteopt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        call(siteopt.analysis)
+    assert str(raised.value) == said
+
+
+def test_a_sweep_takes_one_vary_as_a_string():
+    from siteopt.analysis import sweep
+
+    done = sweep("budget.total_eur=8e9,9e9", workers=1, refine=False)
+    assert [p["budget.total_eur"] for p in done.points] == [8e9, 9e9]
+
+
 # --- sweeps on Dask ---------------------------------------------------------------------------
 
 def test_a_sweep_whose_portfolio_never_changes_says_so_in_the_terminal_and_the_report(run_cli):

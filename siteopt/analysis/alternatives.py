@@ -280,8 +280,9 @@ def alternatives(model=None, data=None, k: int = 10, within: float | None = None
     Alternatives
     """
     from siteopt.api import prepare
+    from siteopt.config import whole
 
-    if k < 1:
+    if whole(k, "--k") < 1:
         from siteopt.errors import ConfigError
 
         raise ConfigError(f"--k {k}: ask for at least one portfolio")

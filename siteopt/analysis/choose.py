@@ -31,6 +31,7 @@ import pandas as pd
 
 from siteopt.analysis.choice import Choice, robust_choice
 from siteopt.analysis.draws import Draws, Spread
+from siteopt.config import whole
 from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.solvers.outcome import Status
 from siteopt.units import count, eur, mw, people
@@ -306,9 +307,9 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     futures = sampled_draws(base, draws, seed, spread)
     n_draws = len(futures)
     test_draws = n_draws if test_draws is None else test_draws
-    if not 1 <= test_draws <= MAX_TEST_DRAWS:
+    if not 1 <= whole(test_draws, "--test-draws") <= MAX_TEST_DRAWS:
         raise ConfigError(f"--test-draws {test_draws}: give 1 to {MAX_TEST_DRAWS:,}")
-    if not 0 <= gap_samples <= MAX_GAP_SAMPLES:
+    if not 0 <= whole(gap_samples, "--gap-samples") <= MAX_GAP_SAMPLES:
         raise ConfigError(f"--gap-samples {gap_samples}: give 0 to {MAX_GAP_SAMPLES}")
     if criterion not in CRITERIA:
         raise ConfigError(f"--criterion {criterion}: choose {' or '.join(CRITERIA)}")

@@ -377,7 +377,8 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None,
 
     Parameters
     ----------
-    site_ids : list of str
+    site_ids : str or list of str
+        The sites to explain, each once (a site named again is explained once).
     model, data, **overrides
         As for :func:`siteopt.solve`.
     scheduler : str, optional
@@ -392,6 +393,9 @@ def explain(site_ids, model=None, data=None, scheduler: str | None = None,
     from siteopt.api import resolve_model, solve
     from siteopt.data import Dataset, load_data
 
+    site_ids = list(dict.fromkeys([site_ids] if isinstance(site_ids, str) else site_ids))
+    if not site_ids:
+        raise ConfigError("name at least one site to explain, e.g. explain(['ES-NAV'])")
     cfg = resolve_model(model, overrides)
     dataset = data if isinstance(data, Dataset) else load_data(data)
     known = set(dataset.sites["site_id"])

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from siteopt.config import whole
 from siteopt.errors import ConfigError, SolverError
 from siteopt.model import TERMS
 from siteopt.model.formulation import build_model, term_expression
@@ -405,7 +406,7 @@ def pareto(x: str = "cost", y: str = "coverage", points: int = 20, model=None, d
                           f"take W (the worst-served place) as an axis yet: its model would "
                           f"hold a row per populated place; choose another term (latency, the "
                           f"people-weighted mean distance, for one)")
-    if points < 2:
+    if whole(points, "--points") < 2:
         raise ConfigError(f"--points {points}: a front needs at least 2 points")
     cfg, _, prepared = prepare(model, data, overrides, terms=(x, y))
     instance = prepared.instance

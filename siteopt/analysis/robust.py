@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.analysis.draws import MAX_DRAWS, Draws, Spread, check_seed
+from siteopt.config import whole
 from siteopt.errors import ConfigError, InfeasibleError
 from siteopt.solvers.search_chance import BUDGET_TOLERANCE
 from siteopt.terms import TERMS
@@ -411,7 +412,8 @@ def sampled_draws(base, draws: int | Draws | str | Path, seed: int, spread: Spre
     draws given, or read from the file at ``draws`` (:meth:`Draws.read`), checked against the
     candidate sites of ``base``."""
     check_seed(seed)
-    if isinstance(draws, int) and not 1 <= draws <= MAX_DRAWS:
+    if not isinstance(draws, (Draws, str, Path)) \
+            and not 1 <= whole(draws, "--draws") <= MAX_DRAWS:
         raise ConfigError(f"--draws {draws}: give 1 to {MAX_DRAWS:,} draws")
     if isinstance(draws, (str, Path)):
         draws = Draws.read(draws, base.site_ids)

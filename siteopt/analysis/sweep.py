@@ -774,6 +774,9 @@ def sweep(varies: list[str], model=None, data=None, scheduler: str | None = None
     from siteopt.api import resolve_model
     from siteopt.data import load_data
 
+    varies = [varies] if isinstance(varies, str) else list(varies)
+    if not varies:
+        raise ConfigError("give at least one --vary KEY=START:STOP:STEP (or KEY=A,B,C)")
     cfg = resolve_model(model, overrides)
     parsed = [parse_vary(text) for text in varies]
     keys = [key for key, _ in parsed]
