@@ -49,7 +49,7 @@ FORMAT, VERSION = "siteopt-draws", 1
 #: The range of each field of a :class:`Spread` (``--capex-sd``, ``--grid-delay-prob``,
 #: ``--price-sd``): a log standard deviation beyond 2 makes one draw in twenty cost 27 times
 #: the data's figure, and a probability is at most 1.
-SPREAD_LIMITS = {"capex_sd": (0.0, 2.0), "grid_delay_prob": (0.0, 1.0), "price_sd": (0.0, 2.0)}
+SPREAD_LIMITS = {"capex_sd": (0, 2), "grid_delay_prob": (0, 1), "price_sd": (0, 2)}
 
 
 @dataclass(frozen=True)
