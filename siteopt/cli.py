@@ -834,17 +834,24 @@ def explore_command(model_path, data_dir, port, host, no_browser):
     from siteopt.explore.server import host_warning, make_server
     from siteopt.explore.session import Explorer
 
-    warning = host_warning(host)
-    if warning:
-        click.echo(warning, err=True)
     explorer = Explorer(model_path, data_dir)
     try:
         server = make_server(explorer, host, port)
     except OSError as err:
+        import errno
+        import socket
+
         from siteopt.errors import ConfigError
 
+        if isinstance(err, socket.gaierror) or err.errno == errno.EADDRNOTAVAIL:
+            raise ConfigError(f"--host {printable_text(host)[:80]}: cannot listen on it "
+                              f"({err.strerror}); give an address of this machine "
+                              f"(127.0.0.1, the default), or 0.0.0.0 for all of them") from None
         raise ConfigError(f"--port {port}: cannot listen on {host}:{port} ({err.strerror}); "
                           f"choose another port, or --port 0 for any free one") from None
+    warning = host_warning(host)   # (only for an address it listens on)
+    if warning:
+        click.echo(warning, err=True)
     shown = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     url = f"http://{shown}:{server.port}/"
     click.echo(f"siteopt explorer at {url}")

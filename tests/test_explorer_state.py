@@ -173,6 +173,50 @@ def test_requests_reach_the_app_only_from_its_own_origin(headers, allowed):
     assert request_allowed(headers, allowed_hosts("127.0.0.1", 5006)) is allowed
 
 
+def test_an_address_or_port_it_cannot_listen_on_is_one_line_naming_the_option(run_cli,
+                                                                               monkeypatch):
+    """A host that is no address of this machine was blamed on the port ("--port 0: cannot
+    listen on 999.1.1.1:0"), after a warning that every machine could reach it."""
+    import gc
+    import socket
+    import warnings
+
+    def explore(*args):
+        # Tornado leaves the socket it failed to bind to the garbage collector (the command
+        # exits at once); collected here, without the ResourceWarning the tests make an error
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            done = run_cli("explore", "--no-browser", *args)
+            said = done.exit_code, done.stderr
+            del done   # (its exception's chain holds the socket)
+            gc.collect()
+        return said
+
+    # an address of another machine (TEST-NET-1: nothing is sent, the bind fails here)
+    assert explore("--host", "192.0.2.1", "--port", "0") == (2, (
+        "error: --host 192.0.2.1: cannot listen on it (Cannot assign requested address); "
+        "give an address of this machine (127.0.0.1, the default), or 0.0.0.0 for all of "
+        "them\n"))
+    # a name that does not resolve (resolved by a stand-in: the tests ask no name server)
+    def unknown(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(socket, "getaddrinfo", unknown)
+        code, stderr = explore("--host", "no-such-host.invalid", "--port", "0")
+    assert code == 2 and stderr.startswith(
+        "error: --host no-such-host.invalid: cannot listen on it (Name or service not known); "
+        "give an address of this machine")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, stderr = explore("--port", str(port))
+    assert code == 2
+    assert stderr == (f"error: --port {port}: cannot listen on 127.0.0.1:{port} (Address "
+                      f"already in use); choose another port, or --port 0 for any free one\n")
+
+
 def test_listening_beyond_this_machine_warns():
     assert host_warning("127.0.0.1") == host_warning("localhost") == ""
     assert "no login" in host_warning("0.0.0.0") and "every machine" in host_warning("0.0.0.0")
