@@ -55,6 +55,9 @@ def resolve_model(model: str | Path | ModelConfig | None = None,
     ``set_items`` are ``KEY=VALUE`` strings as given to ``--set``, applied last. ``origin``
     names the overrides in messages (``command line`` for the CLI's options).
     """
+    if not isinstance(model, (ModelConfig, str, Path, type(None))):
+        raise ConfigError(f"model {model!r}: give the name of a shipped scenario, the path of a "
+                          f"model file or a ModelConfig")
     if not isinstance(model, ModelConfig):
         model = load_model(model_path(model) if model is not None else default_model_path())
     keyed = {ALIASES.get(key, key.replace("__", ".")): value

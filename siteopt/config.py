@@ -366,21 +366,27 @@ def _coerce(key: str, spec: dataclasses.Field, value: Any, origin: str) -> Any:
             raise ConfigError(f"{label} = {value!r} is not supported; choose one of "
                               f"{', '.join(meta['choices'])}")
         return value
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    # (NumPy's numbers too, as a notebook takes them from a table; an integer too large for
+    # a float, which TOML and Python allow, is no finite number)
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    finite = is_number and (abs(value) < 1e300 if isinstance(value, numbers.Integral)
+                            else math.isfinite(value))
     if isinstance(value, str) and _reads_as_number(value):
         raise ConfigError(f"{label} = {value!r} is text, not a number; give it without quotes "
                           f"({value.strip()})")
     if isinstance(default, int):
-        if is_number and float(value).is_integer():
+        if isinstance(value, numbers.Integral) and is_number:
+            value = int(value)
+        elif finite and float(value).is_integer():
             value = int(value)
         else:
-            raise ConfigError(f"{label} = {value!r} must be a whole number")
+            raise ConfigError(f"{label} = {_shown(value)} must be a whole number")
     else:
-        if not is_number or not math.isfinite(value):
+        if not finite:
             alone = (f"; write the number alone, without quotes or a unit (e.g. "
                      f"{_literal(default)})"
                      if isinstance(value, str) else "")
-            raise ConfigError(f"{label} = {value!r} must be a finite number{alone}")
+            raise ConfigError(f"{label} = {_shown(value)} must be a finite number{alone}")
         value = float(value)
     unit = f" {meta['unit']}" if meta["unit"] not in COUNT_UNITS else ""
     low, high, typed = meta["minimum"], meta["maximum"], _literal(value)  # as a user types
@@ -566,18 +572,27 @@ def whole(value, option: str) -> int:
     return int(value)
 
 
+def _shown(value) -> str:
+    """A bad value in a message: a number as :func:`_literal` writes it (``1e400``, not 401
+    digits; ``nan``, not ``np.float64(nan)``), anything else as Python writes it (text quoted,
+    ``[1]``)."""
+    return _literal(value) if isinstance(value, numbers.Number) else repr(value)
+
+
 def _literal(value) -> str:
     """A value as a user would type it: ``8e9``, ``0.7``, ``ES-MLN,DE-LUB``, ``true``.
 
     >>> [_literal(v) for v in (8e9, 20e9, 1234567.0, 0.7, 5, ["ES-MLN", "DE-LUB"], True)]
     ['8e9', '20e9', '1.234567e6', '0.7', '5', 'ES-MLN,DE-LUB', 'true']
-    >>> _literal(int(1e300))   # a count read from 1e300: not its 301 digits
-    '1e300'
+    >>> _literal(int(1e300)), _literal(10 ** 400)   # counts: not their 301 and 401 digits
+    ('1e300', '1e400')
     """
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, int) and abs(value) >= 10 ** 15:
-        return _literal(float(value))
+    if isinstance(value, int) and abs(value) >= 10 ** 15:   # (beyond a float's range too)
+        digits = str(abs(value))
+        mantissa = f"{digits[0]}.{digits[1:7]}".rstrip("0").rstrip(".")
+        return f"{'-' if value < 0 else ''}{mantissa}e{len(digits) - 1}"
     if isinstance(value, float) and abs(value) >= 1e6:  # engineering notation, as for EUR
         exponent = int(math.floor(math.log10(abs(value)) / 3) * 3)
         mantissa = f"{value / 10 ** exponent:.12f}".rstrip("0").rstrip(".")

@@ -107,6 +107,31 @@ def test_bad_model_files(tmp_path, text, message):
     assert message in str(caught.value)
 
 
+def test_numpy_numbers_are_numbers_and_huge_ones_are_refused_in_a_line():
+    """A count taken from a table in a notebook is a NumPy integer: it was refused as "not a
+    whole number"; 10**400 (TOML and Python allow it) raised OverflowError."""
+    import numpy as np
+
+    cfg = resolve_model(None, {"limits.max_gigafactories": np.int64(3),
+                               "weights.coverage": np.float32(0.5)})
+    assert cfg.limits.max_gigafactories == 3 and type(cfg.limits.max_gigafactories) is int
+    assert cfg.weights.coverage == 0.5 and type(cfg.weights.coverage) is float
+    for overrides, said in (
+            ({"limits.max_gigafactories": 10 ** 400},
+             "limits.max_gigafactories = 1e400 must be <= 1000000"),
+            ({"budget.total_eur": 10 ** 400}, "budget.total_eur = 1e400 must be a finite number"),
+            ({"weights.coverage": np.float64("nan")}, "weights.coverage = nan must be a finite "
+                                                      "number"),
+            ({"weights.coverage": [1]}, "weights.coverage = [1] must be a finite number"),
+            ({"limits.max_gigafactories": 2.5}, "limits.max_gigafactories = 2.5 must be a whole "
+                                                 "number")):
+        with pytest.raises(ConfigError) as caught:
+            resolve_model(None, overrides)
+        assert str(caught.value) == f"keyword argument: {said}"
+    with pytest.raises(ConfigError, match="model 123: give the name of a shipped scenario"):
+        resolve_model(123)
+
+
 def test_a_model_file_not_in_utf8_is_named_with_the_fix(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[weights]\ncoverage = 0.5\n", encoding="utf-16")
