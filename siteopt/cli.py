@@ -939,13 +939,14 @@ def robust_command(model_path, data_dir, budget, max_gigafactories, set_items, s
     else:
         result = robust(cfg, data_dir, **arguments)
     if draws_out is not None:
-        _write_file(draws_out, result.futures.to_json().encode("utf-8"))
+        _write_file(draws_out, result.futures.to_json().encode("utf-8"), "--draws-out")
     if map_file is not None:
         from pathlib import Path
 
         from siteopt.report.maps import figure_bytes
 
-        _write_file(map_file, figure_bytes(result.plot_map(), Path(map_file).suffix.lstrip(".")))
+        _write_file(map_file, figure_bytes(result.plot_map(), Path(map_file).suffix.lstrip(".")),
+                    "--map")
     if _wrote_json(result, plot_file, output_format):
         return
     if not choose:   # the choice's own lines name its members with illustrative figures
@@ -994,7 +995,8 @@ def _wrote_json(result, plot_file, output_format) -> bool:
     if plot_file is not None:
         from siteopt.report.maps import figure_bytes
 
-        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")))
+        _write_file(plot_file, figure_bytes(result.plot(), Path(plot_file).suffix.lstrip(".")),
+                    "--plot")
     deliver()
     if output_format == "json":
         click.echo(result.to_json())
@@ -1127,13 +1129,20 @@ def _shown(value) -> str:
     return "[]" if value == () else _literal(value)
 
 
-def _write_file(path: str, content) -> None:
-    """Write one output file atomically; an unwritable place is bad input (exit 2)."""
+def _write_file(path: str, content, option: str = "--out") -> None:
+    """Write one output file atomically; an unwritable place is bad input (exit 2), said as
+    the fault of ``option``, the option that named it."""
     from siteopt.atomic import write_file
     from siteopt.errors import ConfigError
 
     try:
         write_file(path, content)
     except OSError as err:
-        raise ConfigError(f"--out {path}: cannot write it ({err.strerror}); choose a writable "
+        from pathlib import Path
+
+        # (a folder on the way that is a file makes the system say "File exists")
+        nearest = next((folder for folder in Path(path).parents if folder.exists()), None)
+        reason = (f"{nearest} is a file, not a folder" if nearest is not None
+                  and not nearest.is_dir() else err.strerror)
+        raise ConfigError(f"{option} {path}: cannot write it ({reason}); choose a writable "
                           f"place") from None

@@ -221,6 +221,17 @@ def test_a_draws_file_whose_seed_cannot_sample_the_fresh_draws_exits_2(run_cli, 
     assert negative.exit_code == 2 and "'--seed': -1 is not in the range x>=0" in negative.output
 
 
+def test_an_output_it_cannot_write_is_named_by_its_option(run_cli, tmp_path):
+    """Every unwritable output was said to be --out's, which robust does not have."""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    for option, name in (("--draws-out", "d.json"), ("--map", "m.png")):
+        target = tmp_path / "a-file" / name
+        done = run_cli("robust", "--draws", "1", "--workers", "1", option, str(target))
+        assert done.exit_code == 2
+        assert done.stderr == (f"error: {option} {target}: cannot write it ({target.parent} is a "
+                               f"file, not a folder); choose a writable place\n")
+
+
 def test_a_bad_draws_file_exits_2_with_one_line(tmp_path):
     import subprocess
     import sys
