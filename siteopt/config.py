@@ -586,6 +586,8 @@ def _literal(value) -> str:
     ['8e9', '20e9', '1.234567e6', '0.7', '5', 'ES-MLN,DE-LUB', 'true']
     >>> _literal(int(1e300)), _literal(10 ** 400)   # counts: not their 301 and 401 digits
     ('1e300', '1e400')
+    >>> _literal(float("inf")), _literal(float("-inf")), _literal(float("nan"))
+    ('inf', '-inf', 'nan')
     """
     if isinstance(value, bool):
         return str(value).lower()
@@ -593,7 +595,7 @@ def _literal(value) -> str:
         digits = str(abs(value))
         mantissa = f"{digits[0]}.{digits[1:7]}".rstrip("0").rstrip(".")
         return f"{'-' if value < 0 else ''}{mantissa}e{len(digits) - 1}"
-    if isinstance(value, float) and abs(value) >= 1e6:  # engineering notation, as for EUR
+    if isinstance(value, float) and 1e6 <= abs(value) < math.inf:  # engineering, as for EUR
         exponent = int(math.floor(math.log10(abs(value)) / 3) * 3)
         mantissa = f"{value / 10 ** exponent:.12f}".rstrip("0").rstrip(".")
         return f"{mantissa}e{exponent}"
