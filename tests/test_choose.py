@@ -159,13 +159,29 @@ def test_the_headline_names_what_to_fund(chosen, base):
 
 def test_the_same_draws_file_gives_the_same_choice(chosen, tmp_path):
     document, folder = chosen
+    assert document["fresh_draws"] == {"seed": SEED, "first_draw": DRAWS, "count": FRESH,
+                                       "spread": dataclasses.asdict(Spread())}
     again = CliRunner().invoke(cli, ["robust", "--choose", "--draws-in",
                                      str(folder / "draws.json"), "--test-draws", "2",
                                      "--workers", "1", "--format", "json"],
                                catch_exceptions=False)
     assert again.exit_code == 0
-    assert json.loads(again.stdout)["choice"]["gigafactories"] == \
-        document["choice"]["gigafactories"]
+    again = json.loads(again.stdout)
+    assert again["choice"]["gigafactories"] == document["choice"]["gigafactories"]
+    assert again["fresh_draws"]["seed"] == SEED   # the file's
+    # a file without a seed or a spread: the fresh draws' are --seed's default and the
+    # default spread, and the summary says so
+    written = json.loads((folder / "draws.json").read_text(encoding="utf-8"))
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({**written, "seed": None, "spread": None}), encoding="utf-8")
+    done = CliRunner().invoke(cli, ["robust", "--choose", "--draws-in", str(bare),
+                                    "--test-draws", "2", "--workers", "1", "--format", "json"],
+                              catch_exceptions=False)
+    said = json.loads(done.stdout)
+    assert said["seed"] is None and said["fresh_draws"] == {
+        "seed": 1, "first_draw": DRAWS, "count": 2, "spread": dataclasses.asdict(Spread())}
+    assert "On the fresh draws (seed 1, as the draws file names none): " in \
+        " ".join(said["summary"])
 
 
 @pytest.mark.parametrize("args, said", [

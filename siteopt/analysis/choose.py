@@ -102,6 +102,11 @@ class RobustChoice:
         ``mean`` (the best mean objective) or ``regret`` (the least largest regret).
     radius_km : float
         R, km (the reach of ``people within reach``).
+    fresh_seed : int
+        The seed of the fresh draws (draws N to N + M - 1 of it): the draws' own seed, or
+        ``seed`` of :func:`choose` where they have none (a draws file may leave it out).
+    fresh_spread : Spread
+        The spread of the fresh draws: the draws' own, or ``spread`` of :func:`choose`.
     """
 
     #: How :attr:`comparison` columns are shown in tables (``eur``, ``people``, ``mw``: the
@@ -128,6 +133,8 @@ class RobustChoice:
     illustrative: str = ""
     criterion: str = "mean"
     radius_km: float = 500.0
+    fresh_seed: int = 1
+    fresh_spread: Spread = Spread()
 
     def table(self) -> pd.DataFrame:
         """:attr:`comparison`."""
@@ -185,7 +192,8 @@ class RobustChoice:
             + f" and may be over the budget in at most "
             f"{self.budget_risk:.0%} of them (it is in {choice.over_budget:.0%}); a member "
             f"whose grid slips delivers nothing while its capex is spent.",
-            f"On the fresh draws: the choice scores {mine['mean']:.4f} ({_spread(mine)}); "
+            f"On the fresh draws{self._fresh_origin()}: the choice scores {mine['mean']:.4f} "
+            f"({_spread(mine)}); "
             f"today's optimum {today['mean']:.4f} ({_spread(today)})."]
         gap = self.sampling_gap
         if gap is None:
@@ -212,6 +220,11 @@ class RobustChoice:
 
     def _origin(self) -> str:
         return "draws read from a file" if self.seed is None else f"seed {self.seed}"
+
+    def _fresh_origin(self) -> str:
+        """How the fresh draws were made, where the draws do not say it themselves."""
+        return "" if self.seed is not None else (
+            f" (seed {self.fresh_seed}, as the draws file names none)")
 
     def summary(self) -> str:
         """:meth:`summary_lines` as one paragraph."""
@@ -259,6 +272,9 @@ class RobustChoice:
             "comparison": json.loads(self.comparison.reset_index(names="of").to_json(
                 orient="records", double_precision=15)),
             "slip_frequency": self.slip_frequency.to_dict(),
+            "fresh_draws": {"seed": self.fresh_seed, "first_draw": len(self.futures),
+                            "count": self.test_draws,
+                            "spread": dataclasses.asdict(self.fresh_spread)},
             "sampling_gap": None if gap is None else dataclasses.asdict(gap)}, indent=2)
 
 
@@ -383,7 +399,7 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     return RobustChoice(choice, tuple(map(tuple, chosen)), tuple(map(tuple, today)), comparison,
                         slips, futures, test_draws, gap, cfg.description, base.budget_eur, risk,
                         futures.seed, data_dir, _illustrative(dataset, members), criterion,
-                        cfg.coverage.radius_km)
+                        cfg.coverage.radius_km, fresh_seed, fresh_spread)
 
 
 def _illustrative(dataset, members: list[str]) -> str:
