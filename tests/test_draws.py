@@ -30,6 +30,17 @@ def test_draws_written_read_back_are_the_same_numbers(tmp_path):
     assert first["capex_factor"] == dict(zip(SITES, drawn.capex_factor[0].tolist()))
 
 
+def test_numpy_numbers_seed_and_spread_draws_that_are_written_as_json():
+    """A seed or spread taken from a NumPy array in a notebook: written as plain numbers (a
+    NumPy integer made the draws file fail to write)."""
+    drawn = Draws.sample(SITES, 2, np.int64(4), Spread(np.float32(0.25), 0.2, 0.1))
+    document = json.loads(drawn.to_json())
+    assert document["seed"] == 4 and type(drawn.seed) is int
+    assert document["spread"] == {"capex_sd": 0.25, "grid_delay_prob": 0.2, "price_sd": 0.1}
+    assert np.array_equal(drawn.capex_factor, Draws.sample(SITES, 2, 4, Spread(0.25, 0.2,
+                                                                             0.1)).capex_factor)
+
+
 def test_draw_i_is_the_same_however_many_are_drawn():
     few, many = Draws.sample(SITES, 3, 5, Spread()), Draws.sample(SITES, 30, 5, Spread())
     assert np.array_equal(few.capex_factor, many.capex_factor[:3])

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from siteopt.analysis.choice import Choice, robust_choice
-from siteopt.analysis.draws import Draws, Spread
+from siteopt.analysis.draws import Draws, Spread, check_seed
 from siteopt.config import whole
 from siteopt.errors import ConfigError, InfeasibleError, SolverError
 from siteopt.solvers.outcome import Status
@@ -361,7 +361,7 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
             f"{eur(base.budget_eur)} in at least {1 - risk:.0%} of the "
             f"{count(n_draws, 'draw')}; raise --budget or robust.budget_risk")
     # fresh draws: numbered after the choice's (and after any gap samples'), same seed
-    fresh_seed = futures.seed if futures.seed is not None else seed
+    fresh_seed = futures.seed if futures.seed is not None else check_seed(seed)
     fresh_spread = futures.spread if futures.spread is not None else spread
     fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=n_draws)
     today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,11 +68,14 @@ class Spread:
             problem = _outside(getattr(self, name), low, high)
             if problem:
                 raise ConfigError(f"spread {name}: {problem}")
+            # (a NumPy number as a float: the spread is written to JSON with the draws)
+            object.__setattr__(self, name, float(getattr(self, name)))
 
 
 def _outside(value, low: float, high: float) -> str:
-    """Why ``value`` is not a number from ``low`` to ``high`` ("" if it is one)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+    """Why ``value`` is not a number from ``low`` to ``high`` ("" if it is one; NumPy's
+    numbers are numbers)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
             or not low <= value <= high:   # (NaN fails the comparison)
         return (f"{printable_text(repr(value))[:40]} is not a number from {low:g} to "
                 f"{high:g}")
@@ -122,7 +126,7 @@ class Draws:
         """``count`` draws, draw ``i`` from the generator seeded with ``(seed, i)``, for
         ``i = first, ..., first + count - 1`` (draws of other numbers are independent of
         them: the robust choice's fresh draws)."""
-        check_seed(seed)
+        seed = check_seed(seed)
         rows = [sample_factors(len(site_ids), seed, draw, spread)
                 for draw in range(first, first + count)]
         sites = len(site_ids)
@@ -253,12 +257,12 @@ def _factors(values, index: dict[str, int], bad) -> np.ndarray:
 
 
 def check_seed(seed) -> int:
-    """``seed`` if it seeds draws (a whole number of 0 or more), else
+    """``seed`` as an int if it seeds draws (a whole number of 0 or more, NumPy's too), else
     :class:`~siteopt.errors.ConfigError`."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ConfigError(f"--seed {printable_text(repr(seed))[:40]}: give a whole number of "
                           f"0 or more")
-    return seed
+    return int(seed)
 
 
 def _seed(value, bad) -> int | None:

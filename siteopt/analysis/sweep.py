@@ -75,9 +75,10 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
             start, stop, step = (float(part) for part in spec.split(":"))
             if not all(map(math.isfinite, (start, stop, step))) or step <= 0 or stop < start:
                 raise ValueError
-            span = (stop - start) / step + 1e-9   # (inf for a step too small to count)
-            values = ([start + i * step for i in range(math.floor(span) + 1)]
-                      if span < MAX_POINTS else [math.nan] * (MAX_POINTS + 1))
+            # how many values, before they are listed (inf for a step too small to count)
+            count = (stop - start) / step + 1e-9 + 1
+            values = [start + i * step for i in range(math.floor(count))] \
+                if count <= MAX_POINTS + 1 else None
         else:
             values = [float(part) for part in spec.split(",") if part.strip()]
             if not all(map(math.isfinite, values)):
@@ -85,20 +86,20 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
     except ValueError:
         raise ConfigError(f"--vary {text!r}: give START:STOP:STEP with STEP > 0 and STOP >= "
                           f"START, or a comma-separated list of numbers, each finite") from None
-    if not values:
-        raise ConfigError(f"--vary {text!r}: no values")
-    if len(values) > MAX_POINTS:
+    if values is None or len(values) > MAX_POINTS:
         raise ConfigError(f"--vary {text!r}: more than {MAX_POINTS:,} values; use a larger "
                           f"STEP")
+    if not values:
+        raise ConfigError(f"--vary {text!r}: no values")
     if isinstance(default, int):
         # (a range's values are sums of floats: 1 + 3 x 0.1 x 10 lands within 1e-9 of 4)
-        whole = [round(v) if math.isfinite(v) and abs(v - round(v)) <= 1e-9 * max(1.0, abs(v))
-                 else None for v in values]
-        if None in whole:
+        whole_values = [round(v) if abs(v - round(v)) <= 1e-9 * max(1.0, abs(v)) else None
+                        for v in values]
+        if None in whole_values:
             raise ConfigError(f"--vary {text!r}: {key} takes whole numbers, and "
-                              f"{values[whole.index(None)]:g} is not one; give whole values "
-                              f"(a whole START and STEP)")
-        values = whole
+                              f"{values[whole_values.index(None)]:g} is not one; give whole "
+                              f"values (a whole START and STEP)")
+        values = whole_values
     return key, values
 
 
