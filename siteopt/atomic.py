@@ -118,8 +118,17 @@ def write_directory(directory: str | Path, files: dict[str, str | bytes]) -> lis
     -------
     list of Path
         The written paths, in the order given.
+
+    Raises
+    ------
+    NotADirectoryError
+        When ``directory`` is a file: it is left as it was (swapped for the new directory,
+        it was deleted with the old one's copy).
     """
     directory = Path(directory).resolve()
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "a file is there; give a directory, whose "
+                                 "files are replaced", str(directory))
     for name in files:
         if (directory / name).is_dir():
             raise IsADirectoryError(errno.EISDIR, "a directory is in the way", str(directory / name))

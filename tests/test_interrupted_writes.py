@@ -143,6 +143,17 @@ def test_other_files_in_the_directory_are_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_file_where_the_directory_should_be_is_left_as_it_was(tmp_path):
+    """The atomic swap exchanged the file for the new directory and deleted it with the old
+    side (Result.write("notes.txt") lost the notes; the command line refused it already)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine", encoding="utf-8")
+    with pytest.raises(NotADirectoryError, match="a file is there; give a directory"):
+        write_directory(notes, {"a.txt": "new"})
+    assert notes.read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_without_an_atomic_swap_the_old_directory_is_retired_then_replaced(tmp_path,
                                                                            monkeypatch):
     monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
