@@ -37,6 +37,21 @@ def counted(monkeypatch, tmp_path):
     return calls
 
 
+def test_the_cache_lives_under_an_absolute_xdg_cache_home_only(monkeypatch, tmp_path):
+    """A relative XDG_CACHE_HOME (which the XDG specification says to ignore) put the cache
+    under whatever directory a command ran in."""
+    from pathlib import Path
+
+    from siteopt.data.cache import cache_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cache_dir() == tmp_path / "cache" / "siteopt"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for relative in ("relative/path", ""):
+        monkeypatch.setenv("XDG_CACHE_HOME", relative)
+        assert cache_dir() == Path(tmp_path / "home" / ".cache" / "siteopt")
+
+
 def _assert_same_data(first, second):
     for name in ("sites", "demand", "ai_factories", "countries"):
         assert_geodataframe_equal(getattr(first, name), getattr(second, name))

@@ -35,9 +35,11 @@ LAYOUT = 4
 
 
 def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/siteopt``, by default ``~/.cache/siteopt``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "siteopt"
+    """``$XDG_CACHE_HOME/siteopt``, by default ``~/.cache/siteopt`` (also where
+    ``XDG_CACHE_HOME`` is a relative path, which the XDG specification says to ignore: the
+    cache would follow the working directory)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "siteopt"
 
 
 def enabled() -> bool:
