@@ -28,6 +28,7 @@ from siteopt.errors import ConfigError
 from siteopt.instance import prepare_instance
 from siteopt.paths import default_model_path, display_path, model_path
 from siteopt.result import Result
+from siteopt.sanitize import printable_text
 from siteopt.solvers import solve_fewest, solve_instance, trusted
 from siteopt.solvers.outcome import SolverOutcome, Status
 
@@ -257,9 +258,8 @@ def load_result(path: str | Path, data: str | Path | Dataset | None = None) -> R
                               f"({', '.join(changed)} differ); pass the --data it was computed "
                               f"from, or solve again")
         prepared = prepare_instance(dataset, cfg)
-        index = {site: i for i, site in enumerate(prepared.instance.site_ids)}
-        gigafactories = tuple(sorted(tuple(sorted(index[m] for m in g["members"]))
-                                     for g in document["gigafactories"]))
+        gigafactories = _saved_portfolio(document.get("gigafactories"),
+                                         prepared.instance.site_ids, shown)
         solver = document["solver"]
         outcome = SolverOutcome(Status(document["status"]), gigafactories,
                                 prepared.instance.site_mask(gigafactories),
@@ -268,9 +268,11 @@ def load_result(path: str | Path, data: str | Path | Dataset | None = None) -> R
                                 str(solver["name"]))
         timings = {key: float(value) for key, value in document["timings"].items()}
     except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise ConfigError(f"{shown}: is not a result.json written by siteopt ({err!r} is "
-                          f"missing or wrong); pass the result.json of siteopt solve --out") \
-            from None
+        what = (f"its field {err.args[0]!r} is missing" if isinstance(err, KeyError)
+                else f"a field is not what siteopt writes: {err}")
+        raise ConfigError(f"{shown}: is not a result.json written by siteopt "
+                          f"({printable_text(what)[:120]}); pass the result.json of siteopt "
+                          f"solve --out") from None
     broken = prepared.instance.violations(gigafactories)
     made = _make_result(dataset, cfg, prepared, outcome, timings, str(solver["method"]))
     if not _is_runner_up(document.get("runner_up")):
@@ -284,6 +286,29 @@ def load_result(path: str | Path, data: str | Path | Dataset | None = None) -> R
         raise ConfigError(f"{shown}: its portfolio does not evaluate to its objective on these "
                           f"data and settings; solve again")
     return result
+
+
+def _saved_portfolio(rows, site_ids, shown: str) -> tuple[tuple[int, ...], ...]:
+    """The gigafactories of a saved result as sorted site indices; a gigafactory that is not
+    a list of ``site_ids`` is :class:`~siteopt.errors.ConfigError`, naming it."""
+    if not isinstance(rows, list):
+        raise ConfigError(f"{shown}: \"gigafactories\" must be a list, each with its "
+                          f"\"members\"; pass the result.json of siteopt solve --out")
+    index = {site: i for i, site in enumerate(site_ids)}
+    portfolio = []
+    for number, row in enumerate(rows, 1):
+        members = row.get("members") if isinstance(row, dict) else None
+        if not isinstance(members, list) or not members \
+                or not all(isinstance(m, str) for m in members):
+            raise ConfigError(f"{shown}: gigafactory {number}: \"members\" must be a list of "
+                              f"site IDs; pass the result.json of siteopt solve --out")
+        unknown = [m for m in members if m not in index]
+        if unknown:
+            raise ConfigError(f"{shown}: gigafactory {number} names "
+                              f"{printable_text(repr(unknown[0]))[:60]}, not a site of these "
+                              f"data; pass the --data it was computed from, or solve again")
+        portfolio.append(tuple(sorted(index[m] for m in members)))
+    return tuple(sorted(portfolio))
 
 
 def _is_runner_up(value) -> bool:

@@ -368,7 +368,8 @@ def test_a_saved_result_must_match_its_data(saved, data_dir, run_cli, tmp_path):
     ("{", "is not JSON (JSONDecodeError)"),
     ("[1, 2]", "is not a result.json written by siteopt"),
     ('{"status": "infeasible"}', "holds no portfolio (status 'infeasible')"),
-    ('{"status": "optimal"}', "is not a result.json written by siteopt (KeyError('model')"),
+    ('{"status": "optimal"}', "is not a result.json written by siteopt (its field 'model' is "
+                              "missing); pass the result.json of siteopt solve --out"),
     # edited by hand: the standard reader would keep the second status without a word
     ('{"status": "optimal", "status": "infeasible"}',
      "result.json: key 'status' is given twice in one object; keep one of them"),
@@ -386,6 +387,31 @@ def test_from_refuses_options_that_would_change_the_result(saved, run_cli, tmp_p
                      "--set", "weights.grid=0.2", "--out", str(tmp_path / "m.png"))
     assert result.exit_code == 2
     assert "--budget, --set cannot change it (solve again instead)" in result.stderr
+
+
+@pytest.mark.parametrize("change, message", [
+    # each said as Python's KeyError or TypeError ("(KeyError('XX-NOPE') is missing or wrong)")
+    (lambda d: d["gigafactories"][0].update(members=["XX-NOPE"]),
+     "gigafactory 1 names 'XX-NOPE', not a site of these data; pass the --data it was "
+     "computed from, or solve again"),
+    (lambda d: d["gigafactories"][1].update(members="ES-ZAZ"),
+     "gigafactory 2: \"members\" must be a list of site IDs"),
+    (lambda d: d["gigafactories"][0].update(members=[]),
+     "gigafactory 1: \"members\" must be a list of site IDs"),
+    (lambda d: d.update(gigafactories=None), "\"gigafactories\" must be a list"),
+    (lambda d: d.update(objective="x"), "is not a result.json written by siteopt (a field is "
+                                        "not what siteopt writes: could not convert string to "
+                                        "float: 'x')"),
+])
+def test_a_saved_result_edited_by_hand_is_refused_naming_what(saved, run_cli, tmp_path,
+                                                               change, message):
+    document = json.loads((saved / "result.json").read_text(encoding="utf-8"))
+    change(document)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("map", "--from", str(path), "--out", str(tmp_path / "m.png"))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert message in result.stderr
 
 
 @pytest.mark.parametrize("runner_up", ["nonsense", {"objective": "x"}, [1, 2]])
