@@ -77,6 +77,11 @@ def usage_line(err: click.UsageError, path: str = "siteopt",
     return UsageLine(f"{path}: {said[:1].lower() + said[1:]}; {path} --help says more")
 
 
+#: What click (8.2 on) raises for a command given nothing: its help, which is no mistake
+#: (it came out as "error: siteopt: usage: ..." on stderr, exit code 2); click 8.1 printed it.
+NO_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class Commands(click.Group):
     """siteopt's command group: every mistake on the command line in one line
     (:func:`usage_line`)."""
@@ -84,6 +89,9 @@ class Commands(click.Group):
     def make_context(self, *args, **kwargs):
         try:
             return super().make_context(*args, **kwargs)
+        except NO_ARGUMENTS as err:   # plain `siteopt`: its help, as --help gives it
+            click.echo(err.ctx.get_help())
+            raise click.exceptions.Exit(0) from None
         except click.UsageError as err:
             raise usage_line(err) from None
 

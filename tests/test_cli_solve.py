@@ -369,6 +369,15 @@ def test_a_mistake_on_the_command_line_is_one_line_naming_the_command(run_cli, a
     assert result.stderr == f"error: {line}\n" and result.stdout == ""
 
 
+def test_siteopt_alone_prints_its_help_and_no_error(run_cli):
+    """It said "error: siteopt: usage: ..." on stderr with exit code 2 (click 8.2 raises the
+    help as a usage error)."""
+    alone, helped = run_cli(), run_cli("--help")
+    assert alone.exit_code == helped.exit_code == 0
+    assert alone.stdout == helped.stdout and alone.stdout.startswith("Usage: siteopt ")
+    assert alone.stderr == ""
+
+
 @pytest.mark.parametrize("asked", [("--format", "json"), ("--format=json",)])
 def test_solve_with_json_asked_prints_a_document_for_a_command_line_mistake_too(run_cli, asked):
     """``solve --format json`` gives scripts a document for every outcome: an option it
