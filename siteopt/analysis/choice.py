@@ -44,7 +44,7 @@ import numpy as np
 from siteopt.errors import ConfigError, SolverError, TimeLimitError
 from siteopt.geometry import DISTANCE_TOLERANCE_KM
 from siteopt.solvers.outcome import Status, relative_gap
-from siteopt.solvers.search_chance import BUDGET_TOLERANCE
+from siteopt.solvers.search_chance import BUDGET_TOLERANCE, ChanceRule
 
 #: Most solves of today's model :func:`_chance_start` makes.
 START_ROUNDS = 6
@@ -316,7 +316,6 @@ def _options(free, base, draws, budget_risk):
     each option's mean value over ``draws`` (a function of the draws, for one draw or all),
     and the chance rule on their capital cost per draw."""
     from siteopt.solvers.search import build_search_model
-    from siteopt.solvers.search_chance import ChanceRule
 
     nominal = build_search_model(free)
     sites = nominal.sites.astype(float)
@@ -962,7 +961,8 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float,
                                     np.full(n, highspy.HighsVarType.kInteger))
         highs.addRow(-highspy.kHighsInf, float(allowed), n,
                      np.arange(start, start + n, dtype=np.int32), np.ones(n))
-        relaxed = np.sort(per_draw, axis=0)[:n - allowed].mean(axis=0)
+    if 0 < allowed < n:   # (every draw may be over when alpha = 1: then no budget row at all)
+        relaxed = ChanceRule(per_draw.T, budget, allowed).relaxed_capex()
         used = np.flatnonzero(relaxed)
         highs.addRow(-highspy.kHighsInf, budget + slack, len(used),
                      columns[used].astype(np.int32), relaxed[used])

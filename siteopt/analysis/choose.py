@@ -366,7 +366,7 @@ def choose(model=None, data=None, draws: int | Draws | str | Path = 1000, seed: 
     fresh = Draws.sample(base.site_ids, test_draws, fresh_seed, fresh_spread, first=n_draws)
     today, solved = solve_each_draw(cfg, dataset, base, fresh, scheduler, workers,
                                     portfolios=False, label="fresh draw")
-    chosen = [[base.site_ids[s] for s in g] for g in choice.gigafactories]
+    chosen = [sorted(base.site_ids[s] for s in g) for g in choice.gigafactories]   # IDs' order
     on = evaluate_on_draws(base, [chosen, today], fresh)
     own = np.array([s["objective"] for s in solved], dtype=float)
     comparison = _comparison(base, [chosen, today], futures, on, own)

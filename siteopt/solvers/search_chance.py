@@ -93,10 +93,14 @@ class ChanceRule:
         the budget less the mean of its ``N - allowed`` smallest costs, EUR (see the module
         docstring; no less tight than the budget less the chosen options' relaxed costs)."""
         kept = len(spent_eur) - self.allowed
+        if kept <= 0:   # every draw may be over: no budget row (a mean of none was NaN)
+            return self.budget_eur
         return self.budget_eur - float(np.partition(spent_eur, kept - 1)[:kept].mean())
 
     def relaxed_capex(self) -> np.ndarray:
         """Per option: its cost averaged over its ``N - allowed`` cheapest draws, EUR (the
         budget row the bound may use; see the module docstring)."""
         kept = self.capex_eur.shape[1] - self.allowed
+        if kept <= 0:   # every draw may be over: nothing to relax (see relaxed_budget_left)
+            return np.zeros(self.capex_eur.shape[0])
         return np.sort(self.capex_eur, axis=1)[:, :kept].mean(axis=1)
