@@ -964,9 +964,10 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
                                               "not a number"),
     ("sites.required=ES-NAV", "sites.required takes a list of site IDs, not a number"),
     # a count between whole numbers was rounded without a word (1.5 and 2.5 solved as 2)
-    ("limits.max_gigafactories=1:5:0.5", "limits.max_gigafactories takes whole numbers, and "
-                                         "1.5 is not one; give whole values"),
-    ("limits.max_gigafactories=2,3.5", "and 3.5 is not one"),
+    ("limits.max_gigafactories=1:5:0.5", "--vary: limits.max_gigafactories = 1.5 must be a "
+                                         "whole number"),
+    ("limits.max_gigafactories=2,3.5", "--vary: limits.max_gigafactories = 3.5 must be a whole "
+                                       "number"),
     ("limits.max_gigafactories=1e300,2", "--vary: limits.max_gigafactories = 1e300 must be <= "
                                          "1000000"),
     ("budget.total_eur=0,8e9", "--vary: budget.total_eur = 0 must be > 0 EUR"),

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from siteopt import strict_json
+from siteopt.config import whole
 from siteopt.errors import ConfigError, InputError, Problem, listed
 from siteopt.paths import display_path
 from siteopt.sanitize import printable_text
@@ -259,9 +260,8 @@ def _factors(values, index: dict[str, int], bad) -> np.ndarray:
 def check_seed(seed) -> int:
     """``seed`` as an int if it seeds draws (a whole number of 0 or more, NumPy's too), else
     :class:`~siteopt.errors.ConfigError`."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ConfigError(f"--seed {printable_text(repr(seed))[:40]}: give a whole number of "
-                          f"0 or more")
+    if whole(seed, "--seed") < 0:
+        raise ConfigError(f"--seed {seed}: give a whole number of 0 or more")
     return int(seed)
 
 
