@@ -14,12 +14,13 @@ from click.testing import CliRunner
 
 from siteopt.analysis.choice import robust_choice
 from siteopt.analysis.draws import Draws, Spread
-from siteopt.analysis.robust import evaluate_on_draws, solve_draw
+from siteopt.analysis.robust import evaluate_on_draws, portfolio_label, solve_draw
 from siteopt.api import prepare
 from siteopt.cli import cli
 from siteopt.config import Solver
 from siteopt.errors import InfeasibleError, SolverError
 from siteopt.solvers.outcome import Status
+from tests.conftest import REPO
 
 DRAWS, FRESH, SEED = 6, 8, 3
 
@@ -429,3 +430,16 @@ def test_across_borders_the_choice_gets_the_national_model(monkeypatch, model, n
         return
     assert base.cross_border and not given.cross_border and given.compact
     assert given.site_ids == base.site_ids and given.budget_eur == base.budget_eur
+
+
+def test_the_readme_names_the_choice_as_the_command_prints_it():
+    """The README's ``robust --choose`` example (1,000 draws: a minute, so not run here)
+    names the choice as the command does: members in ID order joined with ``+``, the
+    gigafactories sorted (it showed PL-WRO+PL-POZ after the command had come to print
+    PL-POZ+PL-WRO)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first = next(line for line in readme.splitlines() if line.startswith("Fund "))
+    named = first[len("Fund "):first.index(":")]
+    gigafactories = [members.split("+") for members in named.split(", ")]
+    assert len(gigafactories) == 5
+    assert named == portfolio_label([sorted(members) for members in gigafactories])
