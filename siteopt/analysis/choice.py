@@ -931,7 +931,7 @@ def _add_spread(highs, cols, base, slipped, cost: float) -> np.ndarray:
 
 
 def _add_chance(highs, columns, per_draw, budget: float, risk: float,
-                most_columns: int) -> None:
+                most_columns: int) -> np.ndarray:
     """K_i <= B + M_i o_i for every draw i, at most floor(alpha N) of the o_i at 1, and the
     relaxed budget row the search uses (each column's cost averaged over its N - floor(alpha N)
     cheapest draws; see :mod:`~siteopt.solvers.search_chance`), which the big-M rows alone
@@ -961,7 +961,7 @@ def _add_chance(highs, columns, per_draw, budget: float, risk: float,
                                     np.full(n, highspy.HighsVarType.kInteger))
         highs.addRow(-highspy.kHighsInf, float(allowed), n,
                      np.arange(start, start + n, dtype=np.int32), np.ones(n))
-    if 0 < allowed < n:   # (every draw may be over when alpha = 1: then no budget row at all)
+    if 0 < allowed < n:   # (when every draw may be over, alpha = 1, no relaxed row either)
         relaxed = ChanceRule(per_draw.T, budget, allowed).relaxed_capex()
         used = np.flatnonzero(relaxed)
         highs.addRow(-highspy.kHighsInf, budget + slack, len(used),
