@@ -356,16 +356,17 @@ def test_an_objective_that_its_columns_add_up_to_is_not_overstated(offset):
 def test_highs_is_seeded_exact_and_without_its_sub_mip_heuristics_or_strong_branching():
     """Every HiGHS model siteopt builds (direct, Benders' master, the robust choice's
     extensive form) runs with gap 0, without RENS, RINS and the root reduced-cost
-    heuristic, and branches on pseudocosts without strong-branching trials first: each cost
-    more than it saved (benchmarks/README.md)."""
+    heuristic, branches on pseudocosts without strong-branching trials first and keeps a
+    small cut pool: each of HiGHS's defaults cost more than it saved (benchmarks/README.md)."""
     highs = new_highs(Solver(time_limit_s=7.0))
     values = {option: highs.getOptionValue(option)[1] for option in (
         "mip_heuristic_run_rens", "mip_heuristic_run_rins",
-        "mip_heuristic_run_root_reduced_cost", "mip_pscost_minreliable", "mip_rel_gap",
-        "mip_abs_gap", "random_seed", "time_limit", "output_flag")}
+        "mip_heuristic_run_root_reduced_cost", "mip_pscost_minreliable", "mip_pool_soft_limit",
+        "mip_rel_gap", "mip_abs_gap", "random_seed", "time_limit", "output_flag")}
     assert values == {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False,
                       "mip_heuristic_run_root_reduced_cost": False,
-                      "mip_pscost_minreliable": 0, "mip_rel_gap": 0.0,
+                      "mip_pscost_minreliable": 0, "mip_pool_soft_limit": 100,
+                      "mip_rel_gap": 0.0,
                       "mip_abs_gap": 0.0, "random_seed": 0, "time_limit": 7.0,
                       "output_flag": False}
 

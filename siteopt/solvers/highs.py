@@ -74,12 +74,19 @@ SUB_MIP_HEURISTICS = ("mip_heuristic_run_rens", "mip_heuristic_run_rins",
 #: extensive form on 10 draws 19.0 -> 10.4 s, 30 draws of ``cross-border`` 32.7 -> 22.7 s,
 #: Benders on the default model 0.73 -> 0.47 s; benchmarks/README.md, "Strong branching").
 RELIABLE_AFTER_TRIALS = 0
+#: HiGHS's ``mip_pool_soft_limit``: how many cuts its cut pool keeps before it ages them out
+#: (HiGHS's default 10,000). A smaller pool keeps the node LPs small; the same optima, faster
+#: on most models (2026-12-07: the extensive form on 10 draws 10.3 -> 8.3 s, the default model
+#: with W weighted 0.2 on ``direct`` 9.4 -> 6.5 s, ``coverage-first`` on ``benders``
+#: 2.3 -> 1.4 s; benchmarks/README.md, "Strong branching").
+CUT_POOL_SOFT_LIMIT = 100
 
 
 def new_highs(settings: Solver, time_limit_s: float | None = None):
     """A silent, seeded ``highspy.Highs`` with the gap and time limit of ``settings``, its
     sub-MIP heuristics off (:data:`SUB_MIP_HEURISTICS`) and branching on pseudocosts without
-    strong branching first (:data:`RELIABLE_AFTER_TRIALS`).
+    strong branching first (:data:`RELIABLE_AFTER_TRIALS`), with a small cut pool
+    (:data:`CUT_POOL_SOFT_LIMIT`).
 
     A gap of 0 also sets HiGHS's absolute gap to 0 (its defaults, 1e-4 relative and 1e-6
     absolute, would stop short of the proven optimum).
@@ -97,6 +104,7 @@ def new_highs(settings: Solver, time_limit_s: float | None = None):
     for option in SUB_MIP_HEURISTICS:
         highs.setOptionValue(option, False)
     highs.setOptionValue("mip_pscost_minreliable", RELIABLE_AFTER_TRIALS)
+    highs.setOptionValue("mip_pool_soft_limit", CUT_POOL_SOFT_LIMIT)
     for callback in (highs.cbMipInterrupt, highs.cbSimplexInterrupt, highs.cbIpmInterrupt):
         callback.subscribe(_stop_on_signal)
     return highs

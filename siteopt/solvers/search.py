@@ -3,8 +3,8 @@ r"""Exact branch and bound over whole gigafactories, in NumPy: the fast path for
 On the shipped data HiGHS proves the optimum only after cuts and a tree search (with its
 default settings also strong branching and sub-MIP heuristics: 1-2 s for 60 sites; 0.5-0.8 s
 with those off, as :func:`~siteopt.solvers.highs.new_highs` has them), although the portfolio
-has only five gigafactories. This path searches the portfolios themselves, gigafactory by gigafactory, and
-proves the optimum with a bound that is as tight as the linear relaxation.
+has only five gigafactories. This path searches the portfolios themselves, gigafactory by
+gigafactory, and proves the optimum with a bound that is as tight as the linear relaxation.
 
 Search
 ------
