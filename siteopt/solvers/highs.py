@@ -72,13 +72,14 @@ SUB_MIP_HEURISTICS = ("mip_heuristic_run_rens", "mip_heuristic_run_rins",
 #: pseudocosts from the start, without strong branching, which took over half the LP
 #: iterations of a draw's solve. The same optima, faster (2026-12-07: the robust choice's
 #: extensive form on 10 draws 19.0 -> 10.4 s, 30 draws of ``cross-border`` 32.7 -> 22.7 s,
-#: Benders on the default model 0.73 -> 0.47 s; benchmarks/README.md, "Strong branching").
+#: Benders on the default model 0.73 -> 0.47 s; benchmarks/README.md, "Strong branching
+#: and the cut pool").
 RELIABLE_AFTER_TRIALS = 0
-#: HiGHS's ``mip_pool_soft_limit``: how many cuts its cut pool keeps before it ages them out
-#: (HiGHS's default 10,000). A smaller pool keeps the node LPs small; the same optima, faster
-#: on most models (2026-12-07: the extensive form on 10 draws 10.3 -> 8.3 s, the default model
-#: with W weighted 0.2 on ``direct`` 9.4 -> 6.5 s, ``coverage-first`` on ``benders``
-#: 2.3 -> 1.4 s; benchmarks/README.md, "Strong branching").
+#: HiGHS's ``mip_pool_soft_limit``: how many cuts its cut pool holds before it starts to
+#: drop old ones (HiGHS's default 10,000). Measured, the same optima, faster on most models
+#: (2026-12-07: the extensive form on 10 draws 10.3 -> 8.3 s, the default model with W
+#: weighted 0.2 on ``direct`` 9.4 -> 6.5 s, ``coverage-first`` on ``benders`` 2.3 -> 1.4 s;
+#: benchmarks/README.md, "Strong branching and the cut pool").
 CUT_POOL_SOFT_LIMIT = 100
 
 
