@@ -60,34 +60,31 @@ def presolve_choice(instance) -> str:
     return "off" if nonzeros <= PRESOLVE_OFF_NONZEROS else "on"
 
 
-#: HiGHS's options for the heuristics that solve a smaller MIP inside the MIP (RENS, RINS and
-#: the one that fixes columns by their reduced costs at the root): switched off. On siteopt's
-#: models they cost more time than the portfolios they find save (2026-12-07: the shipped
-#: cross-border scenario 3.4 -> 2.2 s, the default model on ``direct`` 1.5 -> 0.9 s, a
-#: generated 200-site instance 14.7 -> 7.5 s; benchmarks/README.md, "HiGHS's heuristics").
-SUB_MIP_HEURISTICS = ("mip_heuristic_run_rens", "mip_heuristic_run_rins",
-                      "mip_heuristic_run_root_reduced_cost")
-#: HiGHS's ``mip_pscost_minreliable``: how many strong-branching trials a column needs before
-#: its pseudocosts are trusted for branching (HiGHS's default 8). At 0 HiGHS branches on
-#: pseudocosts from the start, without strong branching, which took over half the LP
-#: iterations of a draw's solve. The same optima, faster (2026-12-07: the robust choice's
-#: extensive form on 10 draws 19.0 -> 10.4 s, 30 draws of ``cross-border`` 32.7 -> 22.7 s,
-#: Benders on the default model 0.73 -> 0.47 s; benchmarks/README.md, "Strong branching
-#: and the cut pool").
-RELIABLE_AFTER_TRIALS = 0
-#: HiGHS's ``mip_pool_soft_limit``: how many cuts its cut pool holds before it starts to
-#: drop old ones (HiGHS's default 10,000). Measured, the same optima, faster on most models
-#: (2026-12-07: the extensive form on 10 draws 10.3 -> 8.3 s, the default model with W
-#: weighted 0.2 on ``direct`` 9.4 -> 6.5 s, ``coverage-first`` on ``benders`` 2.3 -> 1.4 s;
-#: benchmarks/README.md, "Strong branching and the cut pool").
-CUT_POOL_SOFT_LIMIT = 100
+#: HiGHS's MIP options where siteopt's models are solved faster than with HiGHS's defaults,
+#: to the same optima (2026-12-07; benchmarks/README.md, "HiGHS's heuristics" and "Strong
+#: branching and the cut pool"):
+#:
+#: - the heuristics that solve a smaller MIP inside the MIP (RENS, RINS and the one that fixes
+#:   columns by their reduced costs at the root) off: they cost more time than the portfolios
+#:   they find save (the shipped cross-border scenario 3.4 -> 2.2 s, the default model on
+#:   ``direct`` 1.5 -> 0.9 s, a generated 200-site instance 14.7 -> 7.5 s);
+#: - no strong-branching trials before a column's pseudocosts are trusted (HiGHS's default
+#:   8): they took over half the LP iterations of a Monte Carlo draw's solve (the robust
+#:   choice's extensive form on 10 draws 19.0 -> 10.4 s, 30 draws of ``cross-border``
+#:   32.7 -> 22.7 s, Benders on the default model 0.73 -> 0.47 s);
+#: - a cut pool of 100 cuts before old ones are dropped (HiGHS's default 10,000): measured
+#:   faster on most models (the extensive form on 10 draws 10.3 -> 8.3 s, the default model
+#:   with W weighted 0.2 on ``direct`` 9.4 -> 6.5 s, ``coverage-first`` on ``benders``
+#:   2.3 -> 1.4 s).
+MIP_OPTIONS = {"mip_heuristic_run_rens": False, "mip_heuristic_run_rins": False,
+               "mip_heuristic_run_root_reduced_cost": False,
+               "mip_pscost_minreliable": 0,
+               "mip_pool_soft_limit": 100}
 
 
 def new_highs(settings: Solver, time_limit_s: float | None = None):
-    """A silent, seeded ``highspy.Highs`` with the gap and time limit of ``settings``, its
-    sub-MIP heuristics off (:data:`SUB_MIP_HEURISTICS`) and branching on pseudocosts without
-    strong branching first (:data:`RELIABLE_AFTER_TRIALS`), with a small cut pool
-    (:data:`CUT_POOL_SOFT_LIMIT`).
+    """A silent, seeded ``highspy.Highs`` with the gap and time limit of ``settings`` and
+    siteopt's MIP options (:data:`MIP_OPTIONS`).
 
     A gap of 0 also sets HiGHS's absolute gap to 0 (its defaults, 1e-4 relative and 1e-6
     absolute, would stop short of the proven optimum).
@@ -102,10 +99,8 @@ def new_highs(settings: Solver, time_limit_s: float | None = None):
     highs.setOptionValue("mip_rel_gap", float(settings.mip_gap))
     if settings.mip_gap == 0:
         highs.setOptionValue("mip_abs_gap", 0.0)
-    for option in SUB_MIP_HEURISTICS:
-        highs.setOptionValue(option, False)
-    highs.setOptionValue("mip_pscost_minreliable", RELIABLE_AFTER_TRIALS)
-    highs.setOptionValue("mip_pool_soft_limit", CUT_POOL_SOFT_LIMIT)
+    for option, value in MIP_OPTIONS.items():
+        highs.setOptionValue(option, value)
     for callback in (highs.cbMipInterrupt, highs.cbSimplexInterrupt, highs.cbIpmInterrupt):
         callback.subscribe(_stop_on_signal)
     return highs
