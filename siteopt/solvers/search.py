@@ -519,23 +519,23 @@ class _Search:
         worst = worst_credit = None
         if access is not None:
             worst = access.point_credits(reach, kids, groups_within)
-        if worst is None:
-            rest = self._rest(bracket, take)
-        else:   # both brackets in one pass
-            worst_credit = np.zeros(len(by_pi))
-            worst_credit[kids] = worst[1]
-            rest, rest_by_point = np.split(
-                self._rest(np.vstack([bracket, bracket + worst_credit[None, :]]), take), 2)
+            if worst is not None:
+                worst_credit = np.zeros(len(by_pi))
+                worst_credit[kids] = worst[1]
+        brackets = bracket if worst is None else np.vstack([bracket,
+                                                            bracket + worst_credit[None, :]])
         pairs = None
-        if model.chance is not None:   # each child's completions: only options that fit with it
+        if model.chance is None:
+            rest = self._rest(brackets, take)
+        else:   # each child's completions: only options that fit with it (and only the
+            # allowed options are children: the others' bounds are never read)
             pairs = model.chance.fitting_pairs(spent_eur, np.flatnonzero(allowed),
                                                model.group[allowed])
-            rest[:, allowed] = self._rest_fitting(bracket[:, allowed], pairs,
+            rest = np.zeros(brackets.shape)
+            rest[:, allowed] = self._rest_fitting(brackets[:, allowed], pairs,
                                                   self.position[allowed], take)
-            if worst is not None:
-                rest_by_point[:, allowed] = self._rest_fitting(
-                    (bracket + worst_credit[None, :])[:, allowed], pairs,
-                    self.position[allowed], take)
+        if worst is not None:   # both brackets in one pass
+            rest, rest_by_point = np.split(rest, 2)
         last = self.position[allowed].max()
         spare = self.lambdas[:, None] * (budget_eur - model.capex_eur)
         lagrangian = (spare + rest).min(axis=0)
