@@ -742,13 +742,16 @@ class _Search:
         multipliers x chunk x options)."""
         n = len(position)
         later = position[None, :] > position[:, None]   # child x option
-        starts = group_starts(position)
+        starts = None if take == 1 else group_starts(position)
         rest = np.empty((bracket.shape[0], n))
         chunk = max(1, PAIR_RESTS // max(1, bracket.shape[0] * n))
         for first in range(0, n, chunk):
             kids = slice(first, first + chunk)
             usable = pairs[:, kids].T & later[kids]
             masked = np.where(usable[None, :, :], bracket[:, None, :], -np.inf)
+            if starts is None:   # one more: the largest of all, no group maxima needed
+                rest[:, kids] = masked.max(axis=2, initial=0.0)
+                continue
             group_max = np.maximum(np.maximum.reduceat(masked, starts, axis=2), 0.0)
             top = min(take, group_max.shape[2])
             rest[:, kids] = -np.partition(-group_max, top - 1, axis=2)[:, :, :top].sum(axis=2)
