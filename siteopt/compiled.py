@@ -1,6 +1,6 @@
 """Compiled loops (Numba) over the (point, site) and (group, site) pairs of large instances:
 the products of a large :class:`~siteopt.incidence.Incidence`, and coverage's blocks and set
-checks.
+checks; and the robust choice search's checks and bounds over pairs of options.
 
 Each loop reads the pairs once, in the same order as the NumPy code it replaces (so the sums
 come out bit for bit the same; the haversine distances of the band around R follow NumPy's
@@ -310,6 +310,60 @@ def pairs_within(cost, group, room, allowed):
                 fits[a, b] = True
                 fits[b, a] = True
     return fits
+
+
+@_compiled
+def fitting_rests(bracket, fits, position, take):
+    """Per row of ``bracket`` and option as a child: the sum of the ``take`` largest positive
+    group maxima of ``bracket`` over the options of later groups that fit with the child (a
+    chance constraint's bound on a child's completions: see the search's
+    ``_Search._rest_fitting``), without the (row, child, option) array the NumPy form needs.
+    The largest are added largest first.
+
+    Parameters
+    ----------
+    bracket : float array, shape (rows, options)
+    fits : bool array, shape (options, options)
+        ``fits[c, o]``: option o fits with child c.
+    position : int array
+        Each option's group, ascending.
+    take : int
+
+    Returns
+    -------
+    float array, shape (rows, options)
+    """
+    rows, n = bracket.shape
+    rest = np.zeros((rows, n))
+    top = np.zeros(max(take, 1))
+    for child in range(n):
+        first = child
+        while first < n and position[first] <= position[child]:
+            first += 1
+        for row in range(rows):
+            kept = 0   # the largest group maxima so far, in top[:kept], largest first
+            option = first
+            while option < n:
+                group = position[option]
+                largest = 0.0
+                while option < n and position[option] == group:
+                    if fits[child, option] and bracket[row, option] > largest:
+                        largest = bracket[row, option]
+                    option += 1
+                if largest <= 0.0 or (kept == take and largest <= top[kept - 1]):
+                    continue
+                at = kept if kept < take else take - 1
+                while at > 0 and top[at - 1] < largest:
+                    top[at] = top[at - 1]
+                    at -= 1
+                top[at] = largest
+                if kept < take:
+                    kept += 1
+            total = 0.0
+            for k in range(kept):
+                total += top[k]
+            rest[row, child] = total
+    return rest
 
 
 @_compiled

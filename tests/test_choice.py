@@ -418,6 +418,33 @@ def test_fitting_pairs_counts_the_draws_over_budget_of_each_pair():
     assert (fits == expected).all()
 
 
+@pytest.mark.parametrize("take", [1, 2, 3, 7])
+def test_fitting_rests_take_the_best_later_fitting_groups(take):
+    """The compiled bound on a child's completions against every choice of at most ``take``
+    later groups, one option of each that fits with the child: the largest positive sum."""
+    from itertools import combinations
+
+    from siteopt import compiled
+
+    rng = np.random.default_rng(take)
+    position = np.sort(rng.integers(0, 6, 14))
+    bracket = rng.uniform(-1, 1, (3, 14))
+    fits = rng.random((14, 14)) < 0.7
+    fits &= fits.T
+    rest = compiled.fitting_rests(bracket, fits, position, take)
+    for child in range(14):
+        # per later group: its best option that fits with the child (at least 0)
+        best = {}
+        for option in np.flatnonzero(fits[child] & (position > position[child])):
+            best[position[option]] = np.maximum(best.get(position[option], 0.0),
+                                                bracket[:, option])
+        for row in range(3):
+            sums = [sum(best[g][row] for g in chosen) for size in range(take + 1)
+                    for chosen in combinations(sorted(best), size)]
+            assert rest[row, child] == pytest.approx(max(sums), abs=1e-12)
+    assert rest.max() > 0 and (rest == 0).any()
+
+
 def own_optima(base, draws):
     """Each draw's own optimum by brute force (NaN where no portfolio keeps its rules)."""
     from siteopt.analysis.robust import draw_instance

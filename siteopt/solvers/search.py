@@ -123,11 +123,6 @@ MIN_STEP_LENGTH = 1 / 256
 #: 23 budgets in chains of 6 took 0.56 s from scratch and 0.45 s from each point's
 #: predecessor.
 WARM_STEP_LENGTH = 1 / 32
-#: Under a chance constraint each child's bound takes only the later options that fit with
-#: it (:meth:`_Search._rest_fitting`), this many (multiplier, child, option) cells at once
-#: (8 bytes each). On 100 draws of the shipped data the search went from 9,890 nodes and 7.2 s
-#: to 3,079 nodes and 4.3 s.
-PAIR_RESTS = 2_000_000
 #: With W, B or F, the search first looks for the optimum without them, for at most this many
 #: nodes (the shipped data needs 80), to start its swaps from (:mod:`search_swaps`): a start
 #: that is hard to prove does not hold up the search.
@@ -527,13 +522,17 @@ class _Search:
         pairs = None
         if model.chance is None:
             rest = self._rest(brackets, take)
-        else:   # each child's completions: only options that fit with it (and only the
-            # allowed options are children: the others' bounds are never read)
+        else:   # each child's completions hold only later options that fit with it (two
+            # that fit alone may not fit together), so a tighter bound than ``_rest``'s (on
+            # 100 draws of the shipped data 9,890 -> 3,079 nodes); the allowed options are
+            # the only children (the others' bounds are never read)
+            from siteopt import compiled
+
             pairs = model.chance.fitting_pairs(spent_eur, np.flatnonzero(allowed),
                                                model.group[allowed])
             rest = np.zeros(brackets.shape)
-            rest[:, allowed] = self._rest_fitting(brackets[:, allowed], pairs,
-                                                  self.position[allowed], take)
+            rest[:, allowed] = compiled.fitting_rests(np.ascontiguousarray(brackets[:, allowed]),
+                                                      pairs, self.position[allowed], take)
         if worst is not None:   # both brackets in one pass
             rest, rest_by_point = np.split(rest, 2)
         last = self.position[allowed].max()
@@ -729,33 +728,6 @@ class _Search:
         covered = np.zeros(len(self.model.group))
         covered[first:] = self.model.covers[first:] @ weights
         return covered
-
-    @staticmethod
-    def _rest_fitting(bracket: np.ndarray, pairs: np.ndarray, position: np.ndarray,
-                      take: int) -> np.ndarray:
-        """Per multiplier (row of ``bracket``) and allowed option as a child: the sum of the
-        ``take`` largest positive group maxima of ``bracket`` over the options of later groups
-        that fit together with it (``pairs[o, c]``: option o fits with child c; ``position``:
-        the group of each, all allowed). A completion holds only such options, so this is a
-        bound on it as :meth:`expand`'s ``rest`` is, tighter under a chance constraint, where
-        two options that fit alone may not fit together. In chunks of children (memory:
-        multipliers x chunk x options)."""
-        n = len(position)
-        later = position[None, :] > position[:, None]   # child x option
-        starts = None if take == 1 else group_starts(position)
-        rest = np.empty((bracket.shape[0], n))
-        chunk = max(1, PAIR_RESTS // max(1, bracket.shape[0] * n))
-        for first in range(0, n, chunk):
-            kids = slice(first, first + chunk)
-            usable = pairs[:, kids].T & later[kids]
-            masked = np.where(usable[None, :, :], bracket[:, None, :], -np.inf)
-            if starts is None:   # one more: the largest of all, no group maxima needed
-                rest[:, kids] = masked.max(axis=2, initial=0.0)
-                continue
-            group_max = np.maximum(np.maximum.reduceat(masked, starts, axis=2), 0.0)
-            top = min(take, group_max.shape[2])
-            rest[:, kids] = -np.partition(-group_max, top - 1, axis=2)[:, :, :top].sum(axis=2)
-        return rest
 
     def _last_level(self, chosen: tuple[int, ...], children: np.ndarray, allowed: np.ndarray,
                     child_value: np.ndarray, left: np.ndarray, budget_eur: float,
