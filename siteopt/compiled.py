@@ -315,10 +315,10 @@ def pairs_within(cost, group, room, allowed):
 @_compiled
 def fitting_rests(bracket, fits, position, take):
     """Per row of ``bracket`` and option as a child: the sum of the ``take`` largest positive
-    group maxima of ``bracket`` over the options of later groups that fit with the child (a
-    chance constraint's bound on a child's completions: see the search's
-    ``_Search._rest_fitting``), without the (row, child, option) array the NumPy form needs.
-    The largest are added largest first.
+    group maxima of ``bracket`` over the options of later groups that fit with the child: a
+    bound on the child's completions under a chance constraint (see
+    :meth:`siteopt.solvers.search._Search.expand`), read without a (row, child, option)
+    array. The largest are added largest first.
 
     Parameters
     ----------
