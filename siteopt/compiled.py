@@ -1,6 +1,6 @@
 """Compiled loops (Numba) over the (point, site) and (group, site) pairs of large instances:
 the products of a large :class:`~siteopt.incidence.Incidence`, and coverage's blocks and set
-checks; and the robust choice search's checks and bounds over pairs of options.
+checks; and the robust choice search's checks and bounds over pairs and sets of options.
 
 Each loop reads the pairs once, in the same order as the NumPy code it replaces (so the sums
 come out bit for bit the same; the haversine distances of the band around R follow NumPy's
@@ -364,6 +364,121 @@ def fitting_rests(bracket, fits, position, take):
                 total += top[k]
             rest[row, child] = total
     return rest
+
+
+@_compiled
+def completions_fall_short(bracket, fits, position, cost, room, allowed, children, take,
+                           target, tries):
+    """Per child: whether on some row of ``bracket`` no completion reaches its ``target``,
+    the chance constraint checked draw by draw on whole sets (a tighter bound than
+    :func:`fitting_rests`, which checks the child with one option at a time).
+
+    A completion of child c is a set of at most ``take`` options of later groups than c's, one
+    per group, that together with c cost more than ``room`` in at most ``allowed`` draws; its
+    value on row r is the sum of its ``bracket[r]``. The sets are searched depth first, each
+    row's options largest bracket first, a branch dropped as soon as its best possible sum
+    (its next largest brackets) falls short or it is over in too many draws (adding options
+    only adds cost). After ``tries`` sets checked against the draws, a row counts as reached.
+
+    Parameters
+    ----------
+    bracket : float array, shape (rows, options)
+    fits : bool array, shape (options, options)
+        ``fits[a, b]``: a and b fit together (:func:`pairs_within`).
+    position : int array
+        Each option's group, ascending.
+    cost : float array, shape (options, draws)
+        Each option's cost in each draw, EUR.
+    room : float array
+        Per draw, what the child and its completion may cost, EUR.
+    allowed : int
+        How many draws may be over ``room``.
+    children : int array
+        The options to check as children.
+    take : int
+    target : float array, shape (rows, children)
+        The sum a completion must reach on each row for the child to be kept.
+    tries : int
+
+    Returns
+    -------
+    bool array, one per child: True where some row's target is out of reach.
+    """
+    rows, n = bracket.shape
+    draws = cost.shape[1]
+    short = np.zeros(children.shape[0], np.bool_)
+    candidates = np.empty(n, np.int64)
+    best_from = np.zeros(n + 1)
+    path = np.empty(take, np.int64)
+    next_index = np.empty(take + 1, np.int64)
+    path_sum = np.zeros(take + 1)
+    row_order = np.empty((rows, n), np.int64)
+    for row in range(rows):
+        row_order[row] = np.argsort(-bracket[row])
+    for k in range(children.shape[0]):
+        child = children[k]
+        for row in range(rows):
+            goal = target[row, k]
+            if goal <= 0.0:   # the empty completion reaches it
+                continue
+            m = 0
+            for at in range(n):
+                option = row_order[row, at]
+                if bracket[row, option] <= 0.0:
+                    break
+                if position[option] > position[child] and fits[child, option]:
+                    candidates[m] = option
+                    m += 1
+            for at in range(m - 1, -1, -1):   # best_from[j]: sum of candidates j, j+1, ...
+                best_from[at] = best_from[at + 1] + bracket[row, candidates[at]]
+            best_from[m] = 0.0
+            reached = False
+            checked = 0
+            depth = 0
+            next_index[0] = 0
+            while depth >= 0 and not reached:
+                at = next_index[depth]
+                places = take - depth
+                if at >= m or path_sum[depth] + best_from[at] - best_from[
+                        min(m, at + places)] < goal:
+                    depth -= 1   # and every later candidate, smaller, falls short too
+                    continue
+                next_index[depth] = at + 1
+                option = candidates[at]
+                fitting = True
+                for d in range(depth):
+                    if position[path[d]] == position[option] or not fits[path[d], option]:
+                        fitting = False
+                        break
+                if not fitting:
+                    continue
+                checked += 1
+                if checked > tries:
+                    reached = True   # gives up: the row may be reached
+                    break
+                over = 0
+                for i in range(draws):
+                    total = cost[child, i] + cost[option, i]
+                    for d in range(depth):
+                        total += cost[path[d], i]
+                    if total > room[i]:
+                        over += 1
+                        if over > allowed:
+                            break
+                if over > allowed:
+                    continue
+                value = path_sum[depth] + bracket[row, option]
+                if value >= goal:
+                    reached = True
+                elif depth + 1 < take:
+                    path[depth] = option
+                    path_sum[depth + 1] = value
+                    next_index[depth + 1] = at + 1
+                    depth += 1
+            if not reached:
+                short[k] = True
+                break
+    return short
 
 
 @_compiled

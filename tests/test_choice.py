@@ -445,6 +445,45 @@ def test_fitting_rests_take_the_best_later_fitting_groups(take):
     assert rest.max() > 0 and (rest == 0).any()
 
 
+@pytest.mark.parametrize("take", [2, 3, 5])
+def test_completions_fall_short_only_where_no_fitting_set_reaches_the_target(take):
+    """The compiled check of whole completions against every set of at most ``take`` later
+    options, one per group, that keeps the child within the room in all but ``allowed``
+    draws: a child is dropped exactly where, on some row, the best such set's brackets stay
+    below the target."""
+    from itertools import combinations
+
+    from siteopt import compiled
+
+    rng = np.random.default_rng(10 + take)
+    n, draws, allowed = 14, 12, 2
+    position = np.sort(rng.integers(0, 7, n))
+    bracket = rng.uniform(-0.3, 1, (3, n))
+    cost = rng.uniform(0, 4, (n, draws))
+    room = rng.uniform(6, 11, draws)
+    fits = compiled.pairs_within(cost, position, room, allowed)
+    children = np.arange(n - 3)
+    best = np.zeros((3, len(children)))
+    for k, child in enumerate(children):
+        later = [o for o in range(n) if position[o] > position[child]]
+        for size in range(1, take + 1):
+            for chosen in combinations(later, size):
+                if len({position[o] for o in chosen}) < size:
+                    continue
+                total = cost[child] + cost[list(chosen)].sum(axis=0)
+                if (total > room).sum() <= allowed:
+                    best[:, k] = np.maximum(best[:, k], bracket[:, list(chosen)].sum(axis=1))
+    target = best + rng.choice([-0.01, 0.01], best.shape)
+    short = compiled.completions_fall_short(bracket, fits, position, cost, room, allowed,
+                                            children, take, target, 10**6)
+    expected = (best < target).any(axis=0)
+    assert expected.any() and not expected.all()
+    assert (short == expected).all()
+    # the pair check alone (fitting_rests) would keep some of the dropped children
+    loose = compiled.fitting_rests(bracket, fits, position, take)[:, children]
+    assert (short & (loose >= target).all(axis=0)).any()
+
+
 def own_optima(base, draws):
     """Each draw's own optimum by brute force (NaN where no portfolio keeps its rules)."""
     from siteopt.analysis.robust import draw_instance
