@@ -152,7 +152,7 @@ NODE_STEPS = Steps(30, 0.25, patience=5, least_length=MIN_STEP_LENGTH)
 #: 50 sets 15.8 s, 200 17.8 s, 1,000 10.8 s, 5,000 10.2 s (13,641 nodes), 20,000 10.1 s,
 #: 100,000 9.8 s; the default model's 1,000 draws 8.0-8.7 s from 1,000 to 20,000 sets.
 COMPLETION_TRIES = 5000
-#: ... with the budget and the floor loosened by this much (relative, objective points), so
+#: ... with the budget (relative) and the floor (objective points) loosened by this much, so
 #: that sums in another order never drop a child the search would keep.
 COMPLETION_ROUNDING = 1e-12
 #: Scalings of the root budget multiplier tried at every node (0 drops the budget).
