@@ -914,6 +914,29 @@ def test_a_fork_pool_shares_values_without_pickling_and_keeps_the_task_order():
     assert seen["left"] == 0   # nothing left behind
 
 
+def test_a_fork_pool_stopped_while_its_children_send_results_closes():
+    """Children ended while they write a large result to the pool leave the pool's reader a
+    partial message: the pool still closes at once (it waited for the rest for ever)."""
+    closed = _in_a_fresh_process(
+        "import json, signal, time\n"
+        "import numpy as np\n"
+        "from siteopt.analysis.forked import fork_pool\n"
+        "def large(value):\n"
+        "    return np.full(2_000_000, float(value))   # 16 MB: written in many parts\n"
+        "signal.alarm(60)   # a pool that does not close ends the process (SIGALRM)\n"
+        "closed = 0\n"
+        "for delay in (0.05, 0.15, 0.3, 0.45, 0.6):\n"
+        "    try:\n"
+        "        with fork_pool(2) as pool:\n"
+        "            futures = pool.map(large, range(100))\n"
+        "            time.sleep(delay)\n"
+        "            raise KeyboardInterrupt   # as Ctrl-C while the results come in\n"
+        "    except KeyboardInterrupt:\n"
+        "        closed += 1\n"
+        "print(json.dumps(closed))\n")
+    assert closed == 5
+
+
 def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
     """Ctrl-C in a terminal reaches the whole process group: the children ignore it, the
     command stops ("Aborted!", exit 1, nothing on stdout) and every child ends."""

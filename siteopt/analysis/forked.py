@@ -110,6 +110,11 @@ class ForkPool:
             if stopping:
                 for child in set(multiprocessing.active_children()) - self.others:
                     child.terminate()
+                # a child ended while it wrote a result leaves the executor's thread reading
+                # the rest of it, for ever while this process holds the pipe's other write
+                # end (which it never writes to): closed, the read ends and the pool closes
+                # (a sweep stopped with Ctrl-C hung so, once in a test run under load)
+                self.executor._result_queue._writer.close()
             self.executor.shutdown(wait=True, cancel_futures=True)
         for key in self.keys:
             _SHARED.pop(key, None)
