@@ -819,14 +819,15 @@ def _square(value):
     return value * value
 
 
-def _in_a_fresh_process(script: str):
-    """The JSON that ``script`` prints, run in a new Python process: one thread, as on the
-    command line, where forking is safe (this test process runs pytest-xdist's thread, which
-    a forked child could find holding a lock)."""
+def _in_a_fresh_process(script: str, timeout_s: float = 300):
+    """The JSON that ``script`` prints, run in a new Python process (ended after
+    ``timeout_s`` seconds): one thread, as on the command line, where forking is safe (this
+    test process runs pytest-xdist's thread, which a forked child could find holding a
+    lock)."""
     import subprocess
 
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=timeout_s)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
 
@@ -918,12 +919,11 @@ def test_a_fork_pool_stopped_while_its_children_send_results_closes():
     """Children ended while they write a large result to the pool leave the pool's reader a
     partial message: the pool still closes at once (it waited for the rest for ever)."""
     closed = _in_a_fresh_process(
-        "import json, signal, time\n"
+        "import json, time\n"
         "import numpy as np\n"
         "from siteopt.analysis.forked import fork_pool\n"
         "def large(value):\n"
         "    return np.full(2_000_000, float(value))   # 16 MB: written in many parts\n"
-        "signal.alarm(60)   # a pool that does not close ends the process (SIGALRM)\n"
         "closed = 0\n"
         "for delay in (0.05, 0.15, 0.3, 0.45, 0.6):\n"
         "    try:\n"
@@ -933,8 +933,31 @@ def test_a_fork_pool_stopped_while_its_children_send_results_closes():
         "            raise KeyboardInterrupt   # as Ctrl-C while the results come in\n"
         "    except KeyboardInterrupt:\n"
         "        closed += 1\n"
-        "print(json.dumps(closed))\n")
+        "print(json.dumps(closed))\n", timeout_s=60)   # (it hung: the run times out)
     assert closed == 5
+
+
+def test_a_fork_pool_stopped_under_siteopt_s_signal_handlers_ends_its_children_at_once():
+    """The command line's stop handlers (SIGTERM raises ``KeyboardInterrupt``) are not the
+    children's: a stopped pool ends them at once, their long tasks unfinished (the handler
+    they inherited made each send the interruption back and take the next task)."""
+    closed = _in_a_fresh_process(
+        "import json, signal, time\n"
+        "from siteopt import interrupt\n"
+        "from siteopt.analysis.forked import fork_pool\n"
+        "def slow(value):\n"
+        "    time.sleep(300)\n"
+        "    return value\n"
+        "for name in interrupt.SIGNALS:   # as siteopt.launch installs them\n"
+        "    signal.signal(getattr(signal, name), interrupt.on_signal)\n"
+        "try:\n"
+        "    with fork_pool(2) as pool:\n"
+        "        futures = pool.map(slow, range(8))\n"
+        "        time.sleep(0.5)\n"
+        "        raise KeyboardInterrupt\n"
+        "except KeyboardInterrupt:\n"
+        "    print(json.dumps('closed'))\n", timeout_s=60)   # (it waited: the run times out)
+    assert closed == "closed"
 
 
 def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():

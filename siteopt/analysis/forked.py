@@ -54,11 +54,16 @@ def can_fork(platform: str | None = None, modules=None, threads: int | None = No
 
 
 def _start_child() -> None:
-    """In each child: SIGINT is for the parent; BLAS on one thread (the children share the
-    cores, and a BLAS pool per child halved every solve's speed)."""
+    """In each child: SIGINT is for the parent, and SIGTERM (the parent's ``terminate``) and
+    SIGHUP end the child at once (the handlers it inherits raised ``KeyboardInterrupt``, which
+    the pool's loop sent back as the task's answer before it took the next task: a sweep
+    stopped with Ctrl-C once waited for ever on a child); BLAS on one thread (the children
+    share the cores, and a BLAS pool per child halved every solve's speed)."""
     from threadpoolctl import threadpool_limits
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _LIMITS.append(threadpool_limits(1))
 
 
@@ -113,7 +118,6 @@ class ForkPool:
                 # a child ended while it wrote a result leaves the executor's thread reading
                 # the rest of it, for ever while this process holds the pipe's other write
                 # end (which it never writes to): closed, the read ends and the pool closes
-                # (a sweep stopped with Ctrl-C hung so, once in a test run under load)
                 self.executor._result_queue._writer.close()
             self.executor.shutdown(wait=True, cancel_futures=True)
         for key in self.keys:
