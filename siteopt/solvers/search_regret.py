@@ -15,7 +15,10 @@ single gains :math:`\max(0, v_{io} + \sum_e w_e a_{oe} \ell_{ie})` (:math:`\ell`
 node leaves). The largest regret of any completion is therefore at least
 :math:`\max_i (o_i - \text{that})`; a branch whose bound is not below the best largest regret
 found (less :data:`~siteopt.solvers.outcome.NEAR_OPTIMAL`) is not searched. The chance
-constraint on the budget is checked exactly at every child (costs only grow along a branch).
+constraint on the budget is checked exactly at every child (costs only grow along a branch),
+and a child's completions hold only later options that fit with it in enough draws
+(:meth:`~siteopt.solvers.search_chance.ChanceRule.fitting_pairs`): on the shipped data 100
+draws took 29.2 s with every later option, 18.3 s so (20 draws 4.8 -> 2.4 s), the same regret.
 """
 
 from __future__ import annotations
@@ -160,21 +163,15 @@ class RegretSearch:
             if not chosen:
                 self.root_bound = float(child_regret.min())
             return
-        # per group (position) and draw: the best single gain of the group's options here
+        # per child and draw: the r largest of the later groups' best single gains, over the
+        # options that fit with the child (two that fit alone may not fit together)
+        from siteopt import compiled
+
         position = self.position[rows]
-        run_starts = group_starts(position)
-        group_best = np.maximum(np.maximum.reduceat(gain, run_starts, axis=0), 0.0)
-        run_position = position[run_starts]
-        # per child: the r largest of the later groups' best gains, per draw
-        after = np.zeros((len(run_starts), len(scores)))
-        for j in range(len(run_starts)):
-            later = group_best[j + 1:]
-            if len(later) == 0:
-                continue
-            take = min(more, len(later))
-            after[j] = -np.partition(-later, take - 1, axis=0)[:take].sum(axis=0)
-        of_child = np.searchsorted(run_position, position)
-        bound = self._regret(child_scores + after[of_child])
+        after = compiled.fitting_rests(np.ascontiguousarray(gain.T),
+                                       self.chance.fitting_pairs(spent, rows, self.group[rows]),
+                                       position, more)
+        bound = self._regret(child_scores + after.T)
         if not chosen:
             self.root_bound = float(bound.min())
         order = np.argsort(bound, kind="stable")
