@@ -118,7 +118,10 @@ class ForkPool:
                 # a child ended while it wrote a result leaves the executor's thread reading
                 # the rest of it, for ever while this process holds the pipe's other write
                 # end (which it never writes to): closed, the read ends and the pool closes
-                self.executor._result_queue._writer.close()
+                # (an attribute of CPython's executor, 3.11 to 3.13: looked up with care)
+                writer = getattr(getattr(self.executor, "_result_queue", None), "_writer", None)
+                if writer is not None:
+                    writer.close()
             self.executor.shutdown(wait=True, cancel_futures=True)
         for key in self.keys:
             _SHARED.pop(key, None)

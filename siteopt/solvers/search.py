@@ -577,7 +577,7 @@ class _Search:
         if pairs is not None and worst is None and take >= 2:
             # the budget row's part of the bound again, on whole completions (W's credits
             # rows also enter ``access_bound``: not with them)
-            bound[self._short_of_completions(allowed, bound, lagrangian, spare, brackets,
+            bound[self._short_of_completions(allowed, last, bound, lagrangian, spare, brackets,
                                              pairs, spent_eur, take)] = -np.inf
         # with B, each child is bounded again from its own state, first with this node's
         # multipliers and then, for the children that bound keeps that are nodes of their
@@ -647,7 +647,7 @@ class _Search:
                 self._leave_open(bound[option], bound[order[kid + 1:]])
                 return
 
-    def _short_of_completions(self, allowed: np.ndarray, bound: np.ndarray,
+    def _short_of_completions(self, allowed: np.ndarray, last: int, bound: np.ndarray,
                               lagrangian: np.ndarray, spare: np.ndarray, brackets: np.ndarray,
                               pairs: np.ndarray, spent_eur: np.ndarray,
                               take: int) -> np.ndarray:
@@ -656,13 +656,13 @@ class _Search:
         (:func:`siteopt.compiled.completions_fall_short`): on some row of ``brackets``, the
         child's bound with its completions' part (``lagrangian``, the least over the rows of
         ``spare`` and the rest) taken from that row's fitting completions stays below the
-        floor."""
+        floor. Children of the ``last`` group (position) have no completions."""
         from siteopt import compiled
 
         chance, floor = self.model.chance, self.floor()
         columns = np.flatnonzero(allowed)
         kept = np.flatnonzero((bound[columns] >= floor)
-                              & (self.position[columns] < self.position[columns].max()))
+                              & (self.position[columns] < last))
         if not len(kept) or floor == -math.inf:
             return columns[:0]
         children = columns[kept]
