@@ -274,9 +274,10 @@ def _status(result) -> str:
     if result.status.value == "optimal":
         return ""
     gap = result.solver["gap"]
+    remedy = f"; {result.status.remedy}" if result.status.remedy else ""
     return (f"Not proven optimal ({result.status.words}): a better portfolio "
-            f"may exist, up to {gap:.2%} better." if gap == gap else
-            f"Not proven optimal ({result.status.words}).")
+            f"may exist, up to {gap:.2%} better{remedy}." if gap == gap else
+            f"Not proven optimal ({result.status.words}){remedy}.")
 
 
 def sources_note(dataset) -> str:

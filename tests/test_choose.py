@@ -264,6 +264,9 @@ def test_an_unproven_choice_says_so_first(run_cli):
                    "--test-draws", "2", "--workers", "1", "--time-limit", "1")
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith("Not proven optimal (time limit, gap ")
+    # with what may still prove it
+    assert " ".join(done.stdout.split()).split("): Fund ")[0].endswith(
+        "; a longer time limit (--time-limit, solver.time_limit_s) may prove it")
     # the status in words in the sentence on the choice too, not its JSON name
     assert "The robust choice (not proven: time limit, gap " in " ".join(done.stdout.split())
 
@@ -281,7 +284,8 @@ def test_a_choice_without_a_bound_says_the_gap_is_unknown(run_cli, monkeypatch):
     document = json.loads(done.stdout)
     assert document["choice"]["status"] == "time_limit" and document["choice"]["gap"] is None
     assert document["summary"][0].startswith(
-        "Not proven optimal (time limit, gap unknown: the solver had no bound yet): Fund ")
+        "Not proven optimal (time limit, gap unknown: the solver had no bound yet; a longer "
+        "time limit (--time-limit, solver.time_limit_s) may prove it): Fund ")
     # one fresh draw has no confidence interval: said so, not "95 % CI nan-nan"
     fresh = next(line for line in document["summary"] if line.startswith("On the fresh"))
     assert fresh.count("no 95 % CI from one fresh draw") == 2 and "nan" not in fresh

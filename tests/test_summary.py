@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 import siteopt
+from siteopt.solvers.outcome import Status
 from siteopt.summary import caveats, headline, illustrative_sentence, short_caveats
 
 
@@ -73,9 +75,14 @@ def test_an_answer_not_proven_optimal_says_so_before_any_other_caveat():
     assert result.status.value == "time_limit"
     gap = result.solver["gap"]
     assert caveats(result)[0] == (f"Not proven optimal (time limit): a better portfolio may "
-                                  f"exist, up to {gap:.2%} better.")
+                                  f"exist, up to {gap:.2%} better; a longer time limit "
+                                  f"(--time-limit, solver.time_limit_s) may prove it.")
     assert short_caveats(result).startswith("time limit, not proven optimal; ")
     assert sum("Not proven" in note for note in caveats(result)) == 1
+    # stopped by the user, the answer is not proven either, but no time limit is to blame
+    stopped = dataclasses.replace(result, status=Status.INTERRUPTED)
+    assert caveats(stopped)[0] == (f"Not proven optimal (interrupted): a better portfolio "
+                                   f"may exist, up to {gap:.2%} better.")
 
 
 def test_weights_that_do_not_add_up_to_one_are_noted_with_their_shares():

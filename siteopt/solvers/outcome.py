@@ -37,6 +37,13 @@ class Status(enum.StrEnum):
         """The status as a reader says it: ``time limit``."""
         return self.value.replace("_", " ")
 
+    @property
+    def remedy(self) -> str:
+        """What may still prove the answer, as a reader is told it: after the time limit, a
+        longer one ("" for every other status)."""
+        return ("a longer time limit (--time-limit, solver.time_limit_s) may prove it"
+                if self is Status.TIME_LIMIT else "")
+
 
 @dataclass(frozen=True)
 class RunnerUp:
