@@ -601,7 +601,7 @@ def test_weight_ranges_by_keyboard(browser, served):
 
 
 def test_stop_or_a_new_setting_stops_a_long_decision_help_task(browser, served):
-    """Weight ranges at EUR 29.5 bn takes about half a minute: it counts its seconds, Stop ends it
+    """Weight ranges at EUR 29.5 bn takes about 20 s: it counts its seconds, Stop ends it
     (by keyboard), and a change of the settings ends it too and is answered at once."""
     page, _, errors = open_explorer(browser, served)
     budget = page.get_by_role("spinbutton", name="Budget (EUR bn)")

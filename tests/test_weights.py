@@ -88,6 +88,90 @@ def test_the_first_and_last_change_alone_are_those_of_the_whole_search(seed):
         assert len(solves) <= whole
 
 
+def _solves_along_lines(monkeypatch, at_zero, terms, unproven=()):
+    """Solves of ``weights.grid`` replaced by the highest of the lines ``at_zero + terms *
+    weight`` (portfolio ``P<i>`` for line i), each weight solved recorded; at the weights in
+    ``unproven`` the solve stops at its time limit. Returns the summary of a solve at a weight
+    and the list of weights solved."""
+    from siteopt.analysis import engine
+
+    solved = []
+
+    def summary_at(value):
+        values = at_zero + terms * value
+        best = int(np.argmax(values))
+        return {"status": "time_limit" if value in unproven else "optimal",
+                "objective": float(values[best]), "terms": {"grid": float(terms[best])},
+                "gigafactories": [[f"P{best}"]], "capex_eur": 0.0, "power_mw": 0.0,
+                "people": 0, "farthest_km": None, "least_share": None}
+
+    def lines_solve(model, data, overrides, start=None):
+        solved.append(overrides["weights.grid"])
+        return summary_at(overrides["weights.grid"]), None
+
+    monkeypatch.setattr(engine, "solve_summary", lines_solve)
+    return summary_at, solved
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_each_range_is_that_of_the_upper_envelope_of_the_portfolios_lines(monkeypatch, seed):
+    """One weight's range against brute force: random portfolios, each a line in the weight
+    (objective at 0 plus its term times the weight), today's optimum the highest at the weight
+    now; each end must be where another line first rises above today's, named with it, or
+    the end of the range looked at. The change is looked for first an eighth of the way to
+    each end (``PROBE``): a change within it is found without a solve at the end."""
+    from siteopt.analysis import weights
+
+    rng = np.random.default_rng(seed)
+    at_zero, terms = rng.uniform(0, 1, 12), rng.uniform(0, 1, 12)
+    key, upto = "weights.grid", 1.0
+    summary_at, solved = _solves_along_lines(monkeypatch, at_zero, terms)
+    weight = float(rng.uniform(0.05, 0.95))
+    row = weights._range_of(None, None, (key, weight, summary_at(weight), upto))
+    today = int(np.argmax(at_zero + terms * weight))
+    for side, end in (("low", 0.0), ("high", upto)):
+        # where each other line crosses today's, on this side of the weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = (at_zero[today] - at_zero) / (terms - terms[today])
+        on_side = (crossing < weight) & (crossing >= end) if side == "low" else (
+            (crossing > weight) & (crossing <= end))
+        on_side[today] = False
+        beyond = "below" if side == "low" else "above"
+        if not on_side.any():
+            assert (row[side], row[beyond], row[f"{side}_found"]) == (end, None, "end")
+            continue
+        nearest = crossing[on_side].max() if side == "low" else crossing[on_side].min()
+        assert row[f"{side}_found"] == "exact"
+        assert row[side] == pytest.approx(nearest, abs=1e-12)
+        just_beyond = nearest + (-1e-9 if side == "low" else 1e-9)
+        assert row[beyond] == f"P{int(np.argmax(at_zero + terms * just_beyond))}"
+        if abs(nearest - weight) <= abs(end - weight) * weights.PROBE:
+            assert end not in solved   # found within the first eighth of the way
+    assert solved[0] == pytest.approx(weight * (1 - weights.PROBE))   # an eighth of the way
+
+
+def test_a_solve_not_proven_on_the_way_places_the_change_up_to_the_end(monkeypatch):
+    """A solve stopped at its time limit proves nothing: not proven a fraction of the way to
+    the end, the change may lie anywhere from the weight to the end (not only up to there);
+    not proven at the end after a proven solve without a change, anywhere from there on."""
+    from siteopt.analysis import weights
+
+    # today's line P0 stays highest up to 0.75, then P1's (above it from 0.75 on)
+    at_zero, terms = np.array([0.5, 0.2]), np.array([0.1, 0.5])
+    weight = 0.2
+    probe = weight + weights.PROBE * (1.0 - weight)
+    for unproven, between in (((probe,), [weight, 1.0]), ((1.0,), [probe, 1.0])):
+        summary_at, solved = _solves_along_lines(monkeypatch, at_zero, terms, unproven)
+        row = weights._range_of(None, None, ("weights.grid", weight, summary_at(weight), 1.0))
+        assert (row["high_found"], row["high_change"], row["above"]) == ("between", between,
+                                                                         None)
+        assert row["high"] == weight   # proven at the weight itself
+        assert (row["low_found"], row["low"]) == ("end", 0.0)
+    summary_at, _ = _solves_along_lines(monkeypatch, at_zero, terms)
+    row = weights._range_of(None, None, ("weights.grid", weight, summary_at(weight), 1.0))
+    assert (row["high_found"], row["high"], row["above"]) == ("exact", pytest.approx(0.75), "P1")
+
+
 def test_the_command_prints_the_ranges_and_their_json(run_cli, ranges, tmp_path):
     done = run_cli("weights", "--set", "limits.max_gigafactories=2", "--workers", "1",
                    "--plot", str(tmp_path / "weights.png"))
