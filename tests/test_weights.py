@@ -88,8 +88,8 @@ def test_the_first_and_last_change_alone_are_those_of_the_whole_search(seed):
         assert len(solves) <= whole
 
 
-def _solves_along_lines(monkeypatch, at_zero, terms, unproven=()):
-    """Solves of ``weights.grid`` replaced by the highest of the lines ``at_zero + terms *
+def _solves_along_lines(monkeypatch, key, at_zero, terms, unproven=()):
+    """Solves of the weight ``key`` replaced by the highest of the lines ``at_zero + terms *
     weight`` (portfolio ``P<i>`` for line i), each weight solved recorded; at the weights in
     ``unproven`` the solve stops at its time limit. Returns the summary of a solve at a weight
     and the list of weights solved."""
@@ -101,31 +101,36 @@ def _solves_along_lines(monkeypatch, at_zero, terms, unproven=()):
         values = at_zero + terms * value
         best = int(np.argmax(values))
         return {"status": "time_limit" if value in unproven else "optimal",
-                "objective": float(values[best]), "terms": {"grid": float(terms[best])},
+                "objective": float(values[best]),
+                "terms": {key.removeprefix("weights."): float(terms[best])},
                 "gigafactories": [[f"P{best}"]], "capex_eur": 0.0, "power_mw": 0.0,
                 "people": 0, "farthest_km": None, "least_share": None}
 
     def lines_solve(model, data, overrides, start=None):
-        solved.append(overrides["weights.grid"])
-        return summary_at(overrides["weights.grid"]), None
+        solved.append(overrides[key])
+        return summary_at(overrides[key]), None
 
     monkeypatch.setattr(engine, "solve_summary", lines_solve)
     return summary_at, solved
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_each_range_is_that_of_the_upper_envelope_of_the_portfolios_lines(monkeypatch, seed):
+@pytest.mark.parametrize("key", ["weights.latency", "weights.grid"])
+@pytest.mark.parametrize("seed", range(8))
+def test_each_range_is_that_of_the_upper_envelope_of_the_portfolios_lines(monkeypatch, seed,
+                                                                          key):
     """One weight's range against brute force: random portfolios, each a line in the weight
     (objective at 0 plus its term times the weight), today's optimum the highest at the weight
     now; each end must be where another line first rises above today's, named with it, or
-    the end of the range looked at. The change is looked for first an eighth of the way to
-    each end (``PROBE``): a change within it is found without a solve at the end."""
+    the end of the range looked at. An access term's change is looked for first an eighth of
+    the way to each end (``PROBE``): a change within it is found without a solve at the end;
+    another term's is not (its solves cost alike)."""
     from siteopt.analysis import weights
 
     rng = np.random.default_rng(seed)
     at_zero, terms = rng.uniform(0, 1, 12), rng.uniform(0, 1, 12)
-    key, upto = "weights.grid", 1.0
-    summary_at, solved = _solves_along_lines(monkeypatch, at_zero, terms)
+    upto = 1.0
+    probed = key == "weights.latency"
+    summary_at, solved = _solves_along_lines(monkeypatch, key, at_zero, terms)
     weight = float(rng.uniform(0.05, 0.95))
     row = weights._range_of(None, None, (key, weight, summary_at(weight), upto))
     today = int(np.argmax(at_zero + terms * weight))
@@ -145,9 +150,10 @@ def test_each_range_is_that_of_the_upper_envelope_of_the_portfolios_lines(monkey
         assert row[side] == pytest.approx(nearest, abs=1e-12)
         just_beyond = nearest + (-1e-9 if side == "low" else 1e-9)
         assert row[beyond] == f"P{int(np.argmax(at_zero + terms * just_beyond))}"
-        if abs(nearest - weight) <= abs(end - weight) * weights.PROBE:
+        if probed and abs(nearest - weight) <= abs(end - weight) * weights.PROBE:
             assert end not in solved   # found within the first eighth of the way
-    assert solved[0] == pytest.approx(weight * (1 - weights.PROBE))   # an eighth of the way
+    # the first solve: an eighth of the way down for an access term, else at 0
+    assert solved[0] == pytest.approx(weight * (1 - weights.PROBE) if probed else 0.0)
 
 
 def test_a_solve_not_proven_on_the_way_places_the_change_up_to_the_end(monkeypatch):
@@ -156,19 +162,20 @@ def test_a_solve_not_proven_on_the_way_places_the_change_up_to_the_end(monkeypat
     not proven at the end after a proven solve without a change, anywhere from there on."""
     from siteopt.analysis import weights
 
+    key = "weights.backup"   # an access term: probed
     # today's line P0 stays highest up to 0.75, then P1's (above it from 0.75 on)
     at_zero, terms = np.array([0.5, 0.2]), np.array([0.1, 0.5])
     weight = 0.2
     probe = weight + weights.PROBE * (1.0 - weight)
     for unproven, between in (((probe,), [weight, 1.0]), ((1.0,), [probe, 1.0])):
-        summary_at, solved = _solves_along_lines(monkeypatch, at_zero, terms, unproven)
-        row = weights._range_of(None, None, ("weights.grid", weight, summary_at(weight), 1.0))
+        summary_at, _ = _solves_along_lines(monkeypatch, key, at_zero, terms, unproven)
+        row = weights._range_of(None, None, (key, weight, summary_at(weight), 1.0))
         assert (row["high_found"], row["high_change"], row["above"]) == ("between", between,
                                                                          None)
         assert row["high"] == weight   # proven at the weight itself
         assert (row["low_found"], row["low"]) == ("end", 0.0)
-    summary_at, _ = _solves_along_lines(monkeypatch, at_zero, terms)
-    row = weights._range_of(None, None, ("weights.grid", weight, summary_at(weight), 1.0))
+    summary_at, _ = _solves_along_lines(monkeypatch, key, at_zero, terms)
+    row = weights._range_of(None, None, (key, weight, summary_at(weight), 1.0))
     assert (row["high_found"], row["high"], row["above"]) == ("exact", pytest.approx(0.75), "P1")
 
 

@@ -5,9 +5,9 @@ number of the model held, a portfolio's objective is a straight line in one weig
 optimum, the highest of these lines, is convex in it; so the weights at which today's answer
 stops being optimal are found exactly, each where two portfolios' lines cross, by the search
 of :func:`~siteopt.analysis.sweep._weight_changes` from the weight's current value towards 0
-and towards :data:`UPTO`: first up to :data:`PROBE` of the way (one solve there) and, where no
-change lies within it, on to the end (one solve at the end), then one solve per change proven
-and per portfolio found in between. Each weight is one task
+and towards :data:`UPTO` (one solve at each end, one per change proven and per portfolio
+found in between; for an access term first up to :data:`PROBE` of the way, and on to the end
+only where no change lies within it). Each weight is one task
 (:func:`~siteopt.analysis.engine.run_tasks`: here, or on Dask when the work pays for it).
 """
 
@@ -24,10 +24,11 @@ from siteopt.terms import ACCESS_TERMS, TERMS
 UPTO = 1.0
 #: Solves to expect for one weight (for where the tasks run).
 SOLVES_PER_WEIGHT = 5
-#: Each side's change is looked for first this fraction of the way from the weight to the end
-#: of the range (most changes lie near the weight, and an access term weighted 1 takes the
-#: longest solves): the shipped data's ranges 9.3 -> 4.5 s in one process, the same ranges;
-#: W's and B's changes (0.008, 0.083) are found without their solves at 1 (1.65 s, 1.96 s).
+#: An access term's change is looked for first this fraction of the way from its weight to
+#: the end of the range: most changes lie near the weight, and with the term weighted up to 1
+#: the solve at the end is the longest (the shipped data's W and B changes, at 0.008 and
+#: 0.083, are found without their solves at 1, 1.65 s and 1.96 s). The other terms' solves all
+#: cost alike (about 0.03 s on the shipped data), so for them a probe would only add a solve.
 PROBE = 1 / 8
 
 
@@ -258,6 +259,7 @@ def _range_of(model, data, item) -> dict[str, Any]:
     from siteopt.analysis.sweep import End, _change, _point, _weight_changes
 
     key, weight, summary, upto = item
+    probed = key.removeprefix("weights.") in ACCESS_TERMS
 
     def solve_at(value, start=None):
         found, next_start = solve_summary(model, data, {key: value}, start)
@@ -265,10 +267,11 @@ def _range_of(model, data, item) -> dict[str, Any]:
 
     def nearest_change(side: str, end_value: float) -> list:
         """The change nearest today's weight towards ``end_value`` (none, or one
-        :class:`~siteopt.analysis.sweep.Change`): looked for first up to
+        :class:`~siteopt.analysis.sweep.Change`); for an access term looked for first up to
         :data:`PROBE` of the way, then beyond."""
         near = End(None, None, _point({key: weight}, summary))
-        for value in (weight + PROBE * (end_value - weight), end_value):
+        probes = [weight + PROBE * (end_value - weight)] if probed else []
+        for value in (*probes, end_value):
             far = solve_at(value)
             if far.point["status"] != "optimal":   # proves nothing: a change may lie anywhere
                 # from the last weight proven to the end
