@@ -274,7 +274,7 @@ def _status(result) -> str:
     if result.status.value == "optimal":
         return ""
     gap = result.solver["gap"]
-    remedy = f"; {result.status.remedy}" if result.status.remedy else ""
+    remedy = result.status.remedy
     return (f"Not proven optimal ({result.status.words}): a better portfolio "
             f"may exist, up to {gap:.2%} better{remedy}." if gap == gap else
             f"Not proven optimal ({result.status.words}){remedy}.")

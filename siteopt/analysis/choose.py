@@ -175,9 +175,8 @@ class RobustChoice:
                    f"; today's optimum ({today_label or 'none'}): within the budget in "
                    f"{1 - today['over budget in']:.0%}, {people(today['people within reach'])}, "
                    f"{mw(today['power delivered'])}, {self._scores(today)}")
-        remedy = f"; {choice.status.remedy}" if choice.status.remedy else ""
         unproven = ("" if choice.gap == 0
-                    else f"Not proven optimal ({stopped}, {gap_said}{remedy}): ")
+                    else f"Not proven optimal ({stopped}, {gap_said}{choice.status.remedy}): ")
         lines = [
             f"{unproven}Fund {chosen or 'no gigafactory'}: within the budget of "
             f"{eur(self.budget_eur)} in {1 - mine['over budget in']:.0%} of "

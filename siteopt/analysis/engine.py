@@ -20,6 +20,7 @@ import contextlib
 import functools
 import logging
 import math
+import socket
 import time
 from typing import Any
 
@@ -31,6 +32,9 @@ from siteopt.errors import ConfigError
 #: first chain is solved here and timed before the rest are shared out: 23 budgets took
 #: 1.31-1.44 s in chains of 4 against 1.43-1.58 s in chains of 6 and 1.38-1.53 s of 3.
 CHAIN_LENGTH = 4
+#: Seconds Dask tries to reach a scheduler named with ``--scheduler`` (a scheduler that
+#: refuses the connection is told at once, :func:`_refuse_if_nothing_listens`).
+CONNECT_SECONDS = 10.0
 #: Where forking is not safe, a local cluster pays for itself only when the solves left would
 #: take at least this many seconds here: starting and stopping two workers and shipping them
 #: the data costs about 1.3 s, and two cores at best halve the rest (benchmarks/README.md).
@@ -153,6 +157,32 @@ def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]
     return summaries
 
 
+def _refuse_if_nothing_listens(scheduler: str) -> None:
+    """Raise :class:`ConnectionRefusedError` at once when nothing listens at a TCP (or TLS)
+    scheduler address; Dask would retry it for :data:`CONNECT_SECONDS` before saying so.
+
+    One plain connection, closed at once (a scheduler logs it as closed before its
+    handshake). Any other outcome (it connects, the name does not resolve, no answer in
+    time, an address without a host and port) is left to Dask's own connection.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(scheduler)
+        host, port = parse_host_port(location)
+    except ValueError:
+        return
+    if protocol not in ("tcp", "tls"):
+        return
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except ConnectionRefusedError as err:
+        raise ConnectionRefusedError(f"nothing listens at {host}:{port}: {err.strerror}") \
+            from None
+    except OSError:
+        return
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int = 2):
     """A Dask client: connected to ``scheduler`` (``tcp://host:port``) if given, else to a new
@@ -175,7 +205,8 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="10s")
+            _refuse_if_nothing_listens(scheduler)
+            client = Client(scheduler, timeout=f"{CONNECT_SECONDS:g}s")
         except OSError as err:
             raise ConfigError(f"--scheduler {scheduler}: cannot connect ({err}); start the "
                               f"scheduler first or leave --scheduler out") from None

@@ -39,9 +39,10 @@ class Status(enum.StrEnum):
 
     @property
     def remedy(self) -> str:
-        """What may still prove the answer, as a reader is told it: after the time limit, a
-        longer one ("" for every other status)."""
-        return ("a longer time limit (--time-limit, solver.time_limit_s) may prove it"
+        """What may still prove the answer, as a clause to append to what is said of it:
+        after the time limit ``"; a longer time limit (...) may prove it"``, "" for every other
+        status."""
+        return ("; a longer time limit (--time-limit, solver.time_limit_s) may prove it"
                 if self is Status.TIME_LIMIT else "")
 
 
