@@ -796,10 +796,26 @@ def _assert_aborted_and_every_process_ended(process) -> None:
         os.killpg(process.pid, 0)
 
 
+def _wait_until_its_work_is_forked(process) -> None:
+    """Wait until ``process`` runs one forked child per core (at most a minute), then half a
+    second more: its solves are then on them."""
+    import time
+
+    import psutil
+
+    from siteopt.parallel import cores
+
+    parent, deadline = psutil.Process(process.pid), time.monotonic() + 60
+    while len(parent.children()) < cores():
+        assert process.poll() is None and time.monotonic() < deadline, "nothing was forked"
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert process.poll() is None
+
+
 def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
     import signal
     import subprocess
-    import time
 
     from tests.conftest import REPO
 
@@ -808,8 +824,7 @@ def test_ctrl_c_stops_a_sweep_and_its_workers_and_writes_nothing(tmp_path):
         [sys.executable, "-m", "siteopt", "sweep", "--vary", "budget.total_eur=8e9:30e9:0.5e9",
          "--vary", "weights.coverage=0.05:1:0.05", "--plot", str(plot), "--format", "json"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    time.sleep(12)   # the forked processes are solving (900 points take over half a minute)
-    assert process.poll() is None
+    _wait_until_its_work_is_forked(process)   # 900 points: over half a minute of solves
     process.send_signal(signal.SIGINT)
     _assert_aborted_and_every_process_ended(process)
     assert not plot.exists()
@@ -966,7 +981,6 @@ def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
     import os
     import signal
     import subprocess
-    import time
 
     from tests.conftest import REPO
 
@@ -977,8 +991,7 @@ def test_ctrl_c_stops_a_sweep_on_forked_processes_without_a_traceback():
               "from siteopt.launch import main; main()")
     process = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
-    time.sleep(6)   # 1,143 points: about a minute of solves, on the forked processes by now
-    assert process.poll() is None
+    _wait_until_its_work_is_forked(process)   # 1,143 points: about a minute of solves
     os.killpg(process.pid, signal.SIGINT)
     _assert_aborted_and_every_process_ended(process)
 
@@ -995,6 +1008,40 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
         monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
         assert gather(client, client.map(_square, [4, 5]), "squares") == [16, 25]
         assert capsys.readouterr().err == ""
+
+
+def _until_asked_to_stop(folder: str) -> None:
+    """A task that runs (at most a minute) until its process is asked to stop, as a solve
+    does; it leaves ``started``, then ``stopped`` once asked, in ``folder``."""
+    import time
+    from pathlib import Path
+
+    from siteopt.interrupt import stop_requested
+
+    (Path(folder) / "started").touch()
+    deadline = time.monotonic() + 60
+    while not stop_requested():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+    (Path(folder) / "stopped").touch()
+
+
+def test_a_local_worker_closed_stops_its_running_solve_first(tmp_path):
+    """Work stopped here closes the local cluster: each worker asks its running solve to stop
+    as it closes (:mod:`siteopt.analysis.local_workers`), so the solve ends at once instead
+    of being killed by Dask 4 s later, unfinished (the explorer's Stop waited for that)."""
+    import time
+
+    from siteopt.analysis.engine import dask_client
+
+    with dask_client(workers=1) as client:
+        future = client.submit(_until_asked_to_stop, str(tmp_path))
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "started").exists():
+            assert time.monotonic() < deadline and not future.done()
+            time.sleep(0.05)
+    assert (tmp_path / "stopped").exists()
 
 
 @pytest.mark.parametrize("text, message", [

@@ -226,11 +226,13 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
         context = get_mp_context()
         if method == "forkserver":
             context.set_forkserver_preload(list(WORKER_IMPORTS))
-        try:   # (each worker loads quiet_workers: it logs only what stops it)
+        # (each worker loads local_workers: it logs only what stops it, and stops its solve
+        # as it closes)
+        try:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                    silence_logs=logging.ERROR,
-                                   preload=["siteopt.analysis.quiet_workers"])
+                                   preload=["siteopt.analysis.local_workers"])
         except Exception as err:
             script = getattr(sys.modules["__main__"], "__file__", None)
             if script is None:

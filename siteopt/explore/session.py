@@ -302,7 +302,7 @@ class Explorer:
     def weight_ranges(self, settings: Settings, owner: object = None):
         """How far each weight may move, the others held, before the settings' answer
         changes (:func:`siteopt.analysis.weight_ranges`, as ``siteopt weights`` finds them:
-        about 6 s on the shipped data)."""
+        about 3 s on the shipped data)."""
         from siteopt.analysis.weights import weight_ranges
 
         with self._solving(owner):
