@@ -18,6 +18,11 @@ regret) the same way, after solving each draw to its own optimum (not counted; n
 (``search`` or ``extensive``; ``auto`` picks as ``robust --choose`` does), e.g. ``--model
 fairness --draws 100 --runs 1`` or ``--set weights.backup=0.1``.
 
+``--data DIR`` times the choice on another data set, such as the issue's second target
+(500 sites, 20,000 points, 200 draws: ``benchmarks/generate.py --sites 500 --points 20000
+--seed 0 --out DIR``, then ``--data DIR --draws 200 --runs 1 --limit 300``); each line then
+gives the gap at the limit and the peak resident memory of this process so far.
+
 ``--own DATA`` times instead what the comparison (and the regret) spends on each draw: the
 draw's own optimum, its value alone (what ``--choose`` asks for) against the optimum with its
 ties settled (what ``robust`` without ``--choose`` needs), draws ``--own-draws`` of seed 1 on
@@ -28,6 +33,7 @@ prints each draw's seconds and the medians and their ratio; the two values must 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import time
 
@@ -54,6 +60,7 @@ def main() -> None:
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="a model override, as for siteopt solve --set")
     parser.add_argument("--method", choices=["auto", "search", "extensive"], default="auto")
+    parser.add_argument("--data", help="a data directory (default: the shipped data)")
     parser.add_argument("--own", metavar="DATA", help="time each draw's own optimum on DATA")
     parser.add_argument("--own-draws", type=int, nargs="+", default=list(range(1, 8)))
     args = parser.parse_args()
@@ -61,9 +68,9 @@ def main() -> None:
         own_optima(args.own, args.own_draws, args.limit)
         return
     overrides = parse_set_items(args.sets)
-    cfg, dataset, prepared = prepare(args.model, overrides=overrides)
+    cfg, dataset, prepared = prepare(args.model, base_data(args.data), overrides=overrides)
     base = prepared.instance
-    shipped_default = args.model in (None, "default") and not overrides
+    shipped_default = args.model in (None, "default") and not overrides and not args.data
     sizes = [(count, "mean") for count in args.draws] + \
         [(count, "regret") for count in args.regret_draws]
     for count, criterion in sizes:
@@ -73,13 +80,14 @@ def main() -> None:
             own = np.array([s["objective"] for s in
                             solve_each_draw(cfg, dataset, base, draws, None, 1,
                                             portfolios=False)[1]], float)
-        seconds, statuses, values = [], set(), set()
+        seconds, statuses, values, gaps = [], set(), set(), []
         for _ in range(args.runs):
             began = time.perf_counter()
             choice = robust_choice(base, draws, 0.05, Solver(time_limit_s=args.limit),
                                    args.method, criterion=criterion, own=own)
             seconds.append(time.perf_counter() - began)
             statuses.add(choice.status.value)
+            gaps.append(choice.gap)
             values.add(round(choice.mean_objective if criterion == "mean"
                              else choice.largest_regret, 12))
         median = statistics.median(seconds)
@@ -87,13 +95,21 @@ def main() -> None:
         proven = statuses == {"optimal"}
         met = proven and target is not None and median < target
         said = "mean objective" if criterion == "mean" else "largest regret"
-        print(f"{args.model or 'default'}{''.join(' --set ' + t for t in args.sets)}: "
+        print(f"{args.model or 'default'}{''.join(' --set ' + t for t in args.sets)}"
+              f"{' on ' + args.data if args.data else ''}: "
               f"robust choice ({criterion}, {args.method}), {count:,} draws: median "
               f"{median:.1f} s of "
               f"{args.runs} ({', '.join(sorted(statuses))}; {said} "
               f"{', '.join(map(str, values))})"
-              + (f"; target < {target:g} s {'met' if met else 'MISSED'}" if target else ""),
+              + (f"; target < {target:g} s {'met' if met else 'MISSED'}" if target else "")
+              + (f"; largest gap {max(gaps):.2%}, peak memory {peak_gb():.2f} GB" if args.data
+                 else ""),
               flush=True)
+
+
+def peak_gb() -> float:
+    """The peak resident memory of this process so far, GB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def own_optima(data: str, numbers: list[int], limit: float) -> None:

@@ -217,10 +217,11 @@ def test_auto_takes_the_search_with_two_bids_per_state_but_not_across_borders():
         robust_choice(seven, draws, 0.05, Solver(), "search", "regret", own=np.ones(2))
 
 
-def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypatch):
-    """``auto`` takes the search only where ``solve`` would (at 500 sites the search's dense
-    matrix of 25,147 options would not fit): beyond the size limit the extensive form gives
-    the same optimum as brute force."""
+def test_auto_leaves_a_search_too_large_to_the_extensive_form(monkeypatch):
+    """``auto`` takes the search up to a size counted from the options (at 500 sites the
+    search's dense matrix of 25,147 options would not fit), not from ``solve``'s estimate,
+    which overstates them, and up to a size over all draws: beyond either limit the
+    extensive form gives the same optimum as brute force."""
     from siteopt.analysis import choice as choice_module
     from siteopt.solvers import search
 
@@ -229,17 +230,27 @@ def test_auto_leaves_a_search_too_large_for_solve_to_the_extensive_form(monkeypa
     draws = Draws.sample(base.site_ids, 5, 8, Spread(0.4, 0.3, 0.3))
     searched = robust_choice(base, draws, 0.2, Solver())
     assert searched.status == Status.OPTIMAL
-    monkeypatch.setattr(search, "AUTO_SEARCH_ENTRIES", 0)
+    counted = len(base.candidates) * len(base.group_population)
+    assert search.search_entries(base) > counted   # solve's estimate is above the count
 
     def refuse(*args):
         raise AssertionError("the search was taken")
 
     monkeypatch.setattr(choice_module, "_by_search", refuse)
-    extensive = robust_choice(base, draws, 0.2, Solver())
-    assert extensive.status == Status.OPTIMAL
-    assert extensive.mean_objective == pytest.approx(best_by_brute_force(base, draws, 0.2),
-                                                     abs=1e-7)
-    assert extensive.mean_objective == pytest.approx(searched.mean_objective, abs=1e-7)
+    for entries, over_draws, taken in [(counted, counted * len(draws), True),
+                                       (counted - 1, counted * len(draws), False),
+                                       (counted, counted * len(draws) - 1, False)]:
+        monkeypatch.setattr(search, "AUTO_SEARCH_ENTRIES", entries)
+        monkeypatch.setattr(choice_module, "AUTO_CHOICE_ENTRIES", over_draws)
+        if taken:
+            with pytest.raises(AssertionError, match="the search was taken"):
+                robust_choice(base, draws, 0.2, Solver())
+            continue
+        extensive = robust_choice(base, draws, 0.2, Solver())
+        assert extensive.status == Status.OPTIMAL
+        assert extensive.mean_objective == pytest.approx(best_by_brute_force(base, draws, 0.2),
+                                                         abs=1e-7)
+        assert extensive.mean_objective == pytest.approx(searched.mean_objective, abs=1e-7)
 
 
 def test_the_extensive_form_without_a_portfolio_in_time_says_time_limit(monkeypatch):

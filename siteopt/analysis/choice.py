@@ -59,9 +59,18 @@ START_ROUNDS = 6
 #: (250,000), 60 s: gap 11.7 against 13.6 % without; 20 draws, 120 s: 5.1 against 8.1 %.
 PROBING_OFF_NONZEROS = 500_000
 
+#: ``auto`` takes the search up to this many (option, demand group, draw) entries, an upper
+#: bound on its dense matrix of options by elements (2 GB of float64; the process's peak is
+#: about 2.5 times the bound). A generated instance of 200 sites and 8,000 points (2,518
+#: options, 1,847 demand groups; 2 cores, one run each): 20 draws proven in 75 s (2.0 GB),
+#: 50 draws in 127 s (4.6 GB; bound 1.9 GB); 200 draws gap 7.2 % at 300 s and 17.9 GB (bound
+#: 7.4 GB), where the extensive form ends at a gap of 69 % in 2.9 GB (20 draws: 6.5 % at
+#: 300 s). The shipped data's 1,000 draws: 161 x 538 x 1,000, 87 million.
+AUTO_CHOICE_ENTRIES = 250_000_000
+
 #: With B or F weighted, ``auto`` takes the search up to this many (option, populated place,
 #: draw) entries (estimated before the places of a draw are merged): each draw holds its own
-#: copy of the places. The shipped ``fairness`` model, 100 draws (301 x 5,376 x 100, 1.6e8):
+#: copy of the places. The shipped ``fairness`` model, 100 draws (161 x 5,376 x 100, 8.7e7):
 #: proven in 85 s and 0.64 GB (the extensive form: gap 19.8 % at 60 s); 1,000 draws would
 #: hold ten times as much.
 AUTO_ACCESS_ENTRIES = 200_000_000
@@ -267,9 +276,12 @@ def _worst_per_draw(base) -> bool:
 def _search_applies(base, draws: int) -> bool:
     """Whether ``method = "auto"`` takes the search: every gigafactory in one member state
     (so at most p member states count in any draw, as the search counts them), at most
-    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group) entries (the
-    search holds a dense matrix of options by elements; the shipped data: 161 options,
-    19,630 elements on 100 draws), W not weighted, and with B or F weighted at most
+    :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group) entries with
+    the options counted (``solve`` only estimates them, from above: 21,088 for the 2,518 of
+    a generated 200-site instance) and at most :data:`AUTO_CHOICE_ENTRIES` (option, demand
+    group, draw) entries (the search holds a dense matrix of options by elements, each demand
+    group in each draw before they are merged; the shipped data: 161 options, 19,630 elements
+    on 100 draws), W not weighted, and with B or F weighted at most
     :data:`AUTO_ACCESS_ENTRIES` (option, place, draw) entries.
 
     Unlike ``solve``, it takes the search with more than one bid per member state too:
@@ -278,14 +290,16 @@ def _search_applies(base, draws: int) -> bool:
     1,000 draws 5.5 % against 47 %, with better portfolios (mean 0.4774 against 0.4569 on
     1,000 draws); neither proved it in 60 s. Since the search checks whole completions
     against the draws it proves 10 draws in about 10 s and 100 draws in about 160 s."""
-    from siteopt.solvers.search import AUTO_SEARCH_ENTRIES, search_entries
+    from siteopt.solvers.search import AUTO_SEARCH_ENTRIES
 
-    entries = search_entries(base)
-    if base.cross_border or _worst_per_draw(base) or entries > AUTO_SEARCH_ENTRIES:
+    if base.cross_border or _worst_per_draw(base):
+        return False
+    options = len(base.candidates)
+    entries = options * max(1, len(base.group_population))
+    if entries > AUTO_SEARCH_ENTRIES or entries * draws > AUTO_CHOICE_ENTRIES:
         return False
     if not _per_draw_access(base):
         return True
-    options = entries // max(1, len(base.group_population))
     return options * len(base.access.populated) * draws <= AUTO_ACCESS_ENTRIES
 
 
