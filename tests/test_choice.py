@@ -220,8 +220,8 @@ def test_auto_takes_the_search_with_two_bids_per_state_but_not_across_borders():
 def test_auto_leaves_a_search_too_large_to_the_extensive_form(monkeypatch):
     """``auto`` takes the search up to a size counted from the options (at 500 sites the
     search's dense matrix of 25,147 options would not fit), not from ``solve``'s estimate,
-    which overstates them, and up to a size over all draws: beyond either limit the
-    extensive form gives the same optimum as brute force."""
+    which overstates them, and up to a size of its matrix over the draws' merged sets:
+    beyond either limit the extensive form gives the same optimum as brute force."""
     from siteopt.analysis import choice as choice_module
     from siteopt.solvers import search
 
@@ -230,16 +230,18 @@ def test_auto_leaves_a_search_too_large_to_the_extensive_form(monkeypatch):
     draws = Draws.sample(base.site_ids, 5, 8, Spread(0.4, 0.3, 0.3))
     searched = robust_choice(base, draws, 0.2, Solver())
     assert searched.status == Status.OPTIMAL
-    counted = len(base.candidates) * len(base.group_population)
+    # every gigafactory the rules allow at any budget (the chance constraint replaces it)
+    options = len(dataclasses.replace(base, budget_eur=1e30).candidates)
+    counted = options * len(base.group_population)
     assert search.search_entries(base) > counted   # solve's estimate is above the count
+    matrix = options * len(choice_module._sets(base, draws, states=True)[0])
 
     def refuse(*args):
         raise AssertionError("the search was taken")
 
     monkeypatch.setattr(choice_module, "_by_search", refuse)
-    for entries, over_draws, taken in [(counted, counted * len(draws), True),
-                                       (counted - 1, counted * len(draws), False),
-                                       (counted, counted * len(draws) - 1, False)]:
+    for entries, over_draws, taken in [(counted, matrix, True), (counted - 1, matrix, False),
+                                       (counted, matrix - 1, False)]:
         monkeypatch.setattr(search, "AUTO_SEARCH_ENTRIES", entries)
         monkeypatch.setattr(choice_module, "AUTO_CHOICE_ENTRIES", over_draws)
         if taken:

@@ -59,14 +59,14 @@ START_ROUNDS = 6
 #: (250,000), 60 s: gap 11.7 against 13.6 % without; 20 draws, 120 s: 5.1 against 8.1 %.
 PROBING_OFF_NONZEROS = 500_000
 
-#: ``auto`` takes the search up to this many (option, demand group, draw) entries, an upper
-#: bound on its dense matrix of options by elements (2 GB of float64; the process's peak is
-#: about 2.5 times the bound). A generated instance of 200 sites and 8,000 points (2,518
-#: options, 1,847 demand groups; 2 cores, one run each): 20 draws proven in 75 s (2.0 GB),
-#: 50 draws in 127 s (4.6 GB; bound 1.9 GB); 200 draws gap 7.2 % at 300 s and 17.9 GB (bound
-#: 7.4 GB), where the extensive form ends at a gap of 69 % in 2.9 GB (20 draws: 6.5 % at
-#: 300 s). The shipped data's 1,000 draws: 161 x 538 x 1,000, 87 million.
-AUTO_CHOICE_ENTRIES = 250_000_000
+#: ``auto`` takes the search up to this many entries of its dense matrix of options by
+#: elements (1.6 GB of float64; the process's peak is about 25 bytes an entry). A generated
+#: instance of 200 sites and 8,000 points (2,518 options; 2 cores, one run each): 20 draws
+#: proven in 75 s (2.0 GB), 50 draws (74,275 elements, 187 million entries) in 127 s
+#: (4.6 GB); 200 draws (290,623 elements, 732 million) gap 7.2 % at 300 s and 17.9 GB, where
+#: the extensive form ends at a gap of 69 % in 2.9 GB (20 draws: 6.5 % at 300 s). The shipped
+#: data: 1,000 draws 108,473 elements, 17 million entries; 5,000 draws 49 million.
+AUTO_CHOICE_ENTRIES = 200_000_000
 
 #: With B or F weighted, ``auto`` takes the search up to this many (option, populated place,
 #: draw) entries (estimated before the places of a draw are merged): each draw holds its own
@@ -216,18 +216,24 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
             raise ConfigError("the regret search needs one bid per member state and does not "
                               "take required sites, excluded "
                               "portfolios or access limits; use method 'extensive'")
-        if method == "search" or (method == "auto" and _search_applies(base, len(draws))
-                                  and _regret_search_applies(base)):
+        if method == "search" or (method == "auto" and _search_applies(free, len(draws))
+                                  and _regret_search_applies(base)
+                                  and _entries(free) * len(draws) <= AUTO_CHOICE_ENTRIES):
             status, chosen, objective, bound = _by_regret_search(free, base, draws,
                                                                  budget_risk, settings, own)
         else:
             status, chosen, objective, bound = _by_regret(free, base, draws, budget_risk,
                                                           settings, own, national)
-    elif method == "search" or (method == "auto" and _search_applies(base, len(draws))):
-        status, chosen, objective, bound = _by_search(free, base, draws, budget_risk, settings)
     else:
-        status, chosen, objective, bound = _by_extensive_form(free, base, draws, budget_risk,
-                                                              settings, national)
+        searched = method == "search" or (method == "auto" and _search_applies(free, len(draws)))
+        sets = _sets(base, draws, states=True) if searched else None
+        if searched and (method == "search"
+                         or len(free.candidates) * len(sets[0]) <= AUTO_CHOICE_ENTRIES):
+            status, chosen, objective, bound = _by_search(free, base, draws, budget_risk,
+                                                          settings, sets)
+        else:
+            status, chosen, objective, bound = _by_extensive_form(free, base, draws,
+                                                                  budget_risk, settings, national)
     seconds = time.perf_counter() - began
     if not chosen and not math.isfinite(objective):   # none found (infeasible, or not in time)
         return Choice(status, (), math.nan, math.nan, math.nan, math.nan, seconds)
@@ -273,16 +279,21 @@ def _worst_per_draw(base) -> bool:
     return base.access is not None and base.weights.worst > 0
 
 
+def _entries(base) -> int:
+    """Options (the gigafactories the rules allow, counted) times demand groups."""
+    return len(base.candidates) * max(1, len(base.group_population))
+
+
 def _search_applies(base, draws: int) -> bool:
-    """Whether ``method = "auto"`` takes the search: every gigafactory in one member state
+    """Whether ``method = "auto"`` may take the search: every gigafactory in one member state
     (so at most p member states count in any draw, as the search counts them), at most
     :data:`~siteopt.solvers.search.AUTO_SEARCH_ENTRIES` (option, demand group) entries with
     the options counted (``solve`` only estimates them, from above: 21,088 for the 2,518 of
-    a generated 200-site instance) and at most :data:`AUTO_CHOICE_ENTRIES` (option, demand
-    group, draw) entries (the search holds a dense matrix of options by elements, each demand
-    group in each draw before they are merged; the shipped data: 161 options, 19,630 elements
-    on 100 draws), W not weighted, and with B or F weighted at most
-    :data:`AUTO_ACCESS_ENTRIES` (option, place, draw) entries.
+    a generated 200-site instance), W not weighted, and with B or F weighted at most
+    :data:`AUTO_ACCESS_ENTRIES` (option, place, draw) entries. It then takes it if its matrix
+    of options by elements (the shipped data: 161 options, 19,630 elements on 100 draws) has
+    at most :data:`AUTO_CHOICE_ENTRIES` entries: the draws' sets merged for the mean, each
+    draw's own for the regret.
 
     Unlike ``solve``, it takes the search with more than one bid per member state too:
     ``seven-gigafactories.toml`` (two bids), 60 s, one run each: 100 draws gap 4.6 % against
@@ -294,13 +305,11 @@ def _search_applies(base, draws: int) -> bool:
 
     if base.cross_border or _worst_per_draw(base):
         return False
-    options = len(base.candidates)
-    entries = options * max(1, len(base.group_population))
-    if entries > AUTO_SEARCH_ENTRIES or entries * draws > AUTO_CHOICE_ENTRIES:
+    if _entries(base) > AUTO_SEARCH_ENTRIES:
         return False
     if not _per_draw_access(base):
         return True
-    return options * len(base.access.populated) * draws <= AUTO_ACCESS_ENTRIES
+    return len(base.candidates) * len(base.access.populated) * draws <= AUTO_ACCESS_ENTRIES
 
 
 def _regret_search_applies(base) -> bool:
@@ -357,16 +366,17 @@ def _status(stopped: str, found: bool) -> Status:
                                                                      Status.TIME_LIMIT)
 
 
-def _by_search(free, base, draws, budget_risk, settings):
-    """The choice by the search: options are the candidates, elements the merged sets of
-    :func:`_sets` and each draw's member states, the budget a :class:`ChanceRule`."""
+def _by_search(free, base, draws, budget_risk, settings, sets):
+    """The choice by the search: options are the candidates, elements ``sets`` (the merged
+    sets of :func:`_sets` and each draw's member states: ``_sets(base, draws, states=True)``),
+    the budget a :class:`ChanceRule`."""
     from siteopt.solvers.search import Start, covered_by_options, run_search
     from siteopt.solvers.search_access import AccessOptions
     from siteopt.solvers.search_lp import lp_multipliers
 
     deadline = time.perf_counter() + settings.time_limit_s   # the build counts too
     nominal, value, chance = _options(free, base, draws, budget_risk)
-    sets, weight = _sets(base, draws, states=True)
+    sets, weight = sets
     access = nominal.access
     if _per_draw_access(base):
         members = [free.candidates.member_list(c) for c in nominal.candidate]
