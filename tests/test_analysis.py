@@ -1010,6 +1010,36 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
         assert capsys.readouterr().err == ""
 
 
+def test_a_scheduler_that_does_not_answer_is_given_up_after_one_wait(monkeypatch):
+    """An address where the connection is neither refused nor answered (a firewall drops it)
+    is given up after one wait of ``CONNECT_SECONDS``, not a second one in Dask's client."""
+    import socket
+
+    import distributed
+
+    from siteopt.analysis import engine
+    from siteopt.errors import ConfigError
+
+    tried = []
+
+    def unanswered(address, timeout):
+        tried.append((address, timeout))
+        raise TimeoutError("timed out")
+
+    def client(*args, **kwargs):
+        raise AssertionError("Dask's client was started")
+
+    monkeypatch.setattr(socket, "create_connection", unanswered)
+    monkeypatch.setattr(distributed, "Client", client)
+    with pytest.raises(ConfigError) as raised:
+        with engine.dask_client("tcp://192.0.2.1:8786"):
+            pass
+    assert str(raised.value) == (
+        "--scheduler tcp://192.0.2.1:8786: cannot connect (no answer from 192.0.2.1:8786 "
+        "within 10 s); start the scheduler first or leave --scheduler out")
+    assert tried == [(("192.0.2.1", 8786), engine.CONNECT_SECONDS)]
+
+
 def _until_asked_to_stop(folder: str) -> None:
     """A task that runs (at most a minute) until its process is asked to stop, as a solve
     does; it leaves ``started``, then ``stopped`` once asked, in ``folder``."""

@@ -159,11 +159,13 @@ def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def _refuse_if_nothing_listens(scheduler: str) -> None:
     """Raise :class:`ConnectionRefusedError` at once when nothing listens at a TCP (or TLS)
-    scheduler address; Dask would retry it for :data:`CONNECT_SECONDS` before saying so.
+    scheduler address (Dask would retry it for :data:`CONNECT_SECONDS` before saying so), and
+    :class:`TimeoutError` when nothing answers within :data:`CONNECT_SECONDS` (Dask would
+    wait as long again).
 
     One plain connection, closed at once (a scheduler logs it as closed before its
-    handshake). Any other outcome (it connects, the name does not resolve, no answer in
-    time, an address without a host and port) is left to Dask's own connection.
+    handshake). Any other outcome (it connects, the name does not resolve, an address
+    without a host and port) is left to Dask's own connection.
     """
     from distributed.comm.addressing import parse_address, parse_host_port
 
@@ -178,6 +180,9 @@ def _refuse_if_nothing_listens(scheduler: str) -> None:
         socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
     except ConnectionRefusedError as err:
         raise ConnectionRefusedError(f"nothing listens at {host}:{port}: {err.strerror}") \
+            from None
+    except TimeoutError:
+        raise TimeoutError(f"no answer from {host}:{port} within {CONNECT_SECONDS:g} s") \
             from None
     except OSError:
         return
