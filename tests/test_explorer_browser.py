@@ -480,7 +480,9 @@ def test_alternatives_explain_and_the_budget_sweep(browser, served):
     caution(explained).wait_for()
     page.get_by_role("button", name="Budget sweep").click()
     # every change of portfolio exactly where siteopt sweep finds it, in a box that scrolls
-    swept = sweep(["budget.total_eur=" + ",".join(f"{b * 1e9:.6g}" for b in SWEEP_BUDGETS_BN)])
+    # (the reference here, in this process: a local cluster would compete with the server's)
+    swept = sweep(["budget.total_eur=" + ",".join(f"{b * 1e9:.6g}" for b in SWEEP_BUDGETS_BN)],
+                  workers=1)
     shown = page.locator("#sweep-changes")
     shown.wait_for(timeout=120_000)
     assert shown.locator("p").inner_text() == swept.breakpoint_heading()
