@@ -507,3 +507,55 @@ def test_portfolios_that_break_an_access_limit_are_not_kept_as_near_optimal():
     assert all(np.isfinite(value) for value, _ in run.near)
     value, runner_up = run.next_best
     assert np.isfinite(value) and value < run.value and runner_up is not None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_put_in_order_where_they_are_match_a_reordered_copy(seed):
+    """The robust choice hands its matrix over to be put in search order in place
+    (``run_search(..., handed_over=True)``): the same rows as the copy ``matrix[order]``."""
+    from siteopt.solvers.search import _permute_rows
+
+    rng = np.random.default_rng(seed)
+    matrix = rng.random((40, 7))
+    order = rng.permutation(40)
+    if seed == 0:
+        order = np.arange(40)   # nothing to move
+    expected = matrix[order]
+    _permute_rows(matrix, order)
+    assert np.array_equal(matrix, expected)
+
+
+def test_options_valued_in_chunks_of_rows_are_valued_as_at_once(monkeypatch):
+    """A node values many options through copies of a few rows at a time: the same values
+    as one product, and at or below the chunk's size the very same call."""
+    from siteopt.solvers import search
+
+    rng = np.random.default_rng(3)
+    matrix = (rng.random((50, 300)) < 0.3).astype(float)
+    vector = rng.random(300)
+    rows = np.sort(rng.choice(50, size=37, replace=False))
+    monkeypatch.setattr(search, "PRODUCT_ROWS", 8)
+    assert np.allclose(search._rows_times(matrix, rows, vector), matrix[rows] @ vector,
+                       rtol=0, atol=1e-12)
+    assert np.array_equal(search._rows_times(matrix, rows[:8], vector),
+                          matrix[rows[:8]] @ vector)
+
+
+def test_a_search_handed_its_model_gives_the_same_answer():
+    """``handed_over`` only changes where the matrix is put in order: the same portfolio,
+    value and bound as a search that copies it."""
+    import dataclasses
+
+    from siteopt.solvers.search import run_search
+
+    instance = dataclasses.replace(random_instance(20, 12, 20, 3), max_bids_per_country=1)
+    runs = []
+    for handed_over in (False, True):
+        model = build_search_model(instance)
+        before = model.covers.copy()
+        runs.append(run_search(instance, model, instance.budget_eur, math.inf,
+                               handed_over=handed_over))
+        # a handed-over matrix is moved into the search's order; a copied one is left as is
+        assert np.array_equal(model.covers, before) is not handed_over
+    assert runs[0].portfolio == runs[1].portfolio and runs[0].portfolio
+    assert (runs[0].value, runs[0].bound) == (runs[1].value, runs[1].bound)

@@ -60,14 +60,15 @@ START_ROUNDS = 6
 PROBING_OFF_NONZEROS = 500_000
 
 #: ``auto`` takes the search up to this many entries of its dense matrix of options by
-#: elements (1.6 GB of float64; the process's peak is about 20 bytes an entry, 4 GB). A
-#: generated instance of 200 sites and 8,000 points (2,518 options; 2 cores, one run each):
-#: 20 draws proven in 75 s (2.0 GB, 1.4 GB since :func:`_by_search` keeps no reference to
-#: the matrix the search reorders), 50 draws (74,275 elements, 187 million entries) in
-#: 84-127 s (3.65 GB; 4.6 GB before); 200 draws (290,623 elements, 732 million) gap 7.2 % at 300 s and 17.9 GB, where
-#: the extensive form ends at a gap of 69 % in 2.9 GB (20 draws: 6.5 % at 300 s). The shipped
-#: data: 1,000 draws 108,473 elements, 17 million entries; 5,000 draws 49 million.
-AUTO_CHOICE_ENTRIES = 200_000_000
+#: elements (2.4 GB of float64; the process's peak is about 14 bytes an entry, 4.2 GB: the
+#: matrix is put in search order where it is and no node copies it whole). A generated
+#: instance of 200 sites and 8,000 points (2,518 options; 2 cores, one run each): 20 draws
+#: proven in 60-75 s (1.1 GB), 50 draws (74,275 elements, 187 million entries) in 100 s
+#: (2.6 GB); 200 draws (290,623 elements, 732 million) gap 7.2 % at 300 s and 17.9 GB
+#: (before those two changes), where the extensive form ends at a gap of 69 % in 2.9 GB
+#: (20 draws: 6.5 % at 300 s). The shipped data: 1,000 draws 108,473 elements, 17 million
+#: entries; 5,000 draws 49 million.
+AUTO_CHOICE_ENTRIES = 300_000_000
 
 #: With B or F weighted, ``auto`` takes the search up to this many (option, populated place,
 #: draw) entries (estimated before the places of a draw are merged): each draw holds its own
@@ -388,13 +389,11 @@ def _by_search(free, base, draws, budget_risk, settings, sets):
         capex_eur=chance.relaxed_capex(), chance=chance, access=access)
     pi, lam = lp_multipliers(model, base.max_gigafactories, base.budget_eur,
                              base.total_power_mw)
-    # run_search takes the options in its own order, a copy of the matrix; handed over with no
-    # reference kept here, this order's matrix is freed then instead of held through the
-    # search (a generated 200-site instance, 20 draws: peak 2.04 -> 1.43 GB)
-    handed = [model]
-    del model
-    run = run_search(dataclasses.replace(free, objective_floor=-math.inf), handed.pop(),
-                     base.budget_eur, deadline, start=Start(None, pi, lam))
+    # handed over: run_search puts the matrix in its order where it is, not in a second one
+    # (a generated 200-site instance, 20 draws: peak 2.05 GB with both orders held)
+    run = run_search(dataclasses.replace(free, objective_floor=-math.inf), model,
+                     base.budget_eur, deadline, start=Start(None, pi, lam), handed_over=True)
+    del model   # its rows are in the search's order now, its other fields are not
     status = _status(run.stopped, run.portfolio is not None)
     if run.portfolio is None:
         return status, (), math.nan, math.nan

@@ -114,6 +114,10 @@ AUTO_LIMITS_WORK = 10_000 * 21_700
 #: 100 sites (5.0 million) 0.34 s against 5.8 s, 200 sites (55.6 million) no proof in 120 s
 #: against 20 s.
 AUTO_SEARCH_ENTRIES = 10_000_000
+#: A node values its options through copies of at most this many rows of the coverage matrix
+#: at a time (:func:`_rows_times`): the shipped data's 161 options in one, the robust
+#: choice's thousands without a second matrix (200 sites, 20 draws: peak 1.43 -> 1.04 GB).
+PRODUCT_ROWS = 256
 #: Most subgradient steps that set the multipliers at the root; they stop earlier once the
 #: step length has been halved below :data:`MIN_STEP_LENGTH` (no progress in 10 steps halves
 #: it).
@@ -214,9 +218,15 @@ class SearchModel:
     access: AccessOptions | None = None
     chance: ChanceRule | None = None
 
-    def reordered(self, order: np.ndarray, group: np.ndarray) -> SearchModel:
-        """The same options taken in ``order``, with new group numbers."""
-        return SearchModel(self.candidate[order], group, self.value[order], self.covers[order],
+    def reordered(self, order: np.ndarray, group: np.ndarray,
+                  in_place: bool = False) -> SearchModel:
+        """The same options taken in ``order``, with new group numbers; ``in_place`` moves
+        the rows of :attr:`covers` where they are (no second matrix; this model's other
+        fields no longer match them, so it must not be used again)."""
+        if in_place:
+            _permute_rows(self.covers, order)
+        covers = self.covers if in_place else self.covers[order]
+        return SearchModel(self.candidate[order], group, self.value[order], covers,
                            self.weight, self.states, self.state_weight, self.capex_eur[order],
                            self.mw[order], self.sites[order], self.country[order],
                            self.exclusive_groups,
@@ -499,7 +509,7 @@ class _Search:
         options = np.flatnonzero(complete & (by_pi + beyond + most >= self.floor()))
         if len(options):
             score = 0.0 if access is None else access.scores(*access.children(*reach, options))
-            self._improve(by_pi[options] + model.covers[options] @ excess + score,
+            self._improve(by_pi[options] + _rows_times(model.covers, options, excess) + score,
                           lambda k: chosen + (int(options[k]),))
         # limits are checked once this node's own portfolios are in: a stopped search keeps
         # the best of them
@@ -616,7 +626,7 @@ class _Search:
         if own_cover:
             kid_left, kid_pi, kid_covered = kid_left[kept], kid_pi[kept], kid_covered[kept]
         child_value = by_pi.copy()   # exact for the children searched
-        child_value[order] += model.covers[order] @ excess
+        child_value[order] += _rows_times(model.covers, order, excess)
         if access is not None:
             kid_nearest, kid_count = kid_nearest[kept], kid_count[kept]
             ceiling, by_point = ceiling[kept], by_point[kept]
@@ -973,19 +983,23 @@ def search_optimum(instance: SelectionInstance, time_limit_s: float,
 
 def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: float,
                deadline: float, node_limit: float = math.inf,
-               start: Start | None = None, runner_up: bool = False) -> SearchRun:
+               start: Start | None = None, runner_up: bool = False,
+               handed_over: bool = False) -> SearchRun:
     """Branch and bound over the options of ``model`` under the rules of ``instance`` and the
     budget row ``model.capex_eur <= budget_eur`` (EUR), until ``deadline``
     (:func:`time.perf_counter` seconds) or ``node_limit`` nodes; with ``runner_up`` (in the
     compact form) the best portfolio below the near-optimal ones too, pruning at its value
     (one search instead of a second one that excludes the first's answers: on the shipped
-    data, B 0.2 alone, 7,987 nodes against 7,322 + 7,519, 2.9 s against 4.4 s)."""
+    data, B 0.2 alone, 7,987 nodes against 7,322 + 7,519, 2.9 s against 4.4 s). With
+    ``handed_over`` the caller makes no further use of ``model``: its coverage matrix is put in
+    search order where it is instead of copied (the robust choice's matrix has up to 200
+    million entries)."""
     p = instance.max_gigafactories
     power = instance.power_row_mw
     required = np.asarray(instance.required, bool)
     given = _candidates_of(instance, None if start is None else start.portfolio)
     root_bound, pi, lam = root_multipliers(model, p, budget_eur, power, start=start)
-    model = _in_search_order(model, pi, lam)
+    model = _in_search_order(model, pi, lam, in_place=handed_over)
     if model.access is not None:   # W, B and F are outside the multipliers' bound
         root_bound += model.access.ceiling(group_starts(model.group))
     search = _Search(model, instance, LAMBDA_SCALES * lam, required, deadline, node_limit, lam,
@@ -1044,9 +1058,38 @@ def _candidates_of(instance: SelectionInstance, portfolio) -> list[int] | None:
     return None if None in chosen else chosen
 
 
-def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchModel:
+def _rows_times(matrix: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ vector`` through copies of at most :data:`PRODUCT_ROWS` rows at a time
+    (at the root the rows are nearly all of the robust choice's matrix)."""
+    if len(rows) <= PRODUCT_ROWS:
+        return matrix[rows] @ vector
+    return np.concatenate([matrix[rows[start:start + PRODUCT_ROWS]] @ vector
+                           for start in range(0, len(rows), PRODUCT_ROWS)])
+
+
+def _permute_rows(matrix: np.ndarray, order: np.ndarray) -> None:
+    """``matrix[:] = matrix[order]`` without a second matrix: each cycle of the permutation
+    ``order`` moved round through one row's copy."""
+    placed = np.zeros(len(order), dtype=bool)
+    for start in range(len(order)):
+        if placed[start] or order[start] == start:
+            continue
+        first, row = matrix[start].copy(), start
+        while True:
+            placed[row] = True
+            source = int(order[row])
+            if source == start:
+                matrix[row] = first
+                break
+            matrix[row] = matrix[source]
+            row = source
+
+
+def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float,
+                     in_place: bool = False) -> SearchModel:
     """Groups renumbered by ascending best root bracket: the strongest groups come last, so the
-    bound of a node, which only counts later groups, is tight where the tree is wide."""
+    bound of a node, which only counts later groups, is tight where the tree is wide
+    (``in_place``: see :meth:`SearchModel.reordered`)."""
     starts = group_starts(model.group)
     if len(starts) == 0:
         return model
@@ -1056,7 +1099,7 @@ def _in_search_order(model: SearchModel, pi: np.ndarray, lam: float) -> SearchMo
     rank[np.argsort(strength, kind="stable")] = np.arange(len(starts))
     new_group = rank[np.searchsorted(model.group[starts], model.group)]
     order = np.argsort(new_group, kind="stable")
-    return model.reordered(order, new_group[order])
+    return model.reordered(order, new_group[order], in_place)
 
 
 def solve_search(instance: SelectionInstance, settings: Solver, node_limit: float = math.inf,

@@ -35,6 +35,9 @@ LP_TOLERANCE = 1e-7
 MAX_ROUNDS = 200
 #: Elements per block (contiguous runs of the model's elements).
 BLOCK_ELEMENTS = 100
+#: Options whose slopes are computed at once: the temporary is this many rows of the
+#: coverage matrix, not the whole matrix again (each row's sums are the same bits).
+SLOPE_ROWS = 64
 
 
 def lp_multipliers(model, slots: int, budget_eur: float,
@@ -86,8 +89,10 @@ def lp_multipliers(model, slots: int, budget_eur: float,
         short = reach < 1.0 - 1e-12
         full = np.bincount(block, weights=np.where(short, 0.0, weight), minlength=n_blocks)
         # per option and block: the weight of the block's open elements the option covers
-        slope = np.add.reduceat(model.covers * np.where(short, weight, 0.0)[None, :],
-                                block_starts, axis=1)
+        open_weight = np.where(short, weight, 0.0)
+        slope = np.vstack([np.add.reduceat(model.covers[rows:rows + SLOPE_ROWS] * open_weight,
+                                           block_starts, axis=1)
+                           for rows in range(0, max(n_options, 1), SLOPE_ROWS)])
         value_at_x = model.value @ x + full.sum() + float((slope.T @ x).sum())
         _add_cuts(highs, slope, full, n_options)
         open_masks.append(short)
