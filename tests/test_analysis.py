@@ -1010,6 +1010,22 @@ def test_long_runs_show_progress_on_a_terminal_and_nothing_otherwise(monkeypatch
         assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("address", ["tcp://host:notaport", "tcp://:8786", "http://host:8786",
+                                     "tcp://[::1", "tcp://127.0.0.1:99999", "ucx://host:8786"])
+def test_a_scheduler_address_that_is_none_is_refused_in_one_line(address):
+    """A port that is not a number, no host, another scheme or a protocol Dask lacks: one
+    line saying what to give (Dask raised a ValueError or TypeError with a traceback)."""
+    from siteopt.analysis import engine
+    from siteopt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        with engine.dask_client(address):
+            pass
+    assert str(raised.value) == (
+        f"--scheduler {address}: not a scheduler address; give tcp://host:port (a Dask "
+        f"scheduler's, e.g. tcp://127.0.0.1:8786)")
+
+
 def test_a_scheduler_that_does_not_answer_is_given_up_after_one_wait(monkeypatch):
     """An address where the connection is neither refused nor answered (a firewall drops it)
     is given up after one wait of ``CONNECT_SECONDS``, not a second one in Dask's client."""

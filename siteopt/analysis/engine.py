@@ -157,25 +157,33 @@ def solve_chain(model, data, chain: list[dict[str, Any]]) -> list[dict[str, Any]
     return summaries
 
 
-def _refuse_if_nothing_listens(scheduler: str) -> None:
-    """Raise :class:`ConnectionRefusedError` at once when nothing listens at a TCP (or TLS)
-    scheduler address (Dask would retry it for :data:`CONNECT_SECONDS` before saying so), and
-    :class:`TimeoutError` when nothing answers within :data:`CONNECT_SECONDS` (Dask would
-    wait as long again).
-
-    One plain connection, closed at once (a scheduler logs it as closed before its
-    handshake). Any other outcome (it connects, the name does not resolve, an address
-    without a host and port) is left to Dask's own connection.
-    """
+def _scheduler_host_port(scheduler: str) -> tuple[str, int]:
+    """The host and port of a scheduler address, ``tcp://host:port`` (or ``host:port``);
+    anything else is refused in one line (Dask raised a traceback for a port that is not a
+    number, an unknown scheme or a protocol it lacks)."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     try:
         protocol, location = parse_address(scheduler)
         host, port = parse_host_port(location)
-    except ValueError:
-        return
-    if protocol not in ("tcp", "tls"):
-        return
+    except (ValueError, TypeError):
+        protocol, host, port = None, "", 0
+    if protocol != "tcp" or not host or not 1 <= port <= 65535:
+        raise ConfigError(f"--scheduler {scheduler}: not a scheduler address; give "
+                          f"tcp://host:port (a Dask scheduler's, e.g. tcp://127.0.0.1:8786)")
+    return host, port
+
+
+def _refuse_if_nothing_listens(host: str, port: int) -> None:
+    """Raise :class:`ConnectionRefusedError` at once when nothing listens at the scheduler's
+    address (Dask would retry it for :data:`CONNECT_SECONDS` before saying so), and
+    :class:`TimeoutError` when nothing answers within :data:`CONNECT_SECONDS` (Dask would
+    wait as long again).
+
+    One plain connection, closed at once (a scheduler logs it as closed before its
+    handshake). Any other outcome (it connects, the name does not resolve) is left to Dask's
+    own connection.
+    """
     try:
         socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
     except ConnectionRefusedError as err:
@@ -209,8 +217,9 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        host, port = _scheduler_host_port(scheduler)
         try:
-            _refuse_if_nothing_listens(scheduler)
+            _refuse_if_nothing_listens(host, port)
             client = Client(scheduler, timeout=f"{CONNECT_SECONDS:g}s")
         except OSError as err:
             raise ConfigError(f"--scheduler {scheduler}: cannot connect ({err}); start the "

@@ -992,7 +992,7 @@ def run_search(instance: SelectionInstance, model: SearchModel, budget_eur: floa
     (one search instead of a second one that excludes the first's answers: on the shipped
     data, B 0.2 alone, 7,987 nodes against 7,322 + 7,519, 2.9 s against 4.4 s). With
     ``handed_over`` the caller makes no further use of ``model``: its coverage matrix is put in
-    search order where it is instead of copied (the robust choice's matrix has up to 200
+    search order where it is instead of copied (the robust choice's matrix has up to 300
     million entries)."""
     p = instance.max_gigafactories
     power = instance.power_row_mw
