@@ -1334,6 +1334,24 @@ def test_evaluating_every_draw_at_once_equals_each_draw_on_its_own(seed, access)
     assert on.over_budget.any() and not on.over_budget.all()
 
 
+def test_each_delivering_set_is_valued_once_with_fully_slipped_gigafactories_dropped():
+    from siteopt.analysis.robust import _delivering_sets
+
+    # portfolios: {0+1, 2} and {0, 2} (members listed out of order); sites 0..3
+    members = [[[1, 0], [2]], [[0], [2]]]
+    slipped = np.array([[False, False, False, False],    # both deliver all
+                        [False, True, False, True],      # 1 slips: the first = the second
+                        [True, True, False, False],      # 0 and 1 slip: only {2} left
+                        [True, False, True, False]])     # 0 and 2: {1}; the second: nothing
+    sets, which = _delivering_sets(members, slipped)
+    assert [[sets[i] for i in row] for row in which.tolist()] == [
+        [((0, 1), (2,)), ((0,), (2,))],
+        [((0,), (2,)), ((0,), (2,))],
+        [((2,),), ((2,),)],
+        [((1,),), ()]]
+    assert len(sets) == len(set(sets)) == 5
+
+
 def test_robust_without_spread_reproduces_the_optimum(run_cli, tmp_path):
     import siteopt
     from siteopt.analysis import Spread, robust

@@ -160,27 +160,52 @@ def evaluate_on_draws(base, portfolios, draws: Draws) -> OnDraws:
                                                 dtype=float)
     capital = (base.capex_eur * draws.capex_factor) @ used.T + extra       # draws x portfolios
     delivering = used[None, :, :] & ~draws.slipped[:, None, :]            # draws x portfolios x sites
-    # each delivering site labelled by its gigafactory (1, 2, ...; 0: not delivering): backup
-    # counts gigafactories, not sites
-    label = np.zeros((len(members), len(base.site_ids)), dtype=np.int64)
-    for row, portfolio in enumerate(members):
-        for k, g in enumerate(portfolio):
-            label[row, g] = k + 1
-    flat = (delivering * label[None, :, :]).reshape(-1, len(base.site_ids))
-    sets, which = np.unique(flat, axis=0, return_inverse=True)
-    terms = base.evaluate_many([[np.flatnonzero(labels == k) for k in np.unique(labels[labels > 0])]
-                                for labels in sets], weighted_only=True)
+    sets, which = _delivering_sets(members, draws.slipped)
+    terms = base.evaluate_many(sets, weighted_only=True)
     w = base.weights
     fixed = sum(getattr(w, term) * terms[term] for term in TERMS if term != "cost")
     energy = np.einsum("dps,ds->dp", delivering,
                        base.energy_cost_eur * draws.price_factor)        # draws x portfolios
     cost = (capital + energy) / base.cost_reference_eur
-    which = which.reshape(delivering.shape[:2])
     return OnDraws(fixed[which] - w.cost * cost,
                    capital > base.budget_eur * (1 + BUDGET_TOLERANCE),
                    (used[None, :, :] & draws.slipped[:, None, :]).any(axis=2), capital,
                    terms["coverage"][which] * base.total_population,
                    delivering @ np.asarray(base.effective_mw, float))
+
+
+def _delivering_sets(members, slipped: np.ndarray) -> tuple[list[tuple], np.ndarray]:
+    """What each portfolio delivers in each draw: its gigafactories with the members whose
+    grid slips left out (a gigafactory left with none dropped; backup counts gigafactories,
+    not sites), each distinct one once.
+
+    Parameters
+    ----------
+    members : list of list of list of int
+        Member site indices of each gigafactory of each portfolio.
+    slipped : ndarray of bool, shape (draws, sites)
+
+    Returns
+    -------
+    sets : list of tuple of tuple of int
+        The distinct portfolios that deliver, members sorted, gigafactories in their
+        portfolio's order.
+    which : ndarray of int, shape (draws, portfolios)
+        Each draw's and portfolio's index into ``sets``.
+    """
+    index: dict[tuple, int] = {}
+    which = np.empty((len(slipped), len(members)), dtype=np.int64)
+    for column, portfolio in enumerate(members):
+        sites = np.array(sorted(s for g in portfolio for s in g), dtype=np.int64)
+        # the patterns of slips among its members (a few dozen), not among all sites
+        patterns, pattern_of = np.unique(slipped[:, sites], axis=0, return_inverse=True)
+        found = np.empty(len(patterns), dtype=np.int64)
+        for row, pattern in enumerate(patterns):
+            out = set(sites[pattern].tolist())
+            kept = tuple(sorted(s for s in g if s not in out) for g in portfolio)
+            found[row] = index.setdefault(tuple(tuple(g) for g in kept if g), len(index))
+        which[:, column] = found[pattern_of.reshape(-1)]
+    return list(index), which
 
 
 def portfolio_label(portfolio) -> str:
