@@ -57,17 +57,14 @@ def _start_child() -> None:
     """In each child: SIGINT is for the parent, and SIGTERM (the parent's ``terminate``) and
     SIGHUP end the child at once (the handlers it inherits raised ``KeyboardInterrupt``, which
     the pool's loop sent back as the task's answer before it took the next task: a sweep
-    stopped with Ctrl-C once waited for ever on a child); BLAS and HiGHS on one thread (the
-    children share the cores, and a BLAS pool per child halved every solve's speed)."""
+    stopped with Ctrl-C once waited for ever on a child); BLAS on one thread (the children
+    share the cores, and a BLAS pool per child halved every solve's speed)."""
     from threadpoolctl import threadpool_limits
-
-    from siteopt.solvers.highs import highs_on_one_thread
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _LIMITS.append(threadpool_limits(1))
-    highs_on_one_thread()
 
 
 def _run(function, *arguments):

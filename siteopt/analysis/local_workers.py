@@ -8,17 +8,13 @@
   explorer's Stop) first stops the solve it runs, as :func:`siteopt.interrupt.ask_to_stop`
   stops one here. Otherwise Dask waits 4 s for the task to end before it kills the worker,
   and Stop in the explorer took 4.4 s to answer.
-- HiGHS runs on one thread (:func:`~siteopt.solvers.highs.highs_on_one_thread`): the worker
-  solves one model at a time on one of the cores that the workers share.
 """
 
 import logging
 
 from siteopt.interrupt import ask_to_stop
-from siteopt.solvers.highs import highs_on_one_thread
 
 logging.getLogger("distributed.worker").setLevel(logging.CRITICAL)
-highs_on_one_thread()
 
 
 def dask_teardown(worker) -> None:

@@ -37,31 +37,6 @@ def silence_highs_banner() -> None:
         os.close(null)
 
 
-#: HiGHS's ``threads`` for every run in this process: 0, HiGHS's choice (about half the
-#: cores), until :func:`highs_on_one_thread`.
-_THREADS = [0]
-
-
-def highs_on_one_thread() -> None:
-    """Run HiGHS on one thread from now on, in this process.
-
-    For a process that solves one model at a time side by side with siblings, one per core (a
-    local Dask worker, a forked child): each HiGHS run there had a second thread that shared
-    the other process's core and slowed both (40 Monte Carlo draws of
-    ``seven-gigafactories`` on two workers: 21.2 -> 15.4 s; benchmarks/README.md, "HiGHS on
-    one thread per worker"). Every HiGHS run of siteopt takes the count from
-    :func:`highs_threads`: HiGHS refuses a run whose count differs from that of the calling
-    thread's first run.
-    """
-    _THREADS[0] = 1
-
-
-def highs_threads() -> int:
-    """HiGHS's ``threads`` option for a run in this process (see
-    :func:`highs_on_one_thread`)."""
-    return _THREADS[0]
-
-
 #: Models with at most this many non-zeros (about) are solved with HiGHS's presolve off: on the
 #: shipped scenarios it costs more than it saves (see benchmarks/README.md).
 PRESOLVE_OFF_NONZEROS = 100_000
@@ -120,7 +95,6 @@ def new_highs(settings: Solver, time_limit_s: float | None = None):
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("random_seed", 0)
-    highs.setOptionValue("threads", highs_threads())
     highs.setOptionValue("time_limit", float(time_limit_s or settings.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(settings.mip_gap))
     if settings.mip_gap == 0:

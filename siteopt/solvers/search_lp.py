@@ -56,7 +56,7 @@ def lp_multipliers(model, slots: int, budget_eur: float,
     """
     import highspy
 
-    from siteopt.solvers.highs import highs_threads, silence_highs_banner
+    from siteopt.solvers.highs import silence_highs_banner
 
     n_options, n_elements = model.covers.shape
     weight = model.weight
@@ -67,7 +67,6 @@ def lp_multipliers(model, slots: int, budget_eur: float,
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("random_seed", 0)
-    highs.setOptionValue("threads", highs_threads())
     inf = highspy.kHighsInf
     # columns: x (options), then theta (blocks, at most each block's weight); maximise
     block_weight = np.bincount(block, weights=weight, minlength=n_blocks)

@@ -21,12 +21,7 @@ import pulp
 from siteopt.config import Solver
 from siteopt.errors import SolverError, TimeLimitError
 from siteopt.model.formulation import BuiltModel
-from siteopt.solvers.highs import (
-    highs_status,
-    highs_threads,
-    presolve_choice,
-    silence_highs_banner,
-)
+from siteopt.solvers.highs import highs_status, presolve_choice, silence_highs_banner
 from siteopt.solvers.outcome import (
     SolverOutcome,
     Status,
@@ -104,11 +99,11 @@ def _solve_cbc(problem: pulp.LpProblem, settings: Solver,
 def _solve_highs(problem: pulp.LpProblem, settings: Solver,
                  presolve: str = "on") -> tuple[Status, float]:
     silence_highs_banner()
-    # HiGHS refuses a run whose thread count differs from the first run's in this thread:
-    # the count every run of siteopt takes
+    # no threads option: HiGHS shares one scheduler per process, and a thread count that
+    # differs from the first run's makes every later run fail
     solver = pulp.HiGHS(msg=False, timeLimit=settings.time_limit_s, gapRel=settings.mip_gap,
                         gapAbs=0.0 if settings.mip_gap == 0 else None, random_seed=0,
-                        presolve=presolve, threads=highs_threads())
+                        presolve=presolve)
     try:
         problem.solve(solver)
     except pulp.PulpSolverError as err:
