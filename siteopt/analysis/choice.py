@@ -227,10 +227,11 @@ def robust_choice(base, draws, budget_risk: float, settings, method: str = "auto
             status, chosen, objective, bound = _by_regret(free, base, draws, budget_risk,
                                                           settings, own, national)
     else:
-        searched = method == "search" or (method == "auto" and _search_applies(free, len(draws)))
-        sets = _sets(base, draws, states=True) if searched else None
-        if searched and (method == "search"
-                         or len(free.candidates) * len(sets[0]) <= AUTO_CHOICE_ENTRIES):
+        # the search's elements, computed once: auto also weighs the search by their number
+        sets = (_sets(base, draws, states=True) if method == "search" or (
+            method == "auto" and _search_applies(free, len(draws))) else None)
+        if sets is not None and (method == "search"
+                                 or len(free.candidates) * len(sets[0]) <= AUTO_CHOICE_ENTRIES):
             status, chosen, objective, bound = _by_search(free, base, draws, budget_risk,
                                                           settings, sets)
         else:
