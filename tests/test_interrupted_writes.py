@@ -222,7 +222,8 @@ def _in_python_start_up(outcome, signum) -> bool:
     the lines of ``launch.py`` before its first handlers, which CI once showed while
     ``__main__.py`` loaded the launcher; or, exit code 1, "Could not import runpy module"
     and such a traceback, which CI showed once: ``python -m`` had not yet imported its own
-    runner). Python ends any program so at that point."""
+    runner; exit code 1 once, and -2, killed by the signal again, in a later CI run). Python
+    ends any program so at that point."""
     code, stdout, stderr = outcome
     if signum != signal.SIGINT or stdout != b"" or not stderr.endswith("KeyboardInterrupt"):
         return False
@@ -243,8 +244,8 @@ def _in_python_start_up(outcome, signum) -> bool:
         return frame.startswith(standard_library) and "site-packages" not in frame
 
     own_traceback = ((code == -signum and stderr.startswith("Traceback"))
-                     or (code == 1 and stderr.startswith("Could not import runpy module\n"
-                                                         "Traceback")))
+                     or (code in (1, -signum)
+                         and stderr.startswith("Could not import runpy module\nTraceback")))
     return (own_traceback and bool(frames)
             and all(python_s_own(frame, line) for frame, line in frames))
 
@@ -275,6 +276,8 @@ def test_only_python_s_own_start_up_counts_as_before_siteopt():
                                         "KeyboardInterrupt"), signal.SIGINT)
     runpy = "Could not import runpy module\n" + frozen
     assert _in_python_start_up((1, b"", runpy), signal.SIGINT)
+    assert _in_python_start_up((-2, b"", runpy), signal.SIGINT)
+    assert not _in_python_start_up((-15, b"", runpy), signal.SIGTERM)
     assert not _in_python_start_up((1, b"", runpy.replace('"<frozen runpy>"',
                                                           f'"{package}/cli.py"')), signal.SIGINT)
 
