@@ -319,6 +319,23 @@ def test_report_highlights_changed_settings_and_has_a_footer(run_cli, tmp_path, 
     assert footer.count("<code>") == 1 + 6   # the model, then five files and the model hash
 
 
+def test_a_report_is_dated_today_unless_a_build_date_is_given(monkeypatch):
+    """The tests date every report 2026-12-01 (``SOURCE_DATE_EPOCH``, conftest); without it a
+    report carries the day it is run, in UTC."""
+    import datetime
+
+    from siteopt.report.html import run_date
+
+    assert run_date() == "2026-12-01"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    before = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    dated = run_date()
+    after = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    assert dated in (before, after)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a number")
+    assert run_date() in (before, after)
+
+
 def test_report_pdf_needs_chromium_and_says_so(run_cli, tmp_path, monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: None)
     result = run_cli("report", "--out", str(tmp_path / "r.pdf"))
