@@ -31,7 +31,7 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="siteopt-test-cache-")
 # text at the width of a pipe (report.tables.DEFAULT_WIDTH), whatever the shell exported
 os.environ.pop("COLUMNS", None)
 # reports dated one fixed day (report.html.run_date), so that two runs either side of midnight
-# write the same files (a fresh-clone run once took a run finished at 00:00 UTC for a mix of
+# write the same files (a kill test once took a run that ended after 00:00 UTC for a mix of
 # old and new files)
 os.environ["SOURCE_DATE_EPOCH"] = "1796083200"   # 2026-12-01
 
