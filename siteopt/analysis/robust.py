@@ -202,8 +202,8 @@ def _delivering_sets(members, slipped: np.ndarray) -> tuple[list[tuple], np.ndar
         found = np.empty(len(patterns), dtype=np.int64)
         for row, pattern in enumerate(patterns):
             out = set(sites[pattern].tolist())
-            kept = tuple(sorted(s for s in g if s not in out) for g in portfolio)
-            found[row] = index.setdefault(tuple(tuple(g) for g in kept if g), len(index))
+            kept = (tuple(sorted(s for s in g if s not in out)) for g in portfolio)
+            found[row] = index.setdefault(tuple(g for g in kept if g), len(index))
         which[:, column] = found[pattern_of.reshape(-1)]
     return list(index), which
 
