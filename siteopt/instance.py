@@ -188,8 +188,11 @@ def diagnose_candidates(instance: SelectionInstance) -> None:
 def access_data(dataset: Dataset, cfg: ModelConfig, coverage: Coverage,
                 eligible: np.ndarray, terms: tuple[str, ...] = ()) -> AccessData:
     """The demand points and the ``access`` settings for the terms A, W, B, F (the rows of
-    ``terms`` in the model whatever their weight)."""
+    ``terms`` in the model whatever their weight). Its distances and level rows are kept
+    with ``dataset`` while the eligible sites, R, D and the decay stay the same."""
     demand, sites = dataset.demand_table, dataset.site_table
+    derived = dataset.derive("access", (eligible.tobytes(), cfg.coverage.radius_km,
+                                        cfg.access.reference_km, cfg.coverage.decay), dict)
     states, state = np.unique(np.asarray(demand["country"], dtype=object).astype(str),
                               return_inverse=True)
     return AccessData(
@@ -203,7 +206,7 @@ def access_data(dataset: Dataset, cfg: ModelConfig, coverage: Coverage,
         reference_km=cfg.access.reference_km, decay=cfg.coverage.decay,
         max_km=cfg.access.max_km, min_country_share=cfg.access.min_country_share,
         site_state=tuple(np.asarray(sites["country"], dtype=object).astype(str).tolist()),
-        terms_in_model=tuple(t for t in terms if t in ACCESS_TERMS))
+        terms_in_model=tuple(t for t in terms if t in ACCESS_TERMS), derived=derived)
 
 
 def diagnose_access(instance: SelectionInstance, dataset: Dataset) -> None:

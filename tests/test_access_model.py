@@ -522,7 +522,7 @@ def test_the_nearest_site_by_dot_products_is_the_nearest_great_circle(monkeypatc
         point_people=np.ones(200), point_state=np.zeros(200, np.int64),
         point_group=np.full(200, -1), point_ids=tuple(map(str, range(200))),
         site_lat=site_lat, site_lon=site_lon, eligible=np.ones(len(site_lat), bool),
-        _cache={})   # not the cached instance's distances
+        _cache={}, derived={})   # not the first instance's distances
     every = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :])
     monkeypatch.setattr(access_rows, "CACHED_DISTANCES", 0)
     for sites in (np.arange(len(site_lat)), np.arange(200, 450), np.array([3, 250])):
@@ -567,3 +567,34 @@ def test_merged_points_score_every_portfolio_as_the_points_do(monkeypatch, seed,
             scores = [a.scores(state[0][None, :], state[1][None, :])[0]
                       for a, state in zip((merged, each), states)]
             assert scores[0] == pytest.approx(scores[1], abs=1e-12)
+
+
+def test_level_rows_are_computed_once_per_eligible_sites_and_stay_exact(monkeypatch):
+    """The distances and level rows are kept with the data set: prepared again with other
+    weights, the model reuses them; with other eligible sites it computes new ones, equal
+    to those of data that keeps nothing."""
+    from siteopt.api import prepare
+    from siteopt.data import load_data
+    from siteopt.model import access_rows
+
+    built = []
+    original = access_rows._level_rows
+    monkeypatch.setattr(access_rows, "_level_rows",
+                        lambda data, cutoff: built.append(cutoff) or original(data, cutoff))
+    dataset = load_data()
+    first = prepare(data=dataset, overrides={"weights.latency": 0.2})[2].instance
+    again = prepare(data=dataset, overrides={"weights.latency": 0.5,
+                                             "weights.coverage": 0.3})[2].instance
+    assert len(built) == 1
+    np.testing.assert_array_equal(again.group_latency, first.group_latency)
+    fewer = prepare(data=dataset, overrides={"weights.latency": 0.2,
+                                             "sites.excluded": ["ES-SFH", "FR-LMX"]})[2]
+    assert len(built) == 2
+    kept = fewer.instance.access
+    alone = dataclasses.replace(kept, _cache={}, derived={}).levels(kept.level_cutoff_km)
+    shared = kept.levels(kept.level_cutoff_km)
+    assert len(shared.sites) == len(alone.sites) < len(first.access.levels(
+        first.access.level_cutoff_km).sites)
+    assert all(np.array_equal(a, b) for a, b in zip(shared.sites, alone.sites))
+    np.testing.assert_array_equal(shared.latency, alone.latency)
+    assert len(built) == 3   # the copy that keeps nothing computed its own
