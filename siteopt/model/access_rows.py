@@ -175,11 +175,11 @@ class AccessData:
         them).
     derived : dict
         Where the distances and the level rows are kept once computed (the level rows by
-        their cutoff, eligible sites, R, D and decay): every :class:`AccessData` of the same
-        points (places and people) and sites may share one (:func:`siteopt.instance.
-        access_data` passes the data set's), so that a sweep or a range of weights computes
-        them once instead of once per solve (the default model's ranges of weights computed
-        the same level rows four times, 0.3-0.5 s each).
+        their cutoff, eligible sites, R, D and decay). Every :class:`AccessData` of the same
+        points (places and people) and sites may share one, as
+        :func:`siteopt.instance.access_data` shares the data set's: a sweep or a range of
+        weights then computes them once instead of once per solve (the default model's
+        ranges of weights computed the same level rows four times, 0.3-0.5 s each).
     """
 
     point_lat: np.ndarray
@@ -280,7 +280,7 @@ class AccessData:
         """The points' and the sites' unit vectors (cached)."""
         if "unit vectors" not in self.derived:
             self.derived["unit vectors"] = (unit_vectors(self.point_lat, self.point_lon),
-                                           unit_vectors(self.site_lat, self.site_lon))
+                                            unit_vectors(self.site_lat, self.site_lon))
         return self.derived["unit vectors"]
 
     def _nearest_by_dot(self, points: np.ndarray, sites: np.ndarray) -> np.ndarray:
