@@ -522,7 +522,7 @@ def test_the_nearest_site_by_dot_products_is_the_nearest_great_circle(monkeypatc
         point_people=np.ones(200), point_state=np.zeros(200, np.int64),
         point_group=np.full(200, -1), point_ids=tuple(map(str, range(200))),
         site_lat=site_lat, site_lon=site_lon, eligible=np.ones(len(site_lat), bool),
-        _cache={}, derived={})   # not the first instance's distances
+        derived={})   # not the first instance's distances
     every = haversine_km(lat[:, None], lon[:, None], site_lat[None, :], site_lon[None, :])
     monkeypatch.setattr(access_rows, "CACHED_DISTANCES", 0)
     for sites in (np.arange(len(site_lat)), np.arange(200, 450), np.array([3, 250])):
@@ -591,7 +591,7 @@ def test_level_rows_are_computed_once_per_eligible_sites_and_stay_exact(monkeypa
                                              "sites.excluded": ["ES-SFH", "FR-LMX"]})[2]
     assert len(built) == 2
     kept = fewer.instance.access
-    alone = dataclasses.replace(kept, _cache={}, derived={}).levels(kept.level_cutoff_km)
+    alone = dataclasses.replace(kept, derived={}).levels(kept.level_cutoff_km)
     shared = kept.levels(kept.level_cutoff_km)
     assert len(shared.sites) == len(alone.sites) < len(first.access.levels(
         first.access.level_cutoff_km).sites)

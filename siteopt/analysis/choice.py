@@ -473,7 +473,7 @@ def _draw_access(free, slipped):
     eligible, no limits (they are kept on the nominal data)."""
     data = free.access
     return dataclasses.replace(data, eligible=data.eligible & ~slipped, max_km=0.0,
-                               min_country_share=0.0, worst_points=None, _cache={})
+                               min_country_share=0.0, worst_points=None, _learned={})
 
 
 def _add_draw_access(highs, cols, free, slipped, worst_points, scale: float):

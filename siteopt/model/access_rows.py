@@ -203,7 +203,9 @@ class AccessData:
     level_cutoff_km: float = 0.0
     levels_as_cuts: bool = False
     terms_in_model: tuple = ()
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # what the solves learned about this data (W's points), shared by its copies; the
+    # distances and level rows, computed from the data alone, are in ``derived``
+    _learned: dict = field(default_factory=dict, repr=False, compare=False)
     derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
@@ -346,11 +348,11 @@ class AccessData:
     def learned_worst_points(self) -> np.ndarray:
         """The points W's rows were found to need so far (shared by every copy of this data:
         the solves that settle ties and the runner-up start from them)."""
-        return self._cache.setdefault("worst points", self.first_worst_points)
+        return self._learned.setdefault("worst points", self.first_worst_points)
 
     def learn_worst_points(self, points) -> None:
         """Remember that W's rows need ``points`` (indices into :attr:`populated`)."""
-        self._cache["worst points"] = np.union1d(self.learned_worst_points(), points)
+        self._learned["worst points"] = np.union1d(self.learned_worst_points(), points)
 
     def with_worst_points(self, points) -> AccessData:
         """A copy whose W rows are those of ``points`` (indices into :attr:`populated`)."""
